@@ -1,0 +1,57 @@
+/** Typed errors. Only the CLI entry point turns them into exit codes. */
+
+export interface Position {
+  file: string;
+  line?: number;
+  col?: number;
+}
+
+export function formatPosition(pos: Position | undefined): string {
+  if (!pos) return '';
+  if (pos.line === undefined) return pos.file;
+  return pos.col === undefined ? `${pos.file}:${pos.line}` : `${pos.file}:${pos.line}:${pos.col}`;
+}
+
+export class OrchError extends Error {
+  /** What the user can do about it. */
+  readonly hint?: string;
+  constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad input in a file the user wrote: YAML, playbook, role, inventory, template. */
+export class ParseError extends OrchError {
+  readonly pos?: Position;
+  constructor(message: string, pos?: Position, hint?: string) {
+    super(pos ? `${formatPosition(pos)}: ${message}` : message, { hint });
+    this.pos = pos;
+  }
+}
+
+export class TemplateError extends OrchError {}
+
+export class ConnectError extends OrchError {
+  readonly host: string;
+  constructor(host: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(`${host}: ${message}`, opts);
+    this.host = host;
+  }
+}
+
+export class HostKeyError extends ConnectError {}
+
+export class ModuleError extends OrchError {}
+
+export class LockError extends OrchError {}
+
+export class UsageError extends OrchError {}
+
+export class InternalError extends OrchError {}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,67 @@
+#!/bin/bash
+# PID 1 of one lab host. Runs inside `ip netns exec NS unshare --mount --uts --pid --fork`.
+# Builds the host's private root (overlay of /), then runs the machine's real sshd in it.
+# Usage: host.sh NAME STATE_DIR
+set -euo pipefail
+name=$1 state=$2
+dir=$state/hosts/$name
+m=$dir/merged
+
+hostname "$name"
+mkdir -p "$dir/upper" "$dir/work" "$m"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$dir/upper,workdir=$dir/work" "$m"
+
+# An overlay of / covers only the root filesystem: give the host its own kernel views.
+mount -t proc proc "$m/proc"
+# Global sysctls (vm.*, fs.*, kernel.*) must never be changed from a lab host: /proc/sys is read-only,
+# except net.*, which belongs to the host's own network namespace.
+mount --bind "$m/proc/sys" "$m/proc/sys"
+mount -o remount,bind,ro "$m/proc/sys"
+mount --bind "$m/proc/sys/net" "$m/proc/sys/net"
+mount -o remount,bind,rw "$m/proc/sys/net"
+mount --rbind /dev "$m/dev"
+mount -t sysfs -o ro sysfs "$m/sys"
+mount -t tmpfs -o mode=0755 tmpfs "$m/run"
+mkdir -p "$m/run/sshd" "$m/run/lock"
+# Hide the lab's private keys and the other hosts' layers.
+mount -t tmpfs -o mode=0700 tmpfs "$m$state"
+# The control machine's home directories leak in through the overlay (pyenv/cargo in .bashrc make
+# every remote command slow): the host gets a pristine root home.
+mount -t tmpfs -o mode=0700 tmpfs "$m/root"
+cp /usr/share/base-files/dot.bashrc "$m/root/.bashrc"
+cp /usr/share/base-files/dot.profile "$m/root/.profile"
+if [ -d "$m/home" ]; then mount -t tmpfs -o mode=0755 tmpfs "$m/home"; fi
+
+# First boot of this host: deploy user, host key, sshd drop-in. Later boots keep the upper layer.
+if [ ! -e "$dir/upper/etc/orch-lab-host" ]; then
+  rm -f "$m/usr/sbin/policy-rc.d"
+  install -m 0600 "$state/keys/$name" "$m/etc/ssh/orch_lab_host_ed25519_key"
+  install -m 0644 "$state/keys/$name.pub" "$m/etc/ssh/orch_lab_host_ed25519_key.pub"
+  cat > "$m/etc/ssh/sshd_config.d/00-orch-lab.conf" <<CONF
+HostKey /etc/ssh/orch_lab_host_ed25519_key
+PidFile /run/sshd.pid
+UseDNS no
+MaxSessions 100
+MaxStartups 200:30:400
+CONF
+  printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" > "$m/etc/hosts"
+  echo "$name" > "$m/etc/hostname"
+  echo "$name" > "$m/etc/orch-lab-host"
+fi
+# /home is a tmpfs (the control machine's users stay out): recreate deploy's home each boot.
+chroot "$m" /bin/bash -euc '
+  id deploy >/dev/null 2>&1 || useradd -s /bin/bash deploy
+  install -d -o deploy -g deploy -m 0755 /home/deploy
+  install -d -o deploy -g deploy -m 0700 /home/deploy/.ssh
+  cp /usr/share/base-files/dot.bashrc /home/deploy/.bashrc
+  cp /usr/share/base-files/dot.profile /home/deploy/.profile
+  chown deploy:deploy /home/deploy/.bashrc /home/deploy/.profile
+  echo "deploy ALL=(ALL) NOPASSWD: ALL" > /etc/sudoers.d/orch-lab-deploy
+  chmod 0440 /etc/sudoers.d/orch-lab-deploy'
+install -o "$(chroot "$m" id -u deploy)" -m 0600 "$state/id_ed25519.pub" "$m/home/deploy/.ssh/authorized_keys"
+
+chroot "$m" /usr/sbin/sshd -D -E /var/log/orch-lab-sshd.log &
+echo ready > "$state/run/$name.ready"
+# PID 1 of the namespace: reap orphans (daemons started by `service`) until the lab goes down.
+trap 'exit 0' TERM INT
+while :; do sleep 3600 & wait $! || true; done

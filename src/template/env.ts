@@ -1,0 +1,252 @@
+import { createRequire } from 'node:module';
+import nunjucks from 'nunjucks';
+import { OrchError, TemplateError } from '../core/errors.js';
+import { makeFilters } from './filters.js';
+import { dictMethod, pyRepr, pyTruthy, stringMethod } from './python.js';
+import type { VarScope } from './scope.js';
+import { tests } from './tests.js';
+import { rememberError, takeRememberedError, Undefined } from './undefined.js';
+import { lookupPlugins, setLookupRenderer } from './lookups.js';
+
+/*
+ * nunjucks speaks most of Jinja2. Four patches make it read like Ansible's Jinja2 (process-wide, orch owns it):
+ * - names resolve through the task's VarScope (lazy, templated, precedence-ordered) and missing names
+ *   become `Undefined` (strict: an error when used, fine for `default` and `is defined`);
+ * - attribute lookups on strings and dicts offer Python's methods (.startswith, .split, .items, .get);
+ * - printed values look like Python's (True, False, None, ['a']);
+ * - `if`, `not` and inline-if use Python truthiness (an empty list is false).
+ */
+
+interface NunjucksContext {
+  ctx: { __orch_vars?: VarScope };
+  env: { globals: Record<string, unknown> };
+}
+interface Frame {
+  lookup(name: string): unknown;
+}
+interface RuntimeModule {
+  contextOrFrameLookup(context: NunjucksContext, frame: Frame, name: string): unknown;
+  memberLookup(obj: unknown, key: unknown): unknown;
+  suppressValue(val: unknown, autoescape: boolean): unknown;
+}
+interface AstNode {
+  lineno: number;
+  colno: number;
+  cond?: AstNode;
+  target?: AstNode;
+}
+interface NodesModule {
+  FunCall: new (lineno: number, colno: number, name: AstNode, args: AstNode) => AstNode;
+  Symbol: new (lineno: number, colno: number, value: string) => AstNode;
+  NodeList: new (lineno: number, colno: number, children: AstNode[]) => AstNode;
+}
+type CompileFn = (this: unknown, node: AstNode, frame: unknown, async?: boolean) => void;
+interface CompilerModule {
+  Compiler: { prototype: Record<string, CompileFn> };
+}
+
+const requireCjs = createRequire(import.meta.url);
+const runtime = requireCjs('nunjucks/src/runtime') as RuntimeModule;
+const nodes = requireCjs('nunjucks/src/nodes') as NodesModule;
+const compiler = requireCjs('nunjucks/src/compiler') as CompilerModule;
+
+export const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: true });
+
+const globals: Record<string, unknown> = { True: true, False: false, None: null };
+
+let patched = false;
+function patchNunjucks(): void {
+  if (patched) return;
+  patched = true;
+  runtime.contextOrFrameLookup = (context, frame, name) => {
+    const local = frame.lookup(name);
+    if (local !== undefined) return local;
+    const scope = context.ctx.__orch_vars;
+    if (scope?.has(name)) return scope.get(name);
+    if (name in context.env.globals) return context.env.globals[name];
+    const fromCtx = (context.ctx as Record<string, unknown>)[name];
+    if (fromCtx !== undefined) return fromCtx;
+    return new Undefined(name);
+  };
+  runtime.memberLookup = (obj, key) => {
+    if (obj instanceof Undefined) return new Undefined(`${obj.name}.${String(key)}`, obj.reason);
+    if (obj === null || obj === undefined) return new Undefined(String(key), `cannot read '${String(key)}' of None`);
+    const k = String(key);
+    if (typeof obj === 'string') return stringMethod(obj, k) ?? (/^\d+$/.test(k) ? obj[Number(k)] : new Undefined(k, `'str object' has no attribute '${k}'`));
+    if (Array.isArray(obj)) {
+      const idx = Number(key);
+      if (Number.isInteger(idx)) return idx < 0 ? obj[obj.length + idx] : idx < obj.length ? obj[idx] : new Undefined(k, `list index ${k} out of range`);
+      return k === 'length' ? obj.length : new Undefined(k, `'list object' has no attribute '${k}'`);
+    }
+    if (typeof obj === 'object') {
+      const d = obj as Record<string, unknown>;
+      if (Object.prototype.hasOwnProperty.call(d, k)) return d[k];
+      if (k in d && typeof d[k] === 'function') return (d[k] as (...a: unknown[]) => unknown).bind(d);
+      return dictMethod(d, k) ?? new Undefined(k, `'dict object' has no attribute '${k}'`);
+    }
+    return undefined;
+  };
+  runtime.suppressValue = (val) => {
+    if (val instanceof Undefined) val.fail();
+    return pyRepr(val);
+  };
+  // Rewrite conditions as __orch_truthy(cond) so they follow Python's rules.
+  const wrapCond = (field: 'cond' | 'target', method: string) => {
+    const original = compiler.Compiler.prototype[method] as CompileFn;
+    compiler.Compiler.prototype[method] = function (this: unknown, node, frame, async) {
+      const inner = node[field];
+      if (inner) {
+        const callee = new nodes.Symbol(inner.lineno, inner.colno, '__orch_truthy');
+        node[field] = new nodes.FunCall(inner.lineno, inner.colno, callee, new nodes.NodeList(inner.lineno, inner.colno, [inner]));
+      }
+      original.call(this, node, frame, async);
+    };
+  };
+  // nunjucks emits a test's arguments without commas between them: `x is version('1', '>')` breaks.
+  compiler.Compiler.prototype.compileIs = function (this: unknown, node, frame) {
+    const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };
+    const right = (node as unknown as { right: { name?: { value: string }; value?: string; args?: { children: AstNode[] } } }).right;
+    self._emit(`env.getTest("${right.name ? right.name.value : String(right.value)}").call(context, `);
+    self.compile((node as unknown as { left: AstNode }).left, frame);
+    for (const arg of right.args?.children ?? []) {
+      self._emit(',');
+      self.compile(arg, frame);
+    }
+    self._emit(') === true');
+  };
+  wrapCond('cond', 'compileIf');
+  wrapCond('cond', 'compileInlineIf');
+  wrapCond('target', 'compileNot');
+}
+patchNunjucks();
+
+const filterTable = makeFilters(
+  (name, v, args) => {
+    const f = env.getFilter(name) as (...a: unknown[]) => unknown;
+    return f(v, ...args);
+  },
+  (name, v, args) => {
+    const t = (tests as Record<string, ((...a: unknown[]) => boolean) | undefined>)[name];
+    if (!t) throw new TemplateError(`no test named '${name}'`);
+    return t(v, ...args);
+  },
+);
+for (const [name, f] of Object.entries(filterTable)) env.addFilter(name, f);
+for (const [name, t] of Object.entries(tests)) env.addTest(name, t);
+
+setLookupRenderer((text, scope) => renderText(text, scope));
+
+let captured: unknown;
+env.addGlobal('__orch_capture', (v: unknown) => {
+  captured = v;
+  return '';
+});
+env.addGlobal('__orch_truthy', (v: unknown) => {
+  if (v instanceof Undefined) v.fail();
+  return pyTruthy(v);
+});
+env.addGlobal('range', (a: number, b?: number, step = 1) => {
+  const [start, end] = b === undefined ? [0, a] : [a, b];
+  const out: number[] = [];
+  for (let i = start; step > 0 ? i < end : i > end; i += step) out.push(i);
+  return out;
+});
+env.addGlobal('lookup', function (this: NunjucksContext, name: string, ...args: unknown[]) {
+  return lookupPlugins(this.ctx.__orch_vars, name, args, false);
+});
+env.addGlobal('query', function (this: NunjucksContext, name: string, ...args: unknown[]) {
+  return lookupPlugins(this.ctx.__orch_vars, name, args, true);
+});
+env.addGlobal('q', function (this: NunjucksContext, name: string, ...args: unknown[]) {
+  return lookupPlugins(this.ctx.__orch_vars, name, args, true);
+});
+for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
+
+const compiled = new Map<string, nunjucks.Template>();
+function compile(src: string): nunjucks.Template {
+  let t = compiled.get(src);
+  if (!t) {
+    t = new nunjucks.Template(src, env, undefined, true);
+    if (compiled.size > 5000) compiled.clear();
+    compiled.set(src, t);
+  }
+  return t;
+}
+
+function unwrapError(err: unknown, src: string): OrchError {
+  const ours = takeRememberedError();
+  if (ours) return ours;
+  if (err instanceof OrchError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  const clean = msg
+    .replace(/^\(unknown path\)\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return new TemplateError(`template error in "${src.length > 120 ? `${src.slice(0, 117)}...` : src}": ${clean}`);
+}
+
+/** Render template text to a string. */
+export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}): string {
+  try {
+    return compile(src).render({ ...extra, __orch_vars: scope });
+  } catch (err) {
+    throw rememberError(unwrapError(err, src));
+  }
+}
+
+/** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
+export function evalExpression(expr: string, scope: VarScope | undefined): unknown {
+  captured = undefined;
+  renderText(`{{ __orch_capture((${expr})) }}`, scope);
+  const value = captured;
+  captured = undefined;
+  return value;
+}
+
+const SINGLE_EXPR = /^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$/s;
+
+export function hasTemplate(s: string): boolean {
+  return s.includes('{{') || s.includes('{%');
+}
+
+/** Template a string: a string that is one `{{ expr }}` keeps the expression's native type (list, dict, int). */
+export function renderString(src: string, scope: VarScope | undefined): unknown {
+  if (!hasTemplate(src)) return src;
+  const single = SINGLE_EXPR.exec(src);
+  if (single && single[1] !== undefined) {
+    const v = evalExpression(single[1], scope);
+    if (v instanceof Undefined) v.fail();
+    return v;
+  }
+  return renderText(src, scope);
+}
+
+/** Template every string inside a value (lists and dicts are copied). */
+export function renderValue(value: unknown, scope: VarScope | undefined): unknown {
+  if (typeof value === 'string') return renderString(value, scope);
+  if (Array.isArray(value)) return value.map((v) => renderValue(v, scope));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[hasTemplate(k) ? String(renderString(k, scope)) : k] = renderValue(v, scope);
+    return out;
+  }
+  return value;
+}
+
+/** A `when`/`changed_when`/`failed_when` condition: a bare expression, or a list of them (all must hold). */
+export function evalCondition(cond: unknown, scope: VarScope): boolean {
+  const list = Array.isArray(cond) ? cond : [cond];
+  for (const c of list) {
+    if (typeof c === 'boolean') {
+      if (!c) return false;
+      continue;
+    }
+    let expr = String(c).trim();
+    const m = SINGLE_EXPR.exec(expr);
+    if (m && m[1] !== undefined) expr = m[1];
+    const v = evalExpression(expr, scope);
+    if (v instanceof Undefined) v.fail();
+    if (!pyTruthy(typeof v === 'string' && ['false', 'no', ''].includes(v.toLowerCase()) ? false : v)) return false;
+  }
+  return true;
+}

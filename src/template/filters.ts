@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { basename, dirname } from 'node:path';
+import { stringify as yamlStringify, parse as yamlParse } from 'yaml';
+import { TemplateError } from '../core/errors.js';
+import { quote } from '../transport/quote.js';
+import { pyRepr, pyTruthy } from './python.js';
+import { isUndefined, Undefined } from './undefined.js';
+
+/** Ansible's filters (the common ones), written for nunjucks. Registered by env.ts. */
+
+type Filter = (value: unknown, ...args: unknown[]) => unknown;
+
+function toBool(v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return ['yes', 'on', '1', 'true', 'y', 't'].includes(v.trim().toLowerCase());
+  return false;
+}
+
+function toInt(v: unknown, dflt: unknown = 0, base: unknown = 10): number {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  const n = typeof v === 'number' ? Math.trunc(v) : parseInt(String(v), Number(base));
+  return Number.isNaN(n) ? Number(dflt) : n;
+}
+
+function pyRegex(pattern: unknown, flags = ''): RegExp {
+  // Python's named groups (?P<name>...) become JavaScript's (?<name>...).
+  const src = String(pattern).replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
+  return new RegExp(src, flags);
+}
+
+function reFlags(ignorecase: unknown, multiline: unknown, global = ''): string {
+  return `${global}${ignorecase === true ? 'i' : ''}${multiline === true ? 'm' : ''}`;
+}
+
+function hashOf(value: unknown, algo = 'sha1'): string {
+  return createHash(String(algo)).update(String(value)).digest('hex');
+}
+
+function list(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v === null || isUndefined(v)) return [];
+  if (typeof v === 'string') return [...v];
+  if (typeof v === 'object') return Object.keys(v as object);
+  return [v];
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+function uniq(items: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const x of items) if (!out.some((y) => sameValue(x, y))) out.push(x);
+  return out;
+}
+
+function attr(obj: unknown, path: unknown): unknown {
+  let cur = obj;
+  for (const part of String(path).split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function combine(...dicts: unknown[]): Record<string, unknown> {
+  let recursive = false;
+  const last = dicts[dicts.length - 1];
+  if (last && typeof last === 'object' && !Array.isArray(last) && (last as Record<string, unknown>).__keywords) {
+    recursive = Boolean((last as Record<string, unknown>).recursive);
+    dicts.pop();
+  }
+  const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) {
+      const cur = out[k];
+      out[k] =
+        recursive && cur && v && typeof cur === 'object' && typeof v === 'object' && !Array.isArray(cur) && !Array.isArray(v)
+          ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+          : v;
+    }
+    return out;
+  };
+  return dicts.flat().reduce<Record<string, unknown>>((acc, d) => (d && typeof d === 'object' ? merge(acc, d as Record<string, unknown>) : acc), {});
+}
+
+export function makeFilters(callFilter: (name: string, v: unknown, args: unknown[]) => unknown, callTest: (name: string, v: unknown, args: unknown[]) => boolean): Record<string, Filter> {
+  return {
+    default: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
+    d: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
+    mandatory: (v, msg) => {
+      if (isUndefined(v)) throw new TemplateError(typeof msg === 'string' ? msg : `Mandatory variable ${v instanceof Undefined ? `'${v.name}' ` : ''}not defined.`);
+      return v;
+    },
+    bool: (v) => toBool(v),
+    int: (v, dflt = 0, base = 10) => toInt(v, dflt, base),
+    float: (v, dflt = 0) => {
+      const n = parseFloat(String(v));
+      return Number.isNaN(n) ? Number(dflt) : n;
+    },
+    string: (v) => pyRepr(v),
+    abs: (v) => Math.abs(Number(v)),
+    round: (v, precision = 0, method = 'common') => {
+      const f = 10 ** Number(precision);
+      const x = Number(v) * f;
+      return (method === 'floor' ? Math.floor(x) : method === 'ceil' ? Math.ceil(x) : Math.round(x)) / f;
+    },
+    to_json: (v) => JSON.stringify(v),
+    to_nice_json: (v, _k, indent = 4) => JSON.stringify(v, null, Number(indent)),
+    from_json: (v) => JSON.parse(String(v)),
+    to_yaml: (v) => yamlStringify(v, { version: '1.1' }),
+    to_nice_yaml: (v, indent = 2) => yamlStringify(v, { version: '1.1', indent: Number(indent) }),
+    from_yaml: (v) => yamlParse(String(v), { version: '1.1' }),
+    b64encode: (v) => Buffer.from(String(v), 'utf8').toString('base64'),
+    b64decode: (v) => Buffer.from(String(v), 'base64').toString('utf8'),
+    basename: (v) => basename(String(v)),
+    dirname: (v) => dirname(String(v)),
+    hash: (v, algo = 'sha1') => hashOf(v, algo),
+    md5: (v) => hashOf(v, 'md5'),
+    sha1: (v) => hashOf(v, 'sha1'),
+    checksum: (v) => hashOf(v, 'sha1'),
+    quote: (v) => quote(String(v)),
+    regex_replace: (v, pattern, replacement = '', ignorecase = false, multiline = false) =>
+      String(v).replace(pyRegex(pattern, reFlags(ignorecase, multiline, 'g')), String(replacement).replace(/\\(\d)/g, '$$$1').replace(/\\g<(\w+)>/g, '$$<$1>')),
+    regex_search: (v, pattern, ...groups) => {
+      const m = pyRegex(pattern).exec(String(v));
+      if (!m) return null;
+      if (groups.length === 0) return m[0];
+      return groups.map((g) => (typeof g === 'string' && g.startsWith('\\') ? m[Number(g.slice(1))] : m.groups?.[String(g)]));
+    },
+    regex_findall: (v, pattern, ignorecase = false, multiline = false) => {
+      const out: unknown[] = [];
+      for (const m of String(v).matchAll(pyRegex(pattern, reFlags(ignorecase, multiline, 'g')))) out.push(m.length > 2 ? m.slice(1) : (m[1] ?? m[0]));
+      return out;
+    },
+    regex_escape: (v) => String(v).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    ternary: (v, yes, no, none) => (v === null && none !== undefined ? none : pyTruthy(v) ? yes : no),
+    combine: (v, ...more) => combine(v, ...more),
+    dict2items: (v, keyName = 'key', valueName = 'value') =>
+      Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => ({ [String(keyName)]: k, [String(valueName)]: x })),
+    items2dict: (v, keyName = 'key', valueName = 'value') =>
+      Object.fromEntries(list(v).map((i) => [String(attr(i, keyName)), attr(i, valueName)])),
+    union: (a, b) => uniq([...list(a), ...list(b)]),
+    difference: (a, b) => uniq(list(a).filter((x) => !list(b).some((y) => sameValue(x, y)))),
+    intersect: (a, b) => uniq(list(a).filter((x) => list(b).some((y) => sameValue(x, y)))),
+    symmetric_difference: (a, b) => uniq([...list(a).filter((x) => !list(b).some((y) => sameValue(x, y))), ...list(b).filter((x) => !list(a).some((y) => sameValue(x, y)))]),
+    unique: (v) => uniq(list(v)),
+    flatten: (v, levels?: unknown) => (list(v) as unknown[]).flat(typeof levels === 'number' ? levels : Infinity).filter((x) => x !== null),
+    list: (v) => list(v),
+    dict: (v) => Object.fromEntries(list(v) as [string, unknown][]),
+    zip: (a, ...rest) => list(a).map((x, i) => [x, ...rest.map((r) => list(r)[i])]),
+    min: (v) => list(v).reduce((a, b) => ((a as number) <= (b as number) ? a : b)),
+    max: (v) => list(v).reduce((a, b) => ((a as number) >= (b as number) ? a : b)),
+    sum: (v, _attribute, start = 0) => list(v).reduce<number>((a, b) => a + Number(b), Number(start)),
+    split: (v, sep = ' ', max?: unknown) => {
+      const parts = String(v).split(String(sep));
+      return typeof max === 'number' ? [...parts.slice(0, max), parts.slice(max).join(String(sep))] : parts;
+    },
+    map: (v, name, ...args) => {
+      if (name && typeof name === 'object' && 'attribute' in (name as object)) {
+        const spec = name as { attribute: unknown; default?: unknown };
+        return list(v).map((x) => attr(x, spec.attribute) ?? spec.default);
+      }
+      if (name === 'attribute' || (args.length === 0 && typeof name === 'string' && name.includes('.'))) return list(v).map((x) => attr(x, args[0] ?? name));
+      return list(v).map((x) => callFilter(String(name), x, args));
+    },
+    select: (v, test = 'truthy', ...args) => list(v).filter((x) => callTest(String(test), x, args)),
+    reject: (v, test = 'truthy', ...args) => list(v).filter((x) => !callTest(String(test), x, args)),
+    selectattr: (v, name, test = 'truthy', ...args) => list(v).filter((x) => callTest(String(test), attr(x, name), args)),
+    rejectattr: (v, name, test = 'truthy', ...args) => list(v).filter((x) => !callTest(String(test), attr(x, name), args)),
+    json_query: () => {
+      throw new TemplateError('json_query (jmespath) is not supported by orch', { hint: 'Use selectattr/map instead.' });
+    },
+  };
+}

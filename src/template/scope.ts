@@ -1,0 +1,73 @@
+import { TemplateError } from '../core/errors.js';
+import { rememberError } from './undefined.js';
+
+/** One source of variables: `templated` values may hold `{{ }}` that are expanded when read. */
+export interface VarLayer {
+  name: string;
+  vars: Record<string, unknown>;
+  /** false for registered results and set_fact values: never templated a second time. */
+  templated: boolean;
+}
+
+export type Expand = (value: unknown, scope: VarScope) => unknown;
+
+/**
+ * The variables one task sees on one host: layers from lowest to highest precedence, read lazily.
+ * A value is templated the first time it is read, with cycle detection; results are cached.
+ */
+export class VarScope {
+  private readonly cache = new Map<string, unknown>();
+  private readonly resolving = new Set<string>();
+
+  constructor(
+    readonly layers: readonly VarLayer[],
+    private readonly expand: Expand,
+    /** Context for lookups and messages: search paths for file/template lookups. */
+    readonly lookupPaths: readonly string[] = [],
+  ) {}
+
+  has(name: string): boolean {
+    for (let i = this.layers.length - 1; i >= 0; i--) if (Object.prototype.hasOwnProperty.call(this.layers[i]?.vars, name)) return true;
+    return false;
+  }
+
+  private find(name: string): VarLayer | undefined {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i] as VarLayer;
+      if (Object.prototype.hasOwnProperty.call(layer.vars, name)) return layer;
+    }
+    return undefined;
+  }
+
+  /** The value of a variable (templated), or undefined when no layer has it. */
+  get(name: string): unknown {
+    if (this.cache.has(name)) return this.cache.get(name);
+    const layer = this.find(name);
+    if (!layer) return undefined;
+    const raw = layer.vars[name];
+    if (!layer.templated) return raw;
+    if (this.resolving.has(name)) {
+      throw rememberError(new TemplateError(`recursive loop detected in template for variable '${name}'`, { hint: `'${name}' refers to itself, directly or through other variables.` }));
+    }
+    this.resolving.add(name);
+    try {
+      const value = this.expand(raw, this);
+      this.cache.set(name, value);
+      return value;
+    } finally {
+      this.resolving.delete(name);
+    }
+  }
+
+  /** All variable names, for `vars` and debugging. */
+  names(): string[] {
+    const seen = new Set<string>();
+    for (const l of this.layers) for (const k of Object.keys(l.vars)) seen.add(k);
+    return [...seen];
+  }
+
+  /** A new scope with one more layer on top (loop item, task vars). */
+  with(layer: VarLayer): VarScope {
+    return new VarScope([...this.layers, layer], this.expand, this.lookupPaths);
+  }
+}

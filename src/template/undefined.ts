@@ -1,0 +1,51 @@
+import { OrchError, TemplateError } from '../core/errors.js';
+
+/*
+ * nunjucks rebuilds errors thrown inside templates from their message alone, losing their class and hint.
+ * Errors orch raises inside a render are remembered here so the caller can re-throw the original.
+ */
+let lastError: OrchError | undefined;
+
+export function rememberError<E extends OrchError>(err: E): E {
+  lastError = err;
+  return err;
+}
+
+export function takeRememberedError(): OrchError | undefined {
+  const e = lastError;
+  lastError = undefined;
+  return e;
+}
+
+/**
+ * A variable that does not exist. Like Ansible's StrictUndefined: `default`, `is defined` and `is undefined`
+ * may look at it; printing it, comparing it or doing arithmetic with it is an error naming the variable.
+ */
+export class Undefined {
+  constructor(readonly name: string, readonly reason = `'${name}' is undefined`) {}
+  fail(): never {
+    throw rememberError(new UndefinedVariableError(this.reason, this.name));
+  }
+  toString(): string {
+    return this.fail();
+  }
+  valueOf(): never {
+    return this.fail();
+  }
+  [Symbol.toPrimitive](): never {
+    return this.fail();
+  }
+  toJSON(): never {
+    return this.fail();
+  }
+}
+
+export class UndefinedVariableError extends TemplateError {
+  constructor(message: string, readonly variable: string) {
+    super(message, { hint: `Define '${variable.split('.')[0]}' (vars, inventory, -e) or guard it with \`| default(...)\` or \`is defined\`.` });
+  }
+}
+
+export function isUndefined(v: unknown): v is Undefined | undefined {
+  return v === undefined || v instanceof Undefined;
+}

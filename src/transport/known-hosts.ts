@@ -1,0 +1,81 @@
+import { createHmac } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface KnownKey {
+  type: string;
+  /** base64 of the key blob, as in the file */
+  key: string;
+}
+
+export type HostKeyVerdict =
+  | { kind: 'match' }
+  | { kind: 'unknown' }
+  | { kind: 'changed'; expected: KnownKey[]; file: string };
+
+/** The names a host is recorded under: `host` on port 22, `[host]:port` otherwise. */
+export function knownHostsName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+function nameMatches(field: string, name: string): boolean {
+  if (field.startsWith('|1|')) {
+    const [, , salt, hash] = field.split('|');
+    if (!salt || !hash) return false;
+    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+    return mac === hash;
+  }
+  let matched = false;
+  for (const pattern of field.split(',')) {
+    const negate = pattern.startsWith('!');
+    const p = negate ? pattern.slice(1) : pattern;
+    const re = new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    if (re.test(name)) {
+      if (negate) return false;
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+/** Keys recorded for a host in the given known_hosts files (missing files are skipped). */
+export function lookupKnownKeys(files: readonly string[], name: string): { keys: KnownKey[]; file: string | undefined } {
+  const keys: KnownKey[] = [];
+  let found: string | undefined;
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    for (const rawLine of readFileSync(file, 'utf8').split('\n')) {
+      const line = rawLine.trim();
+      if (!line || line.startsWith('#')) continue;
+      const parts = line.split(/\s+/);
+      if (parts[0]?.startsWith('@')) continue; // @cert-authority / @revoked: not supported, skipped
+      const [names, type, key] = parts;
+      if (!names || !type || !key) continue;
+      if (nameMatches(names, name)) {
+        keys.push({ type, key });
+        found ??= file;
+      }
+    }
+  }
+  return { keys, file: found };
+}
+
+/** Decide on the key a server presented: the raw key blob from the SSH handshake. */
+export function verifyHostKey(files: readonly string[], name: string, presented: Buffer): HostKeyVerdict {
+  const { keys, file } = lookupKnownKeys(files, name);
+  if (keys.length === 0) return { kind: 'unknown' };
+  const b64 = presented.toString('base64');
+  if (keys.some((k) => k.key === b64)) return { kind: 'match' };
+  return { kind: 'changed', expected: keys, file: file ?? '' };
+}
+
+/** Key type name inside an SSH public key blob (its first string field). */
+export function keyBlobType(blob: Buffer): string {
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString('ascii');
+}
+
+export function recordHostKey(file: string, name: string, blob: Buffer): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  appendFileSync(file, `${name} ${keyBlobType(blob)} ${blob.toString('base64')}\n`, { mode: 0o600 });
+}

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { BoundedOutput } from './output.js';
+import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
+import { wrapCommand } from './wrap.js';
+
+/** `ansible_connection: local`: commands run on the control machine itself. */
+export class LocalTransport implements Transport {
+  readonly stats: TransportStats = { execs: 0, bytesSent: 0, bytesReceived: 0 };
+  constructor(readonly host: string) {}
+
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const { command: wrapped, stdinPrefix } = wrapCommand(command, opts);
+    this.stats.execs++;
+    return new Promise((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', wrapped], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out = new BoundedOutput();
+      const errOut = new BoundedOutput();
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => errOut.push(d));
+      child.on('error', reject);
+      child.on('close', (code, signal) =>
+        resolve({
+          rc: code ?? (signal ? 137 : 255),
+          stdout: out.text(),
+          stderr: errOut.text(),
+          truncated: out.truncated || errOut.truncated || undefined,
+        }),
+      );
+      child.stdin.on('error', () => undefined); // a command that does not read its stdin
+      child.stdin.end(opts.stdin === undefined ? stdinPrefix : Buffer.concat([Buffer.from(stdinPrefix), Buffer.from(opts.stdin)]));
+    });
+  }
+
+  async close(): Promise<void> {}
+}

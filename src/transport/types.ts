@@ -1,0 +1,43 @@
+/** What modules see of a connection to one host. Modules never know whether it is SSH or local. */
+
+export interface ExecOptions {
+  /** Bytes written to the command's standard input (then closed). */
+  stdin?: string | Buffer;
+  /** Run as another user via sudo (the executor sets this from `become`). */
+  become?: BecomeSettings;
+  /** Kill the command after this long (ms); the result is then rc 124. */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface BecomeSettings {
+  user: string;
+  /** sudo password; never logged, sent on stdin. */
+  password?: string;
+}
+
+export interface ExecResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+  /** True when output went past the capture limit and its middle was dropped. */
+  truncated?: boolean;
+}
+
+export interface TransportStats {
+  /** Commands run (each one an exec request: one network round trip of work). */
+  execs: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface Transport {
+  readonly host: string;
+  readonly stats: TransportStats;
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+/** Output kept per stream; past it the middle is dropped so memory stays bounded on huge output. */
+export const OUTPUT_LIMIT = 4 * 1024 * 1024;

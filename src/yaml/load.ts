@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import { ParseError, type Position } from '../core/errors.js';
+
+/** Where a mapping came from, and the line of each of its keys: for errors that point at the right line. */
+export interface MapPosition extends Position {
+  keyLines: Map<string, number>;
+}
+
+const positions = new WeakMap<object, MapPosition>();
+
+export function positionOf(value: unknown): MapPosition | undefined {
+  return typeof value === 'object' && value !== null ? positions.get(value) : undefined;
+}
+
+/** Position of one key of a mapping (falls back to the mapping's own position). */
+export function keyPosition(map: unknown, key: string): Position | undefined {
+  const pos = positionOf(map);
+  if (!pos) return undefined;
+  return { file: pos.file, line: pos.keyLines.get(key) ?? pos.line };
+}
+
+function scalarKey(node: YamlNode & { value: unknown; source?: string }): string {
+  if (typeof node.value === 'symbol') return '<<';
+  if (typeof node.value === 'boolean' && typeof node.source === 'string' && /^[yYnN]$/.test(node.source)) return node.source;
+  return String(node.value);
+}
+
+function convert(node: YamlNode | null | undefined, doc: Document, file: string, lc: LineCounter, depth = 0): unknown {
+  if (depth > 200) throw new ParseError('YAML nests too deeply (over 200 levels)', { file });
+  if (node === null || node === undefined) return null;
+  if (isAlias(node)) return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, depth + 1);
+  if (isScalar(node)) {
+    const v = node.value;
+    // PyYAML (Ansible's reader) keeps y/n as strings; only yes/no/on/off/true/false are booleans.
+    if (typeof v === 'boolean' && node.type === 'PLAIN' && /^[yYnN]$/.test(node.source ?? '')) return node.source;
+    return typeof v === 'bigint' ? v.toString() : v;
+  }
+  const at = lc.linePos(node.range?.[0] ?? 0);
+  if (isSeq(node)) return node.items.map((item) => convert(item as YamlNode, doc, file, lc, depth + 1));
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    const keyLines = new Map<string, number>();
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      const key = keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1));
+      if (key === '<<') {
+        // YAML 1.1 merge key: values of the referenced mapping(s) that are not set here.
+        const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1);
+        for (const src of Array.isArray(merged) ? merged : [merged]) {
+          if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) if (!(k in out)) out[k] = v;
+        }
+        continue;
+      }
+      out[key] = convert(pair.value as YamlNode, doc, file, lc, depth + 1);
+      const kr = keyNode?.range?.[0];
+      if (kr !== undefined) keyLines.set(key, lc.linePos(kr).line);
+    }
+    positions.set(out, { file, line: at.line, col: at.col, keyLines });
+    return out;
+  }
+  return null;
+}
+
+/** Parse YAML text with Ansible's reading (YAML 1.1: `yes` is true, `0644` is octal), keeping positions. */
+export function parseYaml(text: string, file: string): unknown {
+  if (text.includes('\t')) {
+    const lines = text.split('\n');
+    const idx = lines.findIndex((l) => /^\s*\t/.test(l));
+    if (idx >= 0) throw new ParseError('tab character used for indentation', { file, line: idx + 1 }, 'YAML indents with spaces only: replace the tab with spaces.');
+  }
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { version: '1.1', lineCounter: lc, uniqueKeys: true, prettyErrors: false, merge: true });
+  const first = doc.errors[0];
+  if (first) {
+    const at = lc.linePos(first.pos[0]);
+    let msg = first.message.split('\n')[0] ?? first.message;
+    let hint: string | undefined;
+    if (first.code === 'DUPLICATE_KEY') {
+      msg = 'the same key appears twice in one mapping';
+      hint = 'Remove or rename one of them: YAML keeps only one and orch will not guess which.';
+    } else hint = 'Check the indentation and quoting around this line (a value with `: ` or starting with `{{` must be quoted).';
+    throw new ParseError(`YAML syntax error: ${msg}`, { file, line: at.line, col: at.col }, hint);
+  }
+  return convert(doc.contents as YamlNode, doc, file, lc);
+}
+
+export function loadYamlFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ParseError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
+  }
+  return parseYaml(text, file);
+}
