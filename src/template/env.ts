@@ -132,7 +132,7 @@ const filterTable = makeFilters(
   },
 );
 for (const [name, f] of Object.entries(filterTable)) env.addFilter(name, f);
-for (const [name, t] of Object.entries(tests)) env.addTest(name, t);
+for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
 setLookupRenderer((text, scope) => renderText(text, scope));
 

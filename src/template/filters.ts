@@ -33,7 +33,7 @@ function reFlags(ignorecase: unknown, multiline: unknown, global = ''): string {
   return `${global}${ignorecase === true ? 'i' : ''}${multiline === true ? 'm' : ''}`;
 }
 
-function hashOf(value: unknown, algo = 'sha1'): string {
+function hashOf(value: unknown, algo: unknown = 'sha1'): string {
   return createHash(String(algo)).update(String(value)).digest('hex');
 }
 

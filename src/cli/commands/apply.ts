@@ -1,0 +1,140 @@
+import { appendFileSync, createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Emit, RunEvent } from '../../core/events.js';
+import { UsageError } from '../../core/errors.js';
+import { resolveInventoryPath } from '../../inventory/load.js';
+import { EXIT, runPlaybook } from '../../executor/run.js';
+import type { RunOptions } from '../../executor/state.js';
+import { lineReporter } from '../../ui/lines.js';
+import { ndjsonWriter, Redactor } from '../../ui/ndjson.js';
+import { parseExtraVars, splitList } from '../args.js';
+
+export const RUN_FLAGS = {
+  check: { type: 'boolean', short: 'C', default: false },
+  diff: { type: 'boolean', short: 'D', default: false },
+  limit: { type: 'string', short: 'l' },
+  tags: { type: 'string', short: 't', multiple: true },
+  'skip-tags': { type: 'string', multiple: true },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  forks: { type: 'string', short: 'f', default: '50' },
+  output: { type: 'string', short: 'o' },
+  log: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  become: { type: 'boolean', short: 'b' },
+  'accept-new-host-keys': { type: 'boolean', default: false },
+  'connect-timeout': { type: 'string', default: '10' },
+  timeout: { type: 'string' },
+  playbook: { type: 'string', short: 'p' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type OutputKind = 'tui' | 'lines' | 'json';
+
+export function chooseOutput(flag: string | undefined): OutputKind {
+  if (flag) {
+    if (flag !== 'tui' && flag !== 'lines' && flag !== 'json') throw new UsageError(`--output must be tui, lines or json, not '${flag}'`);
+    return flag;
+  }
+  return process.stdout.isTTY && !process.env.CI ? 'tui' : 'lines';
+}
+
+export const STATE_DIR = '.orch';
+
+/** Every run appends its events to .orch/runs/<time>-<command>.ndjson (read by `orch history`). */
+function runLog(command: string, redact: Redactor): { emit: Emit; path: string } {
+  const dir = resolve(STATE_DIR, 'runs');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}.ndjson`);
+  const write = ndjsonWriter((s) => appendFileSync(path, redact.text(s)));
+  return { emit: write, path };
+}
+
+export interface RunCommandInput {
+  command: string;
+  inventory: string;
+  playbook: string;
+  values: Record<string, unknown>;
+  /** extra vars added by the command itself (deploy's release id...) */
+  extraVars?: Record<string, unknown>;
+}
+
+export async function runWithReporting(input: RunCommandInput): Promise<number> {
+  const v = input.values;
+  const forks = Number(v.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive whole number, not '${String(v.forks)}'`);
+  const opts: RunOptions = {
+    check: v.check === true,
+    diff: v.diff === true,
+    forks,
+    limit: v.limit as string | undefined,
+    tags: splitList(v.tags as string[] | undefined),
+    skipTags: splitList(v['skip-tags'] as string[] | undefined),
+    extraVars: { ...parseExtraVars((v['extra-vars'] as string[] | undefined) ?? []), ...(input.extraVars ?? {}) },
+    verbose: (v.verbose as boolean[] | undefined)?.length ?? 0,
+    acceptNewHostKeys: v['accept-new-host-keys'] === true,
+    connectTimeoutMs: Number(v['connect-timeout']) * 1000,
+    commandTimeoutMs: v.timeout === undefined ? undefined : Number(v.timeout) * 1000,
+    become: v.become === true ? true : undefined,
+  };
+  const inventoryPath = resolveInventoryPath(input.inventory);
+  const redact = new Redactor();
+  const output = chooseOutput(v.output as string | undefined);
+  const sinks: Emit[] = [];
+  const log = runLog(input.command, redact);
+  sinks.push(log.emit);
+  if (typeof v.log === 'string') {
+    const stream = createWriteStream(v.log, { flags: 'a' });
+    sinks.push(ndjsonWriter((s) => stream.write(redact.text(s))));
+  }
+  let finishUi: (() => Promise<void>) | undefined;
+  if (output === 'json') sinks.push(ndjsonWriter((s) => process.stdout.write(redact.text(s))));
+  else if (output === 'lines') sinks.push(lineReporter((s) => process.stdout.write(redact.text(s)), opts.verbose));
+  else {
+    const { startTui } = await import('../../ui/tui.js');
+    const tui = startTui({ command: input.command, verbose: opts.verbose, redact: (s) => redact.text(s) });
+    sinks.push(tui.emit);
+    finishUi = tui.finish;
+  }
+  const emit: Emit = (e: RunEvent) => {
+    const safe = redact.event(e);
+    for (const s of sinks) s(safe);
+  };
+  const stopping: { signal?: string } = {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping.signal) {
+      emit({ type: 'interrupt', signal, msg: 'second signal: aborting now; remote steps in flight may not finish' });
+      process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    }
+    stopping.signal = signal;
+    emit({ type: 'interrupt', signal, msg: 'finishing the tasks in flight; no new task will start (signal again to abort)' });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = Date.now();
+  let code: number;
+  try {
+    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, opts, emit, stateDir: resolve(STATE_DIR), stopping });
+    emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });
+  } catch (err) {
+    emit({ type: 'run_end', exitCode: -1, durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
+    await finishUi?.();
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  await finishUi?.();
+  return code;
+}
+
+export async function applyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: true });
+  if (values.help || positionals.length === 0) {
+    process.stdout.write('usage: orch apply INVENTORY [PLAYBOOK] [--check] [--diff] [--limit PATTERN] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json]\n');
+    return values.help ? 0 : EXIT.usage;
+  }
+  const [inventory, playbookArg] = positionals as [string, string | undefined];
+  const playbook = playbookArg ?? values.playbook ?? 'playbooks/site.yml';
+  return runWithReporting({ command: `apply ${inventory}`, inventory, playbook, values });
+}

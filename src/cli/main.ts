@@ -1,0 +1,79 @@
+import { OrchError, ParseError, LockError, UsageError } from '../core/errors.js';
+import { EXIT } from '../executor/run.js';
+import { applyCommand } from './commands/apply.js';
+import { historyCommand } from './commands/history.js';
+import { inventoryCommand } from './commands/inventory.js';
+import { labCommand } from './commands/lab.js';
+import { lockCommand } from './commands/lock.js';
+
+const USAGE = `orch: agentless, idempotent orchestration over SSH
+
+  orch apply INVENTORY [PLAYBOOK]     apply a playbook (default playbooks/site.yml)
+  orch run INVENTORY PLAYBOOK         the same, playbook required
+  orch inventory INVENTORY --graph    show groups and hosts
+  orch lab up [N] | down | status     local SSH test hosts in namespaces
+  orch lock status|release INVENTORY  the per-inventory run lock
+  orch history [INVENTORY]            past runs
+
+Run options: --check --diff --limit PATTERN --tags T --skip-tags T -e k=v --forks N
+             --output tui|lines|json --log FILE -v --accept-new-host-keys --timeout S
+`;
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'apply':
+      return applyCommand(rest);
+    case 'run':
+      if (rest.length < 2 || rest[1]?.startsWith('-')) throw new UsageError('usage: orch run INVENTORY PLAYBOOK [options]');
+      return applyCommand(rest);
+    case 'lab':
+      return labCommand(rest);
+    case 'inventory':
+      return inventoryCommand(rest);
+    case 'lock':
+      return lockCommand(rest);
+    case 'history':
+      return historyCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? EXIT.usage : EXIT.ok;
+    default:
+      throw new UsageError(`unknown command '${cmd}'`, { hint: 'orch help lists the commands' });
+  }
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof ParseError) return EXIT.badInput;
+  if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof LockError) return EXIT.locked;
+  if (err instanceof OrchError) return EXIT.badInput;
+  return EXIT.error;
+}
+
+/** The only place that exits. */
+async function main(): Promise<void> {
+  let code: number;
+  try {
+    code = await dispatch(process.argv.slice(2));
+  } catch (err) {
+    code = exitCodeOf(err);
+    if (err instanceof OrchError) {
+      process.stderr.write(`ERROR: ${err.message}\n`);
+      if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    } else if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`ERROR: ${err.message}\n`);
+      code = EXIT.usage;
+    } else {
+      process.stderr.write(`INTERNAL ERROR (a bug in orch, please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+  }
+  process.exitCode = code;
+  // Let stdout drain; anything still holding the loop open (a stuck socket) must not keep us alive.
+  setTimeout(() => process.exit(code), 200).unref();
+}
+
+await main();

@@ -1,0 +1,49 @@
+import type { FileDiff, HostStatus } from './result.js';
+
+/** Everything a run tells the outside world. The executor emits; the UI, the line reporter and NDJSON consume. */
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+  rescued: number;
+  ignored: number;
+}
+
+export type RunEvent =
+  | { type: 'run_start'; time: string; command: string; inventory: string; playbook: string; hosts: string[]; check: boolean; user: string }
+  | { type: 'play_start'; name: string; hosts: string[] }
+  | { type: 'batch_start'; index: number; total: number; hosts: string[] }
+  | { type: 'task_start'; taskId: number; name: string; role?: string; hosts: string[]; handler: boolean; module: string; file?: string; line?: number }
+  | {
+      type: 'host_result';
+      host: string;
+      taskId: number;
+      task: string;
+      module: string;
+      status: HostStatus;
+      item?: string;
+      msg?: string;
+      diff?: FileDiff[];
+      stdout?: string;
+      stderr?: string;
+      rc?: number;
+      ignored?: boolean;
+      delegatedTo?: string;
+      durationMs: number;
+      hint?: string;
+    }
+  | { type: 'retry'; host: string; taskId: number; task: string; attempt: number; retries: number }
+  | { type: 'warning'; host?: string; msg: string }
+  | { type: 'handler_flush'; handlers: string[] }
+  | { type: 'interrupt'; signal: string; msg: string }
+  | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number; roundTrips: Record<string, number> }
+  | { type: 'run_end'; exitCode: number; durationMs: number; error?: string };
+
+export type Emit = (e: RunEvent) => void;
+
+export function emptyStats(): HostStats {
+  return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
+}

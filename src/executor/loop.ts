@@ -1,0 +1,95 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ModuleError } from '../core/errors.js';
+import type { LoopSpec } from '../playbook/model.js';
+import { renderValue } from '../template/env.js';
+import { findLocalFile } from '../template/lookups.js';
+import type { VarScope } from '../template/scope.js';
+
+function asList(v: unknown, what: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (v === null || v === undefined) return [];
+  if (typeof v === 'string' && what === 'with_items') return [v];
+  throw new ModuleError(`${what} needs a list, got ${typeof v === 'object' ? 'a mapping' : JSON.stringify(v)}`, {
+    hint: what === 'loop' ? 'For a dict, use `loop: "{{ mydict | dict2items }}"`.' : undefined,
+  });
+}
+
+/** with_fileglob: wildcards in the file name part only, files only (as Ansible). */
+function globFiles(pattern: string): string[] {
+  const dir = dirname(pattern);
+  if (!existsSync(dir)) return [];
+  const re = new RegExp(`^${basename(pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return readdirSync(dir)
+    .filter((f) => re.test(f))
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile())
+    .sort();
+}
+
+function sequence(spec: string): string[] {
+  const kv: Record<string, string> = {};
+  const short = /^(\d+)-(\d+)(?:\/(\d+))?(?::(.*))?$/.exec(spec.trim());
+  if (short) Object.assign(kv, { start: short[1], end: short[2], stride: short[3] ?? '1', format: short[4] ?? '%d' });
+  else for (const part of spec.trim().split(/\s+/)) {
+    const [k, v] = part.split('=');
+    if (k && v !== undefined) kv[k] = v;
+  }
+  const start = Number(kv.start ?? 1);
+  const stride = Number(kv.stride ?? 1);
+  const end = kv.count !== undefined ? start + (Number(kv.count) - 1) * stride : Number(kv.end ?? start);
+  const out: string[] = [];
+  for (let i = start; stride > 0 ? i <= end : i >= end; i += stride) {
+    out.push((kv.format ?? '%d').replace(/%0?(\d*)[dx]/, (m, w: string) => (m.endsWith('x') ? i.toString(16) : String(i)).padStart(Number(w || 0), m.includes('%0') ? '0' : ' ')));
+    if (out.length > 100_000) throw new ModuleError('with_sequence: more than 100000 items');
+  }
+  return out;
+}
+
+/** The items of a task's loop on one host (with_* forms turned into a plain list, as Ansible does). */
+export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
+  const v = renderValue(loop.value, scope);
+  switch (loop.kind) {
+    case 'loop':
+      return asList(v, 'loop');
+    case 'items':
+      return asList(v, 'with_items').flatMap((x) => (Array.isArray(x) ? x : [x]));
+    case 'list':
+      return asList(v, 'with_list');
+    case 'indexed_items':
+      return asList(v, 'with_indexed_items').map((x, i) => [i, x]);
+    case 'dict':
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ModuleError('with_dict needs a mapping');
+      return Object.entries(v as Record<string, unknown>).map(([key, value]) => ({ key, value }));
+    case 'together': {
+      const lists = asList(v, 'with_together').map((l) => asList(l, 'with_together'));
+      const n = Math.max(0, ...lists.map((l) => l.length));
+      return Array.from({ length: n }, (_, i) => lists.map((l) => l[i] ?? null));
+    }
+    case 'nested': {
+      const lists = asList(v, 'with_nested').map((l) => asList(l, 'with_nested'));
+      return lists.reduce<unknown[][]>((acc, l) => acc.flatMap((a) => l.map((x) => [...a, x])), [[]]);
+    }
+    case 'sequence':
+      return sequence(String(v));
+    case 'fileglob':
+      return asList(v, 'with_fileglob').flatMap((pattern) => {
+        const p = String(pattern);
+        const base = p.startsWith('/') ? [''] : scope.lookupPaths;
+        for (const dir of base) {
+          const hits = globFiles(dir ? `${dir}/${p}` : p);
+          if (hits.length > 0) return hits;
+        }
+        return [];
+      });
+    case 'first_found': {
+      const hit = asList(v, 'with_first_found').map((f) => findLocalFile(String(f), scope.lookupPaths)).find((x) => x);
+      if (!hit) throw new ModuleError('with_first_found: no file was found');
+      return [hit];
+    }
+    case 'subelements': {
+      const [list, key] = asList(v, 'with_subelements');
+      return asList(list, 'with_subelements').flatMap((el) => asList((el as Record<string, unknown>)[String(key)], 'with_subelements').map((sub) => [el, sub]));
+    }
+  }
+}

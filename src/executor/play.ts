@@ -1,0 +1,296 @@
+import { ParseError } from '../core/errors.js';
+import type { ModuleResult } from '../core/result.js';
+import { gatherFacts } from '../facts/gather.js';
+import { selectHosts } from '../inventory/pattern.js';
+import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
+import { loadTasksFile } from '../playbook/tasks.js';
+import { evalCondition, renderValue } from '../template/env.js';
+import { loadYamlFile } from '../yaml/load.js';
+import { resolve } from 'node:path';
+import { expandLoop } from './loop.js';
+import { buildScope, type PlayVars } from './scope.js';
+import type { RunState } from './state.js';
+import { runTaskOnHost } from './task.js';
+import { selectedByTags } from './tags.js';
+
+/** Split the play's hosts into `serial` batches (numbers, percentages, or a list of them; the last repeats). */
+export function batches(hosts: string[], serial: (number | string)[]): string[][] {
+  if (serial.length === 0) return [hosts];
+  const out: string[][] = [];
+  let i = 0;
+  let step = 0;
+  while (i < hosts.length) {
+    const s = serial[Math.min(step, serial.length - 1)] as number | string;
+    const size = typeof s === 'string' ? Math.max(1, Math.floor((hosts.length * Number(s.replace('%', ''))) / 100)) : s;
+    out.push(hosts.slice(i, i + size));
+    i += size;
+    step++;
+  }
+  return out;
+}
+
+class PlayRun {
+  private aborted = false;
+  private pv!: PlayVars;
+  private readonly includeCache = new Map<string, Item[]>();
+
+  constructor(
+    private readonly rs: RunState,
+    private readonly play: Play,
+  ) {}
+
+  private active(hosts: string[]): string[] {
+    return hosts.filter((h) => this.rs.hosts.get(h)?.active);
+  }
+
+  private get stopping(): boolean {
+    return this.aborted || this.rs.stopping.signal !== undefined;
+  }
+
+  async run(): Promise<void> {
+    const { rs, play } = this;
+    let hosts = selectHosts(rs.inv, play.hosts, 'pattern of play');
+    if (rs.opts.limit) {
+      const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
+      hosts = hosts.filter((h) => limited.has(h));
+    }
+    hosts = this.active(hosts);
+    rs.emit({ type: 'play_start', name: play.name, hosts });
+    if (hosts.length === 0) {
+      rs.emit({ type: 'warning', msg: `play '${play.name}': no hosts left to run on` });
+      return;
+    }
+    const filesVars: Record<string, unknown> = {};
+    for (const f of play.varsFiles) {
+      const path = resolve(play.dir, String(renderValue(f, buildScope(rs, hosts[0] as string, undefined, undefined))));
+      const data = loadYamlFile(path);
+      if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw new ParseError('vars_files entries must be mappings', { file: path, line: 1 });
+      Object.assign(filesVars, data);
+    }
+    const all = batches(hosts, play.serial);
+    for (let b = 0; b < all.length && !this.stopping; b++) {
+      const batch = all[b] as string[];
+      if (all.length > 1) rs.emit({ type: 'batch_start', index: b + 1, total: all.length, hosts: batch });
+      this.pv = { play, filesVars, playHosts: hosts, batch };
+      if (play.gatherFacts) await this.gather(batch);
+      for (const section of play.sections) {
+        if (this.stopping) break;
+        await this.runItems(section, this.active(batch));
+        await this.flushHandlers(batch);
+      }
+      const failed = batch.filter((h) => !rs.hosts.get(h)?.active).length;
+      if (play.maxFailPercentage !== undefined && (failed * 100) / batch.length > play.maxFailPercentage) {
+        rs.emit({ type: 'warning', msg: `max_fail_percentage ${play.maxFailPercentage}% exceeded (${failed} of ${batch.length} hosts failed): stopping the play` });
+        this.aborted = true;
+      } else if (failed === batch.length && all.length > 1 && b < all.length - 1) {
+        rs.emit({ type: 'warning', msg: 'every host of this batch failed: stopping before the next batch' });
+        this.aborted = true;
+      }
+    }
+  }
+
+  private async gather(batch: string[]): Promise<void> {
+    const { rs } = this;
+    const todo = this.active(batch).filter((h) => !rs.hosts.get(h)?.facts);
+    if (todo.length === 0) return;
+    const taskId = 0;
+    rs.emit({ type: 'task_start', taskId, name: 'Gathering Facts', hosts: todo, handler: false, module: 'setup' });
+    await Promise.all(
+      todo.map((host) =>
+        rs.limit(async () => {
+          const hs = rs.hosts.get(host);
+          if (!hs) return;
+          const started = Date.now();
+          try {
+            const t = await rs.pool.get(host, buildScope(rs, host, this.pv, undefined));
+            hs.facts = await gatherFacts(t);
+            hs.stats.ok++;
+            rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'ok', durationMs: Date.now() - started });
+          } catch (err) {
+            hs.unreachable = true;
+            hs.stats.unreachable++;
+            const e = err as { message?: string; hint?: string };
+            rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'unreachable', msg: e.message, hint: e.hint, durationMs: Date.now() - started });
+          }
+        }),
+      ),
+    );
+  }
+
+  /** Runs items on hosts; returns the hosts that failed here (and were not rescued). */
+  private async runItems(items: Item[], hosts: string[]): Promise<Set<string>> {
+    const failed = new Set<string>();
+    for (const item of items) {
+      const active = this.active(hosts);
+      if (active.length === 0 || this.stopping) break;
+      let f: Set<string>;
+      if (item.kind === 'task') f = await this.runTask(item, active);
+      else if (item.kind === 'block') f = await this.runBlock(item, active);
+      else f = await this.runInclude(item, active);
+      for (const h of f) failed.add(h);
+    }
+    return failed;
+  }
+
+  private async runBlock(b: Block, hosts: string[]): Promise<Set<string>> {
+    const { rs } = this;
+    const failedInBlock = await this.runItems(b.block, hosts);
+    let stillFailed = new Set([...failedInBlock].filter((h) => !rs.hosts.get(h)?.unreachable));
+    if (b.rescue.length > 0 && stillFailed.size > 0) {
+      for (const h of stillFailed) {
+        const hs = rs.hosts.get(h);
+        if (!hs) continue;
+        hs.failed = false;
+        hs.stats.rescued++;
+      }
+      stillFailed = await this.runItems(b.rescue, [...stillFailed]);
+    }
+    if (b.always.length > 0) {
+      const alwaysHosts = hosts.filter((h) => !rs.hosts.get(h)?.unreachable && !rs.hosts.get(h)?.ended);
+      // always runs even for hosts that failed in block/rescue; they stay failed afterwards.
+      const wasFailed = alwaysHosts.filter((h) => rs.hosts.get(h)?.failed);
+      for (const h of wasFailed) (rs.hosts.get(h) as { failed: boolean }).failed = false;
+      const f = await this.runItems(b.always, alwaysHosts);
+      for (const h of wasFailed) (rs.hosts.get(h) as { failed: boolean }).failed = true;
+      for (const h of f) stillFailed.add(h);
+    }
+    return stillFailed;
+  }
+
+  private async runTask(task: Task, hostsIn: string[], handler = false): Promise<Set<string>> {
+    const { rs } = this;
+    if (!handler && !selectedByTags(task.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
+    if (task.module === 'meta') return this.runMeta(task, hostsIn);
+    const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;
+    rs.emit({ type: 'task_start', taskId: task.id, name: task.name, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
+    const outcomes = await Promise.all(hosts.map((h) => rs.limit(() => runTaskOnHost(rs, this.pv, task, h))));
+    const failed = new Set<string>();
+    outcomes.forEach((o, i) => {
+      const host = hosts[i] as string;
+      const hs = rs.hosts.get(host);
+      if (!hs) return;
+      if (o.status === 'unreachable' && !o.ignored) {
+        hs.unreachable = true;
+        rs.pool.drop(host);
+        failed.add(host);
+      } else if (o.status === 'failed' && !o.ignored) {
+        hs.failed = true;
+        hs.runtime.ansible_failed_task = { name: task.name, action: task.module };
+        hs.runtime.ansible_failed_result = o.result;
+        failed.add(host);
+      }
+    });
+    if (task.run_once && task.register && outcomes[0]) {
+      for (const h of hostsIn.slice(1)) {
+        const hs = rs.hosts.get(h);
+        if (hs) hs.runtime[task.register] = outcomes[0].result satisfies ModuleResult;
+      }
+    }
+    if (failed.size > 0 && (task.any_errors_fatal || this.play.anyErrorsFatal)) {
+      rs.emit({ type: 'warning', msg: `any_errors_fatal: '${task.name}' failed on ${[...failed].join(', ')}; stopping every host` });
+      for (const h of this.pv.batch) {
+        const hs = rs.hosts.get(h);
+        if (hs?.active) {
+          hs.failed = true;
+          failed.add(h);
+        }
+      }
+    }
+    return failed;
+  }
+
+  private async runMeta(task: Task, hosts: string[]): Promise<Set<string>> {
+    const action = String(task.args._raw_params);
+    const applies = hosts.filter((h) => task.when.length === 0 || evalCondition(task.when, buildScope(this.rs, h, this.pv, task)));
+    if (action === 'flush_handlers') await this.flushHandlers(this.pv.batch);
+    else if (action === 'end_play') {
+      if (applies.length > 0) this.aborted = true;
+    } else if (action === 'end_host' || action === 'end_batch') {
+      for (const h of action === 'end_batch' ? hosts : applies) {
+        const hs = this.rs.hosts.get(h);
+        if (hs) hs.ended = true;
+      }
+    } else if (action === 'clear_host_errors') {
+      for (const hs of this.rs.hosts.values()) hs.failed = false;
+    }
+    return new Set();
+  }
+
+  /** include_tasks chosen at run time: one file per host (and per loop item), run host group by host group. */
+  private async runInclude(inc: DynamicInclude, hosts: string[]): Promise<Set<string>> {
+    const { rs } = this;
+    const plans = new Map<string, { file: string; vars: Record<string, unknown> }[]>();
+    for (const h of hosts) {
+      const scope = buildScope(rs, h, this.pv, inc);
+      const entries: { file: string; vars: Record<string, unknown> }[] = [];
+      const items = inc.loop ? expandLoop(inc.loop, scope) : [undefined];
+      items.forEach((item, i) => {
+        const vars: Record<string, unknown> = inc.loop ? { [inc.loop_control?.loop_var ?? 'item']: item } : {};
+        if (inc.loop_control?.index_var) vars[inc.loop_control.index_var] = i;
+        const s = scope.with({ name: 'loop', vars, templated: false });
+        if (inc.when.length > 0 && !evalCondition(inc.when, s)) return;
+        entries.push({ file: resolve(inc.dir, String(renderValue(inc.file, s))), vars });
+      });
+      plans.set(h, entries);
+    }
+    const failed = new Set<string>();
+    const rounds = Math.max(0, ...[...plans.values()].map((e) => e.length));
+    for (let i = 0; i < rounds; i++) {
+      const byFile = new Map<string, string[]>();
+      for (const [h, entries] of plans) {
+        const e = entries[i];
+        if (e) byFile.set(e.file, [...(byFile.get(e.file) ?? []), h]);
+      }
+      for (const [file, group] of byFile) {
+        let items = this.includeCache.get(file);
+        if (!items) {
+          items = loadTasksFile(file, { file, stack: [inc.pos.file], nextId: () => inc.id * 1000 + this.includeCache.size, loadRole: () => [] }, { ...inc, when: [] }, inc.pos);
+          this.includeCache.set(file, items);
+        }
+        // Loop variables of this round live in each host's runtime layer while the included tasks run.
+        const saved = group.map((h) => {
+          const hs = rs.hosts.get(h);
+          const vars = plans.get(h)?.[i]?.vars ?? {};
+          const before = Object.fromEntries(Object.keys(vars).map((k) => [k, hs?.runtime[k]]));
+          if (hs) Object.assign(hs.runtime, vars);
+          return { hs, before };
+        });
+        for (const h of await this.runItems(items, group)) failed.add(h);
+        for (const { hs, before } of saved) {
+          if (!hs) continue;
+          for (const [k, v] of Object.entries(before)) {
+            if (v === undefined) delete hs.runtime[k];
+            else hs.runtime[k] = v;
+          }
+        }
+      }
+    }
+    return failed;
+  }
+
+  private async flushHandlers(batch: string[]): Promise<void> {
+    const { rs, play } = this;
+    const notifiedAny = batch.some((h) => (rs.hosts.get(h)?.notified.size ?? 0) > 0);
+    if (!notifiedAny) return;
+    const ran: string[] = [];
+    for (const handler of play.handlers) {
+      const names = [handler.name, ...handler.listen, ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : [])];
+      const targets = this.active(batch).filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
+      if (targets.length === 0) continue;
+      ran.push(handler.name);
+      await this.runTask(handler, targets, true);
+    }
+    const known = new Set(play.handlers.flatMap((h) => [h.name, ...h.listen, ...(h.role ? [`${h.role.name} : ${h.name}`] : [])]));
+    for (const h of batch) {
+      const hs = rs.hosts.get(h);
+      if (!hs) continue;
+      for (const n of hs.notified) if (!known.has(n)) rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });
+      hs.notified.clear();
+    }
+    if (ran.length > 0) rs.emit({ type: 'handler_flush', handlers: ran });
+  }
+}
+
+export async function runPlay(rs: RunState, play: Play): Promise<void> {
+  await new PlayRun(rs, play).run();
+}

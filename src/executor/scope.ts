@@ -1,0 +1,95 @@
+import { factVariables } from '../facts/gather.js';
+import { renderValue } from '../template/env.js';
+import { VarScope, type VarLayer } from '../template/scope.js';
+import type { Inherited, Play } from '../playbook/model.js';
+import type { RunState } from './state.js';
+
+/** Ansible's `omit` placeholder: a parameter set to it is dropped. */
+export const OMIT = '__omit_place_holder__orch';
+
+const expand = (v: unknown, s: VarScope) => renderValue(v, s);
+
+export interface PlayVars {
+  play: Play;
+  /** vars_files, loaded at play start */
+  filesVars: Record<string, unknown>;
+  playHosts: string[];
+  batch: string[];
+}
+
+function lookupPaths(rs: RunState, inh: Inherited | undefined, play: Play | undefined): string[] {
+  const paths: string[] = [];
+  const role = inh?.role;
+  if (role) paths.push(`${role.path}/files`, `${role.path}/templates`, `${role.path}/vars`, `${role.path}/tasks`, role.path);
+  if (inh?.dir) paths.push(`${inh.dir}/files`, `${inh.dir}/templates`, inh.dir);
+  const dir = play?.dir ?? rs.playbookDir;
+  paths.push(`${dir}/files`, `${dir}/templates`, `${dir}/vars`, dir);
+  return paths;
+}
+
+function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of rs.inv.order) {
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      get: () => {
+        const scope = buildScope(rs, name, pv, undefined);
+        return new Proxy({} as Record<string, unknown>, {
+          get: (_t, k) => (typeof k === 'string' ? scope.get(k) : undefined),
+          has: (_t, k) => typeof k === 'string' && scope.has(k),
+          ownKeys: () => scope.names(),
+          getOwnPropertyDescriptor: (_t, k) =>
+            typeof k === 'string' && scope.has(k) ? { enumerable: true, configurable: true, value: scope.get(k) } : undefined,
+        });
+      },
+    });
+  }
+  return out;
+}
+
+/**
+ * The variables a task sees on a host, lowest precedence first (see README "Variable precedence"):
+ * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
+ * play vars < vars_files < role vars, role params, block and task vars < set_fact/register < extra vars.
+ */
+export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined, inh: Inherited | undefined): VarScope {
+  const hs = rs.hosts.get(host);
+  const groups: Record<string, string[]> = {};
+  for (const g of rs.inv.groups.keys()) groups[g] = rs.inv.hostsOf(g);
+  const magic: Record<string, unknown> = {
+    omit: OMIT,
+    inventory_hostname: host,
+    inventory_hostname_short: host.split('.')[0],
+    group_names: rs.inv.groupNames(host).filter((g) => g !== 'ungrouped'),
+    groups,
+    play_hosts: pv?.batch ?? [],
+    ansible_play_hosts: pv?.playHosts ?? [],
+    ansible_play_hosts_all: pv?.playHosts ?? [],
+    ansible_play_batch: pv?.batch ?? [],
+    ansible_check_mode: rs.opts.check,
+    ansible_diff_mode: rs.opts.diff,
+    playbook_dir: pv?.play.dir ?? rs.playbookDir,
+    inventory_dir: rs.inventoryDir,
+    ansible_version: { full: '2.14.0', major: 2, minor: 14, revision: 0, string: '2.14.0 (orch)' },
+    ansible_run_tags: rs.opts.tags.length ? rs.opts.tags : ['all'],
+    ansible_skip_tags: rs.opts.skipTags,
+  };
+  if (inh?.role) {
+    magic.role_name = inh.role.name;
+    magic.role_path = inh.role.path;
+  }
+  Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
+  const layers: VarLayer[] = [{ name: 'magic', vars: magic, templated: false }];
+  if (pv) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
+  if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
+  for (const l of rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
+  if (hs?.facts) layers.push({ name: 'facts', vars: factVariables(hs.facts), templated: false });
+  if (pv) {
+    layers.push({ name: 'play vars', vars: pv.play.vars, templated: true });
+    layers.push({ name: 'vars_files', vars: pv.filesVars, templated: true });
+  }
+  if (inh && Object.keys(inh.vars).length > 0) layers.push({ name: 'task vars', vars: inh.vars, templated: true });
+  if (hs) layers.push({ name: 'host facts and registered', vars: hs.runtime, templated: false });
+  layers.push({ name: 'extra vars', vars: rs.opts.extraVars, templated: true });
+  return new VarScope(layers, expand, lookupPaths(rs, inh, pv?.play));
+}

@@ -1,0 +1,102 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { ParseError, UsageError } from '../core/errors.js';
+import { loadYamlFile, parseYaml, positionOf } from '../yaml/load.js';
+import { parseIniInventory } from './ini.js';
+import { Inventory } from './model.js';
+
+type Dict = Record<string, unknown>;
+
+function isDict(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function loadYamlGroup(inv: Inventory, name: string, body: unknown, file: string): void {
+  const g = inv.group(name);
+  if (body === null || body === undefined) return;
+  if (!isDict(body)) throw new ParseError(`group '${name}' must be a mapping`, positionOf(body) ?? { file });
+  for (const key of Object.keys(body)) {
+    if (!['hosts', 'vars', 'children'].includes(key)) {
+      throw new ParseError(`unknown key '${key}' in group '${name}'`, positionOf(body) ?? { file }, 'A group has hosts, vars and children.');
+    }
+  }
+  if (isDict(body.hosts)) {
+    for (const [h, hv] of Object.entries(body.hosts)) {
+      const host = inv.host(h);
+      if (name !== 'all') g.hosts.add(h);
+      if (isDict(hv)) Object.assign(host.vars, hv);
+    }
+  }
+  if (isDict(body.vars)) Object.assign(g.vars, body.vars);
+  if (isDict(body.children)) {
+    for (const [child, cbody] of Object.entries(body.children)) {
+      inv.addChild(name, child, file, positionOf(body.children)?.keyLines.get(child));
+      loadYamlGroup(inv, child, cbody, file);
+    }
+  }
+}
+
+function loadSource(inv: Inventory, file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const ext = extname(file);
+  const looksYaml = ext === '.yml' || ext === '.yaml' || /^\s*(---|all:|[A-Za-z0-9_-]+:\s*$)/m.test(text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#')) ?? '');
+  if (!looksYaml) return parseIniInventory(text, file, inv);
+  const data = parseYaml(text, file);
+  if (!isDict(data)) throw new ParseError('a YAML inventory is a mapping of groups (usually starting with `all:`)', { file, line: 1 });
+  for (const [group, body] of Object.entries(data)) loadYamlGroup(inv, group, body, file);
+}
+
+/** group_vars/NAME(.yml|.yaml|.json|) or group_vars/NAME/ (every file in it). */
+function loadVarsDir(dir: string, apply: (name: string, vars: Dict) => void): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir).sort()) {
+    const p = join(dir, entry);
+    const name = entry.replace(/\.(ya?ml|json)$/, '');
+    const files = statSync(p).isDirectory()
+      ? readdirSync(p)
+          .sort()
+          .filter((f) => /\.(ya?ml|json)$/.test(f) || !f.includes('.'))
+          .map((f) => join(p, f))
+      : [p];
+    for (const f of files) {
+      const data = loadYamlFile(f);
+      if (data === null) continue;
+      if (!isDict(data)) throw new ParseError('a vars file must be a mapping of variable names to values', { file: f, line: 1 });
+      apply(name, data);
+    }
+  }
+}
+
+/** Resolve an inventory argument: a path, or a name under ./inventory/. */
+export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
+  for (const candidate of [resolve(cwd, arg), resolve(cwd, 'inventory', arg)]) if (existsSync(candidate)) return candidate;
+  throw new UsageError(`inventory '${arg}' not found (looked for ${arg} and inventory/${arg})`, {
+    hint: arg === 'lab' ? 'Bring the lab up first: orch lab up' : 'Give a path to an INI or YAML inventory, or a name under inventory/.',
+  });
+}
+
+export function loadInventory(path: string): Inventory {
+  const inv = new Inventory(path);
+  const isDir = statSync(path).isDirectory();
+  const base = isDir ? path : dirname(path);
+  if (isDir) {
+    const sources = readdirSync(path)
+      .sort()
+      .filter((f) => !['group_vars', 'host_vars'].includes(f) && !f.startsWith('.') && !f.endsWith('~') && statSync(join(path, f)).isFile());
+    if (sources.length === 0) throw new ParseError('inventory directory has no inventory files', { file: path });
+    for (const f of sources) loadSource(inv, join(path, f));
+  } else loadSource(inv, path);
+  inv.finalize();
+  loadVarsDir(join(base, 'group_vars'), (name, vars) => {
+    if (!inv.groups.has(name)) return; // Ansible ignores vars of groups that do not exist
+    Object.assign(inv.group(name).vars, vars);
+  });
+  loadVarsDir(join(base, 'host_vars'), (name, vars) => {
+    if (inv.hosts.has(name)) Object.assign(inv.host(name).vars, vars);
+  });
+  return inv;
+}
+
+export function inventoryName(path: string): string {
+  return basename(path).replace(/\.(ini|ya?ml)$/, '');
+}

@@ -1,0 +1,117 @@
+import { ParseError } from '../core/errors.js';
+
+export interface Host {
+  name: string;
+  vars: Record<string, unknown>;
+}
+
+export interface Group {
+  name: string;
+  vars: Record<string, unknown>;
+  hosts: Set<string>;
+  children: Set<string>;
+}
+
+/** Hosts and groups as Ansible models them: `all` holds every host, `ungrouped` those in no other group. */
+export class Inventory {
+  readonly hosts = new Map<string, Host>();
+  readonly groups = new Map<string, Group>();
+  /** Host names in the order they were first seen (Ansible keeps file order). */
+  readonly order: string[] = [];
+
+  constructor(readonly source: string) {
+    this.group('all');
+    this.group('ungrouped');
+  }
+
+  group(name: string): Group {
+    let g = this.groups.get(name);
+    if (!g) {
+      g = { name, vars: {}, hosts: new Set(), children: new Set() };
+      this.groups.set(name, g);
+    }
+    return g;
+  }
+
+  host(name: string): Host {
+    let h = this.hosts.get(name);
+    if (!h) {
+      h = { name, vars: {} };
+      this.hosts.set(name, h);
+      this.order.push(name);
+    }
+    return h;
+  }
+
+  addChild(parent: string, child: string, file: string, line?: number): void {
+    if (parent === child) throw new ParseError(`group '${parent}' cannot be its own child`, { file, line });
+    this.group(parent).children.add(child);
+    this.group(child);
+    if (this.descendants(child).has(parent)) {
+      throw new ParseError(`groups '${parent}' and '${child}' contain each other`, { file, line }, 'Remove one of the :children entries.');
+    }
+  }
+
+  /** A group and every group below it. */
+  descendants(name: string): Set<string> {
+    const out = new Set<string>();
+    const walk = (n: string) => {
+      for (const c of this.groups.get(n)?.children ?? []) {
+        if (!out.has(c)) {
+          out.add(c);
+          walk(c);
+        }
+      }
+    };
+    walk(name);
+    return out;
+  }
+
+  /** Hosts of a group, children included, in inventory order. */
+  hostsOf(groupName: string): string[] {
+    if (groupName === 'all') return [...this.order];
+    const names = new Set<string>();
+    for (const g of [groupName, ...this.descendants(groupName)]) for (const h of this.groups.get(g)?.hosts ?? []) names.add(h);
+    return this.order.filter((h) => names.has(h));
+  }
+
+  /** Every group a host belongs to (directly or through children), `all` excluded. */
+  groupNames(host: string): string[] {
+    const out: string[] = [];
+    for (const g of this.groups.values()) {
+      if (g.name === 'all') continue;
+      if (this.hostsOf(g.name).includes(host)) out.push(g.name);
+    }
+    return out.sort();
+  }
+
+  /** Depth of a group below `all` (for var precedence: deeper groups win). */
+  depth(name: string): number {
+    if (name === 'all') return 0;
+    let best = 0;
+    for (const g of this.groups.values()) if (g.children.has(name)) best = Math.max(best, this.depth(g.name) + 1);
+    return best === 0 ? 1 : best;
+  }
+
+  /** Finish loading: hosts in no group go to `ungrouped`; top groups become children of `all`. */
+  finalize(): void {
+    const grouped = new Set<string>();
+    for (const g of this.groups.values()) if (g.name !== 'all' && g.name !== 'ungrouped') for (const h of g.hosts) grouped.add(h);
+    for (const h of this.order) if (!grouped.has(h)) this.group('ungrouped').hosts.add(h);
+    const all = this.group('all');
+    for (const g of this.groups.values()) {
+      if (g.name === 'all') continue;
+      const hasParent = [...this.groups.values()].some((p) => p.name !== 'all' && p.children.has(g.name));
+      if (!hasParent) all.children.add(g.name);
+    }
+  }
+
+  /** Group vars then host vars for one host, lowest precedence first. */
+  varLayers(host: string): { name: string; vars: Record<string, unknown> }[] {
+    const groups = ['all', ...this.groupNames(host)].sort((a, b) => this.depth(a) - this.depth(b) || a.localeCompare(b));
+    return [
+      ...groups.map((g) => ({ name: `group_vars/${g}`, vars: this.groups.get(g)?.vars ?? {} })),
+      { name: `host_vars/${host}`, vars: this.hosts.get(host)?.vars ?? {} },
+    ];
+  }
+}

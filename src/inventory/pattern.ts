@@ -1,0 +1,49 @@
+import { UsageError } from '../core/errors.js';
+import type { Inventory } from './model.js';
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+function matchOne(inv: Inventory, term: string): string[] {
+  if (term === 'all' || term === '*') return [...inv.order];
+  if (inv.groups.has(term)) return inv.hostsOf(term);
+  if (inv.hosts.has(term)) return [term];
+  if (term.startsWith('~')) {
+    const re = new RegExp(term.slice(1));
+    return inv.order.filter((h) => re.test(h));
+  }
+  if (/[*?]/.test(term)) {
+    const re = globToRegExp(term);
+    const fromGroups = [...inv.groups.keys()].filter((g) => re.test(g)).flatMap((g) => inv.hostsOf(g));
+    return inv.order.filter((h) => re.test(h) || fromGroups.includes(h));
+  }
+  return [];
+}
+
+/**
+ * Ansible host patterns: `web:db` or `web,db` (union), `web:&prod` (and), `web:!web1` (except), globs,
+ * `~regex`. Returns hosts in inventory order. A term that matches nothing is an error, naming it.
+ */
+export function selectHosts(inv: Inventory, pattern: string, what = 'pattern'): string[] {
+  const terms = pattern
+    .split(/[:,]/)
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  if (terms.length === 0) throw new UsageError(`empty host ${what}`);
+  let selected = new Set<string>();
+  terms.forEach((raw, i) => {
+    const op = raw.startsWith('&') ? '&' : raw.startsWith('!') ? '!' : '|';
+    const term = op === '|' ? raw : raw.slice(1);
+    const hosts = matchOne(inv, term);
+    if (hosts.length === 0 && op !== '!') {
+      throw new UsageError(`host ${what} '${pattern}': '${term}' matches no host or group in ${inv.source}`, {
+        hint: `Known groups: ${[...inv.groups.keys()].filter((g) => g !== 'ungrouped').join(', ')}.`,
+      });
+    }
+    if (op === '|') selected = i === 0 ? new Set(hosts) : new Set([...selected, ...hosts]);
+    else if (op === '&') selected = new Set([...selected].filter((h) => hosts.includes(h)));
+    else selected = new Set([...selected].filter((h) => !hosts.includes(h)));
+  });
+  return inv.order.filter((h) => selected.has(h));
+}

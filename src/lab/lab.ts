@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { $ } from 'zx';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * `orch lab`: real SSH hosts on this machine. Each host is a network namespace on a private bridge,
+ * with its own mount, UTS and PID namespaces, an overlay of / as its root, and the machine's sshd.
+ */
+
+export interface LabConfig {
+  stateDir: string;
+  /** names are PREFIX1..N; namespaces `${prefix}-N` */
+  prefix: string;
+  /** first three octets, e.g. 10.213.0 */
+  subnet: string;
+  bridge: string;
+  inventoryFile: string;
+}
+
+export function labConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LabConfig {
+  const prefix = env.ORCH_LAB_PREFIX ?? 'lab';
+  return {
+    stateDir: env.ORCH_LAB_DIR ?? `/var/lib/orch-${prefix}`,
+    prefix,
+    subnet: env.ORCH_LAB_SUBNET ?? '10.213.0',
+    bridge: env.ORCH_LAB_BRIDGE ?? `orch${prefix}br`.slice(0, 15),
+    inventoryFile: env.ORCH_LAB_INVENTORY ?? join(cwd, 'inventory', prefix === 'lab' ? 'lab' : prefix),
+  };
+}
+
+export interface LabHost {
+  name: string;
+  address: string;
+  netns: string;
+}
+
+const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'lab', 'host.sh');
+
+function hostAt(cfg: LabConfig, i: number): LabHost {
+  return { name: `${cfg.prefix}${i}`, address: `${cfg.subnet}.${10 + i}`, netns: `orch-${cfg.prefix}-${i}` };
+}
+
+function checkPlatform(): void {
+  if (process.platform !== 'linux') throw new UsageError('orch lab needs Linux (network and mount namespaces)');
+  if (process.getuid?.() !== 0) throw new UsageError('orch lab must run as root (it creates namespaces, a bridge and mounts)', { hint: 'Run it with sudo, or use an inventory of real hosts.' });
+  if (!existsSync('/usr/sbin/sshd')) throw new UsageError('openssh-server is not installed', { hint: 'apt-get install -y openssh-server (npm run setup does it)' });
+}
+
+function sshAnswers(address: string, timeoutMs = 300): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port: 22, timeout: timeoutMs });
+    sock.once('data', (d) => {
+      sock.destroy();
+      resolve(d.toString().startsWith('SSH-'));
+    });
+    sock.once('timeout', () => {
+      sock.destroy();
+      resolve(false);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export function labHosts(cfg: LabConfig): LabHost[] {
+  const dir = join(cfg.stateDir, 'run');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.pid'))
+    .map((f) => Number(f.slice(cfg.prefix.length).replace('.pid', '')))
+    .filter((n) => Number.isInteger(n) && n > 0)
+    .sort((a, b) => a - b)
+    .map((n) => hostAt(cfg, n));
+}
+
+/** Group layout of the lab inventory: the seeds' stack on N hosts. */
+export function labGroups(names: string[]): Record<string, string[]> {
+  const n = names.length;
+  if (n === 0) return {};
+  if (n === 1) return { lb: names, web: names, db: names };
+  if (n === 2) return { lb: [names[0] as string], web: [names[0] as string], db: [names[1] as string] };
+  return { lb: [names[0] as string], web: names.slice(1, n - 1), db: [names[n - 1] as string] };
+}
+
+function writeInventory(cfg: LabConfig, hosts: LabHost[]): void {
+  const groups = labGroups(hosts.map((h) => h.name));
+  const lines = ['# Written by `orch lab up`: local lab hosts (network namespaces on this machine).', '[lab]'];
+  for (const h of hosts) lines.push(`${h.name} ansible_host=${h.address}`);
+  for (const [g, members] of Object.entries(groups)) lines.push('', `[${g}]`, ...members);
+  lines.push(
+    '',
+    '[all:vars]',
+    'ansible_user=deploy',
+    `ansible_ssh_private_key_file=${join(cfg.stateDir, 'id_ed25519')}`,
+    `orch_known_hosts_file=${join(cfg.stateDir, 'known_hosts')}`,
+    'orch_lab=true',
+    '',
+  );
+  mkdirSync(dirname(cfg.inventoryFile), { recursive: true });
+  writeFileSync(cfg.inventoryFile, lines.join('\n'));
+}
+
+async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
+  const keys = join(cfg.stateDir, 'keys');
+  if (!existsSync(join(keys, h.name))) await $`ssh-keygen -q -t ed25519 -N ${''} -C ${h.name} -f ${join(keys, h.name)}`;
+  if (!existsSync(`/run/netns/${h.netns}`)) {
+    const veth = `${cfg.prefix.slice(0, 6)}v${h.name.slice(cfg.prefix.length)}`;
+    await $`ip netns add ${h.netns}`;
+    await $`ip link add ${veth} type veth peer name eth0 netns ${h.netns}`;
+    await $`ip link set ${veth} master ${cfg.bridge} up`;
+    await $`ip -n ${h.netns} addr add ${h.address}/24 dev eth0`;
+    await $`ip -n ${h.netns} link set eth0 up`;
+    await $`ip -n ${h.netns} link set lo up`;
+  }
+  rmSync(join(cfg.stateDir, 'run', `${h.name}.ready`), { force: true });
+  const logFd = openSync(join(cfg.stateDir, 'run', `${h.name}.log`), 'a');
+  const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', 'bash', HOST_SCRIPT, h.name, cfg.stateDir], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+  });
+  closeSync(logFd);
+  child.unref();
+  writeFileSync(join(cfg.stateDir, 'run', `${h.name}.pid`), `${child.pid}\n`);
+}
+
+async function running(cfg: LabConfig, h: LabHost): Promise<boolean> {
+  const pidFile = join(cfg.stateDir, 'run', `${h.name}.pid`);
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return sshAnswers(h.address);
+}
+
+export async function labUp(cfg: LabConfig, count: number, log: (s: string) => void = () => undefined): Promise<LabHost[]> {
+  checkPlatform();
+  if (!Number.isInteger(count) || count < 1 || count > 240) throw new UsageError('lab size must be between 1 and 240 hosts');
+  $.quiet = true;
+  for (const d of ['keys', 'run', 'hosts']) mkdirSync(join(cfg.stateDir, d), { recursive: true, mode: 0o700 });
+  if (!existsSync(join(cfg.stateDir, 'id_ed25519'))) await $`ssh-keygen -q -t ed25519 -N ${''} -C orch-lab -f ${join(cfg.stateDir, 'id_ed25519')}`;
+  if (!existsSync(`/sys/class/net/${cfg.bridge}`)) {
+    await $`ip link add ${cfg.bridge} type bridge`;
+    await $`ip addr add ${cfg.subnet}.1/24 dev ${cfg.bridge}`;
+    await $`ip link set ${cfg.bridge} up`;
+  }
+  const hosts = Array.from({ length: count }, (_, i) => hostAt(cfg, i + 1));
+  const started: LabHost[] = [];
+  for (const h of hosts) {
+    if (await running(cfg, h)) continue;
+    await startHost(cfg, h);
+    started.push(h);
+  }
+  const deadline = Date.now() + 60_000;
+  for (const h of hosts) {
+    while (!(await sshAnswers(h.address))) {
+      if (Date.now() > deadline) {
+        throw new UsageError(`lab host ${h.name} did not start sshd within 60 s`, { hint: `See ${join(cfg.stateDir, 'hosts', h.name, 'upper/var/log/orch-lab-sshd.log')}` });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const all = labHosts(cfg);
+  const known = all.map((h) => `${h.address} ${readFileSync(join(cfg.stateDir, 'keys', `${h.name}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}`);
+  writeFileSync(join(cfg.stateDir, 'known_hosts'), `${known.join('\n')}\n`);
+  writeInventory(cfg, all);
+  log(`lab: ${all.length} hosts up (${started.length} started now); inventory written to ${cfg.inventoryFile}\n`);
+  return all;
+}
+
+export async function labDown(cfg: LabConfig, log: (s: string) => void = () => undefined): Promise<void> {
+  checkPlatform();
+  $.quiet = true;
+  const hosts = labHosts(cfg);
+  // Also catch namespaces whose pid file was lost.
+  const namespaces = new Set(hosts.map((h) => h.netns));
+  if (existsSync('/run/netns')) for (const ns of readdirSync('/run/netns')) if (ns.startsWith(`orch-${cfg.prefix}-`)) namespaces.add(ns);
+  for (const ns of namespaces) {
+    const pids = (await $`ip netns pids ${ns}`.nothrow()).stdout.split('\n').filter((p) => /^\d+$/.test(p));
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  for (const h of hosts) {
+    const pidFile = join(cfg.stateDir, 'run', `${h.name}.pid`);
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  for (const ns of namespaces) await $`ip netns del ${ns}`.nothrow();
+  if (existsSync(`/sys/class/net/${cfg.bridge}`)) await $`ip link del ${cfg.bridge}`.nothrow();
+  // The overlay upper dirs may still be busy for a moment after the processes die.
+  for (let i = 0; i < 20; i++) {
+    try {
+      rmSync(cfg.stateDir, { recursive: true, force: true });
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  rmSync(cfg.inventoryFile, { force: true });
+  log(`lab: ${namespaces.size} hosts removed\n`);
+}
+
+export async function labStatus(cfg: LabConfig): Promise<{ host: LabHost; up: boolean }[]> {
+  return Promise.all(labHosts(cfg).map(async (host) => ({ host, up: await sshAnswers(host.address) })));
+}

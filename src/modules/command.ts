@@ -1,0 +1,110 @@
+import type { ModuleResult } from '../core/result.js';
+import { quote, sh, shellJoin } from '../transport/quote.js';
+import { shlexSplit } from './shlex.js';
+import type { ModuleSpec, Params } from './spec.js';
+import { ModuleFailure, type Module, type ModuleContext } from './types.js';
+
+const SKIP_MARK = '__orch_command_skipped__';
+
+const commonParams = {
+  _raw_params: { type: 'str' },
+  cmd: { type: 'str' },
+  chdir: { type: 'path' },
+  creates: { type: 'path' },
+  removes: { type: 'path' },
+  stdin: { type: 'str' },
+  stdin_add_newline: { type: 'bool', default: true },
+  strip_empty_ends: { type: 'bool', default: true },
+} as const;
+
+const commandSpec: ModuleSpec = {
+  params: { ...commonParams, argv: { type: 'list', elements: 'str' }, expand_argument_vars: { type: 'bool', default: true } },
+  freeForm: '_raw_params',
+  mutuallyExclusive: [['_raw_params', 'cmd', 'argv']],
+  requiredOneOf: [['_raw_params', 'cmd', 'argv']],
+};
+
+const shellSpec: ModuleSpec = {
+  params: { ...commonParams, executable: { type: 'path' } },
+  freeForm: '_raw_params',
+  mutuallyExclusive: [['_raw_params', 'cmd']],
+  requiredOneOf: [['_raw_params', 'cmd']],
+};
+
+/** The guard for creates/removes runs in the same round trip as the command itself. */
+function guard(p: Params): string {
+  const parts: string[] = [];
+  if (typeof p.creates === 'string') parts.push(sh`if [ -e ${p.creates} ]; then printf ${SKIP_MARK}; exit 0; fi; `);
+  if (typeof p.removes === 'string') parts.push(sh`if [ ! -e ${p.removes} ]; then printf ${SKIP_MARK}; exit 0; fi; `);
+  return parts.join('');
+}
+
+function lines(s: string): string[] {
+  return s === '' ? [] : s.split('\n');
+}
+
+async function runCommand(ctx: ModuleContext, p: Params, shellText: string, shown: string): Promise<ModuleResult> {
+  if (ctx.check) {
+    // What would happen is only known by running it; with creates/removes we can still ask.
+    if (p.creates || p.removes) {
+      const r = await ctx.run(`${guard(p)}printf would-run`, { cwd: p.chdir as string | undefined });
+      if (r.stdout === SKIP_MARK) return { changed: false, msg: 'skipped, since creates/removes says so', cmd: shown, rc: 0, stdout: '', stderr: '' };
+    }
+    return { changed: false, skipped: true, msg: 'Command would have run if not in check mode' };
+  }
+  let stdin: string | undefined;
+  if (typeof p.stdin === 'string') stdin = p.stdin_add_newline === false ? p.stdin : `${p.stdin}\n`;
+  const start = new Date();
+  const r = await ctx.run(`${guard(p)}${shellText}`, { cwd: p.chdir as string | undefined, stdin: stdin ?? '' });
+  const end = new Date();
+  if (r.stdout === SKIP_MARK) {
+    return { changed: false, cmd: shown, rc: 0, stdout: `skipped, since ${p.creates ? `${String(p.creates)} exists` : `${String(p.removes)} does not exist`}`, stderr: '', stdout_lines: [], stderr_lines: [] };
+  }
+  const strip = p.strip_empty_ends !== false;
+  const stdout = strip ? r.stdout.replace(/\n+$/, '') : r.stdout;
+  const stderr = strip ? r.stderr.replace(/\n+$/, '') : r.stderr;
+  const result: ModuleResult = {
+    changed: true,
+    cmd: shown,
+    rc: r.rc,
+    stdout,
+    stderr,
+    stdout_lines: lines(stdout),
+    stderr_lines: lines(stderr),
+    start: start.toISOString(),
+    end: end.toISOString(),
+    delta: `${((end.getTime() - start.getTime()) / 1000).toFixed(3)}s`,
+  };
+  if (r.truncated) result.warnings = ['output was larger than orch keeps; its middle was dropped'];
+  if (r.rc !== 0) {
+    result.failed = true;
+    result.msg = r.rc === 124 ? 'command timed out' : 'non-zero return code';
+  }
+  return result;
+}
+
+export const command: Module = {
+  name: 'command',
+  spec: commandSpec,
+  async run(ctx, p) {
+    let argv: string[];
+    try {
+      argv = Array.isArray(p.argv) ? p.argv.map(String) : shlexSplit(String(p.cmd ?? p._raw_params));
+    } catch (err) {
+      throw new ModuleFailure(`cannot parse command: ${(err as Error).message}`);
+    }
+    if (argv.length === 0) throw new ModuleFailure('no command given');
+    // exec: no shell features, exactly as the command module promises.
+    return runCommand(ctx, p, `exec ${shellJoin(argv)}`, argv.join(' '));
+  },
+};
+
+export const shell: Module = {
+  name: 'shell',
+  spec: shellSpec,
+  async run(ctx, p) {
+    const text = String(p.cmd ?? p._raw_params);
+    const exe = typeof p.executable === 'string' ? p.executable : '/bin/sh';
+    return runCommand(ctx, p, `exec ${quote(exe)} -c ${quote(text)}`, text);
+  },
+};

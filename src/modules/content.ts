@@ -1,0 +1,75 @@
+import type { FileDiff, ModuleResult } from '../core/result.js';
+import { sh } from '../transport/quote.js';
+import { attributeFixes, sha1, statRemote, writeRemote, type RemoteFile } from './remote-file.js';
+import type { Params } from './spec.js';
+import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
+
+/** Shared by copy and template: put exact bytes at dest, atomically, only when the checksum differs. */
+
+export interface ContentState {
+  dest: string;
+  file: RemoteFile;
+  content: Buffer;
+}
+
+export interface ContentChange {
+  write: boolean;
+  attrCmds: string[];
+}
+
+export async function queryContent(ctx: ModuleContext, p: Params, content: Buffer, srcName?: string): Promise<ContentState> {
+  let dest = String(p.dest);
+  let file = await statRemote(ctx, dest, ctx.diff);
+  if (file.type === 'directory' || dest.endsWith('/')) {
+    if (!srcName) throw new ModuleFailure(`dest ${dest} is a directory; give a file name`);
+    dest = `${dest.replace(/\/$/, '')}/${srcName.split('/').pop() ?? srcName}`;
+    file = await statRemote(ctx, dest, ctx.diff);
+  }
+  return { dest, file, content };
+}
+
+export function planContent(p: Params, s: ContentState): { changes: ContentChange; result: Partial<ModuleResult> } | null {
+  const want = sha1(s.content);
+  const write = !s.file.exists || (s.file.sha1 !== want && p.force !== false);
+  if (s.file.exists && s.file.type !== 'file' && s.file.type !== 'link') throw new ModuleFailure(`dest ${s.dest} exists and is a ${s.file.type ?? 'special file'}`);
+  const attrs = { mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined };
+  const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);
+  if (!write && fixes.cmds.length === 0) return null;
+  const diff: FileDiff[] = [...fixes.diffs];
+  if (write) diff.unshift({ path: s.dest, before: s.file.content?.toString('utf8') ?? '', after: s.content.toString('utf8') });
+  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest } };
+}
+
+export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
+  if (c.write) {
+    const { backupFile } = await writeRemote(ctx, s.dest, s.content, {
+      mode: p.mode as string | undefined,
+      owner: p.owner as string | undefined,
+      group: p.group as string | undefined,
+      backup: p.backup === true,
+      validate: p.validate as string | undefined,
+    });
+    return backupFile ? { backup_file: backupFile } : {};
+  }
+  const r = await ctx.run(['set -e', ...c.attrCmds].join('\n'));
+  if (r.rc !== 0) throw commandFailed(`setting attributes of ${s.dest}`, r);
+  return {};
+}
+
+export function describeContent(s: ContentState): Partial<ModuleResult> {
+  return { dest: s.dest, checksum: sha1(s.content) };
+}
+
+export const contentParams = {
+  dest: { type: 'path', required: true },
+  mode: { type: 'mode' },
+  owner: { type: 'str' },
+  group: { type: 'str' },
+  backup: { type: 'bool', default: false },
+  force: { type: 'bool', default: true },
+  validate: { type: 'str' },
+} as const;
+
+export function ensureParentCmd(dest: string): string {
+  return sh`mkdir -p -- "$(dirname -- ${dest})"`;
+}

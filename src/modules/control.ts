@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { ModuleError } from '../core/errors.js';
+import { pyRepr } from '../template/python.js';
+import { loadYamlFile } from '../yaml/load.js';
+import { ModuleFailure, type Module } from './types.js';
+
+/** Modules that run on the controller: no round trip to the host. */
+
+export const debug: Module = {
+  name: 'debug',
+  local: true,
+  spec: { params: { msg: { type: 'raw' }, var: { type: 'str' }, verbosity: { type: 'int', default: 0 } }, mutuallyExclusive: [['msg', 'var']] },
+  async run(ctx, p) {
+    if (typeof p.var === 'string') {
+      const value = ctx.evaluate(p.var);
+      return { changed: false, [p.var]: value, msg: `${p.var}: ${pyRepr(value, true)}` };
+    }
+    return { changed: false, msg: p.msg ?? 'Hello world!' };
+  },
+};
+
+export const assertModule: Module = {
+  name: 'assert',
+  local: true,
+  rawParams: ['that'],
+  spec: {
+    params: {
+      that: { type: 'list', required: true },
+      fail_msg: { type: 'raw', aliases: ['msg'] },
+      success_msg: { type: 'raw' },
+      quiet: { type: 'bool', default: false },
+    },
+  },
+  async run(ctx, p) {
+    for (const cond of p.that as unknown[]) {
+      const v = typeof cond === 'boolean' ? cond : ctx.evaluate(String(cond));
+      if (!v || (Array.isArray(v) && v.length === 0)) {
+        return { changed: false, failed: true, assertion: cond, evaluated_to: false, msg: p.fail_msg !== undefined ? p.fail_msg : 'Assertion failed' };
+      }
+    }
+    return { changed: false, msg: p.success_msg ?? 'All assertions passed' };
+  },
+};
+
+export const fail: Module = {
+  name: 'fail',
+  local: true,
+  spec: { params: { msg: { type: 'raw', default: 'Failed as requested from task' } } },
+  async run(_ctx, p) {
+    return { changed: false, failed: true, msg: typeof p.msg === 'string' ? p.msg : pyRepr(p.msg) };
+  },
+};
+
+/** Any keys: they become host variables (highest precedence below extra vars). */
+export const setFact: Module = {
+  name: 'set_fact',
+  local: true,
+  spec: { params: {} },
+  async run(_ctx, p) {
+    const facts = { ...p };
+    delete facts.cacheable;
+    if (Object.keys(facts).length === 0) throw new ModuleFailure('set_fact needs at least one variable');
+    return { changed: false, ansible_facts: facts };
+  },
+};
+
+export const includeVars: Module = {
+  name: 'include_vars',
+  local: true,
+  spec: { params: { file: { type: 'path' }, _raw_params: { type: 'path' }, name: { type: 'str' } }, freeForm: '_raw_params' },
+  async run(ctx, p) {
+    const want = String(p.file ?? p._raw_params);
+    const found = ctx.findLocal('vars', want);
+    if (!found) throw new ModuleFailure(`could not find vars file '${want}'`);
+    const data = found.endsWith('.json') ? JSON.parse(readFileSync(found, 'utf8')) : loadYamlFile(found);
+    if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw new ModuleError(`${found}: a vars file must be a mapping`);
+    const vars = (data ?? {}) as Record<string, unknown>;
+    return { changed: false, ansible_facts: typeof p.name === 'string' ? { [p.name]: vars } : vars, ansible_included_var_files: [found] };
+  },
+};
+
+/** meta: the executor acts on the action; the module only validates it. */
+export const meta: Module = {
+  name: 'meta',
+  local: true,
+  noTemplate: true,
+  spec: {
+    params: { _raw_params: { type: 'str', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
+    freeForm: '_raw_params',
+  },
+  async run() {
+    return { changed: false };
+  },
+};
+
+export const pause: Module = {
+  name: 'pause',
+  local: true,
+  spec: { params: { seconds: { type: 'int' }, minutes: { type: 'int' }, prompt: { type: 'str' } } },
+  async run(_ctx, p) {
+    const ms = (Number(p.seconds ?? 0) + Number(p.minutes ?? 0) * 60) * 1000;
+    if (ms <= 0) throw new ModuleFailure('pause without seconds/minutes would wait for a keypress; orch never prompts mid-run');
+    await new Promise((r) => setTimeout(r, ms));
+    return { changed: false, delta: ms / 1000 };
+  },
+};

@@ -1,0 +1,106 @@
+import { sh } from '../transport/quote.js';
+import { parseStat, statScript, writeRemote } from './remote-file.js';
+import type { Params } from './spec.js';
+import { joinLines, splitLines } from './text-edit.js';
+import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+
+interface CronState {
+  text: string;
+  exists: boolean;
+}
+
+function cronFilePath(p: Params): string | undefined {
+  if (!p.cron_file) return undefined;
+  const f = String(p.cron_file);
+  return f.startsWith('/') ? f : `/etc/cron.d/${f}`;
+}
+
+/** Pure: the crontab text with the named entry set or removed (entries are marked `#Ansible: NAME`). */
+export function editCron(text: string, p: Params, inCronD: boolean): string | null {
+  const name = String(p.name);
+  const marker = `#Ansible: ${name}`;
+  const lines = splitLines(text);
+  let entry: string[] = [];
+  if (p.state !== 'absent') {
+    if (p.env) entry = [marker, `${name}=${String(p.job)}`];
+    else {
+      if (p.job === undefined || p.job === null) throw new ModuleFailure('job is required with state=present');
+      const when = p.special_time ? `@${String(p.special_time)}` : [p.minute, p.hour, p.day, p.month, p.weekday].map(String).join(' ');
+      const user = inCronD ? ` ${String(p.user ?? 'root')}` : '';
+      entry = [marker, `${p.disabled ? '#' : ''}${when}${user} ${String(p.job)}`];
+    }
+  }
+  const out: string[] = [];
+  let placed = false;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === marker) {
+      i++; // the job line under the marker belongs to the entry
+      if (!placed) out.push(...entry);
+      placed = true;
+      continue;
+    }
+    out.push(lines[i] as string);
+  }
+  if (!placed) {
+    if (entry.length > 0 && p.env && p.insertafter === undefined) out.unshift(...entry);
+    else out.push(...entry);
+  }
+  const next = joinLines(out);
+  return next === text ? null : next;
+}
+
+async function queryCron(ctx: ModuleContext, p: Params): Promise<CronState> {
+  const file = cronFilePath(p);
+  if (file) {
+    const r = await ctx.run(statScript(file, true));
+    if (r.rc !== 0) throw commandFailed(`reading ${file}`, r);
+    const f = parseStat(r.stdout);
+    return { text: f.content?.toString('utf8') ?? '', exists: f.exists };
+  }
+  const r = await ctx.run(sh`crontab -l -u ${String(p.user ?? 'root')} 2>/dev/null || true`);
+  return { text: r.stdout, exists: r.stdout !== '' };
+}
+
+export const cron = defineStateModule<CronState, string>({
+  name: 'cron',
+  spec: {
+    params: {
+      name: { type: 'str', required: true },
+      job: { type: 'str', aliases: ['value'] },
+      minute: { type: 'str', default: '*' },
+      hour: { type: 'str', default: '*' },
+      day: { type: 'str', default: '*', aliases: ['dom'] },
+      month: { type: 'str', default: '*' },
+      weekday: { type: 'str', default: '*', aliases: ['dow'] },
+      special_time: { type: 'str', choices: ['annually', 'daily', 'hourly', 'monthly', 'reboot', 'weekly', 'yearly'] },
+      user: { type: 'str' },
+      cron_file: { type: 'str' },
+      state: { type: 'str', default: 'present', choices: ['present', 'absent'] },
+      disabled: { type: 'bool', default: false },
+      env: { type: 'bool', default: false },
+      insertafter: { type: 'str' },
+      backup: { type: 'bool', default: false },
+    },
+  },
+  query: queryCron,
+  plan(p, s) {
+    const file = cronFilePath(p);
+    if (file && p.state === 'absent' && !s.exists) return null;
+    const next = editCron(s.text, p, file !== undefined);
+    if (next === null) return null;
+    return { changes: next, result: { diff: [{ path: file ?? `crontab of ${String(p.user ?? 'root')}`, before: s.text, after: next }] } };
+  },
+  async apply(ctx, p, next) {
+    const file = cronFilePath(p);
+    if (file) {
+      // cron ignores /etc/cron.d files that are group/other writable: 0644 always.
+      if (next.trim() === '' && p.state === 'absent') {
+        const r = await ctx.run(sh`rm -f -- ${file}`);
+        if (r.rc !== 0) throw commandFailed(`removing ${file}`, r);
+      } else await writeRemote(ctx, file, next, { mode: '0644' });
+      return;
+    }
+    const r = await ctx.run(sh`crontab -u ${String(p.user ?? 'root')} -`, { stdin: next });
+    if (r.rc !== 0) throw commandFailed('crontab', r);
+  },
+});

@@ -1,0 +1,117 @@
+import { sh } from '../transport/quote.js';
+import type { FileDiff } from '../core/result.js';
+import { attributeFixes, parseStat, statRemote, statScript, type RemoteFile } from './remote-file.js';
+import type { Params } from './spec.js';
+import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+
+interface Change {
+  cmds: string[];
+  diffs: FileDiff[];
+}
+
+const attrs = (p: Params) => ({ mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined });
+
+/** Pure: the commands that bring `path` to the wanted state. */
+export interface FileState extends RemoteFile {
+  /** with recurse: some entry below the directory has another owner or group */
+  recurseDiffers?: boolean;
+}
+
+async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
+  const path = String(p.path);
+  if (!(p.recurse && (p.owner || p.group))) return statRemote(ctx, path);
+  const differs = [p.owner ? sh`! -user ${p.owner as string}` : '', p.group ? sh`! -group ${p.group as string}` : ''].filter((x) => x);
+  const r = await ctx.run(`${statScript(path, false)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`);
+  if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
+  return { ...parseStat(r.stdout), recurseDiffers: /^R\|.+$/m.test(r.stdout) };
+}
+
+export function planFile(p: Params, cur: FileState): Change | null {
+  const path = String(p.path);
+  const state = String(p.state ?? (cur.exists ? (cur.type === 'directory' ? 'directory' : 'file') : 'file'));
+  const cmds: string[] = [];
+  const diffs: FileDiff[] = [];
+  const was = cur.exists ? (cur.type ?? 'file') : 'absent';
+  const transition = (after: string) => diffs.push({ path, header: 'state', before: was, after });
+  switch (state) {
+    case 'absent':
+      if (!cur.exists) return null;
+      cmds.push(sh`rm -rf -- ${path}`);
+      transition('absent');
+      return { cmds, diffs };
+    case 'directory':
+      if (cur.exists && cur.type !== 'directory') throw new ModuleFailure(`${path} exists and is not a directory`);
+      if (!cur.exists) {
+        cmds.push(sh`mkdir -p -- ${path}`);
+        transition('directory');
+      }
+      break;
+    case 'touch':
+      cmds.push(sh`touch -- ${path}`);
+      if (!cur.exists) transition('file');
+      break;
+    case 'file':
+      if (!cur.exists) throw new ModuleFailure(`file (${path}) is absent, cannot continue`, { path, state: 'absent' });
+      break;
+    case 'link':
+    case 'hard': {
+      const src = p.src as string | undefined;
+      if (!src) throw new ModuleFailure(`src is required for state=${state}`);
+      if (state === 'link' && cur.type === 'link' && cur.linkTarget === src) break;
+      if (state === 'hard' && cur.exists) break;
+      if (cur.exists && cur.type === 'directory') throw new ModuleFailure(`refusing to replace directory ${path} with a link`);
+      if (cur.exists && cur.type !== 'link' && !p.force) throw new ModuleFailure(`refusing to convert from ${cur.type ?? 'file'} to symlink for ${path}`, { hint: 'set force: yes' });
+      // Atomic replace: a new link under a temporary name, renamed over the old one.
+      cmds.push(
+        state === 'link'
+          ? sh`ln -sfn -- ${src} ${`${path}.orch-tmp`} && mv -Tf -- ${`${path}.orch-tmp`} ${path}`
+          : sh`ln -f -- ${src} ${path}`,
+      );
+      diffs.push({ path, header: 'src', before: cur.linkTarget ?? was, after: src });
+      return { cmds, diffs };
+    }
+    default:
+      throw new ModuleFailure(`unknown state ${state}`);
+  }
+  const existing: RemoteFile = cur.exists ? cur : { exists: true, mode: undefined, owner: undefined, group: undefined };
+  const fixes = attributeFixes(path, existing, attrs(p));
+  if (p.recurse && state === 'directory' && cur.recurseDiffers) {
+    const who = `${(p.owner as string | undefined) ?? ''}${p.group ? `:${String(p.group)}` : ''}`;
+    fixes.cmds.push(sh`chown -R ${who} -- ${path}`);
+    fixes.diffs.push({ path, header: 'owner (recursive)', before: 'mixed', after: who });
+  }
+  cmds.push(...fixes.cmds);
+  diffs.push(...fixes.diffs);
+  if (cmds.length === 0) return null;
+  if (state === 'touch' && cmds.length === 1 && cur.exists) return { cmds, diffs: [] };
+  return { cmds, diffs };
+}
+
+export const file = defineStateModule<FileState, Change>({
+  name: 'file',
+  spec: {
+    params: {
+      path: { type: 'path', required: true, aliases: ['dest', 'name'] },
+      state: { type: 'str', choices: ['absent', 'directory', 'file', 'hard', 'link', 'touch'] },
+      src: { type: 'path' },
+      mode: { type: 'mode' },
+      owner: { type: 'str' },
+      group: { type: 'str' },
+      recurse: { type: 'bool', default: false },
+      force: { type: 'bool', default: false },
+      follow: { type: 'bool', default: true },
+    },
+  },
+  query: queryFile,
+  plan: (p, cur) => {
+    const c = planFile(p, cur);
+    return c ? { changes: c, result: { diff: c.diffs } } : null;
+  },
+  describe: (p, cur) => ({ path: p.path, state: p.state ?? (cur.exists ? cur.type : 'absent') }),
+  async apply(ctx, _p, c) {
+    const r = await ctx.run(['set -e', ...c.cmds].join('\n'));
+    if (r.rc !== 0) throw commandFailed('file', r);
+    // `touch` on an existing file only changes times, which Ansible reports as changed as well.
+    return { changed: true };
+  },
+});

@@ -1,0 +1,106 @@
+import { sh } from '../transport/quote.js';
+import { parseStat, statScript, writeRemote } from './remote-file.js';
+import type { Params } from './spec.js';
+import { joinLines, splitLines } from './text-edit.js';
+import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+
+interface MountState {
+  fstab: string;
+  /** what is mounted at path now: "SOURCE FSTYPE OPTIONS", undefined when nothing */
+  mounted?: { source: string; fstype: string; options: string };
+}
+
+interface MountChange {
+  fstab: string | null;
+  action: 'mount' | 'remount' | 'unmount' | 'none';
+}
+
+const SEP = '__orch_findmnt__';
+
+async function queryMount(ctx: ModuleContext, p: Params): Promise<MountState> {
+  const r = await ctx.run(`${statScript(String(p.fstab), true)}; echo ${SEP}; ` + sh`findmnt -n -r -o SOURCE,FSTYPE,OPTIONS --mountpoint ${String(p.path)} | tail -n 1 || true`);
+  if (r.rc !== 0) throw commandFailed('reading mount state', r);
+  const [statOut = '', mountOut = ''] = r.stdout.split(`${SEP}\n`);
+  const f = parseStat(statOut);
+  const [source, fstype, options] = mountOut.trim().split(' ');
+  return { fstab: f.content?.toString('utf8') ?? '', mounted: source && fstype ? { source, fstype, options: options ?? '' } : undefined };
+}
+
+/** Pure: fstab text with the entry for `path` set (or removed). Other lines are kept byte for byte. */
+export function editFstab(text: string, p: Params, present: boolean): string | null {
+  const path = String(p.path);
+  const entry = [p.src, path, p.fstype, p.opts ?? 'defaults', p.dump ?? '0', p.passno ?? '0'].map(String).join('\t');
+  const lines = splitLines(text);
+  const out: string[] = [];
+  let placed = false;
+  for (const l of lines) {
+    const fields = l.trim().split(/\s+/);
+    if (!l.trim().startsWith('#') && fields[1] === path) {
+      if (present && !placed) {
+        const same = [p.src, path, p.fstype, p.opts ?? 'defaults', p.dump ?? '0', p.passno ?? '0'].every((v, i) => String(v) === (fields[i] ?? (i >= 4 ? '0' : '')));
+        out.push(same ? l : entry);
+        placed = true;
+      }
+      continue;
+    }
+    out.push(l);
+  }
+  if (present && !placed) out.push(entry);
+  const next = joinLines(out);
+  return next === text ? null : next;
+}
+
+/** Options asked for that the live mount lacks (ignoring `defaults`). */
+function optionsDiffer(want: string, live: string): boolean {
+  const have = new Set(live.split(','));
+  return want.split(',').some((o) => o !== 'defaults' && !have.has(o) && !/^size=/.test(o));
+}
+
+export function planMount(p: Params, s: MountState): { changes: MountChange; result: { diff: { path: string; before: string; after: string }[] } } | null {
+  const state = String(p.state);
+  const needsEntry = state === 'mounted' || state === 'present';
+  if (needsEntry && (!p.src || !p.fstype)) throw new ModuleFailure(`src and fstype are required with state=${state}`);
+  const fstab = state === 'absent' ? editFstab(s.fstab, p, false) : needsEntry ? editFstab(s.fstab, p, true) : null;
+  let action: MountChange['action'] = 'none';
+  if (state === 'mounted') {
+    if (!s.mounted) action = 'mount';
+    else if (fstab !== null || optionsDiffer(String(p.opts ?? 'defaults'), s.mounted.options)) action = 'remount';
+  } else if ((state === 'unmounted' || state === 'absent') && s.mounted) action = 'unmount';
+  else if (state === 'remounted') action = 'remount';
+  if (fstab === null && action === 'none') return null;
+  const diff = [];
+  if (fstab !== null) diff.push({ path: String(p.fstab), before: s.fstab, after: fstab });
+  if (action !== 'none') diff.push({ path: String(p.path), before: s.mounted ? `mounted ${s.mounted.fstype} (${s.mounted.options})\n` : 'not mounted\n', after: `${action}\n` });
+  return { changes: { fstab, action }, result: { diff } };
+}
+
+export const mount = defineStateModule<MountState, MountChange>({
+  name: 'mount',
+  spec: {
+    params: {
+      path: { type: 'path', required: true, aliases: ['name'] },
+      src: { type: 'str' },
+      fstype: { type: 'str' },
+      opts: { type: 'str' },
+      dump: { type: 'str', default: '0' },
+      passno: { type: 'str', default: '0' },
+      state: { type: 'str', required: true, choices: ['absent', 'mounted', 'present', 'unmounted', 'remounted'] },
+      fstab: { type: 'path', default: '/etc/fstab' },
+      backup: { type: 'bool', default: false },
+    },
+  },
+  query: queryMount,
+  plan: planMount,
+  async apply(ctx, p, c, s) {
+    const path = String(p.path);
+    if (c.fstab !== null) await writeRemote(ctx, String(p.fstab), c.fstab, { backup: p.backup === true });
+    let cmd = '';
+    if (c.action === 'mount') cmd = sh`mkdir -p -- ${path} && mount -- ${path}`;
+    else if (c.action === 'remount') cmd = s.mounted && s.mounted.fstype !== p.fstype ? sh`umount -- ${path} && mount -- ${path}` : sh`mount -o remount -- ${path}`;
+    else if (c.action === 'unmount') cmd = sh`umount -- ${path}`;
+    if (cmd) {
+      const r = await ctx.run(cmd);
+      if (r.rc !== 0) throw commandFailed(`${c.action} ${path}`, r);
+    }
+  },
+});

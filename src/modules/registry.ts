@@ -1,0 +1,52 @@
+import { apt, packageModule } from './apt.js';
+import { blockinfile } from './blockinfile.js';
+import { command, shell } from './command.js';
+import { assertModule, debug, fail, includeVars, meta, pause, setFact } from './control.js';
+import { copy } from './copy.js';
+import { cron } from './cron.js';
+import { file } from './file.js';
+import { lineinfile } from './lineinfile.js';
+import { mount } from './mount.js';
+import { service, systemdModule } from './service.js';
+import { slurp } from './slurp.js';
+import { stat } from './stat.js';
+import { sysctl } from './sysctl.js';
+import { template } from './template.js';
+import type { Module } from './types.js';
+import { uri } from './uri.js';
+import { group, user } from './user.js';
+import { waitFor } from './wait-for.js';
+
+const all: Module[] = [
+  command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
+  service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause,
+];
+
+export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
+
+/** Collections whose names map onto orch's modules (FQCN accepted: ansible.builtin.copy → copy). */
+const ALIASES: Record<string, string> = {
+  'ansible.posix.sysctl': 'sysctl',
+  'ansible.posix.mount': 'mount',
+  'community.general.sysctl': 'sysctl',
+  'ansible.builtin.systemd_service': 'systemd',
+  systemd_service: 'systemd',
+  'community.general.haproxy': 'haproxy',
+  'ansible.legacy.command': 'command',
+  'ansible.legacy.shell': 'shell',
+};
+
+export function resolveModuleName(name: string): string {
+  if (ALIASES[name]) return ALIASES[name] as string;
+  if (name.startsWith('ansible.builtin.') || name.startsWith('ansible.legacy.')) return name.split('.').pop() as string;
+  return name;
+}
+
+export function findModule(name: string): Module | undefined {
+  return modules.get(resolveModuleName(name));
+}
+
+/** Custom modules (haproxy, uwsgi...) register here. */
+export function registerModule(m: Module): void {
+  modules.set(m.name, m);
+}

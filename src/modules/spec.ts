@@ -1,0 +1,154 @@
+import { ModuleError } from '../core/errors.js';
+
+/** Declared parameters of a module, validated in one place (at load time where values are literal). */
+
+export type ParamType = 'str' | 'bool' | 'int' | 'float' | 'path' | 'list' | 'dict' | 'raw' | 'mode';
+
+export interface ParamSpec {
+  type: ParamType;
+  required?: boolean;
+  default?: unknown;
+  choices?: readonly unknown[];
+  aliases?: readonly string[];
+  /** element type of a list */
+  elements?: ParamType;
+  /** never printed (passwords) */
+  noLog?: boolean;
+}
+
+export interface ModuleSpec {
+  params: Record<string, ParamSpec>;
+  mutuallyExclusive?: readonly (readonly string[])[];
+  requiredOneOf?: readonly (readonly string[])[];
+  /** Where `module: free text` goes (command/shell: _raw_params). */
+  freeForm?: string;
+}
+
+export type Params = Record<string, unknown>;
+
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/** The closest known name, for "did you mean" hints. */
+export function suggest(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const dist = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (dist < bestD) {
+      best = k;
+      bestD = dist;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+const TRUE = ['yes', 'on', '1', 'true', 'y', 't'];
+const FALSE = ['no', 'off', '0', 'false', 'n', 'f', ''];
+
+function coerce(name: string, type: ParamType, value: unknown, elements?: ParamType): unknown {
+  const bad = (want: string): never => {
+    throw new ModuleError(`parameter '${name}' must be ${want}, got ${JSON.stringify(value)}`);
+  };
+  switch (type) {
+    case 'raw':
+      return value;
+    case 'str':
+    case 'path':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return type === 'str' ? String(value) : bad('a path');
+      return bad('a string');
+    case 'bool': {
+      if (typeof value === 'boolean') return value;
+      const s = String(value).toLowerCase();
+      if (TRUE.includes(s)) return true;
+      if (FALSE.includes(s)) return false;
+      return bad('a boolean (yes/no)');
+    }
+    case 'int': {
+      const n = typeof value === 'number' ? value : /^-?\d+$/.test(String(value).trim()) ? Number(value) : NaN;
+      return Number.isInteger(n) ? n : bad('an integer');
+    }
+    case 'float': {
+      const n = Number(value);
+      return Number.isFinite(n) ? n : bad('a number');
+    }
+    case 'mode':
+      // YAML 1.1 already turned 0644 into 420; strings stay as written ('0644', 'u+x').
+      if (typeof value === 'number') return value.toString(8).padStart(4, '0');
+      if (typeof value === 'string' && /^(0?[0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*)$/.test(value)) return value;
+      return bad("a mode ('0644', 0644 or u+rwx)");
+    case 'list': {
+      const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s) : [value];
+      return elements ? items.map((x, i) => coerce(`${name}[${i}]`, elements, x)) : items;
+    }
+    case 'dict':
+      if (value && typeof value === 'object' && !Array.isArray(value)) return value;
+      return bad('a mapping');
+  }
+}
+
+/** Check unknown keys (with a suggestion) without looking at values: usable before templating. */
+export function checkParamNames(module: string, spec: ModuleSpec, params: Params): void {
+  const known = new Set<string>();
+  for (const [k, p] of Object.entries(spec.params)) {
+    known.add(k);
+    for (const a of p.aliases ?? []) known.add(a);
+  }
+  for (const key of Object.keys(params)) {
+    if (known.has(key)) continue;
+    const guess = suggest(key, known);
+    throw new ModuleError(`${module}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, {
+      hint: `Supported parameters: ${[...Object.keys(spec.params)].sort().join(', ')}.`,
+    });
+  }
+}
+
+/** Full validation of rendered parameters: aliases, types, choices, required, defaults, exclusions. */
+export function validateParams(module: string, spec: ModuleSpec, input: Params, isLiteral: (v: unknown) => boolean = () => true): Params {
+  checkParamNames(module, spec, input);
+  const out: Params = {};
+  for (const [name, p] of Object.entries(spec.params)) {
+    let value: unknown = input[name];
+    for (const a of p.aliases ?? []) if (value === undefined && input[a] !== undefined) value = input[a];
+    if (value === undefined || value === null) {
+      if (p.default !== undefined) out[name] = p.default;
+      continue;
+    }
+    if (!isLiteral(value)) {
+      out[name] = value;
+      continue;
+    }
+    try {
+      value = coerce(name, p.type, value, p.elements);
+    } catch (err) {
+      throw new ModuleError(`${module}: ${(err as Error).message}`);
+    }
+    if (p.choices && !p.choices.includes(value)) {
+      const guess = suggest(String(value), p.choices.map(String));
+      throw new ModuleError(`${module}: parameter '${name}' must be one of ${p.choices.map(String).join(', ')}, got '${String(value)}'${guess ? ` (did you mean '${guess}'?)` : ''}`);
+    }
+    out[name] = value;
+  }
+  for (const group of spec.mutuallyExclusive ?? []) {
+    const set = group.filter((k) => input[k] !== undefined && input[k] !== null);
+    if (set.length > 1) throw new ModuleError(`${module}: parameters are mutually exclusive: ${set.join(', ')}`);
+  }
+  for (const group of spec.requiredOneOf ?? []) {
+    if (!group.some((k) => out[k] !== undefined)) throw new ModuleError(`${module}: one of these parameters is required: ${group.join(', ')}`);
+  }
+  for (const [name, p] of Object.entries(spec.params)) {
+    if (p.required && out[name] === undefined) throw new ModuleError(`${module}: missing required parameter '${name}'`);
+  }
+  return out;
+}

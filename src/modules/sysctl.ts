@@ -1,0 +1,109 @@
+import { sh } from '../transport/quote.js';
+import { parseStat, statScript, writeRemote, type RemoteFile } from './remote-file.js';
+import type { Params } from './spec.js';
+import { joinLines, splitLines } from './text-edit.js';
+import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+
+interface SysctlState {
+  file: RemoteFile;
+  text: string | null;
+  /** live value, undefined when the key does not exist */
+  live?: string;
+  writable: boolean;
+}
+
+interface SysctlChange {
+  fileText: string | null;
+  setLive: boolean;
+}
+
+/** Kernel values compare with whitespace folded: "32768	60999" equals "32768 60999". */
+export function normalizeSysctlValue(v: unknown): string {
+  return String(v).trim().split(/\s+/).join(' ');
+}
+
+function keyPath(name: string): string {
+  return `/proc/sys/${name.replace(/\./g, '/')}`;
+}
+
+/** Pure: the sysctl file after setting (or removing) `name`. */
+export function editSysctlFile(text: string | null, name: string, value: string | undefined): string | null {
+  const lines = splitLines(text ?? '');
+  const re = new RegExp(`^\\s*${name.replace(/\./g, '[./]')}\\s*=`);
+  const want = value === undefined ? undefined : `${name}=${value}`;
+  const out: string[] = [];
+  let placed = false;
+  for (const l of lines) {
+    if (re.test(l)) {
+      if (want !== undefined && !placed) out.push(normalizeSysctlValue(l.split('=').slice(1).join('=')) === value ? l : want);
+      placed = true;
+    } else out.push(l);
+  }
+  if (want !== undefined && !placed) out.push(want);
+  const next = joinLines(out);
+  return next === (text ?? '') ? null : next;
+}
+
+async function querySysctl(ctx: ModuleContext, p: Params): Promise<SysctlState> {
+  const name = String(p.name);
+  const path = keyPath(name);
+  const r = await ctx.run(
+    `${statScript(String(p.sysctl_file), true)}; ` + sh`if [ -e ${path} ]; then printf 'V|%s\\n' "$(tr '\\n' ' ' < ${path})"; if [ -w ${path} ]; then echo W; fi; fi`,
+  );
+  if (r.rc !== 0) throw commandFailed('reading sysctl state', r);
+  const file = parseStat(r.stdout);
+  const live = /^V\|(.*)$/m.exec(r.stdout)?.[1];
+  return { file, text: file.exists ? (file.content?.toString('utf8') ?? '') : null, live, writable: /^W$/m.test(r.stdout) };
+}
+
+export function planSysctl(p: Params, s: SysctlState): { changes: SysctlChange; result: { diff: { path: string; before: string; after: string }[] } } | null {
+  const name = String(p.name);
+  const present = p.state !== 'absent';
+  if (present && (p.value === undefined || p.value === null)) throw new ModuleFailure('value is required with state=present');
+  const value = present ? normalizeSysctlValue(p.value) : undefined;
+  if (name === 'net.ipv4.tcp_tw_recycle') {
+    throw new ModuleFailure('net.ipv4.tcp_tw_recycle was removed from Linux 4.12 and broke clients behind NAT before that; do not set it', {
+      hint: 'Use net.ipv4.tcp_tw_reuse = 1 instead.',
+    });
+  }
+  if (present && s.live === undefined && (p.sysctl_set || p.reload !== false)) {
+    throw new ModuleFailure(`sysctl key ${name} does not exist on this host (no ${keyPath(name)})`, { hint: 'Check the spelling, or load the kernel module that provides it.' });
+  }
+  const fileText = editSysctlFile(s.text, name, value);
+  const liveDiffers = present && s.live !== undefined && normalizeSysctlValue(s.live) !== value;
+  const setLive = liveDiffers && (p.sysctl_set === true || p.reload !== false);
+  if (setLive && !s.writable) {
+    throw new ModuleFailure(`sysctl key ${name} is read-only on this host (it is ${normalizeSysctlValue(s.live)}, wanted ${value})`, {
+      hint: 'Global keys (vm.*, fs.*, kernel.*) cannot be set from a container or network namespace; set them on the machine itself, or skip this key here with `when`.',
+    });
+  }
+  if (fileText === null && !setLive) return null;
+  const diff = [];
+  if (fileText !== null) diff.push({ path: String(p.sysctl_file), before: s.text ?? '', after: fileText });
+  if (setLive) diff.push({ path: keyPath(name), before: `${normalizeSysctlValue(s.live)}\n`, after: `${value}\n` });
+  return { changes: { fileText, setLive }, result: { diff } };
+}
+
+export const sysctl = defineStateModule<SysctlState, SysctlChange>({
+  name: 'sysctl',
+  spec: {
+    params: {
+      name: { type: 'str', required: true, aliases: ['key'] },
+      value: { type: 'str', aliases: ['val'] },
+      state: { type: 'str', default: 'present', choices: ['present', 'absent'] },
+      sysctl_file: { type: 'path', default: '/etc/sysctl.conf' },
+      reload: { type: 'bool', default: true },
+      sysctl_set: { type: 'bool', default: false },
+      ignoreerrors: { type: 'bool', default: false },
+    },
+  },
+  query: querySysctl,
+  plan: planSysctl,
+  async apply(ctx, p, c) {
+    if (c.fileText !== null) await writeRemote(ctx, String(p.sysctl_file), c.fileText);
+    if (c.setLive) {
+      const r = await ctx.run(sh`printf '%s\\n' ${normalizeSysctlValue(p.value)} > ${keyPath(String(p.name))}`);
+      if (r.rc !== 0) throw commandFailed(`setting ${String(p.name)}`, r);
+    }
+  },
+});

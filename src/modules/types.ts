@@ -1,0 +1,82 @@
+import type { ModuleResult } from '../core/result.js';
+import type { VarScope } from '../template/scope.js';
+import type { ExecResult } from '../transport/types.js';
+import type { ModuleSpec, Params } from './spec.js';
+
+export interface RunOptions {
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+/** What a module gets: no SSH, no UI, no globals. */
+export interface ModuleContext {
+  host: string;
+  /** Run a shell command on the host, with the task's become/environment applied. */
+  run(command: string, opts?: RunOptions): Promise<ExecResult>;
+  check: boolean;
+  diff: boolean;
+  vars: VarScope;
+  /** Find a file on the control machine in the role's/playbook's `files` or `templates` dir. */
+  findLocal(kind: 'files' | 'templates' | 'vars', name: string): string | undefined;
+  /** Render template text with the task's variables. */
+  render(text: string): string;
+  /** Template a value (used by modules whose arguments are evaluated late, like assert). */
+  evaluate(expr: string): unknown;
+  warn(msg: string): void;
+}
+
+export interface Module {
+  name: string;
+  spec: ModuleSpec;
+  /** Runs in check mode too; state modules stop after plan when ctx.check (see defineStateModule). */
+  run(ctx: ModuleContext, params: Params): Promise<ModuleResult>;
+  /** Executes on the controller only (debug, set_fact, assert...): no connection needed. */
+  local?: boolean;
+  /** Parameters that are expressions, not templates (assert's `that`): left untemplated for the module. */
+  rawParams?: readonly string[];
+  /** Loops and `when` apply but arguments are passed before templating (meta). */
+  noTemplate?: boolean;
+}
+
+/** A query → plan → apply module. plan is pure: the part unit tables test. */
+export interface StateModuleParts<S, C> {
+  name: string;
+  spec: ModuleSpec;
+  query(ctx: ModuleContext, params: Params): Promise<S>;
+  /** null when the host already matches the params. */
+  plan(params: Params, state: S): { changes: C; result?: Partial<ModuleResult> } | null;
+  apply(ctx: ModuleContext, params: Params, changes: C, state: S): Promise<Partial<ModuleResult> | void>;
+  /** What to report when nothing changes (and extra keys on every result). */
+  describe?(params: Params, state: S): Partial<ModuleResult>;
+}
+
+export function defineStateModule<S, C>(parts: StateModuleParts<S, C>): Module {
+  return {
+    name: parts.name,
+    spec: parts.spec,
+    async run(ctx, params) {
+      const state = await parts.query(ctx, params);
+      const base = parts.describe?.(params, state) ?? {};
+      const planned = parts.plan(params, state);
+      if (!planned) return { changed: false, ...base };
+      const result: ModuleResult = { ...base, ...planned.result, changed: true };
+      if (!ctx.diff) delete result.diff;
+      if (ctx.check) return result;
+      const applied = await parts.apply(ctx, params, planned.changes, state);
+      return { ...result, ...(applied ?? {}), changed: applied?.changed ?? true };
+    },
+  };
+}
+
+export class ModuleFailure extends Error {
+  constructor(message: string, readonly extra: Partial<ModuleResult> = {}) {
+    super(message);
+  }
+}
+
+/** Fail the task with the command's output attached. */
+export function commandFailed(what: string, r: ExecResult): ModuleFailure {
+  const detail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
+  return new ModuleFailure(`${what} failed (rc=${r.rc})${detail ? `: ${detail}` : ''}`, { rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+}

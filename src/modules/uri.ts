@@ -1,0 +1,49 @@
+import { sh } from '../transport/quote.js';
+import { commandFailed, type Module } from './types.js';
+
+const MARK = '__orch_uri_status__';
+
+/** HTTP from the target host (as Ansible's uri), with curl there. */
+export const uri: Module = {
+  name: 'uri',
+  spec: {
+    params: {
+      url: { type: 'str', required: true },
+      method: { type: 'str', default: 'GET' },
+      status_code: { type: 'list', elements: 'int', default: [200] },
+      return_content: { type: 'bool', default: false },
+      body: { type: 'raw' },
+      body_format: { type: 'str', default: 'raw', choices: ['raw', 'json', 'form-urlencoded'] },
+      headers: { type: 'dict', default: {} },
+      timeout: { type: 'int', default: 30 },
+      validate_certs: { type: 'bool', default: true },
+      follow_redirects: { type: 'str', default: 'safe' },
+    },
+  },
+  async run(ctx, p) {
+    const headers = Object.entries(p.headers as Record<string, unknown>).flatMap(([k, v]) => ['-H', `${k}: ${String(v)}`]);
+    let body: string | undefined;
+    if (p.body !== undefined) {
+      body = p.body_format === 'json' && typeof p.body !== 'string' ? JSON.stringify(p.body) : String(p.body);
+      if (p.body_format === 'json') headers.push('-H', 'Content-Type: application/json');
+    }
+    const args = ['-sS', '-X', String(p.method), '--max-time', String(p.timeout), ...(p.validate_certs ? [] : ['-k']), ...(p.follow_redirects === 'none' ? [] : ['-L']), ...headers, ...(body !== undefined ? ['--data-binary', '@-'] : []), '-w', `\n${MARK}%{http_code}`, String(p.url)];
+    const r = await ctx.run(sh`curl ${args}`, { stdin: body ?? '' });
+    const at = r.stdout.lastIndexOf(`\n${MARK}`);
+    if (at < 0) throw commandFailed(`request to ${String(p.url)}`, r);
+    const content = r.stdout.slice(0, at);
+    const status = Number(r.stdout.slice(at + MARK.length + 1));
+    const ok = (p.status_code as number[]).includes(status);
+    const result: Record<string, unknown> = { changed: false, status, url: p.url };
+    if (p.return_content) {
+      result.content = content;
+      try {
+        result.json = JSON.parse(content);
+      } catch {
+        /* not JSON */
+      }
+    }
+    if (!ok) return { ...result, changed: false, failed: true, msg: `Status code was ${status} and not [${(p.status_code as number[]).join(', ')}]: ${r.stderr.trim() || 'HTTP error'}` };
+    return { changed: false, ...result };
+  },
+};

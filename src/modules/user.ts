@@ -1,0 +1,115 @@
+import { sh } from '../transport/quote.js';
+import type { Params } from './spec.js';
+import { commandFailed, defineStateModule, type ModuleContext } from './types.js';
+
+interface Account {
+  exists: boolean;
+  uid?: number;
+  gid?: number;
+  group?: string;
+  groups: string[];
+  home?: string;
+  shell?: string;
+  comment?: string;
+  password?: string;
+}
+
+async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
+  const n = String(p.name);
+  const r = await ctx.run(sh`getent passwd ${n} && { echo "G|$(id -gn ${n})|$(id -Gn ${n})"; echo "P|$(getent shadow ${n} | cut -d: -f2)"; }; true`);
+  const pw = r.stdout.split('\n')[0]?.split(':');
+  if (!pw || pw.length < 7) return { exists: false, groups: [] };
+  const g = /^G\|(.*)\|(.*)$/m.exec(r.stdout);
+  return {
+    exists: true,
+    uid: Number(pw[2]),
+    gid: Number(pw[3]),
+    comment: pw[4],
+    home: pw[5],
+    shell: pw[6],
+    group: g?.[1],
+    groups: (g?.[2] ?? '').split(' ').filter((x) => x && x !== g?.[1]),
+    password: /^P\|(.*)$/m.exec(r.stdout)?.[1],
+  };
+}
+
+export function planUser(p: Params, a: Account): { changes: string; result: Record<string, unknown> } | null {
+  const n = String(p.name);
+  if (p.state === 'absent') return a.exists ? { changes: sh`userdel ${p.remove ? ['-r'] : []} ${n}`, result: {} } : null;
+  const wantGroups = Array.isArray(p.groups) ? p.groups.map(String) : [];
+  const opts: string[] = [];
+  if (p.uid !== undefined && a.uid !== p.uid) opts.push(sh`-u ${String(p.uid)}`);
+  if (p.group !== undefined && a.group !== p.group) opts.push(sh`-g ${String(p.group)}`);
+  if (p.shell !== undefined && a.shell !== p.shell) opts.push(sh`-s ${String(p.shell)}`);
+  if (p.home !== undefined && a.home !== p.home) opts.push(sh`-d ${String(p.home)}`);
+  if (p.comment !== undefined && a.comment !== p.comment) opts.push(sh`-c ${String(p.comment)}`);
+  if (p.password !== undefined && a.password !== p.password) opts.push(sh`-p ${String(p.password)}`);
+  if (p.groups !== undefined) {
+    const missing = wantGroups.filter((g) => !a.groups.includes(g));
+    const extra = a.groups.filter((g) => !wantGroups.includes(g));
+    if (missing.length > 0 || (!p.append && extra.length > 0)) opts.push(sh`${p.append ? ['-a'] : []} -G ${(p.append ? missing : wantGroups).join(',')}`);
+  }
+  if (!a.exists) {
+    const create = [p.system ? '-r' : '', p.create_home === false ? '-M' : '-m'].filter((x) => x).join(' ');
+    return { changes: `useradd ${create} ${opts.join(' ')} ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'absent', after: 'present' }] } };
+  }
+  if (opts.length === 0) return null;
+  return { changes: `usermod ${opts.join(' ')} ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'present', after: 'modified' }] } };
+}
+
+export const user = defineStateModule<Account, string>({
+  name: 'user',
+  spec: {
+    params: {
+      name: { type: 'str', required: true, aliases: ['user'] },
+      state: { type: 'str', default: 'present', choices: ['present', 'absent'] },
+      uid: { type: 'int' },
+      group: { type: 'str' },
+      groups: { type: 'list', elements: 'str' },
+      append: { type: 'bool', default: false },
+      shell: { type: 'str' },
+      home: { type: 'path' },
+      comment: { type: 'str' },
+      password: { type: 'str', noLog: true },
+      system: { type: 'bool', default: false },
+      create_home: { type: 'bool', default: true, aliases: ['createhome'] },
+      remove: { type: 'bool', default: false },
+    },
+  },
+  query: queryUser,
+  plan: planUser,
+  describe: (p, a) => ({ name: p.name, uid: a.uid, home: a.home, state: p.state }),
+  async apply(ctx, _p, cmd) {
+    const r = await ctx.run(cmd);
+    if (r.rc !== 0) throw commandFailed('user', r);
+  },
+});
+
+export const group = defineStateModule<{ exists: boolean; gid?: number }, string>({
+  name: 'group',
+  spec: {
+    params: {
+      name: { type: 'str', required: true },
+      state: { type: 'str', default: 'present', choices: ['present', 'absent'] },
+      gid: { type: 'int' },
+      system: { type: 'bool', default: false },
+    },
+  },
+  async query(ctx, p) {
+    const r = await ctx.run(sh`getent group ${String(p.name)} || true`);
+    const f = r.stdout.trim().split(':');
+    return f.length >= 3 ? { exists: true, gid: Number(f[2]) } : { exists: false };
+  },
+  plan(p, g) {
+    const n = String(p.name);
+    if (p.state === 'absent') return g.exists ? { changes: sh`groupdel ${n}` } : null;
+    if (!g.exists) return { changes: `groupadd ${p.system ? '-r ' : ''}${p.gid !== undefined ? sh`-g ${String(p.gid)} ` : ''}${sh`${n}`}` };
+    if (p.gid !== undefined && g.gid !== p.gid) return { changes: sh`groupmod -g ${String(p.gid)} ${n}` };
+    return null;
+  },
+  describe: (p, g) => ({ name: p.name, gid: g.gid }),
+  async apply(ctx, _p, cmd) {
+    const r = await ctx.run(cmd);
+    if (r.rc !== 0) throw commandFailed('group', r);
+  },
+});

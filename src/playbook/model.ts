@@ -1,0 +1,120 @@
+import type { Position } from '../core/errors.js';
+
+/** A role as loaded for one play: where its files are and its variables. */
+export interface RoleContext {
+  name: string;
+  path: string;
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  params: Record<string, unknown>;
+}
+
+export type LoopKind = 'loop' | 'items' | 'dict' | 'together' | 'sequence' | 'fileglob' | 'list' | 'indexed_items' | 'nested' | 'subelements' | 'first_found';
+
+export interface LoopSpec {
+  kind: LoopKind;
+  /** the loop expression: a list, or a string to template */
+  value: unknown;
+}
+
+export interface LoopControl {
+  loop_var: string;
+  index_var?: string;
+  label?: string;
+  pause?: number;
+  extended?: boolean;
+}
+
+/** Keywords a task inherits from its enclosing blocks, imports and roles (flattened at load). */
+export interface Inherited {
+  when: unknown[];
+  tags: string[];
+  become?: boolean;
+  become_user?: string;
+  environment: Record<string, unknown>[];
+  vars: Record<string, unknown>;
+  ignore_errors?: unknown;
+  ignore_unreachable?: boolean;
+  no_log?: unknown;
+  check_mode?: unknown;
+  diff?: boolean;
+  delegate_to?: string;
+  run_once?: boolean;
+  any_errors_fatal?: boolean;
+  role?: RoleContext;
+  /** directory of the file the task came from (for relative includes and lookups) */
+  dir: string;
+}
+
+export interface Task extends Inherited {
+  kind: 'task';
+  id: number;
+  name: string;
+  module: string;
+  args: Record<string, unknown>;
+  pos: Position;
+  loop?: LoopSpec;
+  loop_control?: LoopControl;
+  register?: string;
+  notify: string[];
+  changed_when?: unknown;
+  failed_when?: unknown;
+  until?: unknown;
+  retries?: number;
+  delay?: number;
+  /** handlers only: extra topics this handler answers to */
+  listen: string[];
+  /** delegate_facts, throttle and other accepted but unused keywords are dropped at load */
+}
+
+export interface Block extends Inherited {
+  kind: 'block';
+  id: number;
+  name: string;
+  block: Item[];
+  rescue: Item[];
+  always: Item[];
+  pos: Position;
+}
+
+/** include_tasks / include_role whose target is only known per host at run time (templated or looped). */
+export interface DynamicInclude extends Inherited {
+  kind: 'include';
+  id: number;
+  name: string;
+  /** tasks file (templated) */
+  file: string;
+  loop?: LoopSpec;
+  loop_control?: LoopControl;
+  pos: Position;
+}
+
+export type Item = Task | Block | DynamicInclude;
+
+export interface Play {
+  name: string;
+  hosts: string;
+  pos: Position;
+  vars: Record<string, unknown>;
+  varsFiles: string[];
+  gatherFacts: boolean;
+  become?: boolean;
+  becomeUser?: string;
+  serial: (number | string)[];
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  /** pre_tasks; roles + tasks; post_tasks: handlers are flushed after each section */
+  sections: Item[][];
+  handlers: Task[];
+  /** defaults of every role in the play (visible play-wide, lowest precedence) */
+  roleDefaults: Record<string, unknown>;
+  dir: string;
+  strategy: 'linear' | 'free';
+  tags: string[];
+}
+
+export interface Playbook {
+  file: string;
+  dir: string;
+  plays: Play[];
+}

@@ -1,0 +1,106 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ParseError, type Position } from '../core/errors.js';
+import { loadYamlFile } from '../yaml/load.js';
+import type { Inherited, Item, RoleContext, Task } from './model.js';
+import { inherit, loadTasksFile, type LoadContext } from './tasks.js';
+
+type Dict = Record<string, unknown>;
+
+function isDict(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** main.yml, main.yaml, or a main/ directory of files (merged in name order). */
+function loadVarsFrom(dir: string, base = 'main'): Dict {
+  const out: Dict = {};
+  for (const ext of ['.yml', '.yaml', '']) {
+    const p = join(dir, base + ext);
+    if (!existsSync(p)) continue;
+    const files = statSync(p).isDirectory()
+      ? readdirSync(p)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => join(p, f))
+      : [p];
+    for (const f of files) {
+      const data = loadYamlFile(f);
+      if (data === null) continue;
+      if (!isDict(data)) throw new ParseError('a role vars/defaults file must be a mapping', { file: f, line: 1 });
+      Object.assign(out, data);
+    }
+    break;
+  }
+  return out;
+}
+
+function yamlIn(dir: string, base: string): string | undefined {
+  return ['.yml', '.yaml', ''].map((e) => join(dir, base + e)).find((p) => existsSync(p) && statSync(p).isFile());
+}
+
+const ROLE_SPEC_KEYS = new Set(['role', 'name', 'vars', 'tags', 'when', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'become', 'become_user', 'environment', 'delegate_to', 'ignore_errors', 'no_log', 'allow_duplicates']);
+
+/** Loads roles for one play: search paths, dependencies (once each), handlers, defaults. */
+export class RoleLoader {
+  readonly handlers: Task[] = [];
+  readonly defaults: Dict = {};
+  private readonly seen = new Set<string>();
+  private readonly chain: string[] = [];
+
+  constructor(private readonly searchPaths: string[]) {}
+
+  findRole(name: string, pos: Position): string {
+    const candidates = isAbsolute(name) ? [name] : this.searchPaths.map((p) => resolve(p, name));
+    const hit = candidates.find((c) => existsSync(c) && statSync(c).isDirectory());
+    if (!hit) throw new ParseError(`role '${name}' not found (searched ${this.searchPaths.join(', ')})`, pos, 'Check the name, or put the role under roles/.');
+    return hit;
+  }
+
+  load(specIn: unknown, inh: Inherited, pos: Position, ctx: LoadContext): Item[] {
+    const spec: Dict = isDict(specIn) ? specIn : { role: specIn };
+    const name = String(spec.role ?? spec.name ?? '');
+    if (!name) throw new ParseError('a role entry needs a name (role: NAME)', pos);
+    if (this.chain.includes(name)) throw new ParseError(`recursive role dependency: ${[...this.chain, name].join(' -> ')}`, pos, 'Remove the dependency that closes the loop.');
+    const path = this.findRole(name, pos);
+    const params: Dict = isDict(spec.vars) ? { ...spec.vars } : {};
+    for (const [k, v] of Object.entries(spec)) if (!ROLE_SPEC_KEYS.has(k)) params[k] = v;
+    const key = `${path}|${JSON.stringify(params)}|${String(spec.tasks_from ?? 'main')}`;
+    const meta = yamlIn(join(path, 'meta'), 'main');
+    const metaData = meta ? loadYamlFile(meta) : null;
+    const allowDup = spec.allow_duplicates === true || (isDict(metaData) && isDict(metaData.galaxy_info) && metaData.allow_duplicates === true);
+    if (this.seen.has(key) && !allowDup) return [];
+    this.seen.add(key);
+
+    const role: RoleContext = {
+      name,
+      path,
+      defaults: loadVarsFrom(join(path, 'defaults'), String(spec.defaults_from ?? 'main')),
+      vars: loadVarsFrom(join(path, 'vars'), String(spec.vars_from ?? 'main')),
+      params,
+    };
+    for (const [k, v] of Object.entries(role.defaults)) if (!(k in this.defaults)) this.defaults[k] = v;
+
+    this.chain.push(name);
+    try {
+      const items: Item[] = [];
+      const roleInh = inherit(inh, { when: spec.when, tags: spec.tags, become: spec.become, become_user: spec.become_user, environment: spec.environment, ignore_errors: spec.ignore_errors, no_log: spec.no_log, delegate_to: spec.delegate_to, vars: { ...role.vars, ...params } }, join(path, 'tasks'), role);
+      const deps = isDict(metaData) ? metaData.dependencies : undefined;
+      if (deps !== undefined && !Array.isArray(deps)) throw new ParseError('meta dependencies must be a list', { file: meta ?? path });
+      for (const dep of (deps as unknown[] | undefined) ?? []) items.push(...this.load(dep, inh, { file: meta ?? path }, ctx));
+
+      const handlersFile = yamlIn(join(path, 'handlers'), String(spec.handlers_from ?? 'main'));
+      if (handlersFile) {
+        for (const h of loadTasksFile(handlersFile, ctx, { ...roleInh, when: [], tags: [] }, pos)) {
+          if (h.kind !== 'task') throw new ParseError('handlers must be tasks, not blocks or includes', h.pos);
+          this.handlers.push(h);
+        }
+      }
+      const tasksFile = yamlIn(join(path, 'tasks'), String(spec.tasks_from ?? 'main'));
+      if (!tasksFile && spec.tasks_from) throw new ParseError(`role '${name}' has no tasks file '${String(spec.tasks_from)}'`, pos);
+      if (tasksFile) items.push(...loadTasksFile(tasksFile, ctx, roleInh, pos));
+      return items;
+    } finally {
+      this.chain.pop();
+    }
+  }
+}

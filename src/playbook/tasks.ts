@@ -1,0 +1,252 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ModuleError, ParseError, type Position } from '../core/errors.js';
+import { findModule, modules, resolveModuleName } from '../modules/registry.js';
+import { suggest, validateParams } from '../modules/spec.js';
+import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
+import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
+import type { Block, DynamicInclude, Inherited, Item, LoopControl, LoopSpec, RoleContext, Task } from './model.js';
+
+type Dict = Record<string, unknown>;
+
+/** What task loading needs from the play loader (roles are loaded there). */
+export interface LoadContext {
+  file: string;
+  /** files being loaded right now, to refuse include cycles */
+  stack: string[];
+  nextId(): number;
+  /** load a role's tasks (import_role/include_role/roles:), registering its handlers and defaults */
+  loadRole(spec: Dict, inherited: Inherited, pos: Position): Item[];
+}
+
+const TASK_KEYWORDS = new Set([
+  'name', 'when', 'loop', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'ignore_errors', 'ignore_unreachable',
+  'tags', 'become', 'become_user', 'become_method', 'become_flags', 'delegate_to', 'delegate_facts', 'run_once', 'block', 'rescue', 'always',
+  'check_mode', 'diff', 'no_log', 'environment', 'vars', 'args', 'action', 'local_action', 'until', 'retries', 'delay', 'listen',
+  'any_errors_fatal', 'throttle', 'timeout', 'collections', 'debugger', 'module_defaults', 'connection', 'port', 'remote_user',
+]);
+
+const INCLUDE_ACTIONS = new Set(['import_tasks', 'include_tasks', 'include', 'import_role', 'include_role']);
+
+function isDict(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function asList(v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function strings(v: unknown): string[] {
+  return asList(v).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s);
+}
+
+/** Keywords of this entry layered over what it inherits. */
+export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleContext): Inherited {
+  return {
+    when: [...parent.when, ...asList(e.when)],
+    tags: [...new Set([...parent.tags, ...strings(e.tags)])],
+    become: e.become !== undefined ? Boolean(e.become) : parent.become,
+    become_user: e.become_user !== undefined ? String(e.become_user) : parent.become_user,
+    environment: isDict(e.environment) || typeof e.environment === 'string' ? [...parent.environment, e.environment as Dict] : parent.environment,
+    vars: isDict(e.vars) ? { ...parent.vars, ...e.vars } : parent.vars,
+    ignore_errors: e.ignore_errors ?? parent.ignore_errors,
+    ignore_unreachable: e.ignore_unreachable !== undefined ? Boolean(e.ignore_unreachable) : parent.ignore_unreachable,
+    no_log: e.no_log ?? parent.no_log,
+    check_mode: e.check_mode ?? parent.check_mode,
+    diff: e.diff !== undefined ? Boolean(e.diff) : parent.diff,
+    delegate_to: e.delegate_to !== undefined ? String(e.delegate_to) : parent.delegate_to,
+    run_once: e.run_once !== undefined ? Boolean(e.run_once) : parent.run_once,
+    any_errors_fatal: e.any_errors_fatal !== undefined ? Boolean(e.any_errors_fatal) : parent.any_errors_fatal,
+    role: role ?? parent.role,
+    dir,
+  };
+}
+
+function parseLoop(e: Dict, pos: Position): LoopSpec | undefined {
+  const withKeys = Object.keys(e).filter((k) => k.startsWith('with_'));
+  if (e.loop !== undefined && withKeys.length > 0) throw new ParseError(`use either loop or ${withKeys[0]}, not both`, pos);
+  if (e.loop !== undefined) return { kind: 'loop', value: e.loop };
+  const k = withKeys[0];
+  if (!k) return undefined;
+  const kind = k.slice(5);
+  const known = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found'];
+  if (!known.includes(kind)) throw new ParseError(`'${k}' is not supported by orch`, pos, `Supported: ${known.map((x) => `with_${x}`).join(', ')}, loop.`);
+  return { kind: kind as LoopSpec['kind'], value: e[k] };
+}
+
+function parseLoopControl(v: unknown, pos: Position): LoopControl | undefined {
+  if (v === undefined) return undefined;
+  if (!isDict(v)) throw new ParseError('loop_control must be a mapping', pos);
+  for (const key of Object.keys(v)) {
+    if (!['loop_var', 'index_var', 'label', 'pause', 'extended', 'extended_allitems'].includes(key)) {
+      throw new ParseError(`unknown loop_control key '${key}'`, keyPosition(v, key) ?? pos, 'Known: loop_var, index_var, label, pause, extended.');
+    }
+  }
+  return {
+    loop_var: String(v.loop_var ?? 'item'),
+    index_var: v.index_var === undefined ? undefined : String(v.index_var),
+    label: v.label === undefined ? undefined : String(v.label),
+    pause: v.pause === undefined ? undefined : Number(v.pause),
+    extended: v.extended === true,
+  };
+}
+
+/** Find the one key that names the module, or `action:`. */
+function moduleOf(e: Dict, pos: Position): { name: string; raw: unknown; key: string } {
+  if (e.action !== undefined || e.local_action !== undefined) {
+    const key = e.action !== undefined ? 'action' : 'local_action';
+    const v = e[key];
+    if (isDict(v)) {
+      const { module, ...rest } = v;
+      return { name: String(module), raw: rest, key };
+    }
+    const [name = '', ...rest] = String(v).trim().split(/\s+/);
+    return { name, raw: rest.join(' '), key };
+  }
+  const candidates = Object.keys(e).filter((k) => !TASK_KEYWORDS.has(k) && !k.startsWith('with_'));
+  if (candidates.length === 0) throw new ParseError('this task names no module', pos, 'Add one, e.g. `command: ...` or `copy: ...`.');
+  if (candidates.length > 1) {
+    const unknown = candidates.find((c) => !findModule(c) && !INCLUDE_ACTIONS.has(resolveModuleName(c)));
+    if (unknown) {
+      const guess = suggest(unknown, [...TASK_KEYWORDS, ...modules.keys()]);
+      throw new ParseError(`unknown keyword or module '${unknown}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, unknown) ?? pos);
+    }
+    throw new ParseError(`conflicting action statements: ${candidates.join(', ')}`, pos, 'A task runs one module; split it into several tasks.');
+  }
+  const key = candidates[0] as string;
+  return { name: key, raw: e[key], key };
+}
+
+function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): Dict {
+  const mod = findModule(name);
+  let args: Dict;
+  if (raw === null || raw === undefined) args = {};
+  else if (isDict(raw)) args = { ...raw };
+  else if (typeof raw === 'string' || typeof raw === 'number') {
+    const text = String(raw);
+    args = mod?.spec.freeForm === '_raw_params' && mod.name !== 'include_vars' ? parseFreeForm(text, '_raw_params') : mod?.name === 'meta' ? { _raw_params: text.trim() } : parseKeyValueArgs(text);
+    if (mod?.name === 'include_vars' && args._raw_params === undefined && Object.keys(args).length === 0) args = { _raw_params: text };
+  } else throw new ParseError(`arguments of '${name}' must be a mapping or k=v text`, pos);
+  if (isDict(extra)) args = { ...extra, ...args };
+  return args;
+}
+
+function validateAtLoad(name: string, args: Dict, pos: Position, argsMap: unknown): void {
+  const mod = findModule(name);
+  if (!mod) return;
+  if (Object.keys(mod.spec.params).length === 0) return; // set_fact: any keys
+  try {
+    validateParams(mod.name, mod.spec, args, (v) => !containsTemplate(v));
+  } catch (err) {
+    if (!(err instanceof ModuleError)) throw err;
+    const badKey = /parameter '([^']+)'/.exec(err.message)?.[1];
+    const at = (badKey && keyPosition(argsMap, badKey)) || pos;
+    throw new ParseError(err.message, at, err.hint);
+  }
+}
+
+function resolveTasksFile(name: string, inh: Inherited): string {
+  if (isAbsolute(name)) return name;
+  const candidates = [resolve(inh.dir, name)];
+  if (inh.role) candidates.push(join(inh.role.path, 'tasks', name));
+  return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
+}
+
+export function loadTasksFile(file: string, ctx: LoadContext, inh: Inherited, pos: Position): Item[] {
+  if (ctx.stack.includes(file)) {
+    throw new ParseError(`recursive include: ${[...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(' -> ')}`, pos, 'A tasks file includes itself through this chain; break the cycle.');
+  }
+  if (!existsSync(file)) throw new ParseError(`tasks file not found: ${file}`, pos);
+  const data = loadYamlFile(file);
+  if (data === null) return [];
+  if (!Array.isArray(data)) throw new ParseError('a tasks file is a list of tasks', { file, line: 1 });
+  const sub: LoadContext = { ...ctx, file, stack: [...ctx.stack, file] };
+  return loadTaskList(data, sub, { ...inh, dir: dirname(file) });
+}
+
+function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, inh: Inherited, pos: Position, name: string): Item[] {
+  const args = isDict(raw) ? raw : { _raw: raw };
+  const child = inherit(inh, e, inh.dir);
+  if (action === 'import_role' || action === 'include_role') {
+    if (!isDict(raw) || typeof raw.name !== 'string') throw new ParseError(`${action} needs name: ROLE`, pos);
+    return ctx.loadRole({ role: raw.name, tasks_from: raw.tasks_from, vars: { ...(isDict(raw.vars) ? raw.vars : {}) } }, child, pos);
+  }
+  const fileArg = String(isDict(raw) ? (raw.file ?? raw._raw_params ?? '') : raw).trim();
+  if (!fileArg) throw new ParseError(`${action} needs a file name`, pos);
+  const loop = parseLoop(e, pos);
+  if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop)) {
+    const inc: DynamicInclude = { kind: 'include', id: ctx.nextId(), name, file: fileArg, loop, loop_control: parseLoopControl(e.loop_control, pos), pos, ...child };
+    if (isDict(args.apply)) inc.vars = { ...inc.vars };
+    return [inc];
+  }
+  if (containsTemplate(fileArg)) throw new ParseError('import_tasks is static: its file name cannot use variables', pos, 'Use include_tasks for a file chosen at run time.');
+  return loadTasksFile(resolveTasksFile(fileArg, inh), ctx, child, pos);
+}
+
+function loadBlock(e: Dict, ctx: LoadContext, inh: Inherited, pos: Position): Block {
+  for (const k of Object.keys(e)) {
+    if (!TASK_KEYWORDS.has(k)) {
+      const guess = suggest(k, TASK_KEYWORDS);
+      throw new ParseError(`'${k}' is not a valid keyword for a block${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, k) ?? pos);
+    }
+  }
+  const child = inherit(inh, e, inh.dir);
+  const list = (key: string): Item[] => {
+    const v = e[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw new ParseError(`${key} must be a list of tasks`, keyPosition(e, key) ?? pos);
+    return loadTaskList(v, ctx, child);
+  };
+  return { kind: 'block', id: ctx.nextId(), name: String(e.name ?? 'block'), block: list('block'), rescue: list('rescue'), always: list('always'), pos, ...child };
+}
+
+function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
+  const pos = positionOf(e) ?? { file: ctx.file };
+  if (e.block !== undefined) return [loadBlock(e, ctx, inh, pos)];
+  const { name: rawName, raw, key } = moduleOf(e, pos);
+  const action = resolveModuleName(rawName);
+  const title = e.name !== undefined ? String(e.name) : '';
+  if (INCLUDE_ACTIONS.has(action)) return loadInclude(e, action === 'include' ? 'include_tasks' : action, raw, ctx, inh, pos, title || `${action} ${JSON.stringify(raw)}`);
+  const mod = findModule(action);
+  if (!mod) {
+    const guess = suggest(rawName, [...modules.keys()]);
+    throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'orch runs its own modules; see README "Modules".');
+  }
+  const args = moduleArgs(action, raw, e.args, pos);
+  validateAtLoad(action, args, pos, isDict(raw) ? raw : e);
+  const inherited = inherit(inh, e, inh.dir);
+  const task: Task = {
+    kind: 'task',
+    id: ctx.nextId(),
+    name: title || `${mod.name}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`,
+    module: mod.name,
+    args,
+    pos,
+    loop: parseLoop(e, pos),
+    loop_control: parseLoopControl(e.loop_control, pos),
+    register: e.register === undefined ? undefined : String(e.register),
+    notify: strings(e.notify),
+    changed_when: e.changed_when,
+    failed_when: e.failed_when,
+    until: e.until,
+    retries: e.retries === undefined ? undefined : Number(e.retries),
+    delay: e.delay === undefined ? undefined : Number(e.delay),
+    listen: strings(e.listen),
+    ...inherited,
+    // a task's own vars do not flow to siblings, but are part of its scope
+    vars: inherited.vars,
+  };
+  if (e.local_action !== undefined) task.delegate_to = 'localhost';
+  if (task.register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(task.register)) throw new ParseError(`register: '${task.register}' is not a valid variable name`, keyPosition(e, 'register') ?? pos);
+  return [task];
+}
+
+export function loadTaskList(data: unknown[], ctx: LoadContext, inh: Inherited): Item[] {
+  const out: Item[] = [];
+  for (const entry of data) {
+    if (!isDict(entry)) throw new ParseError('each task must be a mapping', positionOf(data) ?? { file: ctx.file }, 'Start each task with `- name: ...` followed by a module.');
+    out.push(...loadTask(entry, ctx, inh));
+  }
+  return out;
+}
