@@ -103,11 +103,16 @@ function writeInventory(cfg: LabConfig, hosts: LabHost[]): void {
   writeFileSync(cfg.inventoryFile, lines.join('\n'));
 }
 
+function vethName(cfg: LabConfig, h: LabHost): string {
+  return `${cfg.prefix.slice(0, 6)}v${h.name.slice(cfg.prefix.length)}`;
+}
+
 async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
   const keys = join(cfg.stateDir, 'keys');
   if (!existsSync(join(keys, h.name))) await $`ssh-keygen -q -t ed25519 -N ${''} -C ${h.name} -f ${join(keys, h.name)}`;
   if (!existsSync(`/run/netns/${h.netns}`)) {
-    const veth = `${cfg.prefix.slice(0, 6)}v${h.name.slice(cfg.prefix.length)}`;
+    const veth = vethName(cfg, h);
+    await $`ip link del ${veth}`.nothrow(); // a leftover of a lab that was not taken down
     await $`ip netns add ${h.netns}`;
     await $`ip link add ${veth} type veth peer name eth0 netns ${h.netns}`;
     await $`ip link set ${veth} master ${cfg.bridge} up`;
@@ -201,6 +206,7 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
   }
   await new Promise((r) => setTimeout(r, 200));
   for (const ns of namespaces) await $`ip netns del ${ns}`.nothrow();
+  for (const h of hosts) await $`ip link del ${vethName(cfg, h)}`.nothrow();
   if (existsSync(`/sys/class/net/${cfg.bridge}`)) await $`ip link del ${cfg.bridge}`.nothrow();
   // The overlay upper dirs may still be busy for a moment after the processes die.
   for (let i = 0; i < 20; i++) {

@@ -18,12 +18,14 @@ function names(p: Params): string[] {
   return list.map((s) => s.trim()).filter((s) => s);
 }
 
+const DPKG_FORMAT = '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n';
+
 /** One round trip: dpkg's view of every named package (and, for latest, apt's candidate). */
 async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageState> {
   const pkgs = names(p).map((n) => n.replace(/[=<>].*$/, ''));
   const latest = p.state === 'latest';
   const cmd =
-    sh`dpkg-query -W -f='${'${Package}'}\\t${'${Version}'}\\t${'${db:Status-Abbrev}'}\\n' ${pkgs} 2>/dev/null; true` +
+    sh`dpkg-query -W -f=${DPKG_FORMAT} ${pkgs} 2>/dev/null; true` +
     (latest ? sh`; apt-cache policy ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '');
   const r = await ctx.run(cmd);
   const installed = new Map<string, string>();

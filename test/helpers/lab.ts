@@ -1,0 +1,123 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunEvent } from '../../src/core/events.js';
+
+/** Helpers for tests that run against the test lab brought up by test/run.mjs. */
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ORCH = join(ROOT, 'bin', 'orch');
+export const INVENTORY = process.env.ORCH_LAB_INVENTORY ?? join(ROOT, '.orch', 'test-lab', 'inventory');
+const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
+const PREFIX = process.env.ORCH_LAB_PREFIX ?? 'orcht';
+const SUBNET = process.env.ORCH_LAB_SUBNET ?? '10.214.0';
+
+export const HOSTS = Array.from({ length: Number(process.env.ORCH_TEST_LAB_SIZE ?? 3) }, (_, i) => `${PREFIX}${i + 1}`);
+
+export function addressOf(host: string): string {
+  return `${SUBNET}.${10 + Number(host.slice(PREFIX.length))}`;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run a command on a lab host through the system's OpenSSH client: independent of orch's transport,
+ * so tests check effects with something orch did not write.
+ */
+export function onHost(host: string, command: string): CommandResult {
+  const r = spawnSync(
+    'ssh',
+    ['-q', '-i', join(LAB_DIR, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(LAB_DIR, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `deploy@${addressOf(host)}`, `sudo -n sh -c ${shq(command)}`],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface OrchRun extends CommandResult {
+  events: RunEvent[];
+}
+
+/** Run the orch CLI (built dist) with NDJSON output and parse the events. */
+export function orch(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; json?: boolean; input?: string } = {}): OrchRun {
+  const json = opts.json ?? true;
+  const r = spawnSync(ORCH, json ? [...args, '--output', 'json'] : args, {
+    encoding: 'utf8',
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, CI: '1', ...opts.env },
+    timeout: 600_000,
+    input: opts.input,
+  });
+  const events: RunEvent[] = [];
+  if (json) {
+    for (const line of r.stdout.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        events.push(JSON.parse(line) as RunEvent);
+      } catch {
+        /* non-JSON line */
+      }
+    }
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, events };
+}
+
+/** Start orch in the background (for interrupt and concurrency tests). */
+export function orchBackground(args: string[], cwd = ROOT) {
+  return spawn(ORCH, [...args, '--output', 'json'], { cwd, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Write a playbook (and optional extra files) into a fresh temp dir; returns the playbook path. */
+export function writePlaybook(yaml: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-test-'));
+  for (const [name, content] of Object.entries(files)) {
+    const p = join(dir, name);
+    spawnSync('mkdir', ['-p', dirname(p)]);
+    writeFileSync(p, content);
+  }
+  const pb = join(dir, 'playbook.yml');
+  writeFileSync(pb, yaml);
+  return pb;
+}
+
+/** Apply a playbook to the test lab; returns the run and per-host recap. */
+export function apply(playbook: string, extra: string[] = [], opts: { cwd?: string } = {}): OrchRun & { recap: Record<string, { ok: number; changed: number; failed: number; skipped: number; unreachable: number }> } {
+  const r = orch(['run', INVENTORY, playbook, ...extra], opts);
+  const recapEvent = r.events.find((e) => e.type === 'recap');
+  return { ...r, recap: recapEvent?.type === 'recap' ? recapEvent.stats : {} };
+}
+
+export function results(run: OrchRun, task?: string): Extract<RunEvent, { type: 'host_result' }>[] {
+  return run.events.filter((e): e is Extract<RunEvent, { type: 'host_result' }> => e.type === 'host_result' && (task === undefined || e.task === task));
+}
+
+export function totalChanged(recap: Record<string, { changed: number }>): number {
+  return Object.values(recap).reduce((n, s) => n + s.changed, 0);
+}
+
+/** Apply twice: the first run must succeed, the second must report changed=0 on every host. */
+export function applyTwiceConverges(playbook: string, extra: string[] = []): { first: ReturnType<typeof apply>; second: ReturnType<typeof apply> } {
+  const first = apply(playbook, extra);
+  if (first.code !== 0) throw new Error(`first apply failed (exit ${first.code}):\n${first.stderr}\n${failures(first)}`);
+  const second = apply(playbook, extra);
+  if (second.code !== 0) throw new Error(`second apply failed (exit ${second.code}):\n${second.stderr}\n${failures(second)}`);
+  const changed = results(second).filter((r) => r.status === 'changed');
+  if (changed.length > 0) throw new Error(`second apply changed things: ${changed.map((c) => `${c.host}: ${c.task}`).join('; ')}`);
+  return { first, second };
+}
+
+export function failures(run: OrchRun): string {
+  return results(run)
+    .filter((r) => r.status === 'failed' || r.status === 'unreachable')
+    .map((r) => `${r.host} ${r.task}: ${r.msg ?? ''} ${r.stderr ?? ''}`)
+    .join('\n');
+}

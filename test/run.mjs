@@ -1,0 +1,40 @@
+// Runs the whole suite: unit tests, then lab-backed tests on a dedicated test lab (torn down afterwards).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const only = process.argv.slice(2);
+
+function find(dir) {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) return f === 'bench' || f === 'fixtures' ? [] : find(p);
+    return p.endsWith('.test.ts') || p.endsWith('.test.tsx') ? [p] : [];
+  });
+}
+
+const files = find(join(root, 'test'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+
+const env = {
+  ...process.env,
+  ORCH_LAB_PREFIX: 'orcht',
+  ORCH_LAB_SUBNET: '10.214.0',
+  ORCH_LAB_DIR: '/var/lib/orch-test-lab',
+  ORCH_LAB_INVENTORY: join(root, '.orch', 'test-lab', 'inventory'),
+  ORCH_TEST_LAB_SIZE: process.env.ORCH_TEST_LAB_SIZE ?? '3',
+};
+const orch = join(root, 'bin', 'orch');
+const needsLab = files.some((f) => !f.includes('/unit/'));
+if (needsLab) {
+  const up = spawnSync(orch, ['lab', 'up', env.ORCH_TEST_LAB_SIZE], { env, stdio: 'inherit' });
+  if (up.status !== 0) {
+    console.error('could not bring the test lab up');
+    process.exit(1);
+  }
+}
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { env, stdio: 'inherit', cwd: root });
+if (needsLab && !process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env, stdio: 'inherit' });
+process.exit(res.status ?? 1);

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ParseError, UsageError } from '../../src/core/errors.js';
+import { parseIniInventory } from '../../src/inventory/ini.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { Inventory } from '../../src/inventory/model.js';
+import { selectHosts } from '../../src/inventory/pattern.js';
+import { ROOT } from '../helpers/lab.js';
+
+const FIX = join(ROOT, 'test', 'fixtures');
+
+function merged(inv: Inventory, host: string): Record<string, unknown> {
+  return Object.assign({}, ...inv.varLayers(host).map((l) => l.vars));
+}
+
+test('INI inventory directory: groups, children, ranges, host vars', () => {
+  const inv = loadInventory(join(FIX, 'inv-dir'));
+  assert.deepEqual(inv.order, ['lb1', 'web01', 'web02', 'web03', 'db1', 'db2']);
+  assert.deepEqual(inv.hostsOf('app'), ['web01', 'web02', 'web03', 'db1', 'db2']);
+  assert.deepEqual(inv.groupNames('web02'), ['app', 'web']);
+  assert.equal(merged(inv, 'web01').ansible_port, 2222);
+  assert.equal(merged(inv, 'db2').pg_role, 'replica');
+});
+
+test('variable precedence: all < parent group < child group < host_vars', () => {
+  const inv = loadInventory(join(FIX, 'inv-dir'));
+  assert.equal(merged(inv, 'lb1').level, 'all-file');
+  assert.equal(merged(inv, 'db1').level, 'app');
+  assert.equal(merged(inv, 'web01').level, 'web');
+  assert.equal(merged(inv, 'web02').level, 'web02');
+  assert.equal(merged(inv, 'web02').workers, 8);
+  assert.equal(merged(inv, 'web01').app_name, 'shop');
+  assert.equal(merged(inv, 'lb1').timezone, 'UTC');
+});
+
+test('YAML inventory', () => {
+  const inv = loadInventory(join(FIX, 'inventory.yml'));
+  assert.deepEqual(inv.hostsOf('web'), ['s-web1', 's-web2']);
+  assert.equal(merged(inv, 's-web1').ansible_host, '192.0.2.1');
+  assert.equal(merged(inv, 's-web2').workers, 2);
+  assert.equal(merged(inv, 's-db1').env, 'staging');
+});
+
+test('host patterns: union, intersection, exclusion, globs, regex', () => {
+  const inv = loadInventory(join(FIX, 'inv-dir'));
+  assert.deepEqual(selectHosts(inv, 'web:db'), ['web01', 'web02', 'web03', 'db1', 'db2']);
+  assert.deepEqual(selectHosts(inv, 'app:&web'), ['web01', 'web02', 'web03']);
+  assert.deepEqual(selectHosts(inv, 'app:!web02:!db'), ['web01', 'web03']);
+  assert.deepEqual(selectHosts(inv, 'web0[12]'.replace('[12]', '*')), ['web01', 'web02', 'web03']);
+  assert.deepEqual(selectHosts(inv, '~db[0-9]'), ['db1', 'db2']);
+  assert.deepEqual(selectHosts(inv, 'lb1,db1'), ['lb1', 'db1']);
+  assert.deepEqual(selectHosts(inv, 'all'), inv.order);
+  assert.throws(() => selectHosts(inv, 'wbe'), (e: unknown) => e instanceof UsageError && /'wbe' matches no host or group/.test(e.message));
+});
+
+test('bad INI inventory lines give file:line', () => {
+  const inv = new Inventory('x');
+  assert.throws(() => parseIniInventory('[web]\nweb1 ansible_port\n', 'inv.ini', inv), (e: unknown) => e instanceof ParseError && e.pos?.line === 2);
+  assert.throws(() => parseIniInventory('[web:bogus]\n', 'inv.ini', new Inventory('y')), /unknown section suffix/);
+  assert.throws(() => parseIniInventory('[a:children]\nb\n[b:children]\na\n', 'inv.ini', new Inventory('z')), /contain each other/);
+});

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { editBlock } from '../../src/modules/blockinfile.js';
+import { planPackages } from '../../src/modules/apt.js';
+import { editCron } from '../../src/modules/cron.js';
+import { planFile } from '../../src/modules/file.js';
+import { editLine } from '../../src/modules/lineinfile.js';
+import { editFstab, planMount } from '../../src/modules/mount.js';
+import { parseStat } from '../../src/modules/remote-file.js';
+import { planService } from '../../src/modules/service.js';
+import { editSysctlFile, normalizeSysctlValue, planSysctl } from '../../src/modules/sysctl.js';
+import { shlexSplit } from '../../src/modules/shlex.js';
+import { parseFacts } from '../../src/facts/gather.js';
+
+const base = { state: 'present', create: false, backrefs: false, firstmatch: false, path: '/f' };
+
+test('lineinfile: add, replace, idempotent, remove, insertafter, backrefs', () => {
+  assert.deepEqual(editLine({ ...base, line: 'b=2' }, 'a=1\n'), { text: 'a=1\nb=2\n', msg: 'line added' });
+  assert.deepEqual(editLine({ ...base, line: 'a=9', regexp: '^a=' }, 'a=1\nb=2\n'), { text: 'a=9\nb=2\n', msg: 'line replaced' });
+  assert.equal(editLine({ ...base, line: 'a=9', regexp: '^a=' }, 'a=9\n').text, null);
+  assert.equal(editLine({ ...base, line: 'b=2' }, 'a=1\nb=2\n').text, null);
+  assert.deepEqual(editLine({ ...base, state: 'absent', regexp: '^a' }, 'a=1\nab\nc\n'), { text: 'c\n', msg: '2 line(s) removed' });
+  assert.equal(editLine({ ...base, line: 'x', insertafter: '^a' }, 'a\nb\n').text, 'a\nx\nb\n');
+  assert.equal(editLine({ ...base, line: 'x', insertbefore: 'BOF' }, 'a\n').text, 'x\na\n');
+  assert.equal(editLine({ ...base, line: 'port=\\1', regexp: '^#?port=(\\d+)', backrefs: true }, '#port=80\n').text, 'port=80\n');
+  assert.throws(() => editLine({ ...base, line: 'x' }, null), /does not exist/);
+  assert.equal(editLine({ ...base, line: 'x', create: true }, null).text, 'x\n');
+});
+
+test('blockinfile: insert, update, remove, custom markers', () => {
+  const p = { ...base, block: 'a\nb', marker: '# {mark} ORCH', marker_begin: 'BEGIN', marker_end: 'END' };
+  const ins = editBlock(p, 'top\n');
+  assert.deepEqual(ins, { text: 'top\n# BEGIN ORCH\na\nb\n# END ORCH\n', msg: 'Block inserted' });
+  assert.equal(editBlock(p, ins.text).text, null);
+  assert.equal(editBlock({ ...p, block: 'c' }, ins.text).text, 'top\n# BEGIN ORCH\nc\n# END ORCH\n');
+  assert.deepEqual(editBlock({ ...p, state: 'absent' }, ins.text), { text: 'top\n', msg: 'Block removed' });
+});
+
+test('sysctl: file edit keeps other lines, compares values with whitespace folded', () => {
+  assert.equal(editSysctlFile('# c\nvm.swappiness=60\n', 'vm.swappiness', '10'), '# c\nvm.swappiness=10\n');
+  assert.equal(editSysctlFile('vm.swappiness = 10\n', 'vm.swappiness', '10'), null);
+  assert.equal(editSysctlFile(null, 'a.b', '1'), 'a.b=1\n');
+  assert.equal(editSysctlFile('a.b=1\nc=2\n', 'a.b', undefined), 'c=2\n');
+  assert.equal(normalizeSysctlValue('32768\t60999 '), '32768 60999');
+  const p = { name: 'net.ipv4.ip_local_port_range', value: '1024 65000', state: 'present', sysctl_file: '/etc/sysctl.d/x.conf', reload: true, sysctl_set: false };
+  assert.equal(planSysctl(p, { file: { exists: true }, text: 'net.ipv4.ip_local_port_range=1024 65000\n', live: '1024\t65000', writable: true }), null);
+  const change = planSysctl(p, { file: { exists: false }, text: null, live: '32768\t60999', writable: true });
+  assert.deepEqual(change?.changes, { fileText: 'net.ipv4.ip_local_port_range=1024 65000\n', setLive: true });
+  assert.throws(() => planSysctl({ ...p, name: 'vm.swappiness', value: '1' }, { file: { exists: false }, text: null, live: '60', writable: false }), /read-only/);
+  assert.throws(() => planSysctl({ ...p, name: 'net.ipv4.tcp_tw_recycle', value: '1' }, { file: { exists: false }, text: null, live: undefined, writable: false }), /tcp_tw_recycle was removed/);
+});
+
+test('mount: fstab entry set once, remount when options change', () => {
+  const p = { path: '/tmp', src: 'tmpfs', fstype: 'tmpfs', opts: 'defaults,noatime', dump: '0', passno: '0', state: 'mounted', fstab: '/etc/fstab' };
+  const fstab = 'UUID=x / ext4 defaults 0 1\n';
+  const withEntry = editFstab(fstab, p, true);
+  assert.equal(withEntry, `${fstab}tmpfs\t/tmp\ttmpfs\tdefaults,noatime\t0\t0\n`);
+  assert.equal(editFstab(withEntry as string, p, true), null);
+  assert.equal(planMount(p, { fstab: withEntry as string, mounted: { source: 'tmpfs', fstype: 'tmpfs', options: 'rw,noatime' } }), null);
+  assert.equal(planMount(p, { fstab: withEntry as string, mounted: undefined })?.changes.action, 'mount');
+  assert.equal(planMount(p, { fstab: withEntry as string, mounted: { source: 'tmpfs', fstype: 'tmpfs', options: 'rw,relatime' } })?.changes.action, 'remount');
+  assert.equal(editFstab(withEntry as string, p, false), fstab);
+});
+
+test('cron: named entries in cron.d and crontabs', () => {
+  const p = { name: 'backup', job: 'flock -n /run/b.lock /usr/local/bin/b', minute: '15', hour: '3', day: '*', month: '*', weekday: '*', user: 'postgres', state: 'present' };
+  const t = editCron('', p, true);
+  assert.equal(t, '#Ansible: backup\n15 3 * * * postgres flock -n /run/b.lock /usr/local/bin/b\n');
+  assert.equal(editCron(t as string, p, true), null);
+  assert.equal(editCron(t as string, { ...p, hour: '4' }, true), '#Ansible: backup\n15 4 * * * postgres flock -n /run/b.lock /usr/local/bin/b\n');
+  assert.equal(editCron(t as string, { ...p, state: 'absent' }, true), '');
+  assert.equal(editCron('', { ...p, special_time: 'daily' }, false), '#Ansible: backup\n@daily flock -n /run/b.lock /usr/local/bin/b\n');
+});
+
+test('file: states and attributes', () => {
+  const absent = { exists: false };
+  const dir = parseStat('S|directory|755|root|root|4096\n');
+  assert.deepEqual(planFile({ path: '/d', state: 'directory' }, absent)?.cmds, ["mkdir -p -- /d"]);
+  assert.equal(planFile({ path: '/d', state: 'directory', mode: '0755' }, dir), null);
+  assert.deepEqual(planFile({ path: '/d', state: 'directory', mode: '0750', owner: 'www-data' }, dir)?.cmds, ['chmod 0750 -- /d', 'chown www-data -- /d']);
+  assert.equal(planFile({ path: '/d', state: 'absent' }, absent), null);
+  assert.throws(() => planFile({ path: '/f', state: 'file' }, absent), /is absent/);
+  const link = parseStat('S|symbolic link|777|root|root|10\nL|/srv/releases/1\n');
+  assert.equal(planFile({ path: '/cur', state: 'link', src: '/srv/releases/1' }, link), null);
+  assert.match(planFile({ path: '/cur', state: 'link', src: '/srv/releases/2' }, link)?.cmds[0] ?? '', /ln -sfn -- \/srv\/releases\/2 \/cur.orch-tmp && mv -Tf/);
+});
+
+test('apt: only missing packages are installed', () => {
+  const s = { installed: new Map([['curl', '7.88']]), upgradable: new Set<string>() };
+  assert.equal(planPackages({ name: ['curl'], state: 'present' }, s), null);
+  assert.deepEqual(planPackages({ name: ['curl', 'jq'], state: 'present' }, s)?.changes, { install: ['jq'], remove: [] });
+  assert.deepEqual(planPackages({ name: ['curl'], state: 'absent' }, s)?.changes, { install: [], remove: ['curl'] });
+});
+
+test('service: start only when stopped; reload never restarts', () => {
+  const running = { init: 'sysv' as const, exists: true, running: true, enabled: true };
+  assert.equal(planService({ name: 'x', state: 'started' }, running), null);
+  assert.equal(planService({ name: 'x', state: 'reloaded' }, running)?.changes.action, 'reload');
+  assert.equal(planService({ name: 'x', state: 'started' }, { ...running, running: false })?.changes.action, 'start');
+  assert.throws(() => planService({ name: 'x', state: 'started' }, { ...running, exists: false }), /Could not find/);
+});
+
+test('shlex split like Python', () => {
+  assert.deepEqual(shlexSplit(`echo "a b" 'c d' e\\ f`), ['echo', 'a b', 'c d', 'e f']);
+  assert.throws(() => shlexSplit('echo "x'), /no closing quotation/);
+});
+
+test('facts parser', () => {
+  const f = parseFacts('hostname=web1\nos_ID=debian\nos_VERSION_ID="12"\ndebian_version=12.11\nvcpus=2\nmemtotal_kb=2048000\nservice_mgr=sysvinit\nipv4=lo 127.0.0.1/8\nipv4=eth0 10.0.0.5/24\ndefault_if=eth0\n');
+  assert.equal(f.hostname, 'web1');
+  assert.equal(f.os_family, 'Debian');
+  assert.equal(f.distribution_major_version, '12');
+  assert.equal(f.memtotal_mb, 2000);
+  assert.deepEqual(f.default_ipv4, { address: '10.0.0.5', interface: 'eth0', prefix: '24' });
+  assert.deepEqual(f.all_ipv4_addresses, ['10.0.0.5']);
+});

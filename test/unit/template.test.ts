@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TemplateError } from '../../src/core/errors.js';
+import { evalCondition, renderString, renderValue } from '../../src/template/env.js';
+import { VarScope } from '../../src/template/scope.js';
+
+function scope(vars: Record<string, unknown>, registered: Record<string, unknown> = {}): VarScope {
+  return new VarScope(
+    [
+      { name: 'vars', vars, templated: true },
+      { name: 'registered', vars: registered, templated: false },
+    ],
+    (v, s) => renderValue(v, s),
+  );
+}
+
+const s = scope(
+  { n: 3, name: 'web', list: ['a', 'b', 'a'], d: { k: 'v', nested: '{{ name }}-x' }, port: '{{ n * 1000 }}', flag: 'yes', empty: [], path: '/srv/app/current', users: [{ name: 'a', admin: true }, { name: 'b', admin: false }] },
+  { out: { stdout: 'literal {{ n }}', changed: true, rc: 0 }, fail: { failed: true } },
+);
+
+const table: [string, unknown][] = [
+  ['{{ n }}', 3],
+  ['x{{ n }}', 'x3'],
+  ['{{ port }}', 3000],
+  ['{{ d.nested }}', 'web-x'],
+  ['{{ list | unique }}', ['a', 'b']],
+  ['{{ list | union(["c"]) }}', ['a', 'b', 'c']],
+  ['{{ list | difference(["a"]) }}', ['b']],
+  ['{{ list | length }}', 3],
+  ['{{ list | join(",") }}', 'a,b,a'],
+  ['{{ missing | default("dflt") }}', 'dflt'],
+  ['{{ empty | default("e", true) }}', 'e'],
+  ['{{ flag | bool }}', true],
+  ['{{ "42" | int + 1 }}', 43],
+  ['{{ path | basename }}', 'current'],
+  ['{{ path | dirname }}', '/srv/app'],
+  ['{{ "aGVsbG8=" | b64decode }}', 'hello'],
+  ['{{ "hello" | b64encode }}', 'aGVsbG8='],
+  ['{{ "abc" | hash("sha1") }}', 'a9993e364706816aba3e25717850c26c9cd0d89d'],
+  ['{{ "web-01" | regex_replace("^web-(\\\\d+)$", "app\\\\1") }}', 'app01'],
+  ['{{ {"a": 1} | to_json }}', '{"a":1}'],
+  ['{{ {"a": 1} | combine({"b": 2}) }}', { a: 1, b: 2 }],
+  ['{{ d | dict2items | map(attribute="key") | list }}', ['k', 'nested']],
+  ['{{ users | selectattr("admin") | map(attribute="name") | list }}', ['a']],
+  ['{{ out is changed }}', true],
+  ['{{ fail is failed }}', true],
+  ['{{ fail is succeeded }}', false],
+  ['{{ missing is defined }}', false],
+  ['{{ missing is undefined }}', true],
+  ['{{ name is match("we") }}', true],
+  ['{{ name is search("e") }}', true],
+  ['{{ "1.10" is version("1.9", ">") }}', true],
+  ['{{ name.startswith("w") }}', true],
+  ['{{ "a,b".split(",") }}', ['a', 'b']],
+  ['{{ d.get("zz", "none") }}', 'none'],
+  ['{{ True }} {{ False }} {{ None }}', 'True False None'],
+  ['{{ list }}!', "['a', 'b', 'a']!"],
+  ['{{ out.stdout }}', 'literal {{ n }}'],
+  ['{{ "yes" if empty else "no" }}', 'no'],
+  ['{% for u in users %}{{ u.name }};{% endfor %}', 'a;b;'],
+  ['{{ omit_me | default(7) | ternary("t", "f") }}', 't'],
+];
+
+for (const [src, want] of table) {
+  test(`template ${src}`, () => assert.deepEqual(renderString(src, s), want));
+}
+
+test('undefined variables are errors naming the variable', () => {
+  assert.throws(() => renderString('{{ nope }}', s), (e: unknown) => e instanceof TemplateError && /'nope' is undefined/.test(e.message));
+  assert.throws(() => renderString('{{ d.zz }}', s), /has no attribute 'zz'/);
+  assert.throws(() => evalCondition('nope == 1', s), /'nope' is undefined/);
+  assert.throws(() => renderString('{% if nope %}x{% endif %}', s), /'nope' is undefined/);
+});
+
+test('recursive variables are reported, not looped', () => {
+  const r = scope({ a: '{{ b }}', b: '{{ a }}' });
+  assert.throws(() => renderString('{{ a }}', r), /recursive loop detected/);
+});
+
+test('conditions: lists are ANDed, Python truthiness', () => {
+  assert.equal(evalCondition(['n > 2', 'name == "web"'], s), true);
+  assert.equal(evalCondition(['n > 2', 'empty'], s), false);
+  assert.equal(evalCondition('out is changed', s), true);
+  assert.equal(evalCondition(true, s), true);
+});
+
+test('registered values are never templated again', () => {
+  assert.deepEqual(renderValue({ x: '{{ out.stdout }}' }, s), { x: 'literal {{ n }}' });
+});
