@@ -26,7 +26,7 @@ async function dispatch(argv: string[]): Promise<number> {
       return applyCommand(rest);
     case 'run':
       if (rest.length < 2 || rest[1]?.startsWith('-')) throw new UsageError('usage: orch run INVENTORY PLAYBOOK [options]');
-      return applyCommand(rest);
+      return applyCommand(rest, 'run');
     case 'lab':
       return labCommand(rest);
     case 'inventory':

@@ -34,6 +34,8 @@ export type RunEvent =
       delegatedTo?: string;
       durationMs: number;
       hint?: string;
+      /** file:line of the task, on failures */
+      at?: string;
     }
   | { type: 'retry'; host: string; taskId: number; task: string; attempt: number; retries: number }
   | { type: 'warning'; host?: string; msg: string }

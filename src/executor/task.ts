@@ -1,4 +1,4 @@
-import { ConnectError, OrchError, errorMessage } from '../core/errors.js';
+import { ConnectError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf } from '../core/result.js';
 import { findModule } from '../modules/registry.js';
@@ -169,6 +169,7 @@ function report(rs: RunState, task: Task, host: string, r: ModuleResult, started
     delegatedTo,
     durationMs: Date.now() - started,
     hint: noLog ? undefined : (r.hint as string | undefined),
+    at: status === 'failed' || status === 'unreachable' ? formatPosition({ file: task.pos.file, line: task.pos.line }) : undefined,
   });
 }
 

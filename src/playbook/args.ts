@@ -1,11 +1,18 @@
 import { splitKeyValues } from '../inventory/ini.js';
 
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'" };
+
+/** Ansible decodes backslash escapes in k=v values (`content="a\nb"` is two lines). */
+function decodeEscapes(s: string): string {
+  return s.replace(/\\([ntr\\"'])/g, (_m, c: string) => ESCAPES[c] ?? c);
+}
+
 /** Split `src=a dest="b c"` into a dict (Ansible's k=v free-form arguments). */
 export function parseKeyValueArgs(text: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const token of splitKeyValues(text)) {
     const eq = token.indexOf('=');
-    if (eq > 0) out[token.slice(0, eq)] = token.slice(eq + 1);
+    if (eq > 0) out[token.slice(0, eq)] = decodeEscapes(token.slice(eq + 1));
     else out._raw_params = out._raw_params === undefined ? token : `${String(out._raw_params)} ${token}`;
   }
   return out;

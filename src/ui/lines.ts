@@ -19,6 +19,7 @@ export function lineReporter(write: (s: string) => void, verbose = 0): (e: RunEv
         break;
       case 'host_result': {
         write(`${resultLine(e)}\n`);
+        if (e.at && !e.ignored) write(`  task at ${e.at}\n`);
         if (e.hint && (e.status === 'failed' || e.status === 'unreachable')) write(`  hint: ${e.hint}\n`);
         const d = diffText(e);
         if (d) write(d.endsWith('\n') ? d : `${d}\n`);

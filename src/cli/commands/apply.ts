@@ -128,7 +128,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   return code;
 }
 
-export async function applyCommand(argv: string[]): Promise<number> {
+export async function applyCommand(argv: string[], name = 'apply'): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: true });
   if (values.help || positionals.length === 0) {
     process.stdout.write('usage: orch apply INVENTORY [PLAYBOOK] [--check] [--diff] [--limit PATTERN] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json]\n');
@@ -136,5 +136,5 @@ export async function applyCommand(argv: string[]): Promise<number> {
   }
   const [inventory, playbookArg] = positionals as [string, string | undefined];
   const playbook = playbookArg ?? values.playbook ?? 'playbooks/site.yml';
-  return runWithReporting({ command: `apply ${inventory}`, inventory, playbook, values });
+  return runWithReporting({ command: `${name} ${inventory}`, inventory, playbook, values });
 }
