@@ -70,6 +70,18 @@ export class ConnectionPool {
     return p;
   }
 
+  /** A fresh connection, outside the pool: proves a new login works (after sshd changes). */
+  async probe(host: string, vars: VarScope): Promise<void> {
+    if (isLocal(host, vars)) return;
+    const t = await SshTransport.connect(sshTargetFor(host, vars, this.opts));
+    try {
+      const r = await t.exec('true');
+      if (r.rc !== 0) throw new ConnectError(host, `a fresh connection could run nothing (rc=${r.rc})`);
+    } finally {
+      await t.close();
+    }
+  }
+
   /** Forget a host's connection (after it was lost) so the next use reconnects. */
   drop(host: string): void {
     const p = this.open.get(host);

@@ -99,6 +99,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     render: (text) => renderText(text, scope),
     evaluate: (expr) => evalExpression(expr, scope),
     warn: (msg) => rs.emit({ type: 'warning', host, msg }),
+    probeConnection: () => rs.pool.probe(host, scope),
   };
   const attempts = task.until !== undefined ? (task.retries === undefined ? 3 : Math.max(0, task.retries)) + 1 : 1;
   let result: ModuleResult = { changed: false };

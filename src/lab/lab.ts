@@ -221,6 +221,38 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
   log(`lab: ${namespaces.size} hosts removed\n`);
 }
 
+/** Throw a host's changes away: stop it, delete its layer, boot it fresh (same key, same address). */
+export async function labReset(cfg: LabConfig, names: string[]): Promise<void> {
+  checkPlatform();
+  $.quiet = true;
+  const hosts = labHosts(cfg).filter((h) => names.includes(h.name));
+  const unknown = names.filter((n) => !hosts.some((h) => h.name === n));
+  if (unknown.length > 0) throw new UsageError(`not lab hosts: ${unknown.join(', ')}`);
+  for (const h of hosts) {
+    const pids = (await $`ip netns pids ${h.netns}`.nothrow()).stdout.split('\n').filter((p) => /^\d+$/.test(p));
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  for (const h of hosts) {
+    const deadline = Date.now() + 10_000;
+    while ((await $`ip netns pids ${h.netns}`.nothrow()).stdout.trim() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
+    await startHost(cfg, h);
+  }
+  for (const h of hosts) {
+    const deadline = Date.now() + 60_000;
+    while (!(await sshAnswers(h.address))) {
+      if (Date.now() > deadline) throw new UsageError(`lab host ${h.name} did not come back`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export async function labStatus(cfg: LabConfig): Promise<{ host: LabHost; up: boolean }[]> {
   return Promise.all(labHosts(cfg).map(async (host) => ({ host, up: await sshAnswers(host.address) })));
 }

@@ -55,7 +55,7 @@ export const fail: Module = {
 export const setFact: Module = {
   name: 'set_fact',
   local: true,
-  spec: { params: {} },
+  spec: { params: {}, anyParams: true },
   async run(_ctx, p) {
     const facts = { ...p };
     delete facts.cacheable;
@@ -102,5 +102,25 @@ export const pause: Module = {
     if (ms <= 0) throw new ModuleFailure('pause without seconds/minutes would wait for a keypress; orch never prompts mid-run');
     await new Promise((r) => setTimeout(r, ms));
     return { changed: false, delta: ms / 1000 };
+  },
+};
+
+/** Proves that a new SSH login to the host works (the ssh-hardening role's guard after a reload). */
+export const connectionCheck: Module = {
+  name: 'connection_check',
+  local: true,
+  spec: { params: { retries: { type: 'int', default: 3 }, delay: { type: 'int', default: 1 } } },
+  async run(ctx, p) {
+    let last: unknown;
+    for (let i = 0; i < Number(p.retries); i++) {
+      try {
+        await ctx.probeConnection();
+        return { changed: false, msg: 'a fresh connection works' };
+      } catch (err) {
+        last = err;
+        await new Promise((r) => setTimeout(r, Number(p.delay) * 1000));
+      }
+    }
+    return { changed: false, failed: true, msg: `a fresh connection failed: ${last instanceof Error ? last.message : String(last)}` };
   },
 };

@@ -50,10 +50,30 @@ export function editFstab(text: string, p: Params, present: boolean): string | n
   return next === text ? null : next;
 }
 
-/** Options asked for that the live mount lacks (ignoring `defaults`). */
-function optionsDiffer(want: string, live: string): boolean {
+const FLAG_OPTIONS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'noatime', 'relatime', 'strictatime', 'nodiratime', 'sync']);
+
+function sizeInKb(v: string): number | undefined {
+  const m = /^(\d+)([kmg]?)$/i.exec(v);
+  if (!m) return undefined;
+  const mult = { '': 1 / 1024, k: 1, m: 1024, g: 1024 * 1024 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Math.round(Number(m[1]) * mult);
+}
+
+/**
+ * Whether the live mount lacks what was asked: flags the kernel reports (noatime, nosuid...) and a
+ * tmpfs size. Options the kernel does not echo back (defaults, mode=1777, nofail) are not compared.
+ */
+export function optionsDiffer(want: string, live: string): boolean {
   const have = new Set(live.split(','));
-  return want.split(',').some((o) => o !== 'defaults' && !have.has(o) && !/^size=/.test(o));
+  for (const o of want.split(',')) {
+    if (FLAG_OPTIONS.has(o) && !have.has(o)) return true;
+    if (o.startsWith('size=')) {
+      const a = sizeInKb(o.slice(5));
+      const b = [...have].find((h) => h.startsWith('size='));
+      if (a !== undefined && b !== undefined && sizeInKb(b.slice(5)) !== a) return true;
+    }
+  }
+  return false;
 }
 
 export function planMount(p: Params, s: MountState): { changes: MountChange; result: { diff: { path: string; before: string; after: string }[] } } | null {

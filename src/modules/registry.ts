@@ -1,7 +1,7 @@
 import { apt, packageModule } from './apt.js';
 import { blockinfile } from './blockinfile.js';
 import { command, shell } from './command.js';
-import { assertModule, debug, fail, includeVars, meta, pause, setFact } from './control.js';
+import { assertModule, connectionCheck, debug, fail, includeVars, meta, pause, setFact } from './control.js';
 import { copy } from './copy.js';
 import { cron } from './cron.js';
 import { file } from './file.js';
@@ -19,7 +19,7 @@ import { waitFor } from './wait-for.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
-  service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause,
+  service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

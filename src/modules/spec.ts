@@ -22,6 +22,8 @@ export interface ModuleSpec {
   requiredOneOf?: readonly (readonly string[])[];
   /** Where `module: free text` goes (command/shell: _raw_params). */
   freeForm?: string;
+  /** Any parameter names are accepted as they are (set_fact: the names are variables). */
+  anyParams?: boolean;
 }
 
 export type Params = Record<string, unknown>;
@@ -116,6 +118,7 @@ export function checkParamNames(module: string, spec: ModuleSpec, params: Params
 
 /** Full validation of rendered parameters: aliases, types, choices, required, defaults, exclusions. */
 export function validateParams(module: string, spec: ModuleSpec, input: Params, isLiteral: (v: unknown) => boolean = () => true): Params {
+  if (spec.anyParams) return { ...input };
   checkParamNames(module, spec, input);
   const out: Params = {};
   for (const [name, p] of Object.entries(spec.params)) {

@@ -24,6 +24,8 @@ export interface ModuleContext {
   /** Template a value (used by modules whose arguments are evaluated late, like assert). */
   evaluate(expr: string): unknown;
   warn(msg: string): void;
+  /** Open a brand-new connection to the host and run `true` on it (used after sshd changes). */
+  probeConnection(): Promise<void>;
 }
 
 export interface Module {

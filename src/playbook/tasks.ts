@@ -135,7 +135,7 @@ function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): 
 function validateAtLoad(name: string, args: Dict, pos: Position, argsMap: unknown): void {
   const mod = findModule(name);
   if (!mod) return;
-  if (Object.keys(mod.spec.params).length === 0) return; // set_fact: any keys
+  if (mod.spec.anyParams) return;
   try {
     validateParams(mod.name, mod.spec, args, (v) => !containsTemplate(v));
   } catch (err) {

@@ -121,3 +121,14 @@ export function failures(run: OrchRun): string {
     .map((r) => `${r.host} ${r.task}: ${r.msg ?? ''} ${r.stderr ?? ''}`)
     .join('\n');
 }
+
+/** Throw away everything a test did to a lab host: it boots again from a clean layer. */
+export function resetHost(...hosts: string[]): void {
+  const r = spawnSync(ORCH, ['lab', 'reset', ...hosts], { encoding: 'utf8', env: process.env });
+  if (r.status !== 0) throw new Error(`lab reset failed: ${r.stderr}`);
+}
+
+/** A playbook that applies the given roles of this repository to one host. */
+export function rolePlaybook(host: string, roles: string[], extra = ''): string {
+  return writePlaybook(`- hosts: ${host}\n  become: yes\n${extra}  roles: [${roles.join(', ')}]\n`);
+}

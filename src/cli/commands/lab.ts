@@ -1,5 +1,5 @@
 import { EXIT } from '../../executor/run.js';
-import { labConfig, labDown, labStatus, labUp } from '../../lab/lab.js';
+import { labConfig, labDown, labReset, labStatus, labUp } from '../../lab/lab.js';
 import { UsageError } from '../../core/errors.js';
 
 export async function labCommand(argv: string[]): Promise<number> {
@@ -9,6 +9,10 @@ export async function labCommand(argv: string[]): Promise<number> {
   switch (sub) {
     case 'up':
       await labUp(cfg, arg === undefined ? 3 : Number(arg), out);
+      return EXIT.ok;
+    case 'reset':
+      await labReset(cfg, argv.slice(1));
+      out(`lab: reset ${argv.slice(1).join(', ')}\n`);
       return EXIT.ok;
     case 'down':
       await labDown(cfg, out);
@@ -20,6 +24,6 @@ export async function labCommand(argv: string[]): Promise<number> {
       return hosts.every((h) => h.up) ? EXIT.ok : EXIT.hostUnreachable;
     }
     default:
-      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] | down | status' });
+      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] | down | status | reset HOST...' });
   }
 }
