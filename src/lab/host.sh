@@ -9,6 +9,14 @@ m=$dir/merged
 
 hostname "$name"
 mkdir -p "$dir/upper" "$dir/work" "$m"
+if [ ! -e "$dir/upper/etc/orch-lab-host" ]; then
+  # The machine's own /tmp and /var/tmp must not show through: each host starts with empty ones.
+  for t in tmp var/tmp; do
+    mkdir -p "$dir/upper/$t"
+    chmod 1777 "$dir/upper/$t"
+    setfattr -n trusted.overlay.opaque -v y "$dir/upper/$t"
+  done
+fi
 mount -t overlay overlay -o "lowerdir=/,upperdir=$dir/upper,workdir=$dir/work" "$m"
 
 # An overlay of / covers only the root filesystem: give the host its own kernel views.

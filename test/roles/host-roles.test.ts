@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addressOf, apply, applyTwiceConverges, HOSTS, onHost, resetHost, results, rolePlaybook, ROOT } from '../helpers/lab.js';
+import { addressOf, apply, applyTwiceConverges, failures, HOSTS, onHost, resetHost, results, rolePlaybook, ROOT } from '../helpers/lab.js';
 import { spawnSync } from 'node:child_process';
 
 const host = HOSTS[2] as string;
@@ -55,7 +55,7 @@ test('tmpfs-tmp: tmpfs on /tmp sized from memory, in fstab; existing files stay 
   assert.match(onHost(host, 'cat /etc/fstab').stdout, /^UUID=abc \/ ext4 errors=remount-ro,noatime 0 1$/m);
   assert.equal(onHost(host, 'cat /tmp/orch-existing').stdout, 'keep-me\n');
   const sized = apply(play(['tmpfs-tmp']), ['-e', 'tmpfs_tmp_size=64m']);
-  assert.equal(sized.code, 0);
+  assert.equal(sized.code, 0, failures(sized));
   assert.match(onHost(host, 'findmnt -n -o OPTIONS /tmp').stdout, /size=65536k/);
 });
 
