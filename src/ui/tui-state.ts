@@ -46,7 +46,8 @@ export function initialState(command: string): TuiState {
 let nextId = 0;
 
 export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
-  const add = (kind: StaticLine['kind'], text: string) => s.lines.push({ id: nextId++, kind, text });
+  // A new array each time: Ink's <Static> memoises on the array's identity.
+  const add = (kind: StaticLine['kind'], text: string) => (s.lines = [...s.lines, { id: nextId++, kind, text }]);
   const row = (h: string): HostRow => {
     let r = s.hosts.get(h);
     if (!r) {

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic */
 import { Box, render, Static, Text, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { RunEvent } from '../core/events.js';
@@ -29,11 +30,17 @@ function colourFor(kind: StaticLine['kind']): string | undefined {
   return kind === 'failure' ? 'red' : kind === 'warning' || kind === 'interrupt' ? 'yellow' : kind === 'play' ? 'cyan' : kind === 'changed' ? 'yellow' : undefined;
 }
 
+export function diffLineColour(l: string): string | undefined {
+  if (l.startsWith('+') && !l.startsWith('+++')) return 'green';
+  if (l.startsWith('-') && !l.startsWith('---')) return 'red';
+  return l.startsWith('@@') ? 'cyan' : undefined;
+}
+
 function DiffText({ text }: { text: string }) {
   return (
     <Box flexDirection="column">
       {text.split('\n').map((l, i) => (
-        <Text key={i} color={l.startsWith('+') && !l.startsWith('+++') ? 'green' : l.startsWith('-') && !l.startsWith('---') ? 'red' : l.startsWith('@@') ? 'cyan' : undefined}>
+        <Text key={i} color={diffLineColour(l)}>
           {l}
         </Text>
       ))}
