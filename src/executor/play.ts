@@ -6,6 +6,7 @@ import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.
 import { loadTasksFile } from '../playbook/tasks.js';
 import { evalCondition, renderValue } from '../template/env.js';
 import { loadYamlFile } from '../yaml/load.js';
+import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
 import { buildScope, type PlayVars } from './scope.js';
@@ -49,7 +50,9 @@ class PlayRun {
 
   async run(): Promise<void> {
     const { rs, play } = this;
-    let hosts = selectHosts(rs.inv, play.hosts, 'pattern of play');
+    // `hosts:` may use play vars and extra vars (e.g. "{{ target | default('web') }}").
+    const pattern = String(renderValue(play.hosts, new VarScope([{ name: 'play vars', vars: play.vars, templated: true }, { name: 'extra vars', vars: rs.opts.extraVars, templated: true }], (v, sc) => renderValue(v, sc))));
+    let hosts = selectHosts(rs.inv, pattern, 'pattern of play');
     if (rs.opts.limit) {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));

@@ -7,6 +7,7 @@ import { cron } from './cron.js';
 import { file } from './file.js';
 import { lineinfile } from './lineinfile.js';
 import { mount } from './mount.js';
+import { postgresqlDb, postgresqlUser } from './postgresql.js';
 import { service, systemdModule } from './service.js';
 import { slurp } from './slurp.js';
 import { stat } from './stat.js';
@@ -20,6 +21,7 @@ import { waitFor } from './wait-for.js';
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
+  postgresqlDb, postgresqlUser,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -32,6 +34,8 @@ const ALIASES: Record<string, string> = {
   'ansible.builtin.systemd_service': 'systemd',
   systemd_service: 'systemd',
   'community.general.haproxy': 'haproxy',
+  'community.postgresql.postgresql_db': 'postgresql_db',
+  'community.postgresql.postgresql_user': 'postgresql_user',
   'ansible.legacy.command': 'command',
   'ansible.legacy.shell': 'shell',
 };

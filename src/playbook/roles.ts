@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ParseError, type Position } from '../core/errors.js';
 import { loadYamlFile } from '../yaml/load.js';
 import type { Inherited, Item, RoleContext, Task } from './model.js';
@@ -72,7 +72,7 @@ export class RoleLoader {
     this.seen.add(key);
 
     const role: RoleContext = {
-      name,
+      name: basename(name),
       path,
       defaults: loadVarsFrom(join(path, 'defaults'), String(spec.defaults_from ?? 'main')),
       vars: loadVarsFrom(join(path, 'vars'), String(spec.vars_from ?? 'main')),
