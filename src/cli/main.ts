@@ -3,7 +3,6 @@ import { EXIT } from '../executor/run.js';
 import { applyCommand } from './commands/apply.js';
 import { historyCommand } from './commands/history.js';
 import { inventoryCommand } from './commands/inventory.js';
-import { labCommand } from './commands/lab.js';
 import { lockCommand } from './commands/lock.js';
 
 const USAGE = `orch: agentless, idempotent orchestration over SSH
@@ -28,7 +27,8 @@ async function dispatch(argv: string[]): Promise<number> {
       if (rest.length < 2 || rest[1]?.startsWith('-')) throw new UsageError('usage: orch run INVENTORY PLAYBOOK [options]');
       return applyCommand(rest, 'run');
     case 'lab':
-      return labCommand(rest);
+      // zx is only needed here: loaded on demand to keep every other command's start fast.
+      return (await import('./commands/lab.js')).labCommand(rest);
     case 'inventory':
       return inventoryCommand(rest);
     case 'lock':

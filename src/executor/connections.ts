@@ -41,6 +41,7 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
     knownHostsFiles: known ? [resolve(expandHome(known))] : [join(homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
     acceptNewHostKeys: opts.acceptNewHostKeys,
     connectTimeoutMs: opts.connectTimeoutMs,
+    mode: (str(vars.get('orch_ssh_mode')) ?? process.env.ORCH_SSH_MODE) === 'exec' ? 'exec' : 'driver',
   };
   if (password !== undefined) target.password = password;
   if (cfg.proxyJump) {
@@ -93,7 +94,7 @@ export class ConnectionPool {
     const out: Record<string, number> = {};
     for (const [h, p] of this.open) {
       try {
-        out[h] = (await p).stats.execs;
+        out[h] = (await p).stats.commands;
       } catch {
         out[h] = 0;
       }

@@ -52,6 +52,8 @@ UseDNS no
 MaxSessions 100
 MaxStartups 200:30:400
 CONF
+  # The benchmark counts exec requests in sshd's log (DEBUG1 logs each one).
+  if [ -n "${ORCH_LAB_SSHD_LOGLEVEL:-}" ]; then echo "LogLevel $ORCH_LAB_SSHD_LOGLEVEL" >> "$m/etc/ssh/sshd_config.d/00-orch-lab.conf"; fi
   printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" > "$m/etc/hosts"
   echo "$name" > "$m/etc/hostname"
   echo "$name" > "$m/etc/orch-lab-host"

@@ -125,7 +125,7 @@ async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
   const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', 'bash', HOST_SCRIPT, h.name, cfg.stateDir], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ORCH_LAB_SSHD_LOGLEVEL: process.env.ORCH_LAB_SSHD_LOGLEVEL ?? '' },
   });
   closeSync(logFd);
   child.unref();

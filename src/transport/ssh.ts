@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { ConnectError, HostKeyError, errorMessage } from '../core/errors.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
+import { DRIVER_COMMAND, DriverSession } from './driver.js';
 import { BoundedOutput } from './output.js';
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
 import { TIMEOUT_RC, wrapCommand } from './wrap.js';
@@ -20,6 +21,8 @@ export interface SshTarget {
   connectTimeoutMs: number;
   /** user@host:port of a bastion to tunnel through (ssh_config ProxyJump). */
   proxyJump?: SshTarget;
+  /** 'driver' (default): a persistent command runner per sudo user; 'exec': one SSH exec per command. */
+  mode?: 'driver' | 'exec';
 }
 
 // curve25519 first: OpenSSH's default sntrup761 hybrid costs ~7x more client CPU per handshake.
@@ -102,8 +105,16 @@ async function openClient(t: SshTarget): Promise<{ client: Client; jump?: Client
   return { client: await connectClient(t, channel), jump };
 }
 
+interface DriverStart {
+  session?: DriverSession;
+  /** why the runner could not start (sudo refused...), reported as the command's result */
+  failure?: ExecResult;
+}
+
 export class SshTransport implements Transport {
-  readonly stats: TransportStats = { execs: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly stats: TransportStats = { execs: 0, commands: 0, bytesSent: 0, bytesReceived: 0 };
+  /** One persistent command runner per sudo identity ('' = the login user). */
+  private readonly drivers = new Map<string, { ready: Promise<DriverStart>; session?: DriverSession }>();
   private closed = false;
   private lost: Error | undefined;
 
@@ -129,8 +140,66 @@ export class SshTransport implements Transport {
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.connectionLost(this.lost));
+    if (this.target.mode === 'exec') return this.execChannel(command, opts);
+    return this.execOnDriver(command, opts);
+  }
+
+  private driver(opts: ExecOptions): Promise<DriverStart> {
+    const key = opts.become ? opts.become.user : '';
+    const existing = this.drivers.get(key);
+    if (existing && (existing.session === undefined || existing.session.alive)) return existing.ready;
+    const entry: { ready: Promise<DriverStart>; session?: DriverSession } = {
+      ready: new Promise((resolve, reject) => {
+        const { command, stdinPrefix } = wrapCommand(DRIVER_COMMAND, { become: opts.become });
+        this.stats.execs++;
+        this.client.exec(command, (err, channel) => {
+          if (err) return reject(this.connectionLost(err));
+          const session = new DriverSession(channel, stdinPrefix);
+          session.started().then((r) => resolve(r.rc === 0 ? { session } : { failure: r }), reject);
+        });
+      }),
+    };
+    entry.ready.then((v) => (entry.session = v.session)).catch(() => undefined);
+    this.drivers.set(key, entry);
+    return entry.ready;
+  }
+
+  private async execOnDriver(command: string, opts: ExecOptions): Promise<ExecResult> {
+    const { session, failure } = await this.driver(opts);
+    this.stats.commands++;
+    if (!session) {
+      this.drivers.delete(opts.become ? opts.become.user : '');
+      return failure ?? { rc: 1, stdout: '', stderr: 'command runner did not start' };
+    }
+    const { command: wrapped } = wrapCommand(command, { ...opts, become: undefined });
+    const stdin = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
+    this.stats.bytesSent += wrapped.length + stdin.length;
+    let timer: NodeJS.Timeout | undefined;
+    const backstop = new Promise<never>((_, reject) => {
+      if (opts.timeoutMs !== undefined) {
+        // The remote `timeout` should fire first; this catches a host that went silent.
+        timer = setTimeout(() => {
+          session.close();
+          reject(new ConnectError(this.target.name, `no answer within ${Math.round(opts.timeoutMs! / 1000) + 10}s`));
+        }, opts.timeoutMs + 10_000);
+      }
+    });
+    try {
+      const r = await Promise.race([session.run(wrapped, stdin), backstop]);
+      this.stats.bytesReceived += r.stdout.length + r.stderr.length;
+      return r;
+    } catch (err) {
+      throw err instanceof ConnectError ? err : this.connectionLost(err as Error);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /** One exec request per command (the mode without a persistent runner). */
+  private execChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
     const { command: wrapped, stdinPrefix } = wrapCommand(command, opts);
     this.stats.execs++;
+    this.stats.commands++;
     return new Promise((resolve, reject) => {
       this.client.exec(wrapped, (err, stream) => {
         if (err) return reject(this.connectionLost(err));
@@ -180,6 +249,7 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const d of this.drivers.values()) d.session?.close();
     this.client.end();
     this.jump?.end();
   }

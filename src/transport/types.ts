@@ -26,8 +26,10 @@ export interface ExecResult {
 }
 
 export interface TransportStats {
-  /** Commands run (each one an exec request: one network round trip of work). */
+  /** SSH exec requests (new sessions on the connection). */
   execs: number;
+  /** Commands run: each one message round trip (on its own exec, or on a persistent runner). */
+  commands: number;
   bytesSent: number;
   bytesReceived: number;
 }

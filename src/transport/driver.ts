@@ -1,0 +1,171 @@
+import type { ClientChannel } from 'ssh2';
+import { BoundedOutput } from './output.js';
+import { quote } from './quote.js';
+import type { ExecResult } from './types.js';
+
+/**
+ * A persistent command runner on the target: one exec channel (under sudo when needed) runs a small
+ * Perl loop (perl-base is part of every Debian system) that reads framed commands and answers with
+ * framed results. A task then costs one message round trip on an open channel instead of a new SSH
+ * session + sudo + shell per command (the idea behind Mitogen).
+ *
+ * Request:  "R <cmdlen> <stdinlen>\n" <cmd> <stdin>      → runs /bin/sh -c <cmd> in its own process group
+ * Response: "X <rc> <outlen> <errlen>\n" <stdout> <stderr>
+ */
+const DRIVER = String.raw`
+use strict; use POSIX (); use IO::Select;
+$SIG{PIPE} = 'IGNORE'; binmode STDIN; binmode STDOUT; $| = 1;
+sub rd { my ($n) = @_; my $b = ''; while (length($b) < $n) { my $r = sysread(STDIN, $b, $n - length($b), length($b)); return undef unless $r; } return $b; }
+sub line { my $l = ''; while (1) { my $c; my $r = sysread(STDIN, $c, 1); return undef unless $r; return $l if $c eq "\n"; $l .= $c; } }
+sub wr { my ($d) = @_; while (length $d) { my $w = syswrite(STDOUT, $d); exit 0 unless defined $w; substr($d, 0, $w) = ''; } }
+wr("ORCH-DRIVER-READY\n");
+while (defined(my $h = line())) {
+  my (undef, $cl, $il) = split / /, $h;
+  my $cmd = rd($cl); my $in = $il ? rd($il) : '';
+  last unless defined $cmd && defined $in;
+  pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
+  my $pid = fork();
+  if (!$pid) { POSIX::setsid(); open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
+    close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); POSIX::_exit(127); }
+  close $_ for ($ir, $ow, $ew);
+  my ($out, $err) = ('', ''); my $ws = IO::Select->new(); my $rs = IO::Select->new($or, $er);
+  if (length $in) { $ws->add($iw); } else { close $iw; }
+  while ($rs->count || $ws->count) {
+    my ($r, $w) = IO::Select->select($rs, $ws, undef);
+    for my $fh (@{$w || []}) { my $n = syswrite($fh, $in); if (!defined $n) { $ws->remove($fh); close $fh; next; }
+      substr($in, 0, $n) = ''; if (!length $in) { $ws->remove($fh); close $fh; } }
+    for my $fh (@{$r || []}) { my $buf; my $n = sysread($fh, $buf, 65536);
+      if (!$n) { $rs->remove($fh); close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
+  }
+  waitpid($pid, 0); my $rc = ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
+  wr("X $rc " . length($out) . " " . length($err) . "\n" . $out . $err);
+}
+`;
+
+export const DRIVER_COMMAND = `exec perl -e ${quote(DRIVER.trim())}`;
+const READY = 'ORCH-DRIVER-READY\n';
+
+interface Pending {
+  resolve(r: ExecResult): void;
+  reject(e: Error): void;
+}
+
+/** The controller's end of one driver: commands are queued, one runs at a time. */
+export class DriverSession {
+  private buf: Buffer = Buffer.alloc(0);
+  private ready = false;
+  private dead: Error | undefined;
+  private readonly queue: { cmd: Buffer; stdin: Buffer; p: Pending }[] = [];
+  private current: Pending | undefined;
+  private header: { rc: number; out: number; err: number } | undefined;
+  private out = new BoundedOutput();
+  private err = new BoundedOutput();
+  private startup: Pending | undefined;
+  private startupErr = '';
+  commands = 0;
+
+  constructor(
+    private readonly channel: ClientChannel,
+    prefix: string,
+  ) {
+    channel.on('data', (d: Buffer) => this.onData(d));
+    channel.stderr.on('data', (d: Buffer) => {
+      if (!this.ready) this.startupErr += d.toString();
+    });
+    channel.on('close', () => this.fail(new Error(this.ready ? 'command runner on the host stopped' : this.startupErr.trim() || 'command runner did not start')));
+    if (prefix) channel.write(prefix);
+  }
+
+  /** Resolves once the driver said it is ready; resolves with the failure (as a result) when it is not. */
+  started(): Promise<ExecResult> {
+    if (this.ready) return Promise.resolve({ rc: 0, stdout: '', stderr: '' });
+    return new Promise((resolve, reject) => (this.startup = { resolve, reject }));
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  run(command: string, stdin: Buffer): Promise<ExecResult> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ cmd: Buffer.from(command), stdin, p: { resolve, reject } });
+      this.pump();
+    });
+  }
+
+  close(): void {
+    this.channel.end();
+  }
+
+  private pump(): void {
+    if (!this.ready || this.current || this.dead) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    this.current = next.p;
+    this.commands++;
+    this.channel.write(Buffer.concat([Buffer.from(`R ${next.cmd.length} ${next.stdin.length}\n`), next.cmd, next.stdin]));
+  }
+
+  private fail(e: Error): void {
+    if (this.dead) return;
+    this.dead = e;
+    if (this.startup) this.startup.resolve({ rc: 1, stdout: '', stderr: this.startupErr || e.message });
+    this.startup = undefined;
+    this.current?.reject(e);
+    for (const q of this.queue) q.p.reject(e);
+    this.queue.length = 0;
+    this.current = undefined;
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    if (!this.ready) {
+      const i = this.buf.indexOf(READY);
+      if (i < 0) return;
+      this.buf = this.buf.subarray(i + READY.length);
+      this.ready = true;
+      this.startup?.resolve({ rc: 0, stdout: '', stderr: '' });
+      this.startup = undefined;
+      this.pump();
+    }
+    this.parse();
+  }
+
+  /** Streams a response's bytes into bounded buffers: a huge output never sits whole in memory. */
+  private parse(): void {
+    for (;;) {
+      if (!this.header) {
+        const nl = this.buf.indexOf(10);
+        if (nl < 0) return;
+        const m = /^X (\d+) (\d+) (\d+)$/.exec(this.buf.subarray(0, nl).toString());
+        if (!m) return this.fail(new Error('command runner sent a garbled reply'));
+        this.header = { rc: Number(m[1]), out: Number(m[2]), err: Number(m[3]) };
+        this.buf = this.buf.subarray(nl + 1);
+      }
+      const h = this.header;
+      if (h.out > 0) {
+        const take = this.buf.subarray(0, h.out);
+        this.out.push(take);
+        h.out -= take.length;
+        this.buf = this.buf.subarray(take.length);
+        if (h.out > 0) return;
+      }
+      if (h.err > 0) {
+        const take = this.buf.subarray(0, h.err);
+        this.err.push(take);
+        h.err -= take.length;
+        this.buf = this.buf.subarray(take.length);
+        if (h.err > 0) return;
+      }
+      const done = this.current;
+      const result: ExecResult = { rc: h.rc, stdout: this.out.text(), stderr: this.err.text(), truncated: this.out.truncated || this.err.truncated || undefined };
+      this.header = undefined;
+      this.out = new BoundedOutput();
+      this.err = new BoundedOutput();
+      this.current = undefined;
+      done?.resolve(result);
+      this.pump();
+    }
+  }
+}
