@@ -23,6 +23,7 @@ export const FACTS_SCRIPT = [
   'echo "user_uid=$(id -u)"',
   'echo "date_epoch=$(date +%s)"',
   'echo "python3=$(command -v python3 || true)"',
+  'echo "nofile_hard=$(ulimit -Hn)"',
 ].join('; ');
 
 export type Facts = Record<string, unknown>;
@@ -74,6 +75,8 @@ export function parseFacts(out: string): Facts {
     user_uid: Number(kv.get('user_uid') ?? -1),
     date_time: { epoch: kv.get('date_epoch') },
     python: { executable: kv.get('python3') || null },
+    // Open files a service may raise itself to (services size their connection limits from it).
+    nofile_hard: kv.get('nofile_hard') === 'unlimited' ? 1048576 : Number(kv.get('nofile_hard') ?? 1024),
   };
   return facts;
 }

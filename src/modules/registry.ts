@@ -5,6 +5,7 @@ import { assertModule, connectionCheck, debug, fail, includeVars, meta, pause, s
 import { copy } from './copy.js';
 import { cron } from './cron.js';
 import { file } from './file.js';
+import { haproxy } from './haproxy.js';
 import { lineinfile } from './lineinfile.js';
 import { mount } from './mount.js';
 import { postgresqlDb, postgresqlUser } from './postgresql.js';
@@ -21,7 +22,7 @@ import { waitFor } from './wait-for.js';
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
-  postgresqlDb, postgresqlUser,
+  postgresqlDb, postgresqlUser, haproxy,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

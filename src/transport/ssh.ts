@@ -171,7 +171,9 @@ export class SshTransport implements Transport {
       this.drivers.delete(opts.become ? opts.become.user : '');
       return failure ?? { rc: 1, stdout: '', stderr: 'command runner did not start' };
     }
-    const { command: wrapped } = wrapCommand(command, { ...opts, become: undefined });
+    // The runner already starts each command with /bin/sh -c: no second shell unless a wrapper needs one.
+    const plain = opts.timeoutMs === undefined && !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
+    const wrapped = plain ? command : wrapCommand(command, { ...opts, become: undefined }).command;
     const stdin = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
     this.stats.bytesSent += wrapped.length + stdin.length;
     let timer: NodeJS.Timeout | undefined;
