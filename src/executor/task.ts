@@ -33,7 +33,7 @@ function bool(v: unknown, scope: VarScope): boolean {
 function becomeFor(task: Task, pv: PlayVars, scope: VarScope, rs: RunState): BecomeSettings | undefined {
   const on = task.become ?? pv.play.become ?? (scope.has('ansible_become') ? bool(scope.get('ansible_become'), scope) : rs.opts.become ?? false);
   if (!on) return undefined;
-  const user = String(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root');
+  const user = String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope));
   const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
   return pw === undefined || pw === null ? { user } : { user, password: String(pw) };
 }

@@ -1,3 +1,4 @@
+import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
@@ -54,6 +55,23 @@ export const postgresqlDb = defineStateModule<{ exists: boolean; owner?: string 
 interface RoleState {
   exists: boolean;
   attrs?: Record<string, boolean>;
+  /** rolpassword from pg_authid: "SCRAM-SHA-256$..." or "md5..." (or empty) */
+  stored?: string;
+}
+
+/** Whether `password` is the one stored (PostgreSQL's SCRAM-SHA-256 or md5 form), checked on the controller. */
+export function passwordMatches(stored: string | undefined, user: string, password: string): boolean {
+  if (!stored) return false;
+  const scram = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/.exec(stored);
+  if (scram) {
+    const salted = pbkdf2Sync(password, Buffer.from(scram[2] as string, 'base64'), Number(scram[1]), 32, 'sha256');
+    const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+    const storedKey = createHash('sha256').update(clientKey).digest('base64');
+    const serverKey = createHmac('sha256', salted).update('Server Key').digest('base64');
+    return storedKey === scram[3] && serverKey === scram[4];
+  }
+  if (stored.startsWith('md5')) return stored === `md5${createHash('md5').update(password + user).digest('hex')}`;
+  return stored === password;
 }
 
 const ATTRS = ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'LOGIN', 'REPLICATION'] as const;
@@ -76,6 +94,7 @@ export const postgresqlUser = defineStateModule<RoleState, string>({
     params: {
       name: { type: 'str', required: true, aliases: ['user'] },
       password: { type: 'str', noLog: true },
+      update_password: { type: 'str', default: 'always', choices: ['always', 'on_create'] },
       role_attr_flags: { type: 'str', default: '' },
       login: { type: 'bool', default: true },
       db: { type: 'str' },
@@ -86,12 +105,12 @@ export const postgresqlUser = defineStateModule<RoleState, string>({
   },
   async query(ctx, p) {
     const name = sqlLiteral(String(p.name));
-    // A stored SCRAM hash cannot be compared with a password in SQL: the password is set when the role
-    // is created (Ansible's update_password: on_create), attributes are kept in line on every run.
-    const out = await psql(ctx, p, `SELECT ${ATTRS.map((a) => `${COLUMNS[a]}::text`).join(" || ',' || ")} FROM pg_roles WHERE rolname = ${name};`, String(p.login_db));
+    // The stored hash comes back so the password can be compared here without sending it anywhere.
+    const out = await psql(ctx, p, `SELECT ${ATTRS.map((a) => `${COLUMNS[a]}::text`).join(" || ',' || ")} || '|' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${name};`, String(p.login_db));
     if (out === '') return { exists: false };
-    const vals = out.split(',').map((v) => v === 't' || v === 'true');
-    return { exists: true, attrs: Object.fromEntries(ATTRS.map((a, i) => [a, vals[i] ?? false])) };
+    const [flags = '', stored] = out.split('|');
+    const vals = flags.split(',').map((v) => v === 't' || v === 'true');
+    return { exists: true, attrs: Object.fromEntries(ATTRS.map((a, i) => [a, vals[i] ?? false])), stored };
   },
   plan(p, s) {
     const role = sqlIdent(String(p.name));
@@ -104,8 +123,10 @@ export const postgresqlUser = defineStateModule<RoleState, string>({
     const grant = p.db && p.priv ? `GRANT ${String(p.priv).replace(/[^A-Za-z_, ]/g, '')} ON DATABASE ${sqlIdent(String(p.db))} TO ${role};` : '';
     if (!s.exists) return { changes: `CREATE ROLE ${role} ${attrSql}${pw};${grant}`, result: { diff: [{ path: String(p.name), header: 'role', before: 'absent', after: 'present' }] } };
     const differs = Object.entries(want).filter(([k, on]) => s.attrs?.[k] !== on);
-    if (differs.length === 0) return null;
-    return { changes: `ALTER ROLE ${role} ${attrSql};`, result: { diff: [{ path: String(p.name), header: 'attributes', before: differs.map(([k]) => `${s.attrs?.[k] ? '' : 'NO'}${k}`).join(' '), after: differs.map(([k, on]) => `${on ? '' : 'NO'}${k}`).join(' ') }] } };
+    const newPassword = typeof p.password === 'string' && p.update_password !== 'on_create' && !passwordMatches(s.stored, String(p.name), p.password);
+    if (differs.length === 0 && !newPassword) return null;
+    if (differs.length === 0) return { changes: `ALTER ROLE ${role}${pw};`, result: { diff: [{ path: String(p.name), header: 'password', before: '(hidden)', after: '(changed)' }] } };
+    return { changes: `ALTER ROLE ${role} ${attrSql}${newPassword ? pw : ''};`, result: { diff: [{ path: String(p.name), header: 'attributes', before: differs.map(([k]) => `${s.attrs?.[k] ? '' : 'NO'}${k}`).join(' '), after: differs.map(([k, on]) => `${on ? '' : 'NO'}${k}`).join(' ') }] } };
   },
   async apply(ctx, p, sql) {
     await psql(ctx, p, sql, String(p.login_db));

@@ -21,9 +21,14 @@ async function queryService(ctx: ModuleContext, p: Params): Promise<ServiceState
     'if [ -d /run/systemd/system ]; then echo I=systemd; ' +
       sh`systemctl cat ${n} >/dev/null 2>&1 && echo X=1; systemctl is-active --quiet ${n} && echo R=1; systemctl is-enabled --quiet ${n} 2>/dev/null && echo E=1; ` +
       'else echo I=sysv; ' +
-      sh`if [ -x /etc/init.d/${n} ]; then echo X=1; /etc/init.d/${n} status >/dev/null 2>&1 && echo R=1; fi; ` +
+      (typeof p.pattern === 'string'
+        ? // Some init scripts answer `status` wrongly; a process pattern is asked for then (as Ansible's
+          // `pattern`). It comes on stdin: in a command line it would match the shell asking.
+          sh`if [ -x /etc/init.d/${n} ]; then echo X=1; pgrep -f -- "$(cat)" >/dev/null && echo R=1; fi; `
+        : sh`if [ -x /etc/init.d/${n} ]; then echo X=1; /etc/init.d/${n} status >/dev/null 2>&1 && echo R=1; fi; `) +
       sh`ls /etc/rc2.d/S[0-9][0-9]${n} >/dev/null 2>&1 && echo E=1; ` +
       'fi; true',
+    { stdin: typeof p.pattern === 'string' ? p.pattern : '' },
   );
   const has = (k: string) => r.stdout.includes(`${k}=1`);
   return { init: r.stdout.includes('I=systemd') ? 'systemd' : 'sysv', exists: has('X'), running: has('R'), enabled: has('E') };
@@ -73,7 +78,7 @@ export const service = defineStateModule<ServiceState, ServiceChange>({
     } else {
       if (c.enable !== undefined) cmds.push(c.enable ? sh`update-rc.d ${n} defaults >/dev/null && update-rc.d ${n} enable` : sh`update-rc.d ${n} disable`);
       // Detach the daemon's descriptors from our channel, or the exec waits for it to exit.
-      if (c.action) cmds.push(sh`log=$(mktemp); service ${n} ${c.action} </dev/null >"$log" 2>&1 || { rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc; }; rm -f "$log"`);
+      if (c.action) cmds.push(sh`log=$(mktemp); /etc/init.d/${n} ${c.action} </dev/null >"$log" 2>&1 || { rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc; }; rm -f "$log"`);
     }
     const r = await ctx.run(cmds.join(' && '));
     if (r.rc !== 0) throw commandFailed(`service ${n}`, r);

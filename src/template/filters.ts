@@ -169,6 +169,11 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
     reject: (v, test = 'truthy', ...args) => list(v).filter((x) => !callTest(String(test), x, args)),
     selectattr: (v, name, test = 'truthy', ...args) => list(v).filter((x) => callTest(String(test), attr(x, name), args)),
     rejectattr: (v, name, test = 'truthy', ...args) => list(v).filter((x) => !callTest(String(test), attr(x, name), args)),
+    extract: (key, container, ...more) => {
+      let v = container && typeof container === 'object' ? (container as Record<string, unknown>)[String(key)] : undefined;
+      for (const k of more) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[String(k)] : undefined;
+      return v;
+    },
     json_query: () => {
       throw new TemplateError('json_query (jmespath) is not supported by orch', { hint: 'Use selectattr/map instead.' });
     },

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { apply, failures, HOSTS, onHost, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
+
+const [lb, web, db] = HOSTS as [string, string, string];
+const site = join(ROOT, 'playbooks', 'site.yml');
+
+// `[s]hop` so the pattern does not match the shell that runs pgrep.
+const pids = (pattern: string) => onHost(web, `pgrep -f '[${pattern[0]}]${pattern.slice(1)}' | sort -n | tr '\\n' ' '`).stdout.trim();
+
+/** A bounded client loop on the load balancer: N requests, each with a 3 s cap; prints one status per line. */
+function startLoad(n: number, file: string): void {
+  onHost(lb, `rm -f ${file}; (for i in $(seq ${n}); do curl -s -o /dev/null -m 3 -w '%{http_code}\\n' http://127.0.0.1/ >> ${file}; sleep 0.02; done; echo END >> ${file}) > /dev/null 2>&1 &`);
+}
+
+function waitLoad(file: string): string[] {
+  for (let i = 0; i < 120; i++) {
+    const out = onHost(lb, `cat ${file} 2>/dev/null`).stdout;
+    if (out.includes('END')) return out.split('\n').filter((l) => l && l !== 'END');
+    onHost(lb, 'sleep 0.5');
+  }
+  throw new Error('client loop did not finish');
+}
+
+test('the whole stack from site.yml: HAProxy → Varnish → uWSGI/Django → PostgreSQL; converges', () => {
+  resetHost(lb, web, db);
+  const first = apply(site, [], { cwd: ROOT });
+  assert.equal(first.code, 0, failures(first));
+  const second = apply(site, [], { cwd: ROOT });
+  assert.equal(second.code, 0, failures(second));
+  assert.deepEqual(results(second).filter((r) => r.status === 'changed').map((r) => `${r.host}: ${r.task}`), []);
+  const page = onHost(lb, 'curl -s -m 5 http://127.0.0.1/').stdout;
+  assert.equal(page, `hello from the database (release initial, host ${web})\n`);
+  assert.equal(onHost(lb, 'curl -s -m 5 http://127.0.0.1/health').stdout, 'ok release=initial\n');
+  assert.match(onHost(web, 'curl -s -D - -o /dev/null http://127.0.0.1:6081/').stdout, /^Via: .*varnish/im);
+});
+
+test('uWSGI: a vassal change under load reloads gracefully: 0 failed requests, new workers, same emperor', () => {
+  const emperor = onHost(web, 'cat /run/uwsgi-emperor.pid').stdout.trim();
+  const workersBefore = pids('shop uWSGI worker');
+  assert.ok(workersBefore.split(' ').length >= 4, `4 workers: ${workersBefore}`);
+  startLoad(300, '/tmp/orch-load');
+  onHost(lb, 'sleep 1');
+  const r = apply(site, ['--limit', web, '-e', 'app_processes=3'], { cwd: ROOT });
+  assert.equal(r.code, 0, failures(r));
+  const codes = waitLoad('/tmp/orch-load');
+  assert.equal(codes.length, 300);
+  assert.deepEqual([...new Set(codes)], ['200'], `every request answered 200 (${codes.filter((c) => c !== '200').length} did not)`);
+  onHost(web, 'sleep 2');
+  const workersAfter = pids('shop uWSGI worker');
+  assert.equal(workersAfter.split(' ').length, 3, `3 workers now: ${workersAfter}`);
+  assert.ok(workersAfter.split(' ').every((p) => !workersBefore.split(' ').includes(p)), 'workers replaced');
+  assert.equal(onHost(web, 'cat /run/uwsgi-emperor.pid').stdout.trim(), emperor, 'emperor kept');
+  assert.match(onHost(web, 'cat /etc/uwsgi-emperor/vassals/shop.ini').stdout, /^processes = 3$/m);
+});
+
+test('uWSGI: removing the vassal stops the app', () => {
+  const pb = writePlaybook(`- hosts: ${web}\n  become: yes\n  gather_facts: no\n  roles:\n    - role: uwsgi-emperor\n      uwsgi_vassals: [{ name: shop, state: absent }]\n`);
+  const r = apply(pb, [], { cwd: ROOT });
+  assert.equal(r.code, 0, failures(r));
+  let gone = false;
+  for (let i = 0; i < 20 && !gone; i++) {
+    gone = pids('shop uWSGI') === '';
+    if (!gone) onHost(web, 'sleep 0.5');
+  }
+  assert.ok(gone, 'no shop uWSGI process left');
+  assert.notEqual(onHost(web, 'curl -s -m 2 http://127.0.0.1:8000/health').code, 0);
+  assert.equal(apply(site, ['--limit', web], { cwd: ROOT }).code, 0, 'and the site comes back');
+});
