@@ -29,6 +29,8 @@ const env = {
 const orch = join(root, 'bin', 'orch');
 const needsLab = files.some((f) => !f.includes('/unit/'));
 if (needsLab) {
+  // Start from fresh hosts: a lab kept from an earlier run (ORCH_KEEP_LAB) carries its changes.
+  if (!process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env, stdio: 'inherit' });
   const up = spawnSync(orch, ['lab', 'up', env.ORCH_TEST_LAB_SIZE], { env, stdio: 'inherit' });
   if (up.status !== 0) {
     console.error('could not bring the test lab up');

@@ -9,6 +9,8 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
 
   orch apply INVENTORY [PLAYBOOK]     apply a playbook (default playbooks/site.yml)
   orch run INVENTORY PLAYBOOK         the same, playbook required
+  orch deploy INVENTORY [--ref REF]   ship a release: artifact from git, rolled out batch by batch
+  orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
   orch inventory INVENTORY --graph    show groups and hosts
   orch lab up [N] | down | status     local SSH test hosts in namespaces
   orch lock status|release INVENTORY  the per-inventory run lock
@@ -29,6 +31,10 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'lab':
       // zx is only needed here: loaded on demand to keep every other command's start fast.
       return (await import('./commands/lab.js')).labCommand(rest);
+    case 'deploy':
+      return (await import('./commands/deploy.js')).deployCommand(rest);
+    case 'rollback':
+      return (await import('./commands/deploy.js')).rollbackCommand(rest);
     case 'inventory':
       return inventoryCommand(rest);
     case 'lock':

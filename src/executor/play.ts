@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
-import { runTaskOnHost } from './task.js';
+import { displayName, runTaskOnHost } from './task.js';
 import { selectedByTags } from './tags.js';
 
 /** Split the play's hosts into `serial` batches (numbers, percentages, or a list of them; the last repeats). */
@@ -50,8 +50,14 @@ class PlayRun {
 
   async run(): Promise<void> {
     const { rs, play } = this;
-    // `hosts:` may use play vars and extra vars (e.g. "{{ target | default('web') }}").
-    const pattern = String(renderValue(play.hosts, new VarScope([{ name: 'play vars', vars: play.vars, templated: true }, { name: 'extra vars', vars: rs.opts.extraVars, templated: true }], (v, sc) => renderValue(v, sc))));
+    // `hosts:` and `serial:` may use play vars and extra vars (e.g. "{{ target | default('web') }}").
+    const playScope = new VarScope([{ name: 'play vars', vars: play.vars, templated: true }, { name: 'extra vars', vars: rs.opts.extraVars, templated: true }], (v, sc) => renderValue(v, sc));
+    const pattern = String(renderValue(play.hosts, playScope));
+    const serial = play.serial.map((x) => {
+      const v = renderValue(x, playScope);
+      if (typeof v === 'number' || (typeof v === 'string' && /^\d+%?$/.test(v.trim()))) return typeof v === 'string' && !v.includes('%') ? Number(v) : v;
+      throw new ParseError(`serial: '${String(v)}' is not a number or a percentage`, play.pos);
+    });
     let hosts = selectHosts(rs.inv, pattern, 'pattern of play');
     if (rs.opts.limit) {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
@@ -70,7 +76,7 @@ class PlayRun {
       if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw new ParseError('vars_files entries must be mappings', { file: path, line: 1 });
       Object.assign(filesVars, data);
     }
-    const all = batches(hosts, play.serial);
+    const all = batches(hosts, serial);
     for (let b = 0; b < all.length && !this.stopping; b++) {
       const batch = all[b] as string[];
       if (all.length > 1) rs.emit({ type: 'batch_start', index: b + 1, total: all.length, hosts: batch });
@@ -165,7 +171,8 @@ class PlayRun {
     if (!handler && !selectedByTags(task.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
     if (task.module === 'meta') return this.runMeta(task, hostsIn);
     const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;
-    rs.emit({ type: 'task_start', taskId: task.id, name: task.name, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
+    const title = hosts[0] ? displayName(task.name, buildScope(rs, hosts[0], this.pv, task)) : task.name;
+    rs.emit({ type: 'task_start', taskId: task.id, name: title, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
     const outcomes = await Promise.all(hosts.map((h) => rs.limit(() => runTaskOnHost(rs, this.pv, task, h))));
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {

@@ -101,7 +101,19 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     warn: (msg) => rs.emit({ type: 'warning', host, msg }),
     probeConnection: () => rs.pool.probe(host, scope),
   };
-  const attempts = task.until !== undefined ? (task.retries === undefined ? 3 : Math.max(0, task.retries)) + 1 : 1;
+  const num = (v: unknown, dflt: number) => {
+    const n = Number(v === undefined ? dflt : renderValue(v, scope));
+    if (!Number.isFinite(n)) throw new ModuleFailure(`retries/delay must be numbers, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  let attempts: number;
+  let delay: number;
+  try {
+    attempts = task.until !== undefined ? Math.max(0, num(task.retries, 3)) + 1 : 1;
+    delay = num(task.delay, 5);
+  } catch (err) {
+    return failure(err);
+  }
   let result: ModuleResult = { changed: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
@@ -130,7 +142,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     }
     if (attempt < attempts) {
       rs.emit({ type: 'retry', host, taskId: task.id, task: task.name, attempt, retries: attempts - 1 });
-      await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
+      await new Promise((r) => setTimeout(r, delay * 1000));
     } else {
       result.failed = true;
       result.attempts = attempt;
@@ -150,14 +162,24 @@ function messageOf(r: ModuleResult): string | undefined {
   return undefined;
 }
 
-function report(rs: RunState, task: Task, host: string, r: ModuleResult, started: number, noLog: boolean, item?: string, delegatedTo?: string): void {
+/** A task's title with its variables filled in when they can be (as Ansible shows names); raw otherwise. */
+export function displayName(name: string, scope: VarScope): string {
+  if (!name.includes('{{')) return name;
+  try {
+    return renderText(name, scope);
+  } catch {
+    return name;
+  }
+}
+
+function report(rs: RunState, task: Task, host: string, r: ModuleResult, started: number, noLog: boolean, item?: string, delegatedTo?: string, scope?: VarScope): void {
   const status = statusOf(r);
   const ignored = status === 'failed' && Boolean(r._ignored);
   rs.emit({
     type: 'host_result',
     host,
     taskId: task.id,
-    task: task.name,
+    task: scope ? displayName(task.name, scope) : task.name,
     module: task.module,
     status,
     item: noLog && item !== undefined ? '(censored)' : item,
@@ -202,7 +224,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });
         if (r.ansible_facts) Object.assign(hs.runtime, r.ansible_facts);
         results.push(r);
-        report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope));
+        report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope), undefined, itemScope);
         if (r.unreachable) break;
         if (lc?.pause && i < items.length - 1) await new Promise((res) => setTimeout(res, (lc.pause ?? 0) * 1000));
       }
@@ -240,6 +262,6 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     st.ok++;
   } else st.ok++;
   // Loop items were reported one by one; the aggregate is shown only when no item ran.
-  if (!task.loop || !Array.isArray(result.results) || result.results.length === 0) report(rs, task, host, result, started, noLog, undefined, task.delegate_to);
+  if (!task.loop || !Array.isArray(result.results) || result.results.length === 0) report(rs, task, host, result, started, noLog, undefined, task.delegate_to ? displayName(task.delegate_to, scope) : undefined, scope);
   return { status, result, ignored: Boolean(ignoreErrors || ignoreUnreachable) };
 }

@@ -27,6 +27,7 @@ function parseSerial(v: unknown, pos: Position): (number | string)[] {
     if (typeof x === 'number' && x > 0) return x;
     if (typeof x === 'string' && /^\d+%$/.test(x.trim())) return x.trim();
     if (typeof x === 'string' && /^\d+$/.test(x.trim())) return Number(x);
+    if (typeof x === 'string' && x.includes('{{')) return x; // templated: checked when the play starts
     throw new ParseError(`serial: '${String(x)}' is not a number or a percentage`, pos);
   });
 }

@@ -60,8 +60,9 @@ export interface Task extends Inherited {
   changed_when?: unknown;
   failed_when?: unknown;
   until?: unknown;
-  retries?: number;
-  delay?: number;
+  /** numbers, or templates rendered per host */
+  retries?: unknown;
+  delay?: unknown;
   /** handlers only: extra topics this handler answers to */
   listen: string[];
   /** delegate_facts, throttle and other accepted but unused keywords are dropped at load */

@@ -230,8 +230,8 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
     changed_when: e.changed_when,
     failed_when: e.failed_when,
     until: e.until,
-    retries: e.retries === undefined ? undefined : Number(e.retries),
-    delay: e.delay === undefined ? undefined : Number(e.delay),
+    retries: e.retries,
+    delay: e.delay,
     listen: strings(e.listen),
     ...inherited,
     // a task's own vars do not flow to siblings, but are part of its scope

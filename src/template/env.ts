@@ -76,7 +76,14 @@ function patchNunjucks(): void {
     if (Array.isArray(obj)) {
       const idx = Number(key);
       if (Number.isInteger(idx)) return idx < 0 ? obj[obj.length + idx] : idx < obj.length ? obj[idx] : new Undefined(k, `list index ${k} out of range`);
-      return k === 'length' ? obj.length : new Undefined(k, `'list object' has no attribute '${k}'`);
+      if (k === 'length') return obj.length;
+      if (k === 'index') return (x: unknown) => {
+        const i = obj.indexOf(x);
+        if (i < 0) throw new TemplateError(`${JSON.stringify(x)} is not in list`);
+        return i;
+      };
+      if (k === 'count') return (x: unknown) => obj.filter((y) => y === x).length;
+      return new Undefined(k, `'list object' has no attribute '${k}'`);
     }
     if (typeof obj === 'object') {
       const d = obj as Record<string, unknown>;

@@ -33,7 +33,7 @@ function curlMany(n: number): string[] {
 }
 
 test('haproxy: config from the web group, validated, running, converges; drain and re-enable through the admin socket', () => {
-  resetHost(lb);
+  resetHost(lb, web1, web2);
   startBackend(web1);
   startBackend(web2);
   const inv = stackInventory();
