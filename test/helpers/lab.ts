@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,4 +131,34 @@ export function resetHost(...hosts: string[]): void {
 /** A playbook that applies the given roles of this repository to one host. */
 export function rolePlaybook(host: string, roles: string[], extra = ''): string {
   return writePlaybook(`- hosts: ${host}\n  become: yes\n${extra}  roles: [${roles.join(', ')}]\n`);
+}
+
+/** A copy of the test lab inventory with other group members (and optional host lines with vars). */
+export function inventoryWithGroups(groups: Record<string, string[]>, extraHostLines = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-inv-'));
+  const lines = readFileSync(INVENTORY, 'utf8').split('\n');
+  const head = lines.slice(0, lines.indexOf('[lb]'));
+  const vars = lines.slice(lines.indexOf('[all:vars]'));
+  const sections = Object.entries(groups).flatMap(([g, hosts]) => [`[${g}]`, ...hosts, '']);
+  writeFileSync(join(dir, 'hosts'), [...head, extraHostLines, ...sections, ...vars].join('\n'));
+  return join(dir, 'hosts');
+}
+
+/**
+ * A bounded client loop on a lab host, in the background: `count` requests to `url`, 3 s cap each,
+ * `format` ('status' writes the HTTP code, 'body' the response) one per line into `file`.
+ */
+export function startClientLoop(host: string, url: string, count: number, file: string, format: 'status' | 'body'): void {
+  const curl = format === 'status' ? `curl -s -o /dev/null -m 3 -w '%{http_code}\\n' ${url}` : `curl -s -m 3 ${url} || echo FAILED`;
+  onHost(host, `rm -f ${file}; (for i in $(seq ${count}); do ${curl} >> ${file}; sleep 0.02; done; echo END >> ${file}) > /dev/null 2>&1 &`);
+}
+
+/** Wait (at most 2 minutes) for a client loop to finish; returns its lines. */
+export function waitClientLoop(host: string, file: string): string[] {
+  for (let i = 0; i < 240; i++) {
+    const out = onHost(host, `cat ${file} 2>/dev/null`).stdout;
+    if (out.includes('END')) return out.split('\n').filter((l) => l && l !== 'END');
+    onHost(host, 'sleep 0.5');
+  }
+  throw new Error('client loop did not finish');
 }

@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { failures, HOSTS, INVENTORY, onHost, orch, resetHost, results, ROOT } from '../helpers/lab.js';
+import { failures, HOSTS, inventoryWithGroups, onHost, orch, resetHost, results, ROOT, startClientLoop, waitClientLoop } from '../helpers/lab.js';
 
 const [lb, web1, web2] = HOSTS as [string, string, string];
 
 /** lb = host 1; web = hosts 2 and 3; db = host 3. `extra` adds host lines (host vars for one run). */
-function inventory(extra = ''): string {
-  const dir = mkdtempSync(join(tmpdir(), 'orch-deploy-'));
-  const lines = readFileSync(INVENTORY, 'utf8').split('\n');
-  const head = lines.slice(0, lines.indexOf('[lb]'));
-  const vars = lines.slice(lines.indexOf('[all:vars]'));
-  writeFileSync(join(dir, 'hosts'), [...head, extra, '[lb]', lb, '', '[web]', web1, web2, '', '[db]', web2, '', ...vars].join('\n'));
-  return join(dir, 'hosts');
-}
-
-function startLoad(n: number, file: string): void {
-  onHost(lb, `rm -f ${file}; (for i in $(seq ${n}); do curl -s -m 3 http://127.0.0.1/ >> ${file} || echo FAILED >> ${file}; sleep 0.02; done; echo END >> ${file}) > /dev/null 2>&1 &`);
-}
-
-function waitLoad(file: string): string[] {
-  for (let i = 0; i < 240; i++) {
-    const out = onHost(lb, `cat ${file} 2>/dev/null`).stdout;
-    if (out.includes('END')) return out.split('\n').filter((l) => l && l !== 'END');
-    onHost(lb, 'sleep 0.5');
-  }
-  throw new Error('client loop did not finish');
-}
+const inventory = (extra = '') => inventoryWithGroups({ lb: [lb], web: [web1, web2], db: [web2] }, extra);
+const startLoad = (n: number, file: string) => startClientLoop(lb, 'http://127.0.0.1/', n, file, 'body');
+const waitLoad = (file: string) => waitClientLoop(lb, file);
 
 const release = (host: string) => onHost(host, 'cat /srv/shop/current/RELEASE').stdout.trim();
 

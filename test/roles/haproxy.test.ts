@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { addressOf, failures, HOSTS, INVENTORY, onHost, orch, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
+import { addressOf, failures, HOSTS, inventoryWithGroups, onHost, orch, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
 
 const [lb, web1, web2] = HOSTS as [string, string, string];
 
 /** The lab inventory with lb = host 1 and two web servers. */
-function stackInventory(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'orch-stack-'));
-  const lines = readFileSync(INVENTORY, 'utf8').split('\n');
-  const head = lines.slice(0, lines.indexOf('[lb]'));
-  const vars = lines.slice(lines.indexOf('[all:vars]'));
-  writeFileSync(join(dir, 'hosts'), [...head, '[lb]', lb, '', '[web]', web1, web2, '', ...vars].join('\n'));
-  return join(dir, 'hosts');
-}
+const stackInventory = () => inventoryWithGroups({ lb: [lb], web: [web1, web2] });
 
 /** A tiny HTTP server on a web host standing in for Varnish: answers /health and counts requests. */
 function startBackend(host: string): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apply, failures, HOSTS, onHost, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
+import { apply, failures, HOSTS, onHost, resetHost, results, ROOT, startClientLoop, waitClientLoop, writePlaybook } from '../helpers/lab.js';
 
 const [lb, web, db] = HOSTS as [string, string, string];
 const site = join(ROOT, 'playbooks', 'site.yml');
@@ -9,19 +9,8 @@ const site = join(ROOT, 'playbooks', 'site.yml');
 // `[s]hop` so the pattern does not match the shell that runs pgrep.
 const pids = (pattern: string) => onHost(web, `pgrep -f '[${pattern[0]}]${pattern.slice(1)}' | sort -n | tr '\\n' ' '`).stdout.trim();
 
-/** A bounded client loop on the load balancer: N requests, each with a 3 s cap; prints one status per line. */
-function startLoad(n: number, file: string): void {
-  onHost(lb, `rm -f ${file}; (for i in $(seq ${n}); do curl -s -o /dev/null -m 3 -w '%{http_code}\\n' http://127.0.0.1/ >> ${file}; sleep 0.02; done; echo END >> ${file}) > /dev/null 2>&1 &`);
-}
-
-function waitLoad(file: string): string[] {
-  for (let i = 0; i < 120; i++) {
-    const out = onHost(lb, `cat ${file} 2>/dev/null`).stdout;
-    if (out.includes('END')) return out.split('\n').filter((l) => l && l !== 'END');
-    onHost(lb, 'sleep 0.5');
-  }
-  throw new Error('client loop did not finish');
-}
+const startLoad = (n: number, file: string) => startClientLoop(lb, 'http://127.0.0.1/', n, file, 'status');
+const waitLoad = (file: string) => waitClientLoop(lb, file);
 
 test('the whole stack from site.yml: HAProxy → Varnish → uWSGI/Django → PostgreSQL; converges', () => {
   resetHost(lb, web, db);
