@@ -1,6 +1,6 @@
 import type { FileDiff, ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { attributeFixes, sha1, statRemote, writeRemote, type RemoteFile } from './remote-file.js';
+import { attributeFixes, fileWriteParams, sha1, statRemote, writeRemote, type RemoteFile } from './remote-file.js';
 import type { Params } from './spec.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -62,12 +62,8 @@ export function describeContent(s: ContentState): Partial<ModuleResult> {
 
 export const contentParams = {
   dest: { type: 'path', required: true },
-  mode: { type: 'mode' },
-  owner: { type: 'str' },
-  group: { type: 'str' },
-  backup: { type: 'bool', default: false },
   force: { type: 'bool', default: true },
-  validate: { type: 'str' },
+  ...fileWriteParams,
 } as const;
 
 export function ensureParentCmd(dest: string): string {

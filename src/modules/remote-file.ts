@@ -62,6 +62,15 @@ export function sha1(data: string | Buffer): string {
   return createHash('sha1').update(data).digest('hex');
 }
 
+/** Parameters every file-writing module takes (copy, template, lineinfile, blockinfile...). */
+export const fileWriteParams = {
+  mode: { type: 'mode' },
+  owner: { type: 'str' },
+  group: { type: 'str' },
+  backup: { type: 'bool', default: false },
+  validate: { type: 'str' },
+} as const;
+
 export interface WriteOptions {
   mode?: string;
   owner?: string;

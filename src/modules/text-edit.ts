@@ -1,5 +1,5 @@
 import type { ModuleResult } from '../core/result.js';
-import { statRemote, writeRemote, type RemoteFile } from './remote-file.js';
+import { fileWriteParams, statRemote, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { defineStateModule, ModuleFailure, type Module } from './types.js';
 
@@ -11,12 +11,8 @@ export interface TextEdit {
 }
 
 export const fileAttrParams = {
-  mode: { type: 'mode' },
-  owner: { type: 'str' },
-  group: { type: 'str' },
-  backup: { type: 'bool', default: false },
   create: { type: 'bool', default: false },
-  validate: { type: 'str' },
+  ...fileWriteParams,
 } as const;
 
 interface Change {

@@ -132,6 +132,15 @@ export class DriverSession {
     this.parse();
   }
 
+  /** Move up to `wanted` buffered bytes into `into`; returns how many are still to come. */
+  private take(wanted: number, into: BoundedOutput): number {
+    if (wanted <= 0) return 0;
+    const chunk = this.buf.subarray(0, wanted);
+    into.push(chunk);
+    this.buf = this.buf.subarray(chunk.length);
+    return wanted - chunk.length;
+  }
+
   /** Streams a response's bytes into bounded buffers: a huge output never sits whole in memory. */
   private parse(): void {
     for (;;) {
@@ -144,20 +153,10 @@ export class DriverSession {
         this.buf = this.buf.subarray(nl + 1);
       }
       const h = this.header;
-      if (h.out > 0) {
-        const take = this.buf.subarray(0, h.out);
-        this.out.push(take);
-        h.out -= take.length;
-        this.buf = this.buf.subarray(take.length);
-        if (h.out > 0) return;
-      }
-      if (h.err > 0) {
-        const take = this.buf.subarray(0, h.err);
-        this.err.push(take);
-        h.err -= take.length;
-        this.buf = this.buf.subarray(take.length);
-        if (h.err > 0) return;
-      }
+      h.out = this.take(h.out, this.out);
+      if (h.out > 0) return;
+      h.err = this.take(h.err, this.err);
+      if (h.err > 0) return;
       const done = this.current;
       const result: ExecResult = { rc: h.rc, stdout: this.out.text(), stderr: this.err.text(), truncated: this.out.truncated || this.err.truncated || undefined };
       this.header = undefined;
