@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ParseError, UsageError } from '../core/errors.js';
-import { loadYamlFile, parseYaml, positionOf } from '../yaml/load.js';
+import { loadVarsPath, parseYaml, positionOf } from '../yaml/load.js';
 import { parseIniInventory } from './ini.js';
 import { Inventory } from './model.js';
 
@@ -49,22 +49,7 @@ function loadSource(inv: Inventory, file: string): void {
 /** group_vars/NAME(.yml|.yaml|.json|) or group_vars/NAME/ (every file in it). */
 function loadVarsDir(dir: string, apply: (name: string, vars: Dict) => void): void {
   if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir).sort()) {
-    const p = join(dir, entry);
-    const name = entry.replace(/\.(ya?ml|json)$/, '');
-    const files = statSync(p).isDirectory()
-      ? readdirSync(p)
-          .sort()
-          .filter((f) => /\.(ya?ml|json)$/.test(f) || !f.includes('.'))
-          .map((f) => join(p, f))
-      : [p];
-    for (const f of files) {
-      const data = loadYamlFile(f);
-      if (data === null) continue;
-      if (!isDict(data)) throw new ParseError('a vars file must be a mapping of variable names to values', { file: f, line: 1 });
-      apply(name, data);
-    }
-  }
+  for (const entry of readdirSync(dir).sort()) apply(entry.replace(/\.(ya?ml|json)$/, ''), loadVarsPath(join(dir, entry)));
 }
 
 /** Resolve an inventory argument: a path, or a name under ./inventory/. */

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ParseError, type Position } from '../core/errors.js';
-import { loadYamlFile } from '../yaml/load.js';
+import { loadVarsPath, loadYamlFile } from '../yaml/load.js';
 import type { Inherited, Item, RoleContext, Task } from './model.js';
 import { inherit, loadTasksFile, type LoadContext } from './tasks.js';
 
@@ -13,25 +13,8 @@ function isDict(v: unknown): v is Dict {
 
 /** main.yml, main.yaml, or a main/ directory of files (merged in name order). */
 function loadVarsFrom(dir: string, base = 'main'): Dict {
-  const out: Dict = {};
-  for (const ext of ['.yml', '.yaml', '']) {
-    const p = join(dir, base + ext);
-    if (!existsSync(p)) continue;
-    const files = statSync(p).isDirectory()
-      ? readdirSync(p)
-          .filter((f) => /\.ya?ml$/.test(f))
-          .sort()
-          .map((f) => join(p, f))
-      : [p];
-    for (const f of files) {
-      const data = loadYamlFile(f);
-      if (data === null) continue;
-      if (!isDict(data)) throw new ParseError('a role vars/defaults file must be a mapping', { file: f, line: 1 });
-      Object.assign(out, data);
-    }
-    break;
-  }
-  return out;
+  const p = ['.yml', '.yaml', ''].map((ext) => join(dir, base + ext)).find((c) => existsSync(c));
+  return p ? loadVarsPath(p) : {};
 }
 
 function yamlIn(dir: string, base: string): string | undefined {

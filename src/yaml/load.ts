@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
 
@@ -93,4 +94,25 @@ export function loadYamlFile(file: string): unknown {
     throw new ParseError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
   }
   return parseYaml(text, file);
+}
+
+/**
+ * Variables from a vars file, or from every YAML/JSON file of a vars directory (merged in name order):
+ * group_vars/NAME, host_vars/NAME, a role's defaults/main and vars/main all read this way.
+ */
+export function loadVarsPath(path: string): Record<string, unknown> {
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path)
+        .sort()
+        .filter((f) => /\.(ya?ml|json)$/.test(f) || !f.includes('.'))
+        .map((f) => join(path, f))
+    : [path];
+  const out: Record<string, unknown> = {};
+  for (const f of files) {
+    const data = loadYamlFile(f);
+    if (data === null) continue;
+    if (typeof data !== 'object' || Array.isArray(data)) throw new ParseError('a vars file must be a mapping of variable names to values', { file: f, line: 1 });
+    Object.assign(out, data);
+  }
+  return out;
 }
