@@ -24,7 +24,7 @@ const env = {
   ORCH_LAB_SUBNET: '10.214.0',
   ORCH_LAB_DIR: '/var/lib/orch-test-lab',
   ORCH_LAB_INVENTORY: join(root, '.orch', 'test-lab', 'inventory'),
-  ORCH_TEST_LAB_SIZE: process.env.ORCH_TEST_LAB_SIZE ?? '3',
+  ORCH_TEST_LAB_SIZE: process.env.ORCH_TEST_LAB_SIZE ?? '4',
 };
 const orch = join(root, 'bin', 'orch');
 const needsLab = files.some((f) => !f.includes('/unit/'));

@@ -1,4 +1,5 @@
 import { OrchError, ParseError, LockError, UsageError } from '../core/errors.js';
+import { redactText } from '../core/secrets.js';
 import { EXIT } from '../executor/run.js';
 import { applyCommand } from './commands/apply.js';
 import { historyCommand } from './commands/history.js';
@@ -11,13 +12,16 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
   orch run INVENTORY PLAYBOOK         the same, playbook required
   orch deploy INVENTORY [--ref REF]   ship a release: artifact from git, rolled out batch by batch
   orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
+  orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
   orch inventory INVENTORY --graph    show groups and hosts
   orch lab up [N] | down | status     local SSH test hosts in namespaces
-  orch lock status|release INVENTORY  the per-inventory run lock
+  orch lock status|release INVENTORY  the run lock here and the deploy lock on the hosts
   orch history [INVENTORY]            past runs
+  orch vault encrypt|decrypt|view|edit FILE, encrypt_string   ansible-vault 1.1 files
 
 Run options: --check --diff --limit PATTERN --tags T --skip-tags T -e k=v --forks N
              --output tui|lines|json --log FILE -v --accept-new-host-keys --timeout S
+             --vault-password-file F --ask-vault-pass
 `;
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -35,8 +39,12 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('./commands/deploy.js')).deployCommand(rest);
     case 'rollback':
       return (await import('./commands/deploy.js')).rollbackCommand(rest);
+    case 'restart':
+      return (await import('./commands/deploy.js')).restartCommand(rest);
     case 'inventory':
       return inventoryCommand(rest);
+    case 'vault':
+      return (await import('./commands/vault.js')).vaultCommand(rest);
     case 'lock':
       return lockCommand(rest);
     case 'history':
@@ -68,13 +76,13 @@ async function main(): Promise<void> {
   } catch (err) {
     code = exitCodeOf(err);
     if (err instanceof OrchError) {
-      process.stderr.write(`ERROR: ${err.message}\n`);
-      if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+      process.stderr.write(redactText(`ERROR: ${err.message}\n`));
+      if (err.hint) process.stderr.write(redactText(`  hint: ${err.hint}\n`));
     } else if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`ERROR: ${err.message}\n`);
       code = EXIT.usage;
     } else {
-      process.stderr.write(`INTERNAL ERROR (a bug in orch, please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(redactText(`INTERNAL ERROR (a bug in orch, please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
     }
   }
   process.exitCode = code;

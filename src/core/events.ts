@@ -41,6 +41,8 @@ export type RunEvent =
   | { type: 'warning'; host?: string; msg: string }
   | { type: 'handler_flush'; handlers: string[] }
   | { type: 'interrupt'; signal: string; msg: string }
+  /** the release each host runs at the end of a deploy, rollback or restart (read from the host) */
+  | { type: 'releases'; releases: Record<string, string> }
   | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number; roundTrips: Record<string, number> }
   | { type: 'run_end'; exitCode: number; durationMs: number; error?: string };
 

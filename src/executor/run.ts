@@ -4,9 +4,13 @@ import pLimit from 'p-limit';
 import { emptyStats, type Emit, type HostStats } from '../core/events.js';
 import { inventoryName, loadInventory } from '../inventory/load.js';
 import { loadPlaybook } from '../playbook/load.js';
+import { selectHosts } from '../inventory/pattern.js';
+import { quote } from '../transport/quote.js';
 import { ConnectionPool } from './connections.js';
 import { acquireRunLock } from './lock.js';
 import { runPlay } from './play.js';
+import { acquireRemoteLocks } from './remote-lock.js';
+import { buildScope } from './scope.js';
 import { HostState, type RunOptions, type RunState } from './state.js';
 
 /** Exit codes (documented in the README). */
@@ -21,6 +25,8 @@ export interface RunRequest {
   stateDir: string;
   /** set when the process receives SIGINT/SIGTERM */
   stopping: { signal?: string };
+  /** deploy-style commands: also hold the lock file on these hosts (pattern) for the whole run */
+  remoteLock?: { pattern: string; message: string };
 }
 
 export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal?: string }): number {
@@ -32,23 +38,66 @@ export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal
   return EXIT.ok;
 }
 
+/** Hosts, connections and options for one run (also used by commands that only talk to hosts). */
+export function newRunState(inventoryPath: string, opts: RunOptions, emit: Emit, stopping: { signal?: string }, playbookDir: string): RunState {
+  const inv = loadInventory(inventoryPath);
+  const pool = new ConnectionPool({ acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs });
+  const hosts = new Map<string, HostState>();
+  for (const h of inv.order) hosts.set(h, new HostState(h, emptyStats()));
+  return { inv, opts, emit, pool, hosts, limit: pLimit(opts.forks), playbookDir, inventoryDir: dirname(inventoryPath), stopping };
+}
+
+/** Hosts matched by a pattern, within --limit. */
+export function targetHosts(rs: RunState, pattern: string): string[] {
+  const hosts = selectHosts(rs.inv, pattern);
+  if (!rs.opts.limit) return hosts;
+  const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
+  return hosts.filter((h) => limited.has(h));
+}
+
+/**
+ * A playbook that sets the fact `orch_release_link` (a symlink such as app_root/current) on its hosts gets,
+ * at the end of the run, whatever or however it ended, the release each host runs: read from the target.
+ */
+async function reportReleases(rs: RunState): Promise<void> {
+  const releases: Record<string, string> = {};
+  await Promise.all(
+    [...rs.hosts].map(([h, hs]) =>
+      rs.limit(async () => {
+        const link = hs.runtime.orch_release_link;
+        if (typeof link !== 'string' || hs.unreachable) return;
+        try {
+          const t = await rs.pool.get(h, buildScope(rs, h, undefined, undefined));
+          const r = await t.exec(`basename "$(readlink -f ${quote(link)})"`);
+          releases[h] = r.rc === 0 ? r.stdout.trim() : '?';
+        } catch {
+          releases[h] = '?';
+        }
+      }),
+    ),
+  );
+  if (Object.keys(releases).length > 0) rs.emit({ type: 'releases', releases });
+}
+
 /** Load everything (errors before any connection), lock the inventory, run the plays, recap. */
 export async function runPlaybook(req: RunRequest): Promise<number> {
   const started = Date.now();
-  const inv = loadInventory(req.inventoryPath);
   const playbook = loadPlaybook(req.playbookPath);
+  const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
+  const { inv, pool, hosts } = rs;
+  const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);
-  const pool = new ConnectionPool({ acceptNewHostKeys: req.opts.acceptNewHostKeys, connectTimeoutMs: req.opts.connectTimeoutMs });
-  const hosts = new Map<string, HostState>();
-  for (const h of inv.order) hosts.set(h, new HostState(h, emptyStats()));
-  const rs: RunState = { inv, opts: req.opts, emit: req.emit, pool, hosts, limit: pLimit(req.opts.forks), playbookDir: playbook.dir, inventoryDir: dirname(req.inventoryPath), stopping: req.stopping };
   req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inv.order, check: req.opts.check, user: userInfo().username });
+  let releaseRemote: (() => Promise<void>) | undefined;
   try {
+    if (req.remoteLock) releaseRemote = await acquireRemoteLocks(rs, lockHosts, req.command, req.remoteLock.message);
     for (const play of playbook.plays) {
       if (req.stopping.signal) break;
       await runPlay(rs, play);
     }
   } finally {
+    await reportReleases(rs).catch(() => undefined);
+    await releaseRemote?.();
     const stats: Record<string, HostStats> = {};
     for (const [h, s] of hosts) {
       const touched = Object.values(s.stats).some((n) => n > 0);

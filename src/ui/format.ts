@@ -29,6 +29,12 @@ export function recapLines(stats: Record<string, HostStats>): string[] {
   );
 }
 
+/** `host : release` per host, for deploy, rollback and restart reports. */
+export function releaseLines(releases: Record<string, string>): string[] {
+  const width = Math.max(10, ...Object.keys(releases).map((h) => h.length));
+  return Object.entries(releases).map(([h, r]) => `${h.padEnd(width)} : ${r}`);
+}
+
 export function duration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/events.js';
-import { diffText, duration, outputTail, recapLines, resultLine } from './format.js';
+import { diffText, duration, outputTail, recapLines, releaseLines, resultLine } from './format.js';
 
 /** Plain lines for CI and pipes: no escape codes, one line per host result, the same recap. */
 export function lineReporter(write: (s: string) => void, verbose = 0): (e: RunEvent) => void {
@@ -36,6 +36,9 @@ export function lineReporter(write: (s: string) => void, verbose = 0): (e: RunEv
         break;
       case 'interrupt':
         write(`\n[INTERRUPTED] ${e.signal}: ${e.msg}\n`);
+        break;
+      case 'releases':
+        write(`\nRELEASES\n${releaseLines(e.releases).join('\n')}\n`);
         break;
       case 'recap':
         write(`\nPLAY RECAP (${duration(e.durationMs)})\n${recapLines(e.stats).join('\n')}\n`);

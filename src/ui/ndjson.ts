@@ -1,21 +1,14 @@
 import type { RunEvent } from '../core/events.js';
+import { knownSecrets, redactText } from '../core/secrets.js';
 
-/** Secrets registered for redaction (no_log values, vault plaintext, passwords): replaced in every output. */
+/** Replaces every registered secret (vault plaintext, passwords: core/secrets.ts) in what it is given. */
 export class Redactor {
-  private readonly secrets = new Set<string>();
-
-  add(secret: unknown): void {
-    if (typeof secret === 'string' && secret.length >= 4) this.secrets.add(secret);
-  }
-
   text(s: string): string {
-    let out = s;
-    for (const secret of this.secrets) out = out.split(secret).join('********');
-    return out;
+    return redactText(s);
   }
 
   event(e: RunEvent): RunEvent {
-    if (this.secrets.size === 0) return e;
+    if (knownSecrets().size === 0) return e;
     return JSON.parse(this.text(JSON.stringify(e))) as RunEvent;
   }
 }

@@ -1,5 +1,5 @@
 import type { HostStats, RunEvent } from '../core/events.js';
-import { diffText, outputTail, resultLine } from './format.js';
+import { diffText, outputTail, releaseLines, resultLine } from './format.js';
 
 /** The TUI's model: a pure reducer over RunEvents (tested without a terminal). */
 
@@ -14,7 +14,7 @@ export interface HostRow {
 
 export interface StaticLine {
   id: number;
-  kind: 'play' | 'failure' | 'diff' | 'warning' | 'batch' | 'changed' | 'debug' | 'interrupt';
+  kind: 'play' | 'failure' | 'diff' | 'warning' | 'batch' | 'changed' | 'debug' | 'interrupt' | 'release';
   text: string;
 }
 
@@ -104,6 +104,9 @@ export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
     case 'interrupt':
       s.interrupted = e.msg;
       add('interrupt', `${e.signal}: ${e.msg}`);
+      break;
+    case 'releases':
+      add('release', `releases:\n${releaseLines(e.releases).join('\n')}`);
       break;
     case 'recap':
       s.recap = { stats: e.stats, durationMs: e.durationMs };

@@ -2,6 +2,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
+import { registerSecret } from '../core/secrets.js';
+import { isVaulted, vaultDecrypt } from '../vault/format.js';
+import { vaultPassword } from '../vault/password.js';
+
+/** A `!vault |` scalar as read; decrypted (and registered as a secret) when converted, knowing its line. */
+class VaultedScalar {
+  constructor(readonly text: string) {}
+}
+
+const VAULT_TAG = { tag: '!vault', resolve: (str: string) => new VaultedScalar(str) };
 
 /** Where a mapping came from, and the line of each of its keys: for errors that point at the right line. */
 export interface MapPosition extends Position {
@@ -33,6 +43,12 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
   if (isAlias(node)) return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, depth + 1);
   if (isScalar(node)) {
     const v = node.value;
+    if (v instanceof VaultedScalar) {
+      const where = `${file}:${lc.linePos(node.range?.[0] ?? 0).line}`;
+      const plain = vaultDecrypt(v.text, vaultPassword(where), where);
+      registerSecret(plain);
+      return plain;
+    }
     // PyYAML (Ansible's reader) keeps y/n as strings; only yes/no/on/off/true/false are booleans.
     if (typeof v === 'boolean' && node.type === 'PLAIN' && /^[yYnN]$/.test(node.source ?? '')) return node.source;
     return typeof v === 'bigint' ? v.toString() : v;
@@ -71,7 +87,7 @@ export function parseYaml(text: string, file: string): unknown {
     if (idx >= 0) throw new ParseError('tab character used for indentation', { file, line: idx + 1 }, 'YAML indents with spaces only: replace the tab with spaces.');
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { version: '1.1', lineCounter: lc, uniqueKeys: true, prettyErrors: false, merge: true });
+  const doc = parseDocument(text, { version: '1.1', lineCounter: lc, uniqueKeys: true, prettyErrors: false, merge: true, customTags: [VAULT_TAG] });
   const first = doc.errors[0];
   if (first) {
     const at = lc.linePos(first.pos[0]);
@@ -92,6 +108,12 @@ export function loadYamlFile(file: string): unknown {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ParseError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
+  }
+  if (isVaulted(text)) {
+    // A whole file encrypted with ansible-vault: every value in it is a secret.
+    const data = parseYaml(vaultDecrypt(text, vaultPassword(file), file), file);
+    registerSecret(data);
+    return data;
   }
   return parseYaml(text, file);
 }

@@ -157,7 +157,7 @@ test('a second run on the same inventory is refused at once, naming the holder; 
   assert.match(second.stderr, /is locked by another run: .*@.* pid \d+ since .*\(run /);
   const code = await new Promise<number>((res) => bg.on('exit', (c) => res(c ?? -1)));
   assert.equal(code, 0);
-  assert.equal(orch(['lock', 'status', 'inventory'], { json: false }).stdout.trim(), 'inventory: not locked');
+  assert.equal(orch(['lock', 'status', 'inventory', '--local'], { json: false }).stdout.trim(), 'inventory: not locked');
 });
 
 test('SIGINT mid-run: no new task starts, in-flight task finishes, exit 130, lock released', async () => {
@@ -179,13 +179,12 @@ test('SIGINT mid-run: no new task starts, in-flight task finishes, exit 130, loc
 test('stale lock from a killed run is detected, not stolen', () => {
   const locks = join(ROOT, '.orch', 'locks');
   writeFileSync(join(locks, 'inventory.holder.json'), JSON.stringify({ user: 'someone', host: readFileSync('/etc/hostname', 'utf8').trim(), pid: 999999, since: '2026-01-01T00:00:00Z', command: 'apply x' }));
-  orch(['lock', 'status', 'inventory'], { json: false });
   mkdirSync(join(locks, 'inventory.lock.lock'), { recursive: true });
   const r = orch(['run', INVENTORY, simple], { json: false });
   assert.equal(r.code, 6);
   assert.match(r.stderr, /stale lock: someone@.* pid 999999 .* is no longer running/);
   assert.match(r.stderr, /orch lock release inventory/);
-  assert.match(orch(['lock', 'release', 'inventory'], { json: false }).stdout, /released lock held by someone/);
+  assert.match(orch(['lock', 'release', 'inventory', '--local'], { json: false }).stdout, /released lock held by someone/);
   assert.equal(orch(['run', INVENTORY, simple]).code, 0);
 });
 

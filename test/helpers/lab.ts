@@ -14,7 +14,7 @@ const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
 const PREFIX = process.env.ORCH_LAB_PREFIX ?? 'orcht';
 const SUBNET = process.env.ORCH_LAB_SUBNET ?? '10.214.0';
 
-export const HOSTS = Array.from({ length: Number(process.env.ORCH_TEST_LAB_SIZE ?? 3) }, (_, i) => `${PREFIX}${i + 1}`);
+export const HOSTS = Array.from({ length: Number(process.env.ORCH_TEST_LAB_SIZE ?? 4) }, (_, i) => `${PREFIX}${i + 1}`);
 
 export function addressOf(host: string): string {
   return `${SUBNET}.${10 + Number(host.slice(PREFIX.length))}`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { addressOf, apply, applyTwiceConverges, failures, HOSTS, onHost, resetHost, results, rolePlaybook, ROOT } from '../helpers/lab.js';
+import { addressOf, apply, applyTwiceConverges, failures, HOSTS, inventoryWithGroups, onHost, orch, resetHost, results, rolePlaybook, ROOT } from '../helpers/lab.js';
 import { spawnSync } from 'node:child_process';
 
 const host = HOSTS[2] as string;
@@ -86,9 +86,11 @@ test('ssh-hardening: a config sshd rejects is rolled back and the task fails; lo
 
 test('site.yml in check mode on a fresh host changes nothing', () => {
   resetHost(host);
-  const r = apply(join(ROOT, 'playbooks', 'site.yml'), ['--check', '--limit', host]);
+  const r = orch(['run', inventoryWithGroups({ lb: [HOSTS[0] as string], web: [HOSTS[1] as string], db: [host] }), join(ROOT, 'playbooks', 'site.yml'), '--check', '--limit', host]);
+  const recapEvent = r.events.find((e) => e.type === 'recap');
+  const recap = recapEvent?.type === 'recap' ? recapEvent.stats : {};
   assert.equal(r.code, 0, r.stdout.slice(-2000));
-  assert.ok(Object.values(r.recap).some((s) => s.changed > 0), 'check mode reports the changes it would make');
+  assert.ok(Object.values(recap).some((s) => s.changed > 0), 'check mode reports the changes it would make');
   assert.equal(onHost(host, 'ls /etc/sysctl.d/60-orch-kernel-tuning.conf /etc/ssh/sshd_config.d/10-orch-hardening.conf 2>/dev/null | wc -l').stdout.trim(), '0');
   assert.equal(onHost(host, 'findmnt -n -o FSTYPE /tmp || echo none').stdout.trim(), 'none');
 });

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apply, failures, HOSTS, onHost, resetHost, results, ROOT, startClientLoop, waitClientLoop, writePlaybook } from '../helpers/lab.js';
+import { failures, HOSTS, inventoryWithGroups, onHost, orch, resetHost, results, ROOT, startClientLoop, waitClientLoop, writePlaybook } from '../helpers/lab.js';
 
 const [lb, web, db] = HOSTS as [string, string, string];
 const site = join(ROOT, 'playbooks', 'site.yml');
+/** One host per tier. */
+const inv = inventoryWithGroups({ lb: [lb], web: [web], db: [db] });
+const runSite = (extra: string[] = []) => orch(['run', inv, site, ...extra]);
+const run = (playbook: string) => orch(['run', inv, playbook]);
 
 // `[s]hop` so the pattern does not match the shell that runs pgrep.
 const pids = (pattern: string) => onHost(web, `pgrep -f '[${pattern[0]}]${pattern.slice(1)}' | sort -n | tr '\\n' ' '`).stdout.trim();
@@ -14,9 +18,9 @@ const waitLoad = (file: string) => waitClientLoop(lb, file);
 
 test('the whole stack from site.yml: HAProxy → Varnish → uWSGI/Django → PostgreSQL; converges', () => {
   resetHost(lb, web, db);
-  const first = apply(site, [], { cwd: ROOT });
+  const first = runSite([]);
   assert.equal(first.code, 0, failures(first));
-  const second = apply(site, [], { cwd: ROOT });
+  const second = runSite([]);
   assert.equal(second.code, 0, failures(second));
   assert.deepEqual(results(second).filter((r) => r.status === 'changed').map((r) => `${r.host}: ${r.task}`), []);
   const page = onHost(lb, 'curl -s -m 5 http://127.0.0.1/').stdout;
@@ -31,7 +35,7 @@ test('uWSGI: a vassal change under load reloads gracefully: 0 failed requests, n
   assert.ok(workersBefore.split(' ').length >= 4, `4 workers: ${workersBefore}`);
   startLoad(300, '/tmp/orch-load');
   onHost(lb, 'sleep 1');
-  const r = apply(site, ['--limit', web, '-e', 'app_processes=3'], { cwd: ROOT });
+  const r = runSite(['--limit', web, '-e', 'app_processes=3']);
   assert.equal(r.code, 0, failures(r));
   const codes = waitLoad('/tmp/orch-load');
   assert.equal(codes.length, 300);
@@ -46,7 +50,7 @@ test('uWSGI: a vassal change under load reloads gracefully: 0 failed requests, n
 
 test('uWSGI: removing the vassal stops the app', () => {
   const pb = writePlaybook(`- hosts: ${web}\n  become: yes\n  gather_facts: no\n  roles:\n    - role: uwsgi-emperor\n      uwsgi_vassals: [{ name: shop, state: absent }]\n`);
-  const r = apply(pb, [], { cwd: ROOT });
+  const r = run(pb);
   assert.equal(r.code, 0, failures(r));
   let gone = false;
   for (let i = 0; i < 20 && !gone; i++) {
@@ -55,5 +59,5 @@ test('uWSGI: removing the vassal stops the app', () => {
   }
   assert.ok(gone, 'no shop uWSGI process left');
   assert.notEqual(onHost(web, 'curl -s -m 2 http://127.0.0.1:8000/health').code, 0);
-  assert.equal(apply(site, ['--limit', web], { cwd: ROOT }).code, 0, 'and the site comes back');
+  assert.equal(runSite(['--limit', web]).code, 0, 'and the site comes back');
 });

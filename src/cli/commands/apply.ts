@@ -8,6 +8,7 @@ import { EXIT, runPlaybook } from '../../executor/run.js';
 import type { RunOptions } from '../../executor/state.js';
 import { lineReporter } from '../../ui/lines.js';
 import { ndjsonWriter, Redactor } from '../../ui/ndjson.js';
+import { configureVaultFromFile, promptPassword, setVaultPassword } from '../../vault/password.js';
 import { parseExtraVars, splitList } from '../args.js';
 
 export const RUN_FLAGS = {
@@ -26,6 +27,8 @@ export const RUN_FLAGS = {
   'connect-timeout': { type: 'string', default: '10' },
   timeout: { type: 'string' },
   playbook: { type: 'string', short: 'p' },
+  'vault-password-file': { type: 'string' },
+  'ask-vault-pass': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -57,6 +60,8 @@ export interface RunCommandInput {
   values: Record<string, unknown>;
   /** extra vars added by the command itself (deploy's release id...) */
   extraVars?: Record<string, unknown>;
+  /** deploy, rollback, restart: hold the deploy lock file on these hosts too */
+  remoteLock?: { pattern: string; message: string };
 }
 
 export async function runWithReporting(input: RunCommandInput): Promise<number> {
@@ -77,6 +82,8 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     commandTimeoutMs: v.timeout === undefined ? undefined : Number(v.timeout) * 1000,
     become: v.become === true ? true : undefined,
   };
+  if (v['ask-vault-pass'] === true) setVaultPassword(await promptPassword('Vault password: '));
+  else configureVaultFromFile(v['vault-password-file'] as string | undefined);
   const inventoryPath = resolveInventoryPath(input.inventory);
   const redact = new Redactor();
   const output = chooseOutput(v.output as string | undefined);
@@ -114,7 +121,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const started = Date.now();
   let code: number;
   try {
-    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, opts, emit, stateDir: resolve(STATE_DIR), stopping });
+    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock });
     emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });
   } catch (err) {
     emit({ type: 'run_end', exitCode: -1, durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });

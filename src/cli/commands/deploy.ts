@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { UsageError } from '../../core/errors.js';
@@ -14,6 +15,10 @@ const DEPLOY_FLAGS = {
   serial: { type: 'string', default: '1' },
   keep: { type: 'string', default: '5' },
   to: { type: 'string' },
+  hosts: { type: 'string', default: 'web' },
+  message: { type: 'string', short: 'm', default: '' },
+  hard: { type: 'boolean', default: false },
+  yes: { type: 'boolean', short: 'y', default: false },
 } as const;
 
 /** Resolve REF in the app's git repository and build one artifact (git archive) named by time and commit. */
@@ -43,30 +48,63 @@ function parse(argv: string[], usage: string) {
   for (const k of ['serial', 'keep'] as const) {
     if (!/^\d+%?$/.test(values[k])) throw new UsageError(`--${k} must be a number, not '${values[k]}'`);
   }
-  return { values, inventory };
+  return { values, inventory, positionals };
+}
+
+type Parsed = NonNullable<ReturnType<typeof parse>>;
+
+/** deploy, rollback and restart: same rolling machinery, the remote deploy lock on the hosts they touch. */
+function rollingRun(p: Parsed, command: string, playbook: string, extraVars: Record<string, unknown>): Promise<number> {
+  return runWithReporting({
+    command,
+    inventory: p.inventory,
+    playbook: resolve('playbooks', playbook),
+    values: p.values,
+    extraVars: { deploy_hosts: p.values.hosts, deploy_serial: p.values.serial, ...extraVars },
+    remoteLock: { pattern: p.values.hosts, message: p.values.message },
+  });
 }
 
 export async function deployCommand(argv: string[]): Promise<number> {
   const p = parse(argv, 'usage: orch deploy INVENTORY [--ref REF] [--repo DIR] [--path APPDIR] [--serial N] [--keep N] [run options]\n');
   if (!p) return EXIT.usage;
   const { sha, release, artifact } = await buildArtifact(p.values.repo, p.values.ref, p.values.path);
-  return runWithReporting({
-    command: `deploy ${p.inventory}`,
-    inventory: p.inventory,
-    playbook: resolve('playbooks', 'deploy.yml'),
-    values: p.values,
-    extraVars: { deploy_release: release, deploy_sha: sha, deploy_artifact: artifact, deploy_serial: p.values.serial, deploy_keep: Number(p.values.keep) },
+  return rollingRun(p, `deploy ${p.inventory} ${p.values.ref}=${sha.slice(0, 7)} as ${release}`, 'deploy.yml', {
+    deploy_release: release,
+    deploy_sha: sha,
+    deploy_artifact: artifact,
+    deploy_keep: Number(p.values.keep),
   });
 }
 
 export async function rollbackCommand(argv: string[]): Promise<number> {
   const p = parse(argv, 'usage: orch rollback INVENTORY [--to RELEASE] [--serial N] [run options]\n');
   if (!p) return EXIT.usage;
-  return runWithReporting({
-    command: `rollback ${p.inventory}`,
-    inventory: p.inventory,
-    playbook: resolve('playbooks', 'rollback.yml'),
-    values: p.values,
-    extraVars: { deploy_serial: p.values.serial, ...(p.values.to ? { rollback_to: p.values.to } : {}) },
-  });
+  return rollingRun(p, `rollback ${p.inventory}${p.values.to ? ` to ${p.values.to}` : ''}`, 'rollback.yml', p.values.to ? { rollback_to: p.values.to } : {});
+}
+
+/** A restart (not a reload) drops what the service holds (Varnish: its whole cache): asked once, on a terminal. */
+async function confirmHard(service: string, inventory: string, yes: boolean): Promise<boolean> {
+  if (yes) return true;
+  if (!process.stdin.isTTY) {
+    throw new UsageError(`--hard restarts ${service} instead of reloading it${service === 'varnish' ? ', which empties the cache of every host it runs on' : ''}; confirm with --yes`, {
+      hint: `Without --hard, orch restart ${inventory} ${service} reloads gracefully.`,
+    });
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await rl.question(`Restart (not reload) ${service} on ${inventory}, one batch at a time${service === 'varnish' ? '? Each host loses its cache' : '?'} Type "${inventory}" to go on: `);
+  rl.close();
+  return answer.trim() === inventory;
+}
+
+export async function restartCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, 'usage: orch restart INVENTORY SERVICE [--serial N] [--hosts PATTERN] [--hard [--yes]] [run options]\n');
+  if (!p) return EXIT.usage;
+  const service = p.positionals[1];
+  if (!service || !/^[A-Za-z0-9@._-]+$/.test(service)) throw new UsageError(`usage: orch restart ${p.inventory} SERVICE (varnish, app, or a service name)${service ? `; '${service}' is not a service name` : ''}`);
+  if (p.values.hard && !(await confirmHard(service, p.inventory, p.values.yes))) {
+    process.stderr.write('not confirmed: nothing done\n');
+    return EXIT.usage;
+  }
+  return rollingRun(p, `restart ${p.inventory} ${service}${p.values.hard ? ' --hard' : ''}`, 'restart.yml', { restart_service: service, restart_hard: p.values.hard });
 }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { RunEvent } from '../../core/events.js';
+import type { HostStats, RunEvent } from '../../core/events.js';
 import { EXIT } from '../../executor/run.js';
 import { STATE_DIR } from './apply.js';
 
@@ -11,6 +11,21 @@ interface RunSummary {
   command: string;
   inventory: string;
   result: string;
+  /** per host: how the run ended there, and the release it runs (deploy, rollback, restart) */
+  hosts: Record<string, string>;
+}
+
+function hostOutcome(s: HostStats): string {
+  return s.unreachable > 0 ? 'unreachable' : s.failed > 0 ? 'failed' : s.changed > 0 ? 'changed' : 'ok';
+}
+
+function perHost(events: RunEvent[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const recap = events.find((e) => e.type === 'recap');
+  const releases = events.find((e) => e.type === 'releases');
+  if (recap?.type === 'recap') for (const [h, s] of Object.entries(recap.stats)) out[h] = hostOutcome(s);
+  if (releases?.type === 'releases') for (const [h, r] of Object.entries(releases.releases)) out[h] = `${out[h] ?? 'not run'}, release ${r}`;
+  return out;
 }
 
 export function readRuns(dir = resolve(STATE_DIR, 'runs')): RunSummary[] {
@@ -35,6 +50,7 @@ export function readRuns(dir = resolve(STATE_DIR, 'runs')): RunSummary[] {
         command: start?.type === 'run_start' ? start.command : f.replace(/^[^-]*-/, ''),
         inventory: start?.type === 'run_start' ? start.inventory : '?',
         result,
+        hosts: perHost(events),
       };
     });
 }
@@ -43,6 +59,10 @@ export async function historyCommand(argv: string[]): Promise<number> {
   const filter = argv[0];
   const runs = readRuns().filter((r) => !filter || r.inventory.endsWith(`/${filter}`) || r.command.includes(filter));
   if (runs.length === 0) process.stdout.write('no runs recorded yet\n');
-  for (const r of runs) process.stdout.write(`${r.time}  ${r.user.padEnd(8)} ${r.command.padEnd(24)} ${r.result}\n`);
+  const rolling = /^(deploy|rollback|restart) /;
+  for (const r of runs) {
+    process.stdout.write(`${r.time}  ${r.user.padEnd(8)} ${r.command.padEnd(24)} ${r.result}\n`);
+    if (rolling.test(r.command)) for (const [h, what] of Object.entries(r.hosts)) process.stdout.write(`    ${h}: ${what}\n`);
+  }
   return EXIT.ok;
 }
