@@ -1,6 +1,6 @@
 // Runs the whole suite: unit tests, then lab-backed tests on a dedicated test lab (torn down afterwards).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -37,6 +37,16 @@ if (needsLab) {
     process.exit(1);
   }
 }
+// The fault catalogue (test/helpers/faults.ts) writes one row per case; rendered as a table at the end.
+const faultRows = join(root, '.orch', 'reports', 'faults.ndjson');
+rmSync(faultRows, { force: true });
 const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { env, stdio: 'inherit', cwd: root });
+if (existsSync(faultRows)) {
+  const rows = readFileSync(faultRows, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const cell = (s) => String(s).replace(/\|/g, '\\|');
+  const table = ['| # | case | expected | observed | |', '|---|---|---|---|---|', ...rows.map((r, i) => `| ${i + 1} | ${cell(r.case)} | ${cell(r.expected)} | ${cell(r.observed)} | ${r.pass ? 'pass' : 'FAIL'} |`)].join('\n');
+  writeFileSync(join(root, '.orch', 'reports', 'faults.md'), `${table}\n`);
+  console.log(`\nfault catalogue: ${rows.filter((r) => r.pass).length}/${rows.length} cases as expected; table in .orch/reports/faults.md`);
+}
 if (needsLab && !process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env, stdio: 'inherit' });
 process.exit(res.status ?? 1);

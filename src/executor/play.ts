@@ -9,6 +9,7 @@ import { loadYamlFile } from '../yaml/load.js';
 import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
+import { clearPending, loadPending, pendingKey, savePending } from './pending-handlers.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 import { displayName, runTaskOnHost } from './task.js';
@@ -34,11 +35,16 @@ class PlayRun {
   private aborted = false;
   private pv!: PlayVars;
   private readonly includeCache = new Map<string, Item[]>();
+  /** hosts where handlers left pending by an earlier run were found (their file is removed once run) */
+  private readonly hadPending = new Set<string>();
+  private readonly key: string;
 
   constructor(
     private readonly rs: RunState,
     private readonly play: Play,
-  ) {}
+  ) {
+    this.key = pendingKey(play);
+  }
 
   private active(hosts: string[]): string[] {
     return hosts.filter((h) => this.rs.hosts.get(h)?.active);
@@ -82,6 +88,7 @@ class PlayRun {
       if (all.length > 1) rs.emit({ type: 'batch_start', index: b + 1, total: all.length, hosts: batch });
       this.pv = { play, filesVars, playHosts: hosts, batch };
       if (play.gatherFacts) await this.gather(batch);
+      if (play.handlers.length > 0) await this.restorePending(batch);
       for (const section of play.sections) {
         if (this.stopping) break;
         await this.runItems(section, this.active(batch));
@@ -291,13 +298,48 @@ class PlayRun {
       await this.runTask(handler, targets, true);
     }
     const known = new Set(play.handlers.flatMap((h) => [h.name, ...h.listen, ...(h.role ? [`${h.role.name} : ${h.name}`] : [])]));
-    for (const h of batch) {
-      const hs = rs.hosts.get(h);
-      if (!hs) continue;
-      for (const n of hs.notified) if (!known.has(n)) rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });
-      hs.notified.clear();
-    }
+    await Promise.all(
+      batch.map(async (h) => {
+        const hs = rs.hosts.get(h);
+        if (!hs) return;
+        for (const n of hs.notified) if (!known.has(n)) rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });
+        const left = [...hs.notified].filter((n) => known.has(n));
+        hs.notified.clear();
+        await this.keepOrClearPending(h, hs.active && !this.stopping ? [] : left);
+      }),
+    );
     if (ran.length > 0) rs.emit({ type: 'handler_flush', handlers: ran });
+  }
+
+  /** Handlers an earlier run notified here and never ran: notified again now. */
+  private async restorePending(batch: string[]): Promise<void> {
+    const { rs } = this;
+    await Promise.all(
+      this.active(batch).map((h) =>
+        rs.limit(async () => {
+          const names = await loadPending(rs, h, this.key).catch(() => []);
+          if (names.length === 0) return;
+          this.hadPending.add(h);
+          for (const n of names) rs.hosts.get(h)?.notified.add(n);
+          rs.emit({ type: 'warning', host: h, msg: `handlers notified by an earlier run that did not finish will run in this play: ${names.join(', ')}` });
+        }),
+      ),
+    );
+  }
+
+  /** After a flush: handlers that could not run (host failed, run interrupted) are stored on the host. */
+  private async keepOrClearPending(host: string, left: string[]): Promise<void> {
+    const hs = this.rs.hosts.get(host);
+    if (!hs || hs.unreachable || this.rs.opts.check) return;
+    try {
+      if (left.length > 0) {
+        await savePending(this.rs, host, this.key, left);
+        this.hadPending.add(host);
+        this.rs.emit({ type: 'warning', host, msg: `handlers not run because the host failed or the run stopped: ${left.join(', ')}; kept on the host, they run at the next run of this play` });
+      } else if (this.hadPending.delete(host)) await clearPending(this.rs, host, this.key);
+    } catch (err) {
+      this.rs.emit({ type: 'warning', host, msg: `could not keep pending handlers (${left.join(', ')}) on the host: ${(err as Error).message}` });
+    }
   }
 }
 

@@ -85,6 +85,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const playbook = loadPlaybook(req.playbookPath);
   const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
   const { inv, pool, hosts } = rs;
+  if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);
   req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inv.order, check: req.opts.check, user: userInfo().username });

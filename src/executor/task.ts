@@ -9,7 +9,7 @@ import { evalCondition, evalExpression, renderText, renderValue } from '../templ
 import { findLocalFile } from '../template/lookups.js';
 import { pyRepr } from '../template/python.js';
 import type { VarScope } from '../template/scope.js';
-import { explainSudoFailure } from '../transport/wrap.js';
+import { explainSudoFailure, TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
 import { OMIT, buildScope, type PlayVars } from './scope.js';
@@ -73,6 +73,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   const check = task.check_mode === undefined ? rs.opts.check : bool(task.check_mode, scope);
   const become = becomeFor(task, pv, scope, rs);
   const env = environmentFor(task, scope);
+  const taskTimeoutMs = task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000;
   const getTransport = async (): Promise<Transport> => {
     if (!transport) {
       const target = delegate && delegate !== host ? delegate : host;
@@ -88,10 +89,14 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     vars: scope,
     async run(command, o = {}) {
       const t = await getTransport();
-      const r = await t.exec(command, { ...o, become, env, timeoutMs: o.timeoutMs ?? rs.opts.commandTimeoutMs });
+      const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
+      const started = Date.now();
+      const r = await t.exec(command, { ...o, become, env, timeoutMs });
+      // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
+      if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) r.timedOutAfterMs = timeoutMs;
       if (become && r.rc !== 0) {
         const why = explainSudoFailure(r.stderr);
-        if (why && /^sudo:|password/m.test(r.stderr)) throw new ModuleFailure(why, { rc: r.rc, stderr: r.stderr });
+        if (why && /^sudo:|password|Sorry, try again/m.test(r.stderr)) throw new ModuleFailure(why, { rc: r.rc, stderr: r.stderr });
       }
       return r;
     },

@@ -78,7 +78,7 @@ async function runCommand(ctx: ModuleContext, p: Params, shellText: string, show
   if (r.truncated) result.warnings = ['output was larger than orch keeps; its middle was dropped'];
   if (r.rc !== 0) {
     result.failed = true;
-    result.msg = r.rc === 124 ? 'command timed out' : 'non-zero return code';
+    result.msg = r.timedOutAfterMs !== undefined ? `timed out after ${r.timedOutAfterMs / 1000} s: the command was killed` : 'non-zero return code';
   }
   return result;
 }

@@ -63,6 +63,8 @@ export interface Task extends Inherited {
   /** numbers, or templates rendered per host */
   retries?: unknown;
   delay?: unknown;
+  /** seconds each remote command of the task may take (`timeout:`); templated */
+  timeout?: unknown;
   /** handlers only: extra topics this handler answers to */
   listen: string[];
   /** delegate_facts, throttle and other accepted but unused keywords are dropped at load */

@@ -219,7 +219,8 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const task: Task = {
     kind: 'task',
     id: ctx.nextId(),
-    name: title || `${mod.name}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`,
+    // An unnamed task is shown by its command line, unless no_log: its arguments may hold the secret.
+    name: title || (inherited.no_log !== undefined && inherited.no_log !== false ? mod.name : `${mod.name}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
     module: mod.name,
     args,
     pos,
@@ -232,12 +233,19 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
     until: e.until,
     retries: e.retries,
     delay: e.delay,
+    timeout: e.timeout,
     listen: strings(e.listen),
     ...inherited,
     // a task's own vars do not flow to siblings, but are part of its scope
     vars: inherited.vars,
   };
   if (e.local_action !== undefined) task.delegate_to = 'localhost';
+  for (const k of ['retries', 'delay', 'timeout'] as const) {
+    const v = e[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0) && !(typeof v === 'string' && (/^\d+$/.test(v) || containsTemplate(v)))) {
+      throw new ParseError(`${k}: expected a whole number of ${k === 'retries' ? 'attempts' : 'seconds'}, got ${JSON.stringify(v)}`, keyPosition(e, k) ?? pos);
+    }
+  }
   if (task.register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(task.register)) throw new ParseError(`register: '${task.register}' is not a valid variable name`, keyPosition(e, 'register') ?? pos);
   return [task];
 }

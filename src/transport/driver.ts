@@ -44,6 +44,8 @@ while (defined(my $h = line())) {
 
 export const DRIVER_COMMAND = `exec perl -e ${quote(DRIVER.trim())}`;
 const READY = 'ORCH-DRIVER-READY\n';
+const SUDO_REFUSED = /Sorry, try again|incorrect password|a password is required|must have a tty|is not in the sudoers/i;
+const STARTUP_TIMEOUT_MS = 30_000;
 
 interface Pending {
   resolve(r: ExecResult): void;
@@ -70,8 +72,19 @@ export class DriverSession {
   ) {
     channel.on('data', (d: Buffer) => this.onData(d));
     channel.stderr.on('data', (d: Buffer) => {
-      if (!this.ready) this.startupErr += d.toString();
+      if (this.ready) return;
+      this.startupErr += d.toString();
+      // sudo asks again after a wrong password, on this channel's stdin, forever: give up at the first refusal.
+      if (SUDO_REFUSED.test(this.startupErr)) channel.close();
     });
+    // Whatever else stops the runner from starting (a PAM module waiting for input...) must not hang the run.
+    const startTimer = setTimeout(() => {
+      if (!this.ready) {
+        this.startupErr ||= `the command runner did not start within ${STARTUP_TIMEOUT_MS / 1000} s`;
+        channel.close();
+      }
+    }, STARTUP_TIMEOUT_MS);
+    startTimer.unref();
     channel.on('close', () => this.fail(new Error(this.ready ? 'command runner on the host stopped' : this.startupErr.trim() || 'command runner did not start')));
     if (prefix) channel.write(prefix);
   }

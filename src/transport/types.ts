@@ -23,6 +23,8 @@ export interface ExecResult {
   stderr: string;
   /** True when output went past the capture limit and its middle was dropped. */
   truncated?: boolean;
+  /** set by the executor when rc 124 came from the time limit it gave (task `timeout:` or --timeout) */
+  timedOutAfterMs?: number;
 }
 
 export interface TransportStats {

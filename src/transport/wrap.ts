@@ -32,7 +32,7 @@ export function wrapCommand(command: string, opts: ExecOptions = {}): { command:
 
 /** sudo's own failure messages, turned into advice. Returns undefined when the failure is not sudo's. */
 export function explainSudoFailure(stderr: string): string | undefined {
-  if (/a password is required|no password was provided|incorrect password attempt/i.test(stderr)) {
+  if (/a password is required|no password was provided|incorrect password attempt|Sorry, try again/i.test(stderr)) {
     return 'sudo refused: a password is required or it was wrong. Set ansible_become_password (vaulted) or allow NOPASSWD for this user.';
   }
   if (/you must have a tty/i.test(stderr)) {

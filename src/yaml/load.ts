@@ -56,6 +56,10 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
   const at = lc.linePos(node.range?.[0] ?? 0);
   if (isSeq(node)) return node.items.map((item) => convert(item as YamlNode, doc, file, lc, depth + 1));
   if (isMap(node)) {
+    // `msg: {{ x }}` is YAML for a mapping whose key is a mapping: Ansible's classic missing-quotes mistake.
+    if (node.flow && node.items.some((p) => isMap(p.key))) {
+      throw new ParseError('a value starting with "{{" must be quoted', { file, line: at.line, col: at.col }, 'Write it as "{{ ... }}" (in quotes): unquoted, YAML reads {{ }} as a mapping.');
+    }
     const out: Record<string, unknown> = {};
     const keyLines = new Map<string, number>();
     for (const pair of node.items) {

@@ -67,7 +67,7 @@ test('recap table at the end', async () => {
   const store = createStore('apply production');
   const ui = render(<App store={store} rows={30} />);
   for (const e of start(['web1'])) store.dispatch(e);
-  store.dispatch({ type: 'recap', stats: { web1: { ok: 5, changed: 2, failed: 0, skipped: 1, unreachable: 0, rescued: 0, ignored: 0 } }, durationMs: 1234 });
+  store.dispatch({ type: 'recap', stats: { web1: { ok: 5, changed: 2, failed: 0, skipped: 1, unreachable: 0, rescued: 0, ignored: 0 } }, durationMs: 1234, roundTrips: {} });
   store.dispatch({ type: 'run_end', exitCode: 0, durationMs: 1234 });
   await tick();
   const f = plain(ui.lastFrame());

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import type { Play } from '../playbook/model.js';
+import { quote } from '../transport/quote.js';
+import { buildScope } from './scope.js';
+import type { RunState } from './state.js';
+
+/**
+ * Handlers notified on a host whose run then failed or was interrupted are not lost: their names are
+ * kept on the target (in the connecting user's home, no sudo needed) and run at the end of the same play
+ * the next time. Keyed by playbook file name and play name, so another play never picks them up.
+ */
+const DIR = '"$HOME"/.orch/pending-handlers';
+
+export function pendingKey(play: Play): string {
+  return createHash('sha1').update(`${basename(play.pos.file)}\0${play.name}`).digest('hex').slice(0, 16);
+}
+
+async function exec(rs: RunState, host: string, command: string, stdin?: string) {
+  const t = await rs.pool.get(host, buildScope(rs, host, undefined, undefined));
+  return t.exec(command, stdin === undefined ? {} : { stdin });
+}
+
+/** Names stored by an earlier run (empty when none). */
+export async function loadPending(rs: RunState, host: string, key: string): Promise<string[]> {
+  const r = await exec(rs, host, `cat ${DIR}/${quote(key)} 2>/dev/null || true`);
+  try {
+    const names = JSON.parse(r.stdout.trim() || '[]') as unknown;
+    return Array.isArray(names) ? names.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Store the names (atomically: a new file renamed over the old one). */
+export async function savePending(rs: RunState, host: string, key: string, names: string[]): Promise<void> {
+  const f = `${DIR}/${quote(key)}`;
+  await exec(rs, host, `umask 077 && mkdir -p ${DIR} && cat > ${f}.tmp && mv -f ${f}.tmp ${f}`, JSON.stringify(names));
+}
+
+export async function clearPending(rs: RunState, host: string, key: string): Promise<void> {
+  await exec(rs, host, `rm -f ${DIR}/${quote(key)}`);
+}
