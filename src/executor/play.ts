@@ -157,6 +157,8 @@ class PlayRun {
         const hs = rs.hosts.get(h);
         if (!hs) continue;
         hs.failed = false;
+        // as Ansible's recap: a rescued failure counts as rescued, not failed
+        hs.stats.failed = Math.max(0, hs.stats.failed - 1);
         hs.stats.rescued++;
       }
       stillFailed = await this.runItems(b.rescue, [...stillFailed]);

@@ -196,7 +196,7 @@ function report(rs: RunState, task: Task, host: string, r: ModuleResult, started
     ignored: ignored || undefined,
     delegatedTo,
     durationMs: Date.now() - started,
-    hint: noLog ? undefined : (r.hint as string | undefined),
+    hint: noLog ? undefined : ((r.hint as string | undefined) ?? (status === 'failed' && r.assertion !== undefined ? `the condition that failed: ${String(r.assertion)}` : undefined)),
     at: status === 'failed' || status === 'unreachable' ? formatPosition({ file: task.pos.file, line: task.pos.line }) : undefined,
   });
 }

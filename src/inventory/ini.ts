@@ -1,18 +1,28 @@
 import { ParseError } from '../core/errors.js';
 import type { Inventory } from './model.js';
 
+const MAX_RANGE = 100_000;
+
 /** Expand Ansible host ranges: web[01:03] → web01 web02 web03; db-[a:c] → db-a db-b db-c. */
 export function expandHostRange(pattern: string, file: string, line: number): string[] {
   const m = /^(.*?)\[([^\]:]+):([^\]:]+)(?::(\d+))?\](.*)$/.exec(pattern);
   if (!m) return [pattern];
   const [, pre = '', from = '', to = '', stepText, post = ''] = m;
   const step = stepText ? Number(stepText) : 1;
+  if (step < 1) throw new ParseError(`bad host range '${pattern}': the step must be 1 or more`, { file, line });
+  const tooMany = () => new ParseError(`host range '${pattern}' names more than ${MAX_RANGE} hosts`, { file, line }, 'Check the bounds of the range.');
+  const count = /^\d+$/.test(from) && /^\d+$/.test(to) ? (Number(to) - Number(from)) / step : 0;
+  if (count > MAX_RANGE) throw tooMany();
   const out: string[] = [];
+  const add = (name: string) => {
+    out.push(...expandHostRange(name, file, line));
+    if (out.length > MAX_RANGE) throw tooMany();
+  };
   if (/^\d+$/.test(from) && /^\d+$/.test(to)) {
     const width = from.startsWith('0') ? from.length : 0;
-    for (let i = Number(from); i <= Number(to); i += step) out.push(...expandHostRange(`${pre}${String(i).padStart(width, '0')}${post}`, file, line));
+    for (let i = Number(from); i <= Number(to); i += step) add(`${pre}${String(i).padStart(width, '0')}${post}`);
   } else if (/^[a-z]$/i.test(from) && /^[a-z]$/i.test(to)) {
-    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c += step) out.push(...expandHostRange(`${pre}${String.fromCharCode(c)}${post}`, file, line));
+    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c += step) add(`${pre}${String.fromCharCode(c)}${post}`);
   } else throw new ParseError(`bad host range '${pattern}'`, { file, line }, 'Use [01:10] or [a:f].');
   return out;
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
 
-CONTROL_PACKAGES=(openssh-server openssh-client sudo cron iproute2 curl procps tmux attr time)
+CONTROL_PACKAGES=(openssh-server openssh-client sudo cron iproute2 curl procps tmux attr time ansible-core)
 LAB_PACKAGES=(postgresql postgresql-contrib varnish haproxy uwsgi uwsgi-emperor uwsgi-plugin-python3 python3-django python3-psycopg2 jq)
 
 if [ "$(id -u)" != 0 ]; then echo "setup: run as root (it installs Debian packages)" >&2; exit 1; fi

@@ -14,6 +14,7 @@ import { slurp } from './slurp.js';
 import { stat } from './stat.js';
 import { sysctl } from './sysctl.js';
 import { template } from './template.js';
+import { tempfile } from './tempfile.js';
 import type { Module } from './types.js';
 import { uri } from './uri.js';
 import { group, user } from './user.js';
@@ -22,7 +23,7 @@ import { waitFor } from './wait-for.js';
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
-  postgresqlDb, postgresqlUser, haproxy,
+  postgresqlDb, postgresqlUser, haproxy, tempfile,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

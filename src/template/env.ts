@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
 import { OrchError, TemplateError } from '../core/errors.js';
 import { makeFilters } from './filters.js';
-import { dictMethod, pyRepr, pyTruthy, stringMethod } from './python.js';
+import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.js';
 import type { VarScope } from './scope.js';
 import { tests } from './tests.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
@@ -28,6 +28,7 @@ interface RuntimeModule {
   contextOrFrameLookup(context: NunjucksContext, frame: Frame, name: string): unknown;
   memberLookup(obj: unknown, key: unknown): unknown;
   suppressValue(val: unknown, autoescape: boolean): unknown;
+  orchEquals?(a: unknown, b: unknown): boolean;
 }
 interface AstNode {
   lineno: number;
@@ -121,6 +122,25 @@ function patchNunjucks(): void {
     }
     self._emit(') === true');
   };
+  // `==`/`!=` compare like Python: lists and dicts by content, '1' != 1; chains (a < b < c) pairwise.
+  runtime.orchEquals = (a, b) => {
+    for (const v of [a, b]) if (v instanceof Undefined) v.fail();
+    return pyEquals(a, b);
+  };
+  compiler.Compiler.prototype.compileCompare = function (this: unknown, node, frame) {
+    const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };
+    const n = node as unknown as { expr: AstNode; ops: { type: string; expr: AstNode }[] };
+    n.ops.forEach((op, i) => {
+      if (i > 0) self._emit(' && ');
+      const left = i === 0 ? n.expr : (n.ops[i - 1] as { expr: AstNode }).expr;
+      const eq = op.type === '==' || op.type === '===' ? '' : op.type === '!=' || op.type === '!==' ? '!' : undefined;
+      self._emit(eq === undefined ? '(' : `${eq}runtime.orchEquals(`);
+      self.compile(left, frame);
+      self._emit(eq === undefined ? ` ${op.type} ` : ', ');
+      self.compile(op.expr, frame);
+      self._emit(')');
+    });
+  };
   wrapCond('cond', 'compileIf');
   wrapCond('cond', 'compileInlineIf');
   wrapCond('target', 'compileNot');
@@ -169,11 +189,27 @@ env.addGlobal('q', function (this: NunjucksContext, name: string, ...args: unkno
 });
 for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
 
+/**
+ * Jinja2 syntax nunjucks' parser does not take, rewritten inside {{ }} and {% %} (never inside quotes):
+ * a test's one argument without parentheses (`x is sameas true`) and numeric attributes (`item.0`).
+ */
+const BARE_TEST_ARG = /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|ge|le|greaterthan|lessthan)\s+(?![\s(])([A-Za-z_][\w.]*|-?\d+(?:\.\d+)?)/g;
+const NUMERIC_ATTR = /([A-Za-z_]\w*|\]|\))\.(\d+)\b/g;
+const STRING_LITERAL = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/;
+
+function jinjaToNunjucks(src: string): string {
+  if (!src.includes('.') && !src.includes(' is ')) return src;
+  return src.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, body: string, close: string) => {
+    const parts = body.split(STRING_LITERAL).map((part, i) => (i % 2 === 1 ? part : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')));
+    return `${open}${parts.join('')}${close}`;
+  });
+}
+
 const compiled = new Map<string, nunjucks.Template>();
 function compile(src: string): nunjucks.Template {
   let t = compiled.get(src);
   if (!t) {
-    t = new nunjucks.Template(src, env, undefined, true);
+    t = new nunjucks.Template(jinjaToNunjucks(src), env, undefined, true);
     if (compiled.size > 5000) compiled.clear();
     compiled.set(src, t);
   }

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { HOSTS, INVENTORY, orch, results, ROOT } from '../helpers/lab.js';
+import type { RunEvent } from '../../src/core/events.js';
+
+// test/compat/compat.yml is written in Ansible's style and asserts on the behaviours playbooks rely on.
+// orch must pass it; where Debian's ansible-core is installed, ansible-playbook runs the same file on the
+// same host and the two are compared task by task.
+const host = HOSTS[3] as string;
+const PLAYBOOK = join(ROOT, 'test', 'compat', 'compat.yml');
+const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
+
+function inventory(): string {
+  const lab = readFileSync(INVENTORY, 'utf8');
+  const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
+  const vars = lab.slice(lab.indexOf('[all:vars]'));
+  const file = join(mkdtempSync(join(tmpdir(), 'orch-compat-')), 'hosts');
+  writeFileSync(file, `[compat]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
+  return file;
+}
+
+type Status = 'ok' | 'changed' | 'failed' | 'skipped';
+
+function orchStatuses(events: RunEvent[]): [string, Status][] {
+  const byTask = new Map<number, { name: string; statuses: string[] }>();
+  for (const r of events) {
+    if (r.type !== 'host_result') continue;
+    const t = byTask.get(r.taskId) ?? { name: r.task, statuses: [] };
+    t.statuses.push(r.status);
+    byTask.set(r.taskId, t);
+  }
+  return [...byTask.values()].map((t) => [t.name, t.statuses.includes('failed') ? 'failed' : t.statuses.includes('changed') ? 'changed' : t.statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok']);
+}
+
+interface AnsibleJson {
+  plays: { tasks: { task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }> }[] }[];
+  stats: Record<string, { ok: number; changed: number; failures: number; rescued: number; skipped: number }>;
+}
+
+function ansibleStatuses(out: AnsibleJson): [string, Status][] {
+  return (out.plays[0]?.tasks ?? []).map((t) => {
+    const h = t.hosts[host] ?? {};
+    return [t.task.name, h.failed ? 'failed' : h.changed ? 'changed' : h.skipped ? 'skipped' : 'ok'];
+  });
+}
+
+test('compat: an Ansible-style playbook (YAML 1.1, k=v, FQCN, result keys, filters, tests, magic vars, loops, lookups) passes on orch', () => {
+  const r = orch(['run', inventory(), PLAYBOOK]);
+  assert.equal(r.code, 0, results(r).filter((x) => x.status === 'failed' && x.task !== 'this fails').map((x) => `${x.task}: ${x.msg} ${x.hint ?? ''}`).join('\n'));
+  const recap = r.events.find((e) => e.type === 'recap');
+  assert.ok(recap?.type === 'recap');
+  assert.equal(recap.stats[host]?.rescued, 1);
+  assert.equal(recap.stats[host]?.failed, 0, 'a rescued failure is not counted as failed (as Ansible)');
+});
+
+test('compat: ansible-playbook and orch agree task by task on the same host', (t) => {
+  if (spawnSync('ansible-playbook', ['--version']).status !== 0) return t.skip('ansible-playbook not installed');
+  const inv = inventory();
+  const a = spawnSync('ansible-playbook', ['-i', inv, PLAYBOOK], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(a.status, 0, a.stdout.slice(-2000) + a.stderr.slice(-2000));
+  const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
+  const o = orch(['run', inv, PLAYBOOK]);
+  assert.equal(o.code, 0);
+  const mine = orchStatuses(o.events);
+  const theirs = ansibleStatuses(ansible);
+  assert.deepEqual(mine, theirs, 'same tasks, same order, same changed/ok/failed/skipped');
+  const recap = o.events.find((e) => e.type === 'recap');
+  const s = ansible.stats[host];
+  assert.ok(recap?.type === 'recap' && s);
+  assert.deepEqual([recap.stats[host]?.ok, recap.stats[host]?.changed, recap.stats[host]?.rescued], [s.ok, s.changed, s.rescued], 'same recap');
+});
