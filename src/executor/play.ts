@@ -12,7 +12,7 @@ import { expandLoop } from './loop.js';
 import { clearPending, loadPending, pendingKey, savePending } from './pending-handlers.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
-import { displayName, runTaskOnHost } from './task.js';
+import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
 import { selectedByTags } from './tags.js';
 
 /** Split the play's hosts into `serial` batches (numbers, percentages, or a list of them; the last repeats). */
@@ -30,6 +30,9 @@ export function batches(hosts: string[], serial: (number | string)[]): string[][
   }
   return out;
 }
+
+/** How many tasks ahead a host's queries are fetched in one batch. */
+const PREFETCH_WINDOW = 40;
 
 class PlayRun {
   private aborted = false;
@@ -136,16 +139,41 @@ class PlayRun {
   /** Runs items on hosts; returns the hosts that failed here (and were not rescued). */
   private async runItems(items: Item[], hosts: string[]): Promise<Set<string>> {
     const failed = new Set<string>();
-    for (const item of items) {
+    for (const [i, item] of items.entries()) {
       const active = this.active(hosts);
       if (active.length === 0 || this.stopping) break;
       let f: Set<string>;
-      if (item.kind === 'task') f = await this.runTask(item, active);
-      else if (item.kind === 'block') f = await this.runBlock(item, active);
-      else f = await this.runInclude(item, active);
+      if (item.kind === 'block') f = await this.runBlock(item, active);
+      else if (item.kind !== 'task') f = await this.runInclude(item, active);
+      else {
+        await this.prefetch(items, i, active);
+        f = await this.runTask(item, active);
+      }
       for (const h of f) failed.add(h);
     }
     return failed;
+  }
+
+  /**
+   * Fetch ahead, in one round trip per host, the read-only queries of this task and the tasks that
+   * follow it in the same list (see prefetch.ts). Hosts that already have them are left alone.
+   */
+  private async prefetch(items: Item[], from: number, hosts: string[]): Promise<void> {
+    const { rs } = this;
+    if (rs.stopping.signal) return;
+    const window: Task[] = [];
+    for (let j = from; j < items.length && window.length < PREFETCH_WINDOW; j++) {
+      const it = items[j] as Item;
+      if (it.kind !== 'task') break;
+      if (it.module !== 'meta' && selectedByTags(it.tags, rs.opts.tags, rs.opts.skipTags)) window.push(it);
+    }
+    const first = window[0];
+    if (!first || first.run_once || window.length < 2) return;
+    await Promise.all(
+      hosts
+        .filter((h) => !rs.hosts.get(h)?.prefetch.covers(first.id))
+        .map((h) => rs.limit(() => prefetchQueries(rs, this.pv, window, h).catch(() => undefined))),
+    );
   }
 
   private async runBlock(b: Block, hosts: string[]): Promise<Set<string>> {

@@ -3,6 +3,7 @@ import type { Emit, HostStats } from '../core/events.js';
 import type { Facts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/model.js';
 import type { ConnectionPool } from './connections.js';
+import { PrefetchCache } from './prefetch.js';
 
 export interface RunOptions {
   check: boolean;
@@ -35,6 +36,8 @@ export class HostState {
   ended = false;
   /** handler names and listen topics notified and not yet run */
   readonly notified = new Set<string>();
+  /** read-only query results fetched ahead in one batch (executor/prefetch.ts) */
+  readonly prefetch = new PrefetchCache();
 
   constructor(
     readonly name: string,

@@ -12,6 +12,7 @@ import type { VarScope } from '../template/scope.js';
 import { explainSudoFailure, TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
+import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
 import { OMIT, buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 
@@ -64,16 +65,96 @@ function failure(err: unknown): ModuleResult {
   return { changed: false, failed: true, msg: `internal error: ${errorMessage(err)}`, exception: err instanceof Error ? err.stack : undefined };
 }
 
+interface ExecSettings {
+  become: BecomeSettings | undefined;
+  env: Record<string, string>;
+  timeoutMs: number | undefined;
+}
+
+function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): ExecSettings {
+  return {
+    become: becomeFor(task, pv, scope, rs),
+    env: environmentFor(task, scope),
+    timeoutMs: task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000,
+  };
+}
+
+function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, run: ModuleContext['run'], prefetched?: ModuleContext['prefetched']): ModuleContext {
+  return {
+    host,
+    check: task.check_mode === undefined ? rs.opts.check : bool(task.check_mode, scope),
+    diff: rs.opts.diff || task.diff === true,
+    vars: scope,
+    run,
+    prefetched,
+    findLocal: (kind, name) => findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
+    render: (text) => renderText(text, scope),
+    evaluate: (expr) => evalExpression(expr, scope),
+    warn: (msg) => rs.emit({ type: 'warning', host, msg }),
+    probeConnection: () => rs.pool.probe(host, scope),
+  };
+}
+
+class Recorded extends Error {
+  constructor(readonly query: QueryCommand) {
+    super('recorded');
+  }
+}
+
+/**
+ * The first read-only command this task would run on this host (its module's query), without running
+ * anything; undefined when that cannot be known now (loops, delegation, a condition or argument that
+ * depends on what earlier tasks register...).
+ */
+export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand | undefined> {
+  const mod = findModule(task.module);
+  if (!mod?.query || mod.local || task.loop || task.delegate_to || task.until !== undefined) return undefined;
+  try {
+    const scope = buildScope(rs, host, pv, task);
+    if (task.when.length > 0 && !evalCondition(task.when, scope)) return undefined;
+    const x = execSettings(rs, pv, task, scope);
+    const params = validateParams(mod.name, mod.spec, renderParams(mod, task.args, scope));
+    const record: ModuleContext['run'] = (command, o = {}) => {
+      throw new Recorded({ command, opts: { ...o, become: x.become, env: x.env, timeoutMs: o.timeoutMs ?? x.timeoutMs } });
+    };
+    await mod.query(moduleContext(rs, host, task, scope, record), params);
+  } catch (err) {
+    if (err instanceof Recorded) return err.query;
+  }
+  return undefined;
+}
+
+/** Record the queries of these tasks on a host and run them in one round trip per sudo user. */
+export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[], host: string): Promise<void> {
+  const hs = rs.hosts.get(host);
+  if (!hs || !hs.active) return;
+  hs.prefetch.cover(tasks.map((t) => t.id));
+  const queries: QueryCommand[] = [];
+  for (const t of tasks) {
+    const q = await recordQuery(rs, pv, t, host);
+    if (q) queries.push(q);
+  }
+  if (queries.length < 2) return; // one query: no round trip to save
+  const t = await rs.pool.get(host, buildScope(rs, host, pv, undefined));
+  for (const g of groupByBecome(queries)) {
+    const r = await t.exec(batchScript(g.queries), { become: g.become });
+    if (r.rc !== 0) return; // e.g. sudo refused: the tasks will run their queries themselves and report it
+    const answers = parseBatch(r.stdout);
+    g.queries.forEach((q, i) => {
+      const a = answers.get(i);
+      if (a) hs.prefetch.store(q, a);
+    });
+  }
+}
+
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
 async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string, scope: VarScope): Promise<ModuleResult> {
   const mod = findModule(task.module);
   if (!mod) return { changed: false, failed: true, msg: `unknown module ${task.module}` };
+  const hs = rs.hosts.get(host);
   let transport: Transport | undefined;
   const delegate = task.delegate_to ? String(renderValue(task.delegate_to, scope)) : undefined;
-  const check = task.check_mode === undefined ? rs.opts.check : bool(task.check_mode, scope);
-  const become = becomeFor(task, pv, scope, rs);
-  const env = environmentFor(task, scope);
-  const taskTimeoutMs = task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000;
+  const { become, env, timeoutMs: taskTimeoutMs } = execSettings(rs, pv, task, scope);
   const getTransport = async (): Promise<Transport> => {
     if (!transport) {
       const target = delegate && delegate !== host ? delegate : host;
@@ -82,30 +163,26 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     }
     return transport;
   };
-  const ctx: ModuleContext = {
-    host,
-    check,
-    diff: rs.opts.diff || task.diff === true,
-    vars: scope,
-    async run(command, o = {}) {
-      const t = await getTransport();
-      const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
-      const started = Date.now();
-      const r = await t.exec(command, { ...o, become, env, timeoutMs });
-      // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
-      if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) r.timedOutAfterMs = timeoutMs;
-      if (become && r.rc !== 0) {
-        const why = explainSudoFailure(r.stderr);
-        if (why && /^sudo:|password|Sorry, try again/m.test(r.stderr)) throw new ModuleFailure(why, { rc: r.rc, stderr: r.stderr });
-      }
-      return r;
-    },
-    findLocal: (kind, name) => findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
-    render: (text) => renderText(text, scope),
-    evaluate: (expr) => evalExpression(expr, scope),
-    warn: (msg) => rs.emit({ type: 'warning', host, msg }),
-    probeConnection: () => rs.pool.probe(host, scope),
+  const onHostItself = !delegate || delegate === host;
+  const run: ModuleContext['run'] = async (command, o = {}) => {
+    const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
+    const opts = { ...o, become, env, timeoutMs };
+    const kept = onHostItself ? hs?.prefetch.take(command, opts) : undefined;
+    // anything else may change the host it runs on: what was fetched ahead there is stale now
+    if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.invalidate();
+    const t = await getTransport();
+    const started = Date.now();
+    const r = kept ?? (await t.exec(command, opts));
+    // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
+    if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) r.timedOutAfterMs = timeoutMs;
+    if (become && r.rc !== 0) {
+      const why = explainSudoFailure(r.stderr);
+      if (why && /^sudo:|password|Sorry, try again/m.test(r.stderr)) throw new ModuleFailure(why, { rc: r.rc, stderr: r.stderr });
+    }
+    return r;
   };
+  const prefetched: ModuleContext['prefetched'] = (command, o = {}) => (onHostItself ? hs?.prefetch.take(command, { ...o, become, env, timeoutMs: o.timeoutMs ?? taskTimeoutMs }) : undefined);
+  const ctx = moduleContext(rs, host, task, scope, run, prefetched);
   const num = (v: unknown, dflt: number) => {
     const n = Number(v === undefined ? dflt : renderValue(v, scope));
     if (!Number.isFinite(n)) throw new ModuleFailure(`retries/delay must be numbers, got ${JSON.stringify(v)}`);

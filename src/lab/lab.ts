@@ -40,8 +40,15 @@ export interface LabHost {
 
 const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'lab', 'host.sh');
 
+/** The lab network is a /22: 240 hosts per /24 (x.y.z.11–250), so up to 960 hosts; host i ≤ 240 is z.(10+i). */
+const PER_OCTET = 240;
+export const MAX_LAB_HOSTS = 4 * PER_OCTET;
+
 function hostAt(cfg: LabConfig, i: number): LabHost {
-  return { name: `${cfg.prefix}${i}`, address: `${cfg.subnet}.${10 + i}`, netns: `orch-${cfg.prefix}-${i}` };
+  const [a, b, c] = cfg.subnet.split('.').map(Number) as [number, number, number];
+  const k = i - 1;
+  const address = `${a}.${b}.${c + Math.floor(k / PER_OCTET)}.${11 + (k % PER_OCTET)}`;
+  return { name: `${cfg.prefix}${i}`, address, netns: `orch-${cfg.prefix}-${i}` };
 }
 
 function checkPlatform(): void {
@@ -116,7 +123,7 @@ async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
     await $`ip netns add ${h.netns}`;
     await $`ip link add ${veth} type veth peer name eth0 netns ${h.netns}`;
     await $`ip link set ${veth} master ${cfg.bridge} up`;
-    await $`ip -n ${h.netns} addr add ${h.address}/24 dev eth0`;
+    await $`ip -n ${h.netns} addr add ${h.address}/22 dev eth0`;
     await $`ip -n ${h.netns} link set eth0 up`;
     await $`ip -n ${h.netns} link set lo up`;
   }
@@ -146,13 +153,14 @@ async function running(cfg: LabConfig, h: LabHost): Promise<boolean> {
 
 export async function labUp(cfg: LabConfig, count: number, log: (s: string) => void = () => undefined): Promise<LabHost[]> {
   checkPlatform();
-  if (!Number.isInteger(count) || count < 1 || count > 240) throw new UsageError('lab size must be between 1 and 240 hosts');
+  if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_HOSTS) throw new UsageError(`lab size must be between 1 and ${MAX_LAB_HOSTS} hosts`);
+  if (Number(cfg.subnet.split('.')[2]) % 4 !== 0) throw new UsageError(`ORCH_LAB_SUBNET ${cfg.subnet}: the third number must be a multiple of 4 (the lab is a /22)`);
   $.quiet = true;
   for (const d of ['keys', 'run', 'hosts']) mkdirSync(join(cfg.stateDir, d), { recursive: true, mode: 0o700 });
   if (!existsSync(join(cfg.stateDir, 'id_ed25519'))) await $`ssh-keygen -q -t ed25519 -N ${''} -C orch-lab -f ${join(cfg.stateDir, 'id_ed25519')}`;
   if (!existsSync(`/sys/class/net/${cfg.bridge}`)) {
     await $`ip link add ${cfg.bridge} type bridge`;
-    await $`ip addr add ${cfg.subnet}.1/24 dev ${cfg.bridge}`;
+    await $`ip addr add ${cfg.subnet}.1/22 dev ${cfg.bridge}`;
     await $`ip link set ${cfg.bridge} up`;
   }
   const hosts = Array.from({ length: count }, (_, i) => hostAt(cfg, i + 1));

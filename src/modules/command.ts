@@ -39,6 +39,16 @@ function guard(p: Params): string {
   return parts.join('');
 }
 
+/** Only asks creates/removes (read-only): what check mode runs, and what a converged run prefetches. */
+function guardOnly(p: Params): string {
+  return `${guard(p)}printf would-run`;
+}
+
+/** The command modules' read-only part: the creates/removes guard, when there is one. */
+async function queryGuard(ctx: ModuleContext, p: Params): Promise<unknown> {
+  return p.creates || p.removes ? ctx.run(guardOnly(p), { cwd: p.chdir as string | undefined }) : undefined;
+}
+
 function lines(s: string): string[] {
   return s === '' ? [] : s.split('\n');
 }
@@ -47,19 +57,19 @@ async function runCommand(ctx: ModuleContext, p: Params, shellText: string, show
   if (ctx.check) {
     // What would happen is only known by running it; with creates/removes we can still ask.
     if (p.creates || p.removes) {
-      const r = await ctx.run(`${guard(p)}printf would-run`, { cwd: p.chdir as string | undefined });
+      const r = await ctx.run(guardOnly(p), { cwd: p.chdir as string | undefined });
       if (r.stdout === SKIP_MARK) return { changed: false, msg: 'skipped, since creates/removes says so', cmd: shown, rc: 0, stdout: '', stderr: '' };
     }
     return { changed: false, skipped: true, msg: 'Command would have run if not in check mode' };
   }
+  const skipped = () => ({ changed: false, cmd: shown, rc: 0, stdout: `skipped, since ${p.creates ? `${String(p.creates)} exists` : `${String(p.removes)} does not exist`}`, stderr: '', stdout_lines: [], stderr_lines: [] });
+  if ((p.creates || p.removes) && ctx.prefetched?.(guardOnly(p), { cwd: p.chdir as string | undefined })?.stdout === SKIP_MARK) return skipped();
   let stdin: string | undefined;
   if (typeof p.stdin === 'string') stdin = p.stdin_add_newline === false ? p.stdin : `${p.stdin}\n`;
   const start = new Date();
   const r = await ctx.run(`${guard(p)}${shellText}`, { cwd: p.chdir as string | undefined, stdin: stdin ?? '' });
   const end = new Date();
-  if (r.stdout === SKIP_MARK) {
-    return { changed: false, cmd: shown, rc: 0, stdout: `skipped, since ${p.creates ? `${String(p.creates)} exists` : `${String(p.removes)} does not exist`}`, stderr: '', stdout_lines: [], stderr_lines: [] };
-  }
+  if (r.stdout === SKIP_MARK) return skipped();
   const strip = p.strip_empty_ends !== false;
   const stdout = strip ? r.stdout.replace(/\n+$/, '') : r.stdout;
   const stderr = strip ? r.stderr.replace(/\n+$/, '') : r.stderr;
@@ -86,6 +96,7 @@ async function runCommand(ctx: ModuleContext, p: Params, shellText: string, show
 export const command: Module = {
   name: 'command',
   spec: commandSpec,
+  query: queryGuard,
   async run(ctx, p) {
     let argv: string[];
     try {
@@ -102,6 +113,7 @@ export const command: Module = {
 export const shell: Module = {
   name: 'shell',
   spec: shellSpec,
+  query: queryGuard,
   async run(ctx, p) {
     const text = String(p.cmd ?? p._raw_params);
     const exe = typeof p.executable === 'string' ? p.executable : '/bin/sh';

@@ -13,6 +13,7 @@ export const stat: Module = {
       get_attributes: { type: 'bool', default: false },
     },
   },
+  query: (ctx, p) => statRemote(ctx, String(p.path)),
   async run(ctx, p) {
     const f = await statRemote(ctx, String(p.path));
     if (!f.exists) return { changed: false, stat: { exists: false } };

@@ -26,6 +26,11 @@ export interface ModuleContext {
   warn(msg: string): void;
   /** Open a brand-new connection to the host and run `true` on it (used after sshd changes). */
   probeConnection(): Promise<void>;
+  /**
+   * The result of a read-only command the executor already ran in a batch for this task (see
+   * executor/prefetch.ts), taken without a round trip; undefined when there is none.
+   */
+  prefetched?(command: string, opts?: RunOptions): ExecResult | undefined;
 }
 
 export interface Module {
@@ -33,6 +38,11 @@ export interface Module {
   spec: ModuleSpec;
   /** Runs in check mode too; state modules stop after plan when ctx.check (see defineStateModule). */
   run(ctx: ModuleContext, params: Params): Promise<ModuleResult>;
+  /**
+   * Read-only: only inspects the host. The executor runs it with a recording context to learn the
+   * command the task will run first, and batches those commands for the tasks ahead (one round trip).
+   */
+  query?(ctx: ModuleContext, params: Params): Promise<unknown>;
   /** Executes on the controller only (debug, set_fact, assert...): no connection needed. */
   local?: boolean;
   /** Parameters that are expressions, not templates (assert's `that`): left untemplated for the module. */
@@ -57,6 +67,7 @@ export function defineStateModule<S, C>(parts: StateModuleParts<S, C>): Module {
   return {
     name: parts.name,
     spec: parts.spec,
+    query: (ctx, params) => parts.query(ctx, params),
     async run(ctx, params) {
       const state = await parts.query(ctx, params);
       const base = parts.describe?.(params, state) ?? {};

@@ -42,6 +42,16 @@ interface Measure {
   roundTrips: number;
   changed: number;
   ok: boolean;
+  /** orch only: commands sent per host (each one message round trip on the runner), from its recap */
+  commands?: number;
+}
+
+/** orch's own count of command round trips per host, from the NDJSON log of the run. */
+function orchCommands(logFile: string): number | undefined {
+  if (!existsSync(logFile)) return undefined;
+  const recap = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; roundTrips?: Record<string, number> }).find((e) => e.type === 'recap');
+  const counts = Object.values(recap?.roundTrips ?? {});
+  return counts.length ? counts.reduce((a, b) => a + b, 0) / counts.length : undefined;
 }
 
 function execCount(hosts: string[]): number {
@@ -55,11 +65,13 @@ function execCount(hosts: string[]): number {
 
 function timed(cmd: string[], hosts: string[], env: NodeJS.ProcessEnv): Measure & { out: string } {
   const before = execCount(hosts);
-  const r = sh('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...cmd], env);
+  const log = join(mkdtempSync(join(tmpdir(), 'bench-log-')), 'run.ndjson');
+  const isOrch = cmd[0] === ORCH;
+  const r = sh('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...cmd, ...(isOrch ? ['--log', log] : [])], env);
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   const trips = (execCount(hosts) - before) / hosts.length;
   const changedMatch = [...r.stdout.matchAll(/changed=(\d+)/g)].reduce((a, x) => a + Number(x[1]), 0);
-  return { wallS: Number(m?.[1]), cpuS: Number(m?.[2]) + Number(m?.[3]), rssMb: Number(m?.[4]) / 1024, roundTrips: trips, changed: changedMatch, ok: r.status === 0, out: r.stdout + r.stderr };
+  return { wallS: Number(m?.[1]), cpuS: Number(m?.[2]) + Number(m?.[3]), rssMb: Number(m?.[4]) / 1024, roundTrips: trips, changed: changedMatch, ok: r.status === 0, out: r.stdout + r.stderr, commands: isOrch ? orchCommands(log) : undefined };
 }
 
 function stats(xs: number[]) {
@@ -97,7 +109,7 @@ for (const n of counts) {
       const c = timed(tool.cmd(false), hosts, tool.env);
       if (!c.ok) throw new Error(`${tool.name} converged run failed:\n${c.out.slice(-3000)}`);
       conv.push(c);
-      process.stderr.write(`${n} hosts, ${tool.name}, run ${i + 1}: first ${f.wallS}s (${f.roundTrips.toFixed(0)} rt/host), converged ${c.wallS}s (${c.roundTrips.toFixed(0)} rt/host, changed=${c.changed})\n`);
+      process.stderr.write(`${n} hosts, ${tool.name}, run ${i + 1}: first ${f.wallS}s (${f.roundTrips.toFixed(0)} exec/host${f.commands ? `, ${f.commands.toFixed(1)} commands/host` : ''}), converged ${c.wallS}s (${c.roundTrips.toFixed(0)} exec/host${c.commands ? `, ${c.commands.toFixed(1)} commands/host` : ''}, changed=${c.changed})\n`);
     }
     results.set(tool.name, { first, conv });
   }
@@ -109,12 +121,12 @@ for (const n of counts) {
       const ratio = anchor ? stats(anchor[kind].map((m) => m.wallS)).median / w.median : NaN;
       const cpu = stats(ms.map((m) => m.cpuS)).median;
       rows.push(
-        `| ${name} | ${n} | ${kind === 'first' ? 'first' : 'converged'} | ${fmt(w.median, 2)} | ${fmt(w.min, 2)} | ${fmt(w.max, 2)} | ${fmt(stats(ms.map((m) => m.roundTrips)).median, 0)} | ${fmt(cpu, 2)} | ${fmt(stats(ms.map((m) => m.rssMb)).median, 0)} | ${name === 'orch' ? fmt(ratio, 1) + '×' : '-'} |`,
+        `| ${name} | ${n} | ${kind === 'first' ? 'first' : 'converged'} | ${fmt(w.median, 2)} | ${fmt(w.min, 2)} | ${fmt(w.max, 2)} | ${fmt(stats(ms.map((m) => m.roundTrips)).median, 0)}${ms[0]?.commands !== undefined ? ` / ${fmt(stats(ms.map((m) => m.commands ?? NaN)).median, 1)}` : ''} | ${fmt(cpu, 2)} | ${fmt(stats(ms.map((m) => m.rssMb)).median, 0)} | ${name === 'orch' ? fmt(ratio, 1) + '×' : '-'} |`,
       );
     }
   }
 }
 sh(ORCH, ['lab', 'down']);
-console.log('| tool | hosts | run | wall median s | min | max | round trips/host | controller CPU s | peak RSS MB | Ansible(forks=N+pipelining)/orch |');
+console.log('| tool | hosts | run | wall median s | min | max | round trips/host: sshd exec requests (/ orch commands) | controller CPU s | peak RSS MB | Ansible(forks=N+pipelining)/orch |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);

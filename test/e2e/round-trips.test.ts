@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { failures, HOSTS, INVENTORY, onHost, orch, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
+import type { RunEvent } from '../../src/core/events.js';
+
+// Queries fetched ahead in one batch (executor/prefetch.ts): a converged run costs a constant number of
+// round trips per host, and what was fetched ahead is never used after the host changed.
+const host = HOSTS[2] as string;
+const roundTrips = (events: RunEvent[]) => {
+  const recap = events.find((e) => e.type === 'recap');
+  return recap?.type === 'recap' ? recap.roundTrips[host] : undefined;
+};
+
+test('round trips: the 30-task benchmark playbook, converged, costs at most 3 round trips per host', () => {
+  resetHost(host);
+  const pb = join(ROOT, 'test', 'bench', 'playbook.yml');
+  const first = orch(['run', INVENTORY, pb, '--limit', host]);
+  assert.equal(first.code, 0, failures(first));
+  const second = orch(['run', INVENTORY, pb, '--limit', host]);
+  assert.equal(second.code, 0, failures(second));
+  assert.deepEqual(results(second).filter((r) => r.status === 'changed').map((r) => r.task), []);
+  const n = roundTrips(second.events) ?? 99;
+  assert.ok(n <= 3, `converged run: ${n} round trips (facts, one batch of queries)`);
+  assert.ok((roundTrips(first.events) ?? 0) > n, 'the first run, which changes things, needs more');
+});
+
+test('round trips: a query fetched ahead is never used once an earlier task changed the host', () => {
+  onHost(host, 'rm -f /tmp/orch-prefetch');
+  const pb = writePlaybook(`- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - copy: dest=/tmp/orch-prefetch content="a\\n"
+    - lineinfile: path=/tmp/orch-prefetch line=b
+    - lineinfile: path=/tmp/orch-prefetch line=c
+    - lineinfile: path=/tmp/orch-prefetch line=b
+    - stat: path=/tmp/orch-prefetch
+      register: st
+    - assert: { that: st.stat.size == 6 }
+`);
+  const r = orch(['run', INVENTORY, pb]);
+  assert.equal(r.code, 0, failures(r));
+  assert.deepEqual(results(r).map((x) => x.status), ['changed', 'changed', 'changed', 'ok', 'ok', 'ok']);
+  assert.equal(onHost(host, 'cat /tmp/orch-prefetch').stdout, 'a\nb\nc\n');
+});
