@@ -94,7 +94,7 @@ export class ConnectionPool {
     const out: Record<string, number> = {};
     for (const [h, p] of this.open) {
       try {
-        out[h] = (await p).stats.commands;
+        out[h] = (await p).stats.roundTrips;
       } catch {
         out[h] = 0;
       }

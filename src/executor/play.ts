@@ -171,7 +171,10 @@ class PlayRun {
     if (!first || first.run_once || window.length < 2) return;
     await Promise.all(
       hosts
-        .filter((h) => !rs.hosts.get(h)?.prefetch.covers(first.id))
+        .filter((h) => {
+          const c = rs.hosts.get(h)?.prefetch;
+          return c !== undefined && c.enabled && !c.covers(first.id);
+        })
         .map((h) => rs.limit(() => prefetchQueries(rs, this.pv, window, h).catch(() => undefined))),
     );
   }

@@ -22,6 +22,11 @@ function keyOf(command: string, opts: ExecOptions): string | undefined {
 
 export class PrefetchCache {
   private readonly results = new Map<string, ExecResult[]>();
+  /**
+   * Off after results were thrown away unused (the host is changing: fetching ahead would only cost
+   * work on the host, as in a first run); on again once a task finds the host already as wanted.
+   */
+  enabled = true;
   /** tasks whose query was looked at since the last invalidation (so no task is prefetched twice) */
   private readonly covered = new Set<number>();
   hits = 0;
@@ -52,6 +57,7 @@ export class PrefetchCache {
 
   /** Something ran that may have changed the host: nothing kept is trustworthy any more. */
   invalidate(): void {
+    if ([...this.results.values()].some((l) => l.length > 0)) this.enabled = false;
     this.results.clear();
     this.covered.clear();
   }

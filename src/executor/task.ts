@@ -136,6 +136,12 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
   }
   if (queries.length < 2) return; // one query: no round trip to save
   const t = await rs.pool.get(host, buildScope(rs, host, pv, undefined));
+  if (t.pipelines) {
+    // all sent back to back on the runner: one round trip, and no wrapper script on the host
+    const answers = await Promise.all(queries.map((q) => t.exec(q.command, q.opts)));
+    answers.forEach((a, i) => hs.prefetch.store(queries[i] as QueryCommand, a));
+    return;
+  }
   for (const g of groupByBecome(queries)) {
     const r = await t.exec(batchScript(g.queries), { become: g.become });
     if (r.rc !== 0) return; // e.g. sudo refused: the tasks will run their queries themselves and report it
@@ -335,6 +341,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (!task.loop && result.ansible_facts && !result.failed) Object.assign(hs.runtime, result.ansible_facts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
+  if (status === 'ok') hs.prefetch.enabled = true; // converged here: fetching ahead pays again
   const st = hs.stats;
   if (status === 'unreachable') st.unreachable++;
   else if (status === 'failed') (ignoreErrors ? st.ignored++ : st.failed++);

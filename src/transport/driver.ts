@@ -58,7 +58,8 @@ export class DriverSession {
   private ready = false;
   private dead: Error | undefined;
   private readonly queue: { cmd: Buffer; stdin: Buffer; p: Pending }[] = [];
-  private current: Pending | undefined;
+  /** sent, not yet answered, in order: the runner answers in the order it reads */
+  private readonly inflight: Pending[] = [];
   private header: { rc: number; out: number; err: number } | undefined;
   private out = new BoundedOutput();
   private err = new BoundedOutput();
@@ -69,6 +70,8 @@ export class DriverSession {
   constructor(
     private readonly channel: ClientChannel,
     prefix: string,
+    /** called when a command goes out with nothing in flight: a new network round trip */
+    private readonly onRoundTrip: () => void = () => undefined,
   ) {
     channel.on('data', (d: Buffer) => this.onData(d));
     channel.stderr.on('data', (d: Buffer) => {
@@ -111,13 +114,15 @@ export class DriverSession {
     this.channel.end();
   }
 
+  /** Send everything queued at once (pipelining): the runner reads and answers one after the other. */
   private pump(): void {
-    if (!this.ready || this.current || this.dead) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    this.current = next.p;
-    this.commands++;
-    this.channel.write(Buffer.concat([Buffer.from(`R ${next.cmd.length} ${next.stdin.length}\n`), next.cmd, next.stdin]));
+    if (!this.ready || this.dead) return;
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      if (this.inflight.length === 0) this.onRoundTrip();
+      this.inflight.push(next.p);
+      this.commands++;
+      this.channel.write(Buffer.concat([Buffer.from(`R ${next.cmd.length} ${next.stdin.length}\n`), next.cmd, next.stdin]));
+    }
   }
 
   private fail(e: Error): void {
@@ -125,10 +130,10 @@ export class DriverSession {
     this.dead = e;
     if (this.startup) this.startup.resolve({ rc: 1, stdout: '', stderr: this.startupErr || e.message });
     this.startup = undefined;
-    this.current?.reject(e);
+    for (const p of this.inflight) p.reject(e);
+    this.inflight.length = 0;
     for (const q of this.queue) q.p.reject(e);
     this.queue.length = 0;
-    this.current = undefined;
   }
 
   private onData(d: Buffer): void {
@@ -170,14 +175,12 @@ export class DriverSession {
       if (h.out > 0) return;
       h.err = this.take(h.err, this.err);
       if (h.err > 0) return;
-      const done = this.current;
+      const done = this.inflight.shift();
       const result: ExecResult = { rc: h.rc, stdout: this.out.text(), stderr: this.err.text(), truncated: this.out.truncated || this.err.truncated || undefined };
       this.header = undefined;
       this.out = new BoundedOutput();
       this.err = new BoundedOutput();
-      this.current = undefined;
       done?.resolve(result);
-      this.pump();
     }
   }
 }

@@ -5,13 +5,14 @@ import { wrapCommand } from './wrap.js';
 
 /** `ansible_connection: local`: commands run on the control machine itself. */
 export class LocalTransport implements Transport {
-  readonly stats: TransportStats = { execs: 0, commands: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
   constructor(readonly host: string) {}
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const { command: wrapped, stdinPrefix } = wrapCommand(command, opts);
     this.stats.execs++;
     this.stats.commands++;
+    this.stats.roundTrips++;
     return new Promise((resolve, reject) => {
       const child = spawn('/bin/sh', ['-c', wrapped], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out = new BoundedOutput();

@@ -112,11 +112,16 @@ interface DriverStart {
 }
 
 export class SshTransport implements Transport {
-  readonly stats: TransportStats = { execs: 0, commands: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
   /** One persistent command runner per sudo identity ('' = the login user). */
   private readonly drivers = new Map<string, { ready: Promise<DriverStart>; session?: DriverSession }>();
   private closed = false;
   private lost: Error | undefined;
+
+  /** With the persistent runner, commands given at once go out back to back (see DriverSession.pump). */
+  get pipelines(): boolean {
+    return this.target.mode !== 'exec';
+  }
 
   private constructor(
     private readonly target: SshTarget,
@@ -154,7 +159,7 @@ export class SshTransport implements Transport {
         this.stats.execs++;
         this.client.exec(command, (err, channel) => {
           if (err) return reject(this.connectionLost(err));
-          const session = new DriverSession(channel, stdinPrefix);
+          const session = new DriverSession(channel, stdinPrefix, () => this.stats.roundTrips++);
           session.started().then((r) => resolve(r.rc === 0 ? { session } : { failure: r }), reject);
         });
       }),
@@ -202,6 +207,7 @@ export class SshTransport implements Transport {
     const { command: wrapped, stdinPrefix } = wrapCommand(command, opts);
     this.stats.execs++;
     this.stats.commands++;
+    this.stats.roundTrips++;
     return new Promise((resolve, reject) => {
       this.client.exec(wrapped, (err, stream) => {
         if (err) return reject(this.connectionLost(err));

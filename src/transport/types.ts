@@ -30,14 +30,18 @@ export interface ExecResult {
 export interface TransportStats {
   /** SSH exec requests (new sessions on the connection). */
   execs: number;
-  /** Commands run: each one message round trip (on its own exec, or on a persistent runner). */
+  /** Commands run (on their own exec, or on a persistent runner). */
   commands: number;
+  /** Network round trips: commands sent while no other was in flight; pipelined commands share one. */
+  roundTrips: number;
   bytesSent: number;
   bytesReceived: number;
 }
 
 export interface Transport {
   readonly host: string;
+  /** Commands given at once are sent back to back and answered in order (one round trip for all). */
+  readonly pipelines?: boolean;
   readonly stats: TransportStats;
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;

@@ -35,6 +35,7 @@ test('prefetch cache: a result is used once, for the same command and options on
   c.invalidate();
   assert.equal(c.take('stat x', { become: { user: 'root' }, env: {} }), undefined, 'stale after invalidate');
   assert.ok(!c.covers(2));
+  assert.equal(c.enabled, false, 'results thrown away unused: fetching ahead stops');
   assert.equal(c.take('cat', { stdin: 'data' }), undefined, 'commands with input are never kept');
 });
 
