@@ -76,6 +76,19 @@ test('recap table at the end', async () => {
   ui.unmount();
 });
 
+test('deploy: batches and the release each host runs at the end', async () => {
+  const store = createStore('deploy production');
+  const ui = render(<App store={store} rows={30} />);
+  for (const e of start(['web1', 'web2'])) store.dispatch(e);
+  store.dispatch({ type: 'batch_start', index: 2, total: 2, hosts: ['web2'] });
+  store.dispatch({ type: 'releases', releases: { web1: '20261122-abc1234', web2: 'initial' } });
+  await tick();
+  const f = plain(ui.frames.join('\n'));
+  assert.match(f, /batch 2\/2: web2/);
+  assert.match(f, /web1\s+: 20261122-abc1234\n\s*web2\s+: initial/);
+  ui.unmount();
+});
+
 test('500 hosts: the live part stays within the terminal height', async () => {
   const hosts = Array.from({ length: 500 }, (_, i) => `web${i + 1}`);
   const store = createStore('apply production');
