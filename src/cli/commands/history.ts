@@ -45,9 +45,10 @@ export function readRuns(dir = resolve(STATE_DIR, 'runs')): RunSummary[] {
       const result = end?.type === 'run_end' ? (end.exitCode === 0 ? `ok (${hosts} hosts)` : end.error ? `error: ${end.error}` : `exit ${end.exitCode}`) : 'did not finish';
       return {
         file: f,
-        time: start?.type === 'run_start' ? start.time : f.slice(0, 24),
+        // a run refused before it started (a lock) has no run_start: its file is <time>-<command>.ndjson
+        time: start?.type === 'run_start' ? start.time : f.slice(0, 24).replace(/^(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/, '$1:$2:$3.$4Z'),
         user: start?.type === 'run_start' ? start.user : '?',
-        command: start?.type === 'run_start' ? start.command : f.replace(/^[^-]*-/, ''),
+        command: start?.type === 'run_start' ? start.command : f.slice(25).replace(/\.ndjson$/, ''),
         inventory: start?.type === 'run_start' ? start.inventory : '?',
         result,
         hosts: perHost(events),
