@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ORCH = join(ROOT, 'bin', 'orch');
 const PLAYBOOK = join(ROOT, 'test', 'bench', 'playbook.yml');
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '10,50' }, runs: { type: 'string', default: '3' }, ansible: { type: 'string', default: 'auto' } } });
+const { values } = parseArgs({ options: { hosts: { type: 'string', default: '10,50' }, runs: { type: 'string', default: '3' }, ansible: { type: 'string', default: 'auto' }, tools: { type: 'string', default: 'orch,defaults,tuned' } } });
+const wanted = new Set(String(values.tools).split(','));
 const counts = String(values.hosts).split(',').map(Number);
 const runs = Number(values.runs);
 const withAnsible = values.ansible === 'auto' ? existsSync('/usr/bin/ansible-playbook') : values.ansible === 'yes';
@@ -89,13 +90,13 @@ for (const n of counts) {
   const hosts = Array.from({ length: n }, (_, i) => `orchb${i + 1}`);
   const ansInv = join(mkdtempSync(join(tmpdir(), 'bench-')), 'inventory');
   writeFileSync(ansInv, `${readFileSync(inv, 'utf8')}ansible_ssh_common_args='-o UserKnownHostsFile=${labEnv.ORCH_LAB_DIR}/known_hosts'\nansible_python_interpreter=/usr/bin/python3\n`);
-  const tools: { name: string; cmd: (fresh: boolean) => string[]; env: NodeJS.ProcessEnv }[] = [
-    { name: 'orch', cmd: () => [ORCH, 'run', inv, PLAYBOOK, '--output', 'lines', '--forks', '50'], env: labEnv },
-  ];
+  const tools: { name: string; cmd: (fresh: boolean) => string[]; env: NodeJS.ProcessEnv }[] = [];
+  if (wanted.has('orch')) tools.push({ name: 'orch', cmd: () => [ORCH, 'run', inv, PLAYBOOK, '--output', 'lines', '--forks', '50'], env: labEnv });
   if (withAnsible) {
-    const ansEnv = { ...labEnv, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_STDOUT_CALLBACK: 'default', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3' };
-    tools.push({ name: 'ansible defaults (forks 5)', cmd: () => ['ansible-playbook', '-i', ansInv, PLAYBOOK], env: ansEnv });
-    tools.push({ name: `ansible forks=${n}+pipelining`, cmd: () => ['ansible-playbook', '-i', ansInv, '-f', String(n), PLAYBOOK], env: { ...ansEnv, ANSIBLE_PIPELINING: 'True', ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s' } });
+    // ANSIBLE_TIMEOUT: at forks=50 on 2 cores, sudo's prompt takes longer than the default 10 s to appear.
+    const ansEnv = { ...labEnv, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_STDOUT_CALLBACK: 'default', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_TIMEOUT: '60' };
+    if (wanted.has('defaults')) tools.push({ name: 'ansible defaults (forks 5)', cmd: () => ['ansible-playbook', '-i', ansInv, PLAYBOOK], env: ansEnv });
+    if (wanted.has('tuned')) tools.push({ name: `ansible forks=${n}+pipelining`, cmd: () => ['ansible-playbook', '-i', ansInv, '-f', String(n), PLAYBOOK], env: { ...ansEnv, ANSIBLE_PIPELINING: 'True', ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s' } });
   }
   const results = new Map<string, { first: Measure[]; conv: Measure[] }>();
   for (const tool of tools) {
