@@ -1,5 +1,6 @@
 import type { ModuleResult } from '../core/result.js';
 import { quote, sh, shellJoin } from '../transport/quote.js';
+import { perlProbe, perlString } from './probe.js';
 import { shlexSplit } from './shlex.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from './types.js';
@@ -41,7 +42,10 @@ function guard(p: Params): string {
 
 /** Only asks creates/removes (read-only): what check mode runs, and what a converged run prefetches. */
 function guardOnly(p: Params): string {
-  return `${guard(p)}printf would-run`;
+  const tests: string[] = [];
+  if (typeof p.creates === 'string') tests.push(`-e ${perlString(p.creates)}`);
+  if (typeof p.removes === 'string') tests.push(`!-e ${perlString(p.removes)}`);
+  return perlProbe(`my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`);
 }
 
 /** The command modules' read-only part: the creates/removes guard, when there is one. */

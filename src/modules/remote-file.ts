@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createPatch } from 'diff';
 import type { FileDiff } from '../core/result.js';
 import { sh } from '../transport/quote.js';
+import { statProbe } from './probe.js';
 import { commandFailed, type ModuleContext } from './types.js';
 
 /** What one round trip learns about a path on the host. */
@@ -18,18 +19,9 @@ export interface RemoteFile {
   content?: Buffer;
 }
 
-const MAX_CONTENT = 2 * 1024 * 1024;
-
-/** Shell that prints the state of `path` (and optionally its content) in one line-oriented record. */
+/** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
 export function statScript(path: string, withContent: boolean): string {
-  return (
-    sh`p=${path}; ` +
-    `if [ -L "$p" ] || [ -e "$p" ]; then stat -c 'S|%F|%a|%U|%G|%s' -- "$p"; ` +
-    `if [ -L "$p" ]; then printf 'L|%s\\n' "$(readlink -- "$p")"; fi; ` +
-    `if [ -f "$p" ] && [ -r "$p" ]; then printf 'H|%s\\n' "$(sha1sum < "$p" | cut -c1-40)"; ` +
-    (withContent ? `if [ "$(stat -L -c %s -- "$p")" -le ${MAX_CONTENT} ]; then printf 'C|'; base64 -w0 < "$p"; echo; fi; ` : '') +
-    `fi; else echo A; fi`
-  );
+  return statProbe(path, withContent);
 }
 
 export function parseStat(out: string): RemoteFile {
@@ -48,6 +40,7 @@ export function parseStat(out: string): RemoteFile {
     } else if (tag === 'L') f.linkTarget = v;
     else if (tag === 'H') f.sha1 = v;
     else if (tag === 'C') f.content = Buffer.from(v, 'base64');
+    else if (tag === 'X') f.content = Buffer.from(v, 'hex');
   }
   return f;
 }

@@ -1,5 +1,6 @@
 import { sh } from '../transport/quote.js';
-import { parseStat, statScript, writeRemote, type RemoteFile } from './remote-file.js';
+import { perlProbe, perlString, statPerl } from './probe.js';
+import { parseStat, writeRemote, type RemoteFile } from './remote-file.js';
 import type { Params } from './spec.js';
 import { joinLines, splitLines } from './text-edit.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
@@ -47,9 +48,13 @@ export function editSysctlFile(text: string | null, name: string, value: string 
 async function querySysctl(ctx: ModuleContext, p: Params): Promise<SysctlState> {
   const name = String(p.name);
   const path = keyPath(name);
-  const r = await ctx.run(
-    `${statScript(String(p.sysctl_file), true)}; ` + sh`if [ -e ${path} ]; then printf 'V|%s\\n' "$(tr '\\n' ' ' < ${path})"; if [ -w ${path} ]; then echo W; fi; fi`,
-  );
+  // the file's state (stat probe), then V|live value (newlines as spaces) and W when it can be written
+  const liveProbe = [
+    `my $k = ${perlString(path)};`,
+    'if (-e $k) { my $x = ""; if (open(my $v, "<", $k)) { local $/; $x = <$v> // ""; close $v; } $x =~ tr/\\n/ /;',
+    '  print "V|$x\\n"; require POSIX; print "W\\n" if POSIX::access($k, POSIX::W_OK()); }',
+  ];
+  const r = await ctx.run(perlProbe([`my $p = ${perlString(String(p.sysctl_file))};`, statPerl(true), ...liveProbe].join('\n')));
   if (r.rc !== 0) throw commandFailed('reading sysctl state', r);
   const file = parseStat(r.stdout);
   const live = /^V\|(.*)$/m.exec(r.stdout)?.[1];

@@ -1,4 +1,5 @@
 import { sh } from '../transport/quote.js';
+import { perlProbe, perlString } from './probe.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, type ModuleContext } from './types.js';
 
@@ -16,7 +17,15 @@ interface Account {
 
 async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
   const n = String(p.name);
-  const r = await ctx.run(sh`getent passwd ${n} && { echo "G|$(id -gn ${n})|$(id -Gn ${n})"; echo "P|$(getent shadow ${n} | cut -d: -f2)"; }; true`);
+  // as `getent passwd`, then G|primary group|all groups (as id -Gn), P|password hash (root only, as getent shadow)
+  const probe = [
+    `my $n = ${perlString(n)}; my @u = getpwnam($n);`,
+    'if (@u) { print join(":", $u[0], "x", $u[2], $u[3], $u[6], $u[7], $u[8]), "\\n";',
+    '  my $pg = scalar(getgrgid($u[3])) // $u[3]; my @g = ($pg);',
+    '  setgrent(); while (my @e = getgrent()) { push @g, $e[0] if $e[0] ne $pg && grep { $_ eq $n } split / /, $e[3]; } endgrent();',
+    '  print "G|$pg|", join(" ", @g), "\\n", "P|", ($> == 0 ? $u[1] : ""), "\\n"; }',
+  ];
+  const r = await ctx.run(perlProbe(probe.join('\n')));
   const pw = r.stdout.split('\n')[0]?.split(':');
   if (!pw || pw.length < 7) return { exists: false, groups: [] };
   const g = /^G\|(.*)\|(.*)$/m.exec(r.stdout);
@@ -96,7 +105,7 @@ export const group = defineStateModule<{ exists: boolean; gid?: number }, string
     },
   },
   async query(ctx, p) {
-    const r = await ctx.run(sh`getent group ${String(p.name)} || true`);
+    const r = await ctx.run(perlProbe(`my @g = getgrnam(${perlString(String(p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`));
     const f = r.stdout.trim().split(':');
     return f.length >= 3 ? { exists: true, gid: Number(f[2]) } : { exists: false };
   },

@@ -11,6 +11,8 @@ import type { ExecResult } from './types.js';
  *
  * Request:  "R <cmdlen> <stdinlen>\n" <cmd> <stdin>      → runs /bin/sh -c <cmd> in its own process group
  * Response: "X <rc> <outlen> <errlen>\n" <stdout> <stderr>
+ * A probe (modules/probe.ts: `perl -e '<code>' orch-probe`, exactly) is evaluated in the runner itself,
+ * without a new process; rc 1 and the Perl error when it dies.
  */
 const DRIVER = String.raw`
 use strict; use POSIX (); use IO::Select;
@@ -18,11 +20,15 @@ $SIG{PIPE} = 'IGNORE'; binmode STDIN; binmode STDOUT; $| = 1;
 sub rd { my ($n) = @_; my $b = ''; while (length($b) < $n) { my $r = sysread(STDIN, $b, $n - length($b), length($b)); return undef unless $r; } return $b; }
 sub line { my $l = ''; while (1) { my $c; my $r = sysread(STDIN, $c, 1); return undef unless $r; return $l if $c eq "\n"; $l .= $c; } }
 sub wr { my ($d) = @_; while (length $d) { my $w = syswrite(STDOUT, $d); exit 0 unless defined $w; substr($d, 0, $w) = ''; } }
+sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
+  my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
+  wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . "\n" . $out . $err); }
 wr("ORCH-DRIVER-READY\n");
 while (defined(my $h = line())) {
   my (undef, $cl, $il) = split / /, $h;
   my $cmd = rd($cl); my $in = $il ? rd($il) : '';
   last unless defined $cmd && defined $in;
+  if ($cmd =~ /\Aperl -e '([^']*)' orch-probe\z/) { probe($1); next; }
   pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
   my $pid = fork();
   if (!$pid) { POSIX::setsid(); open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);

@@ -98,6 +98,15 @@ test('command and shell: rc, creates/removes, stdin, chdir, failure', () => {
   const r = results(fail)[0];
   assert.equal(r?.rc, 3);
   assert.match(r?.stderr ?? '', /boom/);
+  // check mode asks creates/removes only (a probe): ok when the guard says no, skipped (would run) otherwise, as Ansible
+  onHost(host, 'rm -f /tmp/orch-absent');
+  const guards = apply(play(`    - command: touch /tmp/orch-absent creates=/tmp/orch-created
+    - command: touch /tmp/orch-absent creates=/tmp/orch-absent
+    - command: touch /tmp/orch-absent removes=/tmp/orch-absent
+    - command: touch /tmp/orch-absent removes=/tmp/orch-created chdir=/tmp
+`), ['--check']);
+  assert.deepEqual(results(guards).map((x) => x.status), ['ok', 'skipped', 'ok', 'skipped']);
+  assert.equal(onHost(host, 'test -e /tmp/orch-absent; echo $?').stdout.trim(), '1', 'check mode ran nothing');
 });
 
 test('service (init.d), apt (offline cache), wait_for and uri', () => {

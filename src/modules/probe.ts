@@ -1,0 +1,57 @@
+/**
+ * Probes: read-only queries written in Perl instead of shell. A probe is still an ordinary shell command
+ * (`perl -e '<code>' orch-probe`, perl-base is on every Debian system), so it runs anywhere a command
+ * runs; but the command runner on the host (transport/driver.ts) recognises that exact form and
+ * evaluates the code in its own process: no fork, no exec of sh, stat, sha1sum, base64... A converged
+ * run is almost all queries, so this is where the target's CPU goes.
+ *
+ * Rules for probe code, since it runs inside the runner: only print (to the selected handle), never
+ * exit, chdir, read STDIN or change %ENV; `use strict` clean; no single quote anywhere (values go in
+ * with perlString, hex-encoded).
+ */
+
+export const PROBE_SUFFIX = 'orch-probe';
+
+/** The shell command for a probe. */
+export function perlProbe(code: string): string {
+  if (code.includes("'")) throw new Error('internal: probe code must not contain a single quote');
+  return `perl -e '${code}' ${PROBE_SUFFIX}`;
+}
+
+/** A Perl expression for the string `s` (any bytes, no quoting problems). */
+export function perlString(s: string): string {
+  return `pack("H*","${Buffer.from(s, 'utf8').toString('hex')}")`;
+}
+
+const MAX_CONTENT = 2 * 1024 * 1024;
+
+/**
+ * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
+ * Perl variable `$p`: S|type|mode|owner|group|size, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
+ */
+export function statPerl(withContent: boolean): string {
+  return [
+    'my @s = lstat($p);',
+    'if (!@s) { print "A\\n"; } else {',
+    '  my $t = -l _ ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
+    '  printf "S|%s|%o|%s|%s|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7];',
+    '  print "L|", readlink($p) // "", "\\n" if -l _;',
+    '  if (-f $p && -r _) {',
+    '    my $size = -s _; my $h;',
+    '    if (eval { require Digest::SHA; 1 }) { $h = eval { Digest::SHA->new(1)->addfile($p)->hexdigest }; }',
+    '    else { if (open(my $c, "-|", "sha1sum", "--", $p)) { $h = substr(<$c> // "", 0, 40); close $c; } }',
+    '    print "H|", $h // "", "\\n";',
+    withContent
+      ? `    if ($size <= ${MAX_CONTENT} && open(my $f, "<:raw", $p)) { local $/; my $d = <$f> // ""; close $f;` +
+        ' if (eval { require MIME::Base64; 1 }) { print "C|", MIME::Base64::encode_base64($d, ""), "\\n"; } else { print "X|", unpack("H*", $d), "\\n"; } }'
+      : '',
+    '  }',
+    '}',
+  ].join('\n');
+}
+
+/** Prints the state of `path` in one record (parseStat); one probe. */
+export function statProbe(path: string, withContent: boolean): string {
+  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent)}`);
+}
