@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Play } from '../playbook/model.js';
+import { perlProbe, perlString } from '../modules/probe.js';
 import { quote } from '../transport/quote.js';
 import { buildScope } from './scope.js';
 import type { RunState } from './state.js';
@@ -23,7 +24,8 @@ async function exec(rs: RunState, host: string, command: string, stdin?: string)
 
 /** Names stored by an earlier run (empty when none). */
 export async function loadPending(rs: RunState, host: string, key: string): Promise<string[]> {
-  const r = await exec(rs, host, `cat ${DIR}/${quote(key)} 2>/dev/null || true`);
+  // a probe: read inside the command runner, no process (it runs as the connecting user: its HOME)
+  const r = await exec(rs, host, perlProbe(`if (open(my $f, "<", "$ENV{HOME}/.orch/pending-handlers/" . ${perlString(key)})) { local $/; print <$f> // ""; close $f; }`));
   try {
     const names = JSON.parse(r.stdout.trim() || '[]') as unknown;
     return Array.isArray(names) ? names.map(String) : [];

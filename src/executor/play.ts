@@ -40,6 +40,8 @@ class PlayRun {
   private readonly includeCache = new Map<string, Item[]>();
   /** hosts where handlers left pending by an earlier run were found (their file is removed once run) */
   private readonly hadPending = new Set<string>();
+  /** pending handlers read along with the facts, per host (restorePending then needs no round trip) */
+  private readonly pendingRead = new Map<string, string[]>();
   private readonly key: string;
 
   constructor(
@@ -122,7 +124,10 @@ class PlayRun {
           const started = Date.now();
           try {
             const t = await rs.pool.get(host, buildScope(rs, host, this.pv, undefined));
+            // pending handlers are asked together with the facts: the same round trip
+            const pending = this.play.handlers.length > 0 ? loadPending(rs, host, this.key).catch(() => []) : undefined;
             hs.facts = await gatherFacts(t);
+            if (pending) this.pendingRead.set(host, await pending);
             hs.stats.ok++;
             rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'ok', durationMs: Date.now() - started });
           } catch (err) {
@@ -350,7 +355,8 @@ class PlayRun {
     await Promise.all(
       this.active(batch).map((h) =>
         rs.limit(async () => {
-          const names = await loadPending(rs, h, this.key).catch(() => []);
+          const names = this.pendingRead.get(h) ?? (await loadPending(rs, h, this.key).catch(() => []));
+          this.pendingRead.delete(h);
           if (names.length === 0) return;
           this.hadPending.add(h);
           for (const n of names) rs.hosts.get(h)?.notified.add(n);

@@ -3,7 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import { errorMessage, LockError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
-import { buildScope } from './scope.js';
+import { becomeAs, buildScope } from './scope.js';
 import type { RunState } from './state.js';
 
 /**
@@ -60,8 +60,7 @@ function parseHolder(text: string): RemoteLockHolder | undefined {
 async function rootShell(rs: RunState, host: string): Promise<{ t: Transport; become: BecomeSettings }> {
   const scope = buildScope(rs, host, undefined, undefined);
   const t = await rs.pool.get(host, scope);
-  const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
-  return { t, become: pw === undefined || pw === null ? { user: 'root' } : { user: 'root', password: String(pw) } };
+  return { t, become: becomeAs('root', scope) };
 }
 
 type LockView = Map<string, RemoteLockHolder | undefined | Error>;

@@ -2,12 +2,19 @@ import { factVariables } from '../facts/gather.js';
 import { renderValue } from '../template/env.js';
 import { VarScope, type VarLayer } from '../template/scope.js';
 import type { Inherited, Play } from '../playbook/model.js';
+import type { BecomeSettings } from '../transport/types.js';
 import type { RunState } from './state.js';
 
 /** Ansible's `omit` placeholder: a parameter set to it is dropped. */
 export const OMIT = '__omit_place_holder__orch';
 
 const expand = (v: unknown, s: VarScope) => renderValue(v, s);
+
+/** sudo to `user` with the host's become password (ansible_become_password, or the older _pass), if any. */
+export function becomeAs(user: string, scope: VarScope): BecomeSettings {
+  const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
+  return pw === undefined || pw === null ? { user } : { user, password: String(pw) };
+}
 
 export interface PlayVars {
   play: Play;

@@ -13,7 +13,7 @@ import { explainSudoFailure, TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
-import { OMIT, buildScope, type PlayVars } from './scope.js';
+import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 
 export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
@@ -34,9 +34,7 @@ function bool(v: unknown, scope: VarScope): boolean {
 function becomeFor(task: Task, pv: PlayVars, scope: VarScope, rs: RunState): BecomeSettings | undefined {
   const on = task.become ?? pv.play.become ?? (scope.has('ansible_become') ? bool(scope.get('ansible_become'), scope) : rs.opts.become ?? false);
   if (!on) return undefined;
-  const user = String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope));
-  const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
-  return pw === undefined || pw === null ? { user } : { user, password: String(pw) };
+  return becomeAs(String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)), scope);
 }
 
 function environmentFor(task: Task, scope: VarScope): Record<string, string> {

@@ -43,3 +43,22 @@ test('round trips: a query fetched ahead is never used once an earlier task chan
   assert.deepEqual(results(r).map((x) => x.status), ['changed', 'changed', 'changed', 'ok', 'ok', 'ok']);
   assert.equal(onHost(host, 'cat /tmp/orch-prefetch').stdout, 'a\nb\nc\n');
 });
+
+test('round trips: a play with handlers reads its pending handlers in the facts round trip', () => {
+  const pb = writePlaybook(`- hosts: ${host}
+  become: yes
+  tasks:
+    - copy: dest=/tmp/orch-rt-a content="a\\n"
+      notify: touched
+    - copy: dest=/tmp/orch-rt-b content="b\\n"
+    - file: path=/tmp/orch-rt-a mode=0644
+  handlers:
+    - name: touched
+      command: touch /tmp/orch-rt-handler
+`);
+  const first = orch(['run', INVENTORY, pb]);
+  assert.equal(first.code, 0, failures(first));
+  const second = orch(['run', INVENTORY, pb]);
+  assert.deepEqual(results(second).map((x) => x.status), ['ok', 'ok', 'ok', 'ok']);
+  assert.equal(roundTrips(second.events), 2, 'facts with pending handlers, then one batch of queries');
+});
