@@ -61,14 +61,11 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
  */
 export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined, inh: Inherited | undefined): VarScope {
   const hs = rs.hosts.get(host);
-  const groups: Record<string, string[]> = {};
-  for (const g of rs.inv.groups.keys()) groups[g] = rs.inv.hostsOf(g);
   const magic: Record<string, unknown> = {
     omit: OMIT,
     inventory_hostname: host,
     inventory_hostname_short: host.split('.')[0],
     group_names: rs.inv.groupNames(host).filter((g) => g !== 'ungrouped'),
-    groups,
     play_hosts: pv?.batch ?? [],
     ansible_play_hosts: pv?.playHosts ?? [],
     ansible_play_hosts_all: pv?.playHosts ?? [],
@@ -86,6 +83,8 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
     magic.role_path = inh.role.path;
   }
   Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
+  // built when a template asks: a scope is made per host and task, and this is as big as the inventory
+  Object.defineProperty(magic, 'groups', { enumerable: true, get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])) });
   const layers: VarLayer[] = [{ name: 'magic', vars: magic, templated: false }];
   if (pv) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });

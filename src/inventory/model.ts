@@ -19,12 +19,22 @@ export class Inventory {
   /** Host names in the order they were first seen (Ansible keeps file order). */
   readonly order: string[] = [];
 
+  /** hostsOf/groupNames answers: asked per host for every task, so kept until the inventory changes */
+  private readonly memo = { hostsOf: new Map<string, string[]>(), groupNames: new Map<string, string[]>() };
+
   constructor(readonly source: string) {
     this.group('all');
     this.group('ungrouped');
   }
 
+  /** Every change of membership starts with group(), host() or addChild(): they forget the answers. */
+  private changed(): void {
+    this.memo.hostsOf.clear();
+    this.memo.groupNames.clear();
+  }
+
   group(name: string): Group {
+    this.changed();
     let g = this.groups.get(name);
     if (!g) {
       g = { name, vars: {}, hosts: new Set(), children: new Set() };
@@ -34,6 +44,7 @@ export class Inventory {
   }
 
   host(name: string): Host {
+    this.changed();
     let h = this.hosts.get(name);
     if (!h) {
       h = { name, vars: {} };
@@ -44,6 +55,7 @@ export class Inventory {
   }
 
   addChild(parent: string, child: string, file: string, line?: number): void {
+    this.changed();
     if (parent === child) throw new ParseError(`group '${parent}' cannot be its own child`, { file, line });
     this.group(parent).children.add(child);
     this.group(child);
@@ -70,19 +82,26 @@ export class Inventory {
   /** Hosts of a group, children included, in inventory order. */
   hostsOf(groupName: string): string[] {
     if (groupName === 'all') return [...this.order];
-    const names = new Set<string>();
-    for (const g of [groupName, ...this.descendants(groupName)]) for (const h of this.groups.get(g)?.hosts ?? []) names.add(h);
-    return this.order.filter((h) => names.has(h));
+    let hosts = this.memo.hostsOf.get(groupName);
+    if (!hosts) {
+      const names = new Set<string>();
+      for (const g of [groupName, ...this.descendants(groupName)]) for (const h of this.groups.get(g)?.hosts ?? []) names.add(h);
+      hosts = this.order.filter((h) => names.has(h));
+      this.memo.hostsOf.set(groupName, hosts);
+    }
+    return [...hosts];
   }
 
   /** Every group a host belongs to (directly or through children), `all` excluded. */
   groupNames(host: string): string[] {
-    const out: string[] = [];
-    for (const g of this.groups.values()) {
-      if (g.name === 'all') continue;
-      if (this.hostsOf(g.name).includes(host)) out.push(g.name);
+    let out = this.memo.groupNames.get(host);
+    if (!out) {
+      const members = new Map([...this.groups.keys()].filter((g) => g !== 'all').map((g) => [g, new Set(this.hostsOf(g))]));
+      for (const h of this.order) this.memo.groupNames.set(h, [...members].filter(([, m]) => m.has(h)).map(([g]) => g).sort());
+      out = this.memo.groupNames.get(host) ?? [];
+      this.memo.groupNames.set(host, out);
     }
-    return out.sort();
+    return [...out];
   }
 
   /** Depth of a group below `all` (for var precedence: deeper groups win). */
