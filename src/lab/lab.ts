@@ -250,6 +250,8 @@ export async function labReset(cfg: LabConfig, names: string[]): Promise<void> {
     const deadline = Date.now() + 10_000;
     while ((await $`ip netns pids ${h.netns}`.nothrow()).stdout.trim() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
+    // A new network namespace too: net.* sysctls set by a play live there, not in the layer.
+    await $`ip netns del ${h.netns}`.nothrow();
     await startHost(cfg, h);
   }
   for (const h of hosts) {

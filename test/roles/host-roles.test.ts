@@ -42,6 +42,11 @@ test('kernel-tuning: inventory vars override; tcp_tw_recycle refused with a clea
   const bad = apply(pb, ['-e', '{"kernel_tuning_extra_sysctls": {"net.ipv4.tcp_tw_recycle": 1}}']);
   assert.equal(bad.code, 2);
   assert.match(results(bad).find((x) => x.status === 'failed')?.msg ?? '', /tcp_tw_recycle must not be set: it broke clients behind NAT/);
+  // `orch lab reset` gives the host a new network namespace: the live net.* values go back to a fresh one's.
+  resetHost(host);
+  const freshDefault = spawnSync('unshare', ['--net', 'sysctl', '-n', 'net.core.somaxconn'], { encoding: 'utf8' }).stdout.trim();
+  assert.notEqual(freshDefault, '2048');
+  assert.equal(onHost(host, 'sysctl -n net.core.somaxconn').stdout.trim(), freshDefault);
 });
 
 test('tmpfs-tmp: tmpfs on /tmp sized from memory, in fstab; existing files stay visible; noatime on /', () => {
