@@ -114,6 +114,11 @@ function vethName(cfg: LabConfig, h: LabHost): string {
   return `${cfg.prefix.slice(0, 6)}v${h.name.slice(cfg.prefix.length)}`;
 }
 
+/** Locally administered unicast MAC (02:00:…) carrying the IPv4 address's four bytes. */
+export function macFor(address: string): string {
+  return ['02', '00', ...address.split('.').map((n) => Number(n).toString(16).padStart(2, '0'))].join(':');
+}
+
 async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
   const keys = join(cfg.stateDir, 'keys');
   if (!existsSync(join(keys, h.name))) await $`ssh-keygen -q -t ed25519 -N ${''} -C ${h.name} -f ${join(keys, h.name)}`;
@@ -123,6 +128,8 @@ async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
     await $`ip netns add ${h.netns}`;
     await $`ip link add ${veth} type veth peer name eth0 netns ${h.netns}`;
     await $`ip link set ${veth} master ${cfg.bridge} up`;
+    // A MAC derived from the address: after a reset the control machine's ARP entry still holds.
+    await $`ip -n ${h.netns} link set eth0 address ${macFor(h.address)}`;
     await $`ip -n ${h.netns} addr add ${h.address}/22 dev eth0`;
     await $`ip -n ${h.netns} link set eth0 up`;
     await $`ip -n ${h.netns} link set lo up`;

@@ -42,8 +42,11 @@ test('kernel-tuning: inventory vars override; tcp_tw_recycle refused with a clea
   const bad = apply(pb, ['-e', '{"kernel_tuning_extra_sysctls": {"net.ipv4.tcp_tw_recycle": 1}}']);
   assert.equal(bad.code, 2);
   assert.match(results(bad).find((x) => x.status === 'failed')?.msg ?? '', /tcp_tw_recycle must not be set: it broke clients behind NAT/);
-  // `orch lab reset` gives the host a new network namespace: the live net.* values go back to a fresh one's.
+  // `orch lab reset` gives the host a new network namespace: the live net.* values go back to a fresh one's,
+  // and eth0 keeps its MAC (else the control machine's ARP entry points nowhere for ~30 s).
+  const macBefore = onHost(host, 'cat /sys/class/net/eth0/address').stdout.trim();
   resetHost(host);
+  assert.equal(onHost(host, 'cat /sys/class/net/eth0/address').stdout.trim(), macBefore);
   const freshDefault = spawnSync('unshare', ['--net', 'sysctl', '-n', 'net.core.somaxconn'], { encoding: 'utf8' }).stdout.trim();
   assert.notEqual(freshDefault, '2048');
   assert.equal(onHost(host, 'sysctl -n net.core.somaxconn').stdout.trim(), freshDefault);
