@@ -115,7 +115,7 @@ function vethName(cfg: LabConfig, h: LabHost): string {
 }
 
 /** Locally administered unicast MAC (02:00:…) carrying the IPv4 address's four bytes. */
-export function macFor(address: string): string {
+function macFor(address: string): string {
   return ['02', '00', ...address.split('.').map((n) => Number(n).toString(16).padStart(2, '0'))].join(':');
 }
 
