@@ -18,12 +18,14 @@ const files = find(join(root, 'test'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 
+// The test lab's names; set them to run a second suite beside this one (each needs its own lab).
+const prefix = process.env.ORCH_LAB_PREFIX ?? 'orcht';
 const env = {
   ...process.env,
-  ORCH_LAB_PREFIX: 'orcht',
-  ORCH_LAB_SUBNET: '10.214.0',
-  ORCH_LAB_DIR: '/var/lib/orch-test-lab',
-  ORCH_LAB_INVENTORY: join(root, '.orch', 'test-lab', 'inventory'),
+  ORCH_LAB_PREFIX: prefix,
+  ORCH_LAB_SUBNET: process.env.ORCH_LAB_SUBNET ?? '10.214.0',
+  ORCH_LAB_DIR: process.env.ORCH_LAB_DIR ?? `/var/lib/orch-${prefix}-lab`,
+  ORCH_LAB_INVENTORY: process.env.ORCH_LAB_INVENTORY ?? join(root, '.orch', `${prefix}-lab`, 'inventory'),
   ORCH_TEST_LAB_SIZE: process.env.ORCH_TEST_LAB_SIZE ?? '4',
 };
 const orch = join(root, 'bin', 'orch');
