@@ -1,6 +1,7 @@
 import { ParseError } from '../core/errors.js';
+import { ModuleFailure } from '../modules/types.js';
 import type { ModuleResult } from '../core/result.js';
-import { gatherFacts } from '../facts/gather.js';
+import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
 import { loadTasksFile } from '../playbook/tasks.js';
@@ -122,11 +123,20 @@ class PlayRun {
           const hs = rs.hosts.get(host);
           if (!hs) return;
           const started = Date.now();
+          let gatherOpts: GatherOptions;
+          try {
+            gatherOpts = this.gatherOptions(host);
+          } catch (err) {
+            hs.failed = true;
+            hs.stats.failed++;
+            rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'failed', msg: (err as Error).message, durationMs: 0 });
+            return;
+          }
           try {
             const t = await rs.pool.get(host, buildScope(rs, host, this.pv, undefined));
             // pending handlers are asked together with the facts: the same round trip
             const pending = this.play.handlers.length > 0 ? loadPending(rs, host, this.key).catch(() => []) : undefined;
-            hs.facts = await gatherFacts(t);
+            hs.facts = await gatherFacts(t, gatherOpts);
             if (pending) this.pendingRead.set(host, await pending);
             hs.stats.ok++;
             rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'ok', durationMs: Date.now() - started });
@@ -139,6 +149,18 @@ class PlayRun {
         }),
       ),
     );
+  }
+
+  /** The play's gather_subset and fact_path, templated for the host. */
+  private gatherOptions(host: string): GatherOptions {
+    const { play } = this;
+    const scope = buildScope(this.rs, host, this.pv, undefined);
+    const raw = play.gatherSubset === undefined ? undefined : renderValue(play.gatherSubset, scope);
+    const subset = raw === undefined ? undefined : (Array.isArray(raw) ? raw : String(raw).split(',')).map((s) => String(s).trim());
+    const bad = subset?.find((s) => !SUBSET_NAMES.includes(s.replace(/^!/, '')));
+    if (bad !== undefined) throw new ModuleFailure(`Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`);
+    const factPath = play.factPath === undefined ? undefined : String(renderValue(play.factPath, scope));
+    return { subset, factPath };
   }
 
   /** Runs items on hosts; returns the hosts that failed here (and were not rescued). */

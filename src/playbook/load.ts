@@ -81,6 +81,8 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
     vars: (data.vars as Dict | undefined) ?? {},
     varsFiles,
     gatherFacts: data.gather_facts === undefined ? true : Boolean(data.gather_facts),
+    gatherSubset: data.gather_subset,
+    factPath: data.fact_path === undefined ? undefined : String(data.fact_path),
     become: data.become === undefined ? undefined : Boolean(data.become),
     becomeUser: data.become_user === undefined ? undefined : String(data.become_user),
     serial: parseSerial(data.serial, keyPosition(data, 'serial') ?? pos),

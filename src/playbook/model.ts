@@ -101,6 +101,10 @@ export interface Play {
   vars: Record<string, unknown>;
   varsFiles: string[];
   gatherFacts: boolean;
+  /** gather_subset as written (a list or a comma-separated string); templated when facts are gathered */
+  gatherSubset?: unknown;
+  /** fact_path: where custom facts (*.fact) live on the hosts */
+  factPath?: string;
   become?: boolean;
   becomeUser?: string;
   serial: (number | string)[];

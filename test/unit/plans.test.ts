@@ -10,7 +10,6 @@ import { parseStat } from '../../src/modules/remote-file.js';
 import { planService } from '../../src/modules/service.js';
 import { editSysctlFile, normalizeSysctlValue, planSysctl } from '../../src/modules/sysctl.js';
 import { shlexSplit } from '../../src/modules/shlex.js';
-import { parseFacts } from '../../src/facts/gather.js';
 
 const base = { state: 'present', create: false, backrefs: false, firstmatch: false, path: '/f' };
 
@@ -105,12 +104,3 @@ test('shlex split like Python', () => {
   assert.throws(() => shlexSplit('echo "x'), /no closing quotation/);
 });
 
-test('facts parser', () => {
-  const f = parseFacts('hostname=web1\nos_ID=debian\nos_VERSION_ID="12"\ndebian_version=12.11\nvcpus=2\nmemtotal_kb=2048000\nservice_mgr=sysvinit\nipv4=lo 127.0.0.1/8\nipv4=eth0 10.0.0.5/24\ndefault_if=eth0\n');
-  assert.equal(f.hostname, 'web1');
-  assert.equal(f.os_family, 'Debian');
-  assert.equal(f.distribution_major_version, '12');
-  assert.equal(f.memtotal_mb, 2000);
-  assert.deepEqual(f.default_ipv4, { address: '10.0.0.5', interface: 'eth0', prefix: '24' });
-  assert.deepEqual(f.all_ipv4_addresses, ['10.0.0.5']);
-});
