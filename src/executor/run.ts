@@ -1,3 +1,4 @@
+import { takeLoadWarnings } from '../core/load-warnings.js';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
@@ -89,6 +90,8 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);
   req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inv.order, check: req.opts.check, user: userInfo().username });
+  const emitLoadWarnings = () => takeLoadWarnings().forEach((msg) => req.emit({ type: 'warning', msg }));
+  emitLoadWarnings();
   let releaseRemote: (() => Promise<void>) | undefined;
   try {
     if (req.remoteLock) releaseRemote = await acquireRemoteLocks(rs, lockHosts, req.command, req.remoteLock.message);
@@ -99,6 +102,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   } finally {
     await reportReleases(rs).catch(() => undefined);
     await releaseRemote?.();
+    emitLoadWarnings(); // files loaded during the run (include_vars, dynamic includes)
     const stats: Record<string, HostStats> = {};
     for (const [h, s] of hosts) {
       const touched = Object.values(s.stats).some((n) => n > 0);
