@@ -21,6 +21,8 @@ export interface RunRequest {
   command: string;
   inventoryPath: string;
   playbookPath: string;
+  /** where roles are looked for after the playbook's own roles/ (ansible.cfg roles_path) */
+  rolePaths?: string[];
   opts: RunOptions;
   emit: Emit;
   stateDir: string;
@@ -83,7 +85,7 @@ async function reportReleases(rs: RunState): Promise<void> {
 /** Load everything (errors before any connection), lock the inventory, run the plays, recap. */
 export async function runPlaybook(req: RunRequest): Promise<number> {
   const started = Date.now();
-  const playbook = loadPlaybook(req.playbookPath);
+  const playbook = loadPlaybook(req.playbookPath, req.rolePaths ? { rolePaths: req.rolePaths } : {});
   const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts

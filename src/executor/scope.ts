@@ -62,6 +62,7 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
 export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined, inh: Inherited | undefined): VarScope {
   const hs = rs.hosts.get(host);
   const magic: Record<string, unknown> = {
+    ...rs.opts.defaultVars,
     omit: OMIT,
     inventory_hostname: host,
     inventory_hostname_short: host.split('.')[0],

@@ -20,6 +20,8 @@ export interface RunOptions {
   commandTimeoutMs?: number;
   /** become for every play (CLI -b) */
   become?: boolean;
+  /** connection defaults from ansible.cfg (remote_user, private_key_file, ...): below every other variable */
+  defaultVars?: Record<string, unknown>;
   /** start at this task name (like --start-at-task) */
   startAtTask?: string;
 }
