@@ -90,7 +90,7 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
   if (pv) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   for (const l of rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
-  if (hs?.facts) layers.push({ name: 'facts', vars: factVariables(hs.facts), templated: false });
+  if (hs?.facts) layers.push({ name: 'facts', vars: factVariables(hs.facts, hs.plainFactNames), templated: false });
   if (pv) {
     layers.push({ name: 'play vars', vars: pv.play.vars, templated: true });
     layers.push({ name: 'vars_files', vars: pv.filesVars, templated: true });

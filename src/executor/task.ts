@@ -288,6 +288,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (!hs) throw new Error(`unknown host ${host}`);
   const started = Date.now();
   const scope = buildScope(rs, host, pv, task);
+  const gathersFacts = findModule(task.module)?.gathersFacts === true;
   let noLog = false;
   let result: ModuleResult;
   try {
@@ -308,7 +309,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? await executeOnce(rs, pv, task, host, itemScope) : { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
         Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });
-        if (r.ansible_facts) Object.assign(hs.runtime, r.ansible_facts);
+        if (r.ansible_facts) hs.keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);
         report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope), undefined, itemScope);
         if (r.unreachable) break;
@@ -336,7 +337,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
-  if (!task.loop && result.ansible_facts && !result.failed) Object.assign(hs.runtime, result.ansible_facts);
+  if (!task.loop && result.ansible_facts && !result.failed) hs.keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
   if (status === 'ok') hs.prefetch.enabled = true; // converged here: fetching ahead pays again

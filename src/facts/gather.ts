@@ -60,9 +60,9 @@ export function parseFacts(out: string, sections: readonly FactSection[] = factS
 }
 
 /** Facts as variables: `ansible_facts` plus the `ansible_*` names playbooks use. */
-export function factVariables(facts: Facts): Record<string, unknown> {
+export function factVariables(facts: Facts, plainNames: ReadonlySet<string> = new Set()): Record<string, unknown> {
   const vars: Record<string, unknown> = { ansible_facts: facts };
-  for (const [k, v] of Object.entries(facts)) vars[k === 'module_setup' || k === 'gather_subset' || k.startsWith('ansible_') ? k : `ansible_${k}`] = v;
+  for (const [k, v] of Object.entries(facts)) vars[k === 'module_setup' || k === 'gather_subset' || k.startsWith('ansible_') || plainNames.has(k) ? k : `ansible_${k}`] = v;
   return vars;
 }
 

@@ -43,6 +43,8 @@ export interface Module {
    * command the task will run first, and batches those commands for the tasks ahead (one round trip).
    */
   query?(ctx: ModuleContext, params: Params): Promise<unknown>;
+  /** Its ansible_facts are host facts (setup, package_facts...), not variables as set_fact's are. */
+  gathersFacts?: boolean;
   /** Executes on the controller only (debug, set_fact, assert...): no connection needed. */
   local?: boolean;
   /** Parameters that are expressions, not templates (assert's `that`): left untemplated for the module. */
