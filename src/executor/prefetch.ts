@@ -94,7 +94,7 @@ export function parseBatch(stdout: string): Map<number, ExecResult> {
 export function groupByBecome(queries: QueryCommand[]): { become: BecomeSettings | undefined; queries: QueryCommand[] }[] {
   const groups = new Map<string, { become: BecomeSettings | undefined; queries: QueryCommand[] }>();
   for (const q of queries) {
-    const k = q.opts.become ? `${q.opts.become.user}\0${q.opts.become.password ?? ''}` : '';
+    const k = q.opts.become ? `${q.opts.become.method ?? 'sudo'}\0${q.opts.become.user}\0${q.opts.become.password ?? ''}` : '';
     const g = groups.get(k) ?? { become: q.opts.become, queries: [] };
     g.queries.push(q);
     groups.set(k, g);

@@ -2,7 +2,9 @@ import { factVariables } from '../facts/gather.js';
 import { renderValue } from '../template/env.js';
 import { VarScope, type VarLayer } from '../template/scope.js';
 import type { Inherited, Play } from '../playbook/model.js';
+import { BECOME_METHODS } from '../transport/become.js';
 import type { BecomeSettings } from '../transport/types.js';
+import { ModuleError } from '../core/errors.js';
 import type { RunState } from './state.js';
 
 /** Ansible's `omit` placeholder: a parameter set to it is dropped. */
@@ -10,10 +12,19 @@ export const OMIT = '__omit_place_holder__orch';
 
 const expand = (v: unknown, s: VarScope) => renderValue(v, s);
 
-/** sudo to `user` with the host's become password (ansible_become_password, or the older _pass), if any. */
-export function becomeAs(user: string, scope: VarScope): BecomeSettings {
+/**
+ * Become `user` with the host's become password (ansible_become_password, or the older _pass), if any,
+ * through `method` (the become_method keyword) or ansible_become_method; sudo by default.
+ */
+export function becomeAs(user: string, scope: VarScope, method?: string): BecomeSettings {
+  const m = method ?? (scope.has('ansible_become_method') ? String(scope.get('ansible_become_method')) : 'sudo');
+  if (m !== 'sudo' && m !== 'su') {
+    throw new ModuleError(`become_method '${m}' is not supported by orch`, { hint: `Supported: ${BECOME_METHODS.join(', ')}.` });
+  }
   const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
-  return pw === undefined || pw === null ? { user } : { user, password: String(pw) };
+  const settings: BecomeSettings = pw === undefined || pw === null ? { user } : { user, password: String(pw) };
+  if (m === 'su') settings.method = 'su';
+  return settings;
 }
 
 export interface PlayVars {

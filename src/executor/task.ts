@@ -9,7 +9,7 @@ import { evalCondition, evalExpression, renderText, renderValue } from '../templ
 import { findLocalFile } from '../template/lookups.js';
 import { pyRepr } from '../template/python.js';
 import type { VarScope } from '../template/scope.js';
-import { explainSudoFailure, TIMEOUT_RC } from '../transport/wrap.js';
+import { TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
@@ -34,7 +34,8 @@ function bool(v: unknown, scope: VarScope): boolean {
 function becomeFor(task: Task, pv: PlayVars, scope: VarScope, rs: RunState): BecomeSettings | undefined {
   const on = task.become ?? pv.play.become ?? (scope.has('ansible_become') ? bool(scope.get('ansible_become'), scope) : rs.opts.become ?? false);
   if (!on) return undefined;
-  return becomeAs(String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)), scope);
+  const method = task.become_method ?? pv.play.becomeMethod;
+  return becomeAs(String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)), scope, method === undefined ? undefined : String(renderValue(method, scope)));
 }
 
 function environmentFor(task: Task, scope: VarScope): Record<string, string> {
@@ -179,10 +180,6 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     const r = kept ?? (await t.exec(command, opts));
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
     if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) r.timedOutAfterMs = timeoutMs;
-    if (become && r.rc !== 0) {
-      const why = explainSudoFailure(r.stderr);
-      if (why && /^sudo:|password|Sorry, try again/m.test(r.stderr)) throw new ModuleFailure(why, { rc: r.rc, stderr: r.stderr });
-    }
     return r;
   };
   const prefetched: ModuleContext['prefetched'] = (command, o = {}) => (onHostItself ? hs?.prefetch.take(command, { ...o, become, env, timeoutMs: o.timeoutMs ?? taskTimeoutMs }) : undefined);

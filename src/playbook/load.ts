@@ -85,6 +85,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
     factPath: data.fact_path === undefined ? undefined : String(data.fact_path),
     become: data.become === undefined ? undefined : Boolean(data.become),
     becomeUser: data.become_user === undefined ? undefined : String(data.become_user),
+    becomeMethod: data.become_method === undefined ? undefined : String(data.become_method),
     serial: parseSerial(data.serial, keyPosition(data, 'serial') ?? pos),
     maxFailPercentage: mfp === undefined ? undefined : Number(String(mfp).replace('%', '')),
     anyErrorsFatal: data.any_errors_fatal === true,

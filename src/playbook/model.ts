@@ -31,6 +31,7 @@ export interface Inherited {
   tags: string[];
   become?: boolean;
   become_user?: string;
+  become_method?: string;
   environment: Record<string, unknown>[];
   vars: Record<string, unknown>;
   ignore_errors?: unknown;
@@ -107,6 +108,7 @@ export interface Play {
   factPath?: string;
   become?: boolean;
   becomeUser?: string;
+  becomeMethod?: string;
   serial: (number | string)[];
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
