@@ -340,7 +340,13 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (status === 'ok') hs.prefetch.enabled = true; // converged here: fetching ahead pays again
   const st = hs.stats;
   if (status === 'unreachable') st.unreachable++;
-  else if (status === 'failed') (ignoreErrors ? st.ignored++ : st.failed++);
+  else if (status === 'failed' && !ignoreErrors) st.failed++;
+  else if (status === 'failed') {
+    // as Ansible counts an ignored failure: ignored, and ok (and changed when the result says so)
+    st.ignored++;
+    st.ok++;
+    if (result.changed) st.changed++;
+  }
   else if (status === 'skipped') st.skipped++;
   else if (status === 'changed') {
     st.changed++;

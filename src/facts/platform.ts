@@ -168,6 +168,8 @@ export function parsePlatform(out: string): Facts {
     distribution_major_version: fullVersion.split('.')[0] ?? '',
     distribution_minor_version: fullVersion.split('.')[1] ?? '',
     distribution_release: kv.get('os_VERSION_CODENAME') ?? '',
+    distribution_file_parsed: kv.has('os_ID'),
+    distribution_file_path: kv.has('os_ID') ? '/etc/os-release' : undefined,
     distribution_file_variety: family === 'Debian' ? 'Debian' : undefined,
     os_family: family,
     lsb: lsbFacts(kv),
