@@ -10,6 +10,7 @@ import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
 import { clearPending, loadPending, pendingKey, savePending } from './pending-handlers.js';
+import { prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
@@ -161,19 +162,15 @@ class PlayRun {
 
   /**
    * Fetch ahead, in one round trip per host, the read-only queries of this task and the tasks that
-   * follow it in the same list (see prefetch.ts). Hosts that already have them are left alone.
+   * follow it in the same list, up to the first that is not a plain query (see prefetch.ts). Hosts that
+   * already have them are left alone.
    */
   private async prefetch(items: Item[], from: number, hosts: string[]): Promise<void> {
     const { rs } = this;
     if (rs.stopping.signal) return;
-    const window: Task[] = [];
-    for (let j = from; j < items.length && window.length < PREFETCH_WINDOW; j++) {
-      const it = items[j] as Item;
-      if (it.kind !== 'task') break;
-      if (it.module !== 'meta' && selectedByTags(it.tags, rs.opts.tags, rs.opts.skipTags)) window.push(it);
-    }
+    const window = prefetchWindow(items, from, (t) => selectedByTags(t.tags, rs.opts.tags, rs.opts.skipTags), PREFETCH_WINDOW);
     const first = window[0];
-    if (!first || first.run_once || window.length < 2) return;
+    if (!first || window.length < 2) return;
     await Promise.all(
       hosts
         .filter((h) => {
@@ -214,11 +211,15 @@ class PlayRun {
   private async runTask(task: Task, hostsIn: string[], handler = false): Promise<Set<string>> {
     const { rs } = this;
     if (!handler && !selectedByTags(task.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
-    if (task.module === 'meta') return this.runMeta(task, hostsIn);
+    if (task.module === 'meta') {
+      settleAfterTask(this.snapshots(), task);
+      return this.runMeta(task, hostsIn);
+    }
     const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;
     const title = hosts[0] ? displayName(task.name, buildScope(rs, hosts[0], this.pv, task)) : task.name;
     rs.emit({ type: 'task_start', taskId: task.id, name: title, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
     const outcomes = await Promise.all(hosts.map((h) => rs.limit(() => runTaskOnHost(rs, this.pv, task, h))));
+    settleAfterTask(this.snapshots(), task);
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {
       const host = hosts[i] as string;
@@ -252,6 +253,11 @@ class PlayRun {
       }
     }
     return failed;
+  }
+
+  /** Every host's queries fetched ahead (a task may change any host, not only its own). */
+  private snapshots(): PrefetchCache[] {
+    return [...this.rs.hosts.values()].map((hs) => hs.prefetch);
   }
 
   private async runMeta(task: Task, hosts: string[]): Promise<Set<string>> {
