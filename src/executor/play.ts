@@ -77,6 +77,8 @@ class PlayRun {
     }
     hosts = this.active(hosts);
     rs.emit({ type: 'play_start', name: play.name, hosts });
+    // a snapshot never outlives its play (orch itself writes to hosts between plays: pending handlers)
+    for (const c of this.snapshots()) c.drop();
     if (hosts.length === 0) {
       rs.emit({ type: 'warning', msg: `play '${play.name}': no hosts left to run on` });
       return;
