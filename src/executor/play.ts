@@ -115,7 +115,8 @@ class PlayRun {
 
   private async gather(batch: string[]): Promise<void> {
     const { rs } = this;
-    const todo = this.active(batch).filter((h) => !rs.hosts.get(h)?.facts);
+    // every play reads facts again, as Ansible does: an earlier play may have changed what they say
+    const todo = this.active(batch);
     if (todo.length === 0) return;
     const taskId = 0;
     rs.emit({ type: 'task_start', taskId, name: 'Gathering Facts', hosts: todo, handler: false, module: 'setup' });

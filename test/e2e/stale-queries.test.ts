@@ -98,3 +98,23 @@ test("stale queries: host A's task delegated to host B (by address) changes B, a
   assert.equal(seen(r.events)[b], 'before=False after=True');
   onHost(b, `rm -f ${FILE}`);
 });
+
+test('stale queries: a play that gathers facts reads them again (as Ansible), after an earlier play renamed the host', () => {
+  const pb = writePlaybook(`- hosts: ${a}
+  become: yes
+  tasks:
+    - command: hostname renamed-by-play-one
+- hosts: ${a}
+  become: yes
+  tasks:
+    - debug: msg="hostname={{ ansible_hostname }}"
+`);
+  try {
+    const r = orch(['run', INVENTORY, pb]);
+    assert.equal(r.code, 0, failures(r));
+    assert.equal(onHost(a, 'hostname').stdout.trim(), 'renamed-by-play-one');
+    assert.equal(seen(r.events)[a], 'hostname=renamed-by-play-one');
+  } finally {
+    onHost(a, `hostname ${a}`);
+  }
+});
