@@ -118,3 +118,23 @@ test('stale queries: a play that gathers facts reads them again (as Ansible), af
     onHost(a, `hostname ${a}`);
   }
 });
+
+test('stale queries: controller-only tasks keep one batch of queries; a pause ends it and the tasks after it fetch one more', () => {
+  const pb = writePlaybook(`- hosts: ${a}
+  gather_facts: no
+  tasks:
+    - stat: path=/etc/hostname
+    - set_fact: { x: 1 }
+    - stat: path=/etc/hosts
+    - debug: msg=hi
+    - assert: { that: x == 1 }
+    - stat: path=/etc/passwd
+    - pause: seconds=1
+    - stat: path=/etc/group
+    - slurp: src=/etc/hostname
+`);
+  const r = orch(['run', INVENTORY, pb]);
+  assert.equal(r.code, 0, failures(r));
+  const recap = r.events.find((e) => e.type === 'recap');
+  assert.equal(recap?.type === 'recap' ? recap.roundTrips[a] : undefined, 2, 'one batch before the pause, one after');
+});
