@@ -54,7 +54,7 @@ test('stale queries: a file changed during pause is seen by the task after the p
   tasks:
     - stat: path=${FILE}
       register: before
-    - pause: seconds=3
+    - pause: seconds=5
     - stat: path=${FILE}
       register: after
     - lineinfile: path=${FILE} line=changed-in-pause
