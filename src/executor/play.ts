@@ -10,7 +10,7 @@ import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
 import { clearPending, loadPending, pendingKey, savePending } from './pending-handlers.js';
-import { prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
+import { MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
@@ -31,9 +31,6 @@ export function batches(hosts: string[], serial: (number | string)[]): string[][
   }
   return out;
 }
-
-/** How many tasks ahead a host's queries are fetched in one batch. */
-const PREFETCH_WINDOW = 40;
 
 class PlayRun {
   private aborted = false;
@@ -171,16 +168,17 @@ class PlayRun {
   private async prefetch(items: Item[], from: number, hosts: string[]): Promise<void> {
     const { rs } = this;
     if (rs.stopping.signal) return;
-    const window = prefetchWindow(items, from, (t) => selectedByTags(t.tags, rs.opts.tags, rs.opts.skipTags), PREFETCH_WINDOW);
+    const window = prefetchWindow(items, from, (t) => selectedByTags(t.tags, rs.opts.tags, rs.opts.skipTags), MAX_WINDOW);
     const first = window[0];
-    if (!first || window.length < 2) return;
+    if (!first) return;
     await Promise.all(
-      hosts
-        .filter((h) => {
-          const c = rs.hosts.get(h)?.prefetch;
-          return c !== undefined && c.enabled && !c.covers(first.id);
-        })
-        .map((h) => rs.limit(() => prefetchQueries(rs, this.pv, window, h).catch(() => undefined))),
+      hosts.map((h) => {
+        const c = rs.hosts.get(h)?.prefetch;
+        const tasks = window.slice(0, c?.size);
+        // one query alone saves no round trip
+        if (!c || c.covers(first.id) || tasks.length < 2) return undefined;
+        return rs.limit(() => prefetchQueries(rs, this.pv, tasks, h).catch(() => undefined));
+      }),
     );
   }
 

@@ -71,24 +71,32 @@ function keyOf(command: string, opts: ExecOptions): string | undefined {
   return JSON.stringify([opts.become?.user ?? '', opts.env ?? {}, opts.cwd ?? '', opts.timeoutMs ?? 0, command]);
 }
 
+/** How many tasks ahead a host's queries are fetched at most in one batch. */
+export const MAX_WINDOW = 40;
+
 export class PrefetchCache {
   private readonly results = new Map<string, ExecResult[]>();
   /**
-   * Off after results were thrown away unused (the host is changing: fetching ahead would only cost
-   * work on the host, as in a first run); on again once a task finds the host already as wanted.
+   * How far the host's next window reaches. When a snapshot is thrown away with results unused (this
+   * host or another is changing), twice what it served: fetching further ahead would only cost work on
+   * the host. Back to the maximum once a snapshot was used up.
    */
-  enabled = true;
+  size = MAX_WINDOW;
   /** a command not answered from here ran on the host during the current task */
   touched = false;
   /** tasks whose query was looked at since the last drop (so no task is prefetched twice) */
   private readonly covered = new Set<number>();
-  hits = 0;
+  /** results kept and served since the last drop */
+  private kept = 0;
+  private served = 0;
 
   covers(taskId: number): boolean {
     return this.covered.has(taskId);
   }
 
+  /** A new window starts with these tasks. */
   cover(taskIds: number[]): void {
+    if (this.kept > 0 && this.unused() === 0) this.size = MAX_WINDOW;
     for (const id of taskIds) this.covered.add(id);
   }
 
@@ -98,13 +106,14 @@ export class PrefetchCache {
     const list = this.results.get(k) ?? [];
     list.push(r);
     this.results.set(k, list);
+    this.kept++;
   }
 
   /** The kept result for this command, used once; undefined when there is none. */
   take(command: string, opts: ExecOptions): ExecResult | undefined {
     const k = keyOf(command, opts);
     const r = k === undefined ? undefined : this.results.get(k)?.shift();
-    if (r) this.hits++;
+    if (r) this.served++;
     return r;
   }
 
@@ -116,9 +125,17 @@ export class PrefetchCache {
 
   /** Throw every kept result away. */
   drop(): void {
-    if ([...this.results.values()].some((l) => l.length > 0)) this.enabled = false;
+    if (this.kept > 0) this.size = this.unused() > 0 ? Math.min(MAX_WINDOW, Math.max(2, 2 * this.served)) : MAX_WINDOW;
     this.results.clear();
     this.covered.clear();
+    this.kept = 0;
+    this.served = 0;
+  }
+
+  private unused(): number {
+    let n = 0;
+    for (const l of this.results.values()) n += l.length;
+    return n;
   }
 }
 

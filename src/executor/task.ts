@@ -338,7 +338,6 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (!task.loop && result.ansible_facts && !result.failed) Object.assign(hs.runtime, result.ansible_facts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
-  if (status === 'ok') hs.prefetch.enabled = true; // converged here: fetching ahead pays again
   const st = hs.stats;
   if (status === 'unreachable') st.unreachable++;
   else if (status === 'failed') (ignoreErrors ? st.ignored++ : st.failed++);

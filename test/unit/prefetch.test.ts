@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { batchScript, groupByBecome, parseBatch, PrefetchCache, prefetchWindow, settleAfterTask, windowRole } from '../../src/executor/prefetch.js';
+import { batchScript, groupByBecome, MAX_WINDOW, parseBatch, PrefetchCache, prefetchWindow, settleAfterTask, windowRole } from '../../src/executor/prefetch.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { Item, Task } from '../../src/playbook/model.js';
 import { writePlaybook } from '../helpers/lab.js';
@@ -39,8 +39,33 @@ test('prefetch cache: a result is used once, for the same command and options on
   assert.equal(c.take('stat x', { become: { user: 'root' }, env: {} }), undefined, 'stale after a command was sent');
   assert.ok(!c.covers(2));
   assert.ok(c.touched, 'the task changed this host');
-  assert.equal(c.enabled, false, 'results thrown away unused: fetching ahead stops');
+  assert.equal(c.size, 2, 'one result served, one thrown away unused: the next window reaches two tasks');
   assert.equal(c.take('cat', { stdin: 'data' }), undefined, 'commands with input are never kept');
+});
+
+test('prefetch cache: a host that keeps changing gets short windows; a snapshot used up brings the longest back', () => {
+  const c = new PrefetchCache();
+  const fill = (n: number) => {
+    c.cover([]);
+    for (let i = 0; i < n; i++) c.store({ command: `q${i}`, opts: {} }, { rc: 0, stdout: '', stderr: '' });
+  };
+  fill(40);
+  for (const i of [0, 1, 2]) c.take(`q${i}`, {});
+  c.sent();
+  assert.equal(c.size, 6, 'three served before the host changed: twice that next');
+  fill(6);
+  c.take('q0', {});
+  c.drop();
+  assert.equal(c.size, 2, 'never below two (one query alone saves no round trip)');
+  fill(2);
+  c.take('q0', {});
+  c.take('q1', {});
+  fill(2);
+  assert.equal(c.size, MAX_WINDOW, 'everything fetched was served: fetch as far ahead as allowed again');
+  c.take('q0', {});
+  c.take('q1', {});
+  c.drop();
+  assert.equal(c.size, MAX_WINDOW, 'a drop with nothing left unused (a window ending at a pause) keeps it');
 });
 
 /** The tasks of a one-play playbook, in order. */
