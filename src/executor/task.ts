@@ -78,14 +78,13 @@ function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): 
   };
 }
 
-function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, run: ModuleContext['run'], prefetched?: ModuleContext['prefetched']): ModuleContext {
+function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, run: ModuleContext['run']): ModuleContext {
   return {
     host,
     check: task.check_mode === undefined ? rs.opts.check : bool(task.check_mode, scope),
     diff: rs.opts.diff || task.diff === true,
     vars: scope,
     run,
-    prefetched,
     findLocal: (kind, name) => findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
     render: (text) => renderText(text, scope),
     evaluate: (expr) => evalExpression(expr, scope),
@@ -172,9 +171,10 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   const run: ModuleContext['run'] = async (command, o = {}) => {
     const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
     const opts = { ...o, become, env, timeoutMs };
+    // a query fetched ahead for this host is answered from its snapshot (see prefetch.ts)
     const kept = onHostItself ? hs?.prefetch.take(command, opts) : undefined;
     // anything else may change the host it runs on: what was fetched ahead there is stale now
-    if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.invalidate();
+    if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.sent();
     const t = await getTransport();
     const started = Date.now();
     const r = kept ?? (await t.exec(command, opts));
@@ -182,8 +182,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) r.timedOutAfterMs = timeoutMs;
     return r;
   };
-  const prefetched: ModuleContext['prefetched'] = (command, o = {}) => (onHostItself ? hs?.prefetch.take(command, { ...o, become, env, timeoutMs: o.timeoutMs ?? taskTimeoutMs }) : undefined);
-  const ctx = moduleContext(rs, host, task, scope, run, prefetched);
+  const ctx = moduleContext(rs, host, task, scope, run);
   const num = (v: unknown, dflt: number) => {
     const n = Number(v === undefined ? dflt : renderValue(v, scope));
     if (!Number.isFinite(n)) throw new ModuleFailure(`retries/delay must be numbers, got ${JSON.stringify(v)}`);
@@ -337,7 +336,6 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (!task.loop && result.ansible_facts && !result.failed) hs.keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
-  if (status === 'ok') hs.prefetch.enabled = true; // converged here: fetching ahead pays again
   const st = hs.stats;
   if (status === 'unreachable') st.unreachable++;
   else if (status === 'failed' && !ignoreErrors) st.failed++;

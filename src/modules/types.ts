@@ -26,11 +26,6 @@ export interface ModuleContext {
   warn(msg: string): void;
   /** Open a brand-new connection to the host and run `true` on it (used after sshd changes). */
   probeConnection(): Promise<void>;
-  /**
-   * The result of a read-only command the executor already ran in a batch for this task (see
-   * executor/prefetch.ts), taken without a round trip; undefined when there is none.
-   */
-  prefetched?(command: string, opts?: RunOptions): ExecResult | undefined;
 }
 
 export interface Module {
