@@ -137,7 +137,8 @@ class PlayRun {
             const t = await rs.pool.get(host, buildScope(rs, host, this.pv, undefined));
             // pending handlers are asked together with the facts: the same round trip
             const pending = this.play.handlers.length > 0 ? loadPending(rs, host, this.key).catch(() => []) : undefined;
-            hs.facts = await gatherFacts(t, gatherOpts);
+            // merged: facts a module set earlier (package_facts, getent) stay, as in Ansible's fact cache
+            hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts)) };
             if (pending) this.pendingRead.set(host, await pending);
             hs.stats.ok++;
             rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'ok', durationMs: Date.now() - started });
