@@ -147,10 +147,11 @@ function validateAtLoad(name: string, args: Dict, pos: Position, argsMap: unknow
   }
 }
 
-function resolveTasksFile(name: string, inh: Inherited): string {
+export function resolveTasksFile(name: string, inh: Inherited): string {
   if (isAbsolute(name)) return name;
   const candidates = [resolve(inh.dir, name)];
-  if (inh.role) candidates.push(join(inh.role.path, 'tasks', name));
+  // as Ansible's path_dwim_relative: the role's tasks/, then the role itself (`include_tasks: tasks/x.yml`)
+  if (inh.role) candidates.push(join(inh.role.path, 'tasks', name), join(inh.role.path, name));
   return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
 }
 

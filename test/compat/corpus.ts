@@ -65,15 +65,21 @@ function inventoryFor(lab: Lab, host: string): string {
   return file;
 }
 
-/** The role under roles/<name> next to a playbook that applies it with its manifest vars (lab vars as role parameters). */
+/** The role under roles/<name> next to a playbook that applies it with its manifest vars (lab vars beside it, see labVarsArgs). */
 export function corpusPlaybook(role: CorpusRole): string {
   const dir = mkdtempSync(join(tmpdir(), `orch-corpus-${role.name}-`));
   mkdirSync(join(dir, 'roles'));
   symlinkSync(join(CORPUS, role.name), join(dir, 'roles', role.name));
-  const play = [{ hosts: 'corpus', become: true, vars: role.vars, roles: [{ role: role.name, ...role.lab_vars }] }];
+  const play = [{ hosts: 'corpus', become: true, vars: role.vars, roles: [role.name] }];
   const file = join(dir, 'site.yml');
   writeFileSync(file, JSON.stringify(play, null, 2));
+  // lab-only settings as extra vars: above role vars and include_vars, and never checked against a role's argument_specs
+  writeFileSync(join(dir, 'lab-vars.json'), JSON.stringify(role.lab_vars ?? {}));
   return file;
+}
+
+function labVarsArgs(playbook: string): string[] {
+  return ['-e', `@${join(playbook, '..', 'lab-vars.json')}`];
 }
 
 export interface Recap {
@@ -102,7 +108,7 @@ function firstLine(s: string): string {
 
 export function runAnsible(lab: Lab, host: string, playbook: string): ToolRun {
   const started = Date.now();
-  const r = run('ansible-playbook', ['-i', inventoryFor(lab, host), playbook], { ...lab.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0' });
+  const r = run('ansible-playbook', ['-i', inventoryFor(lab, host), playbook, ...labVarsArgs(playbook)], { ...lab.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0' });
   const out = `${r.stdout}\n${r.stderr}`;
   const fatal = /^(fatal|ERROR!).*$/m.exec(out)?.[0];
   return { code: r.status ?? -1, recap: ansibleRecap(r.stdout, host), error: r.status === 0 ? undefined : firstLine(fatal ?? out.slice(-600)), seconds: (Date.now() - started) / 1000 };
@@ -119,7 +125,7 @@ interface OrchEvent {
 
 export function runOrch(lab: Lab, host: string, playbook: string): ToolRun {
   const started = Date.now();
-  const r = run(ORCH, ['run', inventoryFor(lab, host), playbook, '--output', 'json'], lab.env);
+  const r = run(ORCH, ['run', inventoryFor(lab, host), playbook, ...labVarsArgs(playbook), '--output', 'json'], lab.env);
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as OrchEvent);
   const recap = events.find((e) => e.type === 'recap')?.stats?.[host];
   const failed = events.find((e) => e.type === 'host_result' && (e.status === 'failed' || e.status === 'unreachable'));
