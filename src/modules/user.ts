@@ -2,6 +2,7 @@ import { sh } from '../transport/quote.js';
 import { perlProbe, perlString } from './probe.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, type ModuleContext } from './types.js';
+import { accountName } from './validate.js';
 
 interface Account {
   exists: boolean;
@@ -16,7 +17,7 @@ interface Account {
 }
 
 async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
-  const n = String(p.name);
+  const n = accountName('user', 'name', p.name);
   // as `getent passwd`, then G|primary group|all groups (as id -Gn), P|password hash (root only, as getent shadow)
   const probe = [
     `my $n = ${perlString(n)}; my @u = getpwnam($n);`,
@@ -43,9 +44,10 @@ async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
 }
 
 export function planUser(p: Params, a: Account): { changes: string; result: Record<string, unknown> } | null {
-  const n = String(p.name);
-  if (p.state === 'absent') return a.exists ? { changes: sh`userdel ${p.remove ? ['-r'] : []} ${n}`, result: {} } : null;
-  const wantGroups = Array.isArray(p.groups) ? p.groups.map(String) : [];
+  const n = accountName('user', 'name', p.name);
+  if (p.state === 'absent') return a.exists ? { changes: sh`userdel ${p.remove ? ['-r'] : []} -- ${n}`, result: {} } : null;
+  const wantGroups = Array.isArray(p.groups) ? p.groups.map((g) => accountName('user', 'groups', g)) : [];
+  if (p.group !== undefined) accountName('user', 'group', p.group);
   const opts: string[] = [];
   if (p.uid !== undefined && a.uid !== p.uid) opts.push(sh`-u ${String(p.uid)}`);
   if (p.group !== undefined && a.group !== p.group) opts.push(sh`-g ${String(p.group)}`);
@@ -60,10 +62,10 @@ export function planUser(p: Params, a: Account): { changes: string; result: Reco
   }
   if (!a.exists) {
     const create = [p.system ? '-r' : '', p.create_home === false ? '-M' : '-m'].filter((x) => x).join(' ');
-    return { changes: `useradd ${create} ${opts.join(' ')} ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'absent', after: 'present' }] } };
+    return { changes: `useradd ${create} ${opts.join(' ')} -- ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'absent', after: 'present' }] } };
   }
   if (opts.length === 0) return null;
-  return { changes: `usermod ${opts.join(' ')} ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'present', after: 'modified' }] } };
+  return { changes: `usermod ${opts.join(' ')} -- ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'present', after: 'modified' }] } };
 }
 
 export const user = defineStateModule<Account, string>({
@@ -105,15 +107,15 @@ export const group = defineStateModule<{ exists: boolean; gid?: number }, string
     },
   },
   async query(ctx, p) {
-    const r = await ctx.run(perlProbe(`my @g = getgrnam(${perlString(String(p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`));
+    const r = await ctx.run(perlProbe(`my @g = getgrnam(${perlString(accountName('group', 'name', p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`));
     const f = r.stdout.trim().split(':');
     return f.length >= 3 ? { exists: true, gid: Number(f[2]) } : { exists: false };
   },
   plan(p, g) {
-    const n = String(p.name);
-    if (p.state === 'absent') return g.exists ? { changes: sh`groupdel ${n}` } : null;
-    if (!g.exists) return { changes: `groupadd ${p.system ? '-r ' : ''}${p.gid !== undefined ? sh`-g ${String(p.gid)} ` : ''}${sh`${n}`}` };
-    if (p.gid !== undefined && g.gid !== p.gid) return { changes: sh`groupmod -g ${String(p.gid)} ${n}` };
+    const n = accountName('group', 'name', p.name);
+    if (p.state === 'absent') return g.exists ? { changes: sh`groupdel -- ${n}` } : null;
+    if (!g.exists) return { changes: `groupadd ${p.system ? '-r ' : ''}${p.gid !== undefined ? sh`-g ${String(p.gid)} ` : ''}-- ${sh`${n}`}` };
+    if (p.gid !== undefined && g.gid !== p.gid) return { changes: sh`groupmod -g ${String(p.gid)} -- ${n}` };
     return null;
   },
   describe: (p, g) => ({ name: p.name, gid: g.gid }),
