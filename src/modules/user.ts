@@ -18,12 +18,12 @@ interface Account {
 
 async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
   const n = accountName('user', 'name', p.name);
-  // as `getent passwd`, then G|primary group|all groups (as id -Gn), P|password hash (root only, as getent shadow)
+  // as `getent passwd`, then G|primary group|primary, then every group listing the user, P|password hash (root only, as getent shadow)
   const probe = [
     `my $n = ${perlString(n)}; my @u = getpwnam($n);`,
     'if (@u) { print join(":", $u[0], "x", $u[2], $u[3], $u[6], $u[7], $u[8]), "\\n";',
     '  my $pg = scalar(getgrgid($u[3])) // $u[3]; my @g = ($pg);',
-    '  setgrent(); while (my @e = getgrent()) { push @g, $e[0] if $e[0] ne $pg && grep { $_ eq $n } split / /, $e[3]; } endgrent();',
+    '  setgrent(); while (my @e = getgrent()) { push @g, $e[0] if grep { $_ eq $n } split / /, $e[3]; } endgrent();',
     '  print "G|$pg|", join(" ", @g), "\\n", "P|", ($> == 0 ? $u[1] : ""), "\\n"; }',
   ];
   const r = await ctx.run(perlProbe(probe.join('\n')));
@@ -38,7 +38,8 @@ async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
     home: pw[5],
     shell: pw[6],
     group: g?.[1],
-    groups: (g?.[2] ?? '').split(' ').filter((x) => x && x !== g?.[1]),
+    // after the primary group: the groups that list the user as a member (the primary too, when it does), as Ansible compares
+    groups: (g?.[2] ?? '').split(' ').slice(1).filter((x) => x),
     password: /^P\|(.*)$/m.exec(r.stdout)?.[1],
   };
 }
@@ -58,7 +59,10 @@ export function planUser(p: Params, a: Account): { changes: string; result: Reco
   if (p.groups !== undefined) {
     const missing = wantGroups.filter((g) => !a.groups.includes(g));
     const extra = a.groups.filter((g) => !wantGroups.includes(g));
-    if (missing.length > 0 || (!p.append && extra.length > 0)) opts.push(sh`${p.append ? ['-a'] : []} -G ${(p.append ? missing : wantGroups).join(',')}`);
+    // useradd has no -a: a new account gets the whole list
+    if (!a.exists) {
+      if (wantGroups.length > 0) opts.push(sh`-G ${wantGroups.join(',')}`);
+    } else if (missing.length > 0 || (!p.append && extra.length > 0)) opts.push(sh`${p.append ? ['-a'] : []} -G ${(p.append ? missing : wantGroups).join(',')}`);
   }
   if (!a.exists) {
     const create = [p.system ? '-r' : '', p.create_home === false ? '-M' : '-m'].filter((x) => x).join(' ');

@@ -42,6 +42,7 @@ fault('apt package name that is an apt option (Pre-Invoke hook)', 'task fails ("
   onHost(host, 'rm -f /tmp/pwned-apt; dpkg -r jq >/dev/null 2>&1; true');
   const msg = failsWith(play('    - apt:\n        name: [jq, "-oDPkg::Pre-Invoke::=touch /tmp/pwned-apt"]\n'), /is not a valid package name/);
   noMarker('pwned-apt');
+  onHost(host, 'apt-get install -y -q jq >/dev/null 2>&1; true'); // back from the offline cache, for later tests
   return msg;
 });
 
