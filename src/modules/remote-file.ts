@@ -13,6 +13,8 @@ export interface RemoteFile {
   mode?: string; // octal, 4 digits
   owner?: string;
   group?: string;
+  uid?: number;
+  gid?: number;
   size?: number;
   sha1?: string;
   linkTarget?: string;
@@ -33,13 +35,15 @@ export function parseStat(out: string): RemoteFile {
     const [tag, ...rest] = line.split('|');
     const v = rest.join('|');
     if (tag === 'S') {
-      const [type = '', mode = '', owner, group, size] = rest;
+      const [type = '', mode = '', owner, group, size, uid, gid] = rest;
       f.exists = true;
       f.type = type.includes('symbolic') ? 'link' : type.includes('directory') ? 'directory' : type.includes('regular') ? 'file' : 'other';
       f.mode = mode.padStart(4, '0');
       f.owner = owner;
       f.group = group;
       f.size = Number(size);
+      if (uid !== undefined) f.uid = Number(uid);
+      if (gid !== undefined) f.gid = Number(gid);
     } else if (tag === 'U') f.umask = parseInt(v, 8);
     else if (tag === 'L') f.linkTarget = v;
     else if (tag === 'H') f.sha1 = v;
@@ -140,11 +144,13 @@ export function attributeFixes(path: string, current: RemoteFile, want: { mode?:
       diffs.push({ path, header: 'mode', before: current.mode ?? '', after: target });
     }
   }
-  if (want.owner && current.owner !== want.owner) {
+  // an owner or group given as a number is compared with the id (as Ansible does)
+  const same = (name: string | undefined, id: number | undefined, w: string) => name === w || (/^\d+$/.test(w) && id === Number(w));
+  if (want.owner && !same(current.owner, current.uid, want.owner)) {
     cmds.push(sh`chown -- ${want.owner} ${path}`);
     diffs.push({ path, header: 'owner', before: current.owner ?? '', after: want.owner });
   }
-  if (want.group && current.group !== want.group) {
+  if (want.group && !same(current.group, current.gid, want.group)) {
     cmds.push(sh`chgrp -- ${want.group} ${path}`);
     diffs.push({ path, header: 'group', before: current.group ?? '', after: want.group });
   }

@@ -13,7 +13,7 @@ const B = '/srv/orch-idem';
 
 const table: Record<string, { setup?: string; rows: string[] }> = {
   file: {
-    setup: `mkdir -p ${B}/file && echo x > ${B}/file/f1 && echo x > ${B}/file/f2 && echo x > ${B}/file/f3 && echo x > ${B}/file/f4 && chmod 0664 ${B}/file/f2 ${B}/file/f3 ${B}/file/f4 && mkdir -p ${B}/file/tree/a/b`,
+    setup: `mkdir -p ${B}/file && echo x > ${B}/file/f1 && echo x > ${B}/file/f2 && echo x > ${B}/file/f3 && echo x > ${B}/file/f4 && echo x > ${B}/file/f5 && chmod 0664 ${B}/file/f2 ${B}/file/f3 ${B}/file/f4 && mkdir -p ${B}/file/tree/a/b`,
     rows: [
       `file: path=${B}/file/d1 state=directory`,
       `file: path=${B}/file/d2 state=directory mode=0750 owner=deploy group=deploy`,
@@ -24,6 +24,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
       `file: path=${B}/file/f3 mode=a+r,u+w,o-w`,
       `file: path=${B}/file/f4 mode=u=rwX,g=rX,o=rX`,
       `file: path=${B}/file/f1 owner=deploy group=deploy`,
+      `file: path=${B}/file/f5 owner=65534 group=65534`,
       `file: path=${B}/file/link src=${B}/file/d1 state=link`,
       `file: path=${B}/file/link2 src=${B}/file/f1 state=link force=yes follow=no`,
       `file: path=${B}/file/hard src=${B}/file/f2 state=hard`,
@@ -39,6 +40,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
       `copy: dest=${B}/copy/symx content="#!/bin/sh\\n" mode=u+x`,
       `copy: dest=${B}/copy/own content="a\\n" owner=deploy group=deploy mode=0640`,
       `copy: dest=${B}/copy/backup content="a\\n" backup=yes`,
+      `copy: dest=${B}/copy/numeric content="a\\n" owner=65534 group=65534`,
       `copy: dest=${B}/copy/noforce content="a\\n" force=no`,
       `copy: dest=${B}/copy/valid content="good\\n" validate="grep -q good %s"`,
       `copy: src=hello.txt dest=${B}/copy/`,
