@@ -5,6 +5,7 @@ import { editCron } from '../../src/modules/cron.js';
 import { editFstab } from '../../src/modules/mount.js';
 import { editSysctlFile } from '../../src/modules/sysctl.js';
 import { planUser } from '../../src/modules/user.js';
+import { uri } from '../../src/modules/uri.js';
 import { wrapCommand } from '../../src/transport/wrap.js';
 
 test('environment: a key that is not a shell identifier is refused, never written into `export`', () => {
@@ -35,4 +36,15 @@ test('cron, sysctl, fstab: a newline in a name cannot add a line; fstab fields a
   assert.throws(() => editFstab('', { src: 'tmpfs', path: '/mnt/x\ntmpfs /etc tmpfs defaults 0 0', fstype: 'tmpfs' }, true), /control characters/);
   assert.equal(editFstab('', { src: 'tmpfs', path: '/mnt/a b&c\\d', fstype: 'tmpfs' }, true), 'tmpfs\t/mnt/a\\040b\\046c\\134d\ttmpfs\tdefaults\t0\t0\n');
   assert.equal(editFstab('tmpfs\t/mnt/a\\040b\ttmpfs\tdefaults\t0\t0\n', { src: 'tmpfs', path: '/mnt/a b', fstype: 'tmpfs' }, true), null);
+});
+
+test('uri: the URL goes after --url (never read as a curl option); method and header names are single tokens', async () => {
+  const ran: string[] = [];
+  const ctx = { host: 'h', check: false, diff: false, run: async (c: string) => (ran.push(c), { rc: 0, stdout: '\n__orch_uri_status__200', stderr: '' }) } as never;
+  const base = { method: 'GET', status_code: [200], headers: {}, timeout: 5, validate_certs: true, follow_redirects: 'safe', body_format: 'raw' };
+  await uri.run(ctx, { ...base, url: '-o/tmp/pwned-uri' });
+  assert.match(ran[0] ?? '', / --url -o\/tmp\/pwned-uri$/);
+  await assert.rejects(uri.run(ctx, { ...base, url: 'http://x/', method: 'GET -o /tmp/p' }), /method must be a word/);
+  await assert.rejects(uri.run(ctx, { ...base, url: 'http://x/', headers: { 'X-A\r\nX-B': '1' } }), /not a valid header name/);
+  await assert.rejects(uri.run(ctx, { ...base, url: 'http://x/', headers: { 'X-A': '1\r\nX-B: 2' } }), /control characters/);
 });
