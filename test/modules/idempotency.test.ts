@@ -68,6 +68,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
       `lineinfile: path=${B}/lineinfile/l8 line=a=1 mode=g+r`,
       `lineinfile: path=${B}/lineinfile/new line=x create=yes mode=0640 backup=yes`,
       `lineinfile: path=${B}/lineinfile/newsym line=x create=yes mode=u=rw,g=,o=`,
+      `lineinfile: path=${B}/lineinfile/l6 line=checked validate="grep -q checked %s"`,
     ],
   },
   blockinfile: {
@@ -80,6 +81,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
       `blockinfile: path=${B}/blockinfile/b6 block=one mode=g+r`,
       `blockinfile: path=${B}/blockinfile/b5 state=absent`,
       `blockinfile: path=${B}/blockinfile/new block=one create=yes mode=o-r backup=yes`,
+      `blockinfile: path=${B}/blockinfile/b3 block=two marker="# {mark} SECOND" validate="grep -q two %s"`,
     ],
   },
   cron: {
@@ -131,7 +133,9 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
     ],
   },
   apt: {
-    rows: ['apt: name=jq state=present', 'apt: name=jq,bash state=installed install_recommends=no', 'apt: name=orch-no-such-package-x state=absent purge=yes autoremove=no', 'package: name=jq state=present use=auto'],
+    rows: ['apt: name=jq state=present', 'apt: name=jq,bash state=installed install_recommends=no', 'apt: name=orch-no-such-package-x state=absent purge=yes autoremove=no',
+      'apt: name=orch-no-such-package-y state=removed',
+      'apt: name=jq state=latest cache_valid_time=0', 'package: name=jq state=present use=auto'],
   },
   service: {
     setup: 'service cron stop >/dev/null 2>&1; true',
