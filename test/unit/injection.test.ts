@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { planPackages } from '../../src/modules/apt.js';
 import { editCron } from '../../src/modules/cron.js';
 import { editFstab } from '../../src/modules/mount.js';
-import { editSysctlFile } from '../../src/modules/sysctl.js';
+import { editSysctlFile, keyPath } from '../../src/modules/sysctl.js';
 import { planUser } from '../../src/modules/user.js';
 import { uri } from '../../src/modules/uri.js';
 import { wrapCommand } from '../../src/transport/wrap.js';
@@ -47,4 +47,10 @@ test('uri: the URL goes after --url (never read as a curl option); method and he
   await assert.rejects(uri.run(ctx, { ...base, url: 'http://x/', method: 'GET -o /tmp/p' }), /method must be a word/);
   await assert.rejects(uri.run(ctx, { ...base, url: 'http://x/', headers: { 'X-A\r\nX-B': '1' } }), /not a valid header name/);
   await assert.rejects(uri.run(ctx, { ...base, url: 'http://x/', headers: { 'X-A': '1\r\nX-B: 2' } }), /control characters/);
+});
+
+test('sysctl: a key maps to its /proc/sys path as procps reads it (a slash inside a dotted key is a dot in a name)', () => {
+  assert.equal(keyPath('net.ipv4.conf.all.rp_filter'), '/proc/sys/net/ipv4/conf/all/rp_filter');
+  assert.equal(keyPath('net.ipv4.conf.eth0/100.rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
+  assert.equal(keyPath('net/ipv4/conf/eth0.100/rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
 });
