@@ -1,6 +1,7 @@
 import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+import { debianPackage } from './validate.js';
 
 interface PackageState {
   installed: Map<string, string>; // name → version
@@ -15,7 +16,10 @@ interface PackageChange {
 function names(p: Params): string[] {
   const n = p.name;
   const list = Array.isArray(n) ? n.map(String) : n === undefined || n === null ? [] : String(n).split(',');
-  return list.map((s) => s.trim()).filter((s) => s);
+  return list
+    .map((s) => s.trim())
+    .filter((s) => s)
+    .map((s) => debianPackage('apt', s));
 }
 
 const DPKG_FORMAT = '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n';
@@ -25,8 +29,8 @@ async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageStat
   const pkgs = names(p).map((n) => n.replace(/[=<>].*$/, ''));
   const latest = p.state === 'latest';
   const cmd =
-    sh`dpkg-query -W -f=${DPKG_FORMAT} ${pkgs} 2>/dev/null; true` +
-    (latest ? sh`; apt-cache policy ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '');
+    sh`dpkg-query -W -f=${DPKG_FORMAT} -- ${pkgs} 2>/dev/null; true` +
+    (latest ? sh`; apt-cache policy -- ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '');
   const r = await ctx.run(cmd);
   const installed = new Map<string, string>();
   const upgradable = new Set<string>();
@@ -81,8 +85,8 @@ export const apt = defineStateModule<PackageState, PackageChange>({
     const cmds: string[] = [];
     if (p.update_cache) cmds.push(`${APT_ENV} apt-get update -q`);
     const rec = p.install_recommends === false ? ' --no-install-recommends' : p.install_recommends === true ? ' --install-recommends' : '';
-    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec} ${sh`${c.install}`}`);
-    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS} ${sh`${c.remove}`}`);
+    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec} -- ${sh`${c.install}`}`);
+    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS} -- ${sh`${c.remove}`}`);
     const r = await ctx.run(cmds.join(' && '));
     if (r.rc !== 0) throw commandFailed('apt-get', r);
     return { stdout: r.stdout, stderr: r.stderr };

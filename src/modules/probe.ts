@@ -27,15 +27,16 @@ const MAX_CONTENT = 2 * 1024 * 1024;
 
 /**
  * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
- * Perl variable `$p`: S|type|mode|owner|group|size, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * Perl variable `$p`: U|umask, S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
 export function statPerl(withContent: boolean): string {
   return [
+    'printf "U|%04o\\n", umask;',
     'my @s = lstat($p);',
     'if (!@s) { print "A\\n"; } else {',
     '  my $t = -l _ ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
-    '  printf "S|%s|%o|%s|%s|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7];',
+    '  printf "S|%s|%o|%s|%s|%d|%d|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7], $s[4], $s[5];',
     '  print "L|", readlink($p) // "", "\\n" if -l _;',
     '  if (-f $p && -r _) {',
     '    my $size = -s _; my $h;',

@@ -1,4 +1,5 @@
 import { becomeArgv, becomeIds, type BecomeIds } from './become.js';
+import { ModuleError } from '../core/errors.js';
 import { quote, shellJoin } from './quote.js';
 import type { ExecOptions } from './types.js';
 
@@ -14,7 +15,11 @@ export function wrapCommand(command: string, opts: ExecOptions = {}): { command:
   let cmd = command;
   if (opts.cwd) cmd = `cd ${quote(opts.cwd)} && ${cmd}`;
   if (opts.env && Object.keys(opts.env).length > 0) {
-    const assigns = Object.entries(opts.env).map(([k, v]) => `export ${k}=${quote(v)};`);
+    const assigns = Object.entries(opts.env).map(([k, v]) => {
+      // a name is written as is (`export K=`): only a shell identifier may get there
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new ModuleError(`environment: ${JSON.stringify(k)} is not a valid variable name (letters, digits and _, not starting with a digit)`);
+      return `export ${k}=${quote(v)};`;
+    });
     cmd = `${assigns.join(' ')} ${cmd}`;
   }
   let argv = ['/bin/sh', '-c', cmd];

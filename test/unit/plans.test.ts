@@ -76,12 +76,12 @@ test('file: states and attributes', () => {
   const dir = parseStat('S|directory|755|root|root|4096\n');
   assert.deepEqual(planFile({ path: '/d', state: 'directory' }, absent)?.cmds, ["mkdir -p -- /d"]);
   assert.equal(planFile({ path: '/d', state: 'directory', mode: '0755' }, dir), null);
-  assert.deepEqual(planFile({ path: '/d', state: 'directory', mode: '0750', owner: 'www-data' }, dir)?.cmds, ['chmod 0750 -- /d', 'chown www-data -- /d']);
+  assert.deepEqual(planFile({ path: '/d', state: 'directory', mode: '0750', owner: 'www-data' }, dir)?.cmds, ['chmod 0750 -- /d', 'chown -- www-data /d']);
   assert.equal(planFile({ path: '/d', state: 'absent' }, absent), null);
   assert.throws(() => planFile({ path: '/f', state: 'file' }, absent), /is absent/);
   const link = parseStat('S|symbolic link|777|root|root|10\nL|/srv/releases/1\n');
   assert.equal(planFile({ path: '/cur', state: 'link', src: '/srv/releases/1' }, link), null);
-  assert.match(planFile({ path: '/cur', state: 'link', src: '/srv/releases/2' }, link)?.cmds[0] ?? '', /ln -sfn -- \/srv\/releases\/2 \/cur.orch-tmp && mv -Tf/);
+  assert.match(planFile({ path: '/cur', state: 'link', src: '/srv/releases/2' }, link)?.cmds[0] ?? '', /mktemp -d "\$\(dirname -- \/cur\)\/.orch-tmp.XXXXXX"\) && ln -s -- \/srv\/releases\/2 "\$d\/l" && mv -Tf -- "\$d\/l" \/cur/);
 });
 
 test('apt: only missing packages are installed', () => {
