@@ -45,6 +45,9 @@ export class HostKeyError extends ConnectError {}
 
 export class ModuleError extends OrchError {}
 
+/** A module, parameter or keyword Ansible has and orch does not implement: raised when a host reaches the task. */
+export class NotImplementedError extends ModuleError {}
+
 export class LockError extends OrchError {}
 
 export class UsageError extends OrchError {}

@@ -1,9 +1,11 @@
-import { ParseError } from '../core/errors.js';
+import { NotImplementedError, ParseError } from '../core/errors.js';
+import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
 import type { ModuleResult } from '../core/result.js';
 import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
-import { loadTasksFile } from '../playbook/tasks.js';
+import { RoleLoader } from '../playbook/roles.js';
+import { loadTasksFile, type LoadContext } from '../playbook/tasks.js';
 import { evalCondition, renderValue } from '../template/env.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { VarScope } from '../template/scope.js';
@@ -38,6 +40,8 @@ class PlayRun {
   private aborted = false;
   private pv!: PlayVars;
   private readonly includeCache = new Map<string, Item[]>();
+  /** ids of tasks loaded at run time (dynamic includes): far above the loader's, one per task */
+  private dynamicIds = 1_000_000_000;
   /** hosts where handlers left pending by an earlier run were found (their file is removed once run) */
   private readonly hadPending = new Set<string>();
   /** pending handlers read along with the facts, per host (restorePending then needs no round trip) */
@@ -74,7 +78,8 @@ class PlayRun {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));
     }
-    hosts = this.active(hosts);
+    hosts = orderHosts(this.active(hosts), String(renderValue(play.order ?? 'inventory', playScope)), play);
+    this.checkKeywords(String(renderValue(play.strategy, playScope)));
     rs.emit({ type: 'play_start', name: play.name, hosts });
     if (hosts.length === 0) {
       rs.emit({ type: 'warning', msg: `play '${play.name}': no hosts left to run on` });
@@ -108,6 +113,19 @@ class PlayRun {
         this.aborted = true;
       }
     }
+  }
+
+  /** Play keywords orch does not implement fail the play here, when it is reached (not at load). */
+  private checkKeywords(strategy: string): void {
+    const { play, rs } = this;
+    const kw = play.notImplemented[0];
+    if (kw !== undefined) throw new NotImplementedError(`play '${play.name}' at ${play.pos.file}:${play.pos.line ?? '?'}: keyword '${kw}' is not implemented by orch`);
+    if (strategy === 'linear' || strategy === 'ansible.builtin.linear') return;
+    const short = strategy.replace(/^ansible\.builtin\./, '');
+    if (!LINEAR_COMPATIBLE_STRATEGIES.includes(short)) throw new ParseError(`Invalid play strategy specified: ${strategy}`, play.pos, 'orch runs the linear strategy.');
+    // free/host_pinned/debug/mitogen_*: every host runs the same tasks and ends in the same state; only the
+    // interleaving differs (hosts wait for each other at each task), so linear is a safe stand-in.
+    rs.emit({ type: 'warning', msg: `play '${play.name}': strategy '${strategy}' runs as 'linear' in orch (same tasks and end state; hosts move from task to task together)` });
   }
 
   private async gather(batch: string[]): Promise<void> {
@@ -299,7 +317,7 @@ class PlayRun {
       for (const [file, group] of byFile) {
         let items = this.includeCache.get(file);
         if (!items) {
-          items = loadTasksFile(file, { file, stack: [inc.pos.file], nextId: () => inc.id * 1000 + this.includeCache.size, loadRole: () => [] }, { ...inc, when: [] }, inc.pos);
+          items = this.loadIncluded(file, inc);
           this.includeCache.set(file, items);
         }
         // Loop variables of this round live in each host's runtime layer while the included tasks run.
@@ -321,6 +339,17 @@ class PlayRun {
       }
     }
     return failed;
+  }
+
+  /** An included tasks file, with the roles it includes (their handlers and defaults join the play's). */
+  private loadIncluded(file: string, inc: DynamicInclude): Item[] {
+    const { play } = this;
+    const roles = new RoleLoader(play.rolePaths);
+    const ctx: LoadContext = { file, stack: [inc.pos.file], nextId: () => ++this.dynamicIds, loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx) };
+    const items = loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
+    for (const h of roles.handlers) play.handlers.push(h);
+    for (const [k, v] of Object.entries(roles.defaults)) if (!(k in play.roleDefaults)) play.roleDefaults[k] = v;
+    return items;
   }
 
   private async flushHandlers(batch: string[]): Promise<void> {
@@ -379,6 +408,30 @@ class PlayRun {
     } catch (err) {
       this.rs.emit({ type: 'warning', host, msg: `could not keep pending handlers (${left.join(', ')}) on the host: ${(err as Error).message}` });
     }
+  }
+}
+
+/** The play's `order:` of hosts. */
+export function orderHosts(hosts: string[], order: string, play: Play): string[] {
+  switch (order) {
+    case 'inventory':
+      return hosts;
+    case 'reverse_inventory':
+      return [...hosts].reverse();
+    case 'sorted':
+      return [...hosts].sort();
+    case 'reverse_sorted':
+      return [...hosts].sort().reverse();
+    case 'shuffle': {
+      const out = [...hosts];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [out[i], out[j]] = [out[j] as string, out[i] as string];
+      }
+      return out;
+    }
+    default:
+      throw new ParseError(`order: '${order}' is not one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle`, play.pos);
   }
 }
 

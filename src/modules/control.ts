@@ -9,7 +9,7 @@ import { ModuleFailure, type Module } from './types.js';
 export const debug: Module = {
   name: 'debug',
   local: true,
-  spec: { params: { msg: { type: 'raw' }, var: { type: 'str' }, verbosity: { type: 'int', default: 0 } }, mutuallyExclusive: [['msg', 'var']] },
+  spec: { params: { msg: { type: 'raw', support: 'full' }, var: { type: 'str', support: 'full' }, verbosity: { type: 'int', support: 'full', default: 0 } }, mutuallyExclusive: [['msg', 'var']] },
   async run(ctx, p) {
     if (typeof p.var === 'string') {
       const value = ctx.evaluate(p.var);
@@ -25,10 +25,10 @@ export const assertModule: Module = {
   rawParams: ['that'],
   spec: {
     params: {
-      that: { type: 'list', required: true },
-      fail_msg: { type: 'raw', aliases: ['msg'] },
-      success_msg: { type: 'raw' },
-      quiet: { type: 'bool', default: false },
+      that: { type: 'list', support: 'full', required: true },
+      fail_msg: { type: 'raw', support: 'full', aliases: ['msg'] },
+      success_msg: { type: 'raw', support: 'full' },
+      quiet: { type: 'bool', support: 'full', default: false },
     },
   },
   async run(ctx, p) {
@@ -45,7 +45,7 @@ export const assertModule: Module = {
 export const fail: Module = {
   name: 'fail',
   local: true,
-  spec: { params: { msg: { type: 'raw', default: 'Failed as requested from task' } } },
+  spec: { params: { msg: { type: 'raw', support: 'full', default: 'Failed as requested from task' } } },
   async run(_ctx, p) {
     return { changed: false, failed: true, msg: typeof p.msg === 'string' ? p.msg : pyRepr(p.msg) };
   },
@@ -67,7 +67,7 @@ export const setFact: Module = {
 export const includeVars: Module = {
   name: 'include_vars',
   local: true,
-  spec: { params: { file: { type: 'path' }, _raw_params: { type: 'path' }, name: { type: 'str' } }, freeForm: '_raw_params' },
+  spec: { params: { file: { type: 'path', support: 'full' }, _raw_params: { type: 'path', support: 'full' }, name: { type: 'str', support: 'full' } }, freeForm: '_raw_params' },
   async run(ctx, p) {
     const want = String(p.file ?? p._raw_params);
     const found = ctx.findLocal('vars', want);
@@ -85,7 +85,7 @@ export const meta: Module = {
   local: true,
   noTemplate: true,
   spec: {
-    params: { _raw_params: { type: 'str', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
+    params: { _raw_params: { type: 'str', support: 'full', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
     freeForm: '_raw_params',
   },
   async run() {
@@ -96,7 +96,7 @@ export const meta: Module = {
 export const pause: Module = {
   name: 'pause',
   local: true,
-  spec: { params: { seconds: { type: 'int' }, minutes: { type: 'int' }, prompt: { type: 'str' } } },
+  spec: { params: { seconds: { type: 'int', support: 'full' }, minutes: { type: 'int', support: 'full' }, prompt: { type: 'str', support: 'partial', note: 'only with seconds/minutes: orch never waits for a keypress' } } },
   async run(_ctx, p) {
     const ms = (Number(p.seconds ?? 0) + Number(p.minutes ?? 0) * 60) * 1000;
     if (ms <= 0) throw new ModuleFailure('pause without seconds/minutes would wait for a keypress; orch never prompts mid-run');
@@ -109,7 +109,7 @@ export const pause: Module = {
 export const connectionCheck: Module = {
   name: 'connection_check',
   local: true,
-  spec: { params: { retries: { type: 'int', default: 3 }, delay: { type: 'int', default: 1 } } },
+  spec: { params: { retries: { type: 'int', support: 'full', default: 3 }, delay: { type: 'int', support: 'full', default: 1 } } },
   async run(ctx, p) {
     let last: unknown;
     for (let i = 0; i < Number(p.retries); i++) {

@@ -30,9 +30,13 @@ const MAX_CONTENT = 2 * 1024 * 1024;
  * Perl variable `$p`: S|type|mode|owner|group|size, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
-export function statPerl(withContent: boolean): string {
+/** follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when dangling. */
+export type Follow = boolean | 'or-link';
+
+export function statPerl(withContent: boolean, follow: Follow = false): string {
   return [
-    'my @s = lstat($p);',
+    // follow: the link's target is described (Ansible's `follow`); a dangling link is then absent
+    follow === 'or-link' ? 'my @s = stat($p); @s = lstat($p) unless @s;' : follow ? 'my @s = stat($p);' : 'my @s = lstat($p);',
     'if (!@s) { print "A\\n"; } else {',
     '  my $t = -l _ ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
     '  printf "S|%s|%o|%s|%s|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7];',
@@ -52,6 +56,6 @@ export function statPerl(withContent: boolean): string {
 }
 
 /** Prints the state of `path` in one record (parseStat); one probe. */
-export function statProbe(path: string, withContent: boolean): string {
-  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent)}`);
+export function statProbe(path: string, withContent: boolean, follow: Follow = false): string {
+  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, follow)}`);
 }

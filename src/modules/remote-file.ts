@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createPatch } from 'diff';
 import type { FileDiff } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { statProbe } from './probe.js';
+import { statProbe, type Follow } from './probe.js';
 import { commandFailed, type ModuleContext } from './types.js';
 
 /** What one round trip learns about a path on the host. */
@@ -20,8 +20,8 @@ export interface RemoteFile {
 }
 
 /** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
-export function statScript(path: string, withContent: boolean): string {
-  return statProbe(path, withContent);
+export function statScript(path: string, withContent: boolean, follow: Follow = false): string {
+  return statProbe(path, withContent, follow);
 }
 
 export function parseStat(out: string): RemoteFile {
@@ -45,8 +45,8 @@ export function parseStat(out: string): RemoteFile {
   return f;
 }
 
-export async function statRemote(ctx: ModuleContext, path: string, withContent = false): Promise<RemoteFile> {
-  const r = await ctx.run(statScript(path, withContent));
+export async function statRemote(ctx: ModuleContext, path: string, withContent = false, follow: Follow = false): Promise<RemoteFile> {
+  const r = await ctx.run(statScript(path, withContent, follow));
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return parseStat(r.stdout);
 }
@@ -57,11 +57,11 @@ export function sha1(data: string | Buffer): string {
 
 /** Parameters every file-writing module takes (copy, template, lineinfile, blockinfile...). */
 export const fileWriteParams = {
-  mode: { type: 'mode' },
-  owner: { type: 'str' },
-  group: { type: 'str' },
-  backup: { type: 'bool', default: false },
-  validate: { type: 'str' },
+  mode: { type: 'mode', support: 'full' },
+  owner: { type: 'str', support: 'full' },
+  group: { type: 'str', support: 'full' },
+  backup: { type: 'bool', support: 'full', default: false },
+  validate: { type: 'str', support: 'full' },
 } as const;
 
 export interface WriteOptions {
@@ -117,9 +117,12 @@ export function unifiedDiff(d: FileDiff): string {
 }
 
 /** Mode/owner changes needed for an existing path, as chmod/chown commands. */
-export function attributeFixes(path: string, current: RemoteFile, want: { mode?: string; owner?: string; group?: string }): { cmds: string[]; diffs: FileDiff[] } {
+export function attributeFixes(path: string, current: RemoteFile, want: { mode?: string; owner?: string; group?: string }, noDereference = false): { cmds: string[]; diffs: FileDiff[] } {
   const cmds: string[] = [];
   const diffs: FileDiff[] = [];
+  // a link itself (file's follow: no): owner and group of the link; Linux has no mode on links
+  const h = noDereference && current.type === 'link' ? ['-h'] : [];
+  if (h.length > 0) want = { ...want, mode: undefined };
   if (want.mode && /^[0-7]+$/.test(want.mode) && current.mode !== want.mode.padStart(4, '0')) {
     cmds.push(sh`chmod ${want.mode} -- ${path}`);
     diffs.push({ path, header: 'mode', before: current.mode ?? '', after: want.mode.padStart(4, '0') });
@@ -127,11 +130,11 @@ export function attributeFixes(path: string, current: RemoteFile, want: { mode?:
     cmds.push(sh`m0=$(stat -c %a -- ${path}); chmod ${want.mode} -- ${path}; [ "$m0" = "$(stat -c %a -- ${path})" ] || echo MODE_CHANGED`);
   }
   if (want.owner && current.owner !== want.owner) {
-    cmds.push(sh`chown ${want.owner} -- ${path}`);
+    cmds.push(sh`chown ${[...h, want.owner]} -- ${path}`);
     diffs.push({ path, header: 'owner', before: current.owner ?? '', after: want.owner });
   }
   if (want.group && current.group !== want.group) {
-    cmds.push(sh`chgrp ${want.group} -- ${path}`);
+    cmds.push(sh`chgrp ${[...h, want.group]} -- ${path}`);
     diffs.push({ path, header: 'group', before: current.group ?? '', after: want.group });
   }
   return { cmds, diffs };

@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModuleError, ParseError, type Position } from '../core/errors.js';
 import { findModule, modules, resolveModuleName } from '../modules/registry.js';
-import { suggest, validateParams } from '../modules/spec.js';
+import { declaredNames, suggest, validateParams } from '../modules/spec.js';
+import { ansibleModule, ansibleShortNames } from './ansible-known.js';
+import { ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
+import { notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
 import type { Block, DynamicInclude, Inherited, Item, LoopControl, LoopSpec, RoleContext, Task } from './model.js';
@@ -24,7 +27,13 @@ const TASK_KEYWORDS = new Set([
   'tags', 'become', 'become_user', 'become_method', 'become_flags', 'delegate_to', 'delegate_facts', 'run_once', 'block', 'rescue', 'always',
   'check_mode', 'diff', 'no_log', 'environment', 'vars', 'args', 'action', 'local_action', 'until', 'retries', 'delay', 'listen',
   'any_errors_fatal', 'throttle', 'timeout', 'collections', 'debugger', 'module_defaults', 'connection', 'port', 'remote_user',
+  // Ansible keywords orch does not implement: refused when a host reaches the task (keywords.ts)
+  ...Object.keys(TASK_KEYWORDS_NOT_IMPLEMENTED),
 ]);
+/** Ansible's task keywords orch does not list (a unit test keeps this empty: such a key would be read as a module). */
+export function missingTaskKeywords(): string[] {
+  return ANSIBLE_TASK_KEYWORDS.filter((k) => !TASK_KEYWORDS.has(k) && !['loop_with', 'async_val', 'with_<lookup>'].includes(k));
+}
 
 const INCLUDE_ACTIONS = new Set(['import_tasks', 'include_tasks', 'include', 'import_role', 'include_role']);
 
@@ -58,6 +67,9 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     delegate_to: e.delegate_to !== undefined ? String(e.delegate_to) : parent.delegate_to,
     run_once: e.run_once !== undefined ? Boolean(e.run_once) : parent.run_once,
     any_errors_fatal: e.any_errors_fatal !== undefined ? Boolean(e.any_errors_fatal) : parent.any_errors_fatal,
+    connection: e.connection !== undefined ? String(e.connection) : parent.connection,
+    remote_user: e.remote_user !== undefined ? String(e.remote_user) : parent.remote_user,
+    notImplemented: [...new Set([...(parent.notImplemented ?? []), ...notImplementedKeywords(e, TASK_KEYWORDS_NOT_IMPLEMENTED)])],
     role: role ?? parent.role,
     dir,
   };
@@ -107,7 +119,7 @@ function moduleOf(e: Dict, pos: Position): { name: string; raw: unknown; key: st
   const candidates = Object.keys(e).filter((k) => !TASK_KEYWORDS.has(k) && !k.startsWith('with_'));
   if (candidates.length === 0) throw new ParseError('this task names no module', pos, 'Add one, e.g. `command: ...` or `copy: ...`.');
   if (candidates.length > 1) {
-    const unknown = candidates.find((c) => !findModule(c) && !INCLUDE_ACTIONS.has(resolveModuleName(c)));
+    const unknown = candidates.find((c) => !findModule(c) && !ansibleModule(c) && !INCLUDE_ACTIONS.has(resolveModuleName(c)));
     if (unknown) {
       const guess = suggest(unknown, [...TASK_KEYWORDS, ...modules.keys()]);
       throw new ParseError(`unknown keyword or module '${unknown}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, unknown) ?? pos);
@@ -132,12 +144,27 @@ function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): 
   return args;
 }
 
-function validateAtLoad(name: string, args: Dict, pos: Position, argsMap: unknown): void {
+/**
+ * Parameter names Ansible does not know for this module are refused here (typos, with a suggestion);
+ * names Ansible knows and orch does not implement are left for the executor, which fails the task when a
+ * host reaches it. Values are checked where they are literal.
+ */
+function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position, argsMap: unknown): void {
   const mod = findModule(name);
-  if (!mod) return;
-  if (mod.spec.anyParams) return;
+  const ansible = ansibleModule(rawName) ?? ansibleModule(name);
+  const orchNames = mod && !mod.spec.anyParams ? declaredNames(mod.spec) : undefined;
+  if (!mod || orchNames) {
+    const known = new Set([...(orchNames ?? []), ...(ansible?.params ?? [])]);
+    for (const key of Object.keys(args)) {
+      if (orchNames?.has(key) || ansible?.params === undefined || ansible.params.has(key)) continue;
+      const guess = suggest(key, [...known].filter((k) => !k.startsWith('_')));
+      throw new ParseError(`${mod?.name ?? rawName}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(argsMap, key) ?? pos, `Parameters Ansible knows for it: ${[...known].filter((k) => !k.startsWith('_')).sort().join(', ')}.`);
+    }
+  }
+  if (!mod || mod.spec.anyParams) return;
+  const implemented = Object.fromEntries(Object.entries(args).filter(([k]) => orchNames?.has(k)));
   try {
-    validateParams(mod.name, mod.spec, args, (v) => !containsTemplate(v));
+    validateParams(mod.name, mod.spec, implemented, (v) => !containsTemplate(v), true);
   } catch (err) {
     if (!(err instanceof ModuleError)) throw err;
     const badKey = /parameter '([^']+)'/.exec(err.message)?.[1];
@@ -209,19 +236,20 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const title = e.name !== undefined ? String(e.name) : '';
   if (INCLUDE_ACTIONS.has(action)) return loadInclude(e, action === 'include' ? 'include_tasks' : action, raw, ctx, inh, pos, title || `${action} ${JSON.stringify(raw)}`);
   const mod = findModule(action);
-  if (!mod) {
-    const guess = suggest(rawName, [...modules.keys()]);
-    throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'orch runs its own modules; see README "Modules".');
+  if (!mod && !ansibleModule(rawName)) {
+    const guess = suggest(rawName, [...modules.keys(), ...ansibleShortNames()]);
+    throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'Neither orch nor Ansible has a module of that name.');
   }
   const args = moduleArgs(action, raw, e.args, pos);
-  validateAtLoad(action, args, pos, isDict(raw) ? raw : e);
+  validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e);
   const inherited = inherit(inh, e, inh.dir);
   const task: Task = {
     kind: 'task',
     id: ctx.nextId(),
     // An unnamed task is shown by its command line, unless no_log: its arguments may hold the secret.
-    name: title || (inherited.no_log !== undefined && inherited.no_log !== false ? mod.name : `${mod.name}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
-    module: mod.name,
+    name: title || (inherited.no_log !== undefined && inherited.no_log !== false ? (mod?.name ?? rawName) : `${mod?.name ?? rawName}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
+    // a module Ansible has and orch lacks keeps its name: the task fails when a host reaches it
+    module: mod?.name ?? rawName,
     args,
     pos,
     loop: parseLoop(e, pos),
