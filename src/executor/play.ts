@@ -285,6 +285,15 @@ class PlayRun {
       }
     } else if (action === 'clear_host_errors') {
       for (const hs of this.rs.hosts.values()) hs.failed = false;
+    } else if (action === 'reset_connection') {
+      for (const h of applies) this.rs.pool.drop(h);
+    } else if (action === 'clear_facts') {
+      for (const h of applies) {
+        const hs = this.rs.hosts.get(h);
+        if (hs) hs.facts = undefined;
+      }
+    } else if (action === 'refresh_inventory' && applies.length > 0) {
+      throw new NotImplementedError(`meta: refresh_inventory is not implemented by orch (task at ${task.pos.file}:${task.pos.line ?? '?'})`);
     }
     return new Set();
   }

@@ -11,6 +11,7 @@ export const debug: Module = {
   local: true,
   spec: { params: { msg: { type: 'raw', support: 'full' }, var: { type: 'str', support: 'full' }, verbosity: { type: 'int', support: 'full', default: 0 } }, mutuallyExclusive: [['msg', 'var']] },
   async run(ctx, p) {
+    if (typeof p.verbosity === 'number' && p.verbosity > (ctx.verbosity ?? 0)) return { changed: false, skipped: true, skipped_reason: 'Verbosity threshold not met.' };
     if (typeof p.var === 'string') {
       const value = ctx.evaluate(p.var);
       return { changed: false, [p.var]: value, msg: `${p.var}: ${pyRepr(value, true)}` };
@@ -85,7 +86,7 @@ export const meta: Module = {
   local: true,
   noTemplate: true,
   spec: {
-    params: { _raw_params: { type: 'str', support: 'full', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
+    params: { _raw_params: { type: 'str', support: 'partial', note: 'refresh_inventory fails the run', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
     freeForm: '_raw_params',
   },
   async run() {

@@ -71,7 +71,8 @@ export function planSysctl(p: Params, s: SysctlState): { changes: SysctlChange; 
       hint: 'Use net.ipv4.tcp_tw_reuse = 1 instead.',
     });
   }
-  if (present && s.live === undefined && (p.sysctl_set || p.reload !== false)) {
+  // ignoreerrors: as Ansible's `sysctl -e`, an unknown key is only written to the file
+  if (present && s.live === undefined && (p.sysctl_set || p.reload !== false) && p.ignoreerrors !== true) {
     throw new ModuleFailure(`sysctl key ${name} does not exist on this host (no ${keyPath(name)})`, { hint: 'Check the spelling, or load the kernel module that provides it.' });
   }
   const fileText = editSysctlFile(s.text, name, value);
