@@ -110,7 +110,8 @@ export const apt = defineStateModule<PackageState, PackageChange>({
     const out: Record<string, unknown> = {};
     let changed = c.install.length > 0 || c.remove.length > 0;
     if (c.update) {
-      const u = await ctx.run(`${APT_ENV} apt-get update -q` + sh` && echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS})"`);
+      // --error-on=any: a source that cannot be fetched fails the task, as python-apt's update() does in Ansible
+      const u = await ctx.run(`${APT_ENV} apt-get update -q --error-on=any` + sh` && echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS})"`);
       if (u.rc !== 0) throw commandFailed('Failed to update apt cache: apt-get update', u);
       // as Ansible: the cache counts as updated when its timestamp moved
       const after = Number(/^T\|(\d+)$/m.exec(u.stdout)?.[1] ?? 0);

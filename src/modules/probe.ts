@@ -36,11 +36,15 @@ export type Follow = boolean | 'or-link';
 export function statPerl(withContent: boolean, follow: Follow = false): string {
   return [
     // follow: the link's target is described (Ansible's `follow`); a dangling link is then absent
-    follow === 'or-link' ? 'my @s = stat($p); @s = lstat($p) unless @s;' : follow ? 'my @s = stat($p);' : 'my @s = lstat($p);',
+    follow === 'or-link'
+      ? 'my @s = stat($p); my $l = 0; if (!@s) { @s = lstat($p); $l = @s && -l _; }'
+      : follow
+        ? 'my @s = stat($p); my $l = 0;'
+        : 'my @s = lstat($p); my $l = @s && -l _;',
     'if (!@s) { print "A\\n"; } else {',
-    '  my $t = -l _ ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
+    '  my $t = $l ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
     '  printf "S|%s|%o|%s|%s|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7];',
-    '  print "L|", readlink($p) // "", "\\n" if -l _;',
+    '  print "L|", readlink($p) // "", "\\n" if $l;',
     '  if (-f $p && -r _) {',
     '    my $size = -s _; my $h;',
     '    if (eval { require Digest::SHA; 1 }) { $h = eval { Digest::SHA->new(1)->addfile($p)->hexdigest }; }',
