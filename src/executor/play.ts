@@ -5,7 +5,7 @@ import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
 import { RoleLoader } from '../playbook/roles.js';
-import { loadTasksFile, type LoadContext } from '../playbook/tasks.js';
+import { loadTasksFile, resolveTasksFile, type LoadContext } from '../playbook/tasks.js';
 import { evalCondition, renderValue } from '../template/env.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { VarScope } from '../template/scope.js';
@@ -311,7 +311,7 @@ class PlayRun {
         if (inc.loop_control?.index_var) vars[inc.loop_control.index_var] = i;
         const s = scope.with({ name: 'loop', vars, templated: false });
         if (inc.when.length > 0 && !evalCondition(inc.when, s)) return;
-        entries.push({ file: resolve(inc.dir, String(renderValue(inc.file, s))), vars });
+        entries.push({ file: resolveTasksFile(String(renderValue(inc.file, s)), inc), vars });
       });
       plans.set(h, entries);
     }

@@ -1,7 +1,7 @@
 import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { shlexSplit } from './shlex.js';
-import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+import { commandFailed, defineStateModule, ModuleFailure, type Module, type ModuleContext } from './types.js';
 
 interface ServiceState {
   init: 'systemd' | 'sysv';
@@ -114,4 +114,27 @@ export const service = defineStateModule<ServiceState, ServiceChange>({
   },
 });
 
-export const systemdModule = { ...service, name: 'systemd' };
+/**
+ * Ansible's systemd takes no name when it only reloads systemd (daemon_reload: handlers do this): then it
+ * runs `systemctl daemon-reload` and reports no change. masked/daemon_reexec are not implemented (they fail
+ * when reached: the loader knows them from Ansible's list).
+ */
+export const systemdModule: Module = {
+  ...service,
+  name: 'systemd',
+  spec: {
+    ...service.spec,
+    params: { ...service.spec.params, name: { type: 'str', support: 'full', aliases: ['service', 'unit'] } },
+    requiredOneOf: [['state', 'enabled', 'masked', 'daemon_reload', 'daemon_reexec']],
+  },
+  query: (ctx, p) => (p.name === undefined ? Promise.resolve(undefined) : (service.query as NonNullable<Module['query']>)(ctx, p)),
+  async run(ctx, p) {
+    if (p.name !== undefined && (p.state !== undefined || p.enabled !== undefined)) return service.run(ctx, p);
+    if (p.name === undefined && (p.state !== undefined || p.enabled !== undefined)) throw new ModuleFailure('systemd: name is required with state or enabled');
+    if (p.daemon_reload === true && !ctx.check) {
+      const r = await ctx.run('systemctl daemon-reload');
+      if (r.rc !== 0) throw commandFailed('systemctl daemon-reload', r);
+    }
+    return { changed: false, ...(p.name !== undefined ? { name: p.name } : {}) };
+  },
+};

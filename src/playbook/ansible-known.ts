@@ -45,6 +45,12 @@ export function ansibleModule(name: string): AnsibleModule | undefined {
   const short = /^ansible\.(builtin|legacy)\.[^.]+$/.test(name) ? name.split('.').pop() ?? name : name;
   const candidates = short.includes('.') ? [short] : [`ansible.builtin.${short}`, ANSIBLE_REDIRECTS[short]];
   for (const c of candidates) if (c !== undefined && ANSIBLE_MODULES[c] !== undefined) return { fqcn: c, params: paramsOf(c) };
+  // old collection paths (community.general.packaging.os.zypper): the collection routes them to its module
+  const parts0 = name.split('.');
+  if (parts0.length > 3) {
+    const flat = `${parts0[0]}.${parts0[1]}.${parts0[parts0.length - 1]}`;
+    if (ANSIBLE_MODULES[flat] !== undefined) return { fqcn: flat, params: paramsOf(flat) };
+  }
   // NAMESPACE.COLLECTION.MODULE of a collection not listed: not checked (orch lacks it: fails when reached)
   const parts = name.split('.');
   if (parts.length >= 3 && parts.every((p) => /^[a-z_][a-z0-9_]*$/i.test(p)) && !ANSIBLE_COLLECTIONS.includes(parts.slice(0, 2).join('.'))) return { fqcn: name };

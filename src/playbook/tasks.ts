@@ -4,7 +4,7 @@ import { ModuleError, ParseError, type Position } from '../core/errors.js';
 import { findModule, modules, resolveModuleName } from '../modules/registry.js';
 import { declaredNames, suggest, validateParams } from '../modules/spec.js';
 import { ansibleModule, ansibleShortNames } from './ansible-known.js';
-import { ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
+import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
 import { notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
@@ -75,16 +75,39 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
   };
 }
 
+const LOOP_KINDS = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found'];
+const ANSIBLE_LOOKUP_NAMES = new Set(ANSIBLE_LOOKUPS);
+
+/**
+ * with_NAME where NAME is a lookup Ansible has and orch does not: the task fails when a host reaches it;
+ * a NAME Ansible does not know either is a load error.
+ */
+function lookupNotImplemented(e: Dict, pos: Position): string[] {
+  const k = Object.keys(e).find((x) => x.startsWith('with_'));
+  if (!k) return [];
+  const kind = k.slice(5).replace(/^ansible\.(builtin|legacy)\./, '');
+  if (LOOP_KINDS.includes(kind)) return [];
+  if (ANSIBLE_LOOKUP_NAMES.has(k.slice(5))) return [k];
+  const guess = suggest(kind, LOOP_KINDS);
+  throw new ParseError(`'${k}' is not a lookup Ansible knows${guess ? ` (did you mean 'with_${guess}'?)` : ''}`, keyPosition(e, k) ?? pos, `orch runs: ${LOOP_KINDS.map((x) => `with_${x}`).join(', ')}, loop.`);
+}
+
 function parseLoop(e: Dict, pos: Position): LoopSpec | undefined {
   const withKeys = Object.keys(e).filter((k) => k.startsWith('with_'));
   if (e.loop !== undefined && withKeys.length > 0) throw new ParseError(`use either loop or ${withKeys[0]}, not both`, pos);
   if (e.loop !== undefined) return { kind: 'loop', value: e.loop };
   const k = withKeys[0];
   if (!k) return undefined;
-  const kind = k.slice(5);
-  const known = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found'];
-  if (!known.includes(kind)) throw new ParseError(`'${k}' is not supported by orch`, pos, `Supported: ${known.map((x) => `with_${x}`).join(', ')}, loop.`);
+  const kind = k.slice(5).replace(/^ansible\.(builtin|legacy)\./, '');
+  // a lookup orch lacks: no loop here, the task is refused when reached (lookupNotImplemented)
+  if (!LOOP_KINDS.includes(kind)) return undefined;
   return { kind: kind as LoopSpec['kind'], value: e[k] };
+}
+
+/** A module shipped in the role's (or the playbook's) library/ directory: Ansible runs it, orch cannot. */
+function libraryModule(name: string, inh: Inherited, ctx: LoadContext): boolean {
+  const dirs = [...(inh.role ? [join(inh.role.path, 'library')] : []), join(dirname(ctx.file), 'library'), join(inh.dir, 'library')];
+  return dirs.some((d) => ['.py', '.sh', '.ps1', ''].some((ext) => existsSync(join(d, name + ext))));
 }
 
 function parseLoopControl(v: unknown, pos: Position): LoopControl | undefined {
@@ -173,10 +196,11 @@ function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position
   }
 }
 
-function resolveTasksFile(name: string, inh: Inherited): string {
+export function resolveTasksFile(name: string, inh: Inherited): string {
   if (isAbsolute(name)) return name;
   const candidates = [resolve(inh.dir, name)];
-  if (inh.role) candidates.push(join(inh.role.path, 'tasks', name));
+  // as Ansible in a role: ROLE/tasks/NAME, then NAME from the role's root (`include_tasks: tasks/x.yml`)
+  if (inh.role) candidates.push(join(inh.role.path, 'tasks', name), join(inh.role.path, name));
   return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
 }
 
@@ -202,7 +226,9 @@ function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, in
   const fileArg = String(isDict(raw) ? (raw.file ?? raw._raw_params ?? '') : raw).trim();
   if (!fileArg) throw new ParseError(`${action} needs a file name`, pos);
   const loop = parseLoop(e, pos);
-  if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop)) {
+  // include_tasks is dynamic in Ansible: a file that is not there fails only when a host reaches the include
+  const missing = !containsTemplate(fileArg) && !existsSync(resolveTasksFile(fileArg, inh));
+  if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop || missing)) {
     const inc: DynamicInclude = { kind: 'include', id: ctx.nextId(), name, file: fileArg, loop, loop_control: parseLoopControl(e.loop_control, pos), pos, ...child };
     if (isDict(args.apply)) inc.vars = { ...inc.vars };
     return [inc];
@@ -236,13 +262,16 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const title = e.name !== undefined ? String(e.name) : '';
   if (INCLUDE_ACTIONS.has(action)) return loadInclude(e, action === 'include' ? 'include_tasks' : action, raw, ctx, inh, pos, title || `${action} ${JSON.stringify(raw)}`);
   const mod = findModule(action);
-  if (!mod && !ansibleModule(rawName)) {
+  const fromLibrary = !mod && !ansibleModule(rawName) && libraryModule(rawName, inh, ctx);
+  if (!mod && !ansibleModule(rawName) && !fromLibrary) {
     const guess = suggest(rawName, [...modules.keys(), ...ansibleShortNames()]);
     throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'Neither orch nor Ansible has a module of that name.');
   }
   const args = moduleArgs(action, raw, e.args, pos);
-  validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e);
+  if (!fromLibrary) validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e);
   const inherited = inherit(inh, e, inh.dir);
+  const lookups = lookupNotImplemented(e, pos);
+  if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];
   const task: Task = {
     kind: 'task',
     id: ctx.nextId(),

@@ -45,6 +45,11 @@ def main():
                 params.add(o)
                 params.update((spec or {}).get('aliases') or [])
             modules[name] = sorted(params)
+    lookups_listed = json.loads(subprocess.run(['ansible-doc', '-t', 'lookup', '-l', '-j'], capture_output=True, text=True, check=True).stdout)
+    lookups = sorted(m for m in lookups_listed if m.rsplit('.', 1)[0] in COLLECTIONS)
+    lookup_routing = yaml.safe_load(open(ROUTING))['plugin_routing'].get('lookup', {})
+    lookups += sorted(short for short, r in lookup_routing.items() if (r or {}).get('redirect') in lookups)
+    lookups += sorted(m.split('.')[-1] for m in lookups if m.startswith('ansible.builtin.'))
     routing = yaml.safe_load(open(ROUTING))['plugin_routing']['modules']
     redirects = {}
     for short, r in sorted(routing.items()):
@@ -64,7 +69,9 @@ def main():
     w('export const ANSIBLE_REDIRECTS: Readonly<Record<string, string>> = {\n')
     for short in sorted(redirects):
         w('  %s: %s,\n' % (json.dumps(short), json.dumps(redirects[short])))
-    w('};\n\n/** Keywords ansible-core accepts on a play, a block and a task. */\n')
+    w('};\n\n/** Lookup plugins (with_NAME loops): FQCNs of the listed collections and the short names ansible-core routes. */\n')
+    w('export const ANSIBLE_LOOKUPS: readonly string[] = %s;\n\n' % json.dumps(sorted(set(lookups))))
+    w('/** Keywords ansible-core accepts on a play, a block and a task. */\n')
     for label, cls, extra in (('PLAY', Play, []), ('BLOCK', Block, []), ('TASK', Task, ['local_action', 'with_<lookup>'])):
         names = sorted(set(cls.fattributes) | set(extra))
         w('export const ANSIBLE_%s_KEYWORDS: readonly string[] = %s;\n' % (label, json.dumps(names)))

@@ -170,3 +170,37 @@ test('connection, remote_user and keywords orch lacks are kept on the task for r
   assert.deepEqual(b?.notImplemented, ['async']);
   assert.deepEqual(c?.notImplemented, []);
 });
+
+test('corpus shapes load: lookups orch lacks, role library modules, old collection paths, systemd daemon_reload, a missing include behind when', () => {
+  const pb = loadPlaybook(
+    writePlaybook('- hosts: all\n  roles: [shapes]\n', {
+      'roles/shapes/library/my_fingerprint.py': '# a custom module\n',
+      'roles/shapes/tasks/main.yml': `
+- my_fingerprint: status=begin
+- debug: msg={{ item }}
+  with_community.general.flattened: [[1], [2]]
+- debug: msg={{ item }}
+  with_flattened: [[1], [2]]
+- community.general.packaging.os.zypper: name=x
+  when: false
+- ansible.builtin.systemd:
+    daemon_reload: true
+- include_tasks: tasks/sub.yml
+- include_tasks: not-there.yml
+  when: false
+`,
+      'roles/shapes/tasks/sub.yml': '- debug: msg=sub\n',
+    }),
+  );
+  const items = pb.plays[0]?.sections[1] ?? [];
+  const tasks = tasksOf(items);
+  assert.equal(tasks[0]?.module, 'my_fingerprint');
+  assert.deepEqual(tasks[1]?.notImplemented, ['with_community.general.flattened']);
+  assert.deepEqual(tasks[2]?.notImplemented, ['with_flattened']);
+  assert.equal(tasks[3]?.module, 'community.general.packaging.os.zypper');
+  assert.equal(tasks[4]?.module, 'systemd');
+  assert.equal(tasks[5]?.args.msg, 'sub', 'tasks/x.yml from the role root, as Ansible');
+  assert.equal(items.at(-1)?.kind, 'include', 'a missing include_tasks file is resolved when reached');
+  const typo = loadError('- hosts: all\n  tasks:\n    - debug: msg={{ item }}\n      with_itmes: [1]\n');
+  assert.match(typo.message, /'with_itmes' is not a lookup Ansible knows \(did you mean 'with_items'\?\)/);
+});
