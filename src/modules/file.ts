@@ -15,6 +15,8 @@ const attrs = (p: Params) => ({ mode: p.mode as string | undefined, owner: p.own
 export interface FileState extends RemoteFile {
   /** with recurse: some entry below the directory has another owner or group */
   recurseDiffers?: boolean;
+  /** a dangling link the task follows: nothing to set (Ansible's warning) */
+  dangling?: boolean;
 }
 
 /**
@@ -30,7 +32,15 @@ async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
   const path = String(p.path);
   // a dangling link followed: Ansible works on the link itself then
   const follow = follows(p) ? 'or-link' : false;
-  if (!(p.recurse && (p.owner || p.group))) return statRemote(ctx, path, false, follow);
+  if (!(p.recurse && (p.owner || p.group))) {
+    const cur = await statRemote(ctx, path, false, follow);
+    // followed and still a link: it dangles. Ansible warns and leaves it alone (state file)
+    if (follow && cur.type === 'link' && (p.state === undefined || p.state === 'file')) {
+      ctx.warn('Cannot set fs attributes on a non-existent symlink target. follow should be set to False to avoid this.');
+      return { ...cur, dangling: true };
+    }
+    return cur;
+  }
   const differs = [p.owner ? sh`! -user ${p.owner as string}` : '', p.group ? sh`! -group ${p.group as string}` : ''].filter((x) => x);
   const r = await ctx.run(`${statScript(path, false, follow)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`);
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
@@ -39,6 +49,7 @@ async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
 
 export function planFile(p: Params, cur: FileState): Change | null {
   const path = String(p.path);
+  if (cur.dangling) return null;
   const state = String(p.state ?? (cur.exists ? (cur.type === 'directory' ? 'directory' : 'file') : 'file'));
   const cmds: string[] = [];
   const diffs: FileDiff[] = [];

@@ -26,7 +26,7 @@ async function queryService(ctx: ModuleContext, p: Params): Promise<ServiceState
         ? // Some init scripts answer `status` wrongly; a process pattern is asked for then (as Ansible's
           // `pattern`). It comes on stdin: in a command line it would match the shell asking.
           sh`if [ -x /etc/init.d/${n} ]; then echo X=1; pgrep -f -- "$(cat)" >/dev/null && echo R=1; fi; `
-        : sh`if [ -x /etc/init.d/${n} ]; then echo X=1; /etc/init.d/${n} status >/dev/null 2>&1 && echo R=1; fi; `) +
+        : sh`if [ -x /etc/init.d/${n} ]; then echo X=1; /etc/init.d/${n} status ${serviceArgs(p)} >/dev/null 2>&1 && echo R=1; fi; `) +
       sh`ls /etc/rc2.d/S[0-9][0-9]${n} >/dev/null 2>&1 && echo E=1; ` +
       'fi; true',
     { stdin: typeof p.pattern === 'string' ? p.pattern : '' },
@@ -55,6 +55,11 @@ export function planService(p: Params, s: ServiceState): { changes: ServiceChang
   return { changes: c, result: { diff } };
 }
 
+/** `arguments`, as shell words (Ansible appends them to every init script call, status included). */
+function serviceArgs(p: Params): string[] {
+  return typeof p.arguments === 'string' && p.arguments.trim() !== '' ? shlexSplit(p.arguments) : [];
+}
+
 /** Detach the daemon's descriptors from our channel, or the exec waits for it to exit. */
 function initScript(n: string, action: string, args: string[], tolerate = false): string {
   const onError = tolerate ? 'true' : '{ rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc; }';
@@ -66,7 +71,7 @@ function initScript(n: string, action: string, args: string[], tolerate = false)
  * is stop, `sleep` seconds, start (a failing stop does not fail it when start works).
  */
 function sysvAction(n: string, action: string, p: Params): string[] {
-  const args = typeof p.arguments === 'string' && p.arguments.trim() !== '' ? shlexSplit(p.arguments) : [];
+  const args = serviceArgs(p);
   if (action !== 'restart') return [initScript(n, action, args)];
   const sleep = typeof p.sleep === 'number' && p.sleep > 0 ? [sh`sleep ${p.sleep}`] : [];
   return [`{ ${initScript(n, 'stop', args, true)}; }`, ...sleep, initScript(n, 'start', args)];
