@@ -181,7 +181,7 @@ function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position
     for (const key of Object.keys(args)) {
       if (orchNames?.has(key) || ansible?.params === undefined || ansible.params.has(key)) continue;
       const guess = suggest(key, [...known].filter((k) => !k.startsWith('_')));
-      throw new ParseError(`${mod?.name ?? rawName}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(argsMap, key) ?? pos, `Parameters Ansible knows for it: ${[...known].filter((k) => !k.startsWith('_')).sort().join(', ')}.`);
+      throw new ParseError(`${mod?.name ?? rawName}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(argsMap, key) ?? pos, mod ? `Supported parameters: ${Object.keys(mod.spec.params).filter((k) => !k.startsWith('_')).sort().join(', ')}.` : `Parameters Ansible knows for it: ${[...known].filter((k) => !k.startsWith('_')).sort().join(', ')}.`);
     }
   }
   if (!mod || mod.spec.anyParams) return;
@@ -226,8 +226,10 @@ function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, in
   const fileArg = String(isDict(raw) ? (raw.file ?? raw._raw_params ?? '') : raw).trim();
   if (!fileArg) throw new ParseError(`${action} needs a file name`, pos);
   const loop = parseLoop(e, pos);
-  // include_tasks is dynamic in Ansible: a file that is not there fails only when a host reaches the include
-  const missing = !containsTemplate(fileArg) && !existsSync(resolveTasksFile(fileArg, inh));
+  // include_tasks is dynamic in Ansible: a missing file behind a condition fails only if a host reaches the
+  // include; without any condition it would fail for certain, so that stays a load error
+  const conditional = inh.when.length > 0 || asList(e.when).length > 0;
+  const missing = conditional && !containsTemplate(fileArg) && !existsSync(resolveTasksFile(fileArg, inh));
   if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop || missing)) {
     const inc: DynamicInclude = { kind: 'include', id: ctx.nextId(), name, file: fileArg, loop, loop_control: parseLoopControl(e.loop_control, pos), pos, ...child };
     if (isDict(args.apply)) inc.vars = { ...inc.vars };
