@@ -54,6 +54,9 @@ export class BecomeError extends OrchError {
 
 export class ModuleError extends OrchError {}
 
+/** A module, parameter or keyword Ansible has and orch does not implement: raised when a host reaches the task. */
+export class NotImplementedError extends ModuleError {}
+
 export class LockError extends OrchError {}
 
 export class UsageError extends OrchError {}

@@ -1,11 +1,13 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConnectError } from '../core/errors.js';
+import { ConnectError, NotImplementedError } from '../core/errors.js';
+import { CONNECTIONS } from '../playbook/keywords.js';
 import type { VarScope } from '../template/scope.js';
 import { LocalTransport } from '../transport/local.js';
 import { readUserSshConfig } from '../transport/ssh-config.js';
 import { SshTransport, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
+import { KEYWORD_CONNECTION, KEYWORD_REMOTE_USER } from './scope.js';
 
 export interface ConnectionOptions {
   acceptNewHostKeys: boolean;
@@ -32,7 +34,8 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
     name: host,
     address: cfg.hostName ?? str(vars.get('ansible_host')) ?? host,
     port: Number(vars.get('ansible_port') ?? cfg.port ?? 22),
-    user: str(vars.get('ansible_user')) ?? str(vars.get('ansible_ssh_user')) ?? cfg.user ?? opts.remoteUser ?? process.env.USER ?? 'root',
+    // ansible_user beats the remote_user keyword, which beats ~/.ssh/config (Ansible passes it as -o User=)
+    user: str(vars.get('ansible_user')) ?? str(vars.get('ansible_ssh_user')) ?? str(vars.get(KEYWORD_REMOTE_USER)) ?? cfg.user ?? opts.remoteUser ?? process.env.USER ?? 'root',
     privateKeyFiles: [
       ...(keyFile ? [resolve(expandHome(keyFile))] : []),
       ...cfg.identityFiles,
@@ -51,9 +54,24 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
   return target;
 }
 
+/**
+ * Local or ssh, as Ansible decides: the ansible_connection variable, else local for an implicit localhost,
+ * else the play/task `connection:` keyword, else ssh. Another connection plugin is refused.
+ */
 export function isLocal(host: string, vars: VarScope): boolean {
-  const c = str(vars.get('ansible_connection'));
-  return c === 'local' || (c === undefined && (host === 'localhost' || host === '127.0.0.1') && vars.get('ansible_host') === undefined);
+  const implicitLocal = (host === 'localhost' || host === '127.0.0.1') && vars.get('ansible_host') === undefined;
+  const c = str(vars.get('ansible_connection')) ?? (implicitLocal ? 'local' : str(vars.get(KEYWORD_CONNECTION)));
+  if (c === undefined) return false;
+  const kind = CONNECTIONS[c];
+  if (!kind) throw new NotImplementedError(`connection '${c}' is not implemented by orch (local, ssh, smart, paramiko)`);
+  return kind === 'local';
+}
+
+/** Pool key: one connection per host and login (remote_user may differ between plays and tasks). */
+function poolKey(host: string, vars: VarScope, opts: ConnectionOptions): string {
+  if (isLocal(host, vars)) return `${host}|local`;
+  const t = sshTargetFor(host, vars, opts);
+  return `${host}|${t.user}@${t.address}:${t.port}`;
 }
 
 /** One connection per host for the whole run, opened on first use; a failure is remembered. */
@@ -63,10 +81,16 @@ export class ConnectionPool {
   constructor(private readonly opts: ConnectionOptions) {}
 
   get(host: string, vars: VarScope): Promise<Transport> {
-    let p = this.open.get(host);
+    let key: string;
+    try {
+      key = poolKey(host, vars, this.opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let p = this.open.get(key);
     if (!p) {
       p = isLocal(host, vars) ? Promise.resolve(new LocalTransport(host)) : SshTransport.connect(sshTargetFor(host, vars, this.opts));
-      this.open.set(host, p);
+      this.open.set(key, p);
     }
     return p;
   }
@@ -85,18 +109,21 @@ export class ConnectionPool {
 
   /** Forget a host's connection (after it was lost) so the next use reconnects. */
   drop(host: string): void {
-    const p = this.open.get(host);
-    this.open.delete(host);
-    p?.then((t) => t.close()).catch(() => undefined);
+    for (const [key, p] of this.open) {
+      if (!key.startsWith(`${host}|`)) continue;
+      this.open.delete(key);
+      p.then((t) => t.close()).catch(() => undefined);
+    }
   }
 
   async roundTrips(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const [h, p] of this.open) {
+    for (const [key, p] of this.open) {
+      const h = key.slice(0, key.indexOf('|'));
       try {
-        out[h] = (await p).stats.roundTrips;
+        out[h] = (out[h] ?? 0) + (await p).stats.roundTrips;
       } catch {
-        out[h] = 0;
+        out[h] ??= 0;
       }
     }
     return out;

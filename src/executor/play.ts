@@ -1,10 +1,12 @@
-import { ParseError } from '../core/errors.js';
+import { NotImplementedError, ParseError } from '../core/errors.js';
 import { ModuleFailure } from '../modules/types.js';
+import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
 import type { ModuleResult } from '../core/result.js';
 import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
-import { loadTasksFile, resolveTasksFile } from '../playbook/tasks.js';
+import { RoleLoader } from '../playbook/roles.js';
+import { loadTasksFile, resolveTasksFile, type LoadContext } from '../playbook/tasks.js';
 import { evalCondition, renderValue } from '../template/env.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { VarScope } from '../template/scope.js';
@@ -37,6 +39,8 @@ class PlayRun {
   private aborted = false;
   private pv!: PlayVars;
   private readonly includeCache = new Map<string, Item[]>();
+  /** ids of tasks loaded at run time (dynamic includes): far above the loader's, one per task */
+  private dynamicIds = 1_000_000_000;
   /** hosts where handlers left pending by an earlier run were found (their file is removed once run) */
   private readonly hadPending = new Set<string>();
   /** pending handlers read along with the facts, per host (restorePending then needs no round trip) */
@@ -73,7 +77,8 @@ class PlayRun {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));
     }
-    hosts = this.active(hosts);
+    hosts = orderHosts(this.active(hosts), String(renderValue(play.order ?? 'inventory', playScope)), play);
+    this.checkKeywords(String(renderValue(play.strategy, playScope)));
     rs.emit({ type: 'play_start', name: play.name, hosts });
     // a snapshot never outlives its play (orch itself writes to hosts between plays: pending handlers)
     for (const c of this.snapshots()) c.drop();
@@ -109,6 +114,19 @@ class PlayRun {
         this.aborted = true;
       }
     }
+  }
+
+  /** Play keywords orch does not implement fail the play here, when it is reached (not at load). */
+  private checkKeywords(strategy: string): void {
+    const { play, rs } = this;
+    const kw = play.notImplemented[0];
+    if (kw !== undefined) throw new NotImplementedError(`play '${play.name}' at ${play.pos.file}:${play.pos.line ?? '?'}: keyword '${kw}' is not implemented by orch`);
+    if (strategy === 'linear' || strategy === 'ansible.builtin.linear') return;
+    const short = strategy.replace(/^ansible\.builtin\./, '');
+    if (!LINEAR_COMPATIBLE_STRATEGIES.includes(short)) throw new ParseError(`Invalid play strategy specified: ${strategy}`, play.pos, 'orch runs the linear strategy.');
+    // free/host_pinned/debug/mitogen_*: every host runs the same tasks and ends in the same state; only the
+    // interleaving differs (hosts wait for each other at each task), so linear is a safe stand-in.
+    rs.emit({ type: 'warning', msg: `play '${play.name}': strategy '${strategy}' runs as 'linear' in orch (same tasks and end state; hosts move from task to task together)` });
   }
 
   private async gather(batch: string[]): Promise<void> {
@@ -297,6 +315,15 @@ class PlayRun {
       }
     } else if (action === 'clear_host_errors') {
       for (const hs of this.rs.hosts.values()) hs.failed = false;
+    } else if (action === 'reset_connection') {
+      for (const h of applies) this.rs.pool.drop(h);
+    } else if (action === 'clear_facts') {
+      for (const h of applies) {
+        const hs = this.rs.hosts.get(h);
+        if (hs) hs.facts = undefined;
+      }
+    } else if (action === 'refresh_inventory' && applies.length > 0) {
+      throw new NotImplementedError(`meta: refresh_inventory is not implemented by orch (task at ${task.pos.file}:${task.pos.line ?? '?'})`);
     }
     return new Set();
   }
@@ -329,7 +356,7 @@ class PlayRun {
       for (const [file, group] of byFile) {
         let items = this.includeCache.get(file);
         if (!items) {
-          items = loadTasksFile(file, { file, stack: [inc.pos.file], nextId: () => inc.id * 1000 + this.includeCache.size, loadRole: () => [] }, { ...inc, when: [] }, inc.pos);
+          items = this.loadIncluded(file, inc);
           this.includeCache.set(file, items);
         }
         // Loop variables of this round live in each host's runtime layer while the included tasks run.
@@ -351,6 +378,17 @@ class PlayRun {
       }
     }
     return failed;
+  }
+
+  /** An included tasks file, with the roles it includes (their handlers and defaults join the play's). */
+  private loadIncluded(file: string, inc: DynamicInclude): Item[] {
+    const { play } = this;
+    const roles = new RoleLoader(play.rolePaths);
+    const ctx: LoadContext = { file, stack: [inc.pos.file], nextId: () => ++this.dynamicIds, loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx) };
+    const items = loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
+    for (const h of roles.handlers) play.handlers.push(h);
+    for (const [k, v] of Object.entries(roles.defaults)) if (!(k in play.roleDefaults)) play.roleDefaults[k] = v;
+    return items;
   }
 
   private async flushHandlers(batch: string[]): Promise<void> {
@@ -409,6 +447,30 @@ class PlayRun {
     } catch (err) {
       this.rs.emit({ type: 'warning', host, msg: `could not keep pending handlers (${left.join(', ')}) on the host: ${(err as Error).message}` });
     }
+  }
+}
+
+/** The play's `order:` of hosts. */
+export function orderHosts(hosts: string[], order: string, play: Play): string[] {
+  switch (order) {
+    case 'inventory':
+      return hosts;
+    case 'reverse_inventory':
+      return [...hosts].reverse();
+    case 'sorted':
+      return [...hosts].sort();
+    case 'reverse_sorted':
+      return [...hosts].sort().reverse();
+    case 'shuffle': {
+      const out = [...hosts];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [out[i], out[j]] = [out[j] as string, out[i] as string];
+      }
+      return out;
+    }
+    default:
+      throw new ParseError(`order: '${order}' is not one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle`, play.pos);
   }
 }
 

@@ -27,6 +27,19 @@ export function becomeAs(user: string, scope: VarScope, method?: string): Become
   return settings;
 }
 
+/** Variable names under which the `connection` / `remote_user` keywords reach the connection pool. */
+export const KEYWORD_CONNECTION = '_orch_connection_keyword';
+export const KEYWORD_REMOTE_USER = '_orch_remote_user_keyword';
+
+function connectionKeywords(inh: Inherited | undefined, play: Play | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const connection = inh?.connection ?? play?.connection;
+  const user = inh?.remote_user ?? play?.remoteUser;
+  if (connection !== undefined) out[KEYWORD_CONNECTION] = connection;
+  if (user !== undefined) out[KEYWORD_REMOTE_USER] = user;
+  return out;
+}
+
 export interface PlayVars {
   play: Play;
   /** vars_files, loaded at play start */
@@ -98,6 +111,9 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
   // built when a template asks: a scope is made per host and task, and this is as big as the inventory
   Object.defineProperty(magic, 'groups', { enumerable: true, get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])) });
   const layers: VarLayer[] = [{ name: 'magic', vars: magic, templated: false }];
+  // connection keywords, below every variable: ansible_connection / ansible_user set anywhere win, as in Ansible
+  const kw = connectionKeywords(inh, pv?.play);
+  if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
   if (pv) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   for (const l of rs.inv.varLayers(host)) layers.push({ ...l, templated: true });

@@ -1,4 +1,4 @@
-import { ConnectError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
+import { ConnectError, NotImplementedError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf } from '../core/result.js';
 import { findModule } from '../modules/registry.js';
@@ -57,6 +57,12 @@ function renderParams(mod: Module, args: Record<string, unknown>, scope: VarScop
   return out;
 }
 
+/** Name the task's file:line and the host in a "not implemented by orch" failure. */
+function notImplemented(err: unknown, task: Task, host: string): unknown {
+  if (!(err instanceof NotImplementedError)) return err;
+  return new NotImplementedError(`${err.message} (task '${task.name}' at ${formatPosition(task.pos)}, host ${host})`, { hint: err.hint });
+}
+
 function failure(err: unknown): ModuleResult {
   if (err instanceof ConnectError) return { changed: false, unreachable: true, msg: err.message, hint: err.hint };
   if (err instanceof ModuleFailure) return { changed: false, ...err.extra, failed: true, msg: err.message };
@@ -83,6 +89,7 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
     host,
     check: task.check_mode === undefined ? rs.opts.check : bool(task.check_mode, scope),
     diff: rs.opts.diff || task.diff === true,
+    verbosity: rs.opts.verbose,
     vars: scope,
     run,
     findLocal: (kind, name) => findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
@@ -154,7 +161,10 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
 async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string, scope: VarScope): Promise<ModuleResult> {
   const mod = findModule(task.module);
-  if (!mod) return { changed: false, failed: true, msg: `unknown module ${task.module}` };
+  // the loader let it through because Ansible has it: it fails here, where a host reaches it
+  if (!mod) return failure(notImplemented(new NotImplementedError(`${task.module}: module is not implemented by orch`, { hint: 'Ansible has this module; orch does not. Guard the task with `when:` for hosts that need it, or use a module orch has.' }), task, host));
+  const kw = task.notImplemented?.[0];
+  if (kw !== undefined) return failure(notImplemented(new NotImplementedError(`keyword '${kw}' is not implemented by orch`, { hint: 'Remove it, or guard the task with `when:` where it must not run under orch.' }), task, host));
   const hs = rs.hosts.get(host);
   let transport: Transport | undefined;
   const delegate = task.delegate_to ? String(renderValue(task.delegate_to, scope)) : undefined;
@@ -203,7 +213,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
       if (!mod.local) await getTransport();
       result = await mod.run(ctx, params);
     } catch (err) {
-      result = failure(err);
+      result = failure(notImplemented(err, task, host));
     }
     if (result.unreachable) return result;
     const withResult = task.register ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false }) : scope;

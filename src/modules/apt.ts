@@ -3,14 +3,28 @@ import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 import { debianPackage } from './validate.js';
 
-interface PackageState {
+export interface PackageState {
   installed: Map<string, string>; // name → version
   upgradable: Set<string>;
+  /** with update_cache/cache_valid_time: the cache's mtime (as Ansible: the update-success stamp, else the lists dir) and the host's clock */
+  cacheTime?: number;
+  now?: number;
+  /** with autoremove and no package: how many packages `apt-get autoremove` would remove */
+  autoremovable?: number;
 }
 
-interface PackageChange {
+export interface PackageChange {
   install: string[];
   remove: string[];
+  update: boolean;
+  autoremove: boolean;
+}
+
+const STAMP = '/var/lib/apt/periodic/update-success-stamp';
+const LISTS = '/var/lib/apt/lists';
+
+function wantsUpdate(p: Params): boolean {
+  return p.update_cache === true || (typeof p.cache_valid_time === 'number' && p.cache_valid_time > 0);
 }
 
 function names(p: Params): string[] {
@@ -26,20 +40,33 @@ const DPKG_FORMAT = '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n';
 
 /** One round trip: dpkg's view of every named package (and, for latest, apt's candidate). */
 async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageState> {
+  assertApt(p);
   const pkgs = names(p).map((n) => n.replace(/[=<>].*$/, ''));
   const latest = p.state === 'latest';
   const cmd =
     sh`dpkg-query -W -f=${DPKG_FORMAT} -- ${pkgs} 2>/dev/null; true` +
-    (latest ? sh`; apt-cache policy -- ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '');
+    (latest ? sh`; apt-cache policy -- ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
+    (wantsUpdate(p) ? sh`; echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS} 2>/dev/null || echo 0)|$(date +%s)"` : '') +
+    (p.autoremove === true && pkgs.length === 0 ? `; echo "R|$(apt-get -s -q autoremove 2>/dev/null | grep -c '^Remv ')"` : '');
   const r = await ctx.run(cmd);
   const installed = new Map<string, string>();
   const upgradable = new Set<string>();
+  let cacheTime: number | undefined;
+  let now: number | undefined;
+  let autoremovable: number | undefined;
   for (const line of r.stdout.split('\n')) {
     if (line.startsWith('U|')) upgradable.add(line.slice(2).replace(/:$/, ''));
+    const t = /^T\|(\d+)\|(\d+)$/.exec(line);
+    if (t) {
+      cacheTime = Number(t[1]);
+      now = Number(t[2]);
+    }
+    const rm = /^R\|(\d+)$/.exec(line);
+    if (rm) autoremovable = Number(rm[1]);
     const [name, version, status] = line.split('\t');
     if (name && status?.startsWith('ii')) installed.set(name.replace(/:.*$/, ''), version ?? '');
   }
-  return { installed, upgradable };
+  return { installed, upgradable, cacheTime, now, autoremovable };
 }
 
 export function planPackages(p: Params, s: PackageState): { changes: PackageChange; result: Record<string, unknown> } | null {
@@ -52,12 +79,14 @@ export function planPackages(p: Params, s: PackageState): { changes: PackageChan
   if (state === 'present' || state === 'installed') install = list.filter((n) => !pinned(n));
   else if (state === 'latest') install = list.filter((n) => !s.installed.has(base(n)) || s.upgradable.has(base(n)));
   else if (state === 'absent' || state === 'removed') remove = list.filter((n) => s.installed.has(base(n)));
-  if (install.length === 0 && remove.length === 0 && !p.update_cache) return null;
-  if (install.length === 0 && remove.length === 0) return null;
-  return {
-    changes: { install, remove },
-    result: { diff: [{ path: 'packages', header: 'packages', before: remove.join(' '), after: install.join(' ') }] },
-  };
+  // Ansible: the cache is updated unless it is younger than cache_valid_time (0: always)
+  const valid = typeof p.cache_valid_time === 'number' ? p.cache_valid_time : 0;
+  const update = wantsUpdate(p) && !(valid > 0 && s.cacheTime !== undefined && s.now !== undefined && s.cacheTime + valid >= s.now);
+  // autoremove with packages rides on their apt-get command (--auto-remove); alone, it is `apt-get autoremove`
+  const autoremove = p.autoremove === true && list.length === 0 && !wantsUpdate(p) && (s.autoremovable ?? 0) > 0;
+  if (install.length === 0 && remove.length === 0 && !update && !autoremove) return null;
+  const diff = install.length > 0 || remove.length > 0 ? [{ path: 'packages', header: 'packages', before: remove.join(' '), after: install.join(' ') }] : [];
+  return { changes: { install, remove, update, autoremove }, result: { diff } };
 }
 
 const APT_ENV = 'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a';
@@ -67,29 +96,47 @@ export const apt = defineStateModule<PackageState, PackageChange>({
   name: 'apt',
   spec: {
     params: {
-      name: { type: 'list', elements: 'str', aliases: ['pkg', 'package'] },
-      state: { type: 'str', default: 'present', choices: ['present', 'installed', 'latest', 'absent', 'removed'] },
-      update_cache: { type: 'bool', default: false, aliases: ['update-cache'] },
-      cache_valid_time: { type: 'int', default: 0 },
-      install_recommends: { type: 'bool', aliases: ['install-recommends'] },
-      purge: { type: 'bool', default: false },
-      autoremove: { type: 'bool', default: false },
-      use: { type: 'str' },
+      name: { type: 'list', support: 'full', elements: 'str', aliases: ['pkg', 'package'] },
+      state: { type: 'str', support: 'full', default: 'present', choices: ['present', 'installed', 'latest', 'absent', 'removed'] },
+      update_cache: { type: 'bool', support: 'full', default: false, aliases: ['update-cache'] },
+      cache_valid_time: { type: 'int', support: 'full', default: 0 },
+      install_recommends: { type: 'bool', support: 'full', aliases: ['install-recommends'] },
+      purge: { type: 'bool', support: 'full', default: false },
+      autoremove: { type: 'bool', support: 'full', default: false },
+      use: { type: 'str', support: 'partial', note: 'apt or auto only' },
     },
-    requiredOneOf: [['name', 'update_cache']],
+    requiredOneOf: [['name', 'update_cache', 'autoremove']],
   },
   query: queryPackages,
   plan: planPackages,
-  describe: () => ({ cache_updated: false }),
-  async apply(ctx, p, c) {
-    const cmds: string[] = [];
-    if (p.update_cache) cmds.push(`${APT_ENV} apt-get update -q`);
+  describe: (p, s) => ({ cache_updated: false, ...(wantsUpdate(p) && s.cacheTime !== undefined ? { cache_update_time: s.cacheTime } : {}) }),
+  async apply(ctx, p, c, s) {
+    const out: Record<string, unknown> = {};
+    let changed = c.install.length > 0 || c.remove.length > 0;
+    if (c.update) {
+      // --error-on=any: a source that cannot be fetched fails the task, as python-apt's update() does in Ansible
+      const u = await ctx.run(`${APT_ENV} apt-get update -q --error-on=any` + sh` && echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS})"`);
+      if (u.rc !== 0) throw commandFailed('Failed to update apt cache: apt-get update', u);
+      // as Ansible: the cache counts as updated when its timestamp moved
+      const after = Number(/^T\|(\d+)$/m.exec(u.stdout)?.[1] ?? 0);
+      out.cache_updated = after !== s.cacheTime;
+      out.cache_update_time = after;
+      if (out.cache_updated) changed = true;
+    }
     const rec = p.install_recommends === false ? ' --no-install-recommends' : p.install_recommends === true ? ' --install-recommends' : '';
-    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec} -- ${sh`${c.install}`}`);
-    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS} -- ${sh`${c.remove}`}`);
-    const r = await ctx.run(cmds.join(' && '));
-    if (r.rc !== 0) throw commandFailed('apt-get', r);
-    return { stdout: r.stdout, stderr: r.stderr };
+    const auto = p.autoremove === true ? ' --auto-remove' : '';
+    const cmds: string[] = [];
+    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec}${auto} -- ${sh`${c.install}`}`);
+    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS}${auto} -- ${sh`${c.remove}`}`);
+    if (c.autoremove) cmds.push(`${APT_ENV} apt-get ${APT_OPTS}${p.purge ? ' --purge' : ''} autoremove`);
+    if (cmds.length > 0) {
+      const r = await ctx.run(cmds.join(' && '));
+      if (r.rc !== 0) throw commandFailed('apt-get', r);
+      out.stdout = r.stdout;
+      out.stderr = r.stderr;
+      if (c.autoremove && /The following packages will be REMOVED/.test(r.stdout)) changed = true;
+    }
+    return { ...out, changed };
   },
 });
 

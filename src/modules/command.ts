@@ -9,25 +9,25 @@ import { ModuleFailure, type Module, type ModuleContext } from './types.js';
 const SKIP_MARK = '__orch_command_skipped__';
 
 const commonParams = {
-  _raw_params: { type: 'str' },
-  cmd: { type: 'str' },
-  chdir: { type: 'path' },
-  creates: { type: 'path' },
-  removes: { type: 'path' },
-  stdin: { type: 'str' },
-  stdin_add_newline: { type: 'bool', default: true },
-  strip_empty_ends: { type: 'bool', default: true },
+  _raw_params: { type: 'str', support: 'full' },
+  cmd: { type: 'str', support: 'full' },
+  chdir: { type: 'path', support: 'full' },
+  creates: { type: 'path', support: 'full' },
+  removes: { type: 'path', support: 'full' },
+  stdin: { type: 'str', support: 'full' },
+  stdin_add_newline: { type: 'bool', support: 'full', default: true },
+  strip_empty_ends: { type: 'bool', support: 'full', default: true },
 } as const;
 
 const commandSpec: ModuleSpec = {
-  params: { ...commonParams, argv: { type: 'list', elements: 'str' }, expand_argument_vars: { type: 'bool', default: true } },
+  params: { ...commonParams, argv: { type: 'list', support: 'full', elements: 'str' }, expand_argument_vars: { type: 'bool', support: 'partial', note: 'orch does not expand $VARS or ~ in argv (Ansible 2.16 option; 2.14 has none)', default: true } },
   freeForm: '_raw_params',
   mutuallyExclusive: [['_raw_params', 'cmd', 'argv']],
   requiredOneOf: [['_raw_params', 'cmd', 'argv']],
 };
 
 const shellSpec: ModuleSpec = {
-  params: { ...commonParams, executable: { type: 'path' } },
+  params: { ...commonParams, executable: { type: 'path', support: 'full' } },
   freeForm: '_raw_params',
   mutuallyExclusive: [['_raw_params', 'cmd']],
   requiredOneOf: [['_raw_params', 'cmd']],

@@ -61,8 +61,8 @@ export function describeContent(s: ContentState): Partial<ModuleResult> {
 }
 
 export const contentParams = {
-  dest: { type: 'path', required: true },
-  force: { type: 'bool', default: true },
+  dest: { type: 'path', support: 'full', required: true },
+  force: { type: 'bool', support: 'full', default: true },
   ...fileWriteParams,
 } as const;
 

@@ -9,8 +9,9 @@ import { ModuleFailure, type Module } from './types.js';
 export const debug: Module = {
   name: 'debug',
   local: true,
-  spec: { params: { msg: { type: 'raw' }, var: { type: 'str' }, verbosity: { type: 'int', default: 0 } }, mutuallyExclusive: [['msg', 'var']] },
+  spec: { params: { msg: { type: 'raw', support: 'full' }, var: { type: 'str', support: 'full' }, verbosity: { type: 'int', support: 'full', default: 0 } }, mutuallyExclusive: [['msg', 'var']] },
   async run(ctx, p) {
+    if (typeof p.verbosity === 'number' && p.verbosity > (ctx.verbosity ?? 0)) return { changed: false, skipped: true, skipped_reason: 'Verbosity threshold not met.' };
     if (typeof p.var === 'string') {
       const value = ctx.evaluate(p.var);
       return { changed: false, [p.var]: value, msg: `${p.var}: ${pyRepr(value, true)}` };
@@ -25,10 +26,10 @@ export const assertModule: Module = {
   rawParams: ['that'],
   spec: {
     params: {
-      that: { type: 'list', required: true },
-      fail_msg: { type: 'raw', aliases: ['msg'] },
-      success_msg: { type: 'raw' },
-      quiet: { type: 'bool', default: false },
+      that: { type: 'list', support: 'full', required: true },
+      fail_msg: { type: 'raw', support: 'full', aliases: ['msg'] },
+      success_msg: { type: 'raw', support: 'full' },
+      quiet: { type: 'bool', support: 'full', default: false },
     },
   },
   async run(ctx, p) {
@@ -45,7 +46,7 @@ export const assertModule: Module = {
 export const fail: Module = {
   name: 'fail',
   local: true,
-  spec: { params: { msg: { type: 'raw', default: 'Failed as requested from task' } } },
+  spec: { params: { msg: { type: 'raw', support: 'full', default: 'Failed as requested from task' } } },
   async run(_ctx, p) {
     return { changed: false, failed: true, msg: typeof p.msg === 'string' ? p.msg : pyRepr(p.msg) };
   },
@@ -67,7 +68,7 @@ export const setFact: Module = {
 export const includeVars: Module = {
   name: 'include_vars',
   local: true,
-  spec: { params: { file: { type: 'path' }, _raw_params: { type: 'path' }, name: { type: 'str' } }, freeForm: '_raw_params' },
+  spec: { params: { file: { type: 'path', support: 'full' }, _raw_params: { type: 'path', support: 'full' }, name: { type: 'str', support: 'full' } }, freeForm: '_raw_params' },
   async run(ctx, p) {
     const want = String(p.file ?? p._raw_params);
     const found = ctx.findLocal('vars', want);
@@ -85,7 +86,7 @@ export const meta: Module = {
   local: true,
   noTemplate: true,
   spec: {
-    params: { _raw_params: { type: 'str', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
+    params: { _raw_params: { type: 'str', support: 'partial', note: 'refresh_inventory fails the run', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
     freeForm: '_raw_params',
   },
   async run() {
@@ -96,7 +97,7 @@ export const meta: Module = {
 export const pause: Module = {
   name: 'pause',
   local: true,
-  spec: { params: { seconds: { type: 'int' }, minutes: { type: 'int' }, prompt: { type: 'str' } } },
+  spec: { params: { seconds: { type: 'int', support: 'full' }, minutes: { type: 'int', support: 'full' }, prompt: { type: 'str', support: 'partial', note: 'only with seconds/minutes: orch never waits for a keypress' } } },
   async run(_ctx, p) {
     const ms = (Number(p.seconds ?? 0) + Number(p.minutes ?? 0) * 60) * 1000;
     if (ms <= 0) throw new ModuleFailure('pause without seconds/minutes would wait for a keypress; orch never prompts mid-run');
@@ -109,7 +110,7 @@ export const pause: Module = {
 export const connectionCheck: Module = {
   name: 'connection_check',
   local: true,
-  spec: { params: { retries: { type: 'int', default: 3 }, delay: { type: 'int', default: 1 } } },
+  spec: { params: { retries: { type: 'int', support: 'full', default: 3 }, delay: { type: 'int', support: 'full', default: 1 } } },
   async run(ctx, p) {
     let last: unknown;
     for (let i = 0; i < Number(p.retries); i++) {

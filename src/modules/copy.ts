@@ -16,7 +16,7 @@ function localContent(ctx: ModuleContext, p: Params): { content: Buffer; srcName
 export const copy = defineStateModule<ContentState, ContentChange>({
   name: 'copy',
   spec: {
-    params: { ...contentParams, src: { type: 'path' }, content: { type: 'raw', noLog: false }, remote_src: { type: 'bool', default: false } },
+    params: { ...contentParams, src: { type: 'path', support: 'full' }, content: { type: 'raw', support: 'full', noLog: false }, remote_src: { type: 'bool', support: 'full', default: false } },
     mutuallyExclusive: [['src', 'content']],
     requiredOneOf: [['src', 'content']],
   },

@@ -16,19 +16,41 @@ const attrs = (p: Params) => ({ mode: p.mode as string | undefined, owner: p.own
 export interface FileState extends RemoteFile {
   /** with recurse: some entry below the directory has another owner or group */
   recurseDiffers?: boolean;
+  /** a dangling link the task follows: nothing to set (Ansible's warning) */
+  dangling?: boolean;
+}
+
+/**
+ * Ansible's `follow` (default yes): a link at `path` stands for its target, so mode and owner apply to the
+ * target; with `follow: no` the link itself is looked at (chown -h; Linux links have no mode). link, hard
+ * and absent always act on the path itself.
+ */
+function follows(p: Params): boolean {
+  return p.follow !== false && !['link', 'hard', 'absent'].includes(String(p.state));
 }
 
 async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
   const path = String(p.path);
-  if (!(p.recurse && (p.owner || p.group))) return statRemote(ctx, path);
+  // a dangling link followed: Ansible works on the link itself then
+  const follow = follows(p) ? 'or-link' : false;
+  if (!(p.recurse && (p.owner || p.group))) {
+    const cur = await statRemote(ctx, path, false, follow);
+    // followed and still a link: it dangles. Ansible warns and leaves it alone (state file)
+    if (follow && cur.type === 'link' && (p.state === undefined || p.state === 'file')) {
+      ctx.warn('Cannot set fs attributes on a non-existent symlink target. follow should be set to False to avoid this.');
+      return { ...cur, dangling: true };
+    }
+    return cur;
+  }
   const differs = [p.owner ? sh`! -user ${p.owner as string}` : '', p.group ? sh`! -group ${p.group as string}` : ''].filter((x) => x);
-  const r = await ctx.run(`${statScript(path, false)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`);
+  const r = await ctx.run(`${statScript(path, false, follow)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`);
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return { ...parseStat(r.stdout), recurseDiffers: /^R\|.+$/m.test(r.stdout) };
 }
 
 export function planFile(p: Params, cur: FileState): Change | null {
   const path = String(p.path);
+  if (cur.dangling) return null;
   const state = String(p.state ?? (cur.exists ? (cur.type === 'directory' ? 'directory' : 'file') : 'file'));
   const cmds: string[] = [];
   const diffs: FileDiff[] = [];
@@ -84,7 +106,7 @@ export function planFile(p: Params, cur: FileState): Change | null {
     if (want.mode) want.mode = octalMode(want.mode, base, isDir, cur.umask);
     existing = { exists: true, type: isDir ? 'directory' : 'file', mode: undefined, owner: undefined, group: undefined };
   }
-  const fixes = attributeFixes(path, existing, want);
+  const fixes = attributeFixes(path, existing, want, p.follow === false);
   if (p.recurse && state === 'directory' && cur.recurseDiffers) {
     const who = `${(p.owner as string | undefined) ?? ''}${p.group ? `:${String(p.group)}` : ''}`;
     fixes.cmds.push(sh`chown -R -- ${who} ${path}`);
@@ -101,15 +123,15 @@ export const file = defineStateModule<FileState, Change>({
   name: 'file',
   spec: {
     params: {
-      path: { type: 'path', required: true, aliases: ['dest', 'name'] },
-      state: { type: 'str', choices: ['absent', 'directory', 'file', 'hard', 'link', 'touch'] },
-      src: { type: 'path' },
-      mode: { type: 'mode' },
-      owner: { type: 'str' },
-      group: { type: 'str' },
-      recurse: { type: 'bool', default: false },
-      force: { type: 'bool', default: false },
-      follow: { type: 'bool', default: true },
+      path: { type: 'path', support: 'full', required: true, aliases: ['dest', 'name'] },
+      state: { type: 'str', support: 'full', choices: ['absent', 'directory', 'file', 'hard', 'link', 'touch'] },
+      src: { type: 'path', support: 'full' },
+      mode: { type: 'mode', support: 'full' },
+      owner: { type: 'str', support: 'full' },
+      group: { type: 'str', support: 'full' },
+      recurse: { type: 'bool', support: 'full', default: false },
+      force: { type: 'bool', support: 'full', default: false },
+      follow: { type: 'bool', support: 'full', default: true },
     },
   },
   query: queryFile,

@@ -7,11 +7,11 @@ export const getent: Module = {
   gathersFacts: true,
   spec: {
     params: {
-      database: { type: 'str', required: true },
-      key: { type: 'str' },
-      split: { type: 'str' },
-      service: { type: 'str' },
-      fail_key: { type: 'bool', default: true },
+      database: { type: 'str', support: 'full', required: true },
+      key: { type: 'str', support: 'full' },
+      split: { type: 'str', support: 'full' },
+      service: { type: 'str', support: 'full' },
+      fail_key: { type: 'bool', support: 'full', default: true },
     },
   },
   async run(ctx, p) {

@@ -6,8 +6,8 @@ export const packageFacts: Module = {
   gathersFacts: true,
   spec: {
     params: {
-      manager: { type: 'list', elements: 'str', default: ['auto'] },
-      strategy: { type: 'str', default: 'first', choices: ['first', 'all'] },
+      manager: { type: 'list', support: 'partial', note: 'only apt (dpkg)', elements: 'str', default: ['auto'] },
+      strategy: { type: 'str', support: 'full', default: 'first', choices: ['first', 'all'] },
     },
   },
   async run(ctx, p) {

@@ -21,17 +21,17 @@ async function psql(ctx: ModuleContext, p: Params, sql: string, db = 'postgres')
   return r.stdout.trim();
 }
 
-const connection = { port: { type: 'int', default: 5432 }, login_db: { type: 'str', default: 'postgres' } } as const;
+const connection = { port: { type: 'int', support: 'full', default: 5432 }, login_db: { type: 'str', support: 'full', default: 'postgres' } } as const;
 
 export const postgresqlDb = defineStateModule<{ exists: boolean; owner?: string }, string>({
   name: 'postgresql_db',
   spec: {
     params: {
-      name: { type: 'str', required: true, aliases: ['db'] },
-      owner: { type: 'str' },
-      encoding: { type: 'str', default: 'UTF8' },
-      template: { type: 'str', default: 'template0' },
-      state: { type: 'str', default: 'present', choices: ['present', 'absent'] },
+      name: { type: 'str', support: 'full', required: true, aliases: ['db'] },
+      owner: { type: 'str', support: 'full' },
+      encoding: { type: 'str', support: 'full', default: 'UTF8' },
+      template: { type: 'str', support: 'full', default: 'template0' },
+      state: { type: 'str', support: 'full', default: 'present', choices: ['present', 'absent'] },
       ...connection,
     },
   },
@@ -94,14 +94,14 @@ export const postgresqlUser = defineStateModule<RoleState, string>({
   name: 'postgresql_user',
   spec: {
     params: {
-      name: { type: 'str', required: true, aliases: ['user'] },
-      password: { type: 'str', noLog: true },
-      update_password: { type: 'str', default: 'always', choices: ['always', 'on_create'] },
-      role_attr_flags: { type: 'str', default: '' },
-      login: { type: 'bool', default: true },
-      db: { type: 'str' },
-      priv: { type: 'str' },
-      state: { type: 'str', default: 'present', choices: ['present', 'absent'] },
+      name: { type: 'str', support: 'full', required: true, aliases: ['user'] },
+      password: { type: 'str', support: 'full', noLog: true },
+      update_password: { type: 'str', support: 'full', default: 'always', choices: ['always', 'on_create'] },
+      role_attr_flags: { type: 'str', support: 'full', default: '' },
+      login: { type: 'bool', support: 'full', default: true },
+      db: { type: 'str', support: 'full' },
+      priv: { type: 'str', support: 'full' },
+      state: { type: 'str', support: 'full', default: 'present', choices: ['present', 'absent'] },
       ...connection,
     },
   },

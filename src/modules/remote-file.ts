@@ -3,7 +3,7 @@ import { createPatch } from 'diff';
 import type { FileDiff } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { octalMode } from './mode.js';
-import { statProbe } from './probe.js';
+import { statProbe, type Follow } from './probe.js';
 import { commandFailed, type ModuleContext } from './types.js';
 
 /** What one round trip learns about a path on the host. */
@@ -25,8 +25,8 @@ export interface RemoteFile {
 }
 
 /** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
-export function statScript(path: string, withContent: boolean): string {
-  return statProbe(path, withContent);
+export function statScript(path: string, withContent: boolean, follow: Follow = false): string {
+  return statProbe(path, withContent, follow);
 }
 
 export function parseStat(out: string): RemoteFile {
@@ -53,8 +53,8 @@ export function parseStat(out: string): RemoteFile {
   return f;
 }
 
-export async function statRemote(ctx: ModuleContext, path: string, withContent = false): Promise<RemoteFile> {
-  const r = await ctx.run(statScript(path, withContent));
+export async function statRemote(ctx: ModuleContext, path: string, withContent = false, follow: Follow = false): Promise<RemoteFile> {
+  const r = await ctx.run(statScript(path, withContent, follow));
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return parseStat(r.stdout);
 }
@@ -65,11 +65,11 @@ export function sha1(data: string | Buffer): string {
 
 /** Parameters every file-writing module takes (copy, template, lineinfile, blockinfile...). */
 export const fileWriteParams = {
-  mode: { type: 'mode' },
-  owner: { type: 'str' },
-  group: { type: 'str' },
-  backup: { type: 'bool', default: false },
-  validate: { type: 'str' },
+  mode: { type: 'mode', support: 'full' },
+  owner: { type: 'str', support: 'full' },
+  group: { type: 'str', support: 'full' },
+  backup: { type: 'bool', support: 'full', default: false },
+  validate: { type: 'str', support: 'full' },
 } as const;
 
 export interface WriteOptions {
@@ -132,11 +132,14 @@ export function writeMode(mode: string | undefined, current: RemoteFile): string
 
 /**
  * Mode/owner changes needed for an existing path, as chmod/chown commands. A symbolic mode is turned
- * into the octal mode it gives this path, compared, and applied as that number.
+ * into the octal mode it gives this path, compared, and applied as that number. With noDereference, a link
+ * itself (file's follow: no): owner and group of the link; Linux has no mode on links.
  */
-export function attributeFixes(path: string, current: RemoteFile, want: { mode?: string; owner?: string; group?: string }): { cmds: string[]; diffs: FileDiff[] } {
+export function attributeFixes(path: string, current: RemoteFile, want: { mode?: string; owner?: string; group?: string }, noDereference = false): { cmds: string[]; diffs: FileDiff[] } {
   const cmds: string[] = [];
   const diffs: FileDiff[] = [];
+  const h = noDereference && current.type === 'link' ? ['-h'] : [];
+  if (h.length > 0) want = { ...want, mode: undefined };
   if (want.mode) {
     const target = octalMode(want.mode, current.mode, current.type === 'directory', current.umask);
     if (current.mode !== target) {
@@ -147,11 +150,11 @@ export function attributeFixes(path: string, current: RemoteFile, want: { mode?:
   // an owner or group given as a number is compared with the id (as Ansible does)
   const same = (name: string | undefined, id: number | undefined, w: string) => name === w || (/^\d+$/.test(w) && id === Number(w));
   if (want.owner && !same(current.owner, current.uid, want.owner)) {
-    cmds.push(sh`chown -- ${want.owner} ${path}`);
+    cmds.push(sh`chown ${[...h, '--', want.owner, path]}`);
     diffs.push({ path, header: 'owner', before: current.owner ?? '', after: want.owner });
   }
   if (want.group && !same(current.group, current.gid, want.group)) {
-    cmds.push(sh`chgrp -- ${want.group} ${path}`);
+    cmds.push(sh`chgrp ${[...h, '--', want.group, path]}`);
     diffs.push({ path, header: 'group', before: current.group ?? '', after: want.group });
   }
   return { cmds, diffs };

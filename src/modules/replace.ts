@@ -29,12 +29,12 @@ export const replace = defineTextEditModule(
   'replace',
   {
     params: {
-      path: { type: 'path', required: true, aliases: ['dest', 'destfile', 'name'] },
-      regexp: { type: 'str', required: true },
-      replace: { type: 'str', default: '' },
-      after: { type: 'str' },
-      before: { type: 'str' },
-      encoding: { type: 'str', default: 'utf-8', choices: ['utf-8', 'utf8'] },
+      path: { type: 'path', support: 'full', required: true, aliases: ['dest', 'destfile', 'name'] },
+      regexp: { type: 'str', support: 'full', required: true },
+      replace: { type: 'str', support: 'full', default: '' },
+      after: { type: 'str', support: 'full' },
+      before: { type: 'str', support: 'full' },
+      encoding: { type: 'str', support: 'partial', note: 'UTF-8 only', default: 'utf-8', choices: ['utf-8', 'utf8'] },
       ...fileWriteParams,
     },
   },

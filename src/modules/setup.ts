@@ -9,10 +9,10 @@ export const setup: Module = {
   gathersFacts: true,
   spec: {
     params: {
-      gather_subset: { type: 'list', elements: 'str', default: ['all'] },
-      filter: { type: 'list', elements: 'str', default: [] },
-      fact_path: { type: 'path', default: DEFAULT_FACT_PATH },
-      gather_timeout: { type: 'int', default: 10 },
+      gather_subset: { type: 'list', support: 'full', elements: 'str', default: ['all'] },
+      filter: { type: 'list', support: 'full', elements: 'str', default: [] },
+      fact_path: { type: 'path', support: 'full', default: DEFAULT_FACT_PATH },
+      gather_timeout: { type: 'int', support: 'full', default: 10 },
     },
   },
   async run(ctx, p) {

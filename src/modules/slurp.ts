@@ -7,7 +7,7 @@ const read = (ctx: ModuleContext, p: Params) => ctx.run(sh`base64 -w0 < ${String
 
 export const slurp: Module = {
   name: 'slurp',
-  spec: { params: { src: { type: 'path', required: true, aliases: ['path'] } } },
+  spec: { params: { src: { type: 'path', support: 'full', required: true, aliases: ['path'] } } },
   query: read,
   async run(ctx, p) {
     const r = await read(ctx, p);

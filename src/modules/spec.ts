@@ -1,11 +1,22 @@
-import { ModuleError } from '../core/errors.js';
+import { ModuleError, NotImplementedError } from '../core/errors.js';
 
 /** Declared parameters of a module, validated in one place (at load time where values are literal). */
 
 export type ParamType = 'str' | 'bool' | 'int' | 'float' | 'path' | 'list' | 'dict' | 'raw' | 'mode';
 
+/**
+ * Whether orch does what Ansible does with a parameter. Every parameter says so (a unit test walks every
+ * spec): 'full' works as in Ansible; 'partial' works for some values and the module refuses the others when
+ * it runs (note says which); 'none' is accepted by name only, and a task setting it to anything but its
+ * default fails when a host reaches the task.
+ */
+export type Support = 'full' | 'partial' | 'none';
+
 export interface ParamSpec {
   type: ParamType;
+  support: Support;
+  /** partial/none: what orch lacks (shown in the failure) */
+  note?: string;
   required?: boolean;
   default?: unknown;
   choices?: readonly unknown[];
@@ -100,26 +111,51 @@ function coerce(name: string, type: ParamType, value: unknown, elements?: ParamT
   }
 }
 
-/** Check unknown keys (with a suggestion) without looking at values: usable before templating. */
-export function checkParamNames(module: string, spec: ModuleSpec, params: Params): void {
+/** Parameter names and aliases the spec declares. */
+export function declaredNames(spec: ModuleSpec): Set<string> {
   const known = new Set<string>();
   for (const [k, p] of Object.entries(spec.params)) {
     known.add(k);
     for (const a of p.aliases ?? []) known.add(a);
   }
+  return known;
+}
+
+/**
+ * Keys the spec does not declare. At load, the caller first refused the ones Ansible does not know (typos);
+ * what is left here is known to Ansible and not implemented by orch: an error when a host reaches the task.
+ */
+export function checkParamNames(module: string, spec: ModuleSpec, params: Params): void {
+  const known = declaredNames(spec);
   for (const key of Object.keys(params)) {
     if (known.has(key)) continue;
-    const guess = suggest(key, known);
-    throw new ModuleError(`${module}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, {
-      hint: `Supported parameters: ${[...Object.keys(spec.params)].sort().join(', ')}.`,
+    throw new NotImplementedError(`${module}: parameter '${key}' is not implemented by orch`, {
+      hint: `orch implements: ${[...Object.keys(spec.params)].filter((k) => !k.startsWith('_')).sort().join(', ')}.`,
     });
   }
 }
 
+/** A parameter orch accepts by name only (support 'none'), set to something else than its default. */
+export function unsupportedParam(module: string, spec: ModuleSpec, params: Params): void {
+  for (const [name, p] of Object.entries(spec.params)) {
+    if (p.support !== 'none') continue;
+    const value = [name, ...(p.aliases ?? [])].map((k) => params[k]).find((v) => v !== undefined && v !== null);
+    if (value === undefined) continue;
+    let same = false;
+    try {
+      same = p.default !== undefined && JSON.stringify(coerce(name, p.type, value, p.elements)) === JSON.stringify(p.default);
+    } catch {
+      same = false;
+    }
+    if (!same) throw new NotImplementedError(`${module}: parameter '${name}' is not implemented by orch${p.note ? ` (${p.note})` : ''}`);
+  }
+}
+
 /** Full validation of rendered parameters: aliases, types, choices, required, defaults, exclusions. */
-export function validateParams(module: string, spec: ModuleSpec, input: Params, isLiteral: (v: unknown) => boolean = () => true): Params {
+export function validateParams(module: string, spec: ModuleSpec, input: Params, isLiteral: (v: unknown) => boolean = () => true, atLoad = false): Params {
   if (spec.anyParams) return { ...input };
   checkParamNames(module, spec, input);
+  if (!atLoad) unsupportedParam(module, spec, input);
   const out: Params = {};
   for (const [name, p] of Object.entries(spec.params)) {
     let value: unknown = input[name];

@@ -1,21 +1,30 @@
-import type { Module } from './types.js';
+import { ModuleFailure, type Module } from './types.js';
+import type { Params } from './spec.js';
 import { statRemote } from './remote-file.js';
+
+/** What orch's stat cannot return: refused rather than left out of the result silently. */
+function refuseUnsupported(p: Params): void {
+  if (p.checksum_algorithm !== undefined && String(p.checksum_algorithm) !== 'sha1') throw new ModuleFailure(`stat: checksum_algorithm '${String(p.checksum_algorithm)}' is not implemented by orch (sha1 only)`);
+  if (p.get_mime === true) throw new ModuleFailure('stat: get_mime: true is not implemented by orch (mimetype and charset are not returned)');
+  if (p.get_attributes === true) throw new ModuleFailure('stat: get_attributes: true is not implemented by orch (attributes are not returned)');
+}
 
 export const stat: Module = {
   name: 'stat',
   spec: {
     params: {
-      path: { type: 'path', required: true, aliases: ['dest', 'name'] },
-      get_checksum: { type: 'bool', default: true },
-      checksum_algorithm: { type: 'str', default: 'sha1', choices: ['sha1'] },
-      follow: { type: 'bool', default: false },
-      get_mime: { type: 'bool', default: false },
-      get_attributes: { type: 'bool', default: false },
+      path: { type: 'path', support: 'full', required: true, aliases: ['dest', 'name'] },
+      get_checksum: { type: 'bool', support: 'full', default: true },
+      checksum_algorithm: { type: 'str', support: 'partial', note: 'sha1 only', default: 'sha1', aliases: ['checksum', 'checksum_algo'] },
+      follow: { type: 'bool', support: 'full', default: false },
+      get_mime: { type: 'bool', support: 'partial', note: 'mimetype and charset are not returned: only false is accepted', default: false, aliases: ['mime', 'mime_type', 'mime-type'] },
+      get_attributes: { type: 'bool', support: 'partial', note: 'attributes are not returned: only false is accepted', default: false, aliases: ['attr', 'attributes'] },
     },
   },
-  query: (ctx, p) => statRemote(ctx, String(p.path)),
+  query: (ctx, p) => statRemote(ctx, String(p.path), false, p.follow === true),
   async run(ctx, p) {
-    const f = await statRemote(ctx, String(p.path));
+    refuseUnsupported(p);
+    const f = await statRemote(ctx, String(p.path), false, p.follow === true);
     if (!f.exists) return { changed: false, stat: { exists: false } };
     const mode = f.mode ?? '0000';
     return {

@@ -74,7 +74,8 @@ export function planSysctl(p: Params, s: SysctlState): { changes: SysctlChange; 
       hint: 'Use net.ipv4.tcp_tw_reuse = 1 instead.',
     });
   }
-  if (present && s.live === undefined && (p.sysctl_set || p.reload !== false)) {
+  // ignoreerrors: as Ansible's `sysctl -e`, an unknown key is only written to the file
+  if (present && s.live === undefined && (p.sysctl_set || p.reload !== false) && p.ignoreerrors !== true) {
     throw new ModuleFailure(`sysctl key ${name} does not exist on this host (no ${keyPath(name)})`, { hint: 'Check the spelling, or load the kernel module that provides it.' });
   }
   const fileText = editSysctlFile(s.text, name, value);
@@ -96,13 +97,13 @@ export const sysctl = defineStateModule<SysctlState, SysctlChange>({
   name: 'sysctl',
   spec: {
     params: {
-      name: { type: 'str', required: true, aliases: ['key'] },
-      value: { type: 'str', aliases: ['val'] },
-      state: { type: 'str', default: 'present', choices: ['present', 'absent'] },
-      sysctl_file: { type: 'path', default: '/etc/sysctl.conf' },
-      reload: { type: 'bool', default: true },
-      sysctl_set: { type: 'bool', default: false },
-      ignoreerrors: { type: 'bool', default: false },
+      name: { type: 'str', support: 'full', required: true, aliases: ['key'] },
+      value: { type: 'str', support: 'full', aliases: ['val'] },
+      state: { type: 'str', support: 'full', default: 'present', choices: ['present', 'absent'] },
+      sysctl_file: { type: 'path', support: 'full', default: '/etc/sysctl.conf' },
+      reload: { type: 'bool', support: 'full', default: true },
+      sysctl_set: { type: 'bool', support: 'full', default: false },
+      ignoreerrors: { type: 'bool', support: 'full', default: false },
     },
   },
   query: querySysctl,

@@ -6,10 +6,10 @@ export const tempfile: Module = {
   name: 'tempfile',
   spec: {
     params: {
-      state: { type: 'str', default: 'file', choices: ['file', 'directory'] },
-      path: { type: 'path' },
-      prefix: { type: 'str', default: 'ansible.' },
-      suffix: { type: 'str', default: '' },
+      state: { type: 'str', support: 'full', default: 'file', choices: ['file', 'directory'] },
+      path: { type: 'path', support: 'full' },
+      prefix: { type: 'str', support: 'full', default: 'ansible.' },
+      suffix: { type: 'str', support: 'full', default: '' },
     },
   },
   async run(ctx, p) {

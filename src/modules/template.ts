@@ -7,10 +7,10 @@ export const template = defineStateModule<ContentState, ContentChange>({
   spec: {
     params: {
       ...contentParams,
-      src: { type: 'path', required: true },
-      newline_sequence: { type: 'str', default: '\n' },
-      trim_blocks: { type: 'bool', default: true },
-      lstrip_blocks: { type: 'bool', default: false },
+      src: { type: 'path', support: 'full', required: true },
+      newline_sequence: { type: 'str', support: 'none', note: 'templates are written with \\n line ends', default: '\n' },
+      trim_blocks: { type: 'bool', support: 'none', note: 'orch renders with its own fixed whitespace settings', default: true },
+      lstrip_blocks: { type: 'bool', support: 'none', note: 'orch renders with its own fixed whitespace settings', default: false },
     },
   },
   async query(ctx, p) {

@@ -11,7 +11,7 @@ export interface TextEdit {
 }
 
 export const fileAttrParams = {
-  create: { type: 'bool', default: false },
+  create: { type: 'bool', support: 'full', default: false },
   ...fileWriteParams,
 } as const;
 

@@ -16,6 +16,8 @@ export interface ModuleContext {
   run(command: string, opts?: RunOptions): Promise<ExecResult>;
   check: boolean;
   diff: boolean;
+  /** -v count of the run (debug's verbosity) */
+  verbosity?: number;
   vars: VarScope;
   /** Find a file on the control machine in the role's/playbook's `files` or `templates` dir. */
   findLocal(kind: 'files' | 'templates' | 'vars', name: string): string | undefined;

@@ -5,6 +5,7 @@ import { suggest } from '../modules/spec.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import type { Inherited, Item, Play, Playbook, Task } from './model.js';
 import { RoleLoader } from './roles.js';
+import { notImplementedKeywords, PLAY_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { inherit, loadTaskList, type LoadContext } from './tasks.js';
 
 type Dict = Record<string, unknown>;
@@ -13,7 +14,8 @@ const PLAY_KEYWORDS = new Set([
   'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'gather_facts', 'become',
   'become_user', 'become_method', 'serial', 'max_fail_percentage', 'any_errors_fatal', 'strategy', 'tags', 'remote_user',
   'connection', 'environment', 'ignore_errors', 'no_log', 'module_defaults', 'collections', 'order', 'force_handlers',
-  'check_mode', 'diff', 'run_once', 'ignore_unreachable', 'throttle', 'timeout', 'fact_path', 'gather_subset',
+  'check_mode', 'diff', 'run_once', 'ignore_unreachable', 'throttle', 'timeout', 'fact_path', 'gather_subset', 'gather_timeout',
+  'vars_prompt', 'become_exe', 'become_flags', 'port', 'debugger',
 ]);
 
 function isDict(v: unknown): v is Dict {
@@ -44,14 +46,15 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
   }
   if (data.hosts === undefined) throw new ParseError('a play needs hosts:', pos, 'Add `hosts: all` or a group name.');
   const dir = dirname(file);
-  const roles = new RoleLoader([resolve(dir, 'roles'), ...extraRolePaths, dir]);
+  const rolePaths = [resolve(dir, 'roles'), ...extraRolePaths, dir];
+  const roles = new RoleLoader(rolePaths);
   const ctx: LoadContext = {
     file,
     stack: [file],
     nextId: () => ++idCounter,
     loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
   };
-  const root: Inherited = inherit({ when: [], tags: [], environment: [], vars: {}, dir }, { tags: data.tags, environment: data.environment, ignore_errors: data.ignore_errors, no_log: data.no_log, check_mode: data.check_mode, diff: data.diff, run_once: data.run_once, ignore_unreachable: data.ignore_unreachable }, dir);
+  const root: Inherited = inherit({ when: [], tags: [], environment: [], vars: {}, dir }, { tags: data.tags, environment: data.environment, ignore_errors: data.ignore_errors, no_log: data.no_log, check_mode: data.check_mode, diff: data.diff, run_once: data.run_once, ignore_unreachable: data.ignore_unreachable, connection: data.connection, remote_user: data.remote_user, port: data.port, module_defaults: data.module_defaults, throttle: data.throttle, become_exe: data.become_exe }, dir);
   const section = (key: string): Item[] => {
     const v = data[key];
     if (v === undefined || v === null) return [];
@@ -92,8 +95,13 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
     sections: [pre, [...roleItems, ...tasks], post],
     handlers: [...roles.handlers, ...playHandlers],
     roleDefaults: roles.defaults,
+    rolePaths,
     dir,
-    strategy: data.strategy === 'free' ? 'free' : 'linear',
+    strategy: data.strategy === undefined ? 'linear' : String(data.strategy),
+    order: data.order === undefined ? undefined : String(data.order),
+    connection: data.connection === undefined ? undefined : String(data.connection),
+    remoteUser: data.remote_user === undefined ? undefined : String(data.remote_user),
+    notImplemented: notImplementedKeywords(data, PLAY_KEYWORDS_NOT_IMPLEMENTED),
     tags: [],
   };
 }

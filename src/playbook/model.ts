@@ -42,6 +42,12 @@ export interface Inherited {
   delegate_to?: string;
   run_once?: boolean;
   any_errors_fatal?: boolean;
+  /** `connection:` keyword (local, ssh, smart...); an ansible_connection variable wins over it, as in Ansible */
+  connection?: string;
+  /** `remote_user:` keyword: the ssh login; an ansible_user variable wins over it, as in Ansible */
+  remote_user?: string;
+  /** Ansible keywords set here that orch does not implement: a task under them fails when a host reaches it */
+  notImplemented?: string[];
   role?: RoleContext;
   /** directory of the file the task came from (for relative includes and lookups) */
   dir: string;
@@ -118,7 +124,17 @@ export interface Play {
   /** defaults of every role in the play (visible play-wide, lowest precedence) */
   roleDefaults: Record<string, unknown>;
   dir: string;
-  strategy: 'linear' | 'free';
+  /** as written (templated values are rendered when the play starts); only linear is run as such */
+  strategy: string;
+  /** where roles are looked up (roles included from a dynamic include_tasks are loaded at run time) */
+  rolePaths: string[];
+  /** connection / remote_user keywords of the play (also inherited by its tasks) */
+  connection?: string;
+  remoteUser?: string;
+  /** host order: inventory, reverse_inventory, sorted, reverse_sorted, shuffle */
+  order?: string;
+  /** play keywords orch does not implement, with a non-default value: the play fails when reached */
+  notImplemented: string[];
   tags: string[];
 }
 

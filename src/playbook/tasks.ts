@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ModuleError, ParseError, type Position } from '../core/errors.js';
 import { findModule, modules, resolveModuleName } from '../modules/registry.js';
-import { suggest, validateParams } from '../modules/spec.js';
+import { declaredNames, suggest, validateParams } from '../modules/spec.js';
+import { ansibleModule, ansibleShortNames } from './ansible-known.js';
+import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
+import { notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
 import type { Block, DynamicInclude, Inherited, Item, LoopControl, LoopSpec, RoleContext, Task } from './model.js';
@@ -24,7 +27,13 @@ const TASK_KEYWORDS = new Set([
   'tags', 'become', 'become_user', 'become_method', 'become_flags', 'delegate_to', 'delegate_facts', 'run_once', 'block', 'rescue', 'always',
   'check_mode', 'diff', 'no_log', 'environment', 'vars', 'args', 'action', 'local_action', 'until', 'retries', 'delay', 'listen',
   'any_errors_fatal', 'throttle', 'timeout', 'collections', 'debugger', 'module_defaults', 'connection', 'port', 'remote_user',
+  // Ansible keywords orch does not implement: refused when a host reaches the task (keywords.ts)
+  ...Object.keys(TASK_KEYWORDS_NOT_IMPLEMENTED),
 ]);
+/** Ansible's task keywords orch does not list (a unit test keeps this empty: such a key would be read as a module). */
+export function missingTaskKeywords(): string[] {
+  return ANSIBLE_TASK_KEYWORDS.filter((k) => !TASK_KEYWORDS.has(k) && !['loop_with', 'async_val', 'with_<lookup>'].includes(k));
+}
 
 const INCLUDE_ACTIONS = new Set(['import_tasks', 'include_tasks', 'include', 'import_role', 'include_role']);
 
@@ -59,9 +68,29 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     delegate_to: e.delegate_to !== undefined ? String(e.delegate_to) : parent.delegate_to,
     run_once: e.run_once !== undefined ? Boolean(e.run_once) : parent.run_once,
     any_errors_fatal: e.any_errors_fatal !== undefined ? Boolean(e.any_errors_fatal) : parent.any_errors_fatal,
+    connection: e.connection !== undefined ? String(e.connection) : parent.connection,
+    remote_user: e.remote_user !== undefined ? String(e.remote_user) : parent.remote_user,
+    notImplemented: [...new Set([...(parent.notImplemented ?? []), ...notImplementedKeywords(e, TASK_KEYWORDS_NOT_IMPLEMENTED)])],
     role: role ?? parent.role,
     dir,
   };
+}
+
+const LOOP_KINDS = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found'];
+const ANSIBLE_LOOKUP_NAMES = new Set(ANSIBLE_LOOKUPS);
+
+/**
+ * with_NAME where NAME is a lookup Ansible has and orch does not: the task fails when a host reaches it;
+ * a NAME Ansible does not know either is a load error.
+ */
+function lookupNotImplemented(e: Dict, pos: Position): string[] {
+  const k = Object.keys(e).find((x) => x.startsWith('with_'));
+  if (!k) return [];
+  const kind = k.slice(5).replace(/^ansible\.(builtin|legacy)\./, '');
+  if (LOOP_KINDS.includes(kind)) return [];
+  if (ANSIBLE_LOOKUP_NAMES.has(k.slice(5))) return [k];
+  const guess = suggest(kind, LOOP_KINDS);
+  throw new ParseError(`'${k}' is not a lookup Ansible knows${guess ? ` (did you mean 'with_${guess}'?)` : ''}`, keyPosition(e, k) ?? pos, `orch runs: ${LOOP_KINDS.map((x) => `with_${x}`).join(', ')}, loop.`);
 }
 
 function parseLoop(e: Dict, pos: Position): LoopSpec | undefined {
@@ -70,10 +99,16 @@ function parseLoop(e: Dict, pos: Position): LoopSpec | undefined {
   if (e.loop !== undefined) return { kind: 'loop', value: e.loop };
   const k = withKeys[0];
   if (!k) return undefined;
-  const kind = k.slice(5);
-  const known = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found'];
-  if (!known.includes(kind)) throw new ParseError(`'${k}' is not supported by orch`, pos, `Supported: ${known.map((x) => `with_${x}`).join(', ')}, loop.`);
+  const kind = k.slice(5).replace(/^ansible\.(builtin|legacy)\./, '');
+  // a lookup orch lacks: no loop here, the task is refused when reached (lookupNotImplemented)
+  if (!LOOP_KINDS.includes(kind)) return undefined;
   return { kind: kind as LoopSpec['kind'], value: e[k] };
+}
+
+/** A module shipped in the role's (or the playbook's) library/ directory: Ansible runs it, orch cannot. */
+function libraryModule(name: string, inh: Inherited, ctx: LoadContext): boolean {
+  const dirs = [...(inh.role ? [join(inh.role.path, 'library')] : []), join(dirname(ctx.file), 'library'), join(inh.dir, 'library')];
+  return dirs.some((d) => ['.py', '.sh', '.ps1', ''].some((ext) => existsSync(join(d, name + ext))));
 }
 
 function parseLoopControl(v: unknown, pos: Position): LoopControl | undefined {
@@ -108,7 +143,7 @@ function moduleOf(e: Dict, pos: Position): { name: string; raw: unknown; key: st
   const candidates = Object.keys(e).filter((k) => !TASK_KEYWORDS.has(k) && !k.startsWith('with_'));
   if (candidates.length === 0) throw new ParseError('this task names no module', pos, 'Add one, e.g. `command: ...` or `copy: ...`.');
   if (candidates.length > 1) {
-    const unknown = candidates.find((c) => !findModule(c) && !INCLUDE_ACTIONS.has(resolveModuleName(c)));
+    const unknown = candidates.find((c) => !findModule(c) && !ansibleModule(c) && !INCLUDE_ACTIONS.has(resolveModuleName(c)));
     if (unknown) {
       const guess = suggest(unknown, [...TASK_KEYWORDS, ...modules.keys()]);
       throw new ParseError(`unknown keyword or module '${unknown}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, unknown) ?? pos);
@@ -133,12 +168,27 @@ function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): 
   return args;
 }
 
-function validateAtLoad(name: string, args: Dict, pos: Position, argsMap: unknown): void {
+/**
+ * Parameter names Ansible does not know for this module are refused here (typos, with a suggestion);
+ * names Ansible knows and orch does not implement are left for the executor, which fails the task when a
+ * host reaches it. Values are checked where they are literal.
+ */
+function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position, argsMap: unknown): void {
   const mod = findModule(name);
-  if (!mod) return;
-  if (mod.spec.anyParams) return;
+  const ansible = ansibleModule(rawName) ?? ansibleModule(name);
+  const orchNames = mod && !mod.spec.anyParams ? declaredNames(mod.spec) : undefined;
+  if (!mod || orchNames) {
+    const known = new Set([...(orchNames ?? []), ...(ansible?.params ?? [])]);
+    for (const key of Object.keys(args)) {
+      if (orchNames?.has(key) || ansible?.params === undefined || ansible.params.has(key)) continue;
+      const guess = suggest(key, [...known].filter((k) => !k.startsWith('_')));
+      throw new ParseError(`${mod?.name ?? rawName}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(argsMap, key) ?? pos, mod ? `Supported parameters: ${Object.keys(mod.spec.params).filter((k) => !k.startsWith('_')).sort().join(', ')}.` : `Parameters Ansible knows for it: ${[...known].filter((k) => !k.startsWith('_')).sort().join(', ')}.`);
+    }
+  }
+  if (!mod || mod.spec.anyParams) return;
+  const implemented = Object.fromEntries(Object.entries(args).filter(([k]) => orchNames?.has(k)));
   try {
-    validateParams(mod.name, mod.spec, args, (v) => !containsTemplate(v));
+    validateParams(mod.name, mod.spec, implemented, (v) => !containsTemplate(v), true);
   } catch (err) {
     if (!(err instanceof ModuleError)) throw err;
     const badKey = /parameter '([^']+)'/.exec(err.message)?.[1];
@@ -150,7 +200,7 @@ function validateAtLoad(name: string, args: Dict, pos: Position, argsMap: unknow
 export function resolveTasksFile(name: string, inh: Inherited): string {
   if (isAbsolute(name)) return name;
   const candidates = [resolve(inh.dir, name)];
-  // as Ansible's path_dwim_relative: the role's tasks/, then the role itself (`include_tasks: tasks/x.yml`)
+  // as Ansible in a role: ROLE/tasks/NAME, then NAME from the role's root (`include_tasks: tasks/x.yml`)
   if (inh.role) candidates.push(join(inh.role.path, 'tasks', name), join(inh.role.path, name));
   return candidates.find((c) => existsSync(c)) ?? (candidates[0] as string);
 }
@@ -177,7 +227,11 @@ function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, in
   const fileArg = String(isDict(raw) ? (raw.file ?? raw._raw_params ?? '') : raw).trim();
   if (!fileArg) throw new ParseError(`${action} needs a file name`, pos);
   const loop = parseLoop(e, pos);
-  if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop)) {
+  // include_tasks is dynamic in Ansible: a missing file behind a condition fails only if a host reaches the
+  // include; without any condition it would fail for certain, so that stays a load error
+  const conditional = inh.when.length > 0 || asList(e.when).length > 0;
+  const missing = conditional && !containsTemplate(fileArg) && !existsSync(resolveTasksFile(fileArg, inh));
+  if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop || missing)) {
     const inc: DynamicInclude = { kind: 'include', id: ctx.nextId(), name, file: fileArg, loop, loop_control: parseLoopControl(e.loop_control, pos), pos, ...child };
     if (isDict(args.apply)) inc.vars = { ...inc.vars };
     return [inc];
@@ -211,19 +265,23 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const title = e.name !== undefined ? String(e.name) : '';
   if (INCLUDE_ACTIONS.has(action)) return loadInclude(e, action === 'include' ? 'include_tasks' : action, raw, ctx, inh, pos, title || `${action} ${JSON.stringify(raw)}`);
   const mod = findModule(action);
-  if (!mod) {
-    const guess = suggest(rawName, [...modules.keys()]);
-    throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'orch runs its own modules; see README "Modules".');
+  const fromLibrary = !mod && !ansibleModule(rawName) && libraryModule(rawName, inh, ctx);
+  if (!mod && !ansibleModule(rawName) && !fromLibrary) {
+    const guess = suggest(rawName, [...modules.keys(), ...ansibleShortNames()]);
+    throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'Neither orch nor Ansible has a module of that name.');
   }
   const args = moduleArgs(action, raw, e.args, pos);
-  validateAtLoad(action, args, pos, isDict(raw) ? raw : e);
+  if (!fromLibrary) validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e);
   const inherited = inherit(inh, e, inh.dir);
+  const lookups = lookupNotImplemented(e, pos);
+  if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];
   const task: Task = {
     kind: 'task',
     id: ctx.nextId(),
     // An unnamed task is shown by its command line, unless no_log: its arguments may hold the secret.
-    name: title || (inherited.no_log !== undefined && inherited.no_log !== false ? mod.name : `${mod.name}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
-    module: mod.name,
+    name: title || (inherited.no_log !== undefined && inherited.no_log !== false ? (mod?.name ?? rawName) : `${mod?.name ?? rawName}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
+    // a module Ansible has and orch lacks keeps its name: the task fails when a host reaches it
+    module: mod?.name ?? rawName,
     args,
     pos,
     loop: parseLoop(e, pos),

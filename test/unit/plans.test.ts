@@ -87,8 +87,25 @@ test('file: states and attributes', () => {
 test('apt: only missing packages are installed', () => {
   const s = { installed: new Map([['curl', '7.88']]), upgradable: new Set<string>() };
   assert.equal(planPackages({ name: ['curl'], state: 'present' }, s), null);
-  assert.deepEqual(planPackages({ name: ['curl', 'jq'], state: 'present' }, s)?.changes, { install: ['jq'], remove: [] });
-  assert.deepEqual(planPackages({ name: ['curl'], state: 'absent' }, s)?.changes, { install: [], remove: ['curl'] });
+  assert.deepEqual(planPackages({ name: ['curl', 'jq'], state: 'present' }, s)?.changes, { install: ['jq'], remove: [], update: false, autoremove: false });
+  assert.deepEqual(planPackages({ name: ['curl'], state: 'absent' }, s)?.changes, { install: [], remove: ['curl'], update: false, autoremove: false });
+});
+
+test('apt: update_cache alone updates; cache_valid_time skips a cache younger than it (as Ansible)', () => {
+  const s = { installed: new Map([['curl', '7.88']]), upgradable: new Set<string>(), cacheTime: 1000, now: 1500 };
+  assert.deepEqual(planPackages({ update_cache: true, state: 'present' }, s)?.changes, { install: [], remove: [], update: true, autoremove: false });
+  assert.equal(planPackages({ update_cache: true, cache_valid_time: 3600, state: 'present' }, s), null);
+  assert.equal(planPackages({ name: ['curl'], update_cache: true, cache_valid_time: 600, state: 'present' }, s), null);
+  assert.equal(planPackages({ update_cache: true, cache_valid_time: 400, state: 'present' }, s)?.changes.update, true);
+  // cache_valid_time alone implies update_cache (Ansible: `if p['update_cache'] or p['cache_valid_time']`)
+  assert.equal(planPackages({ cache_valid_time: 400, state: 'present' }, s)?.changes.update, true);
+  assert.equal(planPackages({ update_cache: false, state: 'present' }, s), null);
+});
+
+test('apt: autoremove alone runs only when apt would remove something', () => {
+  const s = { installed: new Map(), upgradable: new Set<string>() };
+  assert.equal(planPackages({ autoremove: true, state: 'present' }, { ...s, autoremovable: 0 }), null);
+  assert.deepEqual(planPackages({ autoremove: true, state: 'present' }, { ...s, autoremovable: 2 })?.changes, { install: [], remove: [], update: false, autoremove: true });
 });
 
 test('service: start only when stopped; reload never restarts', () => {

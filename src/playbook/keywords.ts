@@ -1,0 +1,34 @@
+/**
+ * Keywords Ansible has that orch does not implement. Each is refused when a host reaches a task under it
+ * (never at load: it may sit in a branch that never runs), unless its value is the one that changes nothing.
+ */
+const empty = (v: unknown): boolean => v === undefined || v === null || v === false || v === 0 || v === '0' || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
+
+/** Task and block keywords: the predicate says when the value is a no-op. */
+export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown) => boolean>> = {
+  async: empty,
+  // poll without async changes nothing; with async, async is what is refused
+  poll: () => true,
+  become_exe: empty,
+  delegate_facts: empty,
+  module_defaults: empty,
+  port: empty,
+  throttle: empty,
+};
+
+/** Play keywords refused when the play is reached (those that flow down to tasks are in the table above). */
+export const PLAY_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown) => boolean>> = {
+  force_handlers: empty,
+  vars_prompt: empty,
+};
+
+/** Keywords of `e` that orch does not implement, set to a value that matters. */
+export function notImplementedKeywords(e: Record<string, unknown>, table: Readonly<Record<string, (v: unknown) => boolean>>): string[] {
+  return Object.keys(table).filter((k) => e[k] !== undefined && !(table[k] as (v: unknown) => boolean)(e[k]));
+}
+
+/** Connection plugins orch runs: local (the existing local transport) and ssh (smart and paramiko mean ssh). */
+export const CONNECTIONS: Readonly<Record<string, 'local' | 'ssh'>> = { local: 'local', ssh: 'ssh', smart: 'ssh', paramiko: 'ssh', paramiko_ssh: 'ssh', 'ansible.builtin.local': 'local', 'ansible.builtin.ssh': 'ssh', 'ansible.legacy.local': 'local', 'ansible.legacy.ssh': 'ssh' };
+
+/** Strategies: linear is what orch runs; these others can run as linear (same end state, hosts kept in step). */
+export const LINEAR_COMPATIBLE_STRATEGIES = ['free', 'host_pinned', 'debug', 'mitogen_linear', 'mitogen_free', 'mitogen_host_pinned'];

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ParseError } from '../../src/core/errors.js';
+import { modules } from '../../src/modules/registry.js';
+import { unsupportedParam, validateParams } from '../../src/modules/spec.js';
+import { ansibleModule } from '../../src/playbook/ansible-known.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import type { Item, Task } from '../../src/playbook/model.js';
+import { missingTaskKeywords } from '../../src/playbook/tasks.js';
+import { writePlaybook } from '../helpers/lab.js';
+
+/** orch parameters Ansible's module of the same name does not have (orch's modules share specs). */
+const ORCH_ONLY: Record<string, string[]> = {
+  // systemd shares the service spec; Ansible's systemd module has none of these
+  systemd: ['pattern', 'sleep', 'arguments', 'args', 'use'],
+  // orch's package is its apt module: `use` is package's, the rest Ansible's package hands to apt
+  apt: ['use'],
+  // orch-side options of orch's own probe/connection check
+  wait_for_connection: ['retries', 'delay'],
+  include_vars: ['_raw_params'],
+  // options of later Ansible versions (2.16) orch accepts
+  command: ['expand_argument_vars'],
+  shell: ['strip_empty_ends'],
+  // systemd's, in the spec service and systemd share
+  service: ['daemon_reload'],
+  // orch's names from older community.postgresql (today: maintenance_db, no_password_changes)
+  postgresql_db: ['login_db'],
+  postgresql_user: ['update_password'],
+};
+
+test('every parameter of every module spec declares its support status (full | partial | none)', () => {
+  const missing: string[] = [];
+  for (const [name, mod] of modules) {
+    for (const [param, spec] of Object.entries(mod.spec.params)) {
+      if (!['full', 'partial', 'none'].includes(spec.support as string)) missing.push(`${name}.${param}: no support status`);
+      if (spec.support !== 'full' && !spec.note) missing.push(`${name}.${param}: support '${spec.support}' without a note saying what is missing`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+test("every orch parameter is one Ansible's module knows (no invented names)", () => {
+  const invented: string[] = [];
+  for (const [name, mod] of modules) {
+    if (mod.spec.anyParams) continue;
+    const ansible = ansibleModule(name);
+    if (!ansible?.params) continue;
+    for (const [param, spec] of Object.entries(mod.spec.params)) {
+      for (const n of [param, ...(spec.aliases ?? [])]) {
+        if (!ansible.params.has(n) && !(ORCH_ONLY[name] ?? []).includes(n)) invented.push(`${name}.${n}`);
+      }
+    }
+  }
+  assert.deepEqual(invented, []);
+});
+
+test("every Ansible task keyword is known to orch's loader (none is mistaken for a module)", () => {
+  assert.deepEqual(missingTaskKeywords(), []);
+});
+
+test("a 'none' parameter set to a non-default value is refused when the task runs, never at load", () => {
+  const spec = modules.get('cron')?.spec;
+  assert.ok(spec);
+  assert.doesNotThrow(() => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }, () => true, true));
+  assert.throws(() => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }), /cron: parameter 'backup' is not implemented by orch/);
+  // its default changes nothing: accepted
+  assert.doesNotThrow(() => unsupportedParam('cron', spec, { name: 'x', backup: false }));
+  assert.doesNotThrow(() => unsupportedParam('template', modules.get('template')?.spec ?? spec, { trim_blocks: 'yes' }));
+  assert.throws(() => unsupportedParam('template', modules.get('template')?.spec ?? spec, { trim_blocks: false }), /trim_blocks/);
+});
+
+function loadError(yaml: string, files: Record<string, string> = {}): ParseError {
+  try {
+    loadPlaybook(writePlaybook(yaml, files));
+  } catch (err) {
+    if (err instanceof ParseError) return err;
+    throw err;
+  }
+  assert.fail('expected a load error');
+}
+
+function tasksOf(items: Item[]): Task[] {
+  return items.flatMap((i) => (i.kind === 'task' ? [i] : i.kind === 'block' ? tasksOf([...i.block, ...i.rescue, ...i.always]) : []));
+}
+
+test('a role with tasks for other OS families loads: modules and parameters Ansible has are left for run time', () => {
+  const pb = loadPlaybook(
+    writePlaybook('- hosts: all\n  roles: [multi]\n', {
+      'roles/multi/tasks/main.yml': `
+- name: Arch
+  pacman: name=ntp state=present update_cache=yes
+  when: ansible_os_family == 'Archlinux'
+- name: FreeBSD
+  pkgng: name=ntp state=present
+  when: ansible_os_family == 'FreeBSD'
+- community.general.zypper_repository: name=x repo=http://x
+  when: ansible_os_family == 'Suse'
+- openbsd_pkg: name=ntp
+  when: ansible_os_family == 'OpenBSD'
+- package: name=ntp enablerepo=epel
+  when: ansible_os_family == 'RedHat'
+- apt_repository: repo="deb http://x y main"
+  when: ansible_os_family == 'Debian' and false
+- get_url: url=http://x/y dest=/tmp/y checksum=sha256:00
+  when: false
+- unarchive: src=/tmp/y.tgz dest=/opt remote_src=yes
+  when: false
+- apt: name=ntp dpkg_options=force-confold
+  when: false
+- community.mysql.mysql_user: name=x
+  when: false
+- some.other_collection.module_x: anything=1
+  when: false
+- include_tasks: other.yml
+  when: false
+`,
+      'roles/multi/tasks/other.yml': '- pkg5: name=x\n',
+    }),
+  );
+  const tasks = tasksOf(pb.plays[0]?.sections[1] ?? []);
+  assert.deepEqual(
+    tasks.map((t) => t.module),
+    ['pacman', 'pkgng', 'community.general.zypper_repository', 'openbsd_pkg', 'package', 'apt_repository', 'get_url', 'unarchive', 'apt', 'community.mysql.mysql_user', 'some.other_collection.module_x', 'pkg5'],
+  );
+});
+
+test('names Ansible does not know stay load errors, with file:line and a suggestion', () => {
+  const typo = loadError('- hosts: all\n  tasks:\n    - copyy: src=a dest=b\n');
+  assert.match(typo.message, /:3(:\d+)?: unknown module 'copyy' \(did you mean 'copy'\?\)/);
+  const pacmanTypo = loadError('- hosts: all\n  tasks:\n    - pacmn: name=x\n      when: false\n');
+  assert.match(pacmanTypo.message, /unknown module 'pacmn' \(did you mean 'pacman'\?\)/);
+  // a parameter unknown to Ansible, on a module orch lacks
+  const param = loadError('- hosts: all\n  tasks:\n    - pacman:\n        nme: x\n      when: false\n');
+  assert.match(param.message, /:4(:\d+)?: pacman: unsupported parameter 'nme' \(did you mean 'name'\?\)/);
+  // on a module orch has: a typo of a parameter Ansible knows but orch does not implement
+  const apt = loadError('- hosts: all\n  tasks:\n    - apt: name=x dpkg_optons=y\n');
+  assert.match(apt.message, /apt: unsupported parameter 'dpkg_optons' \(did you mean 'dpkg_options'\?\)/);
+  const fqcn = loadError('- hosts: all\n  tasks:\n    - community.general.pacmann: name=x\n');
+  assert.match(fqcn.message, /unknown module 'community.general.pacmann'/);
+});
+
+test('connection, remote_user and keywords orch lacks are kept on the task for run time', () => {
+  const pb = loadPlaybook(
+    writePlaybook(`
+- hosts: all
+  connection: local
+  remote_user: alice
+  strategy: free
+  order: sorted
+  tasks:
+    - command: id
+      remote_user: bob
+    - command: id
+      connection: ssh
+      async: 10
+      poll: 0
+    - command: id
+      async: 0
+`),
+  );
+  const play = pb.plays[0];
+  assert.equal(play?.connection, 'local');
+  assert.equal(play?.strategy, 'free');
+  assert.equal(play?.order, 'sorted');
+  const [a, b, c] = tasksOf(play?.sections[1] ?? []);
+  assert.equal(a?.remote_user, 'bob');
+  assert.equal(a?.connection, 'local');
+  assert.equal(b?.connection, 'ssh');
+  assert.equal(b?.remote_user, 'alice');
+  assert.deepEqual(b?.notImplemented, ['async']);
+  assert.deepEqual(c?.notImplemented, []);
+});
+
+test('corpus shapes load: lookups orch lacks, role library modules, old collection paths, systemd daemon_reload, a missing include behind when', () => {
+  const pb = loadPlaybook(
+    writePlaybook('- hosts: all\n  roles: [shapes]\n', {
+      'roles/shapes/library/my_fingerprint.py': '# a custom module\n',
+      'roles/shapes/tasks/main.yml': `
+- my_fingerprint: status=begin
+- debug: msg={{ item }}
+  with_community.general.flattened: [[1], [2]]
+- debug: msg={{ item }}
+  with_flattened: [[1], [2]]
+- community.general.packaging.os.zypper: name=x
+  when: false
+- ansible.builtin.systemd:
+    daemon_reload: true
+- include_tasks: tasks/sub.yml
+- include_tasks: not-there.yml
+  when: false
+`,
+      'roles/shapes/tasks/sub.yml': '- debug: msg=sub\n',
+    }),
+  );
+  const items = pb.plays[0]?.sections[1] ?? [];
+  const tasks = tasksOf(items);
+  assert.equal(tasks[0]?.module, 'my_fingerprint');
+  assert.deepEqual(tasks[1]?.notImplemented, ['with_community.general.flattened']);
+  assert.deepEqual(tasks[2]?.notImplemented, ['with_flattened']);
+  assert.equal(tasks[3]?.module, 'community.general.packaging.os.zypper');
+  assert.equal(tasks[4]?.module, 'systemd');
+  assert.equal(tasks[5]?.args.msg, 'sub', 'tasks/x.yml from the role root, as Ansible');
+  assert.equal(items.at(-1)?.kind, 'include', 'a missing include_tasks file is resolved when reached');
+  const typo = loadError('- hosts: all\n  tasks:\n    - debug: msg={{ item }}\n      with_itmes: [1]\n');
+  assert.match(typo.message, /'with_itmes' is not a lookup Ansible knows \(did you mean 'with_items'\?\)/);
+});
