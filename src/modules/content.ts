@@ -37,7 +37,7 @@ export function planContent(p: Params, s: ContentState): { changes: ContentChang
   if (!write && fixes.cmds.length === 0) return null;
   const diff: FileDiff[] = [...fixes.diffs];
   if (write) diff.unshift({ path: s.dest, before: s.file.content?.toString('utf8') ?? '', after: s.content.toString('utf8') });
-  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest } };
+  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest, state: 'file', size: s.content.length } };
 }
 
 export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
@@ -57,7 +57,7 @@ export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChan
 }
 
 export function describeContent(s: ContentState): Partial<ModuleResult> {
-  return { dest: s.dest, checksum: sha1(s.content) };
+  return { dest: s.dest, checksum: sha1(s.content), state: 'file', size: s.content.length };
 }
 
 export const contentParams = {
