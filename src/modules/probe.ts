@@ -27,12 +27,12 @@ const MAX_CONTENT = 2 * 1024 * 1024;
 
 /**
  * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
- * Perl variable `$p`: U|umask, S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * Perl variable `$p`: U|umask|user|group (who creates files), S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
 export function statPerl(withContent: boolean): string {
   return [
-    'printf "U|%04o\\n", umask;',
+    'my $eg = (split / /, $))[0]; printf "U|%04o|%s|%s\\n", umask, scalar(getpwuid($>)) // $>, scalar(getgrgid($eg)) // $eg;',
     'my @s = lstat($p);',
     'if (!@s) { print "A\\n"; } else {',
     '  my $t = -l _ ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',

@@ -22,6 +22,8 @@ export interface RemoteFile {
   content?: Buffer;
   /** the umask commands run with on the host (symbolic modes without a user class depend on it) */
   umask?: number;
+  /** the user and group commands run as: the owner of a file they create */
+  creator?: { owner?: string; group?: string };
 }
 
 /** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
@@ -44,7 +46,11 @@ export function parseStat(out: string): RemoteFile {
       f.size = Number(size);
       if (uid !== undefined) f.uid = Number(uid);
       if (gid !== undefined) f.gid = Number(gid);
-    } else if (tag === 'U') f.umask = parseInt(v, 8);
+    } else if (tag === 'U') {
+      const [umask = '', user, group] = rest;
+      f.umask = parseInt(umask, 8);
+      f.creator = { owner: user, group };
+    }
     else if (tag === 'L') f.linkTarget = v;
     else if (tag === 'H') f.sha1 = v;
     else if (tag === 'C') f.content = Buffer.from(v, 'base64');

@@ -63,3 +63,12 @@ test('lineinfile: text already right but mode/owner wrong is fixed and reported 
   const both = await lineinfile.run(fakeCtx(stat, []), { path: '/f', line: 'b=2', state: 'present', mode: '0600' });
   assert.equal(both.msg, 'line added and ownership, perms or SE linux context changed');
 });
+
+test('lineinfile create=yes: "and ownership..." only when the new file is not already as asked (creator, 0666 minus umask)', async () => {
+  const none = 'U|0022|root|root\nA\n';
+  const run = (extra: Record<string, unknown>) => lineinfile.run(fakeCtx(none, []), { path: '/n', line: 'x', state: 'present', create: true, ...extra });
+  assert.equal((await run({})).msg, 'line added');
+  assert.equal((await run({ owner: 'root', mode: '0644' })).msg, 'line added');
+  assert.equal((await run({ owner: 'deploy' })).msg, 'line added and ownership, perms or SE linux context changed');
+  assert.equal((await run({ mode: '0600' })).msg, 'line added and ownership, perms or SE linux context changed');
+});
