@@ -30,7 +30,9 @@ export async function queryContent(ctx: ModuleContext, p: Params, content: Buffe
 
 export function planContent(p: Params, s: ContentState): { changes: ContentChange; result: Partial<ModuleResult> } | null {
   const want = sha1(s.content);
-  const write = !s.file.exists || (s.file.sha1 !== want && p.force !== false);
+  // force=no and dest there: Ansible leaves it alone altogether (content, mode and owner)
+  if (p.force === false && s.file.exists) return null;
+  const write = !s.file.exists || s.file.sha1 !== want;
   if (s.file.exists && s.file.type !== 'file' && s.file.type !== 'link') throw new ModuleFailure(`dest ${s.dest} exists and is a ${s.file.type ?? 'special file'}`);
   const attrs = { mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined };
   const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);

@@ -27,7 +27,7 @@ const MAX_CONTENT = 2 * 1024 * 1024;
 
 /**
  * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
- * Perl variable `$p`: U|umask, S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * Perl variable `$p`: U|umask|user|group (who creates files), S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
 /** follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when dangling. */
@@ -56,7 +56,7 @@ function statExtrasPerl(x: StatExtras): string[] {
 
 export function statPerl(withContent: boolean, follow: Follow = false, extras: StatExtras = {}): string {
   return [
-    'printf "U|%04o\\n", umask;',
+    'my $eg = (split / /, $))[0]; printf "U|%04o|%s|%s\\n", umask, scalar(getpwuid($>)) // $>, scalar(getgrgid($eg)) // $eg;',
     // follow: the link's target is described (Ansible's `follow`); a dangling link is then absent
     follow === 'or-link'
       ? 'my @s = stat($p); my $l = 0; if (!@s) { @s = lstat($p); $l = @s && -l _; }'

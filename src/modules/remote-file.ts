@@ -28,6 +28,8 @@ export interface RemoteFile {
   mime?: string;
   /** `lsattr -vd`: "version flags path" */
   attributes?: string;
+  /** the user and group commands run as: the owner of a file they create */
+  creator?: { owner?: string; group?: string };
 }
 
 /** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
@@ -50,7 +52,11 @@ export function parseStat(out: string): RemoteFile {
       f.size = Number(size);
       if (uid !== undefined) f.uid = Number(uid);
       if (gid !== undefined) f.gid = Number(gid);
-    } else if (tag === 'U') f.umask = parseInt(v, 8);
+    } else if (tag === 'U') {
+      const [umask = '', user, group] = rest;
+      f.umask = parseInt(umask, 8);
+      f.creator = { owner: user, group };
+    }
     else if (tag === 'L') f.linkTarget = v;
     else if (tag === 'H') f.sha1 = v;
     else if (tag === 'T') {
