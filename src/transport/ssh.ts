@@ -183,22 +183,23 @@ export class SshTransport implements Transport {
       return { rc: 1, stdout: '', stderr: `command runner did not start: ${errorMessage(err)}` };
     }
     // The runner already starts each command with /bin/sh -c: no second shell unless a wrapper needs one.
-    const plain = opts.timeoutMs === undefined && !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
-    const wrapped = plain ? command : wrapCommand(command, { ...opts, become: undefined }).command;
+    // It keeps the timeout itself (it kills the process group and whatever holds the output: driver.ts).
+    const plain = !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
+    const wrapped = plain ? command : wrapCommand(command, { ...opts, become: undefined, timeoutMs: undefined }).command;
     const stdin = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
     this.stats.bytesSent += wrapped.length + stdin.length;
     let timer: NodeJS.Timeout | undefined;
     const backstop = new Promise<never>((_, reject) => {
       if (opts.timeoutMs !== undefined) {
-        // The remote `timeout` should fire first; this catches a host that went silent.
+        // The runner answers by the limit + 6 s (driver.ts); this catches a host that went silent.
         timer = setTimeout(() => {
           session.close();
-          reject(new ConnectError(this.target.name, `no answer within ${Math.round(opts.timeoutMs! / 1000) + 10}s`));
-        }, opts.timeoutMs + 10_000);
+          reject(new ConnectError(this.target.name, `no answer within ${Math.round(opts.timeoutMs! / 1000) + 15}s`));
+        }, opts.timeoutMs + 15_000);
       }
     });
     try {
-      const r = await Promise.race([session.run(wrapped, stdin), backstop]);
+      const r = await Promise.race([session.run(wrapped, stdin, opts.timeoutMs), backstop]);
       this.stats.bytesReceived += r.stdout.length + r.stderr.length;
       return r;
     } catch (err) {
