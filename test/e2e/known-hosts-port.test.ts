@@ -26,7 +26,12 @@ function setup(knownHosts: string): { kh: string; inv: string } {
 }
 
 test('port 2222: a second sshd on the lab host', () => {
-  const r = onHost(host, 'pgrep -f "[s]shd -p 2222" >/dev/null || /usr/sbin/sshd -p 2222 -o PidFile=/run/sshd-2222.pid -E /var/log/sshd-2222.log');
+  // sshd detaches before it listens: wait for the port
+  const r = onHost(
+    host,
+    '(kill -0 $(cat /run/sshd-2222.pid 2>/dev/null) 2>/dev/null) || /usr/sbin/sshd -p 2222 -o PidFile=/run/sshd-2222.pid -E /var/log/sshd-2222.log; ' +
+      'for i in $(seq 100); do ss -ltn | grep -q ":2222 " && exit 0; sleep 0.05; done; exit 1',
+  );
   assert.equal(r.code, 0, r.stderr);
 });
 
