@@ -33,6 +33,11 @@ const ALGORITHMS: ConnectConfig['algorithms'] = {
 };
 
 function describeVerdict(t: SshTarget, v: HostKeyVerdict): HostKeyError {
+  if (v.kind === 'revoked') {
+    return new HostKeyError(t.name, `the host key of ${knownHostsName(t.address, t.port)} is marked @revoked in ${v.file}: orch refuses to connect.`, {
+      hint: 'A revoked key is never accepted. If the host got a new key, record that one.',
+    });
+  }
   if (v.kind === 'changed') {
     return new HostKeyError(
       t.name,

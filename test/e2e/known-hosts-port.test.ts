@@ -78,6 +78,14 @@ fault('unknown key on [addr]:2222: refused without the flag, recorded as [addr]:
   return `exit ${refused.code}, then exit 0; recorded "${name} ssh-ed25519 …"`;
 });
 
+fault('@revoked host key is refused even when another line lists it', 'exit 3 "marked @revoked", with --accept-new-host-keys too', () => {
+  const { inv } = setup(`${name} ${keyOf(host)}\n@revoked * ${keyOf(host)}\n`);
+  const r = orch(['run', inv, pb, '--accept-new-host-keys']);
+  assert.equal(r.code, 3);
+  assert.match(results(r)[0]?.msg ?? '', /is marked @revoked/);
+  return `exit ${r.code}; ${results(r)[0]?.msg}`;
+});
+
 test('port 2222: stop the second sshd', () => {
   onHost(host, 'kill $(cat /run/sshd-2222.pid) 2>/dev/null; true');
 });

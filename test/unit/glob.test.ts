@@ -92,3 +92,13 @@ test('with_fileglob (Python glob): character classes in the file name', () => {
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a[!12].conf`] }, scope), [join(dir, 'a3.conf')]);
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a?.conf`] }, scope).length, 3);
 });
+
+test('known_hosts: an @revoked key is refused even where another line has it; @cert-authority lines do not count as keys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-kh-unit-'));
+  const kh = join(dir, 'known_hosts');
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(kh, `10.0.0.7 ssh-ed25519 ${key}\n@revoked * ssh-ed25519 ${key}\n@cert-authority *.example ssh-ed25519 ${randomBytes(32).toString('base64')}\n`);
+  assert.equal(verifyHostKey([kh], '10.0.0.7', Buffer.from(key, 'base64')).kind, 'revoked');
+  assert.equal(verifyHostKey([kh], '[10.0.0.8]:2222', Buffer.from(key, 'base64')).kind, 'revoked');
+  assert.equal(verifyHostKey([kh], 'a.example', randomBytes(32)).kind, 'unknown');
+});
