@@ -6,7 +6,7 @@ import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } fro
 import { DRIVER_COMMAND, DriverSession } from './driver.js';
 import { BoundedOutput } from './output.js';
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
-import { TIMEOUT_RC, wrapCommand } from './wrap.js';
+import { wrapCommand } from './wrap.js';
 
 export interface SshTarget {
   /** Inventory name, used in messages. */
@@ -159,16 +159,7 @@ export class SshTransport implements Transport {
     const existing = this.drivers.get(key);
     if (existing && (existing.session === undefined || existing.session.alive)) return existing.ready;
     const entry: { ready: Promise<DriverSession>; session?: DriverSession } = {
-      ready: new Promise((resolve, reject) => {
-        const { command, ids } = wrapCommand(DRIVER_COMMAND, { become: opts.become });
-        this.stats.execs++;
-        this.client.exec(command, (err, channel) => {
-          if (err) return reject(this.connectionLost(err));
-          const become = opts.become && ids ? { settings: opts.become, ids } : undefined;
-          const session = new DriverSession(channel, this.target.name, become, () => this.stats.roundTrips++);
-          session.started().then(() => resolve(session), reject);
-        });
-      }),
+      ready: this.startDriver(opts),
     };
     entry.ready.then((session) => (entry.session = session)).catch(() => {
       // not started (sudo refused, perl missing...): the next command tries again
@@ -178,15 +169,57 @@ export class SshTransport implements Transport {
     return entry.ready;
   }
 
+  /** A runner on a new exec channel, as the become user: resolves once it is ready. */
+  private startDriver(opts: ExecOptions): Promise<DriverSession> {
+    return new Promise((resolve, reject) => {
+      const { command, ids } = wrapCommand(DRIVER_COMMAND, { become: opts.become });
+      this.stats.execs++;
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(this.connectionLost(err));
+        const become = opts.become && ids ? { settings: opts.become, ids } : undefined;
+        const session = new DriverSession(channel, this.target.name, become, () => this.stats.roundTrips++);
+        session.started().then(() => resolve(session), reject);
+      });
+    });
+  }
+
+  /** A runner that did not start: sudo's refusal or a lost connection are thrown; anything else fails the command. */
+  private notStarted(err: unknown): ExecResult {
+    if (err instanceof OrchError) throw err; // BecomeError, ConnectError
+    return { rc: 1, stdout: '', stderr: `command runner did not start: ${errorMessage(err)}` };
+  }
+
   private async execOnDriver(command: string, opts: ExecOptions): Promise<ExecResult> {
-    let session: DriverSession;
     this.stats.commands++;
+    let session: DriverSession;
     try {
       session = await this.driver(opts);
     } catch (err) {
-      if (err instanceof OrchError) throw err; // BecomeError, ConnectError
-      return { rc: 1, stdout: '', stderr: `command runner did not start: ${errorMessage(err)}` };
+      return this.notStarted(err);
     }
+    return this.runOn(session, command, opts);
+  }
+
+  /**
+   * Exec mode with a time limit: a runner for this one command (still one exec) keeps the limit, so a
+   * child that left the process group but holds the output is killed too and the answer comes at once.
+   */
+  private async execOneShot(command: string, opts: ExecOptions): Promise<ExecResult> {
+    this.stats.commands++;
+    let session: DriverSession;
+    try {
+      session = await this.startDriver(opts);
+    } catch (err) {
+      return this.notStarted(err);
+    }
+    try {
+      return await this.runOn(session, command, opts);
+    } finally {
+      session.close();
+    }
+  }
+
+  private async runOn(session: DriverSession, command: string, opts: ExecOptions): Promise<ExecResult> {
     // The runner already starts each command with /bin/sh -c: no second shell unless a wrapper needs one.
     // It keeps the timeout itself (it kills the process group and whatever holds the output: driver.ts).
     const plain = !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
@@ -214,8 +247,9 @@ export class SshTransport implements Transport {
     }
   }
 
-  /** One exec request per command (the mode without a persistent runner). */
+  /** One exec request per command (the mode without a persistent runner); with a time limit see execOneShot. */
   private execChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
+    if (opts.timeoutMs !== undefined) return this.execOneShot(command, opts);
     const { command: wrapped, ids } = wrapCommand(command, opts);
     this.stats.execs++;
     this.stats.commands++;
@@ -226,15 +260,6 @@ export class SshTransport implements Transport {
         const out = new BoundedOutput();
         const errOut = new BoundedOutput();
         let rc: number | undefined;
-        let timedOut = false;
-        const timer =
-          opts.timeoutMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                // The remote `timeout` should already have fired; this is the backstop for a host that went silent.
-                timedOut = true;
-                stream.close();
-              }, opts.timeoutMs + 10_000);
         stream.on('data', (d: Buffer) => {
           this.stats.bytesReceived += d.length;
           out.push(d);
@@ -254,11 +279,10 @@ export class SshTransport implements Transport {
           rc = code ?? (signal ? 128 + 9 : 255);
         });
         stream.on('close', () => {
-          if (timer) clearTimeout(timer);
-          if (rc === undefined && !timedOut && this.lost) return reject(this.connectionLost(this.lost));
+          if (rc === undefined && this.lost) return reject(this.connectionLost(this.lost));
           if (handshake && !handshake.done) return reject(handshake.failure());
           resolve({
-            rc: timedOut ? TIMEOUT_RC : (rc ?? 255),
+            rc: rc ?? 255,
             stdout: out.text(),
             stderr: errOut.text(),
             truncated: out.truncated || errOut.truncated || undefined,

@@ -13,15 +13,15 @@ test('timeout: no sleep left from before', () => {
   onHost(host, "pkill -f '[s]leep 30[0-2]'; true");
 });
 
-for (const become of [false, true]) {
-  fault(`task timeout with children holding stdout${become ? ' (become)' : ''}`, 'task failed rc 124 "timed out" (not unreachable); next task runs; no process left; within a few seconds', () => {
+for (const [mode, become] of [['driver', false], ['driver', true], ['exec', true]] as const) {
+  fault(`task timeout with children holding stdout (${mode}${become ? ', become' : ''})`, 'task failed rc 124 "timed out" (not unreachable); next task runs; no process left; within a few seconds', () => {
     const pb = writePlaybook(
       `- hosts: ${host}\n  gather_facts: no\n  become: ${become ? 'yes' : 'no'}\n  tasks:\n` +
         '    - shell: "sleep 300 & (setsid sleep 301 &); sleep 302"\n      timeout: 2\n      ignore_errors: yes\n' +
         '    - command: echo next\n      register: n\n    - assert: { that: "n.stdout == \'next\'" }\n',
     );
     const started = Date.now();
-    const r = orch(['run', INVENTORY, pb]);
+    const r = orch(['run', INVENTORY, pb], { env: { ORCH_SSH_MODE: mode === 'exec' ? 'exec' : '' } });
     const secs = (Date.now() - started) / 1000;
     const first = results(r)[0];
     assert.equal(first?.status, 'failed', JSON.stringify(first));
