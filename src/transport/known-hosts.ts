@@ -16,9 +16,10 @@ export type HostKeyVerdict =
   /** an `@revoked` line names this key: never accepted */
   | { kind: 'revoked'; file: string };
 
-/** The names a host is recorded under: `host` on port 22, `[host]:port` otherwise. */
+/** The names a host is recorded under: `host` on port 22, `[host]:port` otherwise; lower case, as OpenSSH (hashed entries depend on it). */
 export function knownHostsName(host: string, port: number): string {
-  return port === 22 ? host : `[${host}]:${port}`;
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
 }
 
 function nameMatches(field: string, name: string): boolean {
@@ -33,7 +34,7 @@ function nameMatches(field: string, name: string): boolean {
     const negate = pattern.startsWith('!');
     const p = negate ? pattern.slice(1) : pattern;
     // OpenSSH: `*` and `?` only; brackets are literal (`[10.0.0.5]:2222` is a host on port 2222)
-    if (globMatch(p, name, { classes: false })) {
+    if (globMatch(p, name, { classes: false, ignoreCase: true })) {
       if (negate) return false;
       matched = true;
     }

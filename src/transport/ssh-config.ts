@@ -12,8 +12,8 @@ export interface SshConfigEntry {
   proxyJump?: string;
 }
 
-/** ssh_config Host patterns: `*` and `?` only (OpenSSH's match_pattern). */
-const globToRegExp = (glob: string): RegExp => toRegExp(glob, { classes: false });
+/** ssh_config Host patterns: `*` and `?` only, any case (OpenSSH's match_hostname). */
+const globToRegExp = (glob: string): RegExp => toRegExp(glob, { classes: false, ignoreCase: true });
 
 function hostMatches(patterns: string[], host: string): boolean {
   let matched = false;

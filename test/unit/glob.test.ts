@@ -58,6 +58,8 @@ test('known_hosts: [addr]:port entries match that port only, plain, wildcard and
   assert.equal(lookupKnownKeys([kh], '10.0.0.5').keys.length, 0, 'port 22 is another entry');
   assert.equal(lookupKnownKeys([kh], '1:2222').keys.length, 0, 'brackets are not a character class');
   assert.equal(lookupKnownKeys([kh], '[10.1.2.3]:2200').keys.length, 1);
+  writeFileSync(join(dir, 'names'), `Web1.Example.COM ssh-ed25519 ${key}\n`);
+  assert.equal(lookupKnownKeys([join(dir, 'names')], 'web1.example.com').keys.length, 1, 'names in any case');
   assert.equal(lookupKnownKeys([kh], '[10.9.9.9]:2222').keys.length, 1, 'hashed entry');
   assert.equal(lookupKnownKeys([kh], '10.9.9.9').keys.length, 0);
   assert.deepEqual(verifyHostKey([kh], '[10.0.0.5]:2222', Buffer.from(key, 'base64')), { kind: 'match' });
@@ -72,6 +74,7 @@ test('ssh_config Host patterns: * and ?, negation, brackets literal', () => {
   assert.equal(parseSshConfig(cfg, 'web9').user, undefined);
   assert.equal(parseSshConfig(cfg, '[fe80::1]').port, 2200);
   assert.equal(parseSshConfig(cfg, 'db1').port, undefined, 'no character class in ssh_config');
+  assert.equal(parseSshConfig('Host Web1\n  User x\n', 'web1').user, 'x', 'host names match in any case, as in OpenSSH');
 });
 
 test('inventory patterns (fnmatch): character classes and subscripts', () => {
