@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
+import { BecomeError, ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
 import { BecomeHandshake } from './become.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import { DRIVER_COMMAND, DriverSession } from './driver.js';
@@ -115,6 +115,7 @@ export class SshTransport implements Transport {
   readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
   /** One persistent command runner per sudo identity ('' = the login user). */
   private readonly drivers = new Map<string, { ready: Promise<DriverSession>; session?: DriverSession }>();
+  private readonly refusedPasswords = new Map<string, BecomeError>();
   private closed = false;
   private lost: Error | undefined;
 
@@ -145,8 +146,15 @@ export class SshTransport implements Transport {
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.connectionLost(this.lost));
-    if (this.target.mode === 'exec') return this.execChannel(command, opts);
-    return this.execOnDriver(command, opts);
+    // A password sudo/su refused is not tried again on this host: each try counts against the account.
+    const who = opts.become ? JSON.stringify([opts.become.method ?? 'sudo', opts.become.user, opts.become.password ?? null]) : undefined;
+    const refused = who === undefined ? undefined : this.refusedPasswords.get(who);
+    if (refused) return Promise.reject(refused);
+    const r = this.target.mode === 'exec' ? this.execChannel(command, opts) : this.execOnDriver(command, opts);
+    return r.catch((err: unknown) => {
+      if (who !== undefined && err instanceof BecomeError && err.wrongPassword) this.refusedPasswords.set(who, err);
+      throw err;
+    });
   }
 
   /** One runner per become identity: sudo/su's handshake happens once, when it starts. */

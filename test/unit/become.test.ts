@@ -104,3 +104,13 @@ test('become_method reaches every task: play, block, role entry and task keyword
   const tasks = flat(play?.sections[1] ?? []);
   assert.deepEqual(tasks.map((t) => t.become_method), ['sudo', undefined, 'sudo', 'doas'], 'role entry, play default (undefined: the play value applies), block, task');
 });
+
+test('become handshake: a refused password is flagged (so the transport does not try it again); other refusals are not', () => {
+  const { hs, ids } = handshake('secret');
+  hs.feed(Buffer.from(ids.prompt));
+  hs.feed(Buffer.from(`Sorry, try again.\n${ids.prompt}`));
+  assert.equal(hs.failure().wrongPassword, true);
+  const b = handshake(undefined);
+  b.hs.feed(Buffer.from('sudo: a password is required\n'));
+  assert.equal(b.hs.failure().wrongPassword, false);
+});
