@@ -38,7 +38,13 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
       ...cfg.identityFiles,
       ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)),
     ],
-    knownHostsFiles: known ? [resolve(expandHome(known))] : [join(homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
+    // as OpenSSH: ssh_config's UserKnownHostsFile/GlobalKnownHostsFile, else its defaults (new keys go to the first)
+    knownHostsFiles: known
+      ? [resolve(expandHome(known))]
+      : [
+          ...(cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')]),
+          ...(cfg.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
+        ],
     acceptNewHostKeys: opts.acceptNewHostKeys,
     connectTimeoutMs: opts.connectTimeoutMs,
     mode: (str(vars.get('orch_ssh_mode')) ?? process.env.ORCH_SSH_MODE) === 'exec' ? 'exec' : 'driver',

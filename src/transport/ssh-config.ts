@@ -10,6 +10,9 @@ export interface SshConfigEntry {
   port?: number;
   identityFiles: string[];
   proxyJump?: string;
+  /** UserKnownHostsFile / GlobalKnownHostsFile: where host keys are checked (and new ones recorded) */
+  userKnownHostsFiles?: string[];
+  globalKnownHostsFiles?: string[];
 }
 
 /** ssh_config Host patterns: `*` and `?` only, any case (OpenSSH's match_hostname). */
@@ -27,6 +30,15 @@ function hostMatches(patterns: string[], host: string): boolean {
 
 function expandHome(p: string): string {
   return p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
+}
+
+/** A known_hosts file list (`none`: no file); %h and %d as in OpenSSH. */
+function knownHostsList(value: string, host: string): string[] {
+  if (value.trim().toLowerCase() === 'none') return [];
+  return value
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((f) => expandHome(f.replace(/%d/g, homedir()).replace(/%h/g, host).replace(/%%/g, '%')));
 }
 
 /** Resolve settings for `host` from an ssh_config text: first value wins, as in OpenSSH. */
@@ -54,6 +66,8 @@ export function parseSshConfig(text: string, host: string): SshConfigEntry {
     else if (key === 'port') out.port ??= Number(value);
     else if (key === 'identityfile') out.identityFiles.push(expandHome(value));
     else if (key === 'proxyjump' && value.toLowerCase() !== 'none') out.proxyJump ??= value;
+    else if (key === 'userknownhostsfile') out.userKnownHostsFiles ??= knownHostsList(value, host);
+    else if (key === 'globalknownhostsfile') out.globalKnownHostsFiles ??= knownHostsList(value, host);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -84,6 +84,23 @@ fault('@revoked host key is refused even when another line lists it', 'exit 3 "m
   assert.equal(r.code, 3);
   assert.match(results(r)[0]?.msg ?? '', /is marked @revoked/);
   return `exit ${r.code}; ${results(r)[0]?.msg}`;
+});
+
+fault('~/.ssh/config UserKnownHostsFile is where keys are checked', 'a changed key there is refused even with --accept-new-host-keys; the right key there is accepted', () => {
+  const home = mkdtempSync(join(tmpdir(), 'orch-home-'));
+  mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+  const work = join(home, '.ssh', 'known_hosts_work');
+  writeFileSync(join(home, '.ssh', 'config'), `Host ${addr}\n  UserKnownHostsFile ${work}\n`);
+  const inv = join(home, 'hosts');
+  writeFileSync(inv, `${host} ansible_host=${addr} ansible_user=deploy ansible_ssh_private_key_file=${join(LAB_DIR, 'id_ed25519')}\n`);
+  writeFileSync(work, `${addr} ${keyOf(HOSTS[1] as string)}\n`);
+  const changed = orch(['run', inv, pb, '--accept-new-host-keys'], { env: { HOME: home } });
+  assert.equal(changed.code, 3, JSON.stringify(results(changed)));
+  assert.match(results(changed)[0]?.msg ?? '', /REMOTE HOST KEY CHANGED/);
+  writeFileSync(work, `${addr} ${keyOf(host)}\n`);
+  const ok = orch(['run', inv, pb], { env: { HOME: home } });
+  assert.equal(ok.code, 0, JSON.stringify(results(ok)));
+  return `changed key in UserKnownHostsFile: exit ${changed.code}; right key: exit ${ok.code}`;
 });
 
 test('port 2222: stop the second sshd', () => {

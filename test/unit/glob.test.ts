@@ -105,3 +105,13 @@ test('known_hosts: an @revoked key is refused even where another line has it; @c
   assert.equal(verifyHostKey([kh], '[10.0.0.8]:2222', Buffer.from(key, 'base64')).kind, 'revoked');
   assert.equal(verifyHostKey([kh], 'a.example', randomBytes(32)).kind, 'unknown');
 });
+
+test('ssh_config: UserKnownHostsFile / GlobalKnownHostsFile are read (first value wins; none; ~ and %h)', () => {
+  const cfg = 'Host web*\n  UserKnownHostsFile ~/.ssh/kh_work /etc/kh_%h\n  GlobalKnownHostsFile none\nHost *\n  UserKnownHostsFile ~/.ssh/other\n';
+  const c = parseSshConfig(cfg, 'web1');
+  assert.equal(c.userKnownHostsFiles?.length, 2);
+  assert.match(c.userKnownHostsFiles?.[0] ?? '', /\/\.ssh\/kh_work$/);
+  assert.equal(c.userKnownHostsFiles?.[1], '/etc/kh_web1');
+  assert.deepEqual(c.globalKnownHostsFiles, []);
+  assert.match(parseSshConfig(cfg, 'db1').userKnownHostsFiles?.[0] ?? '', /\/\.ssh\/other$/);
+});
