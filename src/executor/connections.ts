@@ -50,9 +50,10 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
     mode: (str(vars.get('orch_ssh_mode')) ?? process.env.ORCH_SSH_MODE) === 'exec' ? 'exec' : 'driver',
   };
   if (password !== undefined) target.password = password;
+  if (cfg.hostKeyAlias !== undefined) target.hostKeyAlias = cfg.hostKeyAlias;
   if (cfg.proxyJump) {
     const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(cfg.proxyJump.split(',')[0] ?? '');
-    if (m) target.proxyJump = { ...target, name: `${host} (via ${cfg.proxyJump})`, address: m[2] ?? '', port: Number(m[3] ?? 22), user: m[1] ?? target.user, proxyJump: undefined };
+    if (m) target.proxyJump = { ...target, hostKeyAlias: undefined, name: `${host} (via ${cfg.proxyJump})`, address: m[2] ?? '', port: Number(m[3] ?? 22), user: m[1] ?? target.user, proxyJump: undefined };
   }
   return target;
 }

@@ -12,6 +12,7 @@ export interface SshConfigEntry {
   proxyJump?: string;
   /** UserKnownHostsFile / GlobalKnownHostsFile: where host keys are checked (and new ones recorded) */
   userKnownHostsFiles?: string[];
+  hostKeyAlias?: string;
   globalKnownHostsFiles?: string[];
 }
 
@@ -66,6 +67,7 @@ export function parseSshConfig(text: string, host: string): SshConfigEntry {
     else if (key === 'port') out.port ??= Number(value);
     else if (key === 'identityfile') out.identityFiles.push(expandHome(value));
     else if (key === 'proxyjump' && value.toLowerCase() !== 'none') out.proxyJump ??= value;
+    else if (key === 'hostkeyalias') out.hostKeyAlias ??= value;
     else if (key === 'userknownhostsfile') out.userKnownHostsFiles ??= knownHostsList(value, host);
     else if (key === 'globalknownhostsfile') out.globalKnownHostsFiles ??= knownHostsList(value, host);
   }

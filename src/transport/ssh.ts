@@ -20,6 +20,8 @@ export interface SshTarget {
   /** Record keys of hosts never seen before (into the first known_hosts file) instead of refusing. */
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
+  /** ssh_config HostKeyAlias: the name to look the key up under */
+  hostKeyAlias?: string;
   /** user@host:port of a bastion to tunnel through (ssh_config ProxyJump). */
   proxyJump?: SshTarget;
   /** 'driver' (default): a persistent command runner per sudo user; 'exec': one SSH exec per command. */
@@ -32,21 +34,26 @@ const ALGORITHMS: ConnectConfig['algorithms'] = {
   serverHostKey: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'],
 };
 
+/** The name the host's key is recorded under: ssh_config's HostKeyAlias as is, else `addr` / `[addr]:port`. */
+function keyName(t: SshTarget): string {
+  return t.hostKeyAlias?.toLowerCase() ?? knownHostsName(t.address, t.port);
+}
+
 function describeVerdict(t: SshTarget, v: HostKeyVerdict): HostKeyError {
   if (v.kind === 'revoked') {
-    return new HostKeyError(t.name, `the host key of ${knownHostsName(t.address, t.port)} is marked @revoked in ${v.file}: orch refuses to connect.`, {
+    return new HostKeyError(t.name, `the host key of ${keyName(t)} is marked @revoked in ${v.file}: orch refuses to connect.`, {
       hint: 'A revoked key is never accepted. If the host got a new key, record that one.',
     });
   }
   if (v.kind === 'changed') {
     return new HostKeyError(
       t.name,
-      `REMOTE HOST KEY CHANGED for ${knownHostsName(t.address, t.port)}: the key it presented does not match ${v.file}. ` +
+      `REMOTE HOST KEY CHANGED for ${keyName(t)}: the key it presented does not match ${v.file}. ` +
         'Someone may be intercepting the connection. orch refuses to connect.',
-      { hint: `If the host was really reinstalled, remove its old entry: ssh-keygen -R ${knownHostsName(t.address, t.port)} -f ${v.file}` },
+      { hint: `If the host was really reinstalled, remove its old entry: ssh-keygen -R ${keyName(t)} -f ${v.file}` },
     );
   }
-  return new HostKeyError(t.name, `unknown host key for ${knownHostsName(t.address, t.port)} (not in ${t.knownHostsFiles.join(', ')})`, {
+  return new HostKeyError(t.name, `unknown host key for ${keyName(t)} (not in ${t.knownHostsFiles.join(', ')})`, {
     hint: 'Verify the key and add it to known_hosts, or run once with --accept-new-host-keys.',
   });
 }
@@ -55,7 +62,7 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let rejection: Error | undefined;
-    const hostName = knownHostsName(t.address, t.port);
+    const hostName = keyName(t);
     const cfg: ConnectConfig = {
       host: t.address,
       port: t.port,

@@ -86,7 +86,7 @@ fault('@revoked host key is refused even when another line lists it', 'exit 3 "m
   return `exit ${r.code}; ${results(r)[0]?.msg}`;
 });
 
-fault('~/.ssh/config UserKnownHostsFile is where keys are checked', 'a changed key there is refused even with --accept-new-host-keys; the right key there is accepted', () => {
+fault('~/.ssh/config UserKnownHostsFile and HostKeyAlias decide where and under which name keys are checked', 'a changed key there is refused even with --accept-new-host-keys; the right key there is accepted', () => {
   const home = mkdtempSync(join(tmpdir(), 'orch-home-'));
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
   const work = join(home, '.ssh', 'known_hosts_work');
@@ -100,7 +100,15 @@ fault('~/.ssh/config UserKnownHostsFile is where keys are checked', 'a changed k
   writeFileSync(work, `${addr} ${keyOf(host)}\n`);
   const ok = orch(['run', inv, pb], { env: { HOME: home } });
   assert.equal(ok.code, 0, JSON.stringify(results(ok)));
-  return `changed key in UserKnownHostsFile: exit ${changed.code}; right key: exit ${ok.code}`;
+  // HostKeyAlias: the key is looked up under the alias only
+  writeFileSync(join(home, '.ssh', 'config'), `Host ${addr}\n  UserKnownHostsFile ${work}\n  HostKeyAlias Web-Alias\n`);
+  writeFileSync(work, `${addr} ${keyOf(host)}\nweb-alias ${keyOf(HOSTS[1] as string)}\n`);
+  const aliasChanged = orch(['run', inv, pb, '--accept-new-host-keys'], { env: { HOME: home } });
+  assert.equal(aliasChanged.code, 3, JSON.stringify(results(aliasChanged)));
+  assert.match(results(aliasChanged)[0]?.msg ?? '', /REMOTE HOST KEY CHANGED for web-alias/);
+  writeFileSync(work, `web-alias ${keyOf(host)}\n`);
+  assert.equal(orch(['run', inv, pb], { env: { HOME: home } }).code, 0, 'the key under the alias is accepted');
+  return `changed key in UserKnownHostsFile: exit ${changed.code}; right key: exit ${ok.code}; HostKeyAlias: changed refused, right accepted`;
 });
 
 test('port 2222: stop the second sshd', () => {

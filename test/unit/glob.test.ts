@@ -115,3 +115,7 @@ test('ssh_config: UserKnownHostsFile / GlobalKnownHostsFile are read (first valu
   assert.deepEqual(c.globalKnownHostsFiles, []);
   assert.match(parseSshConfig(cfg, 'db1').userKnownHostsFiles?.[0] ?? '', /\/\.ssh\/other$/);
 });
+
+test('ssh_config: HostKeyAlias is read', () => {
+  assert.equal(parseSshConfig('Host web1\n  HostKeyAlias web-alias\n', 'web1').hostKeyAlias, 'web-alias');
+});
