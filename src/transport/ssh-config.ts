@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { globToRegExp as toRegExp } from '../core/glob.js';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { globMatch, globToRegExp as toRegExp, hasWildcards } from '../core/glob.js';
 
 /** The subset of ~/.ssh/config that orch honours. */
 export interface SshConfigEntry {
@@ -42,9 +42,17 @@ function knownHostsList(value: string, host: string): string[] {
     .map((f) => expandHome(f.replace(/%d/g, homedir()).replace(/%h/g, host).replace(/%%/g, '%')));
 }
 
+/** Texts of the files an `Include` line names (empty when none exist). */
+export type IncludeReader = (value: string) => string[];
+
 /** Resolve settings for `host` from an ssh_config text: first value wins, as in OpenSSH. */
-export function parseSshConfig(text: string, host: string): SshConfigEntry {
+export function parseSshConfig(text: string, host: string, include: IncludeReader = () => []): SshConfigEntry {
   const out: SshConfigEntry = { identityFiles: [] };
+  parseInto(out, text, host, include, 0);
+  return out;
+}
+
+function parseInto(out: SshConfigEntry, text: string, host: string, include: IncludeReader, depth: number): void {
   let active = true;
   for (const rawLine of text.split('\n')) {
     const line = rawLine.trim();
@@ -62,7 +70,9 @@ export function parseSshConfig(text: string, host: string): SshConfigEntry {
       continue;
     }
     if (!active) continue;
-    if (key === 'hostname') out.hostName ??= value.replace(/%h/g, host);
+    // an included file's lines count where the Include stands (OpenSSH caps the nesting at 16)
+    if (key === 'include' && depth < 16) for (const t of include(value)) parseInto(out, t, host, include, depth + 1);
+    else if (key === 'hostname') out.hostName ??= value.replace(/%h/g, host);
     else if (key === 'user') out.user ??= value;
     else if (key === 'port') out.port ??= Number(value);
     else if (key === 'identityfile') out.identityFiles.push(expandHome(value));
@@ -71,10 +81,33 @@ export function parseSshConfig(text: string, host: string): SshConfigEntry {
     else if (key === 'userknownhostsfile') out.userKnownHostsFiles ??= knownHostsList(value, host);
     else if (key === 'globalknownhostsfile') out.globalKnownHostsFiles ??= knownHostsList(value, host);
   }
-  return out;
 }
+
+/** `Include` in a user config: ~ expanded, relative to ~/.ssh, wildcards in the file name, in name order. */
+export function includeReader(sshDir: string): IncludeReader {
+  return (value) =>
+    value
+      .split(/\s+/)
+      .filter(Boolean)
+      .flatMap((p) => {
+        const path = isAbsolute(expandHome(p)) ? expandHome(p) : join(sshDir, p);
+        const dir = dirname(path);
+        const name = basename(path);
+        if (!hasWildcards(name, GLOB)) return existsSync(path) && statSync(path).isFile() ? [path] : [];
+        if (!existsSync(dir)) return [];
+        return readdirSync(dir)
+          .filter((f) => globMatch(name, f, GLOB))
+          .sort()
+          .map((f) => join(dir, f))
+          .filter((f) => statSync(f).isFile());
+      })
+      .map((f) => readFileSync(f, 'utf8'));
+}
+
+/** Include paths are glob(7) patterns: `[...]` is a class there. */
+const GLOB = { classes: true };
 
 export function readUserSshConfig(host: string, file = join(homedir(), '.ssh', 'config')): SshConfigEntry {
   if (!existsSync(file)) return { identityFiles: [] };
-  return parseSshConfig(readFileSync(file, 'utf8'), host);
+  return parseSshConfig(readFileSync(file, 'utf8'), host, includeReader(dirname(file)));
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { selectHosts } from '../../src/inventory/pattern.js';
 import { renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 import { lookupKnownKeys, verifyHostKey } from '../../src/transport/known-hosts.js';
-import { parseSshConfig } from '../../src/transport/ssh-config.js';
+import { parseSshConfig, readUserSshConfig } from '../../src/transport/ssh-config.js';
 
 const FNMATCH = { classes: true };
 const OPENSSH = { classes: false };
@@ -118,4 +118,19 @@ test('ssh_config: UserKnownHostsFile / GlobalKnownHostsFile are read (first valu
 
 test('ssh_config: HostKeyAlias is read', () => {
   assert.equal(parseSshConfig('Host web1\n  HostKeyAlias web-alias\n', 'web1').hostKeyAlias, 'web-alias');
+});
+
+test('ssh_config: Include (relative to the config directory, wildcards, in name order, inside a Host block)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-sshcfg-'));
+  mkdirSync(join(dir, 'config.d'));
+  writeFileSync(join(dir, 'config'), 'Host other\n  Include never.conf\nHost *\n  Include config.d/*.conf\n  User fallback\n');
+  writeFileSync(join(dir, 'config.d', '20-b.conf'), 'Host web1\n  User second\n  Port 2200\n');
+  writeFileSync(join(dir, 'config.d', '10-a.conf'), 'Host web1\n  UserKnownHostsFile /etc/kh_work\n  User first\n');
+  writeFileSync(join(dir, 'config.d', 'skip.txt'), 'Host web1\n  User wrong\n');
+  writeFileSync(join(dir, 'never.conf'), 'User never\n');
+  const c = readUserSshConfig('web1', join(dir, 'config'));
+  assert.equal(c.user, 'first', 'files in name order, first value wins');
+  assert.equal(c.port, 2200);
+  assert.deepEqual(c.userKnownHostsFiles, ['/etc/kh_work']);
+  assert.equal(readUserSshConfig('db1', join(dir, 'config')).user, 'fallback', 'an inactive Host block includes nothing');
 });
