@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { globMatch, globToRegExp as toRegExp, hasWildcards } from '../core/glob.js';
 
@@ -42,6 +42,28 @@ function knownHostsList(value: string, host: string): string[] {
     .map((f) => expandHome(f.replace(/%d/g, homedir()).replace(/%h/g, host).replace(/%%/g, '%')));
 }
 
+/**
+ * A `Match` line: all, final, host (the name after HostName), originalhost, localuser, each negatable with `!`;
+ * every criterion must hold. Others (exec, user, canonical, tagged) cannot be decided here: the block is skipped.
+ */
+function matchBlock(value: string, original: string, hostName: string): boolean {
+  const words = value.trim().split(/\s+/);
+  for (let i = 0; i < words.length; i++) {
+    const raw = (words[i] ?? '').toLowerCase();
+    const negate = raw.startsWith('!');
+    const what = negate ? raw.slice(1) : raw;
+    let hit: boolean;
+    if (what === 'all' || what === 'final') hit = true;
+    else if (what === 'host' || what === 'originalhost' || what === 'localuser') {
+      const patterns = (words[++i] ?? '').split(',');
+      const subject = what === 'host' ? hostName : what === 'originalhost' ? original : userInfo().username;
+      hit = hostMatches(patterns, subject);
+    } else return false;
+    if (hit === negate) return false;
+  }
+  return true;
+}
+
 /** Texts of the files an `Include` line names (empty when none exist). */
 export type IncludeReader = (value: string) => string[];
 
@@ -66,7 +88,7 @@ function parseInto(out: SshConfigEntry, text: string, host: string, include: Inc
       continue;
     }
     if (key === 'match') {
-      active = value.trim().toLowerCase() === 'all';
+      active = matchBlock(value, host, out.hostName ?? host);
       continue;
     }
     if (!active) continue;

@@ -134,3 +134,13 @@ test('ssh_config: Include (relative to the config directory, wildcards, in name 
   assert.deepEqual(c.userKnownHostsFiles, ['/etc/kh_work']);
   assert.equal(readUserSshConfig('db1', join(dir, 'config')).user, 'fallback', 'an inactive Host block includes nothing');
 });
+
+test('ssh_config: Match host / originalhost / all / negation; undecidable criteria skip the block', () => {
+  const cfg = 'Host w1\n  HostName web1.example.com\nMatch host *.example.com\n  User ex\nMatch originalhost w1 !host db*\n  Port 2201\nMatch exec "true"\n  IdentityFile /never\nMatch all\n  User last\n';
+  const c = parseSshConfig(cfg, 'w1');
+  assert.equal(c.hostName, 'web1.example.com');
+  assert.equal(c.user, 'ex', 'host is the name after HostName');
+  assert.equal(c.port, 2201);
+  assert.deepEqual(c.identityFiles, []);
+  assert.equal(parseSshConfig(cfg, 'db1').user, 'last');
+});
