@@ -52,8 +52,16 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
   if (password !== undefined) target.password = password;
   if (cfg.hostKeyAlias !== undefined) target.hostKeyAlias = cfg.hostKeyAlias;
   if (cfg.proxyJump) {
-    const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(cfg.proxyJump.split(',')[0] ?? '');
-    if (m) target.proxyJump = { ...target, hostKeyAlias: undefined, name: `${host} (via ${cfg.proxyJump})`, address: m[2] ?? '', port: Number(m[3] ?? 22), user: m[1] ?? target.user, proxyJump: undefined };
+    // `a,b`: through a, then b, then the host (each hop reached through the ones before it)
+    let via: SshTarget | undefined;
+    for (const hop of cfg.proxyJump.split(',')) {
+      const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(hop.trim());
+      if (!m) throw new ConnectError(host, `cannot read ProxyJump '${cfg.proxyJump}' in ~/.ssh/config`);
+      const next: SshTarget = { ...target, hostKeyAlias: undefined, name: `${host} (via ${hop.trim()})`, address: m[2] ?? '', port: Number(m[3] ?? 22), user: m[1] ?? target.user, proxyJump: via };
+      if (!via) delete next.proxyJump;
+      via = next;
+    }
+    if (via) target.proxyJump = via;
   }
   return target;
 }

@@ -108,14 +108,15 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
   });
 }
 
-/** Open the connection, through a ProxyJump bastion when configured. */
-async function openClient(t: SshTarget): Promise<{ client: Client; jump?: Client }> {
-  if (!t.proxyJump) return { client: await connectClient(t) };
-  const jump = await connectClient(t.proxyJump);
+/** Open the connection, through a chain of ProxyJump bastions when configured (the first hop is the innermost). */
+async function openClient(t: SshTarget): Promise<{ client: Client; jumps: Client[] }> {
+  if (!t.proxyJump) return { client: await connectClient(t), jumps: [] };
+  const hop = await openClient(t.proxyJump);
+  const jump = hop.client;
   const channel = await new Promise<ClientChannel>((resolve, reject) =>
     jump.forwardOut('127.0.0.1', 0, t.address, t.port, (err, ch) => (err ? reject(err) : resolve(ch))),
   );
-  return { client: await connectClient(t, channel), jump };
+  return { client: await connectClient(t, channel), jumps: [...hop.jumps, jump] };
 }
 
 export class SshTransport implements Transport {
@@ -134,7 +135,7 @@ export class SshTransport implements Transport {
   private constructor(
     private readonly target: SshTarget,
     private readonly client: Client,
-    private readonly jump: Client | undefined,
+    private readonly jumps: Client[],
   ) {
     client.on('error', (err) => (this.lost = err));
     client.on('close', () => {
@@ -147,8 +148,8 @@ export class SshTransport implements Transport {
   }
 
   static async connect(target: SshTarget): Promise<SshTransport> {
-    const { client, jump } = await openClient(target);
-    return new SshTransport(target, client, jump);
+    const { client, jumps } = await openClient(target);
+    return new SshTransport(target, client, jumps);
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -316,6 +317,6 @@ export class SshTransport implements Transport {
     this.closed = true;
     for (const d of this.drivers.values()) d.session?.close();
     this.client.end();
-    this.jump?.end();
+    for (const j of this.jumps) j.end();
   }
 }

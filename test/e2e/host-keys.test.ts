@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { fault } from '../helpers/faults.js';
 import { addressOf, HOSTS, onHost, orch, results, writePlaybook } from '../helpers/lab.js';
 
-// Host keys of a host whose sshd listens on a port other than 22: known_hosts names it `[addr]:port`.
+// Host keys and ~/.ssh/config as OpenSSH reads them: a host on port 2222 (known_hosts names it `[addr]:port`),
+// hashed and @revoked entries, UserKnownHostsFile, HostKeyAlias, ProxyJump chains.
 const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
 const host = HOSTS[0] as string;
 const addr = addressOf(host);
@@ -109,6 +110,23 @@ fault('~/.ssh/config UserKnownHostsFile and HostKeyAlias decide where and under 
   writeFileSync(work, `web-alias ${keyOf(host)}\n`);
   assert.equal(orch(['run', inv, pb], { env: { HOME: home } }).code, 0, 'the key under the alias is accepted');
   return `changed key in UserKnownHostsFile: exit ${changed.code}; right key: exit ${ok.code}; HostKeyAlias: changed refused, right accepted`;
+});
+
+fault('ProxyJump with two hops goes through both', 'exit 0; the second hop (here the same bastion again) logged a login from the bastion itself; the host one from the bastion', () => {
+  const bastion = HOSTS[1] as string;
+  const baddr = addressOf(bastion);
+  const home = mkdtempSync(join(tmpdir(), 'orch-home-'));
+  mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+  writeFileSync(join(home, '.ssh', 'config'), `Host ${addr}\n  ProxyJump deploy@${baddr},deploy@${baddr}\n  UserKnownHostsFile ${join(LAB_DIR, 'known_hosts')}\n`);
+  const inv = join(home, 'hosts');
+  writeFileSync(inv, `${host} ansible_host=${addr} ansible_user=deploy ansible_ssh_private_key_file=${join(LAB_DIR, 'id_ed25519')}\n`);
+  const fromBastion = (h: string) => Number(onHost(h, `grep -c "Accepted publickey for deploy from ${baddr} " /var/log/orch-lab-sshd.log || true`).stdout.trim());
+  const before = { bastion: fromBastion(bastion), host: fromBastion(host) };
+  const r = orch(['run', inv, pb], { env: { HOME: home } });
+  assert.equal(r.code, 0, JSON.stringify(results(r)));
+  assert.equal(fromBastion(bastion) - before.bastion, 1, 'second hop reached through the first');
+  assert.equal(fromBastion(host) - before.host, 1, 'the host reached through the last hop');
+  return 'exit 0; bastion logged 1 login from itself (hop 2), host 1 login from the bastion';
 });
 
 test('port 2222: stop the second sshd', () => {
