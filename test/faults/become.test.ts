@@ -54,8 +54,8 @@ test('become: users on the lab host (NOPASSWD with a password set; password need
   const keys = 'mkdir -p /home/$u/.ssh; cp /home/deploy/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u /home/$u/.ssh';
   const r = onHost(
     host,
-    `for u in bnopw bpw; do id $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u; ${keys}; done; ` +
-      "printf 'bnopw:bnopw-pass-1\\nbpw:bpw-pass-1\\nroot:root-pass-1\\n' | chpasswd; " +
+    `for u in bnopw bpw bnos; do id $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u; ${keys}; done; ` +
+      "printf 'bnopw:bnopw-pass-1\\nbpw:bpw-pass-1\\nbnos:bnos-pass-1\\nroot:root-pass-1\\n' | chpasswd; " +
       "printf 'bnopw ALL=(ALL) NOPASSWD: ALL\\nbpw ALL=(ALL) ALL\\nDefaults:bpw logfile=/var/log/orch-become-sudo.log\\n' > /etc/sudoers.d/orch-become-test; chmod 440 /etc/sudoers.d/orch-become-test; " +
       'rm -f /tmp/orch-become-*',
   );
@@ -135,6 +135,16 @@ fault('a refused sudo password is tried once per host, not once per task', 'thre
   return `3 tasks failed; sudo log: ${attempts} incorrect attempt`;
 });
 
+fault('become: a user not in sudoers', 'task failed naming the host, sudo\'s words and advice to grant it', () => {
+  const r = orch(['run', inventoryAs('bnos', 'ansible_become_password=bnos-pass-1'), playbook('/tmp/orch-become-nos')]);
+  assert.equal(r.code, 2);
+  const f = failed(r);
+  assert.equal(f?.status, 'failed');
+  assert.match(f?.msg ?? '', new RegExp(`^${host}: sudo to root failed: .*bnos is not in the sudoers file`));
+  assert.match(f?.hint ?? '', /may not use sudo/);
+  return `exit ${r.code}; ${f?.msg}; hint: ${f?.hint}`;
+});
+
 fault('become_method other than sudo/su', 'fails when a host reaches the task, naming the method; a task behind a false `when` does not', () => {
   const pb = writePlaybook(
     '- hosts: all\n  gather_facts: no\n  tasks:\n    - command: id\n      become: yes\n      become_method: doas\n      when: false\n    - command: id\n      become: yes\n      become_method: doas\n',
@@ -147,5 +157,5 @@ fault('become_method other than sudo/su', 'fails when a host reaches the task, n
 });
 
 test('become: clean up the users', () => {
-  onHost(host, 'rm -f /etc/sudoers.d/orch-become-test /tmp/orch-become-* /var/log/orch-become-sudo.log; userdel -r bnopw; userdel -r bpw; passwd -d root >/dev/null');
+  onHost(host, 'rm -f /etc/sudoers.d/orch-become-test /tmp/orch-become-* /var/log/orch-become-sudo.log; userdel -r bnopw; userdel -r bpw; userdel -r bnos; passwd -d root >/dev/null');
 });
