@@ -42,7 +42,7 @@ while (defined(my $h = line())) {
   if ($cmd =~ /\Aperl -e '([^']*)' orch-probe\z/) { probe($1); next; }
   pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
   my $pid = fork();
-  if (!$pid) { POSIX::setsid(); open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
+  if (!$pid) { POSIX::setsid(); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
     close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); POSIX::_exit(127); }
   close $_ for ($ir, $ow, $ew);
   my ($out, $err) = ('', ''); my $ws = IO::Select->new(); my $rs = IO::Select->new($or, $er);
