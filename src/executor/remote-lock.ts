@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { errorMessage, LockError } from '../core/errors.js';
+import { BecomeError, errorMessage, LockError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
 import { becomeAs, buildScope } from './scope.js';
@@ -111,6 +111,8 @@ export async function acquireRemoteLocks(rs: RunState, hosts: string[], command:
           const { t, become } = await rootShell(rs, h);
           r = await t.exec(ACQUIRE, { become, stdin: `${JSON.stringify(me)}\n` });
         } catch (err) {
+          // sudo refused: the lock cannot be taken on a reachable host, so the run must not go on
+          if (err instanceof BecomeError) return void failed.push([h, err.message]);
           rs.emit({ type: 'warning', host: h, msg: `deploy lock not taken (${errorMessage(err)})` });
           return;
         }
