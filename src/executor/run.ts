@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { emptyStats, type Emit, type HostStats } from '../core/events.js';
 import { inventoryName, loadInventory } from '../inventory/load.js';
+import { registerPasswordVars } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { quote } from '../transport/quote.js';
@@ -41,6 +42,7 @@ export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal
 /** Hosts, connections and options for one run (also used by commands that only talk to hosts). */
 export function newRunState(inventoryPath: string, opts: RunOptions, emit: Emit, stopping: { signal?: string }, playbookDir: string): RunState {
   const inv = loadInventory(inventoryPath);
+  registerPasswordVars(opts.extraVars);
   const pool = new ConnectionPool({ acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs });
   const hosts = new Map<string, HostState>();
   for (const h of inv.order) hosts.set(h, new HostState(h, emptyStats()));

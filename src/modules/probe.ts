@@ -30,14 +30,15 @@ const MAX_CONTENT = 2 * 1024 * 1024;
  * Perl variable `$p`: S|type|mode|owner|group|size, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
-export function statPerl(withContent: boolean): string {
+export function statPerl(withContent: boolean, readLinkTarget = true): string {
   return [
     'my @s = lstat($p);',
     'if (!@s) { print "A\\n"; } else {',
     '  my $t = -l _ ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
     '  printf "S|%s|%o|%s|%s|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7];',
     '  print "L|", readlink($p) // "", "\\n" if -l _;',
-    '  if (-f $p && -r _) {',
+    // readLinkTarget=false: a link's target is never read (a copy that does not follow it must not see it)
+    readLinkTarget ? '  if (-f $p && -r _) {' : '  if (!-l $p && -f _ && -r _) {',
     '    my $size = -s _; my $h;',
     '    if (eval { require Digest::SHA; 1 }) { $h = eval { Digest::SHA->new(1)->addfile($p)->hexdigest }; }',
     '    else { if (open(my $c, "-|", "sha1sum", "--", $p)) { $h = substr(<$c> // "", 0, 40); close $c; } }',
@@ -52,6 +53,6 @@ export function statPerl(withContent: boolean): string {
 }
 
 /** Prints the state of `path` in one record (parseStat); one probe. */
-export function statProbe(path: string, withContent: boolean): string {
-  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent)}`);
+export function statProbe(path: string, withContent: boolean, readLinkTarget = true): string {
+  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, readLinkTarget)}`);
 }

@@ -20,8 +20,8 @@ export interface RemoteFile {
 }
 
 /** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
-export function statScript(path: string, withContent: boolean): string {
-  return statProbe(path, withContent);
+export function statScript(path: string, withContent: boolean, readLinkTarget = true): string {
+  return statProbe(path, withContent, readLinkTarget);
 }
 
 export function parseStat(out: string): RemoteFile {
@@ -45,8 +45,9 @@ export function parseStat(out: string): RemoteFile {
   return f;
 }
 
-export async function statRemote(ctx: ModuleContext, path: string, withContent = false): Promise<RemoteFile> {
-  const r = await ctx.run(statScript(path, withContent));
+/** readLinkTarget=false: for a symlink, only the link (no checksum or content of what it points to). */
+export async function statRemote(ctx: ModuleContext, path: string, withContent = false, readLinkTarget = true): Promise<RemoteFile> {
+  const r = await ctx.run(statScript(path, withContent, readLinkTarget));
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return parseStat(r.stdout);
 }
