@@ -15,7 +15,7 @@ import { buildScope } from './scope.js';
 import { HostState, type RunOptions, type RunState } from './state.js';
 
 /** Exit codes (documented in the README). */
-export const EXIT = { ok: 0, error: 1, hostFailed: 2, hostUnreachable: 3, badInput: 4, usage: 5, locked: 6, sigint: 130, sigterm: 143 } as const;
+export const EXIT = { ok: 0, error: 1, hostFailed: 2, hostUnreachable: 3, badInput: 4, usage: 5, locked: 6, sighup: 129, sigint: 130, sigterm: 143 } as const;
 
 export interface RunRequest {
   command: string;
@@ -24,7 +24,7 @@ export interface RunRequest {
   opts: RunOptions;
   emit: Emit;
   stateDir: string;
-  /** set when the process receives SIGINT/SIGTERM */
+  /** set when the process receives SIGINT, SIGTERM or SIGHUP */
   stopping: { signal?: string };
   /** deploy-style commands: also hold the lock file on these hosts (pattern) for the whole run */
   remoteLock?: { pattern: string; message: string };
@@ -33,6 +33,7 @@ export interface RunRequest {
 export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal?: string }): number {
   if (stopping.signal === 'SIGINT') return EXIT.sigint;
   if (stopping.signal === 'SIGTERM') return EXIT.sigterm;
+  if (stopping.signal === 'SIGHUP') return EXIT.sighup;
   const all = Object.values(stats);
   if (all.some((s) => s.failed > 0)) return EXIT.hostFailed;
   if (all.some((s) => s.unreachable > 0)) return EXIT.hostUnreachable;

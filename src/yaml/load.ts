@@ -37,10 +37,36 @@ function scalarKey(node: YamlNode & { value: unknown; source?: string }): string
   return String(node.value);
 }
 
-function convert(node: YamlNode | null | undefined, doc: Document, file: string, lc: LineCounter, depth = 0): unknown {
+/**
+ * Values copied through aliases in one file, at most: a "billion laughs" (aliases of aliases of lists)
+ * expands exponentially (the yaml library's own guard, `maxAliasCount`, is in toJS, which orch does not
+ * use). Real files merge a few defaults a few hundred times.
+ */
+export const MAX_ALIAS_NODES = 100_000;
+
+interface AliasBudget {
+  /** inside how many alias expansions the current node is */
+  depth: number;
+  copied: number;
+  /** line of the outermost alias being expanded: where the error points */
+  line?: number;
+}
+
+function convert(node: YamlNode | null | undefined, doc: Document, file: string, lc: LineCounter, depth = 0, aliases: AliasBudget = { depth: 0, copied: 0 }): unknown {
   if (depth > 200) throw new ParseError('YAML nests too deeply (over 200 levels)', { file });
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, depth + 1);
+  if (aliases.depth > 0 && ++aliases.copied > MAX_ALIAS_NODES) {
+    throw new ParseError(`YAML aliases expand to over ${MAX_ALIAS_NODES} values (an alias bomb?)`, { file, line: aliases.line }, 'Anchors (&name) and aliases (*name) that refer to each other multiply: write the data out, or alias less.');
+  }
+  if (isAlias(node)) {
+    if (aliases.depth === 0) aliases.line = lc.linePos(node.range?.[0] ?? 0).line;
+    aliases.depth++;
+    try {
+      return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, depth + 1, aliases);
+    } finally {
+      aliases.depth--;
+    }
+  }
   if (isScalar(node)) {
     const v = node.value;
     if (v instanceof VaultedScalar) {
@@ -54,7 +80,7 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
     return typeof v === 'bigint' ? v.toString() : v;
   }
   const at = lc.linePos(node.range?.[0] ?? 0);
-  if (isSeq(node)) return node.items.map((item) => convert(item as YamlNode, doc, file, lc, depth + 1));
+  if (isSeq(node)) return node.items.map((item) => convert(item as YamlNode, doc, file, lc, depth + 1, aliases));
   if (isMap(node)) {
     // `msg: {{ x }}` is YAML for a mapping whose key is a mapping: Ansible's classic missing-quotes mistake.
     if (node.flow && node.items.some((p) => isMap(p.key))) {
@@ -64,16 +90,16 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
     const keyLines = new Map<string, number>();
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
-      const key = keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1));
+      const key = keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1, aliases));
       if (key === '<<') {
         // YAML 1.1 merge key: values of the referenced mapping(s) that are not set here.
-        const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1);
+        const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases);
         for (const src of Array.isArray(merged) ? merged : [merged]) {
           if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) if (!(k in out)) out[k] = v;
         }
         continue;
       }
-      out[key] = convert(pair.value as YamlNode, doc, file, lc, depth + 1);
+      out[key] = convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases);
       const kr = keyNode?.range?.[0];
       if (kr !== undefined) keyLines.set(key, lc.linePos(kr).line);
     }

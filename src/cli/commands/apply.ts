@@ -44,6 +44,15 @@ export function chooseOutput(flag: string | undefined): OutputKind {
 
 export const STATE_DIR = '.orch';
 
+/**
+ * stdout may be a pipe whose reader is gone (`orch apply … | head -1`): then output stops there, and
+ * the run goes on (the hosts are mid-change; the run log in .orch/runs still gets every event).
+ * cli/main.ts keeps the EPIPE from crashing the process.
+ */
+function writeStdout(s: string): void {
+  if (process.stdout.writable && !process.stdout.destroyed) process.stdout.write(s);
+}
+
 /** Every run appends its events to .orch/runs/<time>-<command>.ndjson (read by `orch history`). */
 function runLog(command: string, redact: Redactor): { emit: Emit; path: string } {
   const dir = resolve(STATE_DIR, 'runs');
@@ -95,8 +104,8 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     sinks.push(ndjsonWriter((s) => stream.write(redact.text(s))));
   }
   let finishUi: (() => Promise<void>) | undefined;
-  if (output === 'json') sinks.push(ndjsonWriter((s) => process.stdout.write(redact.text(s))));
-  else if (output === 'lines') sinks.push(lineReporter((s) => process.stdout.write(redact.text(s)), opts.verbose));
+  if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(redact.text(s))));
+  else if (output === 'lines') sinks.push(lineReporter((s) => writeStdout(redact.text(s)), opts.verbose));
   else {
     const { startTui } = await import('../../ui/tui.js');
     const tui = startTui({ command: input.command, verbose: opts.verbose, redact: (s) => redact.text(s) });
@@ -111,13 +120,15 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping.signal) {
       emit({ type: 'interrupt', signal, msg: 'second signal: aborting now; remote steps in flight may not finish' });
-      process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+      process.exit(signal === 'SIGINT' ? EXIT.sigint : signal === 'SIGHUP' ? EXIT.sighup : EXIT.sigterm);
     }
     stopping.signal = signal;
-    emit({ type: 'interrupt', signal, msg: 'finishing the tasks in flight; no new task will start (signal again to abort)' });
+    // SIGHUP (the terminal or ssh session went away) stops a run the same way as SIGTERM
+    const why = signal === 'SIGHUP' ? 'hangup (terminal closed): ' : '';
+    emit({ type: 'interrupt', signal, msg: `${why}finishing the tasks in flight; no new task will start (signal again to abort)` });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   const started = Date.now();
   let code: number;
   try {
@@ -128,8 +139,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     await finishUi?.();
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
   }
   await finishUi?.();
   return code;
