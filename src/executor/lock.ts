@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { LockError } from '../core/errors.js';
 
 export interface LockHolder {
@@ -93,6 +92,9 @@ export async function acquireRunLock(stateDir: string, name: string, command: st
     throw new LockError(`inventory '${name}' is locked by another run: ${describe(current)}`, { hint: 'Wait for it to finish, or ask its owner.' });
   }
   let release: () => Promise<void>;
+  // loaded here, not at startup: it installs signal handlers (signal-exit), and a JS handler cannot run
+  // while a large file is being parsed, so SIGTERM would wait for the load (see cli/commands/apply.ts)
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     release = await lockfile.lock(target, { stale: 24 * 3600 * 1000, update: 60_000, realpath: false, retries: 0 });
   } catch (err) {

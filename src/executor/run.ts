@@ -28,6 +28,8 @@ export interface RunRequest {
   stopping: { signal?: string };
   /** deploy-style commands: also hold the lock file on these hosts (pattern) for the whole run */
   remoteLock?: { pattern: string; message: string };
+  /** called once everything is loaded, before the lock and the first connection (signal handlers go in here) */
+  onLoaded?: () => void;
 }
 
 export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal?: string }): number {
@@ -90,6 +92,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
+  req.onLoaded?.();
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);
   req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inv.order, check: req.opts.check, user: userInfo().username });
   let releaseRemote: (() => Promise<void>) | undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,4 +113,24 @@ fault('SIGHUP ends a run like SIGTERM: a message, the task in flight finishes, n
   assert.equal(onHost(host, 'test -e /tmp/orch-hup-after && echo ran || echo not').stdout.trim(), 'not');
   assert.match(orch(['lock', 'status', INVENTORY, '--local'], { cwd, json: false }).stdout, /not locked/);
   return 'exit 129 with a hangup message; recap; the next task did not start; lock released';
+});
+
+fault('SIGTERM while a large vars file is still loading ends orch at once', 'the process ends within 3 s of SIGTERM (it used to finish loading first)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-inv-'));
+  writeFileSync(join(dir, 'hosts'), readFileSync(INVENTORY, 'utf8'));
+  mkdirSync(join(dir, 'group_vars'));
+  // ~1 MB, 20 000 variables: several seconds to load on the lab machine
+  writeFileSync(join(dir, 'group_vars', 'all.yml'), Array.from({ length: 20_000 }, (_, i) => `var_${i}: {a: ${i}, b: [x, y, z], c: "text ${i}"}\n`).join(''));
+  const pb = writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - debug: msg=hi\n`);
+  const child = spawn(ORCH, ['run', join(dir, 'hosts'), pb, '--output', 'json'], { cwd: freshDir(), env: { ...process.env, CI: '1' }, stdio: 'ignore' });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  await new Promise((r) => setTimeout(r, 1500));
+  const sent = Date.now();
+  child.kill('SIGTERM');
+  const end = await exited;
+  const took = Date.now() - sent;
+  if (took >= 3000) child.kill('SIGKILL');
+  assert.ok(took < 3000, `ended ${took} ms after SIGTERM (${JSON.stringify(end)})`);
+  assert.ok(end.signal === 'SIGTERM' || end.code === 143 || end.code === 0, JSON.stringify(end));
+  return `ended ${took} ms after SIGTERM (${end.signal ?? `exit ${end.code}`})`;
 });

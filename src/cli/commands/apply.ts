@@ -128,11 +128,15 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     emit({ type: 'interrupt', signal, msg: `${why}finishing the tasks in flight; no new task will start (signal again to abort)` });
   };
   const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const sig of SIGNALS) process.on(sig, onSignal);
+  // Installed once loading is done: loading is synchronous, and while a handler is installed a signal
+  // waits for the event loop. Before, the default action ends the process at once (nothing to clean up yet).
+  const onLoaded = () => {
+    for (const sig of SIGNALS) process.on(sig, onSignal);
+  };
   const started = Date.now();
   let code: number;
   try {
-    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock });
+    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock, onLoaded });
     emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });
   } catch (err) {
     emit({ type: 'run_end', exitCode: -1, durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
