@@ -49,6 +49,18 @@ fault('a plain-text ansible_become_password in inventory never reaches an output
   return 'failure message and diff shown with ******** in json, lines, --log and .orch/runs; password nowhere';
 });
 
+fault('orch inventory --host and --list show a password variable as ********', 'the value in neither output', () => {
+  const inv = inventoryWith(`ansible_become_password=${PASSWORD}`);
+  writeFileSync(inv, readFileSync(inv, 'utf8').replace('[all:vars]', `[all:vars]\nansible_password=${PASSWORD}-group`));
+  const host1 = orch(['inventory', inv, '--host', host], { json: false });
+  const list = orch(['inventory', inv, '--list'], { json: false });
+  assert.equal(host1.code, 0, host1.stderr);
+  assert.match(host1.stdout, /"ansible_become_password": "\*{8}"/);
+  assert.match(list.stdout, /"ansible_password": "\*{8}"/);
+  assert.ok(!`${host1.stdout}${list.stdout}`.includes(PASSWORD));
+  return '--host and --list: ********';
+});
+
 fault('the other password variables (ansible_password, ansible_ssh_pass, ansible_become_pass, ansible_sudo_pass, -e) are redacted', 'none of the values in any output', () => {
   const values = { ansible_password: 'Conn-Pw-Value-1', ansible_ssh_pass: 'Ssh-Pass-Value-2', ansible_become_pass: 'Become-Pass-Value-3', ansible_sudo_pass: 'Sudo-Pass-Value-4' };
   // ansible_password/ansible_ssh_pass are only tried after the key (the lab's key works)
