@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fault } from '../helpers/faults.js';
@@ -32,6 +32,8 @@ function allOutputs(inventory: string, playbook: string, extra: string[] = [], p
     const files = readdirSync(runs);
     assert.ok(files.length > 0, 'a run log was written');
     for (const f of files) texts.push(readFileSync(join(runs, f), 'utf8'));
+    // diffs show file contents: the logs are for their owner only
+    for (const f of [log, ...files.map((f) => join(runs, f))]) assert.equal(statSync(f).mode & 0o777, 0o600, `${f} is private`);
   }
   return { text: texts.join('\n'), codes };
 }

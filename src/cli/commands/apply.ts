@@ -56,9 +56,10 @@ function writeStdout(s: string): void {
 /** Every run appends its events to .orch/runs/<time>-<command>.ndjson (read by `orch history`). */
 function runLog(command: string, redact: Redactor): { emit: Emit; path: string } {
   const dir = resolve(STATE_DIR, 'runs');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}.ndjson`);
-  const write = ndjsonWriter((s) => appendFileSync(path, redact.text(s)));
+  // owner-only: diffs show file contents (keys, tokens that are not declared secrets)
+  const write = ndjsonWriter((s) => appendFileSync(path, redact.text(s), { mode: 0o600 }));
   return { emit: write, path };
 }
 
@@ -100,7 +101,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const log = runLog(input.command, redact);
   sinks.push(log.emit);
   if (typeof v.log === 'string') {
-    const stream = createWriteStream(v.log, { flags: 'a' });
+    const stream = createWriteStream(v.log, { flags: 'a', mode: 0o600 });
     sinks.push(ndjsonWriter((s) => stream.write(redact.text(s))));
   }
   let finishUi: (() => Promise<void>) | undefined;
