@@ -53,6 +53,8 @@ export function planContent(p: Params, s: ContentState): { changes: ContentChang
   const write = !s.file.exists || ((isLink || s.file.sha1 !== want) && p.force !== false);
   if (s.file.exists && s.file.type !== 'file' && s.file.type !== 'link') throw new ModuleFailure(`dest ${s.dest} exists and is a ${s.file.type ?? 'special file'}`);
   const attrs = { mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined };
+  // never chmod/chown through a link the task does not follow (force: no leaves a link as it is)
+  if (!write && isLink) return null;
   const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);
   if (!write && fixes.cmds.length === 0) return null;
   const diff: FileDiff[] = [...fixes.diffs];

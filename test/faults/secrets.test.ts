@@ -114,3 +114,12 @@ fault('copy follow=yes through a symlink writes the file it points to and keeps 
   assert.equal(orch(['run', INVENTORY, pb]).events.filter((e) => e.type === 'host_result' && e.status === 'changed').length, 0);
   return 'target written through the link; link kept; second run ok';
 });
+
+fault('copy force=no with mode onto a symlink changes nothing through the link', 'the file the link points to keeps its mode; the link stays', () => {
+  onHost(host, 'rm -rf /tmp/orch-nofollow && mkdir -p /tmp/orch-nofollow && echo secret > /tmp/orch-nofollow/target && chmod 0600 /tmp/orch-nofollow/target && ln -s target /tmp/orch-nofollow/link');
+  const pb = writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  become: yes\n  tasks:\n    - copy:\n        dest: /tmp/orch-nofollow/link\n        content: "other\\n"\n        force: no\n        mode: "0644"\n`);
+  const r = orch(['run', INVENTORY, pb, '--diff']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(onHost(host, 'stat -c %a /tmp/orch-nofollow/target; readlink /tmp/orch-nofollow/link; cat /tmp/orch-nofollow/target').stdout, '600\ntarget\nsecret\n');
+  return 'target still 0600 with its content; link kept';
+});
