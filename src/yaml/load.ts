@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
-import { registerSecret } from '../core/secrets.js';
+import { PASSWORD_VARS, registerPasswordVars, registerSecret } from '../core/secrets.js';
 import { isVaulted, vaultDecrypt } from '../vault/format.js';
 import { vaultPassword } from '../vault/password.js';
 
@@ -100,6 +100,8 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
         continue;
       }
       out[key] = convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases);
+      // a password variable written anywhere (inventory, group_vars, role vars, play vars): a secret from now on
+      if (PASSWORD_VARS.has(key)) registerPasswordVars(out);
       const kr = keyNode?.range?.[0];
       if (kr !== undefined) keyLines.set(key, lc.linePos(kr).line);
     }

@@ -63,3 +63,8 @@ test('lock holder state: this process is running; a dead pid is gone; a pid reus
   assert.equal(holderState({ host: hostname(), pid: process.pid, since: '2001-01-01T00:00:00Z' }), 'gone');
   assert.equal(holderState({ host: 'another-machine.example', pid: process.pid, since: now }), 'elsewhere');
 });
+
+test('a password variable in any YAML file (play vars, role defaults) is a secret as soon as it is read', () => {
+  parseYaml('- hosts: all\n  vars:\n    ansible_become_password: Yaml-Play-Vars-Pw-5\n  tasks: []\n', 'site.yml');
+  assert.equal(redactText('pw Yaml-Play-Vars-Pw-5'), 'pw ********');
+});
