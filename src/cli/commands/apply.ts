@@ -107,12 +107,8 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   let finishUi: (() => Promise<void>) | undefined;
   if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(redact.text(s))));
   else if (output === 'lines') sinks.push(lineReporter((s) => writeStdout(redact.text(s)), opts.verbose));
-  else {
-    const { startTui } = await import('../../ui/tui.js');
-    const tui = startTui({ command: input.command, verbose: opts.verbose, redact: (s) => redact.text(s) });
-    sinks.push(tui.emit);
-    finishUi = tui.finish;
-  }
+  // the TUI starts once loading is done (onLoaded): it takes the terminal (raw mode, its own Ctrl-C)
+  const tuiModule = output === 'tui' ? await import('../../ui/tui.js') : undefined;
   const emit: Emit = (e: RunEvent) => {
     const safe = redact.event(e);
     for (const s of sinks) s(safe);
@@ -133,6 +129,11 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   // waits for the event loop. Before, the default action ends the process at once (nothing to clean up yet).
   const onLoaded = () => {
     for (const sig of SIGNALS) process.on(sig, onSignal);
+    if (tuiModule) {
+      const tui = tuiModule.startTui({ command: input.command, verbose: opts.verbose, redact: (s) => redact.text(s) });
+      sinks.push(tui.emit);
+      finishUi = tui.finish;
+    }
   };
   const started = Date.now();
   let code: number;
