@@ -134,3 +134,20 @@ fault('SIGTERM while a large vars file is still loading ends orch at once', 'the
   assert.ok(end.signal === 'SIGTERM' || end.code === 143 || end.code === 0, JSON.stringify(end));
   return `ended ${took} ms after SIGTERM (${end.signal ?? `exit ${end.code}`})`;
 });
+
+fault('--log: a path that cannot be written is refused before anything runs; a log pipe closed mid-run does not stop the run', 'exit 5 naming the path; with a closed pipe: a warning, exit 0, the last task ran', () => {
+  const cwd = freshDir();
+  const pb = writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: "true"\n      loop: [1, 2, 3, 4, 5, 6]\n    - copy: dest=/tmp/orch-logpipe-done content="done\\n"\n`);
+  const bad = orch(['run', INVENTORY, pb, '--log', '/nonexistent-dir/run.log'], { cwd, json: false });
+  assert.equal(bad.code, 5, bad.stderr);
+  assert.match(bad.stderr, /--log \/nonexistent-dir\/run\.log: cannot write there \(ENOENT\)/);
+  onHost(host, 'rm -f /tmp/orch-logpipe-done');
+  const fifo = join(cwd, 'log.fifo');
+  const r = spawnSync('bash', ['-c', `mkfifo "$3"; head -c 10 "$3" >/dev/null & "$0" run "$1" "$2" --output json --log "$3" >/dev/null; echo "rc=$?" >&2`, ORCH, INVENTORY, pb, fifo], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: '1' } });
+  assert.match(r.stderr, /rc=0$/m, r.stderr);
+  assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+  assert.equal(onHost(host, 'cat /tmp/orch-logpipe-done').stdout, 'done\n');
+  return `bad path: exit 5 (${errorLine(bad.stderr)}); closed log pipe: ${r.stderr.trim().split('\n')[0]}; exit 0, last task ran`;
+});
+
+const errorLine = (s: string) => s.split('\n').find((l) => l.startsWith('ERROR')) ?? '';

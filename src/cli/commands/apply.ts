@@ -1,4 +1,4 @@
-import { appendFileSync, createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Emit, RunEvent } from '../../core/events.js';
@@ -101,8 +101,18 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const log = runLog(input.command, redact);
   sinks.push(log.emit);
   if (typeof v.log === 'string') {
-    const stream = createWriteStream(v.log, { flags: 'a', mode: 0o600 });
-    sinks.push(ndjsonWriter((s) => stream.write(redact.text(s))));
+    let fd: number;
+    try {
+      fd = openSync(v.log, 'a', 0o600);
+    } catch (err) {
+      throw new UsageError(`--log ${v.log}: cannot write there (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const stream = createWriteStream('', { fd });
+    // a log that cannot be written (a closed pipe, a full disk) is said once; the run on the hosts goes on
+    stream.on('error', (err: NodeJS.ErrnoException) => process.stderr.write(`WARNING: --log ${String(v.log)}: ${err.code ?? err.message}; the run goes on (.orch/runs keeps its log)\n`));
+    sinks.push(ndjsonWriter((s) => {
+      if (!stream.destroyed) stream.write(redact.text(s));
+    }));
   }
   let finishUi: (() => Promise<void>) | undefined;
   if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(redact.text(s))));
