@@ -59,7 +59,17 @@ function runLog(command: string, redact: Redactor): { emit: Emit; path: string }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}.ndjson`);
   // owner-only: diffs show file contents (keys, tokens that are not declared secrets)
-  const write = ndjsonWriter((s) => appendFileSync(path, redact.text(s), { mode: 0o600 }));
+  let failed = false;
+  const write = ndjsonWriter((s) => {
+    if (failed) return;
+    try {
+      appendFileSync(path, redact.text(s), { mode: 0o600 });
+    } catch (err) {
+      // a full disk must not stop the run on the hosts half-way: said once, on stderr
+      failed = true;
+      process.stderr.write(`WARNING: run log ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the run goes on without it\n`);
+    }
+  });
   return { emit: write, path };
 }
 
