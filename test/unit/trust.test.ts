@@ -68,3 +68,17 @@ test('a password variable in any YAML file (play vars, role defaults) is a secre
   parseYaml('- hosts: all\n  vars:\n    ansible_become_password: Yaml-Play-Vars-Pw-5\n  tasks: []\n', 'site.yml');
   assert.equal(redactText('pw Yaml-Play-Vars-Pw-5'), 'pw ********');
 });
+
+test('redacting an event keeps it whole: a secret equal to a field name or to a number in the event', async () => {
+  const { Redactor } = await import('../../src/ui/ndjson.js');
+  const { registerSecret } = await import('../../src/core/secrets.js');
+  registerSecret('host');
+  registerSecret('1234');
+  const e = { type: 'host_result', host: 'web1', taskId: 1, task: 'pw host 1234', module: 'debug', status: 'ok', durationMs: 1234, msg: 'x1234y' } as const;
+  const r = new Redactor().event(e) as unknown as Record<string, unknown>;
+  assert.equal(r.type, 'host_result');
+  assert.equal(r.host, 'web1');
+  assert.equal(r.durationMs, 1234);
+  assert.equal(r.task, 'pw ******** ********');
+  assert.equal(r.msg, 'x********y');
+});

@@ -54,16 +54,17 @@ function writeStdout(s: string): void {
 }
 
 /** Every run appends its events to .orch/runs/<time>-<command>.ndjson (read by `orch history`). */
-function runLog(command: string, redact: Redactor): { emit: Emit; path: string } {
+function runLog(command: string): { emit: Emit; path: string } {
   const dir = resolve(STATE_DIR, 'runs');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}.ndjson`);
   // owner-only: diffs show file contents (keys, tokens that are not declared secrets)
   let failed = false;
+  // events reach the sinks redacted already (Redactor.event); JSON text is not redacted again, see there
   const write = ndjsonWriter((s) => {
     if (failed) return;
     try {
-      appendFileSync(path, redact.text(s), { mode: 0o600 });
+      appendFileSync(path, s, { mode: 0o600 });
     } catch (err) {
       // a full disk must not stop the run on the hosts half-way: said once, on stderr
       failed = true;
@@ -108,7 +109,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const redact = new Redactor();
   const output = chooseOutput(v.output as string | undefined);
   const sinks: Emit[] = [];
-  const log = runLog(input.command, redact);
+  const log = runLog(input.command);
   sinks.push(log.emit);
   if (typeof v.log === 'string') {
     let fd: number;
@@ -121,11 +122,11 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     // a log that cannot be written (a closed pipe, a full disk) is said once; the run on the hosts goes on
     stream.on('error', (err: NodeJS.ErrnoException) => process.stderr.write(`WARNING: --log ${String(v.log)}: ${err.code ?? err.message}; the run goes on (.orch/runs keeps its log)\n`));
     sinks.push(ndjsonWriter((s) => {
-      if (!stream.destroyed) stream.write(redact.text(s));
+      if (!stream.destroyed) stream.write(s);
     }));
   }
   let finishUi: (() => Promise<void>) | undefined;
-  if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(redact.text(s))));
+  if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(s)));
   else if (output === 'lines') sinks.push(lineReporter((s) => writeStdout(redact.text(s)), opts.verbose));
   // the TUI starts once loading is done (onLoaded): it takes the terminal (raw mode, its own Ctrl-C)
   const tuiModule = output === 'tui' ? await import('../../ui/tui.js') : undefined;
