@@ -3,6 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import { BecomeError, errorMessage, LockError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
+import { describeState, holderState } from './lock.js';
 import { becomeAs, buildScope } from './scope.js';
 import type { RunState } from './state.js';
 
@@ -88,9 +89,38 @@ export function readRemoteLocks(rs: RunState, hosts: string[]): Promise<LockView
   return onEachHost(rs, hosts, READ);
 }
 
-/** `orch lock release`: remove the lock files whoever holds them; returns what they said. */
-export function forceReleaseRemoteLocks(rs: RunState, hosts: string[]): Promise<LockView> {
-  return onEachHost(rs, hosts, releaseScript(undefined));
+export interface RemoteRelease {
+  holder?: RemoteLockHolder;
+  released: boolean;
+  /** why it was kept: the holder still runs here, or runs elsewhere and --force was not given */
+  kept?: string;
+}
+
+/**
+ * `orch lock release`: remove each host's lock file unless its holder is a run still going on this
+ * machine (never), or on another machine (only with `force`). Removes exactly the holder that was read.
+ */
+export async function releaseRemoteLocks(rs: RunState, hosts: string[], force: boolean): Promise<Map<string, RemoteRelease | Error>> {
+  const view = await readRemoteLocks(rs, hosts);
+  const out = new Map<string, RemoteRelease | Error>();
+  await Promise.all(
+    hosts.map((h) =>
+      rs.limit(async () => {
+        const holder = view.get(h);
+        if (holder instanceof Error || holder === undefined) return void out.set(h, holder ?? { released: false });
+        const state = holder.token ? holderState(holder) : 'gone';
+        if (state === 'running' || (state === 'elsewhere' && !force)) return void out.set(h, { holder, released: false, kept: describeState(state) });
+        try {
+          const { t, become } = await rootShell(rs, h);
+          await t.exec(releaseScript(holder.token || undefined), { become });
+          out.set(h, { holder, released: true });
+        } catch (err) {
+          out.set(h, err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    ),
+  );
+  return out;
 }
 
 /**
