@@ -198,10 +198,27 @@ const BARE_TEST_ARG = /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|g
 const NUMERIC_ATTR = /([A-Za-z_]\w*|\]|\))\.(\d+)\b/g;
 const STRING_LITERAL = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/;
 
+const PY_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\n': '' };
+
+/**
+ * A Jinja2 string literal read as Python reads it (unicode-escape: `\n`, `\x41`, `\u00e9`, octal; an unknown
+ * escape such as `\d` keeps its backslash) and written back for nunjucks, whose lexer knows only \n \t \r and
+ * drops the backslash of any other escape (a regex `'\d+'` would become `'d+'`).
+ */
+export function pyStringLiteralForNunjucks(literal: string): string {
+  const q = literal[0] ?? "'";
+  const value = literal.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (whole, e: string) => {
+    if (/^[xuU]/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
+    if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
+    return PY_ESCAPES[e] ?? whole;
+  });
+  return q + value.replace(/\\/g, '\\\\').replace(new RegExp(q, 'g'), `\\${q}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') + q;
+}
+
 function jinjaToNunjucks(src: string): string {
-  if (!src.includes('.') && !src.includes(' is ')) return src;
+  if (!src.includes('.') && !src.includes(' is ') && !src.includes('\\')) return src;
   return src.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, body: string, close: string) => {
-    const parts = body.split(STRING_LITERAL).map((part, i) => (i % 2 === 1 ? part : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')));
+    const parts = body.split(STRING_LITERAL).map((part, i) => (i % 2 === 1 ? (part.includes('\\') ? pyStringLiteralForNunjucks(part) : part) : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')));
     return `${open}${parts.join('')}${close}`;
   });
 }

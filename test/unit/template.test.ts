@@ -120,3 +120,13 @@ test('first_found: names, {files, paths}, skip: true gives nothing instead of an
   assert.deepEqual(firstFound([{ files: ['none.yml'], skip: true }], paths), []);
   assert.throws(() => firstFound(['none.yml'], paths), /No file was found when using first_found/);
 });
+
+test('string literals keep Python\'s escapes: an unknown escape keeps its backslash (regexes work), \\x41 and \\u00e9 decode', () => {
+  const s = scope({ x: 'ab12' });
+  assert.equal(renderString("{{ 'a\\d' }}", s), 'a\\d');
+  assert.equal(renderString("{{ x is match('ab\\d+') }}", s), true);
+  assert.equal(renderString("{{ x | regex_replace('\\d', 'N') }}", s), 'abNN');
+  assert.equal(renderString("{{ '\\\\' | length }}", s), 1, 'an escaped backslash is one backslash');
+  assert.equal(renderString("{{ '\\x41\\u00e9\\n' }}", s), 'Aé\n');
+  assert.equal(renderString("{{ 'it\\'s' }}", s), "it's");
+});
