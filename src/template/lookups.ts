@@ -78,12 +78,24 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
     case 'first_found':
       results.push(...firstFound(terms, paths));
       break;
+    case 'varnames':
+      // names of the variables defined for this task, matching Python regexps (re.search)
+      for (const t of terms) {
+        let re: RegExp;
+        try {
+          re = new RegExp(String(t).replace(/\(\?P<(\w+)>/g, '(?<$1>'));
+        } catch (err) {
+          throw new TemplateError(`lookup('varnames'): bad regular expression '${String(t)}': ${(err as Error).message}`);
+        }
+        results.push(...(scope?.names() ?? []).filter((n) => re.test(n)));
+      }
+      break;
     case 'items':
     case 'list':
       results.push(...terms);
       break;
     default:
-      throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, { hint: 'Supported: file, env, pipe, template, first_found, items.' });
+      throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, { hint: 'Supported: file, env, pipe, template, first_found, items, list, varnames.' });
   }
   // the list lookup gives its list back whether asked as lookup() or query() (as Ansible 2.14 does)
   if (asList || name === 'list') return results;

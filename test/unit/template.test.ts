@@ -130,3 +130,10 @@ test('string literals keep Python\'s escapes: an unknown escape keeps its backsl
   assert.equal(renderString("{{ '\\x41\\u00e9\\n' }}", s), 'Aé\n');
   assert.equal(renderString("{{ 'it\\'s' }}", s), "it's");
 });
+
+test("lookup('varnames') lists the defined variables matching a regexp", () => {
+  const s = scope({ ssh_port: 22, ssh_user: 'x', other: 1 });
+  assert.equal(renderString("{{ lookup('varnames', '^ssh_') }}", s), 'ssh_port,ssh_user');
+  assert.deepEqual(renderString("{{ query('varnames', '^ssh_port$') }}", s), ['ssh_port']);
+  assert.equal(renderString("{{ not lookup('varnames', '^nothing$') }}", s), true);
+});
