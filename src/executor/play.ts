@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { NotImplementedError, ParseError } from '../core/errors.js';
 import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
 import type { ModuleResult } from '../core/result.js';
@@ -236,7 +237,11 @@ class PlayRun {
     const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;
     const title = hosts[0] ? displayName(task.name, buildScope(rs, hosts[0], this.pv, task)) : task.name;
     rs.emit({ type: 'task_start', taskId: task.id, name: title, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
-    const outcomes = await Promise.all(hosts.map((h) => rs.limit(() => runTaskOnHost(rs, this.pv, task, h))));
+    const throttle = hosts[0] !== undefined && task.throttle !== undefined ? Number(renderValue(task.throttle, buildScope(rs, hosts[0], this.pv, task))) : 0;
+    if (!Number.isInteger(throttle) || throttle < 0) throw new ParseError(`throttle: expected a whole number, got ${JSON.stringify(task.throttle)}`, task.pos);
+    // throttle: fewer hosts at once than forks for this task (taken before a fork slot, so none is held idle)
+    const slot = pLimit(throttle > 0 ? throttle : Math.max(1, hosts.length));
+    const outcomes = await Promise.all(hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))));
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {
       const host = hosts[i] as string;

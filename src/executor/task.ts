@@ -100,6 +100,11 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
   };
 }
 
+/** The task runs over the connection the play's prefetch uses (no connection/remote_user of its own). */
+function sameConnectionAsPlay(task: Task, pv: PlayVars): boolean {
+  return task.connection === pv.play.connection && task.remote_user === pv.play.remoteUser;
+}
+
 class Recorded extends Error {
   constructor(readonly query: QueryCommand) {
     super('recorded');
@@ -113,7 +118,7 @@ class Recorded extends Error {
  */
 export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand | undefined> {
   const mod = findModule(task.module);
-  if (!mod?.query || mod.local || task.loop || task.delegate_to || task.until !== undefined) return undefined;
+  if (!mod?.query || mod.local || task.loop || task.delegate_to || task.until !== undefined || !sameConnectionAsPlay(task, pv)) return undefined;
   try {
     const scope = buildScope(rs, host, pv, task);
     if (task.when.length > 0 && !evalCondition(task.when, scope)) return undefined;
@@ -177,7 +182,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     }
     return transport;
   };
-  const onHostItself = !delegate || delegate === host;
+  // answers fetched ahead came over the play's connection: not for a task with its own connection/login
+  const onHostItself = (!delegate || delegate === host) && sameConnectionAsPlay(task, pv);
   const run: ModuleContext['run'] = async (command, o = {}) => {
     const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
     const opts = { ...o, become, env, timeoutMs };

@@ -13,7 +13,6 @@ export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown)
   delegate_facts: empty,
   module_defaults: empty,
   port: empty,
-  throttle: empty,
 };
 
 /** Play keywords refused when the play is reached (those that flow down to tasks are in the table above). */

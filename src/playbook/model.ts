@@ -45,6 +45,8 @@ export interface Inherited {
   connection?: string;
   /** `remote_user:` keyword: the ssh login; an ansible_user variable wins over it, as in Ansible */
   remote_user?: string;
+  /** `throttle:` at most this many hosts run the task at once (0: no limit beyond forks); templated */
+  throttle?: unknown;
   /** Ansible keywords set here that orch does not implement: a task under them fails when a host reaches it */
   notImplemented?: string[];
   role?: RoleContext;

@@ -69,6 +69,7 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     any_errors_fatal: e.any_errors_fatal !== undefined ? Boolean(e.any_errors_fatal) : parent.any_errors_fatal,
     connection: e.connection !== undefined ? String(e.connection) : parent.connection,
     remote_user: e.remote_user !== undefined ? String(e.remote_user) : parent.remote_user,
+    throttle: e.throttle ?? parent.throttle,
     notImplemented: [...new Set([...(parent.notImplemented ?? []), ...notImplementedKeywords(e, TASK_KEYWORDS_NOT_IMPLEMENTED)])],
     role: role ?? parent.role,
     dir,

@@ -239,3 +239,42 @@ test('strategy: free runs as linear with a warning; an unknown strategy fails wh
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr + bad.stdout, /Invalid play strategy specified: fre/);
 });
+
+test('throttle: 1 runs the task on one host at a time (it was ignored)', () => {
+  const both = HOSTS.slice(0, 2);
+  if (both.length < 2) return;
+  for (const h of both) onHost(h, 'rm -f /tmp/oo-throttle');
+  const times = (h: string) => onHost(h, 'cat /tmp/oo-throttle').stdout.trim().split(/\s+/).map(Number) as [number, number];
+  const r = apply(writePlaybook(`- hosts: ${both.join(',')}\n  gather_facts: no\n  tasks:\n    - shell: date +%s.%N > /tmp/oo-throttle; sleep 1; date +%s.%N >> /tmp/oo-throttle\n      throttle: 1\n`));
+  assert.equal(r.code, 0, r.stderr);
+  const [a, b] = both.map(times).sort((x, y) => x[0] - y[0]) as [[number, number], [number, number]];
+  assert.ok(b[0] >= a[1], `second host started (${b[0]}) after the first ended (${a[1]})`);
+});
+
+test('a task with connection: local never takes an answer fetched ahead over the play connection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-pf-'));
+  const path = join(dir, 'f');
+  writeFileSync(path, 'control\n');
+  onHost(host, `mkdir -p ${dir}; echo host > ${path}`);
+  try {
+    const r = apply(writePlaybook(`
+- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - stat: path=${path}
+      register: remote
+    - stat: path=${path}
+      register: local
+      connection: local
+    - stat: path=/etc/hostname
+    - assert:
+        that:
+          - remote.stat.size == 5
+          - local.stat.size == 8
+`));
+    assert.equal(r.code, 0, JSON.stringify(results(r).map((x) => x.msg)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    onHost(host, `rm -rf ${dir}`);
+  }
+});
