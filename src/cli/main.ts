@@ -9,7 +9,7 @@ import { lockCommand } from './commands/lock.js';
 const USAGE = `orch: agentless, idempotent orchestration over SSH
 
   orch apply INVENTORY [PLAYBOOK]     apply a playbook (default playbooks/site.yml)
-  orch run INVENTORY PLAYBOOK         the same, playbook required
+  orch run INVENTORY PLAYBOOK         the same, playbook required (or -i INVENTORY, or ansible.cfg's inventory)
   orch deploy INVENTORY [--ref REF]   ship a release: artifact from git, rolled out batch by batch
   orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
   orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
@@ -30,7 +30,6 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'apply':
       return applyCommand(rest);
     case 'run':
-      if (rest.length < 2 || rest[1]?.startsWith('-')) throw new UsageError('usage: orch run INVENTORY PLAYBOOK [options]');
       return applyCommand(rest, 'run');
     case 'lab':
       // zx is only needed here: loaded on demand to keep every other command's start fast.

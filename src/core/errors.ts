@@ -43,6 +43,15 @@ export class ConnectError extends OrchError {
 
 export class HostKeyError extends ConnectError {}
 
+/** sudo/su refused to run a command as the become user (wrong password, not in sudoers, requiretty...): a task failure. */
+export class BecomeError extends OrchError {
+  readonly host: string;
+  constructor(host: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(`${host}: ${message}`, opts);
+    this.host = host;
+  }
+}
+
 export class ModuleError extends OrchError {}
 
 /** A module, parameter or keyword Ansible has and orch does not implement: raised when a host reaches the task. */

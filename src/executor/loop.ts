@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ModuleError } from '../core/errors.js';
+import { globToRegExp } from '../core/glob.js';
 import type { LoopSpec } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
 import { findLocalFile } from '../template/lookups.js';
@@ -19,7 +20,7 @@ function asList(v: unknown, what: string): unknown[] {
 function globFiles(pattern: string): string[] {
   const dir = dirname(pattern);
   if (!existsSync(dir)) return [];
-  const re = new RegExp(`^${basename(pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = globToRegExp(basename(pattern), { classes: true }); // Python's glob: `[...]` is a class
   return readdirSync(dir)
     .filter((f) => re.test(f))
     .map((f) => join(dir, f))

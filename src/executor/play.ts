@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
 import { NotImplementedError, ParseError } from '../core/errors.js';
+import { ModuleFailure } from '../modules/types.js';
 import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
 import type { ModuleResult } from '../core/result.js';
-import { gatherFacts } from '../facts/gather.js';
+import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
 import { RoleLoader } from '../playbook/roles.js';
@@ -13,6 +14,7 @@ import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
 import { clearPending, loadPending, pendingKey, savePending } from './pending-handlers.js';
+import { MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
@@ -33,9 +35,6 @@ export function batches(hosts: string[], serial: (number | string)[]): string[][
   }
   return out;
 }
-
-/** How many tasks ahead a host's queries are fetched in one batch. */
-const PREFETCH_WINDOW = 40;
 
 class PlayRun {
   private aborted = false;
@@ -82,6 +81,8 @@ class PlayRun {
     hosts = orderHosts(this.active(hosts), String(renderValue(play.order ?? 'inventory', playScope)), play);
     this.checkKeywords(String(renderValue(play.strategy, playScope)));
     rs.emit({ type: 'play_start', name: play.name, hosts });
+    // a snapshot never outlives its play (orch itself writes to hosts between plays: pending handlers)
+    for (const c of this.snapshots()) c.drop();
     if (hosts.length === 0) {
       rs.emit({ type: 'warning', msg: `play '${play.name}': no hosts left to run on` });
       return;
@@ -131,7 +132,8 @@ class PlayRun {
 
   private async gather(batch: string[]): Promise<void> {
     const { rs } = this;
-    const todo = this.active(batch).filter((h) => !rs.hosts.get(h)?.facts);
+    // every play reads facts again, as Ansible does: an earlier play may have changed what they say
+    const todo = this.active(batch);
     if (todo.length === 0) return;
     const taskId = 0;
     rs.emit({ type: 'task_start', taskId, name: 'Gathering Facts', hosts: todo, handler: false, module: 'setup' });
@@ -141,11 +143,21 @@ class PlayRun {
           const hs = rs.hosts.get(host);
           if (!hs) return;
           const started = Date.now();
+          let gatherOpts: GatherOptions;
+          try {
+            gatherOpts = this.gatherOptions(host);
+          } catch (err) {
+            hs.failed = true;
+            hs.stats.failed++;
+            rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'failed', msg: (err as Error).message, durationMs: 0 });
+            return;
+          }
           try {
             const t = await rs.pool.get(host, buildScope(rs, host, this.pv, undefined));
             // pending handlers are asked together with the facts: the same round trip
             const pending = this.play.handlers.length > 0 ? loadPending(rs, host, this.key).catch(() => []) : undefined;
-            hs.facts = await gatherFacts(t);
+            // merged: facts a module set earlier (package_facts, getent) stay, as in Ansible's fact cache
+            hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts)) };
             if (pending) this.pendingRead.set(host, await pending);
             hs.stats.ok++;
             rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'ok', durationMs: Date.now() - started });
@@ -158,6 +170,18 @@ class PlayRun {
         }),
       ),
     );
+  }
+
+  /** The play's gather_subset and fact_path, templated for the host. */
+  private gatherOptions(host: string): GatherOptions {
+    const { play } = this;
+    const scope = buildScope(this.rs, host, this.pv, undefined);
+    const raw = play.gatherSubset === undefined ? undefined : renderValue(play.gatherSubset, scope);
+    const subset = raw === undefined ? undefined : (Array.isArray(raw) ? raw : String(raw).split(',')).map((s) => String(s).trim());
+    const bad = subset?.find((s) => !SUBSET_NAMES.includes(s.replace(/^!/, '')));
+    if (bad !== undefined) throw new ModuleFailure(`Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`);
+    const factPath = play.factPath === undefined ? undefined : String(renderValue(play.factPath, scope));
+    return { subset, factPath };
   }
 
   /** Runs items on hosts; returns the hosts that failed here (and were not rescued). */
@@ -180,26 +204,23 @@ class PlayRun {
 
   /**
    * Fetch ahead, in one round trip per host, the read-only queries of this task and the tasks that
-   * follow it in the same list (see prefetch.ts). Hosts that already have them are left alone.
+   * follow it in the same list, up to the first that is not a plain query (see prefetch.ts). Hosts that
+   * already have them are left alone.
    */
   private async prefetch(items: Item[], from: number, hosts: string[]): Promise<void> {
     const { rs } = this;
     if (rs.stopping.signal) return;
-    const window: Task[] = [];
-    for (let j = from; j < items.length && window.length < PREFETCH_WINDOW; j++) {
-      const it = items[j] as Item;
-      if (it.kind !== 'task') break;
-      if (it.module !== 'meta' && selectedByTags(it.tags, rs.opts.tags, rs.opts.skipTags)) window.push(it);
-    }
+    const window = prefetchWindow(items, from, (t) => selectedByTags(t.tags, rs.opts.tags, rs.opts.skipTags), MAX_WINDOW);
     const first = window[0];
-    if (!first || first.run_once || window.length < 2) return;
+    if (!first) return;
     await Promise.all(
-      hosts
-        .filter((h) => {
-          const c = rs.hosts.get(h)?.prefetch;
-          return c !== undefined && c.enabled && !c.covers(first.id);
-        })
-        .map((h) => rs.limit(() => prefetchQueries(rs, this.pv, window, h).catch(() => undefined))),
+      hosts.map((h) => {
+        const c = rs.hosts.get(h)?.prefetch;
+        const tasks = window.slice(0, c?.size);
+        // one query alone saves no round trip
+        if (!c || c.covers(first.id) || tasks.length < 2) return undefined;
+        return rs.limit(() => prefetchQueries(rs, this.pv, tasks, h).catch(() => undefined));
+      }),
     );
   }
 
@@ -233,7 +254,10 @@ class PlayRun {
   private async runTask(task: Task, hostsIn: string[], handler = false): Promise<Set<string>> {
     const { rs } = this;
     if (!handler && !selectedByTags(task.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
-    if (task.module === 'meta') return this.runMeta(task, hostsIn);
+    if (task.module === 'meta') {
+      settleAfterTask(this.snapshots(), task);
+      return this.runMeta(task, hostsIn);
+    }
     const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;
     const title = hosts[0] ? displayName(task.name, buildScope(rs, hosts[0], this.pv, task)) : task.name;
     rs.emit({ type: 'task_start', taskId: task.id, name: title, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
@@ -242,6 +266,7 @@ class PlayRun {
     // throttle: fewer hosts at once than forks for this task (taken before a fork slot, so none is held idle)
     const slot = pLimit(throttle > 0 ? throttle : Math.max(1, hosts.length));
     const outcomes = await Promise.all(hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))));
+    settleAfterTask(this.snapshots(), task);
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {
       const host = hosts[i] as string;
@@ -275,6 +300,11 @@ class PlayRun {
       }
     }
     return failed;
+  }
+
+  /** Every host's queries fetched ahead (a task may change any host, not only its own). */
+  private snapshots(): PrefetchCache[] {
+    return [...this.rs.hosts.values()].map((hs) => hs.prefetch);
   }
 
   private async runMeta(task: Task, hosts: string[]): Promise<Set<string>> {

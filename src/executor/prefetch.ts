@@ -1,14 +1,65 @@
+import { findModule, resolveModuleName } from '../modules/registry.js';
+import type { Item, Task } from '../playbook/model.js';
 import type { BecomeSettings, ExecOptions, ExecResult } from '../transport/types.js';
 import { wrapCommand } from '../transport/wrap.js';
 
 /**
  * Batched queries. Before a run of consecutive tasks on a host, the executor learns the first read-only
  * command each task will run (Module.query with a recording context), runs them all in one script (one
- * round trip) and keeps the results here. When a task then runs that exact command with the same
- * options, it gets the kept result without a round trip. A converged run thus costs a constant number of
- * round trips per host. The results are only good while nothing changed the host: the first command that
- * is not served from here (an apply step, a shell task...) throws all of them away.
+ * round trip) and keeps the results here: a snapshot of the host. When a task then runs that exact
+ * command with the same options, the executor answers it from the snapshot without a round trip (the
+ * module cannot tell). A converged run thus costs a constant number of round trips per host.
+ *
+ * The snapshot must be exactly what the host would answer now, so (as Ansible's linear strategy, which
+ * asks each host at the moment the task runs):
+ * - a window spans only consecutive tasks that are plain queries of their own host (see windowRole);
+ * - any command on a host not answered from its snapshot may change it: that host's snapshot goes at
+ *   once, and every host's at the end of the task (a command may reach other hosts: rsync, ssh, an API);
+ * - a task that is not a plain query (delegated, run_once, pause, wait_for, meta...) drops every
+ *   host's snapshot when it ends.
  */
+
+/**
+ * Controller-only modules that neither touch a host nor wait: a snapshot stays true across them.
+ * Any other controller module (pause, connection_check, one added later) ends the window.
+ */
+const INERT = new Set(['debug', 'assert', 'fail', 'set_fact', 'include_vars']);
+
+/**
+ * What a task is to a snapshot:
+ * - 'query': every command it sends goes to its own host through the executor, which answers it from
+ *   the snapshot or, if it is anything else, drops snapshots as above (state modules, stat, command...);
+ * - 'inert': runs on the controller and touches no host (set_fact, debug, assert...);
+ * - 'break': may change a host orch does not see, or lets time pass: delegate_to / local_action (runs
+ *   elsewhere), run_once (runs on one host for all), until (polls for a change), a loop with a pause,
+ *   pause, wait_for, meta, uri, any module without a query. Blocks and run-time includes are not tasks:
+ *   a window stops at them too (their tasks are judged one by one when they run).
+ */
+export type WindowRole = 'query' | 'inert' | 'break';
+
+export function windowRole(task: Task): WindowRole {
+  const mod = findModule(task.module);
+  if (!mod) return 'break';
+  if (mod.local) return INERT.has(resolveModuleName(task.module)) && !task.loop_control?.pause ? 'inert' : 'break';
+  if (!mod.query || task.delegate_to !== undefined || task.run_once || task.until !== undefined || task.loop_control?.pause) return 'break';
+  return 'query';
+}
+
+/**
+ * The tasks from items[from] on whose queries may be fetched together: consecutive tasks up to the
+ * first that is not a plain query (or `max` of them). Tasks not selected by tags never run: skipped.
+ */
+export function prefetchWindow(items: Item[], from: number, selected: (t: Task) => boolean, max: number): Task[] {
+  const window: Task[] = [];
+  for (let j = from; j < items.length && window.length < max; j++) {
+    const it = items[j] as Item;
+    if (it.kind !== 'task') break;
+    if (!selected(it)) continue;
+    if (windowRole(it) === 'break') break;
+    window.push(it);
+  }
+  return window;
+}
 
 export interface QueryCommand {
   command: string;
@@ -20,22 +71,32 @@ function keyOf(command: string, opts: ExecOptions): string | undefined {
   return JSON.stringify([opts.become?.user ?? '', opts.env ?? {}, opts.cwd ?? '', opts.timeoutMs ?? 0, command]);
 }
 
+/** How many tasks ahead a host's queries are fetched at most in one batch. */
+export const MAX_WINDOW = 40;
+
 export class PrefetchCache {
   private readonly results = new Map<string, ExecResult[]>();
   /**
-   * Off after results were thrown away unused (the host is changing: fetching ahead would only cost
-   * work on the host, as in a first run); on again once a task finds the host already as wanted.
+   * How far the host's next window reaches. When a snapshot is thrown away with results unused (this
+   * host or another is changing), twice what it served: fetching further ahead would only cost work on
+   * the host. Back to the maximum once a snapshot was used up.
    */
-  enabled = true;
-  /** tasks whose query was looked at since the last invalidation (so no task is prefetched twice) */
+  size = MAX_WINDOW;
+  /** a command not answered from here ran on the host during the current task */
+  touched = false;
+  /** tasks whose query was looked at since the last drop (so no task is prefetched twice) */
   private readonly covered = new Set<number>();
-  hits = 0;
+  /** results kept and served since the last drop */
+  private kept = 0;
+  private served = 0;
 
   covers(taskId: number): boolean {
     return this.covered.has(taskId);
   }
 
+  /** A new window starts with these tasks. */
   cover(taskIds: number[]): void {
+    if (this.kept > 0 && this.unused() === 0) this.size = MAX_WINDOW;
     for (const id of taskIds) this.covered.add(id);
   }
 
@@ -45,21 +106,48 @@ export class PrefetchCache {
     const list = this.results.get(k) ?? [];
     list.push(r);
     this.results.set(k, list);
+    this.kept++;
   }
 
-  /** The kept result for this command, used once; undefined (and nothing kept any more) otherwise. */
+  /** The kept result for this command, used once; undefined when there is none. */
   take(command: string, opts: ExecOptions): ExecResult | undefined {
     const k = keyOf(command, opts);
     const r = k === undefined ? undefined : this.results.get(k)?.shift();
-    if (r) this.hits++;
+    if (r) this.served++;
     return r;
   }
 
-  /** Something ran that may have changed the host: nothing kept is trustworthy any more. */
-  invalidate(): void {
-    if ([...this.results.values()].some((l) => l.length > 0)) this.enabled = false;
+  /** A command not answered from here ran on the host: nothing kept is true any more. */
+  sent(): void {
+    this.touched = true;
+    this.drop();
+  }
+
+  /** Throw every kept result away. */
+  drop(): void {
+    if (this.kept > 0) this.size = this.unused() > 0 ? Math.min(MAX_WINDOW, Math.max(2, 2 * this.served)) : MAX_WINDOW;
     this.results.clear();
     this.covered.clear();
+    this.kept = 0;
+    this.served = 0;
+  }
+
+  private unused(): number {
+    let n = 0;
+    for (const l of this.results.values()) n += l.length;
+    return n;
+  }
+}
+
+/**
+ * After a task ran on its hosts: when it was not a plain query, or sent any host a command that was not
+ * answered from a snapshot, no host's snapshot is trusted any more.
+ */
+export function settleAfterTask(caches: PrefetchCache[], task: Task): void {
+  const dirty = windowRole(task) === 'break' || caches.some((c) => c.touched);
+  for (const c of caches) {
+    if (dirty) c.drop();
+    c.touched = false;
   }
 }
 
@@ -94,7 +182,7 @@ export function parseBatch(stdout: string): Map<number, ExecResult> {
 export function groupByBecome(queries: QueryCommand[]): { become: BecomeSettings | undefined; queries: QueryCommand[] }[] {
   const groups = new Map<string, { become: BecomeSettings | undefined; queries: QueryCommand[] }>();
   for (const q of queries) {
-    const k = q.opts.become ? `${q.opts.become.user}\0${q.opts.become.password ?? ''}` : '';
+    const k = q.opts.become ? `${q.opts.become.method ?? 'sudo'}\0${q.opts.become.user}\0${q.opts.become.password ?? ''}` : '';
     const g = groups.get(k) ?? { become: q.opts.become, queries: [] };
     g.queries.push(q);
     groups.set(k, g);

@@ -1,3 +1,4 @@
+import { takeLoadWarnings } from '../core/load-warnings.js';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
@@ -20,6 +21,8 @@ export interface RunRequest {
   command: string;
   inventoryPath: string;
   playbookPath: string;
+  /** where roles are looked for after the playbook's own roles/ (ansible.cfg roles_path) */
+  rolePaths?: string[];
   opts: RunOptions;
   emit: Emit;
   stateDir: string;
@@ -82,13 +85,15 @@ async function reportReleases(rs: RunState): Promise<void> {
 /** Load everything (errors before any connection), lock the inventory, run the plays, recap. */
 export async function runPlaybook(req: RunRequest): Promise<number> {
   const started = Date.now();
-  const playbook = loadPlaybook(req.playbookPath);
+  const playbook = loadPlaybook(req.playbookPath, req.rolePaths ? { rolePaths: req.rolePaths } : {});
   const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);
   req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inv.order, check: req.opts.check, user: userInfo().username });
+  const emitLoadWarnings = () => takeLoadWarnings().forEach((msg) => req.emit({ type: 'warning', msg }));
+  emitLoadWarnings();
   let releaseRemote: (() => Promise<void>) | undefined;
   try {
     if (req.remoteLock) releaseRemote = await acquireRemoteLocks(rs, lockHosts, req.command, req.remoteLock.message);
@@ -99,6 +104,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   } finally {
     await reportReleases(rs).catch(() => undefined);
     await releaseRemote?.();
+    emitLoadWarnings(); // files loaded during the run (include_vars, dynamic includes)
     const stats: Record<string, HostStats> = {};
     for (const [h, s] of hosts) {
       const touched = Object.values(s.stats).some((n) => n > 0);

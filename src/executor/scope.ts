@@ -2,7 +2,9 @@ import { factVariables } from '../facts/gather.js';
 import { renderValue } from '../template/env.js';
 import { VarScope, type VarLayer } from '../template/scope.js';
 import type { Inherited, Play } from '../playbook/model.js';
+import { BECOME_METHODS } from '../transport/become.js';
 import type { BecomeSettings } from '../transport/types.js';
+import { ModuleError } from '../core/errors.js';
 import type { RunState } from './state.js';
 
 /** Ansible's `omit` placeholder: a parameter set to it is dropped. */
@@ -10,10 +12,19 @@ export const OMIT = '__omit_place_holder__orch';
 
 const expand = (v: unknown, s: VarScope) => renderValue(v, s);
 
-/** sudo to `user` with the host's become password (ansible_become_password, or the older _pass), if any. */
-export function becomeAs(user: string, scope: VarScope): BecomeSettings {
+/**
+ * Become `user` with the host's become password (ansible_become_password, or the older _pass), if any,
+ * through `method` (the become_method keyword) or ansible_become_method; sudo by default.
+ */
+export function becomeAs(user: string, scope: VarScope, method?: string): BecomeSettings {
+  const m = method ?? (scope.has('ansible_become_method') ? String(scope.get('ansible_become_method')) : 'sudo');
+  if (m !== 'sudo' && m !== 'su') {
+    throw new ModuleError(`become_method '${m}' is not supported by orch`, { hint: `Supported: ${BECOME_METHODS.join(', ')}.` });
+  }
   const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
-  return pw === undefined || pw === null ? { user } : { user, password: String(pw) };
+  const settings: BecomeSettings = pw === undefined || pw === null ? { user } : { user, password: String(pw) };
+  if (m === 'su') settings.method = 'su';
+  return settings;
 }
 
 /** Variable names under which the `connection` / `remote_user` keywords reach the connection pool. */
@@ -75,6 +86,7 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
 export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined, inh: Inherited | undefined): VarScope {
   const hs = rs.hosts.get(host);
   const magic: Record<string, unknown> = {
+    ...rs.opts.defaultVars,
     omit: OMIT,
     inventory_hostname: host,
     inventory_hostname_short: host.split('.')[0],
@@ -105,7 +117,7 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
   if (pv) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   for (const l of rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
-  if (hs?.facts) layers.push({ name: 'facts', vars: factVariables(hs.facts), templated: false });
+  if (hs?.facts) layers.push({ name: 'facts', vars: factVariables(hs.facts, hs.plainFactNames), templated: false });
   if (pv) {
     layers.push({ name: 'play vars', vars: pv.play.vars, templated: true });
     layers.push({ name: 'vars_files', vars: pv.filesVars, templated: true });

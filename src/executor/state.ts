@@ -20,6 +20,8 @@ export interface RunOptions {
   commandTimeoutMs?: number;
   /** become for every play (CLI -b) */
   become?: boolean;
+  /** connection defaults from ansible.cfg (remote_user, private_key_file, ...): below every other variable */
+  defaultVars?: Record<string, unknown>;
   /** start at this task name (like --start-at-task) */
   startAtTask?: string;
 }
@@ -39,10 +41,33 @@ export class HostState {
   /** read-only query results fetched ahead in one batch (executor/prefetch.ts) */
   readonly prefetch = new PrefetchCache();
 
+  /** facts set by a module under a name without the ansible_ prefix (package_facts: `packages`) */
+  readonly plainFactNames = new Set<string>();
+
   constructor(
     readonly name: string,
     readonly stats: HostStats,
   ) {}
+
+  /**
+   * Keep what a module returned in ansible_facts. Fact modules (setup, package_facts, getent...) add host
+   * facts: `ansible_x` is `ansible_facts.x`, a name without the prefix keeps it (`packages`) as Ansible injects
+   * it; set_fact and include_vars set variables.
+   */
+  keepFacts(values: Record<string, unknown>, gathered: boolean): void {
+    if (!gathered) {
+      Object.assign(this.runtime, values);
+      return;
+    }
+    this.facts ??= {};
+    for (const [k, v] of Object.entries(values)) {
+      if (k.startsWith('ansible_') && k !== 'ansible_local') this.facts[k.slice(8)] = v;
+      else {
+        this.facts[k] = v;
+        this.plainFactNames.add(k);
+      }
+    }
+  }
 
   get active(): boolean {
     return !this.failed && !this.unreachable && !this.ended;

@@ -9,7 +9,7 @@ import { evalCondition, evalExpression, renderText, renderValue } from '../templ
 import { findLocalFile } from '../template/lookups.js';
 import { pyRepr } from '../template/python.js';
 import type { VarScope } from '../template/scope.js';
-import { explainSudoFailure, TIMEOUT_RC } from '../transport/wrap.js';
+import { TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
@@ -34,7 +34,8 @@ function bool(v: unknown, scope: VarScope): boolean {
 function becomeFor(task: Task, pv: PlayVars, scope: VarScope, rs: RunState): BecomeSettings | undefined {
   const on = task.become ?? pv.play.become ?? (scope.has('ansible_become') ? bool(scope.get('ansible_become'), scope) : rs.opts.become ?? false);
   if (!on) return undefined;
-  return becomeAs(String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)), scope);
+  const method = task.become_method ?? pv.play.becomeMethod;
+  return becomeAs(String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)), scope, method === undefined ? undefined : String(renderValue(method, scope)));
 }
 
 function environmentFor(task: Task, scope: VarScope): Record<string, string> {
@@ -83,7 +84,7 @@ function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): 
   };
 }
 
-function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, run: ModuleContext['run'], prefetched?: ModuleContext['prefetched']): ModuleContext {
+function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, run: ModuleContext['run']): ModuleContext {
   return {
     host,
     check: task.check_mode === undefined ? rs.opts.check : bool(task.check_mode, scope),
@@ -91,7 +92,6 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
     verbosity: rs.opts.verbose,
     vars: scope,
     run,
-    prefetched,
     findLocal: (kind, name) => findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
     render: (text) => renderText(text, scope),
     evaluate: (expr) => evalExpression(expr, scope),
@@ -187,22 +187,18 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   const run: ModuleContext['run'] = async (command, o = {}) => {
     const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
     const opts = { ...o, become, env, timeoutMs };
+    // a query fetched ahead for this host is answered from its snapshot (see prefetch.ts)
     const kept = onHostItself ? hs?.prefetch.take(command, opts) : undefined;
     // anything else may change the host it runs on: what was fetched ahead there is stale now
-    if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.invalidate();
+    if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.sent();
     const t = await getTransport();
     const started = Date.now();
     const r = kept ?? (await t.exec(command, opts));
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
     if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) r.timedOutAfterMs = timeoutMs;
-    if (become && r.rc !== 0) {
-      const why = explainSudoFailure(r.stderr);
-      if (why && /^sudo:|password|Sorry, try again/m.test(r.stderr)) throw new ModuleFailure(why, { rc: r.rc, stderr: r.stderr });
-    }
     return r;
   };
-  const prefetched: ModuleContext['prefetched'] = (command, o = {}) => (onHostItself ? hs?.prefetch.take(command, { ...o, become, env, timeoutMs: o.timeoutMs ?? taskTimeoutMs }) : undefined);
-  const ctx = moduleContext(rs, host, task, scope, run, prefetched);
+  const ctx = moduleContext(rs, host, task, scope, run);
   const num = (v: unknown, dflt: number) => {
     const n = Number(v === undefined ? dflt : renderValue(v, scope));
     if (!Number.isFinite(n)) throw new ModuleFailure(`retries/delay must be numbers, got ${JSON.stringify(v)}`);
@@ -304,6 +300,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (!hs) throw new Error(`unknown host ${host}`);
   const started = Date.now();
   const scope = buildScope(rs, host, pv, task);
+  const gathersFacts = findModule(task.module)?.gathersFacts === true;
   let noLog = false;
   let result: ModuleResult;
   try {
@@ -324,7 +321,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? await executeOnce(rs, pv, task, host, itemScope) : { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
         Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });
-        if (r.ansible_facts) Object.assign(hs.runtime, r.ansible_facts);
+        if (r.ansible_facts) hs.keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);
         report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope), undefined, itemScope);
         if (r.unreachable) break;
@@ -352,13 +349,18 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
-  if (!task.loop && result.ansible_facts && !result.failed) Object.assign(hs.runtime, result.ansible_facts);
+  if (!task.loop && result.ansible_facts && !result.failed) hs.keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
-  if (status === 'ok') hs.prefetch.enabled = true; // converged here: fetching ahead pays again
   const st = hs.stats;
   if (status === 'unreachable') st.unreachable++;
-  else if (status === 'failed') (ignoreErrors ? st.ignored++ : st.failed++);
+  else if (status === 'failed' && !ignoreErrors) st.failed++;
+  else if (status === 'failed') {
+    // as Ansible counts an ignored failure: ignored, and ok (and changed when the result says so)
+    st.ignored++;
+    st.ok++;
+    if (result.changed) st.changed++;
+  }
   else if (status === 'skipped') st.skipped++;
   else if (status === 'changed') {
     st.changed++;

@@ -1,94 +1,73 @@
 import type { Transport } from '../transport/types.js';
+import { hardwareSection } from './hardware.js';
+import { DEFAULT_FACT_PATH, localSection } from './local.js';
+import { networkSection } from './network.js';
+import { platformSection } from './platform.js';
+import { SECTION_MARKER, type FactSection, type Facts, type FactSubset } from './sections.js';
+import { dateTimeSection, envSection, userSection } from './session.js';
+import { virtualSection } from './virtual.js';
 
-/**
- * Facts in one round trip: one shell script prints `key=value` lines; a pure parser turns them into
- * Ansible's fact names. Each line is cheap (no Python on the target).
- */
-export const FACTS_SCRIPT = [
-  'echo "hostname=$(hostname -s 2>/dev/null || hostname)"',
-  'echo "fqdn=$(hostname -f 2>/dev/null || hostname)"',
-  'echo "nodename=$(uname -n)"',
-  'echo "kernel=$(uname -r)"',
-  'echo "architecture=$(uname -m)"',
-  'echo "system=$(uname -s)"',
-  '[ -r /etc/os-release ] && sed -n "s/^\\(ID\\|VERSION_ID\\|VERSION_CODENAME\\|PRETTY_NAME\\|ID_LIKE\\)=/os_\\1=/p" /etc/os-release',
-  '[ -r /etc/debian_version ] && echo "debian_version=$(cat /etc/debian_version)"',
-  'echo "vcpus=$(nproc 2>/dev/null || echo 1)"',
-  'awk \'/^MemTotal:/{print "memtotal_kb="$2} /^MemFree:/{print "memfree_kb="$2} /^SwapTotal:/{print "swaptotal_kb="$2}\' /proc/meminfo',
-  'if [ -d /run/systemd/system ]; then echo service_mgr=systemd; else echo service_mgr=sysvinit; fi',
-  'echo "pid1=$(cat /proc/1/comm 2>/dev/null)"',
-  'ip -4 -o addr show 2>/dev/null | awk \'{print "ipv4="$2" "$4}\'',
-  'echo "default_if=$(ip -4 route show default 2>/dev/null | awk \'{print $5; exit}\')"',
-  'echo "user_id=$(id -un)"',
-  'echo "user_uid=$(id -u)"',
-  'echo "date_epoch=$(date +%s)"',
-  'echo "python3=$(command -v python3 || true)"',
-  'echo "nofile_hard=$(ulimit -Hn)"',
-].join('; ');
+export type { Facts } from './sections.js';
 
-export type Facts = Record<string, unknown>;
+export interface GatherOptions {
+  /** Ansible's gather_subset: `all` (default), `min`, `hardware`, `network`, `virtual`, each negatable with `!`. */
+  subset?: readonly string[];
+  /** Directory of custom `*.fact` files (default /etc/ansible/facts.d). */
+  factPath?: string;
+}
 
-/** Pure: script output → facts (with and without the ansible_ prefix, as Ansible exposes them). */
-export function parseFacts(out: string): Facts {
-  const kv = new Map<string, string>();
-  const addrs: { iface: string; address: string; prefix: number }[] = [];
-  for (const line of out.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq < 1) continue;
-    const k = line.slice(0, eq);
-    const v = line.slice(eq + 1).replace(/^"(.*)"$/, '$1');
-    if (k === 'ipv4') {
-      const [iface = '', cidr = ''] = v.split(' ');
-      const [address = '', prefix = '32'] = cidr.split('/');
-      addrs.push({ iface, address, prefix: Number(prefix) });
-    } else kv.set(k, v);
+const SUBSETS: readonly FactSubset[] = ['min', 'hardware', 'network', 'virtual'];
+
+/** Which groups a gather_subset list selects, as Ansible reads it (`min` always, unless `!min`). */
+export function selectSubsets(subset: readonly string[] = ['all']): Set<FactSubset> {
+  const include = new Set<string>();
+  const exclude = new Set<string>();
+  for (const s of subset.map((x) => x.trim()).filter(Boolean)) {
+    if (s.startsWith('!')) exclude.add(s.slice(1));
+    else include.add(s);
   }
-  const id = kv.get('os_ID') ?? 'unknown';
-  const version = kv.get('os_VERSION_ID') ?? kv.get('debian_version') ?? '';
-  const family = id === 'debian' || id === 'ubuntu' || (kv.get('os_ID_LIKE') ?? '').includes('debian') ? 'Debian' : id === 'rhel' || id === 'centos' || id === 'fedora' ? 'RedHat' : id;
-  const memKb = Number(kv.get('memtotal_kb') ?? 0);
-  const defaultIf = kv.get('default_if') ?? '';
-  const primary = addrs.find((a) => a.iface === defaultIf) ?? addrs.find((a) => a.iface !== 'lo');
-  const facts: Facts = {
-    hostname: kv.get('hostname'),
-    fqdn: kv.get('fqdn'),
-    nodename: kv.get('nodename'),
-    kernel: kv.get('kernel'),
-    architecture: kv.get('architecture'),
-    system: kv.get('system'),
-    distribution: id.charAt(0).toUpperCase() + id.slice(1),
-    distribution_version: kv.get('debian_version') ?? version,
-    distribution_major_version: version.split('.')[0] ?? '',
-    distribution_release: kv.get('os_VERSION_CODENAME') ?? '',
-    os_family: family,
-    pkg_mgr: family === 'Debian' ? 'apt' : 'unknown',
-    processor_vcpus: Number(kv.get('vcpus') ?? 1),
-    processor_cores: Number(kv.get('vcpus') ?? 1),
-    memtotal_mb: Math.floor(memKb / 1024),
-    memfree_mb: Math.floor(Number(kv.get('memfree_kb') ?? 0) / 1024),
-    swaptotal_mb: Math.floor(Number(kv.get('swaptotal_kb') ?? 0) / 1024),
-    service_mgr: kv.get('service_mgr'),
-    all_ipv4_addresses: addrs.filter((a) => a.iface !== 'lo').map((a) => a.address),
-    default_ipv4: primary ? { address: primary.address, interface: primary.iface, prefix: String(primary.prefix) } : {},
-    interfaces: [...new Set(addrs.map((a) => a.iface))],
-    user_id: kv.get('user_id'),
-    user_uid: Number(kv.get('user_uid') ?? -1),
-    date_time: { epoch: kv.get('date_epoch') },
-    python: { executable: kv.get('python3') || null },
-    // Open files a service may raise itself to (services size their connection limits from it).
-    nofile_hard: kv.get('nofile_hard') === 'unlimited' ? 1048576 : Number(kv.get('nofile_hard') ?? 1024),
-  };
+  if (include.size === 0 && !exclude.has('all')) include.add('all');
+  const chosen = new Set<FactSubset>(['min']);
+  for (const s of SUBSETS) if (include.has(s) || (include.has('all') && !exclude.has(s))) chosen.add(s);
+  for (const s of SUBSETS) if (exclude.has(s) && !include.has(s)) chosen.delete(s);
+  return chosen;
+}
+
+/** Names gather_subset accepts (anything else is an error, as in Ansible). */
+export const SUBSET_NAMES: readonly string[] = ['all', ...SUBSETS];
+
+export function factSections(opts: GatherOptions = {}): FactSection[] {
+  const chosen = selectSubsets(opts.subset);
+  const all = [platformSection, userSection, dateTimeSection, envSection, localSection(opts.factPath ?? DEFAULT_FACT_PATH), hardwareSection, networkSection, virtualSection];
+  return all.filter((s) => chosen.has(s.subset));
+}
+
+/** One script for every section; each section's output follows a marker line. */
+export function factsScript(sections: readonly FactSection[]): string {
+  return [...sections.map((s) => `echo; echo '${SECTION_MARKER}${s.name}'; { ${s.script}; } 2>/dev/null`), 'true'].join('\n');
+}
+
+/** Pure: script output → facts (without the ansible_ prefix, as in `ansible_facts`). */
+export function parseFacts(out: string, sections: readonly FactSection[] = factSections(), subset: readonly string[] = ['all']): Facts {
+  const outputs = new Map<string, string>();
+  for (const chunk of out.split(`\n${SECTION_MARKER}`).slice(1)) {
+    const nl = chunk.indexOf('\n');
+    outputs.set(chunk.slice(0, nl < 0 ? undefined : nl), nl < 0 ? '' : chunk.slice(nl + 1));
+  }
+  const facts: Facts = { gather_subset: [...subset], module_setup: true };
+  for (const s of sections) Object.assign(facts, s.parse(outputs.get(s.name) ?? '', facts));
   return facts;
 }
 
 /** Facts as variables: `ansible_facts` plus the `ansible_*` names playbooks use. */
-export function factVariables(facts: Facts): Record<string, unknown> {
+export function factVariables(facts: Facts, plainNames: ReadonlySet<string> = new Set()): Record<string, unknown> {
   const vars: Record<string, unknown> = { ansible_facts: facts };
-  for (const [k, v] of Object.entries(facts)) vars[`ansible_${k}`] = v;
+  for (const [k, v] of Object.entries(facts)) vars[k === 'module_setup' || k === 'gather_subset' || k.startsWith('ansible_') || plainNames.has(k) ? k : `ansible_${k}`] = v;
   return vars;
 }
 
-export async function gatherFacts(t: Transport): Promise<Facts> {
-  const r = await t.exec(FACTS_SCRIPT);
-  return parseFacts(r.stdout);
+export async function gatherFacts(t: Transport, opts: GatherOptions = {}): Promise<Facts> {
+  const sections = factSections(opts);
+  const r = await t.exec(factsScript(sections));
+  return parseFacts(r.stdout, sections, opts.subset ?? ['all']);
 }

@@ -1,9 +1,9 @@
 import { UsageError } from '../core/errors.js';
+import { globToRegExp, hasWildcards } from '../core/glob.js';
 import type { Inventory } from './model.js';
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
+/** Ansible matches host patterns with fnmatch: `[...]` is a character class. */
+const FNMATCH = { classes: true };
 
 function matchOne(inv: Inventory, term: string): string[] {
   if (term === 'all' || term === '*') return [...inv.order];
@@ -13,8 +13,16 @@ function matchOne(inv: Inventory, term: string): string[] {
     const re = new RegExp(term.slice(1));
     return inv.order.filter((h) => re.test(h));
   }
-  if (/[*?]/.test(term)) {
-    const re = globToRegExp(term);
+  // `web[0]`, `web[-1]`: one host of what `web` matches, by position (Ansible's subscript)
+  const sub = /^(.+)\[(-?\d+)\]$/.exec(term);
+  if (sub) {
+    const hosts = matchOne(inv, sub[1] as string);
+    const i = Number(sub[2]);
+    const h = hosts[i < 0 ? hosts.length + i : i];
+    return h === undefined ? [] : [h];
+  }
+  if (hasWildcards(term, FNMATCH)) {
+    const re = globToRegExp(term, FNMATCH);
     const fromGroups = [...inv.groups.keys()].filter((g) => re.test(g)).flatMap((g) => inv.hostsOf(g));
     return inv.order.filter((h) => re.test(h) || fromGroups.includes(h));
   }

@@ -43,6 +43,9 @@ if [ -d "$m/home" ]; then mount -t tmpfs -o mode=0755 tmpfs "$m/home"; fi
 # First boot of this host: deploy user, host key, sshd drop-in. Later boots keep the upper layer.
 if [ ! -e "$dir/upper/etc/orch-lab-host" ]; then
   rm -f "$m/usr/sbin/policy-rc.d"
+  # An init.d host: PID 1 is not systemd, so /sbin/init must not name it either (Ansible's service_mgr
+  # fact and service module would decide "systemd, offline" and start nothing).
+  rm -f "$m/usr/sbin/init"
   install -m 0600 "$state/keys/$name" "$m/etc/ssh/orch_lab_host_ed25519_key"
   install -m 0644 "$state/keys/$name.pub" "$m/etc/ssh/orch_lab_host_ed25519_key.pub"
   cat > "$m/etc/ssh/sshd_config.d/00-orch-lab.conf" <<CONF

@@ -1,6 +1,7 @@
 import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+import { debianPackage } from './validate.js';
 
 export interface PackageState {
   installed: Map<string, string>; // name → version
@@ -29,7 +30,10 @@ function wantsUpdate(p: Params): boolean {
 function names(p: Params): string[] {
   const n = p.name;
   const list = Array.isArray(n) ? n.map(String) : n === undefined || n === null ? [] : String(n).split(',');
-  return list.map((s) => s.trim()).filter((s) => s);
+  return list
+    .map((s) => s.trim())
+    .filter((s) => s)
+    .map((s) => debianPackage('apt', s));
 }
 
 const DPKG_FORMAT = '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n';
@@ -40,8 +44,8 @@ async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageStat
   const pkgs = names(p).map((n) => n.replace(/[=<>].*$/, ''));
   const latest = p.state === 'latest';
   const cmd =
-    sh`dpkg-query -W -f=${DPKG_FORMAT} ${pkgs} 2>/dev/null; true` +
-    (latest ? sh`; apt-cache policy ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
+    sh`dpkg-query -W -f=${DPKG_FORMAT} -- ${pkgs} 2>/dev/null; true` +
+    (latest ? sh`; apt-cache policy -- ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
     (wantsUpdate(p) ? sh`; echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS} 2>/dev/null || echo 0)|$(date +%s)"` : '') +
     (p.autoremove === true && pkgs.length === 0 ? `; echo "R|$(apt-get -s -q autoremove 2>/dev/null | grep -c '^Remv ')"` : '');
   const r = await ctx.run(cmd);
@@ -122,8 +126,8 @@ export const apt = defineStateModule<PackageState, PackageChange>({
     const rec = p.install_recommends === false ? ' --no-install-recommends' : p.install_recommends === true ? ' --install-recommends' : '';
     const auto = p.autoremove === true ? ' --auto-remove' : '';
     const cmds: string[] = [];
-    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec}${auto} ${sh`${c.install}`}`);
-    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS}${auto} ${sh`${c.remove}`}`);
+    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec}${auto} -- ${sh`${c.install}`}`);
+    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS}${auto} -- ${sh`${c.remove}`}`);
     if (c.autoremove) cmds.push(`${APT_ENV} apt-get ${APT_OPTS}${p.purge ? ' --purge' : ''} autoremove`);
     if (cmds.length > 0) {
       const r = await ctx.run(cmds.join(' && '));

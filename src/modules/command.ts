@@ -2,6 +2,7 @@ import type { ModuleResult } from '../core/result.js';
 import { quote, sh, shellJoin } from '../transport/quote.js';
 import { perlProbe, perlString } from './probe.js';
 import { shlexSplit } from './shlex.js';
+import type { ExecResult } from '../transport/types.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from './types.js';
 
@@ -40,7 +41,7 @@ function guard(p: Params): string {
   return parts.join('');
 }
 
-/** Only asks creates/removes (read-only): what check mode runs, and what a converged run prefetches. */
+/** Only asks creates/removes (read-only): the module's query. */
 function guardOnly(p: Params): string {
   const tests: string[] = [];
   if (typeof p.creates === 'string') tests.push(`-e ${perlString(p.creates)}`);
@@ -49,7 +50,7 @@ function guardOnly(p: Params): string {
 }
 
 /** The command modules' read-only part: the creates/removes guard, when there is one. */
-async function queryGuard(ctx: ModuleContext, p: Params): Promise<unknown> {
+async function queryGuard(ctx: ModuleContext, p: Params): Promise<ExecResult | undefined> {
   return p.creates || p.removes ? ctx.run(guardOnly(p), { cwd: p.chdir as string | undefined }) : undefined;
 }
 
@@ -58,16 +59,16 @@ function lines(s: string): string[] {
 }
 
 async function runCommand(ctx: ModuleContext, p: Params, shellText: string, shown: string): Promise<ModuleResult> {
+  // creates/removes are asked first (a query, as state modules do); the command repeats the guard
+  // itself in case the path appears or goes in between.
+  const skip = (p.creates || p.removes) && (await queryGuard(ctx, p))?.stdout === SKIP_MARK;
   if (ctx.check) {
     // What would happen is only known by running it; with creates/removes we can still ask.
-    if (p.creates || p.removes) {
-      const r = await ctx.run(guardOnly(p), { cwd: p.chdir as string | undefined });
-      if (r.stdout === SKIP_MARK) return { changed: false, msg: 'skipped, since creates/removes says so', cmd: shown, rc: 0, stdout: '', stderr: '' };
-    }
+    if (skip) return { changed: false, msg: 'skipped, since creates/removes says so', cmd: shown, rc: 0, stdout: '', stderr: '' };
     return { changed: false, skipped: true, msg: 'Command would have run if not in check mode' };
   }
   const skipped = () => ({ changed: false, cmd: shown, rc: 0, stdout: `skipped, since ${p.creates ? `${String(p.creates)} exists` : `${String(p.removes)} does not exist`}`, stderr: '', stdout_lines: [], stderr_lines: [] });
-  if ((p.creates || p.removes) && ctx.prefetched?.(guardOnly(p), { cwd: p.chdir as string | undefined })?.stdout === SKIP_MARK) return skipped();
+  if (skip) return skipped();
   let stdin: string | undefined;
   if (typeof p.stdin === 'string') stdin = p.stdin_add_newline === false ? p.stdin : `${p.stdin}\n`;
   const start = new Date();

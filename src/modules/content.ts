@@ -1,6 +1,6 @@
 import type { FileDiff, ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { attributeFixes, fileWriteParams, sha1, statRemote, writeRemote, type RemoteFile } from './remote-file.js';
+import { attributeFixes, fileWriteParams, sha1, statRemote, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
 import type { Params } from './spec.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -43,7 +43,7 @@ export function planContent(p: Params, s: ContentState): { changes: ContentChang
 export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
   if (c.write) {
     const { backupFile } = await writeRemote(ctx, s.dest, s.content, {
-      mode: p.mode as string | undefined,
+      mode: writeMode(p.mode as string | undefined, s.file),
       owner: p.owner as string | undefined,
       group: p.group as string | undefined,
       backup: p.backup === true,

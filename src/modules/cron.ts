@@ -3,6 +3,7 @@ import { parseStat, statScript, writeRemote } from './remote-file.js';
 import type { Params } from './spec.js';
 import { joinLines, splitLines } from './text-edit.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+import { accountName, noControlChars, singleField } from './validate.js';
 
 interface CronState {
   text: string;
@@ -15,8 +16,19 @@ function cronFilePath(p: Params): string | undefined {
   return f.startsWith('/') ? f : `/etc/cron.d/${f}`;
 }
 
+/** Every value lands in one line of a crontab: none may add a line, and a schedule field or user is one word. */
+function checkCronValues(p: Params): void {
+  noControlChars('cron', 'name', p.name);
+  if (p.env) singleField('cron', 'name', p.name);
+  if (p.job !== undefined && p.job !== null) noControlChars('cron', 'job', p.job);
+  for (const k of ['minute', 'hour', 'day', 'month', 'weekday'] as const) if (p[k] !== undefined) singleField('cron', k, p[k]);
+  if (p.user !== undefined) accountName('cron', 'user', p.user);
+  if (p.cron_file !== undefined) noControlChars('cron', 'cron_file', p.cron_file);
+}
+
 /** Pure: the crontab text with the named entry set or removed (entries are marked `#Ansible: NAME`). */
 export function editCron(text: string, p: Params, inCronD: boolean): string | null {
+  checkCronValues(p);
   const name = String(p.name);
   const marker = `#Ansible: ${name}`;
   const lines = splitLines(text);
@@ -50,6 +62,7 @@ export function editCron(text: string, p: Params, inCronD: boolean): string | nu
 }
 
 async function queryCron(ctx: ModuleContext, p: Params): Promise<CronState> {
+  checkCronValues(p);
   const file = cronFilePath(p);
   if (file) {
     const r = await ctx.run(statScript(file, true));

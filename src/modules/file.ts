@@ -1,6 +1,7 @@
 import { sh } from '../transport/quote.js';
 import type { FileDiff } from '../core/result.js';
 import { attributeFixes, parseStat, statRemote, statScript, type RemoteFile } from './remote-file.js';
+import { octalMode } from './mode.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -86,7 +87,8 @@ export function planFile(p: Params, cur: FileState): Change | null {
       // Atomic replace: a new link under a temporary name, renamed over the old one.
       cmds.push(
         state === 'link'
-          ? sh`ln -sfn -- ${src} ${`${path}.orch-tmp`} && mv -Tf -- ${`${path}.orch-tmp`} ${path}`
+          ? // the temporary name is a fresh private directory (mktemp), not a name another user could have made
+            sh`d=$(mktemp -d "$(dirname -- ${path})/.orch-tmp.XXXXXX") && ln -s -- ${src} "$d/l" && mv -Tf -- "$d/l" ${path} && rmdir -- "$d"`
           : sh`ln -f -- ${src} ${path}`,
       );
       diffs.push({ path, header: 'src', before: cur.linkTarget ?? was, after: src });
@@ -95,11 +97,19 @@ export function planFile(p: Params, cur: FileState): Change | null {
     default:
       throw new ModuleFailure(`unknown state ${state}`);
   }
-  const existing: RemoteFile = cur.exists ? cur : { exists: true, mode: undefined, owner: undefined, group: undefined };
-  const fixes = attributeFixes(path, existing, attrs(p), p.follow === false);
+  const want = attrs(p);
+  let existing: RemoteFile = cur;
+  if (!cur.exists) {
+    // created by this task: mkdir/touch give 0777/0666 minus the umask, which a symbolic mode starts from
+    const isDir = state === 'directory';
+    const base = ((isDir ? 0o777 : 0o666) & ~(cur.umask ?? 0o022)).toString(8).padStart(4, '0');
+    if (want.mode) want.mode = octalMode(want.mode, base, isDir, cur.umask);
+    existing = { exists: true, type: isDir ? 'directory' : 'file', mode: undefined, owner: undefined, group: undefined };
+  }
+  const fixes = attributeFixes(path, existing, want, p.follow === false);
   if (p.recurse && state === 'directory' && cur.recurseDiffers) {
     const who = `${(p.owner as string | undefined) ?? ''}${p.group ? `:${String(p.group)}` : ''}`;
-    fixes.cmds.push(sh`chown -R ${who} -- ${path}`);
+    fixes.cmds.push(sh`chown -R -- ${who} ${path}`);
     fixes.diffs.push({ path, header: 'owner (recursive)', before: 'mixed', after: who });
   }
   cmds.push(...fixes.cmds);

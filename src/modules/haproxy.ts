@@ -1,6 +1,7 @@
 import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+import { singleField } from './validate.js';
 
 /**
  * Drain, disable and enable a server through HAProxy's admin socket (the subset of
@@ -30,6 +31,9 @@ export function parseShowStat(csv: string, backend: string, server: string): Ser
 }
 
 async function stat(ctx: ModuleContext, p: Params): Promise<ServerStat> {
+  // both go into a line of the admin socket's text protocol: a space or newline would change the command
+  singleField('haproxy', 'backend', p.backend);
+  singleField('haproxy', 'host', p.host);
   const r = await ctx.run(socketCommand(String(p.socket), 'show stat'));
   if (r.rc !== 0) throw commandFailed('reading HAProxy stats', r);
   const s = parseShowStat(r.stdout, String(p.backend), String(p.host));

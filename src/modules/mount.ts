@@ -3,6 +3,7 @@ import { parseStat, statScript, writeRemote } from './remote-file.js';
 import type { Params } from './spec.js';
 import { joinLines, splitLines } from './text-edit.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+import { noControlChars } from './validate.js';
 
 interface MountState {
   fstab: string;
@@ -18,6 +19,7 @@ interface MountChange {
 const SEP = '__orch_findmnt__';
 
 async function queryMount(ctx: ModuleContext, p: Params): Promise<MountState> {
+  noControlChars('mount', 'path', p.path);
   const r = await ctx.run(`${statScript(String(p.fstab), true)}; echo ${SEP}; ` + sh`findmnt -n -r -o SOURCE,FSTYPE,OPTIONS --mountpoint ${String(p.path)} | tail -n 1 || true`);
   if (r.rc !== 0) throw commandFailed('reading mount state', r);
   const [statOut = '', mountOut = ''] = r.stdout.split(`${SEP}\n`);
@@ -26,10 +28,31 @@ async function queryMount(ctx: ModuleContext, p: Params): Promise<MountState> {
   return { fstab: f.content?.toString('utf8') ?? '', mounted: source && fstype ? { source, fstype, options: options ?? '' } : undefined };
 }
 
+/** An fstab field as Ansible's mount module writes it: space, & and backslash as octal escapes. */
+export function escapeFstab(module: string, param: string, v: unknown): string {
+  return noControlChars(module, param, v).replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/&/g, '\\046');
+}
+
+/** The six fields of the entry, escaped; a newline anywhere (it would add an fstab line) is refused. */
+function fstabFields(p: Params): string[] {
+  for (const k of ['dump', 'passno'] as const) {
+    if (!/^\d+$/.test(String(p[k] ?? '0'))) throw new ModuleFailure(`mount: ${k} must be a number, got ${JSON.stringify(String(p[k]))}`);
+  }
+  return [
+    escapeFstab('mount', 'src', p.src),
+    escapeFstab('mount', 'path', p.path),
+    escapeFstab('mount', 'fstype', p.fstype),
+    escapeFstab('mount', 'opts', p.opts ?? 'defaults'),
+    String(p.dump ?? '0'),
+    String(p.passno ?? '0'),
+  ];
+}
+
 /** Pure: fstab text with the entry for `path` set (or removed). Other lines are kept byte for byte. */
 export function editFstab(text: string, p: Params, present: boolean): string | null {
-  const path = String(p.path);
-  const entry = [p.src, path, p.fstype, p.opts ?? 'defaults', p.dump ?? '0', p.passno ?? '0'].map(String).join('\t');
+  const path = escapeFstab('mount', 'path', p.path);
+  const want = present ? fstabFields(p) : [];
+  const entry = want.join('\t');
   const lines = splitLines(text);
   const out: string[] = [];
   let placed = false;
@@ -37,7 +60,7 @@ export function editFstab(text: string, p: Params, present: boolean): string | n
     const fields = l.trim().split(/\s+/);
     if (!l.trim().startsWith('#') && fields[1] === path) {
       if (present && !placed) {
-        const same = [p.src, path, p.fstype, p.opts ?? 'defaults', p.dump ?? '0', p.passno ?? '0'].every((v, i) => String(v) === (fields[i] ?? (i >= 4 ? '0' : '')));
+        const same = want.every((v, i) => v === (fields[i] ?? (i >= 4 ? '0' : '')));
         out.push(same ? l : entry);
         placed = true;
       }

@@ -14,7 +14,9 @@ export function sqlIdent(v: string): string {
 
 /** One psql call, unaligned output, stops at the first error. SQL goes on stdin (never in argv/ps). */
 async function psql(ctx: ModuleContext, p: Params, sql: string, db = 'postgres'): Promise<string> {
-  const r = await ctx.run(sh`psql -X -A -t -q -v ON_ERROR_STOP=1 -p ${String(p.port ?? 5432)} -d ${db}`, { stdin: sql });
+  // -d with an = in it is a connection string: the name goes in as dbname='...' so it stays a name
+  const conninfo = `dbname='${db.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+  const r = await ctx.run(sh`psql -X -A -t -q -v ON_ERROR_STOP=1 -p ${String(p.port ?? 5432)} -d ${conninfo}`, { stdin: sql });
   if (r.rc !== 0) throw commandFailed('psql', r);
   return r.stdout.trim();
 }

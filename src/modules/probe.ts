@@ -27,7 +27,7 @@ const MAX_CONTENT = 2 * 1024 * 1024;
 
 /**
  * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
- * Perl variable `$p`: S|type|mode|owner|group|size, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * Perl variable `$p`: U|umask, S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
 /** follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when dangling. */
@@ -35,6 +35,7 @@ export type Follow = boolean | 'or-link';
 
 export function statPerl(withContent: boolean, follow: Follow = false): string {
   return [
+    'printf "U|%04o\\n", umask;',
     // follow: the link's target is described (Ansible's `follow`); a dangling link is then absent
     follow === 'or-link'
       ? 'my @s = stat($p); my $l = 0; if (!@s) { @s = lstat($p); $l = @s && -l _; }'
@@ -43,7 +44,7 @@ export function statPerl(withContent: boolean, follow: Follow = false): string {
         : 'my @s = lstat($p); my $l = @s && -l _;',
     'if (!@s) { print "A\\n"; } else {',
     '  my $t = $l ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
-    '  printf "S|%s|%o|%s|%s|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7];',
+    '  printf "S|%s|%o|%s|%s|%d|%d|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7], $s[4], $s[5];',
     '  print "L|", readlink($p) // "", "\\n" if $l;',
     '  if (-f $p && -r _) {',
     '    my $size = -s _; my $h;',

@@ -19,11 +19,18 @@ import type { Module } from './types.js';
 import { uri } from './uri.js';
 import { group, user } from './user.js';
 import { waitFor } from './wait-for.js';
+import { find } from './find.js';
+import { getent } from './getent.js';
+import { packageFacts } from './package-facts.js';
+import { ping } from './ping.js';
+import { replace } from './replace.js';
+import { serviceFacts } from './service-facts.js';
+import { setup } from './setup.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
-  postgresqlDb, postgresqlUser, haproxy, tempfile,
+  postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createPatch } from 'diff';
 import type { FileDiff } from '../core/result.js';
 import { sh } from '../transport/quote.js';
+import { octalMode } from './mode.js';
 import { statProbe, type Follow } from './probe.js';
 import { commandFailed, type ModuleContext } from './types.js';
 
@@ -12,11 +13,15 @@ export interface RemoteFile {
   mode?: string; // octal, 4 digits
   owner?: string;
   group?: string;
+  uid?: number;
+  gid?: number;
   size?: number;
   sha1?: string;
   linkTarget?: string;
   /** base64 content when asked for and the file is small */
   content?: Buffer;
+  /** the umask commands run with on the host (symbolic modes without a user class depend on it) */
+  umask?: number;
 }
 
 /** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
@@ -30,14 +35,17 @@ export function parseStat(out: string): RemoteFile {
     const [tag, ...rest] = line.split('|');
     const v = rest.join('|');
     if (tag === 'S') {
-      const [type = '', mode = '', owner, group, size] = rest;
+      const [type = '', mode = '', owner, group, size, uid, gid] = rest;
       f.exists = true;
       f.type = type.includes('symbolic') ? 'link' : type.includes('directory') ? 'directory' : type.includes('regular') ? 'file' : 'other';
       f.mode = mode.padStart(4, '0');
       f.owner = owner;
       f.group = group;
       f.size = Number(size);
-    } else if (tag === 'L') f.linkTarget = v;
+      if (uid !== undefined) f.uid = Number(uid);
+      if (gid !== undefined) f.gid = Number(gid);
+    } else if (tag === 'U') f.umask = parseInt(v, 8);
+    else if (tag === 'L') f.linkTarget = v;
     else if (tag === 'H') f.sha1 = v;
     else if (tag === 'C') f.content = Buffer.from(v, 'base64');
     else if (tag === 'X') f.content = Buffer.from(v, 'hex');
@@ -89,7 +97,7 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
     'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true; else chmod 0644 -- "$t"; fi',
   ];
   if (opts.mode) parts.push(sh`chmod ${opts.mode} -- "$t"`);
-  if (opts.owner || opts.group) parts.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} -- "$t"`);
+  if (opts.owner || opts.group) parts.push(sh`chown -- ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} "$t"`);
   if (opts.validate) {
     const cmd = opts.validate.split('%s').map((s) => s).join('"$t"');
     parts.push(`( ${cmd} ) >&2 || { echo "validation failed: ${opts.validate.replace(/["$`\\]/g, '')}" >&2; exit 3; }`);
@@ -116,25 +124,37 @@ export function unifiedDiff(d: FileDiff): string {
   return createPatch(d.path, d.before, d.after, 'before', 'after').split('\n').slice(1).join('\n');
 }
 
-/** Mode/owner changes needed for an existing path, as chmod/chown commands. */
+/** The mode a file written over `current` (or a new one, 0644) ends with: symbolic modes resolved to octal. */
+export function writeMode(mode: string | undefined, current: RemoteFile): string | undefined {
+  if (mode === undefined) return undefined;
+  return octalMode(mode, current.exists ? current.mode : '0644', false, current.umask);
+}
+
+/**
+ * Mode/owner changes needed for an existing path, as chmod/chown commands. A symbolic mode is turned
+ * into the octal mode it gives this path, compared, and applied as that number. With noDereference, a link
+ * itself (file's follow: no): owner and group of the link; Linux has no mode on links.
+ */
 export function attributeFixes(path: string, current: RemoteFile, want: { mode?: string; owner?: string; group?: string }, noDereference = false): { cmds: string[]; diffs: FileDiff[] } {
   const cmds: string[] = [];
   const diffs: FileDiff[] = [];
-  // a link itself (file's follow: no): owner and group of the link; Linux has no mode on links
   const h = noDereference && current.type === 'link' ? ['-h'] : [];
   if (h.length > 0) want = { ...want, mode: undefined };
-  if (want.mode && /^[0-7]+$/.test(want.mode) && current.mode !== want.mode.padStart(4, '0')) {
-    cmds.push(sh`chmod ${want.mode} -- ${path}`);
-    diffs.push({ path, header: 'mode', before: current.mode ?? '', after: want.mode.padStart(4, '0') });
-  } else if (want.mode && !/^[0-7]+$/.test(want.mode)) {
-    cmds.push(sh`m0=$(stat -c %a -- ${path}); chmod ${want.mode} -- ${path}; [ "$m0" = "$(stat -c %a -- ${path})" ] || echo MODE_CHANGED`);
+  if (want.mode) {
+    const target = octalMode(want.mode, current.mode, current.type === 'directory', current.umask);
+    if (current.mode !== target) {
+      cmds.push(sh`chmod ${target} -- ${path}`);
+      diffs.push({ path, header: 'mode', before: current.mode ?? '', after: target });
+    }
   }
-  if (want.owner && current.owner !== want.owner) {
-    cmds.push(sh`chown ${[...h, want.owner]} -- ${path}`);
+  // an owner or group given as a number is compared with the id (as Ansible does)
+  const same = (name: string | undefined, id: number | undefined, w: string) => name === w || (/^\d+$/.test(w) && id === Number(w));
+  if (want.owner && !same(current.owner, current.uid, want.owner)) {
+    cmds.push(sh`chown ${[...h, '--', want.owner, path]}`);
     diffs.push({ path, header: 'owner', before: current.owner ?? '', after: want.owner });
   }
-  if (want.group && current.group !== want.group) {
-    cmds.push(sh`chgrp ${[...h, want.group]} -- ${path}`);
+  if (want.group && !same(current.group, current.gid, want.group)) {
+    cmds.push(sh`chgrp ${[...h, '--', want.group, path]}`);
     diffs.push({ path, header: 'group', before: current.group ?? '', after: want.group });
   }
   return { cmds, diffs };

@@ -2,6 +2,7 @@ import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { shlexSplit } from './shlex.js';
 import { commandFailed, defineStateModule, ModuleFailure, type Module, type ModuleContext } from './types.js';
+import { serviceName } from './validate.js';
 
 interface ServiceState {
   init: 'systemd' | 'sysv';
@@ -17,7 +18,7 @@ interface ServiceChange {
 
 /** One round trip: which init runs the host, whether the service exists, runs, and starts at boot. */
 async function queryService(ctx: ModuleContext, p: Params): Promise<ServiceState> {
-  const n = String(p.name);
+  const n = serviceName(p.name);
   const r = await ctx.run(
     'if [ -d /run/systemd/system ]; then echo I=systemd; ' +
       sh`systemctl cat ${n} >/dev/null 2>&1 && echo X=1; systemctl is-active --quiet ${n} && echo R=1; systemctl is-enabled --quiet ${n} 2>/dev/null && echo E=1; ` +
@@ -103,7 +104,7 @@ export const service = defineStateModule<ServiceState, ServiceChange>({
   plan: planService,
   describe: (p, s) => ({ name: p.name, state: s.running ? 'started' : 'stopped', enabled: s.enabled }),
   async apply(ctx, p, c, s) {
-    const n = String(p.name);
+    const n = serviceName(p.name);
     const cmds: string[] = [];
     if (s.init === 'systemd') {
       if (p.daemon_reload) cmds.push('systemctl daemon-reload');

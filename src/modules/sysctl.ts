@@ -4,6 +4,7 @@ import { parseStat, writeRemote, type RemoteFile } from './remote-file.js';
 import type { Params } from './spec.js';
 import { joinLines, splitLines } from './text-edit.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
+import { sysctlKey } from './validate.js';
 
 interface SysctlState {
   file: RemoteFile;
@@ -23,14 +24,16 @@ export function normalizeSysctlValue(v: unknown): string {
   return String(v).trim().split(/\s+/).join(' ');
 }
 
-function keyPath(name: string): string {
-  return `/proc/sys/${name.replace(/\./g, '/')}`;
+/** As procps sysctl reads a key: when its first separator is a dot, dots and slashes swap (eth0/100 is the interface eth0.100). */
+export function keyPath(name: string): string {
+  const path = /^[^./]*\./.test(name) ? name.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')) : name;
+  return `/proc/sys/${path}`;
 }
 
 /** Pure: the sysctl file after setting (or removing) `name`. */
 export function editSysctlFile(text: string | null, name: string, value: string | undefined): string | null {
   const lines = splitLines(text ?? '');
-  const re = new RegExp(`^\\s*${name.replace(/\./g, '[./]')}\\s*=`);
+  const re = new RegExp(`^\\s*${sysctlKey(name).replace(/[+]/g, '\\+').replace(/[./]/g, '[./]')}\\s*=`);
   const want = value === undefined ? undefined : `${name}=${value}`;
   const out: string[] = [];
   let placed = false;
@@ -46,7 +49,7 @@ export function editSysctlFile(text: string | null, name: string, value: string 
 }
 
 async function querySysctl(ctx: ModuleContext, p: Params): Promise<SysctlState> {
-  const name = String(p.name);
+  const name = sysctlKey(p.name);
   const path = keyPath(name);
   // the file's state (stat probe), then V|live value (newlines as spaces) and W when it can be written
   const liveProbe = [
@@ -62,7 +65,7 @@ async function querySysctl(ctx: ModuleContext, p: Params): Promise<SysctlState> 
 }
 
 export function planSysctl(p: Params, s: SysctlState): { changes: SysctlChange; result: { diff: { path: string; before: string; after: string }[] } } | null {
-  const name = String(p.name);
+  const name = sysctlKey(p.name);
   const present = p.state !== 'absent';
   if (present && (p.value === undefined || p.value === null)) throw new ModuleFailure('value is required with state=present');
   const value = present ? normalizeSysctlValue(p.value) : undefined;

@@ -16,7 +16,7 @@ export const tempfile: Module = {
     if (ctx.check) return { changed: true, path: '', state: String(p.state) };
     const dir = p.path === undefined ? '"${TMPDIR:-/tmp}"' : sh`${String(p.path)}`;
     const name = sh`${`${String(p.prefix)}XXXXXXXX${String(p.suffix)}`}`;
-    const r = await ctx.run(`mktemp ${p.state === 'directory' ? '-d ' : ''}-p ${dir} ${name}`);
+    const r = await ctx.run(`mktemp ${p.state === 'directory' ? '-d ' : ''}-p ${dir} -- ${name}`);
     if (r.rc !== 0) throw commandFailed('mktemp', r);
     return { changed: true, path: r.stdout.trim(), state: String(p.state) };
   },

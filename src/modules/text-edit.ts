@@ -1,7 +1,7 @@
 import type { ModuleResult } from '../core/result.js';
-import { fileWriteParams, statRemote, writeRemote, type RemoteFile } from './remote-file.js';
+import { attributeFixes, fileWriteParams, statRemote, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
-import { defineStateModule, ModuleFailure, type Module } from './types.js';
+import { commandFailed, defineStateModule, ModuleFailure, type Module } from './types.js';
 
 /** An edit of a text file's content: lineinfile, blockinfile, sysctl's file part. */
 export interface TextEdit {
@@ -16,8 +16,15 @@ export const fileAttrParams = {
 } as const;
 
 interface Change {
-  text: string;
+  /** new content to write, or null when only attributes change */
+  text: string | null;
+  attrCmds: string[];
 }
+
+/** Ansible's message (module_utils check_file_attrs) when mode, owner or group had to be set. */
+export const ATTRS_CHANGED = 'ownership, perms or SE linux context changed';
+
+const attrsOf = (p: Params) => ({ mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined });
 
 /** Wrap a pure `edit(params, currentText)` into a one-query, one-write module. */
 export function defineTextEditModule(name: string, spec: ModuleSpec, edit: (p: Params, current: string | null) => TextEdit): Module {
@@ -37,15 +44,27 @@ export function defineTextEditModule(name: string, spec: ModuleSpec, edit: (p: P
     spec,
     query: (ctx, p) => statRemote(ctx, String(p.path), true),
     plan(p, f) {
+      const path = String(p.path);
       const e = editOf(p, f);
-      if (e.text === null) return null;
-      const result: Partial<ModuleResult> = { msg: e.msg, diff: [{ path: String(p.path), before: f.content?.toString('utf8') ?? '', after: e.text }] };
-      return { changes: { text: e.text }, result };
+      // the text can be right while mode/owner/group are not: those are fixed (and reported) too
+      const fileAfter: RemoteFile = f.exists ? f : { exists: true, type: 'file', mode: ((0o666 & ~(f.umask ?? 0o022)) >>> 0).toString(8).padStart(4, '0'), umask: f.umask };
+      const want = attrsOf(p);
+      const fixes = e.text === null && !f.exists ? { cmds: [], diffs: [] } : attributeFixes(path, fileAfter, f.exists ? want : { mode: want.mode });
+      if (e.text === null && fixes.cmds.length === 0) return null;
+      if (e.text === null) return { changes: { text: null, attrCmds: fixes.cmds }, result: { msg: ATTRS_CHANGED, diff: fixes.diffs } };
+      const msg = fixes.cmds.length > 0 ? `${e.msg} and ${ATTRS_CHANGED}` : e.msg;
+      const result: Partial<ModuleResult> = { msg, diff: [{ path, before: f.content?.toString('utf8') ?? '', after: e.text }, ...fixes.diffs] };
+      return { changes: { text: e.text, attrCmds: [] }, result };
     },
     describe: (p, f) => ({ msg: f.exists || p.create ? editOf(p, f).msg : '' }),
-    async apply(ctx, p, c) {
+    async apply(ctx, p, c, f) {
+      if (c.text === null) {
+        const r = await ctx.run(['set -e', ...c.attrCmds].join('\n'));
+        if (r.rc !== 0) throw commandFailed(`setting attributes of ${String(p.path)}`, r);
+        return {};
+      }
       const { backupFile } = await writeRemote(ctx, String(p.path), c.text, {
-        mode: p.mode as string | undefined,
+        mode: writeMode(p.mode as string | undefined, f),
         owner: p.owner as string | undefined,
         group: p.group as string | undefined,
         backup: p.backup === true,

@@ -28,11 +28,6 @@ export interface ModuleContext {
   warn(msg: string): void;
   /** Open a brand-new connection to the host and run `true` on it (used after sshd changes). */
   probeConnection(): Promise<void>;
-  /**
-   * The result of a read-only command the executor already ran in a batch for this task (see
-   * executor/prefetch.ts), taken without a round trip; undefined when there is none.
-   */
-  prefetched?(command: string, opts?: RunOptions): ExecResult | undefined;
 }
 
 export interface Module {
@@ -45,6 +40,8 @@ export interface Module {
    * command the task will run first, and batches those commands for the tasks ahead (one round trip).
    */
   query?(ctx: ModuleContext, params: Params): Promise<unknown>;
+  /** Its ansible_facts are host facts (setup, package_facts...), not variables as set_fact's are. */
+  gathersFacts?: boolean;
   /** Executes on the controller only (debug, set_fact, assert...): no connection needed. */
   local?: boolean;
   /** Parameters that are expressions, not templates (assert's `that`): left untemplated for the module. */

@@ -1,5 +1,6 @@
 import { sh } from '../transport/quote.js';
-import { commandFailed, type Module } from './types.js';
+import { commandFailed, ModuleFailure, type Module } from './types.js';
+import { noControlChars } from './validate.js';
 
 const MARK = '__orch_uri_status__';
 
@@ -21,13 +22,20 @@ export const uri: Module = {
     },
   },
   async run(ctx, p) {
+    // each value is one curl argument; these keep it one method, one header line and one URL
+    const method = String(p.method);
+    if (!/^[A-Za-z]+$/.test(method)) throw new ModuleFailure(`uri: method must be a word like GET or POST, got ${JSON.stringify(method)}`);
+    for (const [k, v] of Object.entries(p.headers as Record<string, unknown>)) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) throw new ModuleFailure(`uri: ${JSON.stringify(k)} is not a valid header name`);
+      noControlChars('uri', `headers.${k}`, v);
+    }
     const headers = Object.entries(p.headers as Record<string, unknown>).flatMap(([k, v]) => ['-H', `${k}: ${String(v)}`]);
     let body: string | undefined;
     if (p.body !== undefined) {
       body = p.body_format === 'json' && typeof p.body !== 'string' ? JSON.stringify(p.body) : String(p.body);
       if (p.body_format === 'json') headers.push('-H', 'Content-Type: application/json');
     }
-    const args = ['-sS', '-X', String(p.method), '--max-time', String(p.timeout), ...(p.validate_certs ? [] : ['-k']), ...(p.follow_redirects === 'none' ? [] : ['-L']), ...headers, ...(body !== undefined ? ['--data-binary', '@-'] : []), '-w', `\n${MARK}%{http_code}`, String(p.url)];
+    const args = ['-sS', '-X', method, '--max-time', String(p.timeout), ...(p.validate_certs ? [] : ['-k']), ...(p.follow_redirects === 'none' ? [] : ['-L']), ...headers, ...(body !== undefined ? ['--data-binary', '@-'] : []), '-w', `\n${MARK}%{http_code}`, '--url', noControlChars('uri', 'url', p.url)];
     const r = await ctx.run(sh`curl ${args}`, { stdin: body ?? '' });
     const at = r.stdout.lastIndexOf(`\n${MARK}`);
     if (at < 0) throw commandFailed(`request to ${String(p.url)}`, r);

@@ -2,6 +2,7 @@ import { sh } from '../transport/quote.js';
 import { perlProbe, perlString } from './probe.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, type ModuleContext } from './types.js';
+import { accountName } from './validate.js';
 
 interface Account {
   exists: boolean;
@@ -16,13 +17,13 @@ interface Account {
 }
 
 async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
-  const n = String(p.name);
-  // as `getent passwd`, then G|primary group|all groups (as id -Gn), P|password hash (root only, as getent shadow)
+  const n = accountName('user', 'name', p.name);
+  // as `getent passwd`, then G|primary group|primary, then every group listing the user, P|password hash (root only, as getent shadow)
   const probe = [
     `my $n = ${perlString(n)}; my @u = getpwnam($n);`,
     'if (@u) { print join(":", $u[0], "x", $u[2], $u[3], $u[6], $u[7], $u[8]), "\\n";',
     '  my $pg = scalar(getgrgid($u[3])) // $u[3]; my @g = ($pg);',
-    '  setgrent(); while (my @e = getgrent()) { push @g, $e[0] if $e[0] ne $pg && grep { $_ eq $n } split / /, $e[3]; } endgrent();',
+    '  setgrent(); while (my @e = getgrent()) { push @g, $e[0] if grep { $_ eq $n } split / /, $e[3]; } endgrent();',
     '  print "G|$pg|", join(" ", @g), "\\n", "P|", ($> == 0 ? $u[1] : ""), "\\n"; }',
   ];
   const r = await ctx.run(perlProbe(probe.join('\n')));
@@ -37,15 +38,17 @@ async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
     home: pw[5],
     shell: pw[6],
     group: g?.[1],
-    groups: (g?.[2] ?? '').split(' ').filter((x) => x && x !== g?.[1]),
+    // after the primary group: the groups that list the user as a member (the primary too, when it does), as Ansible compares
+    groups: (g?.[2] ?? '').split(' ').slice(1).filter((x) => x),
     password: /^P\|(.*)$/m.exec(r.stdout)?.[1],
   };
 }
 
 export function planUser(p: Params, a: Account): { changes: string; result: Record<string, unknown> } | null {
-  const n = String(p.name);
-  if (p.state === 'absent') return a.exists ? { changes: sh`userdel ${p.remove ? ['-r'] : []} ${n}`, result: {} } : null;
-  const wantGroups = Array.isArray(p.groups) ? p.groups.map(String) : [];
+  const n = accountName('user', 'name', p.name);
+  if (p.state === 'absent') return a.exists ? { changes: sh`userdel ${p.remove ? ['-r'] : []} -- ${n}`, result: {} } : null;
+  const wantGroups = Array.isArray(p.groups) ? p.groups.map((g) => accountName('user', 'groups', g)) : [];
+  if (p.group !== undefined) accountName('user', 'group', p.group);
   const opts: string[] = [];
   if (p.uid !== undefined && a.uid !== p.uid) opts.push(sh`-u ${String(p.uid)}`);
   if (p.group !== undefined && a.group !== p.group) opts.push(sh`-g ${String(p.group)}`);
@@ -56,14 +59,17 @@ export function planUser(p: Params, a: Account): { changes: string; result: Reco
   if (p.groups !== undefined) {
     const missing = wantGroups.filter((g) => !a.groups.includes(g));
     const extra = a.groups.filter((g) => !wantGroups.includes(g));
-    if (missing.length > 0 || (!p.append && extra.length > 0)) opts.push(sh`${p.append ? ['-a'] : []} -G ${(p.append ? missing : wantGroups).join(',')}`);
+    // useradd has no -a: a new account gets the whole list
+    if (!a.exists) {
+      if (wantGroups.length > 0) opts.push(sh`-G ${wantGroups.join(',')}`);
+    } else if (missing.length > 0 || (!p.append && extra.length > 0)) opts.push(sh`${p.append ? ['-a'] : []} -G ${(p.append ? missing : wantGroups).join(',')}`);
   }
   if (!a.exists) {
     const create = [p.system ? '-r' : '', p.create_home === false ? '-M' : '-m'].filter((x) => x).join(' ');
-    return { changes: `useradd ${create} ${opts.join(' ')} ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'absent', after: 'present' }] } };
+    return { changes: `useradd ${create} ${opts.join(' ')} -- ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'absent', after: 'present' }] } };
   }
   if (opts.length === 0) return null;
-  return { changes: `usermod ${opts.join(' ')} ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'present', after: 'modified' }] } };
+  return { changes: `usermod ${opts.join(' ')} -- ${sh`${n}`}`, result: { diff: [{ path: n, header: 'user', before: 'present', after: 'modified' }] } };
 }
 
 export const user = defineStateModule<Account, string>({
@@ -105,15 +111,15 @@ export const group = defineStateModule<{ exists: boolean; gid?: number }, string
     },
   },
   async query(ctx, p) {
-    const r = await ctx.run(perlProbe(`my @g = getgrnam(${perlString(String(p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`));
+    const r = await ctx.run(perlProbe(`my @g = getgrnam(${perlString(accountName('group', 'name', p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`));
     const f = r.stdout.trim().split(':');
     return f.length >= 3 ? { exists: true, gid: Number(f[2]) } : { exists: false };
   },
   plan(p, g) {
-    const n = String(p.name);
-    if (p.state === 'absent') return g.exists ? { changes: sh`groupdel ${n}` } : null;
-    if (!g.exists) return { changes: `groupadd ${p.system ? '-r ' : ''}${p.gid !== undefined ? sh`-g ${String(p.gid)} ` : ''}${sh`${n}`}` };
-    if (p.gid !== undefined && g.gid !== p.gid) return { changes: sh`groupmod -g ${String(p.gid)} ${n}` };
+    const n = accountName('group', 'name', p.name);
+    if (p.state === 'absent') return g.exists ? { changes: sh`groupdel -- ${n}` } : null;
+    if (!g.exists) return { changes: `groupadd ${p.system ? '-r ' : ''}${p.gid !== undefined ? sh`-g ${String(p.gid)} ` : ''}-- ${sh`${n}`}` };
+    if (p.gid !== undefined && g.gid !== p.gid) return { changes: sh`groupmod -g ${String(p.gid)} -- ${n}` };
     return null;
   },
   describe: (p, g) => ({ name: p.name, gid: g.gid }),

@@ -1,5 +1,5 @@
 import { sh } from '../transport/quote.js';
-import type { Module } from './types.js';
+import { ModuleFailure, type Module } from './types.js';
 
 /** Polls on the host itself in one round trip (bounded by `timeout`). */
 export const waitFor: Module = {
@@ -24,8 +24,13 @@ export const waitFor: Module = {
     const state = String(p.state);
     const up = state === 'started' || state === 'present';
     let probe: string;
-    if (p.port !== undefined) probe = sh`timeout ${String(p.connect_timeout)} bash -c ${`exec 3<>/dev/tcp/${String(p.host)}/${String(p.port)}`} 2>/dev/null`;
-    else if (p.search_regex) probe = sh`grep -Eq ${String(p.search_regex)} ${String(p.path)} 2>/dev/null`;
+    if (p.port !== undefined) {
+      const host = String(p.host);
+      if (!/^[A-Za-z0-9_.:-]+$/.test(host) || host.startsWith('-')) throw new ModuleFailure(`wait_for: host must be a host name or an IP address, got ${JSON.stringify(host)}`);
+      // host and port are arguments of the inner shell, never part of its script
+      probe = sh`timeout ${String(p.connect_timeout)} bash -c ${'exec 3<>"/dev/tcp/$1/$2"'} wait_for ${host} ${String(p.port)} 2>/dev/null`;
+    }
+    else if (p.search_regex) probe = sh`grep -Eq -e ${String(p.search_regex)} -- ${String(p.path)} 2>/dev/null`;
     else probe = sh`[ -e ${String(p.path)} ]`;
     const script =
       `sleep ${Number(p.delay)}; end=$(( $(date +%s) + ${Number(p.timeout)} )); ` +

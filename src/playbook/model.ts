@@ -31,6 +31,7 @@ export interface Inherited {
   tags: string[];
   become?: boolean;
   become_user?: string;
+  become_method?: string;
   environment: Record<string, unknown>[];
   vars: Record<string, unknown>;
   ignore_errors?: unknown;
@@ -109,8 +110,13 @@ export interface Play {
   vars: Record<string, unknown>;
   varsFiles: string[];
   gatherFacts: boolean;
+  /** gather_subset as written (a list or a comma-separated string); templated when facts are gathered */
+  gatherSubset?: unknown;
+  /** fact_path: where custom facts (*.fact) live on the hosts */
+  factPath?: string;
   become?: boolean;
   becomeUser?: string;
+  becomeMethod?: string;
   serial: (number | string)[];
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;

@@ -57,6 +57,7 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     tags: [...new Set([...parent.tags, ...strings(e.tags)])],
     become: e.become !== undefined ? Boolean(e.become) : parent.become,
     become_user: e.become_user !== undefined ? String(e.become_user) : parent.become_user,
+    become_method: e.become_method !== undefined ? String(e.become_method) : parent.become_method,
     environment: isDict(e.environment) || typeof e.environment === 'string' ? [...parent.environment, e.environment as Dict] : parent.environment,
     vars: isDict(e.vars) ? { ...parent.vars, ...e.vars } : parent.vars,
     ignore_errors: e.ignore_errors ?? parent.ignore_errors,

@@ -230,6 +230,8 @@ function unwrapError(err: unknown, src: string): OrchError {
 
 /** Render template text to a string. */
 export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}): string {
+  // an error remembered by a render whose caller handled it must not be reported for this one
+  takeRememberedError();
   try {
     return compile(src).render({ ...extra, __orch_vars: scope });
   } catch (err) {

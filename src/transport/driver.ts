@@ -1,7 +1,8 @@
 import type { ClientChannel } from 'ssh2';
+import { BecomeHandshake, type BecomeIds } from './become.js';
 import { BoundedOutput } from './output.js';
 import { quote } from './quote.js';
-import type { ExecResult } from './types.js';
+import type { BecomeSettings, ExecResult } from './types.js';
 
 /**
  * A persistent command runner on the target: one exec channel (under sudo when needed) runs a small
@@ -50,7 +51,6 @@ while (defined(my $h = line())) {
 
 export const DRIVER_COMMAND = `exec perl -e ${quote(DRIVER.trim())}`;
 const READY = 'ORCH-DRIVER-READY\n';
-const SUDO_REFUSED = /Sorry, try again|incorrect password|a password is required|must have a tty|is not in the sudoers/i;
 const STARTUP_TIMEOUT_MS = 30_000;
 
 interface Pending {
@@ -69,24 +69,28 @@ export class DriverSession {
   private header: { rc: number; out: number; err: number } | undefined;
   private out = new BoundedOutput();
   private err = new BoundedOutput();
-  private startup: Pending | undefined;
+  private startup: { resolve(): void; reject(e: Error): void } | undefined;
   private startupErr = '';
+  /** sudo/su before the runner starts (become.ts): the password goes only to their prompt */
+  private readonly handshake: BecomeHandshake | undefined;
   commands = 0;
 
   constructor(
     private readonly channel: ClientChannel,
-    prefix: string,
+    host: string,
+    become: { settings: BecomeSettings; ids: BecomeIds } | undefined,
     /** called when a command goes out with nothing in flight: a new network round trip */
     private readonly onRoundTrip: () => void = () => undefined,
   ) {
+    this.handshake = become
+      ? new BecomeHandshake(host, become.settings, become.ids, { send: (s) => channel.write(s), abort: () => channel.close(), started: () => undefined })
+      : undefined;
     channel.on('data', (d: Buffer) => this.onData(d));
     channel.stderr.on('data', (d: Buffer) => {
       if (this.ready) return;
-      this.startupErr += d.toString();
-      // sudo asks again after a wrong password, on this channel's stdin, forever: give up at the first refusal.
-      if (SUDO_REFUSED.test(this.startupErr)) channel.close();
+      this.startupErr += (this.handshake ? this.handshake.feed(d) : d).toString();
     });
-    // Whatever else stops the runner from starting (a PAM module waiting for input...) must not hang the run.
+    // Whatever else stops the runner from starting must not hang the run.
     const startTimer = setTimeout(() => {
       if (!this.ready) {
         this.startupErr ||= `the command runner did not start within ${STARTUP_TIMEOUT_MS / 1000} s`;
@@ -94,13 +98,17 @@ export class DriverSession {
       }
     }, STARTUP_TIMEOUT_MS);
     startTimer.unref();
-    channel.on('close', () => this.fail(new Error(this.ready ? 'command runner on the host stopped' : this.startupErr.trim() || 'command runner did not start')));
-    if (prefix) channel.write(prefix);
+    channel.on('close', () => {
+      clearTimeout(startTimer);
+      if (!this.ready && this.handshake && !this.handshake.done) return this.fail(this.handshake.failure());
+      this.fail(new Error(this.ready ? 'command runner on the host stopped' : this.startupErr.trim() || 'command runner did not start'));
+    });
   }
 
-  /** Resolves once the driver said it is ready; resolves with the failure (as a result) when it is not. */
-  started(): Promise<ExecResult> {
-    if (this.ready) return Promise.resolve({ rc: 0, stdout: '', stderr: '' });
+  /** Resolves once the driver said it is ready; rejects with why it did not start (BecomeError: sudo/su refused). */
+  started(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => (this.startup = { resolve, reject }));
   }
 
@@ -134,7 +142,7 @@ export class DriverSession {
   private fail(e: Error): void {
     if (this.dead) return;
     this.dead = e;
-    if (this.startup) this.startup.resolve({ rc: 1, stdout: '', stderr: this.startupErr || e.message });
+    this.startup?.reject(e);
     this.startup = undefined;
     for (const p of this.inflight) p.reject(e);
     this.inflight.length = 0;
@@ -149,7 +157,7 @@ export class DriverSession {
       if (i < 0) return;
       this.buf = this.buf.subarray(i + READY.length);
       this.ready = true;
-      this.startup?.resolve({ rc: 0, stdout: '', stderr: '' });
+      this.startup?.resolve();
       this.startup = undefined;
       this.pump();
     }

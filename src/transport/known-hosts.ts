@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { globMatch } from '../core/glob.js';
 
 export interface KnownKey {
   type: string;
@@ -29,8 +30,8 @@ function nameMatches(field: string, name: string): boolean {
   for (const pattern of field.split(',')) {
     const negate = pattern.startsWith('!');
     const p = negate ? pattern.slice(1) : pattern;
-    const re = new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    if (re.test(name)) {
+    // OpenSSH: `*` and `?` only; brackets are literal (`[10.0.0.5]:2222` is a host on port 2222)
+    if (globMatch(p, name, { classes: false })) {
       if (negate) return false;
       matched = true;
     }

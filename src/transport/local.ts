@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { BecomeHandshake } from './become.js';
 import { BoundedOutput } from './output.js';
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
 import { wrapCommand } from './wrap.js';
@@ -9,7 +10,7 @@ export class LocalTransport implements Transport {
   constructor(readonly host: string) {}
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const { command: wrapped, stdinPrefix } = wrapCommand(command, opts);
+    const { command: wrapped, ids } = wrapCommand(command, opts);
     this.stats.execs++;
     this.stats.commands++;
     this.stats.roundTrips++;
@@ -17,19 +18,32 @@ export class LocalTransport implements Transport {
       const child = spawn('/bin/sh', ['-c', wrapped], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out = new BoundedOutput();
       const errOut = new BoundedOutput();
+      const input = opts.stdin === undefined ? '' : opts.stdin;
+      const handshake =
+        opts.become && ids
+          ? new BecomeHandshake(this.host, opts.become, ids, {
+              send: (s) => child.stdin.write(s),
+              abort: () => {
+                child.stdin.end();
+                child.kill('SIGKILL');
+              },
+              started: () => child.stdin.end(input),
+            })
+          : undefined;
       child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => errOut.push(d));
+      child.stderr.on('data', (d: Buffer) => errOut.push(handshake ? handshake.feed(d) : d));
       child.on('error', reject);
-      child.on('close', (code, signal) =>
+      child.on('close', (code, signal) => {
+        if (handshake && !handshake.done) return reject(handshake.failure());
         resolve({
           rc: code ?? (signal ? 137 : 255),
           stdout: out.text(),
           stderr: errOut.text(),
           truncated: out.truncated || errOut.truncated || undefined,
-        }),
-      );
+        });
+      });
       child.stdin.on('error', () => undefined); // a command that does not read its stdin
-      child.stdin.end(opts.stdin === undefined ? stdinPrefix : Buffer.concat([Buffer.from(stdinPrefix), Buffer.from(opts.stdin)]));
+      if (!handshake) child.stdin.end(input);
     });
   }
 

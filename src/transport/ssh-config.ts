@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { globToRegExp as toRegExp } from '../core/glob.js';
 
 /** The subset of ~/.ssh/config that orch honours. */
 export interface SshConfigEntry {
@@ -11,9 +12,8 @@ export interface SshConfigEntry {
   proxyJump?: string;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
+/** ssh_config Host patterns: `*` and `?` only (OpenSSH's match_pattern). */
+const globToRegExp = (glob: string): RegExp => toRegExp(glob, { classes: false });
 
 function hostMatches(patterns: string[], host: string): boolean {
   let matched = false;

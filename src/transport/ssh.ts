@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { ConnectError, HostKeyError, errorMessage } from '../core/errors.js';
+import { ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
+import { BecomeHandshake } from './become.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import { DRIVER_COMMAND, DriverSession } from './driver.js';
 import { BoundedOutput } from './output.js';
@@ -105,16 +106,10 @@ async function openClient(t: SshTarget): Promise<{ client: Client; jump?: Client
   return { client: await connectClient(t, channel), jump };
 }
 
-interface DriverStart {
-  session?: DriverSession;
-  /** why the runner could not start (sudo refused...), reported as the command's result */
-  failure?: ExecResult;
-}
-
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
   /** One persistent command runner per sudo identity ('' = the login user). */
-  private readonly drivers = new Map<string, { ready: Promise<DriverStart>; session?: DriverSession }>();
+  private readonly drivers = new Map<string, { ready: Promise<DriverSession>; session?: DriverSession }>();
   private closed = false;
   private lost: Error | undefined;
 
@@ -149,32 +144,43 @@ export class SshTransport implements Transport {
     return this.execOnDriver(command, opts);
   }
 
-  private driver(opts: ExecOptions): Promise<DriverStart> {
-    const key = opts.become ? opts.become.user : '';
+  /** One runner per become identity: sudo/su's handshake happens once, when it starts. */
+  private driverKey(opts: ExecOptions): string {
+    return opts.become ? `${opts.become.method ?? 'sudo'}:${opts.become.user}` : '';
+  }
+
+  private driver(opts: ExecOptions): Promise<DriverSession> {
+    const key = this.driverKey(opts);
     const existing = this.drivers.get(key);
     if (existing && (existing.session === undefined || existing.session.alive)) return existing.ready;
-    const entry: { ready: Promise<DriverStart>; session?: DriverSession } = {
+    const entry: { ready: Promise<DriverSession>; session?: DriverSession } = {
       ready: new Promise((resolve, reject) => {
-        const { command, stdinPrefix } = wrapCommand(DRIVER_COMMAND, { become: opts.become });
+        const { command, ids } = wrapCommand(DRIVER_COMMAND, { become: opts.become });
         this.stats.execs++;
         this.client.exec(command, (err, channel) => {
           if (err) return reject(this.connectionLost(err));
-          const session = new DriverSession(channel, stdinPrefix, () => this.stats.roundTrips++);
-          session.started().then((r) => resolve(r.rc === 0 ? { session } : { failure: r }), reject);
+          const become = opts.become && ids ? { settings: opts.become, ids } : undefined;
+          const session = new DriverSession(channel, this.target.name, become, () => this.stats.roundTrips++);
+          session.started().then(() => resolve(session), reject);
         });
       }),
     };
-    entry.ready.then((v) => (entry.session = v.session)).catch(() => undefined);
+    entry.ready.then((session) => (entry.session = session)).catch(() => {
+      // not started (sudo refused, perl missing...): the next command tries again
+      if (this.drivers.get(key) === entry) this.drivers.delete(key);
+    });
     this.drivers.set(key, entry);
     return entry.ready;
   }
 
   private async execOnDriver(command: string, opts: ExecOptions): Promise<ExecResult> {
-    const { session, failure } = await this.driver(opts);
+    let session: DriverSession;
     this.stats.commands++;
-    if (!session) {
-      this.drivers.delete(opts.become ? opts.become.user : '');
-      return failure ?? { rc: 1, stdout: '', stderr: 'command runner did not start' };
+    try {
+      session = await this.driver(opts);
+    } catch (err) {
+      if (err instanceof OrchError) throw err; // BecomeError, ConnectError
+      return { rc: 1, stdout: '', stderr: `command runner did not start: ${errorMessage(err)}` };
     }
     // The runner already starts each command with /bin/sh -c: no second shell unless a wrapper needs one.
     const plain = opts.timeoutMs === undefined && !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
@@ -204,7 +210,7 @@ export class SshTransport implements Transport {
 
   /** One exec request per command (the mode without a persistent runner). */
   private execChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
-    const { command: wrapped, stdinPrefix } = wrapCommand(command, opts);
+    const { command: wrapped, ids } = wrapCommand(command, opts);
     this.stats.execs++;
     this.stats.commands++;
     this.stats.roundTrips++;
@@ -227,9 +233,16 @@ export class SshTransport implements Transport {
           this.stats.bytesReceived += d.length;
           out.push(d);
         });
+        const input = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
+        const sendInput = () => {
+          this.stats.bytesSent += input.length;
+          stream.end(input);
+        };
+        const handshake =
+          opts.become && ids ? new BecomeHandshake(this.target.name, opts.become, ids, { send: (s) => stream.write(s), abort: () => stream.close(), started: sendInput }) : undefined;
         stream.stderr.on('data', (d: Buffer) => {
           this.stats.bytesReceived += d.length;
-          errOut.push(d);
+          errOut.push(handshake ? handshake.feed(d) : d);
         });
         stream.on('exit', (code: number | null, signal?: string) => {
           rc = code ?? (signal ? 128 + 9 : 255);
@@ -237,6 +250,7 @@ export class SshTransport implements Transport {
         stream.on('close', () => {
           if (timer) clearTimeout(timer);
           if (rc === undefined && !timedOut && this.lost) return reject(this.connectionLost(this.lost));
+          if (handshake && !handshake.done) return reject(handshake.failure());
           resolve({
             rc: timedOut ? TIMEOUT_RC : (rc ?? 255),
             stdout: out.text(),
@@ -244,9 +258,7 @@ export class SshTransport implements Transport {
             truncated: out.truncated || errOut.truncated || undefined,
           });
         });
-        const input = opts.stdin === undefined ? stdinPrefix : Buffer.concat([Buffer.from(stdinPrefix), Buffer.from(opts.stdin)]);
-        this.stats.bytesSent += input.length;
-        stream.end(input);
+        if (!handshake) sendInput();
       });
     });
   }

@@ -3,7 +3,7 @@
 export interface ExecOptions {
   /** Bytes written to the command's standard input (then closed). */
   stdin?: string | Buffer;
-  /** Run as another user via sudo (the executor sets this from `become`). */
+  /** Run as another user via sudo or su (the executor sets this from `become`); a refusal throws BecomeError. */
   become?: BecomeSettings;
   /** Kill the command after this long (ms); the result is then rc 124. */
   timeoutMs?: number;
@@ -13,8 +13,10 @@ export interface ExecOptions {
 
 export interface BecomeSettings {
   user: string;
-  /** sudo password; never logged, sent on stdin. */
+  /** never logged; sent on stdin only when sudo/su prompts for it (transport/become.ts) */
   password?: string;
+  /** become_method; sudo when unset */
+  method?: 'sudo' | 'su';
 }
 
 export interface ExecResult {

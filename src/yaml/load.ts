@@ -2,8 +2,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
+import { noteLoadWarning } from '../core/load-warnings.js';
 import { registerSecret } from '../core/secrets.js';
 import { isVaulted, vaultDecrypt } from '../vault/format.js';
+import { indentQuotedContinuations } from './lenient.js';
 import { vaultPassword } from '../vault/password.js';
 
 /** A `!vault |` scalar as read; decrypted (and registered as a secret) when converted, knowing its line. */
@@ -62,6 +64,7 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
     }
     const out: Record<string, unknown> = {};
     const keyLines = new Map<string, number>();
+    const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
       const key = keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1));
@@ -69,18 +72,28 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
         // YAML 1.1 merge key: values of the referenced mapping(s) that are not set here.
         const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1);
         for (const src of Array.isArray(merged) ? merged : [merged]) {
-          if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) if (!(k in out)) out[k] = v;
+          if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) if (!Object.hasOwn(out, k)) set(k, v);
         }
         continue;
       }
-      out[key] = convert(pair.value as YamlNode, doc, file, lc, depth + 1);
       const kr = keyNode?.range?.[0];
-      if (kr !== undefined) keyLines.set(key, lc.linePos(kr).line);
+      if (keyLines.has(key)) {
+        const line = kr === undefined ? at.line : lc.linePos(kr).line;
+        noteLoadWarning(`While constructing a mapping from ${file}, line ${at.line}, column ${at.col}, found a duplicate dict key (${key}) at line ${line}. Using last defined value only.`);
+      }
+      // defineProperty: a key named __proto__ is data, never the object's prototype
+      set(key, convert(pair.value as YamlNode, doc, file, lc, depth + 1));
+      keyLines.set(key, kr === undefined ? at.line : lc.linePos(kr).line);
     }
     positions.set(out, { file, line: at.line, col: at.col, keyLines });
     return out;
   }
   return null;
+}
+
+function parseOptions(lineCounter: LineCounter) {
+  // uniqueKeys off: PyYAML keeps the last of duplicate keys (Ansible warns); convert() does the same.
+  return { version: '1.1' as const, lineCounter, uniqueKeys: false, prettyErrors: false, merge: true, customTags: [VAULT_TAG] };
 }
 
 /** Parse YAML text with Ansible's reading (YAML 1.1: `yes` is true, `0644` is octal), keeping positions. */
@@ -90,17 +103,19 @@ export function parseYaml(text: string, file: string): unknown {
     const idx = lines.findIndex((l) => /^\s*\t/.test(l));
     if (idx >= 0) throw new ParseError('tab character used for indentation', { file, line: idx + 1 }, 'YAML indents with spaces only: replace the tab with spaces.');
   }
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { version: '1.1', lineCounter: lc, uniqueKeys: true, prettyErrors: false, merge: true, customTags: [VAULT_TAG] });
+  let lc = new LineCounter();
+  let doc = parseDocument(text, parseOptions(lc));
+  if (doc.errors.length > 0) {
+    // What PyYAML accepts and the yaml library does not (see lenient.ts); the first error stands otherwise.
+    const lenientLc = new LineCounter();
+    const lenient = parseDocument(indentQuotedContinuations(text), parseOptions(lenientLc));
+    if (lenient.errors.length === 0) [doc, lc] = [lenient, lenientLc];
+  }
   const first = doc.errors[0];
   if (first) {
     const at = lc.linePos(first.pos[0]);
-    let msg = first.message.split('\n')[0] ?? first.message;
-    let hint: string | undefined;
-    if (first.code === 'DUPLICATE_KEY') {
-      msg = 'the same key appears twice in one mapping';
-      hint = 'Remove or rename one of them: YAML keeps only one and orch will not guess which.';
-    } else hint = 'Check the indentation and quoting around this line (a value with `: ` or starting with `{{` must be quoted).';
+    const msg = first.message.split('\n')[0] ?? first.message;
+    const hint = 'Check the indentation and quoting around this line (a value with `: ` or starting with `{{` must be quoted).';
     throw new ParseError(`YAML syntax error: ${msg}`, { file, line: at.line, col: at.col }, hint);
   }
   return convert(doc.contents as YamlNode, doc, file, lc);

@@ -38,7 +38,7 @@ function orchStatuses(events: RunEvent[]): [string, Status][] {
 
 interface AnsibleJson {
   plays: { tasks: { task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }> }[] }[];
-  stats: Record<string, { ok: number; changed: number; failures: number; rescued: number; skipped: number }>;
+  stats: Record<string, { ok: number; changed: number; failures: number; rescued: number; skipped: number; unreachable: number; ignored: number }>;
 }
 
 function ansibleStatuses(out: AnsibleJson): [string, Status][] {
@@ -57,19 +57,26 @@ test('compat: an Ansible-style playbook (YAML 1.1, k=v, FQCN, result keys, filte
   assert.equal(recap.stats[host]?.failed, 0, 'a rescued failure is not counted as failed (as Ansible)');
 });
 
-test('compat: ansible-playbook and orch agree task by task on the same host', (t) => {
-  if (spawnSync('ansible-playbook', ['--version']).status !== 0) return t.skip('ansible-playbook not installed');
-  const inv = inventory();
-  const a = spawnSync('ansible-playbook', ['-i', inv, PLAYBOOK], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
-  assert.equal(a.status, 0, a.stdout.slice(-2000) + a.stderr.slice(-2000));
-  const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
-  const o = orch(['run', inv, PLAYBOOK]);
-  assert.equal(o.code, 0);
-  const mine = orchStatuses(o.events);
-  const theirs = ansibleStatuses(ansible);
-  assert.deepEqual(mine, theirs, 'same tasks, same order, same changed/ok/failed/skipped');
-  const recap = o.events.find((e) => e.type === 'recap');
-  const s = ansible.stats[host];
-  assert.ok(recap?.type === 'recap' && s);
-  assert.deepEqual([recap.stats[host]?.ok, recap.stats[host]?.changed, recap.stats[host]?.rescued], [s.ok, s.changed, s.rescued], 'same recap');
-});
+for (const file of ['compat.yml', 'modules.yml']) {
+  test(`compat: ansible-playbook and orch agree task by task on ${file} (statuses and all seven recap counters)`, (t) => {
+    if (spawnSync('ansible-playbook', ['--version']).status !== 0) return t.skip('ansible-playbook not installed');
+    const playbook = join(ROOT, 'test', 'compat', file);
+    const inv = inventory();
+    orch(['run', inv, playbook]); // both compared runs then start from the state a run leaves
+    const a = spawnSync('ansible-playbook', ['-i', inv, playbook], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(a.status, 0, a.stdout.slice(-2000) + a.stderr.slice(-2000));
+    const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
+    const o = orch(['run', inv, playbook]);
+    assert.equal(o.code, 0, results(o).filter((x) => x.status === 'failed').map((x) => `${x.task}: ${x.msg}`).join('\n'));
+    assert.deepEqual(orchStatuses(o.events), ansibleStatuses(ansible), 'same tasks, same order, same changed/ok/failed/skipped');
+    const recap = o.events.find((e) => e.type === 'recap');
+    const s = ansible.stats[host];
+    assert.ok(recap?.type === 'recap' && s);
+    const mine = recap.stats[host];
+    assert.deepEqual(
+      [mine?.ok, mine?.changed, mine?.unreachable, mine?.failed, mine?.skipped, mine?.rescued, mine?.ignored],
+      [s.ok, s.changed, s.unreachable, s.failures, s.skipped, s.rescued, s.ignored],
+      'same recap: ok changed unreachable failed skipped rescued ignored',
+    );
+  });
+}

@@ -29,8 +29,13 @@ fault('malformed YAML (unclosed flow mapping)', 'exit 4, file:line:col, YAML syn
 fault('tab used for indentation', 'exit 4, file:line of the tab, "replace the tab"', () =>
   expectBad('- hosts: all\n\ttasks: []\n', 4, /playbook\.yml:2: tab character used for indentation .*replace the tab/));
 
-fault('duplicate key in a mapping', 'exit 4, file:line, "the same key appears twice"', () =>
-  expectBad(play('    - debug: msg=a\n      name: one\n      name: two\n'), 4, /playbook\.yml:6:\d+: YAML syntax error: the same key appears twice/));
+fault('duplicate key in a mapping', 'runs with the last value and Ansible\'s duplicate-key warning', () => {
+  const r = orch(['run', INVENTORY, writePlaybook(play('    - debug: msg=a\n      name: one\n      name: two\n')), '--limit', 'all[0]'], { json: false });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /found a duplicate dict key \(name\) at line 6\. Using last defined value only/);
+  assert.match(r.stdout, /two/);
+  return 'exit 0, warning, last value used';
+});
 
 fault('unquoted "{{ }}" value', 'exit 4, file:line, "must be quoted"', () =>
   expectBad(play('    - debug:\n        msg: {{ greeting }}\n'), 4, /playbook\.yml:5:\d+: a value starting with "\{\{" must be quoted/));

@@ -112,12 +112,13 @@ function addPasswordSudoUser(extraSudoers = ''): void {
   onHost(host, `id ops >/dev/null 2>&1 || useradd -m -s /bin/sh ops; echo 'ops:ops-pass-1' | chpasswd; mkdir -p ~ops/.ssh; cp ~deploy/.ssh/authorized_keys ~ops/.ssh/; chown -R ops ~ops/.ssh; printf 'ops ALL=(ALL) ALL\\n${extraSudoers}' > /etc/sudoers.d/ops; chmod 440 /etc/sudoers.d/ops`);
 }
 
-fault('wrong sudo password', 'task failed: "sudo refused: a password is required or it was wrong", exit 2; the right one works', () => {
+fault('wrong sudo password', 'task failed (BecomeError): "sudo to root failed: sudo refused the password (incorrect password)", exit 2; the right one works', () => {
   addPasswordSudoUser();
   const task = '    - command: id -u\n      register: who\n      become: yes\n';
   const bad = orch(['run', inventoryWith('ansible_user=ops ansible_become_password=wrong-one'), pb(task)]);
   assert.equal(bad.code, 2);
-  assert.match(`${failed(bad)?.msg} ${failed(bad)?.hint}`, /sudo refused: a password is required or it was wrong/);
+  assert.equal(failed(bad)?.status, 'failed');
+  assert.match(`${failed(bad)?.msg} ${failed(bad)?.hint}`, /sudo to root failed: sudo refused the password \(incorrect password\).*ansible_become_password/);
   assert.doesNotMatch(JSON.stringify(bad.events), /wrong-one/, 'the password never printed');
   const good = orch(['run', inventoryWith('ansible_user=ops ansible_become_password=ops-pass-1'), pb(`${task}    - assert: { that: "who.stdout == '0'" }\n`)]);
   assert.equal(good.code, 0, summary(good));

@@ -31,12 +31,13 @@ export interface CommandResult {
  * so tests check effects with something orch did not write.
  */
 export function onHost(host: string, command: string): CommandResult {
-  const r = spawnSync(
-    'ssh',
-    ['-q', '-i', join(LAB_DIR, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(LAB_DIR, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `deploy@${addressOf(host)}`, `sudo -n sh -c ${shq(command)}`],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
+  const r = spawnSync('ssh', [...sshArgv(host), `sudo -n sh -c ${shq(command)}`], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The plain OpenSSH client's arguments (after `ssh`) that log into a lab host as deploy with the lab's key. */
+export function sshArgv(host: string): string[] {
+  return ['-q', '-i', join(LAB_DIR, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(LAB_DIR, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `deploy@${addressOf(host)}`];
 }
 
 function shq(s: string): string {

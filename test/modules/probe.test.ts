@@ -49,18 +49,20 @@ after(async () => {
 /** What stat/readlink/sha1sum/base64 on the host say about a path, as parseStat's fields. */
 function expected(path: string): ReturnType<typeof parseStat> {
   const q = `'${path.replace(/'/g, `'\\''`)}'`;
-  const r = onHost(host, `if [ -L ${q} ] || [ -e ${q} ]; then stat -c '%F|%a|%U|%G|%s' -- ${q}; echo "L|$(readlink -- ${q})"; if [ -f ${q} ]; then echo "H|$(sha1sum < ${q} | cut -c1-40)"; echo "C|$(base64 -w0 < ${q})"; fi; else echo A; fi`);
+  const r = onHost(host, `if [ -L ${q} ] || [ -e ${q} ]; then stat -c '%F|%a|%U|%G|%s|%u|%g' -- ${q}; echo "L|$(readlink -- ${q})"; if [ -f ${q} ]; then echo "H|$(sha1sum < ${q} | cut -c1-40)"; echo "C|$(base64 -w0 < ${q})"; fi; else echo A; fi`);
   const s = r.stdout.split('\n')[0] ?? '';
   const tagged = (t: string) => new RegExp(`^${t}\\|(.*)$`, 'm').exec(r.stdout)?.[1];
   const [link, sha, b64] = [tagged('L'), tagged('H'), tagged('C')];
   if (s === 'A') return { exists: false };
-  const [type = '', mode = '', owner, group, size] = s.split('|');
+  const [type = '', mode = '', owner, group, size, uid, gid] = s.split('|');
   return {
     exists: true,
     type: type.includes('symbolic') ? 'link' : type.includes('directory') ? 'directory' : type.includes('regular') ? 'file' : 'other',
     mode: mode.padStart(4, '0'),
     owner: owner === 'UNKNOWN' ? undefined : owner,
     group: group === 'UNKNOWN' ? undefined : group,
+    uid: Number(uid),
+    gid: Number(gid),
     size: Number(size),
     ...(link ? { linkTarget: link } : {}),
     ...(sha ? { sha1: sha, content: Buffer.from(b64 ?? '', 'base64') } : {}),
@@ -68,8 +70,9 @@ function expected(path: string): ReturnType<typeof parseStat> {
 }
 
 function normalise(f: ReturnType<typeof parseStat>, uid?: string, gid?: string): ReturnType<typeof parseStat> {
-  // stat prints UNKNOWN for ids without a name, the probe prints the number
-  return { ...f, ...(f.owner === uid ? { owner: undefined } : {}), ...(f.group === gid ? { group: undefined } : {}) };
+  // stat prints UNKNOWN for ids without a name, the probe prints the number; the umask is the runner's, not the file's
+  const { umask: _umask, ...file } = f;
+  return { ...file, ...(f.owner === uid ? { owner: undefined } : {}), ...(f.group === gid ? { group: undefined } : {}) };
 }
 
 test('stat probe: in the runner and as a process, the same as stat/sha1sum/base64 on the host', async () => {

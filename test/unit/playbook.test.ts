@@ -90,3 +90,15 @@ for (const c of badCases) {
     );
   });
 }
+
+test('a role includes tasks by a path relative to the role (include_tasks: tasks/x.yml), as Ansible finds it', () => {
+  const pb = loadPlaybook(
+    writePlaybook('- hosts: all\n  roles: [r]\n', {
+      'roles/r/tasks/main.yml': '- import_tasks: tasks/set_vars.yml\n- include_tasks: other.yml\n',
+      'roles/r/tasks/set_vars.yml': '- debug: msg=from-set-vars\n',
+      'roles/r/tasks/other.yml': '- debug: msg=from-other\n',
+    }),
+  );
+  const tasks = (pb.plays[0]?.sections[1] ?? []).filter((i): i is Task => i.kind === 'task');
+  assert.deepEqual(tasks.map((t) => t.args.msg), ['from-set-vars', 'from-other']);
+});

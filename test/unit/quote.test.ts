@@ -21,12 +21,14 @@ test('sh template quotes interpolations and joins arrays as words', () => {
 });
 
 test('wrapCommand: sudo, timeout, env and cwd compose into one safe string', () => {
-  const { command, stdinPrefix } = wrapCommand('echo "$X" && pwd', { env: { X: "a'b" }, cwd: '/tmp', timeoutMs: 3000 });
-  assert.equal(stdinPrefix, '');
+  const { command, ids } = wrapCommand('echo "$X" && pwd', { env: { X: "a'b" }, cwd: '/tmp', timeoutMs: 3000 });
+  assert.equal(ids, undefined);
   const r = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8' });
   assert.equal(r.stdout, "a'b\n/tmp\n");
   const b = wrapCommand('id', { become: { user: 'root', password: 'pw' } });
-  assert.match(b.command, /^sudo -H -S -p '' -u root -- /);
-  assert.equal(b.stdinPrefix, 'pw\n');
+  assert.ok(b.ids && b.command.startsWith(`sudo -H -S -p '${b.ids.prompt}' -u root -- /bin/sh -c 'echo ${b.ids.marker} >&2; exec "$@"' orch-become `), b.command);
+  assert.doesNotMatch(b.command, /pw/, 'the password is never part of the command');
   assert.match(wrapCommand('id', { become: { user: 'postgres' } }).command, /^sudo -H -n -u postgres -- /);
+  const su = wrapCommand('id', { become: { user: 'app', method: 'su', password: 'pw' } });
+  assert.match(su.command, /^su -s \/bin\/sh -c '.*' app$/);
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { TemplateError } from '../../src/core/errors.js';
 import { evalCondition, renderString, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
+import { Undefined } from '../../src/template/undefined.js';
 
 function scope(vars: Record<string, unknown>, registered: Record<string, unknown> = {}): VarScope {
   return new VarScope(
@@ -87,4 +88,12 @@ test('conditions: lists are ANDed, Python truthiness', () => {
 
 test('registered values are never templated again', () => {
   assert.deepEqual(renderValue({ x: '{{ out.stdout }}' }, s), { x: 'literal {{ n }}' });
+});
+
+test('an error from an earlier render that its caller handled is never reported for a later one', () => {
+  const s = scope({});
+  // an undefined value used outside a render (a result turned to JSON, a query recorded ahead) remembers its error
+  assert.throws(() => JSON.stringify({ v: new Undefined('first_missing') }), /'first_missing' is undefined/);
+  // the second failure is not an undefined variable orch raises itself: it must not borrow the first message
+  assert.throws(() => renderString('{{ 1 | no_such_filter }}', s), (e: unknown) => e instanceof Error && !/first_missing/.test(e.message));
 });

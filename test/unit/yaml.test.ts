@@ -1,3 +1,4 @@
+import { takeLoadWarnings } from '../../src/core/load-warnings.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ParseError } from '../../src/core/errors.js';
@@ -20,8 +21,35 @@ test('merge keys and anchors', () => {
   assert.deepEqual(v.other, { x: 1, y: 3 });
 });
 
+test('duplicate keys: the last one wins with Ansible\'s warning (PyYAML reads them so)', () => {
+  takeLoadWarnings();
+  const v = parseYaml('a: 1\nb: 2\na: 3\n', 'dup.yml') as Record<string, number>;
+  assert.deepEqual(v, { a: 3, b: 2 });
+  assert.deepEqual(takeLoadWarnings(), ['While constructing a mapping from dup.yml, line 1, column 1, found a duplicate dict key (a) at line 3. Using last defined value only.']);
+  const merged = parseYaml('base: &b {x: 1}\nother:\n  <<: *b\n  x: 2\n', 'm.yml') as Record<string, Record<string, number>>;
+  assert.deepEqual(merged.other, { x: 2 });
+  assert.deepEqual(takeLoadWarnings(), [], 'a key that overrides a merged one is no duplicate');
+});
+
+test('a key named __proto__ is data, not the prototype', () => {
+  const v = parseYaml('__proto__: {polluted: 1}\n', 'p.yml') as Record<string, unknown>;
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.getPrototypeOf(v), Object.prototype);
+  assert.deepEqual(Object.keys(v), ['__proto__']);
+});
+
+test('quoted scalars continued on a less-indented line read as PyYAML reads them', () => {
+  const text = '- name: x\n  debug:\n    msg: "hello\n  world"\n  when: "a and\nb"\n- shell: \'echo 1\n && echo \'\'2\'\'\'\n  args: {chdir: /tmp}\n- copy:\n    content: |\n      it\'s "raw\n    dest: "/x"\n';
+  assert.deepEqual(parseYaml(text, 'q.yml'), [
+    { name: 'x', debug: { msg: 'hello world' }, when: 'a and b' },
+    { shell: "echo 1 && echo '2'", args: { chdir: '/tmp' } },
+    { copy: { content: 'it\'s "raw\n', dest: '/x' } },
+  ]);
+  assert.equal((parseYaml('a: "x\ny"\nb: 2\n', 'l.yml') as Record<string, unknown>).b, 2);
+  assert.throws(() => parseYaml('a: "never closed\nb: 2\n', 'u.yml'), /u\.yml:\d+:\d+: YAML syntax error: Missing closing/, 'an unclosed quote is still an error');
+});
+
 for (const [name, text, line] of [
-  ['duplicate keys', 'a: 1\nb: 2\na: 3\n', 3],
   ['tab indentation', 'a:\n\tb: 1\n', 2],
   ['unclosed flow sequence', 'a: [1, 2\nb: 3\n', 2],
   ['bad indentation', 'a:\n  b: 1\n c: 2\n', 3],

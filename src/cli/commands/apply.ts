@@ -10,6 +10,8 @@ import { lineReporter } from '../../ui/lines.js';
 import { ndjsonWriter, Redactor } from '../../ui/ndjson.js';
 import { configureVaultFromFile, promptPassword, setVaultPassword } from '../../vault/password.js';
 import { parseExtraVars, splitList } from '../args.js';
+import { ansibleSettings, settingsVariables } from '../ansible-cfg.js';
+import { noteLoadWarning } from '../../core/load-warnings.js';
 
 export const RUN_FLAGS = {
   check: { type: 'boolean', short: 'C', default: false },
@@ -18,13 +20,14 @@ export const RUN_FLAGS = {
   tags: { type: 'string', short: 't', multiple: true },
   'skip-tags': { type: 'string', multiple: true },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
-  forks: { type: 'string', short: 'f', default: '50' },
+  forks: { type: 'string', short: 'f' },
+  inventory: { type: 'string', short: 'i' },
   output: { type: 'string', short: 'o' },
   log: { type: 'string' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
   become: { type: 'boolean', short: 'b' },
   'accept-new-host-keys': { type: 'boolean', default: false },
-  'connect-timeout': { type: 'string', default: '10' },
+  'connect-timeout': { type: 'string' },
   timeout: { type: 'string' },
   playbook: { type: 'string', short: 'p' },
   'vault-password-file': { type: 'string' },
@@ -66,7 +69,8 @@ export interface RunCommandInput {
 
 export async function runWithReporting(input: RunCommandInput): Promise<number> {
   const v = input.values;
-  const forks = Number(v.forks);
+  const settings = ansibleSettings();
+  const forks = Number(v.forks ?? settings.forks ?? 50);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive whole number, not '${String(v.forks)}'`);
   const opts: RunOptions = {
     check: v.check === true,
@@ -77,13 +81,18 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     skipTags: splitList(v['skip-tags'] as string[] | undefined),
     extraVars: { ...parseExtraVars((v['extra-vars'] as string[] | undefined) ?? []), ...(input.extraVars ?? {}) },
     verbose: (v.verbose as boolean[] | undefined)?.length ?? 0,
-    acceptNewHostKeys: v['accept-new-host-keys'] === true,
-    connectTimeoutMs: Number(v['connect-timeout']) * 1000,
+    acceptNewHostKeys: v['accept-new-host-keys'] === true || !settings.hostKeyChecking,
+    connectTimeoutMs: Number(v['connect-timeout'] ?? settings.timeoutSeconds ?? 10) * 1000,
     commandTimeoutMs: v.timeout === undefined ? undefined : Number(v.timeout) * 1000,
-    become: v.become === true ? true : undefined,
+    become: v.become === true || settings.become === true ? true : undefined,
+    defaultVars: settingsVariables(settings),
   };
+  for (const note of settings.notes) noteLoadWarning(note);
+  if (!settings.hostKeyChecking && v['accept-new-host-keys'] !== true) {
+    noteLoadWarning(`host_key_checking is off (${settings.file ?? 'ANSIBLE_HOST_KEY_CHECKING'}): unknown host keys are accepted and recorded; a changed key is still refused`);
+  }
   if (v['ask-vault-pass'] === true) setVaultPassword(await promptPassword('Vault password: '));
-  else configureVaultFromFile(v['vault-password-file'] as string | undefined);
+  else configureVaultFromFile((v['vault-password-file'] as string | undefined) ?? settings.vaultPasswordFile);
   const inventoryPath = resolveInventoryPath(input.inventory);
   const redact = new Redactor();
   const output = chooseOutput(v.output as string | undefined);
@@ -121,7 +130,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const started = Date.now();
   let code: number;
   try {
-    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock });
+    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, rolePaths: [resolve('roles'), ...settings.rolesPath], opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock });
     emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });
   } catch (err) {
     emit({ type: 'run_end', exitCode: -1, durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
@@ -135,13 +144,32 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   return code;
 }
 
+/**
+ * INVENTORY and PLAYBOOK from the command line; as with ansible-playbook, `-i INVENTORY` or ansible.cfg's
+ * inventory may stand in for the first (`orch run -i hosts site.yml`, `orch run site.yml`).
+ */
+function inventoryAndPlaybook(positionals: string[], values: { inventory?: string; playbook?: string }, name: string): [string, string] | undefined {
+  const fromConfig = values.inventory ?? ansibleSettings().inventory;
+  const [first, second] = positionals;
+  if (values.inventory !== undefined || (positionals.length === 1 && name === 'run' && fromConfig !== undefined && /\.ya?ml$/.test(first ?? ''))) {
+    if (fromConfig === undefined || positionals.length > 1) return undefined;
+    const playbook = first ?? values.playbook ?? (name === 'run' ? undefined : 'playbooks/site.yml');
+    return playbook === undefined ? undefined : [fromConfig, playbook];
+  }
+  if (first === undefined) return undefined;
+  const playbook = second ?? values.playbook ?? (name === 'run' ? undefined : 'playbooks/site.yml');
+  return playbook === undefined ? undefined : [first, playbook];
+}
+
 export async function applyCommand(argv: string[], name = 'apply'): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: true });
-  if (values.help || positionals.length === 0) {
-    process.stdout.write('usage: orch apply INVENTORY [PLAYBOOK] [--check] [--diff] [--limit PATTERN] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json]\n');
-    return values.help ? 0 : EXIT.usage;
+  const picked = values.help ? undefined : inventoryAndPlaybook(positionals, values, name);
+  if (!picked) {
+    const usage = name === 'run' ? 'orch run INVENTORY PLAYBOOK | orch run -i INVENTORY PLAYBOOK' : 'orch apply INVENTORY [PLAYBOOK]';
+    if (!values.help) throw new UsageError(`usage: ${usage} [options]`);
+    process.stdout.write(`usage: ${usage} [--check] [--diff] [--limit PATTERN] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json]\n`);
+    return 0;
   }
-  const [inventory, playbookArg] = positionals as [string, string | undefined];
-  const playbook = playbookArg ?? values.playbook ?? 'playbooks/site.yml';
+  const [inventory, playbook] = picked;
   return runWithReporting({ command: `${name} ${inventory}`, inventory, playbook, values });
 }

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { octalMode, symbolicToOctal } from '../../src/modules/mode.js';
+import { planFile } from '../../src/modules/file.js';
+import { parseStat } from '../../src/modules/remote-file.js';
+import { lineinfile } from '../../src/modules/lineinfile.js';
+
+test('symbolic modes give the octal mode chmod (and Ansible) would: u+x, g-w, u=rwX, a+r,u+w, =, copies, umask', () => {
+  const cases: [string, number, boolean, number][] = [
+    ['u+x', 0o644, false, 0o744],
+    ['g-w', 0o664, false, 0o644],
+    ['u=rwX', 0o644, false, 0o644], // no x bit anywhere: X gives nothing on a file
+    ['u=rwX', 0o654, false, 0o754], // some x bit: X counts
+    ['u=rwX', 0o600, true, 0o700], // a directory: X counts
+    ['a+r,u+w', 0o400, false, 0o644],
+    ['go-rwx', 0o755, false, 0o700],
+    ['o=', 0o757, false, 0o750],
+    ['g=u', 0o700, false, 0o770],
+    ['u+s', 0o755, false, 0o4755],
+    ['+t', 0o777, true, 0o1777],
+    ['+w', 0o444, false, 0o644], // no user class: the umask (022) keeps g and o from getting w
+    ['a+w', 0o444, false, 0o666],
+    ['u=rw,g=r,o=', 0o777, false, 0o640],
+  ];
+  for (const [mode, from, dir, want] of cases) assert.equal(symbolicToOctal(mode, from, dir, 0o022).toString(8), want.toString(8), `${mode} on ${from.toString(8)}`);
+  assert.equal(octalMode('0644', '0755', false), '0644');
+  assert.equal(octalMode('755', '0644', false), '0755');
+  assert.throws(() => symbolicToOctal('u+y', 0o644, false), /bad symbolic permission/);
+});
+
+test('file: a symbolic mode already in effect plans nothing; one not in effect plans the octal chmod', () => {
+  const f = parseStat('U|0022\nS|regular file|744|root|root|3\n');
+  assert.equal(f.umask, 0o022);
+  assert.equal(planFile({ path: '/f', state: 'file', mode: 'u+x' }, f), null);
+  assert.equal(planFile({ path: '/f', state: 'file', mode: 'u=rwX,g=r,o=r' }, f), null);
+  assert.deepEqual(planFile({ path: '/f', state: 'file', mode: 'g-r,o-r' }, f)?.cmds, ['chmod 0700 -- /f']);
+  // a new directory starts from 0777 minus the umask
+  assert.deepEqual(planFile({ path: '/d', state: 'directory', mode: 'o-rx' }, { exists: false, umask: 0o022 })?.cmds, ['mkdir -p -- /d', 'chmod 0750 -- /d']);
+});
+
+function fakeCtx(stat: string, ran: string[]) {
+  return {
+    host: 'h',
+    check: false,
+    diff: false,
+    run: async (cmd: string) => {
+      ran.push(cmd);
+      return { rc: 0, stdout: cmd.includes('orch-probe') ? stat : '', stderr: '' };
+    },
+  } as never;
+}
+
+test('lineinfile: text already right but mode/owner wrong is fixed and reported as Ansible does', async () => {
+  const content = Buffer.from('a=1\n').toString('base64');
+  const ran: string[] = [];
+  const stat = `U|0022\nS|regular file|644|root|root|4\nH|x\nC|${content}\n`;
+  const r = await lineinfile.run(fakeCtx(stat, ran), { path: '/f', line: 'a=1', state: 'present', mode: '0600', owner: 'deploy' });
+  assert.equal(r.changed, true);
+  assert.equal(r.msg, 'ownership, perms or SE linux context changed');
+  assert.match(ran[1] ?? '', /chmod 0600 -- \/f\nchown -- deploy \/f/);
+  const same = await lineinfile.run(fakeCtx(`U|0022\nS|regular file|600|deploy|root|4\nH|x\nC|${content}\n`, []), { path: '/f', line: 'a=1', state: 'present', mode: '0600', owner: 'deploy' });
+  assert.equal(same.changed, false);
+  const both = await lineinfile.run(fakeCtx(stat, []), { path: '/f', line: 'b=2', state: 'present', mode: '0600' });
+  assert.equal(both.msg, 'line added and ownership, perms or SE linux context changed');
+});
