@@ -102,7 +102,7 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
 
 /** The task runs over the connection the play's prefetch uses (no connection/remote_user of its own). */
 function sameConnectionAsPlay(task: Task, pv: PlayVars): boolean {
-  return task.connection === pv.play.connection && task.remote_user === pv.play.remoteUser;
+  return task.connection === pv.play.connection && task.remote_user === pv.play.remoteUser && task.port === pv.play.port;
 }
 
 class Recorded extends Error {

@@ -12,7 +12,6 @@ export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown)
   become_exe: empty,
   delegate_facts: empty,
   module_defaults: empty,
-  port: empty,
 };
 
 /** Play keywords refused when the play is reached (those that flow down to tasks are in the table above). */

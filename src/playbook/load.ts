@@ -101,6 +101,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
     order: data.order === undefined ? undefined : String(data.order),
     connection: data.connection === undefined ? undefined : String(data.connection),
     remoteUser: data.remote_user === undefined ? undefined : String(data.remote_user),
+    port: data.port === undefined ? undefined : String(data.port),
     notImplemented: notImplementedKeywords(data, PLAY_KEYWORDS_NOT_IMPLEMENTED),
     tags: [],
   };

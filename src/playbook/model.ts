@@ -46,6 +46,8 @@ export interface Inherited {
   connection?: string;
   /** `remote_user:` keyword: the ssh login; an ansible_user variable wins over it, as in Ansible */
   remote_user?: string;
+  /** `port:` keyword: the ssh port; an ansible_port variable wins over it, as in Ansible */
+  port?: string;
   /** `throttle:` at most this many hosts run the task at once (0: no limit beyond forks); templated */
   throttle?: unknown;
   /** Ansible keywords set here that orch does not implement: a task under them fails when a host reaches it */
@@ -133,6 +135,7 @@ export interface Play {
   /** connection / remote_user keywords of the play (also inherited by its tasks) */
   connection?: string;
   remoteUser?: string;
+  port?: string;
   /** host order: inventory, reverse_inventory, sorted, reverse_sorted, shuffle */
   order?: string;
   /** play keywords orch does not implement, with a non-default value: the play fails when reached */

@@ -278,3 +278,10 @@ test('a task with connection: local never takes an answer fetched ahead over the
     onHost(host, `rm -rf ${dir}`);
   }
 });
+
+test('port (task keyword) is the ssh port: a wrong one makes the host unreachable (it was ignored)', () => {
+  const r = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: "true"\n      port: 22\n    - command: "true"\n      port: 9\n`));
+  const [ok, bad] = results(r);
+  assert.equal(ok?.status, 'changed', JSON.stringify(ok));
+  assert.equal(bad?.status, 'unreachable', JSON.stringify(bad));
+});
