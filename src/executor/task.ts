@@ -76,11 +76,18 @@ interface ExecSettings {
   timeoutMs: number | undefined;
 }
 
+/** `async: N` with polling: the same result as waiting, within N seconds (Ansible fails the task after N). */
+function asyncLimit(task: Task, scope: VarScope, timeoutMs: number | undefined): number | undefined {
+  if (task.async === undefined) return timeoutMs;
+  const ms = Number(renderValue(task.async, scope)) * 1000;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, timeoutMs ?? Infinity) : timeoutMs;
+}
+
 function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): ExecSettings {
   return {
     become: becomeFor(task, pv, scope, rs),
     env: environmentFor(task, scope),
-    timeoutMs: task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000,
+    timeoutMs: asyncLimit(task, scope, task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000),
   };
 }
 

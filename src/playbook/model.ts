@@ -76,6 +76,8 @@ export interface Task extends Inherited {
   delay?: unknown;
   /** seconds each remote command of the task may take (`timeout:`); templated */
   timeout?: unknown;
+  /** `async:` with a polling `poll:` — the task waits as Ansible's polling does, at most this many seconds */
+  async?: unknown;
   /** handlers only: extra topics this handler answers to */
   listen: string[];
   /** delegate_facts, throttle and other accepted but unused keywords are dropped at load */

@@ -5,7 +5,7 @@ import { findModule, modules, resolveModuleName } from '../modules/registry.js';
 import { declaredNames, suggest, validateParams } from '../modules/spec.js';
 import { ansibleModule, ansibleShortNames } from './ansible-known.js';
 import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
-import { notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
+import { empty, notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
 import type { Block, DynamicInclude, Inherited, Item, LoopControl, LoopSpec, RoleContext, Task } from './model.js';
@@ -296,6 +296,7 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
     retries: e.retries,
     delay: e.delay,
     timeout: e.timeout,
+    async: empty(e.async) ? undefined : e.async,
     listen: strings(e.listen),
     ...inherited,
     // a task's own vars do not flow to siblings, but are part of its scope

@@ -209,9 +209,9 @@ test('tasks for other OS families and an include behind a false when run on a la
   assert.equal(par.code, 2);
   assert.match(results(par)[0]?.msg ?? '', new RegExp(`apt: parameter 'dpkg_options' is not implemented by orch \\(task .* at .*playbook.yml:5(:\\d+)?, host ${host}\\)`));
   // reached: a keyword orch lacks
-  const kw = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n`));
+  const kw = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 0\n`));
   assert.equal(kw.code, 2);
-  assert.match(results(kw)[0]?.msg ?? '', /keyword 'async' is not implemented by orch/);
+  assert.match(results(kw)[0]?.msg ?? '', /keyword 'poll: 0 \(async without waiting\)' is not implemented by orch/);
 });
 
 test('a role included from a dynamic include_tasks runs (it was dropped)', () => {
@@ -284,4 +284,12 @@ test('port (task keyword) is the ssh port: a wrong one makes the host unreachabl
   const [ok, bad] = results(r);
   assert.equal(ok?.status, 'changed', JSON.stringify(ok));
   assert.equal(bad?.status, 'unreachable', JSON.stringify(bad));
+});
+
+test('async with polling waits for the task, at most async seconds (it was ignored)', () => {
+  const r = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 20\n      poll: 1\n    - command: sleep 5\n      async: 1\n      poll: 1\n`));
+  const [ok, late] = results(r);
+  assert.equal(ok?.status, 'changed', JSON.stringify(ok));
+  assert.equal(late?.status, 'failed', JSON.stringify(late));
+  assert.match(late?.msg ?? '', /timed out after 1 s/);
 });

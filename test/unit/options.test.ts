@@ -156,19 +156,25 @@ test('connection, remote_user and keywords orch lacks are kept on the task for r
       poll: 0
     - command: id
       async: 0
+    - command: id
+      async: 10
+      poll: 2
 `),
   );
   const play = pb.plays[0];
   assert.equal(play?.connection, 'local');
   assert.equal(play?.strategy, 'free');
   assert.equal(play?.order, 'sorted');
-  const [a, b, c] = tasksOf(play?.sections[1] ?? []);
+  const [a, b, c, d] = tasksOf(play?.sections[1] ?? []);
   assert.equal(a?.remote_user, 'bob');
   assert.equal(a?.connection, 'local');
   assert.equal(b?.connection, 'ssh');
   assert.equal(b?.remote_user, 'alice');
-  assert.deepEqual(b?.notImplemented, ['async']);
+  assert.deepEqual(b?.notImplemented, ['poll: 0 (async without waiting)']);
   assert.deepEqual(c?.notImplemented, []);
+  assert.equal(c?.async, undefined);
+  assert.deepEqual(d?.notImplemented, []);
+  assert.equal(d?.async, 10);
 });
 
 test('corpus shapes load: lookups orch lacks, role library modules, old collection paths, systemd daemon_reload, a missing include behind when', () => {
