@@ -7,6 +7,7 @@ import { ansibleModule } from '../../src/playbook/ansible-known.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { Item, Task } from '../../src/playbook/model.js';
 import { missingTaskKeywords } from '../../src/playbook/tasks.js';
+import { listUnimplemented } from '../../src/playbook/unimplemented.js';
 import { writePlaybook } from '../helpers/lab.js';
 
 /** orch parameters Ansible's module of the same name does not have (orch's modules share specs). */
@@ -209,4 +210,36 @@ test('corpus shapes load: lookups orch lacks, role library modules, old collecti
   assert.equal(items.at(-1)?.kind, 'include', 'a missing include_tasks file is resolved when reached');
   const typo = loadError('- hosts: all\n  tasks:\n    - debug: msg={{ item }}\n      with_itmes: [1]\n');
   assert.match(typo.message, /'with_itmes' is not a lookup Ansible knows \(did you mean 'with_items'\?\)/);
+});
+
+test('orch check lists what orch does not implement (modules, parameters, keywords, strategy), also in literal includes', () => {
+  const pb = loadPlaybook(
+    writePlaybook(
+      `- hosts: all
+  strategy: free
+  tasks:
+    - pacman: name=x
+      when: false
+    - apt: name=x dpkg_options=y
+    - cron: name=x job=true backup=yes
+    - command: "true"
+      poll: 0
+      async: 5
+    - include_tasks: inc.yml
+      loop: [1, 2]
+    - debug: msg=fine
+`,
+      { 'inc.yml': '- pkgng: name=x\n  when: false\n- openbsd_pkg: name=x\n' },
+    ),
+  );
+  const found = listUnimplemented(pb).map((u) => `${u.pos.line}: ${u.what}`);
+  assert.deepEqual(found, [
+    "1: strategy 'free' runs as linear",
+    "4: module 'pacman' is not implemented by orch",
+    "6: apt: parameter 'dpkg_options' is not implemented by orch",
+    "7: cron: parameter 'backup' is not implemented by orch (no backup of the crontab is made)",
+    "8: keyword 'poll: 0 (async without waiting)' is not implemented by orch",
+    "1: module 'pkgng' is not implemented by orch",
+    "3: module 'openbsd_pkg' is not implemented by orch",
+  ]);
 });
