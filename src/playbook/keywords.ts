@@ -10,6 +10,7 @@ export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown)
   async: () => true,
   poll: (v) => v === undefined || !empty(v),
   become_exe: empty,
+  become_flags: empty,
   delegate_facts: empty,
   module_defaults: empty,
 };

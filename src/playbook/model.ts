@@ -48,6 +48,8 @@ export interface Inherited {
   remote_user?: string;
   /** `port:` keyword: the ssh port; an ansible_port variable wins over it, as in Ansible */
   port?: string;
+  /** `timeout:` of a play or block, inherited by its tasks (a task's own wins) */
+  timeout?: unknown;
   /** `throttle:` at most this many hosts run the task at once (0: no limit beyond forks); templated */
   throttle?: unknown;
   /** Ansible keywords set here that orch does not implement: a task under them fails when a host reaches it */

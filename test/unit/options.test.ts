@@ -243,3 +243,12 @@ test('orch check lists what orch does not implement (modules, parameters, keywor
     "3: module 'openbsd_pkg' is not implemented by orch",
   ]);
 });
+
+test('play and block timeout reach their tasks (the play one was dropped); become_flags is refused when reached', () => {
+  const pb = loadPlaybook(writePlaybook('- hosts: all\n  timeout: 7\n  become_flags: -i\n  tasks:\n    - command: id\n    - block:\n        - command: id\n      timeout: 3\n    - command: id\n      timeout: 1\n'));
+  const [a, b, c] = tasksOf(pb.plays[0]?.sections[1] ?? []);
+  assert.equal(a?.timeout, 7);
+  assert.equal(b?.timeout, 3);
+  assert.equal(c?.timeout, 1);
+  assert.deepEqual(a?.notImplemented, ['become_flags']);
+});
