@@ -21,7 +21,13 @@ function yamlIn(dir: string, base: string): string | undefined {
   return ['.yml', '.yaml', ''].map((e) => join(dir, base + e)).find((p) => existsSync(p) && statSync(p).isFile());
 }
 
-const ROLE_SPEC_KEYS = new Set(['role', 'name', 'vars', 'tags', 'when', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'become', 'become_user', 'environment', 'delegate_to', 'ignore_errors', 'no_log', 'allow_duplicates']);
+/** Keywords a role entry takes as Ansible does (the other keys are role parameters). */
+const ROLE_KEYWORDS = [
+  'tags', 'when', 'become', 'become_user', 'become_method', 'become_flags', 'become_exe', 'environment', 'delegate_to', 'ignore_errors',
+  'ignore_unreachable', 'no_log', 'run_once', 'check_mode', 'diff', 'any_errors_fatal', 'connection', 'remote_user', 'port', 'throttle',
+  'timeout', 'module_defaults', 'debugger', 'collections', 'delegate_facts',
+];
+const ROLE_SPEC_KEYS = new Set(['role', 'name', 'vars', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'allow_duplicates', ...ROLE_KEYWORDS]);
 
 /** Loads roles for one play: search paths, dependencies (once each), handlers, defaults. */
 export class RoleLoader {
@@ -66,7 +72,8 @@ export class RoleLoader {
     this.chain.push(name);
     try {
       const items: Item[] = [];
-      const roleInh = inherit(inh, { when: spec.when, tags: spec.tags, become: spec.become, become_user: spec.become_user, environment: spec.environment, ignore_errors: spec.ignore_errors, no_log: spec.no_log, delegate_to: spec.delegate_to, vars: { ...role.vars, ...params } }, join(path, 'tasks'), role);
+      const keywords = Object.fromEntries(ROLE_KEYWORDS.filter((k) => spec[k] !== undefined).map((k) => [k, spec[k]]));
+      const roleInh = inherit(inh, { ...keywords, vars: { ...role.vars, ...params } }, join(path, 'tasks'), role);
       const deps = isDict(metaData) ? metaData.dependencies : undefined;
       if (deps !== undefined && !Array.isArray(deps)) throw new ParseError('meta dependencies must be a list', { file: meta ?? path });
       for (const dep of (deps as unknown[] | undefined) ?? []) items.push(...this.load(dep, inh, { file: meta ?? path }, ctx));

@@ -252,3 +252,13 @@ test('play and block timeout reach their tasks (the play one was dropped); becom
   assert.equal(c?.timeout, 1);
   assert.deepEqual(a?.notImplemented, ['become_flags']);
 });
+
+test('keywords on a role entry apply to its tasks (remote_user, connection, timeout were taken as role variables)', () => {
+  const pb = loadPlaybook(writePlaybook('- hosts: all\n  roles:\n    - role: r\n      remote_user: bob\n      connection: local\n      timeout: 4\n      async: 9\n      myvar: 1\n', { 'roles/r/tasks/main.yml': '- command: id\n' }));
+  const [t] = tasksOf(pb.plays[0]?.sections[1] ?? []);
+  assert.equal(t?.remote_user, 'bob');
+  assert.equal(t?.connection, 'local');
+  assert.equal(t?.timeout, 4);
+  assert.equal(t?.role?.params.myvar, 1);
+  assert.equal(t?.role?.params.remote_user, undefined);
+});
