@@ -110,6 +110,8 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
     magic.role_name = inh.role.name;
     magic.role_path = inh.role.path;
   }
+  // where relative files are looked for, as Ansible tells tasks: the role, then the playbook's directory
+  magic.ansible_search_path = [...(inh?.role ? [inh.role.path] : []), pv?.play.dir ?? rs.playbookDir];
   Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
   // built when a template asks: a scope is made per host and task, and this is as big as the inventory
   Object.defineProperty(magic, 'groups', { enumerable: true, get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])) });

@@ -2,6 +2,7 @@ import { ConnectError, NotImplementedError, OrchError, errorMessage, formatPosit
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf } from '../core/result.js';
 import { findModule } from '../modules/registry.js';
+import { UndefinedVariableError } from '../template/undefined.js';
 import { validateParams } from '../modules/spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from '../modules/types.js';
 import type { Task } from '../playbook/model.js';
@@ -301,6 +302,11 @@ function report(rs: RunState, task: Task, host: string, r: ModuleResult, started
   });
 }
 
+/** A result of a module that ran says `failed: false` when it did not fail, as Ansible's do (skips do not). */
+function withFailedKey(r: ModuleResult): ModuleResult {
+  return r.failed === undefined && !r.skipped ? { ...r, failed: false } : r;
+}
+
 /** One task on one host: when, loop, module, register, notify, stats, events. */
 export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<TaskOutcome> {
   const hs = rs.hosts.get(host);
@@ -313,10 +319,17 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   try {
     noLog = bool(task.no_log, scope);
     const cond = (s: VarScope) => task.when.length === 0 || evalCondition(task.when, s);
-    if (!task.loop) {
-      result = cond(scope) ? await executeOnce(rs, pv, task, host, scope) : { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
+    const skippedResult: ModuleResult = { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
+    let items: unknown[] | undefined;
+    try {
+      items = task.loop ? expandLoop(task.loop, scope) : undefined;
+    } catch (err) {
+      // as Ansible: a loop that cannot be templated is an error only when the task's condition holds
+      if (!(err instanceof UndefinedVariableError) || cond(scope)) throw err;
+    }
+    if (!task.loop || items === undefined) {
+      result = items === undefined && task.loop ? skippedResult : cond(scope) ? withFailedKey(await executeOnce(rs, pv, task, host, scope)) : skippedResult;
     } else {
-      const items = expandLoop(task.loop, scope);
       const lc = task.loop_control;
       const results: ModuleResult[] = [];
       for (let i = 0; i < items.length; i++) {
@@ -326,7 +339,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         loopVars.ansible_loop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
         const itemScope = scope.with({ name: 'loop', vars: loopVars, templated: false });
         const itemStarted = Date.now();
-        const r: ModuleResult = cond(itemScope) ? await executeOnce(rs, pv, task, host, itemScope) : { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
+        const r: ModuleResult = cond(itemScope) ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope)) : { ...skippedResult };
         Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });
         if (r.ansible_facts) hs.keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);

@@ -30,14 +30,16 @@ export async function queryContent(ctx: ModuleContext, p: Params, content: Buffe
 
 export function planContent(p: Params, s: ContentState): { changes: ContentChange; result: Partial<ModuleResult> } | null {
   const want = sha1(s.content);
-  const write = !s.file.exists || (s.file.sha1 !== want && p.force !== false);
+  // force=no and dest there: Ansible leaves it alone altogether (content, mode and owner)
+  if (p.force === false && s.file.exists) return null;
+  const write = !s.file.exists || s.file.sha1 !== want;
   if (s.file.exists && s.file.type !== 'file' && s.file.type !== 'link') throw new ModuleFailure(`dest ${s.dest} exists and is a ${s.file.type ?? 'special file'}`);
   const attrs = { mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined };
   const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);
   if (!write && fixes.cmds.length === 0) return null;
   const diff: FileDiff[] = [...fixes.diffs];
   if (write) diff.unshift({ path: s.dest, before: s.file.content?.toString('utf8') ?? '', after: s.content.toString('utf8') });
-  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest } };
+  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest, state: 'file', size: s.content.length } };
 }
 
 export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
@@ -57,7 +59,7 @@ export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChan
 }
 
 export function describeContent(s: ContentState): Partial<ModuleResult> {
-  return { dest: s.dest, checksum: sha1(s.content) };
+  return { dest: s.dest, checksum: sha1(s.content), state: 'file', size: s.content.length };
 }
 
 export const contentParams = {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ModuleError } from '../core/errors.js';
 import { pyRepr } from '../template/python.js';
+import { isUndefined, UndefinedVariableError } from '../template/undefined.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { ModuleFailure, type Module } from './types.js';
 
@@ -13,7 +14,15 @@ export const debug: Module = {
   async run(ctx, p) {
     if (typeof p.verbosity === 'number' && p.verbosity > (ctx.verbosity ?? 0)) return { changed: false, skipped: true, skipped_reason: 'Verbosity threshold not met.' };
     if (typeof p.var === 'string') {
-      const value = ctx.evaluate(p.var);
+      let value: unknown;
+      try {
+        value = ctx.evaluate(p.var);
+        if (isUndefined(value)) value = 'VARIABLE IS NOT DEFINED!';
+      } catch (err) {
+        // as Ansible: an undefined variable (or key, or attribute) is shown, not a failure
+        if (!(err instanceof UndefinedVariableError)) throw err;
+        value = 'VARIABLE IS NOT DEFINED!';
+      }
       return { changed: false, [p.var]: value, msg: `${p.var}: ${pyRepr(value, true)}` };
     }
     return { changed: false, msg: p.msg ?? 'Hello world!' };
@@ -61,6 +70,8 @@ export const setFact: Module = {
     const facts = { ...p };
     delete facts.cacheable;
     if (Object.keys(facts).length === 0) throw new ModuleFailure('set_fact needs at least one variable');
+    // as Ansible's set_fact: a string true/false/yes/no becomes a boolean
+    for (const [k, v] of Object.entries(facts)) if (typeof v === 'string' && /^(true|false|yes|no)$/i.test(v)) facts[k] = /^(true|yes)$/i.test(v);
     return { changed: false, ansible_facts: facts };
   },
 };

@@ -27,15 +27,36 @@ const MAX_CONTENT = 2 * 1024 * 1024;
 
 /**
  * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
- * Perl variable `$p`: U|umask, S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * Perl variable `$p`: U|umask|user|group (who creates files), S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
 /** follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when dangling. */
 export type Follow = boolean | 'or-link';
 
-export function statPerl(withContent: boolean, follow: Follow = false): string {
+/** What stat reports beyond the basics: times, ids, links, access, and (forked here, same round trip) mime and attributes. */
+export interface StatExtras {
+  details?: boolean;
+  mime?: boolean;
+  attributes?: boolean;
+}
+
+function statExtrasPerl(x: StatExtras): string[] {
+  const lines: string[] = [];
+  if (x.details) {
+    lines.push(
+      '  my @h = eval { require Time::HiRes; $l ? Time::HiRes::lstat($p) : Time::HiRes::stat($p) }; @h = @s unless @h;',
+      '  my ($r, $w, $x) = $l ? (1, 1, 1) : ((-r $p) ? 1 : 0, (-w _) ? 1 : 0, (-x _) ? 1 : 0);',
+      '  printf "T|%.9f|%.9f|%.9f|%d|%d|%d|%d|%d|%d|%o|%d|%d|%d\\n", $h[8], $h[9], $h[10], $s[0], $s[1], $s[3], $s[12], $s[11], $s[6], $s[2], $r, $w, $x;',
+    );
+  }
+  if (x.mime) lines.push('  if (open(my $m, "-|", "file", "-b", "--mime-type", "--mime-encoding", "--", $p)) { my $o = <$m> // ""; close $m; print "M|$o"; }');
+  if (x.attributes) lines.push('  if (!$l && open(my $av, "-|", "sh", "-c", "lsattr -vd -- \\"\\$1\\" 2>/dev/null", "sh", $p)) { my $o = <$av> // ""; close $av; print "V|$o" if $o; }');
+  return lines;
+}
+
+export function statPerl(withContent: boolean, follow: Follow = false, extras: StatExtras = {}): string {
   return [
-    'printf "U|%04o\\n", umask;',
+    'my $eg = (split / /, $))[0]; printf "U|%04o|%s|%s\\n", umask, scalar(getpwuid($>)) // $>, scalar(getgrgid($eg)) // $eg;',
     // follow: the link's target is described (Ansible's `follow`); a dangling link is then absent
     follow === 'or-link'
       ? 'my @s = stat($p); my $l = 0; if (!@s) { @s = lstat($p); $l = @s && -l _; }'
@@ -46,7 +67,8 @@ export function statPerl(withContent: boolean, follow: Follow = false): string {
     '  my $t = $l ? "symbolic link" : -d _ ? "directory" : -f _ ? "regular file" : "other";',
     '  printf "S|%s|%o|%s|%s|%d|%d|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7], $s[4], $s[5];',
     '  print "L|", readlink($p) // "", "\\n" if $l;',
-    '  if (-f $p && -r _) {',
+    ...statExtrasPerl(extras),
+    '  if (-f $p && -r $p) {',
     '    my $size = -s _; my $h;',
     '    if (eval { require Digest::SHA; 1 }) { $h = eval { Digest::SHA->new(1)->addfile($p)->hexdigest }; }',
     '    else { if (open(my $c, "-|", "sha1sum", "--", $p)) { $h = substr(<$c> // "", 0, 40); close $c; } }',
@@ -61,6 +83,6 @@ export function statPerl(withContent: boolean, follow: Follow = false): string {
 }
 
 /** Prints the state of `path` in one record (parseStat); one probe. */
-export function statProbe(path: string, withContent: boolean, follow: Follow = false): string {
-  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, follow)}`);
+export function statProbe(path: string, withContent: boolean, follow: Follow = false, extras: StatExtras = {}): string {
+  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, follow, extras)}`);
 }

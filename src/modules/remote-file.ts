@@ -3,7 +3,7 @@ import { createPatch } from 'diff';
 import type { FileDiff } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { octalMode } from './mode.js';
-import { statProbe, type Follow } from './probe.js';
+import { statProbe, type Follow, type StatExtras } from './probe.js';
 import { commandFailed, type ModuleContext } from './types.js';
 
 /** What one round trip learns about a path on the host. */
@@ -22,6 +22,14 @@ export interface RemoteFile {
   content?: Buffer;
   /** the umask commands run with on the host (symbolic modes without a user class depend on it) */
   umask?: number;
+  /** stat's details (StatExtras.details) */
+  details?: { atime: number; mtime: number; ctime: number; dev: number; inode: number; nlink: number; blocks: number; blockSize: number; rdev: number; rawMode: number; readable: boolean; writeable: boolean; executable: boolean };
+  /** `file --mime-type --mime-encoding`: "text/plain; charset=us-ascii" */
+  mime?: string;
+  /** `lsattr -vd`: "version flags path" */
+  attributes?: string;
+  /** the user and group commands run as: the owner of a file they create */
+  creator?: { owner?: string; group?: string };
 }
 
 /** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
@@ -44,17 +52,26 @@ export function parseStat(out: string): RemoteFile {
       f.size = Number(size);
       if (uid !== undefined) f.uid = Number(uid);
       if (gid !== undefined) f.gid = Number(gid);
-    } else if (tag === 'U') f.umask = parseInt(v, 8);
+    } else if (tag === 'U') {
+      const [umask = '', user, group] = rest;
+      f.umask = parseInt(umask, 8);
+      f.creator = { owner: user, group };
+    }
     else if (tag === 'L') f.linkTarget = v;
     else if (tag === 'H') f.sha1 = v;
+    else if (tag === 'T') {
+      const n = rest.map(Number);
+      f.details = { atime: n[0] ?? 0, mtime: n[1] ?? 0, ctime: n[2] ?? 0, dev: n[3] ?? 0, inode: n[4] ?? 0, nlink: n[5] ?? 0, blocks: n[6] ?? 0, blockSize: n[7] ?? 0, rdev: n[8] ?? 0, rawMode: parseInt(rest[9] ?? '0', 8), readable: n[10] === 1, writeable: n[11] === 1, executable: n[12] === 1 };
+    } else if (tag === 'M') f.mime = v;
+    else if (tag === 'V') f.attributes = v;
     else if (tag === 'C') f.content = Buffer.from(v, 'base64');
     else if (tag === 'X') f.content = Buffer.from(v, 'hex');
   }
   return f;
 }
 
-export async function statRemote(ctx: ModuleContext, path: string, withContent = false, follow: Follow = false): Promise<RemoteFile> {
-  const r = await ctx.run(statScript(path, withContent, follow));
+export async function statRemote(ctx: ModuleContext, path: string, withContent = false, follow: Follow = false, extras: StatExtras = {}): Promise<RemoteFile> {
+  const r = await ctx.run(statProbe(path, withContent, follow, extras));
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return parseStat(r.stdout);
 }

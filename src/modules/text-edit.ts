@@ -47,9 +47,9 @@ export function defineTextEditModule(name: string, spec: ModuleSpec, edit: (p: P
       const path = String(p.path);
       const e = editOf(p, f);
       // the text can be right while mode/owner/group are not: those are fixed (and reported) too
-      const fileAfter: RemoteFile = f.exists ? f : { exists: true, type: 'file', mode: ((0o666 & ~(f.umask ?? 0o022)) >>> 0).toString(8).padStart(4, '0'), umask: f.umask };
-      const want = attrsOf(p);
-      const fixes = e.text === null && !f.exists ? { cmds: [], diffs: [] } : attributeFixes(path, fileAfter, f.exists ? want : { mode: want.mode });
+      // a file this task creates: 0666 minus the umask, owned by the user the commands run as
+      const fileAfter: RemoteFile = f.exists ? f : { exists: true, type: 'file', mode: (0o666 & ~(f.umask ?? 0o022)).toString(8).padStart(4, '0'), umask: f.umask, ...f.creator };
+      const fixes = e.text === null && !f.exists ? { cmds: [], diffs: [] } : attributeFixes(path, fileAfter, attrsOf(p));
       if (e.text === null && fixes.cmds.length === 0) return null;
       if (e.text === null) return { changes: { text: null, attrCmds: fixes.cmds }, result: { msg: ATTRS_CHANGED, diff: fixes.diffs } };
       const msg = fixes.cmds.length > 0 ? `${e.msg} and ${ATTRS_CHANGED}` : e.msg;

@@ -23,8 +23,11 @@ export function singleField(module: string, param: string, value: unknown): stri
   return s;
 }
 
-/** A Debian package name (policy 5.6.1), with an optional :arch and version (=1.2, >=1.2). */
-const DEB_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?(([<>]?=|[<>])[A-Za-z0-9.+~:*-]+)?$/;
+/**
+ * A Debian package name (policy 5.6.1), with an optional :arch and version (=1.2, >=1.2, =1.2*); the
+ * fnmatch wildcards * and ? that Ansible's apt takes are allowed. Never a leading - (an option).
+ */
+const DEB_PACKAGE = /^[a-z0-9*?][a-z0-9+.*?-]*(:[a-z0-9-]+)?(([<>]?=|[<>])[A-Za-z0-9.+~:*-]+)?$/;
 
 export function debianPackage(module: string, value: string): string {
   if (!DEB_PACKAGE.test(value)) {

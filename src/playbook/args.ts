@@ -1,5 +1,3 @@
-import { splitKeyValues } from '../inventory/ini.js';
-
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'" };
 
 /** Ansible decodes backslash escapes in k=v values (`content="a\nb"` is two lines). */
@@ -7,13 +5,23 @@ function decodeEscapes(s: string): string {
   return s.replace(/\\([ntr\\"'])/g, (_m, c: string) => ESCAPES[c] ?? c);
 }
 
-/** Split `src=a dest="b c"` into a dict (Ansible's k=v free-form arguments). */
+/** Surrounding quotes removed only when they wrap the whole value (Ansible's unquote). */
+function unquote(v: string): string {
+  return v.length >= 2 && (v[0] === '"' || v[0] === "'") && v[v.length - 1] === v[0] ? v.slice(1, -1) : v;
+}
+
+/**
+ * Split `src=a dest="b c"` into a dict, as Ansible's parse_kv: quotes group a token and are removed only
+ * when they wrap a whole value (`var=d['key']` keeps its quotes); escapes are decoded.
+ */
 export function parseKeyValueArgs(text: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const token of splitKeyValues(text)) {
-    const eq = token.indexOf('=');
-    if (eq > 0) out[token.slice(0, eq)] = decodeEscapes(token.slice(eq + 1));
-    else out._raw_params = out._raw_params === undefined ? token : `${String(out._raw_params)} ${token}`;
+  for (const { start, end } of tokenSpans(text)) {
+    const original = text.slice(start, end);
+    const token = decodeEscapes(original);
+    const eq = token.search(/(?<!\\)=/);
+    if (eq > 0) out[token.slice(0, eq).trim()] = unquote(token.slice(eq + 1).trim());
+    else out._raw_params = out._raw_params === undefined ? original : `${String(out._raw_params)} ${original}`;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { makeFilters } from './filters.js';
 import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.js';
 import type { VarScope } from './scope.js';
 import { tests } from './tests.js';
+import { now } from './datetime.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { lookupPlugins, setLookupRenderer } from './lookups.js';
 
@@ -53,7 +54,7 @@ const compiler = requireCjs('nunjucks/src/compiler') as CompilerModule;
 
 export const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: true });
 
-const globals: Record<string, unknown> = { True: true, False: false, None: null };
+const globals: Record<string, unknown> = { True: true, False: false, None: null, now };
 
 let patched = false;
 function patchNunjucks(): void {

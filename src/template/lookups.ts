@@ -68,6 +68,7 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
     default:
       throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, { hint: 'Supported: file, env, pipe, template, first_found, items.' });
   }
-  if (asList) return results;
+  // the list lookup gives its list back whether asked as lookup() or query() (as Ansible 2.14 does)
+  if (asList || name === 'list') return results;
   return results.length === 1 ? results[0] : results.join(',');
 }

@@ -114,3 +114,11 @@ fault('owner that is a chown option (--reference=/etc/shadow)', 'task fails (cho
   assert.equal(onHost(host, 'stat -c %U:%G /srv/inj/f').stdout.trim(), 'deploy:deploy');
   return results(r)[0]?.msg ?? '';
 });
+
+fault('service name with a path (../../tmp/evil)', 'task fails ("not a valid service name"); the script outside /etc/init.d never runs', () => {
+  onHost(host, 'rm -f /tmp/pwned-svc; printf "#!/bin/sh\\ntouch /tmp/pwned-svc\\n" > /tmp/evil-svc; chmod 755 /tmp/evil-svc');
+  const msg = failsWith(play('    - service: name=../../tmp/evil-svc state=started\n'), /is not a valid service name/);
+  noMarker('pwned-svc');
+  onHost(host, 'rm -f /tmp/evil-svc');
+  return msg;
+});

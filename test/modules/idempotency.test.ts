@@ -11,7 +11,8 @@ import { apply, failures, HOSTS, onHost, results, writePlaybook } from '../helpe
 const host = HOSTS[0] as string;
 const B = '/srv/orch-idem';
 
-const table: Record<string, { setup?: string; rows: string[] }> = {
+/** `check`: a command run over plain ssh after the runs, and what it must print (the effect, not orch's report). */
+const table: Record<string, { setup?: string; rows: string[]; check?: [string, string] }> = {
   file: {
     setup: `mkdir -p ${B}/file && echo x > ${B}/file/f1 && echo x > ${B}/file/f2 && echo x > ${B}/file/f3 && echo x > ${B}/file/f4 && echo x > ${B}/file/f5 && chmod 0664 ${B}/file/f2 ${B}/file/f3 ${B}/file/f4 && mkdir -p ${B}/file/tree/a/b`,
     rows: [
@@ -31,6 +32,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
       `file: path=${B}/file/gone state=absent`,
       `file: path=${B}/file/tree state=directory recurse=yes owner=deploy group=deploy`,
     ],
+    check: [`cd ${B}/file && stat -c '%n %a %U' f1 f2 f3 f4 f5 d3 d4 tree/a/b`, 'f1 744 deploy\nf2 644 root\nf3 664 root\nf4 644 root\nf5 644 nobody\nd3 750 root\nd4 750 root\ntree/a/b 755 deploy\n'],
   },
   copy: {
     rows: [
@@ -45,6 +47,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
       `copy: dest=${B}/copy/valid content="good\\n" validate="grep -q good %s"`,
       `copy: src=hello.txt dest=${B}/copy/`,
     ],
+    check: [`cd ${B}/copy && stat -c '%n %a' sym symx && cat hello.txt`, 'sym 640\nsymx 744\nhello\n'],
   },
   template: {
     rows: [
@@ -54,6 +57,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
       `template: src=t.j2 dest=${B}/template/t4 backup=yes force=yes trim_blocks=yes lstrip_blocks=no`,
       `template: src=t.j2 dest=${B}/template/t5 validate="test -s %s"`,
     ],
+    check: [`stat -c '%a %U' ${B}/template/t2 ${B}/template/t3`, '640 deploy\n600 root\n'],
   },
   lineinfile: {
     setup: `mkdir -p ${B}/lineinfile && printf 'a=1\\n#port=80\\nz\\n' | tee ${B}/lineinfile/l1 ${B}/lineinfile/l2 ${B}/lineinfile/l3 ${B}/lineinfile/l4 ${B}/lineinfile/l5 ${B}/lineinfile/l6 ${B}/lineinfile/l7 ${B}/lineinfile/l8 >/dev/null`,
@@ -143,7 +147,7 @@ const table: Record<string, { setup?: string; rows: string[] }> = {
   },
 };
 
-for (const [module, { setup, rows }] of Object.entries(table)) {
+for (const [module, { setup, rows, check }] of Object.entries(table)) {
   test(`idempotency: ${module}: every combination (${rows.length}) reports ok on the second run`, () => {
     onHost(host, `rm -rf ${B}/${module}; mkdir -p ${B}/${module}; ${setup ?? 'true'}`);
     const tasks = rows.map((row) => `    - name: ${JSON.stringify(row)}\n      ${row}\n`).join('');
@@ -162,6 +166,7 @@ for (const [module, { setup, rows }] of Object.entries(table)) {
       'combinations not ok on the second run',
     );
     assert.equal(results(second).length, rows.length);
+    if (check) assert.equal(onHost(host, check[0]).stdout, check[1], 'effect on the host');
   });
 }
 

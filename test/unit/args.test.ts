@@ -14,3 +14,8 @@ test('k=v arguments: quotes, Jinja with spaces, escapes', () => {
   assert.deepEqual(parseKeyValueArgs('content="a b\\nc" mode=0644'), { content: 'a b\nc', mode: '0644' });
   assert.deepEqual(parseKeyValueArgs("msg='it is {{ x | default(\"y z\") }}'"), { msg: 'it is {{ x | default("y z") }}' });
 });
+
+test('k=v values keep quotes that do not wrap the whole value, as Ansible\'s parse_kv', () => {
+  assert.deepEqual(parseKeyValueArgs(`var=d['missing'] msg="a b" path='/x y' expr=a"b"c`), { var: "d['missing']", msg: 'a b', path: '/x y', expr: 'a"b"c' });
+  assert.deepEqual(parseKeyValueArgs('msg="say \\"hi\\""'), { msg: 'say "hi"' });
+});

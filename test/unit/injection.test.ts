@@ -19,7 +19,7 @@ test('apt: option-like and malformed package names are refused; names follow --'
   for (const bad of ['-oDPkg::Pre-Invoke::=touch /tmp/x', '--help', 'a;b', 'jq\nx', 'jq $(id)']) {
     assert.throws(() => planPackages({ name: [bad], state: 'present' }, s), /is not a valid package name/, bad);
   }
-  assert.deepEqual(planPackages({ name: ['jq', 'libc6:amd64', 'nginx=1.22.1-9', 'g++'], state: 'present' }, s)?.changes.install, ['jq', 'libc6:amd64', 'nginx=1.22.1-9', 'g++']);
+  assert.deepEqual(planPackages({ name: ['jq', 'libc6:amd64', 'nginx=1.22.1-9', 'g++', 'python3-*', 'curl=7.88*'], state: 'present' }, s)?.changes.install, ['jq', 'libc6:amd64', 'nginx=1.22.1-9', 'g++', 'python3-*', 'curl=7.88*']);
 });
 
 test('user/group: --help and other non-names are refused; the name follows --', () => {

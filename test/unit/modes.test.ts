@@ -4,6 +4,7 @@ import { octalMode, symbolicToOctal } from '../../src/modules/mode.js';
 import { planFile } from '../../src/modules/file.js';
 import { parseStat } from '../../src/modules/remote-file.js';
 import { lineinfile } from '../../src/modules/lineinfile.js';
+import { planContent } from '../../src/modules/content.js';
 
 test('symbolic modes give the octal mode chmod (and Ansible) would: u+x, g-w, u=rwX, a+r,u+w, =, copies, umask', () => {
   const cases: [string, number, boolean, number][] = [
@@ -62,4 +63,21 @@ test('lineinfile: text already right but mode/owner wrong is fixed and reported 
   assert.equal(same.changed, false);
   const both = await lineinfile.run(fakeCtx(stat, []), { path: '/f', line: 'b=2', state: 'present', mode: '0600' });
   assert.equal(both.msg, 'line added and ownership, perms or SE linux context changed');
+});
+
+test('lineinfile create=yes: "and ownership..." only when the new file is not already as asked (creator, 0666 minus umask)', async () => {
+  const none = 'U|0022|root|root\nA\n';
+  const run = (extra: Record<string, unknown>) => lineinfile.run(fakeCtx(none, []), { path: '/n', line: 'x', state: 'present', create: true, ...extra });
+  assert.equal((await run({})).msg, 'line added');
+  assert.equal((await run({ owner: 'root', mode: '0644' })).msg, 'line added');
+  assert.equal((await run({ owner: 'deploy' })).msg, 'line added and ownership, perms or SE linux context changed');
+  assert.equal((await run({ mode: '0600' })).msg, 'line added and ownership, perms or SE linux context changed');
+});
+
+test('copy force=no onto an existing file: nothing at all, not even mode/owner (as Ansible)', () => {
+  const file = parseStat('U|0022|root|root\nS|regular file|644|root|root|2\nH|x\n');
+  const s = { dest: '/c', file, content: Buffer.from('b\n') };
+  assert.equal(planContent({ force: false, mode: '0600', owner: 'deploy' }, s), null);
+  assert.deepEqual(planContent({ force: true, mode: '0644' }, s)?.changes, { write: true, attrCmds: [] });
+  assert.deepEqual(planContent({ force: false, mode: '0600' }, { ...s, file: { exists: false } })?.changes.write, true);
 });

@@ -121,3 +121,14 @@ test('shlex split like Python', () => {
   assert.throws(() => shlexSplit('echo "x'), /no closing quotation/);
 });
 
+
+test('user: generate_ssh_key makes the key once (as the user, in ~/.ssh); update_password on_create leaves a password', async () => {
+  const { planUser } = await import('../../src/modules/user.js');
+  const existing = { exists: true, uid: 1001, gid: 1001, group: 'app', groups: [], home: '/home/app', shell: '/bin/sh', comment: '', password: '!' };
+  const withKey = { ...existing, sshKey: { path: '/home/app/.ssh/id_rsa', exists: false } };
+  const plan = planUser({ name: 'app', state: 'present', generate_ssh_key: true, ssh_key_bits: 2048 }, withKey);
+  assert.match(plan?.changes ?? '', /^\{ \[ -d \/home\/app\/\.ssh \] \|\| install -d -m 0700 -o app .*ssh-keygen -q -t rsa -b 2048 -N '' -f \/home\/app\/\.ssh\/id_rsa -C "ansible-generated on \$\(hostname\)" && chown -- app:/);
+  assert.equal(planUser({ name: 'app', state: 'present', generate_ssh_key: true }, { ...existing, sshKey: { path: '/home/app/.ssh/id_rsa', exists: true } }), null, 'an existing key is kept');
+  assert.equal(planUser({ name: 'app', state: 'present', password: 'x', update_password: 'on_create' }, existing), null);
+  assert.match(planUser({ name: 'app', state: 'present', password: 'x' }, existing)?.changes ?? '', /usermod -p x -- app/);
+});

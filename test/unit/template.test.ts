@@ -97,3 +97,10 @@ test('an error from an earlier render that its caller handled is never reported 
   // the second failure is not an undefined variable orch raises itself: it must not borrow the first message
   assert.throws(() => renderString('{{ 1 | no_such_filter }}', s), (e: unknown) => e instanceof Error && !/first_missing/.test(e.message));
 });
+
+test('now() as Ansible\'s: a datetime with attributes, strftime, and fmt=', () => {
+  const s = scope({});
+  assert.match(String(renderString('{{ now(utc=True).strftime("%Y-%m-%d %H:%M:%S") }}', s)), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  assert.equal(renderString('{{ now().year >= 2024 }}', s), true);
+  assert.match(String(renderString('{{ now(fmt="%j") }}', s)), /^\d{3}$/);
+});
