@@ -403,7 +403,9 @@ class PlayRun {
     const ran: string[] = [];
     for (const handler of play.handlers) {
       const names = [handler.name, ...handler.listen, ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : [])];
-      const targets = this.active(batch).filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
+      // force_handlers: a host that failed still runs what it notified (not an unreachable one)
+      const eligible = play.forceHandlers ? batch.filter((h) => !rs.hosts.get(h)?.unreachable) : this.active(batch);
+      const targets = eligible.filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
       if (targets.length === 0) continue;
       ran.push(handler.name);
       await this.runTask(handler, targets, true);

@@ -15,7 +15,7 @@ import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
-import type { RunState } from './state.js';
+import type { HostState, RunState } from './state.js';
 
 export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -307,6 +307,15 @@ function withFailedKey(r: ModuleResult): ModuleResult {
   return r.failed === undefined && !r.skipped ? { ...r, failed: false } : r;
 }
 
+/** Where the facts a task sets go: the delegated host with delegate_facts, else the host itself. */
+function factsHost(rs: RunState, task: Task, hs: HostState, scope: VarScope): HostState {
+  if (!task.delegate_facts || task.delegate_to === undefined) return hs;
+  const name = String(renderValue(task.delegate_to, scope));
+  const target = rs.hosts.get(name);
+  if (!target) rs.emit({ type: 'warning', host: hs.name, msg: `delegate_facts: '${name}' is not in the inventory; the facts stay on ${hs.name}` });
+  return target ?? hs;
+}
+
 /** One task on one host: when, loop, module, register, notify, stats, events. */
 export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<TaskOutcome> {
   const hs = rs.hosts.get(host);
@@ -341,7 +350,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope)) : { ...skippedResult };
         Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });
-        if (r.ansible_facts) hs.keepFacts(r.ansible_facts, gathersFacts);
+        if (r.ansible_facts) factsHost(rs, task, hs, itemScope).keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);
         report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope), undefined, itemScope);
         if (r.unreachable) break;
@@ -369,7 +378,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
-  if (!task.loop && result.ansible_facts && !result.failed) hs.keepFacts(result.ansible_facts, gathersFacts);
+  if (!task.loop && result.ansible_facts && !result.failed) factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
   const st = hs.stats;

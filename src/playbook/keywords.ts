@@ -11,13 +11,11 @@ export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown)
   poll: (v) => v === undefined || !empty(v),
   become_exe: empty,
   become_flags: empty,
-  delegate_facts: empty,
   module_defaults: empty,
 };
 
 /** Play keywords refused when the play is reached (those that flow down to tasks are in the table above). */
 export const PLAY_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown) => boolean>> = {
-  force_handlers: empty,
   vars_prompt: empty,
 };
 

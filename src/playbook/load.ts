@@ -102,6 +102,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
     connection: data.connection === undefined ? undefined : String(data.connection),
     remoteUser: data.remote_user === undefined ? undefined : String(data.remote_user),
     port: data.port === undefined ? undefined : String(data.port),
+    forceHandlers: data.force_handlers === true,
     notImplemented: notImplementedKeywords(data, PLAY_KEYWORDS_NOT_IMPLEMENTED),
     tags: [],
   };

@@ -50,6 +50,8 @@ export interface Inherited {
   port?: string;
   /** `timeout:` of a play or block, inherited by its tasks (a task's own wins) */
   timeout?: unknown;
+  /** `delegate_facts:` facts the task sets go to the delegated host */
+  delegate_facts?: boolean;
   /** `throttle:` at most this many hosts run the task at once (0: no limit beyond forks); templated */
   throttle?: unknown;
   /** Ansible keywords set here that orch does not implement: a task under them fails when a host reaches it */
@@ -140,6 +142,8 @@ export interface Play {
   connection?: string;
   remoteUser?: string;
   port?: string;
+  /** `force_handlers:` notified handlers run also on hosts that failed */
+  forceHandlers: boolean;
   /** host order: inventory, reverse_inventory, sorted, reverse_sorted, shuffle */
   order?: string;
   /** play keywords orch does not implement, with a non-default value: the play fails when reached */

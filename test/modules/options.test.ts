@@ -293,3 +293,39 @@ test('async with polling waits for the task, at most async seconds (it was ignor
   assert.equal(late?.status, 'failed', JSON.stringify(late));
   assert.match(late?.msg ?? '', /timed out after 1 s/);
 });
+
+test('delegate_facts puts the facts on the delegated host; force_handlers runs a failed host\'s handlers (both were refused)', () => {
+  if (other === host) return;
+  const facts = apply(writePlaybook(`
+- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - set_fact: { oo_mark: from_${host} }
+      delegate_to: ${other}
+      delegate_facts: true
+- hosts: ${host},${other}
+  gather_facts: no
+  tasks:
+    - command: echo "{{ oo_mark | default('none') }}"
+      register: m
+    - copy: content="{{ m.stdout }}" dest=/tmp/oo-mark
+`));
+  assert.equal(facts.code, 0, facts.stderr);
+  assert.equal(onHost(other, 'cat /tmp/oo-mark').stdout, `from_${host}`);
+  assert.equal(onHost(host, 'cat /tmp/oo-mark').stdout, 'none');
+  onHost(host, 'rm -f /tmp/oo-forced');
+  const forced = apply(writePlaybook(`
+- hosts: ${host}
+  gather_facts: no
+  force_handlers: true
+  tasks:
+    - command: "true"
+      notify: mark
+    - command: "false"
+  handlers:
+    - name: mark
+      command: touch /tmp/oo-forced
+`));
+  assert.equal(forced.code, 2);
+  assert.equal(onHost(host, 'test -e /tmp/oo-forced; echo $?').stdout.trim(), '0', 'the handler ran on the failed host');
+});
