@@ -1,7 +1,7 @@
 import { ConnectError, NotImplementedError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf } from '../core/result.js';
-import { findModule } from '../modules/registry.js';
+import { findModule, resolveModuleName } from '../modules/registry.js';
 import { UndefinedVariableError } from '../template/undefined.js';
 import { validateParams } from '../modules/spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from '../modules/types.js';
@@ -56,6 +56,24 @@ function renderParams(mod: Module, args: Record<string, unknown>, scope: VarScop
     if (r !== OMIT) out[k] = r;
   }
   return out;
+}
+
+/**
+ * The task's arguments over its `module_defaults` (play, block, role, task; inner wins, the task's own
+ * arguments win over all). Keys name a module short or fully qualified; action groups (`group/...`) are
+ * not implemented: refused when reached.
+ */
+function withModuleDefaults(task: Task, mod: Module): Record<string, unknown> {
+  if (!task.module_defaults?.length) return task.args;
+  const merged: Record<string, unknown> = {};
+  for (const layer of task.module_defaults) {
+    for (const [name, defaults] of Object.entries(layer)) {
+      if (name.startsWith('group/')) throw new NotImplementedError(`module_defaults: action group '${name}' is not implemented by orch`);
+      if (resolveModuleName(name) !== mod.name || !defaults || typeof defaults !== 'object' || Array.isArray(defaults)) continue;
+      Object.assign(merged, defaults);
+    }
+  }
+  return { ...merged, ...task.args };
 }
 
 /** Name the task's file:line and the host in a "not implemented by orch" failure. */
@@ -131,7 +149,7 @@ export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: 
     const scope = buildScope(rs, host, pv, task);
     if (task.when.length > 0 && !evalCondition(task.when, scope)) return undefined;
     const x = execSettings(rs, pv, task, scope);
-    const params = validateParams(mod.name, mod.spec, renderParams(mod, task.args, scope));
+    const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
     const record: ModuleContext['run'] = (command, o = {}) => {
       throw new Recorded({ command, opts: { ...o, become: x.become, env: x.env, timeoutMs: o.timeoutMs ?? x.timeoutMs } });
     };
@@ -223,7 +241,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   let result: ModuleResult = { changed: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const params = validateParams(mod.name, mod.spec, renderParams(mod, task.args, scope));
+      const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
       if (!mod.local) await getTransport();
       result = await mod.run(ctx, params);
     } catch (err) {

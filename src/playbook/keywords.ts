@@ -11,7 +11,6 @@ export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown)
   poll: (v) => v === undefined || !empty(v),
   become_exe: empty,
   become_flags: empty,
-  module_defaults: empty,
 };
 
 /** Play keywords refused when the play is reached (those that flow down to tasks are in the table above). */

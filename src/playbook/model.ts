@@ -50,6 +50,8 @@ export interface Inherited {
   port?: string;
   /** `timeout:` of a play or block, inherited by its tasks (a task's own wins) */
   timeout?: unknown;
+  /** `module_defaults:` of the play, blocks, role and task, outermost first (module name → default arguments) */
+  module_defaults?: Record<string, unknown>[];
   /** `delegate_facts:` facts the task sets go to the delegated host */
   delegate_facts?: boolean;
   /** `throttle:` at most this many hosts run the task at once (0: no limit beyond forks); templated */

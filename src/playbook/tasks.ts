@@ -71,6 +71,7 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     connection: e.connection !== undefined ? String(e.connection) : parent.connection,
     remote_user: e.remote_user !== undefined ? String(e.remote_user) : parent.remote_user,
     throttle: e.throttle ?? parent.throttle,
+    module_defaults: isDict(e.module_defaults) ? [...(parent.module_defaults ?? []), e.module_defaults] : parent.module_defaults,
     delegate_facts: e.delegate_facts !== undefined ? Boolean(e.delegate_facts) : parent.delegate_facts,
     timeout: e.timeout ?? parent.timeout,
     port: e.port !== undefined ? String(e.port) : parent.port,

@@ -329,3 +329,23 @@ test('delegate_facts puts the facts on the delegated host; force_handlers runs a
   assert.equal(forced.code, 2);
   assert.equal(onHost(host, 'test -e /tmp/oo-forced; echo $?').stdout.trim(), '0', 'the handler ran on the failed host');
 });
+
+test('module_defaults (play, block; short or FQCN names) fill arguments the task leaves out (was refused)', () => {
+  onHost(host, 'rm -f /tmp/oo-md1 /tmp/oo-md2 /tmp/oo-md3');
+  const r = apply(writePlaybook(`
+- hosts: ${host}
+  become: yes
+  gather_facts: no
+  module_defaults:
+    ansible.builtin.file: { mode: '0600' }
+  tasks:
+    - file: path=/tmp/oo-md1 state=touch
+    - file: path=/tmp/oo-md2 state=touch mode=0640
+    - block:
+        - ansible.builtin.file: path=/tmp/oo-md3 state=touch
+      module_defaults:
+        file: { mode: '0604' }
+`));
+  assert.equal(r.code, 0, JSON.stringify(results(r).map((x) => x.msg)));
+  assert.equal(onHost(host, 'stat -c %a /tmp/oo-md1 /tmp/oo-md2 /tmp/oo-md3').stdout.trim().split('\n').join(' '), '600 640 604');
+});
