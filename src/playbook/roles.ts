@@ -34,6 +34,7 @@ export class RoleLoader {
   readonly handlers: Task[] = [];
   readonly defaults: Dict = {};
   private readonly seen = new Set<string>();
+  private readonly handlerFiles = new Set<string>();
   private readonly chain: string[] = [];
 
   constructor(private readonly searchPaths: string[]) {}
@@ -79,7 +80,9 @@ export class RoleLoader {
       for (const dep of (deps as unknown[] | undefined) ?? []) items.push(...this.load(dep, inh, { file: meta ?? path }, ctx));
 
       const handlersFile = yamlIn(join(path, 'handlers'), String(spec.handlers_from ?? 'main'));
-      if (handlersFile) {
+      // a role named twice (include_role, allow_duplicates) keeps one set of handlers: one notification, one run
+      if (handlersFile && !this.handlerFiles.has(handlersFile)) {
+        this.handlerFiles.add(handlersFile);
         for (const h of loadTasksFile(handlersFile, ctx, { ...roleInh, when: [], tags: [] }, pos)) {
           if (h.kind !== 'task') throw new ParseError('handlers must be tasks, not blocks or includes', h.pos);
           this.handlers.push(h);

@@ -262,3 +262,20 @@ test('keywords on a role entry apply to its tasks (remote_user, connection, time
   assert.equal(t?.role?.params.myvar, 1);
   assert.equal(t?.role?.params.remote_user, undefined);
 });
+
+test("include_tasks/include_role: keywords for the included tasks go in apply (others refused as Ansible does); a role named in tasks runs each time", () => {
+  const bad = loadError('- hosts: all\n  tasks:\n    - include_tasks: x.yml\n      become: yes\n', { 'x.yml': '- command: id\n' });
+  assert.match(bad.message, /:4(:\d+)?: 'become' is not a valid attribute for a TaskInclude/);
+  const pb = loadPlaybook(
+    writePlaybook('- hosts: all\n  tasks:\n    - include_tasks:\n        file: x.yml\n        apply: { become: yes, tags: [t] }\n    - include_role: { name: r }\n    - import_role: { name: r }\n', {
+      'x.yml': '- command: id\n',
+      'roles/r/tasks/main.yml': '- command: whoami\n',
+      'roles/r/handlers/main.yml': '- name: h\n  command: "true"\n',
+    }),
+  );
+  const tasks = tasksOf(pb.plays[0]?.sections[1] ?? []);
+  assert.equal(tasks[0]?.become, true);
+  assert.deepEqual(tasks[0]?.tags, ['t']);
+  assert.deepEqual(tasks.slice(1).map((t) => t.args._raw_params), ['whoami', 'whoami']);
+  assert.equal(pb.plays[0]?.handlers.length, 1);
+});
