@@ -66,7 +66,8 @@ export function ansibleSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
   const ini = file ? parseIni(readFileSync(file, 'utf8'), file) : new Map<string, Map<string, string>>();
   const base = file ? dirname(file) : cwd;
   // the environment variable wins over the file, as in Ansible
-  const get = (section: string, key: string, envName: string): string | undefined => env[envName] ?? ini.get(section)?.get(key);
+  // an empty value (ANSIBLE_X= or `key =`) is no setting
+  const get = (section: string, key: string, envName: string): string | undefined => (env[envName] || ini.get(section)?.get(key)) || undefined;
   const path = (v: string | undefined) => (v === undefined ? undefined : expandPath(v, base, home));
   const num = (v: string | undefined, name: string) => {
     if (v === undefined) return undefined;

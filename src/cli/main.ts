@@ -70,8 +70,21 @@ function exitCodeOf(err: unknown): number {
   return EXIT.error;
 }
 
+/**
+ * A closed stdout or stderr (a pipe into `head`, a terminal gone) is not a reason to stop a run on the
+ * hosts: the write error is dropped here and writers check `writable`.
+ */
+function tolerateClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
+}
+
 /** The only place that exits. */
 async function main(): Promise<void> {
+  tolerateClosedOutput();
   let code: number;
   try {
     code = await dispatch(process.argv.slice(2));

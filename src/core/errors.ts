@@ -46,9 +46,12 @@ export class HostKeyError extends ConnectError {}
 /** sudo/su refused to run a command as the become user (wrong password, not in sudoers, requiretty...): a task failure. */
 export class BecomeError extends OrchError {
   readonly host: string;
-  constructor(host: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  /** the password itself was refused (trying it again only counts more failures against the account) */
+  readonly wrongPassword: boolean;
+  constructor(host: string, message: string, opts: { hint?: string; cause?: unknown; wrongPassword?: boolean } = {}) {
     super(`${host}: ${message}`, opts);
     this.host = host;
+    this.wrongPassword = opts.wrongPassword ?? false;
   }
 }
 

@@ -6,6 +6,8 @@
  */
 export interface GlobOptions {
   classes: boolean;
+  /** OpenSSH compares host names case-insensitively (match_hostname); fnmatch on POSIX does not */
+  ignoreCase?: boolean;
 }
 
 const escapeChar = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -41,7 +43,7 @@ function translate(glob: string, classes: boolean): string {
 
 export function globToRegExp(glob: string, opts: GlobOptions): RegExp {
   try {
-    return new RegExp(`^${translate(glob, opts.classes)}$`, 's');
+    return new RegExp(`^${translate(glob, opts.classes)}$`, opts.ignoreCase ? 'si' : 's');
   } catch {
     // a class JavaScript refuses (a reversed range such as [z-a]): it matches nothing, as in fnmatch
     return /(?!)/;

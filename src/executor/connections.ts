@@ -42,15 +42,30 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
       ...cfg.identityFiles,
       ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)),
     ],
-    knownHostsFiles: known ? [resolve(expandHome(known))] : [join(homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
+    // as OpenSSH: ssh_config's UserKnownHostsFile/GlobalKnownHostsFile, else its defaults (new keys go to the first)
+    knownHostsFiles: known
+      ? [resolve(expandHome(known))]
+      : [
+          ...(cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')]),
+          ...(cfg.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
+        ],
     acceptNewHostKeys: opts.acceptNewHostKeys,
     connectTimeoutMs: opts.connectTimeoutMs,
     mode: (str(vars.get('orch_ssh_mode')) ?? process.env.ORCH_SSH_MODE) === 'exec' ? 'exec' : 'driver',
   };
   if (password !== undefined) target.password = password;
+  if (cfg.hostKeyAlias !== undefined) target.hostKeyAlias = cfg.hostKeyAlias;
   if (cfg.proxyJump) {
-    const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(cfg.proxyJump.split(',')[0] ?? '');
-    if (m) target.proxyJump = { ...target, name: `${host} (via ${cfg.proxyJump})`, address: m[2] ?? '', port: Number(m[3] ?? 22), user: m[1] ?? target.user, proxyJump: undefined };
+    // `a,b`: through a, then b, then the host (each hop reached through the ones before it)
+    let via: SshTarget | undefined;
+    for (const hop of cfg.proxyJump.split(',')) {
+      const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(hop.trim());
+      if (!m) throw new ConnectError(host, `cannot read ProxyJump '${cfg.proxyJump}' in ~/.ssh/config`);
+      const next: SshTarget = { ...target, hostKeyAlias: undefined, name: `${host} (via ${hop.trim()})`, address: m[2] ?? '', port: Number(m[3] ?? 22), user: m[1] ?? target.user, proxyJump: via };
+      if (!via) delete next.proxyJump;
+      via = next;
+    }
+    if (via) target.proxyJump = via;
   }
   return target;
 }

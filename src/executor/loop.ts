@@ -4,7 +4,7 @@ import { ModuleError } from '../core/errors.js';
 import { globToRegExp } from '../core/glob.js';
 import type { LoopSpec } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
-import { findLocalFile } from '../template/lookups.js';
+import { firstFound } from '../template/lookups.js';
 import type { VarScope } from '../template/scope.js';
 
 function asList(v: unknown, what: string): unknown[] {
@@ -83,11 +83,8 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
         }
         return [];
       });
-    case 'first_found': {
-      const hit = asList(v, 'with_first_found').map((f) => findLocalFile(String(f), scope.lookupPaths)).find((x) => x);
-      if (!hit) throw new ModuleError('with_first_found: no file was found');
-      return [hit];
-    }
+    case 'first_found':
+      return firstFound(asList(v, 'with_first_found'), scope.lookupPaths);
     case 'subelements': {
       const [list, key] = asList(v, 'with_subelements');
       return asList(list, 'with_subelements').flatMap((el) => asList((el as Record<string, unknown>)[String(key)], 'with_subelements').map((sub) => [el, sub]));

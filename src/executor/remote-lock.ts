@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { errorMessage, LockError } from '../core/errors.js';
+import { BecomeError, errorMessage, LockError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
+import { describeState, holderState } from './lock.js';
 import { becomeAs, buildScope } from './scope.js';
 import type { RunState } from './state.js';
 
@@ -88,9 +89,38 @@ export function readRemoteLocks(rs: RunState, hosts: string[]): Promise<LockView
   return onEachHost(rs, hosts, READ);
 }
 
-/** `orch lock release`: remove the lock files whoever holds them; returns what they said. */
-export function forceReleaseRemoteLocks(rs: RunState, hosts: string[]): Promise<LockView> {
-  return onEachHost(rs, hosts, releaseScript(undefined));
+export interface RemoteRelease {
+  holder?: RemoteLockHolder;
+  released: boolean;
+  /** why it was kept: the holder still runs here, or runs elsewhere and --force was not given */
+  kept?: string;
+}
+
+/**
+ * `orch lock release`: remove each host's lock file unless its holder is a run still going on this
+ * machine (never), or on another machine (only with `force`). Removes exactly the holder that was read.
+ */
+export async function releaseRemoteLocks(rs: RunState, hosts: string[], force: boolean): Promise<Map<string, RemoteRelease | Error>> {
+  const view = await readRemoteLocks(rs, hosts);
+  const out = new Map<string, RemoteRelease | Error>();
+  await Promise.all(
+    hosts.map((h) =>
+      rs.limit(async () => {
+        const holder = view.get(h);
+        if (holder instanceof Error || holder === undefined) return void out.set(h, holder ?? { released: false });
+        const state = holder.token ? holderState(holder) : 'gone';
+        if (state === 'running' || (state === 'elsewhere' && !force)) return void out.set(h, { holder, released: false, kept: describeState(state) });
+        try {
+          const { t, become } = await rootShell(rs, h);
+          await t.exec(releaseScript(holder.token || undefined), { become });
+          out.set(h, { holder, released: true });
+        } catch (err) {
+          out.set(h, err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    ),
+  );
+  return out;
 }
 
 /**
@@ -111,6 +141,8 @@ export async function acquireRemoteLocks(rs: RunState, hosts: string[], command:
           const { t, become } = await rootShell(rs, h);
           r = await t.exec(ACQUIRE, { become, stdin: `${JSON.stringify(me)}\n` });
         } catch (err) {
+          // sudo refused: the lock cannot be taken on a reachable host, so the run must not go on
+          if (err instanceof BecomeError) return void failed.push([h, err.message]);
           rs.emit({ type: 'warning', host: h, msg: `deploy lock not taken (${errorMessage(err)})` });
           return;
         }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { emptyStats, type Emit, type HostStats } from '../core/events.js';
 import { inventoryName, loadInventory } from '../inventory/load.js';
+import { registerPasswordVars } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { quote } from '../transport/quote.js';
@@ -15,7 +16,7 @@ import { buildScope } from './scope.js';
 import { HostState, type RunOptions, type RunState } from './state.js';
 
 /** Exit codes (documented in the README). */
-export const EXIT = { ok: 0, error: 1, hostFailed: 2, hostUnreachable: 3, badInput: 4, usage: 5, locked: 6, sigint: 130, sigterm: 143 } as const;
+export const EXIT = { ok: 0, error: 1, hostFailed: 2, hostUnreachable: 3, badInput: 4, usage: 5, locked: 6, sighup: 129, sigint: 130, sigterm: 143 } as const;
 
 export interface RunRequest {
   command: string;
@@ -26,15 +27,18 @@ export interface RunRequest {
   opts: RunOptions;
   emit: Emit;
   stateDir: string;
-  /** set when the process receives SIGINT/SIGTERM */
+  /** set when the process receives SIGINT, SIGTERM or SIGHUP */
   stopping: { signal?: string };
   /** deploy-style commands: also hold the lock file on these hosts (pattern) for the whole run */
   remoteLock?: { pattern: string; message: string };
+  /** called once everything is loaded, before the lock and the first connection (signal handlers go in here) */
+  onLoaded?: () => void;
 }
 
 export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal?: string }): number {
   if (stopping.signal === 'SIGINT') return EXIT.sigint;
   if (stopping.signal === 'SIGTERM') return EXIT.sigterm;
+  if (stopping.signal === 'SIGHUP') return EXIT.sighup;
   const all = Object.values(stats);
   if (all.some((s) => s.failed > 0)) return EXIT.hostFailed;
   if (all.some((s) => s.unreachable > 0)) return EXIT.hostUnreachable;
@@ -44,6 +48,7 @@ export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal
 /** Hosts, connections and options for one run (also used by commands that only talk to hosts). */
 export function newRunState(inventoryPath: string, opts: RunOptions, emit: Emit, stopping: { signal?: string }, playbookDir: string): RunState {
   const inv = loadInventory(inventoryPath);
+  registerPasswordVars(opts.extraVars);
   const pool = new ConnectionPool({ acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs });
   const hosts = new Map<string, HostState>();
   for (const h of inv.order) hosts.set(h, new HostState(h, emptyStats()));
@@ -90,6 +95,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
+  req.onLoaded?.();
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);
   req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inv.order, check: req.opts.check, user: userInfo().username });
   const emitLoadWarnings = () => takeLoadWarnings().forEach((msg) => req.emit({ type: 'warning', msg }));

@@ -210,6 +210,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   };
   // answers fetched ahead came over the play's connection: not for a task with its own connection/login
   const onHostItself = (!delegate || delegate === host) && sameConnectionAsPlay(task, pv);
+  /** a command hit the task's own `timeout:` (not --timeout): reported as Ansible does */
+  let taskTimedOut = false;
   const run: ModuleContext['run'] = async (command, o = {}) => {
     const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
     const opts = { ...o, become, env, timeoutMs };
@@ -221,7 +223,10 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     const started = Date.now();
     const r = kept ?? (await t.exec(command, opts));
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
-    if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) r.timedOutAfterMs = timeoutMs;
+    if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) {
+      r.timedOutAfterMs = timeoutMs;
+      if ((task.timeout !== undefined || task.async !== undefined) && o.timeoutMs === undefined) taskTimedOut = true;
+    }
     return r;
   };
   const ctx = moduleContext(rs, host, task, scope, run);
@@ -246,6 +251,14 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
       result = await mod.run(ctx, params);
     } catch (err) {
       result = failure(notImplemented(err, task, host));
+    }
+    if (taskTimedOut && taskTimeoutMs !== undefined) {
+      const asyncSeconds = task.async !== undefined ? Number(renderValue(task.async, scope)) : undefined;
+      const msg = asyncSeconds !== undefined && asyncSeconds * 1000 === taskTimeoutMs
+        ? `async task did not complete within the requested time - ${asyncSeconds}s`
+        : `The ${task.module} action failed to execute in the expected time frame (${Math.round(taskTimeoutMs / 1000)}) and was terminated`;
+      result = { ...result, changed: false, failed: true, msg };
+      taskTimedOut = false;
     }
     if (result.unreachable) return result;
     const withResult = task.register ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false }) : scope;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ParseError, UsageError } from '../core/errors.js';
+import { registerPasswordVars } from '../core/secrets.js';
 import { loadVarsPath, parseYaml, positionOf } from '../yaml/load.js';
 import { parseIniInventory } from './ini.js';
 import { Inventory } from './model.js';
@@ -79,6 +80,9 @@ export function loadInventory(path: string): Inventory {
   loadVarsDir(join(base, 'host_vars'), (name, vars) => {
     if (inv.hosts.has(name)) Object.assign(inv.host(name).vars, vars);
   });
+  // passwords set in plain text are as secret as vaulted ones: never printed
+  for (const g of inv.groups.values()) registerPasswordVars(g.vars);
+  for (const h of inv.hosts.values()) registerPasswordVars(h.vars);
   return inv;
 }
 

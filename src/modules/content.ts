@@ -17,13 +17,31 @@ export interface ContentChange {
   attrCmds: string[];
 }
 
+/**
+ * Ansible's `follow`: with follow=yes a symlink at dest is resolved and the file it points to is
+ * written (and diffed); with follow=no (the default) the link itself is replaced by a file, and what
+ * it points to is never read: the "before" of a link is the link.
+ */
+async function followLink(ctx: ModuleContext, p: Params, dest: string, file: RemoteFile): Promise<{ dest: string; file: RemoteFile }> {
+  if (file.type !== 'link') return { dest, file };
+  const r = await ctx.run(sh`if [ -d ${dest} ]; then echo D; else echo F; fi; readlink -f -- ${dest} || true`);
+  const [kind, real] = r.stdout.split('\n');
+  if (r.rc !== 0) throw commandFailed(`resolving the link ${dest}`, r);
+  // a link to a directory is a directory to copy into (Ansible's os.path.isdir follows links)
+  if (kind === 'D') return { dest, file: { ...file, type: 'directory' } };
+  if (p.follow !== true || !real) return { dest, file };
+  return { dest: real, file: await statRemote(ctx, real, ctx.diff) };
+}
+
 export async function queryContent(ctx: ModuleContext, p: Params, content: Buffer, srcName?: string): Promise<ContentState> {
   let dest = String(p.dest);
-  let file = await statRemote(ctx, dest, ctx.diff);
+  let file = await statRemote(ctx, dest, ctx.diff, false, {}, false);
+  ({ dest, file } = await followLink(ctx, p, dest, file));
   if (file.type === 'directory' || dest.endsWith('/')) {
     if (!srcName) throw new ModuleFailure(`dest ${dest} is a directory; give a file name`);
     dest = `${dest.replace(/\/$/, '')}/${srcName.split('/').pop() ?? srcName}`;
-    file = await statRemote(ctx, dest, ctx.diff);
+    file = await statRemote(ctx, dest, ctx.diff, false, {}, false);
+    ({ dest, file } = await followLink(ctx, p, dest, file));
   }
   return { dest, file, content };
 }
@@ -32,13 +50,18 @@ export function planContent(p: Params, s: ContentState): { changes: ContentChang
   const want = sha1(s.content);
   // force=no and dest there: Ansible leaves it alone altogether (content, mode and owner)
   if (p.force === false && s.file.exists) return null;
-  const write = !s.file.exists || s.file.sha1 !== want;
+  // a link not followed is replaced by a file (as Ansible's copy does), whatever it points to
+  const isLink = s.file.type === 'link';
+  const write = !s.file.exists || isLink || s.file.sha1 !== want;
   if (s.file.exists && s.file.type !== 'file' && s.file.type !== 'link') throw new ModuleFailure(`dest ${s.dest} exists and is a ${s.file.type ?? 'special file'}`);
   const attrs = { mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined };
+  // never chmod/chown through a link the task does not follow (force: no leaves a link as it is)
+  if (!write && isLink) return null;
   const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);
   if (!write && fixes.cmds.length === 0) return null;
   const diff: FileDiff[] = [...fixes.diffs];
-  if (write) diff.unshift({ path: s.dest, before: s.file.content?.toString('utf8') ?? '', after: s.content.toString('utf8') });
+  if (write) diff.unshift({ path: s.dest, before: isLink ? '' : (s.file.content?.toString('utf8') ?? ''), after: s.content.toString('utf8') });
+  if (write && isLink) diff.unshift({ path: s.dest, header: 'state', before: `link to ${s.file.linkTarget ?? '?'}`, after: 'file' });
   return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest, state: 'file', size: s.content.length } };
 }
 
@@ -65,6 +88,7 @@ export function describeContent(s: ContentState): Partial<ModuleResult> {
 export const contentParams = {
   dest: { type: 'path', support: 'full', required: true },
   force: { type: 'bool', support: 'full', default: true },
+  follow: { type: 'bool', support: 'full', default: false },
   ...fileWriteParams,
 } as const;
 

@@ -54,7 +54,7 @@ function statExtrasPerl(x: StatExtras): string[] {
   return lines;
 }
 
-export function statPerl(withContent: boolean, follow: Follow = false, extras: StatExtras = {}): string {
+export function statPerl(withContent: boolean, follow: Follow = false, extras: StatExtras = {}, readLinkTarget = true): string {
   return [
     'my $eg = (split / /, $))[0]; printf "U|%04o|%s|%s\\n", umask, scalar(getpwuid($>)) // $>, scalar(getgrgid($eg)) // $eg;',
     // follow: the link's target is described (Ansible's `follow`); a dangling link is then absent
@@ -68,7 +68,8 @@ export function statPerl(withContent: boolean, follow: Follow = false, extras: S
     '  printf "S|%s|%o|%s|%s|%d|%d|%d\\n", $t, $s[2] & 07777, scalar(getpwuid($s[4])) // $s[4], scalar(getgrgid($s[5])) // $s[5], $s[7], $s[4], $s[5];',
     '  print "L|", readlink($p) // "", "\\n" if $l;',
     ...statExtrasPerl(extras),
-    '  if (-f $p && -r $p) {',
+    // readLinkTarget=false: a link's target is never read (a copy that does not follow it must not see it)
+    readLinkTarget ? '  if (-f $p && -r $p) {' : '  if (!$l && -f $p && -r $p) {',
     '    my $size = -s _; my $h;',
     '    if (eval { require Digest::SHA; 1 }) { $h = eval { Digest::SHA->new(1)->addfile($p)->hexdigest }; }',
     '    else { if (open(my $c, "-|", "sha1sum", "--", $p)) { $h = substr(<$c> // "", 0, 40); close $c; } }',
@@ -83,6 +84,6 @@ export function statPerl(withContent: boolean, follow: Follow = false, extras: S
 }
 
 /** Prints the state of `path` in one record (parseStat); one probe. */
-export function statProbe(path: string, withContent: boolean, follow: Follow = false, extras: StatExtras = {}): string {
-  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, follow, extras)}`);
+export function statProbe(path: string, withContent: boolean, follow: Follow = false, extras: StatExtras = {}, readLinkTarget = true): string {
+  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, follow, extras, readLinkTarget)}`);
 }

@@ -70,8 +70,9 @@ export function parseStat(out: string): RemoteFile {
   return f;
 }
 
-export async function statRemote(ctx: ModuleContext, path: string, withContent = false, follow: Follow = false, extras: StatExtras = {}): Promise<RemoteFile> {
-  const r = await ctx.run(statProbe(path, withContent, follow, extras));
+/** readLinkTarget=false: for a symlink, only the link (no checksum or content of what it points to). */
+export async function statRemote(ctx: ModuleContext, path: string, withContent = false, follow: Follow = false, extras: StatExtras = {}, readLinkTarget = true): Promise<RemoteFile> {
+  const r = await ctx.run(statProbe(path, withContent, follow, extras, readLinkTarget));
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return parseStat(r.stdout);
 }

@@ -1,4 +1,5 @@
 import { ModuleError, NotImplementedError } from '../core/errors.js';
+import { registerSecret } from '../core/secrets.js';
 
 /** Declared parameters of a module, validated in one place (at load time where values are literal). */
 
@@ -168,6 +169,8 @@ export function validateParams(module: string, spec: ModuleSpec, input: Params, 
       out[name] = value;
       continue;
     }
+    // a no_log parameter (a password): its value never reaches an output (results, diffs, messages, events)
+    if (p.noLog) registerSecret(value);
     try {
       value = coerce(name, p.type, value, p.elements);
     } catch (err) {

@@ -229,15 +229,25 @@ function unwrapError(err: unknown, src: string): OrchError {
   return new TemplateError(`template error in "${src.length > 120 ? `${src.slice(0, 117)}...` : src}": ${clean}`);
 }
 
+function newlinesAtEnd(s: string): number {
+  let n = 0;
+  while (n < s.length && s[s.length - 1 - n] === '\n') n++;
+  return n;
+}
+
 /** Render template text to a string. */
 export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}): string {
   // an error remembered by a render whose caller handled it must not be reported for this one
   takeRememberedError();
+  let out: string;
   try {
-    return compile(src).render({ ...extra, __orch_vars: scope });
+    out = compile(src).render({ ...extra, __orch_vars: scope });
   } catch (err) {
     throw rememberError(unwrapError(err, src));
   }
+  // Ansible's preserve_trailing_newlines: the text's own trailing newlines survive (trim_blocks eats one after a tag)
+  const missing = newlinesAtEnd(src) - newlinesAtEnd(out);
+  return missing > 0 ? out + '\n'.repeat(missing) : out;
 }
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
@@ -249,7 +259,7 @@ export function evalExpression(expr: string, scope: VarScope | undefined): unkno
   return value;
 }
 
-const SINGLE_EXPR = /^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$/s;
+const SINGLE_EXPR = /^(\s*)\{\{((?:(?!\{\{|\}\}).)*)\}\}(\s*)$/s;
 
 export function hasTemplate(s: string): boolean {
   return s.includes('{{') || s.includes('{%');
@@ -259,9 +269,11 @@ export function hasTemplate(s: string): boolean {
 export function renderString(src: string, scope: VarScope | undefined): unknown {
   if (!hasTemplate(src)) return src;
   const single = SINGLE_EXPR.exec(src);
-  if (single && single[1] !== undefined) {
-    const v = evalExpression(single[1], scope);
+  if (single && single[2] !== undefined) {
+    const v = evalExpression(single[2], scope);
     if (v instanceof Undefined) v.fail();
+    // a string keeps the text around the expression, as in Ansible (`content: "{{ v }}\n"` ends with a newline)
+    if (typeof v === 'string') return `${single[1] ?? ''}${v}${single[3] ?? ''}`;
     return v;
   }
   return renderText(src, scope);
@@ -289,7 +301,7 @@ export function evalCondition(cond: unknown, scope: VarScope): boolean {
     }
     let expr = String(c).trim();
     const m = SINGLE_EXPR.exec(expr);
-    if (m && m[1] !== undefined) expr = m[1];
+    if (m && m[2] !== undefined) expr = m[2];
     const v = evalExpression(expr, scope);
     if (v instanceof Undefined) v.fail();
     if (!pyTruthy(typeof v === 'string' && ['false', 'no', ''].includes(v.toLowerCase()) ? false : v)) return false;

@@ -19,6 +19,29 @@ function flatTerms(args: unknown[]): unknown[] {
   return args.flatMap((a) => (Array.isArray(a) ? a : [a]));
 }
 
+/**
+ * Ansible's first_found: terms are file names, or {files, paths, skip, errors} mappings (files split on , and ;,
+ * paths on , : and ;). The first file found in the search paths; [] when `skip` (or errors=ignore) and none is.
+ */
+export function firstFound(terms: readonly unknown[], searchPaths: readonly string[]): string[] {
+  const candidates: string[] = [];
+  let skip = false;
+  for (const t of terms) {
+    if (t && typeof t === 'object' && !Array.isArray(t)) {
+      const d = t as { files?: unknown; paths?: unknown; skip?: unknown; errors?: unknown };
+      const split = (v: unknown, sep: RegExp) => flatTerms([v ?? []]).flatMap((x) => String(x).split(sep)).map((x) => x.trim()).filter(Boolean);
+      const files = split(d.files, /[,;]/);
+      const dirs = split(d.paths, /[,:;]/);
+      skip ||= d.skip === true || String(d.skip).toLowerCase() === 'true' || d.errors === 'ignore';
+      for (const f of files) candidates.push(...(dirs.length > 0 ? dirs.map((dir) => join(dir, f)) : [f]));
+    } else candidates.push(String(t));
+  }
+  const hit = candidates.map((c) => findLocalFile(c, searchPaths)).find((p) => p !== undefined);
+  if (hit) return [hit];
+  if (skip) return [];
+  throw new TemplateError(`No file was found when using first_found (looked for ${candidates.join(', ') || 'nothing'}).`, { hint: "Use skip: true (or errors='ignore') to skip the task when no file is found." });
+}
+
 type Renderer = (text: string, scope: VarScope | undefined) => string;
 let templateRenderer: Renderer | undefined;
 /** env.ts hands its renderer over here (a direct import would be circular). */
@@ -52,15 +75,9 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
         results.push(templateRenderer(readFileSync(p, 'utf8'), scope));
       }
       break;
-    case 'first_found': {
-      const candidates = terms.flatMap((t) =>
-        t && typeof t === 'object' && 'files' in (t as object) ? flatTerms([(t as { files: unknown }).files]) : [t],
-      );
-      const hit = candidates.map((c) => findLocalFile(String(c), paths)).find((p) => p !== undefined);
-      if (!hit) throw new TemplateError(`lookup('first_found'): none of ${candidates.map(String).join(', ')} was found`);
-      results.push(hit);
+    case 'first_found':
+      results.push(...firstFound(terms, paths));
       break;
-    }
     case 'items':
     case 'list':
       results.push(...terms);

@@ -1,4 +1,5 @@
 import { TemplateError } from '../core/errors.js';
+import { PASSWORD_VARS, registerSecret } from '../core/secrets.js';
 import { rememberError } from './undefined.js';
 
 /** One source of variables: `templated` values may hold `{{ }}` that are expanded when read. */
@@ -45,6 +46,8 @@ export class VarScope {
     const layer = this.find(name);
     if (!layer) return undefined;
     const raw = layer.vars[name];
+    // a password however it was set (play vars, set_fact, a template of a vaulted var): never printed
+    if (PASSWORD_VARS.has(name) && raw !== undefined && raw !== null && !(typeof raw === 'string' && raw.includes('{{'))) registerSecret(String(raw));
     if (!layer.templated) return raw;
     if (this.resolving.has(name)) {
       throw rememberError(new TemplateError(`recursive loop detected in template for variable '${name}'`, { hint: `'${name}' refers to itself, directly or through other variables.` }));
@@ -52,6 +55,7 @@ export class VarScope {
     this.resolving.add(name);
     try {
       const value = this.expand(raw, this);
+      if (PASSWORD_VARS.has(name) && value !== undefined && value !== null) registerSecret(String(value));
       this.cache.set(name, value);
       return value;
     } finally {

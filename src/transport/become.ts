@@ -146,13 +146,16 @@ export class BecomeHandshake {
   private error(why: string): BecomeError {
     const said = this.said();
     const detail = said && !why.includes(said) ? ` (${this.tool} said: ${said.split('\n').slice(-2).join(' ')})` : '';
-    return new BecomeError(this.host, `${this.tool} to ${this.b.user} failed: ${why}${detail}`, { hint: adviceFor(`${why}\n${said}`, this.tool) });
+    const text = `${why}\n${said}`;
+    return new BecomeError(this.host, `${this.tool} to ${this.b.user} failed: ${why}${detail}`, { hint: adviceFor(text, this.tool), wrongPassword: this.answered > 0 && WRONG_PASSWORD.test(text) });
   }
 }
 
+const WRONG_PASSWORD = /incorrect password|Sorry, try again|Authentication failure/i;
+
 /** sudo's and su's refusals, turned into advice. */
 export function adviceFor(text: string, tool: string): string {
-  if (/incorrect password|Sorry, try again|Authentication failure/i.test(text)) {
+  if (WRONG_PASSWORD.test(text)) {
     return tool === 'su' ? 'Check the target user\'s password (ansible_become_password).' : 'Check ansible_become_password (the login user\'s password for sudo).';
   }
   if (/none is set|a password is required|no password was provided/i.test(text)) {

@@ -10,8 +10,12 @@ import type { BecomeSettings, ExecResult } from './types.js';
  * framed results. A task then costs one message round trip on an open channel instead of a new SSH
  * session + sudo + shell per command (the idea behind Mitogen).
  *
- * Request:  "R <cmdlen> <stdinlen>\n" <cmd> <stdin>      → runs /bin/sh -c <cmd> in its own process group
+ * Request:  "R <cmdlen> <stdinlen> <timeout ms>\n" <cmd> <stdin>   → runs /bin/sh -c <cmd> in its own session
  * Response: "X <rc> <outlen> <errlen>\n" <stdout> <stderr>
+ * A timeout (0: none) is kept by the runner: at the limit the command's process group and every process
+ * still holding its output pipes (a child that left the group: `setsid cmd &`) get SIGTERM, 5 s later
+ * SIGKILL, and 1 s after that the runner stops waiting for the pipes; the answer is rc 124. The runner
+ * thus always answers and stays usable for the next task.
  * A probe (modules/probe.ts: `perl -e '<code>' orch-probe`, exactly) is evaluated in the runner itself,
  * without a new process; rc 1 and the Perl error when it dies.
  */
@@ -21,30 +25,44 @@ $SIG{PIPE} = 'IGNORE'; binmode STDIN; binmode STDOUT; $| = 1;
 sub rd { my ($n) = @_; my $b = ''; while (length($b) < $n) { my $r = sysread(STDIN, $b, $n - length($b), length($b)); return undef unless $r; } return $b; }
 sub line { my $l = ''; while (1) { my $c; my $r = sysread(STDIN, $c, 1); return undef unless $r; return $l if $c eq "\n"; $l .= $c; } }
 sub wr { my ($d) = @_; while (length $d) { my $w = syswrite(STDOUT, $d); exit 0 unless defined $w; substr($d, 0, $w) = ''; } }
+my $tck = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+sub now { return (POSIX::times())[0] / $tck; }
+sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/proc') or return ();
+  for my $p (readdir $d) { next unless $p =~ /\A\d+\z/ && $p != $$; opendir(my $f, "/proc/$p/fd") or next;
+    for my $fd (readdir $f) { my $l = readlink("/proc/$p/fd/$fd"); if (defined $l && $want{$l}) { push @p, $p; last; } } }
+  return @p; }
 sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
   my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
   wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . "\n" . $out . $err); }
 wr("ORCH-DRIVER-READY\n");
 while (defined(my $h = line())) {
-  my (undef, $cl, $il) = split / /, $h;
+  my (undef, $cl, $il, $tms) = split / /, $h;
   my $cmd = rd($cl); my $in = $il ? rd($il) : '';
   last unless defined $cmd && defined $in;
   if ($cmd =~ /\Aperl -e '([^']*)' orch-probe\z/) { probe($1); next; }
   pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
   my $pid = fork();
-  if (!$pid) { POSIX::setsid(); open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
+  if (!$pid) { POSIX::setsid(); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
     close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); POSIX::_exit(127); }
   close $_ for ($ir, $ow, $ew);
   my ($out, $err) = ('', ''); my $ws = IO::Select->new(); my $rs = IO::Select->new($or, $er);
   if (length $in) { $ws->add($iw); } else { close $iw; }
+  my @ino = map { (stat $_)[1] } ($or, $er); my $next = $tms ? now() + $tms / 1000 : undef; my $stage = 0;
   while ($rs->count || $ws->count) {
-    my ($r, $w) = IO::Select->select($rs, $ws, undef);
+    if (defined $next && now() >= $next) {
+      if ($stage == 0) { kill('TERM', -$pid, holders(@ino)); kill('CONT', -$pid); $next = now() + 5; }
+      elsif ($stage == 1) { kill('KILL', -$pid, holders(@ino)); $next = now() + 1; }
+      else { close $_ for ($rs->handles, $ws->handles); last; }
+      $stage++;
+    }
+    my $wait = defined $next ? $next - now() : undef; $wait = 0 if defined $wait && $wait < 0;
+    my ($r, $w) = IO::Select->select($rs, $ws, undef, $wait);
     for my $fh (@{$w || []}) { my $n = syswrite($fh, $in); if (!defined $n) { $ws->remove($fh); close $fh; next; }
       substr($in, 0, $n) = ''; if (!length $in) { $ws->remove($fh); close $fh; } }
     for my $fh (@{$r || []}) { my $buf; my $n = sysread($fh, $buf, 65536);
       if (!$n) { $rs->remove($fh); close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
   }
-  waitpid($pid, 0); my $rc = ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
+  waitpid($pid, 0); my $rc = $stage ? 124 : ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
   wr("X $rc " . length($out) . " " . length($err) . "\n" . $out . $err);
 }
 `;
@@ -63,7 +81,7 @@ export class DriverSession {
   private buf: Buffer = Buffer.alloc(0);
   private ready = false;
   private dead: Error | undefined;
-  private readonly queue: { cmd: Buffer; stdin: Buffer; p: Pending }[] = [];
+  private readonly queue: { cmd: Buffer; stdin: Buffer; timeoutMs: number; p: Pending }[] = [];
   /** sent, not yet answered, in order: the runner answers in the order it reads */
   private readonly inflight: Pending[] = [];
   private header: { rc: number; out: number; err: number } | undefined;
@@ -116,10 +134,11 @@ export class DriverSession {
     return !this.dead;
   }
 
-  run(command: string, stdin: Buffer): Promise<ExecResult> {
+  /** Run a command; `timeoutMs` is kept by the runner (see the protocol above). */
+  run(command: string, stdin: Buffer, timeoutMs = 0): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.queue.push({ cmd: Buffer.from(command), stdin, p: { resolve, reject } });
+      this.queue.push({ cmd: Buffer.from(command), stdin, timeoutMs: Math.max(0, Math.round(timeoutMs)), p: { resolve, reject } });
       this.pump();
     });
   }
@@ -135,7 +154,7 @@ export class DriverSession {
       if (this.inflight.length === 0) this.onRoundTrip();
       this.inflight.push(next.p);
       this.commands++;
-      this.channel.write(Buffer.concat([Buffer.from(`R ${next.cmd.length} ${next.stdin.length}\n`), next.cmd, next.stdin]));
+      this.channel.write(Buffer.concat([Buffer.from(`R ${next.cmd.length} ${next.stdin.length} ${next.timeoutMs}\n`), next.cmd, next.stdin]));
     }
   }
 

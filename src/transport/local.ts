@@ -33,6 +33,15 @@ export class LocalTransport implements Transport {
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => errOut.push(handshake ? handshake.feed(d) : d));
       child.on('error', reject);
+      if (opts.timeoutMs !== undefined) {
+        // `timeout` killed the process group; a child that left it may still hold the output: stop waiting for it
+        child.on('exit', () => {
+          setTimeout(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+          }, 1000).unref();
+        });
+      }
       child.on('close', (code, signal) => {
         if (handshake && !handshake.done) return reject(handshake.failure());
         resolve({

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { globToRegExp as toRegExp } from '../core/glob.js';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { globMatch, globToRegExp as toRegExp, hasWildcards } from '../core/glob.js';
 
 /** The subset of ~/.ssh/config that orch honours. */
 export interface SshConfigEntry {
@@ -10,10 +10,14 @@ export interface SshConfigEntry {
   port?: number;
   identityFiles: string[];
   proxyJump?: string;
+  /** UserKnownHostsFile / GlobalKnownHostsFile: where host keys are checked (and new ones recorded) */
+  userKnownHostsFiles?: string[];
+  hostKeyAlias?: string;
+  globalKnownHostsFiles?: string[];
 }
 
-/** ssh_config Host patterns: `*` and `?` only (OpenSSH's match_pattern). */
-const globToRegExp = (glob: string): RegExp => toRegExp(glob, { classes: false });
+/** ssh_config Host patterns: `*` and `?` only, any case (OpenSSH's match_hostname). */
+const globToRegExp = (glob: string): RegExp => toRegExp(glob, { classes: false, ignoreCase: true });
 
 function hostMatches(patterns: string[], host: string): boolean {
   let matched = false;
@@ -29,9 +33,48 @@ function expandHome(p: string): string {
   return p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
 }
 
+/** A known_hosts file list (`none`: no file); %h and %d as in OpenSSH. */
+function knownHostsList(value: string, host: string): string[] {
+  if (value.trim().toLowerCase() === 'none') return [];
+  return value
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((f) => expandHome(f.replace(/%d/g, homedir()).replace(/%h/g, host).replace(/%%/g, '%')));
+}
+
+/**
+ * A `Match` line: all, final, host (the name after HostName), originalhost, localuser, each negatable with `!`;
+ * every criterion must hold. Others (exec, user, canonical, tagged) cannot be decided here: the block is skipped.
+ */
+function matchBlock(value: string, original: string, hostName: string): boolean {
+  const words = value.trim().split(/\s+/);
+  for (let i = 0; i < words.length; i++) {
+    const raw = (words[i] ?? '').toLowerCase();
+    const negate = raw.startsWith('!');
+    const what = negate ? raw.slice(1) : raw;
+    let hit: boolean;
+    if (what === 'all' || what === 'final') hit = true;
+    else if (what === 'host' || what === 'originalhost' || what === 'localuser') {
+      const patterns = (words[++i] ?? '').split(',');
+      const subject = what === 'host' ? hostName : what === 'originalhost' ? original : userInfo().username;
+      hit = hostMatches(patterns, subject);
+    } else return false;
+    if (hit === negate) return false;
+  }
+  return true;
+}
+
+/** Texts of the files an `Include` line names (empty when none exist). */
+export type IncludeReader = (value: string) => string[];
+
 /** Resolve settings for `host` from an ssh_config text: first value wins, as in OpenSSH. */
-export function parseSshConfig(text: string, host: string): SshConfigEntry {
+export function parseSshConfig(text: string, host: string, include: IncludeReader = () => []): SshConfigEntry {
   const out: SshConfigEntry = { identityFiles: [] };
+  parseInto(out, text, host, include, 0);
+  return out;
+}
+
+function parseInto(out: SshConfigEntry, text: string, host: string, include: IncludeReader, depth: number): void {
   let active = true;
   for (const rawLine of text.split('\n')) {
     const line = rawLine.trim();
@@ -45,20 +88,48 @@ export function parseSshConfig(text: string, host: string): SshConfigEntry {
       continue;
     }
     if (key === 'match') {
-      active = value.trim().toLowerCase() === 'all';
+      active = matchBlock(value, host, out.hostName ?? host);
       continue;
     }
     if (!active) continue;
-    if (key === 'hostname') out.hostName ??= value.replace(/%h/g, host);
+    // an included file's lines count where the Include stands (OpenSSH caps the nesting at 16)
+    if (key === 'include' && depth < 16) for (const t of include(value)) parseInto(out, t, host, include, depth + 1);
+    else if (key === 'hostname') out.hostName ??= value.replace(/%h/g, host);
     else if (key === 'user') out.user ??= value;
     else if (key === 'port') out.port ??= Number(value);
     else if (key === 'identityfile') out.identityFiles.push(expandHome(value));
     else if (key === 'proxyjump' && value.toLowerCase() !== 'none') out.proxyJump ??= value;
+    else if (key === 'hostkeyalias') out.hostKeyAlias ??= value;
+    else if (key === 'userknownhostsfile') out.userKnownHostsFiles ??= knownHostsList(value, host);
+    else if (key === 'globalknownhostsfile') out.globalKnownHostsFiles ??= knownHostsList(value, host);
   }
-  return out;
 }
+
+/** `Include` in a user config: ~ expanded, relative to ~/.ssh, wildcards in the file name, in name order. */
+export function includeReader(sshDir: string): IncludeReader {
+  return (value) =>
+    value
+      .split(/\s+/)
+      .filter(Boolean)
+      .flatMap((p) => {
+        const path = isAbsolute(expandHome(p)) ? expandHome(p) : join(sshDir, p);
+        const dir = dirname(path);
+        const name = basename(path);
+        if (!hasWildcards(name, GLOB)) return existsSync(path) && statSync(path).isFile() ? [path] : [];
+        if (!existsSync(dir)) return [];
+        return readdirSync(dir)
+          .filter((f) => globMatch(name, f, GLOB))
+          .sort()
+          .map((f) => join(dir, f))
+          .filter((f) => statSync(f).isFile());
+      })
+      .map((f) => readFileSync(f, 'utf8'));
+}
+
+/** Include paths are glob(7) patterns: `[...]` is a class there. */
+const GLOB = { classes: true };
 
 export function readUserSshConfig(host: string, file = join(homedir(), '.ssh', 'config')): SshConfigEntry {
   if (!existsSync(file)) return { identityFiles: [] };
-  return parseSshConfig(readFileSync(file, 'utf8'), host);
+  return parseSshConfig(readFileSync(file, 'utf8'), host, includeReader(dirname(file)));
 }

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
+import { BecomeError, ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
 import { BecomeHandshake } from './become.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import { DRIVER_COMMAND, DriverSession } from './driver.js';
 import { BoundedOutput } from './output.js';
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
-import { TIMEOUT_RC, wrapCommand } from './wrap.js';
+import { wrapCommand } from './wrap.js';
 
 export interface SshTarget {
   /** Inventory name, used in messages. */
@@ -20,6 +20,8 @@ export interface SshTarget {
   /** Record keys of hosts never seen before (into the first known_hosts file) instead of refusing. */
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
+  /** ssh_config HostKeyAlias: the name to look the key up under */
+  hostKeyAlias?: string;
   /** user@host:port of a bastion to tunnel through (ssh_config ProxyJump). */
   proxyJump?: SshTarget;
   /** 'driver' (default): a persistent command runner per sudo user; 'exec': one SSH exec per command. */
@@ -32,16 +34,26 @@ const ALGORITHMS: ConnectConfig['algorithms'] = {
   serverHostKey: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'],
 };
 
+/** The name the host's key is recorded under: ssh_config's HostKeyAlias as is, else `addr` / `[addr]:port`. */
+function keyName(t: SshTarget): string {
+  return t.hostKeyAlias?.toLowerCase() ?? knownHostsName(t.address, t.port);
+}
+
 function describeVerdict(t: SshTarget, v: HostKeyVerdict): HostKeyError {
+  if (v.kind === 'revoked') {
+    return new HostKeyError(t.name, `the host key of ${keyName(t)} is marked @revoked in ${v.file}: orch refuses to connect.`, {
+      hint: 'A revoked key is never accepted. If the host got a new key, record that one.',
+    });
+  }
   if (v.kind === 'changed') {
     return new HostKeyError(
       t.name,
-      `REMOTE HOST KEY CHANGED for ${knownHostsName(t.address, t.port)}: the key it presented does not match ${v.file}. ` +
+      `REMOTE HOST KEY CHANGED for ${keyName(t)}: the key it presented does not match ${v.file}. ` +
         'Someone may be intercepting the connection. orch refuses to connect.',
-      { hint: `If the host was really reinstalled, remove its old entry: ssh-keygen -R ${knownHostsName(t.address, t.port)} -f ${v.file}` },
+      { hint: `If the host was really reinstalled, remove its old entry: ssh-keygen -R ${keyName(t)} -f ${v.file}` },
     );
   }
-  return new HostKeyError(t.name, `unknown host key for ${knownHostsName(t.address, t.port)} (not in ${t.knownHostsFiles.join(', ')})`, {
+  return new HostKeyError(t.name, `unknown host key for ${keyName(t)} (not in ${t.knownHostsFiles.join(', ')})`, {
     hint: 'Verify the key and add it to known_hosts, or run once with --accept-new-host-keys.',
   });
 }
@@ -50,7 +62,7 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let rejection: Error | undefined;
-    const hostName = knownHostsName(t.address, t.port);
+    const hostName = keyName(t);
     const cfg: ConnectConfig = {
       host: t.address,
       port: t.port,
@@ -96,20 +108,22 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
   });
 }
 
-/** Open the connection, through a ProxyJump bastion when configured. */
-async function openClient(t: SshTarget): Promise<{ client: Client; jump?: Client }> {
-  if (!t.proxyJump) return { client: await connectClient(t) };
-  const jump = await connectClient(t.proxyJump);
+/** Open the connection, through a chain of ProxyJump bastions when configured (the first hop is the innermost). */
+async function openClient(t: SshTarget): Promise<{ client: Client; jumps: Client[] }> {
+  if (!t.proxyJump) return { client: await connectClient(t), jumps: [] };
+  const hop = await openClient(t.proxyJump);
+  const jump = hop.client;
   const channel = await new Promise<ClientChannel>((resolve, reject) =>
     jump.forwardOut('127.0.0.1', 0, t.address, t.port, (err, ch) => (err ? reject(err) : resolve(ch))),
   );
-  return { client: await connectClient(t, channel), jump };
+  return { client: await connectClient(t, channel), jumps: [...hop.jumps, jump] };
 }
 
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
   /** One persistent command runner per sudo identity ('' = the login user). */
   private readonly drivers = new Map<string, { ready: Promise<DriverSession>; session?: DriverSession }>();
+  private readonly refusedPasswords = new Map<string, BecomeError>();
   private closed = false;
   private lost: Error | undefined;
 
@@ -121,7 +135,7 @@ export class SshTransport implements Transport {
   private constructor(
     private readonly target: SshTarget,
     private readonly client: Client,
-    private readonly jump: Client | undefined,
+    private readonly jumps: Client[],
   ) {
     client.on('error', (err) => (this.lost = err));
     client.on('close', () => {
@@ -134,14 +148,21 @@ export class SshTransport implements Transport {
   }
 
   static async connect(target: SshTarget): Promise<SshTransport> {
-    const { client, jump } = await openClient(target);
-    return new SshTransport(target, client, jump);
+    const { client, jumps } = await openClient(target);
+    return new SshTransport(target, client, jumps);
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.connectionLost(this.lost));
-    if (this.target.mode === 'exec') return this.execChannel(command, opts);
-    return this.execOnDriver(command, opts);
+    // A password sudo/su refused is not tried again on this host: each try counts against the account.
+    const who = opts.become ? JSON.stringify([opts.become.method ?? 'sudo', opts.become.user, opts.become.password ?? null]) : undefined;
+    const refused = who === undefined ? undefined : this.refusedPasswords.get(who);
+    if (refused) return Promise.reject(refused);
+    const r = this.target.mode === 'exec' ? this.execChannel(command, opts) : this.execOnDriver(command, opts);
+    return r.catch((err: unknown) => {
+      if (who !== undefined && err instanceof BecomeError && err.wrongPassword) this.refusedPasswords.set(who, err);
+      throw err;
+    });
   }
 
   /** One runner per become identity: sudo/su's handshake happens once, when it starts. */
@@ -154,16 +175,7 @@ export class SshTransport implements Transport {
     const existing = this.drivers.get(key);
     if (existing && (existing.session === undefined || existing.session.alive)) return existing.ready;
     const entry: { ready: Promise<DriverSession>; session?: DriverSession } = {
-      ready: new Promise((resolve, reject) => {
-        const { command, ids } = wrapCommand(DRIVER_COMMAND, { become: opts.become });
-        this.stats.execs++;
-        this.client.exec(command, (err, channel) => {
-          if (err) return reject(this.connectionLost(err));
-          const become = opts.become && ids ? { settings: opts.become, ids } : undefined;
-          const session = new DriverSession(channel, this.target.name, become, () => this.stats.roundTrips++);
-          session.started().then(() => resolve(session), reject);
-        });
-      }),
+      ready: this.startDriver(opts),
     };
     entry.ready.then((session) => (entry.session = session)).catch(() => {
       // not started (sudo refused, perl missing...): the next command tries again
@@ -173,32 +185,75 @@ export class SshTransport implements Transport {
     return entry.ready;
   }
 
+  /** A runner on a new exec channel, as the become user: resolves once it is ready. */
+  private startDriver(opts: ExecOptions): Promise<DriverSession> {
+    return new Promise((resolve, reject) => {
+      const { command, ids } = wrapCommand(DRIVER_COMMAND, { become: opts.become });
+      this.stats.execs++;
+      this.client.exec(command, (err, channel) => {
+        if (err) return reject(this.connectionLost(err));
+        const become = opts.become && ids ? { settings: opts.become, ids } : undefined;
+        const session = new DriverSession(channel, this.target.name, become, () => this.stats.roundTrips++);
+        session.started().then(() => resolve(session), reject);
+      });
+    });
+  }
+
+  /** A runner that did not start: sudo's refusal or a lost connection are thrown; anything else fails the command. */
+  private notStarted(err: unknown): ExecResult {
+    if (err instanceof OrchError) throw err; // BecomeError, ConnectError
+    return { rc: 1, stdout: '', stderr: `command runner did not start: ${errorMessage(err)}` };
+  }
+
   private async execOnDriver(command: string, opts: ExecOptions): Promise<ExecResult> {
-    let session: DriverSession;
     this.stats.commands++;
+    let session: DriverSession;
     try {
       session = await this.driver(opts);
     } catch (err) {
-      if (err instanceof OrchError) throw err; // BecomeError, ConnectError
-      return { rc: 1, stdout: '', stderr: `command runner did not start: ${errorMessage(err)}` };
+      return this.notStarted(err);
     }
+    return this.runOn(session, command, opts);
+  }
+
+  /**
+   * Exec mode with a time limit: a runner for this one command (still one exec) keeps the limit, so a
+   * child that left the process group but holds the output is killed too and the answer comes at once.
+   */
+  private async execOneShot(command: string, opts: ExecOptions): Promise<ExecResult> {
+    this.stats.commands++;
+    let session: DriverSession;
+    try {
+      session = await this.startDriver(opts);
+    } catch (err) {
+      return this.notStarted(err);
+    }
+    try {
+      return await this.runOn(session, command, opts);
+    } finally {
+      session.close();
+    }
+  }
+
+  private async runOn(session: DriverSession, command: string, opts: ExecOptions): Promise<ExecResult> {
     // The runner already starts each command with /bin/sh -c: no second shell unless a wrapper needs one.
-    const plain = opts.timeoutMs === undefined && !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
-    const wrapped = plain ? command : wrapCommand(command, { ...opts, become: undefined }).command;
+    // It keeps the timeout itself (it kills the process group and whatever holds the output: driver.ts).
+    const plain = !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
+    const wrapped = plain ? command : wrapCommand(command, { ...opts, become: undefined, timeoutMs: undefined }).command;
     const stdin = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
     this.stats.bytesSent += wrapped.length + stdin.length;
     let timer: NodeJS.Timeout | undefined;
     const backstop = new Promise<never>((_, reject) => {
       if (opts.timeoutMs !== undefined) {
-        // The remote `timeout` should fire first; this catches a host that went silent.
+        // The runner answers by the limit + 6 s (driver.ts); this catches a host that went silent.
         timer = setTimeout(() => {
           session.close();
-          reject(new ConnectError(this.target.name, `no answer within ${Math.round(opts.timeoutMs! / 1000) + 10}s`));
-        }, opts.timeoutMs + 10_000);
+          reject(new ConnectError(this.target.name, `no answer within ${Math.round(opts.timeoutMs! / 1000) + 15}s`));
+        }, opts.timeoutMs + 15_000);
       }
     });
     try {
-      const r = await Promise.race([session.run(wrapped, stdin), backstop]);
+      const r = await Promise.race([session.run(wrapped, stdin, opts.timeoutMs), backstop]);
       this.stats.bytesReceived += r.stdout.length + r.stderr.length;
       return r;
     } catch (err) {
@@ -208,8 +263,9 @@ export class SshTransport implements Transport {
     }
   }
 
-  /** One exec request per command (the mode without a persistent runner). */
+  /** One exec request per command (the mode without a persistent runner); with a time limit see execOneShot. */
   private execChannel(command: string, opts: ExecOptions): Promise<ExecResult> {
+    if (opts.timeoutMs !== undefined) return this.execOneShot(command, opts);
     const { command: wrapped, ids } = wrapCommand(command, opts);
     this.stats.execs++;
     this.stats.commands++;
@@ -220,15 +276,6 @@ export class SshTransport implements Transport {
         const out = new BoundedOutput();
         const errOut = new BoundedOutput();
         let rc: number | undefined;
-        let timedOut = false;
-        const timer =
-          opts.timeoutMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                // The remote `timeout` should already have fired; this is the backstop for a host that went silent.
-                timedOut = true;
-                stream.close();
-              }, opts.timeoutMs + 10_000);
         stream.on('data', (d: Buffer) => {
           this.stats.bytesReceived += d.length;
           out.push(d);
@@ -248,11 +295,10 @@ export class SshTransport implements Transport {
           rc = code ?? (signal ? 128 + 9 : 255);
         });
         stream.on('close', () => {
-          if (timer) clearTimeout(timer);
-          if (rc === undefined && !timedOut && this.lost) return reject(this.connectionLost(this.lost));
+          if (rc === undefined && this.lost) return reject(this.connectionLost(this.lost));
           if (handshake && !handshake.done) return reject(handshake.failure());
           resolve({
-            rc: timedOut ? TIMEOUT_RC : (rc ?? 255),
+            rc: rc ?? 255,
             stdout: out.text(),
             stderr: errOut.text(),
             truncated: out.truncated || errOut.truncated || undefined,
@@ -271,6 +317,6 @@ export class SshTransport implements Transport {
     this.closed = true;
     for (const d of this.drivers.values()) d.session?.close();
     this.client.end();
-    this.jump?.end();
+    for (const j of this.jumps) j.end();
   }
 }

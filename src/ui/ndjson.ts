@@ -7,10 +7,30 @@ export class Redactor {
     return redactText(s);
   }
 
+  /**
+   * Every string value of the event, field by field (names are left alone): a secret that equals a field
+   * name or a number in the event ("1234" and durationMs 1234) cannot break the event or its JSON.
+   */
   event(e: RunEvent): RunEvent {
     if (knownSecrets().size === 0) return e;
-    return JSON.parse(this.text(JSON.stringify(e))) as RunEvent;
+    const out = redactValue(e) as Record<string, unknown>;
+    // what the event is, not what it says: kept so every consumer can still read it
+    for (const k of SCHEMA_FIELDS) if (k in e) out[k] = (e as unknown as Record<string, unknown>)[k];
+    return out as unknown as RunEvent;
   }
+}
+
+const SCHEMA_FIELDS = ['type', 'status', 'module'] as const;
+
+function redactValue(v: unknown): unknown {
+  if (typeof v === 'string') return redactText(v);
+  if (Array.isArray(v)) return v.map(redactValue);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = redactValue(x);
+    return out;
+  }
+  return v;
 }
 
 /** One JSON object per line, stable field names (`type` first). */

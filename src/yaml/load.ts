@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
 import { noteLoadWarning } from '../core/load-warnings.js';
-import { registerSecret } from '../core/secrets.js';
+import { PASSWORD_VARS, registerPasswordVars, registerSecret } from '../core/secrets.js';
 import { isVaulted, vaultDecrypt } from '../vault/format.js';
 import { indentQuotedContinuations } from './lenient.js';
 import { vaultPassword } from '../vault/password.js';
@@ -39,10 +39,36 @@ function scalarKey(node: YamlNode & { value: unknown; source?: string }): string
   return String(node.value);
 }
 
-function convert(node: YamlNode | null | undefined, doc: Document, file: string, lc: LineCounter, depth = 0): unknown {
+/**
+ * Values copied through aliases in one file, at most: a "billion laughs" (aliases of aliases of lists)
+ * expands exponentially (the yaml library's own guard, `maxAliasCount`, is in toJS, which orch does not
+ * use). Real files merge a few defaults a few hundred times.
+ */
+export const MAX_ALIAS_NODES = 100_000;
+
+interface AliasBudget {
+  /** inside how many alias expansions the current node is */
+  depth: number;
+  copied: number;
+  /** line of the outermost alias being expanded: where the error points */
+  line?: number;
+}
+
+function convert(node: YamlNode | null | undefined, doc: Document, file: string, lc: LineCounter, depth = 0, aliases: AliasBudget = { depth: 0, copied: 0 }): unknown {
   if (depth > 200) throw new ParseError('YAML nests too deeply (over 200 levels)', { file });
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, depth + 1);
+  if (aliases.depth > 0 && ++aliases.copied > MAX_ALIAS_NODES) {
+    throw new ParseError(`YAML aliases expand to over ${MAX_ALIAS_NODES} values (an alias bomb?)`, { file, line: aliases.line }, 'Anchors (&name) and aliases (*name) that refer to each other multiply: write the data out, or alias less.');
+  }
+  if (isAlias(node)) {
+    if (aliases.depth === 0) aliases.line = lc.linePos(node.range?.[0] ?? 0).line;
+    aliases.depth++;
+    try {
+      return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, depth + 1, aliases);
+    } finally {
+      aliases.depth--;
+    }
+  }
   if (isScalar(node)) {
     const v = node.value;
     if (v instanceof VaultedScalar) {
@@ -56,7 +82,7 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
     return typeof v === 'bigint' ? v.toString() : v;
   }
   const at = lc.linePos(node.range?.[0] ?? 0);
-  if (isSeq(node)) return node.items.map((item) => convert(item as YamlNode, doc, file, lc, depth + 1));
+  if (isSeq(node)) return node.items.map((item) => convert(item as YamlNode, doc, file, lc, depth + 1, aliases));
   if (isMap(node)) {
     // `msg: {{ x }}` is YAML for a mapping whose key is a mapping: Ansible's classic missing-quotes mistake.
     if (node.flow && node.items.some((p) => isMap(p.key))) {
@@ -67,10 +93,10 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
     const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
-      const key = keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1));
+      const key = keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1, aliases));
       if (key === '<<') {
         // YAML 1.1 merge key: values of the referenced mapping(s) that are not set here.
-        const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1);
+        const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases);
         for (const src of Array.isArray(merged) ? merged : [merged]) {
           if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) if (!Object.hasOwn(out, k)) set(k, v);
         }
@@ -82,8 +108,10 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
         noteLoadWarning(`While constructing a mapping from ${file}, line ${at.line}, column ${at.col}, found a duplicate dict key (${key}) at line ${line}. Using last defined value only.`);
       }
       // defineProperty: a key named __proto__ is data, never the object's prototype
-      set(key, convert(pair.value as YamlNode, doc, file, lc, depth + 1));
+      set(key, convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases));
       keyLines.set(key, kr === undefined ? at.line : lc.linePos(kr).line);
+      // a password variable written anywhere (inventory, group_vars, role vars, play vars): a secret from now on
+      if (PASSWORD_VARS.has(key)) registerPasswordVars(out);
     }
     positions.set(out, { file, line: at.line, col: at.col, keyLines });
     return out;

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
-const ORCH = join(ROOT, 'bin', 'orch');
+const ORCH = process.env.ORCH_BIN ?? join(ROOT, 'bin', 'orch');
 export const CORPUS = process.env.ORCH_CORPUS_DIR ?? join(ROOT, '..', 'shared', 'corpus', 'roles');
 
 export interface CorpusRole {

@@ -54,9 +54,9 @@ test('become: users on the lab host (NOPASSWD with a password set; password need
   const keys = 'mkdir -p /home/$u/.ssh; cp /home/deploy/.ssh/authorized_keys /home/$u/.ssh/; chown -R $u /home/$u/.ssh';
   const r = onHost(
     host,
-    `for u in bnopw bpw; do id $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u; ${keys}; done; ` +
-      "printf 'bnopw:bnopw-pass-1\\nbpw:bpw-pass-1\\nroot:root-pass-1\\n' | chpasswd; " +
-      "printf 'bnopw ALL=(ALL) NOPASSWD: ALL\\nbpw ALL=(ALL) ALL\\n' > /etc/sudoers.d/orch-become-test; chmod 440 /etc/sudoers.d/orch-become-test; " +
+    `for u in bnopw bpw bnos; do id $u >/dev/null 2>&1 || useradd -m -s /bin/sh $u; ${keys}; done; ` +
+      "printf 'bnopw:bnopw-pass-1\\nbpw:bpw-pass-1\\nbnos:bnos-pass-1\\nroot:root-pass-1\\n' | chpasswd; " +
+      "printf 'bnopw ALL=(ALL) NOPASSWD: ALL\\nbpw ALL=(ALL) ALL\\nDefaults:bpw logfile=/var/log/orch-become-sudo.log\\n' > /etc/sudoers.d/orch-become-test; chmod 440 /etc/sudoers.d/orch-become-test; " +
       'rm -f /tmp/orch-become-*',
   );
   assert.equal(r.code, 0, r.stderr);
@@ -122,6 +122,29 @@ for (const mode of MODES) {
   });
 }
 
+fault('a refused sudo password is tried once per host, not once per task', 'three become tasks (ignore_errors) all fail with the refusal; sudo logged one incorrect attempt', () => {
+  onHost(host, 'rm -f /var/log/orch-become-sudo.log');
+  const task = '    - command: id -u\n      become: yes\n      ignore_errors: yes\n';
+  const pb = writePlaybook(`- hosts: all\n  gather_facts: no\n  tasks:\n${task}${task}${task}`);
+  const r = orch(['run', inventoryAs('bpw', 'ansible_become_password=not-the-one'), pb]);
+  const failures = results(r).filter((x) => x.status === 'failed');
+  assert.equal(failures.length, 3);
+  for (const f of failures) assert.match(f.msg ?? '', /incorrect password/);
+  const attempts = onHost(host, 'grep -c "incorrect password attempt" /var/log/orch-become-sudo.log').stdout.trim();
+  assert.equal(attempts, '1', onHost(host, 'cat /var/log/orch-become-sudo.log').stdout);
+  return `3 tasks failed; sudo log: ${attempts} incorrect attempt`;
+});
+
+fault('become: a user not in sudoers', 'task failed naming the host, sudo\'s words and advice to grant it', () => {
+  const r = orch(['run', inventoryAs('bnos', 'ansible_become_password=bnos-pass-1'), playbook('/tmp/orch-become-nos')]);
+  assert.equal(r.code, 2);
+  const f = failed(r);
+  assert.equal(f?.status, 'failed');
+  assert.match(f?.msg ?? '', new RegExp(`^${host}: sudo to root failed: .*bnos is not in the sudoers file`));
+  assert.match(f?.hint ?? '', /may not use sudo/);
+  return `exit ${r.code}; ${f?.msg}; hint: ${f?.hint}`;
+});
+
 fault('become_method other than sudo/su', 'fails when a host reaches the task, naming the method; a task behind a false `when` does not', () => {
   const pb = writePlaybook(
     '- hosts: all\n  gather_facts: no\n  tasks:\n    - command: id\n      become: yes\n      become_method: doas\n      when: false\n    - command: id\n      become: yes\n      become_method: doas\n',
@@ -134,5 +157,5 @@ fault('become_method other than sudo/su', 'fails when a host reaches the task, n
 });
 
 test('become: clean up the users', () => {
-  onHost(host, 'rm -f /etc/sudoers.d/orch-become-test /tmp/orch-become-*; userdel -r bnopw; userdel -r bpw; passwd -d root >/dev/null');
+  onHost(host, 'rm -f /etc/sudoers.d/orch-become-test /tmp/orch-become-* /var/log/orch-become-sudo.log; userdel -r bnopw; userdel -r bpw; userdel -r bnos; passwd -d root >/dev/null');
 });

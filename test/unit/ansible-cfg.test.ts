@@ -53,3 +53,10 @@ test('ansible.cfg: a line that is not a setting, and a bad number, are errors na
   mkdirSync(join(dir, 'sub'));
   assert.equal(ansibleSettings({}, dir, home).remoteUser, 'x');
 });
+
+test('ansible.cfg: an empty ANSIBLE_* variable or setting is no setting (ANSIBLE_VAULT_PASSWORD_FILE= clears it)', () => {
+  const dir = project('[defaults]\nremote_user =\n');
+  const s = ansibleSettings({ ANSIBLE_VAULT_PASSWORD_FILE: '' }, dir, home);
+  assert.equal(s.vaultPasswordFile, undefined);
+  assert.equal(s.remoteUser, undefined);
+});

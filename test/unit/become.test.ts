@@ -85,3 +85,32 @@ test('become handshake (su): the refusal after the prompt is not taken for a sec
   assert.match(e.message, /^h1: su to root failed: su: Authentication failure$/);
   assert.match(e.hint ?? '', /password/);
 });
+
+test('become_method reaches every task: play, block, role entry and task keywords', async () => {
+  const { loadPlaybook } = await import('../../src/playbook/load.js');
+  const { writePlaybook } = await import('../helpers/lab.js');
+  const { dirname, join } = await import('node:path');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const file = writePlaybook(
+    '- hosts: all\n  become_method: su\n  roles:\n    - { role: r1, become_method: sudo }\n  tasks:\n    - command: id\n' +
+      '    - block:\n        - command: id\n      become_method: sudo\n    - command: id\n      become_method: doas\n',
+  );
+  mkdirSync(join(dirname(file), 'roles', 'r1', 'tasks'), { recursive: true });
+  writeFileSync(join(dirname(file), 'roles', 'r1', 'tasks', 'main.yml'), '- command: id\n');
+  const play = loadPlaybook(file, { rolePaths: [join(dirname(file), 'roles')] }).plays[0];
+  assert.equal(play?.becomeMethod, 'su');
+  const flat = (items: unknown[]): { become_method?: string; kind: string }[] =>
+    (items as { kind: string; block?: unknown[]; become_method?: string }[]).flatMap((i) => (i.kind === 'block' ? flat(i.block ?? []) : [i]));
+  const tasks = flat(play?.sections[1] ?? []);
+  assert.deepEqual(tasks.map((t) => t.become_method), ['sudo', undefined, 'sudo', 'doas'], 'role entry, play default (undefined: the play value applies), block, task');
+});
+
+test('become handshake: a refused password is flagged (so the transport does not try it again); other refusals are not', () => {
+  const { hs, ids } = handshake('secret');
+  hs.feed(Buffer.from(ids.prompt));
+  hs.feed(Buffer.from(`Sorry, try again.\n${ids.prompt}`));
+  assert.equal(hs.failure().wrongPassword, true);
+  const b = handshake(undefined);
+  b.hs.feed(Buffer.from('sudo: a password is required\n'));
+  assert.equal(b.hs.failure().wrongPassword, false);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { selectHosts } from '../../src/inventory/pattern.js';
 import { renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 import { lookupKnownKeys, verifyHostKey } from '../../src/transport/known-hosts.js';
-import { parseSshConfig } from '../../src/transport/ssh-config.js';
+import { parseSshConfig, readUserSshConfig } from '../../src/transport/ssh-config.js';
 
 const FNMATCH = { classes: true };
 const OPENSSH = { classes: false };
@@ -58,6 +58,8 @@ test('known_hosts: [addr]:port entries match that port only, plain, wildcard and
   assert.equal(lookupKnownKeys([kh], '10.0.0.5').keys.length, 0, 'port 22 is another entry');
   assert.equal(lookupKnownKeys([kh], '1:2222').keys.length, 0, 'brackets are not a character class');
   assert.equal(lookupKnownKeys([kh], '[10.1.2.3]:2200').keys.length, 1);
+  writeFileSync(join(dir, 'names'), `Web1.Example.COM ssh-ed25519 ${key}\n`);
+  assert.equal(lookupKnownKeys([join(dir, 'names')], 'web1.example.com').keys.length, 1, 'names in any case');
   assert.equal(lookupKnownKeys([kh], '[10.9.9.9]:2222').keys.length, 1, 'hashed entry');
   assert.equal(lookupKnownKeys([kh], '10.9.9.9').keys.length, 0);
   assert.deepEqual(verifyHostKey([kh], '[10.0.0.5]:2222', Buffer.from(key, 'base64')), { kind: 'match' });
@@ -72,6 +74,7 @@ test('ssh_config Host patterns: * and ?, negation, brackets literal', () => {
   assert.equal(parseSshConfig(cfg, 'web9').user, undefined);
   assert.equal(parseSshConfig(cfg, '[fe80::1]').port, 2200);
   assert.equal(parseSshConfig(cfg, 'db1').port, undefined, 'no character class in ssh_config');
+  assert.equal(parseSshConfig('Host Web1\n  User x\n', 'web1').user, 'x', 'host names match in any case, as in OpenSSH');
 });
 
 test('inventory patterns (fnmatch): character classes and subscripts', () => {
@@ -91,4 +94,53 @@ test('with_fileglob (Python glob): character classes in the file name', () => {
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a[12].conf`] }, scope), [join(dir, 'a1.conf'), join(dir, 'a2.conf')]);
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a[!12].conf`] }, scope), [join(dir, 'a3.conf')]);
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a?.conf`] }, scope).length, 3);
+});
+
+test('known_hosts: an @revoked key is refused even where another line has it; @cert-authority lines do not count as keys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-kh-unit-'));
+  const kh = join(dir, 'known_hosts');
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(kh, `10.0.0.7 ssh-ed25519 ${key}\n@revoked * ssh-ed25519 ${key}\n@cert-authority *.example ssh-ed25519 ${randomBytes(32).toString('base64')}\n`);
+  assert.equal(verifyHostKey([kh], '10.0.0.7', Buffer.from(key, 'base64')).kind, 'revoked');
+  assert.equal(verifyHostKey([kh], '[10.0.0.8]:2222', Buffer.from(key, 'base64')).kind, 'revoked');
+  assert.equal(verifyHostKey([kh], 'a.example', randomBytes(32)).kind, 'unknown');
+});
+
+test('ssh_config: UserKnownHostsFile / GlobalKnownHostsFile are read (first value wins; none; ~ and %h)', () => {
+  const cfg = 'Host web*\n  UserKnownHostsFile ~/.ssh/kh_work /etc/kh_%h\n  GlobalKnownHostsFile none\nHost *\n  UserKnownHostsFile ~/.ssh/other\n';
+  const c = parseSshConfig(cfg, 'web1');
+  assert.equal(c.userKnownHostsFiles?.length, 2);
+  assert.match(c.userKnownHostsFiles?.[0] ?? '', /\/\.ssh\/kh_work$/);
+  assert.equal(c.userKnownHostsFiles?.[1], '/etc/kh_web1');
+  assert.deepEqual(c.globalKnownHostsFiles, []);
+  assert.match(parseSshConfig(cfg, 'db1').userKnownHostsFiles?.[0] ?? '', /\/\.ssh\/other$/);
+});
+
+test('ssh_config: HostKeyAlias is read', () => {
+  assert.equal(parseSshConfig('Host web1\n  HostKeyAlias web-alias\n', 'web1').hostKeyAlias, 'web-alias');
+});
+
+test('ssh_config: Include (relative to the config directory, wildcards, in name order, inside a Host block)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-sshcfg-'));
+  mkdirSync(join(dir, 'config.d'));
+  writeFileSync(join(dir, 'config'), 'Host other\n  Include never.conf\nHost *\n  Include config.d/*.conf\n  User fallback\n');
+  writeFileSync(join(dir, 'config.d', '20-b.conf'), 'Host web1\n  User second\n  Port 2200\n');
+  writeFileSync(join(dir, 'config.d', '10-a.conf'), 'Host web1\n  UserKnownHostsFile /etc/kh_work\n  User first\n');
+  writeFileSync(join(dir, 'config.d', 'skip.txt'), 'Host web1\n  User wrong\n');
+  writeFileSync(join(dir, 'never.conf'), 'User never\n');
+  const c = readUserSshConfig('web1', join(dir, 'config'));
+  assert.equal(c.user, 'first', 'files in name order, first value wins');
+  assert.equal(c.port, 2200);
+  assert.deepEqual(c.userKnownHostsFiles, ['/etc/kh_work']);
+  assert.equal(readUserSshConfig('db1', join(dir, 'config')).user, 'fallback', 'an inactive Host block includes nothing');
+});
+
+test('ssh_config: Match host / originalhost / all / negation; undecidable criteria skip the block', () => {
+  const cfg = 'Host w1\n  HostName web1.example.com\nMatch host *.example.com\n  User ex\nMatch originalhost w1 !host db*\n  Port 2201\nMatch exec "true"\n  IdentityFile /never\nMatch all\n  User last\n';
+  const c = parseSshConfig(cfg, 'w1');
+  assert.equal(c.hostName, 'web1.example.com');
+  assert.equal(c.user, 'ex', 'host is the name after HostName');
+  assert.equal(c.port, 2201);
+  assert.deepEqual(c.identityFiles, []);
+  assert.equal(parseSshConfig(cfg, 'db1').user, 'last');
 });

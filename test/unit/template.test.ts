@@ -104,3 +104,19 @@ test('now() as Ansible\'s: a datetime with attributes, strftime, and fmt=', () =
   assert.equal(renderString('{{ now().year >= 2024 }}', s), true);
   assert.match(String(renderString('{{ now(fmt="%j") }}', s)), /^\d{3}$/);
 });
+
+test('first_found: names, {files, paths}, skip: true gives nothing instead of an error', async () => {
+  const { firstFound } = await import('../../src/template/lookups.js');
+  const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const root = mkdtempSync(join(tmpdir(), 'orch-ff-'));
+  mkdirSync(join(root, 'vars'));
+  writeFileSync(join(root, 'vars', 'Debian.yml'), 'a: 1\n');
+  const paths = [join(root, 'vars'), root];
+  assert.deepEqual(firstFound(['Debian_12.yml', 'Debian.yml'], paths), [join(root, 'vars', 'Debian.yml')]);
+  assert.deepEqual(firstFound([{ files: ['Debian_12.yml', 'Debian.yml'], skip: true }], paths), [join(root, 'vars', 'Debian.yml')]);
+  assert.deepEqual(firstFound([{ files: 'x.yml;Debian.yml', paths: ['vars'] }], [root]), [join(root, 'vars', 'Debian.yml')]);
+  assert.deepEqual(firstFound([{ files: ['none.yml'], skip: true }], paths), []);
+  assert.throws(() => firstFound(['none.yml'], paths), /No file was found when using first_found/);
+});

@@ -1,4 +1,4 @@
-import { appendFileSync, createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Emit, RunEvent } from '../../core/events.js';
@@ -47,12 +47,33 @@ export function chooseOutput(flag: string | undefined): OutputKind {
 
 export const STATE_DIR = '.orch';
 
+/**
+ * stdout may be a pipe whose reader is gone (`orch apply … | head -1`): then output stops there, and
+ * the run goes on (the hosts are mid-change; the run log in .orch/runs still gets every event).
+ * cli/main.ts keeps the EPIPE from crashing the process.
+ */
+function writeStdout(s: string): void {
+  if (process.stdout.writable && !process.stdout.destroyed) process.stdout.write(s);
+}
+
 /** Every run appends its events to .orch/runs/<time>-<command>.ndjson (read by `orch history`). */
-function runLog(command: string, redact: Redactor): { emit: Emit; path: string } {
+function runLog(command: string): { emit: Emit; path: string } {
   const dir = resolve(STATE_DIR, 'runs');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}.ndjson`);
-  const write = ndjsonWriter((s) => appendFileSync(path, redact.text(s)));
+  // owner-only: diffs show file contents (keys, tokens that are not declared secrets)
+  let failed = false;
+  // events reach the sinks redacted already (Redactor.event); JSON text is not redacted again, see there
+  const write = ndjsonWriter((s) => {
+    if (failed) return;
+    try {
+      appendFileSync(path, s, { mode: 0o600 });
+    } catch (err) {
+      // a full disk must not stop the run on the hosts half-way: said once, on stderr
+      failed = true;
+      process.stderr.write(`WARNING: run log ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the run goes on without it\n`);
+    }
+  });
   return { emit: write, path };
 }
 
@@ -97,21 +118,27 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const redact = new Redactor();
   const output = chooseOutput(v.output as string | undefined);
   const sinks: Emit[] = [];
-  const log = runLog(input.command, redact);
+  const log = runLog(input.command);
   sinks.push(log.emit);
   if (typeof v.log === 'string') {
-    const stream = createWriteStream(v.log, { flags: 'a' });
-    sinks.push(ndjsonWriter((s) => stream.write(redact.text(s))));
+    let fd: number;
+    try {
+      fd = openSync(v.log, 'a', 0o600);
+    } catch (err) {
+      throw new UsageError(`--log ${v.log}: cannot write there (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const stream = createWriteStream('', { fd });
+    // a log that cannot be written (a closed pipe, a full disk) is said once; the run on the hosts goes on
+    stream.on('error', (err: NodeJS.ErrnoException) => process.stderr.write(`WARNING: --log ${String(v.log)}: ${err.code ?? err.message}; the run goes on (.orch/runs keeps its log)\n`));
+    sinks.push(ndjsonWriter((s) => {
+      if (!stream.destroyed) stream.write(s);
+    }));
   }
   let finishUi: (() => Promise<void>) | undefined;
-  if (output === 'json') sinks.push(ndjsonWriter((s) => process.stdout.write(redact.text(s))));
-  else if (output === 'lines') sinks.push(lineReporter((s) => process.stdout.write(redact.text(s)), opts.verbose));
-  else {
-    const { startTui } = await import('../../ui/tui.js');
-    const tui = startTui({ command: input.command, verbose: opts.verbose, redact: (s) => redact.text(s) });
-    sinks.push(tui.emit);
-    finishUi = tui.finish;
-  }
+  if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(s)));
+  else if (output === 'lines') sinks.push(lineReporter((s) => writeStdout(redact.text(s)), opts.verbose));
+  // the TUI starts once loading is done (onLoaded): it takes the terminal (raw mode, its own Ctrl-C)
+  const tuiModule = output === 'tui' ? await import('../../ui/tui.js') : undefined;
   const emit: Emit = (e: RunEvent) => {
     const safe = redact.event(e);
     for (const s of sinks) s(safe);
@@ -120,25 +147,35 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping.signal) {
       emit({ type: 'interrupt', signal, msg: 'second signal: aborting now; remote steps in flight may not finish' });
-      process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+      process.exit(signal === 'SIGINT' ? EXIT.sigint : signal === 'SIGHUP' ? EXIT.sighup : EXIT.sigterm);
     }
     stopping.signal = signal;
-    emit({ type: 'interrupt', signal, msg: 'finishing the tasks in flight; no new task will start (signal again to abort)' });
+    // SIGHUP (the terminal or ssh session went away) stops a run the same way as SIGTERM
+    const why = signal === 'SIGHUP' ? 'hangup (terminal closed): ' : '';
+    emit({ type: 'interrupt', signal, msg: `${why}finishing the tasks in flight; no new task will start (signal again to abort)` });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  // Installed once loading is done: loading is synchronous, and while a handler is installed a signal
+  // waits for the event loop. Before, the default action ends the process at once (nothing to clean up yet).
+  const onLoaded = () => {
+    for (const sig of SIGNALS) process.on(sig, onSignal);
+    if (tuiModule) {
+      const tui = tuiModule.startTui({ command: input.command, verbose: opts.verbose, redact: (s) => redact.text(s) });
+      sinks.push(tui.emit);
+      finishUi = tui.finish;
+    }
+  };
   const started = Date.now();
   let code: number;
   try {
-    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, rolePaths: [resolve('roles'), ...settings.rolesPath], opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock });
+    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, rolePaths: [resolve('roles'), ...settings.rolesPath], opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock, onLoaded });
     emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });
   } catch (err) {
     emit({ type: 'run_end', exitCode: -1, durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
     await finishUi?.();
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
   }
   await finishUi?.();
   return code;

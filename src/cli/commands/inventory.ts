@@ -3,6 +3,7 @@ import { resolveInventoryPath, loadInventory } from '../../inventory/load.js';
 import type { Inventory } from '../../inventory/model.js';
 import { selectHosts } from '../../inventory/pattern.js';
 import { EXIT } from '../../executor/run.js';
+import { redactText } from '../../core/secrets.js';
 
 function graph(inv: Inventory, group: string, depth: number, out: string[]): void {
   out.push(`${'  '.repeat(depth)}${depth === 0 ? '' : '|--'}@${group}:`);
@@ -22,11 +23,12 @@ export async function inventoryCommand(argv: string[]): Promise<number> {
   const inv = loadInventory(resolveInventoryPath(name));
   if (values.host) {
     const layers = inv.varLayers(selectHosts(inv, values.host)[0] as string);
-    process.stdout.write(`${JSON.stringify(Object.assign({}, ...layers.map((l) => l.vars)), null, 2)}\n`);
+    // passwords (plain or vaulted) are shown as ********, as in every other output
+    process.stdout.write(redactText(`${JSON.stringify(Object.assign({}, ...layers.map((l) => l.vars)), null, 2)}\n`));
   } else if (values.list) {
     const out: Record<string, unknown> = {};
     for (const g of inv.groups.values()) out[g.name] = { hosts: inv.hostsOf(g.name), children: [...g.children], vars: g.vars };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(redactText(`${JSON.stringify(out, null, 2)}\n`));
   } else if (values.limit) {
     process.stdout.write(`${selectHosts(inv, values.limit, '--limit').join('\n')}\n`);
   } else {

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../../core/errors.js';
+import { LockError, UsageError } from '../../core/errors.js';
 import { inventoryName, resolveInventoryPath } from '../../inventory/load.js';
-import { forceReleaseLock, readHolder } from '../../executor/lock.js';
-import { describeHolder, forceReleaseRemoteLocks, readRemoteLocks, REMOTE_LOCK_FILE, type RemoteLockHolder } from '../../executor/remote-lock.js';
+import { describeState, holderState, readHolder, releaseLock } from '../../executor/lock.js';
+import { describeHolder, readRemoteLocks, releaseRemoteLocks, REMOTE_LOCK_FILE, type RemoteLockHolder, type RemoteRelease } from '../../executor/remote-lock.js';
 import { EXIT, newRunState, targetHosts } from '../../executor/run.js';
 import { STATE_DIR } from './apply.js';
 
@@ -12,11 +12,20 @@ const FLAGS = {
   local: { type: 'boolean', default: false },
   'accept-new-host-keys': { type: 'boolean', default: false },
   'connect-timeout': { type: 'string', default: '10' },
+  /** release a lock held from another machine (after checking there); never a run still going here */
+  force: { type: 'boolean', default: false },
 } as const;
 
-function remoteLine(host: string, v: RemoteLockHolder | undefined | Error, verb: string): string {
+function statusLine(host: string, v: RemoteLockHolder | undefined | Error): string {
   if (v instanceof Error) return `  ${host}: unreachable (${v.message})\n`;
-  return v ? `  ${host}: ${verb} ${describeHolder(v)}\n` : `  ${host}: not locked\n`;
+  return v ? `  ${host}: locked by ${describeHolder(v)}${v.token ? ` pid ${v.pid}: ${describeState(holderState(v))}` : ''}\n` : `  ${host}: not locked\n`;
+}
+
+function releaseLine(host: string, v: RemoteRelease | Error | undefined): string {
+  if (v instanceof Error) return `  ${host}: unreachable (${v.message})\n`;
+  if (!v?.holder) return `  ${host}: not locked\n`;
+  if (v.released) return `  ${host}: released, was held by ${describeHolder(v.holder)}\n`;
+  return `  ${host}: NOT released: held by ${describeHolder(v.holder)} pid ${v.holder.pid}, ${v.kept ?? ''}\n`;
 }
 
 /**
@@ -26,7 +35,7 @@ function remoteLine(host: string, v: RemoteLockHolder | undefined | Error, verb:
 export async function lockCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true });
   const [sub, arg] = positionals;
-  if ((sub !== 'status' && sub !== 'release') || !arg) throw new UsageError('usage: orch lock status|release INVENTORY [--hosts PATTERN] [--local]');
+  if ((sub !== 'status' && sub !== 'release') || !arg) throw new UsageError('usage: orch lock status|release INVENTORY [--hosts PATTERN] [--local] [--force]');
   // The same INVENTORY argument as `orch apply`; a bare lock name still works for the local lock.
   const path = values.local ? undefined : resolveInventoryPath(arg);
   const name = path ? inventoryName(path) : inventoryName(arg);
@@ -34,10 +43,11 @@ export async function lockCommand(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   if (sub === 'status') {
     const h = readHolder(dir, name);
-    out(h ? `${name}: locked here by ${h.user}@${h.host} pid ${h.pid} since ${h.since}: ${h.command}\n` : `${name}: not locked\n`);
+    out(h ? `${name}: locked here by ${h.user}@${h.host} pid ${h.pid} since ${h.since}: ${h.command} (${describeState(holderState(h))})\n` : `${name}: not locked\n`);
   } else {
-    const h = forceReleaseLock(dir, name);
-    out(h ? `released lock held by ${h.user}@${h.host} pid ${h.pid} (${h.command})\n` : `${name}: was not locked\n`);
+    // refuses (LockError) while the holder runs: the hosts' locks are then left alone too
+    const h = releaseLock(dir, name, values.force);
+    out(h ? `released lock held by ${h.user}@${h.host} pid ${h.pid} since ${h.since} (${h.command}): ${describeState(holderState(h))}\n` : `${name}: was not locked\n`);
   }
   if (!path) return EXIT.ok;
   const rs = newRunState(
@@ -49,9 +59,16 @@ export async function lockCommand(argv: string[]): Promise<number> {
   );
   try {
     const hosts = targetHosts(rs, values.hosts);
-    const found = sub === 'status' ? await readRemoteLocks(rs, hosts) : await forceReleaseRemoteLocks(rs, hosts);
     out(`deploy lock (${REMOTE_LOCK_FILE}) on the hosts:\n`);
-    for (const host of hosts) out(remoteLine(host, found.get(host), sub === 'status' ? 'locked by' : 'released, was held by'));
+    if (sub === 'status') {
+      const found = await readRemoteLocks(rs, hosts);
+      for (const host of hosts) out(statusLine(host, found.get(host)));
+      return EXIT.ok;
+    }
+    const done = await releaseRemoteLocks(rs, hosts, values.force);
+    for (const host of hosts) out(releaseLine(host, done.get(host)));
+    const kept = [...done.values()].filter((v) => !(v instanceof Error) && v.holder && !v.released);
+    if (kept.length > 0) throw new LockError(`${kept.length} deploy lock(s) not released: held by runs that are still running, or run elsewhere`, { hint: 'A run still going here is never released; for one on another machine, check there, then add --force.' });
   } finally {
     await rs.pool.closeAll();
   }
