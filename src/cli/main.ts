@@ -13,6 +13,7 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
   orch deploy INVENTORY [--ref REF]   ship a release: artifact from git, rolled out batch by batch
   orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
   orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
+  orch check PLAYBOOK                 load and validate; list what orch does not implement (warnings)
   orch inventory INVENTORY --graph    show groups and hosts
   orch lab up [N] | down | status     local SSH test hosts in namespaces
   orch lock status|release INVENTORY  the run lock here and the deploy lock on the hosts
@@ -42,6 +43,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('./commands/deploy.js')).restartCommand(rest);
     case 'inventory':
       return inventoryCommand(rest);
+    case 'check':
+      return (await import('./commands/check.js')).checkCommand(rest);
     case 'vault':
       return (await import('./commands/vault.js')).vaultCommand(rest);
     case 'lock':

@@ -7,7 +7,7 @@ import { LocalTransport } from '../transport/local.js';
 import { readUserSshConfig } from '../transport/ssh-config.js';
 import { SshTransport, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
-import { KEYWORD_CONNECTION, KEYWORD_REMOTE_USER } from './scope.js';
+import { KEYWORD_CONNECTION, KEYWORD_PORT, KEYWORD_REMOTE_USER } from './scope.js';
 
 export interface ConnectionOptions {
   acceptNewHostKeys: boolean;
@@ -33,7 +33,8 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
   const target: SshTarget = {
     name: host,
     address: cfg.hostName ?? str(vars.get('ansible_host')) ?? host,
-    port: Number(vars.get('ansible_port') ?? cfg.port ?? 22),
+    // ansible_port beats the port keyword, which beats ~/.ssh/config (Ansible passes it as -o Port=)
+    port: Number(vars.get('ansible_port') ?? vars.get(KEYWORD_PORT) ?? cfg.port ?? 22),
     // ansible_user beats the remote_user keyword, which beats ~/.ssh/config (Ansible passes it as -o User=)
     user: str(vars.get('ansible_user')) ?? str(vars.get('ansible_ssh_user')) ?? str(vars.get(KEYWORD_REMOTE_USER)) ?? cfg.user ?? opts.remoteUser ?? process.env.USER ?? 'root',
     privateKeyFiles: [

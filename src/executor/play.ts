@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { NotImplementedError, ParseError } from '../core/errors.js';
 import { ModuleFailure } from '../modules/types.js';
 import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
@@ -260,7 +261,11 @@ class PlayRun {
     const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;
     const title = hosts[0] ? displayName(task.name, buildScope(rs, hosts[0], this.pv, task)) : task.name;
     rs.emit({ type: 'task_start', taskId: task.id, name: title, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
-    const outcomes = await Promise.all(hosts.map((h) => rs.limit(() => runTaskOnHost(rs, this.pv, task, h))));
+    const throttle = hosts[0] !== undefined && task.throttle !== undefined ? Number(renderValue(task.throttle, buildScope(rs, hosts[0], this.pv, task))) : 0;
+    if (!Number.isInteger(throttle) || throttle < 0) throw new ParseError(`throttle: expected a whole number, got ${JSON.stringify(task.throttle)}`, task.pos);
+    // throttle: fewer hosts at once than forks for this task (taken before a fork slot, so none is held idle)
+    const slot = pLimit(throttle > 0 ? throttle : Math.max(1, hosts.length));
+    const outcomes = await Promise.all(hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))));
     settleAfterTask(this.snapshots(), task);
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {
@@ -398,7 +403,9 @@ class PlayRun {
     const ran: string[] = [];
     for (const handler of play.handlers) {
       const names = [handler.name, ...handler.listen, ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : [])];
-      const targets = this.active(batch).filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
+      // force_handlers: a host that failed still runs what it notified (not an unreachable one)
+      const eligible = play.forceHandlers ? batch.filter((h) => !rs.hosts.get(h)?.unreachable) : this.active(batch);
+      const targets = eligible.filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
       if (targets.length === 0) continue;
       ran.push(handler.name);
       await this.runTask(handler, targets, true);

@@ -30,6 +30,7 @@ export function becomeAs(user: string, scope: VarScope, method?: string): Become
 /** Variable names under which the `connection` / `remote_user` keywords reach the connection pool. */
 export const KEYWORD_CONNECTION = '_orch_connection_keyword';
 export const KEYWORD_REMOTE_USER = '_orch_remote_user_keyword';
+export const KEYWORD_PORT = '_orch_port_keyword';
 
 function connectionKeywords(inh: Inherited | undefined, play: Play | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -37,6 +38,8 @@ function connectionKeywords(inh: Inherited | undefined, play: Play | undefined):
   const user = inh?.remote_user ?? play?.remoteUser;
   if (connection !== undefined) out[KEYWORD_CONNECTION] = connection;
   if (user !== undefined) out[KEYWORD_REMOTE_USER] = user;
+  const port = inh?.port ?? play?.port;
+  if (port !== undefined) out[KEYWORD_PORT] = port;
   return out;
 }
 

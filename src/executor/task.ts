@@ -1,7 +1,7 @@
 import { ConnectError, NotImplementedError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf } from '../core/result.js';
-import { findModule } from '../modules/registry.js';
+import { findModule, resolveModuleName } from '../modules/registry.js';
 import { UndefinedVariableError } from '../template/undefined.js';
 import { validateParams } from '../modules/spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from '../modules/types.js';
@@ -15,7 +15,7 @@ import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
-import type { RunState } from './state.js';
+import type { HostState, RunState } from './state.js';
 
 export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
@@ -58,6 +58,24 @@ function renderParams(mod: Module, args: Record<string, unknown>, scope: VarScop
   return out;
 }
 
+/**
+ * The task's arguments over its `module_defaults` (play, block, role, task; inner wins, the task's own
+ * arguments win over all). Keys name a module short or fully qualified; action groups (`group/...`) are
+ * not implemented: refused when reached.
+ */
+function withModuleDefaults(task: Task, mod: Module): Record<string, unknown> {
+  if (!task.module_defaults?.length) return task.args;
+  const merged: Record<string, unknown> = {};
+  for (const layer of task.module_defaults) {
+    for (const [name, defaults] of Object.entries(layer)) {
+      if (name.startsWith('group/')) throw new NotImplementedError(`module_defaults: action group '${name}' is not implemented by orch`);
+      if (resolveModuleName(name) !== mod.name || !defaults || typeof defaults !== 'object' || Array.isArray(defaults)) continue;
+      Object.assign(merged, defaults);
+    }
+  }
+  return { ...merged, ...task.args };
+}
+
 /** Name the task's file:line and the host in a "not implemented by orch" failure. */
 function notImplemented(err: unknown, task: Task, host: string): unknown {
   if (!(err instanceof NotImplementedError)) return err;
@@ -77,11 +95,18 @@ interface ExecSettings {
   timeoutMs: number | undefined;
 }
 
+/** `async: N` with polling: the same result as waiting, within N seconds (Ansible fails the task after N). */
+function asyncLimit(task: Task, scope: VarScope, timeoutMs: number | undefined): number | undefined {
+  if (task.async === undefined) return timeoutMs;
+  const ms = Number(renderValue(task.async, scope)) * 1000;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, timeoutMs ?? Infinity) : timeoutMs;
+}
+
 function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): ExecSettings {
   return {
     become: becomeFor(task, pv, scope, rs),
     env: environmentFor(task, scope),
-    timeoutMs: task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000,
+    timeoutMs: asyncLimit(task, scope, task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000),
   };
 }
 
@@ -101,6 +126,11 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
   };
 }
 
+/** The task runs over the connection the play's prefetch uses (no connection/remote_user of its own). */
+function sameConnectionAsPlay(task: Task, pv: PlayVars): boolean {
+  return task.connection === pv.play.connection && task.remote_user === pv.play.remoteUser && task.port === pv.play.port;
+}
+
 class Recorded extends Error {
   constructor(readonly query: QueryCommand) {
     super('recorded');
@@ -114,12 +144,12 @@ class Recorded extends Error {
  */
 export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand | undefined> {
   const mod = findModule(task.module);
-  if (!mod?.query || mod.local || task.loop || task.delegate_to || task.until !== undefined) return undefined;
+  if (!mod?.query || mod.local || task.loop || task.delegate_to || task.until !== undefined || !sameConnectionAsPlay(task, pv)) return undefined;
   try {
     const scope = buildScope(rs, host, pv, task);
     if (task.when.length > 0 && !evalCondition(task.when, scope)) return undefined;
     const x = execSettings(rs, pv, task, scope);
-    const params = validateParams(mod.name, mod.spec, renderParams(mod, task.args, scope));
+    const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
     const record: ModuleContext['run'] = (command, o = {}) => {
       throw new Recorded({ command, opts: { ...o, become: x.become, env: x.env, timeoutMs: o.timeoutMs ?? x.timeoutMs } });
     };
@@ -178,7 +208,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     }
     return transport;
   };
-  const onHostItself = !delegate || delegate === host;
+  // answers fetched ahead came over the play's connection: not for a task with its own connection/login
+  const onHostItself = (!delegate || delegate === host) && sameConnectionAsPlay(task, pv);
   /** a command hit the task's own `timeout:` (not --timeout): reported as Ansible does */
   let taskTimedOut = false;
   const run: ModuleContext['run'] = async (command, o = {}) => {
@@ -194,7 +225,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
     if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) {
       r.timedOutAfterMs = timeoutMs;
-      if (task.timeout !== undefined && o.timeoutMs === undefined) taskTimedOut = true;
+      if ((task.timeout !== undefined || task.async !== undefined) && o.timeoutMs === undefined) taskTimedOut = true;
     }
     return r;
   };
@@ -215,14 +246,18 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   let result: ModuleResult = { changed: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const params = validateParams(mod.name, mod.spec, renderParams(mod, task.args, scope));
+      const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
       if (!mod.local) await getTransport();
       result = await mod.run(ctx, params);
     } catch (err) {
       result = failure(notImplemented(err, task, host));
     }
     if (taskTimedOut && taskTimeoutMs !== undefined) {
-      result = { ...result, changed: false, failed: true, msg: `The ${task.module} action failed to execute in the expected time frame (${Math.round(taskTimeoutMs / 1000)}) and was terminated` };
+      const asyncSeconds = task.async !== undefined ? Number(renderValue(task.async, scope)) : undefined;
+      const msg = asyncSeconds !== undefined && asyncSeconds * 1000 === taskTimeoutMs
+        ? `async task did not complete within the requested time - ${asyncSeconds}s`
+        : `The ${task.module} action failed to execute in the expected time frame (${Math.round(taskTimeoutMs / 1000)}) and was terminated`;
+      result = { ...result, changed: false, failed: true, msg };
       taskTimedOut = false;
     }
     if (result.unreachable) return result;
@@ -303,6 +338,15 @@ function withFailedKey(r: ModuleResult): ModuleResult {
   return r.failed === undefined && !r.skipped ? { ...r, failed: false } : r;
 }
 
+/** Where the facts a task sets go: the delegated host with delegate_facts, else the host itself. */
+function factsHost(rs: RunState, task: Task, hs: HostState, scope: VarScope): HostState {
+  if (!task.delegate_facts || task.delegate_to === undefined) return hs;
+  const name = String(renderValue(task.delegate_to, scope));
+  const target = rs.hosts.get(name);
+  if (!target) rs.emit({ type: 'warning', host: hs.name, msg: `delegate_facts: '${name}' is not in the inventory; the facts stay on ${hs.name}` });
+  return target ?? hs;
+}
+
 /** One task on one host: when, loop, module, register, notify, stats, events. */
 export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<TaskOutcome> {
   const hs = rs.hosts.get(host);
@@ -337,7 +381,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope)) : { ...skippedResult };
         Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });
-        if (r.ansible_facts) hs.keepFacts(r.ansible_facts, gathersFacts);
+        if (r.ansible_facts) factsHost(rs, task, hs, itemScope).keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);
         report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope), undefined, itemScope);
         if (r.unreachable) break;
@@ -365,7 +409,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
-  if (!task.loop && result.ansible_facts && !result.failed) hs.keepFacts(result.ansible_facts, gathersFacts);
+  if (!task.loop && result.ansible_facts && !result.failed) factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
   const st = hs.stats;

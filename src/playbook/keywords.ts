@@ -2,29 +2,26 @@
  * Keywords Ansible has that orch does not implement. Each is refused when a host reaches a task under it
  * (never at load: it may sit in a branch that never runs), unless its value is the one that changes nothing.
  */
-const empty = (v: unknown): boolean => v === undefined || v === null || v === false || v === 0 || v === '0' || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
+export const empty = (v: unknown): boolean => v === undefined || v === null || v === false || v === 0 || v === '0' || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
 
 /** Task and block keywords: the predicate says when the value is a no-op. */
 export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown) => boolean>> = {
-  async: empty,
-  // poll without async changes nothing; with async, async is what is refused
-  poll: () => true,
+  // async with poll > 0 runs as a task limited to `async` seconds (see tasks.ts); poll: 0 (fire and forget) is refused
+  async: () => true,
+  poll: (v) => v === undefined || !empty(v),
   become_exe: empty,
-  delegate_facts: empty,
-  module_defaults: empty,
-  port: empty,
-  throttle: empty,
+  become_flags: empty,
 };
 
 /** Play keywords refused when the play is reached (those that flow down to tasks are in the table above). */
 export const PLAY_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown) => boolean>> = {
-  force_handlers: empty,
   vars_prompt: empty,
 };
 
 /** Keywords of `e` that orch does not implement, set to a value that matters. */
 export function notImplementedKeywords(e: Record<string, unknown>, table: Readonly<Record<string, (v: unknown) => boolean>>): string[] {
-  return Object.keys(table).filter((k) => e[k] !== undefined && !(table[k] as (v: unknown) => boolean)(e[k]));
+  const names = Object.keys(table).filter((k) => e[k] !== undefined && !(table[k] as (v: unknown) => boolean)(e[k]));
+  return names.map((k) => (k === 'poll' ? 'poll: 0 (async without waiting)' : k));
 }
 
 /** Connection plugins orch runs: local (the existing local transport) and ssh (smart and paramiko mean ssh). */

@@ -46,6 +46,16 @@ export interface Inherited {
   connection?: string;
   /** `remote_user:` keyword: the ssh login; an ansible_user variable wins over it, as in Ansible */
   remote_user?: string;
+  /** `port:` keyword: the ssh port; an ansible_port variable wins over it, as in Ansible */
+  port?: string;
+  /** `timeout:` of a play or block, inherited by its tasks (a task's own wins) */
+  timeout?: unknown;
+  /** `module_defaults:` of the play, blocks, role and task, outermost first (module name → default arguments) */
+  module_defaults?: Record<string, unknown>[];
+  /** `delegate_facts:` facts the task sets go to the delegated host */
+  delegate_facts?: boolean;
+  /** `throttle:` at most this many hosts run the task at once (0: no limit beyond forks); templated */
+  throttle?: unknown;
   /** Ansible keywords set here that orch does not implement: a task under them fails when a host reaches it */
   notImplemented?: string[];
   role?: RoleContext;
@@ -72,6 +82,8 @@ export interface Task extends Inherited {
   delay?: unknown;
   /** seconds each remote command of the task may take (`timeout:`); templated */
   timeout?: unknown;
+  /** `async:` with a polling `poll:` — the task waits as Ansible's polling does, at most this many seconds */
+  async?: unknown;
   /** handlers only: extra topics this handler answers to */
   listen: string[];
   /** delegate_facts, throttle and other accepted but unused keywords are dropped at load */
@@ -131,6 +143,9 @@ export interface Play {
   /** connection / remote_user keywords of the play (also inherited by its tasks) */
   connection?: string;
   remoteUser?: string;
+  port?: string;
+  /** `force_handlers:` notified handlers run also on hosts that failed */
+  forceHandlers: boolean;
   /** host order: inventory, reverse_inventory, sorted, reverse_sorted, shuffle */
   order?: string;
   /** play keywords orch does not implement, with a non-default value: the play fails when reached */

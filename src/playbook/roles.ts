@@ -21,13 +21,20 @@ function yamlIn(dir: string, base: string): string | undefined {
   return ['.yml', '.yaml', ''].map((e) => join(dir, base + e)).find((p) => existsSync(p) && statSync(p).isFile());
 }
 
-const ROLE_SPEC_KEYS = new Set(['role', 'name', 'vars', 'tags', 'when', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'become', 'become_user', 'become_method', 'environment', 'delegate_to', 'ignore_errors', 'no_log', 'allow_duplicates']);
+/** Keywords a role entry takes as Ansible does (the other keys are role parameters). */
+const ROLE_KEYWORDS = [
+  'tags', 'when', 'become', 'become_user', 'become_method', 'become_flags', 'become_exe', 'environment', 'delegate_to', 'ignore_errors',
+  'ignore_unreachable', 'no_log', 'run_once', 'check_mode', 'diff', 'any_errors_fatal', 'connection', 'remote_user', 'port', 'throttle',
+  'timeout', 'module_defaults', 'debugger', 'collections', 'delegate_facts',
+];
+const ROLE_SPEC_KEYS = new Set(['role', 'name', 'vars', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'allow_duplicates', ...ROLE_KEYWORDS]);
 
 /** Loads roles for one play: search paths, dependencies (once each), handlers, defaults. */
 export class RoleLoader {
   readonly handlers: Task[] = [];
   readonly defaults: Dict = {};
   private readonly seen = new Set<string>();
+  private readonly handlerFiles = new Set<string>();
   private readonly chain: string[] = [];
 
   constructor(private readonly searchPaths: string[]) {}
@@ -66,13 +73,16 @@ export class RoleLoader {
     this.chain.push(name);
     try {
       const items: Item[] = [];
-      const roleInh = inherit(inh, { when: spec.when, tags: spec.tags, become: spec.become, become_user: spec.become_user, become_method: spec.become_method, environment: spec.environment, ignore_errors: spec.ignore_errors, no_log: spec.no_log, delegate_to: spec.delegate_to, vars: { ...role.vars, ...params } }, join(path, 'tasks'), role);
+      const keywords = Object.fromEntries(ROLE_KEYWORDS.filter((k) => spec[k] !== undefined).map((k) => [k, spec[k]]));
+      const roleInh = inherit(inh, { ...keywords, vars: { ...role.vars, ...params } }, join(path, 'tasks'), role);
       const deps = isDict(metaData) ? metaData.dependencies : undefined;
       if (deps !== undefined && !Array.isArray(deps)) throw new ParseError('meta dependencies must be a list', { file: meta ?? path });
       for (const dep of (deps as unknown[] | undefined) ?? []) items.push(...this.load(dep, inh, { file: meta ?? path }, ctx));
 
       const handlersFile = yamlIn(join(path, 'handlers'), String(spec.handlers_from ?? 'main'));
-      if (handlersFile) {
+      // a role named twice (include_role, allow_duplicates) keeps one set of handlers: one notification, one run
+      if (handlersFile && !this.handlerFiles.has(handlersFile)) {
+        this.handlerFiles.add(handlersFile);
         for (const h of loadTasksFile(handlersFile, ctx, { ...roleInh, when: [], tags: [] }, pos)) {
           if (h.kind !== 'task') throw new ParseError('handlers must be tasks, not blocks or includes', h.pos);
           this.handlers.push(h);

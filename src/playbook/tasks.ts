@@ -5,7 +5,7 @@ import { findModule, modules, resolveModuleName } from '../modules/registry.js';
 import { declaredNames, suggest, validateParams } from '../modules/spec.js';
 import { ansibleModule, ansibleShortNames } from './ansible-known.js';
 import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
-import { notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
+import { empty, notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
 import type { Block, DynamicInclude, Inherited, Item, LoopControl, LoopSpec, RoleContext, Task } from './model.js';
@@ -70,6 +70,11 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     any_errors_fatal: e.any_errors_fatal !== undefined ? Boolean(e.any_errors_fatal) : parent.any_errors_fatal,
     connection: e.connection !== undefined ? String(e.connection) : parent.connection,
     remote_user: e.remote_user !== undefined ? String(e.remote_user) : parent.remote_user,
+    throttle: e.throttle ?? parent.throttle,
+    module_defaults: isDict(e.module_defaults) ? [...(parent.module_defaults ?? []), e.module_defaults] : parent.module_defaults,
+    delegate_facts: e.delegate_facts !== undefined ? Boolean(e.delegate_facts) : parent.delegate_facts,
+    timeout: e.timeout ?? parent.timeout,
+    port: e.port !== undefined ? String(e.port) : parent.port,
     notImplemented: [...new Set([...(parent.notImplemented ?? []), ...notImplementedKeywords(e, TASK_KEYWORDS_NOT_IMPLEMENTED)])],
     role: role ?? parent.role,
     dir,
@@ -217,12 +222,24 @@ export function loadTasksFile(file: string, ctx: LoadContext, inh: Inherited, po
   return loadTaskList(data, sub, { ...inh, dir: dirname(file) });
 }
 
+/** Keywords Ansible 2.14 takes on include_tasks / include_role; the others go in `apply:` (Ansible refuses them). */
+const INCLUDE_KEYWORDS = new Set(['action', 'args', 'collections', 'debugger', 'ignore_errors', 'loop', 'loop_control', 'name', 'no_log', 'register', 'run_once', 'tags', 'timeout', 'vars', 'when']);
+
+function checkIncludeKeywords(e: Dict, moduleKey: string, action: string, pos: Position): void {
+  for (const k of Object.keys(e)) {
+    if (k === moduleKey || INCLUDE_KEYWORDS.has(k) || k.startsWith('with_')) continue;
+    throw new ParseError(`'${k}' is not a valid attribute for a ${action === 'include_role' ? 'IncludeRole' : 'TaskInclude'}`, keyPosition(e, k) ?? pos, `As in Ansible: keywords for the included tasks go in \`apply:\` (e.g. ${action}: { ${action === 'include_role' ? 'name' : 'file'}: ..., apply: { ${k}: ... } }).`);
+  }
+}
+
 function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, inh: Inherited, pos: Position, name: string): Item[] {
   const args = isDict(raw) ? raw : { _raw: raw };
-  const child = inherit(inh, e, inh.dir);
+  // include_*'s `apply:` keywords reach the included tasks (become, tags, environment...)
+  const child = inherit(inherit(inh, e, inh.dir), isDict(args.apply) && action !== 'import_tasks' && action !== 'import_role' ? args.apply : {}, inh.dir);
   if (action === 'import_role' || action === 'include_role') {
     if (!isDict(raw) || typeof raw.name !== 'string') throw new ParseError(`${action} needs name: ROLE`, pos);
-    return ctx.loadRole({ role: raw.name, tasks_from: raw.tasks_from, vars: { ...(isDict(raw.vars) ? raw.vars : {}) } }, child, pos);
+    // a role named in a task runs each time it is named (only roles: and dependencies run once, as in Ansible)
+    return ctx.loadRole({ role: raw.name, tasks_from: raw.tasks_from, vars: { ...(isDict(raw.vars) ? raw.vars : {}) }, allow_duplicates: true }, child, pos);
   }
   const fileArg = String(isDict(raw) ? (raw.file ?? raw._raw_params ?? '') : raw).trim();
   if (!fileArg) throw new ParseError(`${action} needs a file name`, pos);
@@ -233,7 +250,6 @@ function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, in
   const missing = conditional && !containsTemplate(fileArg) && !existsSync(resolveTasksFile(fileArg, inh));
   if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop || missing)) {
     const inc: DynamicInclude = { kind: 'include', id: ctx.nextId(), name, file: fileArg, loop, loop_control: parseLoopControl(e.loop_control, pos), pos, ...child };
-    if (isDict(args.apply)) inc.vars = { ...inc.vars };
     return [inc];
   }
   if (containsTemplate(fileArg)) throw new ParseError('import_tasks is static: its file name cannot use variables', pos, 'Use include_tasks for a file chosen at run time.');
@@ -263,6 +279,7 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const { name: rawName, raw, key } = moduleOf(e, pos);
   const action = resolveModuleName(rawName);
   const title = e.name !== undefined ? String(e.name) : '';
+  if (action === 'include_tasks' || action === 'include_role') checkIncludeKeywords(e, key, action, pos);
   if (INCLUDE_ACTIONS.has(action)) return loadInclude(e, action === 'include' ? 'include_tasks' : action, raw, ctx, inh, pos, title || `${action} ${JSON.stringify(raw)}`);
   const mod = findModule(action);
   const fromLibrary = !mod && !ansibleModule(rawName) && libraryModule(rawName, inh, ctx);
@@ -294,6 +311,7 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
     retries: e.retries,
     delay: e.delay,
     timeout: e.timeout,
+    async: empty(e.async) ? undefined : e.async,
     listen: strings(e.listen),
     ...inherited,
     // a task's own vars do not flow to siblings, but are part of its scope

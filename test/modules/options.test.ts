@@ -209,9 +209,9 @@ test('tasks for other OS families and an include behind a false when run on a la
   assert.equal(par.code, 2);
   assert.match(results(par)[0]?.msg ?? '', new RegExp(`apt: parameter 'dpkg_options' is not implemented by orch \\(task .* at .*playbook.yml:5(:\\d+)?, host ${host}\\)`));
   // reached: a keyword orch lacks
-  const kw = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n`));
+  const kw = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 0\n`));
   assert.equal(kw.code, 2);
-  assert.match(results(kw)[0]?.msg ?? '', /keyword 'async' is not implemented by orch/);
+  assert.match(results(kw)[0]?.msg ?? '', /keyword 'poll: 0 \(async without waiting\)' is not implemented by orch/);
 });
 
 test('a role included from a dynamic include_tasks runs (it was dropped)', () => {
@@ -238,4 +238,114 @@ test('strategy: free runs as linear with a warning; an unknown strategy fails wh
   const bad = apply(play(host, '    - command: "true"\n', '  strategy: fre'));
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr + bad.stdout, /Invalid play strategy specified: fre/);
+});
+
+test('throttle: 1 runs the task on one host at a time (it was ignored)', () => {
+  const both = HOSTS.slice(0, 2);
+  if (both.length < 2) return;
+  for (const h of both) onHost(h, 'rm -f /tmp/oo-throttle');
+  const times = (h: string) => onHost(h, 'cat /tmp/oo-throttle').stdout.trim().split(/\s+/).map(Number) as [number, number];
+  const r = apply(writePlaybook(`- hosts: ${both.join(',')}\n  gather_facts: no\n  tasks:\n    - shell: date +%s.%N > /tmp/oo-throttle; sleep 1; date +%s.%N >> /tmp/oo-throttle\n      throttle: 1\n`));
+  assert.equal(r.code, 0, r.stderr);
+  const [a, b] = both.map(times).sort((x, y) => x[0] - y[0]) as [[number, number], [number, number]];
+  assert.ok(b[0] >= a[1], `second host started (${b[0]}) after the first ended (${a[1]})`);
+});
+
+test('a task with connection: local never takes an answer fetched ahead over the play connection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-pf-'));
+  const path = join(dir, 'f');
+  writeFileSync(path, 'control\n');
+  onHost(host, `mkdir -p ${dir}; echo host > ${path}`);
+  try {
+    const r = apply(writePlaybook(`
+- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - stat: path=${path}
+      register: remote
+    - stat: path=${path}
+      register: local
+      connection: local
+    - stat: path=/etc/hostname
+    - assert:
+        that:
+          - remote.stat.size == 5
+          - local.stat.size == 8
+`));
+    assert.equal(r.code, 0, JSON.stringify(results(r).map((x) => x.msg)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    onHost(host, `rm -rf ${dir}`);
+  }
+});
+
+test('port (task keyword) is the ssh port: a wrong one makes the host unreachable (it was ignored)', () => {
+  const r = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: "true"\n      port: 22\n    - command: "true"\n      port: 9\n`));
+  const [ok, bad] = results(r);
+  assert.equal(ok?.status, 'changed', JSON.stringify(ok));
+  assert.equal(bad?.status, 'unreachable', JSON.stringify(bad));
+});
+
+test('async with polling waits for the task, at most async seconds (it was ignored)', () => {
+  const r = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 20\n      poll: 1\n    - command: sleep 5\n      async: 1\n      poll: 1\n`));
+  const [ok, late] = results(r);
+  assert.equal(ok?.status, 'changed', JSON.stringify(ok));
+  assert.equal(late?.status, 'failed', JSON.stringify(late));
+  assert.match(late?.msg ?? '', /async task did not complete within the requested time - 1s/);
+});
+
+test('delegate_facts puts the facts on the delegated host; force_handlers runs a failed host\'s handlers (both were refused)', () => {
+  if (other === host) return;
+  const facts = apply(writePlaybook(`
+- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - set_fact: { oo_mark: from_${host} }
+      delegate_to: ${other}
+      delegate_facts: true
+- hosts: ${host},${other}
+  gather_facts: no
+  tasks:
+    - command: echo "{{ oo_mark | default('none') }}"
+      register: m
+    - copy: content="{{ m.stdout }}" dest=/tmp/oo-mark
+`));
+  assert.equal(facts.code, 0, facts.stderr);
+  assert.equal(onHost(other, 'cat /tmp/oo-mark').stdout, `from_${host}`);
+  assert.equal(onHost(host, 'cat /tmp/oo-mark').stdout, 'none');
+  onHost(host, 'rm -f /tmp/oo-forced');
+  const forced = apply(writePlaybook(`
+- hosts: ${host}
+  gather_facts: no
+  force_handlers: true
+  tasks:
+    - command: "true"
+      notify: mark
+    - command: "false"
+  handlers:
+    - name: mark
+      command: touch /tmp/oo-forced
+`));
+  assert.equal(forced.code, 2);
+  assert.equal(onHost(host, 'test -e /tmp/oo-forced; echo $?').stdout.trim(), '0', 'the handler ran on the failed host');
+});
+
+test('module_defaults (play, block; short or FQCN names) fill arguments the task leaves out (was refused)', () => {
+  onHost(host, 'rm -f /tmp/oo-md1 /tmp/oo-md2 /tmp/oo-md3');
+  const r = apply(writePlaybook(`
+- hosts: ${host}
+  become: yes
+  gather_facts: no
+  module_defaults:
+    ansible.builtin.file: { mode: '0600' }
+  tasks:
+    - file: path=/tmp/oo-md1 state=touch
+    - file: path=/tmp/oo-md2 state=touch mode=0640
+    - block:
+        - ansible.builtin.file: path=/tmp/oo-md3 state=touch
+      module_defaults:
+        file: { mode: '0604' }
+`));
+  assert.equal(r.code, 0, JSON.stringify(results(r).map((x) => x.msg)));
+  assert.equal(onHost(host, 'stat -c %a /tmp/oo-md1 /tmp/oo-md2 /tmp/oo-md3').stdout.trim().split('\n').join(' '), '600 640 604');
 });

@@ -7,6 +7,7 @@ import { ansibleModule } from '../../src/playbook/ansible-known.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { Item, Task } from '../../src/playbook/model.js';
 import { missingTaskKeywords } from '../../src/playbook/tasks.js';
+import { listUnimplemented } from '../../src/playbook/unimplemented.js';
 import { writePlaybook } from '../helpers/lab.js';
 
 /** orch parameters Ansible's module of the same name does not have (orch's modules share specs). */
@@ -156,19 +157,25 @@ test('connection, remote_user and keywords orch lacks are kept on the task for r
       poll: 0
     - command: id
       async: 0
+    - command: id
+      async: 10
+      poll: 2
 `),
   );
   const play = pb.plays[0];
   assert.equal(play?.connection, 'local');
   assert.equal(play?.strategy, 'free');
   assert.equal(play?.order, 'sorted');
-  const [a, b, c] = tasksOf(play?.sections[1] ?? []);
+  const [a, b, c, d] = tasksOf(play?.sections[1] ?? []);
   assert.equal(a?.remote_user, 'bob');
   assert.equal(a?.connection, 'local');
   assert.equal(b?.connection, 'ssh');
   assert.equal(b?.remote_user, 'alice');
-  assert.deepEqual(b?.notImplemented, ['async']);
+  assert.deepEqual(b?.notImplemented, ['poll: 0 (async without waiting)']);
   assert.deepEqual(c?.notImplemented, []);
+  assert.equal(c?.async, undefined);
+  assert.deepEqual(d?.notImplemented, []);
+  assert.equal(d?.async, 10);
 });
 
 test('corpus shapes load: lookups orch lacks, role library modules, old collection paths, systemd daemon_reload, a missing include behind when', () => {
@@ -203,4 +210,72 @@ test('corpus shapes load: lookups orch lacks, role library modules, old collecti
   assert.equal(items.at(-1)?.kind, 'include', 'a missing include_tasks file is resolved when reached');
   const typo = loadError('- hosts: all\n  tasks:\n    - debug: msg={{ item }}\n      with_itmes: [1]\n');
   assert.match(typo.message, /'with_itmes' is not a lookup Ansible knows \(did you mean 'with_items'\?\)/);
+});
+
+test('orch check lists what orch does not implement (modules, parameters, keywords, strategy), also in literal includes', () => {
+  const pb = loadPlaybook(
+    writePlaybook(
+      `- hosts: all
+  strategy: free
+  tasks:
+    - pacman: name=x
+      when: false
+    - apt: name=x dpkg_options=y
+    - cron: name=x job=true backup=yes
+    - command: "true"
+      poll: 0
+      async: 5
+    - include_tasks: inc.yml
+      loop: [1, 2]
+    - debug: msg=fine
+`,
+      { 'inc.yml': '- pkgng: name=x\n  when: false\n- openbsd_pkg: name=x\n' },
+    ),
+  );
+  const found = listUnimplemented(pb).map((u) => `${u.pos.line}: ${u.what}`);
+  assert.deepEqual(found, [
+    "1: strategy 'free' runs as linear",
+    "4: module 'pacman' is not implemented by orch",
+    "6: apt: parameter 'dpkg_options' is not implemented by orch",
+    "7: cron: parameter 'backup' is not implemented by orch (no backup of the crontab is made)",
+    "8: keyword 'poll: 0 (async without waiting)' is not implemented by orch",
+    "1: module 'pkgng' is not implemented by orch",
+    "3: module 'openbsd_pkg' is not implemented by orch",
+  ]);
+});
+
+test('play and block timeout reach their tasks (the play one was dropped); become_flags is refused when reached', () => {
+  const pb = loadPlaybook(writePlaybook('- hosts: all\n  timeout: 7\n  become_flags: -i\n  tasks:\n    - command: id\n    - block:\n        - command: id\n      timeout: 3\n    - command: id\n      timeout: 1\n'));
+  const [a, b, c] = tasksOf(pb.plays[0]?.sections[1] ?? []);
+  assert.equal(a?.timeout, 7);
+  assert.equal(b?.timeout, 3);
+  assert.equal(c?.timeout, 1);
+  assert.deepEqual(a?.notImplemented, ['become_flags']);
+});
+
+test('keywords on a role entry apply to its tasks (remote_user, connection, timeout were taken as role variables)', () => {
+  const pb = loadPlaybook(writePlaybook('- hosts: all\n  roles:\n    - role: r\n      remote_user: bob\n      connection: local\n      timeout: 4\n      async: 9\n      myvar: 1\n', { 'roles/r/tasks/main.yml': '- command: id\n' }));
+  const [t] = tasksOf(pb.plays[0]?.sections[1] ?? []);
+  assert.equal(t?.remote_user, 'bob');
+  assert.equal(t?.connection, 'local');
+  assert.equal(t?.timeout, 4);
+  assert.equal(t?.role?.params.myvar, 1);
+  assert.equal(t?.role?.params.remote_user, undefined);
+});
+
+test("include_tasks/include_role: keywords for the included tasks go in apply (others refused as Ansible does); a role named in tasks runs each time", () => {
+  const bad = loadError('- hosts: all\n  tasks:\n    - include_tasks: x.yml\n      become: yes\n', { 'x.yml': '- command: id\n' });
+  assert.match(bad.message, /:4(:\d+)?: 'become' is not a valid attribute for a TaskInclude/);
+  const pb = loadPlaybook(
+    writePlaybook('- hosts: all\n  tasks:\n    - include_tasks:\n        file: x.yml\n        apply: { become: yes, tags: [t] }\n    - include_role: { name: r }\n    - import_role: { name: r }\n', {
+      'x.yml': '- command: id\n',
+      'roles/r/tasks/main.yml': '- command: whoami\n',
+      'roles/r/handlers/main.yml': '- name: h\n  command: "true"\n',
+    }),
+  );
+  const tasks = tasksOf(pb.plays[0]?.sections[1] ?? []);
+  assert.equal(tasks[0]?.become, true);
+  assert.deepEqual(tasks[0]?.tags, ['t']);
+  assert.deepEqual(tasks.slice(1).map((t) => t.args._raw_params), ['whoami', 'whoami']);
+  assert.equal(pb.plays[0]?.handlers.length, 1);
 });

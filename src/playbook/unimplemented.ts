@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { NotImplementedError, type Position } from '../core/errors.js';
+import { findModule } from '../modules/registry.js';
+import { declaredNames, unsupportedParam } from '../modules/spec.js';
+import { containsTemplate } from './args.js';
+import { LINEAR_COMPATIBLE_STRATEGIES } from './keywords.js';
+import type { DynamicInclude, Item, Play, Playbook, Task } from './model.js';
+import { RoleLoader } from './roles.js';
+import { loadTasksFile, resolveTasksFile, type LoadContext } from './tasks.js';
+
+export interface Unimplemented {
+  pos: Position;
+  what: string;
+}
+
+/** What a task uses that Ansible has and orch does not implement (it fails if a host reaches it). */
+function ofTask(t: Task): string[] {
+  const out = (t.notImplemented ?? []).map((k) => `keyword '${k}' is not implemented by orch`);
+  const mod = findModule(t.module);
+  if (!mod) return [`module '${t.module}' is not implemented by orch`, ...out];
+  if (mod.spec.anyParams) return out;
+  const declared = declaredNames(mod.spec);
+  for (const k of Object.keys(t.args)) if (!declared.has(k)) out.push(`${mod.name}: parameter '${k}' is not implemented by orch`);
+  const literal = Object.fromEntries(Object.entries(t.args).filter(([k, v]) => declared.has(k) && !containsTemplate(v)));
+  try {
+    unsupportedParam(mod.name, mod.spec, literal);
+  } catch (err) {
+    if (err instanceof NotImplementedError) out.push(err.message);
+    else throw err;
+  }
+  return out;
+}
+
+/** An include loaded at run time (looped, or behind a condition), read now when its file name is literal. */
+function included(inc: DynamicInclude, play: Play, out: Unimplemented[]): Item[] {
+  if (containsTemplate(inc.file)) return [];
+  const file = resolveTasksFile(inc.file, inc);
+  if (!existsSync(file)) {
+    out.push({ pos: inc.pos, what: `include_tasks: ${inc.file} does not exist (fails if a host reaches it)` });
+    return [];
+  }
+  const roles = new RoleLoader(play.rolePaths);
+  const ctx: LoadContext = { file, stack: [inc.pos.file], nextId: () => 0, loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx) };
+  return loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
+}
+
+function walk(items: Item[], play: Play, out: Unimplemented[], depth = 0): void {
+  for (const it of items) {
+    if (it.kind === 'task') for (const what of ofTask(it)) out.push({ pos: it.pos, what });
+    else if (it.kind === 'block') walk([...it.block, ...it.rescue, ...it.always], play, out, depth);
+    else if (depth < 20) walk(included(it, play, out), play, out, depth + 1);
+  }
+}
+
+/**
+ * Everything in a loaded playbook that Ansible knows and orch does not implement, for `orch check`:
+ * the loader lets these through (a task for another OS family never runs), the executor refuses them when
+ * a host reaches them. Files included at run time are read when their name is literal (not templated).
+ */
+export function listUnimplemented(pb: Playbook): Unimplemented[] {
+  const out: Unimplemented[] = [];
+  for (const play of pb.plays) {
+    for (const k of play.notImplemented) out.push({ pos: play.pos, what: `play keyword '${k}' is not implemented by orch` });
+    const strategy = play.strategy.replace(/^ansible\.builtin\./, '');
+    if (strategy !== 'linear' && !strategy.includes('{{')) {
+      out.push({ pos: play.pos, what: LINEAR_COMPATIBLE_STRATEGIES.includes(strategy) ? `strategy '${play.strategy}' runs as linear` : `strategy '${play.strategy}' is not one Ansible has` });
+    }
+    for (const section of play.sections) walk(section, play, out);
+    walk(play.handlers, play, out);
+  }
+  const seen = new Set<string>();
+  return out.filter((u) => {
+    const key = `${u.pos.file}:${u.pos.line}:${u.what}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
