@@ -1,6 +1,31 @@
 import { readFileSync } from 'node:fs';
+import { templateVars } from '../template/template-vars.js';
+import { ANSIBLE_DEFAULTS, type JinjaOptions } from '../template/whitespace.js';
 import { applyContent, contentParams, describeContent, planContent, queryContent, type ContentChange, type ContentState } from './content.js';
+import type { Params } from './spec.js';
 import { defineStateModule, ModuleFailure } from './types.js';
+
+const NEWLINES: Record<string, string> = { '\n': '\n', '\r': '\r', '\r\n': '\r\n', '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' };
+
+/** The Jinja environment the template module asks for (action/template.py): trim_blocks on unless told. */
+function jinjaOptions(p: Params): JinjaOptions {
+  const nl = NEWLINES[String(p.newline_sequence)];
+  if (nl === undefined) throw new ModuleFailure('newline_sequence needs to be one of: \n, \r or \r\n');
+  const str = (k: string, dflt: string) => (typeof p[k] === 'string' && p[k] !== '' ? (p[k] as string) : dflt);
+  const d = ANSIBLE_DEFAULTS;
+  return {
+    ...d,
+    trimBlocks: p.trim_blocks !== false,
+    lstripBlocks: p.lstrip_blocks === true,
+    newlineSequence: nl,
+    blockStart: str('block_start_string', d.blockStart),
+    blockEnd: str('block_end_string', d.blockEnd),
+    variableStart: str('variable_start_string', d.variableStart),
+    variableEnd: str('variable_end_string', d.variableEnd),
+    commentStart: str('comment_start_string', d.commentStart),
+    commentEnd: str('comment_end_string', d.commentEnd),
+  };
+}
 
 export const template = defineStateModule<ContentState, ContentChange>({
   name: 'template',
@@ -11,13 +36,19 @@ export const template = defineStateModule<ContentState, ContentChange>({
       newline_sequence: { type: 'str', default: '\n' },
       trim_blocks: { type: 'bool', default: true },
       lstrip_blocks: { type: 'bool', default: false },
+      block_start_string: { type: 'str' },
+      block_end_string: { type: 'str' },
+      variable_start_string: { type: 'str' },
+      variable_end_string: { type: 'str' },
+      comment_start_string: { type: 'str' },
+      comment_end_string: { type: 'str' },
     },
   },
   async query(ctx, p) {
     const src = String(p.src);
     const found = ctx.findLocal('templates', src);
     if (!found) throw new ModuleFailure(`could not find template '${src}' in the role's or playbook's templates/ directory`);
-    const text = ctx.render(readFileSync(found, 'utf8'));
+    const text = ctx.render(readFileSync(found, 'utf8'), { jinja: jinjaOptions(p), over: templateVars(src, found, String(p.dest)) });
     return queryContent(ctx, p, Buffer.from(text), src.replace(/\.j2$/, ''));
   },
   plan: planContent,

@@ -7,6 +7,7 @@ import type { VarScope } from './scope.js';
 import { tests } from './tests.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { lookupPlugins, setLookupRenderer } from './lookups.js';
+import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaOptions } from './whitespace.js';
 
 /*
  * nunjucks speaks most of Jinja2. Four patches make it read like Ansible's Jinja2 (process-wide, orch owns it):
@@ -18,7 +19,7 @@ import { lookupPlugins, setLookupRenderer } from './lookups.js';
  */
 
 interface NunjucksContext {
-  ctx: { __orch_vars?: VarScope };
+  ctx: { __orch_vars?: VarScope; __orch_over?: Record<string, unknown> };
   env: { globals: Record<string, unknown> };
 }
 interface Frame {
@@ -51,7 +52,8 @@ const runtime = requireCjs('nunjucks/src/runtime') as RuntimeModule;
 const nodes = requireCjs('nunjucks/src/nodes') as NodesModule;
 const compiler = requireCjs('nunjucks/src/compiler') as CompilerModule;
 
-export const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: true });
+// Whitespace (trim_blocks, lstrip_blocks, markers, comments) is Jinja2's, applied by whitespace.ts before nunjucks.
+export const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: false, lstripBlocks: false });
 
 const globals: Record<string, unknown> = { True: true, False: false, None: null };
 
@@ -62,6 +64,9 @@ function patchNunjucks(): void {
   runtime.contextOrFrameLookup = (context, frame, name) => {
     const local = frame.lookup(name);
     if (local !== undefined) return local;
+    // The template module's own variables (ansible_managed, template_*) win over the play's, as in Ansible.
+    const over = context.ctx.__orch_over;
+    if (over && Object.prototype.hasOwnProperty.call(over, name)) return over[name];
     const scope = context.ctx.__orch_vars;
     if (scope?.has(name)) return scope.get(name);
     if (name in context.env.globals) return context.env.globals[name];
@@ -96,6 +101,7 @@ function patchNunjucks(): void {
   };
   runtime.suppressValue = (val) => {
     if (val instanceof Undefined) val.fail();
+    if (val instanceof nunjucks.runtime.SafeString) return val.toString(); // a macro's output
     return pyRepr(val);
   };
   // Rewrite conditions as __orch_truthy(cond) so they follow Python's rules.
@@ -161,7 +167,7 @@ const filterTable = makeFilters(
 for (const [name, f] of Object.entries(filterTable)) env.addFilter(name, f);
 for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
-setLookupRenderer((text, scope) => renderText(text, scope));
+setLookupRenderer((text, scope, over) => renderText(text, scope, {}, { over }));
 
 let captured: unknown;
 env.addGlobal('__orch_capture', (v: unknown) => {
@@ -190,30 +196,39 @@ env.addGlobal('q', function (this: NunjucksContext, name: string, ...args: unkno
 for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
 
 /**
- * Jinja2 syntax nunjucks' parser does not take, rewritten inside {{ }} and {% %} (never inside quotes):
+ * Jinja2 syntax nunjucks' parser does not take, rewritten inside one tag (never inside quotes):
  * a test's one argument without parentheses (`x is sameas true`) and numeric attributes (`item.0`).
  */
 const BARE_TEST_ARG = /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|ge|le|greaterthan|lessthan)\s+(?![\s(])([A-Za-z_][\w.]*|-?\d+(?:\.\d+)?)/g;
 const NUMERIC_ATTR = /([A-Za-z_]\w*|\]|\))\.(\d+)\b/g;
 const STRING_LITERAL = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/;
 
-function jinjaToNunjucks(src: string): string {
-  if (!src.includes('.') && !src.includes(' is ')) return src;
-  return src.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, body: string, close: string) => {
-    const parts = body.split(STRING_LITERAL).map((part, i) => (i % 2 === 1 ? part : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')));
-    return `${open}${parts.join('')}${close}`;
-  });
+function jinjaTagToNunjucks(body: string): string {
+  if (!body.includes('.') && !body.includes(' is ')) return body;
+  return body
+    .split(STRING_LITERAL)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')))
+    .join('');
 }
 
-const compiled = new Map<string, nunjucks.Template>();
-function compile(src: string): nunjucks.Template {
-  let t = compiled.get(src);
-  if (!t) {
-    t = new nunjucks.Template(jinjaToNunjucks(src), env, undefined, true);
+interface Compiled {
+  template: nunjucks.Template;
+  literals: string[];
+  newlineSequence: string;
+}
+
+const compiled = new Map<string, Compiled>();
+function compile(src: string, base: JinjaOptions): Compiled {
+  const key = base === ANSIBLE_DEFAULTS ? src : `${JSON.stringify(base)}\0${src}`;
+  let c = compiled.get(key);
+  if (!c) {
+    const { body, options } = readOverrides(src, base);
+    const { source, literals } = prepare(body, options, jinjaTagToNunjucks);
+    c = { template: new nunjucks.Template(source, env, undefined, true), literals, newlineSequence: options.newlineSequence };
     if (compiled.size > 5000) compiled.clear();
-    compiled.set(src, t);
+    compiled.set(key, c);
   }
-  return t;
+  return c;
 }
 
 function unwrapError(err: unknown, src: string): OrchError {
@@ -228,10 +243,25 @@ function unwrapError(err: unknown, src: string): OrchError {
   return new TemplateError(`template error in "${src.length > 120 ? `${src.slice(0, 117)}...` : src}": ${clean}`);
 }
 
-/** Render template text to a string. */
-export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}): string {
+export interface RenderOptions {
+  /** Jinja environment settings (the template module's trim_blocks, lstrip_blocks, newline_sequence...). */
+  jinja?: JinjaOptions;
+  /** Variables that win over the play's (the template module's ansible_managed, template_*). */
+  over?: Record<string, unknown>;
+}
+
+/**
+ * Render template text to a string as Ansible's Templar.do_template does: a `#jinja2:` first line overrides
+ * the environment, Jinja2 drops the source's last newline, and Ansible puts back as many trailing newlines
+ * as the source had (preserve_trailing_newlines).
+ */
+export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}, opts: RenderOptions = {}): string {
   try {
-    return compile(src).render({ ...extra, __orch_vars: scope });
+    const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS);
+    let out = c.template.render({ ...extra, __orch_vars: scope, __orch_lit: c.literals, __orch_over: opts.over });
+    const missing = trailingNewlines(src) - trailingNewlines(out);
+    if (missing > 0) out += c.newlineSequence.repeat(missing);
+    return out;
   } catch (err) {
     throw rememberError(unwrapError(err, src));
   }

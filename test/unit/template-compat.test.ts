@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { renderString, renderText, renderValue } from '../../src/template/env.js';
+import { VarScope } from '../../src/template/scope.js';
+import { templateVars } from '../../src/template/template-vars.js';
+import { ANSIBLE_DEFAULTS } from '../../src/template/whitespace.js';
+
+// Each case of test/fixtures/template-compat/cases.yml rendered by orch's template engine with the module's
+// options, byte for byte against what Ansible 2.14's template module wrote (expected/, made by generate.sh).
+const DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'fixtures', 'template-compat');
+const TEMPLATES = join(DIR, 'templates');
+const OUT_DIR = '/tmp/orch-template-compat';
+interface Case {
+  name: string;
+  src: string;
+  trim_blocks?: boolean;
+  lstrip_blocks?: boolean;
+  newline_sequence?: string;
+}
+const vars = parse(readFileSync(join(DIR, 'cases.yml'), 'utf8'), { version: '1.1' }) as Record<string, unknown> & { cases: Case[] };
+const scope = new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s), [TEMPLATES]);
+const sha1 = (b: string | Buffer) => createHash('sha1').update(b).digest('hex');
+const expected = (name: string) => readFileSync(join(DIR, 'expected', name));
+
+for (const c of vars.cases) {
+  test(`template module output is Ansible's, byte for byte: ${c.name}`, () => {
+    const full = join(TEMPLATES, c.src);
+    const out = renderText(readFileSync(full, 'utf8'), scope, {}, {
+      jinja: { ...ANSIBLE_DEFAULTS, trimBlocks: c.trim_blocks ?? true, lstripBlocks: c.lstrip_blocks ?? false, newlineSequence: c.newline_sequence ?? '\n' },
+      over: templateVars(c.src, full, `${OUT_DIR}/${c.name}`),
+    });
+    const want = expected(c.name);
+    assert.equal(JSON.stringify(out), JSON.stringify(want.toString('utf8')));
+    assert.equal(sha1(out), sha1(want));
+  });
+}
+
+test("lookup('template') output is Ansible's, byte for byte (trailing newline kept, comment line dropped)", () => {
+  const out = String(renderString("{{ lookup('template', 'lookup.j2') }}", scope));
+  assert.equal(JSON.stringify(out), JSON.stringify(expected('lookup').toString('utf8')));
+});
+
+test('every expected file has a case (the fixtures and cases.yml agree)', () => {
+  const names = new Set([...vars.cases.map((c) => c.name), 'lookup']);
+  const files = readFileSync(join(DIR, 'expected.version'), 'utf8');
+  assert.match(files, /core 2\.14/);
+  assert.equal(names.size, vars.cases.length + 1);
+});
