@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
+import { parse as yamlParse } from 'yaml';
 import { OrchError, TemplateError } from '../core/errors.js';
 import { makeFilters } from './filters.js';
 import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.js';
@@ -167,7 +168,7 @@ const filterTable = makeFilters(
 for (const [name, f] of Object.entries(filterTable)) env.addFilter(name, f);
 for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
-setLookupRenderer((text, scope, over) => renderText(text, scope, {}, { over }));
+setLookupRenderer((text, scope, over) => renderForLookup(text, scope, over));
 
 let captured: unknown;
 env.addGlobal('__orch_capture', (v: unknown) => {
@@ -256,15 +257,39 @@ export interface RenderOptions {
  * as the source had (preserve_trailing_newlines).
  */
 export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}, opts: RenderOptions = {}): string {
+  const { out, restoreNewlines } = renderJinja(src, scope, extra, opts);
+  return restoreNewlines(out);
+}
+
+function renderJinja(src: string, scope: VarScope | undefined, extra: Record<string, unknown>, opts: RenderOptions): { out: string; restoreNewlines: (s: string) => string } {
   try {
     const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS);
-    let out = c.template.render({ ...extra, __orch_vars: scope, __orch_lit: c.literals, __orch_over: opts.over });
-    const missing = trailingNewlines(src) - trailingNewlines(out);
-    if (missing > 0) out += c.newlineSequence.repeat(missing);
-    return out;
+    const out = c.template.render({ ...extra, __orch_vars: scope, __orch_lit: c.literals, __orch_over: opts.over });
+    const want = trailingNewlines(src);
+    return { out, restoreNewlines: (s) => s + c.newlineSequence.repeat(Math.max(0, want - trailingNewlines(s))) };
   } catch (err) {
     throw rememberError(unwrapError(err, src));
   }
+}
+
+/**
+ * lookup('template'): text without any Jinja delimiter is returned as it is (Templar.template skips it);
+ * otherwise convert_data is on, so output that reads as a list, dict or bool becomes one (before the trailing
+ * newlines are put back, as ansible_eval_concat runs first).
+ */
+function renderForLookup(src: string, scope: VarScope | undefined, over: Record<string, unknown>): unknown {
+  if (!/\{[{%#]/.test(src)) return src;
+  const { out, restoreNewlines } = renderJinja(src, scope, {}, { over });
+  if (out === 'True' || out === 'False') return out === 'True';
+  if (out.startsWith('{') || out.startsWith('[')) {
+    try {
+      const v: unknown = yamlParse(out, { version: '1.1' });
+      if (v !== null && typeof v === 'object') return v;
+    } catch {
+      // not a literal: text, as in Ansible
+    }
+  }
+  return restoreNewlines(out);
 }
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
@@ -279,7 +304,7 @@ export function evalExpression(expr: string, scope: VarScope | undefined): unkno
 const SINGLE_EXPR = /^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$/s;
 
 export function hasTemplate(s: string): boolean {
-  return s.includes('{{') || s.includes('{%');
+  return s.includes('{{') || s.includes('{%') || s.includes('{#');
 }
 
 /** Template a string: a string that is one `{{ expr }}` keeps the expression's native type (list, dict, int). */
@@ -289,9 +314,25 @@ export function renderString(src: string, scope: VarScope | undefined): unknown 
   if (single && single[1] !== undefined) {
     const v = evalExpression(single[1], scope);
     if (v instanceof Undefined) v.fail();
-    return v;
+    const lead = /^\s*/.exec(src)?.[0] ?? '';
+    const trail = /\s*$/.exec(src)?.[0] ?? '';
+    if (lead === '' && trail === '') return v;
+    // Ansible's SINGLE_VAR shortcut (`$` also matches before a final newline) hands back a number as it is.
+    if (typeof v === 'number' && lead === '' && trail === '\n' && /^\s*\w+\s*$/.test(single[1])) return v;
+    return aroundOneExpression(v, lead, trail, trailingNewlines(src));
   }
   return renderText(src, scope);
+}
+
+/**
+ * `"{{ v }}\n"` as Ansible templates it: Jinja drops the final newline, Ansible's concat reads a list, dict or
+ * bool back as one (only when nothing precedes it), and the source's trailing newlines are put back on text
+ * (copy's `content: "{{ v }}\n"` keeps its newline).
+ */
+function aroundOneExpression(v: unknown, lead: string, trail: string, newlines: number): unknown {
+  if (lead === '' && (typeof v === 'boolean' || Array.isArray(v) || (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype))) return v;
+  const body = `${lead}${pyRepr(v instanceof nunjucks.runtime.SafeString ? v.toString() : v)}${trail.endsWith('\n') ? trail.slice(0, -1) : trail}`;
+  return body + '\n'.repeat(Math.max(0, newlines - trailingNewlines(body)));
 }
 
 /** Template every string inside a value (lists and dicts are copied). */

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { TemplateError } from '../core/errors.js';
-import { parse as yamlParse } from 'yaml';
 import type { VarScope } from './scope.js';
 import { templateVars } from './template-vars.js';
 
@@ -17,23 +16,11 @@ export function findLocalFile(name: string, paths: readonly string[]): string | 
   return undefined;
 }
 
-/** Ansible's ansible_eval_concat: text that starts with { or [, or is True/False, is read as a literal. */
-function convertData(out: string): unknown {
-  if (out === 'True' || out === 'False') return out === 'True';
-  if (!out.startsWith('{') && !out.startsWith('[')) return out;
-  try {
-    const v: unknown = yamlParse(out, { version: '1.1' });
-    return v !== null && typeof v === 'object' ? v : out;
-  } catch {
-    return out;
-  }
-}
-
 function flatTerms(args: unknown[]): unknown[] {
   return args.flatMap((a) => (Array.isArray(a) ? a : [a]));
 }
 
-type Renderer = (text: string, scope: VarScope | undefined, over: Record<string, unknown>) => string;
+type Renderer = (text: string, scope: VarScope | undefined, over: Record<string, unknown>) => unknown;
 let templateRenderer: Renderer | undefined;
 /** env.ts hands its renderer over here (a direct import would be circular). */
 export function setLookupRenderer(r: Renderer): void {
@@ -63,9 +50,8 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
         const p = findLocalFile(String(t), paths);
         if (!p) throw new TemplateError(`lookup('template'): could not find '${String(t)}'`);
         if (!templateRenderer) throw new TemplateError('template lookup used before the template engine started');
-        // Ansible's lookup: the same trim_blocks/trailing newlines as the module, template_destpath None, and
-        // convert_data on: output that reads as a list, dict or bool becomes one.
-        results.push(convertData(templateRenderer(readFileSync(p, 'utf8'), scope, templateVars(String(t), p, null))));
+        // As the module renders (trim_blocks, trailing newlines), with template_destpath None and convert_data on.
+        results.push(templateRenderer(readFileSync(p, 'utf8'), scope, templateVars(String(t), p, null)));
       }
       break;
     case 'first_found': {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -45,9 +45,15 @@ test("lookup('template') output is Ansible's, byte for byte (trailing newline ke
   assert.equal(JSON.stringify(out), JSON.stringify(expected('lookup').toString('utf8')));
 });
 
+test("lookup('template') converts like Ansible: a list stays a list, text without Jinja comes back untouched (CRLF and all)", () => {
+  const play = parse(readFileSync(join(DIR, 'render.yml'), 'utf8')) as { tasks: { name: string; copy?: { content: string } }[] }[];
+  const content = play[0]?.tasks.find((t) => t.name === "lookup('template') with convert_data")?.copy?.content ?? '';
+  assert.match(content, /lookup-list/);
+  assert.equal(JSON.stringify(renderString(content, scope)), JSON.stringify(expected('lookup-convert').toString('utf8')));
+});
+
 test('every expected file has a case (the fixtures and cases.yml agree)', () => {
-  const names = new Set([...vars.cases.map((c) => c.name), 'lookup']);
-  const files = readFileSync(join(DIR, 'expected.version'), 'utf8');
-  assert.match(files, /core 2\.14/);
-  assert.equal(names.size, vars.cases.length + 1);
+  const names = [...vars.cases.map((c) => c.name), 'lookup', 'lookup-convert'].sort();
+  assert.deepEqual(readdirSync(join(DIR, 'expected')).sort(), names);
+  assert.match(readFileSync(join(DIR, 'expected.version'), 'utf8'), /core 2\.14/);
 });

@@ -88,3 +88,24 @@ test('conditions: lists are ANDed, Python truthiness', () => {
 test('registered values are never templated again', () => {
   assert.deepEqual(renderValue({ x: '{{ out.stdout }}' }, s), { x: 'literal {{ n }}' });
 });
+
+test('one expression with whitespace around it templates as Ansible does (checked with ansible-playbook 2.14)', () => {
+  const t = scope({ s: 'x', s2: 'y\n', l: [1, 2], n: 5, b: true });
+  assert.equal(renderString('{{ s }}\n', t), 'x\n', "copy content: '{{ v }}\\n' keeps its newline");
+  assert.equal(renderString('{{ s2 }}\n', t), 'y\n', 'no second newline when the value ends with one');
+  assert.deepEqual(renderString('{{ l }}\n', t), [1, 2]);
+  assert.equal(renderString('  {{ l }}', t), '  [1, 2]');
+  assert.equal(renderString('{{ n }}\n', t), 5);
+  assert.equal(renderString('{{ n + 1 }}\n', t), '6\n');
+  assert.equal(renderString('{{ b }}\n', t), true);
+  assert.equal(renderString('{{ s }} \n\n', t), 'x \n\n');
+  assert.deepEqual(renderString('{{ l }}\n\n', t), [1, 2]);
+});
+
+test('Jinja whitespace in any templated string: comments and block tags eat their newline, a #jinja2: line overrides', () => {
+  const t = scope({ on: true });
+  assert.equal(renderString('a\n{# note #}\nb\n', t), 'a\nb\n');
+  assert.equal(renderString('{% if on %}\nyes\n{% endif %}\n', t), 'yes\n');
+  assert.equal(renderString('#jinja2: trim_blocks: False\n{% if on %}\nyes\n{% endif %}\n', t), '\nyes\n');
+  assert.equal(renderString('{% raw %}{{ x.0 }}{% endraw %}', t), '{{ x.0 }}', 'raw text is not rewritten');
+});
