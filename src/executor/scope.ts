@@ -80,6 +80,7 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
   };
   if (inh?.role) {
     magic.role_name = inh.role.name;
+    magic.ansible_role_name = inh.role.name; // the fully qualified name; a role from roles/ has no namespace
     magic.role_path = inh.role.path;
   }
   Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
