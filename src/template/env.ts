@@ -37,6 +37,7 @@ interface AstNode {
   colno: number;
   cond?: AstNode;
   target?: AstNode;
+  arr?: AstNode;
 }
 interface NodesModule {
   FunCall: new (lineno: number, colno: number, name: AstNode, args: AstNode) => AstNode;
@@ -100,18 +101,24 @@ function patchNunjucks(): void {
     }
     return undefined;
   };
+  // nunjucks puts a called expression's source into a JS string for its error messages, unescaped:
+  // `'\n'.join(x)` (a literal with a newline) broke the compiled template.
+  const getNodeName = compiler.Compiler.prototype._getNodeName as unknown as (this: unknown, node: unknown) => string;
+  (compiler.Compiler.prototype as Record<string, unknown>)._getNodeName = function (this: unknown, node: unknown): string {
+    return getNodeName.call(this, node).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  };
   runtime.suppressValue = (val) => {
     if (val instanceof Undefined) val.fail();
     if (val instanceof nunjucks.runtime.SafeString) return val.toString(); // a macro's output
     return pyRepr(val);
   };
   // Rewrite conditions as __orch_truthy(cond) so they follow Python's rules.
-  const wrapCond = (field: 'cond' | 'target', method: string) => {
+  const wrapCond = (field: 'cond' | 'target' | 'arr', method: string, fn = '__orch_truthy') => {
     const original = compiler.Compiler.prototype[method] as CompileFn;
     compiler.Compiler.prototype[method] = function (this: unknown, node, frame, async) {
       const inner = node[field];
       if (inner) {
-        const callee = new nodes.Symbol(inner.lineno, inner.colno, '__orch_truthy');
+        const callee = new nodes.Symbol(inner.lineno, inner.colno, fn);
         node[field] = new nodes.FunCall(inner.lineno, inner.colno, callee, new nodes.NodeList(inner.lineno, inner.colno, [inner]));
       }
       original.call(this, node, frame, async);
@@ -151,6 +158,7 @@ function patchNunjucks(): void {
   wrapCond('cond', 'compileIf');
   wrapCond('cond', 'compileInlineIf');
   wrapCond('target', 'compileNot');
+  wrapCond('arr', 'compileFor', '__orch_iterable');
 }
 patchNunjucks();
 
@@ -174,6 +182,12 @@ let captured: unknown;
 env.addGlobal('__orch_capture', (v: unknown) => {
   captured = v;
   return '';
+});
+// `{% for x in missing %}` is an error in Jinja (StrictUndefined; None is not iterable); nunjucks looped zero times.
+env.addGlobal('__orch_iterable', (v: unknown) => {
+  if (v instanceof Undefined) v.fail();
+  if (v === null || v === undefined) throw rememberError(new TemplateError("'NoneType' object is not iterable"));
+  return v;
 });
 env.addGlobal('__orch_truthy', (v: unknown) => {
   if (v instanceof Undefined) v.fail();
@@ -263,6 +277,7 @@ export function renderText(src: string, scope: VarScope | undefined, extra: Reco
 
 function renderJinja(src: string, scope: VarScope | undefined, extra: Record<string, unknown>, opts: RenderOptions): { out: string; restoreNewlines: (s: string) => string } {
   try {
+    takeRememberedError(); // a failure from an earlier render must not stand in for this one's
     const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS);
     const out = c.template.render({ ...extra, __orch_vars: scope, __orch_lit: c.literals, __orch_over: opts.over });
     const want = trailingNewlines(src);

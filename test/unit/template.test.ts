@@ -109,3 +109,17 @@ test('Jinja whitespace in any templated string: comments and block tags eat thei
   assert.equal(renderString('#jinja2: trim_blocks: False\n{% if on %}\nyes\n{% endif %}\n', t), '\nyes\n');
   assert.equal(renderString('{% raw %}{{ x.0 }}{% endraw %}', t), '{{ x.0 }}', 'raw text is not rewritten');
 });
+
+test('a for loop over a missing variable or None fails as in Jinja (it looped zero times, silently)', () => {
+  const t = scope({ n: null, l: ['a', 'b'] });
+  assert.throws(() => renderString('{% for p in item.principals %}{{ p }}{% endfor %}', t), /'item' is undefined/);
+  assert.throws(() => renderString('{% for p in n %}{{ p }}{% endfor %}', t), /'NoneType' object is not iterable/);
+  assert.equal(renderString('{% for k, v in {"a": 1} | dictsort %}{{ k }}{{ v }}{% endfor %}{% for x in l %}{{ x }}{% endfor %}', t), 'a1ab');
+});
+
+test("a string literal with a newline can be called on ('\\n'.join(list)); an earlier render's error does not stand in for a later one's", () => {
+  const t = scope({ l: ['a', 'b'] });
+  assert.equal(renderString("{{ '\\n'.join(l) }}", t), 'a\nb');
+  assert.throws(() => renderString('{{ first_missing }}', t), /first_missing/);
+  assert.throws(() => renderString('{{ l | no_such_filter }}', t), (e: Error) => !/first_missing/.test(e.message));
+});
