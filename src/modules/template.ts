@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { templateVars } from '../template/template-vars.js';
 import { ANSIBLE_DEFAULTS, type JinjaOptions } from '../template/whitespace.js';
 import { applyContent, contentParams, describeContent, planContent, queryContent, type ContentChange, type ContentState } from './content.js';
@@ -48,7 +49,9 @@ export const template = defineStateModule<ContentState, ContentChange>({
     const src = String(p.src);
     const found = ctx.findLocal('templates', src);
     if (!found) throw new ModuleFailure(`could not find template '${src}' in the role's or playbook's templates/ directory`);
-    const text = ctx.render(readFileSync(found, 'utf8'), { jinja: jinjaOptions(p), over: templateVars(src, found, String(p.dest)) });
+    // Ansible's search path for includes: the play's and role's paths, then the template's own directory.
+    const searchPath = [...ctx.vars.lookupPaths, dirname(found)];
+    const text = ctx.render(readFileSync(found, 'utf8'), { jinja: jinjaOptions(p), over: templateVars(src, found, String(p.dest)), searchPath });
     return queryContent(ctx, p, Buffer.from(text), src.replace(/\.j2$/, ''));
   },
   plan: planContent,

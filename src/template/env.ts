@@ -8,6 +8,7 @@ import type { VarScope } from './scope.js';
 import { tests } from './tests.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { lookupPlugins, setLookupRenderer } from './lookups.js';
+import { IncludeLoader } from './includes.js';
 import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaOptions } from './whitespace.js';
 
 /*
@@ -43,8 +44,17 @@ interface NodesModule {
   FunCall: new (lineno: number, colno: number, name: AstNode, args: AstNode) => AstNode;
   Symbol: new (lineno: number, colno: number, value: string) => AstNode;
   NodeList: new (lineno: number, colno: number, children: AstNode[]) => AstNode;
+  InlineIf: new (lineno: number, colno: number) => AstNode & { body?: AstNode; else_?: AstNode | null };
 }
 type CompileFn = (this: unknown, node: AstNode, frame: unknown, async?: boolean) => void;
+interface ParserLike {
+  parseOr(): AstNode;
+  skipSymbol(s: string): boolean;
+  parseInlineIf(): AstNode;
+}
+interface ParserModule {
+  Parser: { prototype: { parseInlineIf(this: ParserLike): AstNode } };
+}
 interface CompilerModule {
   Compiler: { prototype: Record<string, CompileFn> };
 }
@@ -53,9 +63,12 @@ const requireCjs = createRequire(import.meta.url);
 const runtime = requireCjs('nunjucks/src/runtime') as RuntimeModule;
 const nodes = requireCjs('nunjucks/src/nodes') as NodesModule;
 const compiler = requireCjs('nunjucks/src/compiler') as CompilerModule;
+const parser = requireCjs('nunjucks/src/parser') as ParserModule;
 
 // Whitespace (trim_blocks, lstrip_blocks, markers, comments) is Jinja2's, applied by whitespace.ts before nunjucks.
-export const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: false, lstripBlocks: false });
+const includes = new IncludeLoader((inner) => jinjaTagToNunjucks(inner));
+// (a loader may answer null for "not here"; nunjucks' typings say it must not)
+export const env = new nunjucks.Environment(includes as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: false, trimBlocks: false, lstripBlocks: false });
 
 const globals: Record<string, unknown> = { True: true, False: false, None: null };
 
@@ -155,6 +168,17 @@ function patchNunjucks(): void {
       self._emit(')');
     });
   };
+  // Jinja chains conditional expressions (`a if x else b if y else c`); nunjucks' else took only an `or`.
+  const parserProto = parser.Parser.prototype;
+  parserProto.parseInlineIf = function (this: ParserLike) {
+    const node = this.parseOr();
+    if (!this.skipSymbol('if')) return node;
+    const out = new nodes.InlineIf(node.lineno, node.colno);
+    out.body = node;
+    out.cond = this.parseOr();
+    out.else_ = this.skipSymbol('else') ? this.parseInlineIf() : null;
+    return out;
+  };
   wrapCond('cond', 'compileIf');
   wrapCond('cond', 'compileInlineIf');
   wrapCond('target', 'compileNot');
@@ -176,7 +200,7 @@ const filterTable = makeFilters(
 for (const [name, f] of Object.entries(filterTable)) env.addFilter(name, f);
 for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
-setLookupRenderer((text, scope, over) => renderForLookup(text, scope, over));
+setLookupRenderer((text, scope, over, searchPath) => renderForLookup(text, scope, over, searchPath));
 
 let captured: unknown;
 env.addGlobal('__orch_capture', (v: unknown) => {
@@ -228,8 +252,7 @@ function jinjaTagToNunjucks(body: string): string {
 
 interface Compiled {
   template: nunjucks.Template;
-  literals: string[];
-  newlineSequence: string;
+  options: JinjaOptions;
 }
 
 const compiled = new Map<string, Compiled>();
@@ -238,8 +261,8 @@ function compile(src: string, base: JinjaOptions): Compiled {
   let c = compiled.get(key);
   if (!c) {
     const { body, options } = readOverrides(src, base);
-    const { source, literals } = prepare(body, options, jinjaTagToNunjucks);
-    c = { template: new nunjucks.Template(source, env, undefined, true), literals, newlineSequence: options.newlineSequence };
+    const { source } = prepare(body, options, jinjaTagToNunjucks);
+    c = { template: new nunjucks.Template(source, env, undefined, true), options };
     if (compiled.size > 5000) compiled.clear();
     compiled.set(key, c);
   }
@@ -263,6 +286,8 @@ export interface RenderOptions {
   jinja?: JinjaOptions;
   /** Variables that win over the play's (the template module's ansible_managed, template_*). */
   over?: Record<string, unknown>;
+  /** Where `{% include %}` looks (default: the scope's lookup paths). */
+  searchPath?: readonly string[];
 }
 
 /**
@@ -279,9 +304,16 @@ function renderJinja(src: string, scope: VarScope | undefined, extra: Record<str
   try {
     takeRememberedError(); // a failure from an earlier render must not stand in for this one's
     const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS);
-    const out = c.template.render({ ...extra, __orch_vars: scope, __orch_lit: c.literals, __orch_over: opts.over });
+    const outer = includes.current;
+    includes.current = { paths: opts.searchPath ?? scope?.lookupPaths ?? [], options: c.options };
+    let out: string;
+    try {
+      out = c.template.render({ ...extra, __orch_vars: scope, __orch_over: opts.over });
+    } finally {
+      includes.current = outer;
+    }
     const want = trailingNewlines(src);
-    return { out, restoreNewlines: (s) => s + c.newlineSequence.repeat(Math.max(0, want - trailingNewlines(s))) };
+    return { out, restoreNewlines: (s) => s + c.options.newlineSequence.repeat(Math.max(0, want - trailingNewlines(s))) };
   } catch (err) {
     throw rememberError(unwrapError(err, src));
   }
@@ -292,9 +324,9 @@ function renderJinja(src: string, scope: VarScope | undefined, extra: Record<str
  * otherwise convert_data is on, so output that reads as a list, dict or bool becomes one (before the trailing
  * newlines are put back, as ansible_eval_concat runs first).
  */
-function renderForLookup(src: string, scope: VarScope | undefined, over: Record<string, unknown>): unknown {
+function renderForLookup(src: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[]): unknown {
   if (!/\{[{%#]/.test(src)) return src;
-  const { out, restoreNewlines } = renderJinja(src, scope, {}, { over });
+  const { out, restoreNewlines } = renderJinja(src, scope, {}, { over, searchPath });
   if (out === 'True' || out === 'False') return out === 'True';
   if (out.startsWith('{') || out.startsWith('[')) {
     try {

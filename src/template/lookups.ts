@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { TemplateError } from '../core/errors.js';
 import type { VarScope } from './scope.js';
 import { templateVars } from './template-vars.js';
@@ -20,7 +20,7 @@ function flatTerms(args: unknown[]): unknown[] {
   return args.flatMap((a) => (Array.isArray(a) ? a : [a]));
 }
 
-type Renderer = (text: string, scope: VarScope | undefined, over: Record<string, unknown>) => unknown;
+type Renderer = (text: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[]) => unknown;
 let templateRenderer: Renderer | undefined;
 /** env.ts hands its renderer over here (a direct import would be circular). */
 export function setLookupRenderer(r: Renderer): void {
@@ -51,7 +51,7 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
         if (!p) throw new TemplateError(`lookup('template'): could not find '${String(t)}'`);
         if (!templateRenderer) throw new TemplateError('template lookup used before the template engine started');
         // As the module renders (trim_blocks, trailing newlines), with template_destpath None and convert_data on.
-        results.push(templateRenderer(readFileSync(p, 'utf8'), scope, templateVars(String(t), p, null)));
+        results.push(templateRenderer(readFileSync(p, 'utf8'), scope, templateVars(String(t), p, null), [dirname(p), ...paths]));
       }
       break;
     case 'first_found': {

@@ -6,7 +6,7 @@ import { TemplateError } from '../core/errors.js';
  * each of these a little differently (it keeps the newline after a comment, knows no `{%+`, keeps the source's
  * last newline), so orch applies Jinja2's rules here, to the source, and hands nunjucks tags without markers,
  * with its own trimming off. Literal text that would look like a tag to nunjucks (raw blocks, custom
- * delimiters) is passed as a value instead.
+ * delimiters) is passed as a string literal instead.
  */
 
 export interface JinjaOptions {
@@ -39,8 +39,11 @@ export const ANSIBLE_DEFAULTS: JinjaOptions = {
 export interface Prepared {
   /** Source for nunjucks: standard delimiters, no whitespace markers, no comments. */
   source: string;
-  /** Literal text referenced from the source as `__orch_lit[i]`. */
-  literals: string[];
+}
+
+/** Text as a nunjucks string literal (its lexer knows \\ \" \n \r \t). */
+function stringLiteral(t: string): string {
+  return `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
 }
 
 const JINJA2_OVERRIDE = '#jinja2:';
@@ -129,7 +132,6 @@ export function prepare(src: string, opts: JinjaOptions, rewrite: TagRewriter): 
   if (!opts.keepTrailingNewline && lines[lines.length - 1] === '') lines.pop();
   const s = lines.join('\n');
   const out: string[] = [];
-  const literals: string[] = [];
   // Newlines removed by whitespace control go into an empty comment, so nunjucks' line numbers stay right.
   const keepLines = (n: number) => {
     if (n > 0) out.push(`{#${'\n'.repeat(n)}#}`);
@@ -138,8 +140,7 @@ export function prepare(src: string, opts: JinjaOptions, rewrite: TagRewriter): 
     if (text === '') return;
     const t = opts.newlineSequence === '\n' ? text : text.replace(/\n/g, opts.newlineSequence);
     if (/\{[{%#]/.test(t) || t.endsWith('{')) {
-      literals.push(t);
-      out.push(`{{ __orch_lit[${literals.length - 1}] }}`);
+      out.push(`{{ ${stringLiteral(t)} }}`);
       keepLines(t.split('\n').length - 1);
     } else out.push(t);
   };
@@ -204,7 +205,7 @@ export function prepare(src: string, opts: JinjaOptions, rewrite: TagRewriter): 
     }
     lineStarting = s[pos - 1] === '\n';
   }
-  return { source: out.join(''), literals };
+  return { source: out.join('') };
 }
 
 function escapeRe(s: string): string {

@@ -33,6 +33,7 @@ for (const c of vars.cases) {
     const out = renderText(readFileSync(full, 'utf8'), scope, {}, {
       jinja: { ...ANSIBLE_DEFAULTS, trimBlocks: c.trim_blocks ?? true, lstripBlocks: c.lstrip_blocks ?? false, newlineSequence: c.newline_sequence ?? '\n' },
       over: templateVars(c.src, full, `${OUT_DIR}/${c.name}`),
+      searchPath: [TEMPLATES],
     });
     const want = expected(c.name);
     assert.equal(JSON.stringify(out), JSON.stringify(want.toString('utf8')));
