@@ -32,6 +32,7 @@ interface RuntimeModule {
   memberLookup(obj: unknown, key: unknown): unknown;
   suppressValue(val: unknown, autoescape: boolean): unknown;
   orchEquals?(a: unknown, b: unknown): boolean;
+  inOperator(key: unknown, val: unknown): boolean;
 }
 interface AstNode {
   lineno: number;
@@ -120,6 +121,12 @@ function patchNunjucks(): void {
   (compiler.Compiler.prototype as Record<string, unknown>)._getNodeName = function (this: unknown, node: unknown): string {
     return getNodeName.call(this, node).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   };
+  // `'x' in missing` fails in Jinja (StrictUndefined's __contains__); nunjucks answered false.
+  const inOperator = runtime.inOperator;
+  runtime.inOperator = (key, val) => {
+    for (const v of [key, val]) if (v instanceof Undefined) v.fail();
+    return inOperator(key, val);
+  };
   runtime.suppressValue = (val) => {
     if (val instanceof Undefined) val.fail();
     if (val instanceof nunjucks.runtime.SafeString) return val.toString(); // a macro's output
@@ -197,7 +204,20 @@ const filterTable = makeFilters(
     return t(v, ...args);
   },
 );
-for (const [name, f] of Object.entries(filterTable)) env.addFilter(name, f);
+// A filter given an undefined value fails, as any use of Jinja's StrictUndefined does (`missing | bool` was
+// false, silently); only the filters made for undefined values take one.
+const TAKES_UNDEFINED = new Set(['default', 'd', 'mandatory']);
+for (const [name, f] of Object.entries(filterTable)) {
+  env.addFilter(
+    name,
+    TAKES_UNDEFINED.has(name)
+      ? f
+      : (v: unknown, ...args: unknown[]) => {
+          if (v instanceof Undefined) v.fail();
+          return f(v, ...args);
+        },
+  );
+}
 for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
 setLookupRenderer((text, scope, over, searchPath) => renderForLookup(text, scope, over, searchPath));

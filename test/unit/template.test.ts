@@ -123,3 +123,11 @@ test("a string literal with a newline can be called on ('\\n'.join(list)); an ea
   assert.throws(() => renderString('{{ first_missing }}', t), /first_missing/);
   assert.throws(() => renderString('{{ l | no_such_filter }}', t), (e: Error) => !/first_missing/.test(e.message));
 });
+
+test("a missing variable given to a filter or searched with 'in' fails as in Ansible (both answered false, silently)", () => {
+  const t = scope({ d: { a: 1 } });
+  assert.throws(() => renderString('{% if missing | bool %}x{% endif %}', t), /'missing' is undefined/);
+  assert.throws(() => renderString("{{ 'ntp' in ansible_facts_missing.packages }}", t), /ansible_facts_missing/);
+  assert.equal(renderString('{{ missing | default(false) | bool }}', t), false);
+  assert.equal(renderString("{{ 'a' in d }}", t), true);
+});
