@@ -328,7 +328,9 @@ function renderJinja(src: string, scope: VarScope | undefined, extra: Record<str
     includes.current = { paths: opts.searchPath ?? scope?.lookupPaths ?? [], options: c.options };
     let out: string;
     try {
-      out = c.template.render({ ...extra, __orch_vars: scope, __orch_over: opts.over });
+      // On top of the play's variables, so a variable templated lazily (`motd: "{{ ansible_managed }}"`) sees them too.
+      const vars = opts.over && scope ? scope.with({ name: 'template module', vars: opts.over, templated: false }) : scope;
+      out = c.template.render({ ...extra, __orch_vars: vars, __orch_over: opts.over });
     } finally {
       includes.current = outer;
     }

@@ -53,6 +53,13 @@ test("lookup('template') converts like Ansible: a list stays a list, text withou
   assert.equal(JSON.stringify(renderString(content, scope)), JSON.stringify(expected('lookup-convert').toString('utf8')));
 });
 
+test('ansible_managed and template_* are seen by variables templated lazily, and win over a play variable of the same name', () => {
+  const full = join(TEMPLATES, 'vars.j2');
+  const s2 = scope.with({ name: 'play', vars: { header: '# {{ ansible_managed }} ({{ template_path }})', template_path: 'mine' }, templated: true });
+  const out = renderText('{{ header }}', s2, {}, { over: templateVars('vars.j2', full, '/x') });
+  assert.equal(out, '# Ansible managed (vars.j2)');
+});
+
 test('every expected file has a case (the fixtures and cases.yml agree)', () => {
   const names = [...vars.cases.map((c) => c.name), 'lookup', 'lookup-convert'].sort();
   assert.deepEqual(readdirSync(join(DIR, 'expected')).sort(), names);
