@@ -220,7 +220,7 @@ for (const [name, f] of Object.entries(filterTable)) {
 }
 for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
-setLookupRenderer((text, scope, over, searchPath) => renderForLookup(text, scope, over, searchPath));
+setLookupRenderer((text, scope, over, searchPath, convertData) => renderForLookup(text, scope, over, searchPath, convertData));
 
 let captured: unknown;
 env.addGlobal('__orch_capture', (v: unknown) => {
@@ -346,9 +346,10 @@ function renderJinja(src: string, scope: VarScope | undefined, extra: Record<str
  * otherwise convert_data is on, so output that reads as a list, dict or bool becomes one (before the trailing
  * newlines are put back, as ansible_eval_concat runs first).
  */
-function renderForLookup(src: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[]): unknown {
+function renderForLookup(src: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[], convertData: boolean): unknown {
   if (!/\{[{%#]/.test(src)) return src;
   const { out, restoreNewlines } = renderJinja(src, scope, {}, { over, searchPath });
+  if (!convertData) return restoreNewlines(out);
   if (out === 'True' || out === 'False') return out === 'True';
   if (out.startsWith('{') || out.startsWith('[')) {
     try {

@@ -65,3 +65,13 @@ test('every expected file has a case (the fixtures and cases.yml agree)', () => 
   assert.deepEqual(readdirSync(join(DIR, 'expected')).sort(), names);
   assert.match(readFileSync(join(DIR, 'expected.version'), 'utf8'), /core 2\.14/);
 });
+
+test("lookup('file') and lookup('pipe') strip every trailing blank as Ansible's rstrip() does; lookup options are read, not ignored", () => {
+  assert.equal(renderString("{{ lookup('file', 'trailing-3.j2') }}", scope), 'value');
+  assert.equal(renderString("{{ lookup('file', 'trailing-3.j2', rstrip=False) }}", scope), 'value\n\n\n');
+  assert.equal(renderString("{{ lookup('pipe', 'printf \"a \\n\\n\"') }}", scope), 'a');
+  assert.deepEqual(renderString("{{ lookup('file', 'trailing-0.j2', wantlist=True) }}", scope), ['value {{ ssh_port }}']);
+  assert.equal(renderString("{{ lookup('template', 'trailing-0.j2', template_vars={'ssh_port': 1}) }}", scope), 'value 1');
+  assert.equal(renderString("{{ lookup('template', 'lookup-list.j2', convert_data=False) }}", scope), '[1, 2]\n\n');
+  assert.throws(() => renderString("{{ lookup('template', 'trailing-0.j2', jinja2_native=True) }}", scope), /jinja2_native is not supported/);
+});
