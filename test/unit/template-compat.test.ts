@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +59,11 @@ test('ansible_managed and template_* are seen by variables templated lazily, and
   const s2 = scope.with({ name: 'play', vars: { header: '# {{ ansible_managed }} ({{ template_path }})', template_path: 'mine' }, templated: true });
   const out = renderText('{{ header }}', s2, {}, { over: templateVars('vars.j2', full, '/x') });
   assert.equal(out, '# Ansible managed (vars.j2)');
+});
+
+test("template_uid is the template file's owner by name, as Ansible's pwd lookup gives it", () => {
+  const owner = execFileSync('stat', ['-c', '%U', join(TEMPLATES, 'vars.j2')], { encoding: 'utf8' }).trim();
+  assert.equal(templateVars('vars.j2', join(TEMPLATES, 'vars.j2'), null).template_uid, owner);
 });
 
 test('every expected file has a case (the fixtures and cases.yml agree)', () => {
