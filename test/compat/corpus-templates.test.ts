@@ -8,9 +8,9 @@ import { parse } from 'yaml';
 import { HOSTS, INVENTORY, onHost, orch, results } from '../helpers/lab.js';
 
 // Every template of the public roles in /work/shared/corpus rendered on the same lab host by ansible-playbook's
-// template module and by orch's (role defaults + vars/main.yml + the manifest's vars, facts gathered): where both
-// render, the bytes must be the same. Templates only one of them renders are listed (missing facts, filters,
-// role context), not failed on: that is the job of the role-by-role compatibility suite.
+// template module and by orch's (role defaults + vars/main.yml + the manifest's vars, facts gathered, no task
+// vars: some templates fail in both, on variables their roles' tasks set). Both must render the same templates
+// (orch rendering one Ansible refuses is a silent wrong file), with the same bytes.
 const host = HOSTS[0] as string;
 const CORPUS = process.env.ORCH_CORPUS ?? '/work/shared/corpus/roles';
 const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
@@ -68,7 +68,7 @@ function sums(dir: string): Map<string, string> {
   return new Map(out === '' ? [] : out.split('\n').map((l) => [l.slice(44), l.slice(0, 40)] as const));
 }
 
-test('corpus templates: where ansible-playbook and orch both render a public role template, the bytes are the same', (t) => {
+test('corpus templates: orch renders the same public role templates as ansible-playbook, byte for byte, and fails where it fails', (t) => {
   if (!existsSync(CORPUS)) return t.skip(`no corpus at ${CORPUS}`);
   if (spawnSync('ansible-playbook', ['--version']).status !== 0) return t.skip('ansible-playbook not installed');
   onHost(host, `rm -rf ${OUT} && mkdir -p ${OUT}/ansible ${OUT}/orch && chown -R deploy ${OUT}`);
@@ -85,17 +85,17 @@ test('corpus templates: where ansible-playbook and orch both render a public rol
   const lines: string[] = [];
   for (const [name, sha] of theirs) {
     const task = name.replace(/__/g, '/');
-    if (!mine.has(name)) lines.push(`orch does not render ${task}: ${(orchFailed.get(task) ?? '?').split('\n')[0]}`);
+    if (!mine.has(name)) differ.push(`orch does not render ${task}: ${(orchFailed.get(task) ?? '?').split('\n').slice(-1)[0]}`);
     else if (mine.get(name) !== sha) {
       const diff = onHost(host, `diff ${OUT}/ansible/${name} ${OUT}/orch/${name} | head -n 8`).stdout;
       if (KNOWN[task]) lines.push(`known difference in ${task}: ${KNOWN[task]}`);
       else differ.push(`${task}\n${diff}`);
     }
   }
-  for (const name of mine.keys()) if (!theirs.has(name)) lines.push(`only orch renders ${name.replace(/__/g, '/')}`);
+  for (const name of mine.keys()) if (!theirs.has(name)) differ.push(`orch renders ${name.replace(/__/g, '/')}, Ansible fails on it`);
   const same = [...theirs.keys()].filter((n) => mine.get(n) === theirs.get(n)).length;
   t.diagnostic(`${count} templates: Ansible rendered ${theirs.size}, orch ${mine.size}, identical ${same}, different ${differ.length} (+ known)`);
   for (const l of lines) t.diagnostic(l);
-  assert.deepEqual(differ, [], 'templates both render, with different bytes');
+  assert.deepEqual(differ, [], 'templates rendered by one only, or by both with different bytes');
   assert.ok(same > 0, 'something was compared');
 });
