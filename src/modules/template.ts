@@ -28,6 +28,18 @@ function jinjaOptions(p: Params): JinjaOptions {
   };
 }
 
+/** output_encoding: the encodings Node writes (Ansible takes any Python codec; others are refused, not ignored). */
+function encode(text: string, encoding: string): Buffer {
+  const name = encoding.toLowerCase().replace(/[-_]/g, '');
+  const node: Record<string, BufferEncoding> = { utf8: 'utf8', latin1: 'latin1', iso88591: 'latin1', ascii: 'ascii', utf16le: 'utf16le', utf16: 'utf16le' };
+  const enc = node[name];
+  if (!enc) throw new ModuleFailure(`output_encoding '${encoding}' is not supported by orch (utf-8, latin-1, ascii, utf-16-le)`);
+  if (enc === 'ascii' && /[^\x00-\x7f]/.test(text)) throw new ModuleFailure("UnicodeEncodeError: 'ascii' codec can't encode the template's non-ASCII characters");
+  if (enc === 'latin1' && /[^\x00-\xff]/.test(text)) throw new ModuleFailure("UnicodeEncodeError: 'latin-1' codec can't encode the template's characters beyond U+00FF");
+  // Python's utf-16 codec writes a BOM first; utf-16-le does not.
+  return name === 'utf16' ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]) : Buffer.from(text, enc);
+}
+
 export const template = defineStateModule<ContentState, ContentChange>({
   name: 'template',
   spec: {
@@ -43,6 +55,7 @@ export const template = defineStateModule<ContentState, ContentChange>({
       variable_end_string: { type: 'str' },
       comment_start_string: { type: 'str' },
       comment_end_string: { type: 'str' },
+      output_encoding: { type: 'str', default: 'utf-8' },
     },
   },
   async query(ctx, p) {
@@ -52,7 +65,7 @@ export const template = defineStateModule<ContentState, ContentChange>({
     // Ansible's search path for includes: the play's and role's paths, then the template's own directory.
     const searchPath = [...ctx.vars.lookupPaths, dirname(found)];
     const text = ctx.render(readFileSync(found, 'utf8'), { jinja: jinjaOptions(p), over: templateVars(src, found, String(p.dest)), searchPath });
-    return queryContent(ctx, p, Buffer.from(text), src.replace(/\.j2$/, ''));
+    return queryContent(ctx, p, encode(text, String(p.output_encoding)), src.replace(/\.j2$/, ''));
   },
   plan: planContent,
   apply: applyContent,
