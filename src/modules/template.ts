@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { templateVars } from '../template/template-vars.js';
 import { ANSIBLE_DEFAULTS, type JinjaOptions } from '../template/whitespace.js';
 import { applyContent, contentParams, describeContent, planContent, queryContent, type ContentChange, type ContentState } from './content.js';
-import type { Params } from './spec.js';
+import { coerceParam, type Params } from './spec.js';
 import { defineStateModule, ModuleFailure } from './types.js';
 
 const NEWLINES: Record<string, string> = { '\n': '\n', '\r': '\r', '\r\n': '\r\n', '\\n': '\n', '\\r': '\r', '\\r\\n': '\r\n' };
@@ -40,7 +40,17 @@ function encode(text: string, encoding: string): Buffer {
   return name === 'utf16' ? Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]) : Buffer.from(text, enc);
 }
 
-export const template = defineStateModule<ContentState, ContentChange>({
+type TemplateState = ContentState & { mode?: string };
+
+/** `mode: preserve` is the template file's own mode ('0%03o' of its permission bits), as Ansible reads it. */
+function resolveMode(mode: unknown, src: string): string | undefined {
+  if (mode === undefined || mode === null) return undefined;
+  if (mode === 'preserve') return `0${(statSync(src).mode & 0o7777).toString(8).padStart(3, '0')}`;
+  return coerceParam('mode', 'mode', mode) as string;
+}
+const withMode = (p: Params, s: TemplateState): Params => (s.mode === undefined ? p : { ...p, mode: s.mode });
+
+export const template = defineStateModule<TemplateState, ContentChange>({
   name: 'template',
   spec: {
     params: {
@@ -56,6 +66,8 @@ export const template = defineStateModule<ContentState, ContentChange>({
       comment_start_string: { type: 'str' },
       comment_end_string: { type: 'str' },
       output_encoding: { type: 'str', default: 'utf-8' },
+      // a mode, or 'preserve' (the template file's mode): checked in query, where the file is known
+      mode: { type: 'raw' },
     },
   },
   async query(ctx, p) {
@@ -65,9 +77,10 @@ export const template = defineStateModule<ContentState, ContentChange>({
     // Ansible's search path for includes: the play's and role's paths, then the template's own directory.
     const searchPath = [...ctx.vars.lookupPaths, dirname(found)];
     const text = ctx.render(readFileSync(found, 'utf8'), { jinja: jinjaOptions(p), over: templateVars(src, found, String(p.dest)), searchPath });
-    return queryContent(ctx, p, encode(text, String(p.output_encoding)), src.replace(/\.j2$/, ''));
+    const mode = resolveMode(p.mode, found);
+    return { ...(await queryContent(ctx, p, encode(text, String(p.output_encoding)), src.replace(/\.j2$/, ''))), mode };
   },
-  plan: planContent,
-  apply: applyContent,
+  plan: (p, s) => planContent(withMode(p, s), s),
+  apply: (ctx, p, c, s) => applyContent(ctx, withMode(p, s), c, s),
   describe: (_p, s) => describeContent(s),
 });
