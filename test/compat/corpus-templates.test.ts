@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { HOSTS, INVENTORY, onHost, orch, results } from '../helpers/lab.js';
@@ -74,6 +74,10 @@ test('corpus templates: orch renders the same public role templates as ansible-p
   onHost(host, `rm -rf ${OUT} && mkdir -p ${OUT}/ansible ${OUT}/orch && chown -R deploy ${OUT}`);
   const { path, count } = playbook();
   const inv = inventory();
+  t.after(() => {
+    rmSync(dirname(path), { recursive: true, force: true });
+    rmSync(dirname(inv), { recursive: true, force: true });
+  });
   const a = spawnSync('ansible-playbook', ['-i', inv, '-e', `out=${OUT}/ansible`, path], { encoding: 'utf8', env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
   assert.ok(a.status === 0 || a.status === 2, a.stdout.slice(-2000) + a.stderr.slice(-2000));
   const o = orch(['run', inv, path, '-e', `out=${OUT}/orch`]);
