@@ -108,6 +108,7 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
   };
   if (inh?.role) {
     magic.role_name = inh.role.name;
+    magic.ansible_role_name = inh.role.name; // the fully qualified name; a role from roles/ has no namespace
     magic.role_path = inh.role.path;
   }
   // where relative files are looked for, as Ansible tells tasks: the role, then the playbook's directory

@@ -119,7 +119,7 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
     vars: scope,
     run,
     findLocal: (kind, name) => findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
-    render: (text) => renderText(text, scope),
+    render: (text, opts) => renderText(text, scope, {}, opts),
     evaluate: (expr) => evalExpression(expr, scope),
     warn: (msg) => rs.emit({ type: 'warning', host, msg }),
     probeConnection: () => rs.pool.probe(host, scope),
@@ -263,8 +263,9 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     if (result.unreachable) return result;
     const withResult = task.register ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false }) : scope;
     try {
-      if (task.changed_when !== undefined) result.changed = evalCondition(task.changed_when, withResult);
-      if (task.failed_when !== undefined) {
+      // As Ansible's TaskExecutor: a skipped result (a command in check mode) is not judged by changed_when/failed_when.
+      if (task.changed_when !== undefined && !result.skipped) result.changed = evalCondition(task.changed_when, withResult);
+      if (task.failed_when !== undefined && !result.skipped) {
         const f = evalCondition(task.failed_when, withResult);
         result.failed_when_result = f;
         result.failed = f;

@@ -70,6 +70,11 @@ export function suggest(name: string, known: Iterable<string>): string | undefin
 const TRUE = ['yes', 'on', '1', 'true', 'y', 't'];
 const FALSE = ['no', 'off', '0', 'false', 'n', 'f', ''];
 
+/** One value checked and converted as a parameter of this type (for a module that checks a parameter late). */
+export function coerceParam(name: string, type: ParamType, value: unknown): unknown {
+  return coerce(name, type, value);
+}
+
 function coerce(name: string, type: ParamType, value: unknown, elements?: ParamType): unknown {
   const bad = (want: string): never => {
     throw new ModuleError(`parameter '${name}' must be ${want}, got ${JSON.stringify(value)}`);

@@ -1,4 +1,5 @@
 import type { ModuleResult } from '../core/result.js';
+import type { RenderOptions } from '../template/env.js';
 import type { VarScope } from '../template/scope.js';
 import type { ExecResult } from '../transport/types.js';
 import type { ModuleSpec, Params } from './spec.js';
@@ -21,8 +22,8 @@ export interface ModuleContext {
   vars: VarScope;
   /** Find a file on the control machine in the role's/playbook's `files` or `templates` dir. */
   findLocal(kind: 'files' | 'templates' | 'vars', name: string): string | undefined;
-  /** Render template text with the task's variables. */
-  render(text: string): string;
+  /** Render template text with the task's variables (and the template module's environment and variables). */
+  render(text: string, opts?: RenderOptions): string;
   /** Template a value (used by modules whose arguments are evaluated late, like assert). */
   evaluate(expr: string): unknown;
   warn(msg: string): void;

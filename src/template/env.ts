@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
+import { parse as yamlParse } from 'yaml';
 import { OrchError, TemplateError } from '../core/errors.js';
 import { makeFilters } from './filters.js';
 import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.js';
@@ -8,6 +9,8 @@ import { tests } from './tests.js';
 import { now } from './datetime.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { lookupPlugins, setLookupRenderer } from './lookups.js';
+import { IncludeLoader } from './includes.js';
+import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaOptions } from './whitespace.js';
 
 /*
  * nunjucks speaks most of Jinja2. Four patches make it read like Ansible's Jinja2 (process-wide, orch owns it):
@@ -19,7 +22,7 @@ import { lookupPlugins, setLookupRenderer } from './lookups.js';
  */
 
 interface NunjucksContext {
-  ctx: { __orch_vars?: VarScope };
+  ctx: { __orch_vars?: VarScope; __orch_over?: Record<string, unknown> };
   env: { globals: Record<string, unknown> };
 }
 interface Frame {
@@ -30,19 +33,30 @@ interface RuntimeModule {
   memberLookup(obj: unknown, key: unknown): unknown;
   suppressValue(val: unknown, autoescape: boolean): unknown;
   orchEquals?(a: unknown, b: unknown): boolean;
+  inOperator(key: unknown, val: unknown): boolean;
 }
 interface AstNode {
   lineno: number;
   colno: number;
   cond?: AstNode;
   target?: AstNode;
+  arr?: AstNode;
 }
 interface NodesModule {
   FunCall: new (lineno: number, colno: number, name: AstNode, args: AstNode) => AstNode;
   Symbol: new (lineno: number, colno: number, value: string) => AstNode;
   NodeList: new (lineno: number, colno: number, children: AstNode[]) => AstNode;
+  InlineIf: new (lineno: number, colno: number) => AstNode & { body?: AstNode; else_?: AstNode | null };
 }
 type CompileFn = (this: unknown, node: AstNode, frame: unknown, async?: boolean) => void;
+interface ParserLike {
+  parseOr(): AstNode;
+  skipSymbol(s: string): boolean;
+  parseInlineIf(): AstNode;
+}
+interface ParserModule {
+  Parser: { prototype: { parseInlineIf(this: ParserLike): AstNode } };
+}
 interface CompilerModule {
   Compiler: { prototype: Record<string, CompileFn> };
 }
@@ -51,8 +65,12 @@ const requireCjs = createRequire(import.meta.url);
 const runtime = requireCjs('nunjucks/src/runtime') as RuntimeModule;
 const nodes = requireCjs('nunjucks/src/nodes') as NodesModule;
 const compiler = requireCjs('nunjucks/src/compiler') as CompilerModule;
+const parser = requireCjs('nunjucks/src/parser') as ParserModule;
 
-export const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, trimBlocks: true });
+// Whitespace (trim_blocks, lstrip_blocks, markers, comments) is Jinja2's, applied by whitespace.ts before nunjucks.
+const includes = new IncludeLoader((inner) => jinjaTagToNunjucks(inner));
+// (a loader may answer null for "not here"; nunjucks' typings say it must not)
+export const env = new nunjucks.Environment(includes as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: false, trimBlocks: false, lstripBlocks: false });
 
 const globals: Record<string, unknown> = { True: true, False: false, None: null, now };
 
@@ -63,6 +81,9 @@ function patchNunjucks(): void {
   runtime.contextOrFrameLookup = (context, frame, name) => {
     const local = frame.lookup(name);
     if (local !== undefined) return local;
+    // The template module's own variables (ansible_managed, template_*) win over the play's, as in Ansible.
+    const over = context.ctx.__orch_over;
+    if (over && Object.prototype.hasOwnProperty.call(over, name)) return over[name];
     const scope = context.ctx.__orch_vars;
     if (scope?.has(name)) return scope.get(name);
     if (name in context.env.globals) return context.env.globals[name];
@@ -95,17 +116,30 @@ function patchNunjucks(): void {
     }
     return undefined;
   };
+  // nunjucks puts a called expression's source into a JS string for its error messages, unescaped:
+  // `'\n'.join(x)` (a literal with a newline) broke the compiled template.
+  const getNodeName = compiler.Compiler.prototype._getNodeName as unknown as (this: unknown, node: unknown) => string;
+  (compiler.Compiler.prototype as Record<string, unknown>)._getNodeName = function (this: unknown, node: unknown): string {
+    return getNodeName.call(this, node).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  };
+  // `'x' in missing` fails in Jinja (StrictUndefined's __contains__); nunjucks answered false.
+  const inOperator = runtime.inOperator;
+  runtime.inOperator = (key, val) => {
+    for (const v of [key, val]) if (v instanceof Undefined) v.fail();
+    return inOperator(key, val);
+  };
   runtime.suppressValue = (val) => {
     if (val instanceof Undefined) val.fail();
+    if (val instanceof nunjucks.runtime.SafeString) return val.toString(); // a macro's output
     return pyRepr(val);
   };
   // Rewrite conditions as __orch_truthy(cond) so they follow Python's rules.
-  const wrapCond = (field: 'cond' | 'target', method: string) => {
+  const wrapCond = (field: 'cond' | 'target' | 'arr', method: string, fn = '__orch_truthy') => {
     const original = compiler.Compiler.prototype[method] as CompileFn;
     compiler.Compiler.prototype[method] = function (this: unknown, node, frame, async) {
       const inner = node[field];
       if (inner) {
-        const callee = new nodes.Symbol(inner.lineno, inner.colno, '__orch_truthy');
+        const callee = new nodes.Symbol(inner.lineno, inner.colno, fn);
         node[field] = new nodes.FunCall(inner.lineno, inner.colno, callee, new nodes.NodeList(inner.lineno, inner.colno, [inner]));
       }
       original.call(this, node, frame, async);
@@ -142,9 +176,21 @@ function patchNunjucks(): void {
       self._emit(')');
     });
   };
+  // Jinja chains conditional expressions (`a if x else b if y else c`); nunjucks' else took only an `or`.
+  const parserProto = parser.Parser.prototype;
+  parserProto.parseInlineIf = function (this: ParserLike) {
+    const node = this.parseOr();
+    if (!this.skipSymbol('if')) return node;
+    const out = new nodes.InlineIf(node.lineno, node.colno);
+    out.body = node;
+    out.cond = this.parseOr();
+    out.else_ = this.skipSymbol('else') ? this.parseInlineIf() : null;
+    return out;
+  };
   wrapCond('cond', 'compileIf');
   wrapCond('cond', 'compileInlineIf');
   wrapCond('target', 'compileNot');
+  wrapCond('arr', 'compileFor', '__orch_iterable');
 }
 patchNunjucks();
 
@@ -159,15 +205,34 @@ const filterTable = makeFilters(
     return t(v, ...args);
   },
 );
-for (const [name, f] of Object.entries(filterTable)) env.addFilter(name, f);
+// A filter given an undefined value fails, as any use of Jinja's StrictUndefined does (`missing | bool` was
+// false, silently); only the filters made for undefined values take one.
+const TAKES_UNDEFINED = new Set(['default', 'd', 'mandatory']);
+for (const [name, f] of Object.entries(filterTable)) {
+  env.addFilter(
+    name,
+    TAKES_UNDEFINED.has(name)
+      ? f
+      : (v: unknown, ...args: unknown[]) => {
+          if (v instanceof Undefined) v.fail();
+          return f(v, ...args);
+        },
+  );
+}
 for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
-setLookupRenderer((text, scope) => renderText(text, scope));
+setLookupRenderer((text, scope, over, searchPath, convertData) => renderForLookup(text, scope, over, searchPath, convertData));
 
 let captured: unknown;
 env.addGlobal('__orch_capture', (v: unknown) => {
   captured = v;
   return '';
+});
+// `{% for x in missing %}` is an error in Jinja (StrictUndefined; None is not iterable); nunjucks looped zero times.
+env.addGlobal('__orch_iterable', (v: unknown) => {
+  if (v instanceof Undefined) v.fail();
+  if (v === null || v === undefined) throw rememberError(new TemplateError("'NoneType' object is not iterable"));
+  return v;
 });
 env.addGlobal('__orch_truthy', (v: unknown) => {
   if (v instanceof Undefined) v.fail();
@@ -191,7 +256,7 @@ env.addGlobal('q', function (this: NunjucksContext, name: string, ...args: unkno
 for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
 
 /**
- * Jinja2 syntax nunjucks' parser does not take, rewritten inside {{ }} and {% %} (never inside quotes):
+ * Jinja2 syntax nunjucks' parser does not take, rewritten inside one tag (never inside quotes):
  * a test's one argument without parentheses (`x is sameas true`) and numeric attributes (`item.0`).
  */
 const BARE_TEST_ARG = /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|ge|le|greaterthan|lessthan)\s+(?![\s(])([A-Za-z_][\w.]*|-?\d+(?:\.\d+)?)/g;
@@ -215,23 +280,31 @@ export function pyStringLiteralForNunjucks(literal: string): string {
   return q + value.replace(/\\/g, '\\\\').replace(new RegExp(q, 'g'), `\\${q}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') + q;
 }
 
-function jinjaToNunjucks(src: string): string {
-  if (!src.includes('.') && !src.includes(' is ') && !src.includes('\\')) return src;
-  return src.replace(/(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g, (_m, open: string, body: string, close: string) => {
-    const parts = body.split(STRING_LITERAL).map((part, i) => (i % 2 === 1 ? (part.includes('\\') ? pyStringLiteralForNunjucks(part) : part) : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')));
-    return `${open}${parts.join('')}${close}`;
-  });
+function jinjaTagToNunjucks(body: string): string {
+  if (!body.includes('.') && !body.includes(' is ') && !body.includes('\\')) return body;
+  return body
+    .split(STRING_LITERAL)
+    .map((part, i) => (i % 2 === 1 ? (part.includes('\\') ? pyStringLiteralForNunjucks(part) : part) : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')))
+    .join('');
 }
 
-const compiled = new Map<string, nunjucks.Template>();
-function compile(src: string): nunjucks.Template {
-  let t = compiled.get(src);
-  if (!t) {
-    t = new nunjucks.Template(jinjaToNunjucks(src), env, undefined, true);
+interface Compiled {
+  template: nunjucks.Template;
+  options: JinjaOptions;
+}
+
+const compiled = new Map<string, Compiled>();
+function compile(src: string, base: JinjaOptions): Compiled {
+  const key = base === ANSIBLE_DEFAULTS ? src : `${JSON.stringify(base)}\0${src}`;
+  let c = compiled.get(key);
+  if (!c) {
+    const { body, options } = readOverrides(src, base);
+    const { source } = prepare(body, options, jinjaTagToNunjucks);
+    c = { template: new nunjucks.Template(source, env, undefined, true), options };
     if (compiled.size > 5000) compiled.clear();
-    compiled.set(src, t);
+    compiled.set(key, c);
   }
-  return t;
+  return c;
 }
 
 function unwrapError(err: unknown, src: string): OrchError {
@@ -246,25 +319,65 @@ function unwrapError(err: unknown, src: string): OrchError {
   return new TemplateError(`template error in "${src.length > 120 ? `${src.slice(0, 117)}...` : src}": ${clean}`);
 }
 
-function newlinesAtEnd(s: string): number {
-  let n = 0;
-  while (n < s.length && s[s.length - 1 - n] === '\n') n++;
-  return n;
+export interface RenderOptions {
+  /** Jinja environment settings (the template module's trim_blocks, lstrip_blocks, newline_sequence...). */
+  jinja?: JinjaOptions;
+  /** Variables that win over the play's (the template module's ansible_managed, template_*). */
+  over?: Record<string, unknown>;
+  /** Where `{% include %}` looks (default: the scope's lookup paths). */
+  searchPath?: readonly string[];
 }
 
-/** Render template text to a string. */
-export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}): string {
-  // an error remembered by a render whose caller handled it must not be reported for this one
-  takeRememberedError();
-  let out: string;
+/**
+ * Render template text to a string as Ansible's Templar.do_template does: a `#jinja2:` first line overrides
+ * the environment, Jinja2 drops the source's last newline, and Ansible puts back as many trailing newlines
+ * as the source had (preserve_trailing_newlines).
+ */
+export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}, opts: RenderOptions = {}): string {
+  const { out, restoreNewlines } = renderJinja(src, scope, extra, opts);
+  return restoreNewlines(out);
+}
+
+function renderJinja(src: string, scope: VarScope | undefined, extra: Record<string, unknown>, opts: RenderOptions): { out: string; restoreNewlines: (s: string) => string } {
   try {
-    out = compile(src).render({ ...extra, __orch_vars: scope });
+    takeRememberedError(); // a failure from an earlier render must not stand in for this one's
+    const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS);
+    const outer = includes.current;
+    includes.current = { paths: opts.searchPath ?? scope?.lookupPaths ?? [], options: c.options };
+    let out: string;
+    try {
+      // On top of the play's variables, so a variable templated lazily (`motd: "{{ ansible_managed }}"`) sees them too.
+      const vars = opts.over && scope ? scope.with({ name: 'template module', vars: opts.over, templated: false }) : scope;
+      out = c.template.render({ ...extra, __orch_vars: vars, __orch_over: opts.over });
+    } finally {
+      includes.current = outer;
+    }
+    const want = trailingNewlines(src);
+    return { out, restoreNewlines: (s) => s + c.options.newlineSequence.repeat(Math.max(0, want - trailingNewlines(s))) };
   } catch (err) {
     throw rememberError(unwrapError(err, src));
   }
-  // Ansible's preserve_trailing_newlines: the text's own trailing newlines survive (trim_blocks eats one after a tag)
-  const missing = newlinesAtEnd(src) - newlinesAtEnd(out);
-  return missing > 0 ? out + '\n'.repeat(missing) : out;
+}
+
+/**
+ * lookup('template'): text without any Jinja delimiter is returned as it is (Templar.template skips it);
+ * otherwise convert_data is on, so output that reads as a list, dict or bool becomes one (before the trailing
+ * newlines are put back, as ansible_eval_concat runs first).
+ */
+function renderForLookup(src: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[], convertData: boolean): unknown {
+  if (!/\{[{%#]/.test(src)) return src;
+  const { out, restoreNewlines } = renderJinja(src, scope, {}, { over, searchPath });
+  if (!convertData) return restoreNewlines(out);
+  if (out === 'True' || out === 'False') return out === 'True';
+  if (out.startsWith('{') || out.startsWith('[')) {
+    try {
+      const v: unknown = yamlParse(out, { version: '1.1' });
+      if (v !== null && typeof v === 'object') return v;
+    } catch {
+      // not a literal: text, as in Ansible
+    }
+  }
+  return restoreNewlines(out);
 }
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
@@ -276,24 +389,38 @@ export function evalExpression(expr: string, scope: VarScope | undefined): unkno
   return value;
 }
 
-const SINGLE_EXPR = /^(\s*)\{\{((?:(?!\{\{|\}\}).)*)\}\}(\s*)$/s;
+const SINGLE_EXPR = /^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$/s;
 
 export function hasTemplate(s: string): boolean {
-  return s.includes('{{') || s.includes('{%');
+  return s.includes('{{') || s.includes('{%') || s.includes('{#');
 }
 
 /** Template a string: a string that is one `{{ expr }}` keeps the expression's native type (list, dict, int). */
 export function renderString(src: string, scope: VarScope | undefined): unknown {
   if (!hasTemplate(src)) return src;
   const single = SINGLE_EXPR.exec(src);
-  if (single && single[2] !== undefined) {
-    const v = evalExpression(single[2], scope);
+  if (single && single[1] !== undefined) {
+    const v = evalExpression(single[1], scope);
     if (v instanceof Undefined) v.fail();
-    // a string keeps the text around the expression, as in Ansible (`content: "{{ v }}\n"` ends with a newline)
-    if (typeof v === 'string') return `${single[1] ?? ''}${v}${single[3] ?? ''}`;
-    return v;
+    const lead = /^\s*/.exec(src)?.[0] ?? '';
+    const trail = /\s*$/.exec(src)?.[0] ?? '';
+    if (lead === '' && trail === '') return v;
+    // Ansible's SINGLE_VAR shortcut (`$` also matches before a final newline) hands back a number as it is.
+    if (typeof v === 'number' && lead === '' && trail === '\n' && /^\s*\w+\s*$/.test(single[1])) return v;
+    return aroundOneExpression(v, lead, trail, trailingNewlines(src));
   }
   return renderText(src, scope);
+}
+
+/**
+ * `"{{ v }}\n"` as Ansible templates it: Jinja drops the final newline, Ansible's concat reads a list, dict or
+ * bool back as one (only when nothing precedes it), and the source's trailing newlines are put back on text
+ * (copy's `content: "{{ v }}\n"` keeps its newline).
+ */
+function aroundOneExpression(v: unknown, lead: string, trail: string, newlines: number): unknown {
+  if (lead === '' && (typeof v === 'boolean' || Array.isArray(v) || (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype))) return v;
+  const body = `${lead}${pyRepr(v instanceof nunjucks.runtime.SafeString ? v.toString() : v)}${trail.endsWith('\n') ? trail.slice(0, -1) : trail}`;
+  return body + '\n'.repeat(Math.max(0, newlines - trailingNewlines(body)));
 }
 
 /** Template every string inside a value (lists and dicts are copied). */

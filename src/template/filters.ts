@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import { stringify as yamlStringify, parse as yamlParse } from 'yaml';
 import { TemplateError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
+import { comment } from './comment-filter.js';
 import { pyRepr, pyTruthy } from './python.js';
 import { isUndefined, Undefined } from './undefined.js';
 
@@ -87,6 +88,7 @@ function combine(...dicts: unknown[]): Record<string, unknown> {
 
 export function makeFilters(callFilter: (name: string, v: unknown, args: unknown[]) => unknown, callTest: (name: string, v: unknown, args: unknown[]) => boolean): Record<string, Filter> {
   return {
+    comment,
     default: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
     d: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
     mandatory: (v, msg) => {

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { TemplateError } from '../core/errors.js';
 import type { VarScope } from './scope.js';
+import { templateVars } from './template-vars.js';
 
 /** Lookup plugins run on the control machine, as in Ansible. */
 
@@ -42,7 +43,7 @@ export function firstFound(terms: readonly unknown[], searchPaths: readonly stri
   throw new TemplateError(`No file was found when using first_found (looked for ${candidates.join(', ') || 'nothing'}).`, { hint: "Use skip: true (or errors='ignore') to skip the task when no file is found." });
 }
 
-type Renderer = (text: string, scope: VarScope | undefined) => string;
+type Renderer = (text: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[], convertData: boolean) => unknown;
 let templateRenderer: Renderer | undefined;
 /** env.ts hands its renderer over here (a direct import would be circular). */
 export function setLookupRenderer(r: Renderer): void {
@@ -51,28 +52,42 @@ export function setLookupRenderer(r: Renderer): void {
 
 export function lookupPlugins(scope: VarScope | undefined, name: string, args: unknown[], asList: boolean): unknown {
   const paths = scope?.lookupPaths ?? [];
-  const terms = flatTerms(args.filter((a) => !(a && typeof a === 'object' && !Array.isArray(a) && (a as { __keywords?: boolean }).__keywords)));
+  const isKw = (a: unknown) => Boolean(a && typeof a === 'object' && !Array.isArray(a) && (a as { __keywords?: boolean }).__keywords);
+  const terms = flatTerms(args.filter((a) => !isKw(a)));
+  const kw = { ...(args.find(isKw) as Record<string, unknown> | undefined) };
+  delete kw.__keywords;
+  // For the lookups whose options orch reads, an option it would ignore is refused instead.
+  const known: Record<string, string[]> = { file: ['lstrip', 'rstrip'], template: ['template_vars', 'convert_data'] };
+  const unknownKw = Object.keys(kw).filter((k) => k !== 'wantlist' && !(known[name] ?? [k]).includes(k));
+  if (unknownKw.length) throw new TemplateError(`lookup('${name}'): option ${unknownKw.join(', ')} is not supported by orch`);
+  const wantList = asList || kw.wantlist === true;
   const results: unknown[] = [];
   switch (name) {
     case 'file':
       for (const t of terms) {
         const p = findLocalFile(String(t), paths);
         if (!p) throw new TemplateError(`lookup('file'): could not find '${String(t)}' (searched ${paths.join(', ') || 'nowhere'})`);
-        results.push(readFileSync(p, 'utf8').replace(/\n$/, ''));
+        // Ansible's file lookup: str.rstrip() by default (every trailing blank, not one newline), lstrip on request.
+        let text = readFileSync(p, 'utf8');
+        if (kw.lstrip === true) text = text.trimStart();
+        if (kw.rstrip !== false) text = text.trimEnd();
+        results.push(text);
       }
       break;
     case 'env':
       for (const t of terms) results.push(process.env[String(t)] ?? '');
       break;
     case 'pipe':
-      for (const t of terms) results.push(execFileSync('/bin/sh', ['-c', String(t)], { encoding: 'utf8' }).replace(/\n$/, ''));
+      for (const t of terms) results.push(execFileSync('/bin/sh', ['-c', String(t)], { encoding: 'utf8' }).trimEnd());
       break;
     case 'template':
       for (const t of terms) {
         const p = findLocalFile(String(t), paths);
         if (!p) throw new TemplateError(`lookup('template'): could not find '${String(t)}'`);
         if (!templateRenderer) throw new TemplateError('template lookup used before the template engine started');
-        results.push(templateRenderer(readFileSync(p, 'utf8'), scope));
+        // As the module renders (trim_blocks, trailing newlines), with template_destpath None and convert_data on.
+        const over = { ...templateVars(String(t), p, null), ...(kw.template_vars as Record<string, unknown> | undefined) };
+        results.push(templateRenderer(readFileSync(p, 'utf8'), scope, over, [dirname(p), ...paths], kw.convert_data !== false));
       }
       break;
     case 'first_found':
@@ -98,6 +113,6 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
       throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, { hint: 'Supported: file, env, pipe, template, first_found, items, list, varnames.' });
   }
   // the list lookup gives its list back whether asked as lookup() or query() (as Ansible 2.14 does)
-  if (asList || name === 'list') return results;
+  if (wantList || name === 'list') return results;
   return results.length === 1 ? results[0] : results.join(',');
 }

@@ -1,5 +1,7 @@
 /** The bits of Python that Ansible templates lean on: method names on strings and dicts, and how values print. */
 
+import { PyDatetime } from './datetime.js';
+
 type Fn = (...args: unknown[]) => unknown;
 
 function pyStrip(s: string, chars?: unknown, side: 'both' | 'left' | 'right' = 'both'): string {
@@ -81,6 +83,7 @@ export function pyRepr(v: unknown, nested = false): string {
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'string') return nested ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : v;
   if (Array.isArray(v)) return `[${v.map((x) => pyRepr(x, true)).join(', ')}]`;
+  if (v instanceof PyDatetime) return v.__str__();
   if (typeof v === 'object') {
     return `{${Object.entries(v as Record<string, unknown>)
       .map(([k, x]) => `${pyRepr(k, true)}: ${pyRepr(x, true)}`)

@@ -58,7 +58,7 @@ test('backup drill: the cron command dumps, the database is dropped, pg_restore 
   const sum = sql('SELECT count(*) || md5(string_agg(item, \',\' ORDER BY id)) FROM orders');
   const job = runBackup();
   assert.equal(job.code, 0, job.stderr);
-  const dump = onHost(host, 'ls -1t /var/backups/postgresql/shop-*.dump | head -n 1').stdout.trim();
+  const dump = onHost(host, 'ls -1t /var/backups/postgresql/shop-2*.dump | head -n 1').stdout.trim();
   assert.match(dump, /shop-\d{8}T\d{6}\.dump$/);
   assert.equal(onHost(host, `stat -c '%U %a' ${dump}`).stdout.trim(), 'postgres 600');
   onHost(host, "su postgres -c 'dropdb shop'");
@@ -69,18 +69,73 @@ test('backup drill: the cron command dumps, the database is dropped, pg_restore 
   assert.match(onHost(host, 'cat /var/log/postgresql/orch-pg-backup.log').stdout, /ok: shop -> \/var\/backups\/postgresql\/shop-/);
 });
 
-test('backup: retention keeps the newest N; a failing dump exits non-zero with a clear log line', () => {
+test('backup drill: a database created after the role ran (over plain psql) is in the next backup and restores; templates are not dumped', () => {
+  // Created behind orch's back: the role's inventory never names these. "shop-eu" shares shop's prefix; the
+  // other name needs escaping as a file name and as a pg_dump argument.
+  const odd = `it's =odd/ü`;
+  // -d as a conninfo string: a bare name holding '=' would be read as one.
+  const conninfo = (db: string) => `dbname='${db.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const psql = (db: string, q: string) => onHost(host, `su postgres -c ${shq(`psql -X -v ON_ERROR_STOP=1 -A -t -d ${shq(conninfo(db))} -c ${shq(q)}`)}`);
+  for (const db of ['shop-eu', odd]) {
+    const made = psql('postgres', `CREATE DATABASE "${db}"`);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(psql(db, `CREATE TABLE t (v text); INSERT INTO t VALUES ('row of ${db.replace(/'/g, "''")}')`).code, 0);
+  }
+  const job = runBackup();
+  assert.equal(job.code, 0, job.stderr);
+  const listing = onHost(host, 'ls -1 /var/backups/postgresql/').stdout;
+  assert.match(listing, /^shop-eu-\d{8}T\d{6}\.dump$/m);
+  assert.match(listing, /^it%27s%20%3Dodd%2F%C3%BC-\d{8}T\d{6}\.dump$/m, 'the odd name, percent-encoded');
+  assert.match(listing, /^postgres-\d{8}T\d{6}\.dump$/m, 'the postgres database is a database like any other');
+  assert.doesNotMatch(listing, /^template/m, 'template0/template1 are not dumped');
+  for (const [db, stem] of [['shop-eu', 'shop-eu'], [odd, 'it%27s%20%3Dodd%2F%C3%BC']] as const) {
+    const dump = onHost(host, `ls -1t /var/backups/postgresql/${shq(stem)}-*.dump | head -n 1`).stdout.trim();
+    assert.equal(psql('postgres', `DROP DATABASE "${db}"`).code, 0);
+    assert.notEqual(psql(db, 'SELECT 1').code, 0, `${db} is gone`);
+    const restore = onHost(host, `su postgres -c ${shq(`pg_restore -C -d postgres ${shq(dump)}`)}`);
+    assert.equal(restore.code, 0, restore.stderr);
+    assert.equal(psql(db, 'SELECT v FROM t').stdout.trim(), `row of ${db}`);
+  }
+});
+
+test('backup drill: the globals file (pg_dumpall --globals-only) restores a dropped role with its password', () => {
+  const psql = (q: string) => onHost(host, `su postgres -c ${shq(`psql -X -A -t -d postgres -c ${shq(q)}`)}`);
+  assert.equal(psql("CREATE ROLE reporter LOGIN PASSWORD 'report-pw' CONNECTION LIMIT 3").code, 0);
+  const hash = psql("SELECT rolpassword FROM pg_authid WHERE rolname = 'reporter'").stdout.trim();
+  assert.match(hash, /^SCRAM-SHA-256\$/);
+  const job = runBackup();
+  assert.equal(job.code, 0, job.stderr);
+  const globals = onHost(host, 'ls -1t /var/backups/postgresql/globals-*.sql | head -n 1').stdout.trim();
+  assert.match(globals, /globals-\d{8}T\d{6}\.sql$/);
+  assert.equal(onHost(host, `stat -c '%U %a' ${globals}`).stdout.trim(), 'postgres 600');
+  assert.equal(psql('DROP ROLE reporter').code, 0);
+  assert.equal(psql("SELECT count(*) FROM pg_roles WHERE rolname = 'reporter'").stdout.trim(), '0');
+  // Roles that still exist (postgres, shop) give "already exists" errors; psql goes on, as a restore should.
+  const restore = onHost(host, `su postgres -c ${shq(`psql -X -q -d postgres -f ${globals}`)}`);
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.equal(psql("SELECT rolname || ' ' || rolcanlogin || ' ' || rolconnlimit FROM pg_roles WHERE rolname = 'reporter'").stdout.trim(), 'reporter true 3');
+  assert.equal(psql("SELECT rolpassword FROM pg_authid WHERE rolname = 'reporter'").stdout.trim(), hash, 'same password hash');
+  assert.match(onHost(host, 'cat /var/log/postgresql/orch-pg-backup.log').stdout, /ok: globals -> \/var\/backups\/postgresql\/globals-/);
+});
+
+test('backup: retention keeps the newest N per database (pruning shop spares shop-eu); a list narrows the backup; a failing dump exits non-zero with a clear log line', () => {
   for (let i = 0; i < 4; i++) {
     onHost(host, 'sleep 1');
     assert.equal(runBackup().code, 0);
   }
-  assert.equal(onHost(host, 'ls /var/backups/postgresql/shop-*.dump | wc -l').stdout.trim(), '3');
-  const bad = apply(writePlaybook(`- hosts: ${host}\n  become: yes\n  vars: { postgres_databases: [nosuchdb, shop] }\n  roles: [postgres-backup]\n`), [], { cwd: ROOT });
+  assert.equal(onHost(host, 'ls /var/backups/postgresql/shop-2*.dump | wc -l').stdout.trim(), '3');
+  assert.equal(onHost(host, 'ls /var/backups/postgresql/shop-eu-*.dump | wc -l').stdout.trim(), '3');
+  assert.equal(onHost(host, 'ls /var/backups/postgresql/globals-*.sql | wc -l').stdout.trim(), '3');
+  const bad = apply(writePlaybook(`- hosts: ${host}\n  become: yes\n  vars: { postgres_backup_databases: [nosuchdb, shop] }\n  roles: [postgres-backup]\n`), [], { cwd: ROOT });
   assert.equal(bad.code, 0, failures(bad));
+  const euBefore = onHost(host, 'ls /var/backups/postgresql/shop-eu-*.dump').stdout;
+  onHost(host, 'sleep 1');
   const out = runBackup();
   assert.notEqual(out.code, 0);
   assert.match(out.stderr, /pg_dump of nosuchdb failed/);
   assert.match(onHost(host, 'cat /var/log/postgresql/orch-pg-backup.log').stdout, /FAILED: pg_dump of nosuchdb/);
+  assert.equal(onHost(host, 'ls /var/backups/postgresql/shop-eu-*.dump').stdout, euBefore, 'shop-eu is not in the narrowed list');
+  assert.match(onHost(host, 'tail -n 1 /var/log/postgresql/orch-pg-backup.log').stdout, /ok: shop -> /, 'the listed database that exists is still dumped');
   assert.equal(run().code, 0, 'put the role back as it was');
 });
 

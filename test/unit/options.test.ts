@@ -66,8 +66,6 @@ test("a 'none' parameter set to a non-default value is refused when the task run
   assert.throws(() => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }), /cron: parameter 'backup' is not implemented by orch/);
   // its default changes nothing: accepted
   assert.doesNotThrow(() => unsupportedParam('cron', spec, { name: 'x', backup: false }));
-  assert.doesNotThrow(() => unsupportedParam('template', modules.get('template')?.spec ?? spec, { trim_blocks: 'yes' }));
-  assert.throws(() => unsupportedParam('template', modules.get('template')?.spec ?? spec, { trim_blocks: false }), /trim_blocks/);
 });
 
 function loadError(yaml: string, files: Record<string, string> = {}): ParseError {

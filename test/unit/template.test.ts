@@ -137,3 +137,46 @@ test("lookup('varnames') lists the defined variables matching a regexp", () => {
   assert.deepEqual(renderString("{{ query('varnames', '^ssh_port$') }}", s), ['ssh_port']);
   assert.equal(renderString("{{ not lookup('varnames', '^nothing$') }}", s), true);
 });
+
+test('one expression with whitespace around it templates as Ansible does (checked with ansible-playbook 2.14)', () => {
+  const t = scope({ s: 'x', s2: 'y\n', l: [1, 2], n: 5, b: true });
+  assert.equal(renderString('{{ s }}\n', t), 'x\n', "copy content: '{{ v }}\\n' keeps its newline");
+  assert.equal(renderString('{{ s2 }}\n', t), 'y\n', 'no second newline when the value ends with one');
+  assert.deepEqual(renderString('{{ l }}\n', t), [1, 2]);
+  assert.equal(renderString('  {{ l }}', t), '  [1, 2]');
+  assert.equal(renderString('{{ n }}\n', t), 5);
+  assert.equal(renderString('{{ n + 1 }}\n', t), '6\n');
+  assert.equal(renderString('{{ b }}\n', t), true);
+  assert.equal(renderString('{{ s }} \n\n', t), 'x \n\n');
+  assert.deepEqual(renderString('{{ l }}\n\n', t), [1, 2]);
+});
+
+test('Jinja whitespace in any templated string: comments and block tags eat their newline, a #jinja2: line overrides', () => {
+  const t = scope({ on: true });
+  assert.equal(renderString('a\n{# note #}\nb\n', t), 'a\nb\n');
+  assert.equal(renderString('{% if on %}\nyes\n{% endif %}\n', t), 'yes\n');
+  assert.equal(renderString('#jinja2: trim_blocks: False\n{% if on %}\nyes\n{% endif %}\n', t), '\nyes\n');
+  assert.equal(renderString('{% raw %}{{ x.0 }}{% endraw %}', t), '{{ x.0 }}', 'raw text is not rewritten');
+});
+
+test('a for loop over a missing variable or None fails as in Jinja (it looped zero times, silently)', () => {
+  const t = scope({ n: null, l: ['a', 'b'] });
+  assert.throws(() => renderString('{% for p in item.principals %}{{ p }}{% endfor %}', t), /'item' is undefined/);
+  assert.throws(() => renderString('{% for p in n %}{{ p }}{% endfor %}', t), /'NoneType' object is not iterable/);
+  assert.equal(renderString('{% for k, v in {"a": 1} | dictsort %}{{ k }}{{ v }}{% endfor %}{% for x in l %}{{ x }}{% endfor %}', t), 'a1ab');
+});
+
+test("a string literal with a newline can be called on ('\\n'.join(list)); an earlier render's error does not stand in for a later one's", () => {
+  const t = scope({ l: ['a', 'b'] });
+  assert.equal(renderString("{{ '\\n'.join(l) }}", t), 'a\nb');
+  assert.throws(() => renderString('{{ first_missing }}', t), /first_missing/);
+  assert.throws(() => renderString('{{ l | no_such_filter }}', t), (e: Error) => !/first_missing/.test(e.message));
+});
+
+test("a missing variable given to a filter or searched with 'in' fails as in Ansible (both answered false, silently)", () => {
+  const t = scope({ d: { a: 1 } });
+  assert.throws(() => renderString('{% if missing | bool %}x{% endif %}', t), /'missing' is undefined/);
+  assert.throws(() => renderString("{{ 'ntp' in ansible_facts_missing.packages }}", t), /ansible_facts_missing/);
+  assert.equal(renderString('{{ missing | default(false) | bool }}', t), false);
+  assert.equal(renderString("{{ 'a' in d }}", t), true);
+});

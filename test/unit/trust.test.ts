@@ -40,7 +40,7 @@ test('copy content "{{ v }}\\n" keeps its trailing newline (as ansible-playbook 
   assert.equal(renderString('  {{ v }}', s), '  hello');
   // a lone expression keeps its native type
   assert.equal(renderString('{{ n }}', s), 5);
-  assert.deepEqual(renderString(' {{ list }} ', s), ['a']);
+  assert.equal(renderString(' {{ list }} ', s), " ['a'] ", 'spaces around: a string, as Ansible 2.14 renders it');
 });
 
 test('password variables are registered as secrets from any vars mapping; templated ones when read', () => {
