@@ -135,7 +135,8 @@ export function checkParamNames(module: string, spec: ModuleSpec, params: Params
   const known = declaredNames(spec);
   for (const key of Object.keys(params)) {
     if (known.has(key)) continue;
-    throw new NotImplementedError(`${module}: parameter '${key}' is not implemented by orch`, {
+    const guess = suggest(key, [...known].filter((k) => !k.startsWith('_')));
+    throw new NotImplementedError(`${module}: parameter '${key}' is not implemented by orch${guess ? ` (did you mean '${guess}'?)` : ''}`, {
       hint: `orch implements: ${[...Object.keys(spec.params)].filter((k) => !k.startsWith('_')).sort().join(', ')}.`,
     });
   }

@@ -178,7 +178,7 @@ function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): 
  * names Ansible knows and orch does not implement are left for the executor, which fails the task when a
  * host reaches it. Values are checked where they are literal.
  */
-function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position, argsMap: unknown): void {
+function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position, argsMap: unknown, conditional: boolean): void {
   const mod = findModule(name);
   const ansible = ansibleModule(rawName) ?? ansibleModule(name);
   const orchNames = mod && !mod.spec.anyParams ? declaredNames(mod.spec) : undefined;
@@ -186,6 +186,9 @@ function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position
     const known = new Set([...(orchNames ?? []), ...(ansible?.params ?? [])]);
     for (const key of Object.keys(args)) {
       if (orchNames?.has(key) || ansible?.params === undefined || ansible.params.has(key)) continue;
+      // a task behind a condition may be meant for another Ansible version (a parameter newer than 2.14):
+      // as in Ansible, it fails only when a host reaches it (with the same suggestion)
+      if (conditional) continue;
       const guess = suggest(key, [...known].filter((k) => !k.startsWith('_')));
       throw new ParseError(`${mod?.name ?? rawName}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(argsMap, key) ?? pos, mod ? `Supported parameters: ${Object.keys(mod.spec.params).filter((k) => !k.startsWith('_')).sort().join(', ')}.` : `Parameters Ansible knows for it: ${[...known].filter((k) => !k.startsWith('_')).sort().join(', ')}.`);
     }
@@ -288,7 +291,8 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
     throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'Neither orch nor Ansible has a module of that name.');
   }
   const args = moduleArgs(action, raw, e.args, pos);
-  if (!fromLibrary) validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e);
+  const conditional = (inh.when?.length ?? 0) > 0 || (e.when !== undefined && e.when !== null && e.when !== true);
+  if (!fromLibrary) validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
   const inherited = inherit(inh, e, inh.dir);
   const lookups = lookupNotImplemented(e, pos);
   if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];
