@@ -66,8 +66,14 @@ export const setFact: Module = {
   name: 'set_fact',
   local: true,
   spec: { params: {}, anyParams: true },
-  async run(_ctx, p) {
-    const facts = { ...p };
+  async run(ctx, p) {
+    const facts: Record<string, unknown> = {};
+    // a key may be templated (`"{{ item.key }}": value`), as Ansible allows
+    for (const [k, v] of Object.entries(p)) {
+      const name = k.includes('{{') ? ctx.render(k).trim() : k;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ModuleFailure(`The variable name '${name}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.`);
+      facts[name] = v;
+    }
     delete facts.cacheable;
     if (Object.keys(facts).length === 0) throw new ModuleFailure('set_fact needs at least one variable');
     // as Ansible's set_fact: a string true/false/yes/no becomes a boolean

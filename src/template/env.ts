@@ -395,7 +395,7 @@ export function hasTemplate(s: string): boolean {
   return s.includes('{{') || s.includes('{%') || s.includes('{#');
 }
 
-/** Template a string: a string that is one `{{ expr }}` keeps the expression's native type (list, dict, int). */
+/** Template a string: a string that is one `{{ expr }}` keeps a list, dict or boolean (a bare variable: any value). */
 export function renderString(src: string, scope: VarScope | undefined): unknown {
   if (!hasTemplate(src)) return src;
   const single = SINGLE_EXPR.exec(src);
@@ -404,7 +404,10 @@ export function renderString(src: string, scope: VarScope | undefined): unknown 
     if (v instanceof Undefined) v.fail();
     const lead = /^\s*/.exec(src)?.[0] ?? '';
     const trail = /\s*$/.exec(src)?.[0] ?? '';
-    if (lead === '' && trail === '') return v;
+    // Ansible 2.14: a bare variable name hands its value back as it is (Templar's SINGLE_VAR); any other
+    // expression's value becomes text, and only text that reads as a list, dict or boolean is read back
+    // (`"{{ item.port }}"` is the string '8080', `"{{ n + 1 }}"` is '6')
+    if (lead === '' && trail === '') return /^\s*\w+\s*$/.test(single[1]) ? v : aroundOneExpression(v, '', '', 0);
     // Ansible's SINGLE_VAR shortcut (`$` also matches before a final newline) hands back a number as it is.
     if (typeof v === 'number' && lead === '' && trail === '\n' && /^\s*\w+\s*$/.test(single[1])) return v;
     return aroundOneExpression(v, lead, trail, trailingNewlines(src));

@@ -46,8 +46,11 @@ export function corpusLab(env: NodeJS.ProcessEnv = process.env): Lab {
   return { prefix, dir, inventory, env: { ...env, ORCH_LAB_PREFIX: prefix, ORCH_LAB_SUBNET: env.ORCH_LAB_SUBNET ?? '10.244.0', ORCH_LAB_DIR: dir, ORCH_LAB_INVENTORY: inventory, CI: '1' } };
 }
 
+/** Runs start in a directory of their own: orch keeps run locks and logs under the working directory's .orch/. */
+const WORK_DIR = mkdtempSync(join(tmpdir(), 'orch-corpus-work-'));
+
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 900_000) {
-  return spawnSync(cmd, args, { encoding: 'utf8', env, timeout: timeoutMs, maxBuffer: 1 << 28 });
+  return spawnSync(cmd, args, { encoding: 'utf8', env, timeout: timeoutMs, maxBuffer: 1 << 28, cwd: WORK_DIR });
 }
 
 export function labCommand(lab: Lab, ...args: string[]): void {
@@ -60,7 +63,8 @@ function inventoryFor(lab: Lab, host: string): string {
   const text = readFileSync(lab.inventory, 'utf8');
   const line = text.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
   const vars = text.slice(text.indexOf('[all:vars]'));
-  const file = join(mkdtempSync(join(tmpdir(), 'orch-corpus-')), 'hosts');
+  // a name of its own: the run lock is per inventory name, and other runs use `hosts`
+  const file = join(mkdtempSync(join(tmpdir(), 'orch-corpus-')), `corpus-${host}`);
   writeFileSync(file, `[corpus]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${lab.dir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
   return file;
 }

@@ -23,17 +23,17 @@ const s = scope(
 const table: [string, unknown][] = [
   ['{{ n }}', 3],
   ['x{{ n }}', 'x3'],
-  ['{{ port }}', 3000],
+  ['{{ port }}', '3000'],
   ['{{ d.nested }}', 'web-x'],
   ['{{ list | unique }}', ['a', 'b']],
   ['{{ list | union(["c"]) }}', ['a', 'b', 'c']],
   ['{{ list | difference(["a"]) }}', ['b']],
-  ['{{ list | length }}', 3],
+  ['{{ list | length }}', '3'],
   ['{{ list | join(",") }}', 'a,b,a'],
   ['{{ missing | default("dflt") }}', 'dflt'],
   ['{{ empty | default("e", true) }}', 'e'],
   ['{{ flag | bool }}', true],
-  ['{{ "42" | int + 1 }}', 43],
+  ['{{ "42" | int + 1 }}', '43'],
   ['{{ path | basename }}', 'current'],
   ['{{ path | dirname }}', '/srv/app'],
   ['{{ "aGVsbG8=" | b64decode }}', 'hello'],
@@ -126,7 +126,7 @@ test('string literals keep Python\'s escapes: an unknown escape keeps its backsl
   assert.equal(renderString("{{ 'a\\d' }}", s), 'a\\d');
   assert.equal(renderString("{{ x is match('ab\\d+') }}", s), true);
   assert.equal(renderString("{{ x | regex_replace('\\d', 'N') }}", s), 'abNN');
-  assert.equal(renderString("{{ '\\\\' | length }}", s), 1, 'an escaped backslash is one backslash');
+  assert.equal(renderString("{{ '\\\\' | length }}", s), '1', 'an escaped backslash is one backslash');
   assert.equal(renderString("{{ '\\x41\\u00e9\\n' }}", s), 'Aé\n');
   assert.equal(renderString("{{ 'it\\'s' }}", s), "it's");
 });
@@ -179,4 +179,16 @@ test("a missing variable given to a filter or searched with 'in' fails as in Ans
   assert.throws(() => renderString("{{ 'ntp' in ansible_facts_missing.packages }}", t), /ansible_facts_missing/);
   assert.equal(renderString('{{ missing | default(false) | bool }}', t), false);
   assert.equal(renderString("{{ 'a' in d }}", t), true);
+});
+
+test('types of one-expression values as Ansible 2.14 gives them (checked with type_debug): a bare variable keeps its type, an expression gives text unless it reads as a list, dict or boolean', () => {
+  const t = scope({ n: 3, port: '{{ n * 1000 }}', list: ['a', 'b', 'c'], none_var: null, item: { value: 1 } });
+  assert.equal(renderString('{{ n }}', t), 3);
+  assert.equal(renderString('{{ port }}', t), '3000');
+  assert.equal(renderString('{{ item.value }}', t), '1');
+  assert.equal(renderString('{{ n + 1 }}', t), '4');
+  assert.deepEqual(renderString('{{ list }}', t), ['a', 'b', 'c']);
+  assert.deepEqual(renderString('{{ list | select("ne", "b") | list }}', t), ['a', 'c']);
+  assert.equal(renderString('{{ n > 1 }}', t), true);
+  assert.equal(renderString('{{ none_var }}', t), null);
 });
