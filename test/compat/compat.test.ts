@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { HOSTS, INVENTORY, orch, results, ROOT } from '../helpers/lab.js';
+import { HOSTS, orch, results, ROOT, oneHostInventory } from '../helpers/lab.js';
 import type { RunEvent } from '../../src/core/events.js';
 
 // test/compat/compat.yml is written in Ansible's style and asserts on the behaviours playbooks rely on.
@@ -12,15 +10,9 @@ import type { RunEvent } from '../../src/core/events.js';
 // same host and the two are compared task by task.
 const host = HOSTS[3] as string;
 const PLAYBOOK = join(ROOT, 'test', 'compat', 'compat.yml');
-const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
 
 function inventory(): string {
-  const lab = readFileSync(INVENTORY, 'utf8');
-  const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
-  const vars = lab.slice(lab.indexOf('[all:vars]'));
-  const file = join(mkdtempSync(join(tmpdir(), 'orch-compat-')), 'hosts');
-  writeFileSync(file, `[compat]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
-  return file;
+  return oneHostInventory(host, 'compat');
 }
 
 type Status = 'ok' | 'changed' | 'failed' | 'skipped';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { HOSTS, INVENTORY, onHost, orch, results } from '../helpers/lab.js';
+import { HOSTS, onHost, orch, results, oneHostInventory } from '../helpers/lab.js';
 
 // Every template of the public roles in /work/shared/corpus rendered on the same lab host by ansible-playbook's
 // template module and by orch's (role defaults + vars/main.yml + the manifest's vars, facts gathered, no task
@@ -13,7 +13,6 @@ import { HOSTS, INVENTORY, onHost, orch, results } from '../helpers/lab.js';
 // (orch rendering one Ansible refuses is a silent wrong file), with the same bytes.
 const host = HOSTS[0] as string;
 const CORPUS = process.env.ORCH_CORPUS ?? '/work/shared/corpus/roles';
-const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
 const OUT = '/tmp/orch-corpus-templates';
 // Differences whose cause is not the template engine, each with its reason (remove when fixed).
 const KNOWN: Record<string, string> = {
@@ -55,12 +54,7 @@ function playbook(): { path: string; count: number } {
 }
 
 function inventory(): string {
-  const lab = readFileSync(INVENTORY, 'utf8');
-  const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
-  const vars = lab.slice(lab.indexOf('[all:vars]'));
-  const file = join(mkdtempSync(join(tmpdir(), 'orch-corpus-inv-')), 'hosts');
-  writeFileSync(file, `${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
-  return file;
+  return oneHostInventory(host, 'templates');
 }
 
 function sums(dir: string): Map<string, string> {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { oneHostInventory } from '../helpers/lab.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 const ORCH = process.env.ORCH_BIN ?? join(ROOT, 'bin', 'orch');
@@ -60,13 +61,7 @@ export function labCommand(lab: Lab, ...args: string[]): void {
 
 /** A one-host inventory in Ansible's terms (both tools read it). */
 function inventoryFor(lab: Lab, host: string): string {
-  const text = readFileSync(lab.inventory, 'utf8');
-  const line = text.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
-  const vars = text.slice(text.indexOf('[all:vars]'));
-  // a name of its own: the run lock is per inventory name, and other runs use `hosts`
-  const file = join(mkdtempSync(join(tmpdir(), 'orch-corpus-')), `corpus-${host}`);
-  writeFileSync(file, `[corpus]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${lab.dir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
-  return file;
+  return oneHostInventory(host, 'corpus', lab.inventory, lab.dir);
 }
 
 /** The role under roles/<name> next to a playbook that applies it with its manifest vars (lab vars beside it, see labVarsArgs). */

@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { failures, HOSTS, INVENTORY, onHost, orch } from '../helpers/lab.js';
+import { failures, HOSTS, onHost, orch, oneHostInventory } from '../helpers/lab.js';
 
 // Facts compared with Ansible's own setup module on the same lab host: both write `ansible_facts` as JSON
 // onto the host from the same playbook, and the test reads both files over plain ssh.
 const host = HOSTS[0] as string;
-const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
 
 function inventory(): string {
-  const lab = readFileSync(INVENTORY, 'utf8');
-  const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
-  const vars = lab.slice(lab.indexOf('[all:vars]'));
-  const file = join(mkdtempSync(join(tmpdir(), 'orch-facts-')), 'hosts');
-  writeFileSync(file, `[facts]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
-  return file;
+  return oneHostInventory(host, 'facts');
 }
 
 function playbook(dest: string, extra = ''): string {

@@ -163,3 +163,18 @@ export function waitClientLoop(host: string, file: string): string[] {
   }
   throw new Error('client loop did not finish');
 }
+
+/**
+ * A one-host inventory both orch and ansible-playbook read: the lab host's line in `group`, the lab's variables,
+ * and what Ansible needs besides (the lab's known_hosts, Debian's python3). Its file name is its own: the run
+ * lock is per inventory name.
+ */
+export function oneHostInventory(host: string, group: string, inventory = INVENTORY, labDir = LAB_DIR): string {
+  const lab = readFileSync(inventory, 'utf8');
+  const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
+  const vars = lab.slice(lab.indexOf('[all:vars]'));
+  const file = join(mkdtempSync(join(tmpdir(), `orch-${group}-`)), `${group}-${host}`);
+  writeFileSync(file, `[${group}]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${labDir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
+  return file;
+}
+
