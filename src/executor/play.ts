@@ -334,6 +334,25 @@ class PlayRun {
   }
 
   /** include_tasks chosen at run time: one file per host (and per loop item), run host group by host group. */
+  /** "included: FILE for HOST", as Ansible shows and counts it: an ok per file (per loop item); a false condition a skip. */
+  private reportIncluded(inc: DynamicInclude, plans: Map<string, { file: string; vars: Record<string, unknown> }[]>): void {
+    const { rs } = this;
+    rs.emit({ type: 'task_start', taskId: inc.id, name: inc.name, hosts: [...plans.keys()], handler: false, module: 'include_tasks', file: inc.pos.file, line: inc.pos.line });
+    for (const [host, entries] of plans) {
+      const st = rs.hosts.get(host)?.stats;
+      if (!st) continue;
+      const base = { type: 'host_result' as const, host, taskId: inc.id, task: inc.name, module: 'include_tasks', durationMs: 0 };
+      if (entries.length === 0 && !inc.loop) {
+        st.skipped++;
+        rs.emit({ ...base, status: 'skipped' });
+      }
+      for (const e of entries) {
+        st.ok++;
+        rs.emit({ ...base, status: 'ok', msg: `included: ${e.file}` });
+      }
+    }
+  }
+
   private async runInclude(inc: DynamicInclude, hosts: string[]): Promise<Set<string>> {
     const { rs } = this;
     const plans = new Map<string, { file: string; vars: Record<string, unknown> }[]>();
@@ -350,6 +369,7 @@ class PlayRun {
       });
       plans.set(h, entries);
     }
+    this.reportIncluded(inc, plans);
     const failed = new Set<string>();
     const rounds = Math.max(0, ...[...plans.values()].map((e) => e.length));
     for (let i = 0; i < rounds; i++) {
@@ -359,7 +379,7 @@ class PlayRun {
         if (e) byFile.set(e.file, [...(byFile.get(e.file) ?? []), h]);
       }
       for (const [file, group] of byFile) {
-        let items = this.includeCache.get(file);
+        let items = inc.preloaded ?? this.includeCache.get(file);
         if (!items) {
           items = this.loadIncluded(file, inc);
           this.includeCache.set(file, items);

@@ -109,6 +109,11 @@ export interface DynamicInclude extends Inherited {
   loop?: LoopSpec;
   loop_control?: LoopControl;
   pos: Position;
+  /**
+   * include_tasks of a literal file: its tasks, loaded and checked with the playbook. It still runs as an
+   * include (its condition decided once per host, counted in the recap as Ansible counts it).
+   */
+  preloaded?: Item[];
 }
 
 export type Item = Task | Block | DynamicInclude;

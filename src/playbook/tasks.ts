@@ -256,7 +256,12 @@ function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, in
     return [inc];
   }
   if (containsTemplate(fileArg)) throw new ParseError('import_tasks is static: its file name cannot use variables', pos, 'Use include_tasks for a file chosen at run time.');
-  return loadTasksFile(resolveTasksFile(fileArg, inh), ctx, child, pos);
+  if (action === 'import_tasks') return loadTasksFile(resolveTasksFile(fileArg, inh), ctx, child, pos);
+  // include_tasks of a literal file: loaded (and checked) now; its own condition is the include's, decided once
+  const { when: _own, ...withoutWhen } = e;
+  const applied = inherit(inherit(inh, withoutWhen, inh.dir), isDict(args.apply) ? args.apply : {}, inh.dir);
+  const preloaded = loadTasksFile(resolveTasksFile(fileArg, inh), ctx, applied, pos);
+  return [{ kind: 'include', id: ctx.nextId(), name, file: fileArg, pos, preloaded, ...child }];
 }
 
 function loadBlock(e: Dict, ctx: LoadContext, inh: Inherited, pos: Position): Block {

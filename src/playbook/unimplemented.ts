@@ -48,6 +48,7 @@ function walk(items: Item[], play: Play, out: Unimplemented[], depth = 0): void 
   for (const it of items) {
     if (it.kind === 'task') for (const what of ofTask(it)) out.push({ pos: it.pos, what });
     else if (it.kind === 'block') walk([...it.block, ...it.rescue, ...it.always], play, out, depth);
+    else if (it.preloaded) walk(it.preloaded, play, out, depth);
     else if (depth < 20) walk(included(it, play, out), play, out, depth + 1);
   }
 }

@@ -79,7 +79,7 @@ function loadError(yaml: string, files: Record<string, string> = {}): ParseError
 }
 
 function tasksOf(items: Item[]): Task[] {
-  return items.flatMap((i) => (i.kind === 'task' ? [i] : i.kind === 'block' ? tasksOf([...i.block, ...i.rescue, ...i.always]) : []));
+  return items.flatMap((i) => (i.kind === 'task' ? [i] : i.kind === 'block' ? tasksOf([...i.block, ...i.rescue, ...i.always]) : tasksOf(i.preloaded ?? [])));
 }
 
 test('a role with tasks for other OS families loads: modules and parameters Ansible has are left for run time', () => {

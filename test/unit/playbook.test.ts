@@ -99,6 +99,8 @@ test('a role includes tasks by a path relative to the role (include_tasks: tasks
       'roles/r/tasks/other.yml': '- debug: msg=from-other\n',
     }),
   );
-  const tasks = (pb.plays[0]?.sections[1] ?? []).filter((i): i is Task => i.kind === 'task');
+  const items = pb.plays[0]?.sections[1] ?? [];
+  const tasks = items.flatMap((i) => (i.kind === 'task' ? [i] : i.kind === 'include' ? (i.preloaded ?? []).filter((t): t is Task => t.kind === 'task') : []));
   assert.deepEqual(tasks.map((t) => t.args.msg), ['from-set-vars', 'from-other']);
+  assert.equal(items[1]?.kind, 'include', 'include_tasks stays an include (decided once per host, counted as Ansible counts it)');
 });
