@@ -26,11 +26,13 @@ import { ping } from './ping.js';
 import { replace } from './replace.js';
 import { serviceFacts } from './service-facts.js';
 import { setup } from './setup.js';
+import { iniFile } from './ini-file.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
+  iniFile,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -47,6 +49,7 @@ const ALIASES: Record<string, string> = {
   'community.postgresql.postgresql_user': 'postgresql_user',
   'ansible.legacy.command': 'command',
   'ansible.legacy.shell': 'shell',
+  'community.general.ini_file': 'ini_file',
 };
 
 export function resolveModuleName(name: string): string {
