@@ -27,12 +27,13 @@ import { replace } from './replace.js';
 import { serviceFacts } from './service-facts.js';
 import { setup } from './setup.js';
 import { iniFile } from './ini-file.js';
+import { pamLimits } from './pam-limits.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile,
+  iniFile, pamLimits,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -50,6 +51,7 @@ const ALIASES: Record<string, string> = {
   'ansible.legacy.command': 'command',
   'ansible.legacy.shell': 'shell',
   'community.general.ini_file': 'ini_file',
+  'community.general.pam_limits': 'pam_limits',
 };
 
 export function resolveModuleName(name: string): string {

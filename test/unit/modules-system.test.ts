@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { editIni } from '../../src/modules/ini-file.js';
+import { editLimits } from '../../src/modules/pam-limits.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -25,4 +26,28 @@ test('ini_file: edits as community.general 6.x (lines, spaces, sections, message
   }
   assert.throws(() => editIni({ path: '/m', section: 's', option: 'o', value: 'v', create: false }, null), /Destination \/m does not exist!/);
   assert.throws(() => editIni({ path: '/m', section: 's', option: 'o' }, ''), /must be defined if state=present/);
+});
+
+test('pam_limits: lines as community.general 6.x writes them (tabs, use_max/use_min, comment carried over)', () => {
+  const base = '# l\n* soft core 0\nbob - nofile 1024 # mine\n';
+  const p = { dest: '/l', domain: 'bob', limit_type: '-', limit_item: 'nofile', comment: '' };
+  const rows: [Record<string, unknown>, string | null, string | null, string][] = [
+    [{ value: '1024' }, base, null, 'bob - nofile 1024 # mine\n'],
+    [{ value: '2048' }, base, '# l\n* soft core 0\nbob\t-\tnofile\t2048\t# mine\n\n', 'bob\t-\tnofile\t2048\t# mine\n\n'],
+    [{ value: '512', use_max: true }, base, null, 'bob - nofile 1024 # mine\n'],
+    [{ value: '512', use_min: true }, base, '# l\n* soft core 0\nbob\t-\tnofile\t512\t# mine\n\n', 'bob\t-\tnofile\t512\t# mine\n\n'],
+    [{ value: 'unlimited', use_max: true }, base, '# l\n* soft core 0\nbob\t-\tnofile\tunlimited\t# mine\n\n', 'bob\t-\tnofile\tunlimited\t# mine\n\n'],
+    [{ domain: 'al', value: '9' }, base, `${base}al\t-\tnofile\t9\t# mine\n\n`, 'al\t-\tnofile\t9\t# mine\n\n'],
+    [{ domain: 'al', value: '9', comment: 'c' }, '', 'al\t-\tnofile\t9\t#c\n', 'al\t-\tnofile\t9\t#c\n'],
+    [{ domain: 'al', value: '9' }, null, 'al\t-\tnofile\t9\n', 'al\t-\tnofile\t9\n'],
+    [{ domain: 'al', value: '9' }, 'x y z 1', 'x y z 1al\t-\tnofile\t9\n', 'al\t-\tnofile\t9\n'],
+  ];
+  for (const [params, current, text, msg] of rows) {
+    const e = editLimits({ ...p, ...params }, current);
+    assert.deepEqual([e.text, e.result.msg], [text, msg], JSON.stringify(params));
+  }
+  assert.throws(() => editLimits({ ...p, value: 'lots' }, ''), /^Error:  Value of 'lots' for item 'nofile' is invalid/);
+  assert.throws(() => editLimits({ ...p, limit_item: 'nice', value: '30' }, ''), /must be a number in the range -20 to 19/);
+  assert.throws(() => editLimits({ ...p, value: '1', use_max: true, use_min: true }, ''), /Cannot use use_min and use_max at the same time\./);
+  assert.throws(() => editLimits({ ...p, value: '1' }, 'bob - core x\n'), /Invalid configuration found in '\/l'\. Value of 'x'/);
 });
