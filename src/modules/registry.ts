@@ -28,12 +28,13 @@ import { serviceFacts } from './service-facts.js';
 import { setup } from './setup.js';
 import { iniFile } from './ini-file.js';
 import { pamLimits } from './pam-limits.js';
+import { authorizedKey } from './authorized-key.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile, pamLimits,
+  iniFile, pamLimits, authorizedKey,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -52,6 +53,7 @@ const ALIASES: Record<string, string> = {
   'ansible.legacy.shell': 'shell',
   'community.general.ini_file': 'ini_file',
   'community.general.pam_limits': 'pam_limits',
+  'ansible.posix.authorized_key': 'authorized_key',
 };
 
 export function resolveModuleName(name: string): string {

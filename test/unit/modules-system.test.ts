@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { editIni } from '../../src/modules/ini-file.js';
 import { editLimits } from '../../src/modules/pam-limits.js';
+import { parseOptions, planKeys } from '../../src/modules/authorized-key.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -50,4 +51,26 @@ test('pam_limits: lines as community.general 6.x writes them (tabs, use_max/use_
   assert.throws(() => editLimits({ ...p, limit_item: 'nice', value: '30' }, ''), /must be a number in the range -20 to 19/);
   assert.throws(() => editLimits({ ...p, value: '1', use_max: true, use_min: true }, ''), /Cannot use use_min and use_max at the same time\./);
   assert.throws(() => editLimits({ ...p, value: '1' }, 'bob - core x\n'), /Invalid configuration found in '\/l'\. Value of 'x'/);
+});
+
+test('authorized_key: the file re-serialised as ansible.posix 1.5 (order, options, comments, exclusive)', () => {
+  const k1 = 'ssh-ed25519 AAAA1 one@x';
+  const k2 = 'ssh-rsa BBBB2 two@x';
+  const file = `# keep me\n${k1}\n\nfrom="a,b" ${k2}\n`;
+  const rows: [Record<string, unknown>, string, string | null][] = [
+    [{ key: k1 }, file, null],
+    [{ key: 'ssh-ed25519   AAAA1   one@x' }, file, null],
+    [{ key: 'ssh-ed25519 CCCC3' }, file, `${file}ssh-ed25519 CCCC3 \n`],
+    [{ key: 'ssh-ed25519 CCCC3', key_options: 'no-pty,command="a b"' }, '', 'no-pty,command="a b" ssh-ed25519 CCCC3 \n'],
+    [{ key: k1, comment: 'new' }, file, `# keep me\n\nfrom="a,b" ${k2}\nssh-ed25519 AAAA1 new\n`],
+    [{ key: k2 }, file, `# keep me\n${k1}\n\n${k2}\n`],
+    [{ key: `${k2}\n# c\n${k1}` }, file, `# keep me\n${k1}\n\n${k2}\n`],
+    [{ key: k1, state: 'absent' }, file, `# keep me\n\nfrom="a,b" ${k2}\n`],
+    [{ key: 'ssh-ed25519 ZZZ', state: 'absent' }, file, null],
+    [{ key: k1, exclusive: true }, file, `${k1}\n`],
+    [{ key: k1 }, '# a\n# a\n', `# a\n${k1}\n`],
+  ];
+  for (const [params, current, text] of rows) assert.equal(planKeys({ state: 'present', exclusive: false, ...params }, current), text, JSON.stringify(params));
+  assert.throws(() => planKeys({ key: 'not a key' }, ''), /invalid key specified: not a key/);
+  assert.deepEqual(parseOptions('a,b="x,y",c=1'), [['a', null], ['b', '"x,y"'], ['c', '1']]);
 });
