@@ -29,12 +29,13 @@ import { setup } from './setup.js';
 import { iniFile } from './ini-file.js';
 import { pamLimits } from './pam-limits.js';
 import { authorizedKey } from './authorized-key.js';
+import { localeGen } from './locale-gen.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile, pamLimits, authorizedKey,
+  iniFile, pamLimits, authorizedKey, localeGen,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -54,6 +55,7 @@ const ALIASES: Record<string, string> = {
   'community.general.ini_file': 'ini_file',
   'community.general.pam_limits': 'pam_limits',
   'ansible.posix.authorized_key': 'authorized_key',
+  'community.general.locale_gen': 'locale_gen',
 };
 
 export function resolveModuleName(name: string): string {

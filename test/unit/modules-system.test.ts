@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { editIni } from '../../src/modules/ini-file.js';
 import { editLimits } from '../../src/modules/pam-limits.js';
 import { parseOptions, planKeys } from '../../src/modules/authorized-key.js';
+import { fixCase, isAvailable, setLocaleLine } from '../../src/modules/locale-gen.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -73,4 +74,15 @@ test('authorized_key: the file re-serialised as ansible.posix 1.5 (order, option
   for (const [params, current, text] of rows) assert.equal(planKeys({ state: 'present', exclusive: false, ...params }, current), text, JSON.stringify(params));
   assert.throws(() => planKeys({ key: 'not a key' }, ''), /invalid key specified: not a key/);
   assert.deepEqual(parseOptions('a,b="x,y",c=1'), [['a', null], ['b', '"x,y"'], ['c', '1']]);
+});
+
+test('locale_gen: /etc/locale.gen lines toggled as Ansible, names normalised as `locale -a` prints them', () => {
+  const gen = '# fr_FR ISO-8859-1\n# fr_FR.UTF-8 UTF-8\n#  de_DE.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\n';
+  assert.equal(setLocaleLine(gen, 'fr_FR.UTF-8', true), '# fr_FR ISO-8859-1\nfr_FR.UTF-8 UTF-8\n#  de_DE.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\n');
+  assert.equal(setLocaleLine(gen, 'de_DE.UTF-8', true), '# fr_FR ISO-8859-1\n# fr_FR.UTF-8 UTF-8\nde_DE.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\n');
+  assert.equal(setLocaleLine(gen, 'en_US.UTF-8', false), '# fr_FR ISO-8859-1\n# fr_FR.UTF-8 UTF-8\n#  de_DE.UTF-8 UTF-8\n# en_US.UTF-8 UTF-8\n');
+  assert.equal(fixCase('fr_FR.utf8'), 'fr_FR.UTF-8');
+  const s = { ubuntu: false, list: gen, installed: [] };
+  assert.ok(isAvailable('fr_FR', s) && isAvailable('de_DE.UTF-8', s) && !isAvailable('xx_YY.UTF-8', s));
+  assert.ok(!isAvailable('en_US.UTF-8', { ...s, ubuntu: true, list: '# en_US.UTF-8 UTF-8\n' }), 'Ubuntu: SUPPORTED lines are not commented');
 });
