@@ -30,12 +30,13 @@ import { iniFile } from './ini-file.js';
 import { pamLimits } from './pam-limits.js';
 import { authorizedKey } from './authorized-key.js';
 import { localeGen } from './locale-gen.js';
+import { debconf } from './debconf.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile, pamLimits, authorizedKey, localeGen,
+  iniFile, pamLimits, authorizedKey, localeGen, debconf,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

@@ -4,6 +4,7 @@ import { editIni } from '../../src/modules/ini-file.js';
 import { editLimits } from '../../src/modules/pam-limits.js';
 import { parseOptions, planKeys } from '../../src/modules/authorized-key.js';
 import { fixCase, isAvailable, setLocaleLine } from '../../src/modules/locale-gen.js';
+import { parseDebconfShow, planDebconf } from '../../src/modules/debconf.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -85,4 +86,17 @@ test('locale_gen: /etc/locale.gen lines toggled as Ansible, names normalised as 
   const s = { ubuntu: false, list: gen, installed: [] };
   assert.ok(isAvailable('fr_FR', s) && isAvailable('de_DE.UTF-8', s) && !isAvailable('xx_YY.UTF-8', s));
   assert.ok(!isAvailable('en_US.UTF-8', { ...s, ubuntu: true, list: '# en_US.UTF-8 UTF-8\n' }), 'Ubuntu: SUPPORTED lines are not commented');
+});
+
+test('debconf: debconf-show parsed, changed only when the value differs (booleans case-folded)', () => {
+  const prev = parseDebconfShow('* locales/default_environment_locale: None\n  locales/locales_to_be_generated:\n  pkg/flag: false\n');
+  assert.deepEqual(prev, { 'locales/default_environment_locale': 'None', 'locales/locales_to_be_generated': '', 'pkg/flag': 'false' });
+  const q = (question: string, vtype: string, value: string) => planDebconf({ name: 'p', question, vtype, value }, prev);
+  assert.equal(q('locales/default_environment_locale', 'select', 'None'), null);
+  assert.deepEqual(q('locales/default_environment_locale', 'select', 'C.UTF-8'), { value: 'C.UTF-8', current: 'C.UTF-8' });
+  assert.equal(q('pkg/flag', 'boolean', 'False'), null, 'booleans compare lower-case');
+  assert.deepEqual(q('pkg/flag', 'boolean', 'True'), { value: 'true', current: 'true' });
+  assert.deepEqual(q('pkg/new', 'boolean', 'True'), { value: 'true', current: 'True' }, 'a new question: set as true, reported as given');
+  assert.equal(planDebconf({ name: 'p' }, prev), null);
+  assert.throws(() => planDebconf({ name: 'p', question: 'x', vtype: 'string' }, prev), /parameters are required together: question, vtype, value/);
 });
