@@ -31,12 +31,13 @@ import { pamLimits } from './pam-limits.js';
 import { authorizedKey } from './authorized-key.js';
 import { localeGen } from './locale-gen.js';
 import { debconf } from './debconf.js';
+import { timezone } from './timezone.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile, pamLimits, authorizedKey, localeGen, debconf,
+  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -57,6 +58,7 @@ const ALIASES: Record<string, string> = {
   'community.general.pam_limits': 'pam_limits',
   'ansible.posix.authorized_key': 'authorized_key',
   'community.general.locale_gen': 'locale_gen',
+  'community.general.timezone': 'timezone',
 };
 
 export function resolveModuleName(name: string): string {

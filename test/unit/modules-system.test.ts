@@ -5,6 +5,7 @@ import { editLimits } from '../../src/modules/pam-limits.js';
 import { parseOptions, planKeys } from '../../src/modules/authorized-key.js';
 import { fixCase, isAvailable, setLocaleLine } from '../../src/modules/locale-gen.js';
 import { parseDebconfShow, planDebconf } from '../../src/modules/debconf.js';
+import { currentValues, editTzFile } from '../../src/modules/timezone.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -99,4 +100,21 @@ test('debconf: debconf-show parsed, changed only when the value differs (boolean
   assert.deepEqual(q('pkg/new', 'boolean', 'True'), { value: 'true', current: 'True' }, 'a new question: set as true, reported as given');
   assert.equal(planDebconf({ name: 'p' }, prev), null);
   assert.throws(() => planDebconf({ name: 'p', question: 'x', vtype: 'string' }, prev), /parameters are required together: question, vtype, value/);
+});
+
+test('timezone: the current zone and clock read as Ansible (Debian files, link, systemd status)', () => {
+  const s = { systemd: false, status: '', zoneFile: true, dpkg: true, timezone: 'Etc/UTC\n', link: '/usr/share/zoneinfo/Etc/UTC', localtimeExists: true, sameAsPlanned: false, rcS: null, adjtime: null };
+  assert.deepEqual(currentValues({ name: 'Europe/Paris' }, s), { name: 'Etc/UTC' });
+  assert.deepEqual(currentValues({ name: 'Etc/UTC' }, s), { name: 'Etc/UTC' });
+  assert.deepEqual(currentValues({ name: 'Europe/Paris' }, { ...s, timezone: 'Europe/Paris\n' }), { name: 'Etc/UTC' }, 'the link decides when the file agrees');
+  assert.deepEqual(currentValues({ name: 'Etc/UTC' }, { ...s, link: null, sameAsPlanned: false }), { name: 'n/a' }, 'a copied zone file that differs');
+  assert.deepEqual(currentValues({ name: 'Etc/UTC' }, { ...s, timezone: null }), { name: 'n/a' });
+  assert.deepEqual(currentValues({ hwclock: 'local' }, { ...s, rcS: 'UTC=no\n' }), { hwclock: 'UTC' }, 'rcS agrees: /etc/adjtime (absent: UTC) decides');
+  assert.deepEqual(currentValues({ hwclock: 'local' }, { ...s, rcS: 'UTC=no\n', adjtime: '0 0 0\n0\nLOCAL\n' }), { hwclock: 'local' });
+  assert.deepEqual(currentValues({ hwclock: 'UTC' }, { ...s, rcS: null }), { hwclock: 'n/a' });
+  const st = '               Local time: Thu 2026-11-26\n                Time zone: Europe/Paris (CET, +0100)\n          RTC in local TZ: no\n';
+  assert.deepEqual(currentValues({ name: 'x', hwclock: 'UTC' }, { ...s, systemd: true, status: st }), { name: 'Europe/Paris', hwclock: 'UTC' });
+  assert.deepEqual(editTzFile('a\n#c\nb\n', /^(\S+)/m, 'z\n'), { text: 'z\n', deleted: 3 });
+  assert.deepEqual(editTzFile('# x\n  \nUTC=no\nUTC=yes\n', /^UTC\s*=\s*(\S+)/m, 'UTC=yes\n'), { text: '# x\n  \nUTC=yes\n', deleted: 2 });
+  assert.deepEqual(editTzFile(null, /^(\S+)/m, 'Etc/UTC\n'), { text: 'Etc/UTC\n', deleted: 0 });
 });
