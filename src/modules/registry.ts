@@ -32,12 +32,13 @@ import { authorizedKey } from './authorized-key.js';
 import { localeGen } from './locale-gen.js';
 import { debconf } from './debconf.js';
 import { timezone } from './timezone.js';
+import { hostname } from './hostname.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone,
+  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

@@ -6,6 +6,7 @@ import { parseOptions, planKeys } from '../../src/modules/authorized-key.js';
 import { fixCase, isAvailable, setLocaleLine } from '../../src/modules/locale-gen.js';
 import { parseDebconfShow, planDebconf } from '../../src/modules/debconf.js';
 import { currentValues, editTzFile } from '../../src/modules/timezone.js';
+import { planHostname } from '../../src/modules/hostname.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -117,4 +118,12 @@ test('timezone: the current zone and clock read as Ansible (Debian files, link, 
   assert.deepEqual(editTzFile('a\n#c\nb\n', /^(\S+)/m, 'z\n'), { text: 'z\n', deleted: 3 });
   assert.deepEqual(editTzFile('# x\n  \nUTC=no\nUTC=yes\n', /^UTC\s*=\s*(\S+)/m, 'UTC=yes\n'), { text: '# x\n  \nUTC=yes\n', deleted: 2 });
   assert.deepEqual(editTzFile(null, /^(\S+)/m, 'Etc/UTC\n'), { text: 'Etc/UTC\n', deleted: 0 });
+});
+
+test('hostname: what changes and the name reported before, as Ansible', () => {
+  const s = { strategy: 'file' as const, current: 'old', permanent: 'old', fqdn: 'old' };
+  assert.equal(planHostname('old', s), null);
+  assert.deepEqual(planHostname('new', s), { current: true, permanent: true, before: 'old' });
+  assert.deepEqual(planHostname('new', { ...s, strategy: 'systemd', current: 'new' }), { current: false, permanent: true, before: 'old' });
+  assert.deepEqual(planHostname('new', { ...s, strategy: 'systemd', permanent: 'new' }), { current: true, permanent: false, before: 'old' });
 });
