@@ -33,12 +33,13 @@ import { localeGen } from './locale-gen.js';
 import { debconf } from './debconf.js';
 import { timezone } from './timezone.js';
 import { hostname } from './hostname.js';
+import { modprobe } from './modprobe.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname,
+  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -60,6 +61,7 @@ const ALIASES: Record<string, string> = {
   'ansible.posix.authorized_key': 'authorized_key',
   'community.general.locale_gen': 'locale_gen',
   'community.general.timezone': 'timezone',
+  'community.general.modprobe': 'modprobe',
 };
 
 export function resolveModuleName(name: string): string {

@@ -7,6 +7,7 @@ import { fixCase, isAvailable, setLocaleLine } from '../../src/modules/locale-ge
 import { parseDebconfShow, planDebconf } from '../../src/modules/debconf.js';
 import { currentValues, editTzFile } from '../../src/modules/timezone.js';
 import { planHostname } from '../../src/modules/hostname.js';
+import { persistentWrites } from '../../src/modules/modprobe.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -126,4 +127,20 @@ test('hostname: what changes and the name reported before, as Ansible', () => {
   assert.deepEqual(planHostname('new', s), { current: true, permanent: true, before: 'old' });
   assert.deepEqual(planHostname('new', { ...s, strategy: 'systemd', current: 'new' }), { current: false, permanent: true, before: 'old' });
   assert.deepEqual(planHostname('new', { ...s, strategy: 'systemd', permanent: 'new' }), { current: true, permanent: false, before: 'old' });
+});
+
+test('modprobe: persistent files written as community.general 6.x (new files, old options commented out)', () => {
+  const s = { hasModprobe: true, loaded: true, loadFiles: [['/etc/modules-load.d/m.conf', '# c\ndummy # x\nloop\n']] as [string, string][], paramFiles: [['/etc/modprobe.d/a.conf', 'options dummy numdummies=2\nblacklist foo\n']] as [string, string][] };
+  const w = (p: Record<string, unknown>, st = s) => persistentWrites({ name: 'dummy', state: 'present', params: '', ...p }, st);
+  assert.deepEqual(w({ persistent: 'present', params: 'numdummies=2' }), [], 'loaded persistently with the same options: nothing');
+  assert.deepEqual(w({ persistent: 'present', params: 'numdummies=3' }), [
+    ['/etc/modprobe.d/a.conf', '#options dummy numdummies=2\n\nblacklist foo\n'],
+    ['/etc/modprobe.d/dummy.conf', 'options dummy numdummies=3\n'],
+  ]);
+  assert.deepEqual(w({ persistent: 'present', params: 'numdummies=2' }, { ...s, loadFiles: [] }), [['/etc/modules-load.d/dummy.conf', 'dummy\n']]);
+  assert.deepEqual(w({ persistent: 'absent' }), [
+    ['/etc/modules-load.d/m.conf', '# c\n\n#dummy # x\n\nloop\n'],
+    ['/etc/modprobe.d/a.conf', '#options dummy numdummies=2\n\nblacklist foo\n'],
+  ]);
+  assert.deepEqual(w({ persistent: 'disabled' }), []);
 });
