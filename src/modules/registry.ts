@@ -34,12 +34,13 @@ import { debconf } from './debconf.js';
 import { timezone } from './timezone.js';
 import { hostname } from './hostname.js';
 import { modprobe } from './modprobe.js';
+import { alternatives } from './alternatives.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
-  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe,
+  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -62,6 +63,7 @@ const ALIASES: Record<string, string> = {
   'community.general.locale_gen': 'locale_gen',
   'community.general.timezone': 'timezone',
   'community.general.modprobe': 'modprobe',
+  'community.general.alternatives': 'alternatives',
 };
 
 export function resolveModuleName(name: string): string {

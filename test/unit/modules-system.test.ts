@@ -8,6 +8,7 @@ import { parseDebconfShow, planDebconf } from '../../src/modules/debconf.js';
 import { currentValues, editTzFile } from '../../src/modules/timezone.js';
 import { planHostname } from '../../src/modules/hostname.js';
 import { persistentWrites } from '../../src/modules/modprobe.js';
+import { parseDisplay, planAlternatives } from '../../src/modules/alternatives.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -143,4 +144,26 @@ test('modprobe: persistent files written as community.general 6.x (new files, ol
     ['/etc/modprobe.d/a.conf', '#options dummy numdummies=2\n\nblacklist foo\n'],
   ]);
   assert.deepEqual(w({ persistent: 'disabled' }), []);
+});
+
+test('alternatives: --display parsed and the update-alternatives calls planned as community.general 6.x', () => {
+  const out = 'editor - manual mode\n  link best version is /usr/bin/vim.basic\n  link currently points to /bin/nano\n  link editor is /usr/bin/editor\n  slave editor.1.gz is /usr/share/man/man1/editor.1.gz\n/bin/nano - priority 40\n  slave editor.1.gz: /usr/share/man/man1/nano.1.gz\n/usr/bin/vim.basic - priority 30\n  slave editor.1.gz: (null)\n';
+  const d = parseDisplay(out, null);
+  assert.equal(d.mode, 'manual');
+  assert.equal(d.path, '/bin/nano');
+  assert.equal(d.link, '/usr/bin/editor');
+  assert.deepEqual(d.alternatives.get('/bin/nano'), { priority: 40, subcommands: [{ name: 'editor.1.gz', path: '/usr/share/man/man1/nano.1.gz', link: '/usr/share/man/man1/editor.1.gz' }] });
+  assert.deepEqual(d.alternatives.get('/usr/bin/vim.basic'), { priority: 30, subcommands: [] });
+  assert.equal(parseDisplay('my-alt - auto mode\n  link my-alt is /usr/bin/my-alt\n/bin/a - priority 1\n', null).link, null, 'a name with a hyphen: Ansible finds no link');
+  const s = { display: d, pathExists: true };
+  const plan = (p: Record<string, unknown>) => planAlternatives({ name: 'editor', ...p }, s);
+  assert.equal(plan({ path: '/bin/nano', state: 'selected' }), null);
+  assert.deepEqual(plan({ path: '/usr/bin/vim.basic' }), { argvs: [['--set', 'editor', '/usr/bin/vim.basic']], messages: ["Set alternative '/usr/bin/vim.basic' for 'editor'."] });
+  assert.deepEqual(plan({ path: '/usr/bin/vim.basic', priority: 50, state: 'present' })?.argvs, [['--install', '/usr/bin/editor', 'editor', '/usr/bin/vim.basic', '50']]);
+  assert.deepEqual(plan({ path: '/bin/nano', state: 'auto' })?.argvs, [['--auto', 'editor']]);
+  assert.deepEqual(plan({ path: '/bin/ed', state: 'present' })?.argvs, [['--install', '/usr/bin/editor', 'editor', '/bin/ed', '50']]);
+  assert.deepEqual(plan({ path: '/bin/nano', state: 'absent' })?.messages, ["Remove alternative '/bin/nano' from 'editor'."]);
+  assert.equal(plan({ path: '/bin/ed', state: 'absent' }), null);
+  assert.throws(() => planAlternatives({ name: 'x', path: '/bin/ed', state: 'present' }, { display: parseDisplay(null, null), pathExists: true }), /missing the link/);
+  assert.throws(() => planAlternatives({ name: 'x', path: '/nope', link: '/l' }, { display: parseDisplay(null, null), pathExists: false }), /Specified path \/nope does not exist/);
 });
