@@ -1,6 +1,7 @@
 import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { statRemote, writeRemote } from './remote-file.js';
+import { withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -179,7 +180,7 @@ function describe(p: Params, s: KeyState): Partial<ModuleResult> {
   return out;
 }
 
-export const authorizedKey = defineStateModule<KeyState, { text: string }>({
+export const authorizedKey = withPathInfo(defineStateModule<KeyState, { text: string }>({
   name: 'authorized_key',
   spec: {
     params: {
@@ -215,4 +216,4 @@ export const authorizedKey = defineStateModule<KeyState, { text: string }>({
     if (r.rc !== 0) throw commandFailed(`creating ${dir}`, r);
     await writeRemote(ctx, file, c.text, { mode: '0600', owner: u.uid, group: u.gid });
   },
-});
+}));

@@ -1,4 +1,5 @@
 import { defineConfigEditModule, pyEscape, pyReadLines, type ConfigEdit } from './config-edit.js';
+import { withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
 import { ModuleFailure } from './types.js';
 
@@ -163,7 +164,7 @@ export function editIni(p: Params, current: string | null): ConfigEdit {
   return { text: changed ? text : null, result: { msg, path } };
 }
 
-export const iniFile = defineConfigEditModule(
+export const iniFile = withPathInfo(defineConfigEditModule(
   'ini_file',
   {
     params: {
@@ -185,4 +186,4 @@ export const iniFile = defineConfigEditModule(
     mutuallyExclusive: [['value', 'values']],
   },
   { path: (p) => String(p.path), edit: editIni, makeParent: true },
-);
+));

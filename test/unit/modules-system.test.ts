@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { editIni } from '../../src/modules/ini-file.js';
 import { editLimits } from '../../src/modules/pam-limits.js';
@@ -9,6 +10,7 @@ import { currentValues, editTzFile } from '../../src/modules/timezone.js';
 import { planHostname } from '../../src/modules/hostname.js';
 import { persistentWrites } from '../../src/modules/modprobe.js';
 import { parseDisplay, planAlternatives } from '../../src/modules/alternatives.js';
+import { hashHostKey, planKnownHosts, searchHostKey } from '../../src/modules/known-hosts.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -166,4 +168,28 @@ test('alternatives: --display parsed and the update-alternatives calls planned a
   assert.equal(plan({ path: '/bin/ed', state: 'absent' }), null);
   assert.throws(() => planAlternatives({ name: 'x', path: '/bin/ed', state: 'present' }, { display: parseDisplay(null, null), pathExists: true }), /missing the link/);
   assert.throws(() => planAlternatives({ name: 'x', path: '/nope', link: '/l' }, { display: parseDisplay(null, null), pathExists: false }), /Specified path \/nope does not exist/);
+});
+
+test('known_hosts: ssh-keygen -F answers read as Ansible, the file rewritten as it does', () => {
+  const k1 = 'host1 ssh-ed25519 AAAA1\n';
+  const file = '# c\nother ssh-ed25519 OOOO\nhost1 ssh-ed25519 AAAA1\n';
+  const hit = (line: number, text: string) => ({ rc: 0, stdout: `# Host host1 found: line ${line} \n${text}\n`, stderr: '' });
+  assert.deepEqual(searchHostKey(k1, null), [false, false, null]);
+  assert.deepEqual(searchHostKey(k1, { rc: 1, stdout: '', stderr: '' }), [false, false, null]);
+  assert.deepEqual(searchHostKey(k1, hit(3, 'host1 ssh-ed25519 AAAA1')), [true, false, 3]);
+  assert.deepEqual(searchHostKey(k1, hit(3, 'host1 ssh-ed25519 BBBB2')), [true, true, 3]);
+  assert.deepEqual(searchHostKey(k1, hit(3, 'host1 ssh-rsa CCCC')), [true, true, null]);
+  assert.deepEqual(searchHostKey('|1|a|b ssh-ed25519 AAAA1\n', hit(2, '|1|x|y ssh-ed25519 AAAA1')), [true, false, 2], 'hashed: the hash is not compared');
+  assert.throws(() => searchHostKey(k1, { rc: 255, stdout: 'x', stderr: 'bad' }), /ssh-keygen failed \(rc=255, stdout='x',stderr='bad'\)/);
+  const s = { path: '/kh', key: k1, sanity: 'host1 ssh-ed25519 AAAA1\n', search: null, content: file };
+  assert.equal(planKnownHosts({ name: 'host1' }, { ...s, search: hit(3, 'host1 ssh-ed25519 AAAA1') }), null);
+  assert.equal(planKnownHosts({ name: 'host1' }, { ...s, key: 'host1 ssh-ed25519 NEW\n', search: hit(3, 'host1 ssh-ed25519 AAAA1') })?.text, '# c\nother ssh-ed25519 OOOO\nhost1 ssh-ed25519 NEW\n');
+  assert.equal(planKnownHosts({ name: 'host1' }, { ...s, content: '# c\n' })?.text, `# c\n${k1}`);
+  assert.equal(planKnownHosts({ name: 'host1', state: 'absent' }, { ...s, search: hit(3, 'host1 ssh-ed25519 AAAA1') })?.text, '# c\nother ssh-ed25519 OOOO\n');
+  assert.equal(planKnownHosts({ name: 'host1', state: 'absent' }, { ...s, search: hit(3, 'host1 ssh-rsa X') }), null, 'another type: nothing to remove');
+  assert.deepEqual(planKnownHosts({ name: 'host1', state: 'absent' }, { ...s, key: '', sanity: null, search: hit(3, 'host1 ssh-ed25519 AAAA1') })?.remove, true);
+  assert.throws(() => planKnownHosts({ name: 'host1' }, { ...s, sanity: '' }), /Host parameter does not match hashed host field in supplied key/);
+  assert.throws(() => planKnownHosts({ name: 'a,b' }, s), /Comma separated list of names is not supported/);
+  assert.throws(() => planKnownHosts({ name: 'host1' }, { ...s, key: '' }), /No key specified when adding a host/);
+  assert.equal(hashHostKey('host1', 'host1 ssh-ed25519 AAAA1', Buffer.alloc(20)), '|1|AAAAAAAAAAAAAAAAAAAAAAAAAAA=|' + createHmac('sha1', Buffer.alloc(20)).update('host1').digest('base64') + ' ssh-ed25519 AAAA1');
 });
