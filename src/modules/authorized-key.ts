@@ -1,7 +1,7 @@
 import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { statRemote, writeRemote } from './remote-file.js';
-import { withPathInfo } from './path-info.js';
+import { parseStat, statScript, writeRemote } from './remote-file.js';
+import { parsePathInfo, pathInfoScript, withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -139,6 +139,7 @@ interface KeyState {
   keyfile: string;
   existing: string;
   user?: { uid: string; gid: string; home: string };
+  info?: Partial<ModuleResult>;
 }
 
 function checkName(what: string, v: string): void {
@@ -167,9 +168,12 @@ async function queryKeys(ctx: ModuleContext, p: Params): Promise<KeyState> {
     const r = await ctx.run(sh`realpath -m -- ${keyfile}`);
     if (r.rc === 0 && r.stdout.trim()) keyfile = r.stdout.trim();
   }
-  const f = await statRemote(ctx, keyfile, true);
+  const r = await ctx.run(`${statScript(keyfile, true)}\n${pathInfoScript(keyfile)}`);
+  if (r.rc !== 0) throw commandFailed(`reading ${keyfile}`, r);
+  const f = parseStat(r.stdout);
   const existing = f.exists && f.type !== 'directory' ? (f.content?.toString('utf8') ?? '') : '';
-  return { keyfile, existing, user };
+  // a result's path is the `path` parameter: Ansible adds the file's info only when it is given
+  return { keyfile, existing, user, info: path !== undefined ? parsePathInfo(r.stdout) : undefined };
 }
 
 function describe(p: Params, s: KeyState): Partial<ModuleResult> {
@@ -177,7 +181,7 @@ function describe(p: Params, s: KeyState): Partial<ModuleResult> {
   const out: Partial<ModuleResult> = {};
   for (const k of keys) out[k] = p[k] ?? null;
   out.keyfile = s.keyfile;
-  return out;
+  return { ...out, ...(s.info ?? {}) };
 }
 
 export const authorizedKey = withPathInfo(defineStateModule<KeyState, { text: string }>({

@@ -1,6 +1,7 @@
 import type { FileDiff, ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { attributeFixes, statRemote, writeRemote, type RemoteFile } from './remote-file.js';
+import { parsePathInfo, pathInfoScript } from './path-info.js';
+import { attributeFixes, parseStat, statScript, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type Module } from './types.js';
 
@@ -21,6 +22,8 @@ export interface ConfigEditOptions {
   edit: (p: Params, current: string | null) => ConfigEdit;
   /** create the parent directory of a new file (ini_file, authorized_key's manage_dir is its own) */
   makeParent?: boolean;
+  /** the result has Ansible's path info (read with the query: see path-info.ts) */
+  pathInfo?: boolean;
 }
 
 /**
@@ -29,6 +32,7 @@ export interface ConfigEditOptions {
  */
 export function defineConfigEditModule(name: string, spec: ModuleSpec, o: ConfigEditOptions): Module {
   const edits = new WeakMap<RemoteFile, ConfigEdit>();
+  const infos = new WeakMap<RemoteFile, Partial<ModuleResult>>();
   const editOf = (p: Params, f: RemoteFile): ConfigEdit => {
     let e = edits.get(f);
     if (!e) {
@@ -43,8 +47,16 @@ export function defineConfigEditModule(name: string, spec: ModuleSpec, o: Config
   return defineStateModule<RemoteFile, Change>({
     name,
     spec,
-    query: (ctx, p) => statRemote(ctx, o.path(p), true),
-    describe: (p, f) => editOf(p, f).result,
+    async query(ctx, p) {
+      const path = o.path(p);
+      const r = await ctx.run(o.pathInfo ? `${statScript(path, true)}\n${pathInfoScript(path)}` : statScript(path, true));
+      if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
+      const f = parseStat(r.stdout);
+      const info = o.pathInfo ? parsePathInfo(r.stdout) : undefined;
+      if (info) infos.set(f, info);
+      return f;
+    },
+    describe: (p, f) => ({ ...editOf(p, f).result, ...(infos.get(f) ?? {}) }),
     plan(p, f) {
       const e = editOf(p, f);
       const path = o.path(p);

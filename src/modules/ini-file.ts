@@ -185,5 +185,5 @@ export const iniFile = withPathInfo(defineConfigEditModule(
     },
     mutuallyExclusive: [['value', 'values']],
   },
-  { path: (p) => String(p.path), edit: editIni, makeParent: true },
+  { path: (p) => String(p.path), edit: editIni, makeParent: true, pathInfo: true },
 ));

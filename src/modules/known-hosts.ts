@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { writeRemote } from './remote-file.js';
-import { withPathInfo } from './path-info.js';
+import { parsePathInfo, PATH_INFO_OF_P, withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -18,6 +18,8 @@ export interface KnownHostsState {
   sanity: string | null;
   search: { rc: number; stdout: string; stderr: string } | null;
   content: string | null;
+  /** Ansible's path info of the file (results with a path carry it) */
+  info?: Partial<ModuleResult>;
 }
 
 interface KeyFields {
@@ -122,6 +124,7 @@ async function queryKnownHosts(ctx: ModuleContext, p: Params): Promise<KnownHost
     key ? sh`printf '%s' ${key} > "$e"; ssh-keygen -F "$h" -f "$e" > "$o" 2>/dev/null; printf 'SANITY|'; base64 -w0 < "$o"; echo; : > "$e"` : '',
     'if [ -e "$p" ]; then ssh-keygen -F "$h" -f "$p" > "$o" 2> "$e"; echo "RC|$?"; printf "OUT|"; base64 -w0 < "$o"; echo; printf "ERR|"; base64 -w0 < "$e"; echo; fi',
     '[ -f "$p" ] && { printf "FILE|"; base64 -w0 < "$p"; echo; }',
+    PATH_INFO_OF_P,
     'true',
   ].join('\n');
   const r = await ctx.run(script);
@@ -138,6 +141,7 @@ async function queryKnownHosts(ctx: ModuleContext, p: Params): Promise<KnownHost
     sanity: key ? (dec('SANITY') ?? '') : null,
     search: rc === undefined ? null : { rc: Number(rc), stdout: dec('OUT') ?? '', stderr: dec('ERR') ?? '' },
     content: dec('FILE'),
+    info: parsePathInfo(r.stdout),
   };
 }
 
@@ -153,7 +157,7 @@ export const knownHosts = withPathInfo(defineStateModule<KnownHostsState, KnownH
     },
   },
   query: queryKnownHosts,
-  describe: (p, s): Partial<ModuleResult> => ({ name: p.name, key: p.key ?? null, path: s.path, hash_host: p.hash_host, state: p.state }),
+  describe: (p, s): Partial<ModuleResult> => ({ name: p.name, key: p.key ?? null, path: s.path, hash_host: p.hash_host, state: p.state, ...(s.info ?? {}) }),
   plan(p, s) {
     const planned = planKnownHosts(p, s);
     if (!planned) return null;

@@ -11,6 +11,7 @@ import { planHostname } from '../../src/modules/hostname.js';
 import { persistentWrites } from '../../src/modules/modprobe.js';
 import { parseDisplay, planAlternatives } from '../../src/modules/alternatives.js';
 import { hashHostKey, planKnownHosts, searchHostKey } from '../../src/modules/known-hosts.js';
+import { parsePathInfo } from '../../src/modules/path-info.js';
 
 test('ini_file: edits as community.general 6.x (lines, spaces, sections, messages)', () => {
   const base = '# c\n\n[main]\nname=old\nport = 80\nport = 81\n\n[x]\nk = v\n';
@@ -192,4 +193,12 @@ test('known_hosts: ssh-keygen -F answers read as Ansible, the file rewritten as 
   assert.throws(() => planKnownHosts({ name: 'a,b' }, s), /Comma separated list of names is not supported/);
   assert.throws(() => planKnownHosts({ name: 'host1' }, { ...s, key: '' }), /No key specified when adding a host/);
   assert.equal(hashHostKey('host1', 'host1 ssh-ed25519 AAAA1', Buffer.alloc(20)), '|1|AAAAAAAAAAAAAAAAAAAAAAAAAAA=|' + createHmac('sha1', Buffer.alloc(20)).update('host1').digest('base64') + ' ssh-ed25519 AAAA1');
+});
+
+test('path info: the keys Ansible adds to a result with a path (add_path_info)', () => {
+  assert.deepEqual(parsePathInfo('S|x\nPI1|0|0|root|root|regular file|1\nPI2|644|regular file|12\n'), { uid: 0, gid: 0, owner: 'root', group: 'root', mode: '0644', state: 'file', size: 12 });
+  assert.equal(parsePathInfo('PI1|5|5|UNKNOWN|UNKNOWN|directory|2\nPI2|1777|directory|4096\n')?.mode, '01777');
+  assert.deepEqual(parsePathInfo('PI1|5|5|UNKNOWN|UNKNOWN|directory|2\nPI2|777|symbolic link|3\n'), { uid: 5, gid: 5, owner: '5', group: '5', mode: '0777', state: 'link', size: 3 });
+  assert.equal(parsePathInfo('PI1|0|0|root|root|regular file|2\nPI2|644|regular file|1\n')?.state, 'hard');
+  assert.equal(parsePathInfo(''), undefined, 'a missing path adds nothing');
 });
