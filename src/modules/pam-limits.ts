@@ -1,6 +1,7 @@
+import { sh } from '../transport/quote.js';
 import { defineConfigEditModule, type ConfigEdit } from './config-edit.js';
 import type { Params } from './spec.js';
-import { ModuleFailure } from './types.js';
+import { commandFailed, ModuleFailure, type Module } from './types.js';
 
 // A port of community.general 6.x pam_limits, quirks included (a comment read from one line is reused for
 // the next ones, a comment keeps its newline), so the file is byte-identical to Ansible's.
@@ -100,7 +101,7 @@ export function editLimits(p: Params, current: string | null): ConfigEdit {
   return { text: changed ? text : null, result: { msg: message } };
 }
 
-export const pamLimits = defineConfigEditModule(
+const edit = defineConfigEditModule(
   'pam_limits',
   {
     params: {
@@ -117,3 +118,16 @@ export const pamLimits = defineConfigEditModule(
   },
   { path: (p) => String(p.dest), edit: editLimits },
 );
+
+/** Ansible backs limits.conf up whenever backup=yes, even when nothing changes (and in check mode). */
+export const pamLimits: Module = {
+  ...edit,
+  async run(ctx, p) {
+    const result = await edit.run(ctx, p);
+    if (p.backup !== true || result.failed || result.backup_file !== undefined) return result;
+    const r = await ctx.run(sh`p=${String(p.dest)}; [ -e "$p" ] || exit 0; b="$p.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"`);
+    if (r.rc !== 0) throw commandFailed(`backing up ${String(p.dest)}`, r);
+    const b = /^BACKUP\|(.*)$/m.exec(r.stdout)?.[1];
+    return b ? { ...result, backup_file: b } : result;
+  },
+};
