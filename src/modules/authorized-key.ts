@@ -1,7 +1,7 @@
 import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { parseStat, statScript, writeRemote } from './remote-file.js';
-import { parsePathInfo, pathInfoScript, withPathInfo } from './path-info.js';
+import { writeRemote } from './remote-file.js';
+import { parsePathInfo, PATH_INFO_OF_P, withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -152,28 +152,35 @@ async function queryKeys(ctx: ModuleContext, p: Params): Promise<KeyState> {
   const key = String(p.key);
   if (key.startsWith('http')) throw new ModuleFailure(`authorized_key: keys from a URL (${key}) are not supported by orch; give the key text (e.g. with lookup('url', ...))`);
   const path = typeof p.path === 'string' ? p.path : undefined;
+  const lookup = !(ctx.check && path !== undefined);
+  // one round trip: the user's entry, the key file (its home's unless path is given), its content and info
+  const script = [
+    sh`u=${userName}`,
+    lookup ? 'e=$(getent passwd -- "$u"); printf "GETENT|%s|%s\\n" "$?" "$e"' : 'e=',
+    path !== undefined ? sh`f=${path}` : 'h=$(printf "%s" "$e" | cut -d: -f6); f="${h%/}/.ssh/authorized_keys"',
+    p.follow === true ? 'f=$(realpath -m -- "$f")' : '',
+    'printf "KEYFILE|%s\\n" "$f"',
+    '[ -f "$f" ] && { printf "CONTENT|"; base64 -w0 < "$f"; echo; }',
+    `p="$f"; ${PATH_INFO_OF_P}`,
+  ].join('\n');
+  const r = await ctx.run(script);
+  if (r.rc !== 0) throw commandFailed('reading the authorized keys', r);
+  const tag = (t: string) => r.stdout.split('\n').find((l) => l.startsWith(`${t}|`))?.slice(t.length + 1);
   let user: KeyState['user'];
-  if (!(ctx.check && path !== undefined)) {
-    const r = await ctx.run(sh`getent passwd -- ${userName}`);
-    if (r.rc === 2) {
+  if (lookup) {
+    const [rc = '', ...entry] = (tag('GETENT') ?? '').split('|');
+    if (rc === '2') {
       if (ctx.check && path === undefined) throw new ModuleFailure('Either user must exist or you must provide full path to key file in check mode');
       throw new ModuleFailure(`Failed to lookup user ${userName}: "getpwnam(): name not found: '${userName}'"`);
     }
-    if (r.rc !== 0) throw commandFailed('getent passwd', r);
-    const f = r.stdout.split('\n')[0]?.split(':') ?? [];
+    if (rc !== '0') throw new ModuleFailure(`getent passwd ${userName} failed (rc=${rc})`);
+    const f = entry.join('|').split(':');
     user = { uid: f[2] ?? '', gid: f[3] ?? '', home: f[5] ?? '' };
   }
-  let keyfile = path ?? `${(user?.home ?? '').replace(/\/+$/, '')}/.ssh/authorized_keys`;
-  if (p.follow === true) {
-    const r = await ctx.run(sh`realpath -m -- ${keyfile}`);
-    if (r.rc === 0 && r.stdout.trim()) keyfile = r.stdout.trim();
-  }
-  const r = await ctx.run(`${statScript(keyfile, true)}\n${pathInfoScript(keyfile)}`);
-  if (r.rc !== 0) throw commandFailed(`reading ${keyfile}`, r);
-  const f = parseStat(r.stdout);
-  const existing = f.exists && f.type !== 'directory' ? (f.content?.toString('utf8') ?? '') : '';
+  const content = tag('CONTENT');
+  const existing = content === undefined ? '' : Buffer.from(content, 'base64').toString('utf8');
   // a result's path is the `path` parameter: Ansible adds the file's info only when it is given
-  return { keyfile, existing, user, info: path !== undefined ? parsePathInfo(r.stdout) : undefined };
+  return { keyfile: tag('KEYFILE') ?? '', existing, user, info: path !== undefined ? parsePathInfo(r.stdout) : undefined };
 }
 
 function describe(p: Params, s: KeyState): Partial<ModuleResult> {
