@@ -26,11 +26,22 @@ import { ping } from './ping.js';
 import { replace } from './replace.js';
 import { serviceFacts } from './service-facts.js';
 import { setup } from './setup.js';
+import { iniFile } from './ini-file.js';
+import { pamLimits } from './pam-limits.js';
+import { authorizedKey } from './authorized-key.js';
+import { localeGen } from './locale-gen.js';
+import { debconf } from './debconf.js';
+import { timezone } from './timezone.js';
+import { hostname } from './hostname.js';
+import { modprobe } from './modprobe.js';
+import { alternatives } from './alternatives.js';
+import { knownHosts } from './known-hosts.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, find, getent, packageFacts, ping, replace, serviceFacts, setup,
+  iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -47,6 +58,13 @@ const ALIASES: Record<string, string> = {
   'community.postgresql.postgresql_user': 'postgresql_user',
   'ansible.legacy.command': 'command',
   'ansible.legacy.shell': 'shell',
+  'community.general.ini_file': 'ini_file',
+  'community.general.pam_limits': 'pam_limits',
+  'ansible.posix.authorized_key': 'authorized_key',
+  'community.general.locale_gen': 'locale_gen',
+  'community.general.timezone': 'timezone',
+  'community.general.modprobe': 'modprobe',
+  'community.general.alternatives': 'alternatives',
 };
 
 export function resolveModuleName(name: string): string {
