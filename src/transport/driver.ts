@@ -26,7 +26,10 @@ import type { BecomeSettings, ExecResult } from './types.js';
  * a file changed in the last second is also compared by content, as stat has whole seconds only). When one
  * changed, by any task, module or process, it runs nothing more and answers "S\n" to this and every later
  * request; the controller starts a new runner (a new sudo/su session, as Ansible's next task would get) and
- * sends the commands again there. A header ending in " F" runs the command even so (a retry's last resort).
+ * sends the commands again there. A header ending in " F" runs the command even so when it is the runner's
+ * first (a retry's last resort).
+ * The check also runs after each command: a reply "X ... S" says that command changed them, so the
+ * controller sends the next one to a new runner at once (no "S" round trip after a changing task).
  */
 const DRIVER = String.raw`
 use strict; use POSIX (); use IO::Select;
@@ -42,23 +45,25 @@ sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/
   return @p; }
 sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
   my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
-  wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . "\n" . $out . $err); }
+  wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . gone() . "\n" . $out . $err); }
 my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
 sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
 sub fp { my $now = time; my $s = ''; my @rec; my @f;
   for my $p (@SF) { push @f, $p; if ($p =~ m{/\z} && opendir(my $d, $p)) { push @f, map { "$p$_" } sort grep { !/\A\.\.?\z/ } readdir $d; } }
   for my $f (@f) { my @st = stat $f; $s .= @st ? "$f @st[0,1,7,9,10]\n" : "$f -\n"; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
   return ($s, @rec); }
-my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $stale = 0;
+my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $stale = 0; my $ran = 0;
 sub fresh { return 0 if $stale; my ($s, @rec) = fp(); my %now = map { ($_ => 1) } @rec;
   $stale = 1 if $s ne $fp0 || grep { slurp($_) ne $fpc{$_} } keys %fpc;
   delete @fpc{grep { !$now{$_} } keys %fpc}; return !$stale; }
+sub gone { return fresh() ? '' : ' S'; }
 wr("ORCH-DRIVER-READY\n");
 while (defined(my $h = line())) {
   my (undef, $cl, $il, $tms, $force) = split / /, $h;
   my $cmd = rd($cl); my $in = $il ? rd($il) : '';
   last unless defined $cmd && defined $in;
-  if (!fresh() && !$force) { wr("S\n"); next; }
+  if (!fresh() && !($force && !$ran)) { wr("S\n"); next; }
+  $ran = 1;
   if ($cmd =~ /\Aperl -e '([^']*)' orch-probe\z/) { probe($1); next; }
   pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
   my $pid = fork();
@@ -83,7 +88,7 @@ while (defined(my $h = line())) {
       if (!$n) { $rs->remove($fh); close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
   }
   waitpid($pid, 0); my $rc = $stage ? 124 : ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
-  wr("X $rc " . length($out) . " " . length($err) . "\n" . $out . $err);
+  wr("X $rc " . length($out) . " " . length($err) . gone() . "\n" . $out . $err);
 }
 `;
 
@@ -124,7 +129,7 @@ export class DriverSession {
   private readonly queue: { cmd: Buffer; stdin: Buffer; timeoutMs: number; force: boolean; p: Pending }[] = [];
   /** sent, not yet answered, in order: the runner answers in the order it reads */
   private readonly inflight: Pending[] = [];
-  private header: { rc: number; out: number; err: number } | undefined;
+  private header: { rc: number; out: number; err: number; stale: boolean } | undefined;
   private out = new BoundedOutput();
   private err = new BoundedOutput();
   private startup: { resolve(): void; reject(e: Error): void } | undefined;
@@ -213,6 +218,12 @@ export class DriverSession {
     this.queue.length = 0;
   }
 
+  /** The session is out of date: what was sent after goes to a new runner (the runner answers it with "S"). */
+  private retire(): void {
+    this.fail(new StaleSession());
+    this.channel.end();
+  }
+
   private onData(d: Buffer): void {
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     if (!this.ready) {
@@ -242,15 +253,11 @@ export class DriverSession {
       if (!this.header) {
         const nl = this.buf.indexOf(10);
         if (nl < 0) return;
-        if (this.buf.subarray(0, nl).toString() === 'S') {
-          // this request and every later one were not run: they go to a new runner (SshTransport)
-          this.fail(new StaleSession());
-          this.channel.end();
-          return;
-        }
-        const m = /^X (\d+) (\d+) (\d+)$/.exec(this.buf.subarray(0, nl).toString());
+        // this request and every later one were not run: they go to a new runner (SshTransport)
+        if (this.buf.subarray(0, nl).toString() === 'S') return this.retire();
+        const m = /^X (\d+) (\d+) (\d+)( S)?$/.exec(this.buf.subarray(0, nl).toString());
         if (!m) return this.fail(new Error('command runner sent a garbled reply'));
-        this.header = { rc: Number(m[1]), out: Number(m[2]), err: Number(m[3]) };
+        this.header = { rc: Number(m[1]), out: Number(m[2]), err: Number(m[3]), stale: m[4] !== undefined };
         this.buf = this.buf.subarray(nl + 1);
       }
       const h = this.header;
@@ -264,6 +271,7 @@ export class DriverSession {
       this.out = new BoundedOutput();
       this.err = new BoundedOutput();
       done?.resolve(result);
+      if (h.stale) return this.retire();
     }
   }
 }

@@ -119,8 +119,12 @@ async function openClient(t: SshTarget): Promise<{ client: Client; jumps: Client
   return { client: await connectClient(t, channel), jumps: [...hop.jumps, jump] };
 }
 
-/** Tries of a command whose runner was out of date; the last one runs even so. */
-const STALE_RETRIES = 3;
+/**
+ * Tries of a command whose runner was out of date. From the third on, a new runner runs it even if the
+ * files changed again since it started (files that keep changing cannot hold a command back for ever).
+ */
+const STALE_FORCE_FROM = 3;
+const STALE_TRIES = 5;
 
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
@@ -222,11 +226,10 @@ export class SshTransport implements Transport {
         return this.notStarted(err);
       }
       try {
-        // files that keep changing cannot hold a command back for ever: the third try runs regardless
-        return await this.runOn(session, command, opts, attempt >= STALE_RETRIES);
+        return await this.runOn(session, command, opts, attempt >= STALE_FORCE_FROM);
       } catch (err) {
         if (!(err instanceof StaleSession)) throw err;
-        if (attempt > STALE_RETRIES) throw this.connectionLost(err);
+        if (attempt >= STALE_TRIES) throw this.connectionLost(err);
       }
     }
   }
