@@ -8,7 +8,8 @@ import { HOSTS, INVENTORY, onHost, orch, resetHost, results, writePlaybook } fro
 
 // Each Ansible task starts in a new sudo session: groups, PAM limits and environment are computed afresh.
 // orch keeps one command runner per host and become user; a later task must still see what a new session
-// sees after a task changed users, groups or limits, whether a module or a plain command made the change.
+// sees after a task changed users, groups, limits or the login shell's rc file, whether a module or a plain
+// command made the change.
 // The login user's own groups and limits are the SSH connection's, in Ansible (ControlPersist) as in orch,
 // until `meta: reset_connection`. The playbook writes what its tasks saw to a file; the same playbook runs
 // with orch (runner and exec mode) and with ansible-playbook on the same freshly reset host.
@@ -22,6 +23,9 @@ const PLAYBOOK = `- hosts: ${host}
     - name: the login user's groups and open-files limit
       shell: id -Gn; ulimit -n
       register: login_before
+    - name: a variable from the login user's shell rc file
+      shell: echo "\${ORCH_FRESH:-unset}"
+      register: env_before
     - name: two service users and a group, made by the test
       become: yes
       user: name={{ item }}
@@ -52,11 +56,16 @@ const PLAYBOOK = `- hosts: ${host}
     - name: the login user joins fgrp
       become: yes
       user: name=deploy groups=fgrp append=yes
+    - name: the login user's shell rc file exports a variable
+      lineinfile: path=/home/deploy/.bashrc line="export ORCH_FRESH=yes"
     - name: a limits file raises root's and the login user's open-files limits
       become: yes
       copy:
         dest: /etc/security/limits.d/fresh-session.conf
         content: "root soft nofile 4242\\nroot hard nofile 4242\\ndeploy soft nofile 2222\\n"
+    - name: the variable now
+      shell: echo "\${ORCH_FRESH:-unset}"
+      register: env_after
     - name: fsvc's groups now
       become: yes
       become_user: fsvc
@@ -81,7 +90,7 @@ const PLAYBOOK = `- hosts: ${host}
     - name: write down what the tasks saw
       copy:
         dest: ${VIEW}
-        content: "{{ {'login_before': login_before.stdout_lines, 'root_before': root_before.stdout, 'svc_before': svc_before.stdout, 'svc2_before': svc2_before.stdout, 'svc_after': svc_after.stdout, 'svc2_after': svc2_after.stdout, 'root_after': root_after.stdout, 'login_after': login_after.stdout_lines, 'login_reset': login_reset.stdout_lines} | to_json }}"
+        content: "{{ {'login_before': login_before.stdout_lines, 'root_before': root_before.stdout, 'svc_before': svc_before.stdout, 'svc2_before': svc2_before.stdout, 'svc_after': svc_after.stdout, 'svc2_after': svc2_after.stdout, 'root_after': root_after.stdout, 'login_after': login_after.stdout_lines, 'login_reset': login_reset.stdout_lines, 'env_before': env_before.stdout, 'env_after': env_after.stdout} | to_json }}"
 `;
 
 type View = Record<string, string | string[]>;
@@ -107,6 +116,7 @@ function assertFresh(v: View, before: View): void {
   assert.equal(v.svc_after, 'fsvc adm', 'group added by the user module: the next task as fsvc is in adm');
   assert.equal(v.svc2_after, 'fsvc2 adm', 'group added by a plain command: the next task as fsvc2 is in adm');
   assert.equal(v.root_after, '4242', 'limits.d raised root\'s limit: the next become task has it');
+  assert.deepEqual([v.env_before, v.env_after], ['unset', 'yes'], 'the login shell reads its rc file again for the next task');
   assert.deepEqual(v.login_after, before.login_before, 'same connection: the login user keeps the groups and limits it logged in with');
   assert.deepEqual(v.login_reset, ['deploy fgrp', '2222'], 'after reset_connection the login user has its new group and limit');
 }
