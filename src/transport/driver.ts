@@ -225,6 +225,7 @@ export class DriverSession {
   }
 
   private onData(d: Buffer): void {
+    if (this.dead) return; // a retired runner's "S" answers to what was already sent
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     if (!this.ready) {
       const i = this.buf.indexOf(READY);

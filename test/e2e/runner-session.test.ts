@@ -42,6 +42,9 @@ test('runner session: after a group change made outside orch, pipelined commands
   assert.deepEqual(rs.map((r) => r.stdout), Array(5).fill('fsx adm\n'));
   assert.equal(onHost(host, 'cat /tmp/fsx.log').stdout, '1\n2\n3\n4\n5\n', 'each ran once, in order');
   assert.equal(ssh.stats.execs - execs, 1, 'one new runner for all five');
+  let runners = '';
+  for (let i = 0; i < 20 && runners !== '1'; i++) runners = onHost(host, 'sleep 0.1; pgrep -c -u fsx perl').stdout.trim();
+  assert.equal(runners, '1', 'the old runner ended');
 });
 
 test('runner session: a command that raises limits gets its answer, and the commands sent behind it run once each on a new runner with the new limit', async () => {
