@@ -23,11 +23,12 @@ import type { BecomeSettings, ExecResult } from './types.js';
  * when it started, while Ansible starts every task in a new sudo session. So the runner notes, when it
  * starts, the files those are computed from (SESSION_FILES: passwd/group, PAM and its limits and env files,
  * sudoers, the shell's rc files) and, before each command or probe, checks that none changed (stat: ~40 µs;
- * a file changed in the last second is also compared by content, as stat has whole seconds only). When one
- * changed, by any task, module or process, it runs nothing more and answers "S\n" to this and every later
- * request; the controller starts a new runner (a new sudo/su session, as Ansible's next task would get) and
- * sends the commands again there. A header ending in " F" runs the command even so when it is the runner's
- * first (a retry's last resort).
+ * a file changed in the last second is also compared by content, as stat has whole seconds only). A change
+ * of /etc/passwd or /etc/group alone counts only when the runner user's own entry or group list differs
+ * (creating another user does not). When one changed, by any task, module or process, it runs nothing more
+ * and answers "S\n" to this and every later request; the controller starts a new runner (a new sudo/su
+ * session, as Ansible's next task would get) and sends the commands again there. A header ending in " F"
+ * runs the command even so when it is the runner's first (a retry's last resort).
  * The check also runs after each command: a reply "X ... S" says that command changed them, so the
  * controller sends the next one to a new runner at once (no "S" round trip after a changing task).
  */
@@ -48,14 +49,19 @@ sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $o
   wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . gone() . "\n" . $out . $err); }
 my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
 sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
-sub fp { my $now = time; my $s = ''; my @rec; my @f;
+sub fp { my $now = time; my %s; my @rec; my @f;
   for my $p (@SF) { push @f, $p; if ($p =~ m{/\z} && opendir(my $d, $p)) { push @f, map { "$p$_" } sort grep { !/\A\.\.?\z/ } readdir $d; } }
-  for my $f (@f) { my @st = stat $f; $s .= @st ? "$f @st[0,1,7,9,10]\n" : "$f -\n"; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
-  return ($s, @rec); }
-my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $stale = 0; my $ran = 0;
-sub fresh { return 0 if $stale; my ($s, @rec) = fp(); my %now = map { ($_ => 1) } @rec;
-  $stale = 1 if $s ne $fp0 || grep { slurp($_) ne $fpc{$_} } keys %fpc;
-  delete @fpc{grep { !$now{$_} } keys %fpc}; return !$stale; }
+  for my $f (@f) { my @st = stat $f; $s{$f} = @st ? "@st[0,1,7,9,10]" : '-'; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
+  return (\%s, @rec); }
+sub who { my @pw = getpwuid($<); return '-' unless @pw; my %g = ($pw[3] => 1); setgrent();
+  while (my @gr = getgrent()) { $g{$gr[2]} = 1 if grep { $_ eq $pw[0] } split / /, $gr[3]; } endgrent();
+  return join(' ', @pw[0,2,3,7,8], sort { $a <=> $b } keys %g); }
+my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $who0 = who(); my $stale = 0; my $ran = 0;
+sub fresh { return 0 if $stale; my ($s, @rec) = fp(); my %now = map { ($_ => 1) } @rec; my %k = (%$s, %$fp0);
+  my @ch = grep { ($s->{$_} // '') ne ($fp0->{$_} // '') || (exists $fpc{$_} && slurp($_) ne $fpc{$_}) } keys %k;
+  if (!@ch) { delete @fpc{grep { !$now{$_} } keys %fpc}; return 1; }
+  if (grep({ $_ ne '/etc/passwd' && $_ ne '/etc/group' } @ch) || who() ne $who0) { $stale = 1; return 0; }
+  $fp0 = $s; %fpc = map { ($_ => slurp($_)) } @rec; return 1; }
 sub gone { return fresh() ? '' : ' S'; }
 wr("ORCH-DRIVER-READY\n");
 while (defined(my $h = line())) {

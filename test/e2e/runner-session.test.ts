@@ -62,6 +62,19 @@ test('runner session: a command that raises limits gets its answer, and the comm
   assert.equal(ssh.stats.execs - execs, 1, 'the new runner stays while nothing changes');
 });
 
+test('runner session: creating another user or group keeps the runners (their sessions are the same)', async () => {
+  await ssh.exec('true', root);
+  await ssh.exec('true', fsx);
+  const execs = ssh.stats.execs;
+  assert.equal((await ssh.exec('useradd fsz && groupadd fszg && usermod -aG fszg fsz', root)).rc, 0);
+  assert.equal((await ssh.exec('id -Gn', fsx)).stdout, 'fsx adm\n');
+  assert.equal((await ssh.exec('id -un', root)).stdout, 'root\n');
+  assert.equal(ssh.stats.execs - execs, 0, 'no new runner');
+  assert.equal((await ssh.exec('usermod -aG fszg fsx', root)).rc, 0);
+  assert.equal((await ssh.exec('id -Gn', fsx)).stdout, 'fsx adm fszg\n', 'but fsx joining a group is its own change');
+  assert.equal(ssh.stats.execs - execs, 1, 'one new runner, for fsx');
+});
+
 test('runner session: a limits file rewritten within the same second (same size, same inode) is still seen', async () => {
   // stat's times have whole seconds in the runner: a change within the second is caught by content.
   // The writes go through the login user's runner (sudo inside it), so both land within milliseconds.
