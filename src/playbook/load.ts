@@ -54,7 +54,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
     nextId: () => ++idCounter,
     loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
   };
-  const root: Inherited = inherit({ when: [], tags: [], environment: [], vars: {}, dir }, { tags: data.tags, environment: data.environment, ignore_errors: data.ignore_errors, no_log: data.no_log, check_mode: data.check_mode, diff: data.diff, run_once: data.run_once, ignore_unreachable: data.ignore_unreachable, connection: data.connection, remote_user: data.remote_user, port: data.port, module_defaults: data.module_defaults, throttle: data.throttle, become_exe: data.become_exe }, dir);
+  const root: Inherited = inherit({ when: [], tags: [], environment: [], vars: {}, dir }, { tags: data.tags, environment: data.environment, ignore_errors: data.ignore_errors, no_log: data.no_log, check_mode: data.check_mode, diff: data.diff, run_once: data.run_once, ignore_unreachable: data.ignore_unreachable, connection: data.connection, remote_user: data.remote_user, port: data.port, module_defaults: data.module_defaults, throttle: data.throttle, become_exe: data.become_exe, become_flags: data.become_flags }, dir);
   const section = (key: string): Item[] => {
     const v = data[key];
     if (v === undefined || v === null) return [];
