@@ -247,7 +247,8 @@ export class SshTransport implements Transport {
       return this.notStarted(err);
     }
     try {
-      return await this.runOn(session, command, opts);
+      // a runner started for this one command is as fresh as an exec: it runs even if a file changed meanwhile
+      return await this.runOn(session, command, opts, true);
     } finally {
       session.close();
     }
