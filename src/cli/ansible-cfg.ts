@@ -21,6 +21,7 @@ export interface AnsibleSettings {
   timeoutSeconds?: number;
   become?: boolean;
   becomeMethod?: string;
+  becomeFlags?: string;
   becomeUser?: string;
   /** what was read and not applied, said once at the start of a run */
   notes: string[];
@@ -98,6 +99,7 @@ export function ansibleSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
     timeoutSeconds: num(get('defaults', 'timeout', 'ANSIBLE_TIMEOUT'), 'timeout'),
     become: become === undefined ? undefined : TRUE.test(become),
     becomeMethod: get('privilege_escalation', 'become_method', 'ANSIBLE_BECOME_METHOD'),
+    becomeFlags: get('privilege_escalation', 'become_flags', 'ANSIBLE_BECOME_FLAGS'),
     becomeUser: get('privilege_escalation', 'become_user', 'ANSIBLE_BECOME_USER'),
     notes,
   };
@@ -109,6 +111,7 @@ export function settingsVariables(s: AnsibleSettings): Record<string, unknown> {
   if (s.remoteUser !== undefined) vars.ansible_user = s.remoteUser;
   if (s.privateKeyFile !== undefined) vars.ansible_ssh_private_key_file = s.privateKeyFile;
   if (s.becomeMethod !== undefined) vars.ansible_become_method = s.becomeMethod;
+  if (s.becomeFlags !== undefined) vars.ansible_become_flags = s.becomeFlags;
   if (s.becomeUser !== undefined) vars.ansible_become_user = s.becomeUser;
   return vars;
 }

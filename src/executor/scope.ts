@@ -4,7 +4,8 @@ import { VarScope, type VarLayer } from '../template/scope.js';
 import type { Inherited, Play } from '../playbook/model.js';
 import { BECOME_METHODS } from '../transport/become.js';
 import type { BecomeSettings } from '../transport/types.js';
-import { ModuleError } from '../core/errors.js';
+import { ModuleError, NotImplementedError } from '../core/errors.js';
+import { noOpBecomeFlags } from '../playbook/keywords.js';
 import type { RunState } from './state.js';
 
 /** Ansible's `omit` placeholder: a parameter set to it is dropped. */
@@ -20,6 +21,10 @@ export function becomeAs(user: string, scope: VarScope, method?: string): Become
   const m = method ?? (scope.has('ansible_become_method') ? String(scope.get('ansible_become_method')) : 'sudo');
   if (m !== 'sudo' && m !== 'su') {
     throw new ModuleError(`become_method '${m}' is not supported by orch`, { hint: `Supported: ${BECOME_METHODS.join(', ')}.` });
+  }
+  const flags = scope.get('ansible_become_flags');
+  if (!noOpBecomeFlags(flags)) {
+    throw new NotImplementedError(`ansible_become_flags '${String(flags)}' is not implemented by orch`, { hint: 'orch runs sudo as with Ansible\'s default flags (-H -S -n) and su without flags. Remove the variable (or the become_flags setting in ansible.cfg).' });
   }
   const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
   const settings: BecomeSettings = pw === undefined || pw === null ? { user } : { user, password: String(pw) };

@@ -4,13 +4,21 @@
  */
 export const empty = (v: unknown): boolean => v === undefined || v === null || v === false || v === 0 || v === '0' || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
 
+/**
+ * become_flags that change nothing: orch always runs sudo as Ansible's default `-H -S -n` does (-S and its
+ * own prompt with a password, -n without). Other flags (-i, -E, su's -l...) would change the session.
+ */
+export function noOpBecomeFlags(v: unknown): boolean {
+  return empty(v) || (typeof v === 'string' && v.trim().split(/\s+/).every((f) => /^-[HSn]+$/.test(f)));
+}
+
 /** Task and block keywords: the predicate says when the value is a no-op. */
 export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown) => boolean>> = {
   // async with poll > 0 runs as a task limited to `async` seconds (see tasks.ts); poll: 0 (fire and forget) is refused
   async: () => true,
   poll: (v) => v === undefined || !empty(v),
   become_exe: empty,
-  become_flags: empty,
+  become_flags: noOpBecomeFlags,
 };
 
 /** Play keywords refused when the play is reached (those that flow down to tasks are in the table above). */

@@ -18,6 +18,19 @@ import type { BecomeSettings, ExecResult } from './types.js';
  * thus always answers and stays usable for the next task.
  * A probe (modules/probe.ts: `perl -e '<code>' orch-probe`, exactly) is evaluated in the runner itself,
  * without a new process; rc 1 and the Perl error when it dies.
+ *
+ * Stale sessions: a runner keeps the groups, resource limits and environment that sshd/sudo/su/PAM gave it
+ * when it started, while Ansible starts every task in a new sudo session. So the runner notes, when it
+ * starts, the files those are computed from (SESSION_FILES: passwd/group, PAM and its limits and env files,
+ * sudoers, the shell's rc files) and, before each command or probe, checks that none changed (stat: ~40 µs;
+ * a file changed in the last second is also compared by content, as stat has whole seconds only). A change
+ * of /etc/passwd or /etc/group alone counts only when the runner user's own entry or group list differs
+ * (creating another user does not). When one changed, by any task, module or process, it runs nothing more
+ * and answers "S\n" to this and every later request; the controller starts a new runner (a new sudo/su
+ * session, as Ansible's next task would get) and sends the commands again there. A header ending in " F"
+ * runs the command even so when it is the runner's first (a retry's last resort).
+ * The check also runs after each command: a reply "X ... S" says that command changed them, so the
+ * controller sends the next one to a new runner at once (no "S" round trip after a changing task).
  */
 const DRIVER = String.raw`
 use strict; use POSIX (); use IO::Select;
@@ -33,12 +46,30 @@ sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/
   return @p; }
 sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
   my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
-  wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . "\n" . $out . $err); }
+  wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . gone() . "\n" . $out . $err); }
+my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
+sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
+sub fp { my $now = time; my %s; my @rec; my @f;
+  for my $p (@SF) { push @f, $p; if ($p =~ m{/\z} && opendir(my $d, $p)) { push @f, map { "$p$_" } sort grep { !/\A\.\.?\z/ } readdir $d; } }
+  for my $f (@f) { my @st = stat $f; $s{$f} = @st ? "@st[0,1,7,9,10]" : '-'; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
+  return (\%s, @rec); }
+sub who { my @pw = getpwuid($<); return '-' unless @pw; my %g = ($pw[3] => 1); setgrent();
+  while (my @gr = getgrent()) { $g{$gr[2]} = 1 if grep { $_ eq $pw[0] } split / /, $gr[3]; } endgrent();
+  return join(' ', @pw[0,2,3,7,8], sort { $a <=> $b } keys %g); }
+my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $who0 = who(); my $stale = 0; my $ran = 0;
+sub fresh { return 0 if $stale; my ($s, @rec) = fp(); my %now = map { ($_ => 1) } @rec; my %k = (%$s, %$fp0);
+  my @ch = grep { ($s->{$_} // '') ne ($fp0->{$_} // '') || (exists $fpc{$_} && slurp($_) ne $fpc{$_}) } keys %k;
+  if (!@ch) { delete @fpc{grep { !$now{$_} } keys %fpc}; return 1; }
+  if (grep({ $_ ne '/etc/passwd' && $_ ne '/etc/group' } @ch) || who() ne $who0) { $stale = 1; return 0; }
+  $fp0 = $s; %fpc = map { ($_ => slurp($_)) } @rec; return 1; }
+sub gone { return fresh() ? '' : ' S'; }
 wr("ORCH-DRIVER-READY\n");
 while (defined(my $h = line())) {
-  my (undef, $cl, $il, $tms) = split / /, $h;
+  my (undef, $cl, $il, $tms, $force) = split / /, $h;
   my $cmd = rd($cl); my $in = $il ? rd($il) : '';
   last unless defined $cmd && defined $in;
+  if (!fresh() && !($force && !$ran)) { wr("S\n"); next; }
+  $ran = 1;
   if ($cmd =~ /\Aperl -e '([^']*)' orch-probe\z/) { probe($1); next; }
   pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
   my $pid = fork();
@@ -63,13 +94,33 @@ while (defined(my $h = line())) {
       if (!$n) { $rs->remove($fh); close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
   }
   waitpid($pid, 0); my $rc = $stage ? 124 : ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
-  wr("X $rc " . length($out) . " " . length($err) . "\n" . $out . $err);
+  wr("X $rc " . length($out) . " " . length($err) . gone() . "\n" . $out . $err);
 }
 `;
 
-export const DRIVER_COMMAND = `exec perl -e ${quote(DRIVER.trim())}`;
+/**
+ * What a new session is computed from (a trailing / stands for the directory and every file in it):
+ * the user database (uid, groups, home, shell), PAM's configuration with its limits and environment
+ * files, sudo's policy (env_reset, secure_path), and the rc files the login shell reads for sshd.
+ */
+export const SESSION_FILES = [
+  '/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/etc/pam.d/', '/etc/security/', '/etc/security/limits.d/',
+  '/etc/environment', '/etc/default/locale', '/etc/login.defs', '/etc/sudoers', '/etc/sudoers.d/', '/etc/sudo.conf',
+  '/etc/bash.bashrc', '/etc/zsh/zshenv',
+];
+/** The same, in the runner user's home. */
+export const HOME_FILES = ['.bashrc', '.zshenv', '.ssh/environment', '.pam_environment'];
+
+export const DRIVER_COMMAND = `exec perl -e ${quote(DRIVER.trim().replace('qw(SESSION_FILES)', `qw(${SESSION_FILES.join(' ')})`).replace('qw(HOME_FILES)', `qw(${HOME_FILES.join(' ')})`))}`;
 const READY = 'ORCH-DRIVER-READY\n';
 const STARTUP_TIMEOUT_MS = 30_000;
+
+/** The runner found its session out of date (see "Stale sessions" above) and ran nothing: send again to a new one. */
+export class StaleSession extends Error {
+  constructor() {
+    super('the command runner\'s session is out of date (users, groups, limits or environment files changed)');
+  }
+}
 
 interface Pending {
   resolve(r: ExecResult): void;
@@ -81,10 +132,10 @@ export class DriverSession {
   private buf: Buffer = Buffer.alloc(0);
   private ready = false;
   private dead: Error | undefined;
-  private readonly queue: { cmd: Buffer; stdin: Buffer; timeoutMs: number; p: Pending }[] = [];
+  private readonly queue: { cmd: Buffer; stdin: Buffer; timeoutMs: number; force: boolean; p: Pending }[] = [];
   /** sent, not yet answered, in order: the runner answers in the order it reads */
   private readonly inflight: Pending[] = [];
-  private header: { rc: number; out: number; err: number } | undefined;
+  private header: { rc: number; out: number; err: number; stale: boolean } | undefined;
   private out = new BoundedOutput();
   private err = new BoundedOutput();
   private startup: { resolve(): void; reject(e: Error): void } | undefined;
@@ -134,11 +185,14 @@ export class DriverSession {
     return !this.dead;
   }
 
-  /** Run a command; `timeoutMs` is kept by the runner (see the protocol above). */
-  run(command: string, stdin: Buffer, timeoutMs = 0): Promise<ExecResult> {
+  /**
+   * Run a command; `timeoutMs` is kept by the runner (see the protocol above). Rejects with StaleSession
+   * when the runner's session is out of date (nothing ran), unless `force`.
+   */
+  run(command: string, stdin: Buffer, timeoutMs = 0, force = false): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.queue.push({ cmd: Buffer.from(command), stdin, timeoutMs: Math.max(0, Math.round(timeoutMs)), p: { resolve, reject } });
+      this.queue.push({ cmd: Buffer.from(command), stdin, timeoutMs: Math.max(0, Math.round(timeoutMs)), force, p: { resolve, reject } });
       this.pump();
     });
   }
@@ -154,7 +208,8 @@ export class DriverSession {
       if (this.inflight.length === 0) this.onRoundTrip();
       this.inflight.push(next.p);
       this.commands++;
-      this.channel.write(Buffer.concat([Buffer.from(`R ${next.cmd.length} ${next.stdin.length} ${next.timeoutMs}\n`), next.cmd, next.stdin]));
+      const header = `R ${next.cmd.length} ${next.stdin.length} ${next.timeoutMs}${next.force ? ' F' : ''}\n`;
+      this.channel.write(Buffer.concat([Buffer.from(header), next.cmd, next.stdin]));
     }
   }
 
@@ -169,7 +224,14 @@ export class DriverSession {
     this.queue.length = 0;
   }
 
+  /** The session is out of date: what was sent after goes to a new runner (the runner answers it with "S"). */
+  private retire(): void {
+    this.fail(new StaleSession());
+    this.channel.end();
+  }
+
   private onData(d: Buffer): void {
+    if (this.dead) return; // a retired runner's "S" answers to what was already sent
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
     if (!this.ready) {
       const i = this.buf.indexOf(READY);
@@ -198,9 +260,11 @@ export class DriverSession {
       if (!this.header) {
         const nl = this.buf.indexOf(10);
         if (nl < 0) return;
-        const m = /^X (\d+) (\d+) (\d+)$/.exec(this.buf.subarray(0, nl).toString());
+        // this request and every later one were not run: they go to a new runner (SshTransport)
+        if (this.buf.subarray(0, nl).toString() === 'S') return this.retire();
+        const m = /^X (\d+) (\d+) (\d+)( S)?$/.exec(this.buf.subarray(0, nl).toString());
         if (!m) return this.fail(new Error('command runner sent a garbled reply'));
-        this.header = { rc: Number(m[1]), out: Number(m[2]), err: Number(m[3]) };
+        this.header = { rc: Number(m[1]), out: Number(m[2]), err: Number(m[3]), stale: m[4] !== undefined };
         this.buf = this.buf.subarray(nl + 1);
       }
       const h = this.header;
@@ -214,6 +278,7 @@ export class DriverSession {
       this.out = new BoundedOutput();
       this.err = new BoundedOutput();
       done?.resolve(result);
+      if (h.stale) return this.retire();
     }
   }
 }

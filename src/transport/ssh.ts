@@ -3,7 +3,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { BecomeError, ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
 import { BecomeHandshake } from './become.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
-import { DRIVER_COMMAND, DriverSession } from './driver.js';
+import { DRIVER_COMMAND, DriverSession, StaleSession } from './driver.js';
 import { BoundedOutput } from './output.js';
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
 import { wrapCommand } from './wrap.js';
@@ -119,6 +119,13 @@ async function openClient(t: SshTarget): Promise<{ client: Client; jumps: Client
   return { client: await connectClient(t, channel), jumps: [...hop.jumps, jump] };
 }
 
+/**
+ * Tries of a command whose runner was out of date. From the third on, a new runner runs it even if the
+ * files changed again since it started (files that keep changing cannot hold a command back for ever).
+ */
+const STALE_FORCE_FROM = 3;
+const STALE_TRIES = 5;
+
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
   /** One persistent command runner per sudo identity ('' = the login user). */
@@ -205,15 +212,26 @@ export class SshTransport implements Transport {
     return { rc: 1, stdout: '', stderr: `command runner did not start: ${errorMessage(err)}` };
   }
 
+  /**
+   * On the runner of the command's user. A runner whose session went out of date (driver.ts, "Stale
+   * sessions") ran nothing: the command goes to a new runner, a new session as Ansible's next task gets.
+   */
   private async execOnDriver(command: string, opts: ExecOptions): Promise<ExecResult> {
     this.stats.commands++;
-    let session: DriverSession;
-    try {
-      session = await this.driver(opts);
-    } catch (err) {
-      return this.notStarted(err);
+    for (let attempt = 1; ; attempt++) {
+      let session: DriverSession;
+      try {
+        session = await this.driver(opts);
+      } catch (err) {
+        return this.notStarted(err);
+      }
+      try {
+        return await this.runOn(session, command, opts, attempt >= STALE_FORCE_FROM);
+      } catch (err) {
+        if (!(err instanceof StaleSession)) throw err;
+        if (attempt >= STALE_TRIES) throw this.connectionLost(err);
+      }
     }
-    return this.runOn(session, command, opts);
   }
 
   /**
@@ -229,13 +247,14 @@ export class SshTransport implements Transport {
       return this.notStarted(err);
     }
     try {
-      return await this.runOn(session, command, opts);
+      // a runner started for this one command is as fresh as an exec: it runs even if a file changed meanwhile
+      return await this.runOn(session, command, opts, true);
     } finally {
       session.close();
     }
   }
 
-  private async runOn(session: DriverSession, command: string, opts: ExecOptions): Promise<ExecResult> {
+  private async runOn(session: DriverSession, command: string, opts: ExecOptions, force = false): Promise<ExecResult> {
     // The runner already starts each command with /bin/sh -c: no second shell unless a wrapper needs one.
     // It keeps the timeout itself (it kills the process group and whatever holds the output: driver.ts).
     const plain = !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
@@ -253,11 +272,11 @@ export class SshTransport implements Transport {
       }
     });
     try {
-      const r = await Promise.race([session.run(wrapped, stdin, opts.timeoutMs), backstop]);
+      const r = await Promise.race([session.run(wrapped, stdin, opts.timeoutMs, force), backstop]);
       this.stats.bytesReceived += r.stdout.length + r.stderr.length;
       return r;
     } catch (err) {
-      throw err instanceof ConnectError ? err : this.connectionLost(err as Error);
+      throw err instanceof ConnectError || err instanceof StaleSession ? err : this.connectionLost(err as Error);
     } finally {
       if (timer) clearTimeout(timer);
     }
