@@ -17,15 +17,20 @@ function inventory(): string {
 
 type Status = 'ok' | 'changed' | 'failed' | 'skipped';
 
+/** One entry per task run, in order: a task run again (an include's tasks, once per loop item) is a new entry, as in Ansible's output. */
 function orchStatuses(events: RunEvent[]): [string, Status][] {
-  const byTask = new Map<number, { name: string; statuses: string[] }>();
+  const runs: { name: string; statuses: string[] }[] = [];
+  const current = new Map<number, { name: string; statuses: string[] }>();
   for (const r of events) {
-    if (r.type !== 'host_result') continue;
-    const t = byTask.get(r.taskId) ?? { name: r.task, statuses: [] };
-    t.statuses.push(r.status);
-    byTask.set(r.taskId, t);
+    if (r.type === 'task_start') {
+      const run = { name: r.name, statuses: [] as string[] };
+      runs.push(run);
+      current.set(r.taskId, run);
+    } else if (r.type === 'host_result') current.get(r.taskId)?.statuses.push(r.status);
   }
-  return [...byTask.values()].map((t) => [t.name, t.statuses.includes('failed') ? 'failed' : t.statuses.includes('changed') ? 'changed' : t.statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok']);
+  return runs
+    .filter((t) => t.statuses.length > 0)
+    .map((t) => [t.name, t.statuses.includes('failed') ? 'failed' : t.statuses.includes('changed') ? 'changed' : t.statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok']);
 }
 
 interface AnsibleJson {
