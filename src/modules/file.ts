@@ -34,7 +34,7 @@ async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
   // a dangling link followed: Ansible works on the link itself then
   const follow = follows(p) ? 'or-link' : false;
   if (!(p.recurse && (p.owner || p.group))) {
-    const cur = await statRemote(ctx, path, false, follow);
+    const cur = await statRemote(ctx, path, false, follow, { details: explicitTime(p.modification_time) || explicitTime(p.access_time) });
     // followed and still a link: it dangles. Ansible warns and leaves it alone (state file)
     if (follow && cur.type === 'link' && (p.state === undefined || p.state === 'file')) {
       ctx.warn('Cannot set fs attributes on a non-existent symlink target. follow should be set to False to avoid this.');
@@ -46,6 +46,37 @@ async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
   const r = await ctx.run(`${statScript(path, false, follow)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`);
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return { ...parseStat(r.stdout), recurseDiffers: /^R\|.+$/m.test(r.stdout) };
+}
+
+const explicitTime = (v: unknown): boolean => typeof v === 'string' && v !== 'now' && v !== 'preserve';
+
+/** Python's time.strptime for the formats file's *_time_format use (%Y %m %d %H %M %S and literals) → epoch seconds. */
+export function parseFileTime(value: string, format: string): number {
+  const names: string[] = [];
+  const re = new RegExp(`^${format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%([YmdHMS])/g, (_m, c: string) => (names.push(c), c === 'Y' ? '(\\d{4})' : '(\\d{1,2})'))}$`);
+  const m = re.exec(value);
+  if (!m) throw new ModuleFailure(`Error while obtaining timestamp for time ${value} using format ${format}: time data '${value}' does not match format '${format}'`);
+  const f: Record<string, number> = { Y: 1900, m: 1, d: 1, H: 0, M: 0, S: 0 };
+  names.forEach((n, i) => (f[n] = Number(m[i + 1])));
+  return new Date(f.Y ?? 1900, (f.m ?? 1) - 1, f.d ?? 1, f.H ?? 0, f.M ?? 0, f.S ?? 0).getTime() / 1000;
+}
+
+/**
+ * access_time / modification_time as Ansible's file module: `preserve` (the default, and for touch on an
+ * existing file `now`) leaves a time alone, `now` sets it, a timestamp sets it when it differs.
+ */
+function timeCommands(p: Params, path: string, cur: FileState, state: string): string[] {
+  const cmds: string[] = [];
+  for (const [param, flag, current] of [['modification_time', '-m', cur.details?.mtime], ['access_time', '-a', cur.details?.atime]] as const) {
+    const v = (p[param] as string | undefined) ?? (state === 'touch' ? 'now' : 'preserve');
+    if (v === 'preserve') continue;
+    if (v === 'now') cmds.push(sh`touch ${flag} -- ${path}`);
+    else {
+      const epoch = parseFileTime(v, String(p[`${param}_format`] ?? '%Y%m%d%H%M.%S'));
+      if (current === undefined || Math.floor(current) !== epoch) cmds.push(sh`touch ${flag} -d ${`@${epoch}`} -- ${path}`);
+    }
+  }
+  return cmds;
 }
 
 export function planFile(p: Params, cur: FileState): Change | null {
@@ -70,8 +101,10 @@ export function planFile(p: Params, cur: FileState): Change | null {
       }
       break;
     case 'touch':
-      cmds.push(sh`touch -- ${path}`);
-      if (!cur.exists) transition('file');
+      if (!cur.exists) {
+        cmds.push(sh`touch -- ${path}`);
+        transition('file');
+      }
       break;
     case 'file':
       if (!cur.exists) throw new ModuleFailure(`file (${path}) is absent, cannot continue`, { path, state: 'absent' });
@@ -114,9 +147,9 @@ export function planFile(p: Params, cur: FileState): Change | null {
   }
   cmds.push(...fixes.cmds);
   diffs.push(...fixes.diffs);
-  if (cmds.length === 0) return null;
-  if (state === 'touch' && cmds.length === 1 && cur.exists) return { cmds, diffs: [] };
-  return { cmds, diffs };
+  const times = state === 'link' || state === 'hard' ? [] : timeCommands(p, path, cur, state);
+  if (cmds.length === 0 && times.length === 0) return null;
+  return { cmds: [...cmds, ...times], diffs };
 }
 
 export const file = defineStateModule<FileState, Change>({
@@ -132,6 +165,10 @@ export const file = defineStateModule<FileState, Change>({
       recurse: { type: 'bool', support: 'full', default: false },
       force: { type: 'bool', support: 'full', default: false },
       follow: { type: 'bool', support: 'full', default: true },
+      modification_time: { type: 'str', support: 'full' },
+      modification_time_format: { type: 'str', support: 'full', default: '%Y%m%d%H%M.%S' },
+      access_time: { type: 'str', support: 'full' },
+      access_time_format: { type: 'str', support: 'full', default: '%Y%m%d%H%M.%S' },
     },
   },
   query: queryFile,
@@ -143,7 +180,7 @@ export const file = defineStateModule<FileState, Change>({
   async apply(ctx, _p, c) {
     const r = await ctx.run(['set -e', ...c.cmds].join('\n'));
     if (r.rc !== 0) throw commandFailed('file', r);
-    // `touch` on an existing file only changes times, which Ansible reports as changed as well.
+    // setting a time (touch's default `now`) is a change, as Ansible reports it
     return { changed: true };
   },
 });

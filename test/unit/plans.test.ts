@@ -132,3 +132,17 @@ test('user: generate_ssh_key makes the key once (as the user, in ~/.ssh); update
   assert.equal(planUser({ name: 'app', state: 'present', password: 'x', update_password: 'on_create' }, existing), null);
   assert.match(planUser({ name: 'app', state: 'present', password: 'x' }, existing)?.changes ?? '', /usermod -p x -- app/);
 });
+
+test('file: touch with modification_time/access_time preserve creates a missing file and leaves an existing one alone; now and timestamps set them', async () => {
+  const { planFile, parseFileTime } = await import('../../src/modules/file.js');
+  const existing = { exists: true, type: 'file' as const, mode: '0644', owner: 'root', group: 'root', umask: 0o022, details: { atime: 100, mtime: 200, ctime: 0, dev: 0, inode: 0, nlink: 1, blocks: 0, blockSize: 4096, rdev: 0, rawMode: 0o100644, readable: true, writeable: true, executable: false } };
+  const preserve = { path: '/f', state: 'touch', modification_time: 'preserve', access_time: 'preserve' };
+  assert.deepEqual(planFile(preserve, { exists: false, umask: 0o022 })?.cmds, ['touch -- /f']);
+  assert.equal(planFile(preserve, existing), null, 'converged: nothing to do');
+  assert.deepEqual(planFile({ path: '/f', state: 'touch' }, existing)?.cmds, ['touch -m -- /f', 'touch -a -- /f'], 'touch defaults to now: always a change, as Ansible');
+  const epoch = parseFileTime('202601021530.45', '%Y%m%d%H%M.%S');
+  assert.equal(epoch, new Date(2026, 0, 2, 15, 30, 45).getTime() / 1000);
+  assert.deepEqual(planFile({ path: '/f', state: 'file', modification_time: '202601021530.45' }, existing)?.cmds, [`touch -m -d @${epoch} -- /f`]);
+  assert.equal(planFile({ path: '/f', state: 'file', modification_time: '202601021530.45' }, { ...existing, details: { ...existing.details, mtime: epoch } }), null);
+  assert.throws(() => parseFileTime('yesterday', '%Y%m%d%H%M.%S'), /does not match format/);
+});
