@@ -120,7 +120,8 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
     const cmd = opts.validate.split('%s').map((s) => s).join('"$t"');
     parts.push(`( ${cmd} ) >&2 || { echo "validation failed: ${opts.validate.replace(/["$`\\]/g, '')}" >&2; exit 3; }`);
   }
-  if (opts.backup) parts.push('if [ -e "$p" ]; then b="$p.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"; fi');
+  // Ansible names a backup FILE.PID.DATE~ (the pid of the process that wrote it)
+  if (opts.backup) parts.push('if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"; fi');
   parts.push('sync -- "$t" 2>/dev/null || sync', 'mv -f -- "$t" "$p"', 'trap - EXIT');
   return parts.join('\n');
 }

@@ -162,16 +162,18 @@ export function upperState(lab: Lab, host: string): Map<string, Entry> {
     for (const name of readdirSync(join(upper, rel))) {
       const path = `${rel}/${name}`;
       if (NOISE.some((re) => re.test(path))) continue;
+      // a backup's name holds the writer's pid and the time: compared as FILE.<pid>.<date>~
+      const key = path.replace(/\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/, '.<pid>.<date>~');
       const st = lstatSync(join(upper, path));
       const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
       const owner = `${st.uid}:${st.gid}`;
       if (st.isDirectory()) {
-        out.set(path, { kind: 'dir', mode, owner, detail: '' });
+        out.set(key, { kind: 'dir', mode, owner, detail: '' });
         walk(path);
-      } else if (st.isSymbolicLink()) out.set(path, { kind: 'link', mode: '', owner, detail: readlinkSync(join(upper, path)) });
-      else if (st.isCharacterDevice() && st.rdev === 0) out.set(path, { kind: 'deleted', mode: '', owner: '', detail: '' });
-      else if (st.isFile()) out.set(path, { kind: 'file', mode, owner, detail: createHash('sha1').update(readFileSync(join(upper, path))).digest('hex') });
-      else out.set(path, { kind: 'other', mode, owner, detail: '' });
+      } else if (st.isSymbolicLink()) out.set(key, { kind: 'link', mode: '', owner, detail: readlinkSync(join(upper, path)) });
+      else if (st.isCharacterDevice() && st.rdev === 0) out.set(key, { kind: 'deleted', mode: '', owner: '', detail: '' });
+      else if (st.isFile()) out.set(key, { kind: 'file', mode, owner, detail: createHash('sha1').update(readFileSync(join(upper, path))).digest('hex') });
+      else out.set(key, { kind: 'other', mode, owner, detail: '' });
     }
   };
   if (existsSync(upper)) walk('');
