@@ -268,8 +268,11 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
   log(`lab: ${namespaces.size} hosts removed\n`);
 }
 
-/** Throw a host's changes away: stop it, delete its layer, boot it fresh (same key, same address). */
-export async function labReset(cfg: LabConfig, names: string[]): Promise<void> {
+/**
+ * Throw a host's changes away: stop it, delete its layer, boot it fresh (same key, same address), with
+ * the init it had or the one given.
+ */
+export async function labReset(cfg: LabConfig, names: string[], init?: LabInit): Promise<void> {
   checkPlatform();
   $.quiet = true;
   const hosts = labHosts(cfg).filter((h) => names.includes(h.name));
@@ -292,7 +295,7 @@ export async function labReset(cfg: LabConfig, names: string[]): Promise<void> {
     rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
     // A new network namespace too: net.* sysctls set by a play live there, not in the layer.
     await $`ip netns del ${h.netns}`.nothrow();
-    await startHost(cfg, h, hostInit(cfg, h));
+    await startHost(cfg, h, init ?? hostInit(cfg, h));
   }
   for (const h of hosts) {
     const deadline = Date.now() + 120_000;

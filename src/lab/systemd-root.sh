@@ -37,6 +37,8 @@ ln -sfn /lib/systemd/system/ssh.service "$etc/sshd.service"
 
 # A machine id of its own (journald and D-Bus use it).
 tr -d '-' < /proc/sys/kernel/random/uuid > "$m/etc/machine-id"
+mkdir -p "$m/var/lib/dbus"
+ln -sfn /etc/machine-id "$m/var/lib/dbus/machine-id"
 
 # The control machine's image carries PostgreSQL's main cluster, enabled: a fresh server here has the
 # package but no database running until a role enables it.

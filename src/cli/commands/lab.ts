@@ -5,12 +5,14 @@ import { UsageError } from '../../core/errors.js';
 export async function labCommand(argv: string[]): Promise<number> {
   const cfg = labConfig();
   // `--init systemd` (or ORCH_LAB_INIT=systemd): hosts boot systemd as PID 1.
+  let initGiven = false;
   const i = argv.findIndex((a) => a === '--init' || a.startsWith('--init='));
   if (i >= 0) {
     const a = argv[i] as string;
     const value = a.includes('=') ? a.slice('--init='.length) : argv[i + 1];
     if (value === undefined) throw new UsageError('--init needs a value', { hint: '--init systemd' });
     cfg.init = parseLabInit(value);
+    initGiven = true;
     argv = [...argv.slice(0, i), ...argv.slice(i + (a.includes('=') ? 1 : 2))];
   }
   const [sub = 'status', arg] = argv;
@@ -20,7 +22,8 @@ export async function labCommand(argv: string[]): Promise<number> {
       await labUp(cfg, arg === undefined ? 3 : Number(arg), out);
       return EXIT.ok;
     case 'reset':
-      await labReset(cfg, argv.slice(1));
+      // --init switches the hosts' init (the test of systemd hosts borrows one host of the test lab).
+      await labReset(cfg, argv.slice(1), initGiven ? cfg.init : undefined);
       out(`lab: reset ${argv.slice(1).join(', ')}\n`);
       return EXIT.ok;
     case 'down':
@@ -33,6 +36,6 @@ export async function labCommand(argv: string[]): Promise<number> {
       return hosts.every((h) => h.up) ? EXIT.ok : EXIT.hostUnreachable;
     }
     default:
-      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] [--init systemd] | down | status | reset HOST...' });
+      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] [--init systemd] | down | status | reset [--init systemd|initd] HOST...' });
   }
 }
