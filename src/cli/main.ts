@@ -14,7 +14,7 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
   orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
   orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
   orch inventory INVENTORY --graph    show groups and hosts
-  orch lab up [N] [--init systemd] | down | status   local SSH test hosts in namespaces
+  orch lab up [N] [--init systemd] | down | status | reset | reboot   local SSH test hosts in namespaces
   orch lock status|release INVENTORY  the run lock here and the deploy lock on the hosts
   orch history [INVENTORY]            past runs
   orch vault encrypt|decrypt|view|edit FILE, encrypt_string   ansible-vault 1.1 files

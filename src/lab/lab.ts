@@ -273,6 +273,18 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
  * the init it had or the one given.
  */
 export async function labReset(cfg: LabConfig, names: string[], init?: LabInit): Promise<void> {
+  return restartHosts(cfg, names, { init, keepLayer: false });
+}
+
+/**
+ * A reboot: stop the host (SIGKILL to its namespace, as a power cut) and boot it again on the same layer,
+ * in a fresh network namespace (net.* sysctls come back from the host's own config, as after a reboot).
+ */
+export async function labReboot(cfg: LabConfig, names: string[]): Promise<void> {
+  return restartHosts(cfg, names, { keepLayer: true });
+}
+
+async function restartHosts(cfg: LabConfig, names: string[], opts: { init?: LabInit; keepLayer: boolean }): Promise<void> {
   checkPlatform();
   $.quiet = true;
   const hosts = labHosts(cfg).filter((h) => names.includes(h.name));
@@ -292,10 +304,10 @@ export async function labReset(cfg: LabConfig, names: string[], init?: LabInit):
     const deadline = Date.now() + 10_000;
     while ((await $`ip netns pids ${h.netns}`.nothrow()).stdout.trim() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await removeHostCgroup(cfg, h);
-    rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
+    if (!opts.keepLayer) rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
     // A new network namespace too: net.* sysctls set by a play live there, not in the layer.
     await $`ip netns del ${h.netns}`.nothrow();
-    await startHost(cfg, h, init ?? hostInit(cfg, h));
+    await startHost(cfg, h, opts.init ?? hostInit(cfg, h));
   }
   for (const h of hosts) {
     const deadline = Date.now() + 120_000;

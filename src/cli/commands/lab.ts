@@ -1,5 +1,5 @@
 import { EXIT } from '../../executor/run.js';
-import { labConfig, labDown, labReset, labStatus, labUp, parseLabInit } from '../../lab/lab.js';
+import { labConfig, labDown, labReboot, labReset, labStatus, labUp, parseLabInit } from '../../lab/lab.js';
 import { UsageError } from '../../core/errors.js';
 
 export async function labCommand(argv: string[]): Promise<number> {
@@ -26,6 +26,10 @@ export async function labCommand(argv: string[]): Promise<number> {
       await labReset(cfg, argv.slice(1), initGiven ? cfg.init : undefined);
       out(`lab: reset ${argv.slice(1).join(', ')}\n`);
       return EXIT.ok;
+    case 'reboot':
+      await labReboot(cfg, argv.slice(1));
+      out(`lab: rebooted ${argv.slice(1).join(', ')}\n`);
+      return EXIT.ok;
     case 'down':
       await labDown(cfg, out);
       return EXIT.ok;
@@ -36,6 +40,6 @@ export async function labCommand(argv: string[]): Promise<number> {
       return hosts.every((h) => h.up) ? EXIT.ok : EXIT.hostUnreachable;
     }
     default:
-      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] [--init systemd] | down | status | reset [--init systemd|initd] HOST...' });
+      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] [--init systemd] | down | status | reset [--init systemd|initd] HOST... | reboot HOST...' });
   }
 }
