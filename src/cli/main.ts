@@ -15,7 +15,7 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
   orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
   orch check PLAYBOOK                 load and validate; list what orch does not implement (warnings)
   orch inventory INVENTORY --graph    show groups and hosts
-  orch lab up [N] | down | status     local SSH test hosts in namespaces
+  orch lab up [N] [--init systemd] | down | status | reset | reboot   local SSH test hosts in namespaces
   orch lock status|release INVENTORY  the run lock here and the deploy lock on the hosts
   orch history [INVENTORY]            past runs
   orch vault encrypt|decrypt|view|edit FILE, encrypt_string   ansible-vault 1.1 files

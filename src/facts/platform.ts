@@ -17,7 +17,8 @@ export const platformSection: FactSection = {
     '[ -r /etc/debian_version ] && echo "debian_version=$(cat /etc/debian_version)"',
     '[ -r /etc/lsb-release ] && sed -n "s/^DISTRIB_/lsbfile_/p" /etc/lsb-release',
     'command -v lsb_release >/dev/null && echo lsb_release=1',
-    '[ -r /etc/machine-id ] && echo "machine_id=$(cat /etc/machine-id)"',
+    // Ansible reads D-Bus's copy first
+    'for f in /var/lib/dbus/machine-id /etc/machine-id; do [ -s "$f" ] && { echo "machine_id=$(head -n1 "$f")"; break; }; done',
     // What Ansible's service manager collector looks at
     'echo "pid1=$(cat /proc/1/comm 2>/dev/null)"',
     'command -v systemctl >/dev/null && echo systemctl=1',

@@ -13,6 +13,8 @@ export const virtualSection: FactSection = {
     '{ [ -e /.dockerenv ] || [ -e /.dockerinit ]; } && echo dockerenv=1',
     '[ -e /run/.containerenv ] && echo podmanenv=1',
     '[ -d /proc/vz ] && [ ! -d /proc/bc ] && echo openvz=1',
+    // written by systemd when it runs as a container's PID 1 (readable without root, unlike /proc/1/environ)
+    '[ -s /run/systemd/container ] && echo "systemd_container=$(head -n1 /run/systemd/container)"',
     `for f in product_name sys_vendor bios_vendor; do [ -r ${DMI}/$f ] && echo "dmi_$f=$(cat ${DMI}/$f)"; done`,
     'grep -q "QEMU Virtual CPU" /proc/cpuinfo 2>/dev/null && echo qemu_cpu=1',
   ].join('; '),
@@ -38,9 +40,10 @@ export function parseVirtual(out: string): Facts {
   const type =
     kv.get('cgroup') ??
     (container === 'lxc' || container === 'podman' ? container : container ? 'container' : undefined) ??
+    (kv.get('openvz') ? 'openvz' : undefined) ??
+    (kv.get('systemd_container') || undefined) ??
     (kv.get('dockerenv') ? 'docker' : undefined) ??
     (kv.get('podmanenv') ? 'podman' : undefined) ??
-    (kv.get('openvz') ? 'openvz' : undefined) ??
     dmiType(kv.get('dmi_product_name') ?? '', kv.get('dmi_sys_vendor') ?? '', kv.get('dmi_bios_vendor') ?? '') ??
     (kv.get('qemu_cpu') ? 'kvm' : undefined);
   return { virtualization_type: type ?? 'NA', virtualization_role: type ? 'guest' : 'NA' };

@@ -1,9 +1,10 @@
 #!/bin/bash
 # PID 1 of one lab host. Runs inside `ip netns exec NS unshare --mount --uts --pid --fork`.
-# Builds the host's private root (overlay of /), then runs the machine's real sshd in it.
-# Usage: host.sh NAME STATE_DIR
+# Builds the host's private root (overlay of /), then either runs the machine's real sshd in it (init
+# "initd": this script stays PID 1 and reaps) or execs systemd as the namespace's PID 1 (init "systemd").
+# Usage: host.sh NAME STATE_DIR [initd|systemd]
 set -euo pipefail
-name=$1 state=$2
+name=$1 state=$2 init=${3:-initd}
 dir=$state/hosts/$name
 m=$dir/merged
 
@@ -27,7 +28,26 @@ mount --bind "$m/proc/sys" "$m/proc/sys"
 mount -o remount,bind,ro "$m/proc/sys"
 mount --bind "$m/proc/sys/net" "$m/proc/sys/net"
 mount -o remount,bind,rw "$m/proc/sys/net"
-mount --rbind /dev "$m/dev"
+if [ "$init" = systemd ]; then
+  # systemd must not see (or write to) the control machine's console, kmsg or block devices: a private /dev.
+  mount -t tmpfs -o mode=0755,nosuid tmpfs "$m/dev"
+  for d in null zero full random urandom tty; do
+    touch "$m/dev/$d"
+    mount --bind "/dev/$d" "$m/dev/$d"
+  done
+  touch "$m/dev/console"
+  mount --bind /dev/null "$m/dev/console"
+  mkdir -p "$m/dev/pts" "$m/dev/shm" "$m/dev/mqueue"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$m/dev/pts"
+  ln -s pts/ptmx "$m/dev/ptmx"
+  mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$m/dev/shm"
+  ln -s /proc/self/fd "$m/dev/fd"
+  ln -s /proc/self/fd/0 "$m/dev/stdin"
+  ln -s /proc/self/fd/1 "$m/dev/stdout"
+  ln -s /proc/self/fd/2 "$m/dev/stderr"
+else
+  mount --rbind /dev "$m/dev"
+fi
 mount -t sysfs -o ro sysfs "$m/sys"
 mount -t tmpfs -o mode=0755 tmpfs "$m/run"
 mkdir -p "$m/run/sshd" "$m/run/lock"
@@ -45,7 +65,7 @@ if [ ! -e "$dir/upper/etc/orch-lab-host" ]; then
   rm -f "$m/usr/sbin/policy-rc.d"
   # An init.d host: PID 1 is not systemd, so /sbin/init must not name it either (Ansible's service_mgr
   # fact and service module would decide "systemd, offline" and start nothing).
-  rm -f "$m/usr/sbin/init"
+  if [ "$init" != systemd ]; then rm -f "$m/usr/sbin/init"; fi
   install -m 0600 "$state/keys/$name" "$m/etc/ssh/orch_lab_host_ed25519_key"
   install -m 0644 "$state/keys/$name.pub" "$m/etc/ssh/orch_lab_host_ed25519_key.pub"
   cat > "$m/etc/ssh/sshd_config.d/00-orch-lab.conf" <<CONF
@@ -60,6 +80,7 @@ CONF
   printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" > "$m/etc/hosts"
   echo "$name" > "$m/etc/hostname"
   echo "$name" > "$m/etc/orch-lab-host"
+  if [ "$init" = systemd ]; then bash "$(dirname "$0")/systemd-root.sh" "$m"; fi
 fi
 # /home is a tmpfs (the control machine's users stay out): recreate deploy's home each boot.
 chroot "$m" /bin/bash -euc '
@@ -73,6 +94,23 @@ chroot "$m" /bin/bash -euc '
   chmod 0440 /etc/sudoers.d/orch-lab-deploy'
 install -o "$(chroot "$m" id -u deploy)" -m 0600 "$state/id_ed25519.pub" "$m/home/deploy/.ssh/authorized_keys"
 
+if [ "$init" = systemd ]; then
+  # A cgroup of its own in the unified hierarchy, seen as "/" from inside (cgroup namespace): systemd runs
+  # in unified mode there and never touches the control machine's cgroups (v1 controllers stay outside).
+  # (`ip netns exec` mounted a fresh /sys here: reach the unified hierarchy through a private mount.)
+  rel=$(sed -n 's/^0:://p' /proc/self/cgroup)
+  rel=${rel%/}/orch-lab-$name
+  mkdir -p "$dir/cgroup2"
+  mount -t cgroup2 cgroup2 "$dir/cgroup2"
+  mkdir -p "$dir/cgroup2$rel"
+  echo "/sys/fs/cgroup/unified$rel" > "$state/run/$name.cgroup"
+  echo $$ > "$dir/cgroup2$rel/cgroup.procs"
+  umount "$dir/cgroup2"
+  echo ready > "$state/run/$name.ready"
+  exec unshare --cgroup --ipc /bin/bash -euc '
+    mount -t cgroup2 -o nsdelegate cgroup2 "$1/sys/fs/cgroup"
+    exec env -i container=orch-lab PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 chroot "$1" /lib/systemd/systemd' _ "$m"
+fi
 chroot "$m" /usr/sbin/sshd -D -E /var/log/orch-lab-sshd.log &
 echo ready > "$state/run/$name.ready"
 # PID 1 of the namespace: reap orphans (daemons started by `service`) until the lab goes down.

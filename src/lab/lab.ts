@@ -19,6 +19,15 @@ export interface LabConfig {
   subnet: string;
   bridge: string;
   inventoryFile: string;
+  /** what runs as each new host's PID 1: this script reaping sshd ("initd"), or systemd */
+  init: LabInit;
+}
+
+export type LabInit = 'initd' | 'systemd';
+
+export function parseLabInit(value: string): LabInit {
+  if (value === 'initd' || value === 'systemd') return value;
+  throw new UsageError(`unknown lab init '${value}'`, { hint: 'initd (the default: fast hosts without systemd) or systemd' });
 }
 
 export function labConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LabConfig {
@@ -29,6 +38,7 @@ export function labConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cw
     subnet: env.ORCH_LAB_SUBNET ?? '10.213.0',
     bridge: env.ORCH_LAB_BRIDGE ?? `orch${prefix}br`.slice(0, 15),
     inventoryFile: env.ORCH_LAB_INVENTORY ?? join(cwd, 'inventory', prefix === 'lab' ? 'lab' : prefix),
+    init: parseLabInit(env.ORCH_LAB_INIT || 'initd'),
   };
 }
 
@@ -119,7 +129,26 @@ function macFor(address: string): string {
   return ['02', '00', ...address.split('.').map((n) => Number(n).toString(16).padStart(2, '0'))].join(':');
 }
 
-async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
+/** The init a host was started with (kept across resets). */
+export function hostInit(cfg: LabConfig, h: LabHost): LabInit {
+  const f = join(cfg.stateDir, 'run', `${h.name}.init`);
+  return existsSync(f) ? parseLabInit(readFileSync(f, 'utf8').trim()) : 'initd';
+}
+
+/** A systemd host's cgroup (in the control machine's unified hierarchy) outlives it: remove its tree. */
+async function removeHostCgroup(cfg: LabConfig, h: LabHost): Promise<void> {
+  const f = join(cfg.stateDir, 'run', `${h.name}.cgroup`);
+  if (!existsSync(f)) return;
+  const dir = readFileSync(f, 'utf8').trim();
+  if (!dir.startsWith('/sys/fs/cgroup/') || !dir.endsWith(`/orch-lab-${h.name}`)) return;
+  for (let i = 0; i < 50 && existsSync(dir); i++) {
+    await $`find ${dir} -depth -type d -exec rmdir {} +`.nothrow();
+    if (existsSync(dir)) await new Promise((r) => setTimeout(r, 100));
+  }
+  rmSync(f, { force: true });
+}
+
+async function startHost(cfg: LabConfig, h: LabHost, init: LabInit): Promise<void> {
   const keys = join(cfg.stateDir, 'keys');
   if (!existsSync(join(keys, h.name))) await $`ssh-keygen -q -t ed25519 -N ${''} -C ${h.name} -f ${join(keys, h.name)}`;
   if (!existsSync(`/run/netns/${h.netns}`)) {
@@ -136,7 +165,8 @@ async function startHost(cfg: LabConfig, h: LabHost): Promise<void> {
   }
   rmSync(join(cfg.stateDir, 'run', `${h.name}.ready`), { force: true });
   const logFd = openSync(join(cfg.stateDir, 'run', `${h.name}.log`), 'a');
-  const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', 'bash', HOST_SCRIPT, h.name, cfg.stateDir], {
+  writeFileSync(join(cfg.stateDir, 'run', `${h.name}.init`), `${init}\n`);
+  const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', 'bash', HOST_SCRIPT, h.name, cfg.stateDir, init], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ORCH_LAB_SSHD_LOGLEVEL: process.env.ORCH_LAB_SSHD_LOGLEVEL ?? '' },
@@ -174,14 +204,15 @@ export async function labUp(cfg: LabConfig, count: number, log: (s: string) => v
   const started: LabHost[] = [];
   for (const h of hosts) {
     if (await running(cfg, h)) continue;
-    await startHost(cfg, h);
+    await startHost(cfg, h, cfg.init);
     started.push(h);
   }
-  const deadline = Date.now() + 60_000;
+  // systemd hosts boot for a few seconds each on a loaded machine.
+  const deadline = Date.now() + (cfg.init === 'systemd' ? 120_000 : 60_000);
   for (const h of hosts) {
     while (!(await sshAnswers(h.address))) {
       if (Date.now() > deadline) {
-        throw new UsageError(`lab host ${h.name} did not start sshd within 60 s`, { hint: `See ${join(cfg.stateDir, 'hosts', h.name, 'upper/var/log/orch-lab-sshd.log')}` });
+        throw new UsageError(`lab host ${h.name} did not start sshd within ${cfg.init === 'systemd' ? 120 : 60} s`, { hint: `See ${join(cfg.stateDir, 'hosts', h.name, 'upper/var/log/orch-lab-sshd.log')}` });
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -220,6 +251,7 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
     }
   }
   await new Promise((r) => setTimeout(r, 200));
+  for (const h of hosts) await removeHostCgroup(cfg, h);
   for (const ns of namespaces) await $`ip netns del ${ns}`.nothrow();
   for (const h of hosts) await $`ip link del ${vethName(cfg, h)}`.nothrow();
   if (existsSync(`/sys/class/net/${cfg.bridge}`)) await $`ip link del ${cfg.bridge}`.nothrow();
@@ -236,8 +268,23 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
   log(`lab: ${namespaces.size} hosts removed\n`);
 }
 
-/** Throw a host's changes away: stop it, delete its layer, boot it fresh (same key, same address). */
-export async function labReset(cfg: LabConfig, names: string[]): Promise<void> {
+/**
+ * Throw a host's changes away: stop it, delete its layer, boot it fresh (same key, same address), with
+ * the init it had or the one given.
+ */
+export async function labReset(cfg: LabConfig, names: string[], init?: LabInit): Promise<void> {
+  return restartHosts(cfg, names, { init, keepLayer: false });
+}
+
+/**
+ * A reboot: stop the host (SIGKILL to its namespace, as a power cut) and boot it again on the same layer,
+ * in a fresh network namespace (net.* sysctls come back from the host's own config, as after a reboot).
+ */
+export async function labReboot(cfg: LabConfig, names: string[]): Promise<void> {
+  return restartHosts(cfg, names, { keepLayer: true });
+}
+
+async function restartHosts(cfg: LabConfig, names: string[], opts: { init?: LabInit; keepLayer: boolean }): Promise<void> {
   checkPlatform();
   $.quiet = true;
   const hosts = labHosts(cfg).filter((h) => names.includes(h.name));
@@ -256,13 +303,14 @@ export async function labReset(cfg: LabConfig, names: string[]): Promise<void> {
   for (const h of hosts) {
     const deadline = Date.now() + 10_000;
     while ((await $`ip netns pids ${h.netns}`.nothrow()).stdout.trim() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
+    await removeHostCgroup(cfg, h);
+    if (!opts.keepLayer) rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
     // A new network namespace too: net.* sysctls set by a play live there, not in the layer.
     await $`ip netns del ${h.netns}`.nothrow();
-    await startHost(cfg, h);
+    await startHost(cfg, h, opts.init ?? hostInit(cfg, h));
   }
   for (const h of hosts) {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     while (!(await sshAnswers(h.address))) {
       if (Date.now() > deadline) throw new UsageError(`lab host ${h.name} did not come back`);
       await new Promise((r) => setTimeout(r, 50));
@@ -270,6 +318,6 @@ export async function labReset(cfg: LabConfig, names: string[]): Promise<void> {
   }
 }
 
-export async function labStatus(cfg: LabConfig): Promise<{ host: LabHost; up: boolean }[]> {
-  return Promise.all(labHosts(cfg).map(async (host) => ({ host, up: await sshAnswers(host.address) })));
+export async function labStatus(cfg: LabConfig): Promise<{ host: LabHost; up: boolean; init: LabInit }[]> {
+  return Promise.all(labHosts(cfg).map(async (host) => ({ host, up: await sshAnswers(host.address), init: hostInit(cfg, host) })));
 }

@@ -1,27 +1,35 @@
 import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { shlexSplit } from './shlex.js';
-import { commandFailed, defineStateModule, ModuleFailure, type Module, type ModuleContext } from './types.js';
+import { checkUnitName, parseSystemdQuery, runSystemd, systemdQuery, type SystemdState } from './systemd.js';
+import type { ModuleResult } from '../core/result.js';
+import { commandFailed, ModuleFailure, type Module, type ModuleContext } from './types.js';
 import { serviceName } from './validate.js';
 
 interface ServiceState {
-  init: 'systemd' | 'sysv';
+  init: 'sysv';
   exists: boolean;
   running: boolean;
   enabled: boolean;
 }
+
+type HostServiceState = ServiceState | SystemdState;
 
 interface ServiceChange {
   action?: 'start' | 'stop' | 'restart' | 'reload';
   enable?: boolean;
 }
 
-/** One round trip: which init runs the host, whether the service exists, runs, and starts at boot. */
-async function queryService(ctx: ModuleContext, p: Params): Promise<ServiceState> {
+/**
+ * One round trip: which init runs the host; under systemd what Ansible's systemd module reads (see
+ * systemd.ts), else whether the init script exists, runs, and starts at boot.
+ */
+async function queryService(ctx: ModuleContext, p: Params): Promise<HostServiceState> {
+  checkUnitName(p.name);
   const n = serviceName(p.name);
   const r = await ctx.run(
     'if [ -d /run/systemd/system ]; then echo I=systemd; ' +
-      sh`systemctl cat ${n} >/dev/null 2>&1 && echo X=1; systemctl is-active --quiet ${n} && echo R=1; systemctl is-enabled --quiet ${n} 2>/dev/null && echo E=1; ` +
+      systemdQuery(n) +
       'else echo I=sysv; ' +
       (typeof p.pattern === 'string'
         ? // Some init scripts answer `status` wrongly; a process pattern is asked for then (as Ansible's
@@ -32,11 +40,9 @@ async function queryService(ctx: ModuleContext, p: Params): Promise<ServiceState
       'fi; true',
     { stdin: typeof p.pattern === 'string' ? p.pattern : '' },
   );
+  if (r.stdout.startsWith('I=systemd')) return parseSystemdQuery(r.stdout);
   const has = (k: string) => r.stdout.includes(`${k}=1`);
-  const init = r.stdout.includes('I=systemd') ? 'systemd' : 'sysv';
-  // as Ansible's service action, which hands systemd hosts to the systemd module without these
-  if (init === 'systemd' && ctx.warn) for (const k of ['pattern', 'sleep', 'arguments'] as const) if (p[k] !== undefined && p[k] !== '') ctx.warn(`Ignoring "${k}" as it is not used in "systemd"`);
-  return { init, exists: has('X'), running: has('R'), enabled: has('E') };
+  return { init: 'sysv', exists: has('X'), running: has('R'), enabled: has('E') };
 }
 
 export function planService(p: Params, s: ServiceState): { changes: ServiceChange; result: Record<string, unknown> } | null {
@@ -85,62 +91,90 @@ function checkUse(p: Params): void {
   }
 }
 
-export const service = defineStateModule<ServiceState, ServiceChange>({
+const SERVICE_SPEC: Module['spec'] = {
+  params: {
+    name: { type: 'str', support: 'full', required: true },
+    state: { type: 'str', support: 'full', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
+    enabled: { type: 'bool', support: 'full' },
+    daemon_reload: { type: 'bool', support: 'full', default: false },
+    use: { type: 'str', support: 'partial', note: 'auto, systemd or sysvinit (orch detects systemd or SysV init)' },
+    pattern: { type: 'str', support: 'full' },
+    sleep: { type: 'int', support: 'full' },
+    arguments: { type: 'str', support: 'full', aliases: ['args'] },
+  },
+  requiredOneOf: [['state', 'enabled']],
+};
+
+/** An init.d host: plan, then the init script and update-rc.d (as Ansible's service module on SysV). */
+async function runSysv(ctx: ModuleContext, p: Params, s: ServiceState): Promise<ModuleResult> {
+  const base = { name: p.name, state: s.running ? 'started' : 'stopped', enabled: s.enabled };
+  const planned = planService(p, s);
+  if (!planned) return { changed: false, ...base };
+  const result: ModuleResult = { ...base, ...planned.result, changed: true };
+  if (!ctx.diff) delete result.diff;
+  if (ctx.check) return result;
+  const n = serviceName(p.name);
+  const c = planned.changes;
+  const cmds: string[] = [];
+  if (c.enable !== undefined) cmds.push(c.enable ? sh`update-rc.d ${n} defaults >/dev/null && update-rc.d ${n} enable` : sh`update-rc.d ${n} disable`);
+  if (c.action) cmds.push(...sysvAction(n, c.action, p));
+  const r = await ctx.run(cmds.join(' && '));
+  if (r.rc !== 0) throw commandFailed(`service ${n}`, r);
+  return { ...result, state: c.action === 'stop' ? 'stopped' : 'started' };
+}
+
+async function requery(ctx: ModuleContext, p: Params): Promise<SystemdState> {
+  const r = await ctx.run(`echo I=systemd; ${systemdQuery(serviceName(p.name))}`);
+  return parseSystemdQuery(r.stdout);
+}
+
+export const service: Module = {
   name: 'service',
-  spec: {
-    params: {
-      name: { type: 'str', support: 'full', required: true },
-      state: { type: 'str', support: 'full', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
-      enabled: { type: 'bool', support: 'full' },
-      daemon_reload: { type: 'bool', support: 'full', default: false },
-      use: { type: 'str', support: 'partial', note: 'auto, systemd or sysvinit (orch detects systemd or SysV init)' },
-      pattern: { type: 'str', support: 'full' },
-      sleep: { type: 'int', support: 'full' },
-      arguments: { type: 'str', support: 'full', aliases: ['args'] },
-    },
-    requiredOneOf: [['state', 'enabled']],
-  },
+  spec: SERVICE_SPEC,
   query: queryService,
-  plan: planService,
-  describe: (p, s) => ({ name: p.name, state: s.running ? 'started' : 'stopped', enabled: s.enabled }),
-  async apply(ctx, p, c, s) {
-    const n = serviceName(p.name);
-    const cmds: string[] = [];
-    if (s.init === 'systemd') {
-      if (p.daemon_reload) cmds.push('systemctl daemon-reload');
-      if (c.enable !== undefined) cmds.push(sh`systemctl ${c.enable ? 'enable' : 'disable'} ${n}`);
-      if (c.action) cmds.push(sh`systemctl ${c.action} ${n}`);
-    } else {
-      if (c.enable !== undefined) cmds.push(c.enable ? sh`update-rc.d ${n} defaults >/dev/null && update-rc.d ${n} enable` : sh`update-rc.d ${n} disable`);
-      if (c.action) cmds.push(...sysvAction(n, c.action, p));
-    }
-    const r = await ctx.run(cmds.join(' && '));
-    if (r.rc !== 0) throw commandFailed(`service ${n}`, r);
-    return { state: c.action === 'stop' ? 'stopped' : 'started' };
+  async run(ctx, p) {
+    checkUse(p);
+    const s = await queryService(ctx, p);
+    if (s.init === 'sysv') return runSysv(ctx, p, s);
+    // Ansible's service action hands systemd hosts to the systemd module, dropping what it does not take.
+    for (const k of ['pattern', 'sleep', 'arguments'] as const) if (p[k] !== undefined && p[k] !== '') ctx.warn(`Ignoring "${k}" as it is not used in "systemd"`);
+    const { pattern: _p, sleep: _s, arguments: _a, use: _u, ...rest } = p;
+    return runSystemd(ctx, rest, s, () => requery(ctx, p));
   },
-});
+};
 
 /**
- * Ansible's systemd takes no name when it only reloads systemd (daemon_reload: handlers do this): then it
- * runs `systemctl daemon-reload` and reports no change. masked/daemon_reexec are not implemented (they fail
- * when reached: the loader knows them from Ansible's list).
+ * Ansible's systemd module. On a host without systemd running (init.d lab hosts) it acts as the service
+ * module there does; without a name it only reloads/re-executes systemd.
  */
 export const systemdModule: Module = {
-  ...service,
   name: 'systemd',
   spec: {
-    ...service.spec,
-    params: { ...service.spec.params, name: { type: 'str', support: 'full', aliases: ['service', 'unit'] } },
+    params: {
+      name: { type: 'str', support: 'full', aliases: ['service', 'unit'] },
+      state: { type: 'str', support: 'full', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
+      enabled: { type: 'bool', support: 'full' },
+      masked: { type: 'bool', support: 'full' },
+      daemon_reload: { type: 'bool', support: 'full', default: false, aliases: ['daemon-reload'] },
+      daemon_reexec: { type: 'bool', support: 'full', default: false, aliases: ['daemon-reexec'] },
+      scope: { type: 'str', support: 'partial', default: 'system', choices: ['system', 'user', 'global'], note: 'system only: user and global fail when reached' },
+      no_block: { type: 'bool', support: 'full', default: false },
+      force: { type: 'bool', support: 'full' },
+    },
     requiredOneOf: [['state', 'enabled', 'masked', 'daemon_reload', 'daemon_reexec']],
   },
-  query: (ctx, p) => (p.name === undefined ? Promise.resolve(undefined) : (service.query as NonNullable<Module['query']>)(ctx, p)),
+  query: (ctx, p) => (p.name === undefined || p.name === null ? Promise.resolve(undefined) : queryService(ctx, p)),
   async run(ctx, p) {
-    if (p.name !== undefined && (p.state !== undefined || p.enabled !== undefined)) return service.run(ctx, p);
-    if (p.name === undefined && (p.state !== undefined || p.enabled !== undefined)) throw new ModuleFailure('systemd: name is required with state or enabled');
-    if (p.daemon_reload === true && !ctx.check) {
-      const r = await ctx.run('systemctl daemon-reload');
-      if (r.rc !== 0) throw commandFailed('systemctl daemon-reload', r);
+    for (const k of ['state', 'enabled', 'masked'] as const) {
+      if (p[k] !== undefined && (p.name === undefined || p.name === null)) throw new ModuleFailure(`missing parameter(s) required by '${k}': name`);
     }
-    return { changed: false, ...(p.name !== undefined ? { name: p.name } : {}) };
+    if (p.name === undefined || p.name === null) return runSystemd(ctx, p, undefined, () => requery(ctx, p));
+    const s = await queryService(ctx, p);
+    if (s.init === 'sysv') {
+      if (p.masked !== undefined || p.daemon_reexec === true) throw new ModuleFailure('systemd: masked and daemon_reexec need a host that runs systemd');
+      if (p.state === undefined && p.enabled === undefined) return { changed: false, name: p.name };
+      return runSysv(ctx, p, s);
+    }
+    return runSystemd(ctx, p, s, () => requery(ctx, p));
   },
 };
