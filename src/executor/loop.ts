@@ -67,6 +67,11 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
       const n = Math.max(0, ...lists.map((l) => l.length));
       return Array.from({ length: n }, (_, i) => lists.map((l) => l[i] ?? null));
     }
+    case 'flattened': {
+      // community.general.flattened: lists inside lists, to any depth, as one list (None dropped)
+      const flat = (x: unknown): unknown[] => (Array.isArray(x) ? x.flatMap(flat) : x === null || x === undefined ? [] : [x]);
+      return flat(v);
+    }
     case 'nested': {
       const lists = asList(v, 'with_nested').map((l) => asList(l, 'with_nested'));
       return lists.reduce<unknown[][]>((acc, l) => acc.flatMap((a) => l.map((x) => [...a, x])), [[]]);

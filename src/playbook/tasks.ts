@@ -81,7 +81,10 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
   };
 }
 
-const LOOP_KINDS = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found'];
+const LOOP_KINDS = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found', 'flattened'];
+
+/** with_NAME's lookup name without its collection prefix (ansible.builtin.items, community.general.flattened). */
+const loopKindOf = (withKey: string): string => withKey.slice(5).replace(/^ansible\.(builtin|legacy)\./, '').replace(/^community\.general\.(?=flattened$)/, '');
 const ANSIBLE_LOOKUP_NAMES = new Set(ANSIBLE_LOOKUPS);
 
 /**
@@ -91,7 +94,7 @@ const ANSIBLE_LOOKUP_NAMES = new Set(ANSIBLE_LOOKUPS);
 function lookupNotImplemented(e: Dict, pos: Position): string[] {
   const k = Object.keys(e).find((x) => x.startsWith('with_'));
   if (!k) return [];
-  const kind = k.slice(5).replace(/^ansible\.(builtin|legacy)\./, '');
+  const kind = loopKindOf(k);
   if (LOOP_KINDS.includes(kind)) return [];
   if (ANSIBLE_LOOKUP_NAMES.has(k.slice(5))) return [k];
   const guess = suggest(kind, LOOP_KINDS);
@@ -104,7 +107,7 @@ function parseLoop(e: Dict, pos: Position): LoopSpec | undefined {
   if (e.loop !== undefined) return { kind: 'loop', value: e.loop };
   const k = withKeys[0];
   if (!k) return undefined;
-  const kind = k.slice(5).replace(/^ansible\.(builtin|legacy)\./, '');
+  const kind = loopKindOf(k);
   // a lookup orch lacks: no loop here, the task is refused when reached (lookupNotImplemented)
   if (!LOOP_KINDS.includes(kind)) return undefined;
   return { kind: kind as LoopSpec['kind'], value: e[k] };

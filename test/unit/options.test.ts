@@ -187,9 +187,9 @@ test('corpus shapes load: lookups orch lacks, role library modules, old collecti
       'roles/shapes/tasks/main.yml': `
 - my_fingerprint: status=begin
 - debug: msg={{ item }}
-  with_community.general.flattened: [[1], [2]]
+  with_community.general.cartesian: [[1], [2]]
 - debug: msg={{ item }}
-  with_flattened: [[1], [2]]
+  with_inventory_hostnames: all
 - community.general.packaging.os.zypper: name=x
   when: false
 - ansible.builtin.systemd:
@@ -204,8 +204,8 @@ test('corpus shapes load: lookups orch lacks, role library modules, old collecti
   const items = pb.plays[0]?.sections[1] ?? [];
   const tasks = tasksOf(items);
   assert.equal(tasks[0]?.module, 'my_fingerprint');
-  assert.deepEqual(tasks[1]?.notImplemented, ['with_community.general.flattened']);
-  assert.deepEqual(tasks[2]?.notImplemented, ['with_flattened']);
+  assert.deepEqual(tasks[1]?.notImplemented, ['with_community.general.cartesian']);
+  assert.deepEqual(tasks[2]?.notImplemented, ['with_inventory_hostnames']);
   assert.equal(tasks[3]?.module, 'community.general.packaging.os.zypper');
   assert.equal(tasks[4]?.module, 'systemd');
   assert.equal(tasks[5]?.args.msg, 'sub', 'tasks/x.yml from the role root, as Ansible');

@@ -104,3 +104,12 @@ test('a role includes tasks by a path relative to the role (include_tasks: tasks
   assert.deepEqual(tasks.map((t) => t.args.msg), ['from-set-vars', 'from-other']);
   assert.equal(items[1]?.kind, 'include', 'include_tasks stays an include (decided once per host, counted as Ansible counts it)');
 });
+
+test('with_community.general.flattened (and with_flattened) loops over lists of lists flattened to any depth', async () => {
+  const { expandLoop } = await import('../../src/executor/loop.js');
+  const { VarScope } = await import('../../src/template/scope.js');
+  const s = new VarScope([{ name: 'v', vars: {}, templated: false }], (v) => v);
+  assert.deepEqual(expandLoop({ kind: 'flattened', value: [['a', ['b', ['c']]], 'd', null] }, s), ['a', 'b', 'c', 'd']);
+  const pb = loadPlaybook(writePlaybook('- hosts: all\n  tasks:\n    - debug: msg={{ item }}\n      with_community.general.flattened: [[1], [2, [3]]]\n'));
+  assert.equal((pb.plays[0]?.sections[1]?.[0] as Task).loop?.kind, 'flattened');
+});
