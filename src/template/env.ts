@@ -260,6 +260,8 @@ for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
  * a test's one argument without parentheses (`x is sameas true`) and numeric attributes (`item.0`).
  */
 const BARE_TEST_ARG = /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|ge|le|greaterthan|lessthan)\s+(?![\s(])([A-Za-z_][\w.]*|-?\d+(?:\.\d+)?)/g;
+/** Jinja2's `in` test (`x is in seq`, `x is not in seq`): the `in` operator, which nunjucks has. */
+const IN_TEST = /\bis\s+(not\s+)?in\b/g;
 const NUMERIC_ATTR = /([A-Za-z_]\w*|\]|\))\.(\d+)\b/g;
 const STRING_LITERAL = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/;
 
@@ -284,7 +286,7 @@ function jinjaTagToNunjucks(body: string): string {
   if (!body.includes('.') && !body.includes(' is ') && !body.includes('\\')) return body;
   return body
     .split(STRING_LITERAL)
-    .map((part, i) => (i % 2 === 1 ? (part.includes('\\') ? pyStringLiteralForNunjucks(part) : part) : part.replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')))
+    .map((part, i) => (i % 2 === 1 ? (part.includes('\\') ? pyStringLiteralForNunjucks(part) : part) : part.replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in')).replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')))
     .join('');
 }
 

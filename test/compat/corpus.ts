@@ -115,6 +115,7 @@ export function runAnsible(lab: Lab, host: string, playbook: string): ToolRun {
 
 interface OrchEvent {
   type: string;
+  ignored?: boolean;
   status?: string;
   msg?: string;
   task?: string;
@@ -127,7 +128,7 @@ export function runOrch(lab: Lab, host: string, playbook: string): ToolRun {
   const r = run(ORCH, ['run', inventoryFor(lab, host), playbook, ...labVarsArgs(playbook), '--output', 'json'], lab.env);
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as OrchEvent);
   const recap = events.find((e) => e.type === 'recap')?.stats?.[host];
-  const failed = events.find((e) => e.type === 'host_result' && (e.status === 'failed' || e.status === 'unreachable'));
+  const failed = events.find((e) => e.type === 'host_result' && !e.ignored && (e.status === 'failed' || e.status === 'unreachable'));
   const error = failed ? `${failed.task}: ${failed.msg ?? ''}` : r.status !== 0 ? firstLine(r.stderr) : undefined;
   return { code: r.status ?? -1, recap, error: error ? firstLine(error) : undefined, seconds: (Date.now() - started) / 1000 };
 }

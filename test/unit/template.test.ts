@@ -192,3 +192,11 @@ test('types of one-expression values as Ansible 2.14 gives them (checked with ty
   assert.equal(renderString('{{ n > 1 }}', t), true);
   assert.equal(renderString('{{ none_var }}', t), null);
 });
+
+test("Jinja2's in test: x is in seq, x is not in seq (os_hardening)", () => {
+  const t = scope({ l: ['a'], x: 'a', y: 'b' });
+  assert.equal(renderString('{{ x is in l }}', t), true);
+  assert.equal(renderString('{{ y is not in l }}', t), true);
+  assert.equal(renderString('{{ x is not in l }}', t), false);
+  assert.equal(renderString("{{ 'x is in l' }}", t), 'x is in l', 'not inside a string');
+});
