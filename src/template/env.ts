@@ -33,6 +33,7 @@ interface RuntimeModule {
   memberLookup(obj: unknown, key: unknown): unknown;
   suppressValue(val: unknown, autoescape: boolean): unknown;
   orchEquals?(a: unknown, b: unknown): boolean;
+  orchAdd?(a: unknown, b: unknown): unknown;
   inOperator(key: unknown, val: unknown): boolean;
 }
 interface AstNode {
@@ -161,6 +162,25 @@ function patchNunjucks(): void {
   runtime.orchEquals = (a, b) => {
     for (const v of [a, b]) if (v instanceof Undefined) v.fail();
     return pyEquals(a, b);
+  };
+  // `+` as Python's: lists concatenate (JavaScript made [] + ['a'] the string 'a'), str + int is an error
+  runtime.orchAdd = (a, b) => {
+    for (const v of [a, b]) if (v instanceof Undefined) v.fail();
+    const num = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
+    if (Array.isArray(a) && Array.isArray(b)) return [...(a as unknown[]), ...(b as unknown[])];
+    if (typeof a === 'string' && typeof b === 'string') return a + b;
+    if (num(a) && num(b)) return Number(a) + Number(b);
+    const type = (v: unknown) => (Array.isArray(v) ? 'list' : typeof v === 'string' ? 'str' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : v === null ? 'NoneType' : typeof v === 'boolean' ? 'bool' : 'dict');
+    throw new TemplateError(Array.isArray(a) || typeof a === 'string' ? `can only concatenate ${type(a)} (not "${type(b)}") to ${type(a)}` : `unsupported operand type(s) for +: '${type(a)}' and '${type(b)}'`);
+  };
+  compiler.Compiler.prototype.compileAdd = function (this: unknown, node, frame) {
+    const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };
+    const n = node as unknown as { left: AstNode; right: AstNode };
+    self._emit('runtime.orchAdd(');
+    self.compile(n.left, frame);
+    self._emit(', ');
+    self.compile(n.right, frame);
+    self._emit(')');
   };
   compiler.Compiler.prototype.compileCompare = function (this: unknown, node, frame) {
     const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };

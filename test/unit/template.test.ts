@@ -200,3 +200,12 @@ test("Jinja2's in test: x is in seq, x is not in seq (os_hardening)", () => {
   assert.equal(renderString('{{ x is not in l }}', t), false);
   assert.equal(renderString("{{ 'x is in l' }}", t), 'x is in l', 'not inside a string');
 });
+
+test('+ as in Python: lists concatenate (JavaScript turned [] + [x] into a string), str + int is an error', () => {
+  const t = scope({ l: ['a'], n: 2, x: 'a' });
+  assert.deepEqual(renderString('{{ missing | default([]) + [x] }}', t), ['a']);
+  assert.deepEqual(renderString('{{ l + ["b"] }}', t), ['a', 'b']);
+  assert.equal(renderString('{{ n + 1 }}', t), '3');
+  assert.equal(renderString('{{ x + "b" }}', t), 'ab');
+  assert.throws(() => renderString('{{ x + 1 }}', t), /can only concatenate str \(not "int"\) to str/);
+});
