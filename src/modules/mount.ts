@@ -139,7 +139,7 @@ export const mount = defineStateModule<MountState, MountChange>({
     if (c.fstab !== null) await writeRemote(ctx, String(p.fstab), c.fstab, { backup: p.backup === true });
     let cmd = '';
     if (c.action === 'mount') cmd = sh`mkdir -p -- ${path} && mount -- ${path}`;
-    else if (c.action === 'remount') cmd = s.mounted && s.mounted.fstype !== p.fstype ? sh`umount -- ${path} && mount -- ${path}` : sh`mount -o remount -- ${path}`;
+    else if (c.action === 'remount') cmd = s.mounted && p.fstype !== undefined && s.mounted.fstype !== p.fstype ? sh`umount -- ${path} && mount -- ${path}` : sh`mount -o remount -- ${path}`;
     else if (c.action === 'unmount') cmd = sh`umount -- ${path}`;
     if (cmd) {
       const r = await ctx.run(cmd);
