@@ -52,7 +52,8 @@ function fstabFields(p: Params): string[] {
 export function editFstab(text: string, p: Params, present: boolean): string | null {
   const path = escapeFstab('mount', 'path', p.path);
   const want = present ? fstabFields(p) : [];
-  const entry = want.join('\t');
+  // Ansible writes a new or changed line with single spaces between the fields
+  const entry = want.join(' ');
   const lines = splitLines(text);
   const out: string[] = [];
   let placed = false;

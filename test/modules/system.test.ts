@@ -51,7 +51,7 @@ test('mount: tmpfs in fstab and mounted; options change remounts', () => {
   const pb = (opts: string) => play(`    - mount: path=/mnt/orch-test src=tmpfs fstype=tmpfs opts=${opts} state=mounted\n`);
   applyTwiceConverges(pb('size=16m,noatime'));
   assert.match(onHost(host, 'findmnt -n -o FSTYPE,OPTIONS /mnt/orch-test').stdout, /^tmpfs .*noatime.*size=16384k/);
-  assert.match(onHost(host, 'grep /mnt/orch-test /etc/fstab').stdout, /^tmpfs\t\/mnt\/orch-test\ttmpfs\tsize=16m,noatime\t0\t0$/m);
+  assert.match(onHost(host, 'grep /mnt/orch-test /etc/fstab').stdout, /^tmpfs \/mnt\/orch-test tmpfs size=16m,noatime 0 0$/m);
   applyTwiceConverges(pb('size=32m,noatime'));
   assert.match(onHost(host, 'findmnt -n -o OPTIONS /mnt/orch-test').stdout, /size=32768k/);
   const un = apply(play('    - mount: path=/mnt/orch-test state=absent\n'));

@@ -53,7 +53,7 @@ test('mount: fstab entry set once, remount when options change', () => {
   const p = { path: '/tmp', src: 'tmpfs', fstype: 'tmpfs', opts: 'defaults,noatime', dump: '0', passno: '0', state: 'mounted', fstab: '/etc/fstab' };
   const fstab = 'UUID=x / ext4 defaults 0 1\n';
   const withEntry = editFstab(fstab, p, true);
-  assert.equal(withEntry, `${fstab}tmpfs\t/tmp\ttmpfs\tdefaults,noatime\t0\t0\n`);
+  assert.equal(withEntry, `${fstab}tmpfs /tmp tmpfs defaults,noatime 0 0\n`);
   assert.equal(editFstab(withEntry as string, p, true), null);
   assert.equal(planMount(p, { fstab: withEntry as string, mounted: { source: 'tmpfs', fstype: 'tmpfs', options: 'rw,noatime' } }), null);
   assert.equal(planMount(p, { fstab: withEntry as string, mounted: undefined })?.changes.action, 'mount');
