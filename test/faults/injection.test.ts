@@ -84,7 +84,7 @@ fault('newline in a mount path; a space in a mount path', 'newline: task fails, 
   const second = apply(pb);
   assert.equal(results(second)[0]?.status, 'ok', 'second run reports ok');
   assert.equal(onHost(host, 'grep -c "/mnt/orch.040inj" /etc/fstab').stdout.trim(), '1', 'one entry, not one per run');
-  assert.match(onHost(host, 'cat /etc/fstab').stdout, /^tmpfs\t\/mnt\/orch\\040inj\ttmpfs\tdefaults\t0\t0$/m);
+  assert.match(onHost(host, 'cat /etc/fstab').stdout, /^tmpfs \/mnt\/orch\\040inj tmpfs defaults 0 0$/m);
   assert.equal(onHost(host, 'findmnt --fstab -n -o TARGET /mnt/orch\\ inj').stdout.trim(), '/mnt/orch inj', 'util-linux reads the escaped path back');
   onHost(host, "sed -i '/orch\\\\040inj/d' /etc/fstab");
   return `${msg}; space written as \\040, idempotent`;

@@ -34,7 +34,7 @@ test('cron, sysctl, fstab: a newline in a name cannot add a line; fstab fields a
   assert.throws(() => editSysctlFile('', 'net.core.somaxconn\nkernel.x', '1'), /not a valid sysctl key/);
   assert.throws(() => editSysctlFile('', 'net/../../../etc/passwd', '1'), /not a valid sysctl key/);
   assert.throws(() => editFstab('', { src: 'tmpfs', path: '/mnt/x\ntmpfs /etc tmpfs defaults 0 0', fstype: 'tmpfs' }, true), /control characters/);
-  assert.equal(editFstab('', { src: 'tmpfs', path: '/mnt/a b&c\\d', fstype: 'tmpfs' }, true), 'tmpfs\t/mnt/a\\040b\\046c\\134d\ttmpfs\tdefaults\t0\t0\n');
+  assert.equal(editFstab('', { src: 'tmpfs', path: '/mnt/a b&c\\d', fstype: 'tmpfs' }, true), 'tmpfs /mnt/a\\040b\\046c\\134d tmpfs defaults 0 0\n');
   assert.equal(editFstab('tmpfs\t/mnt/a\\040b\ttmpfs\tdefaults\t0\t0\n', { src: 'tmpfs', path: '/mnt/a b', fstype: 'tmpfs' }, true), null);
 });
 
