@@ -147,6 +147,28 @@ export const service: Module = {
  * Ansible's systemd module. On a host without systemd running (init.d lab hosts) it acts as the service
  * module there does; without a name it only reloads/re-executes systemd.
  */
+/**
+ * The systemd module where systemctl is installed but systemd does not run (a container, an init.d host):
+ * Ansible warns, sets masked and enabled through systemctl's offline mode (it edits the unit links) and
+ * leaves the state alone.
+ */
+async function runSystemdOffline(ctx: ModuleContext, p: Params): Promise<ModuleResult> {
+  const unit = String(p.name);
+  checkUnitName(unit);
+  ctx.warn('Target is a chroot or systemd is offline. This can lead to false positives or prevent the init system tools from working.');
+  const r = await ctx.run(sh`systemctl is-enabled -- ${unit} 2>/dev/null; true`);
+  const now = r.stdout.trim().split('\n')[0] ?? '';
+  const cmds: string[] = [];
+  if (p.masked !== undefined && now.startsWith('masked') !== p.masked) cmds.push(sh`systemctl ${p.masked ? 'mask' : 'unmask'} -- ${unit}`);
+  const enabledNow = now === 'enabled' || now === 'enabled-runtime' || now === 'static' || now === 'alias';
+  if (p.enabled !== undefined && p.masked !== true && enabledNow !== p.enabled) cmds.push(sh`systemctl ${p.enabled ? 'enable' : 'disable'} -- ${unit}`);
+  if (cmds.length > 0 && !ctx.check) {
+    const w = await ctx.run(cmds.join(' && '));
+    if (w.rc !== 0) throw commandFailed(`systemctl (offline) for ${unit}`, w);
+  }
+  return { changed: cmds.length > 0, name: unit, ...(p.state !== undefined ? { state: p.state } : {}), ...(p.enabled !== undefined ? { enabled: p.enabled } : {}), status: {} };
+}
+
 export const systemdModule: Module = {
   name: 'systemd',
   spec: {
@@ -171,7 +193,9 @@ export const systemdModule: Module = {
     if (p.name === undefined || p.name === null) return runSystemd(ctx, p, undefined, () => requery(ctx, p));
     const s = await queryService(ctx, p);
     if (s.init === 'sysv') {
-      if (p.masked !== undefined || p.daemon_reexec === true) throw new ModuleFailure('systemd: masked and daemon_reexec need a host that runs systemd');
+      if (p.daemon_reexec === true) throw new ModuleFailure('systemd: daemon_reexec needs a host that runs systemd');
+      // a systemd unit (not an init.d service), or masked: systemctl's offline mode, as Ansible's systemd module
+      if (p.masked !== undefined || !s.exists) return runSystemdOffline(ctx, p);
       if (p.state === undefined && p.enabled === undefined) return { changed: false, name: p.name };
       return runSysv(ctx, p, s);
     }
