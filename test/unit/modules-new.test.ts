@@ -79,3 +79,14 @@ test('service_facts: sysv status lines and systemd units', () => {
   assert.equal(s['ssh.service']?.state, 'failed');
   assert.deepEqual(s['rsync.service'], { name: 'rsync.service', state: 'stopped', status: 'disabled', source: 'systemd' });
 });
+
+test('openssh_keypair: ssh-keygen -l parsed; regenerate as community.crypto decides it', async () => {
+  const { parseKeygenList, keepKey } = await import('../../src/modules/openssh-keypair.js');
+  assert.deepEqual(parseKeygenList('4096 SHA256:abc root@h (RSA)'), { size: 4096, fingerprint: 'SHA256:abc', comment: 'root@h', type: 'rsa' });
+  const rsa4096 = { exists: true, size: 4096, type: 'rsa', comment: 'x' };
+  assert.equal(keepKey({ type: 'rsa' }, rsa4096), true, 'default rsa size is 4096');
+  assert.equal(keepKey({ type: 'rsa', size: 2048 }, rsa4096), false);
+  assert.equal(keepKey({ type: 'rsa', size: 2048, regenerate: 'never' }, rsa4096), true);
+  assert.equal(keepKey({ type: 'rsa', force: true }, rsa4096), false);
+  assert.throws(() => keepKey({ type: 'ed25519', regenerate: 'fail' }, rsa4096), /wrong type and\/or size/);
+});
