@@ -23,6 +23,7 @@ import { find } from './find.js';
 import { getent } from './getent.js';
 import { packageFacts } from './package-facts.js';
 import { opensshKeypair } from './openssh-keypair.js';
+import { pamd } from './pamd.js';
 import { ping } from './ping.js';
 import { replace } from './replace.js';
 import { serviceFacts } from './service-facts.js';
@@ -41,7 +42,7 @@ import { knownHosts } from './known-hosts.js';
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
-  postgresqlDb, postgresqlUser, haproxy, tempfile, opensshKeypair, find, getent, packageFacts, ping, replace, serviceFacts, setup,
+  postgresqlDb, postgresqlUser, haproxy, tempfile, opensshKeypair, pamd, find, getent, packageFacts, ping, replace, serviceFacts, setup,
   iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,
 ];
 
@@ -49,6 +50,7 @@ export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
 
 /** Collections whose names map onto orch's modules (FQCN accepted: ansible.builtin.copy → copy). */
 const ALIASES: Record<string, string> = {
+  'community.general.pamd': 'pamd',
   'community.crypto.openssh_keypair': 'openssh_keypair',
   'ansible.posix.sysctl': 'sysctl',
   'ansible.posix.mount': 'mount',

@@ -173,8 +173,8 @@ export function upperState(lab: Lab, host: string): Map<string, Entry> {
         walk(path);
       } else if (st.isSymbolicLink()) out.set(key, { kind: 'link', mode: '', owner, detail: readlinkSync(join(upper, path)) });
       else if (st.isCharacterDevice() && st.rdev === 0) out.set(key, { kind: 'deleted', mode: '', owner: '', detail: '' });
-      // the host's own name (hostname, mailname, templates using inventory_hostname) is the one expected difference
-      else if (st.isFile()) out.set(key, { kind: 'file', mode, owner, detail: createHash('sha1').update(readFileSync(join(upper, path), 'latin1').split(host).join('<host>'), 'latin1').digest('hex') });
+      // the host's own name (hostname, mailname, templates using inventory_hostname) and pamd's time stamp are the expected differences
+      else if (st.isFile()) out.set(key, { kind: 'file', mode, owner, detail: createHash('sha1').update(readFileSync(join(upper, path), 'latin1').split(host).join('<host>').replace(/^# Updated by Ansible - \S+$/m, '# Updated by Ansible - <time>'), 'latin1').digest('hex') });
       else out.set(key, { kind: 'other', mode, owner, detail: '' });
     }
   };

@@ -90,3 +90,11 @@ test('openssh_keypair: ssh-keygen -l parsed; regenerate as community.crypto deci
   assert.equal(keepKey({ type: 'rsa', force: true }, rsa4096), false);
   assert.throws(() => keepKey({ type: 'ed25519', regenerate: 'fail' }, rsa4096), /wrong type and\/or size/);
 });
+
+test("pamd absent: matching rules removed, the others written in pamd's layout, Ansible's mark on line 2", async () => {
+  const { pamdRemove } = await import('../../src/modules/pamd.js');
+  const text = '# PAM configuration for sshd\n@include common-auth\nsession    optional     pam_motd.so  motd=/run/motd.dynamic\nsession    optional     pam_motd.so noupdate\nsession [success=ok ignore=ignore module_unknown=ignore default=bad]        pam_selinux.so close\naccount  required pam_nologin.so\n';
+  const r = pamdRemove(text, 'session', 'optional', 'pam_motd.so', '2026-11-26T03:00:00.000000');
+  assert.equal(r.changes, 2);
+  assert.equal(r.text, '# PAM configuration for sshd\n# Updated by Ansible - 2026-11-26T03:00:00.000000\n@include common-auth\nsession    [success=ok ignore=ignore module_unknown=ignore default=bad] pam_selinux.so close\naccount    required pam_nologin.so\n');
+});
