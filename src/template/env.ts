@@ -302,11 +302,16 @@ export function pyStringLiteralForNunjucks(literal: string): string {
   return q + value.replace(/\\/g, '\\\\').replace(new RegExp(q, 'g'), `\\${q}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') + q;
 }
 
-function jinjaTagToNunjucks(body: string): string {
+/**
+ * rawStrings: Ansible's escape_backslashes for strings of a playbook (not template files, not conditions):
+ * inside {{ }} a string literal's backslashes are doubled before Jinja reads it, so `'\1'` stays backslash-one.
+ */
+function jinjaTagToNunjucks(body: string, rawStrings = false): string {
   if (!body.includes('.') && !body.includes(' is ') && !body.includes('\\')) return body;
+  const literal = (part: string) => (!part.includes('\\') ? part : rawStrings ? part.replace(/\\/g, '\\\\') : pyStringLiteralForNunjucks(part));
   return body
     .split(STRING_LITERAL)
-    .map((part, i) => (i % 2 === 1 ? (part.includes('\\') ? pyStringLiteralForNunjucks(part) : part) : part.replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in')).replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')))
+    .map((part, i) => (i % 2 === 1 ? literal(part) : part.replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in')).replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')))
     .join('');
 }
 
@@ -316,12 +321,12 @@ interface Compiled {
 }
 
 const compiled = new Map<string, Compiled>();
-function compile(src: string, base: JinjaOptions): Compiled {
-  const key = base === ANSIBLE_DEFAULTS ? src : `${JSON.stringify(base)}\0${src}`;
+function compile(src: string, base: JinjaOptions, escapeBackslashes = false): Compiled {
+  const key = `${escapeBackslashes ? 'E' : ''}${base === ANSIBLE_DEFAULTS ? src : `${JSON.stringify(base)}\0${src}`}`;
   let c = compiled.get(key);
   if (!c) {
     const { body, options } = readOverrides(src, base);
-    const { source } = prepare(body, options, jinjaTagToNunjucks);
+    const { source } = prepare(body, options, (inner, kind) => jinjaTagToNunjucks(inner, escapeBackslashes && kind === 'variable'));
     c = { template: new nunjucks.Template(source, env, undefined, true), options };
     if (compiled.size > 5000) compiled.clear();
     compiled.set(key, c);
@@ -348,6 +353,8 @@ export interface RenderOptions {
   over?: Record<string, unknown>;
   /** Where `{% include %}` looks (default: the scope's lookup paths). */
   searchPath?: readonly string[];
+  /** a playbook's string (task arguments, variables): Ansible's escape_backslashes (see jinjaTagToNunjucks) */
+  escapeBackslashes?: boolean;
 }
 
 /**
@@ -363,7 +370,7 @@ export function renderText(src: string, scope: VarScope | undefined, extra: Reco
 function renderJinja(src: string, scope: VarScope | undefined, extra: Record<string, unknown>, opts: RenderOptions): { out: string; restoreNewlines: (s: string) => string } {
   try {
     takeRememberedError(); // a failure from an earlier render must not stand in for this one's
-    const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS);
+    const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS, opts.escapeBackslashes === true);
     const outer = includes.current;
     includes.current = { paths: opts.searchPath ?? scope?.lookupPaths ?? [], options: c.options };
     let out: string;
@@ -403,13 +410,15 @@ function renderForLookup(src: string, scope: VarScope | undefined, over: Record<
 }
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
-export function evalExpression(expr: string, scope: VarScope | undefined): unknown {
+export function evalExpression(expr: string, scope: VarScope | undefined, opts: RenderOptions = {}): unknown {
   captured = undefined;
-  renderText(`{{ __orch_capture((${expr})) }}`, scope);
+  renderText(`{{ __orch_capture((${expr})) }}`, scope, {}, opts);
   const value = captured;
   captured = undefined;
   return value;
 }
+
+const PLAYBOOK_STRING: RenderOptions = { escapeBackslashes: true };
 
 const SINGLE_EXPR = /^\s*\{\{((?:(?!\{\{|\}\}).)*)\}\}\s*$/s;
 
@@ -422,7 +431,7 @@ export function renderString(src: string, scope: VarScope | undefined): unknown 
   if (!hasTemplate(src)) return src;
   const single = SINGLE_EXPR.exec(src);
   if (single && single[1] !== undefined) {
-    const v = evalExpression(single[1], scope);
+    const v = evalExpression(single[1], scope, PLAYBOOK_STRING);
     if (v instanceof Undefined) v.fail();
     const lead = /^\s*/.exec(src)?.[0] ?? '';
     const trail = /\s*$/.exec(src)?.[0] ?? '';
@@ -434,7 +443,7 @@ export function renderString(src: string, scope: VarScope | undefined): unknown 
     if (typeof v === 'number' && lead === '' && trail === '\n' && /^\s*\w+\s*$/.test(single[1])) return v;
     return aroundOneExpression(v, lead, trail, trailingNewlines(src));
   }
-  return renderText(src, scope);
+  return renderText(src, scope, {}, PLAYBOOK_STRING);
 }
 
 /**

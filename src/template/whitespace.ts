@@ -125,7 +125,7 @@ function skipWs(s: string, pos: number): number {
 type Kind = 'block' | 'variable' | 'comment';
 
 /** Rewrite a tag's inner text for nunjucks (Jinja syntax nunjucks' parser does not take). */
-export type TagRewriter = (inner: string) => string;
+export type TagRewriter = (inner: string, kind: 'block' | 'variable') => string;
 
 export function prepare(src: string, opts: JinjaOptions, rewrite: TagRewriter): Prepared {
   const lines = src.split(/\r\n|\r|\n/);
@@ -199,7 +199,7 @@ export function prepare(src: string, opts: JinjaOptions, rewrite: TagRewriter): 
       pos = end;
     } else {
       const { inner, end } = tagEnd(s, afterStart, kind, opts);
-      out.push(kind === 'block' ? `{%${rewrite(inner)}%}` : `{{${rewrite(inner)}}}`);
+      out.push(kind === 'block' ? `{%${rewrite(inner, 'block')}%}` : `{{${rewrite(inner, 'variable')}}}`);
       keepLines(s.slice(afterStart + inner.length, end).split('\n').length - 1);
       pos = end;
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TemplateError } from '../../src/core/errors.js';
-import { evalCondition, renderString, renderValue } from '../../src/template/env.js';
+import { evalCondition, renderString, renderText, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 import { Undefined } from '../../src/template/undefined.js';
 
@@ -39,7 +39,7 @@ const table: [string, unknown][] = [
   ['{{ "aGVsbG8=" | b64decode }}', 'hello'],
   ['{{ "hello" | b64encode }}', 'aGVsbG8='],
   ['{{ "abc" | hash("sha1") }}', 'a9993e364706816aba3e25717850c26c9cd0d89d'],
-  ['{{ "web-01" | regex_replace("^web-(\\\\d+)$", "app\\\\1") }}', 'app01'],
+  ['{{ "web-01" | regex_replace("^web-(\\d+)$", "app\\1") }}', 'app01'],
   ['{{ {"a": 1} | to_json }}', '{"a":1}'],
   ['{{ {"a": 1} | combine({"b": 2}) }}', { a: 1, b: 2 }],
   ['{{ d | dict2items | map(attribute="key") | list }}', ['k', 'nested']],
@@ -121,14 +121,16 @@ test('first_found: names, {files, paths}, skip: true gives nothing instead of an
   assert.throws(() => firstFound(['none.yml'], paths), /No file was found when using first_found/);
 });
 
-test('string literals keep Python\'s escapes: an unknown escape keeps its backslash (regexes work), \\x41 and \\u00e9 decode', () => {
-  const s = scope({ x: 'ab12' });
+test('string literals: a playbook string keeps its backslashes (Ansible\'s escape_backslashes), conditions and templates read Python\'s escapes; regexes work in both', () => {
+  const s = scope({ x: 'ab12', r: 'OpenSSH_9.2p1 Debian-2' });
   assert.equal(renderString("{{ 'a\\d' }}", s), 'a\\d');
   assert.equal(renderString("{{ x is match('ab\\d+') }}", s), true);
   assert.equal(renderString("{{ x | regex_replace('\\d', 'N') }}", s), 'abNN');
-  assert.equal(renderString("{{ '\\\\' | length }}", s), '1', 'an escaped backslash is one backslash');
-  assert.equal(renderString("{{ '\\x41\\u00e9\\n' }}", s), 'Aé\n');
-  assert.equal(renderString("{{ 'it\\'s' }}", s), "it's");
+  assert.equal(renderString("{{ r | regex_replace('.*_([0-9]*.[0-9]).*', '\\1') }}", s), '9.2', "'\\1' is a back-reference, not chr(1) (ssh_hardening)");
+  assert.equal(renderString("{{ '\\n' }}", s), '\\n', "as ansible-playbook: '\\n' in a playbook is backslash-n");
+  assert.equal(evalCondition(["x is match('ab\\d+')"], s), true);
+  assert.equal(evalCondition(["'\\x41\\u00e9' == 'Aé'"], s), true, 'a condition reads Python escapes');
+  assert.equal(renderText("{{ 'a\\tb' }}", s), 'a\tb', 'a template file reads Python escapes');
 });
 
 test("lookup('varnames') lists the defined variables matching a regexp", () => {
@@ -168,7 +170,8 @@ test('a for loop over a missing variable or None fails as in Jinja (it looped ze
 
 test("a string literal with a newline can be called on ('\\n'.join(list)); an earlier render's error does not stand in for a later one's", () => {
   const t = scope({ l: ['a', 'b'] });
-  assert.equal(renderString("{{ '\\n'.join(l) }}", t), 'a\nb');
+  assert.equal(renderString("{{ '\\n'.join(l) }}", t), 'a\\nb', 'a playbook string keeps the backslash, as ansible-playbook prints it');
+  assert.equal(renderText("{{ '\\n'.join(l) }}", t), 'a\nb', 'a template file reads it as a newline');
   assert.throws(() => renderString('{{ first_missing }}', t), /first_missing/);
   assert.throws(() => renderString('{{ l | no_such_filter }}', t), (e: Error) => !/first_missing/.test(e.message));
 });
