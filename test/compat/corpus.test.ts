@@ -8,7 +8,7 @@ import { CORPUS, corpusLab, corpusRoles, labCommand, runRole, type ToolRun } fro
 // states must be the same (files, modes, owners, packages, running programs) and a second run must change
 // nothing. `npm run compat` runs every role and writes the table; these are the roles that pass today, kept
 // passing here.
-const PASSING = (process.env.ORCH_CORPUS_ROLES ?? 'cron,sudo,users,logrotate,locales,haproxy,redis,postgres,os_hardening').split(',').filter(Boolean);
+const PASSING = (process.env.ORCH_CORPUS_ROLES ?? 'cron,sudo,users,logrotate,locales,haproxy,redis,postgres,os_hardening,ssh_hardening').split(',').filter(Boolean);
 
 // the roles changed hosts 1 and 2 (PAM, mounts, services): the tests after these get them fresh
 after(() => {
