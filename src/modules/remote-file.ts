@@ -99,6 +99,8 @@ export interface WriteOptions {
   backup?: boolean;
   /** run this validation command (with %s = temp file) before the rename */
   validate?: string;
+  /** a symlink at the path is written through (its target gets the content), as Ansible's mount and cron */
+  throughLinks?: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
   const parts = [
     'set -e',
     sh`p=${path}`,
+    ...(opts.throughLinks ? ['if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi'] : []),
     't=$(mktemp "$(dirname -- "$p")/.orch-tmp.XXXXXX")',
     `trap 'rm -f -- "$t"' EXIT`,
     'cat > "$t"',
