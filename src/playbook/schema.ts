@@ -152,15 +152,18 @@ function moduleProperties(defs: Record<string, JsonSchema>): Record<string, Json
 
 export function playbookSchema(): JsonSchema {
   const taskKeywords = keywordProperties([...ANSIBLE_TASK_KEYWORDS, 'listen']);
+  // orch's per-block serial: a block (or a task, run as a one-task block) may take serial and max_fail_percentage
+  const serialKeywords = keywordProperties(['serial', 'max_fail_percentage']);
+
   const args: Record<string, JsonSchema> = {};
   const task: JsonSchema = {
     type: 'object',
-    properties: { ...moduleProperties(args), ...taskKeywords },
+    properties: { ...moduleProperties(args), ...taskKeywords, ...serialKeywords },
     // with_<lookup> (also a collection's lookup), and modules by an old collection path (a.b.packaging.os.zypper)
     patternProperties: { '^with_[a-z_.]+$': ANY, '^[a-z_]+\\.[a-z_]+\\.([a-z_]+\\.)+[a-z_0-9]+$': ANY },
     additionalProperties: false,
   };
-  const block: JsonSchema = { type: 'object', required: ['block'], properties: keywordProperties(ANSIBLE_BLOCK_KEYWORDS), additionalProperties: false };
+  const block: JsonSchema = { type: 'object', required: ['block'], properties: { ...keywordProperties(ANSIBLE_BLOCK_KEYWORDS), ...serialKeywords }, additionalProperties: false };
   const play: JsonSchema = { type: 'object', required: ['hosts'], properties: keywordProperties(ANSIBLE_PLAY_KEYWORDS), additionalProperties: false };
   const importPlaybook: JsonSchema = {
     type: 'object',
