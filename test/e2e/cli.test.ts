@@ -125,8 +125,20 @@ fault('wrong private key: authentication failure names the user and key', 'exit 
   return `exit ${r.code}; ${results(r)[0]?.msg}; hint: ${results(r)[0]?.hint}`;
 });
 
+fault('an undefined name a run surely reaches is refused before connecting; the tasks before it never run', 'exit 4 naming the variable and the task file:line; nothing ran on the host', () => {
+  const pb = writePlaybook(`- hosts: ${HOSTS[0]}\n  gather_facts: no\n  tasks:\n    - file: path=/tmp/orch-before state=touch\n    - copy: dest=/tmp/orch-undef content="{{ not_defined_anywhere }}"\n`);
+  onHost(HOSTS[0] as string, 'rm -f /tmp/orch-undef /tmp/orch-before');
+  const r = apply(pb);
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /playbook\.yml:5.*'not_defined_anywhere' is undefined/);
+  assert.equal(r.events.filter((e) => e.type === 'task_start').length, 0);
+  assert.equal(onHost(HOSTS[0] as string, 'ls /tmp/orch-undef /tmp/orch-before 2>/dev/null | wc -l').stdout.trim(), '0');
+  return `exit ${r.code}; ${r.stderr.trim().split('\n')[0]?.replace(/.*\//, '')}; nothing ran`;
+});
+
 fault('runtime errors: undefined variable names the variable and the task line; nothing after runs', 'exit 2, names the variable and the task file:line; later tasks not run', () => {
-  const pb = writePlaybook(`- hosts: ${HOSTS[0]}\n  gather_facts: no\n  tasks:\n    - name: uses x\n      copy: dest=/tmp/orch-undef content="{{ not_defined_anywhere }}"\n    - file: path=/tmp/orch-after state=touch\n`);
+  // behind a condition, the check before the run lets it through (the condition might be false): it fails when reached
+  const pb = writePlaybook(`- hosts: ${HOSTS[0]}\n  gather_facts: no\n  tasks:\n    - name: uses x\n      copy: dest=/tmp/orch-undef content="{{ not_defined_anywhere }}"\n      when: inventory_hostname != 'elsewhere'\n    - file: path=/tmp/orch-after state=touch\n`);
   onHost(HOSTS[0] as string, 'rm -f /tmp/orch-undef /tmp/orch-after');
   const r = apply(pb);
   assert.equal(r.code, 2);
