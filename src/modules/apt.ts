@@ -6,7 +6,10 @@ import { debianPackage } from './validate.js';
 export interface PackageState {
   installed: Map<string, string>; // name → version
   upgradable: Set<string>;
-  /** with update_cache/cache_valid_time: the cache's mtime (as Ansible: the update-success stamp, else the lists dir) and the host's clock */
+  /**
+   * with update_cache/cache_valid_time: the cache's mtime (as Ansible: the update-success stamp, else the lists dir)
+   * and the host's clock
+   */
   cacheTime?: number;
   now?: number;
   /** with autoremove and no package: how many packages `apt-get autoremove` would remove */

@@ -27,13 +27,20 @@ const MAX_CONTENT = 2 * 1024 * 1024;
 
 /**
  * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
- * Perl variable `$p`: U|umask|user|group (who creates files), S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * Perl variable `$p`: U|umask|user|group (who creates files), S|type|mode|owner|group|size|uid|gid, L|target, H|sha1,
+ * C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
-/** follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when dangling. */
+/**
+ * follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when
+ * dangling.
+ */
 export type Follow = boolean | 'or-link';
 
-/** What stat reports beyond the basics: times, ids, links, access, and (forked here, same round trip) mime and attributes. */
+/**
+ * What stat reports beyond the basics: times, ids, links, access, and (forked here, same round trip) mime and
+ * attributes.
+ */
 export interface StatExtras {
   details?: boolean;
   mime?: boolean;

@@ -98,7 +98,8 @@ test('command and shell: rc, creates/removes, stdin, chdir, failure', () => {
   const r = results(fail)[0];
   assert.equal(r?.rc, 3);
   assert.match(r?.stderr ?? '', /boom/);
-  // check mode asks creates/removes only (a probe): ok when the guard says no, skipped (would run) otherwise, as Ansible
+  // check mode asks creates/removes only (a probe): ok when the guard says no, skipped (would run) otherwise, as
+  // Ansible
   onHost(host, 'rm -f /tmp/orch-absent');
   const guards = apply(play(`    - command: touch /tmp/orch-absent creates=/tmp/orch-created
     - command: touch /tmp/orch-absent creates=/tmp/orch-absent
