@@ -1,4 +1,4 @@
-import type { HostStats, RunEvent } from '../core/events.js';
+import { unhandledEvent, type HostStats, type RunEvent } from '../core/events.js';
 import { diffText, outputTail, releaseLines, resultLine } from './format.js';
 
 /** The TUI's model: a pure reducer over RunEvents (tested without a terminal). */
@@ -117,6 +117,8 @@ export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
     case 'retry':
     case 'handler_flush':
       break;
+    default:
+      unhandledEvent(e);
   }
   return s;
 }
