@@ -45,6 +45,31 @@ export default tseslint.config(
     },
   },
   {
+    // the rooms: data flows one way (docs/architecture.md); the UI and the CLI are leaves nothing else imports
+    files: ['src/**'],
+    ignores: ['src/ui/**', 'src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/ui/*', '**/cli/*'], message: 'only src/cli may use the UI; emit RunEvents instead' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // core is the floor: it imports no other room
+    files: ['src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*'], message: 'src/core imports no other room' }] },
+      ],
+    },
+  },
+  {
     // tests may reach into untyped shapes
     files: ['test/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
