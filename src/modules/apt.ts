@@ -145,6 +145,7 @@ export const apt = defineStateModule<PackageState, PackageChange>({
 
 export const packageModule = { ...apt, name: 'package' };
 
-export function assertApt(p: Params): void {
+/** `use` is accepted as apt or auto only (the parameter's support is partial): other managers fail when reached. */
+function assertApt(p: Params): void {
   if (p.use && p.use !== 'apt' && p.use !== 'auto') throw new ModuleFailure(`package manager '${String(p.use)}' is not supported (apt only)`);
 }

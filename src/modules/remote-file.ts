@@ -132,10 +132,6 @@ export async function writeRemote(ctx: ModuleContext, path: string, content: str
   return b?.[1] ? { backupFile: b[1] } : {};
 }
 
-export function textDiff(path: string, before: string, after: string): FileDiff {
-  return { path, before, after };
-}
-
 /** The mode a file written over `current` (or a new one, 0644) ends with: symbolic modes resolved to octal. */
 export function writeMode(mode: string | undefined, current: RemoteFile): string | undefined {
   if (mode === undefined) return undefined;
