@@ -1,8 +1,8 @@
 /**
  * Probes: read-only queries written in Perl instead of shell. A probe is still an ordinary shell command
  * (`perl -e '<code>' orch-probe`, perl-base is on every Debian system), so it runs anywhere a command
- * runs; but the command runner on the host (transport/driver.ts) recognises that exact form and
- * evaluates the code in its own process: no fork, no exec of sh, stat, sha1sum, base64... A converged
+ * runs; but the controller sends that exact form to the command runner on the host as a probe frame
+ * (transport/runner.pl), which evaluates the code in its own process: no fork, no exec of sh, stat, sha1sum, base64... A converged
  * run is almost all queries, so this is where the target's CPU goes.
  *
  * Rules for probe code, since it runs inside the runner: only print (to the selected handle), never
@@ -10,13 +10,9 @@
  * with perlString, hex-encoded).
  */
 
-export const PROBE_SUFFIX = 'orch-probe';
+import { perlProbe } from '../transport/probe-command.js';
 
-/** The shell command for a probe. */
-export function perlProbe(code: string): string {
-  if (code.includes("'")) throw new Error('internal: probe code must not contain a single quote');
-  return `perl -e '${code}' ${PROBE_SUFFIX}`;
-}
+export { perlProbe, PROBE_SUFFIX } from '../transport/probe-command.js';
 
 /** A Perl expression for the string `s` (any bytes, no quoting problems). */
 export function perlString(s: string): string {
