@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { RunEvent } from '../../src/core/events.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { initialState, reduce } from '../../src/ui/tui-state.js';
 import { writePlaybook } from '../helpers/lab.js';
@@ -25,7 +26,7 @@ test('an imported playbook shares the importer ids: no two tasks of one load hav
 });
 
 test('TUI static line ids belong to each state: a second TUI state starts again at 0', () => {
-  const play = { type: 'play_start', name: 'p', hosts: ['h'] } as const;
+  const play: RunEvent = { type: 'play_start', name: 'p', hosts: ['h'] };
   const a = reduce(initialState('x'), play, 0);
   reduce(a, play, 0);
   const b = reduce(initialState('x'), play, 0);
