@@ -50,9 +50,10 @@ for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: s
 
 setLookupRenderer((text, scope, over, searchPath, convertData) => renderForLookup(text, scope, over, searchPath, convertData));
 
-let captured: unknown;
-env.addGlobal('__orch_capture', (v: unknown) => {
-  captured = v;
+// evalExpression's way out of a render: the value lands in the box that render was given (no module state)
+env.addGlobal('__orch_capture', function (this: NunjucksContext, v: unknown) {
+  const box = (this.ctx as { __orch_box?: { value: unknown } }).__orch_box;
+  if (box) box.value = v;
   return '';
 });
 env.addGlobal('range', (a: number, b?: number, step = 1) => {
@@ -208,11 +209,9 @@ function renderForLookup(src: string, scope: VarScope | undefined, over: Record<
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
 export function evalExpression(expr: string, scope: VarScope | undefined, opts: RenderOptions = {}): unknown {
-  captured = undefined;
-  renderText(`{{ __orch_capture((${expr})) }}`, scope, {}, opts);
-  const value = captured;
-  captured = undefined;
-  return value;
+  const box: { value: unknown } = { value: undefined };
+  renderText(`{{ __orch_capture((${expr})) }}`, scope, { __orch_box: box }, opts);
+  return box.value;
 }
 
 const PLAYBOOK_STRING: RenderOptions = { escapeBackslashes: true };
