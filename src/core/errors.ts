@@ -43,7 +43,10 @@ export class ConnectError extends OrchError {
 
 export class HostKeyError extends ConnectError {}
 
-/** sudo/su refused to run a command as the become user (wrong password, not in sudoers, requiretty...): a task failure. */
+/**
+ * sudo/su refused to run a command as the become user (wrong password, not in sudoers, requiretty...): a task
+ * failure.
+ */
 export class BecomeError extends OrchError {
   readonly host: string;
   /** the password itself was refused (trying it again only counts more failures against the account) */

@@ -48,6 +48,17 @@ export type RunEvent =
 
 export type Emit = (e: RunEvent) => void;
 
+/** The kinds of event, for maps that must name every one (`{ [K in RunEventType]: ... }`). */
+export type RunEventType = RunEvent['type'];
+
+/**
+ * The `default:` of a switch over a RunEvent's type: it takes `never`, so a switch that forgets a kind does not
+ * compile. At run time it does nothing (no such event can arrive from a compiled executor).
+ */
+export function unhandledEvent(e: never): void {
+  void e;
+}
+
 export function emptyStats(): HostStats {
   return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, rescued: 0, ignored: 0 };
 }

@@ -32,10 +32,16 @@ export function redactText(s: string): string {
   return out;
 }
 
-/** Connection and sudo passwords: their values are secrets wherever they are set (inventory, vars, -e), vaulted or not. */
+/**
+ * Connection and sudo passwords: their values are secrets wherever they are set (inventory, vars, -e), vaulted or
+ * not.
+ */
 export const PASSWORD_VARS: ReadonlySet<string> = new Set(['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'ansible_sudo_password', 'ansible_su_pass', 'ansible_su_password']);
 
-/** Register the literal password values of a vars mapping (templated ones are registered when read: template/scope.ts). */
+/**
+ * Register the literal password values of a vars mapping (templated ones are registered when read:
+ * template/scope.ts).
+ */
 export function registerPasswordVars(vars: Record<string, unknown>): void {
   for (const name of PASSWORD_VARS) {
     const v = vars[name];

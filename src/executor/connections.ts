@@ -150,7 +150,3 @@ export class ConnectionPool {
     this.open.clear();
   }
 }
-
-export function isConnectError(err: unknown): err is ConnectError {
-  return err instanceof ConnectError;
-}

@@ -367,7 +367,10 @@ class PlayRun {
   }
 
   /** include_tasks chosen at run time: one file per host (and per loop item), run host group by host group. */
-  /** "included: FILE for HOST", as Ansible shows and counts it: an ok per file (per loop item); a false condition a skip. */
+  /**
+   * "included: FILE for HOST", as Ansible shows and counts it: an ok per file (per loop item); a false condition a
+   * skip.
+   */
   private reportIncluded(inc: DynamicInclude, plans: Map<string, { file: string; vars: Record<string, unknown> }[]>): void {
     const { rs } = this;
     rs.emit({ type: 'task_start', taskId: inc.id, name: inc.name, hosts: [...plans.keys()], handler: false, module: 'include_tasks', file: inc.pos.file, line: inc.pos.line });

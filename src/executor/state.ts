@@ -22,8 +22,6 @@ export interface RunOptions {
   become?: boolean;
   /** connection defaults from ansible.cfg (remote_user, private_key_file, ...): below every other variable */
   defaultVars?: Record<string, unknown>;
-  /** start at this task name (like --start-at-task) */
-  startAtTask?: string;
 }
 
 /** What the run knows about one host. */

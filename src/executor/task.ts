@@ -263,7 +263,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     if (result.unreachable) return result;
     const withResult = task.register ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false }) : scope;
     try {
-      // As Ansible's TaskExecutor: a skipped result (a command in check mode) is not judged by changed_when/failed_when.
+      // As Ansible's TaskExecutor: a skipped result (a command in check mode) is not judged by
+      // changed_when/failed_when.
       if (task.changed_when !== undefined && !result.skipped) result.changed = evalCondition(task.changed_when, withResult);
       if (task.failed_when !== undefined && !result.skipped) {
         const f = evalCondition(task.failed_when, withResult);

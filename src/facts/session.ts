@@ -1,4 +1,4 @@
-import { keyValues, num, type FactSection, type Facts } from './sections.js';
+import { keyValues, num, type FactSection } from './sections.js';
 
 /** The login user, the clock and the environment: part of Ansible's `min` subset. */
 export const userSection: FactSection = {

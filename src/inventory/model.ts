@@ -85,7 +85,9 @@ export class Inventory {
     let hosts = this.memo.hostsOf.get(groupName);
     if (!hosts) {
       const names = new Set<string>();
-      for (const g of [groupName, ...this.descendants(groupName)]) for (const h of this.groups.get(g)?.hosts ?? []) names.add(h);
+      for (const g of [groupName, ...this.descendants(groupName)]) {
+        for (const h of this.groups.get(g)?.hosts ?? []) names.add(h);
+      }
       hosts = this.order.filter((h) => names.has(h));
       this.memo.hostsOf.set(groupName, hosts);
     }
@@ -97,7 +99,9 @@ export class Inventory {
     let out = this.memo.groupNames.get(host);
     if (!out) {
       const members = new Map([...this.groups.keys()].filter((g) => g !== 'all').map((g) => [g, new Set(this.hostsOf(g))]));
-      for (const h of this.order) this.memo.groupNames.set(h, [...members].filter(([, m]) => m.has(h)).map(([g]) => g).sort());
+      for (const h of this.order) {
+        this.memo.groupNames.set(h, [...members].filter(([, m]) => m.has(h)).map(([g]) => g).sort());
+      }
       out = this.memo.groupNames.get(host) ?? [];
       this.memo.groupNames.set(host, out);
     }

@@ -13,11 +13,14 @@ function matchOne(inv: Inventory, term: string): string[] {
     const re = new RegExp(term.slice(1));
     return inv.order.filter((h) => re.test(h));
   }
-  // `web[0]`, `web[-1]`: one host of what `web` matches, by position (Ansible's subscript)
-  const sub = /^(.+)\[(-?\d+)\]$/.exec(term);
+  // Ansible's subscripts (inventory/manager.py _split_subscript): `web[0]`, `web[-1]` one host of what `web`
+  // matches, by position; `web[0:2]`, `web[1:]` (and the old `web[0-2]`) a slice, both ends included
+  const sub = /^(.+)\[(?:(-?\d+)|(\d+)[:-](\d*))\]$/.exec(term);
   if (sub) {
     const hosts = matchOne(inv, sub[1] as string);
-    const i = Number(sub[2]);
+    const i = Number(sub[2] ?? sub[3]);
+    const end = sub[3] === undefined ? undefined : sub[4] === '' ? hosts.length - 1 : Number(sub[4]);
+    if (end) return hosts.slice(i, end + 1); // as Ansible: a range ending at 0 (`[2:0]`) is a single index
     const h = hosts[i < 0 ? hosts.length + i : i];
     return h === undefined ? [] : [h];
   }
@@ -34,10 +37,8 @@ function matchOne(inv: Inventory, term: string): string[] {
  * `~regex`. Returns hosts in inventory order. A term that matches nothing is an error, naming it.
  */
 export function selectHosts(inv: Inventory, pattern: string, what = 'pattern'): string[] {
-  const terms = pattern
-    .split(/[:,]/)
-    .map((t) => t.trim())
-    .filter((t) => t !== '');
+  // as Ansible's split_host_pattern: a `:` inside brackets (a subscript `web[0:2]`) does not split
+  const terms = pattern.split(',').flatMap((part) => part.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []);
   if (terms.length === 0) throw new UsageError(`empty host ${what}`);
   let selected = new Set<string>();
   terms.forEach((raw, i) => {

@@ -6,7 +6,10 @@ import { debianPackage } from './validate.js';
 export interface PackageState {
   installed: Map<string, string>; // name → version
   upgradable: Set<string>;
-  /** with update_cache/cache_valid_time: the cache's mtime (as Ansible: the update-success stamp, else the lists dir) and the host's clock */
+  /**
+   * with update_cache/cache_valid_time: the cache's mtime (as Ansible: the update-success stamp, else the lists dir)
+   * and the host's clock
+   */
   cacheTime?: number;
   now?: number;
   /** with autoremove and no package: how many packages `apt-get autoremove` would remove */
@@ -142,6 +145,7 @@ export const apt = defineStateModule<PackageState, PackageChange>({
 
 export const packageModule = { ...apt, name: 'package' };
 
-export function assertApt(p: Params): void {
+/** `use` is accepted as apt or auto only (the parameter's support is partial): other managers fail when reached. */
+function assertApt(p: Params): void {
   if (p.use && p.use !== 'apt' && p.use !== 'auto') throw new ModuleFailure(`package manager '${String(p.use)}' is not supported (apt only)`);
 }

@@ -91,7 +91,3 @@ export const contentParams = {
   follow: { type: 'bool', support: 'full', default: false },
   ...fileWriteParams,
 } as const;
-
-export function ensureParentCmd(dest: string): string {
-  return sh`mkdir -p -- "$(dirname -- ${dest})"`;
-}

@@ -1,22 +1,18 @@
 /**
  * Probes: read-only queries written in Perl instead of shell. A probe is still an ordinary shell command
  * (`perl -e '<code>' orch-probe`, perl-base is on every Debian system), so it runs anywhere a command
- * runs; but the command runner on the host (transport/driver.ts) recognises that exact form and
- * evaluates the code in its own process: no fork, no exec of sh, stat, sha1sum, base64... A converged
- * run is almost all queries, so this is where the target's CPU goes.
+ * runs; but the controller sends that exact form to the command runner on the host as a probe frame
+ * (transport/runner.pl), which evaluates the code in its own process: no fork, no exec of sh, stat,
+ * sha1sum, base64... A converged run is almost all queries, so this is where the target's CPU goes.
  *
  * Rules for probe code, since it runs inside the runner: only print (to the selected handle), never
  * exit, chdir, read STDIN or change %ENV; `use strict` clean; no single quote anywhere (values go in
  * with perlString, hex-encoded).
  */
 
-export const PROBE_SUFFIX = 'orch-probe';
+import { perlProbe } from '../transport/probe-command.js';
 
-/** The shell command for a probe. */
-export function perlProbe(code: string): string {
-  if (code.includes("'")) throw new Error('internal: probe code must not contain a single quote');
-  return `perl -e '${code}' ${PROBE_SUFFIX}`;
-}
+export { perlProbe, PROBE_SUFFIX } from '../transport/probe-command.js';
 
 /** A Perl expression for the string `s` (any bytes, no quoting problems). */
 export function perlString(s: string): string {
@@ -27,13 +23,20 @@ const MAX_CONTENT = 2 * 1024 * 1024;
 
 /**
  * Perl that prints what statScript's parser reads (see remote-file.ts parseStat) for the path in
- * Perl variable `$p`: U|umask|user|group (who creates files), S|type|mode|owner|group|size|uid|gid, L|target, H|sha1, C|base64 (X|hex without MIME::Base64).
+ * Perl variable `$p`: U|umask|user|group (who creates files), S|type|mode|owner|group|size|uid|gid, L|target, H|sha1,
+ * C|base64 (X|hex without MIME::Base64).
  * SHA-1 by Digest::SHA (Debian's perl package); on a host with only perl-base, by sha1sum.
  */
-/** follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when dangling. */
+/**
+ * follow: false = the path itself (lstat); true = through links; 'or-link' = through links, the link itself when
+ * dangling.
+ */
 export type Follow = boolean | 'or-link';
 
-/** What stat reports beyond the basics: times, ids, links, access, and (forked here, same round trip) mime and attributes. */
+/**
+ * What stat reports beyond the basics: times, ids, links, access, and (forked here, same round trip) mime and
+ * attributes.
+ */
 export interface StatExtras {
   details?: boolean;
   mime?: boolean;
@@ -49,12 +52,23 @@ function statExtrasPerl(x: StatExtras): string[] {
       '  printf "T|%.9f|%.9f|%.9f|%d|%d|%d|%d|%d|%d|%o|%d|%d|%d\\n", $h[8], $h[9], $h[10], $s[0], $s[1], $s[3], $s[12], $s[11], $s[6], $s[2], $r, $w, $x;',
     );
   }
-  if (x.mime) lines.push('  if (open(my $m, "-|", "file", "-b", "--mime-type", "--mime-encoding", "--", $p)) { my $o = <$m> // ""; close $m; print "M|$o"; }');
-  if (x.attributes) lines.push('  if (!$l && open(my $av, "-|", "sh", "-c", "lsattr -vd -- \\"\\$1\\" 2>/dev/null", "sh", $p)) { my $o = <$av> // ""; close $av; print "V|$o" if $o; }');
+  if (x.mime)
+    lines.push(
+      '  if (open(my $m, "-|", "file", "-b", "--mime-type", "--mime-encoding", "--", $p)) { my $o = <$m> // ""; close $m; print "M|$o"; }',
+    );
+  if (x.attributes)
+    lines.push(
+      '  if (!$l && open(my $av, "-|", "sh", "-c", "lsattr -vd -- \\"\\$1\\" 2>/dev/null", "sh", $p)) { my $o = <$av> // ""; close $av; print "V|$o" if $o; }',
+    );
   return lines;
 }
 
-export function statPerl(withContent: boolean, follow: Follow = false, extras: StatExtras = {}, readLinkTarget = true): string {
+export function statPerl(
+  withContent: boolean,
+  follow: Follow = false,
+  extras: StatExtras = {},
+  readLinkTarget = true,
+): string {
   return [
     'my $eg = (split / /, $))[0]; printf "U|%04o|%s|%s\\n", umask, scalar(getpwuid($>)) // $>, scalar(getgrgid($eg)) // $eg;',
     // follow: the link's target is described (Ansible's `follow`); a dangling link is then absent
@@ -84,6 +98,12 @@ export function statPerl(withContent: boolean, follow: Follow = false, extras: S
 }
 
 /** Prints the state of `path` in one record (parseStat); one probe. */
-export function statProbe(path: string, withContent: boolean, follow: Follow = false, extras: StatExtras = {}, readLinkTarget = true): string {
+export function statProbe(
+  path: string,
+  withContent: boolean,
+  follow: Follow = false,
+  extras: StatExtras = {},
+  readLinkTarget = true,
+): string {
   return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, follow, extras, readLinkTarget)}`);
 }

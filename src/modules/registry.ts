@@ -80,8 +80,3 @@ export function resolveModuleName(name: string): string {
 export function findModule(name: string): Module | undefined {
   return modules.get(resolveModuleName(name));
 }
-
-/** Custom modules (haproxy, uwsgi...) register here. */
-export function registerModule(m: Module): void {
-  modules.set(m.name, m);
-}

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createPatch } from 'diff';
 import type { FileDiff } from '../core/result.js';
 import { quote, sh } from '../transport/quote.js';
 import { octalMode } from './mode.js';
@@ -158,16 +157,6 @@ export async function writeRemote(ctx: ModuleContext, path: string, content: str
   if (r.rc !== 0) throw commandFailed(`writing ${path}`, r);
   const b = /^BACKUP\|(.*)$/m.exec(r.stdout);
   return b?.[1] ? { backupFile: b[1] } : {};
-}
-
-export function textDiff(path: string, before: string, after: string): FileDiff {
-  return { path, before, after };
-}
-
-/** Unified diff text for display (the UI colours it). */
-export function unifiedDiff(d: FileDiff): string {
-  if (d.header) return `--- ${d.path} (${d.header})\n-${d.before}\n+${d.after}\n`;
-  return createPatch(d.path, d.before, d.after, 'before', 'after').split('\n').slice(1).join('\n');
 }
 
 /** The mode a file written over `current` (or a new one, 0644) ends with: symbolic modes resolved to octal. */

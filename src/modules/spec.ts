@@ -148,7 +148,7 @@ export function unsupportedParam(module: string, spec: ModuleSpec, params: Param
     if (p.support !== 'none') continue;
     const value = [name, ...(p.aliases ?? [])].map((k) => params[k]).find((v) => v !== undefined && v !== null);
     if (value === undefined) continue;
-    let same = false;
+    let same: boolean;
     try {
       same = p.default !== undefined && JSON.stringify(coerce(name, p.type, value, p.elements)) === JSON.stringify(p.default);
     } catch {

@@ -24,7 +24,10 @@ export function normalizeSysctlValue(v: unknown): string {
   return String(v).trim().split(/\s+/).join(' ');
 }
 
-/** As procps sysctl reads a key: when its first separator is a dot, dots and slashes swap (eth0/100 is the interface eth0.100). */
+/**
+ * As procps sysctl reads a key: when its first separator is a dot, dots and slashes swap (eth0/100 is the interface
+ * eth0.100).
+ */
 export function keyPath(name: string): string {
   const path = /^[^./]*\./.test(name) ? name.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')) : name;
   return `/proc/sys/${path}`;

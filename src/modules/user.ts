@@ -25,7 +25,8 @@ function keyFile(p: Params): string {
 
 async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
   const n = accountName('user', 'name', p.name);
-  // as `getent passwd`, then G|primary group|primary, then every group listing the user, P|password hash (root only, as getent shadow)
+  // as `getent passwd`, then G|primary group|primary, then every group listing the user, P|password hash (root only,
+  // as getent shadow)
   const probe = [
     `my $n = ${perlString(n)}; my @u = getpwnam($n);`,
     'if (@u) { print join(":", $u[0], "x", $u[2], $u[3], $u[6], $u[7], $u[8]), "\\n";',
@@ -54,7 +55,8 @@ async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
     home: pw[5],
     shell: pw[6],
     group: g?.[1],
-    // after the primary group: the groups that list the user as a member (the primary too, when it does), as Ansible compares
+    // after the primary group: the groups that list the user as a member (the primary too, when it does), as Ansible
+    // compares
     groups: (g?.[2] ?? '').split(' ').slice(1).filter((x) => x),
     password: /^P\|(.*)$/m.exec(r.stdout)?.[1],
     sshKey,

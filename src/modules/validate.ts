@@ -6,7 +6,6 @@ import { ModuleFailure } from './types.js';
  * a newline would add a line to the file, a leading `-` would be read as an option.
  */
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** Fails when `value` has a control character (newline, tab, NUL...). */
@@ -36,7 +35,10 @@ export function debianPackage(module: string, value: string): string {
   return value;
 }
 
-/** A user or group name as shadow's tools take it (also with --badname): no leading -, no : , / or spaces; a number is an id except as `name`. */
+/**
+ * A user or group name as shadow's tools take it (also with --badname): no leading -, no : , / or spaces; a number is
+ * an id except as `name`.
+ */
 const ACCOUNT = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/;
 
 export function accountName(module: string, param: string, value: unknown): string {
@@ -47,7 +49,10 @@ export function accountName(module: string, param: string, value: unknown): stri
   return s;
 }
 
-/** A sysctl key: dot- or slash-separated parts of letters, digits, _ - + @ : (an interface name may hold a dot when written with /). */
+/**
+ * A sysctl key: dot- or slash-separated parts of letters, digits, _ - + @ : (an interface name may hold a dot when
+ * written with /).
+ */
 const SYSCTL_KEY = /^[A-Za-z0-9_@:+-]+([./][A-Za-z0-9_@:+-]+)*$/;
 
 export function sysctlKey(value: unknown): string {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ParseError, type Position } from '../core/errors.js';
+import { ParseError } from '../core/errors.js';
 import { suggest } from '../modules/spec.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import type { Inherited, Item, Play, Playbook, Task } from './model.js';
@@ -23,9 +23,7 @@ function isDict(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-let idCounter = 0;
-
-function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
+function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: () => number): Play {
   const pos = positionOf(data) ?? { file };
   for (const k of Object.keys(data)) {
     if (!PLAY_KEYWORDS.has(k)) {
@@ -40,7 +38,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
   const ctx: LoadContext = {
     file,
     stack: [file],
-    nextId: () => ++idCounter,
+    nextId,
     loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
   };
   const root: Inherited = inherit({ when: [], tags: [], environment: [], vars: {}, dir }, { tags: data.tags, environment: data.environment, ignore_errors: data.ignore_errors, no_log: data.no_log, check_mode: data.check_mode, diff: data.diff, run_once: data.run_once, ignore_unreachable: data.ignore_unreachable, connection: data.connection, remote_user: data.remote_user, port: data.port, module_defaults: data.module_defaults, throttle: data.throttle, become_exe: data.become_exe, become_flags: data.become_flags, timeout: data.timeout }, dir);
@@ -96,8 +94,14 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
   };
 }
 
-/** Load and validate a whole playbook before anything connects. */
-export function loadPlaybook(path: string, opts: { rolePaths?: string[]; stack?: string[] } = {}): Playbook {
+/**
+ * Load and validate a whole playbook before anything connects. Task ids count from 1 in each load (imported
+ * playbooks share their importer's count); run-time includes take theirs from the play runner.
+ */
+export function loadPlaybook(
+  path: string,
+  opts: { rolePaths?: string[]; stack?: string[]; nextId?: () => number } = {},
+): Playbook {
   const file = resolve(path);
   if (!existsSync(file)) throw new ParseError(`playbook not found: ${path}`, { file: path });
   const stack = opts.stack ?? [];
@@ -105,16 +109,18 @@ export function loadPlaybook(path: string, opts: { rolePaths?: string[]; stack?:
   const data = loadYamlFile(file);
   if (!Array.isArray(data)) throw new ParseError('a playbook is a list of plays (each starting with `- hosts: ...`)', { file, line: 1 });
   const rolePaths = opts.rolePaths ?? [resolve('roles')];
+  let ids = 0;
+  const nextId = opts.nextId ?? (() => ++ids);
   const plays: Play[] = [];
   for (const entry of data) {
     if (!isDict(entry)) throw new ParseError('each play must be a mapping', positionOf(data) ?? { file });
     const imp = entry.import_playbook ?? entry['ansible.builtin.import_playbook'];
     if (imp !== undefined) {
-      const sub = loadPlaybook(resolve(dirname(file), String(imp)), { rolePaths, stack: [...stack, file] });
+      const sub = loadPlaybook(resolve(dirname(file), String(imp)), { rolePaths, stack: [...stack, file], nextId });
       plays.push(...sub.plays);
       continue;
     }
-    plays.push(loadPlay(entry, file, rolePaths));
+    plays.push(loadPlay(entry, file, rolePaths, nextId));
   }
   return { file, dir: dirname(file), plays };
 }

@@ -1,102 +1,16 @@
+import { readFileSync } from 'node:fs';
 import type { ClientChannel } from 'ssh2';
 import { BecomeHandshake, type BecomeIds } from './become.js';
 import { BoundedOutput } from './output.js';
+import { probeCode } from './probe-command.js';
 import { quote } from './quote.js';
 import type { BecomeSettings, ExecResult } from './types.js';
 
 /**
- * A persistent command runner on the target: one exec channel (under sudo when needed) runs a small
- * Perl loop (perl-base is part of every Debian system) that reads framed commands and answers with
- * framed results. A task then costs one message round trip on an open channel instead of a new SSH
- * session + sudo + shell per command (the idea behind Mitogen).
- *
- * Request:  "R <cmdlen> <stdinlen> <timeout ms>\n" <cmd> <stdin>   → runs /bin/sh -c <cmd> in its own session
- * Response: "X <rc> <outlen> <errlen>\n" <stdout> <stderr>
- * A timeout (0: none) is kept by the runner: at the limit the command's process group and every process
- * still holding its output pipes (a child that left the group: `setsid cmd &`) get SIGTERM, 5 s later
- * SIGKILL, and 1 s after that the runner stops waiting for the pipes; the answer is rc 124. The runner
- * thus always answers and stays usable for the next task.
- * A probe (modules/probe.ts: `perl -e '<code>' orch-probe`, exactly) is evaluated in the runner itself,
- * without a new process; rc 1 and the Perl error when it dies.
- *
- * Stale sessions: a runner keeps the groups, resource limits and environment that sshd/sudo/su/PAM gave it
- * when it started, while Ansible starts every task in a new sudo session. So the runner notes, when it
- * starts, the files those are computed from (SESSION_FILES: passwd/group, PAM and its limits and env files,
- * sudoers, the shell's rc files) and, before each command or probe, checks that none changed (stat: ~40 µs;
- * a file changed in the last second is also compared by content, as stat has whole seconds only). A change
- * of /etc/passwd or /etc/group alone counts only when the runner user's own entry or group list differs
- * (creating another user does not). When one changed, by any task, module or process, it runs nothing more
- * and answers "S\n" to this and every later request; the controller starts a new runner (a new sudo/su
- * session, as Ansible's next task would get) and sends the commands again there. A header ending in " F"
- * runs the command even so when it is the runner's first (a retry's last resort).
- * The check also runs after each command: a reply "X ... S" says that command changed them, so the
- * controller sends the next one to a new runner at once (no "S" round trip after a changing task).
+ * The controller's end of the persistent command runner (runner.pl, whose header explains the protocol):
+ * one exec channel per host and become user runs a small Perl loop that reads framed requests (a command,
+ * a probe) and answers with framed results, for the whole run.
  */
-const DRIVER = String.raw`
-use strict; use POSIX (); use IO::Select;
-$SIG{PIPE} = 'IGNORE'; binmode STDIN; binmode STDOUT; $| = 1;
-sub rd { my ($n) = @_; my $b = ''; while (length($b) < $n) { my $r = sysread(STDIN, $b, $n - length($b), length($b)); return undef unless $r; } return $b; }
-sub line { my $l = ''; while (1) { my $c; my $r = sysread(STDIN, $c, 1); return undef unless $r; return $l if $c eq "\n"; $l .= $c; } }
-sub wr { my ($d) = @_; while (length $d) { my $w = syswrite(STDOUT, $d); exit 0 unless defined $w; substr($d, 0, $w) = ''; } }
-my $tck = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
-sub now { return (POSIX::times())[0] / $tck; }
-sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/proc') or return ();
-  for my $p (readdir $d) { next unless $p =~ /\A\d+\z/ && $p != $$; opendir(my $f, "/proc/$p/fd") or next;
-    for my $fd (readdir $f) { my $l = readlink("/proc/$p/fd/$fd"); if (defined $l && $want{$l}) { push @p, $p; last; } } }
-  return @p; }
-sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
-  my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
-  wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . gone() . "\n" . $out . $err); }
-my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
-sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
-sub fp { my $now = time; my %s; my @rec; my @f;
-  for my $p (@SF) { push @f, $p; if ($p =~ m{/\z} && opendir(my $d, $p)) { push @f, map { "$p$_" } sort grep { !/\A\.\.?\z/ } readdir $d; } }
-  for my $f (@f) { my @st = stat $f; $s{$f} = @st ? "@st[0,1,7,9,10]" : '-'; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
-  return (\%s, @rec); }
-sub who { my @pw = getpwuid($<); return '-' unless @pw; my %g = ($pw[3] => 1); setgrent();
-  while (my @gr = getgrent()) { $g{$gr[2]} = 1 if grep { $_ eq $pw[0] } split / /, $gr[3]; } endgrent();
-  return join(' ', @pw[0,2,3,7,8], sort { $a <=> $b } keys %g); }
-my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $who0 = who(); my $stale = 0; my $ran = 0;
-sub fresh { return 0 if $stale; my ($s, @rec) = fp(); my %now = map { ($_ => 1) } @rec; my %k = (%$s, %$fp0);
-  my @ch = grep { ($s->{$_} // '') ne ($fp0->{$_} // '') || (exists $fpc{$_} && slurp($_) ne $fpc{$_}) } keys %k;
-  if (!@ch) { delete @fpc{grep { !$now{$_} } keys %fpc}; return 1; }
-  if (grep({ $_ ne '/etc/passwd' && $_ ne '/etc/group' } @ch) || who() ne $who0) { $stale = 1; return 0; }
-  $fp0 = $s; %fpc = map { ($_ => slurp($_)) } @rec; return 1; }
-sub gone { return fresh() ? '' : ' S'; }
-wr("ORCH-DRIVER-READY\n");
-while (defined(my $h = line())) {
-  my (undef, $cl, $il, $tms, $force) = split / /, $h;
-  my $cmd = rd($cl); my $in = $il ? rd($il) : '';
-  last unless defined $cmd && defined $in;
-  if (!fresh() && !($force && !$ran)) { wr("S\n"); next; }
-  $ran = 1;
-  if ($cmd =~ /\Aperl -e '([^']*)' orch-probe\z/) { probe($1); next; }
-  pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
-  my $pid = fork();
-  if (!$pid) { POSIX::setsid(); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
-    close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); POSIX::_exit(127); }
-  close $_ for ($ir, $ow, $ew);
-  my ($out, $err) = ('', ''); my $ws = IO::Select->new(); my $rs = IO::Select->new($or, $er);
-  if (length $in) { $ws->add($iw); } else { close $iw; }
-  my @ino = map { (stat $_)[1] } ($or, $er); my $next = $tms ? now() + $tms / 1000 : undef; my $stage = 0;
-  while ($rs->count || $ws->count) {
-    if (defined $next && now() >= $next) {
-      if ($stage == 0) { kill('TERM', -$pid, holders(@ino)); kill('CONT', -$pid); $next = now() + 5; }
-      elsif ($stage == 1) { kill('KILL', -$pid, holders(@ino)); $next = now() + 1; }
-      else { close $_ for ($rs->handles, $ws->handles); last; }
-      $stage++;
-    }
-    my $wait = defined $next ? $next - now() : undef; $wait = 0 if defined $wait && $wait < 0;
-    my ($r, $w) = IO::Select->select($rs, $ws, undef, $wait);
-    for my $fh (@{$w || []}) { my $n = syswrite($fh, $in); if (!defined $n) { $ws->remove($fh); close $fh; next; }
-      substr($in, 0, $n) = ''; if (!length $in) { $ws->remove($fh); close $fh; } }
-    for my $fh (@{$r || []}) { my $buf; my $n = sysread($fh, $buf, 65536);
-      if (!$n) { $rs->remove($fh); close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
-  }
-  waitpid($pid, 0); my $rc = $stage ? 124 : ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
-  wr("X $rc " . length($out) . " " . length($err) . gone() . "\n" . $out . $err);
-}
-`;
 
 /**
  * What a new session is computed from (a trailing / stands for the directory and every file in it):
@@ -111,15 +25,41 @@ export const SESSION_FILES = [
 /** The same, in the runner user's home. */
 export const HOME_FILES = ['.bashrc', '.zshenv', '.ssh/environment', '.pam_environment'];
 
-export const DRIVER_COMMAND = `exec perl -e ${quote(DRIVER.trim().replace('qw(SESSION_FILES)', `qw(${SESSION_FILES.join(' ')})`).replace('qw(HOME_FILES)', `qw(${HOME_FILES.join(' ')})`))}`;
+/** runner.pl as sent: comment lines dropped (they cost bytes on every start), the file lists filled in. */
+export function runnerSource(): string {
+  const text = readFileSync(new URL('./runner.pl', import.meta.url), 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l) && l.trim() !== '')
+    .join('\n')
+    .replace('qw(SESSION_FILES)', `qw(${SESSION_FILES.join(' ')})`)
+    .replace('qw(HOME_FILES)', `qw(${HOME_FILES.join(' ')})`);
+}
+
+export const DRIVER_COMMAND = `exec perl -e ${quote(runnerSource())}`;
 const READY = 'ORCH-DRIVER-READY\n';
 const STARTUP_TIMEOUT_MS = 30_000;
 
-/** The runner found its session out of date (see "Stale sessions" above) and ran nothing: send again to a new one. */
+/** The runner found its session out of date (runner.pl: "Stale sessions") and ran nothing: send again to a new one. */
 export class StaleSession extends Error {
   constructor() {
     super('the command runner\'s session is out of date (users, groups, limits or environment files changed)');
   }
+}
+
+interface Request {
+  cmd: Buffer;
+  stdin: Buffer;
+  timeoutMs: number;
+  force: boolean;
+}
+
+/** A command that is exactly one probe (with no stdin) goes as a probe frame: its code alone, run in the runner. */
+export function requestFrame(r: Request): Buffer {
+  const code = r.stdin.length === 0 ? probeCode(r.cmd.toString()) : undefined;
+  const body = code === undefined ? r.cmd : Buffer.from(code);
+  const header = `${code === undefined ? 'R' : 'P'} ${body.length} ${r.stdin.length} ${r.timeoutMs}${r.force ? ' F' : ''}\n`;
+  return Buffer.concat([Buffer.from(header), body, r.stdin]);
 }
 
 interface Pending {
@@ -132,7 +72,7 @@ export class DriverSession {
   private buf: Buffer = Buffer.alloc(0);
   private ready = false;
   private dead: Error | undefined;
-  private readonly queue: { cmd: Buffer; stdin: Buffer; timeoutMs: number; force: boolean; p: Pending }[] = [];
+  private readonly queue: (Request & { p: Pending })[] = [];
   /** sent, not yet answered, in order: the runner answers in the order it reads */
   private readonly inflight: Pending[] = [];
   private header: { rc: number; out: number; err: number; stale: boolean } | undefined;
@@ -186,7 +126,7 @@ export class DriverSession {
   }
 
   /**
-   * Run a command; `timeoutMs` is kept by the runner (see the protocol above). Rejects with StaleSession
+   * Run a command; `timeoutMs` is kept by the runner (runner.pl: "Timeouts"). Rejects with StaleSession
    * when the runner's session is out of date (nothing ran), unless `force`.
    */
   run(command: string, stdin: Buffer, timeoutMs = 0, force = false): Promise<ExecResult> {
@@ -208,8 +148,7 @@ export class DriverSession {
       if (this.inflight.length === 0) this.onRoundTrip();
       this.inflight.push(next.p);
       this.commands++;
-      const header = `R ${next.cmd.length} ${next.stdin.length} ${next.timeoutMs}${next.force ? ' F' : ''}\n`;
-      this.channel.write(Buffer.concat([Buffer.from(header), next.cmd, next.stdin]));
+      this.channel.write(requestFrame(next));
     }
   }
 

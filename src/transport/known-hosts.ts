@@ -16,7 +16,10 @@ export type HostKeyVerdict =
   /** an `@revoked` line names this key: never accepted */
   | { kind: 'revoked'; file: string };
 
-/** The names a host is recorded under: `host` on port 22, `[host]:port` otherwise; lower case, as OpenSSH (hashed entries depend on it). */
+/**
+ * The names a host is recorded under: `host` on port 22, `[host]:port` otherwise; lower case, as OpenSSH (hashed
+ * entries depend on it).
+ */
 export function knownHostsName(host: string, port: number): string {
   const h = host.toLowerCase();
   return port === 22 ? h : `[${h}]:${port}`;

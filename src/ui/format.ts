@@ -1,5 +1,5 @@
 import type { HostStats, RunEvent } from '../core/events.js';
-import { unifiedDiff } from '../modules/remote-file.js';
+import { unifiedDiff } from './diff.js';
 
 /** Text shared by the line reporter and the TUI: no colours here. */
 

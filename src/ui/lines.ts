@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events.js';
+import { unhandledEvent, type RunEvent } from '../core/events.js';
 import { diffText, duration, outputTail, recapLines, releaseLines, resultLine } from './format.js';
 
 /** Plain lines for CI and pipes: no escape codes, one line per host result, the same recap. */
@@ -46,6 +46,8 @@ export function lineReporter(write: (s: string) => void, verbose = 0): (e: RunEv
       case 'handler_flush':
       case 'run_end':
         break;
+      default:
+        unhandledEvent(e);
     }
   };
 }

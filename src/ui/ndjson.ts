@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent, RunEventType } from '../core/events.js';
 import { knownSecrets, redactText } from '../core/secrets.js';
 
 /** Replaces every registered secret (vault plaintext, passwords: core/secrets.ts) in what it is given. */
@@ -15,12 +15,29 @@ export class Redactor {
     if (knownSecrets().size === 0) return e;
     const out = redactValue(e) as Record<string, unknown>;
     // what the event is, not what it says: kept so every consumer can still read it
-    for (const k of SCHEMA_FIELDS) if (k in e) out[k] = (e as unknown as Record<string, unknown>)[k];
+    for (const k of SCHEMA_FIELDS[e.type]) if (k in e) out[k] = (e as unknown as Record<string, unknown>)[k];
     return out as unknown as RunEvent;
   }
 }
 
-const SCHEMA_FIELDS = ['type', 'status', 'module'] as const;
+/**
+ * Per kind of event, the fields NDJSON writes as they are (never redacted): what the event is, not what it says.
+ * Every kind is named, so a new kind does not compile until the NDJSON stream says how to write it.
+ */
+const SCHEMA_FIELDS: { readonly [K in RunEventType]: readonly (keyof Extract<RunEvent, { type: K }>)[] } = {
+  run_start: ['type'],
+  play_start: ['type'],
+  batch_start: ['type'],
+  task_start: ['type', 'module'],
+  host_result: ['type', 'status', 'module'],
+  retry: ['type'],
+  warning: ['type'],
+  handler_flush: ['type'],
+  interrupt: ['type'],
+  releases: ['type'],
+  recap: ['type'],
+  run_end: ['type'],
+};
 
 function redactValue(v: unknown): unknown {
   if (typeof v === 'string') return redactText(v);

@@ -1,4 +1,4 @@
-import type { HostStats, RunEvent } from '../core/events.js';
+import { unhandledEvent, type HostStats, type RunEvent } from '../core/events.js';
 import { diffText, outputTail, releaseLines, resultLine } from './format.js';
 
 /** The TUI's model: a pure reducer over RunEvents (tested without a terminal). */
@@ -34,20 +34,20 @@ export interface TuiState {
   /** host-task results so far over the run */
   results: number;
   lines: StaticLine[];
+  /** the id of the next static line */
+  nextLineId: number;
   recap?: { stats: Record<string, HostStats>; durationMs: number };
   interrupted?: string;
   done: boolean;
 }
 
 export function initialState(command: string): TuiState {
-  return { command, inventory: '', playbook: '', check: false, startedAt: Date.now(), hosts: new Map(), taskDone: 0, taskTotal: 0, results: 0, lines: [], done: false };
+  return { command, inventory: '', playbook: '', check: false, startedAt: Date.now(), hosts: new Map(), taskDone: 0, taskTotal: 0, results: 0, lines: [], nextLineId: 0, done: false };
 }
-
-let nextId = 0;
 
 export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
   // A new array each time: Ink's <Static> memoises on the array's identity.
-  const add = (kind: StaticLine['kind'], text: string) => (s.lines = [...s.lines, { id: nextId++, kind, text }]);
+  const add = (kind: StaticLine['kind'], text: string) => (s.lines = [...s.lines, { id: s.nextLineId++, kind, text }]);
   const row = (h: string): HostRow => {
     let r = s.hosts.get(h);
     if (!r) {
@@ -117,6 +117,8 @@ export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
     case 'retry':
     case 'handler_flush':
       break;
+    default:
+      unhandledEvent(e);
   }
   return s;
 }

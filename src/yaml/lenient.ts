@@ -28,7 +28,10 @@ export function indentQuotedContinuations(text: string): string {
   return lines.join('\n');
 }
 
-/** Where a quote may open a scalar: at the start of a value (after `: `, `- `, `? `, `[`, `{`, `,` or the line start). */
+/**
+ * Where a quote may open a scalar: at the start of a value (after `: `, `- `, `? `, `[`, `{`, `,` or the line
+ * start).
+ */
 function opensScalar(before: string): boolean {
   const t = before.trimEnd();
   return t === '' || /:$/.test(t) || /(^|\s)[?-]$/.test(t) || /[[{,]$/.test(t);
@@ -51,6 +54,6 @@ function scanLine(line: string, from: number, open: '"' | "'" | undefined): { qu
       opened = j;
     }
   }
-  const blockScalar = !quote && /(^|[:\-]\s+|^\s*-\s+)[|>][-+0-9]*\s*(#.*)?$/.test(line.trimEnd());
+  const blockScalar = !quote && /(^|[:-]\s+|^\s*-\s+)[|>][-+0-9]*\s*(#.*)?$/.test(line.trimEnd());
   return { quote, opened: quote ? opened : undefined, blockScalar };
 }

@@ -19,7 +19,8 @@ const wanted = new Set(String(values.tools).split(','));
 const counts = String(values.hosts).split(',').map(Number);
 const runs = Number(values.runs);
 const withAnsible = values.ansible === 'auto' ? existsSync('/usr/bin/ansible-playbook') : values.ansible === 'yes';
-// The playbook's sysctl module lives in the ansible.posix collection: Debian's `ansible` package, not `ansible-core` alone.
+// The playbook's sysctl module lives in the ansible.posix collection: Debian's `ansible` package, not `ansible-core`
+// alone.
 if (withAnsible && !existsSync('/usr/lib/python3/dist-packages/ansible_collections/ansible/posix')) {
   throw new Error('bench: ansible.posix collection missing (sysctl module). Run `apt-get install ansible`, or pass --ansible no.');
 }

@@ -17,7 +17,10 @@ function inventory(): string {
 
 type Status = 'ok' | 'changed' | 'failed' | 'skipped';
 
-/** One entry per task run, in order: a task run again (an include's tasks, once per loop item) is a new entry, as in Ansible's output. */
+/**
+ * One entry per task run, in order: a task run again (an include's tasks, once per loop item) is a new entry, as in
+ * Ansible's output.
+ */
 function orchStatuses(events: RunEvent[]): [string, Status][] {
   const runs: { name: string; statuses: string[] }[] = [];
   const current = new Map<number, { name: string; statuses: string[] }>();

@@ -64,7 +64,10 @@ function inventoryFor(lab: Lab, host: string): string {
   return oneHostInventory(host, 'corpus', lab.inventory, lab.dir);
 }
 
-/** The role under roles/<name> next to a playbook that applies it with its manifest vars (lab vars beside it, see labVarsArgs). */
+/**
+ * The role under roles/<name> next to a playbook that applies it with its manifest vars (lab vars beside it, see
+ * labVarsArgs).
+ */
 export function corpusPlaybook(role: CorpusRole): string {
   const dir = mkdtempSync(join(tmpdir(), `orch-corpus-${role.name}-`));
   mkdirSync(join(dir, 'roles'));
@@ -72,7 +75,8 @@ export function corpusPlaybook(role: CorpusRole): string {
   const play = [{ hosts: 'corpus', become: true, vars: role.vars, roles: [role.name] }];
   const file = join(dir, 'site.yml');
   writeFileSync(file, JSON.stringify(play, null, 2));
-  // lab-only settings as extra vars: above role vars and include_vars, and never checked against a role's argument_specs
+  // lab-only settings as extra vars: above role vars and include_vars, and never checked against a role's
+  // argument_specs
   writeFileSync(join(dir, 'lab-vars.json'), JSON.stringify(role.lab_vars ?? {}));
   return file;
 }
@@ -173,7 +177,8 @@ export function upperState(lab: Lab, host: string): Map<string, Entry> {
         walk(path);
       } else if (st.isSymbolicLink()) out.set(key, { kind: 'link', mode: '', owner, detail: readlinkSync(join(upper, path)) });
       else if (st.isCharacterDevice() && st.rdev === 0) out.set(key, { kind: 'deleted', mode: '', owner: '', detail: '' });
-      // the host's own name (hostname, mailname, templates using inventory_hostname) and pamd's time stamp are the expected differences
+      // the host's own name (hostname, mailname, templates using inventory_hostname) and pamd's time stamp are the
+      // expected differences
       else if (st.isFile()) out.set(key, { kind: 'file', mode, owner, detail: createHash('sha1').update(readFileSync(join(upper, path), 'latin1').split(host).join('<host>').replace(/^# Updated by Ansible - \S+$/m, '# Updated by Ansible - <time>'), 'latin1').digest('hex') });
       else out.set(key, { kind: 'other', mode, owner, detail: '' });
     }

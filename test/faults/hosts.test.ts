@@ -143,18 +143,64 @@ fault('huge command output (100 MB)', 'task ok, output truncated in the middle, 
   return `exit 0; tail kept (assert on THE-END passed); peak RSS ${Math.round(rssMb)} MB`;
 });
 
-fault('temp files on the target are private and removed; modes as asked', 'temp file 0600 while written (seen by validate), none left; file 0640 www-data', () => {
+fault('temp files on the target are private and removed; modes as asked', 'temp file 0600 while written (seen on the host as orch creates it), none left; file 0640 www-data', () => {
   onHost(host, 'rm -f /tmp/orch-tmpmode; mkdir -p /srv/modes');
   const r = orch(['run', INVENTORY, pb("    - copy:\n        dest: /srv/modes/app.conf\n        content: \"secret-ish\\n\"\n        mode: '0640'\n        owner: www-data\n        validate: sh -c 'stat -c %%a \"$1\" > /tmp/orch-tmpmode' _ %s\n", '  become: yes\n')]);
   assert.equal(r.code, 0, summary(r));
   assert.equal(onHost(host, 'cat /tmp/orch-tmpmode').stdout.trim(), '640', 'mode set before the rename (the temp file is never wider)');
   assert.equal(onHost(host, 'stat -c "%a %U" /srv/modes/app.conf').stdout.trim(), '640 www-data');
   assert.equal(noTempLeft('/srv/modes'), '0');
-  // a new file's temp is created by mktemp: 0600 until chmod (checked without a mode: validate sees 0644 set after)
-  const t = onHost(host, "sh -c 'd=$(mktemp -d); t=$(mktemp \"$d/.orch-tmp.XXXXXX\"); stat -c %a \"$t\"; rm -rf \"$d\"'").stdout.trim();
-  assert.equal(t, '600');
-  return 'validate saw 640 on the temp file; final 640 www-data; 0 temp files left; mktemp creates 600';
+  // A new file without a mode: orch's own temp file, seen on the host (inotify) when its content starts to
+  // arrive, is 0600 (it gets 0644 only once written, which validate cannot show).
+  const seen = watchTempFiles('/srv/modes', () => {
+    const big = join(mkdtempSync(join(tmpdir(), 'orch-big-')), 'big.bin');
+    writeFileSync(big, Buffer.alloc(4 * 1024 * 1024, 'x'));
+    const n = orch(['run', INVENTORY, pb(`    - copy: src=${big} dest=/srv/modes/new.bin\n`, '  become: yes\n')]);
+    assert.equal(n.code, 0, summary(n));
+  });
+  assert.ok(seen.length > 0, 'the watcher saw orch create its temp file');
+  assert.deepEqual([...new Set(seen.map((l) => l.split(' ')[1]))], ['600'], seen.join('; '));
+  assert.equal(onHost(host, 'stat -c %a /srv/modes/new.bin').stdout.trim(), '644');
+  assert.equal(noTempLeft('/srv/modes'), '0');
+  return `validate saw 640 on the temp file; final 640 www-data; 0 temp files left; new file's temp seen at ${seen[0]?.split(' ')[1]}`;
 });
+
+/** Python on the host (inotify through ctypes): each .orch-tmp file in `dir`, with its mode at its first write. */
+const WATCHER = `import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init()
+d, log = sys.argv[1], sys.argv[2]
+libc.inotify_add_watch(fd, d.encode(), 0x2)
+seen = set()
+out = open(log, "a")
+out.write("ready\\n"); out.flush()
+while True:
+    buf = os.read(fd, 65536); i = 0
+    while i < len(buf):
+        wd, mask, cookie, ln = struct.unpack_from("iIII", buf, i)
+        name = buf[i + 16:i + 16 + ln].rstrip(b"\\0").decode(); i += 16 + ln
+        if name.startswith(".orch-tmp") and name not in seen:
+            seen.add(name)
+            try: out.write("%s %o\\n" % (name, os.stat(os.path.join(d, name)).st_mode & 0o777)); out.flush()
+            except FileNotFoundError: pass
+`;
+
+/** The temp files orch wrote in `dir` on the host while `run` ran: "name mode" lines. */
+function watchTempFiles(dir: string, run: () => void): string[] {
+  const py = Buffer.from(WATCHER).toString('base64');
+  onHost(
+    host,
+    `echo ${py} | base64 -d > /tmp/orch-watch.py && rm -f /tmp/orch-watch.log && ` +
+      `{ setsid python3 /tmp/orch-watch.py ${dir} /tmp/orch-watch.log >/dev/null 2>&1 </dev/null & echo $! > /tmp/orch-watch.pid; } && ` +
+      'for i in $(seq 50); do grep -q ready /tmp/orch-watch.log 2>/dev/null && break; sleep 0.1; done',
+  );
+  try {
+    run();
+  } finally {
+    onHost(host, 'kill $(cat /tmp/orch-watch.pid)');
+  }
+  return onHost(host, 'cat /tmp/orch-watch.log').stdout.split('\n').filter((l) => l.startsWith('.orch-tmp'));
+}
 
 fault('orch as an unprivileged user on the control machine', 'run succeeds as a non-root local user; become works on the target', () => {
   spawnSync('sh', ['-c', 'id orchuser >/dev/null 2>&1 || useradd -m orchuser']);

@@ -70,7 +70,8 @@ function expected(path: string): ReturnType<typeof parseStat> {
 }
 
 function normalise(f: ReturnType<typeof parseStat>, uid?: string, gid?: string): ReturnType<typeof parseStat> {
-  // stat prints UNKNOWN for ids without a name, the probe prints the number; umask and creator are the runner's, not the file's
+  // stat prints UNKNOWN for ids without a name, the probe prints the number; umask and creator are the runner's, not
+  // the file's
   const { umask: _umask, creator: _creator, ...file } = f;
   return { ...file, ...(f.owner === uid ? { owner: undefined } : {}), ...(f.group === gid ? { group: undefined } : {}) };
 }

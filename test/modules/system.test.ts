@@ -98,7 +98,8 @@ test('command and shell: rc, creates/removes, stdin, chdir, failure', () => {
   const r = results(fail)[0];
   assert.equal(r?.rc, 3);
   assert.match(r?.stderr ?? '', /boom/);
-  // check mode asks creates/removes only (a probe): ok when the guard says no, skipped (would run) otherwise, as Ansible
+  // check mode asks creates/removes only (a probe): ok when the guard says no, skipped (would run) otherwise, as
+  // Ansible
   onHost(host, 'rm -f /tmp/orch-absent');
   const guards = apply(play(`    - command: touch /tmp/orch-absent creates=/tmp/orch-created
     - command: touch /tmp/orch-absent creates=/tmp/orch-absent
@@ -111,6 +112,14 @@ test('command and shell: rc, creates/removes, stdin, chdir, failure', () => {
 
 test('service (init.d), apt (offline cache), wait_for and uri', () => {
   onHost(host, 'service cron stop >/dev/null 2>&1; true');
+  // an HTTP server on the host's own loopback for uri (no network beyond the lab)
+  const www = '/tmp/orch-uri-www';
+  onHost(
+    host,
+    `rm -rf ${www}; mkdir -p ${www} && echo "hello from the host" > ${www}/page.txt && cd ${www} && ` +
+      '{ setsid python3 -m http.server 8089 --bind 127.0.0.1 >/dev/null 2>access.log </dev/null & echo $! > pid; } && ' +
+      'for i in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:8089/ && break; sleep 0.1; done',
+  );
   const pb = play(`
     - apt: name=jq state=present
     - service: name=cron state=started
@@ -119,8 +128,17 @@ test('service (init.d), apt (offline cache), wait_for and uri', () => {
       register: jq
       changed_when: false
     - assert: { that: "jq.stdout == '2'" }
+    - uri: url=http://127.0.0.1:8089/page.txt return_content=yes
+      register: page
+    - assert: { that: "page.status == 200 and page.content == 'hello from the host\\n'" }
 `);
-  applyTwiceConverges(pb);
+  try {
+    applyTwiceConverges(pb);
+    // the server saw orch's two GETs (one per run)
+    assert.equal(onHost(host, `grep -c '"GET /page.txt HTTP' ${www}/access.log`).stdout.trim(), '2');
+  } finally {
+    onHost(host, `kill $(cat ${www}/pid) 2>/dev/null; rm -rf ${www}`);
+  }
   assert.equal(onHost(host, 'dpkg-query -W -f "\\${Status}" jq').stdout, 'install ok installed');
   assert.match(onHost(host, 'pgrep -x cron').stdout, /^\d+/);
   const stop = apply(play('    - service: name=cron state=stopped\n'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apply, applyTwiceConverges, failures, HOSTS, onHost, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
+import { apply, failures, HOSTS, onHost, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
 
 const host = HOSTS[2] as string;
 const site = writePlaybook(`

@@ -77,13 +77,18 @@ test('ssh_config Host patterns: * and ?, negation, brackets literal', () => {
   assert.equal(parseSshConfig('Host Web1\n  User x\n', 'web1').user, 'x', 'host names match in any case, as in OpenSSH');
 });
 
-test('inventory patterns (fnmatch): character classes and subscripts', () => {
+test('inventory patterns as ansible-playbook 2.14: character classes, index and range subscripts', () => {
   const inv = loadInventory(join(import.meta.dirname, '..', 'fixtures', 'inv-dir'));
-  assert.deepEqual(selectHosts(inv, 'web0[1-2]'), ['web01', 'web02']);
+  // each expectation is what `ansible -i test/fixtures/inv-dir PATTERN --list-hosts` prints
   assert.deepEqual(selectHosts(inv, 'web0[!2]'), ['web01', 'web03']);
-  assert.deepEqual(selectHosts(inv, 'db[0-9]'), ['db1', 'db2']);
+  assert.deepEqual(selectHosts(inv, 'web0[1]*'), ['web01']);
   assert.deepEqual(selectHosts(inv, 'web[0]'), ['web01'], 'a subscript picks by position, not a class');
   assert.deepEqual(selectHosts(inv, 'web[-1]'), ['web03']);
+  assert.deepEqual(selectHosts(inv, 'web[0:1]'), ['web01', 'web02'], 'a range includes its end');
+  assert.deepEqual(selectHosts(inv, 'web[1:]'), ['web02', 'web03']);
+  assert.deepEqual(selectHosts(inv, 'web[1-2]'), ['web02', 'web03'], 'the old x-y range');
+  assert.deepEqual(selectHosts(inv, 'db[0-9]'), ['db1', 'db2'], 'a range of group db, not a class');
+  assert.throws(() => selectHosts(inv, 'web0[1-2]'), /'web0\[1-2\]' matches no host/, 'a range of `web0`, which is nothing');
   assert.deepEqual(selectHosts(inv, '~db[12]'), ['db1', 'db2'], 'a regex is not a subscript');
 });
 

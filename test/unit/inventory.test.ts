@@ -42,12 +42,13 @@ test('YAML inventory', () => {
   assert.equal(merged(inv, 's-db1').env, 'staging');
 });
 
-test('host patterns: union, intersection, exclusion, globs, regex', () => {
+test('host patterns: union, intersection, exclusion, globs, a character class, regex', () => {
   const inv = loadInventory(join(FIX, 'inv-dir'));
   assert.deepEqual(selectHosts(inv, 'web:db'), ['web01', 'web02', 'web03', 'db1', 'db2']);
   assert.deepEqual(selectHosts(inv, 'app:&web'), ['web01', 'web02', 'web03']);
   assert.deepEqual(selectHosts(inv, 'app:!web02:!db'), ['web01', 'web03']);
-  assert.deepEqual(selectHosts(inv, 'web0[12]'.replace('[12]', '*')), ['web01', 'web02', 'web03']);
+  assert.deepEqual(selectHosts(inv, 'web0*'), ['web01', 'web02', 'web03']);
+  assert.deepEqual(selectHosts(inv, 'web0[!2]'), ['web01', 'web03'], 'a bracket that is no subscript is a class');
   assert.deepEqual(selectHosts(inv, '~db[0-9]'), ['db1', 'db2']);
   assert.deepEqual(selectHosts(inv, 'lb1,db1'), ['lb1', 'db1']);
   assert.deepEqual(selectHosts(inv, 'all'), inv.order);

@@ -56,7 +56,7 @@ test('pam_limits: lines as community.general 6.x writes them (tabs, use_max/use_
     const e = editLimits({ ...p, ...params }, current);
     assert.deepEqual([e.text, e.result.msg], [text, msg], JSON.stringify(params));
   }
-  assert.throws(() => editLimits({ ...p, value: 'lots' }, ''), /^Error:  Value of 'lots' for item 'nofile' is invalid/);
+  assert.throws(() => editLimits({ ...p, value: 'lots' }, ''), /^Error: {2}Value of 'lots' for item 'nofile' is invalid/);
   assert.throws(() => editLimits({ ...p, limit_item: 'nice', value: '30' }, ''), /must be a number in the range -20 to 19/);
   assert.throws(() => editLimits({ ...p, value: '1', use_max: true, use_min: true }, ''), /Cannot use use_min and use_max at the same time\./);
   assert.throws(() => editLimits({ ...p, value: '1' }, 'bob - core x\n'), /Invalid configuration found in '\/l'\. Value of 'x'/);

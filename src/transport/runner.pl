@@ -1,0 +1,105 @@
+# orch's command runner: one per host and become user, on one SSH exec channel, for the whole run.
+#
+# Sent by src/transport/driver.ts as `exec perl -e '<this file>'` (comment lines removed, SESSION_FILES and
+# HOME_FILES filled in), under sudo/su when the task becomes another user. perl-base is on every Debian
+# system. A task then costs one message round trip on an open channel instead of a new SSH session + sudo +
+# shell per command (the idea behind Mitogen).
+#
+# Protocol (all lengths in bytes, numbers in decimal, one header line each way, then raw bytes):
+#
+#   before:  the become handshake, when there is one (src/transport/become.ts): sudo/su print a prompt with
+#            a random marker on stderr, the controller answers with the password on stdin; nothing of it is
+#            framed, and the runner has not started yet.
+#   ready:   runner -> "ORCH-DRIVER-READY\n" once it has noted its session (see Stale sessions below).
+#   command: controller -> "R <cmdlen> <stdinlen> <timeout ms>[ F]\n" <cmd> <stdin>
+#            runs /bin/sh -c <cmd> in a new session (process group), <stdin> as its standard input.
+#   probe:   controller -> "P <codelen> 0 <timeout ms>[ F]\n" <code>
+#            evaluates Perl <code> inside the runner (no fork, no exec): what it prints is the stdout; rc 1
+#            and the Perl error as stderr when it dies. Probe code only prints (src/modules/probe.ts).
+#   result:  runner -> "X <rc> <stdoutlen> <stderrlen>[ S]\n" <stdout> <stderr>, one per request, in order.
+#   stale:   runner -> "S\n" instead of a result: nothing ran (see below).
+#   Files travel as a command's stdin (an atomic write script reads them): there is no file frame.
+#   The controller may send several requests without waiting (pipelining); they run one after the other.
+#
+# Timeouts (0: none) are kept here: at the limit the command's process group and every process still
+# holding its output pipes (a child that left the group: `setsid cmd &`) get SIGTERM, 5 s later SIGKILL,
+# and 1 s after that the runner stops waiting for the pipes; the answer is rc 124. The runner thus always
+# answers and stays usable for the next task.
+#
+# Stale sessions: a runner keeps the groups, resource limits and environment that sshd/sudo/su/PAM gave it
+# when it started, while Ansible starts every task in a new sudo session. So the runner notes, when it
+# starts, the files those are computed from (SESSION_FILES: passwd/group, PAM and its limits and env files,
+# sudoers, the shell's rc files) and, before each request, checks that none changed (stat: ~40 us; a file
+# changed in the last second is also compared by content, as stat has whole seconds only). A change of
+# /etc/passwd or /etc/group alone counts only when the runner user's own entry or group list differs
+# (creating another user does not). When one changed, by any task, module or process, it runs nothing more
+# and answers "S\n" to this and every later request; the controller starts a new runner (a new sudo/su
+# session, as Ansible's next task would get) and sends the requests again there. A header ending in " F"
+# runs the request even so when it is the runner's first (a retry's last resort). The check also runs after
+# each request: a result ending in " S" says that request changed them, so the controller sends the next
+# one to a new runner at once (no "S" round trip after a changing task).
+#
+# Comment lines (a # first on the line) are removed before sending: keep comments on lines of their own.
+use strict; use POSIX (); use IO::Select;
+$SIG{PIPE} = 'IGNORE'; binmode STDIN; binmode STDOUT; $| = 1;
+sub rd { my ($n) = @_; my $b = ''; while (length($b) < $n) { my $r = sysread(STDIN, $b, $n - length($b), length($b)); return undef unless $r; } return $b; }
+sub line { my $l = ''; while (1) { my $c; my $r = sysread(STDIN, $c, 1); return undef unless $r; return $l if $c eq "\n"; $l .= $c; } }
+sub wr { my ($d) = @_; while (length $d) { my $w = syswrite(STDOUT, $d); exit 0 unless defined $w; substr($d, 0, $w) = ''; } }
+my $tck = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+sub now { return (POSIX::times())[0] / $tck; }
+sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/proc') or return ();
+  for my $p (readdir $d) { next unless $p =~ /\A\d+\z/ && $p != $$; opendir(my $f, "/proc/$p/fd") or next;
+    for my $fd (readdir $f) { my $l = readlink("/proc/$p/fd/$fd"); if (defined $l && $want{$l}) { push @p, $p; last; } } }
+  return @p; }
+sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
+  my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
+  wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . gone() . "\n" . $out . $err); }
+my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
+sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
+sub fp { my $now = time; my %s; my @rec; my @f;
+  for my $p (@SF) { push @f, $p; if ($p =~ m{/\z} && opendir(my $d, $p)) { push @f, map { "$p$_" } sort grep { !/\A\.\.?\z/ } readdir $d; } }
+  for my $f (@f) { my @st = stat $f; $s{$f} = @st ? "@st[0,1,7,9,10]" : '-'; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
+  return (\%s, @rec); }
+sub who { my @pw = getpwuid($<); return '-' unless @pw; my %g = ($pw[3] => 1); setgrent();
+  while (my @gr = getgrent()) { $g{$gr[2]} = 1 if grep { $_ eq $pw[0] } split / /, $gr[3]; } endgrent();
+  return join(' ', @pw[0,2,3,7,8], sort { $a <=> $b } keys %g); }
+my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $who0 = who(); my $stale = 0; my $ran = 0;
+sub fresh { return 0 if $stale; my ($s, @rec) = fp(); my %now = map { ($_ => 1) } @rec; my %k = (%$s, %$fp0);
+  my @ch = grep { ($s->{$_} // '') ne ($fp0->{$_} // '') || (exists $fpc{$_} && slurp($_) ne $fpc{$_}) } keys %k;
+  if (!@ch) { delete @fpc{grep { !$now{$_} } keys %fpc}; return 1; }
+  if (grep({ $_ ne '/etc/passwd' && $_ ne '/etc/group' } @ch) || who() ne $who0) { $stale = 1; return 0; }
+  $fp0 = $s; %fpc = map { ($_ => slurp($_)) } @rec; return 1; }
+sub gone { return fresh() ? '' : ' S'; }
+wr("ORCH-DRIVER-READY\n");
+while (defined(my $h = line())) {
+  my ($kind, $cl, $il, $tms, $force) = split / /, $h;
+  my $cmd = rd($cl); my $in = $il ? rd($il) : '';
+  last unless defined $cmd && defined $in;
+  if (!fresh() && !($force && !$ran)) { wr("S\n"); next; }
+  $ran = 1;
+  if ($kind eq 'P') { probe($cmd); next; }
+  pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
+  my $pid = fork();
+  if (!$pid) { POSIX::setsid(); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
+    close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); POSIX::_exit(127); }
+  close $_ for ($ir, $ow, $ew);
+  my ($out, $err) = ('', ''); my $ws = IO::Select->new(); my $rs = IO::Select->new($or, $er);
+  if (length $in) { $ws->add($iw); } else { close $iw; }
+  my @ino = map { (stat $_)[1] } ($or, $er); my $next = $tms ? now() + $tms / 1000 : undef; my $stage = 0;
+  while ($rs->count || $ws->count) {
+    if (defined $next && now() >= $next) {
+      if ($stage == 0) { kill('TERM', -$pid, holders(@ino)); kill('CONT', -$pid); $next = now() + 5; }
+      elsif ($stage == 1) { kill('KILL', -$pid, holders(@ino)); $next = now() + 1; }
+      else { close $_ for ($rs->handles, $ws->handles); last; }
+      $stage++;
+    }
+    my $wait = defined $next ? $next - now() : undef; $wait = 0 if defined $wait && $wait < 0;
+    my ($r, $w) = IO::Select->select($rs, $ws, undef, $wait);
+    for my $fh (@{$w || []}) { my $n = syswrite($fh, $in); if (!defined $n) { $ws->remove($fh); close $fh; next; }
+      substr($in, 0, $n) = ''; if (!length $in) { $ws->remove($fh); close $fh; } }
+    for my $fh (@{$r || []}) { my $buf; my $n = sysread($fh, $buf, 65536);
+      if (!$n) { $rs->remove($fh); close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
+  }
+  waitpid($pid, 0); my $rc = $stage ? 124 : ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
+  wr("X $rc " . length($out) . " " . length($err) . gone() . "\n" . $out . $err);
+}
