@@ -1,10 +1,9 @@
-import type { ModuleResult } from '../core/result.js';
-import { sh } from '../transport/quote.js';
 import { GET_URL_PY } from './get-url-script.js';
 import { withPathInfo } from './path-info.js';
+import { runPython } from './python.js';
 import { attributeFixes, statRemote } from './remote-file.js';
 import type { Params } from './spec.js';
-import { commandFailed, ModuleFailure, type Module, type ModuleContext } from './types.js';
+import { commandFailed, type Module, type ModuleContext } from './types.js';
 
 /**
  * ansible.builtin.get_url: the download runs on the target host, as Ansible's does. It needs python3 there,
@@ -59,19 +58,9 @@ export const getUrl: Module = withPathInfo({
   },
   async run(ctx, p) {
     const input = Object.fromEntries(PARAMS.map((k) => [k, p[k] ?? null]));
-    const r = await ctx.run(sh`command -v python3 >/dev/null || { echo 'get_url: python3 is needed on the host (as for Ansible) and was not found' >&2; exit 127; }; exec python3 -c ${GET_URL_PY}`, {
-      stdin: JSON.stringify({ ...input, check: ctx.check }),
-      timeoutMs: (Number(p.timeout) * 2 + 60) * 1000,
-    });
-    let result: ModuleResult & { _attrs?: string };
-    try {
-      result = JSON.parse(r.stdout) as ModuleResult & { _attrs?: string };
-    } catch {
-      throw commandFailed('get_url', r);
-    }
-    const path = result._attrs;
+    const result = await runPython(ctx, 'get_url', GET_URL_PY, { ...input, check: ctx.check }, (Number(p.timeout) * 2 + 60) * 1000);
+    const path = result._attrs as string | undefined;
     delete result._attrs;
-    if (result.failed) throw new ModuleFailure(String(result.msg), result);
     if (path !== undefined && (await fixAttributes(ctx, path, p))) {
       if (result.msg === 'file already exists') result.msg = 'file already exists but file attributes changed';
       result.changed = true;
