@@ -19,3 +19,10 @@ export async function runPython(ctx: ModuleContext, module: string, script: stri
   if (result.failed) throw new ModuleFailure(String(result.msg), result);
   return result;
 }
+
+/** Ansible's `diff: {prepared: text}` (unarchive, git) as orch's diff entries. */
+export function preparedDiff(result: Partial<ModuleResult>, path: string): void {
+  if (result.diff === undefined || Array.isArray(result.diff)) return;
+  const prepared = (result.diff as { prepared?: string }).prepared;
+  result.diff = prepared === undefined ? [] : [{ path, header: 'prepared', before: '', after: prepared }];
+}

@@ -139,6 +139,8 @@ export function textDiff(path: string, before: string, after: string): FileDiff 
 
 /** Unified diff text for display (the UI colours it). */
 export function unifiedDiff(d: FileDiff): string {
+  // Ansible's `prepared` diff (git, unarchive) is already text to show as it is
+  if (d.header === 'prepared') return d.after.endsWith('\n') ? d.after : `${d.after}\n`;
   if (d.header) return `--- ${d.path} (${d.header})\n-${d.before}\n+${d.after}\n`;
   return createPatch(d.path, d.before, d.after, 'before', 'after').split('\n').slice(1).join('\n');
 }

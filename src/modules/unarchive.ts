@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ModuleResult } from '../core/result.js';
 import { withPathInfo } from './path-info.js';
-import { runPython } from './python.js';
+import { preparedDiff, runPython } from './python.js';
 import { statRemote } from './remote-file.js';
 import type { Params } from './spec.js';
 import { commandFailed, ModuleFailure, type Module, type ModuleContext } from './types.js';
@@ -11,12 +11,6 @@ import { UNARCHIVE_PY } from './unarchive-script.js';
  * ansible.builtin.unarchive: Ansible's action (creates, dest must be a directory, a controller file copied to
  * a private temp directory on the host) here; the module itself runs on the host (unarchive-script.ts).
  */
-
-/** Ansible's zip diff {prepared: text} as orch's diff entry. */
-function fixDiff(result: Partial<ModuleResult>, dest: string): void {
-  const prepared = (result.diff as { prepared?: string } | undefined)?.prepared;
-  if (prepared !== undefined) result.diff = [{ path: dest, header: 'prepared', before: '', after: prepared }];
-}
 
 /** Copy the controller's archive to a new private directory on the host; returns that directory. */
 async function upload(ctx: ModuleContext, src: string): Promise<string> {
@@ -71,10 +65,10 @@ export const unarchive: Module = withPathInfo({
     try {
       result = await runPython(ctx, 'unarchive', UNARCHIVE_PY, input);
     } catch (err) {
-      if (err instanceof ModuleFailure) fixDiff(err.extra, dest);
+      if (err instanceof ModuleFailure) preparedDiff(err.extra, dest);
       throw err;
     }
-    fixDiff(result, dest);
+    preparedDiff(result, dest);
     return result;
   },
 });
