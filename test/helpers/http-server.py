@@ -1,8 +1,8 @@
 """A test HTTP server on the controller side: serves a directory (with Last-Modified / 304 as Python's
 http.server does), requires Basic auth under /private/, and logs each request's method, path and headers
 (one JSON line) so tests can count downloads and check what was sent.
-Usage: http-server.py DIR ADDRESS PORTFILE LOGFILE USER:PASSWORD"""
-import base64, functools, http.server, json, sys
+Usage: http-server.py DIR ADDRESS PORTFILE LOGFILE USER:PASSWORD [CERT KEY] (https with a cert and key)"""
+import base64, functools, http.server, json, ssl, sys
 
 root, address, portfile, logfile, creds = sys.argv[1:6]
 
@@ -38,6 +38,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer((address, 0), functools.partial(Handler, directory=root))
+if len(sys.argv) > 7:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[6], sys.argv[7])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
 with open(portfile, 'w') as f:
     f.write(str(server.server_address[1]))
 server.serve_forever()

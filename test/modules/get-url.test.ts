@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,4 +95,52 @@ test('get_url: a checksum mismatch fails with Ansible message and leaves no file
   assert.equal(c.code, 0);
   assert.equal(results(c, 'new file in check mode')[0]?.status, 'changed');
   assert.equal(onHost(host, `test -e ${base}/check.txt || echo absent`).stdout.trim(), 'absent');
+});
+
+test('get_url: force re-downloads a changed file and keeps a backup; tmp_dest is used and left clean; https with validate_certs', async () => {
+  onHost(host, `rm -rf ${base}/f && mkdir -p ${base}/f/tmp`);
+  const tlsDir = mkdtempSync(join(tmpdir(), 'orch-tls-'));
+  const cert = join(tlsDir, 'cert.pem');
+  const key = join(tlsDir, 'key.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=orch-test', '-days', '1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const https = await startHttpServer(www, 'u:p', { cert, key });
+  try {
+    writeFileSync(join(www, 'changing.txt'), 'version 1\n');
+    const pb = writePlaybook(`
+- hosts: ${host}
+  become: yes
+  gather_facts: no
+  tasks:
+    - name: forced
+      get_url: url=${server.base}/changing.txt dest=${base}/f/changing.txt force=yes backup=yes tmp_dest=${base}/f/tmp
+      register: r
+    - name: backup
+      debug: msg="{{ r.backup_file | default('none') }}"
+    - name: self-signed, not validated
+      get_url: url=${https.base}/hello.txt dest=${base}/f/tls.txt validate_certs=no
+    - name: self-signed, validated
+      get_url: url=${https.base}/hello.txt dest=${base}/f/tls2.txt
+      ignore_errors: yes
+`);
+    const first = apply(pb);
+    assert.equal(results(first, 'forced')[0]?.status, 'changed');
+    assert.equal(results(first, 'backup')[0]?.msg, 'none', 'nothing to back up the first time');
+    assert.equal(results(first, 'self-signed, not validated')[0]?.status, 'changed');
+    const refused = results(first, 'self-signed, validated')[0];
+    assert.equal(refused?.status, 'failed');
+    assert.match(String(refused?.msg), /^Request failed: <urlopen error \[SSL: CERTIFICATE_VERIFY_FAILED\]/);
+    const same = apply(pb);
+    assert.equal(results(same, 'forced')[0]?.status, 'ok', 'same bytes: not changed even when forced');
+    writeFileSync(join(www, 'changing.txt'), 'version 2\n');
+    const changed = apply(pb);
+    assert.equal(results(changed, 'forced')[0]?.status, 'changed');
+    const backup = String(results(changed, 'backup')[0]?.msg);
+    assert.match(backup, new RegExp(`^${base}/f/changing\\.txt\\.\\d+\\.\\d{4}-\\d\\d-\\d\\d@\\d\\d:\\d\\d:\\d\\d~$`));
+    assert.equal(onHost(host, `cat ${base}/f/changing.txt ${backup}`).stdout, 'version 2\nversion 1\n');
+    assert.equal(onHost(host, `ls -A ${base}/f/tmp`).stdout, '', 'tmp_dest left clean');
+    assert.equal(onHost(host, `test -e ${base}/f/tls2.txt || echo absent`).stdout.trim(), 'absent');
+  } finally {
+    https.stop();
+  }
 });
