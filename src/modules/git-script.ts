@@ -242,6 +242,20 @@ def switch_version():
         fail(msg, stdout=out, stderr=err, rc=rc)
 
 
+def submodules_fetch():
+    """Whether submodules need an update: one not checked out yet, or one whose commit differs after a fetch."""
+    gitmodules = os.path.join(dest, '.gitmodules')
+    if not os.path.exists(gitmodules):
+        return False
+    with open(gitmodules) as f:
+        for line in f:
+            if line.strip().startswith('path') and not os.path.exists(os.path.join(dest, line.split('=', 1)[1].strip(), '.git')):
+                return True
+    run(['submodule', 'foreach', git, 'fetch'], cwd=dest, check_rc=True)
+    status = run(['submodule', 'status'], cwd=dest, check_rc=True)[1]
+    return any(line[0] != ' ' for line in status.splitlines() if line)
+
+
 def diff(before, after):
     if before is None:
         return {'prepared': '>> Newly checked out %s' % after}
@@ -302,8 +316,17 @@ else:
 
 if not bare:
     switch_version()
+submodules_updated = False
+if p['recursive'] and not bare:
+    submodules_updated = submodules_fetch()
+    if submodules_updated:
+        result['submodules_changed'] = True
+        rc, out, err = run(['submodule', 'sync'], cwd=dest, check_rc=True)
+        rc, out, err = run(['submodule', 'update', '--init', '--recursive'] + (['--force'] if p['force'] else []), cwd=dest)
+        if rc != 0:
+            fail('Failed to init/update submodules: %s' % out + err)
 result['after'] = rev()
-if result['before'] != result['after'] or local_mods or remote_url_changed:
+if result['before'] != result['after'] or local_mods or submodules_updated or remote_url_changed:
     result['changed'] = True
     if want_diff:
         d = diff(result['before'], result['after'])

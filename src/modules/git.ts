@@ -5,7 +5,7 @@ import type { Module } from './types.js';
 
 /** ansible.builtin.git: the host's git driven as Ansible's module drives it (git-script.ts). */
 
-const PASSED = ['repo', 'dest', 'version', 'remote', 'refspec', 'reference', 'force', 'depth', 'clone', 'update', 'bare', 'single_branch', 'umask', 'executable', 'key_file', 'ssh_opts', 'accept_hostkey', 'accept_newhostkey'];
+const PASSED = ['repo', 'dest', 'version', 'remote', 'refspec', 'reference', 'force', 'depth', 'clone', 'update', 'bare', 'single_branch', 'umask', 'executable', 'key_file', 'ssh_opts', 'accept_hostkey', 'accept_newhostkey', 'recursive'];
 
 export const git: Module = {
   name: 'git',
@@ -29,8 +29,8 @@ export const git: Module = {
       ssh_opts: { type: 'str', support: 'full' },
       accept_hostkey: { type: 'bool', support: 'full', default: false },
       accept_newhostkey: { type: 'bool', support: 'full', default: false },
-      recursive: { type: 'bool', support: 'partial', default: true, note: 'submodules are not fetched or updated' },
-      track_submodules: { type: 'bool', support: 'none', default: false, note: 'submodules are not updated' },
+      recursive: { type: 'bool', support: 'full', default: true },
+      track_submodules: { type: 'bool', support: 'none', default: false, note: 'submodules follow the commit recorded in the repository, not their remote branch' },
       verify_commit: { type: 'bool', support: 'none', default: false, note: 'no GPG verification' },
       gpg_whitelist: { type: 'list', support: 'none', elements: 'str', default: [], note: 'no GPG verification' },
       archive: { type: 'path', support: 'none', note: 'no git archive' },
