@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, w
 import { basename, dirname, isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path';
 import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
+import { expandRemoteUser } from './expand-user.js';
 import { statRemote, sha1 } from './remote-file.js';
 import type { Params } from './spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from './types.js';
@@ -105,7 +106,7 @@ export const fetch: Module = {
   },
   async run(ctx, p): Promise<ModuleResult> {
     if (ctx.check) return { changed: false, skipped: true, msg: 'check mode not (yet) supported for this module' };
-    const src = String(p.src);
+    const src = await expandRemoteUser(ctx, String(p.src));
     // Ansible's failing result has no `file` key; the ignored one has
     const missing = (msg: string): ModuleResult => (p.fail_on_missing === false ? { changed: false, file: src, msg } : { changed: false, failed: true, msg });
     const remote = await statRemote(ctx, src, false, true);
@@ -113,7 +114,7 @@ export const fetch: Module = {
     if (remote.type === 'directory') return missing('remote file is a directory, fetch cannot work on directories');
     if (remote.sha1 === undefined) return missing(`file is not readable: ${src}`);
     const playbookDir = String(ctx.vars.get('playbook_dir') ?? process.cwd());
-    const { dest, root } = fetchDest(p, ctx.host, playbookDir);
+    const { dest, root } = fetchDest({ ...p, src }, ctx.host, playbookDir);
     const local = localSha1(dest);
     if (local === remote.sha1) {
       const data = readFileSync(dest);

@@ -10,6 +10,10 @@ import base64, datetime, email.utils, gzip, hashlib, json, os, re, shutil, ssl, 
 import urllib.error, urllib.parse, urllib.request
 
 p = json.load(sys.stdin)
+# type='path' parameters, as AnsibleModule reads them on the host
+for k in ('dest', 'tmp_dest', 'client_cert', 'client_key'):
+    if p.get(k):
+        p[k] = os.path.expanduser(os.path.expandvars(p[k]))
 url, dest, force, check = p['url'], p['dest'], p['force'], p['check']
 
 

@@ -10,6 +10,9 @@ import json, os, re, shutil, subprocess, sys
 
 p = json.load(sys.stdin)
 check, want_diff = p['check'], p['diff']
+for k in ('dest', 'key_file', 'executable'):
+    if p.get(k):
+        p[k] = os.path.expanduser(os.path.expandvars(p[k]))
 dest, version, remote, depth, bare = p['dest'], p['version'], p['remote'], p['depth'], p['bare']
 result = dict(changed=False)
 warnings = []

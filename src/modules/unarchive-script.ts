@@ -9,6 +9,8 @@ export const UNARCHIVE_PY = String.raw`
 import binascii, codecs, datetime, fnmatch, grp, json, os, pwd, re, shutil, stat, subprocess, sys, tempfile, time, zipfile
 
 p = json.load(sys.stdin)
+for k in ('src', 'dest'):
+    p[k] = os.path.expanduser(os.path.expandvars(p[k]))
 src, dest, check = p['src'], p['dest'], p['check']
 excludes, includes, opts = p['exclude'], p['include'], p['extra_opts']
 ENV = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', LC_MESSAGES='C.UTF-8', LANGUAGE='C.UTF-8')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ModuleResult } from '../core/result.js';
+import { expandRemoteUser } from './expand-user.js';
 import { withPathInfo } from './path-info.js';
 import { preparedDiff, runPython } from './python.js';
 import { statRemote } from './remote-file.js';
@@ -46,8 +47,8 @@ export const unarchive: Module = withPathInfo({
   },
   async run(ctx, p: Params): Promise<ModuleResult> {
     const remoteSrc = p.copy !== undefined ? p.copy === false : p.remote_src === true;
-    const dest = String(p.dest);
-    if (typeof p.creates === 'string' && (await statRemote(ctx, p.creates, false, true)).exists) {
+    const dest = await expandRemoteUser(ctx, String(p.dest));
+    if (typeof p.creates === 'string' && (await statRemote(ctx, await expandRemoteUser(ctx, p.creates), false, true)).exists) {
       return { changed: false, skipped: true, msg: `skipped, since ${p.creates} exists` };
     }
     const d = await statRemote(ctx, dest, false, true);
