@@ -3,13 +3,17 @@ import { sh } from '../transport/quote.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
 /**
- * Run a module's Python 3 part on the host (get_url, unarchive): the script as one quoted argument, its input
+ * Run a module's Python 3 part on the host (get_url, unarchive, git): the script as one quoted argument, its input
  * as JSON on stdin (secrets never on a command line), one JSON result back. python3 is what Ansible needs on
- * every host it manages, so a host Ansible can manage runs these. A result with failed: true is thrown.
+ * every host it manages, so a host Ansible can manage runs these (with its ansible_python_interpreter). A
+ * result with failed: true is thrown.
  */
 export async function runPython(ctx: ModuleContext, module: string, script: string, input: Record<string, unknown>, timeoutMs?: number): Promise<ModuleResult> {
-  const needed = `${module}: python3 is needed on the host (as for Ansible) and was not found`;
-  const r = await ctx.run(sh`command -v python3 >/dev/null || { echo ${needed} >&2; exit 127; }; exec python3 -c ${script}`, { stdin: JSON.stringify(input), timeoutMs });
+  // the host's ansible_python_interpreter when set to a path (not Ansible's auto discovery), else python3
+  const set = ctx.vars.get('ansible_python_interpreter');
+  const python = typeof set === 'string' && set !== '' && !set.startsWith('auto') ? set : 'python3';
+  const needed = `${module}: ${python} is needed on the host (as for Ansible) and was not found`;
+  const r = await ctx.run(sh`command -v ${python} >/dev/null || { echo ${needed} >&2; exit 127; }; exec ${python} -c ${script}`, { stdin: JSON.stringify(input), timeoutMs });
   let result: ModuleResult;
   try {
     result = JSON.parse(r.stdout) as ModuleResult;
