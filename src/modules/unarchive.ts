@@ -14,10 +14,12 @@ import { UNARCHIVE_PY } from './unarchive-script.js';
  */
 
 /** Copy the controller's archive to a new private directory on the host; returns that directory. */
-async function upload(ctx: ModuleContext, src: string): Promise<string> {
+async function upload(ctx: ModuleContext, src: string, decrypt: boolean): Promise<string> {
   const local = ctx.findLocal('files', src);
   if (!local) throw new ModuleFailure(`Could not find or access '${src}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option`);
-  const r = await ctx.run('set -e\nd=$(mktemp -d)\ncat > "$d/source"\necho "$d"', { stdin: readFileSync(local) });
+  const data = readFileSync(local);
+  if (decrypt && data.subarray(0, 15).toString('latin1') === '$ANSIBLE_VAULT;') throw new ModuleFailure(`unarchive: ${src} is vault-encrypted; orch does not decrypt archives (decrypt: yes is not implemented)`);
+  const r = await ctx.run('set -e\nd=$(mktemp -d)\ncat > "$d/source"\necho "$d"', { stdin: data });
   if (r.rc !== 0) throw commandFailed(`copying ${src} to the host`, r);
   return r.stdout.trim();
 }
@@ -41,7 +43,7 @@ export const unarchive: Module = withPathInfo({
       group: { type: 'str', support: 'full' },
       validate_certs: { type: 'bool', support: 'full', default: true },
       io_buffer_size: { type: 'int', support: 'full', default: 65536 },
-      decrypt: { type: 'bool', support: 'partial', default: true, note: 'a vault-encrypted archive is copied as it is' },
+      decrypt: { type: 'bool', support: 'partial', default: true, note: 'a vault-encrypted archive fails (decrypt: no copies it as it is)' },
     },
     mutuallyExclusive: [['include', 'exclude'], ['copy', 'remote_src']],
   },
@@ -53,7 +55,7 @@ export const unarchive: Module = withPathInfo({
     }
     const d = await statRemote(ctx, dest, false, true);
     if (!d.exists || d.type !== 'directory') throw new ModuleFailure(`dest '${dest}' must be an existing dir`);
-    const tmp = remoteSrc ? undefined : await upload(ctx, String(p.src));
+    const tmp = remoteSrc ? undefined : await upload(ctx, String(p.src), p.decrypt !== false);
     const input = {
       src: tmp ? `${tmp}/source` : String(p.src),
       dest,

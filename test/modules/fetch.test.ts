@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -30,13 +30,15 @@ test('fetch copies binary files of every host to dest/<host>/<path> and flat des
   assert.equal(readFileSync(join(out, 'dir', 'name.txt'), 'utf8'), `${HOSTS[0]}\n`);
 });
 
-test('fetch never writes through a symlink under dest (dest/<host>/srv -> elsewhere is refused); missing src fails unless fail_on_missing=no', () => {
+test('fetch never writes through a symlink (a linked directory under dest is refused, a link at the file name is replaced); missing src fails unless fail_on_missing=no', () => {
   const out = mkdtempSync(join(tmpdir(), 'orch-fetch-'));
   const elsewhere = mkdtempSync(join(tmpdir(), 'orch-elsewhere-'));
   const host = HOSTS[0] as string;
   mkdirSync(join(out, host), { recursive: true });
   symlinkSync(elsewhere, join(out, host, 'srv'));
   onHost(host, 'mkdir -p /srv/orch-fetch && echo x > /srv/orch-fetch/name.txt');
+  writeFileSync(join(elsewhere, 'target'), 'precious\n');
+  symlinkSync(join(elsewhere, 'target'), join(out, 'flat.txt'));
   const pb = writePlaybook(`
 - hosts: ${host}
   become: yes
@@ -45,6 +47,8 @@ test('fetch never writes through a symlink under dest (dest/<host>/srv -> elsewh
     - name: through a link
       fetch: src=/srv/orch-fetch/name.txt dest=${out}
       ignore_errors: yes
+    - name: onto a link
+      fetch: src=/srv/orch-fetch/name.txt dest=${out}/flat.txt flat=yes
     - name: missing, ignored
       fetch: src=/srv/orch-fetch/nope dest=${out} fail_on_missing=no
     - name: missing
@@ -53,7 +57,10 @@ test('fetch never writes through a symlink under dest (dest/<host>/srv -> elsewh
   const r = apply(pb);
   assert.equal(results(r, 'through a link')[0]?.status, 'failed');
   assert.match(String(results(r, 'through a link')[0]?.msg), /symlink/);
-  assert.deepEqual(readdirSync(elsewhere), [], 'nothing written through the link');
+  assert.deepEqual(readdirSync(elsewhere), ['target'], 'nothing written through the link');
+  assert.equal(readFileSync(join(elsewhere, 'target'), 'utf8'), 'precious\n', 'a link at the file name is replaced, its target untouched');
+  assert.ok(lstatSync(join(out, 'flat.txt')).isFile());
+  assert.equal(readFileSync(join(out, 'flat.txt'), 'utf8'), 'x\n');
   assert.equal(results(r, 'missing, ignored')[0]?.status, 'ok');
   assert.equal(results(r, 'missing')[0]?.status, 'failed');
   assert.equal(results(r, 'missing')[0]?.msg, 'the remote file does not exist, not transferring, ignored');
