@@ -58,7 +58,8 @@ export const getUrl: Module = withPathInfo({
   },
   async run(ctx, p) {
     const input = Object.fromEntries(PARAMS.map((k) => [k, p[k] ?? null]));
-    const result = await runPython(ctx, 'get_url', GET_URL_PY, { ...input, check: ctx.check }, (Number(p.timeout) * 2 + 60) * 1000);
+    // no overall limit: timeout is per socket operation, as in Ansible (a task's timeout: keyword bounds the whole)
+    const result = await runPython(ctx, 'get_url', GET_URL_PY, { ...input, check: ctx.check });
     const path = result._attrs as string | undefined;
     delete result._attrs;
     if (path !== undefined && (await fixAttributes(ctx, path, p))) {
