@@ -6,7 +6,7 @@
  * then mode/owner/group set on every member. Parameters as JSON on stdin; one JSON result out.
  */
 export const UNARCHIVE_PY = String.raw`
-import binascii, codecs, datetime, fnmatch, grp, json, os, pwd, re, shutil, stat, subprocess, sys, tempfile, time, zipfile
+import atexit, binascii, codecs, datetime, fnmatch, grp, json, os, pwd, re, shutil, stat, subprocess, sys, tempfile, time, zipfile
 
 p = json.load(sys.stdin)
 for k in ('src', 'dest'):
@@ -16,9 +16,11 @@ excludes, includes, opts = p['exclude'], p['include'], p['extra_opts']
 ENV = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', LC_MESSAGES='C.UTF-8', LANGUAGE='C.UTF-8')
 
 
+# the copied archive (or a download) goes however the script ends
+atexit.register(lambda: p.get('cleanup') and shutil.rmtree(p['cleanup'], ignore_errors=True))
+
+
 def done(**kw):
-    if p.get('cleanup'):
-        shutil.rmtree(p['cleanup'], ignore_errors=True)
     sys.stdout.write(json.dumps(kw))
     sys.exit(0)
 

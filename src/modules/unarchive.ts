@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ModuleResult } from '../core/result.js';
+import { sh } from '../transport/quote.js';
 import { expandRemoteUser } from './expand-user.js';
 import { withPathInfo } from './path-info.js';
 import { preparedDiff, runPython } from './python.js';
@@ -69,6 +70,8 @@ export const unarchive: Module = withPathInfo({
       result = await runPython(ctx, 'unarchive', UNARCHIVE_PY, input);
     } catch (err) {
       if (err instanceof ModuleFailure) preparedDiff(err.extra, dest);
+      // the script did not run to its end (no python3...): the copied archive is removed here
+      if (tmp && !(err instanceof ModuleFailure && err.extra.failed)) await ctx.run(sh`rm -rf -- ${tmp}`);
       throw err;
     }
     preparedDiff(result, dest);

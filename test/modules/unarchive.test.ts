@@ -74,6 +74,7 @@ test('unarchive: tgz and zip from the controller, tar.xz on the host (remote_src
   assert.equal(onHost(host, `cat ${base}/tgz/app/sub/two.txt ${base}/zip/app/one.txt ${base}/xz/app/run.sh`).stdout, 'two\none\n#!/bin/sh\necho run\n');
   assert.equal(onHost(host, `test -e ${base}/zip/app/sub/two.txt || echo excluded`).stdout.trim(), 'excluded');
   assert.equal(onHost(host, `stat -c %a ${base}/xz/app/run.sh`).stdout.trim(), '755');
+  assert.equal(onHost(host, 'ls -d /tmp/tmp.*/source 2>/dev/null | wc -l').stdout.trim(), '0', 'copied archives removed');
 
   // an extracted file edited on the host is restored (tar --diff sees its mtime), and only then
   onHost(host, `echo changed > ${base}/tgz/app/one.txt`);
@@ -107,6 +108,7 @@ test('unarchive: a zip on a host without unzip fails with Ansible message; a mis
     assert.match(msg, /Unable to find required 'unzip' binary in the path\./);
     assert.equal(results(r, 'no dest')[0]?.msg, `dest '${base}/missing' must be an existing dir`);
     assert.equal(onHost(host, `ls -A ${base}/nozip`).stdout, '', 'nothing extracted');
+    assert.equal(onHost(host, 'ls -d /tmp/tmp.*/source 2>/dev/null | wc -l').stdout.trim(), '0', 'copied archives removed after a failure too');
   } finally {
     onHost(host, 'mv /usr/bin/unzip.orch-test-off /usr/bin/unzip');
   }
