@@ -1,7 +1,7 @@
 import type { ModuleResult } from '../core/result.js';
 import { GIT_PY } from './git-script.js';
 import { preparedDiff, runPython } from './python.js';
-import type { Module } from './types.js';
+import { ModuleFailure, type Module } from './types.js';
 
 /** ansible.builtin.git: the host's git driven as Ansible's module drives it (git-script.ts). */
 
@@ -40,6 +40,11 @@ export const git: Module = {
     mutuallyExclusive: [['separate_git_dir', 'bare'], ['accept_hostkey', 'accept_newhostkey']],
   },
   async run(ctx, p): Promise<ModuleResult> {
+    // git reads an argument that begins with '-' as an option (clone --upload-pack=CMD runs CMD): no ref,
+    // remote name or repository location begins so
+    for (const k of ['repo', 'version', 'remote', 'reference', 'refspec']) {
+      if (typeof p[k] === 'string' && p[k].startsWith('-')) throw new ModuleFailure(`git: ${k} must not begin with '-' (git would read it as an option): ${p[k]}`);
+    }
     const input = Object.fromEntries(PASSED.map((k) => [k, p[k] ?? null]));
     const result = await runPython(ctx, 'git', GIT_PY, { ...input, check: ctx.check, diff: ctx.diff });
     preparedDiff(result, String(p.dest ?? p.repo));
