@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTS, orch, results, ROOT, oneHostInventory } from '../helpers/lab.js';
-import type { RunEvent } from '../../src/core/events.js';
+import { ansibleStatuses, orchStatuses, type AnsibleJson } from '../helpers/compat.js';
 
 // test/compat/compat.yml is written in Ansible's style and asserts on the behaviours playbooks rely on.
 // orch must pass it; where Debian's ansible-core is installed, ansible-playbook runs the same file on the
@@ -13,39 +13,6 @@ const PLAYBOOK = join(ROOT, 'test', 'compat', 'compat.yml');
 
 function inventory(): string {
   return oneHostInventory(host, 'compat');
-}
-
-type Status = 'ok' | 'changed' | 'failed' | 'skipped';
-
-/**
- * One entry per task run, in order: a task run again (an include's tasks, once per loop item) is a new entry, as in
- * Ansible's output.
- */
-function orchStatuses(events: RunEvent[]): [string, Status][] {
-  const runs: { name: string; statuses: string[] }[] = [];
-  const current = new Map<number, { name: string; statuses: string[] }>();
-  for (const r of events) {
-    if (r.type === 'task_start') {
-      const run = { name: r.name, statuses: [] as string[] };
-      runs.push(run);
-      current.set(r.taskId, run);
-    } else if (r.type === 'host_result') current.get(r.taskId)?.statuses.push(r.status);
-  }
-  return runs
-    .filter((t) => t.statuses.length > 0)
-    .map((t) => [t.name, t.statuses.includes('failed') ? 'failed' : t.statuses.includes('changed') ? 'changed' : t.statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok']);
-}
-
-interface AnsibleJson {
-  plays: { tasks: { task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }> }[] }[];
-  stats: Record<string, { ok: number; changed: number; failures: number; rescued: number; skipped: number; unreachable: number; ignored: number }>;
-}
-
-function ansibleStatuses(out: AnsibleJson): [string, Status][] {
-  return (out.plays[0]?.tasks ?? []).map((t) => {
-    const h = t.hosts[host] ?? {};
-    return [t.task.name, h.failed ? 'failed' : h.changed ? 'changed' : h.skipped ? 'skipped' : 'ok'];
-  });
 }
 
 test('compat: an Ansible-style playbook (YAML 1.1, k=v, FQCN, result keys, filters, tests, magic vars, loops, lookups) passes on orch', () => {
@@ -68,7 +35,7 @@ for (const file of ['compat.yml', 'modules.yml', 'semantics.yml', 'modules-syste
     const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
     const o = orch(['run', inv, playbook]);
     assert.equal(o.code, 0, results(o).filter((x) => x.status === 'failed').map((x) => `${x.task}: ${x.msg}`).join('\n'));
-    assert.deepEqual(orchStatuses(o.events), ansibleStatuses(ansible), 'same tasks, same order, same changed/ok/failed/skipped');
+    assert.deepEqual(orchStatuses(o.events), ansibleStatuses(ansible, host), 'same tasks, same order, same changed/ok/failed/skipped');
     const recap = o.events.find((e) => e.type === 'recap');
     const s = ansible.stats[host];
     assert.ok(recap?.type === 'recap' && s);
