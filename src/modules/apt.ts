@@ -45,7 +45,7 @@ async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageStat
   const latest = p.state === 'latest';
   const cmd =
     sh`dpkg-query -W -f=${DPKG_FORMAT} -- ${pkgs} 2>/dev/null; true` +
-    (latest ? sh`; apt-cache policy -- ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
+    (latest ? `; apt-cache${release(p)} policy -- ${sh`${pkgs}`} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
     (wantsUpdate(p) ? sh`; echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS} 2>/dev/null || echo 0)|$(date +%s)"` : '') +
     (p.autoremove === true && pkgs.length === 0 ? `; echo "R|$(apt-get -s -q autoremove 2>/dev/null | grep -c '^Remv ')"` : '');
   const r = await ctx.run(cmd);
@@ -89,7 +89,7 @@ export function planPackages(p: Params, s: PackageState): { changes: PackageChan
   return { changes: { install, remove, update, autoremove }, result: { diff } };
 }
 
-const APT_ENV = 'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a';
+export const APT_ENV = 'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a';
 const APT_OPTS = '-y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 
 export const apt = defineStateModule<PackageState, PackageChange>({
@@ -104,6 +104,7 @@ export const apt = defineStateModule<PackageState, PackageChange>({
       purge: { type: 'bool', support: 'full', default: false },
       autoremove: { type: 'bool', support: 'full', default: false },
       use: { type: 'str', support: 'partial', note: 'apt or auto only' },
+      default_release: { type: 'str', support: 'full', aliases: ['default-release'] },
     },
     requiredOneOf: [['name', 'update_cache', 'autoremove']],
   },
@@ -126,7 +127,7 @@ export const apt = defineStateModule<PackageState, PackageChange>({
     const rec = p.install_recommends === false ? ' --no-install-recommends' : p.install_recommends === true ? ' --install-recommends' : '';
     const auto = p.autoremove === true ? ' --auto-remove' : '';
     const cmds: string[] = [];
-    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec}${auto} -- ${sh`${c.install}`}`);
+    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec}${auto}${release(p)} -- ${sh`${c.install}`}`);
     if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS}${auto} -- ${sh`${c.remove}`}`);
     if (c.autoremove) cmds.push(`${APT_ENV} apt-get ${APT_OPTS}${p.purge ? ' --purge' : ''} autoremove`);
     if (cmds.length > 0) {
@@ -139,6 +140,11 @@ export const apt = defineStateModule<PackageState, PackageChange>({
     return { ...out, changed };
   },
 });
+
+/** default_release: apt-get -t (the release pinned at 990 for this command, as Ansible passes it). */
+function release(p: Params): string {
+  return typeof p.default_release === 'string' && p.default_release !== '' ? sh` -t ${p.default_release}` : '';
+}
 
 export const packageModule = { ...apt, name: 'package' };
 

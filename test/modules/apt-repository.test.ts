@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { apply, applyTwiceConverges, HOSTS, onHost, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
+
+// apt_key, apt_repository (signed-by keyrings) and apt's default_release against a signed local apt repository
+// built on the lab host (test/helpers/local-apt-repo.sh: no network). The sha1 of each sources file is the one
+// ansible-playbook 2.14 left running the same tasks on a fresh lab host.
+const host = HOSTS[0] as string;
+
+function prepare(): void {
+  resetHost(host);
+  const script = readFileSync(join(ROOT, 'test', 'helpers', 'local-apt-repo.sh'), 'utf8');
+  const b64 = Buffer.from(script).toString('base64');
+  const r = onHost(host, `echo ${b64} | base64 -d | sudo bash 2>&1 && sudo mv /etc/apt/sources.list.d/debian.sources /etc/apt/debian.sources.off && sudo mkdir -p /etc/apt/keyrings`);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+}
+
+const TASKS = `
+    - apt_key: file=/srv/orch-repo/key.asc keyring=/etc/apt/keyrings/orch.gpg
+      register: k
+    - assert:
+        that: [k.id | length == 16, k.fp == k.id, k.short_id | length == 8, k.key_id == k.id, k.before is defined]
+    - apt_repository: repo="deb [signed-by=/etc/apt/keyrings/orch.gpg] file:/srv/orch-repo orchstable main"
+      register: repo
+    - assert:
+        that: [repo.repo is search('orchstable'), repo.state == 'present']
+    - command: cp /srv/orch-repo/key.gpg /usr/share/keyrings/orch-bp.gpg
+      args: { creates: /usr/share/keyrings/orch-bp.gpg }
+    - apt_repository: repo="deb [signed-by=/usr/share/keyrings/orch-bp.gpg] file:/srv/orch-repo orchbackports main" filename=orch-backports mode=0600
+    - apt: name=orch-hello default_release=orchbackports
+    - apt_repository: repo="deb http://deb.example.invalid/x stable main" state=absent
+`;
+
+test('apt_key + apt_repository signed-by + apt default_release: converge, sources byte-identical to Ansible\'s, 2.0 installed from the pinned release', () => {
+  prepare();
+  try {
+    applyTwiceConverges(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n${TASKS}`));
+    const sums = onHost(host, 'cd /etc/apt/sources.list.d && sudo sha1sum file_srv_orch_repo.list orch-backports.list && stat -c "%n %a" *.list').stdout;
+    assert.equal(
+      sums,
+      '4f4e0120c864775388a52d61781c833b5d3e3a8d  file_srv_orch_repo.list\n610142808e30fde0a20be20167e9637d935679e4  orch-backports.list\nfile_srv_orch_repo.list 644\norch-backports.list 600\n',
+    );
+    assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 2\.0/);
+    assert.match(onHost(host, 'sudo apt-key --keyring /etc/apt/keyrings/orch.gpg list 2>/dev/null').stdout, /orch test repo/);
+
+    // check mode reports the removal and leaves the file; the real run deletes the emptied file
+    const absent = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_repository: repo="deb [signed-by=/usr/share/keyrings/orch-bp.gpg] file:/srv/orch-repo orchbackports main" state=absent update_cache=no\n`);
+    const check = apply(absent, ['--check']);
+    assert.equal(results(check)[0]?.status, 'changed');
+    assert.equal(onHost(host, 'test -f /etc/apt/sources.list.d/orch-backports.list').code, 0);
+    assert.equal(results(apply(absent))[0]?.status, 'changed');
+    assert.notEqual(onHost(host, 'test -e /etc/apt/sources.list.d/orch-backports.list').code, 0);
+
+    // a source apt cannot fetch fails the task with Ansible's message and the sources are put back
+    const bad = apply(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_repository: repo="deb file:/srv/no-such-repo x main" update_cache_retries=1\n`));
+    assert.match(String(results(bad)[0]?.msg), /^Failed to update apt cache: /);
+    assert.notEqual(onHost(host, 'test -e /etc/apt/sources.list.d/file_srv_no_such_repo.list').code, 0);
+  } finally {
+    resetHost(host);
+  }
+});
