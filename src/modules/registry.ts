@@ -39,6 +39,7 @@ import { modprobe } from './modprobe.js';
 import { alternatives } from './alternatives.js';
 import { aptRepository } from './apt-repository.js';
 import { aptKeyModule } from './apt-key.js';
+import { iptables } from './iptables.js';
 import { knownHosts } from './known-hosts.js';
 
 const all: Module[] = [
@@ -46,7 +47,7 @@ const all: Module[] = [
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, opensshKeypair, pamd, find, getent, packageFacts, ping, replace, serviceFacts, setup,
   iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,
-  aptRepository, aptKeyModule,
+  aptRepository, aptKeyModule, iptables,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
