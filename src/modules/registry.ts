@@ -40,6 +40,7 @@ import { alternatives } from './alternatives.js';
 import { aptRepository } from './apt-repository.js';
 import { aptKeyModule } from './apt-key.js';
 import { iptables } from './iptables.js';
+import { ufw } from './ufw.js';
 import { knownHosts } from './known-hosts.js';
 
 const all: Module[] = [
@@ -47,7 +48,7 @@ const all: Module[] = [
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, opensshKeypair, pamd, find, getent, packageFacts, ping, replace, serviceFacts, setup,
   iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,
-  aptRepository, aptKeyModule, iptables,
+  aptRepository, aptKeyModule, iptables, ufw,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -73,6 +74,7 @@ const ALIASES: Record<string, string> = {
   'community.general.timezone': 'timezone',
   'community.general.modprobe': 'modprobe',
   'community.general.alternatives': 'alternatives',
+  'community.general.ufw': 'ufw',
 };
 
 export function resolveModuleName(name: string): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { constructRule, planIptables } from '../../src/modules/iptables.js';
+import { defaultChanged, loggingChanged, ruleChanged } from '../../src/modules/ufw.js';
 
 // constructRule's expected arguments are ansible-core 2.14's construct_rule for the same params.
 const base = { table: 'filter', ip_version: 'ipv4', match: [], ctstate: [], destination_ports: [], syn: 'ignore', state: 'present' };
@@ -21,4 +22,19 @@ test('iptables decides changed as Ansible: -C result against state, policy, flus
   assert.equal(planIptables({ ...base, chain: 'INPUT', policy: 'DROP' }, { effective: {}, policy: 'DROP' }), null);
   assert.throws(() => planIptables({ ...base, chain: 'INPUT', policy: 'DROP' }, { effective: {}, policy: null }), /Can't detect current policy/);
   assert.equal(planIptables({ ...base, chain: 'X', state: 'absent' }, { effective: {}, chainPresent: true }), 'delete-chain');
+});
+
+test('ufw decides changed as community.general.ufw: logging level, default policy in check mode, dry-run rules', () => {
+  const status = 'Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), disabled (routed)\n';
+  assert.equal(loggingChanged('low', status), false);
+  assert.equal(loggingChanged('on', status), false);
+  assert.equal(loggingChanged('high', status), true);
+  assert.equal(loggingChanged('off', status), true);
+  assert.equal(loggingChanged('on', 'Status: inactive\n'), true);
+  assert.equal(defaultChanged('deny', undefined, status), false);
+  assert.equal(defaultChanged('deny', 'outgoing', status), true);
+  assert.equal(defaultChanged('allow', 'routed', status), false, 'routed disabled never counts as a change');
+  const pre = '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n';
+  assert.equal(ruleChanged({ from_ip: 'any', to_ip: 'any' }, pre, 'Skipping adding existing rule\nSkipping adding existing rule (v6)\n'), false);
+  assert.equal(ruleChanged({ from_ip: '10.0.0.1', to_ip: 'any' }, pre, `*filter\n${pre}### tuple ### allow any any 0.0.0.0/0 any 10.0.0.1 in\n`), true);
 });
