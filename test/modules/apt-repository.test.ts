@@ -45,6 +45,20 @@ test('apt_key + apt_repository signed-by + apt default_release: converge, source
     assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 2\.0/);
     assert.match(onHost(host, 'sudo apt-key --keyring /etc/apt/keyrings/orch.gpg list 2>/dev/null').stdout, /orch test repo/);
 
+    // apt's other options: a downgrade (allow_downgrade) with policy_rc_d (the host's own policy-rc.d put back),
+    // then upgrade=dist from the pinned release, changed once and then ok; check mode predicts it
+    const policy = onHost(host, 'sha1sum /usr/sbin/policy-rc.d 2>&1').stdout;
+    const down = apply(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: name=orch-hello=1.0 allow_downgrade=yes policy_rc_d=101 lock_timeout=30 dpkg_options=force-confold\n`));
+    assert.equal(results(down)[0]?.status, 'changed', results(down)[0]?.msg);
+    assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 1\.0/);
+    assert.equal(onHost(host, 'sha1sum /usr/sbin/policy-rc.d 2>&1').stdout, policy);
+    const upgrade = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: upgrade=dist default_release=orchbackports\n`);
+    assert.equal(results(apply(upgrade, ['--check']))[0]?.status, 'changed');
+    assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 1\.0/);
+    assert.equal(results(apply(upgrade))[0]?.status, 'changed');
+    assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 2\.0/);
+    assert.equal(results(apply(upgrade))[0]?.status, 'ok');
+
     // check mode reports the removal and leaves the file; the real run deletes the emptied file
     const absent = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_repository: repo="deb [signed-by=/usr/share/keyrings/orch-bp.gpg] file:/srv/orch-repo orchbackports main" state=absent update_cache=no\n`);
     const check = apply(absent, ['--check']);
