@@ -2,6 +2,7 @@ import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 import { debianPackage } from './validate.js';
+import { debInstallScript, debQueryScript, debSources, debsToInstall, parseDebs, type DebFile } from './apt-deb.js';
 import { aptOptionParams, commonOptions, installFlags, upgradeCommand, upgradeMode, withPolicyRcD } from './apt-options.js';
 
 export interface PackageState {
@@ -14,6 +15,8 @@ export interface PackageState {
   autoremovable?: number;
   /** with upgrade: whether apt-get's simulation upgrades anything */
   upgradePending?: boolean;
+  /** with deb: each file's package and version, and the version installed */
+  debs?: DebFile[];
 }
 
 export interface PackageChange {
@@ -22,6 +25,7 @@ export interface PackageChange {
   update: boolean;
   autoremove: boolean;
   upgrade?: string;
+  debs?: string[];
 }
 
 const STAMP = '/var/lib/apt/periodic/update-success-stamp';
@@ -52,6 +56,7 @@ async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageStat
     (latest ? `; apt-cache${release(p)} policy -- ${sh`${pkgs}`} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
     (wantsUpdate(p) ? sh`; echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS} 2>/dev/null || echo 0)|$(date +%s)"` : '') +
     (p.autoremove === true && pkgs.length === 0 && !upgradeMode(p) ? `; echo "R|$(apt-get -s -q autoremove 2>/dev/null | grep -c '^Remv ')"` : '') +
+    (debSources(p).length > 0 ? `; ${debQueryScript(debSources(p))}` : '') +
     (upgradeMode(p) ? `; LANG=C apt-get -s ${commonOptions(p)}${installFlags(p)}${release(p)} ${upgradeCommand(upgradeMode(p) as string, p)} 2>/dev/null | grep -q '^0 upgraded, 0 newly installed' || echo UPG` : '');
   const r = await ctx.run(cmd);
   const installed = new Map<string, string>();
@@ -73,7 +78,8 @@ async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageStat
     const [name, version, status] = line.split('\t');
     if (name && status?.startsWith('ii')) installed.set(name.replace(/:.*$/, ''), version ?? '');
   }
-  return { installed, upgradable, cacheTime, now, autoremovable, upgradePending };
+  const debs = debSources(p).length > 0 ? parseDebs(debSources(p), r.stdout) : undefined;
+  return { installed, upgradable, cacheTime, now, autoremovable, upgradePending, debs };
 }
 
 export function planPackages(p: Params, s: PackageState): { changes: PackageChange; result: Record<string, unknown> } | null {
@@ -94,6 +100,8 @@ export function planPackages(p: Params, s: PackageState): { changes: PackageChan
   // upgrade (exclusive with packages): Ansible updates the cache, then upgrades, and reports the upgrade alone
   const mode = upgradeMode(p);
   if (mode) return update || s.upgradePending ? { changes: { install, remove, update, autoremove: false, upgrade: mode }, result: {} } : null;
+  const debs = debsToInstall(s.debs ?? []);
+  if (debs.length > 0) return { changes: { install, remove, update, autoremove, debs }, result: {} };
   if (install.length === 0 && remove.length === 0 && !update && !autoremove) return null;
   const diff = install.length > 0 || remove.length > 0 ? [{ path: 'packages', header: 'packages', before: remove.join(' '), after: install.join(' ') }] : [];
   return { changes: { install, remove, update, autoremove }, result: { diff } };
@@ -115,9 +123,10 @@ export const apt = defineStateModule<PackageState, PackageChange>({
       use: { type: 'str', support: 'partial', note: 'apt or auto only' },
       default_release: { type: 'str', support: 'full', aliases: ['default-release'] },
       ...aptOptionParams,
+      deb: { type: 'path', support: 'full', note: 'installed with apt-get (dependencies from the archive) rather than dpkg -i' },
     },
-    requiredOneOf: [['name', 'update_cache', 'autoremove', 'upgrade']],
-    mutuallyExclusive: [['name', 'upgrade']],
+    requiredOneOf: [['name', 'update_cache', 'autoremove', 'upgrade', 'deb']],
+    mutuallyExclusive: [['deb', 'name', 'upgrade']],
   },
   query: queryPackages,
   plan: planPackages,
@@ -145,6 +154,13 @@ export const apt = defineStateModule<PackageState, PackageChange>({
       return { msg: r.stdout, stdout: r.stdout, stderr: r.stderr, changed: !r.stdout.includes('\n0 upgraded, 0 newly installed') };
     }
     const cmds: string[] = [];
+    if (c.debs && c.debs.length > 0) {
+      const r = await ctx.run(withPolicyRcD(p, `(\n${debInstallScript(c.debs, `${APT_ENV} apt-get install ${opts}${rec}${installFlags(p)}`)}\n)`));
+      if (r.rc !== 0) throw commandFailed('apt-get install (deb)', r);
+      out.stdout = r.stdout;
+      out.stderr = r.stderr;
+      changed = true;
+    }
     if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${opts}${rec}${auto}${installFlags(p)}${release(p)} -- ${sh`${c.install}`}`);
     if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${opts}${auto} -- ${sh`${c.remove}`}`);
     if (c.autoremove) cmds.push(`${APT_ENV} apt-get ${opts}${p.purge ? ' --purge' : ''} autoremove`);

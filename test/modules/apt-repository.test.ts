@@ -76,7 +76,7 @@ test('apt_key + apt_repository signed-by + apt default_release: converge, source
   }
 });
 
-test('apt_key from a url and from data, removal by id; apt_repository over http: converge, keys seen by apt-key', () => {
+test('apt_key from a url and from data, removal by id; apt_repository over http; apt deb from a url and a path: converge, keys seen by apt-key', () => {
   prepare();
   // the repository served over http inside the host's own namespace (loopback): no network beyond it
   assert.equal(onHost(host, 'cd /srv/orch-repo && (setsid nohup python3 -m http.server --bind 127.0.0.1 8765 >/dev/null 2>&1 < /dev/null &) ; sleep 1; curl -fsS http://127.0.0.1:8765/fingerprint >/dev/null').code, 0);
@@ -90,12 +90,16 @@ test('apt_key from a url and from data, removal by id; apt_repository over http:
         keyring: /etc/apt/keyrings/orch-data.gpg
     - apt_repository: repo="deb [signed-by=/etc/apt/keyrings/orch-url.gpg] http://127.0.0.1:8765 orchstable main"
     - apt: name=orch-hello
+    - apt: deb=http://127.0.0.1:8765/pool/orch-hello_2.0_all.deb
+    - apt: deb=/srv/orch-repo/pool/orch-hello_2.0_all.deb
+      register: local_deb
+    - assert: { that: local_deb is not changed }
 `;
     applyTwiceConverges(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n${tasks}`));
     const fp = onHost(host, 'cat /srv/orch-repo/fingerprint').stdout.trim();
     for (const k of ['orch-url', 'orch-data']) assert.match(onHost(host, `sudo apt-key --keyring /etc/apt/keyrings/${k}.gpg adv --list-public-keys --with-colons 2>/dev/null`).stdout, new RegExp(`^fpr:+${fp}:`, 'm'));
     assert.equal(onHost(host, 'cat /etc/apt/sources.list.d/127_0_0_1_8765.list').stdout, 'deb [signed-by=/etc/apt/keyrings/orch-url.gpg] http://127.0.0.1:8765 orchstable main\n');
-    assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 1\.0[\s\S]*http:\/\/127\.0\.0\.1:8765 orchstable/);
+    assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 2\.0[\s\S]*http:\/\/127\.0\.0\.1:8765 orchstable/);
     const remove = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_key: id=${fp} keyring=/etc/apt/keyrings/orch-data.gpg state=absent\n`);
     assert.equal(results(apply(remove))[0]?.status, 'changed');
     assert.equal(results(apply(remove))[0]?.status, 'ok');

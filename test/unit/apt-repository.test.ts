@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dumpSources, loadSources, planSources, suggestFilename } from '../../src/modules/apt-repository.js';
 import { parseKeyId, parseKeys } from '../../src/modules/apt-key.js';
+import { debQueryScript, debSources, debsToInstall, parseDebs } from '../../src/modules/apt-deb.js';
 
 // Expected values are what ansible-core 2.14's apt_repository/apt_key code gives for the same input.
 
@@ -48,4 +49,13 @@ test('apt_key reads key ids as Ansible: apt-key listing, gpg colons, short/long/
   assert.deepEqual(parseKeyId('9DC858229FC7DD38854AE2D88D81803C0EBFCD88'), ['0EBFCD88', '8D81803C0EBFCD88', '9DC858229FC7DD38854AE2D88D81803C0EBFCD88']);
   assert.equal(parseKeyId('12345'), null);
   assert.equal(parseKeyId('zz; rm -rf /'), null);
+});
+
+test('apt deb: a file is installed unless its package is installed at that version; only state=present', () => {
+  const out = 'DEB|0|orch-hello|2.0|ii 2.0\nDEB|1|other|1.1|ii 1.0\nDEB|2|third|3|un \n';
+  const debs = parseDebs(['/a.deb', 'http://x/b.deb', 'c.deb'], out);
+  assert.deepEqual(debsToInstall(debs), ['http://x/b.deb', 'c.deb']);
+  assert.throws(() => debSources({ deb: '/a.deb', state: 'absent' }), /deb only supports state=present/);
+  assert.throws(() => parseDebs(['/nope.deb'], 'DEBBAD|0\n'), /Unable to install package/);
+  assert.match(debQueryScript(["/x'; rm -rf /.deb"]), /f='\/x'\\''; rm -rf \/\.deb'/);
 });
