@@ -149,8 +149,9 @@ async function queryIptables(ctx: ModuleContext, p: Params): Promise<IptablesSta
   if (p.flush === true) return s;
   const listChain = run([...command(e, '-L', false), '-n']);
   if (p.policy) {
-    const r = await ctx.run(`${listChain} 2>&1 | head -n 1`);
-    s.policy = /\(policy ([A-Z]+)\)/.exec(r.stdout)?.[1] ?? null;
+    const r = await ctx.run(listChain);
+    checked(r, [...command(e, '-L', false), '-n']);
+    s.policy = /\(policy ([A-Z]+)\)/.exec(r.stdout.split('\n')[0] ?? '')?.[1] ?? null;
     return s;
   }
   const rc = async (cmd: string) => (await ctx.run(`${cmd} >/dev/null 2>&1`)).rc === 0;
