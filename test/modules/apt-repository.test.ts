@@ -76,12 +76,18 @@ test('apt_key + apt_repository signed-by + apt default_release: converge, source
   }
 });
 
-test('apt_key from a url and from data, removal by id; apt_repository over http; apt deb from a url and a path: converge, keys seen by apt-key', () => {
+test('apt_key from a url, from data and from a keyserver (offline HKP), removal by id; apt_repository over http; apt deb from a url and a path: converge, keys seen by apt-key', () => {
   prepare();
   // the repository served over http inside the host's own namespace (loopback): no network beyond it
   assert.equal(onHost(host, 'cd /srv/orch-repo && (setsid nohup python3 -m http.server --bind 127.0.0.1 8765 >/dev/null 2>&1 < /dev/null &) ; sleep 1; curl -fsS http://127.0.0.1:8765/fingerprint >/dev/null').code, 0);
+  const hkp = Buffer.from(readFileSync(join(ROOT, 'test', 'helpers', 'hkp-keyserver.py'))).toString('base64');
+  assert.equal(onHost(host, `echo ${hkp} | base64 -d > /tmp/hkp.py && (setsid nohup python3 /tmp/hkp.py >/dev/null 2>&1 < /dev/null &); sleep 1`).code, 0);
+  const fp = onHost(host, 'cat /srv/orch-repo/fingerprint').stdout.trim();
   try {
     const tasks = `
+    - apt_key: id=${fp} keyserver=hkp://127.0.0.1:11371 keyring=/usr/share/keyrings/orch-hkp.gpg
+      register: hkp
+    - assert: { that: ["hkp.key_id == '${fp}'", "hkp.fp == '${fp.slice(-16)}'", "hkp.short_id == '${fp.slice(-8)}'"] }
     - apt_key: url=http://127.0.0.1:8765/key.asc keyring=/etc/apt/keyrings/orch-url.gpg
     - slurp: src=/srv/orch-repo/key.asc
       register: key
@@ -96,8 +102,7 @@ test('apt_key from a url and from data, removal by id; apt_repository over http;
     - assert: { that: local_deb is not changed }
 `;
     applyTwiceConverges(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n${tasks}`));
-    const fp = onHost(host, 'cat /srv/orch-repo/fingerprint').stdout.trim();
-    for (const k of ['orch-url', 'orch-data']) assert.match(onHost(host, `sudo apt-key --keyring /etc/apt/keyrings/${k}.gpg adv --list-public-keys --with-colons 2>/dev/null`).stdout, new RegExp(`^fpr:+${fp}:`, 'm'));
+    for (const k of ['/etc/apt/keyrings/orch-url', '/etc/apt/keyrings/orch-data', '/usr/share/keyrings/orch-hkp']) assert.match(onHost(host, `sudo apt-key --keyring ${k}.gpg adv --list-public-keys --with-colons 2>/dev/null`).stdout, new RegExp(`^fpr:+${fp}:`, 'm'));
     assert.equal(onHost(host, 'cat /etc/apt/sources.list.d/127_0_0_1_8765.list').stdout, 'deb [signed-by=/etc/apt/keyrings/orch-url.gpg] http://127.0.0.1:8765 orchstable main\n');
     assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 2\.0[\s\S]*http:\/\/127\.0\.0\.1:8765 orchstable/);
     const remove = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_key: id=${fp} keyring=/etc/apt/keyrings/orch-data.gpg state=absent\n`);
