@@ -26,9 +26,8 @@ const TASKS = `
       register: repo
     - assert:
         that: [repo.repo is search('orchstable'), repo.state == 'present']
-    - command: cp /srv/orch-repo/key.gpg /usr/share/keyrings/orch-bp.gpg
-      args: { creates: /usr/share/keyrings/orch-bp.gpg }
-    - apt_repository: repo="deb [signed-by=/usr/share/keyrings/orch-bp.gpg] file:/srv/orch-repo orchbackports main" filename=orch-backports mode=0600
+    - copy: src=orch-bp.asc dest=/etc/apt/keyrings/orch-bp.asc mode=0644
+    - apt_repository: repo="deb [signed-by=/etc/apt/keyrings/orch-bp.asc] file:/srv/orch-repo orchbackports main" filename=orch-backports mode=0600
     - apt: name=orch-hello default_release=orchbackports
     - apt_repository: repo="deb http://deb.example.invalid/x stable main" state=absent
 `;
@@ -36,11 +35,13 @@ const TASKS = `
 test('apt_key + apt_repository signed-by + apt default_release: converge, sources byte-identical to Ansible\'s, 2.0 installed from the pinned release', () => {
   prepare();
   try {
-    applyTwiceConverges(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n${TASKS}`));
+    // the armored key from the controller, as roles ship it in files/ (apt reads .asc keyrings in signed-by)
+    const asc = onHost(host, 'cat /srv/orch-repo/key.asc').stdout;
+    applyTwiceConverges(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n${TASKS}`, { 'files/orch-bp.asc': asc }));
     const sums = onHost(host, 'cd /etc/apt/sources.list.d && sudo sha1sum file_srv_orch_repo.list orch-backports.list && stat -c "%n %a" *.list').stdout;
     assert.equal(
       sums,
-      '4f4e0120c864775388a52d61781c833b5d3e3a8d  file_srv_orch_repo.list\n610142808e30fde0a20be20167e9637d935679e4  orch-backports.list\nfile_srv_orch_repo.list 644\norch-backports.list 600\n',
+      '4f4e0120c864775388a52d61781c833b5d3e3a8d  file_srv_orch_repo.list\na9f5260c846b042cfb8457359c0fa8aa6bdc984b  orch-backports.list\nfile_srv_orch_repo.list 644\norch-backports.list 600\n',
     );
     assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 2\.0/);
     assert.match(onHost(host, 'sudo apt-key --keyring /etc/apt/keyrings/orch.gpg list 2>/dev/null').stdout, /orch test repo/);
@@ -60,7 +61,7 @@ test('apt_key + apt_repository signed-by + apt default_release: converge, source
     assert.equal(results(apply(upgrade))[0]?.status, 'ok');
 
     // check mode reports the removal and leaves the file; the real run deletes the emptied file
-    const absent = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_repository: repo="deb [signed-by=/usr/share/keyrings/orch-bp.gpg] file:/srv/orch-repo orchbackports main" state=absent update_cache=no\n`);
+    const absent = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_repository: repo="deb [signed-by=/etc/apt/keyrings/orch-bp.asc] file:/srv/orch-repo orchbackports main" state=absent update_cache=no\n`);
     const check = apply(absent, ['--check']);
     assert.equal(results(check)[0]?.status, 'changed');
     assert.equal(onHost(host, 'test -f /etc/apt/sources.list.d/orch-backports.list').code, 0);
