@@ -20,6 +20,12 @@ export const aptOptionParams: Record<string, ParamSpec> = {
 
 /** upgrade as Ansible reads it ('no' or a yes-like boolean included); undefined when there is none. */
 export function upgradeMode(p: Params): string | undefined {
+  // name '*' with state latest: every installed package upgraded, as upgrade=yes
+  const all = (Array.isArray(p.name) ? p.name : [p.name]).some((n) => n === '*');
+  if (all && p.state === 'latest') {
+    if ((p.name as unknown[]).length > 1) throw new ModuleFailure('unable to install additional packages when upgrading all installed packages');
+    return 'yes';
+  }
   const v = p.upgrade === true ? 'yes' : p.upgrade === false || p.upgrade === undefined || p.upgrade === null ? 'no' : String(p.upgrade);
   if (!['dist', 'full', 'no', 'safe', 'yes'].includes(v)) throw new ModuleFailure(`value of upgrade must be one of: dist, full, no, safe, yes, got: ${v}`);
   return v === 'no' ? undefined : v;

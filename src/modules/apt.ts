@@ -40,7 +40,7 @@ function names(p: Params): string[] {
   const list = Array.isArray(n) ? n.map(String) : n === undefined || n === null ? [] : String(n).split(',');
   return list
     .map((s) => s.trim())
-    .filter((s) => s)
+    .filter((s) => s && s !== '*')
     .map((s) => debianPackage('apt', s));
 }
 

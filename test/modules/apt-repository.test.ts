@@ -55,10 +55,13 @@ test('apt_key + apt_repository signed-by + apt default_release: converge, source
     assert.equal(onHost(host, 'sha1sum /usr/sbin/policy-rc.d 2>&1').stdout, policy);
     const upgrade = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: upgrade=dist default_release=orchbackports\n`);
     assert.equal(results(apply(upgrade, ['--check']))[0]?.status, 'changed');
+    const all = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: name='*' state=latest default_release=orchbackports\n`);
+    assert.equal(results(apply(all, ['--check']))[0]?.status, 'changed', "name='*' state=latest upgrades as upgrade=yes");
     assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 1\.0/);
     assert.equal(results(apply(upgrade))[0]?.status, 'changed');
     assert.match(onHost(host, 'apt-cache policy orch-hello').stdout, /Installed: 2\.0/);
     assert.equal(results(apply(upgrade))[0]?.status, 'ok');
+    assert.equal(results(apply(all))[0]?.status, 'ok');
 
     // check mode reports the removal and leaves the file; the real run deletes the emptied file
     const absent = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt_repository: repo="deb [signed-by=/etc/apt/keyrings/orch-bp.asc] file:/srv/orch-repo orchbackports main" state=absent update_cache=no\n`);

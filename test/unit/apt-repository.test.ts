@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { dumpSources, loadSources, planSources, suggestFilename } from '../../src/modules/apt-repository.js';
 import { parseKeyId, parseKeys } from '../../src/modules/apt-key.js';
 import { debQueryScript, debSources, debsToInstall, parseDebs } from '../../src/modules/apt-deb.js';
+import { upgradeMode } from '../../src/modules/apt-options.js';
 
 // Expected values are what ansible-core 2.14's apt_repository/apt_key code gives for the same input.
 
@@ -58,4 +59,13 @@ test('apt deb: a file is installed unless its package is installed at that versi
   assert.throws(() => debSources({ deb: '/a.deb', state: 'absent' }), /deb only supports state=present/);
   assert.throws(() => parseDebs(['/nope.deb'], 'DEBBAD|0\n'), /Unable to install package/);
   assert.match(debQueryScript(["/x'; rm -rf /.deb"]), /f='\/x'\\''; rm -rf \/\.deb'/);
+});
+
+test("apt name='*' state=latest upgrades every installed package (upgrade=yes), alone only", () => {
+  assert.equal(upgradeMode({ name: ['*'], state: 'latest' }), 'yes');
+  assert.equal(upgradeMode({ name: ['*'], state: 'present' }), undefined);
+  assert.equal(upgradeMode({ upgrade: true }), 'yes');
+  assert.equal(upgradeMode({ upgrade: 'dist' }), 'dist');
+  assert.throws(() => upgradeMode({ name: ['*', 'curl'], state: 'latest' }), /unable to install additional packages when upgrading all installed packages/);
+  assert.throws(() => upgradeMode({ upgrade: 'sideways' }), /value of upgrade must be one of/);
 });
