@@ -12,7 +12,6 @@ const PATHS = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const BINS: Record<string, string> = { ipv4: 'iptables', ipv6: 'ip6tables' };
 const ICMP: Record<string, string> = { ipv4: '--icmp-type', ipv6: '--icmpv6-type' };
 
-type P = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
@@ -37,7 +36,7 @@ function match(rule: string[], value: unknown, name: string): void {
 }
 
 /** construct_rule: the rule's arguments, in Ansible's order. */
-export function constructRule(p: P): string[] {
+export function constructRule(p: Params): string[] {
   const rule: string[] = [];
   const matches = list(p.match);
   const ctstate = list(p.ctstate);
@@ -101,7 +100,7 @@ export function constructRule(p: P): string[] {
 }
 
 /** push_arguments: [bin, -t table, action chain (rule_num), rule...] */
-function command(p: P, action: string, withRule = true): string[] {
+function command(p: Params, action: string, withRule = true): string[] {
   const cmd = [BINS[String(p.ip_version)] ?? 'iptables', '-t', String(p.table), action, str(p.chain) ?? ''];
   if (action === '-I' && str(p.rule_num)) cmd.push(String(p.rule_num));
   return withRule ? [...cmd, ...constructRule(p)] : cmd;
@@ -111,7 +110,7 @@ const run = (argv: string[]) => `${SBIN} ${shellJoin(argv)}`;
 
 export interface IptablesState {
   /** the params as the commands use them (jump LOG for logging options, wait per the iptables version) */
-  effective: P;
+  effective: Params;
   rulePresent?: boolean;
   chainPresent?: boolean;
   policy?: string | null;
@@ -133,7 +132,7 @@ function args(p: Params): Partial<ModuleResult> {
 
 async function queryIptables(ctx: ModuleContext, p: Params): Promise<IptablesState> {
   if (p.flush !== true && (p.chain === undefined || p.chain === null)) throw new ModuleFailure('Either chain or flush parameter must be specified.', args(p));
-  const e: P = { ...p };
+  const e: Params = { ...p };
   if (p.log_prefix || p.log_level) {
     if (p.jump === undefined || p.jump === null) e.jump = 'LOG';
     else if (p.jump !== 'LOG') throw new ModuleFailure('Logging options can only be used with the LOG jump target.', args(p));
