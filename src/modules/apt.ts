@@ -2,6 +2,8 @@ import { sh } from '../transport/quote.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 import { debianPackage } from './validate.js';
+import { debInstallScript, debQueryScript, debSources, debsToInstall, parseDebs, type DebFile } from './apt-deb.js';
+import { aptOptionParams, commonOptions, installFlags, upgradeCommand, upgradeMode, withPolicyRcD } from './apt-options.js';
 
 export interface PackageState {
   installed: Map<string, string>; // name → version
@@ -14,6 +16,10 @@ export interface PackageState {
   now?: number;
   /** with autoremove and no package: how many packages `apt-get autoremove` would remove */
   autoremovable?: number;
+  /** with upgrade: whether apt-get's simulation upgrades anything */
+  upgradePending?: boolean;
+  /** with deb: each file's package and version, and the version installed */
+  debs?: DebFile[];
 }
 
 export interface PackageChange {
@@ -21,6 +27,8 @@ export interface PackageChange {
   remove: string[];
   update: boolean;
   autoremove: boolean;
+  upgrade?: string;
+  debs?: string[];
 }
 
 const STAMP = '/var/lib/apt/periodic/update-success-stamp';
@@ -35,7 +43,7 @@ function names(p: Params): string[] {
   const list = Array.isArray(n) ? n.map(String) : n === undefined || n === null ? [] : String(n).split(',');
   return list
     .map((s) => s.trim())
-    .filter((s) => s)
+    .filter((s) => s && s !== '*')
     .map((s) => debianPackage('apt', s));
 }
 
@@ -48,15 +56,18 @@ async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageStat
   const latest = p.state === 'latest';
   const cmd =
     sh`dpkg-query -W -f=${DPKG_FORMAT} -- ${pkgs} 2>/dev/null; true` +
-    (latest ? sh`; apt-cache policy -- ${pkgs} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
+    (latest ? `; apt-cache${release(p)} policy -- ${sh`${pkgs}`} 2>/dev/null | awk '/^[^ ]/{p=$1} /Installed:/{i=$2} /Candidate:/{if ($2 != i) print "U|" p}'` : '') +
     (wantsUpdate(p) ? sh`; echo "T|$(stat -c %Y -- ${STAMP} 2>/dev/null || stat -c %Y -- ${LISTS} 2>/dev/null || echo 0)|$(date +%s)"` : '') +
-    (p.autoremove === true && pkgs.length === 0 ? `; echo "R|$(apt-get -s -q autoremove 2>/dev/null | grep -c '^Remv ')"` : '');
+    (p.autoremove === true && pkgs.length === 0 && !upgradeMode(p) ? `; echo "R|$(apt-get -s -q autoremove 2>/dev/null | grep -c '^Remv ')"` : '') +
+    (debSources(p).length > 0 ? `; ${debQueryScript(debSources(p))}` : '') +
+    (upgradeMode(p) ? `; LANG=C apt-get -s ${commonOptions(p)}${installFlags(p)}${release(p)} ${upgradeCommand(upgradeMode(p) as string, p)} 2>/dev/null | grep -q '^0 upgraded, 0 newly installed' || echo UPG` : '');
   const r = await ctx.run(cmd);
   const installed = new Map<string, string>();
   const upgradable = new Set<string>();
   let cacheTime: number | undefined;
   let now: number | undefined;
   let autoremovable: number | undefined;
+  let upgradePending = false;
   for (const line of r.stdout.split('\n')) {
     if (line.startsWith('U|')) upgradable.add(line.slice(2).replace(/:$/, ''));
     const t = /^T\|(\d+)\|(\d+)$/.exec(line);
@@ -66,10 +77,12 @@ async function queryPackages(ctx: ModuleContext, p: Params): Promise<PackageStat
     }
     const rm = /^R\|(\d+)$/.exec(line);
     if (rm) autoremovable = Number(rm[1]);
+    if (line === 'UPG') upgradePending = true;
     const [name, version, status] = line.split('\t');
     if (name && status?.startsWith('ii')) installed.set(name.replace(/:.*$/, ''), version ?? '');
   }
-  return { installed, upgradable, cacheTime, now, autoremovable };
+  const debs = debSources(p).length > 0 ? parseDebs(debSources(p), r.stdout) : undefined;
+  return { installed, upgradable, cacheTime, now, autoremovable, upgradePending, debs };
 }
 
 export function planPackages(p: Params, s: PackageState): { changes: PackageChange; result: Record<string, unknown> } | null {
@@ -79,21 +92,25 @@ export function planPackages(p: Params, s: PackageState): { changes: PackageChan
   const pinned = (n: string) => (n.includes('=') ? s.installed.get(base(n)) === n.split('=')[1] : s.installed.has(base(n)));
   let install: string[] = [];
   let remove: string[] = [];
-  if (state === 'present' || state === 'installed') install = list.filter((n) => !pinned(n));
-  else if (state === 'latest') install = list.filter((n) => !s.installed.has(base(n)) || s.upgradable.has(base(n)));
+  if (state === 'present' || state === 'installed') install = list.filter((n) => !pinned(n) && (p.only_upgrade !== true || s.installed.has(base(n))));
+  else if (state === 'latest') install = list.filter((n) => (!s.installed.has(base(n)) && p.only_upgrade !== true) || s.upgradable.has(base(n)));
   else if (state === 'absent' || state === 'removed') remove = list.filter((n) => s.installed.has(base(n)));
   // Ansible: the cache is updated unless it is younger than cache_valid_time (0: always)
   const valid = typeof p.cache_valid_time === 'number' ? p.cache_valid_time : 0;
   const update = wantsUpdate(p) && !(valid > 0 && s.cacheTime !== undefined && s.now !== undefined && s.cacheTime + valid >= s.now);
   // autoremove with packages rides on their apt-get command (--auto-remove); alone, it is `apt-get autoremove`
   const autoremove = p.autoremove === true && list.length === 0 && !wantsUpdate(p) && (s.autoremovable ?? 0) > 0;
+  // upgrade (exclusive with packages): Ansible updates the cache, then upgrades, and reports the upgrade alone
+  const mode = upgradeMode(p);
+  if (mode) return update || s.upgradePending ? { changes: { install, remove, update, autoremove: false, upgrade: mode }, result: {} } : null;
+  const debs = debsToInstall(s.debs ?? []);
+  if (debs.length > 0) return { changes: { install, remove, update, autoremove, debs }, result: {} };
   if (install.length === 0 && remove.length === 0 && !update && !autoremove) return null;
   const diff = install.length > 0 || remove.length > 0 ? [{ path: 'packages', header: 'packages', before: remove.join(' '), after: install.join(' ') }] : [];
   return { changes: { install, remove, update, autoremove }, result: { diff } };
 }
 
-const APT_ENV = 'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a';
-const APT_OPTS = '-y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+export const APT_ENV = 'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a';
 
 export const apt = defineStateModule<PackageState, PackageChange>({
   name: 'apt',
@@ -107,8 +124,12 @@ export const apt = defineStateModule<PackageState, PackageChange>({
       purge: { type: 'bool', support: 'full', default: false },
       autoremove: { type: 'bool', support: 'full', default: false },
       use: { type: 'str', support: 'partial', note: 'apt or auto only' },
+      default_release: { type: 'str', support: 'full', aliases: ['default-release'] },
+      ...aptOptionParams,
+      deb: { type: 'path', support: 'full', note: 'installed with apt-get (dependencies from the archive) rather than dpkg -i' },
     },
-    requiredOneOf: [['name', 'update_cache', 'autoremove']],
+    requiredOneOf: [['name', 'update_cache', 'autoremove', 'upgrade', 'deb']],
+    mutuallyExclusive: [['deb', 'name', 'upgrade']],
   },
   query: queryPackages,
   plan: planPackages,
@@ -128,12 +149,26 @@ export const apt = defineStateModule<PackageState, PackageChange>({
     }
     const rec = p.install_recommends === false ? ' --no-install-recommends' : p.install_recommends === true ? ' --install-recommends' : '';
     const auto = p.autoremove === true ? ' --auto-remove' : '';
+    const opts = commonOptions(p);
+    if (c.upgrade) {
+      const what = upgradeCommand(c.upgrade, p);
+      const r = await ctx.run(withPolicyRcD(p, `${APT_ENV} LANG=C apt-get ${opts}${installFlags(p)}${release(p)} ${what}`));
+      if (r.rc !== 0) throw new ModuleFailure(`'apt-get ${what}' failed: ${r.stderr}`, { stdout: r.stdout, rc: r.rc });
+      return { msg: r.stdout, stdout: r.stdout, stderr: r.stderr, changed: !r.stdout.includes('\n0 upgraded, 0 newly installed') };
+    }
     const cmds: string[] = [];
-    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${APT_OPTS}${rec}${auto} -- ${sh`${c.install}`}`);
-    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${APT_OPTS}${auto} -- ${sh`${c.remove}`}`);
-    if (c.autoremove) cmds.push(`${APT_ENV} apt-get ${APT_OPTS}${p.purge ? ' --purge' : ''} autoremove`);
+    if (c.debs && c.debs.length > 0) {
+      const r = await ctx.run(withPolicyRcD(p, `(\n${debInstallScript(c.debs, `${APT_ENV} apt-get install ${opts}${rec}${installFlags(p)}`)}\n)`));
+      if (r.rc !== 0) throw commandFailed('apt-get install (deb)', r);
+      out.stdout = r.stdout;
+      out.stderr = r.stderr;
+      changed = true;
+    }
+    if (c.install.length > 0) cmds.push(`${APT_ENV} apt-get install ${opts}${rec}${auto}${installFlags(p)}${release(p)} -- ${sh`${c.install}`}`);
+    if (c.remove.length > 0) cmds.push(`${APT_ENV} apt-get ${p.purge ? 'purge' : 'remove'} ${opts}${auto} -- ${sh`${c.remove}`}`);
+    if (c.autoremove) cmds.push(`${APT_ENV} apt-get ${opts}${p.purge ? ' --purge' : ''} autoremove`);
     if (cmds.length > 0) {
-      const r = await ctx.run(cmds.join(' && '));
+      const r = await ctx.run(withPolicyRcD(p, cmds.join(' && ')));
       if (r.rc !== 0) throw commandFailed('apt-get', r);
       out.stdout = r.stdout;
       out.stderr = r.stderr;
@@ -142,6 +177,11 @@ export const apt = defineStateModule<PackageState, PackageChange>({
     return { ...out, changed };
   },
 });
+
+/** default_release: apt-get -t (the release pinned at 990 for this command, as Ansible passes it). */
+function release(p: Params): string {
+  return typeof p.default_release === 'string' && p.default_release !== '' ? sh` -t ${p.default_release}` : '';
+}
 
 export const packageModule = { ...apt, name: 'package' };
 

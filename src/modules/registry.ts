@@ -37,6 +37,10 @@ import { timezone } from './timezone.js';
 import { hostname } from './hostname.js';
 import { modprobe } from './modprobe.js';
 import { alternatives } from './alternatives.js';
+import { aptRepository } from './apt-repository.js';
+import { aptKeyModule } from './apt-key.js';
+import { iptables } from './iptables.js';
+import { ufw } from './ufw.js';
 import { knownHosts } from './known-hosts.js';
 import { getUrl } from './get-url.js';
 import { fetch } from './fetch.js';
@@ -49,6 +53,7 @@ const all: Module[] = [
   postgresqlDb, postgresqlUser, haproxy, tempfile, opensshKeypair, pamd, find, getent, packageFacts, ping, replace, serviceFacts, setup,
   iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,
   getUrl, fetch, unarchive, git,
+  aptRepository, aptKeyModule, iptables, ufw,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));
@@ -74,6 +79,7 @@ const ALIASES: Record<string, string> = {
   'community.general.timezone': 'timezone',
   'community.general.modprobe': 'modprobe',
   'community.general.alternatives': 'alternatives',
+  'community.general.ufw': 'ufw',
 };
 
 export function resolveModuleName(name: string): string {

@@ -24,7 +24,7 @@ test('compat: an Ansible-style playbook (YAML 1.1, k=v, FQCN, result keys, filte
   assert.equal(recap.stats[host]?.failed, 0, 'a rescued failure is not counted as failed (as Ansible)');
 });
 
-for (const file of ['compat.yml', 'modules.yml', 'semantics.yml', 'modules-system.yml']) {
+for (const file of ['compat.yml', 'modules.yml', 'semantics.yml', 'modules-system.yml', 'modules-firewall.yml']) {
   test(`compat: ansible-playbook and orch agree task by task on ${file} (statuses and all seven recap counters)`, (t) => {
     if (spawnSync('ansible-playbook', ['--version']).status !== 0) return t.skip('ansible-playbook not installed');
     const playbook = join(ROOT, 'test', 'compat', file);

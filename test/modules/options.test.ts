@@ -205,9 +205,9 @@ test('tasks for other OS families and an include behind a false when run on a la
   const m = results(mod)[0];
   assert.match(m?.msg ?? '', new RegExp(`pacman: module is not implemented by orch \\(task 'arch only' at .*playbook.yml:4(:\\d+)?, host ${host}\\)`));
   // reached: a parameter Ansible has and orch lacks
-  const par = apply(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: name=perl-base dpkg_options=force-confold\n`));
+  const par = apply(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: name=perl-base autoclean=yes\n`));
   assert.equal(par.code, 2);
-  assert.match(results(par)[0]?.msg ?? '', new RegExp(`apt: parameter 'dpkg_options' is not implemented by orch \\(task .* at .*playbook.yml:5(:\\d+)?, host ${host}\\)`));
+  assert.match(results(par)[0]?.msg ?? '', new RegExp(`apt: parameter 'autoclean' is not implemented by orch \\(task .* at .*playbook.yml:5(:\\d+)?, host ${host}\\)`));
   // reached: a keyword orch lacks
   const kw = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 0\n`));
   assert.equal(kw.code, 2);

@@ -222,7 +222,7 @@ test('orch check lists what orch does not implement (modules, parameters, keywor
   tasks:
     - pacman: name=x
       when: false
-    - apt: name=x dpkg_options=y
+    - apt: name=x autoclean=yes
     - cron: name=x job=true backup=yes
     - command: "true"
       poll: 0
@@ -238,7 +238,7 @@ test('orch check lists what orch does not implement (modules, parameters, keywor
   assert.deepEqual(found, [
     "1: strategy 'free' runs as linear",
     "4: module 'pacman' is not implemented by orch",
-    "6: apt: parameter 'dpkg_options' is not implemented by orch",
+    "6: apt: parameter 'autoclean' is not implemented by orch",
     "7: cron: parameter 'backup' is not implemented by orch (no backup of the crontab is made)",
     "8: keyword 'poll: 0 (async without waiting)' is not implemented by orch",
     "1: module 'pkgng' is not implemented by orch",
