@@ -34,7 +34,7 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
     name: host,
     address: cfg.hostName ?? str(vars.get('ansible_host')) ?? host,
     // ansible_port beats the port keyword, which beats ~/.ssh/config (Ansible passes it as -o Port=)
-    port: Number(vars.get('ansible_port') ?? vars.get(KEYWORD_PORT) ?? cfg.port ?? 22),
+    port: Number(vars.get('ansible_port') ?? vars.get('ansible_ssh_port') ?? vars.get(KEYWORD_PORT) ?? cfg.port ?? 22),
     // ansible_user beats the remote_user keyword, which beats ~/.ssh/config (Ansible passes it as -o User=)
     user: str(vars.get('ansible_user')) ?? str(vars.get('ansible_ssh_user')) ?? str(vars.get(KEYWORD_REMOTE_USER)) ?? cfg.user ?? opts.remoteUser ?? process.env.USER ?? 'root',
     privateKeyFiles: [

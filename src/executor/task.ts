@@ -12,6 +12,7 @@ import { pyRepr } from '../template/python.js';
 import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
+import { inventoryEditor } from './dynamic-inventory.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
@@ -123,6 +124,7 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
     evaluate: (expr) => evalExpression(expr, scope),
     warn: (msg) => rs.emit({ type: 'warning', host, msg }),
     probeConnection: () => rs.pool.probe(host, scope),
+    inventory: inventoryEditor(rs, task.pos.file),
   };
 }
 
