@@ -111,6 +111,24 @@ export class ConnectionPool {
     return p;
   }
 
+  /**
+   * Drop the host's connections and log in again (wait_for_connection, reboot): the new connection, with
+   * its own connect timeout when given, is the host's from now on; a failed try leaves none behind.
+   */
+  async reconnect(host: string, vars: VarScope, connectTimeoutMs?: number): Promise<Transport> {
+    this.drop(host);
+    if (isLocal(host, vars)) return this.get(host, vars);
+    const key = poolKey(host, vars, this.opts);
+    const p = SshTransport.connect({ ...sshTargetFor(host, vars, this.opts), ...(connectTimeoutMs ? { connectTimeoutMs } : {}) });
+    this.open.set(key, p);
+    try {
+      return await p;
+    } catch (err) {
+      if (this.open.get(key) === p) this.open.delete(key);
+      throw err;
+    }
+  }
+
   /** A fresh connection, outside the pool: proves a new login works (after sshd changes). */
   async probe(host: string, vars: VarScope): Promise<void> {
     if (isLocal(host, vars)) return;

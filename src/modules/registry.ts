@@ -39,13 +39,14 @@ import { modprobe } from './modprobe.js';
 import { alternatives } from './alternatives.js';
 import { knownHosts } from './known-hosts.js';
 import { addHost, groupBy } from './add-host.js';
+import { reboot, waitForConnection } from './reboot.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, opensshKeypair, pamd, find, getent, packageFacts, ping, replace, serviceFacts, setup,
   iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,
-  addHost, groupBy,
+  addHost, groupBy, waitForConnection, reboot,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

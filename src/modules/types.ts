@@ -29,6 +29,11 @@ export interface ModuleContext {
   warn(msg: string): void;
   /** Open a brand-new connection to the host and run `true` on it (used after sshd changes). */
   probeConnection(): Promise<void>;
+  /**
+   * wait_for_connection / reboot: the host's connection. reset() drops it and logs in again (connect
+   * timeout in ms when given); later commands of the task and later tasks use the new one.
+   */
+  connection?: { local: boolean; reset(connectTimeoutMs?: number): Promise<void> };
   /** add_host / group_by: the run's in-memory inventory (each answers whether it changed). */
   inventory?: InventoryEditor;
 }
