@@ -74,8 +74,12 @@ class PlayRun {
       if (typeof v === 'number' || (typeof v === 'string' && /^\d+%?$/.test(v.trim()))) return typeof v === 'string' && !v.includes('%') ? Number(v) : v;
       throw new ParseError(`serial: '${String(v)}' is not a number or a percentage`, play.pos);
     });
-    // as Ansible: a term that matches nothing (a group that group_by never made) is a warning
-    let hosts = selectHosts(rs.inv, pattern, 'pattern of play', (term) => rs.emit({ type: 'warning', msg: `Could not match supplied host pattern, ignoring: ${term}` }));
+    // as Ansible: a term that matches nothing (a group that group_by never made) is a warning; but Ansible
+    // would run a play on an implicit localhost, which orch has not: better an error than a silent skip
+    let hosts = selectHosts(rs.inv, pattern, 'pattern of play', (term) => {
+      if (term === 'localhost' || term === '127.0.0.1') throw new NotImplementedError(`play '${play.name}': '${term}' is not in the inventory (orch has no implicit localhost)`, { hint: 'Add `localhost ansible_connection=local` to the inventory.' });
+      rs.emit({ type: 'warning', msg: `Could not match supplied host pattern, ignoring: ${term}` });
+    });
     if (rs.opts.limit) {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));

@@ -16,7 +16,7 @@ function connection(ctx: ModuleContext): NonNullable<ModuleContext['connection']
 }
 
 function nonNegative(p: Record<string, unknown>, key: string, dflt: number): number {
-  const v = Number(p[key] ?? p[`${key}_sec`] ?? dflt);
+  const v = Number(p[key] ?? dflt);
   return Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
 }
 
@@ -92,10 +92,10 @@ export const reboot: Module = {
   local: true,
   spec: {
     params: {
-      reboot_timeout: { type: 'int', support: 'full', default: 600, aliases: ['reboot_timeout_sec'] },
-      connect_timeout: { type: 'int', support: 'full', aliases: ['connect_timeout_sec'] },
-      pre_reboot_delay: { type: 'int', support: 'full', default: 0, aliases: ['pre_reboot_delay_sec'] },
-      post_reboot_delay: { type: 'int', support: 'full', default: 0, aliases: ['post_reboot_delay_sec'] },
+      reboot_timeout: { type: 'int', support: 'full', default: 600 },
+      connect_timeout: { type: 'int', support: 'full' },
+      pre_reboot_delay: { type: 'int', support: 'full', default: 0 },
+      post_reboot_delay: { type: 'int', support: 'full', default: 0 },
       test_command: { type: 'str', support: 'full', default: 'whoami' },
       msg: { type: 'str', support: 'full', default: 'Reboot initiated by Ansible' },
       reboot_command: { type: 'str', support: 'full' },
