@@ -233,14 +233,15 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     return r;
   };
   const ctx = moduleContext(rs, host, task, scope, run);
+  // wait_for_connection, reboot: the connection getTransport() opens, dropped and opened again
   const target = delegate ?? host;
-  const targetScope = target === host ? scope : buildScope(rs, target, pv, undefined);
+  const targetScope = () => (target === host ? scope : buildScope(rs, target, pv, undefined));
   ctx.connection = {
-    local: isLocal(target, targetScope),
+    isLocal: () => isLocal(target, targetScope()),
     reset: async (connectTimeoutMs) => {
       transport = undefined;
       rs.hosts.get(target)?.prefetch.sent();
-      transport = await rs.pool.reconnect(target, targetScope, connectTimeoutMs);
+      transport = await rs.pool.reconnect(target, targetScope(), connectTimeoutMs);
     },
   };
   const num = (v: unknown, dflt: number) => {

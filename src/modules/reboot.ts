@@ -105,7 +105,7 @@ export const reboot: Module = {
   },
   async run(ctx, p) {
     const conn = connection(ctx);
-    if (conn.local) return { changed: false, elapsed: 0, rebooted: false, failed: true, msg: 'Running reboot with local connection would reboot the control node.' };
+    if (conn.isLocal()) return { changed: false, elapsed: 0, rebooted: false, failed: true, msg: 'Running reboot with local connection would reboot the control node.' };
     if (ctx.check) return { changed: true, elapsed: 0, rebooted: true };
     const preDelay = nonNegative(p, 'pre_reboot_delay', 0);
     const given = p.reboot_command === undefined ? undefined : String(p.reboot_command);

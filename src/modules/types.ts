@@ -33,7 +33,7 @@ export interface ModuleContext {
    * wait_for_connection / reboot: the host's connection. reset() drops it and logs in again (connect
    * timeout in ms when given); later commands of the task and later tasks use the new one.
    */
-  connection?: { local: boolean; reset(connectTimeoutMs?: number): Promise<void> };
+  connection?: { isLocal(): boolean; reset(connectTimeoutMs?: number): Promise<void> };
   /** add_host / group_by: the run's in-memory inventory (each answers whether it changed). */
   inventory?: InventoryEditor;
 }
