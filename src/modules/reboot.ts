@@ -32,7 +32,7 @@ export const waitForConnection: Module = {
     },
   },
   async run(ctx, p) {
-    if (ctx.check) return { changed: false, skipped: true };
+    if (ctx.check) return { changed: false, skipped: true, failed: false };
     const conn = connection(ctx);
     const start = Date.now();
     await sleep(Number(p.delay) * 1000);
