@@ -39,6 +39,32 @@ function boot(): { id: string; pid1Seconds: number } {
   return { id, pid1Seconds: Number(secs.trim()) };
 }
 
+/** Waits until plain ssh reaches the host again (up to 60 s); false if it never does. */
+function waitForSsh(deadlineMs = 60_000): boolean {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    if (onHost(host, 'true').code === 0) return true;
+    spawnSync('sleep', ['1']);
+  }
+  return false;
+}
+
+test('lab: `systemctl reboot` inside a systemd host boots it again on the same layer with a new boot id; `systemctl poweroff` leaves it off until `orch lab reboot`', () => {
+  const was = boot();
+  onHost(host, 'echo kept > /etc/orch-lab-reboot-marker; systemctl reboot');
+  spawnSync('sleep', ['1']);
+  assert.ok(waitForSsh(), 'the host came back');
+  onHost(host, 'timeout 60 systemctl is-system-running --wait');
+  assert.notEqual(boot().id, was.id, 'a new boot id');
+  assert.equal(onHost(host, 'cat /etc/orch-lab-reboot-marker').stdout, 'kept\n', 'the same layer');
+  onHost(host, 'systemctl poweroff');
+  spawnSync('sleep', ['5']);
+  assert.notEqual(onHost(host, 'true').code, 0, 'powered off: no answer');
+  lab(['reboot', host]);
+  assert.ok(waitForSsh(), 'orch lab reboot brings it back');
+  onHost(host, 'timeout 60 systemctl is-system-running --wait');
+});
+
 test('reboot on a systemd lab host: the host boots again (a new boot id and a new PID 1, checked over ssh) on the same layer, the result has rebooted/elapsed, the next task runs over a new connection', () => {
   const was = boot();
   onHost(host, 'echo kept > /etc/orch-reboot-marker');
