@@ -88,6 +88,14 @@ function tolerateClosedOutput(): void {
 /** The only place that exits. */
 async function main(): Promise<void> {
   tolerateClosedOutput();
+  // A promise that can never settle (nothing left to wait on) would end the process with status 0 in the
+  // middle of a run: say so, and fail.
+  let finished = false;
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write('INTERNAL ERROR (a bug in orch, please report): the run stopped waiting on something that can never happen\n');
+    process.exitCode = EXIT.error;
+  });
   let code: number;
   try {
     code = await dispatch(process.argv.slice(2));
@@ -103,6 +111,7 @@ async function main(): Promise<void> {
       process.stderr.write(redactText(`INTERNAL ERROR (a bug in orch, please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
     }
   }
+  finished = true;
   process.exitCode = code;
   // Let stdout drain; anything still holding the loop open (a stuck socket) must not keep us alive.
   setTimeout(() => process.exit(code), 200).unref();

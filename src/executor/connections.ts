@@ -34,7 +34,7 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
     name: host,
     address: cfg.hostName ?? str(vars.get('ansible_host')) ?? host,
     // ansible_port beats the port keyword, which beats ~/.ssh/config (Ansible passes it as -o Port=)
-    port: Number(vars.get('ansible_port') ?? vars.get(KEYWORD_PORT) ?? cfg.port ?? 22),
+    port: Number(vars.get('ansible_port') ?? vars.get('ansible_ssh_port') ?? vars.get(KEYWORD_PORT) ?? cfg.port ?? 22),
     // ansible_user beats the remote_user keyword, which beats ~/.ssh/config (Ansible passes it as -o User=)
     user: str(vars.get('ansible_user')) ?? str(vars.get('ansible_ssh_user')) ?? str(vars.get(KEYWORD_REMOTE_USER)) ?? cfg.user ?? opts.remoteUser ?? process.env.USER ?? 'root',
     privateKeyFiles: [
@@ -109,6 +109,24 @@ export class ConnectionPool {
       this.open.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * Drop the host's connections and log in again (wait_for_connection, reboot): the new connection, with
+   * its own connect timeout when given, is the host's from now on; a failed try leaves none behind.
+   */
+  async reconnect(host: string, vars: VarScope, connectTimeoutMs?: number): Promise<Transport> {
+    this.drop(host);
+    if (isLocal(host, vars)) return this.get(host, vars);
+    const key = poolKey(host, vars, this.opts);
+    const p = SshTransport.connect({ ...sshTargetFor(host, vars, this.opts), ...(connectTimeoutMs ? { connectTimeoutMs } : {}) });
+    this.open.set(key, p);
+    try {
+      return await p;
+    } catch (err) {
+      if (this.open.get(key) === p) this.open.delete(key);
+      throw err;
+    }
   }
 
   /** A fresh connection, outside the pool: proves a new login works (after sshd changes). */

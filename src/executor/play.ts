@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { NotImplementedError, ParseError } from '../core/errors.js';
 import { ModuleFailure } from '../modules/types.js';
+import { findModule } from '../modules/registry.js';
 import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
 import type { ModuleResult } from '../core/result.js';
 import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
@@ -85,7 +86,12 @@ class PlayRun {
     const playScope = new VarScope([{ name: 'play vars', vars: play.vars, templated: true }, { name: 'extra vars', vars: rs.opts.extraVars, templated: true }], (v, sc) => renderValue(v, sc));
     const pattern = String(renderValue(play.hosts, playScope));
     const serial = renderSerial(play.serial, playScope, play.pos);
-    let hosts = selectHosts(rs.inv, pattern, 'pattern of play');
+    // as Ansible: a term that matches nothing (a group that group_by never made) is a warning; but Ansible
+    // would run a play on an implicit localhost, which orch has not: better an error than a silent skip
+    let hosts = selectHosts(rs.inv, pattern, 'pattern of play', (term) => {
+      if (term === 'localhost' || term === '127.0.0.1') throw new NotImplementedError(`play '${play.name}': '${term}' is not in the inventory (orch has no implicit localhost)`, { hint: 'Add `localhost ansible_connection=local` to the inventory.' });
+      rs.emit({ type: 'warning', msg: `Could not match supplied host pattern, ignoring: ${term}` });
+    });
     if (rs.opts.limit) {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));
@@ -291,7 +297,8 @@ class PlayRun {
       settleAfterTask(this.snapshots(), task);
       return this.runMeta(task, hostsIn);
     }
-    const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;
+    // run_once, and add_host (Ansible's BYPASS_HOST_LOOP): the first host only
+    const hosts = task.run_once || findModule(task.module)?.bypassHostLoop ? hostsIn.slice(0, 1) : hostsIn;
     const title = hosts[0] ? displayName(task.name, buildScope(rs, hosts[0], this.pv, task)) : task.name;
     rs.emit({ type: 'task_start', taskId: task.id, name: title, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
     const throttle = hosts[0] !== undefined && task.throttle !== undefined ? Number(renderValue(task.throttle, buildScope(rs, hosts[0], this.pv, task))) : 0;

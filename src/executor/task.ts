@@ -12,6 +12,8 @@ import { pyRepr } from '../template/python.js';
 import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
+import { isLocal } from './connections.js';
+import { inventoryEditor } from './dynamic-inventory.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
@@ -123,6 +125,7 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
     evaluate: (expr) => evalExpression(expr, scope),
     warn: (msg) => rs.emit({ type: 'warning', host, msg }),
     probeConnection: () => rs.pool.probe(host, scope),
+    inventory: inventoryEditor(rs, task.pos.file),
   };
 }
 
@@ -230,6 +233,17 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     return r;
   };
   const ctx = moduleContext(rs, host, task, scope, run);
+  // wait_for_connection, reboot: the connection getTransport() opens, dropped and opened again
+  const target = delegate ?? host;
+  const targetScope = () => (target === host ? scope : buildScope(rs, target, pv, undefined));
+  ctx.connection = {
+    isLocal: () => isLocal(target, targetScope()),
+    reset: async (connectTimeoutMs) => {
+      transport = undefined;
+      rs.hosts.get(target)?.prefetch.sent();
+      transport = await rs.pool.reconnect(target, targetScope(), connectTimeoutMs);
+    },
+  };
   const num = (v: unknown, dflt: number) => {
     const n = Number(v === undefined ? dflt : renderValue(v, scope));
     if (!Number.isFinite(n)) throw new ModuleFailure(`retries/delay must be numbers, got ${JSON.stringify(v)}`);

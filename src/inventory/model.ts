@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ParseError } from '../core/errors.js';
 
 export interface Host {
@@ -127,6 +128,65 @@ export class Inventory {
       const hasParent = [...this.groups.values()].some((p) => p.name !== 'all' && p.children.has(g.name));
       if (!hasParent) all.children.add(g.name);
     }
+  }
+
+  /**
+   * add_host during a run, as Ansible's inventory does it: the host (new ones join `all`), its vars merged
+   * over the ones it has, and the groups it joins (created when new). True when anything changed.
+   */
+  addDynamicHost(name: string, groups: string[], vars: Record<string, unknown>, source: string): boolean {
+    let changed = !this.hosts.has(name);
+    const h = this.host(name);
+    const merged = { ...h.vars, ...vars };
+    if (!isDeepStrictEqual(merged, h.vars)) {
+      h.vars = merged;
+      changed = true;
+    }
+    for (const g of groups) {
+      if (!this.groups.has(g)) changed = true;
+      changed = this.joinGroup(g, name) || changed;
+    }
+    if (changed) this.reconcile(source);
+    return changed;
+  }
+
+  /** group_by during a run: the host joins `group`, which becomes a child of each parent (created when new). */
+  addDynamicGroup(host: string, group: string, parents: string[], source: string): boolean {
+    let changed = false;
+    this.group(group);
+    for (const p of parents) {
+      if (!this.groups.has(p)) changed = true;
+      const isNew = !this.group(p).children.has(group);
+      this.addChild(p, group, source);
+      changed = isNew || changed;
+    }
+    changed = this.joinGroup(group, host) || changed;
+    if (changed) this.reconcile(source);
+    return changed;
+  }
+
+  /** True when the host was not in the group yet. */
+  private joinGroup(group: string, host: string): boolean {
+    const g = this.group(group);
+    if (g.hosts.has(host)) return false;
+    g.hosts.add(host);
+    return true;
+  }
+
+  /** Ansible's rules after a change: every group under `all`, `ungrouped` holds exactly the hosts in no other group. */
+  private reconcile(source: string): void {
+    this.changed();
+    for (const g of this.groups.values()) {
+      if (g.name === 'all') continue;
+      if (![...this.groups.values()].some((p) => p.children.has(g.name))) this.addChild('all', g.name, source);
+    }
+    const ungrouped = this.group('ungrouped').hosts;
+    for (const h of this.order) {
+      const others = this.groupNames(h).filter((g) => g !== 'ungrouped');
+      if (others.length > 0) ungrouped.delete(h);
+      else ungrouped.add(h);
+    }
+    this.changed();
   }
 
   /** Group vars then host vars for one host, lowest precedence first. */

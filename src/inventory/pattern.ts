@@ -34,9 +34,10 @@ function matchOne(inv: Inventory, term: string): string[] {
 
 /**
  * Ansible host patterns: `web:db` or `web,db` (union), `web:&prod` (and), `web:!web1` (except), globs,
- * `~regex`. Returns hosts in inventory order. A term that matches nothing is an error, naming it.
+ * `~regex`. Returns hosts in inventory order. A term that matches nothing is an error, naming it, unless
+ * onNoMatch takes it (a play's pattern: groups made by group_by/add_host exist only at run time).
  */
-export function selectHosts(inv: Inventory, pattern: string, what = 'pattern'): string[] {
+export function selectHosts(inv: Inventory, pattern: string, what = 'pattern', onNoMatch?: (term: string) => void): string[] {
   // as Ansible's split_host_pattern: a `:` inside brackets (a subscript `web[0:2]`) does not split
   const terms = pattern.split(',').flatMap((part) => part.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []);
   if (terms.length === 0) throw new UsageError(`empty host ${what}`);
@@ -45,7 +46,8 @@ export function selectHosts(inv: Inventory, pattern: string, what = 'pattern'): 
     const op = raw.startsWith('&') ? '&' : raw.startsWith('!') ? '!' : '|';
     const term = op === '|' ? raw : raw.slice(1);
     const hosts = matchOne(inv, term);
-    if (hosts.length === 0 && op !== '!') {
+    if (hosts.length === 0 && op !== '!' && onNoMatch) onNoMatch(term);
+    else if (hosts.length === 0 && op !== '!') {
       throw new UsageError(`host ${what} '${pattern}': '${term}' matches no host or group in ${inv.source}`, {
         hint: `Known groups: ${[...inv.groups.keys()].filter((g) => g !== 'ungrouped').join(', ')}.`,
       });

@@ -28,6 +28,11 @@ mount --bind "$m/proc/sys" "$m/proc/sys"
 mount -o remount,bind,ro "$m/proc/sys"
 mount --bind "$m/proc/sys/net" "$m/proc/sys/net"
 mount -o remount,bind,rw "$m/proc/sys/net"
+# The kernel's boot id is the machine's: each boot of a host gets its own (what Ansible's reboot module
+# and journald compare), read-only like the real one.
+cat /proc/sys/kernel/random/uuid > "$dir/boot_id"
+mount --bind "$dir/boot_id" "$m/proc/sys/kernel/random/boot_id"
+mount -o remount,bind,ro "$m/proc/sys/kernel/random/boot_id"
 if [ "$init" = systemd ]; then
   # systemd must not see (or write to) the control machine's console, kmsg or block devices: a private /dev.
   mount -t tmpfs -o mode=0755,nosuid tmpfs "$m/dev"
@@ -103,6 +108,11 @@ if [ "$init" = systemd ]; then
   mkdir -p "$dir/cgroup2"
   mount -t cgroup2 cgroup2 "$dir/cgroup2"
   mkdir -p "$dir/cgroup2$rel"
+  # After a reboot the cgroups of the last boot are left, empty (a cgroup with children takes no process).
+  for _ in $(seq 50); do
+    find "$dir/cgroup2$rel" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null && break
+    sleep 0.1
+  done
   echo "/sys/fs/cgroup/unified$rel" > "$state/run/$name.cgroup"
   echo $$ > "$dir/cgroup2$rel/cgroup.procs"
   umount "$dir/cgroup2"

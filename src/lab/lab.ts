@@ -48,7 +48,9 @@ export interface LabHost {
   netns: string;
 }
 
-const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'lab', 'host.sh');
+const LAB_SCRIPTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'lab');
+const HOST_SCRIPT = join(LAB_SCRIPTS, 'host.sh');
+const BOOT_SCRIPT = join(LAB_SCRIPTS, 'boot.sh');
 
 /** The lab network is a /22: 240 hosts per /24 (x.y.z.11–250), so up to 960 hosts; host i ≤ 240 is z.(10+i). */
 const PER_OCTET = 240;
@@ -166,7 +168,9 @@ async function startHost(cfg: LabConfig, h: LabHost, init: LabInit): Promise<voi
   rmSync(join(cfg.stateDir, 'run', `${h.name}.ready`), { force: true });
   const logFd = openSync(join(cfg.stateDir, 'run', `${h.name}.log`), 'a');
   writeFileSync(join(cfg.stateDir, 'run', `${h.name}.init`), `${init}\n`);
-  const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', 'bash', HOST_SCRIPT, h.name, cfg.stateDir, init], {
+  // a systemd host can reboot itself: boot.sh boots it again (an init.d host has no reboot to offer)
+  const boot = init === 'systemd' ? ['bash', BOOT_SCRIPT] : ['unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', 'bash', HOST_SCRIPT];
+  const child = spawn('ip', ['netns', 'exec', h.netns, ...boot, h.name, cfg.stateDir, init], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ORCH_LAB_SSHD_LOGLEVEL: process.env.ORCH_LAB_SSHD_LOGLEVEL ?? '' },

@@ -35,14 +35,15 @@ export const assertModule: Module = {
   rawParams: ['that'],
   spec: {
     params: {
-      that: { type: 'list', support: 'full', required: true },
+      // raw: a string is one condition (Ansible's assert wraps it; a list parameter would split it at commas)
+      that: { type: 'raw', support: 'full', required: true },
       fail_msg: { type: 'raw', support: 'full', aliases: ['msg'] },
       success_msg: { type: 'raw', support: 'full' },
       quiet: { type: 'bool', support: 'full', default: false },
     },
   },
   async run(ctx, p) {
-    for (const cond of p.that as unknown[]) {
+    for (const cond of Array.isArray(p.that) ? p.that : [p.that]) {
       const v = typeof cond === 'boolean' ? cond : ctx.evaluate(String(cond));
       if (!v || (Array.isArray(v) && v.length === 0)) {
         return { changed: false, failed: true, assertion: cond, evaluated_to: false, msg: p.fail_msg !== undefined ? p.fail_msg : 'Assertion failed' };

@@ -46,6 +46,8 @@ import { getUrl } from './get-url.js';
 import { fetch } from './fetch.js';
 import { unarchive } from './unarchive.js';
 import { git } from './git.js';
+import { addHost, groupBy } from './add-host.js';
+import { reboot, waitForConnection } from './reboot.js';
 
 const all: Module[] = [
   command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
@@ -54,6 +56,7 @@ const all: Module[] = [
   iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,
   getUrl, fetch, unarchive, git,
   aptRepository, aptKeyModule, iptables, ufw,
+  addHost, groupBy, waitForConnection, reboot,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

@@ -29,6 +29,18 @@ export interface ModuleContext {
   warn(msg: string): void;
   /** Open a brand-new connection to the host and run `true` on it (used after sshd changes). */
   probeConnection(): Promise<void>;
+  /**
+   * wait_for_connection / reboot: the host's connection. reset() drops it and logs in again (connect
+   * timeout in ms when given); later commands of the task and later tasks use the new one.
+   */
+  connection?: { isLocal(): boolean; reset(connectTimeoutMs?: number): Promise<void> };
+  /** add_host / group_by: the run's in-memory inventory (each answers whether it changed). */
+  inventory?: InventoryEditor;
+}
+
+export interface InventoryEditor {
+  addHost(name: string, groups: string[], vars: Record<string, unknown>): boolean;
+  groupBy(host: string, group: string, parents: string[]): boolean;
 }
 
 export interface Module {
@@ -43,6 +55,8 @@ export interface Module {
   query?(ctx: ModuleContext, params: Params): Promise<unknown>;
   /** Its ansible_facts are host facts (setup, package_facts...), not variables as set_fact's are. */
   gathersFacts?: boolean;
+  /** Runs once for the whole play, on its first host, as Ansible's BYPASS_HOST_LOOP actions (add_host). */
+  bypassHostLoop?: boolean;
   /** Executes on the controller only (debug, set_fact, assert...): no connection needed. */
   local?: boolean;
   /** Parameters that are expressions, not templates (assert's `that`): left untemplated for the module. */

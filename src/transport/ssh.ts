@@ -95,7 +95,9 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
     if (t.password !== undefined) cfg.password = t.password;
     if (process.env.SSH_AUTH_SOCK) cfg.agent = process.env.SSH_AUTH_SOCK;
     client.once('ready', () => resolve(client));
-    client.once('error', (err: Error & { level?: string }) => {
+    // `on`, not `once`: a host going down mid-handshake emits a second error (a timeout, then the lost
+    // connection); with no listener left, Node would end the whole run on it
+    client.on('error', (err: Error & { level?: string }) => {
       if (rejection) return reject(rejection);
       const level = err.level === 'client-authentication' ? 'authentication failed' : errorMessage(err);
       const hint =
@@ -104,6 +106,9 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
           : 'Check that the host is up and ansible_host/ansible_port are right.';
       reject(new ConnectError(t.name, `cannot connect to ${t.address}:${t.port}: ${level}`, { hint, cause: err }));
     });
+    // closed before the login finished (a host going down) with no error: without this the promise never
+    // settles, nothing keeps Node's loop alive, and the run would end silently with status 0
+    client.once('close', () => reject(rejection ?? new ConnectError(t.name, `cannot connect to ${t.address}:${t.port}: the connection closed before the login finished`)));
     client.connect(cfg);
   });
 }

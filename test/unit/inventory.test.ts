@@ -61,3 +61,24 @@ test('bad INI inventory lines give file:line', () => {
   assert.throws(() => parseIniInventory('[web:bogus]\n', 'inv.ini', new Inventory('y')), /unknown section suffix/);
   assert.throws(() => parseIniInventory('[a:children]\nb\n[b:children]\na\n', 'inv.ini', new Inventory('z')), /contain each other/);
 });
+
+test('add_host / group_by on the inventory: changed exactly when Ansible\'s inventory says so; ungrouped kept right; later patterns see the groups', () => {
+  const inv = new Inventory('mem');
+  parseIniInventory('web1\n[db]\ndb1\n', 'mem', inv);
+  inv.finalize();
+  assert.equal(inv.addDynamicHost('new1', [], { a: 1 }, 'play.yml'), true, 'a new host');
+  assert.deepEqual(inv.hostsOf('ungrouped'), ['web1', 'new1']);
+  assert.equal(inv.addDynamicHost('new1', [], { a: 1 }, 'play.yml'), false, 'the same again');
+  assert.equal(inv.addDynamicHost('new1', [], { b: 2 }, 'play.yml'), true, 'a new variable');
+  assert.deepEqual(inv.hosts.get('new1')?.vars, { a: 1, b: 2 });
+  assert.equal(inv.addDynamicHost('new1', ['made'], {}, 'play.yml'), true, 'joins a new group');
+  assert.deepEqual(inv.hostsOf('ungrouped'), ['web1'], 'in a group now: no longer ungrouped');
+  assert.deepEqual(selectHosts(inv, 'made:db'), ['db1', 'new1']);
+  assert.equal(inv.addDynamicGroup('web1', 'kind_a', ['all'], 'play.yml'), true, 'first host of a new group');
+  assert.equal(inv.addDynamicGroup('db1', 'kind_a', ['all'], 'play.yml'), true, 'another host joins');
+  assert.equal(inv.addDynamicGroup('db1', 'kind_a', ['all'], 'play.yml'), false, 'already there');
+  assert.equal(inv.addDynamicGroup('db1', 'kind_a', ['top'], 'play.yml'), true, 'a new parent group');
+  assert.deepEqual(inv.hostsOf('top'), ['web1', 'db1']);
+  assert.deepEqual(inv.groupNames('web1'), ['kind_a', 'top']);
+  assert.throws(() => inv.addDynamicGroup('db1', 'top', ['kind_a'], 'play.yml'), (e: unknown) => e instanceof ParseError && /contain each other/.test(e.message));
+});

@@ -98,3 +98,18 @@ test("pamd absent: matching rules removed, the others written in pamd's layout, 
   assert.equal(r.changes, 2);
   assert.equal(r.text, '# PAM configuration for sshd\n# Updated by Ansible - 2026-11-26T03:00:00.000000\n@include common-auth\nsession    [success=ok ignore=ignore module_unknown=ignore default=bad] pam_selinux.so close\naccount    required pam_nologin.so\n');
 });
+
+test('pamd before/after/args_present as community.general.pamd: comments between the neighbouring rules dropped, arguments added and changed in place', async () => {
+  const { pamdEdit } = await import('../../src/modules/pamd.js');
+  const text = '# head\nauth [success=1 default=ignore] pam_unix.so nullok\n# between\n\nauth requisite pam_deny.so\nauth required pam_permit.so minlen=8\n# tail\n';
+  const now = 'NOW';
+  const before = pamdEdit(text, { state: 'before', type: 'auth', control: 'requisite', module_path: 'pam_deny.so', new_type: 'auth', new_control: 'required', new_module_path: 'pam_faillock.so', module_arguments: ['preauth'] }, now);
+  assert.equal(before.changes, 1);
+  assert.equal(before.text, '# head\n# Updated by Ansible - NOW\nauth       [success=1 default=ignore] pam_unix.so nullok\nauth       required pam_faillock.so preauth\nauth       requisite pam_deny.so\nauth       required pam_permit.so minlen=8\n# tail\n');
+  const after = pamdEdit(text, { state: 'after', type: 'auth', control: 'required', module_path: 'pam_permit.so', new_type: 'account', new_control: 'required', new_module_path: 'pam_x.so' }, now);
+  assert.ok(after.text.endsWith('auth       required pam_permit.so minlen=8\naccount    required pam_x.so\n'), 'appended after the last rule; the trailing comment is dropped, as pamd does');
+  const args = pamdEdit(text, { state: 'args_present', type: 'auth', control: 'required', module_path: 'pam_permit.so', module_arguments: ['minlen=12', 'debug'] }, now);
+  assert.match(args.text, /^auth {7}required pam_permit\.so minlen=12 debug$/m);
+  assert.equal(pamdEdit(args.text, { state: 'args_present', type: 'auth', control: 'required', module_path: 'pam_permit.so', module_arguments: ['minlen=12', 'debug'] }, now).changes, 0);
+  assert.throws(() => pamdEdit(text, { state: 'updated', type: 'auth', control: 'requisite', module_path: 'pam_deny.so', new_control: 'sometimes' }, now), /Rule control, sometimes, is not valid in rule auth {7}sometimes pam_deny\.so/);
+});
