@@ -61,6 +61,7 @@ class Definitions {
       for (const k of Object.keys(t.args)) if (containsTemplate(k)) this.dynamic = true;
       this.add(t.args);
     } else if (mod.name === 'include_vars') this.includeVars(t, play);
+    else if (mod.name === 'add_host') this.add(t.args); // the added host's variables, read by later plays
     else if (FACT_NAMES[mod.name]) {
       if (containsTemplate(t.args)) this.dynamic = true;
       FACT_NAMES[mod.name]?.(t.args).forEach((n) => this.names.add(n));
