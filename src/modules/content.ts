@@ -10,6 +10,8 @@ export interface ContentState {
   dest: string;
   file: RemoteFile;
   content: Buffer;
+  /** copy's remote_src: the content is this file on the host (only its checksum and size are read) */
+  remoteSrc?: { path: string; sha1: string; size: number };
 }
 
 export interface ContentChange {
@@ -47,7 +49,7 @@ export async function queryContent(ctx: ModuleContext, p: Params, content: Buffe
 }
 
 export function planContent(p: Params, s: ContentState): { changes: ContentChange; result: Partial<ModuleResult> } | null {
-  const want = sha1(s.content);
+  const want = s.remoteSrc?.sha1 ?? sha1(s.content);
   // force=no and dest there: Ansible leaves it alone altogether (content, mode and owner)
   if (p.force === false && s.file.exists) return null;
   // a link not followed is replaced by a file (as Ansible's copy does), whatever it points to
@@ -60,9 +62,9 @@ export function planContent(p: Params, s: ContentState): { changes: ContentChang
   const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);
   if (!write && fixes.cmds.length === 0) return null;
   const diff: FileDiff[] = [...fixes.diffs];
-  if (write) diff.unshift({ path: s.dest, before: isLink ? '' : (s.file.content?.toString('utf8') ?? ''), after: s.content.toString('utf8') });
+  if (write && !s.remoteSrc) diff.unshift({ path: s.dest, before: isLink ? '' : (s.file.content?.toString('utf8') ?? ''), after: s.content.toString('utf8') });
   if (write && isLink) diff.unshift({ path: s.dest, header: 'state', before: `link to ${s.file.linkTarget ?? '?'}`, after: 'file' });
-  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest, state: 'file', size: s.content.length } };
+  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, ...describeContent(s) } };
 }
 
 export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
@@ -73,6 +75,7 @@ export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChan
       group: p.group as string | undefined,
       backup: p.backup === true,
       validate: p.validate as string | undefined,
+      fromPath: s.remoteSrc?.path,
     });
     return backupFile ? { backup_file: backupFile } : {};
   }
@@ -82,7 +85,8 @@ export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChan
 }
 
 export function describeContent(s: ContentState): Partial<ModuleResult> {
-  return { dest: s.dest, checksum: sha1(s.content), state: 'file', size: s.content.length };
+  const from = s.remoteSrc;
+  return { dest: s.dest, checksum: from?.sha1 ?? sha1(s.content), state: 'file', size: from?.size ?? s.content.length, ...(from ? { src: from.path } : {}) };
 }
 
 export const contentParams = {

@@ -100,6 +100,8 @@ export interface WriteOptions {
   validate?: string;
   /** a symlink at the path is written through (its target gets the content), as Ansible's mount and cron */
   throughLinks?: boolean;
+  /** the content is this file on the host (copy's remote_src), not the command's stdin */
+  fromPath?: string;
 }
 
 /**
@@ -114,7 +116,7 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
     ...(opts.throughLinks ? ['if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi'] : []),
     't=$(mktemp "$(dirname -- "$p")/.orch-tmp.XXXXXX")',
     `trap 'rm -f -- "$t"' EXIT`,
-    'cat > "$t"',
+    opts.fromPath === undefined ? 'cat > "$t"' : sh`cat -- ${opts.fromPath} > "$t"`,
     'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true; else chmod 0644 -- "$t"; fi',
   ];
   if (opts.mode) parts.push(sh`chmod ${opts.mode} -- "$t"`);
