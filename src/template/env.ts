@@ -10,6 +10,7 @@ import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { lookupPlugins, setLookupRenderer } from './lookups.js';
 import { IncludeLoader } from './includes.js';
 import { patchNunjucks, type NunjucksContext } from './nunjucks-patches.js';
+import { PySlice, rewriteSlices } from './slices.js';
 import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaOptions } from './whitespace.js';
 
 // Whitespace (trim_blocks, lstrip_blocks, markers, comments) is Jinja2's, applied by whitespace.ts before nunjucks.
@@ -17,7 +18,7 @@ const includes = new IncludeLoader((inner) => jinjaTagToNunjucks(inner));
 // (a loader may answer null for "not here"; nunjucks' typings say it must not)
 export const env = new nunjucks.Environment(includes as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: false, trimBlocks: false, lstripBlocks: false });
 
-const globals: Record<string, unknown> = { True: true, False: false, None: null, now };
+const globals: Record<string, unknown> = { True: true, False: false, None: null, now, __orch_slice: (a: unknown, b: unknown, c: unknown) => new PySlice(a, b, c) };
 
 patchNunjucks(env);
 
@@ -105,11 +106,11 @@ export function pyStringLiteralForNunjucks(literal: string): string {
  * inside {{ }} a string literal's backslashes are doubled before Jinja reads it, so `'\1'` stays backslash-one.
  */
 function jinjaTagToNunjucks(body: string, rawStrings = false): string {
-  if (!body.includes('.') && !body.includes(' is ') && !body.includes('\\')) return body;
+  if (!body.includes('.') && !body.includes(' is ') && !body.includes('\\') && !(body.includes('[') && body.includes(':'))) return body;
   const literal = (part: string) => (!part.includes('\\') ? part : rawStrings ? part.replace(/\\/g, '\\\\') : pyStringLiteralForNunjucks(part));
   return body
     .split(STRING_LITERAL)
-    .map((part, i) => (i % 2 === 1 ? literal(part) : part.replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in')).replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]')))
+    .map((part, i) => (i % 2 === 1 ? literal(part) : rewriteSlices(part.replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in')).replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]'), i > 0)))
     .join('');
 }
 

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../core/errors.js';
 import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.js';
+import { PySlice } from './slices.js';
 import type { VarScope } from './scope.js';
 import { rememberError, Undefined } from './undefined.js';
 
@@ -91,6 +92,7 @@ export function patchNunjucks(env: nunjucks.Environment): void {
   // 2. Attribute and item lookups as Python's: string, list and dict methods (.startswith, .split, .index,
   //    .items, .get); a missing attribute or an index out of range is an Undefined with Python's reason.
   runtime.memberLookup = (obj, key) => {
+    if (key instanceof PySlice && !(obj instanceof Undefined)) return key.apply(obj);
     if (obj instanceof Undefined) return new Undefined(`${obj.name}.${String(key)}`, obj.reason);
     if (obj === null || obj === undefined) return new Undefined(String(key), `cannot read '${String(key)}' of None`);
     const k = String(key);

@@ -212,3 +212,14 @@ test('+ as in Python: lists concatenate (JavaScript turned [] + [x] into a strin
   assert.equal(renderString('{{ x + "b" }}', t), 'ab');
   assert.throws(() => renderString('{{ x + 1 }}', t), /can only concatenate str \(not "int"\) to str/);
 });
+
+test('slices as Python (Jinja has them, nunjucks does not): bounds, negatives, steps, strings and lists; ansible-playbook printed the same', () => {
+  const scope = new VarScope([{ name: 't', vars: { k: { id: '0123456789ABCDEF' }, xs: [1, 2, 3, 4, 5] }, templated: false }]);
+  const r = (s: string) => renderText(s, scope);
+  assert.equal(
+    r("{{ k.id[-8:] }} {{ k.id[:4] }} {{ k.id[2:6] }} {{ [1,2,3][1:] }} {{ k.id[::2] }} {{ 'hello'[1:3] }} {{ xs[::-1] }} {{ xs[-2:] }} {{ xs[1:-1:2] }} {{ xs[4:1:-1] }} {{ ('a.b.c.d'.split('.'))[0:3] | join('.') }} {{ {'a': 1}['a'] }} {{ xs[xs[0]:] }}"),
+    '89ABCDEF 0123 2345 [2, 3] 02468ACE el [5, 4, 3, 2, 1] [4, 5] [2, 4] [5, 4, 3] a.b.c 1 [2, 3, 4, 5]',
+  );
+  assert.equal(r('{% for x in xs[1:3] %}{{ x }}{% endfor %} {{ xs[10:] }} {{ k.id[-100:2] }} {{ xs[:] }}'), '23 [] 01 [1, 2, 3, 4, 5]');
+  assert.throws(() => r('{{ xs[::0] }}'), /slice step cannot be zero/);
+});
