@@ -74,7 +74,7 @@ export async function innerSshAnswers(cfg: LabConfig, h: LabHost): Promise<boole
 
 /**
  * The working copy: hosts (same groups as inventory/production, lab addresses, ProxyJump), the repo's
- * group_vars, and group_vars/production.yml (a vault file: ansible_become_password). Beside it in the
+ * group_vars, and group_vars/all/vault.yml (a vault file: ansible_become_password). Beside it in the
  * state dir: vault-pass, ssh_config (also for plain `ssh -F`) and known_hosts (`[addr]:2222` entries).
  */
 export function writeProductionInventory(cfg: LabConfig, hosts: LabHost[]): string {
@@ -113,7 +113,7 @@ export function writeProductionInventory(cfg: LabConfig, hosts: LabHost[]): stri
     const h = inner.find((x) => productionName(cfg, x) === name);
     return h ? `${name} ansible_host=${h.address}` : undefined;
   };
-  const lines = ['# Written by `orch lab up --profile production`: the shape of inventory/production on lab hosts,', '# behind the bastion (ProxyJump), sshd on port 2222, sudo with the password in group_vars/production.yml (vault).'];
+  const lines = ['# Written by `orch lab up --profile production`: the shape of inventory/production on lab hosts,', '# behind the bastion (ProxyJump), sshd on port 2222, sudo with the password in group_vars/all/vault.yml (vault).'];
   for (const [g, members] of Object.entries(GROUPS)) lines.push(`[${g}]`, ...members.map(line).filter((l): l is string => l !== undefined), '');
   lines.push(
     '[production:children]',
@@ -133,6 +133,7 @@ export function writeProductionInventory(cfg: LabConfig, hosts: LabHost[]): stri
   const vaultPass = productionVaultPasswordFile(cfg);
   if (!existsSync(vaultPass)) writeFileSync(vaultPass, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
   const vaultPw = readFileSync(vaultPass, 'utf8').trim();
-  writeFileSync(join(dir, 'group_vars', 'production.yml'), vaultEncrypt(`ansible_become_password: ${JSON.stringify(sudoPassword(cfg))}\n`, vaultPw), { mode: 0o600 });
+  mkdirSync(join(dir, 'group_vars', 'all'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'group_vars', 'all', 'vault.yml'), vaultEncrypt(`ansible_become_password: ${JSON.stringify(sudoPassword(cfg))}\n`, vaultPw), { mode: 0o600 });
   return dir;
 }
