@@ -62,6 +62,13 @@ test('production profile: the hosts of inventory/production behind a bastion; no
   assert.match(locked.stderr, /vault/i);
   const r = orch(['run', INVENTORY, pb]);
   assert.equal(r.code, 0, failures(r));
+  // the other commands that load the inventory read the vault password too (they used to fail on it)
+  const graph = orch(['inventory', INVENTORY, '--graph'], { json: false });
+  assert.equal(graph.code, 0, graph.stderr);
+  assert.match(graph.stdout, /\|--@web:\n\s+\|--web1\n\s+\|--web2/);
+  const locks = orch(['lock', 'status', INVENTORY], { json: false });
+  assert.equal(locks.code, 0, locks.stderr);
+  for (const h of HOSTS) assert.match(locks.stdout, new RegExp(`^  ${h}: not locked$`, 'm'), `${h}'s deploy lock read through the bastion with sudo's password`);
 });
 
 function recapOf(run: { events: RunEvent[] }): Extract<RunEvent, { type: 'recap' }> {
