@@ -237,6 +237,9 @@ export async function labUp(cfg: LabConfig, count: number, log: (s: string) => v
   if (cfg.profile === 'production') count = PRODUCTION_SIZE;
   if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_HOSTS) throw new UsageError(`lab size must be between 1 and ${MAX_LAB_HOSTS} hosts`);
   if (Number(cfg.subnet.split('.')[2]) % 4 !== 0) throw new UsageError(`ORCH_LAB_SUBNET ${cfg.subnet}: the third number must be a multiple of 4 (the lab is a /22)`);
+  if (cfg.profile === 'production' && (Number(cfg.innerSubnet.split('.')[2]) % 4 !== 0 || cfg.innerSubnet === cfg.subnet)) {
+    throw new UsageError(`ORCH_LAB_INNER_SUBNET ${cfg.innerSubnet}: another /22 than the lab's (${cfg.subnet}), its third number a multiple of 4`);
+  }
   $.quiet = true;
   for (const d of ['keys', 'run', 'hosts']) mkdirSync(join(cfg.stateDir, d), { recursive: true, mode: 0o700 });
   if (cfg.profile === 'production') writeFileSync(profileFile, 'production\n');
