@@ -71,6 +71,18 @@ test('production profile: the hosts of inventory/production behind a bastion; no
   for (const h of HOSTS) assert.match(locks.stdout, new RegExp(`^  ${h}: not locked$`, 'm'), `${h}'s deploy lock read through the bastion with sudo's password`);
 });
 
+const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
+test('the working inventory is Ansible\'s too: ansible-playbook reaches every host through the bastion and becomes root with the vaulted password', { skip: skip || (!hasAnsible && 'ansible-playbook not installed') }, () => {
+  const pb = writePlaybook('- hosts: all\n  become: yes\n  gather_facts: no\n  tasks:\n    - command: id -un\n      register: r\n      changed_when: false\n    - assert: { that: r.stdout == "root" }\n');
+  const a = spawnSync('ansible-playbook', ['-i', INVENTORY, pb, '--vault-password-file', join(LAB_DIR, 'vault-pass'), '-e', 'ansible_python_interpreter=/usr/bin/python3'], {
+    encoding: 'utf8',
+    env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
+    timeout: 300_000,
+  });
+  assert.equal(a.status, 0, a.stdout + a.stderr);
+  for (const h of HOSTS) assert.match(a.stdout, new RegExp(`^${h} +: ok=2 +changed=0 +unreachable=0 +failed=0`, 'm'));
+});
+
 function recapOf(run: { events: RunEvent[] }): Extract<RunEvent, { type: 'recap' }> {
   const recap = run.events.find((e): e is Extract<RunEvent, { type: 'recap' }> => e.type === 'recap');
   assert.ok(recap);
