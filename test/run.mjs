@@ -29,20 +29,43 @@ const env = {
   ORCH_TEST_LAB_SIZE: process.env.ORCH_TEST_LAB_SIZE ?? '4',
 };
 const orch = join(root, 'bin', 'orch');
-const needsLab = files.some((f) => !f.includes('/unit/'));
-if (needsLab) {
-  // Start from fresh hosts: a lab kept from an earlier run (ORCH_KEEP_LAB) carries its changes.
-  if (!process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env, stdio: 'inherit' });
-  const up = spawnSync(orch, ['lab', 'up', env.ORCH_TEST_LAB_SIZE], { env, stdio: 'inherit' });
-  if (up.status !== 0) {
-    console.error('could not bring the test lab up');
-    process.exit(1);
-  }
-}
+// test/production/ runs on `orch lab up --profile production` (a lab of its own, after the others), as
+// does everything under ORCH_TEST_PROFILE=production (`npm run test:production`).
+const prodPrefix = process.env.ORCH_TEST_PROFILE === 'production' ? prefix : `${prefix}p`;
+const prodEnv = {
+  ...env,
+  ORCH_TEST_PROFILE: 'production',
+  ORCH_LAB_INIT: 'systemd',
+  ORCH_LAB_PREFIX: prodPrefix,
+  ORCH_LAB_SUBNET: process.env.ORCH_TEST_PRODUCTION_SUBNET ?? (process.env.ORCH_TEST_PROFILE === 'production' ? env.ORCH_LAB_SUBNET : '10.215.0'),
+  ORCH_LAB_INNER_SUBNET: process.env.ORCH_TEST_PRODUCTION_INNER_SUBNET ?? process.env.ORCH_LAB_INNER_SUBNET ?? '10.215.4',
+  ORCH_LAB_DIR: `/var/lib/orch-${prodPrefix}-lab`,
+};
+const isProduction = (f) => process.env.ORCH_TEST_PROFILE === 'production' || f.includes('/test/production/');
+const phases = [
+  { env, files: files.filter((f) => !isProduction(f)), up: [env.ORCH_TEST_LAB_SIZE] },
+  { env: prodEnv, files: files.filter(isProduction), up: ['--profile', 'production'] },
+].filter((p) => p.files.length > 0);
+
 // The fault catalogue (test/helpers/faults.ts) writes one row per case; rendered as a table at the end.
 const faultRows = join(root, '.orch', 'reports', 'faults.ndjson');
 rmSync(faultRows, { force: true });
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { env, stdio: 'inherit', cwd: root });
+let status = 0;
+for (const phase of phases) {
+  const needsLab = phase.files.some((f) => !f.includes('/unit/'));
+  if (needsLab) {
+    // Start from fresh hosts: a lab kept from an earlier run (ORCH_KEEP_LAB) carries its changes.
+    if (!process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env: phase.env, stdio: 'inherit' });
+    const up = spawnSync(orch, ['lab', 'up', ...phase.up], { env: phase.env, stdio: 'inherit' });
+    if (up.status !== 0) {
+      console.error('could not bring the test lab up');
+      process.exit(1);
+    }
+  }
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...phase.files], { env: phase.env, stdio: 'inherit', cwd: root });
+  if (needsLab && !process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env: phase.env, stdio: 'inherit' });
+  status ||= res.status ?? 1;
+}
 if (existsSync(faultRows)) {
   const rows = readFileSync(faultRows, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const cell = (s) => String(s).replace(/\|/g, '\\|');
@@ -50,5 +73,4 @@ if (existsSync(faultRows)) {
   writeFileSync(join(root, '.orch', 'reports', 'faults.md'), `${table}\n`);
   console.log(`\nfault catalogue: ${rows.filter((r) => r.pass).length}/${rows.length} cases as expected; table in .orch/reports/faults.md`);
 }
-if (needsLab && !process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env, stdio: 'inherit' });
-process.exit(res.status ?? 1);
+process.exit(status);

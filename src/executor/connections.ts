@@ -1,10 +1,12 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConnectError, NotImplementedError } from '../core/errors.js';
+import { ConnectError, NotImplementedError, errorMessage } from '../core/errors.js';
 import { CONNECTIONS } from '../playbook/keywords.js';
 import type { VarScope } from '../template/scope.js';
 import { LocalTransport } from '../transport/local.js';
-import { readUserSshConfig } from '../transport/ssh-config.js';
+import { parseSshArgs, type SshArgs } from '../transport/ssh-args.js';
+import { readUserSshConfig, type SshConfigEntry } from '../transport/ssh-config.js';
+import { JumpHosts } from '../transport/jump.js';
 import { SshTransport, type SshTarget } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import { KEYWORD_CONNECTION, KEYWORD_PORT, KEYWORD_REMOTE_USER } from './scope.js';
@@ -26,7 +28,8 @@ function expandHome(p: string): string {
 
 /** Inventory variables (Ansible's names) + ~/.ssh/config → where and how to connect. */
 export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptions): SshTarget {
-  const cfg = readUserSshConfig(str(vars.get('ansible_host')) ?? host);
+  const lookup = sshConfigLookup(host, vars);
+  const cfg = lookup(str(vars.get('ansible_host')) ?? host, true);
   const keyFile = str(vars.get('ansible_ssh_private_key_file')) ?? str(vars.get('ansible_private_key_file'));
   const known = str(vars.get('orch_known_hosts_file')) ?? str(vars.get('ansible_ssh_known_hosts_file'));
   const password = str(vars.get('ansible_password')) ?? str(vars.get('ansible_ssh_pass'));
@@ -56,18 +59,50 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
   if (password !== undefined) target.password = password;
   if (cfg.hostKeyAlias !== undefined) target.hostKeyAlias = cfg.hostKeyAlias;
   if (cfg.proxyJump) {
-    // `a,b`: through a, then b, then the host (each hop reached through the ones before it)
+    // `a,b`: through a, then b, then the host (each hop reached through the ones before it). A hop's name
+    // is looked up in the ssh_config as OpenSSH's jump does (HostName, User, Port, IdentityFile, known
+    // hosts), without the command line's -o options (ssh passes them to the last hop only).
     let via: SshTarget | undefined;
     for (const hop of cfg.proxyJump.split(',')) {
       const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(hop.trim());
-      if (!m) throw new ConnectError(host, `cannot read ProxyJump '${cfg.proxyJump}' in ~/.ssh/config`);
-      const next: SshTarget = { ...target, hostKeyAlias: undefined, name: `${host} (via ${hop.trim()})`, address: m[2] ?? '', port: Number(m[3] ?? 22), user: m[1] ?? target.user, proxyJump: via };
+      if (!m) throw new ConnectError(host, `cannot read ProxyJump '${cfg.proxyJump}'`);
+      const hopCfg = lookup(m[2] ?? '', false);
+      const next: SshTarget = {
+        ...target,
+        hostKeyAlias: hopCfg.hostKeyAlias,
+        name: `${host} (via ${hop.trim()})`,
+        address: hopCfg.hostName ?? m[2] ?? '',
+        port: Number(m[3] ?? hopCfg.port ?? 22),
+        user: m[1] ?? hopCfg.user ?? target.user,
+        privateKeyFiles: [...hopCfg.identityFiles, ...target.privateKeyFiles],
+        knownHostsFiles: hopCfg.userKnownHostsFiles && !known ? [...hopCfg.userKnownHostsFiles, ...(hopCfg.globalKnownHostsFiles ?? [])] : target.knownHostsFiles,
+        proxyJump: via,
+      };
       if (!via) delete next.proxyJump;
+      if (next.hostKeyAlias === undefined) delete next.hostKeyAlias;
       via = next;
     }
     if (via) target.proxyJump = via;
   }
   return target;
+}
+
+/** ssh_config settings for a name: ~/.ssh/config or the file of `-F` in ansible_ssh_common_args/extra_args. */
+function sshConfigLookup(host: string, vars: VarScope): (name: string, withOptions: boolean) => SshConfigEntry {
+  let args: SshArgs;
+  try {
+    args = parseSshArgs(str(vars.get('ansible_ssh_common_args')), str(vars.get('ansible_ssh_extra_args')));
+  } catch (err) {
+    throw new ConnectError(host, errorMessage(err), { hint: 'See ansible_ssh_common_args / ansible_ssh_extra_args in the inventory.' });
+  }
+  const file = args.configFile ? resolve(expandHome(args.configFile)) : undefined;
+  return (name, withOptions) => {
+    try {
+      return readUserSshConfig(name, file, withOptions ? args.lines : [], file !== undefined);
+    } catch (err) {
+      throw new ConnectError(host, errorMessage(err), { hint: 'ansible_ssh_common_args names it with -F.' });
+    }
+  };
 }
 
 /**
@@ -93,6 +128,8 @@ function poolKey(host: string, vars: VarScope, opts: ConnectionOptions): string 
 /** One connection per host for the whole run, opened on first use; a failure is remembered. */
 export class ConnectionPool {
   private readonly open = new Map<string, Promise<Transport>>();
+  /** One connection per bastion, shared by the hosts behind it. */
+  private readonly jumps = new JumpHosts();
 
   constructor(private readonly opts: ConnectionOptions) {}
 
@@ -105,7 +142,7 @@ export class ConnectionPool {
     }
     let p = this.open.get(key);
     if (!p) {
-      p = isLocal(host, vars) ? Promise.resolve(new LocalTransport(host)) : SshTransport.connect(sshTargetFor(host, vars, this.opts));
+      p = isLocal(host, vars) ? Promise.resolve(new LocalTransport(host)) : SshTransport.connect(sshTargetFor(host, vars, this.opts), this.jumps);
       this.open.set(key, p);
     }
     return p;
@@ -132,7 +169,7 @@ export class ConnectionPool {
   /** A fresh connection, outside the pool: proves a new login works (after sshd changes). */
   async probe(host: string, vars: VarScope): Promise<void> {
     if (isLocal(host, vars)) return;
-    const t = await SshTransport.connect(sshTargetFor(host, vars, this.opts));
+    const t = await SshTransport.connect(sshTargetFor(host, vars, this.opts), this.jumps);
     try {
       const r = await t.exec('true');
       if (r.rc !== 0) throw new ConnectError(host, `a fresh connection could run nothing (rc=${r.rc})`);

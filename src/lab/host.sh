@@ -3,12 +3,15 @@
 # Builds the host's private root (overlay of /), then either runs the machine's real sshd in it (init
 # "initd": this script stays PID 1 and reaps) or execs systemd as the namespace's PID 1 (init "systemd").
 # Usage: host.sh NAME STATE_DIR [initd|systemd]
+# The production profile sets ORCH_LAB_SSH_PORT (sshd's port), ORCH_LAB_HOSTNAME and ORCH_LAB_SUDO_PASSWORD
+# (deploy's password: sudo asks for it).
 set -euo pipefail
 name=$1 state=$2 init=${3:-initd}
 dir=$state/hosts/$name
 m=$dir/merged
+hn=${ORCH_LAB_HOSTNAME:-$name}
 
-hostname "$name"
+hostname "$hn"
 mkdir -p "$dir/upper" "$dir/work" "$m"
 if [ ! -e "$dir/upper/etc/orch-lab-host" ]; then
   # The machine's own /tmp and /var/tmp must not show through: each host starts with empty ones.
@@ -80,10 +83,11 @@ UseDNS no
 MaxSessions 100
 MaxStartups 200:30:400
 CONF
+  if [ -n "${ORCH_LAB_SSH_PORT:-}" ]; then echo "Port $ORCH_LAB_SSH_PORT" >> "$m/etc/ssh/sshd_config.d/00-orch-lab.conf"; fi
   # The benchmark counts exec requests in sshd's log (DEBUG1 logs each one).
   if [ -n "${ORCH_LAB_SSHD_LOGLEVEL:-}" ]; then echo "LogLevel $ORCH_LAB_SSHD_LOGLEVEL" >> "$m/etc/ssh/sshd_config.d/00-orch-lab.conf"; fi
-  printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" > "$m/etc/hosts"
-  echo "$name" > "$m/etc/hostname"
+  printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$hn" > "$m/etc/hosts"
+  echo "$hn" > "$m/etc/hostname"
   echo "$name" > "$m/etc/orch-lab-host"
   if [ "$init" = systemd ]; then bash "$(dirname "$0")/systemd-root.sh" "$m"; fi
 fi
@@ -95,7 +99,12 @@ chroot "$m" /bin/bash -euc '
   cp /usr/share/base-files/dot.bashrc /home/deploy/.bashrc
   cp /usr/share/base-files/dot.profile /home/deploy/.profile
   chown deploy:deploy /home/deploy/.bashrc /home/deploy/.profile
-  echo "deploy ALL=(ALL) NOPASSWD: ALL" > /etc/sudoers.d/orch-lab-deploy
+  if [ -n "${ORCH_LAB_SUDO_PASSWORD:-}" ]; then
+    echo "deploy:$ORCH_LAB_SUDO_PASSWORD" | chpasswd
+    echo "deploy ALL=(ALL) ALL" > /etc/sudoers.d/orch-lab-deploy
+  else
+    echo "deploy ALL=(ALL) NOPASSWD: ALL" > /etc/sudoers.d/orch-lab-deploy
+  fi
   chmod 0440 /etc/sudoers.d/orch-lab-deploy'
 install -o "$(chroot "$m" id -u deploy)" -m 0600 "$state/id_ed25519.pub" "$m/home/deploy/.ssh/authorized_keys"
 

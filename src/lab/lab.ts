@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import { UsageError } from '../core/errors.js';
+import { knownHostsName } from '../transport/known-hosts.js';
+import { INNER_SSH_PORT, PRODUCTION_SIZE, innerSshAnswers, linkBastion, productionName, sudoPassword, writeProductionInventory } from './production.js';
 
 /**
  * `orch lab`: real SSH hosts on this machine. Each host is a network namespace on a private bridge,
@@ -21,6 +23,18 @@ export interface LabConfig {
   inventoryFile: string;
   /** what runs as each new host's PID 1: this script reaping sshd ("initd"), or systemd */
   init: LabInit;
+  /** 'plain': N hosts on one bridge; 'production': a bastion and hosts behind it (src/lab/production.ts) */
+  profile: LabProfile;
+  /** the production profile's inner bridge (no address on the control machine) and its /22 */
+  innerBridge: string;
+  innerSubnet: string;
+}
+
+export type LabProfile = 'plain' | 'production';
+
+export function parseLabProfile(value: string): LabProfile {
+  if (value === 'plain' || value === 'production') return value;
+  throw new UsageError(`unknown lab profile '${value}'`, { hint: 'production (a bastion, hosts behind it on port 2222, password sudo) or plain' });
 }
 
 export type LabInit = 'initd' | 'systemd';
@@ -32,13 +46,21 @@ export function parseLabInit(value: string): LabInit {
 
 export function labConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LabConfig {
   const prefix = env.ORCH_LAB_PREFIX ?? 'lab';
+  const stateDir = env.ORCH_LAB_DIR ?? `/var/lib/orch-${prefix}`;
+  const subnet = env.ORCH_LAB_SUBNET ?? '10.213.0';
+  const [a, b, c] = subnet.split('.');
+  const profileFile = join(stateDir, 'profile');
   return {
-    stateDir: env.ORCH_LAB_DIR ?? `/var/lib/orch-${prefix}`,
+    stateDir,
     prefix,
-    subnet: env.ORCH_LAB_SUBNET ?? '10.213.0',
+    subnet,
     bridge: env.ORCH_LAB_BRIDGE ?? `orch${prefix}br`.slice(0, 15),
     inventoryFile: env.ORCH_LAB_INVENTORY ?? join(cwd, 'inventory', prefix === 'lab' ? 'lab' : prefix),
     init: parseLabInit(env.ORCH_LAB_INIT || 'initd'),
+    // a running lab keeps the profile it was brought up with
+    profile: existsSync(profileFile) ? parseLabProfile(readFileSync(profileFile, 'utf8').trim()) : 'plain',
+    innerBridge: `orch${prefix}ib`.slice(0, 15),
+    innerSubnet: env.ORCH_LAB_INNER_SUBNET ?? `${a}.${b}.${Number(c) + 4}`,
   };
 }
 
@@ -46,6 +68,10 @@ export interface LabHost {
   name: string;
   address: string;
   netns: string;
+  /** sshd's port (2222 behind the production profile's bastion) */
+  port: number;
+  /** on the inner bridge: reached only through the bastion (host 1) */
+  inner: boolean;
 }
 
 const LAB_SCRIPTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'lab');
@@ -56,11 +82,12 @@ const BOOT_SCRIPT = join(LAB_SCRIPTS, 'boot.sh');
 const PER_OCTET = 240;
 export const MAX_LAB_HOSTS = 4 * PER_OCTET;
 
-function hostAt(cfg: LabConfig, i: number): LabHost {
-  const [a, b, c] = cfg.subnet.split('.').map(Number) as [number, number, number];
+export function hostAt(cfg: LabConfig, i: number): LabHost {
+  const inner = cfg.profile === 'production' && i > 1;
+  const [a, b, c] = (inner ? cfg.innerSubnet : cfg.subnet).split('.').map(Number) as [number, number, number];
   const k = i - 1;
   const address = `${a}.${b}.${c + Math.floor(k / PER_OCTET)}.${11 + (k % PER_OCTET)}`;
-  return { name: `${cfg.prefix}${i}`, address, netns: `orch-${cfg.prefix}-${i}` };
+  return { name: `${cfg.prefix}${i}`, address, netns: `orch-${cfg.prefix}-${i}`, port: inner ? INNER_SSH_PORT : 22, inner };
 }
 
 function checkPlatform(): void {
@@ -158,12 +185,13 @@ async function startHost(cfg: LabConfig, h: LabHost, init: LabInit): Promise<voi
     await $`ip link del ${veth}`.nothrow(); // a leftover of a lab that was not taken down
     await $`ip netns add ${h.netns}`;
     await $`ip link add ${veth} type veth peer name eth0 netns ${h.netns}`;
-    await $`ip link set ${veth} master ${cfg.bridge} up`;
+    await $`ip link set ${veth} master ${h.inner ? cfg.innerBridge : cfg.bridge} up`;
     // A MAC derived from the address: after a reset the control machine's ARP entry still holds.
     await $`ip -n ${h.netns} link set eth0 address ${macFor(h.address)}`;
     await $`ip -n ${h.netns} addr add ${h.address}/22 dev eth0`;
     await $`ip -n ${h.netns} link set eth0 up`;
     await $`ip -n ${h.netns} link set lo up`;
+    if (cfg.profile === 'production' && !h.inner) await linkBastion(cfg, h);
   }
   rmSync(join(cfg.stateDir, 'run', `${h.name}.ready`), { force: true });
   const logFd = openSync(join(cfg.stateDir, 'run', `${h.name}.log`), 'a');
@@ -173,11 +201,22 @@ async function startHost(cfg: LabConfig, h: LabHost, init: LabInit): Promise<voi
   const child = spawn('ip', ['netns', 'exec', h.netns, ...boot, h.name, cfg.stateDir, init], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ORCH_LAB_SSHD_LOGLEVEL: process.env.ORCH_LAB_SSHD_LOGLEVEL ?? '' },
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ORCH_LAB_SSHD_LOGLEVEL: process.env.ORCH_LAB_SSHD_LOGLEVEL ?? '', ...profileEnv(cfg, h) },
   });
   closeSync(logFd);
   child.unref();
   writeFileSync(join(cfg.stateDir, 'run', `${h.name}.pid`), `${child.pid}\n`);
+}
+
+/** What host.sh makes different on a production-profile host: port, hostname, password sudo. */
+function profileEnv(cfg: LabConfig, h: LabHost): Record<string, string> {
+  if (cfg.profile !== 'production') return {};
+  return { ORCH_LAB_SSH_PORT: String(h.port), ORCH_LAB_HOSTNAME: productionName(cfg, h), ORCH_LAB_SUDO_PASSWORD: sudoPassword(cfg) };
+}
+
+/** sshd answers: directly, or for a host behind the bastion, from the bastion's network namespace. */
+function answers(cfg: LabConfig, h: LabHost): Promise<boolean> {
+  return h.inner ? innerSshAnswers(cfg, h) : sshAnswers(h.address);
 }
 
 async function running(cfg: LabConfig, h: LabHost): Promise<boolean> {
@@ -189,15 +228,25 @@ async function running(cfg: LabConfig, h: LabHost): Promise<boolean> {
   } catch {
     return false;
   }
-  return sshAnswers(h.address);
+  return answers(cfg, h);
 }
 
 export async function labUp(cfg: LabConfig, count: number, log: (s: string) => void = () => undefined): Promise<LabHost[]> {
   checkPlatform();
+  const profileFile = join(cfg.stateDir, 'profile');
+  const had = existsSync(join(cfg.stateDir, 'run')) && labHosts(cfg).length > 0;
+  if (had && existsSync(profileFile) !== (cfg.profile === 'production')) {
+    throw new UsageError(`the lab ${cfg.prefix} is up with another profile`, { hint: 'orch lab down first' });
+  }
+  if (cfg.profile === 'production') count = PRODUCTION_SIZE;
   if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_HOSTS) throw new UsageError(`lab size must be between 1 and ${MAX_LAB_HOSTS} hosts`);
   if (Number(cfg.subnet.split('.')[2]) % 4 !== 0) throw new UsageError(`ORCH_LAB_SUBNET ${cfg.subnet}: the third number must be a multiple of 4 (the lab is a /22)`);
+  if (cfg.profile === 'production' && (Number(cfg.innerSubnet.split('.')[2]) % 4 !== 0 || cfg.innerSubnet === cfg.subnet)) {
+    throw new UsageError(`ORCH_LAB_INNER_SUBNET ${cfg.innerSubnet}: another /22 than the lab's (${cfg.subnet}), its third number a multiple of 4`);
+  }
   $.quiet = true;
   for (const d of ['keys', 'run', 'hosts']) mkdirSync(join(cfg.stateDir, d), { recursive: true, mode: 0o700 });
+  if (cfg.profile === 'production') writeFileSync(profileFile, 'production\n');
   if (!existsSync(join(cfg.stateDir, 'id_ed25519'))) await $`ssh-keygen -q -t ed25519 -N ${''} -C orch-lab -f ${join(cfg.stateDir, 'id_ed25519')}`;
   if (!existsSync(`/sys/class/net/${cfg.bridge}`)) {
     await $`ip link add ${cfg.bridge} type bridge`;
@@ -214,7 +263,7 @@ export async function labUp(cfg: LabConfig, count: number, log: (s: string) => v
   // systemd hosts boot for a few seconds each on a loaded machine.
   const deadline = Date.now() + (cfg.init === 'systemd' ? 120_000 : 60_000);
   for (const h of hosts) {
-    while (!(await sshAnswers(h.address))) {
+    while (!(await answers(cfg, h))) {
       if (Date.now() > deadline) {
         throw new UsageError(`lab host ${h.name} did not start sshd within ${cfg.init === 'systemd' ? 120 : 60} s`, { hint: `See ${join(cfg.stateDir, 'hosts', h.name, 'upper/var/log/orch-lab-sshd.log')}` });
       }
@@ -222,8 +271,13 @@ export async function labUp(cfg: LabConfig, count: number, log: (s: string) => v
     }
   }
   const all = labHosts(cfg);
-  const known = all.map((h) => `${h.address} ${readFileSync(join(cfg.stateDir, 'keys', `${h.name}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}`);
+  const known = all.map((h) => `${knownHostsName(h.address, h.port)} ${readFileSync(join(cfg.stateDir, 'keys', `${h.name}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}`);
   writeFileSync(join(cfg.stateDir, 'known_hosts'), `${known.join('\n')}\n`);
+  if (cfg.profile === 'production') {
+    const dir = writeProductionInventory(cfg, all);
+    log(`lab: production profile up (bastion ${all[0]?.address}, ${all.length - 1} hosts behind it on port ${INNER_SSH_PORT}); inventory written to ${dir}\n`);
+    return all;
+  }
   writeInventory(cfg, all);
   log(`lab: ${all.length} hosts up (${started.length} started now); inventory written to ${cfg.inventoryFile}\n`);
   return all;
@@ -258,7 +312,7 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
   for (const h of hosts) await removeHostCgroup(cfg, h);
   for (const ns of namespaces) await $`ip netns del ${ns}`.nothrow();
   for (const h of hosts) await $`ip link del ${vethName(cfg, h)}`.nothrow();
-  if (existsSync(`/sys/class/net/${cfg.bridge}`)) await $`ip link del ${cfg.bridge}`.nothrow();
+  for (const br of [cfg.bridge, cfg.innerBridge]) if (existsSync(`/sys/class/net/${br}`)) await $`ip link del ${br}`.nothrow();
   // The overlay upper dirs may still be busy for a moment after the processes die.
   for (let i = 0; i < 20; i++) {
     try {
@@ -315,7 +369,7 @@ async function restartHosts(cfg: LabConfig, names: string[], opts: { init?: LabI
   }
   for (const h of hosts) {
     const deadline = Date.now() + 120_000;
-    while (!(await sshAnswers(h.address))) {
+    while (!(await answers(cfg, h))) {
       if (Date.now() > deadline) throw new UsageError(`lab host ${h.name} did not come back`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -323,5 +377,5 @@ async function restartHosts(cfg: LabConfig, names: string[], opts: { init?: LabI
 }
 
 export async function labStatus(cfg: LabConfig): Promise<{ host: LabHost; up: boolean; init: LabInit }[]> {
-  return Promise.all(labHosts(cfg).map(async (host) => ({ host, up: await sshAnswers(host.address), init: hostInit(cfg, host) })));
+  return Promise.all(labHosts(cfg).map(async (host) => ({ host, up: await answers(cfg, host), init: hostInit(cfg, host) })));
 }

@@ -129,7 +129,15 @@ export function includeReader(sshDir: string): IncludeReader {
 /** Include paths are glob(7) patterns: `[...]` is a class there. */
 const GLOB = { classes: true };
 
-export function readUserSshConfig(host: string, file = join(homedir(), '.ssh', 'config')): SshConfigEntry {
-  if (!existsSync(file)) return { identityFiles: [] };
-  return parseSshConfig(readFileSync(file, 'utf8'), host, includeReader(dirname(file)));
+/**
+ * ~/.ssh/config (or the file `-F` names) for `host`; `first` are lines read before the file's (the
+ * command line's `-o` options, which win). A file named with `-F` must exist, as OpenSSH requires.
+ */
+export function readUserSshConfig(host: string, file = join(homedir(), '.ssh', 'config'), first: string[] = [], required = false): SshConfigEntry {
+  const head = first.join('\n');
+  if (!existsSync(file)) {
+    if (required) throw new Error(`cannot read ssh config file ${file}`);
+    return parseSshConfig(head, host);
+  }
+  return parseSshConfig(`${head}\n${readFileSync(file, 'utf8')}`, host, includeReader(dirname(file)));
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { BecomeError, ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
 import { BecomeHandshake } from './become.js';
+import { JumpHosts, type Opened } from './jump.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import { DRIVER_COMMAND, DriverSession, StaleSession } from './driver.js';
 import { BoundedOutput } from './output.js';
@@ -113,15 +114,38 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
   });
 }
 
-/** Open the connection, through a chain of ProxyJump bastions when configured (the first hop is the innermost). */
-async function openClient(t: SshTarget): Promise<{ client: Client; jumps: Client[] }> {
-  if (!t.proxyJump) return { client: await connectClient(t), jumps: [] };
-  const hop = await openClient(t.proxyJump);
-  const jump = hop.client;
-  const channel = await new Promise<ClientChannel>((resolve, reject) =>
-    jump.forwardOut('127.0.0.1', 0, t.address, t.port, (err, ch) => (err ? reject(err) : resolve(ch))),
-  );
-  return { client: await connectClient(t, channel), jumps: [...hop.jumps, jump] };
+/**
+ * Open the connection, through a chain of ProxyJump bastions when configured (the first hop is the
+ * innermost). With `jumps`, a bastion's connection is shared by every host behind it.
+ */
+async function openClient(t: SshTarget, jumps?: JumpHosts): Promise<Opened> {
+  if (!t.proxyJump) {
+    const client = await connectClient(t);
+    return { client, release: () => client.end() };
+  }
+  const hop = jumps ? await jumps.acquire(t.proxyJump, (j) => openClient(j, jumps)) : await openClient(t.proxyJump);
+  try {
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      hop.client.forwardOut('127.0.0.1', 0, t.address, t.port, (err, ch) => (err ? reject(err) : resolve(ch))),
+    ).catch((err: unknown) => {
+      const via = t.proxyJump as SshTarget;
+      throw new ConnectError(t.name, `cannot reach ${t.address}:${t.port} through ${via.user}@${via.address}:${via.port}: ${errorMessage(err)}`, {
+        hint: 'Check that the host is up and that the bastion can reach it (ProxyJump).',
+        cause: err,
+      });
+    });
+    const client = await connectClient(t, channel);
+    return {
+      client,
+      release: () => {
+        client.end();
+        hop.release();
+      },
+    };
+  } catch (err) {
+    hop.release();
+    throw err;
+  }
 }
 
 /**
@@ -147,7 +171,7 @@ export class SshTransport implements Transport {
   private constructor(
     private readonly target: SshTarget,
     private readonly client: Client,
-    private readonly jumps: Client[],
+    private readonly release: () => void,
   ) {
     client.on('error', (err) => (this.lost = err));
     client.on('close', () => {
@@ -159,9 +183,10 @@ export class SshTransport implements Transport {
     return this.target.name;
   }
 
-  static async connect(target: SshTarget): Promise<SshTransport> {
-    const { client, jumps } = await openClient(target);
-    return new SshTransport(target, client, jumps);
+  /** `jumps`: bastion connections shared with other hosts (the pool's); without it, this host's own. */
+  static async connect(target: SshTarget, jumps?: JumpHosts): Promise<SshTransport> {
+    const { client, release } = await openClient(target, jumps);
+    return new SshTransport(target, client, release);
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -340,7 +365,6 @@ export class SshTransport implements Transport {
   async close(): Promise<void> {
     this.closed = true;
     for (const d of this.drivers.values()) d.session?.close();
-    this.client.end();
-    for (const j of this.jumps) j.end();
+    this.release();
   }
 }

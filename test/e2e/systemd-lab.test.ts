@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { failures, HOSTS, INVENTORY, ORCH, onHost, orch, results, ROOT } from '../helpers/lab.js';
+import { assertUnitsUp, rebootDrill, siteConverges, stackUnits } from '../helpers/drills.js';
+import { failures, HOSTS, INVENTORY, ORCH, onHost, orch } from '../helpers/lab.js';
 
 // A lab host that boots systemd as PID 1 (`orch lab up --init systemd`). When the runner's lab is not a
 // systemd lab (ORCH_LAB_INIT), the first host is reset into one for this file and reset back afterwards.
@@ -182,30 +183,8 @@ const siteLab = !borrowed && HOSTS.length >= 4;
 test('site.yml on systemd hosts: converges (second run changed=0), every service is an active, enabled systemd unit, and all come back after a reboot with /tmp on tmpfs and the sysctls applied', { skip: !siteLab && 'needs ORCH_LAB_INIT=systemd and ORCH_TEST_LAB_SIZE=4' }, () => {
   const [lb, web1, web2, db] = HOSTS as [string, string, string, string];
   lab(['reset', ...HOSTS]);
-  const site = join(ROOT, 'playbooks', 'site.yml');
-  const first = orch(['run', INVENTORY, site]);
-  assert.equal(first.code, 0, failures(first));
-  const second = orch(['run', INVENTORY, site]);
-  assert.equal(second.code, 0, failures(second));
-  assert.deepEqual(results(second).filter((r) => r.status === 'changed').map((r) => `${r.host}: ${r.task}`), []);
-  const units: Record<string, string[]> = { [lb]: ['haproxy'], [web1]: ['varnish', 'uwsgi-emperor'], [web2]: ['varnish', 'uwsgi-emperor'], [db]: ['postgresql', 'postgresql@15-main'] };
-  const check = (when: string) => {
-    for (const [h, list] of Object.entries(units)) {
-      const all = ['ssh', 'cron', ...list];
-      const r = onHost(h, `timeout 60 systemctl is-system-running --wait >/dev/null; systemctl is-active ${all.join(' ')}; systemctl is-enabled ${all.filter((u) => u !== 'postgresql@15-main').join(' ')}`);
-      const lines = r.stdout.trim().split('\n');
-      assert.deepEqual(lines.slice(0, all.length), all.map(() => 'active'), `${when} ${h}: ${all.join(' ')} active (${r.stdout}${r.stderr})`);
-      assert.ok(lines.slice(all.length).every((l) => l === 'enabled' || l === 'alias'), `${when} ${h}: enabled at boot (${r.stdout})`);
-    }
-  };
-  check('after the apply');
-  lab(['reboot', ...HOSTS]);
-  check('after a reboot');
-  for (const h of HOSTS) {
-    const r = onHost(h, 'findmnt -n -o FSTYPE /tmp; /usr/sbin/sysctl -n net.core.somaxconn');
-    assert.deepEqual(r.stdout.trim().split('\n'), ['tmpfs', '65535'], `${h}: /tmp from fstab, sysctl.d applied at boot`);
-  }
-  // HAProxy's health checks find the web hosts again within a few seconds.
-  const code = onHost(lb, 'for i in $(seq 40); do c=$(curl -s -o /dev/null -m 3 -w "%{http_code}" http://127.0.0.1/); [ "$c" = 200 ] && break; sleep 0.5; done; echo $c').stdout.trim();
-  assert.equal(code, '200', 'the stack answers through HAProxy after the reboot');
+  siteConverges(INVENTORY);
+  const units = stackUnits(lb, [web1, web2], db);
+  assertUnitsUp(units, 'after the apply');
+  rebootDrill(units, lb);
 });

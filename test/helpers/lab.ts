@@ -1,23 +1,44 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunEvent } from '../../src/core/events.js';
 
-/** Helpers for tests that run against the test lab brought up by test/run.mjs. */
+/**
+ * Helpers for tests that run against the test lab brought up by test/run.mjs. With
+ * ORCH_TEST_PROFILE=production that lab is `orch lab up --profile production`: the hosts are the
+ * inventory's lb1, web1, web2, db1 behind the lab's bastion (port 2222, sudo with a password), and the
+ * same helpers reach them through the bastion (ssh -F the lab's ssh_config, sudo -S).
+ */
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ORCH = join(ROOT, 'bin', 'orch');
-export const INVENTORY = process.env.ORCH_LAB_INVENTORY ?? join(ROOT, '.orch', 'test-lab', 'inventory');
 const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
+export const PRODUCTION = process.env.ORCH_TEST_PROFILE === 'production';
+export const INVENTORY = PRODUCTION ? join(LAB_DIR, 'production') : (process.env.ORCH_LAB_INVENTORY ?? join(ROOT, '.orch', 'test-lab', 'inventory'));
 const PREFIX = process.env.ORCH_LAB_PREFIX ?? 'orcht';
 const SUBNET = process.env.ORCH_LAB_SUBNET ?? '10.214.0';
+const PRODUCTION_HOSTS = ['lb1', 'web1', 'web2', 'db1'];
 
-export const HOSTS = Array.from({ length: Number(process.env.ORCH_TEST_LAB_SIZE ?? 4) }, (_, i) => `${PREFIX}${i + 1}`);
+export const HOSTS = PRODUCTION ? PRODUCTION_HOSTS : Array.from({ length: Number(process.env.ORCH_TEST_LAB_SIZE ?? 4) }, (_, i) => `${PREFIX}${i + 1}`);
+
+/** The host's name for `orch lab` (production: lb1 is the lab's host 2, host 1 being the bastion). */
+export function labName(host: string): string {
+  return PRODUCTION ? `${PREFIX}${PRODUCTION_HOSTS.indexOf(host) + 2}` : host;
+}
 
 export function addressOf(host: string): string {
+  if (PRODUCTION) {
+    const [a, b, c] = SUBNET.split('.').map(Number) as [number, number, number];
+    return `${process.env.ORCH_LAB_INNER_SUBNET ?? `${a}.${b}.${c + 4}`}.${12 + PRODUCTION_HOSTS.indexOf(host)}`;
+  }
   return `${SUBNET}.${10 + Number(host.slice(PREFIX.length))}`;
+}
+
+/** Environment of orch runs: the production inventory's vault password file. */
+function orchEnv(): NodeJS.ProcessEnv {
+  return PRODUCTION ? { ORCH_VAULT_PASSWORD_FILE: join(LAB_DIR, 'vault-pass') } : {};
 }
 
 export interface CommandResult {
@@ -31,12 +52,16 @@ export interface CommandResult {
  * so tests check effects with something orch did not write.
  */
 export function onHost(host: string, command: string): CommandResult {
-  const r = spawnSync('ssh', [...sshArgv(host), `sudo -n sh -c ${shq(command)}`], { encoding: 'utf8', timeout: 60_000 });
+  // production: deploy's sudo asks for the password (given on stdin, before the command's own input)
+  const sudo = PRODUCTION ? `sudo -S -p '' sh -c ${shq(command)}` : `sudo -n sh -c ${shq(command)}`;
+  const input = PRODUCTION ? `${readFileSync(join(LAB_DIR, 'sudo-password'), 'utf8').trim()}\n` : '';
+  const r = spawnSync('ssh', [...sshArgv(host), sudo], { encoding: 'utf8', timeout: 60_000, input });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The plain OpenSSH client's arguments (after `ssh`) that log into a lab host as deploy with the lab's key. */
 export function sshArgv(host: string): string[] {
+  if (PRODUCTION) return ['-q', '-F', join(LAB_DIR, 'ssh_config'), '-o', 'BatchMode=yes', `deploy@${addressOf(host)}`];
   return ['-q', '-i', join(LAB_DIR, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(LAB_DIR, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `deploy@${addressOf(host)}`];
 }
 
@@ -54,7 +79,7 @@ export function orch(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessE
   const r = spawnSync(ORCH, json ? [...args, '--output', 'json'] : args, {
     encoding: 'utf8',
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, CI: '1', ...opts.env },
+    env: { ...process.env, CI: '1', ...orchEnv(), ...opts.env },
     timeout: 600_000,
     input: opts.input,
   });
@@ -74,7 +99,7 @@ export function orch(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessE
 
 /** Start orch in the background (for interrupt and concurrency tests). */
 export function orchBackground(args: string[], cwd = ROOT) {
-  return spawn(ORCH, [...args, '--output', 'json'], { cwd, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(ORCH, [...args, '--output', 'json'], { cwd, env: { ...process.env, CI: '1', ...orchEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Write a playbook (and optional extra files) into a fresh temp dir; returns the playbook path. */
@@ -125,7 +150,7 @@ export function failures(run: OrchRun): string {
 
 /** Throw away everything a test did to a lab host: it boots again from a clean layer. */
 export function resetHost(...hosts: string[]): void {
-  const r = spawnSync(ORCH, ['lab', 'reset', ...hosts], { encoding: 'utf8', env: process.env });
+  const r = spawnSync(ORCH, ['lab', 'reset', ...hosts.map(labName)], { encoding: 'utf8', env: process.env });
   if (r.status !== 0) throw new Error(`lab reset failed: ${r.stderr}`);
 }
 
@@ -137,8 +162,11 @@ export function rolePlaybook(host: string, roles: string[], extra = ''): string 
 /** A copy of the test lab inventory with other group members (and optional host lines with vars). */
 export function inventoryWithGroups(groups: Record<string, string[]>, extraHostLines = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'orch-inv-'));
-  const lines = readFileSync(INVENTORY, 'utf8').split('\n');
-  const head = lines.slice(0, lines.indexOf('[lb]'));
+  const file = PRODUCTION ? join(INVENTORY, 'hosts') : INVENTORY;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  // production: the host lines stand in their groups; the group_vars (with the vault) come along
+  const head = PRODUCTION ? ['[lab]', ...lines.filter((l) => / ansible_host=/.test(l))] : lines.slice(0, lines.indexOf('[lb]'));
+  if (PRODUCTION && existsSync(join(INVENTORY, 'group_vars'))) cpSync(join(INVENTORY, 'group_vars'), join(dir, 'group_vars'), { recursive: true });
   const vars = lines.slice(lines.indexOf('[all:vars]'));
   const sections = Object.entries(groups).flatMap(([g, hosts]) => [`[${g}]`, ...hosts, '']);
   writeFileSync(join(dir, 'hosts'), [...head, extraHostLines, ...sections, ...vars].join('\n'));

@@ -214,8 +214,8 @@ test('+ as in Python: lists concatenate (JavaScript turned [] + [x] into a strin
 });
 
 test('slices as Python (Jinja has them, nunjucks does not): bounds, negatives, steps, strings and lists; ansible-playbook printed the same', () => {
-  const scope = new VarScope([{ name: 't', vars: { k: { id: '0123456789ABCDEF' }, xs: [1, 2, 3, 4, 5] }, templated: false }]);
-  const r = (s: string) => renderText(s, scope);
+  const vars = scope({ k: { id: '0123456789ABCDEF' }, xs: [1, 2, 3, 4, 5] });
+  const r = (s: string) => renderText(s, vars);
   assert.equal(
     r("{{ k.id[-8:] }} {{ k.id[:4] }} {{ k.id[2:6] }} {{ [1,2,3][1:] }} {{ k.id[::2] }} {{ 'hello'[1:3] }} {{ xs[::-1] }} {{ xs[-2:] }} {{ xs[1:-1:2] }} {{ xs[4:1:-1] }} {{ ('a.b.c.d'.split('.'))[0:3] | join('.') }} {{ {'a': 1}['a'] }} {{ xs[xs[0]:] }}"),
     '89ABCDEF 0123 2345 [2, 3] 02468ACE el [5, 4, 3, 2, 1] [4, 5] [2, 4] [5, 4, 3] a.b.c 1 [2, 3, 4, 5]',

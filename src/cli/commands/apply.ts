@@ -8,9 +8,9 @@ import { EXIT, runPlaybook } from '../../executor/run.js';
 import type { RunOptions } from '../../executor/state.js';
 import { lineReporter } from '../../ui/lines.js';
 import { ndjsonWriter, Redactor } from '../../ui/ndjson.js';
-import { configureVaultFromFile, promptPassword, setVaultPassword } from '../../vault/password.js';
 import { parseExtraVars, splitList } from '../args.js';
 import { ansibleSettings, settingsVariables } from '../ansible-cfg.js';
+import { configureVault, VAULT_FLAGS } from '../vault-options.js';
 import { noteLoadWarning } from '../../core/load-warnings.js';
 
 export const RUN_FLAGS = {
@@ -30,8 +30,7 @@ export const RUN_FLAGS = {
   'connect-timeout': { type: 'string' },
   timeout: { type: 'string' },
   playbook: { type: 'string', short: 'p' },
-  'vault-password-file': { type: 'string' },
-  'ask-vault-pass': { type: 'boolean', default: false },
+  ...VAULT_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -112,8 +111,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   if (!settings.hostKeyChecking && v['accept-new-host-keys'] !== true) {
     noteLoadWarning(`host_key_checking is off (${settings.file ?? 'ANSIBLE_HOST_KEY_CHECKING'}): unknown host keys are accepted and recorded; a changed key is still refused`);
   }
-  if (v['ask-vault-pass'] === true) setVaultPassword(await promptPassword('Vault password: '));
-  else configureVaultFromFile((v['vault-password-file'] as string | undefined) ?? settings.vaultPasswordFile);
+  await configureVault(v, settings.vaultPasswordFile);
   const inventoryPath = resolveInventoryPath(input.inventory);
   const redact = new Redactor();
   const output = chooseOutput(v.output as string | undefined);

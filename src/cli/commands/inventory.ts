@@ -4,6 +4,7 @@ import type { Inventory } from '../../inventory/model.js';
 import { selectHosts } from '../../inventory/pattern.js';
 import { EXIT } from '../../executor/run.js';
 import { redactText } from '../../core/secrets.js';
+import { configureVault, VAULT_FLAGS } from '../vault-options.js';
 
 function graph(inv: Inventory, group: string, depth: number, out: string[]): void {
   out.push(`${'  '.repeat(depth)}${depth === 0 ? '' : '|--'}@${group}:`);
@@ -14,12 +15,13 @@ function graph(inv: Inventory, group: string, depth: number, out: string[]): voi
 }
 
 export async function inventoryCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { graph: { type: 'boolean' }, list: { type: 'boolean' }, host: { type: 'string' }, limit: { type: 'string', short: 'l' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { graph: { type: 'boolean' }, list: { type: 'boolean' }, host: { type: 'string' }, limit: { type: 'string', short: 'l' }, ...VAULT_FLAGS } });
   const name = positionals[0];
   if (!name) {
     process.stdout.write('usage: orch inventory INVENTORY [--graph | --list | --host HOST] [--limit PATTERN]\n');
     return EXIT.usage;
   }
+  await configureVault(values);
   const inv = loadInventory(resolveInventoryPath(name));
   if (values.host) {
     const layers = inv.varLayers(selectHosts(inv, values.host)[0] as string);

@@ -1,19 +1,30 @@
 import { EXIT } from '../../executor/run.js';
-import { labConfig, labDown, labReboot, labReset, labStatus, labUp, parseLabInit } from '../../lab/lab.js';
+import { labConfig, labDown, labReboot, labReset, labStatus, labUp, parseLabInit, parseLabProfile } from '../../lab/lab.js';
 import { UsageError } from '../../core/errors.js';
 
-export async function labCommand(argv: string[]): Promise<number> {
+/** Takes `--NAME VALUE` or `--NAME=VALUE` out of argv; undefined when absent. */
+function takeOption(argv: string[], name: string, example: string): string | undefined {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const a = argv[i] as string;
+  const value = a.includes('=') ? a.slice(name.length + 3) : argv[i + 1];
+  if (value === undefined) throw new UsageError(`--${name} needs a value`, { hint: `--${name} ${example}` });
+  argv.splice(i, a.includes('=') ? 1 : 2);
+  return value;
+}
+
+export async function labCommand(args: string[]): Promise<number> {
   const cfg = labConfig();
+  const argv = [...args];
   // `--init systemd` (or ORCH_LAB_INIT=systemd): hosts boot systemd as PID 1.
-  let initGiven = false;
-  const i = argv.findIndex((a) => a === '--init' || a.startsWith('--init='));
-  if (i >= 0) {
-    const a = argv[i] as string;
-    const value = a.includes('=') ? a.slice('--init='.length) : argv[i + 1];
-    if (value === undefined) throw new UsageError('--init needs a value', { hint: '--init systemd' });
-    cfg.init = parseLabInit(value);
-    initGiven = true;
-    argv = [...argv.slice(0, i), ...argv.slice(i + (a.includes('=') ? 1 : 2))];
+  const init = takeOption(argv, 'init', 'systemd');
+  const initGiven = init !== undefined;
+  if (init !== undefined) cfg.init = parseLabInit(init);
+  // `--profile production`: a bastion and the hosts of inventory/production behind it (systemd by default).
+  const profile = takeOption(argv, 'profile', 'production');
+  if (profile !== undefined) {
+    cfg.profile = parseLabProfile(profile);
+    if (cfg.profile === 'production' && !initGiven && !process.env.ORCH_LAB_INIT) cfg.init = 'systemd';
   }
   const [sub = 'status', arg] = argv;
   const out = (s: string) => process.stdout.write(s);
@@ -40,6 +51,6 @@ export async function labCommand(argv: string[]): Promise<number> {
       return hosts.every((h) => h.up) ? EXIT.ok : EXIT.hostUnreachable;
     }
     default:
-      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] [--init systemd] | down | status | reset [--init systemd|initd] HOST... | reboot HOST...' });
+      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] [--init systemd] | up --profile production | down | status | reset [--init systemd|initd] HOST... | reboot HOST...' });
   }
 }

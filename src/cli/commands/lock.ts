@@ -6,6 +6,7 @@ import { describeState, holderState, readHolder, releaseLock } from '../../execu
 import { describeHolder, readRemoteLocks, releaseRemoteLocks, REMOTE_LOCK_FILE, type RemoteLockHolder, type RemoteRelease } from '../../executor/remote-lock.js';
 import { EXIT, newRunState, targetHosts } from '../../executor/run.js';
 import { STATE_DIR } from './apply.js';
+import { configureVault, VAULT_FLAGS } from '../vault-options.js';
 
 const FLAGS = {
   hosts: { type: 'string', default: 'all' },
@@ -14,6 +15,7 @@ const FLAGS = {
   'connect-timeout': { type: 'string', default: '10' },
   /** release a lock held from another machine (after checking there); never a run still going here */
   force: { type: 'boolean', default: false },
+  ...VAULT_FLAGS,
 } as const;
 
 function statusLine(host: string, v: RemoteLockHolder | undefined | Error): string {
@@ -35,7 +37,7 @@ function releaseLine(host: string, v: RemoteRelease | Error | undefined): string
 export async function lockCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true });
   const [sub, arg] = positionals;
-  if ((sub !== 'status' && sub !== 'release') || !arg) throw new UsageError('usage: orch lock status|release INVENTORY [--hosts PATTERN] [--local] [--force]');
+  if ((sub !== 'status' && sub !== 'release') || !arg) throw new UsageError('usage: orch lock status|release INVENTORY [--hosts PATTERN] [--local] [--force] [--vault-password-file F]');
   // The same INVENTORY argument as `orch apply`; a bare lock name still works for the local lock.
   const path = values.local ? undefined : resolveInventoryPath(arg);
   const name = path ? inventoryName(path) : inventoryName(arg);
@@ -50,6 +52,8 @@ export async function lockCommand(argv: string[]): Promise<number> {
     out(h ? `released lock held by ${h.user}@${h.host} pid ${h.pid} since ${h.since} (${h.command}): ${describeState(holderState(h))}\n` : `${name}: was not locked\n`);
   }
   if (!path) return EXIT.ok;
+  // the inventory's group_vars may be vault files (the production inventory's become password)
+  await configureVault(values);
   const rs = newRunState(
     path,
     { check: false, diff: false, forks: 50, tags: [], skipTags: [], extraVars: {}, verbose: 0, acceptNewHostKeys: values['accept-new-host-keys'], connectTimeoutMs: Number(values['connect-timeout']) * 1000 },
