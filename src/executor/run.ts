@@ -1,9 +1,9 @@
 import { takeLoadWarnings } from '../core/load-warnings.js';
 import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { emptyStats, type Emit, type HostStats } from '../core/events.js';
-import { inventoryName, loadInventory } from '../inventory/load.js';
+import { inventoryBase, inventoryName, loadAdjacentVars, loadInventory } from '../inventory/load.js';
 import { registerPasswordVars } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { refuseUndefinedNames } from '../playbook/undefined-names.js';
@@ -100,6 +100,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const started = Date.now();
   const playbook = loadPlaybook(req.playbookPath, req.rolePaths ? { rolePaths: req.rolePaths } : {});
   const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
+  if (resolve(playbook.dir) !== resolve(inventoryBase(req.inventoryPath))) loadAdjacentVars(rs.inv, playbook.dir);
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
   refuseUndefinedNames(playbook, namesDefinedOutside(rs));

@@ -53,6 +53,23 @@ function loadVarsDir(dir: string, apply: (name: string, vars: Dict) => void): vo
   for (const entry of readdirSync(dir).sort()) apply(entry.replace(/\.(ya?ml|json)$/, ''), loadVarsPath(join(dir, entry)));
 }
 
+/**
+ * group_vars/ and host_vars/ of a directory merged into the inventory: the inventory's own, then (Ansible
+ * reads both) those beside the playbook, which win over the inventory's for the same group or host.
+ */
+export function loadAdjacentVars(inv: Inventory, dir: string): void {
+  loadVarsDir(join(dir, 'group_vars'), (name, vars) => {
+    if (!inv.groups.has(name)) return; // Ansible ignores vars of groups that do not exist
+    Object.assign(inv.group(name).vars, vars);
+    registerPasswordVars(vars);
+  });
+  loadVarsDir(join(dir, 'host_vars'), (name, vars) => {
+    if (!inv.hosts.has(name)) return;
+    Object.assign(inv.host(name).vars, vars);
+    registerPasswordVars(vars);
+  });
+}
+
 /** Resolve an inventory argument: a path, or a name under ./inventory/. */
 export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
   for (const candidate of [resolve(cwd, arg), resolve(cwd, 'inventory', arg)]) if (existsSync(candidate)) return candidate;
@@ -61,10 +78,15 @@ export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
   });
 }
 
+/** The directory whose group_vars/ and host_vars/ belong to an inventory (itself, or a file's directory). */
+export function inventoryBase(path: string): string {
+  return statSync(path).isDirectory() ? path : dirname(path);
+}
+
 export function loadInventory(path: string): Inventory {
   const inv = new Inventory(path);
   const isDir = statSync(path).isDirectory();
-  const base = isDir ? path : dirname(path);
+  const base = inventoryBase(path);
   if (isDir) {
     const sources = readdirSync(path)
       .sort()
@@ -73,13 +95,7 @@ export function loadInventory(path: string): Inventory {
     for (const f of sources) loadSource(inv, join(path, f));
   } else loadSource(inv, path);
   inv.finalize();
-  loadVarsDir(join(base, 'group_vars'), (name, vars) => {
-    if (!inv.groups.has(name)) return; // Ansible ignores vars of groups that do not exist
-    Object.assign(inv.group(name).vars, vars);
-  });
-  loadVarsDir(join(base, 'host_vars'), (name, vars) => {
-    if (inv.hosts.has(name)) Object.assign(inv.host(name).vars, vars);
-  });
+  loadAdjacentVars(inv, base);
   // passwords set in plain text are as secret as vaulted ones: never printed
   for (const g of inv.groups.values()) registerPasswordVars(g.vars);
   for (const h of inv.hosts.values()) registerPasswordVars(h.vars);

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ParseError, UsageError } from '../../src/core/errors.js';
 import { parseIniInventory } from '../../src/inventory/ini.js';
-import { loadInventory } from '../../src/inventory/load.js';
+import { loadAdjacentVars, loadInventory } from '../../src/inventory/load.js';
 import { Inventory } from '../../src/inventory/model.js';
 import { selectHosts } from '../../src/inventory/pattern.js';
 import { ROOT } from '../helpers/lab.js';
@@ -81,4 +83,26 @@ test('add_host / group_by on the inventory: changed exactly when Ansible\'s inve
   assert.deepEqual(inv.hostsOf('top'), ['web1', 'db1']);
   assert.deepEqual(inv.groupNames('web1'), ['kind_a', 'top']);
   assert.throws(() => inv.addDynamicGroup('db1', 'top', ['kind_a'], 'play.yml'), (e: unknown) => e instanceof ParseError && /contain each other/.test(e.message));
+});
+
+test('group_vars and host_vars beside the playbook are read too and win over the inventory\'s for the same group or host (Ansible precedence 4<5<6<7, 9<10)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'orch-adjacent-'));
+  const files: Record<string, string> = {
+    'inv/hosts': '[web]\nw1\n',
+    'inv/group_vars/all.yml': 'a: inv-all\nb: inv-all\nc: inv-all\n',
+    'inv/group_vars/web.yml': 'b: inv-web\nd: inv-web\n',
+    'inv/host_vars/w1.yml': 'e: inv-host\n',
+    'pb/group_vars/all.yml': 'a: pb-all\nb: pb-all\n',
+    'pb/group_vars/web.yml': 'd: pb-web\n',
+    'pb/host_vars/w1.yml': 'e: pb-host\n',
+    'pb/group_vars/nosuchgroup.yml': 'z: 1\n',
+  };
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+  const inv = loadInventory(join(root, 'inv', 'hosts'));
+  loadAdjacentVars(inv, join(root, 'pb'));
+  const merged = Object.assign({}, ...inv.varLayers('w1').map((l) => l.vars)) as Record<string, string>;
+  assert.deepEqual(merged, { a: 'pb-all', b: 'inv-web', c: 'inv-all', d: 'pb-web', e: 'pb-host' });
 });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatPosition } from '../../core/errors.js';
-import { loadInventory, resolveInventoryPath } from '../../inventory/load.js';
+import { inventoryBase, loadAdjacentVars, loadInventory, resolveInventoryPath } from '../../inventory/load.js';
 import { EXIT } from '../../executor/run.js';
 import { loadPlaybook } from '../../playbook/load.js';
 import { undefinedNames } from '../../playbook/undefined-names.js';
@@ -33,6 +33,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     process.stdout.write('note: no inventory given (nor in ansible.cfg): names defined only there cannot be told from undefined ones; not checked\n');
   } else {
     const inv = loadInventory(inventory);
+    if (resolve(pb.dir) !== resolve(inventoryBase(inventory))) loadAdjacentVars(inv, pb.dir);
     const outside = new Set([...Object.keys(parseExtraVars(values['extra-vars'] ?? [])), ...Object.keys(settingsVariables(settings))]);
     for (const h of inv.order) for (const layer of inv.varLayers(h)) for (const k of Object.keys(layer.vars)) outside.add(k);
     for (const u of undefinedNames(pb, outside)) {
