@@ -1,4 +1,5 @@
-import { ConnectError, NotImplementedError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
+import { ConnectError, ModuleError, NotImplementedError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
+import { ARGS_TEMPLATE } from '../playbook/args.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf } from '../core/result.js';
 import { findModule, resolveModuleName } from '../modules/registry.js';
@@ -53,6 +54,12 @@ function environmentFor(task: Task, scope: VarScope): Record<string, string> {
 function renderParams(mod: Module, args: Record<string, unknown>, scope: VarScope): Record<string, unknown> {
   if (mod.noTemplate) return { ...args };
   const out: Record<string, unknown> = {};
+  if (ARGS_TEMPLATE in args) {
+    const { [ARGS_TEMPLATE]: template, ...rest } = args;
+    const rendered = renderValue(template, scope);
+    if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered)) throw new ModuleError(`invalid or malformed argument: '${String(rendered)}'`); // Ansible's words
+    args = { ...(rendered as Record<string, unknown>), ...rest };
+  }
   for (const [k, v] of Object.entries(args)) {
     const r = mod.rawParams?.includes(k) ? v : renderValue(v, scope);
     if (r !== OMIT) out[k] = r;

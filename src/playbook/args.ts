@@ -83,3 +83,13 @@ export function containsTemplate(v: unknown): boolean {
   if (v && typeof v === 'object') return Object.values(v).some(containsTemplate);
   return false;
 }
+
+/**
+ * A module's arguments given as one template (`iptables: "{{ item.rule }}"`, `args: "{{ opts }}"`): Ansible
+ * renders it per host into the arguments mapping (with a warning). Kept under this key until then.
+ */
+export const ARGS_TEMPLATE = '__orch_args_template';
+
+export function isArgsTemplate(v: unknown): v is string {
+  return typeof v === 'string' && /^\s*\{\{((?!\{\{|\}\}).)*\}\}\s*$/s.test(v);
+}

@@ -7,7 +7,7 @@ import { ansibleModule, ansibleShortNames } from './ansible-known.js';
 import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
 import { empty, notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { keyPosition, loadYamlFile, positionOf, withPositionOf } from '../yaml/load.js';
-import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
+import { ARGS_TEMPLATE, containsTemplate, isArgsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
 import { parseMaxFailPercentage, parseSerial } from './serial.js';
 import type { Block, DynamicInclude, Inherited, Item, LoopControl, LoopSpec, RoleContext, Task } from './model.js';
 
@@ -168,12 +168,14 @@ function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): 
   let args: Dict;
   if (raw === null || raw === undefined) args = {};
   else if (isDict(raw)) args = { ...raw };
+  else if (isArgsTemplate(raw) && mod?.spec.freeForm === undefined) args = { [ARGS_TEMPLATE]: raw };
   else if (typeof raw === 'string' || typeof raw === 'number') {
     const text = String(raw);
     args = mod?.spec.freeForm === '_raw_params' && mod.name !== 'include_vars' ? parseFreeForm(text, '_raw_params') : mod?.name === 'meta' ? { _raw_params: text.trim() } : parseKeyValueArgs(text);
     if (mod?.name === 'include_vars' && args._raw_params === undefined && Object.keys(args).length === 0) args = { _raw_params: text };
   } else throw new ParseError(`arguments of '${name}' must be a mapping or k=v text`, pos);
   if (isDict(extra)) args = { ...extra, ...args };
+  else if (isArgsTemplate(extra)) args = { [ARGS_TEMPLATE]: extra, ...args };
   return args;
 }
 
@@ -314,7 +316,8 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   }
   const args = moduleArgs(action, raw, e.args, pos);
   const conditional = (inh.when?.length ?? 0) > 0 || (e.when !== undefined && e.when !== null && e.when !== true);
-  if (!fromLibrary) validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
+  // arguments from a template are known only per host: checked when rendered
+  if (!fromLibrary && !(ARGS_TEMPLATE in args)) validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
   const inherited = inherit(inh, e, inh.dir);
   const lookups = lookupNotImplemented(e, pos);
   if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];
