@@ -23,6 +23,9 @@ export interface AnsibleSettings {
   becomeMethod?: string;
   becomeFlags?: string;
   becomeUser?: string;
+  sshArgs?: string;
+  sshCommonArgs?: string;
+  sshExtraArgs?: string;
   /** what was read and not applied, said once at the start of a run */
   notes: string[];
 }
@@ -84,7 +87,7 @@ export function ansibleSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
   const become = get('privilege_escalation', 'become', 'ANSIBLE_BECOME');
   const notes: string[] = [];
   const ssh = ini.get('ssh_connection');
-  for (const key of ['ssh_args', 'pipelining', 'control_path', 'control_path_dir']) {
+  for (const key of ['pipelining', 'control_path', 'control_path_dir']) {
     if (ssh?.has(key)) notes.push(`ansible.cfg [ssh_connection] ${key} is not used: orch keeps one SSH connection per host and sends commands on it`);
   }
   return {
@@ -101,6 +104,10 @@ export function ansibleSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
     becomeMethod: get('privilege_escalation', 'become_method', 'ANSIBLE_BECOME_METHOD'),
     becomeFlags: get('privilege_escalation', 'become_flags', 'ANSIBLE_BECOME_FLAGS'),
     becomeUser: get('privilege_escalation', 'become_user', 'ANSIBLE_BECOME_USER'),
+    // read as ansible_ssh_common_args is: -F, -o Key=Value, -J, -p, -l, -i (process options are skipped)
+    sshArgs: get('ssh_connection', 'ssh_args', 'ANSIBLE_SSH_ARGS'),
+    sshCommonArgs: get('ssh_connection', 'ssh_common_args', 'ANSIBLE_SSH_COMMON_ARGS'),
+    sshExtraArgs: get('ssh_connection', 'ssh_extra_args', 'ANSIBLE_SSH_EXTRA_ARGS'),
     notes,
   };
 }
@@ -113,5 +120,8 @@ export function settingsVariables(s: AnsibleSettings): Record<string, unknown> {
   if (s.becomeMethod !== undefined) vars.ansible_become_method = s.becomeMethod;
   if (s.becomeFlags !== undefined) vars.ansible_become_flags = s.becomeFlags;
   if (s.becomeUser !== undefined) vars.ansible_become_user = s.becomeUser;
+  if (s.sshArgs !== undefined) vars.ansible_ssh_args = s.sshArgs;
+  if (s.sshCommonArgs !== undefined) vars.ansible_ssh_common_args = s.sshCommonArgs;
+  if (s.sshExtraArgs !== undefined) vars.ansible_ssh_extra_args = s.sshExtraArgs;
   return vars;
 }

@@ -87,11 +87,12 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
   return target;
 }
 
-/** ssh_config settings for a name: ~/.ssh/config or the file of `-F` in ansible_ssh_common_args/extra_args. */
+/** ssh_config settings for a name: ~/.ssh/config or the file of `-F` in ansible_ssh_args/common_args/extra_args. */
 function sshConfigLookup(host: string, vars: VarScope): (name: string, withOptions: boolean) => SshConfigEntry {
   let args: SshArgs;
   try {
-    args = parseSshArgs(str(vars.get('ansible_ssh_common_args')), str(vars.get('ansible_ssh_extra_args')));
+    // as Ansible's ssh: ssh_args, then ssh_common_args, then ssh_extra_args (-o values: the first one wins)
+    args = parseSshArgs(str(vars.get('ansible_ssh_args')), str(vars.get('ansible_ssh_common_args')), str(vars.get('ansible_ssh_extra_args')));
   } catch (err) {
     throw new ConnectError(host, errorMessage(err), { hint: 'See ansible_ssh_common_args / ansible_ssh_extra_args in the inventory.' });
   }

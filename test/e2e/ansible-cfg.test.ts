@@ -34,7 +34,8 @@ test('ansible.cfg: `orch run site.yml` takes inventory, roles_path, remote_user,
   assert.equal(r.code, 0, failures(r) + r.stderr);
   assert.equal(onHost(host, 'cat /srv/orch-cfg-who').stdout, 'root deploy\n', 'become from [privilege_escalation], login user from remote_user');
   const notes = r.events.filter((e) => e.type === 'warning').map((e) => (e.type === 'warning' ? e.msg : ''));
-  assert.ok(notes.some((m) => /ssh_args is not used/.test(m)), notes.join('\n'));
+  assert.ok(notes.some((m) => /pipelining is not used/.test(m)), notes.join('\n'));
+  assert.ok(!notes.some((m) => /ssh_args/.test(m)), 'ssh_args is read (its UserKnownHostsFile is where the lab keys are)');
   const again = orch(['run', '-i', 'hosts', 'site.yml', '-e', 'dest=/srv/orch-cfg-who'], { cwd: dir });
   assert.equal(again.code, 0, failures(again));
   const recap = again.events.find((e) => e.type === 'recap');
