@@ -231,7 +231,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   };
   const ctx = moduleContext(rs, host, task, scope, run);
   const num = (v: unknown, dflt: number) => {
-    const n = Number(v === undefined ? dflt : renderValue(v, scope));
+    const n = Math.trunc(Number(v === undefined ? dflt : renderValue(v, scope)));
     if (!Number.isFinite(n)) throw new ModuleFailure(`retries/delay must be numbers, got ${JSON.stringify(v)}`);
     return n;
   };
@@ -261,6 +261,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
       taskTimedOut = false;
     }
     if (result.unreachable) return result;
+    // as Ansible 2.14: `attempts` is in the result before changed_when/failed_when/until look at it
+    if (task.until !== undefined) result.attempts = attempt;
     const withResult = task.register ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false }) : scope;
     try {
       // As Ansible's TaskExecutor: a skipped result (a command in check mode) is not judged by changed_when/failed_when.
@@ -270,10 +272,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
         result.failed_when_result = f;
         result.failed = f;
       }
-      if (task.until === undefined || evalCondition(task.until, withResult)) {
-        if (task.until !== undefined) result.attempts = attempt;
-        break;
-      }
+      if (task.until === undefined || evalCondition(task.until, withResult)) break;
     } catch (err) {
       result = { ...result, ...failure(err) };
       break;
@@ -283,7 +282,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
       await new Promise((r) => setTimeout(r, delay * 1000));
     } else {
       result.failed = true;
-      result.attempts = attempt;
+      // Ansible counts the retries here, not the runs (retries: 2 runs three times and says 2)
+      result.attempts = attempt - 1;
       result.msg ??= 'Retried until the condition was met, but it never was';
     }
   }
