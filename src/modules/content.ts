@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FileDiff, ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { attributeFixes, fileWriteParams, sha1, statRemote, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
@@ -62,7 +63,7 @@ export function planContent(p: Params, s: ContentState): { changes: ContentChang
   const diff: FileDiff[] = [...fixes.diffs];
   if (write) diff.unshift({ path: s.dest, before: isLink ? '' : (s.file.content?.toString('utf8') ?? ''), after: s.content.toString('utf8') });
   if (write && isLink) diff.unshift({ path: s.dest, header: 'state', before: `link to ${s.file.linkTarget ?? '?'}`, after: 'file' });
-  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, dest: s.dest, state: 'file', size: s.content.length } };
+  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, md5sum: createHash('md5').update(s.content).digest('hex'), dest: s.dest, state: 'file', size: s.content.length } };
 }
 
 export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
@@ -81,8 +82,11 @@ export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChan
   return {};
 }
 
+/** The result when nothing changes: the file's attributes as read (Ansible's add_path_info), no extra round trip. */
 export function describeContent(s: ContentState): Partial<ModuleResult> {
-  return { dest: s.dest, checksum: sha1(s.content), state: 'file', size: s.content.length };
+  const f = s.file;
+  const attrs = f.exists && f.type === 'file' ? { mode: f.mode, owner: f.owner, group: f.group, uid: f.uid, gid: f.gid } : {};
+  return { ...attrs, dest: s.dest, path: s.dest, checksum: sha1(s.content), state: 'file', size: s.content.length };
 }
 
 export const contentParams = {

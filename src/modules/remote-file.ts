@@ -4,7 +4,7 @@ import type { FileDiff } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { octalMode } from './mode.js';
 import { statProbe, type Follow, type StatExtras } from './probe.js';
-import { commandFailed, type ModuleContext } from './types.js';
+import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
 /** What one round trip learns about a path on the host. */
 export interface RemoteFile {
@@ -98,6 +98,8 @@ export interface WriteOptions {
   backup?: boolean;
   /** run this validation command (with %s = temp file) before the rename */
   validate?: string;
+  /** a symlink at the path: write the file it points to (lineinfile/blockinfile), not replace the link */
+  throughLink?: boolean;
 }
 
 /**
@@ -109,6 +111,7 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
   const parts = [
     'set -e',
     sh`p=${path}`,
+    ...(opts.throughLink ? ['if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi'] : []),
     't=$(mktemp "$(dirname -- "$p")/.orch-tmp.XXXXXX")',
     `trap 'rm -f -- "$t"' EXIT`,
     'cat > "$t"',
@@ -118,7 +121,7 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
   if (opts.owner || opts.group) parts.push(sh`chown -- ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} "$t"`);
   if (opts.validate) {
     const cmd = opts.validate.split('%s').map((s) => s).join('"$t"');
-    parts.push(`( ${cmd} ) >&2 || { echo "validation failed: ${opts.validate.replace(/["$`\\]/g, '')}" >&2; exit 3; }`);
+    parts.push(`( ${cmd} ) >&2 || { echo "validation failed ($?): ${opts.validate.replace(/["$`\\]/g, '')}" >&2; exit 3; }`);
   }
   // Ansible names a backup FILE.PID.DATE~ (the pid of the process that wrote it)
   if (opts.backup) parts.push('if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"; fi');
@@ -128,6 +131,9 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
 
 export async function writeRemote(ctx: ModuleContext, path: string, content: string | Buffer, opts: WriteOptions = {}): Promise<{ backupFile?: string }> {
   const r = await ctx.run(atomicWriteScript(path, opts), { stdin: content });
+  const invalid = opts.validate && r.rc === 3 ? /^validation failed \((\d+)\)/m.exec(r.stderr) : null;
+  // Ansible's message and the validation command's exit status
+  if (invalid) throw new ModuleFailure('failed to validate', { exit_status: Number(invalid[1]), stderr: r.stderr.replace(/^validation failed .*\n?/m, '') });
   if (r.rc !== 0) throw commandFailed(`writing ${path}`, r);
   const b = /^BACKUP\|(.*)$/m.exec(r.stdout);
   return b?.[1] ? { backupFile: b[1] } : {};

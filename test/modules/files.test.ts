@@ -76,7 +76,7 @@ test('copy keeps the original intact when validation fails', () => {
 `);
   const r = apply(pb);
   assert.equal(r.code, 2);
-  assert.match(results(r)[0]?.msg ?? '', /validation failed/);
+  assert.match(results(r)[0]?.msg ?? '', /failed to validate/);
   assert.equal(onHost(host, `cat ${base}/validated`).stdout, 'good\n');
   assert.equal(onHost(host, `ls -a ${base} | grep -c orch-tmp || true`).stdout.trim(), '0');
 });
