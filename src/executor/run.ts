@@ -1,6 +1,6 @@
 import { takeLoadWarnings } from '../core/load-warnings.js';
 import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { emptyStats, type Emit, type HostStats } from '../core/events.js';
 import { inventoryName, loadInventory } from '../inventory/load.js';
@@ -52,7 +52,7 @@ export function newRunState(inventoryPath: string, opts: RunOptions, emit: Emit,
   const pool = new ConnectionPool({ acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs });
   const hosts = new Map<string, HostState>();
   for (const h of inv.order) hosts.set(h, new HostState(h, emptyStats()));
-  return { inv, opts, emit, pool, hosts, limit: pLimit(opts.forks), playbookDir, inventoryDir: dirname(inventoryPath), stopping };
+  return { inv, opts, emit, pool, hosts, limit: pLimit(opts.forks), playbookDir, inventoryDir: dirname(inventoryPath), inventoryFile: resolve(inventoryPath), stopping };
 }
 
 /** Hosts matched by a pattern, within --limit. */

@@ -482,7 +482,9 @@ export function evalCondition(cond: unknown, scope: VarScope): boolean {
     if (m && m[2] !== undefined) expr = m[2];
     const v = evalExpression(expr, scope);
     if (v instanceof Undefined) v.fail();
-    if (!pyTruthy(typeof v === 'string' && ['false', 'no', ''].includes(v.toLowerCase()) ? false : v)) return false;
+    // as Ansible 2.14's `{% if cond %}`: a non-empty string is true ('false', 'no' too); only 'False', which a
+    // template's result turns back into the boolean (Ansible's literal_eval of template output), is false
+    if (!pyTruthy(v === 'False' ? false : v)) return false;
   }
   return true;
 }

@@ -40,7 +40,7 @@ const table: [string, unknown][] = [
   ['{{ "hello" | b64encode }}', 'aGVsbG8='],
   ['{{ "abc" | hash("sha1") }}', 'a9993e364706816aba3e25717850c26c9cd0d89d'],
   ['{{ "web-01" | regex_replace("^web-(\\d+)$", "app\\1") }}', 'app01'],
-  ['{{ {"a": 1} | to_json }}', '{"a":1}'],
+  ['{{ {"a": 1} | to_json }}', '{"a": 1}'], // Python's json.dumps separators, as Ansible
   ['{{ {"a": 1} | combine({"b": 2}) }}', { a: 1, b: 2 }],
   ['{{ d | dict2items | map(attribute="key") | list }}', ['k', 'nested']],
   ['{{ users | selectattr("admin") | map(attribute="name") | list }}', ['a']],
