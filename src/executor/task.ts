@@ -268,9 +268,16 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
       // As Ansible's TaskExecutor: a skipped result (a command in check mode) is not judged by changed_when/failed_when.
       if (task.changed_when !== undefined && !result.skipped) result.changed = evalCondition(task.changed_when, withResult);
       if (task.failed_when !== undefined && !result.skipped) {
-        const f = evalCondition(task.failed_when, withResult);
-        result.failed_when_result = f;
-        result.failed = f;
+        try {
+          const f = evalCondition(task.failed_when, withResult);
+          result.failed_when_result = f;
+          result.failed = f;
+        } catch (err) {
+          // as Ansible: the task fails, the module's msg stays, failed_when_result says why
+          if (!(err instanceof OrchError)) throw err;
+          result.failed_when_result = `The conditional check '${conditionText(task.failed_when)}' failed. The error was: ${err.message}`;
+          result.failed = true;
+        }
       }
       if (task.until === undefined || evalCondition(task.until, withResult)) break;
     } catch (err) {
@@ -289,6 +296,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   }
   return result;
 }
+
+const conditionText = (c: unknown): string => (Array.isArray(c) ? c.map(String).join(' and ') : String(c));
 
 function label(task: Task, item: unknown, scope: VarScope): string {
   if (task.loop_control?.label !== undefined) return String(renderValue(task.loop_control.label, scope));
