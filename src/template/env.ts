@@ -410,9 +410,29 @@ function renderForLookup(src: string, scope: VarScope | undefined, over: Record<
 }
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
+/**
+ * `}}` inside an expression (a nested dict literal: {'a': {'x': 1}}) would end nunjucks' variable tag,
+ * where Jinja's lexer counts braces: the two braces get a space between them, outside string literals.
+ */
+function spaceClosingBraces(expr: string): string {
+  if (!expr.includes('}}')) return expr;
+  let out = '';
+  let quote: string | undefined;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i] as string;
+    out += c;
+    if (quote) {
+      if (c === '\\') out += expr[++i] ?? '';
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '}' && expr[i + 1] === '}') out += ' ';
+  }
+  return out;
+}
+
 export function evalExpression(expr: string, scope: VarScope | undefined, opts: RenderOptions = {}): unknown {
   captured = undefined;
-  renderText(`{{ __orch_capture((${expr})) }}`, scope, {}, opts);
+  renderText(`{{ __orch_capture((${spaceClosingBraces(expr)})) }}`, scope, {}, opts);
   const value = captured;
   captured = undefined;
   return value;
