@@ -59,7 +59,7 @@ function sortKeys(v: unknown): unknown {
 }
 
 /** Python's `%` formatting for the format filter: %s %r %d %i %f %x %o %e %%, with flags, width and precision. */
-function pyFormat(fmt: string, args: unknown[]): string {
+export function pyFormat(fmt: string, args: unknown[]): string {
   let i = 0;
   return fmt.replace(/%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdifrxXoeE%])/g, (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
     if (conv === '%') return '%';
