@@ -59,7 +59,7 @@ function orchRun(playbook) {
     const e = JSON.parse(l);
     if (e.type === 'task_start') starts.set(e.taskId, e);
     if (e.type === 'run_end' && e.error) error = e.error;
-    if (e.type === 'host_result' && e.module !== 'assert' && e.status === 'failed' && !e.ignored && !error) error = `${e.task}: ${e.msg}`;
+    if (e.type === 'host_result' && e.module !== 'assert' && e.status === 'failed' && !e.ignored && e.item === undefined && !error) error = `${e.task}: ${e.msg}`;
     if (e.type === 'host_result' && e.module === 'assert') {
       const s = starts.get(e.taskId);
       if (s?.line !== undefined) byLine.set(s.line, { pass: e.status === 'ok', msg: e.msg });
