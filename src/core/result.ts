@@ -8,6 +8,15 @@ export interface FileDiff {
   after: string;
   /** before/after describe attributes (mode, state) rather than file content */
   header?: string;
+  /** Ansible's names for what the two sides are (a registered diff is read by playbooks) */
+  before_header?: string;
+  after_header?: string;
+}
+
+/** A diff entry with Ansible's before_header/after_header (the path; an attribute's name after it). */
+export function withDiffHeaders(d: FileDiff): FileDiff {
+  const h = d.header ? `${d.path} (${d.header})` : d.path;
+  return { before_header: h, after_header: h, ...d };
 }
 
 export interface ModuleResult {

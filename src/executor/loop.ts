@@ -4,7 +4,7 @@ import { ModuleError } from '../core/errors.js';
 import { globToRegExp } from '../core/glob.js';
 import type { LoopSpec } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
-import { firstFound } from '../template/lookups.js';
+import { firstFound, setLoopLookup } from '../template/lookups.js';
 import type { VarScope } from '../template/scope.js';
 
 function asList(v: unknown, what: string): unknown[] {
@@ -96,3 +96,6 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
     }
   }
 }
+
+// lookup('dict', ...), query('sequence', ...): the same items as the with_ loop of that name
+setLoopLookup((kind, terms, scope) => (scope ? expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope) : undefined));

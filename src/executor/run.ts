@@ -53,7 +53,7 @@ export function newRunState(inventoryPath: string, opts: RunOptions, emit: Emit,
   const pool = new ConnectionPool({ acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs });
   const hosts = new Map<string, HostState>();
   for (const h of inv.order) hosts.set(h, new HostState(h, emptyStats()));
-  return { inv, opts, emit, pool, hosts, limit: pLimit(opts.forks), playbookDir, inventoryDir: dirname(inventoryPath), stopping };
+  return { inv, opts, emit, pool, hosts, limit: pLimit(opts.forks), playbookDir, inventoryDir: dirname(inventoryPath), inventoryFile: resolve(inventoryPath), stopping };
 }
 
 /** Variable names the inventory, extra vars and ansible.cfg define (for the undefined-name check). */

@@ -81,6 +81,8 @@ export interface RunState {
   limit: LimitFunction;
   playbookDir: string;
   inventoryDir: string;
+  /** the inventory's path as given (inventory_file, ansible_inventory_sources) */
+  inventoryFile?: string;
   /** set by SIGINT/SIGTERM: no new task starts; what runs is finished */
   stopping: { signal?: string };
 }

@@ -1,7 +1,7 @@
 import { ConnectError, ModuleError, NotImplementedError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
 import { ARGS_TEMPLATE } from '../playbook/args.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
-import { statusOf } from '../core/result.js';
+import { statusOf, withDiffHeaders } from '../core/result.js';
 import { findModule, resolveModuleName } from '../modules/registry.js';
 import { UndefinedVariableError } from '../template/undefined.js';
 import { validateParams } from '../modules/spec.js';
@@ -252,7 +252,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     },
   };
   const num = (v: unknown, dflt: number) => {
-    const n = Number(v === undefined ? dflt : renderValue(v, scope));
+    const n = Math.trunc(Number(v === undefined ? dflt : renderValue(v, scope)));
     if (!Number.isFinite(n)) throw new ModuleFailure(`retries/delay must be numbers, got ${JSON.stringify(v)}`);
     return n;
   };
@@ -282,20 +282,26 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
       taskTimedOut = false;
     }
     if (result.unreachable) return result;
+    // as Ansible 2.14: `attempts` is in the result before changed_when/failed_when/until look at it
+    if (task.until !== undefined) result.attempts = attempt;
     const withResult = task.register ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false }) : scope;
     try {
       // As Ansible's TaskExecutor: a skipped result (a command in check mode) is not judged by
       // changed_when/failed_when.
       if (task.changed_when !== undefined && !result.skipped) result.changed = evalCondition(task.changed_when, withResult);
       if (task.failed_when !== undefined && !result.skipped) {
-        const f = evalCondition(task.failed_when, withResult);
-        result.failed_when_result = f;
-        result.failed = f;
+        try {
+          const f = evalCondition(task.failed_when, withResult);
+          result.failed_when_result = f;
+          result.failed = f;
+        } catch (err) {
+          // as Ansible: the task fails, the module's msg stays, failed_when_result says why
+          if (!(err instanceof OrchError)) throw err;
+          result.failed_when_result = `The conditional check '${conditionText(task.failed_when)}' failed. The error was: ${err.message}`;
+          result.failed = true;
+        }
       }
-      if (task.until === undefined || evalCondition(task.until, withResult)) {
-        if (task.until !== undefined) result.attempts = attempt;
-        break;
-      }
+      if (task.until === undefined || evalCondition(task.until, withResult)) break;
     } catch (err) {
       result = { ...result, ...failure(err) };
       break;
@@ -305,12 +311,15 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
       await new Promise((r) => setTimeout(r, delay * 1000));
     } else {
       result.failed = true;
-      result.attempts = attempt;
+      // Ansible counts the retries here, not the runs (retries: 2 runs three times and says 2)
+      result.attempts = attempt - 1;
       result.msg ??= 'Retried until the condition was met, but it never was';
     }
   }
   return result;
 }
+
+const conditionText = (c: unknown): string => (Array.isArray(c) ? c.map(String).join(' and ') : String(c));
 
 function label(task: Task, item: unknown, scope: VarScope): string {
   if (task.loop_control?.label !== undefined) return String(renderValue(task.loop_control.label, scope));
@@ -358,7 +367,8 @@ function report(rs: RunState, task: Task, host: string, r: ModuleResult, started
 
 /** A result of a module that ran says `failed: false` when it did not fail, as Ansible's do (skips do not). */
 function withFailedKey(r: ModuleResult): ModuleResult {
-  return r.failed === undefined && !r.skipped ? { ...r, failed: false } : r;
+  const out = r.failed === undefined && !r.skipped ? { ...r, failed: false } : r;
+  return Array.isArray(out.diff) ? { ...out, diff: out.diff.map(withDiffHeaders) } : out;
 }
 
 /** Where the facts a task sets go: the delegated host with delegate_facts, else the host itself. */
@@ -394,16 +404,21 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
       result = items === undefined && task.loop ? skippedResult : cond(scope) ? withFailedKey(await executeOnce(rs, pv, task, host, scope)) : skippedResult;
     } else {
       const lc = task.loop_control;
+      // loop_var and index_var may be templated (Ansible templates loop_control)
+      const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
+      const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
       const results: ModuleResult[] = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        const loopVars: Record<string, unknown> = { [lc?.loop_var ?? 'item']: item, ansible_loop_var: lc?.loop_var ?? 'item' };
-        if (lc?.index_var) loopVars[lc.index_var] = i;
-        loopVars.ansible_loop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
-        const itemScope = scope.with({ name: 'loop', vars: loopVars, templated: false });
+        // what each item's result carries too, as Ansible's: the loop variable, the index, ansible_loop when extended
+        const perItem: Record<string, unknown> = { [loopVar]: item, ansible_loop_var: loopVar };
+        if (indexVar) perItem[indexVar] = i;
+        const ansibleLoop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
+        if (lc?.extended) perItem.ansible_loop = ansibleLoop;
+        const itemScope = scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false });
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope)) : { ...skippedResult };
-        Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });
+        Object.assign(r, perItem);
         if (r.ansible_facts) factsHost(rs, task, hs, itemScope).keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);
         report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope), undefined, itemScope);
@@ -411,12 +426,14 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         if (lc?.pause && i < items.length - 1) await new Promise((res) => setTimeout(res, (lc.pause ?? 0) * 1000));
       }
       const failed = results.some((r) => r.failed);
+      const allSkipped = results.every((r) => r.skipped);
       result = {
         changed: results.some((r) => r.changed),
         failed: failed || undefined,
         unreachable: results.some((r) => r.unreachable) || undefined,
-        skipped: results.length === 0 || results.every((r) => r.skipped) || undefined,
-        msg: failed ? 'One or more items failed' : 'All items completed',
+        // as Ansible: `skipped` is always there for a loop that ran items
+        skipped: results.length === 0 || allSkipped,
+        msg: failed ? 'One or more items failed' : results.length > 0 && allSkipped ? 'All items skipped' : 'All items completed',
         results,
         skipped_reason: results.length === 0 ? 'No items in the list' : undefined,
       };

@@ -1,12 +1,14 @@
 import type { Params } from './spec.js';
 import { defineTextEditModule, fileAttrParams, joinLines, splitLines, type TextEdit } from './text-edit.js';
 import { ModuleFailure } from './types.js';
+import { pythonRegExp } from './pyregex.js';
 
 /** Pure blockinfile: a block between BEGIN/END marker lines, replaced as a whole. */
 export function editBlock(p: Params, current: string | null): TextEdit {
   const marker = String(p.marker ?? '# {mark} ANSIBLE MANAGED BLOCK');
   const begin = marker.replace('{mark}', String(p.marker_begin ?? 'BEGIN'));
   const end = marker.replace('{mark}', String(p.marker_end ?? 'END'));
+  const created = current === null;
   if (current === null) {
     if (p.state === 'absent') return { text: null, msg: '' };
     if (!p.create) throw new ModuleFailure(`Path ${String(p.path)} does not exist !`, { rc: 257 });
@@ -26,17 +28,18 @@ export function editBlock(p: Params, current: string | null): TextEdit {
     const before = p.insertbefore as string | undefined;
     if (before === 'BOF') at = 0;
     else if (before) {
-      const i = lines.map((l) => new RegExp(before).test(l)).lastIndexOf(true);
+      const i = lines.map((l) => pythonRegExp(before).test(l)).lastIndexOf(true);
       if (i >= 0) at = i;
     } else if (after && after !== 'EOF') {
-      const i = lines.map((l) => new RegExp(after).test(l)).lastIndexOf(true);
+      const i = lines.map((l) => pythonRegExp(after).test(l)).lastIndexOf(true);
       if (i >= 0) at = i + 1;
     }
     out = [...lines.slice(0, at), ...blockLines, ...lines.slice(at)];
   }
   const text = joinLines(out);
   if (text === current) return { text: null, msg: '' };
-  const msg = blockLines.length === 0 ? 'Block removed' : b >= 0 && e >= 0 ? 'Block modified' : 'Block inserted';
+  // Ansible's three messages (a replaced block is "inserted" too)
+  const msg = created ? 'File created' : blockLines.length === 0 ? 'Block removed' : 'Block inserted';
   return { text, msg };
 }
 

@@ -1,5 +1,5 @@
 import type { ModuleResult } from '../core/result.js';
-import { quote, sh, shellJoin } from '../transport/quote.js';
+import { sh, shellJoin } from '../transport/quote.js';
 import { perlProbe, perlString } from './probe.js';
 import { shlexSplit } from './shlex.js';
 import type { ExecResult } from '../transport/types.js';
@@ -20,33 +20,30 @@ const commonParams = {
 } as const;
 
 const commandSpec: ModuleSpec = {
-  params: { ...commonParams, argv: { type: 'list', support: 'full', elements: 'str' }, expand_argument_vars: { type: 'bool', support: 'partial', note: 'orch does not expand $VARS or ~ in argv (Ansible 2.16 option; 2.14 has none)', default: true } },
+  params: {
+    ...commonParams,
+    argv: { type: 'list', support: 'full', elements: 'str' },
+    // accepted and ignored with Ansible's warning (the command module has not used it since 2.4)
+    executable: { type: 'path', support: 'full' },
+    expand_argument_vars: { type: 'bool', support: 'partial', note: 'orch always expands $VARS and ~ in arguments, as Ansible 2.14 does (a 2.16 option)', default: true },
+  },
   freeForm: '_raw_params',
-  mutuallyExclusive: [['_raw_params', 'cmd', 'argv']],
-  requiredOneOf: [['_raw_params', 'cmd', 'argv']],
 };
 
 const shellSpec: ModuleSpec = {
   params: { ...commonParams, executable: { type: 'path', support: 'full' } },
   freeForm: '_raw_params',
-  mutuallyExclusive: [['_raw_params', 'cmd']],
-  requiredOneOf: [['_raw_params', 'cmd']],
 };
 
-/** The guard for creates/removes runs in the same round trip as the command itself. */
-function guard(p: Params): string {
-  const parts: string[] = [];
-  if (typeof p.creates === 'string') parts.push(sh`if [ -e ${p.creates} ]; then printf ${SKIP_MARK}; exit 0; fi; `);
-  if (typeof p.removes === 'string') parts.push(sh`if [ ! -e ${p.removes} ]; then printf ${SKIP_MARK}; exit 0; fi; `);
-  return parts.join('');
-}
+/** Perl: true when the glob `p` matches something, as Python's glob.glob(creates) in Ansible's command module. */
+const globbed = (p: string): string => `(grep { -e $_ || -l $_ } File::Glob::bsd_glob(${perlString(p)}))`;
 
 /** Only asks creates/removes (read-only): the module's query. */
 function guardOnly(p: Params): string {
   const tests: string[] = [];
-  if (typeof p.creates === 'string') tests.push(`-e ${perlString(p.creates)}`);
-  if (typeof p.removes === 'string') tests.push(`!-e ${perlString(p.removes)}`);
-  return perlProbe(`my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`);
+  if (typeof p.creates === 'string') tests.push(globbed(p.creates));
+  if (typeof p.removes === 'string') tests.push(`!${globbed(p.removes)}`);
+  return perlProbe(`use File::Glob; my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`);
 }
 
 /** The command modules' read-only part: the creates/removes guard, when there is one. */
@@ -54,41 +51,93 @@ async function queryGuard(ctx: ModuleContext, p: Params): Promise<ExecResult | u
   return p.creates || p.removes ? ctx.run(guardOnly(p), { cwd: p.chdir as string | undefined }) : undefined;
 }
 
-function lines(s: string): string[] {
-  return s === '' ? [] : s.split('\n');
+const EXEC_FAILED = '__orch_exec_failed__';
+
+/**
+ * Runs argv as Python's subprocess does for Ansible's run_command: $VAR/${VAR} (when set) and a leading ~
+ * expanded in each argument first (command only), an exec failure reported with its errno (not sh's 127).
+ */
+function execArgv(argv: string[], expand: boolean): string {
+  const expansion = expand
+    ? 'for (@ARGV) { s/\\$(\\w+|\\{([^}]*)\\})/my $n = defined $2 ? $2 : $1; exists $ENV{$n} ? $ENV{$n} : $&/ge; s{^~([^\\/]*)}{my $d = $1 eq "" ? ($ENV{HOME} // (getpwuid($<))[7]) : (getpwnam($1))[7]; defined $d ? $d : $&}e; } '
+    : '';
+  const code = `${expansion}exec { $ARGV[0] } @ARGV; my $e = $! + 0; print STDERR "\\n${EXEC_FAILED} $e $!"; exit 255;`;
+  return shellJoin(['exec', 'perl', '-e', code, '--', ...argv]);
 }
 
-async function runCommand(ctx: ModuleContext, p: Params, shellText: string, shown: string): Promise<ModuleResult> {
+/** Python's str.splitlines(), which Ansible uses for stdout_lines. */
+export function splitLines(s: string): string[] {
+  if (s === '') return [];
+  const parts = s.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
+  if (/(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])$/.test(s)) parts.pop();
+  return parts;
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+/** Python's str(datetime.now()): local time with microseconds. */
+function pyDateTime(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds() * 1000, 6)}`;
+}
+/** Python's str(timedelta) for a non-negative span. */
+function pyDelta(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}.${pad((ms % 1000) * 1000, 6)}`;
+}
+
+interface Shown {
+  /** the remote command line (after chdir and the guard) */
+  text: string;
+  /** the result's `cmd`: the argument list for command, the string for shell */
+  cmd: string | string[];
+}
+
+/** Ansible's command module, step by step (ansible/modules/command.py in 2.14). */
+async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<ModuleResult> {
+  const r0: ModuleResult = { changed: false, stdout: '', stderr: '', cmd: shown.cmd, start: null, end: null, delta: null, msg: '' };
+  const cd = typeof p.chdir === 'string' ? sh`cd -P -- ${p.chdir} 2>/dev/null || { printf ${CD_FAILED}; exit 0; }; ` : '';
   // creates/removes are asked first (a query, as state modules do); the command repeats the guard
   // itself in case the path appears or goes in between.
-  const skip = (p.creates || p.removes) && (await queryGuard(ctx, p))?.stdout === SKIP_MARK;
+  const guarded = p.creates || p.removes ? await queryGuard(ctx, p) : undefined;
+  if (guarded?.stdout === CD_FAILED) return { ...r0, failed: true, msg: cdFailure(p.chdir) };
+  const would = ctx.check ? 'Would' : 'Did';
+  const skip = (): ModuleResult =>
+    typeof p.creates === 'string'
+      ? { ...r0, rc: 0, msg: `${would} not run command since '${p.creates}' exists`, stdout: `skipped, since ${p.creates} exists` }
+      : { ...r0, rc: 0, msg: `${would} not run command since '${String(p.removes)}' does not exist`, stdout: `skipped, since ${String(p.removes)} does not exist` };
+  if (guarded?.stdout === SKIP_MARK) return skip();
   if (ctx.check) {
-    // What would happen is only known by running it; with creates/removes we can still ask.
-    if (skip) return { changed: false, msg: 'skipped, since creates/removes says so', cmd: shown, rc: 0, stdout: '', stderr: '' };
-    return { changed: false, skipped: true, msg: 'Command would have run if not in check mode' };
+    // partial check mode, as Ansible's: with a guard that would let it run, "changed"; without one, skipped
+    const would = { ...r0, changed: true, rc: 0, msg: 'Command would have run if not in check mode' };
+    return p.creates || p.removes ? would : { ...would, changed: false, skipped: true };
   }
-  const skipped = () => ({ changed: false, cmd: shown, rc: 0, stdout: `skipped, since ${p.creates ? `${String(p.creates)} exists` : `${String(p.removes)} does not exist`}`, stderr: '', stdout_lines: [], stderr_lines: [] });
-  if (skip) return skipped();
   let stdin: string | undefined;
   if (typeof p.stdin === 'string') stdin = p.stdin_add_newline === false ? p.stdin : `${p.stdin}\n`;
+  const guardAgain = [typeof p.creates === 'string' ? `${globbed(p.creates)}` : '', typeof p.removes === 'string' ? `!${globbed(p.removes)}` : ''].filter((t) => t);
+  const recheck = guardAgain.length ? `${shellJoin(['perl', '-e', `use File::Glob; exit(${guardAgain.map((t) => `(${t})`).join(' || ')} ? 0 : 1);`])} && { printf ${SKIP_MARK}; exit 0; }; ` : '';
   const start = new Date();
-  const r = await ctx.run(`${guard(p)}${shellText}`, { cwd: p.chdir as string | undefined, stdin: stdin ?? '' });
+  const r = await ctx.run(`${cd}${recheck}${shown.text}`, { stdin: stdin ?? '' });
   const end = new Date();
-  if (r.stdout === SKIP_MARK) return skipped();
+  if (r.stdout === CD_FAILED) return { ...r0, failed: true, msg: cdFailure(p.chdir) };
+  if (r.stdout === SKIP_MARK) return skip();
+  const failedExec = new RegExp(`\\n?${EXEC_FAILED} (\\d+) (.*)$`).exec(r.stderr);
+  if (failedExec && r.rc === 255) {
+    const argv0 = Array.isArray(shown.cmd) ? shown.cmd[0] : '/bin/sh';
+    return { changed: false, failed: true, rc: Number(failedExec[1]), stdout: '', stderr: '', cmd: Array.isArray(shown.cmd) ? shellJoin(shown.cmd) : shown.cmd, msg: `[Errno ${failedExec[1]}] ${failedExec[2]}: b'${String(argv0)}'` };
+  }
   const strip = p.strip_empty_ends !== false;
-  const stdout = strip ? r.stdout.replace(/\n+$/, '') : r.stdout;
-  const stderr = strip ? r.stderr.replace(/\n+$/, '') : r.stderr;
+  const stdout = strip ? r.stdout.replace(/[\r\n]+$/, '') : r.stdout;
+  const stderr = strip ? r.stderr.replace(/[\r\n]+$/, '') : r.stderr;
   const result: ModuleResult = {
+    ...r0,
     changed: true,
-    cmd: shown,
     rc: r.rc,
     stdout,
     stderr,
-    stdout_lines: lines(stdout),
-    stderr_lines: lines(stderr),
-    start: start.toISOString(),
-    end: end.toISOString(),
-    delta: `${((end.getTime() - start.getTime()) / 1000).toFixed(3)}s`,
+    stdout_lines: splitLines(stdout),
+    stderr_lines: splitLines(stderr),
+    start: pyDateTime(start),
+    end: pyDateTime(end),
+    delta: pyDelta(end.getTime() - start.getTime()),
   };
   if (r.truncated) result.warnings = ['output was larger than orch keeps; its middle was dropped'];
   if (r.rc !== 0) {
@@ -98,20 +147,38 @@ async function runCommand(ctx: ModuleContext, p: Params, shellText: string, show
   return result;
 }
 
+const CD_FAILED = '__orch_chdir_failed__';
+const cdFailure = (dir: unknown): string => `Unable to change directory before execution: [Errno 2] No such file or directory: b'${String(dir)}'`;
+
+/** Ansible's own refusals of a command line, with its rc 256. */
+function refuse(msg: string): ModuleFailure {
+  return new ModuleFailure(msg, { rc: 256, stdout: '', stderr: '', cmd: null, start: null, end: null, delta: null, changed: false });
+}
+
 export const command: Module = {
   name: 'command',
   spec: commandSpec,
   query: queryGuard,
   async run(ctx, p) {
+    const text = p.cmd ?? p._raw_params;
+    if (typeof p.executable === 'string') {
+      const msg = `As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '${p.executable}'.`;
+      ctx.warn(msg);
+      return { ...(await this.run(ctx, { ...p, executable: undefined })), warnings: [msg] };
+    }
+    const hasText = typeof text === 'string' && text.trim() !== '';
+    const hasArgv = Array.isArray(p.argv) && p.argv.length > 0;
+    if (!hasText && !hasArgv) throw refuse('no command given');
+    if (hasText && hasArgv) throw refuse('only command or argv can be given, not both');
     let argv: string[];
     try {
-      argv = Array.isArray(p.argv) ? p.argv.map(String) : shlexSplit(String(p.cmd ?? p._raw_params));
+      argv = hasArgv ? (p.argv as unknown[]).map(String) : shlexSplit(String(text));
     } catch (err) {
       throw new ModuleFailure(`cannot parse command: ${(err as Error).message}`);
     }
-    if (argv.length === 0) throw new ModuleFailure('no command given');
-    // exec: no shell features, exactly as the command module promises.
-    return runCommand(ctx, p, `exec ${shellJoin(argv)}`, argv.join(' '));
+    if (argv.length === 0) throw refuse('no command given');
+    // no shell features, exactly as the command module promises
+    return runCommand(ctx, p, { text: execArgv(argv, true), cmd: argv });
   },
 };
 
@@ -120,8 +187,21 @@ export const shell: Module = {
   spec: shellSpec,
   query: queryGuard,
   async run(ctx, p) {
-    const text = String(p.cmd ?? p._raw_params);
+    const text = p.cmd ?? p._raw_params;
+    if (typeof text !== 'string' || text.trim() === '') throw refuse('no command given');
     const exe = typeof p.executable === 'string' ? p.executable : '/bin/sh';
-    return runCommand(ctx, p, `exec ${quote(exe)} -c ${quote(text)}`, text);
+    return runCommand(ctx, p, { text: execArgv([exe, '-c', text], false), cmd: text });
+  },
+};
+
+/** raw: the text as the login shell gets it (no guards, no chdir), Ansible's result keys. */
+export const raw: Module = {
+  name: 'raw',
+  spec: { params: { _raw_params: { type: 'str', support: 'full' }, executable: { type: 'path', support: 'full' } }, freeForm: '_raw_params' },
+  async run(ctx, p) {
+    const text = typeof p._raw_params === 'string' ? p._raw_params : '';
+    const r = await ctx.run(typeof p.executable === 'string' ? shellJoin([p.executable, '-c', text]) : text);
+    const result: ModuleResult = { changed: true, rc: r.rc, stdout: r.stdout, stdout_lines: splitLines(r.stdout), stderr: r.stderr, stderr_lines: splitLines(r.stderr) };
+    return r.rc === 0 ? result : { ...result, failed: true, msg: 'non-zero return code' };
   },
 };

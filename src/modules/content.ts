@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FileDiff, ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { attributeFixes, fileWriteParams, sha1, statRemote, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
@@ -64,7 +65,10 @@ export function planContent(p: Params, s: ContentState): { changes: ContentChang
   const diff: FileDiff[] = [...fixes.diffs];
   if (write && !s.remoteSrc) diff.unshift({ path: s.dest, before: isLink ? '' : (s.file.content?.toString('utf8') ?? ''), after: s.content.toString('utf8') });
   if (write && isLink) diff.unshift({ path: s.dest, header: 'state', before: `link to ${s.file.linkTarget ?? '?'}`, after: 'file' });
-  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, ...describeContent(s) } };
+  const size = s.remoteSrc?.size ?? s.content.length;
+  // remote_src: the content is not read here (its md5sum is not known)
+  const sums = s.remoteSrc ? { src: s.remoteSrc.path } : { md5sum: createHash('md5').update(s.content).digest('hex') };
+  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, ...sums, dest: s.dest, state: 'file', size } };
 }
 
 export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
@@ -84,9 +88,12 @@ export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChan
   return {};
 }
 
+/** The result when nothing changes: the file's attributes as read (Ansible's add_path_info), no extra round trip. */
 export function describeContent(s: ContentState): Partial<ModuleResult> {
+  const f = s.file;
   const from = s.remoteSrc;
-  return { dest: s.dest, checksum: from?.sha1 ?? sha1(s.content), state: 'file', size: from?.size ?? s.content.length, ...(from ? { src: from.path } : {}) };
+  const attrs = f.exists && f.type === 'file' ? { mode: f.mode, owner: f.owner, group: f.group, uid: f.uid, gid: f.gid } : {};
+  return { ...attrs, dest: s.dest, path: s.dest, checksum: from?.sha1 ?? sha1(s.content), state: 'file', size: from?.size ?? s.content.length, ...(from ? { src: from.path } : {}) };
 }
 
 export const contentParams = {
@@ -95,3 +102,8 @@ export const contentParams = {
   follow: { type: 'bool', support: 'full', default: false },
   ...fileWriteParams,
 } as const;
+
+/** mkdir -p of a path's parent directory (lineinfile/blockinfile create: yes, as Ansible's os.makedirs). */
+export function ensureParentCmd(dest: string): string {
+  return sh`mkdir -p -- "$(dirname -- ${dest})"`;
+}

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { withPathInfo } from './path-info.js';
 import { applyContent, contentParams, describeContent, planContent, queryContent, type ContentChange, type ContentState } from './content.js';
 import { NotImplementedError } from '../core/errors.js';
 import { statRemote } from './remote-file.js';
@@ -28,12 +29,12 @@ function localContent(ctx: ModuleContext, p: Params): { content: Buffer; srcName
   if (p.content !== undefined && p.content !== null) return { content: Buffer.from(typeof p.content === 'object' ? JSON.stringify(p.content) : String(p.content)) };
   const src = String(p.src);
   const found = ctx.findLocal('files', src);
-  if (!found) throw new ModuleFailure(`could not find src '${src}' in the role's or playbook's files/ directory`);
+  if (!found) throw new ModuleFailure(`Could not find or access '${src}' on the Ansible Controller (looked in the role's or playbook's files/ directory).\nIf you are using a module and expect the file to exist on the remote, see the remote_src option`);
   if (statSync(found).isDirectory()) throw new ModuleFailure(`src '${src}' is a directory; orch's copy takes single files (use a loop with_fileglob)`);
   return { content: readFileSync(found), srcName: src, mode: `0${(statSync(found).mode & 0o7777).toString(8)}` };
 }
 
-export const copy = defineStateModule<ContentState, ContentChange>({
+export const copy = withPathInfo(defineStateModule<ContentState, ContentChange>({
   name: 'copy',
   spec: {
     // mode `preserve` (the source's own mode) is resolved in query; any other value is checked there as a mode
@@ -50,4 +51,4 @@ export const copy = defineStateModule<ContentState, ContentChange>({
   plan: planContent,
   apply: applyContent,
   describe: (_p, s) => describeContent(s),
-});
+}));

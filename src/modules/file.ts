@@ -2,6 +2,7 @@ import { sh } from '../transport/quote.js';
 import type { FileDiff } from '../core/result.js';
 import { attributeFixes, parseStat, statRemote, statScript, type RemoteFile } from './remote-file.js';
 import { octalMode } from './mode.js';
+import { withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -79,6 +80,19 @@ function timeCommands(p: Params, path: string, cur: FileState, state: string): s
   return cmds;
 }
 
+/**
+ * The keys Ansible's file module returns: `path` (absent, directory, file) or `dest` (touch, link, hard, with
+ * `src`), and the attributes of what is there (add_path_info), read by the query when nothing changes.
+ */
+function describeFile(p: Params, cur: FileState): Record<string, unknown> {
+  const state = String(p.state ?? (cur.exists ? (cur.type === 'directory' ? 'directory' : 'file') : 'file'));
+  if (state === 'absent') return { path: p.path, state: 'absent' };
+  const at = ['touch', 'link', 'hard'].includes(state) ? { dest: p.path, ...(state === 'touch' ? {} : { src: p.src }) } : { path: p.path };
+  if (!cur.exists) return { ...at, state: p.state ?? 'absent' };
+  const kind = cur.type === 'link' ? 'link' : cur.type === 'directory' ? 'directory' : state === 'hard' ? 'hard' : 'file';
+  return { ...at, uid: cur.uid, gid: cur.gid, owner: cur.owner, group: cur.group, mode: cur.mode, state: kind, size: cur.size };
+}
+
 export function planFile(p: Params, cur: FileState): Change | null {
   const path = String(p.path);
   if (cur.dangling) return null;
@@ -152,7 +166,7 @@ export function planFile(p: Params, cur: FileState): Change | null {
   return { cmds: [...cmds, ...times], diffs };
 }
 
-export const file = defineStateModule<FileState, Change>({
+export const file = withPathInfo(defineStateModule<FileState, Change>({
   name: 'file',
   spec: {
     params: {
@@ -176,11 +190,11 @@ export const file = defineStateModule<FileState, Change>({
     const c = planFile(p, cur);
     return c ? { changes: c, result: { diff: c.diffs } } : null;
   },
-  describe: (p, cur) => ({ path: p.path, state: p.state ?? (cur.exists ? cur.type : 'absent') }),
+  describe: describeFile,
   async apply(ctx, _p, c) {
     const r = await ctx.run(['set -e', ...c.cmds].join('\n'));
     if (r.rc !== 0) throw commandFailed('file', r);
     // setting a time (touch's default `now`) is a change, as Ansible reports it
     return { changed: true };
   },
-});
+}));

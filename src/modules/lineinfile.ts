@@ -1,13 +1,26 @@
 import type { Params } from './spec.js';
 import { defineTextEditModule, fileAttrParams, joinLines, splitLines, type TextEdit } from './text-edit.js';
 import { ModuleFailure } from './types.js';
+import { pythonRegExp } from './pyregex.js';
 
-function pyRe(s: string): RegExp {
-  return new RegExp(s.replace(/\(\?P</g, '(?<'));
+const pyRe = (s: string): RegExp => pythonRegExp(s);
+const EMPTY_REGEXP =
+  "The regular expression is an empty string, which will match every line in the file. This may have unintended consequences, such as replacing the last line in the file rather than appending. If this is desired, use '^' to match every line in the file and avoid this warning.";
+const EMPTY_SEARCH =
+  'The search string is an empty string, which will match every line in the file. This may have unintended consequences, such as replacing the last line in the file rather than appending.';
+
+/** Ansible's warning for an empty regexp/search_string, on whatever result the edit gives. */
+function warnEmpty(p: Params, e: TextEdit): TextEdit {
+  const w = p.regexp === '' ? EMPTY_REGEXP : p.search_string === '' ? EMPTY_SEARCH : undefined;
+  return w ? { ...e, warnings: [w] } : e;
+}
+
+export function editLine(p: Params, current: string | null): TextEdit {
+  return warnEmpty(p, editLineOnly(p, current));
 }
 
 /** Pure lineinfile, following Ansible's rules (regexp/search_string, insertafter/insertbefore, backrefs). */
-export function editLine(p: Params, current: string | null): TextEdit {
+function editLineOnly(p: Params, current: string | null): TextEdit {
   const path = String(p.path);
   if (current === null) {
     if (p.state === 'absent') return { text: null, msg: '' };
@@ -22,7 +35,7 @@ export function editLine(p: Params, current: string | null): TextEdit {
   if (p.state === 'absent') {
     const keep = lines.filter((l) => !(regexp || search !== undefined ? matches(l) : l === p.line));
     const removed = lines.length - keep.length;
-    return removed === 0 ? { text: null, msg: '' } : { text: joinLines(keep), msg: `${removed} line(s) removed` };
+    return removed === 0 ? { text: null, msg: '', extra: { found: 0 } } : { text: joinLines(keep), msg: `${removed} line(s) removed`, extra: { found: removed } };
   }
   if (p.line === undefined || p.line === null) throw new ModuleFailure('line is required with state=present');
   let line = String(p.line);

@@ -43,7 +43,8 @@ export function withPathInfo(m: Module): Module {
     async run(ctx, params) {
       const result = await m.run(ctx, params);
       const path = typeof result.path === 'string' ? result.path : typeof result.dest === 'string' ? result.dest : undefined;
-      if (path === undefined || result.failed || (!result.changed && result.uid !== undefined)) return result;
+      // nothing to add for a path that is gone (Ansible adds the attributes of an existing path only)
+      if (path === undefined || result.failed || result.state === 'absent' || (!result.changed && result.uid !== undefined)) return result;
       const r = await ctx.run(pathInfoScript(path));
       const info = r.rc === 0 ? parsePathInfo(r.stdout) : undefined;
       return info ? { ...result, ...info } : result;

@@ -1,6 +1,6 @@
 import { apt, packageModule } from './apt.js';
 import { blockinfile } from './blockinfile.js';
-import { command, shell } from './command.js';
+import { command, raw, shell } from './command.js';
 import { assertModule, connectionCheck, debug, fail, includeVars, meta, pause, setFact } from './control.js';
 import { copy } from './copy.js';
 import { cron } from './cron.js';
@@ -50,7 +50,7 @@ import { addHost, groupBy } from './add-host.js';
 import { reboot, waitForConnection } from './reboot.js';
 
 const all: Module[] = [
-  command, shell, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
+  command, shell, raw, file, copy, template, lineinfile, blockinfile, stat, slurp, sysctl, mount, cron, apt, packageModule,
   service, systemdModule, user, group, waitFor, uri, debug, assertModule, fail, setFact, includeVars, meta, pause, connectionCheck,
   postgresqlDb, postgresqlUser, haproxy, tempfile, opensshKeypair, pamd, find, getent, packageFacts, ping, replace, serviceFacts, setup,
   iniFile, pamLimits, authorizedKey, localeGen, debconf, timezone, hostname, modprobe, alternatives, knownHosts,

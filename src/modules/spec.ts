@@ -1,4 +1,5 @@
 import { ModuleError, NotImplementedError } from '../core/errors.js';
+import { ModuleFailure } from './types.js';
 import { registerSecret } from '../core/secrets.js';
 
 /** Declared parameters of a module, validated in one place (at load time where values are literal). */
@@ -158,7 +159,7 @@ export function unsupportedParam(module: string, spec: ModuleSpec, params: Param
   }
 }
 
-/** Full validation of rendered parameters: aliases, types, choices, required, defaults, exclusions. */
+/** Full validation of rendered parameters: aliases, types, choices, defaults; when not at load, required and exclusions too. */
 export function validateParams(module: string, spec: ModuleSpec, input: Params, isLiteral: (v: unknown) => boolean = () => true, atLoad = false): Params {
   if (spec.anyParams) return { ...input };
   checkParamNames(module, spec, input);
@@ -188,15 +189,16 @@ export function validateParams(module: string, spec: ModuleSpec, input: Params, 
     }
     out[name] = value;
   }
+  // Ansible checks these when the module runs (a task that sets none of them fails when reached, with its message)
+  if (atLoad) return out;
   for (const group of spec.mutuallyExclusive ?? []) {
     const set = group.filter((k) => input[k] !== undefined && input[k] !== null);
-    if (set.length > 1) throw new ModuleError(`${module}: parameters are mutually exclusive: ${set.join(', ')}`);
+    if (set.length > 1) throw new ModuleFailure(`parameters are mutually exclusive: ${set.join('|')}`);
   }
   for (const group of spec.requiredOneOf ?? []) {
-    if (!group.some((k) => out[k] !== undefined)) throw new ModuleError(`${module}: one of these parameters is required: ${group.join(', ')}`);
+    if (!group.some((k) => out[k] !== undefined)) throw new ModuleFailure(`one of the following is required: ${group.join(', ')}`);
   }
-  for (const [name, p] of Object.entries(spec.params)) {
-    if (p.required && out[name] === undefined) throw new ModuleError(`${module}: missing required parameter '${name}'`);
-  }
+  const missing = Object.entries(spec.params).filter(([name, p]) => p.required && out[name] === undefined).map(([name]) => name);
+  if (missing.length > 0) throw new ModuleFailure(`missing required arguments: ${missing.sort().join(', ')}`);
   return out;
 }

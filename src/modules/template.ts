@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { templateVars } from '../template/template-vars.js';
 import { ANSIBLE_DEFAULTS, type JinjaOptions } from '../template/whitespace.js';
+import { withPathInfo } from './path-info.js';
 import { applyContent, contentParams, describeContent, planContent, queryContent, type ContentChange, type ContentState } from './content.js';
 import { coerceParam, type Params } from './spec.js';
 import { defineStateModule, ModuleFailure } from './types.js';
@@ -50,7 +51,7 @@ function resolveMode(mode: unknown, src: string): string | undefined {
 }
 const withMode = (p: Params, s: TemplateState): Params => (s.mode === undefined ? p : { ...p, mode: s.mode });
 
-export const template = defineStateModule<TemplateState, ContentChange>({
+export const template = withPathInfo(defineStateModule<TemplateState, ContentChange>({
   name: 'template',
   spec: {
     params: {
@@ -83,4 +84,4 @@ export const template = defineStateModule<TemplateState, ContentChange>({
   plan: (p, s) => planContent(withMode(p, s), s),
   apply: (ctx, p, c, s) => applyContent(ctx, withMode(p, s), c, s),
   describe: (_p, s) => describeContent(s),
-});
+}));

@@ -1,6 +1,7 @@
 import type { ModuleResult } from '../core/result.js';
 import { attributeFixes, fileWriteParams, statRemote, ValidationFailed, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
+import { ensureParentCmd } from './content.js';
 import { commandFailed, defineStateModule, ModuleFailure, type Module } from './types.js';
 
 /** An edit of a text file's content: lineinfile, blockinfile, sysctl's file part. */
@@ -8,6 +9,9 @@ export interface TextEdit {
   /** the new content, or null when nothing changes */
   text: string | null;
   msg: string;
+  /** more result keys (lineinfile's `found`) */
+  extra?: Record<string, unknown>;
+  warnings?: string[];
 }
 
 export const fileAttrParams = {
@@ -42,7 +46,8 @@ export function defineTextEditModule(name: string, spec: ModuleSpec, edit: (p: P
   return defineStateModule<RemoteFile, Change>({
     name,
     spec,
-    query: (ctx, p) => statRemote(ctx, String(p.path), true),
+    // a symlink is edited through: its target is read and written, the link stays (as Ansible's realpath)
+    query: (ctx, p) => statRemote(ctx, String(p.path), true, true),
     plan(p, f) {
       const path = String(p.path);
       const e = editOf(p, f);
@@ -53,11 +58,20 @@ export function defineTextEditModule(name: string, spec: ModuleSpec, edit: (p: P
       if (e.text === null && fixes.cmds.length === 0) return null;
       if (e.text === null) return { changes: { text: null, attrCmds: fixes.cmds }, result: { msg: ATTRS_CHANGED, diff: fixes.diffs } };
       const msg = fixes.cmds.length > 0 ? `${e.msg} and ${ATTRS_CHANGED}` : e.msg;
-      const result: Partial<ModuleResult> = { msg, diff: [{ path, before: f.content?.toString('utf8') ?? '', after: e.text }, ...fixes.diffs] };
+      const result: Partial<ModuleResult> = { ...e.extra, msg, diff: [{ path, before: f.content?.toString('utf8') ?? '', after: e.text }, ...fixes.diffs], ...(e.warnings ? { warnings: e.warnings } : {}) };
       return { changes: { text: e.text, attrCmds: [] }, result };
     },
-    describe: (p, f) => ({ msg: f.exists || p.create ? editOf(p, f).msg : '' }),
+    // lineinfile always says `backup` ('' without one), as Ansible's
+    describe: (p, f) => {
+      const e = f.exists || p.create ? editOf(p, f) : undefined;
+      return { ...e?.extra, msg: e?.msg ?? '', ...(name === 'lineinfile' ? { backup: '' } : {}), ...(e?.warnings ? { warnings: e.warnings } : {}) };
+    },
     async apply(ctx, p, c, f) {
+      // create: yes makes the missing parent directories too (Ansible's os.makedirs)
+      if (!f.exists) {
+        const r = await ctx.run(ensureParentCmd(String(p.path)));
+        if (r.rc !== 0) throw commandFailed(`creating the directory of ${String(p.path)}`, r);
+      }
       if (c.text === null) {
         const r = await ctx.run(['set -e', ...c.attrCmds].join('\n'));
         if (r.rc !== 0) throw commandFailed(`setting attributes of ${String(p.path)}`, r);
@@ -69,6 +83,7 @@ export function defineTextEditModule(name: string, spec: ModuleSpec, edit: (p: P
         group: p.group as string | undefined,
         backup: p.backup === true,
         validate: p.validate as string | undefined,
+        throughLinks: true,
       }).catch((e: unknown) => {
         // lineinfile and blockinfile word it their own way (and return no stdout/stderr)
         if (e instanceof ValidationFailed) throw new ModuleFailure(`failed to validate: rc:${e.exitStatus} error:${e.stderr}`);

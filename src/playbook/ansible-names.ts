@@ -15,7 +15,7 @@ export const ANSIBLE_MODULES: Readonly<Record<string, string>> = {
   "ansible.builtin.assert": "fail_msg msg quiet success_msg that",
   "ansible.builtin.async_status": "jid mode",
   "ansible.builtin.blockinfile": "attr attributes backup block content create dest destfile group insertafter insertbefore marker marker_begin marker_end mode name owner path selevel serole setype seuser state unsafe_writes validate",
-  "ansible.builtin.command": "argv chdir cmd creates free_form removes stdin stdin_add_newline strip_empty_ends",
+  "ansible.builtin.command": "argv chdir cmd creates executable free_form removes stdin stdin_add_newline strip_empty_ends",
   "ansible.builtin.copy": "attr attributes backup checksum content decrypt dest directory_mode follow force group local_follow mode owner remote_src selevel serole setype seuser src unsafe_writes validate",
   "ansible.builtin.cron": "backup cron_file day disabled dom dow env hour insertafter insertbefore job minute month name special_time state user value weekday",
   "ansible.builtin.debconf": "answer name pkg question selection setting unseen value vtype",

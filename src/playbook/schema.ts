@@ -45,7 +45,7 @@ const KEYWORD_TYPES: Record<string, JsonSchema> = {
   force_handlers: BOOL,
   delegate_facts: BOOL,
   retries: INT,
-  delay: INT,
+  delay: { type: ['number', 'string'] }, // Ansible truncates a fractional delay
   throttle: INT,
   timeout: INT,
   port: INT,

@@ -349,7 +349,8 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   if (e.local_action !== undefined) task.delegate_to = 'localhost';
   for (const k of ['retries', 'delay', 'timeout'] as const) {
     const v = e[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0) && !(typeof v === 'string' && (/^\d+$/.test(v) || containsTemplate(v)))) {
+    // Ansible reads these as int(value): a fractional delay (0.5) is accepted and truncated
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0) && !(typeof v === 'string' && (/^\d+(\.\d*)?$/.test(v) || containsTemplate(v)))) {
       throw new ParseError(`${k}: expected a whole number of ${k === 'retries' ? 'attempts' : 'seconds'}, got ${JSON.stringify(v)}`, keyPosition(e, k) ?? pos);
     }
   }

@@ -209,9 +209,29 @@ function renderForLookup(src: string, scope: VarScope | undefined, over: Record<
 }
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
+/**
+ * `}}` inside an expression (a nested dict literal: {'a': {'x': 1}}) would end nunjucks' variable tag,
+ * where Jinja's lexer counts braces: the two braces get a space between them, outside string literals.
+ */
+function spaceClosingBraces(expr: string): string {
+  if (!expr.includes('}}')) return expr;
+  let out = '';
+  let quote: string | undefined;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i] as string;
+    out += c;
+    if (quote) {
+      if (c === '\\') out += expr[++i] ?? '';
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '}' && expr[i + 1] === '}') out += ' ';
+  }
+  return out;
+}
+
 export function evalExpression(expr: string, scope: VarScope | undefined, opts: RenderOptions = {}): unknown {
   const box: { value: unknown } = { value: undefined };
-  renderText(`{{ __orch_capture((${expr})) }}`, scope, { __orch_box: box }, opts);
+  renderText(`{{ __orch_capture((${spaceClosingBraces(expr)})) }}`, scope, { __orch_box: box }, opts);
   return box.value;
 }
 
@@ -279,7 +299,9 @@ export function evalCondition(cond: unknown, scope: VarScope): boolean {
     if (m && m[2] !== undefined) expr = m[2];
     const v = evalExpression(expr, scope);
     if (v instanceof Undefined) v.fail();
-    if (!pyTruthy(typeof v === 'string' && ['false', 'no', ''].includes(v.toLowerCase()) ? false : v)) return false;
+    // as Ansible 2.14's `{% if cond %}`: a non-empty string is true ('false', 'no' too); only 'False', which a
+    // template's result turns back into the boolean (Ansible's literal_eval of template output), is false
+    if (!pyTruthy(v === 'False' ? false : v)) return false;
   }
   return true;
 }

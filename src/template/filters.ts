@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { stringify as yamlStringify, parse as yamlParse } from 'yaml';
 import { TemplateError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
 import { comment } from './comment-filter.js';
+import { pythonRegExp } from '../modules/pyregex.js';
 import { pyRepr, pyTruthy } from './python.js';
 import { isUndefined, Undefined } from './undefined.js';
 
@@ -25,9 +27,66 @@ function toInt(v: unknown, dflt: unknown = 0, base: unknown = 10): number {
 }
 
 function pyRegex(pattern: unknown, flags = ''): RegExp {
-  // Python's named groups (?P<name>...) become JavaScript's (?<name>...).
-  const src = String(pattern).replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
-  return new RegExp(src, flags);
+  // Python's named groups, inline flags ((?i) at the start), \A and \Z, as JavaScript's
+  return pythonRegExp(String(pattern), flags);
+}
+
+/** Keyword arguments (nunjucks passes them last, marked __keywords) put at their named positions. */
+function kwargs(names: string[], f: Filter): Filter {
+  return (v, ...args) => {
+    const last = args[args.length - 1] as Record<string, unknown> | undefined;
+    if (last && typeof last === 'object' && !Array.isArray(last) && last.__keywords) {
+      args.pop();
+      names.forEach((n, i) => {
+        if (n in last) args[i] = last[n];
+      });
+    }
+    return f(v, ...args);
+  };
+}
+
+const asciiJson = (v: unknown): string => (JSON.stringify(v) ?? 'null').replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** Python's json.dumps as Ansible's to_json calls it: ', ' and ': ' separators, non-ASCII escaped. */
+function pyJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${asciiJson(k)}: ${pyJson(x)}`).join(', ')}}`;
+  return asciiJson(v ?? null);
+}
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** Python's `%` formatting for the format filter: %s %r %d %i %f %x %o %e %%, with flags, width and precision. */
+export function pyFormat(fmt: string, args: unknown[]): string {
+  let i = 0;
+  return fmt.replace(/%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdifrxXoeE%])/g, (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
+    if (conv === '%') return '%';
+    const a = args[i++];
+    let out: string;
+    if (conv === 's') out = pyRepr(a);
+    else if (conv === 'r') out = pyRepr(a, true);
+    else if (conv === 'd' || conv === 'i') out = String(Math.trunc(Number(a)));
+    else if (conv === 'f') out = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
+    else if (conv === 'e' || conv === 'E') out = Number(a).toExponential(prec === undefined ? 6 : Number(prec)).replace(/e([+-])(\d)$/, 'e$10$2');
+    else out = Math.trunc(Number(a)).toString(conv === 'o' ? 8 : 16);
+    if (conv === 'X' || conv === 'E') out = out.toUpperCase();
+    if (conv === 's' && prec !== undefined) out = out.slice(0, Number(prec));
+    const w = Number(width || 0);
+    if (flags.includes('-')) return out.padEnd(w);
+    if (flags.includes('0') && conv !== 's') return (out.startsWith('-') ? `-${out.slice(1).padStart(w - 1, '0')}` : out.padStart(w, '0'));
+    return out.padStart(w);
+  });
+}
+
+/** Python's type name, as type_debug prints it. */
+function pyTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  return Array.isArray(v) ? 'list' : 'dict';
 }
 
 function reFlags(ignorecase: unknown, multiline: unknown, global = ''): string {
@@ -108,11 +167,24 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
       const x = Number(v) * f;
       return (method === 'floor' ? Math.floor(x) : method === 'ceil' ? Math.ceil(x) : Math.round(x)) / f;
     },
-    to_json: (v) => JSON.stringify(v),
-    to_nice_json: (v, _k, indent = 4) => JSON.stringify(v, null, Number(indent)),
+    to_json: (v) => pyJson(v),
+    // Ansible's to_nice_json: json.dumps(indent=4, sort_keys=True)
+    to_nice_json: kwargs(['indent'], (v, indent = 4) => JSON.stringify(sortKeys(v), null, Number(indent))),
     from_json: (v) => JSON.parse(String(v)),
     to_yaml: (v) => yamlStringify(v, { version: '1.1' }),
-    to_nice_yaml: (v, indent = 2) => yamlStringify(v, { version: '1.1', indent: Number(indent) }),
+    // PyYAML's dump as Ansible calls it: indent 4, sequences not indented under their key
+    to_nice_yaml: kwargs(['indent'], (v, indent = 4) => yamlStringify(v, { version: '1.1', indent: Number(indent), indentSeq: false })),
+    type_debug: (v) => pyTypeName(v),
+    format: (v, ...args) => pyFormat(String(v), args),
+    splitext: (v) => {
+      const s = String(v);
+      const m = /^(.*?[^/.][^/]*?)(\.[^./]*)$/.exec(s);
+      return m ? [m[1], m[2]] : [s, ''];
+    },
+    expanduser: (v) => String(v).replace(/^~(?=\/|$)/, homedir()),
+    log: (v, base?: unknown) => (base === undefined ? Math.log(Number(v)) : Math.log(Number(v)) / Math.log(Number(base))),
+    pow: (v, x) => Number(v) ** Number(x),
+    root: (v, base = 2) => (Number(base) === 2 ? Math.sqrt(Number(v)) : Number(v) ** (1 / Number(base))),
     from_yaml: (v) => yamlParse(String(v), { version: '1.1' }),
     b64encode: (v) => Buffer.from(String(v), 'utf8').toString('base64'),
     b64decode: (v) => Buffer.from(String(v), 'base64').toString('utf8'),
@@ -139,16 +211,16 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
     regex_escape: (v) => String(v).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     ternary: (v, yes, no, none) => (v === null && none !== undefined ? none : pyTruthy(v) ? yes : no),
     combine: (v, ...more) => combine(v, ...more),
-    dict2items: (v, keyName = 'key', valueName = 'value') =>
-      Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => ({ [String(keyName)]: k, [String(valueName)]: x })),
-    items2dict: (v, keyName = 'key', valueName = 'value') =>
-      Object.fromEntries(list(v).map((i) => [String(attr(i, keyName)), attr(i, valueName)])),
+    dict2items: kwargs(['key_name', 'value_name'], (v, keyName = 'key', valueName = 'value') =>
+      Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => ({ [String(keyName)]: k, [String(valueName)]: x }))),
+    items2dict: kwargs(['key_name', 'value_name'], (v, keyName = 'key', valueName = 'value') =>
+      Object.fromEntries(list(v).map((i) => [String(attr(i, keyName)), attr(i, valueName)]))),
     union: (a, b) => uniq([...list(a), ...list(b)]),
     difference: (a, b) => uniq(list(a).filter((x) => !list(b).some((y) => sameValue(x, y)))),
     intersect: (a, b) => uniq(list(a).filter((x) => list(b).some((y) => sameValue(x, y)))),
     symmetric_difference: (a, b) => uniq([...list(a).filter((x) => !list(b).some((y) => sameValue(x, y))), ...list(b).filter((x) => !list(a).some((y) => sameValue(x, y)))]),
     unique: (v) => uniq(list(v)),
-    flatten: (v, levels?: unknown) => (list(v) as unknown[]).flat(typeof levels === 'number' ? levels : Infinity).filter((x) => x !== null),
+    flatten: kwargs(['levels', 'skip_nulls'], (v, levels?: unknown, skipNulls = true) => (list(v) as unknown[]).flat(typeof levels === 'number' ? levels : Infinity).filter((x) => x !== null || skipNulls === false)),
     list: (v) => list(v),
     dict: (v) => Object.fromEntries(list(v) as [string, unknown][]),
     zip: (a, ...rest) => list(a).map((x, i) => [x, ...rest.map((r) => list(r)[i])]),

@@ -50,6 +50,13 @@ export function setLookupRenderer(r: Renderer): void {
   templateRenderer = r;
 }
 
+/** The with_X loops that are lookups too (sequence, dict, fileglob...): the executor's loop.ts hands them over. */
+type LoopLookup = (kind: string, terms: unknown, scope: VarScope | undefined) => unknown[] | undefined;
+let loopLookup: LoopLookup | undefined;
+export function setLoopLookup(f: LoopLookup): void {
+  loopLookup = f;
+}
+
 export function lookupPlugins(scope: VarScope | undefined, name: string, args: unknown[], asList: boolean): unknown {
   const paths = scope?.lookupPaths ?? [];
   const isKw = (a: unknown) => Boolean(a && typeof a === 'object' && !Array.isArray(a) && (a as { __keywords?: boolean }).__keywords);
@@ -57,7 +64,7 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
   const kw = { ...(args.find(isKw) as Record<string, unknown> | undefined) };
   delete kw.__keywords;
   // For the lookups whose options orch reads, an option it would ignore is refused instead.
-  const known: Record<string, string[]> = { file: ['lstrip', 'rstrip'], template: ['template_vars', 'convert_data'] };
+  const known: Record<string, string[]> = { file: ['lstrip', 'rstrip'], template: ['template_vars', 'convert_data'], vars: ['default'] };
   const unknownKw = Object.keys(kw).filter((k) => k !== 'wantlist' && !(known[name] ?? [k]).includes(k));
   if (unknownKw.length) throw new TemplateError(`lookup('${name}'): option ${unknownKw.join(', ')} is not supported by orch`);
   const wantList = asList || kw.wantlist === true;
@@ -109,8 +116,25 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
     case 'list':
       results.push(...terms);
       break;
-    default:
-      throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, { hint: 'Supported: file, env, pipe, template, first_found, items, list, varnames.' });
+    case 'vars':
+      for (const t of terms) {
+        const v = scope?.has(String(t)) ? scope.get(String(t)) : kw.default;
+        if (v === undefined) throw new TemplateError(`No variable found with this name: ${String(t)}`);
+        results.push(v);
+      }
+      break;
+    case 'lines':
+      for (const t of terms) results.push(...execFileSync('/bin/sh', ['-c', String(t)], { encoding: 'utf8' }).split('\n').filter((l, i, a) => !(i === a.length - 1 && l === '')));
+      break;
+    default: {
+      // the lookups behind with_dict, with_sequence, with_fileglob, with_indexed_items..., as those loops read them
+      const items = ['dict', 'sequence', 'fileglob', 'indexed_items', 'together', 'nested', 'subelements', 'flattened'].includes(name) ? loopLookup?.(name, name === 'dict' || name === 'sequence' ? terms[0] : terms, scope) : undefined;
+      if (items) {
+        results.push(...items);
+        break;
+      }
+      throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, { hint: 'Supported: file, env, pipe, template, first_found, items, list, varnames, vars, lines, dict, sequence, fileglob, indexed_items, together, nested, subelements, flattened.' });
+    }
   }
   // the list lookup gives its list back whether asked as lookup() or query() (as Ansible 2.14 does)
   if (wantList || name === 'list') return results;

@@ -13,6 +13,7 @@ import nunjucks from 'nunjucks';
 import { TemplateError } from '../core/errors.js';
 import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.js';
 import { PySlice } from './slices.js';
+import { pyFormat } from './filters.js';
 import type { VarScope } from './scope.js';
 import { rememberError, Undefined } from './undefined.js';
 
@@ -30,6 +31,8 @@ interface RuntimeModule {
   suppressValue(val: unknown, autoescape: boolean): unknown;
   orchEquals?(a: unknown, b: unknown): boolean;
   orchAdd?(a: unknown, b: unknown): unknown;
+  orchMul?(a: unknown, b: unknown): unknown;
+  orchMod?(a: unknown, b: unknown): unknown;
   inOperator(key: unknown, val: unknown): boolean;
 }
 interface AstNode {
@@ -217,15 +220,36 @@ export function patchNunjucks(env: nunjucks.Environment): void {
         : `unsupported operand type(s) for +: '${type(a)}' and '${type(b)}'`,
     );
   };
-  compiler.Compiler.prototype.compileAdd = function (this: unknown, node, frame) {
-    const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };
-    const n = node as unknown as { left: AstNode; right: AstNode };
-    self._emit('runtime.orchAdd(');
-    self.compile(n.left, frame);
-    self._emit(', ');
-    self.compile(n.right, frame);
-    self._emit(')');
+  // `*` and `%` as Python's: 'x' * 3 and [0] * 2 repeat, 'fmt %s' % args formats; numbers as before
+  runtime.orchMul = (a, b) => {
+    for (const v of [a, b]) if (v instanceof Undefined) v.fail();
+    const [seq, times] =
+      typeof b === 'number' && (typeof a === 'string' || Array.isArray(a))
+        ? [a, b]
+        : typeof a === 'number' && (typeof b === 'string' || Array.isArray(b))
+          ? [b, a]
+          : [undefined, 0];
+    if (typeof seq === 'string') return seq.repeat(Math.max(0, times));
+    if (Array.isArray(seq)) return Array.from({ length: Math.max(0, times) }, () => seq as unknown[]).flat(1);
+    return Number(a) * Number(b);
   };
+  runtime.orchMod = (a, b) => {
+    for (const v of [a, b]) if (v instanceof Undefined) v.fail();
+    return typeof a === 'string' ? pyFormat(a, Array.isArray(b) ? b : [b]) : Number(a) % Number(b);
+  };
+  const binOpCall = (fn: string): CompileFn =>
+    function (this: unknown, node, frame) {
+      const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };
+      const n = node as unknown as { left: AstNode; right: AstNode };
+      self._emit(`runtime.${fn}(`);
+      self.compile(n.left, frame);
+      self._emit(', ');
+      self.compile(n.right, frame);
+      self._emit(')');
+    };
+  compiler.Compiler.prototype.compileAdd = binOpCall('orchAdd');
+  compiler.Compiler.prototype.compileMul = binOpCall('orchMul');
+  compiler.Compiler.prototype.compileMod = binOpCall('orchMod');
   compiler.Compiler.prototype.compileCompare = function (this: unknown, node, frame) {
     const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };
     const n = node as unknown as { expr: AstNode; ops: { type: string; expr: AstNode }[] };

@@ -54,6 +54,23 @@ export function stringMethod(s: string, name: string): Fn | undefined {
       return (sub) => s.indexOf(String(sub));
     case 'isdigit':
       return () => /^\d+$/.test(s);
+    case 'partition':
+    case 'rpartition':
+      return (sep) => {
+        const at = name === 'partition' ? s.indexOf(String(sep)) : s.lastIndexOf(String(sep));
+        if (at < 0) return name === 'partition' ? [s, '', ''] : ['', '', s];
+        return [s.slice(0, at), String(sep), s.slice(at + String(sep).length)];
+      };
+    case 'capitalize':
+      return () => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
+    case 'count':
+      return (sub) => (String(sub) === '' ? s.length + 1 : s.split(String(sub)).length - 1);
+    case 'zfill':
+      return (w) => (/^[-+]/.test(s) ? s[0] + s.slice(1).padStart(Number(w) - 1, '0') : s.padStart(Number(w), '0'));
+    case 'isalpha':
+      return () => /^[A-Za-z]+$/.test(s);
+    case 'isalnum':
+      return () => /^[A-Za-z0-9]+$/.test(s);
     case 'splitlines':
       return () => s.split(/\r?\n/).filter((l, i, a) => !(i === a.length - 1 && l === ''));
     default:

@@ -92,6 +92,8 @@ export const tests: Record<string, Test> = {
   version_compare: (v, other, op) => versionTest(v, other, op),
   in: (v, seq) => (Array.isArray(seq) ? seq.includes(v) : typeof seq === 'string' ? seq.includes(String(v)) : Boolean(seq && typeof seq === 'object' && String(v) in seq)),
   contains: (seq, v) => (Array.isArray(seq) ? seq.includes(v) : String(seq).includes(String(v))),
+  all: (v) => (Array.isArray(v) ? v : []).every(pyTruthy),
+  any: (v) => (Array.isArray(v) ? v : []).some(pyTruthy),
   subset: (a, b) => Array.isArray(a) && Array.isArray(b) && a.every((x) => b.includes(x)),
   superset: (a, b) => Array.isArray(a) && Array.isArray(b) && b.every((x) => a.includes(x)),
   eq: (a, b) => a === b,

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type SchemaOptions } from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
 import { noteLoadWarning } from '../core/load-warnings.js';
 import { PASSWORD_VARS, registerPasswordVars, registerSecret } from '../core/secrets.js';
@@ -126,9 +126,22 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
   return null;
 }
 
+type Tags = Exclude<NonNullable<SchemaOptions['customTags']>, (...a: never[]) => unknown>;
+
+/**
+ * Floats as PyYAML resolves them: a dot is required and an exponent has a sign (`1.5e+3`); the yaml
+ * library's 1.1 schema also took `e1` (a register name) and `1e3` for floats, which PyYAML reads as strings.
+ */
+const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
+const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/;
+function pyYamlFloat(t: Tags[number]): Tags[number] {
+  if (typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:float' || !('test' in t) || !t.test || /inf|nan/i.test(t.test.source)) return t;
+  return { ...t, test: t.format === 'EXP' ? PY_FLOAT_EXP : PY_FLOAT };
+}
+
 function parseOptions(lineCounter: LineCounter) {
   // uniqueKeys off: PyYAML keeps the last of duplicate keys (Ansible warns); convert() does the same.
-  return { version: '1.1' as const, lineCounter, uniqueKeys: false, prettyErrors: false, merge: true, customTags: [VAULT_TAG] };
+  return { version: '1.1' as const, lineCounter, uniqueKeys: false, prettyErrors: false, merge: true, customTags: (tags: Tags) => [...tags.map(pyYamlFloat), VAULT_TAG] };
 }
 
 /** Parse YAML text with Ansible's reading (YAML 1.1: `yes` is true, `0644` is octal), keeping positions. */

@@ -55,7 +55,12 @@ fault('task keyword of the wrong type', 'exit 4, file:line, "expected a whole nu
 fault('value outside the choices', 'exit 4, the choices listed', () =>
   expectBad(play('    - file: path=/x state=presnt\n'), 4, /file: parameter 'state' must be one of absent, directory, file, hard, link, touch, got 'presnt'/));
 
-fault('missing required parameter', 'exit 4, file:line, names it', () => expectBad(play('    - copy: content=x\n'), 4, /playbook\.yml:4: copy: missing required parameter 'dest'/));
+fault('missing required parameter', 'as Ansible: loads, fails when a host reaches it with "missing required arguments"', () => {
+  const r = orch(['run', INVENTORY, writePlaybook(play('    - copy: content=x\n')), '--limit', 'all[0]'], { json: false });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stdout, /missing required arguments: dest/);
+  return 'exit 2, missing required arguments: dest';
+});
 
 fault('unknown play keyword', 'exit 4, suggestion', () =>
   expectBad('- hosts: all\n  hostz: x\n  tasks: []\n', 4, /playbook\.yml:2: 'hostz' is not a valid play keyword \(did you mean 'hosts'\?\)/));

@@ -60,6 +60,6 @@ test('haproxy: a config that haproxy -c rejects is never installed', () => {
   const good = onHost(lb, 'md5sum /etc/haproxy/haproxy.cfg').stdout;
   const bad = orch(['run', inv, writePlaybook(`- hosts: lb\n  become: yes\n  roles: [haproxy]\n`), '-e', 'haproxy_timeout_client=nonsense'], { cwd: ROOT });
   assert.equal(bad.code, 2);
-  assert.match(results(bad).find((x) => x.status === 'failed')?.msg ?? '', /validation failed/);
+  assert.match(results(bad).find((x) => x.status === 'failed')?.msg ?? '', /failed to validate/);
   assert.equal(onHost(lb, 'md5sum /etc/haproxy/haproxy.cfg').stdout, good);
 });

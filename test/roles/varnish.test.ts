@@ -53,7 +53,7 @@ test('varnish: old VCLs are discarded; a VCL that does not compile never replace
   const good = onHost(host, 'md5sum /etc/varnish/default.vcl').stdout;
   const bad = apply(play(), ['-e', 'varnish_grace=soon'], { cwd: ROOT });
   assert.equal(bad.code, 2);
-  assert.match(results(bad).find((x) => x.status === 'failed')?.msg ?? '', /validation failed/);
+  assert.match(results(bad).find((x) => x.status === 'failed')?.msg ?? '', /failed to validate/);
   assert.equal(onHost(host, 'md5sum /etc/varnish/default.vcl').stdout, good);
 });
 

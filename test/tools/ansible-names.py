@@ -25,6 +25,8 @@ COLLECTIONS = [
     'ansible.builtin', 'ansible.posix', 'community.general', 'community.postgresql', 'community.mysql',
     'community.crypto', 'community.docker', 'community.rabbitmq', 'containers.podman',
 ]
+# parameters a module's argument_spec accepts though its documentation does not list them
+UNDOCUMENTED = {'ansible.builtin.command': ['executable']}  # accepted with a warning ("no longer supported")
 ROUTING = '/usr/lib/python3/dist-packages/ansible/config/ansible_builtin_runtime.yml'
 
 
@@ -44,7 +46,7 @@ def main():
             for o, spec in opts.items():
                 params.add(o)
                 params.update((spec or {}).get('aliases') or [])
-            modules[name] = sorted(params)
+            modules[name] = sorted(params | set(UNDOCUMENTED.get(name, [])))
     lookups_listed = json.loads(subprocess.run(['ansible-doc', '-t', 'lookup', '-l', '-j'], capture_output=True, text=True, check=True).stdout)
     lookups = sorted(m for m in lookups_listed if m.rsplit('.', 1)[0] in COLLECTIONS)
     lookup_routing = yaml.safe_load(open(ROUTING))['plugin_routing'].get('lookup', {})

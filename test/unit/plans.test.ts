@@ -18,7 +18,7 @@ test('lineinfile: add, replace, idempotent, remove, insertafter, backrefs', () =
   assert.deepEqual(editLine({ ...base, line: 'a=9', regexp: '^a=' }, 'a=1\nb=2\n'), { text: 'a=9\nb=2\n', msg: 'line replaced' });
   assert.equal(editLine({ ...base, line: 'a=9', regexp: '^a=' }, 'a=9\n').text, null);
   assert.equal(editLine({ ...base, line: 'b=2' }, 'a=1\nb=2\n').text, null);
-  assert.deepEqual(editLine({ ...base, state: 'absent', regexp: '^a' }, 'a=1\nab\nc\n'), { text: 'c\n', msg: '2 line(s) removed' });
+  assert.deepEqual(editLine({ ...base, state: 'absent', regexp: '^a' }, 'a=1\nab\nc\n'), { text: 'c\n', msg: '2 line(s) removed', extra: { found: 2 } });
   assert.equal(editLine({ ...base, line: 'x', insertafter: '^a' }, 'a\nb\n').text, 'a\nx\nb\n');
   assert.equal(editLine({ ...base, line: 'x', insertbefore: 'BOF' }, 'a\n').text, 'x\na\n');
   assert.equal(editLine({ ...base, line: 'port=\\1', regexp: '^#?port=(\\d+)', backrefs: true }, '#port=80\n').text, 'port=80\n');
@@ -145,4 +145,13 @@ test('file: touch with modification_time/access_time preserve creates a missing 
   assert.deepEqual(planFile({ path: '/f', state: 'file', modification_time: '202601021530.45' }, existing)?.cmds, [`touch -m -d @${epoch} -- /f`]);
   assert.equal(planFile({ path: '/f', state: 'file', modification_time: '202601021530.45' }, { ...existing, details: { ...existing.details, mtime: epoch } }), null);
   assert.throws(() => parseFileTime('yesterday', '%Y%m%d%H%M.%S'), /does not match format/);
+});
+
+test('lineinfile and blockinfile: Python inline flags, empty-regexp warning, Ansible blockinfile messages', () => {
+  assert.equal(editLine({ ...base, line: 'a=3', regexp: '(?i)^A=' }, 'a=1\n').msg, 'line replaced');
+  assert.match(editLine({ ...base, line: 'd=1', regexp: '' }, 'a=1\n').warnings?.[0] ?? '', /regular expression is an empty string/);
+  assert.equal(editBlock({ path: '/x', block: 'k', create: true }, null).msg, 'File created');
+  const withBlock = editBlock({ path: '/x', block: 'k' }, 'a\n').text ?? '';
+  assert.equal(editBlock({ path: '/x', block: 'k2' }, withBlock).msg, 'Block inserted');
+  assert.equal(editBlock({ path: '/x', state: 'absent' }, withBlock).msg, 'Block removed');
 });

@@ -58,7 +58,6 @@ const badCases: { name: string; yaml: string; files?: Record<string, string>; er
   { name: 'unknown parameter with a suggestion', yaml: '- hosts: all\n  tasks:\n    - file:\n        path: /x\n        stat: directory\n', error: /unsupported parameter 'stat' \(did you mean 'state'\?\)/, line: 5 },
   { name: 'wrong type', yaml: '- hosts: all\n  tasks:\n    - sysctl:\n        name: a.b\n        value: 1\n        reload: maybe\n', error: /parameter 'reload' must be a boolean/, line: 6 },
   { name: 'bad choice', yaml: '- hosts: all\n  tasks:\n    - file: path=/x state=directroy\n', error: /must be one of .* \(did you mean 'directory'\?\)/, line: 3 },
-  { name: 'missing required parameter', yaml: '- hosts: all\n  tasks:\n    - copy: content=x\n', error: /missing required parameter 'dest'/, line: 3 },
   { name: 'two modules in one task', yaml: '- hosts: all\n  tasks:\n    - copy: dest=/x content=y\n      file: path=/x\n', error: /conflicting action statements: copy, file/, line: 3 },
   { name: 'task without a module', yaml: '- hosts: all\n  tasks:\n    - name: nothing\n', error: /names no module/, line: 3 },
   { name: 'unknown play keyword', yaml: '- hosts: all\n  taks: []\n', error: /'taks' is not a valid play keyword \(did you mean 'tasks'\?\)/, line: 2 },

@@ -40,7 +40,10 @@ const table: [string, unknown][] = [
   ['{{ "hello" | b64encode }}', 'aGVsbG8='],
   ['{{ "abc" | hash("sha1") }}', 'a9993e364706816aba3e25717850c26c9cd0d89d'],
   ['{{ "web-01" | regex_replace("^web-(\\d+)$", "app\\1") }}', 'app01'],
-  ['{{ {"a": 1} | to_json }}', '{"a":1}'],
+  ['{{ {"a": 1} | to_json }}', '{"a": 1}'], // Python's json.dumps separators, as Ansible
+  ['{{ "ab" * 2 }} {{ [0] * 2 }} {{ 3 * 2 }}', 'abab [0, 0] 6'], // Python's * on strings and lists
+  ['{{ "%05d" % 42 }} {{ 7 % 3 }} {{ "%s=%.1f" | format("a", 2.26) }}', '00042 1 a=2.3'], // % formats a string
+  ['{{ {"a": [1, "x"]} | to_json }}', '{"a": [1, "x"]}'],
   ['{{ {"a": 1} | combine({"b": 2}) }}', { a: 1, b: 2 }],
   ['{{ d | dict2items | map(attribute="key") | list }}', ['k', 'nested']],
   ['{{ users | selectattr("admin") | map(attribute="name") | list }}', ['a']],
