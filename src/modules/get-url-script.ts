@@ -1,3 +1,5 @@
+import { PY_DONE_FAIL } from './python.js';
+
 /**
  * The part of get_url that runs on the target, in Python 3 (the interpreter Ansible itself needs on every
  * host it manages; its urllib does http and https with certificate checks, auth, redirects, timeouts, and
@@ -17,15 +19,7 @@ for k in ('dest', 'tmp_dest', 'client_cert', 'client_key'):
 url, dest, force, check = p['url'], p['dest'], p['force'], p['check']
 
 
-def done(**kw):
-    sys.stdout.write(json.dumps(kw))
-    sys.exit(0)
-
-
-def fail(msg, **kw):
-    kw.update(failed=True, msg=msg)
-    done(**kw)
-
+${PY_DONE_FAIL}
 
 def digest(path, algo):
     try:

@@ -2,6 +2,17 @@ import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
+/** The Python part's way out: done(**result) prints the JSON result, fail(msg, **keys) a failed one. */
+export const PY_DONE_FAIL = String.raw`def done(**kw):
+    sys.stdout.write(json.dumps(kw))
+    sys.exit(0)
+
+
+def fail(msg, **kw):
+    kw.update(failed=True, msg=msg)
+    done(**kw)
+`;
+
 /**
  * Run a module's Python 3 part on the host (get_url, unarchive, git): the script as one quoted argument, its input
  * as JSON on stdin (secrets never on a command line), one JSON result back. python3 is what Ansible needs on

@@ -1,3 +1,5 @@
+import { PY_DONE_FAIL } from './python.js';
+
 /**
  * The part of unarchive that runs on the target, in Python 3 (as get_url; see get-url-script.ts). It takes
  * Ansible 2.14's decisions: the handler picked in Ansible's order (zip by unzip/zipinfo, then GNU tar with
@@ -20,15 +22,7 @@ ENV = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', LC_MESSAGES='C.UTF-8', 
 atexit.register(lambda: p.get('cleanup') and shutil.rmtree(p['cleanup'], ignore_errors=True))
 
 
-def done(**kw):
-    sys.stdout.write(json.dumps(kw))
-    sys.exit(0)
-
-
-def fail(msg, **kw):
-    kw.update(failed=True, msg=msg)
-    done(**kw)
-
+${PY_DONE_FAIL}
 
 def run(cmd, cwd=None):
     r = subprocess.run(cmd, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
