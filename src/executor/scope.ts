@@ -72,7 +72,8 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
     Object.defineProperty(out, name, {
       enumerable: true,
       get: () => {
-        const scope = buildScope(rs, name, pv, undefined);
+        // as Ansible's hostvars: the host's own variables, without the play's (play vars, vars_files, role defaults)
+        const scope = buildScope(rs, name, pv, undefined, true);
         return new Proxy({} as Record<string, unknown>, {
           get: (_t, k) => (typeof k === 'string' ? scope.get(k) : undefined),
           has: (_t, k) => typeof k === 'string' && scope.has(k),
@@ -91,7 +92,7 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
  * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
  * play vars < vars_files < role vars, role params, block and task vars < set_fact/register < extra vars.
  */
-export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined, inh: Inherited | undefined): VarScope {
+export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined, inh: Inherited | undefined, hostOnly = false): VarScope {
   const hs = rs.hosts.get(host);
   const magic: Record<string, unknown> = {
     ...rs.opts.defaultVars,
@@ -130,11 +131,11 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
   // connection keywords, below every variable: ansible_connection / ansible_user set anywhere win, as in Ansible
   const kw = connectionKeywords(inh, pv?.play);
   if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
-  if (pv) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
+  if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   for (const l of rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
   if (hs?.facts) layers.push({ name: 'facts', vars: factVariables(hs.facts, hs.plainFactNames), templated: false });
-  if (pv) {
+  if (pv && !hostOnly) {
     layers.push({ name: 'play vars', vars: pv.play.vars, templated: true });
     layers.push({ name: 'vars_files', vars: pv.filesVars, templated: true });
   }
