@@ -96,3 +96,43 @@ export function now(utc: unknown = false, fmt: unknown = undefined): PyDatetime 
   const d = new PyDatetime(isUtc ? new Date(at.getTime() + at.getTimezoneOffset() * 60_000) : at);
   return typeof format === 'string' ? d.strftime(format) : d;
 }
+
+/** Ansible's strftime filter: `fmt | strftime(second=None, utc=False)`, time.strftime over local time (or UTC). */
+export function strftimeFilter(format: unknown, second: unknown = null, utc: unknown = false): string {
+  const at = second === null || second === undefined ? new Date() : new Date(Number(second) * 1000);
+  return new PyDatetime(utc === true ? new Date(at.getTime() + at.getTimezoneOffset() * 60_000) : at).strftime(String(format));
+}
+
+const STRPTIME: Record<string, [string, (d: number[], v: string) => void]> = {
+  Y: ['(\\d{4})', (d, v) => (d[0] = Number(v))],
+  y: ['(\\d{2})', (d, v) => (d[0] = Number(v) + (Number(v) < 69 ? 2000 : 1900))],
+  m: ['(\\d{1,2})', (d, v) => (d[1] = Number(v))],
+  d: ['(\\d{1,2})', (d, v) => (d[2] = Number(v))],
+  H: ['(\\d{1,2})', (d, v) => (d[3] = Number(v))],
+  M: ['(\\d{1,2})', (d, v) => (d[4] = Number(v))],
+  S: ['(\\d{1,2})', (d, v) => (d[5] = Number(v))],
+  f: ['(\\d{1,6})', (d, v) => (d[6] = Number(v.padEnd(6, '0')))],
+  b: ['([A-Za-z]{3})', (d, v) => (d[1] = MONTHS.findIndex((m) => m.slice(0, 3).toLowerCase() === v.toLowerCase()) + 1)],
+  B: ['([A-Za-z]+)', (d, v) => (d[1] = MONTHS.findIndex((m) => m.toLowerCase() === v.toLowerCase()) + 1)],
+};
+
+/** Ansible's to_datetime filter: datetime.strptime(string, format) for the common directives. */
+export function toDatetime(value: unknown, format: unknown = '%Y-%m-%d %H:%M:%S'): PyDatetime {
+  const text = String(value);
+  const fmt = String(format);
+  const setters: ((d: number[], v: string) => void)[] = [];
+  const pattern = fmt.replace(/%(.)|([.*+?^${}()|[\]\\])/g, (all, c: string | undefined, special: string | undefined) => {
+    if (special) return `\\${special}`;
+    if (c === '%') return '%';
+    const entry = STRPTIME[c as string];
+    if (!entry) throw new Error(`to_datetime: the directive %${c} is not supported by orch`);
+    setters.push(entry[1]);
+    return entry[0];
+  });
+  const m = new RegExp(`^${pattern}$`).exec(text);
+  if (!m) throw new Error(`time data '${text}' does not match format '${fmt}'`);
+  const d = [1900, 1, 1, 0, 0, 0, 0];
+  setters.forEach((set, i) => set(d, m[i + 1] as string));
+  const [Y, mo, day, H, Mi, S, us] = d as [number, number, number, number, number, number, number];
+  return new PyDatetime(new Date(Y, mo - 1, day, H, Mi, S, Math.floor(us / 1000)));
+}

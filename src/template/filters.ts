@@ -5,6 +5,7 @@ import { stringify as yamlStringify, parse as yamlParse } from 'yaml';
 import { TemplateError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
 import { comment } from './comment-filter.js';
+import { strftimeFilter, toDatetime } from './datetime.js';
 import { pythonRegExp } from '../modules/pyregex.js';
 import { pyRepr, pyTruthy } from './python.js';
 import { isUndefined, Undefined } from './undefined.js';
@@ -148,6 +149,14 @@ function combine(...dicts: unknown[]): Record<string, unknown> {
 export function makeFilters(callFilter: (name: string, v: unknown, args: unknown[]) => unknown, callTest: (name: string, v: unknown, args: unknown[]) => boolean): Record<string, Filter> {
   return {
     comment,
+    strftime: (fmt, second = null, utc = false) => strftimeFilter(fmt, second, utc),
+    to_datetime: (v, format = '%Y-%m-%d %H:%M:%S') => {
+      try {
+        return toDatetime(v, format);
+      } catch (err) {
+        throw new TemplateError((err as Error).message);
+      }
+    },
     default: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
     d: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
     mandatory: (v, msg) => {
