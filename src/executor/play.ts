@@ -266,7 +266,7 @@ class PlayRun {
     // throttle: fewer hosts at once than forks for this task (taken before a fork slot, so none is held idle)
     const slot = pLimit(throttle > 0 ? throttle : Math.max(1, hosts.length));
     const outcomes = await Promise.all(hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))));
-    settleAfterTask(this.snapshots(), task);
+    settleAfterTask(this.snapshots(), task, outcomes.some((o) => o.status !== 'skipped'));
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {
       const host = hosts[i] as string;

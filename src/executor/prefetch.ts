@@ -16,7 +16,8 @@ import { wrapCommand } from '../transport/wrap.js';
  * - any command on a host not answered from its snapshot may change it: that host's snapshot goes at
  *   once, and every host's at the end of the task (a command may reach other hosts: rsync, ssh, an API);
  * - a task that is not a plain query (delegated, run_once, pause, wait_for, meta...) drops every
- *   host's snapshot when it ends.
+ *   host's snapshot when it ends, unless it was skipped on every host (then it did nothing anywhere);
+ *   its own queries are never fetched ahead, but a window reaches past it (see prefetchWindow).
  */
 
 /**
@@ -46,16 +47,18 @@ export function windowRole(task: Task): WindowRole {
 }
 
 /**
- * The tasks from items[from] on whose queries may be fetched together: consecutive tasks up to the
- * first that is not a plain query (or `max` of them). Tasks not selected by tags never run: skipped.
+ * The tasks from items[from] on whose queries may be fetched together: consecutive tasks (or `max` of
+ * them) up to a block, an include or a meta task. Tasks not selected by tags never run: skipped.
+ * A 'break' task is in the window (covered, so no window starts at it) but adds no query: where it
+ * runs, what was fetched after it is dropped when it ends (settleAfterTask); where it is skipped on
+ * every host (a guard that found nothing to do), the snapshot still holds and serves the tasks after it.
  */
 export function prefetchWindow(items: Item[], from: number, selected: (t: Task) => boolean, max: number): Task[] {
   const window: Task[] = [];
   for (let j = from; j < items.length && window.length < max; j++) {
     const it = items[j] as Item;
-    if (it.kind !== 'task') break;
+    if (it.kind !== 'task' || resolveModuleName(it.module) === 'meta') break;
     if (!selected(it)) continue;
-    if (windowRole(it) === 'break') break;
     window.push(it);
   }
   return window;
@@ -140,11 +143,12 @@ export class PrefetchCache {
 }
 
 /**
- * After a task ran on its hosts: when it was not a plain query, or sent any host a command that was not
- * answered from a snapshot, no host's snapshot is trusted any more.
+ * After a task ran on its hosts: when it was not a plain query and ran somewhere (`ran`: not skipped on
+ * every host), or sent any host a command that was not answered from a snapshot, no host's snapshot is
+ * trusted any more.
  */
-export function settleAfterTask(caches: PrefetchCache[], task: Task): void {
-  const dirty = windowRole(task) === 'break' || caches.some((c) => c.touched);
+export function settleAfterTask(caches: PrefetchCache[], task: Task, ran = true): void {
+  const dirty = (ran && windowRole(task) === 'break') || caches.some((c) => c.touched);
   for (const c of caches) {
     if (dirty) c.drop();
     c.touched = false;

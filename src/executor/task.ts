@@ -13,7 +13,7 @@ import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
-import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
+import { batchScript, groupByBecome, parseBatch, windowRole, type QueryCommand } from './prefetch.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
 import type { HostState, RunState } from './state.js';
 
@@ -142,12 +142,42 @@ class Recorded extends Error {
  * anything; undefined when that cannot be known now (loops, delegation, a condition or argument that
  * depends on what earlier tasks register...).
  */
-export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand | undefined> {
+export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand[]> {
   const mod = findModule(task.module);
-  if (!mod?.query || mod.local || task.loop || task.delegate_to || task.until !== undefined || !sameConnectionAsPlay(task, pv)) return undefined;
+  // a task that is not a plain query asks the host itself, when it runs (prefetch.ts)
+  if (!mod?.query || windowRole(task) !== 'query' || !sameConnectionAsPlay(task, pv)) return [];
+  let scopes: VarScope[];
   try {
     const scope = buildScope(rs, host, pv, task);
-    if (task.when.length > 0 && !evalCondition(task.when, scope)) return undefined;
+    // a loop: each item's query, in the order the items run (an item whose query is unknown ends the list)
+    if (!task.loop) scopes = [scope];
+    else {
+      const items = expandLoop(task.loop, scope);
+      scopes = items.map((item, i) => loopScope(task, scope, items, i));
+    }
+  } catch {
+    return [];
+  }
+  const out: QueryCommand[] = [];
+  for (const s of scopes) {
+    let skipped: boolean;
+    try {
+      skipped = task.when.length > 0 && !evalCondition(task.when, s);
+    } catch {
+      break;
+    }
+    if (skipped) continue; // a skipped item sends nothing
+    const q = await recordOne(rs, pv, task, host, s);
+    if (!q) break;
+    out.push(q);
+  }
+  return out;
+}
+
+async function recordOne(rs: RunState, pv: PlayVars, task: Task, host: string, scope: VarScope): Promise<QueryCommand | undefined> {
+  const mod = findModule(task.module);
+  if (!mod?.query) return undefined;
+  try {
     const x = execSettings(rs, pv, task, scope);
     const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
     const record: ModuleContext['run'] = (command, o = {}) => {
@@ -166,10 +196,7 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
   if (!hs || !hs.active) return;
   hs.prefetch.cover(tasks.map((t) => t.id));
   const queries: QueryCommand[] = [];
-  for (const t of tasks) {
-    const q = await recordQuery(rs, pv, t, host);
-    if (q) queries.push(q);
-  }
+  for (const t of tasks) queries.push(...(await recordQuery(rs, pv, t, host)));
   if (queries.length < 2) return; // one query: no round trip to save
   const t = await rs.pool.get(host, buildScope(rs, host, pv, undefined));
   if (t.pipelines) {
@@ -348,6 +375,15 @@ function factsHost(rs: RunState, task: Task, hs: HostState, scope: VarScope): Ho
   return target ?? hs;
 }
 
+/** The scope of loop item i: item (or loop_var), index_var, ansible_loop. */
+function loopScope(task: Task, scope: VarScope, items: unknown[], i: number): VarScope {
+  const lc = task.loop_control;
+  const loopVars: Record<string, unknown> = { [lc?.loop_var ?? 'item']: items[i], ansible_loop_var: lc?.loop_var ?? 'item' };
+  if (lc?.index_var) loopVars[lc.index_var] = i;
+  loopVars.ansible_loop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
+  return scope.with({ name: 'loop', vars: loopVars, templated: false });
+}
+
 /** One task on one host: when, loop, module, register, notify, stats, events. */
 export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<TaskOutcome> {
   const hs = rs.hosts.get(host);
@@ -375,10 +411,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
       const results: ModuleResult[] = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        const loopVars: Record<string, unknown> = { [lc?.loop_var ?? 'item']: item, ansible_loop_var: lc?.loop_var ?? 'item' };
-        if (lc?.index_var) loopVars[lc.index_var] = i;
-        loopVars.ansible_loop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
-        const itemScope = scope.with({ name: 'loop', vars: loopVars, templated: false });
+        const itemScope = loopScope(task, scope, items, i);
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope)) : { ...skippedResult };
         Object.assign(r, { item, ansible_loop_var: lc?.loop_var ?? 'item' });

@@ -1,6 +1,6 @@
 import type { ModuleResult } from '../core/result.js';
 import { quote, sh, shellJoin } from '../transport/quote.js';
-import { perlProbe, perlString } from './probe.js';
+import { PROBE_SUFFIX, perlProbe, perlString } from './probe.js';
 import { shlexSplit } from './shlex.js';
 import type { ExecResult } from '../transport/types.js';
 import type { ModuleSpec, Params } from './spec.js';
@@ -98,20 +98,37 @@ async function runCommand(ctx: ModuleContext, p: Params, shellText: string, show
   return result;
 }
 
+function argvOf(p: Params): string[] {
+  try {
+    return Array.isArray(p.argv) ? p.argv.map(String) : shlexSplit(String(p.cmd ?? p._raw_params));
+  } catch (err) {
+    throw new ModuleFailure(`cannot parse command: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `perl -e CODE orch-probe` (and nothing else: no chdir, stdin, creates or removes) is a probe
+ * (probe.ts): read-only by its rules, so it is this task's query too, sent as the probe itself (the
+ * runner evaluates it without a fork, and a batch of queries can answer it).
+ */
+function probeOf(p: Params, argv: string[]): string | undefined {
+  if (argv.length !== 4 || argv[0] !== 'perl' || argv[1] !== '-e' || argv[3] !== PROBE_SUFFIX) return undefined;
+  if (p.creates || p.removes || p.chdir || p.stdin !== undefined || (argv[2] as string).includes("'")) return undefined;
+  return perlProbe(argv[2] as string);
+}
+
 export const command: Module = {
   name: 'command',
   spec: commandSpec,
-  query: queryGuard,
+  async query(ctx, p) {
+    const probe = probeOf(p, argvOf(p));
+    return probe === undefined ? queryGuard(ctx, p) : ctx.run(probe);
+  },
   async run(ctx, p) {
-    let argv: string[];
-    try {
-      argv = Array.isArray(p.argv) ? p.argv.map(String) : shlexSplit(String(p.cmd ?? p._raw_params));
-    } catch (err) {
-      throw new ModuleFailure(`cannot parse command: ${(err as Error).message}`);
-    }
+    const argv = argvOf(p);
     if (argv.length === 0) throw new ModuleFailure('no command given');
     // exec: no shell features, exactly as the command module promises.
-    return runCommand(ctx, p, `exec ${shellJoin(argv)}`, argv.join(' '));
+    return runCommand(ctx, p, probeOf(p, argv) ?? `exec ${shellJoin(argv)}`, argv.join(' '));
   },
 };
 

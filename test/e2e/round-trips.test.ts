@@ -62,3 +62,61 @@ test('round trips: a play with handlers reads its pending handlers in the facts 
   assert.deepEqual(results(second).map((x) => x.status), ['ok', 'ok', 'ok', 'ok']);
   assert.equal(roundTrips(second.events), 2, 'facts with pending handlers, then one batch of queries');
 });
+
+test('round trips: a loop\'s items are queried in the batch (8 directories, converged: one round trip)', () => {
+  const pb = writePlaybook(`- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - file: path=/tmp/orch-rt-loop state=directory
+    - file: path=/tmp/orch-rt-loop/{{ item }} state=directory mode=0750
+      loop: [a, b, c, d, e, f, g, h]
+`);
+  const first = orch(['run', INVENTORY, pb]);
+  assert.equal(first.code, 0, failures(first));
+  const second = orch(['run', INVENTORY, pb]);
+  assert.deepEqual(results(second).map((x) => x.status), Array(9).fill('ok'));
+  assert.equal(roundTrips(second.events), 1, 'every item answered from one batch');
+  assert.equal(onHost(host, 'stat -c %a /tmp/orch-rt-loop/h').stdout, '750\n');
+});
+
+test('round trips: a command of the probe form (perl -e CODE orch-probe) is a query: answered in the batch', () => {
+  onHost(host, 'printf x > /tmp/orch-rt-probe');
+  const pb = writePlaybook(`- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - stat: path=/tmp/orch-rt-probe
+    - command:
+        argv: [perl, -e, 'print -s "/tmp/orch-rt-probe"', orch-probe]
+      register: size
+      changed_when: false
+    - stat: path=/etc/hostname
+    - assert: { that: size.stdout == '1' }
+`);
+  const r = orch(['run', INVENTORY, pb]);
+  assert.equal(r.code, 0, failures(r));
+  assert.equal(roundTrips(r.events), 1, 'the probe went with the other queries');
+});
+
+test('round trips: a task that is not a plain query keeps the batch when skipped everywhere, drops it when it runs', () => {
+  onHost(host, 'printf old > /tmp/orch-rt-brk');
+  const pb = writePlaybook(`- hosts: ${host}
+  gather_facts: no
+  become: yes
+  tasks:
+    - slurp: src=/tmp/orch-rt-brk
+    - uri: url=http://127.0.0.1:1/
+      when: false
+    - shell: printf new > /tmp/orch-rt-brk
+      delegate_to: "{{ inventory_hostname }}"
+      when: change | default(false) | bool
+    - slurp: src=/tmp/orch-rt-brk
+      register: after
+    - assert: { that: "after.content | b64decode == ('new' if change | default(false) | bool else 'old')" }
+`);
+  const kept = orch(['run', INVENTORY, pb]);
+  assert.equal(kept.code, 0, failures(kept));
+  assert.equal(roundTrips(kept.events), 1, 'both skipped: the second slurp came from the batch');
+  const changed = orch(['run', INVENTORY, pb, '-e', 'change=true']);
+  assert.equal(changed.code, 0, failures(changed));
+  assert.equal(onHost(host, 'cat /tmp/orch-rt-brk').stdout, 'new');
+});

@@ -92,7 +92,7 @@ test('prefetch window: plain queries of the host and controller-only tasks that 
   assert.deepEqual(named(prefetchWindow(items, 0, (t) => t.name !== 'b', 40)), ['a', 'c', 'd', 'e', 'f', 'g', 'h'], 'a task not selected by tags never runs: skipped over');
 });
 
-test('prefetch window: ends before any task that may change a host orch does not see, or lets time pass', () => {
+test('prefetch window: reaches past a task that may change a host orch does not see (it adds no query), stops at meta', () => {
   const breakers = [
     'delegate_to localhost: { shell: "ssh h touch /x", delegate_to: localhost }',
     'local_action: { local_action: command touch /x }',
@@ -102,7 +102,6 @@ test('prefetch window: ends before any task that may change a host orch does not
     'loop with a pause: { stat: "path={{ item }}", loop: [a, b], loop_control: { pause: 2 } }',
     'pause: { pause: seconds=1 }',
     'wait_for: { wait_for: path=/x }',
-    'meta: { meta: noop }',
     'uri: { uri: url=http://x }',
     'connection_check: { connection_check: {} }',
   ];
@@ -110,9 +109,11 @@ test('prefetch window: ends before any task that may change a host orch does not
     const [what, task] = b.split(/: (.*)/s) as [string, string];
     const items = tasksOf(`    - { name: a, stat: path=/a }\n    - ${task.replace(/^\{ /, '{ name: brk, ')}\n    - { name: c, stat: path=/c }\n`);
     assert.equal(windowRole(items[1] as Task), 'break', what);
-    assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a'], what);
-    assert.deepEqual(named(prefetchWindow(items, 1, all, 40)), [], `${what}: no window starts at it`);
+    assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a', 'brk', 'c'], what);
   }
+  const items = tasksOf('    - { name: a, stat: path=/a }\n    - { name: m, meta: noop }\n    - { name: c, stat: path=/c }\n');
+  assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a'], 'meta (handlers, end_play...) ends it');
+  assert.deepEqual(named(prefetchWindow(items, 1, all, 40)), [], 'no window starts at meta');
 });
 
 test('prefetch window: stops at a block and at an include chosen at run time', () => {
@@ -126,7 +127,7 @@ test('prefetch window: stops at a block and at an include chosen at run time', (
   assert.deepEqual(named(prefetchWindow(items, 2, all, 40)), ['c']);
 });
 
-test('prefetch settle: a task that is not a plain query, or a command sent to any host, drops every host\'s snapshot', () => {
+test('prefetch settle: a task that is not a plain query and ran somewhere, or a command sent to any host, drops every host\'s snapshot', () => {
   const [query, pause] = tasksOf('    - { name: q, stat: path=/a }\n    - { name: p, pause: seconds=1 }\n') as [Task, Task];
   const fresh = () => {
     const c = new PrefetchCache();
@@ -140,6 +141,10 @@ test('prefetch settle: a task that is not a plain query, or a command sent to an
   hosts = [fresh(), fresh()];
   settleAfterTask(hosts, pause);
   assert.ok(hosts.every((c) => c.take('q', {}) === undefined), 'pause: every snapshot dropped');
+
+  hosts = [fresh(), fresh()];
+  settleAfterTask(hosts, pause, false);
+  assert.ok(hosts.every((c) => c.take('q', {}) !== undefined), 'a pause skipped on every host did nothing: snapshots kept');
 
   hosts = [fresh(), fresh()];
   (hosts[0] as PrefetchCache).sent();
