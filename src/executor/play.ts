@@ -5,6 +5,7 @@ import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
 import type { ModuleResult } from '../core/result.js';
 import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
 import { selectHosts } from '../inventory/pattern.js';
+import { inShard } from '../inventory/shard.js';
 import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
 import { RoleLoader } from '../playbook/roles.js';
 import { loadTasksFile, resolveTasksFile, type LoadContext } from '../playbook/tasks.js';
@@ -78,6 +79,7 @@ class PlayRun {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));
     }
+    hosts = inShard(hosts, rs.opts.shard);
     hosts = orderHosts(this.active(hosts), String(renderValue(play.order ?? 'inventory', playScope)), play);
     this.checkKeywords(String(renderValue(play.strategy, playScope)));
     rs.emit({ type: 'play_start', name: play.name, hosts });
