@@ -15,7 +15,7 @@ import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
 import { clearPending, loadPending, pendingKey, savePending } from './pending-handlers.js';
-import { MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
+import { keepsSnapshots, MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
@@ -257,7 +257,7 @@ class PlayRun {
     const { rs } = this;
     if (!handler && !selectedByTags(task.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
     if (task.module === 'meta') {
-      settleAfterTask(this.snapshots(), task);
+      settleAfterTask(this.snapshots(), task, !keepsSnapshots(task));
       return this.runMeta(task, hostsIn);
     }
     const hosts = task.run_once ? hostsIn.slice(0, 1) : hostsIn;

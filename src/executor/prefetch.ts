@@ -48,7 +48,8 @@ export function windowRole(task: Task): WindowRole {
 
 /**
  * The tasks from items[from] on whose queries may be fetched together: consecutive tasks (or `max` of
- * them) up to a block, an include or a meta task. Tasks not selected by tags never run: skipped.
+ * them) up to a block, an include or a meta task other than flush_handlers and noop (a handler that
+ * runs settles as any task). Tasks not selected by tags never run: skipped.
  * A 'break' task is in the window (covered, so no window starts at it) but adds no query: where it
  * runs, what was fetched after it is dropped when it ends (settleAfterTask); where it is skipped on
  * every host (a guard that found nothing to do), the snapshot still holds and serves the tasks after it.
@@ -57,11 +58,16 @@ export function prefetchWindow(items: Item[], from: number, selected: (t: Task) 
   const window: Task[] = [];
   for (let j = from; j < items.length && window.length < max; j++) {
     const it = items[j] as Item;
-    if (it.kind !== 'task' || resolveModuleName(it.module) === 'meta') break;
+    if (it.kind !== 'task' || (resolveModuleName(it.module) === 'meta' && !keepsSnapshots(it))) break;
     if (!selected(it)) continue;
     window.push(it);
   }
   return window;
+}
+
+/** meta: flush_handlers and noop change nothing themselves: the snapshots stay (handlers that run settle as tasks). */
+export function keepsSnapshots(meta: Task): boolean {
+  return ['flush_handlers', 'noop'].includes(String(meta.args._raw_params));
 }
 
 export interface QueryCommand {
@@ -69,9 +75,9 @@ export interface QueryCommand {
   opts: ExecOptions;
 }
 
-function keyOf(command: string, opts: ExecOptions): string | undefined {
-  if (opts.stdin !== undefined && opts.stdin.length > 0) return undefined;
-  return JSON.stringify([opts.become?.user ?? '', opts.env ?? {}, opts.cwd ?? '', opts.timeoutMs ?? 0, command]);
+/** A query with input (psql reads its SELECT on stdin) is kept for that same input only. */
+function keyOf(command: string, opts: ExecOptions): string {
+  return JSON.stringify([opts.become?.user ?? '', opts.env ?? {}, opts.cwd ?? '', opts.timeoutMs ?? 0, command, opts.stdin ?? '']);
 }
 
 /** How many tasks ahead a host's queries are fetched at most in one batch. */
@@ -105,7 +111,6 @@ export class PrefetchCache {
 
   store(q: QueryCommand, r: ExecResult): void {
     const k = keyOf(q.command, q.opts);
-    if (k === undefined) return;
     const list = this.results.get(k) ?? [];
     list.push(r);
     this.results.set(k, list);
@@ -114,8 +119,7 @@ export class PrefetchCache {
 
   /** The kept result for this command, used once; undefined when there is none. */
   take(command: string, opts: ExecOptions): ExecResult | undefined {
-    const k = keyOf(command, opts);
-    const r = k === undefined ? undefined : this.results.get(k)?.shift();
+    const r = this.results.get(keyOf(command, opts))?.shift();
     if (r) this.served++;
     return r;
   }

@@ -205,7 +205,8 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
     answers.forEach((a, i) => hs.prefetch.store(queries[i] as QueryCommand, a));
     return;
   }
-  for (const g of groupByBecome(queries)) {
+  // one script per sudo user has no stdin of its own for each query: those are asked when their task runs
+  for (const g of groupByBecome(queries.filter((q) => !q.opts.stdin))) {
     const r = await t.exec(batchScript(g.queries), { become: g.become });
     if (r.rc !== 0) return; // e.g. sudo refused: the tasks will run their queries themselves and report it
     const answers = parseBatch(r.stdout);

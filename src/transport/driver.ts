@@ -127,6 +127,26 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/**
+ * Commands in flight on one host, over all its runners (one per sudo user, all on one SSH connection):
+ * a command sent while none is in flight waits a new network round trip; one sent while others are out
+ * (a batch of queries for root and for postgres at once) shares theirs.
+ */
+export class InFlight {
+  private n = 0;
+
+  constructor(private readonly onRoundTrip: () => void = () => undefined) {}
+
+  sent(): void {
+    if (this.n === 0) this.onRoundTrip();
+    this.n++;
+  }
+
+  answered(): void {
+    this.n = Math.max(0, this.n - 1);
+  }
+}
+
 /** The controller's end of one driver: commands are queued, one runs at a time. */
 export class DriverSession {
   private buf: Buffer = Buffer.alloc(0);
@@ -148,8 +168,8 @@ export class DriverSession {
     private readonly channel: ClientChannel,
     host: string,
     become: { settings: BecomeSettings; ids: BecomeIds } | undefined,
-    /** called when a command goes out with nothing in flight: a new network round trip */
-    private readonly onRoundTrip: () => void = () => undefined,
+    /** told when a command goes out and when its answer is in (the host's round trips: see InFlight) */
+    private readonly traffic: InFlight = new InFlight(),
   ) {
     this.handshake = become
       ? new BecomeHandshake(host, become.settings, become.ids, { send: (s) => channel.write(s), abort: () => channel.close(), started: () => undefined })
@@ -205,7 +225,7 @@ export class DriverSession {
   private pump(): void {
     if (!this.ready || this.dead) return;
     for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      if (this.inflight.length === 0) this.onRoundTrip();
+      this.traffic.sent();
       this.inflight.push(next.p);
       this.commands++;
       const header = `R ${next.cmd.length} ${next.stdin.length} ${next.timeoutMs}${next.force ? ' F' : ''}\n`;
@@ -218,7 +238,10 @@ export class DriverSession {
     this.dead = e;
     this.startup?.reject(e);
     this.startup = undefined;
-    for (const p of this.inflight) p.reject(e);
+    for (const p of this.inflight) {
+      this.traffic.answered();
+      p.reject(e);
+    }
     this.inflight.length = 0;
     for (const q of this.queue) q.p.reject(e);
     this.queue.length = 0;
@@ -273,6 +296,7 @@ export class DriverSession {
       h.err = this.take(h.err, this.err);
       if (h.err > 0) return;
       const done = this.inflight.shift();
+      if (done) this.traffic.answered();
       const result: ExecResult = { rc: h.rc, stdout: this.out.text(), stderr: this.err.text(), truncated: this.out.truncated || this.err.truncated || undefined };
       this.header = undefined;
       this.out = new BoundedOutput();

@@ -3,7 +3,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { BecomeError, ConnectError, HostKeyError, OrchError, errorMessage } from '../core/errors.js';
 import { BecomeHandshake } from './become.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
-import { DRIVER_COMMAND, DriverSession, StaleSession } from './driver.js';
+import { DRIVER_COMMAND, DriverSession, InFlight, StaleSession } from './driver.js';
 import { BoundedOutput } from './output.js';
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
 import { wrapCommand } from './wrap.js';
@@ -128,6 +128,8 @@ const STALE_TRIES = 5;
 
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
+  /** commands in flight over every runner of this host: what counts as a round trip */
+  private readonly traffic = new InFlight(() => this.stats.roundTrips++);
   /** One persistent command runner per sudo identity ('' = the login user). */
   private readonly drivers = new Map<string, { ready: Promise<DriverSession>; session?: DriverSession }>();
   private readonly refusedPasswords = new Map<string, BecomeError>();
@@ -200,7 +202,7 @@ export class SshTransport implements Transport {
       this.client.exec(command, (err, channel) => {
         if (err) return reject(this.connectionLost(err));
         const become = opts.become && ids ? { settings: opts.become, ids } : undefined;
-        const session = new DriverSession(channel, this.target.name, become, () => this.stats.roundTrips++);
+        const session = new DriverSession(channel, this.target.name, become, this.traffic);
         session.started().then(() => resolve(session), reject);
       });
     });

@@ -120,3 +120,28 @@ test('round trips: a task that is not a plain query keeps the batch when skipped
   assert.equal(changed.code, 0, failures(changed));
   assert.equal(onHost(host, 'cat /tmp/orch-rt-brk').stdout, 'new');
 });
+
+test('round trips: queries as two sudo users, past a flush_handlers with nothing to run, go in one round trip', () => {
+  // the first play starts the runners of root and of nobody (1 or 2 round trips: each asks once it is
+  // up); the second play's batch asks both users at once: 1 (before: 3, flush_handlers ended the batch)
+  const pb = writePlaybook(`- hosts: ${host}
+  gather_facts: no
+  become: yes
+  tasks:
+    - stat: path=/
+      become_user: nobody
+    - stat: path=/
+- hosts: ${host}
+  gather_facts: no
+  become: yes
+  tasks:
+    - stat: path=/etc/hostname
+    - meta: flush_handlers
+    - stat: path=/tmp
+      become_user: nobody
+    - slurp: src=/etc/hostname
+`);
+  const r = orch(['run', INVENTORY, pb]);
+  assert.equal(r.code, 0, failures(r));
+  assert.ok((roundTrips(r.events) ?? 99) <= 3, `${roundTrips(r.events)} round trips: at most 2 for the first play, 1 for the whole second play`);
+});

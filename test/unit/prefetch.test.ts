@@ -40,7 +40,9 @@ test('prefetch cache: a result is used once, for the same command and options on
   assert.ok(!c.covers(2));
   assert.ok(c.touched, 'the task changed this host');
   assert.equal(c.size, 2, 'one result served, one thrown away unused: the next window reaches two tasks');
-  assert.equal(c.take('cat', { stdin: 'data' }), undefined, 'commands with input are never kept');
+  c.store({ command: 'psql', opts: { stdin: 'SELECT 1' } }, { rc: 0, stdout: '1', stderr: '' });
+  assert.equal(c.take('psql', { stdin: 'SELECT 2' }), undefined, 'a query with input is kept for that input only');
+  assert.equal(c.take('psql', { stdin: 'SELECT 1' })?.stdout, '1');
 });
 
 test('prefetch cache: a host that keeps changing gets short windows; a snapshot used up brings the longest back', () => {
@@ -111,9 +113,11 @@ test('prefetch window: reaches past a task that may change a host orch does not 
     assert.equal(windowRole(items[1] as Task), 'break', what);
     assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a', 'brk', 'c'], what);
   }
-  const items = tasksOf('    - { name: a, stat: path=/a }\n    - { name: m, meta: noop }\n    - { name: c, stat: path=/c }\n');
-  assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a'], 'meta (handlers, end_play...) ends it');
+  const items = tasksOf('    - { name: a, stat: path=/a }\n    - { name: m, meta: end_play }\n    - { name: c, stat: path=/c }\n');
+  assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a'], 'meta (end_play, end_host, clear_facts...) ends it');
   assert.deepEqual(named(prefetchWindow(items, 1, all, 40)), [], 'no window starts at meta');
+  const flush = tasksOf('    - { name: a, stat: path=/a }\n    - { name: f, meta: flush_handlers }\n    - { name: n, meta: noop }\n    - { name: c, stat: path=/c }\n');
+  assert.deepEqual(named(prefetchWindow(flush, 0, all, 40)), ['a', 'f', 'n', 'c'], 'flush_handlers and noop change nothing themselves (a handler that runs settles as a task)');
 });
 
 test('prefetch window: stops at a block and at an include chosen at run time', () => {
