@@ -197,6 +197,12 @@ class PlayRun {
       else if (item.kind !== 'task') f = await this.runInclude(item, active);
       else {
         await this.prefetch(items, i, active);
+        // what a write of this task may fetch behind it (task.ts, speculate)
+        const ahead = prefetchWindow(items, i + 1, (t) => selectedByTags(t.tags, this.rs.opts.tags, this.rs.opts.skipTags), MAX_WINDOW);
+        for (const h of active) {
+          const c = this.rs.hosts.get(h)?.prefetch;
+          if (c) c.ahead = ahead;
+        }
         f = await this.runTask(item, active);
       }
       for (const h of f) failed.add(h);

@@ -83,8 +83,24 @@ function keyOf(command: string, opts: ExecOptions): string {
 /** How many tasks ahead a host's queries are fetched at most in one batch. */
 export const MAX_WINDOW = 40;
 
+/**
+ * State modules whose changes are writes orch itself makes on the host the task runs on (files, cron
+ * entries, users...): they cannot change another host, so another host's snapshot survives them, and
+ * what is fetched behind their last command (see `speculate` in task.ts) describes their own host after it.
+ */
+const OWN_HOST_WRITES = new Set(['file', 'copy', 'template', 'lineinfile', 'blockinfile', 'replace', 'ini_file', 'sysctl', 'cron', 'user', 'group', 'authorized_key']);
+
+export function writesOwnHostOnly(task: Task): boolean {
+  return OWN_HOST_WRITES.has(resolveModuleName(task.module).replace(/^ansible\.(builtin|posix)\.|^community\.general\./, ''));
+}
+
+/** An answer kept for a query: here, or on its way (fetched behind a command, see task.ts). */
+type Kept = ExecResult | Promise<ExecResult | undefined>;
+
 export class PrefetchCache {
-  private readonly results = new Map<string, ExecResult[]>();
+  private readonly results = new Map<string, Kept[]>();
+  /** the tasks after the one running now, in its window (set by the play before each task) */
+  ahead: Task[] = [];
   /**
    * How far the host's next window reaches. When a snapshot is thrown away with results unused (this
    * host or another is changing), twice what it served: fetching further ahead would only cost work on
@@ -109,7 +125,7 @@ export class PrefetchCache {
     for (const id of taskIds) this.covered.add(id);
   }
 
-  store(q: QueryCommand, r: ExecResult): void {
+  store(q: QueryCommand, r: Kept): void {
     const k = keyOf(q.command, q.opts);
     const list = this.results.get(k) ?? [];
     list.push(r);
@@ -117,11 +133,17 @@ export class PrefetchCache {
     this.kept++;
   }
 
-  /** The kept result for this command, used once; undefined when there is none. */
-  take(command: string, opts: ExecOptions): ExecResult | undefined {
+  /** The kept answer for this command (or the one on its way), used once; undefined when there is none. */
+  takeAny(command: string, opts: ExecOptions): Kept | undefined {
     const r = this.results.get(keyOf(command, opts))?.shift();
     if (r) this.served++;
     return r;
+  }
+
+  /** The kept answer for this command when it is here already, used once. */
+  take(command: string, opts: ExecOptions): ExecResult | undefined {
+    const first = this.results.get(keyOf(command, opts))?.[0];
+    return first === undefined || first instanceof Promise ? undefined : (this.takeAny(command, opts) as ExecResult);
   }
 
   /** A command not answered from here ran on the host: nothing kept is true any more. */
@@ -152,7 +174,9 @@ export class PrefetchCache {
  * trusted any more.
  */
 export function settleAfterTask(caches: PrefetchCache[], task: Task, ran = true): void {
-  const dirty = (ran && windowRole(task) === 'break') || caches.some((c) => c.touched);
+  // a write of a module that only writes its own host: that host's snapshot went when it was sent
+  // (what it holds now was fetched behind the write), the others stay
+  const dirty = (ran && windowRole(task) === 'break') || (caches.some((c) => c.touched) && !writesOwnHostOnly(task));
   for (const c of caches) {
     if (dirty) c.drop();
     c.touched = false;

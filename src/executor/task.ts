@@ -11,9 +11,9 @@ import { findLocalFile } from '../template/lookups.js';
 import { pyRepr } from '../template/python.js';
 import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
-import type { BecomeSettings, Transport } from '../transport/types.js';
+import type { BecomeSettings, ExecResult, Transport } from '../transport/types.js';
 import { expandLoop } from './loop.js';
-import { batchScript, groupByBecome, parseBatch, windowRole, type QueryCommand } from './prefetch.js';
+import { batchScript, groupByBecome, parseBatch, windowRole, writesOwnHostOnly, type QueryCommand } from './prefetch.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
 import type { HostState, RunState } from './state.js';
 
@@ -217,6 +217,28 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
   }
 }
 
+/**
+ * Right behind a write of a module that only writes its own host, on the same runner: the queries of
+ * the tasks after this one (as that user), answered by the host after the write, as one round trip
+ * with it. Kept as answers on their way; if the task sends anything after, they go (PrefetchCache.sent)
+ * and the next task fetches as usual. A task whose query is for another user ends what is fetched.
+ */
+async function speculate(rs: RunState, pv: PlayVars, hs: HostState, t: Transport, become: BecomeSettings | undefined): Promise<void> {
+  const c = hs.prefetch;
+  const tasks = c.ahead.slice(0, c.size);
+  const covered: number[] = [];
+  const queries: QueryCommand[] = [];
+  for (const task of tasks) {
+    const qs = await recordQuery(rs, pv, task, hs.name);
+    if (qs.some((q) => q.opts.become?.user !== become?.user || q.opts.become?.method !== become?.method)) break;
+    covered.push(task.id);
+    queries.push(...qs);
+  }
+  if (queries.length === 0) return;
+  c.cover(covered);
+  for (const q of queries) c.store(q, t.exec(q.command, q.opts).catch(() => undefined));
+}
+
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
 async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string, scope: VarScope): Promise<ModuleResult> {
   const mod = findModule(task.module);
@@ -244,12 +266,19 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
     const opts = { ...o, become, env, timeoutMs };
     // a query fetched ahead for this host is answered from its snapshot (see prefetch.ts)
-    const kept = onHostItself ? hs?.prefetch.take(command, opts) : undefined;
+    const waiting = onHostItself ? hs?.prefetch.takeAny(command, opts) : undefined;
+    const kept = waiting instanceof Promise ? await waiting : waiting;
     // anything else may change the host it runs on: what was fetched ahead there is stale now
     if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.sent();
     const t = await getTransport();
     const started = Date.now();
-    const r = kept ?? (await t.exec(command, opts));
+    let r: ExecResult;
+    if (kept) r = kept;
+    else {
+      const answer = t.exec(command, opts);
+      if (onHostItself && hs && t.pipelines && !task.loop && windowRole(task) === 'query' && writesOwnHostOnly(task)) await speculate(rs, pv, hs, t, opts.become);
+      r = await answer;
+    }
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
     if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) {
       r.timedOutAfterMs = timeoutMs;

@@ -128,22 +128,22 @@ interface Pending {
 }
 
 /**
- * Commands in flight on one host, over all its runners (one per sudo user, all on one SSH connection):
- * a command sent while none is in flight waits a new network round trip; one sent while others are out
- * (a batch of queries for root and for postgres at once) shares theirs.
+ * The round trips of one host, over all its runners (one per sudo user, all on one SSH connection):
+ * commands sent together (a batch of queries for root and for postgres, a write and the queries fetched
+ * behind it) share one; a command sent after any answer came back may depend on it: a new one.
  */
 export class InFlight {
-  private n = 0;
+  private answeredSinceSend = true;
 
   constructor(private readonly onRoundTrip: () => void = () => undefined) {}
 
   sent(): void {
-    if (this.n === 0) this.onRoundTrip();
-    this.n++;
+    if (this.answeredSinceSend) this.onRoundTrip();
+    this.answeredSinceSend = false;
   }
 
   answered(): void {
-    this.n = Math.max(0, this.n - 1);
+    this.answeredSinceSend = true;
   }
 }
 

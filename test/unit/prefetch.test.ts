@@ -165,3 +165,19 @@ test('prefetch: queries are grouped by sudo user', () => {
   ]);
   assert.deepEqual(g.map((x) => x.queries.map((q) => q.command)), [['a', 'c'], ['b']]);
 });
+
+test('prefetch settle: a write of a module that only writes its own host keeps the other hosts\' snapshots', () => {
+  const [copy, shell] = tasksOf('    - { name: c, copy: { dest: /x, content: x } }\n    - { name: s, shell: touch /x }\n') as [Task, Task];
+  const pair = (): [PrefetchCache, PrefetchCache] => {
+    const [a, b] = [new PrefetchCache(), new PrefetchCache()];
+    b.store({ command: 'q', opts: {} }, { rc: 0, stdout: '', stderr: '' });
+    a.sent();
+    return [a, b];
+  };
+  const written = pair();
+  settleAfterTask(written, copy);
+  assert.ok(written[1].take('q', {}), 'copy wrote host a only: host b\'s snapshot stays');
+  const shelled = pair();
+  settleAfterTask(shelled, shell);
+  assert.equal(shelled[1].take('q', {}), undefined, 'a shell command may reach any host: every snapshot goes');
+});
