@@ -200,7 +200,9 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
   if (queries.length < 2) return; // one query: no round trip to save
   const t = await rs.pool.get(host, buildScope(rs, host, pv, undefined));
   if (t.pipelines) {
-    // all sent back to back on the runner: one round trip, and no wrapper script on the host
+    // every user's runner up first, then all sent back to back: one round trip, and no wrapper script on the host
+    const users = new Map(queries.map((q) => [`${q.opts.become?.method ?? ''}:${q.opts.become?.user ?? ''}`, q.opts]));
+    await Promise.all([...users.values()].map((o) => t.prepare?.(o)));
     const answers = await Promise.all(queries.map((q) => t.exec(q.command, q.opts)));
     answers.forEach((a, i) => hs.prefetch.store(queries[i] as QueryCommand, a));
     return;

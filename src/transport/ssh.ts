@@ -174,6 +174,10 @@ export class SshTransport implements Transport {
     });
   }
 
+  async prepare(opts: ExecOptions): Promise<void> {
+    if (this.target.mode !== 'exec') await this.driver(opts).catch(() => undefined);
+  }
+
   /** One runner per become identity: sudo/su's handshake happens once, when it starts. */
   private driverKey(opts: ExecOptions): string {
     return opts.become ? `${opts.become.method ?? 'sudo'}:${opts.become.user}` : '';
