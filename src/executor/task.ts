@@ -138,9 +138,9 @@ class Recorded extends Error {
 }
 
 /**
- * The first read-only command this task would run on this host (its module's query), without running
- * anything; undefined when that cannot be known now (loops, delegation, a condition or argument that
- * depends on what earlier tasks register...).
+ * The first read-only command this task would run on this host (its module's query; for a loop, each
+ * item's, in order), without running anything; none when that cannot be known now (delegation, a loop or
+ * condition that depends on what earlier tasks register...).
  */
 export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand[]> {
   const mod = findModule(task.module);
