@@ -18,10 +18,10 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
   orch inventory INVENTORY --graph    show groups and hosts
   orch lab up [N] [--init systemd] | down | status | reset | reboot   local SSH test hosts in namespaces
   orch lock status|release INVENTORY  the run lock here and the deploy lock on the hosts
-  orch history [INVENTORY]            past runs
+  orch history [INVENTORY]            past runs (--merge DIR: the shards of one run as one)
   orch vault encrypt|decrypt|view|edit FILE, encrypt_string   ansible-vault 1.1 files
 
-Run options: --check --diff --limit PATTERN --tags T --skip-tags T -e k=v --forks N
+Run options: --check --diff --limit PATTERN --shard I/N --run-id ID --tags T --skip-tags T -e k=v --forks N
              --output tui|lines|json --log FILE -v --accept-new-host-keys --timeout S
              --vault-password-file F --ask-vault-pass
 `;

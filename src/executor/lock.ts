@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { LockError } from '../core/errors.js';
+import { shardLabel, type Shard } from '../inventory/shard.js';
 
 export interface LockHolder {
   user: string;
@@ -74,23 +75,62 @@ function describe(h: LockHolder): string {
   return `${h.user}@${h.host} pid ${h.pid} since ${h.since} (${h.command})`;
 }
 
+/** The lock of an inventory, or of one shard of it (`of.shard-3-of-8`). */
+export function lockName(name: string, shard?: Shard): string {
+  return shard ? `${name}.${shardLabel(shard)}` : name;
+}
+
 /**
- * One run per inventory at a time. A lock whose holder died is reported as stale and left alone:
- * `orch lock release NAME` removes it after a person has looked.
+ * Locks that cover hosts this run would take: a whole-inventory run overlaps every shard of it; a shard
+ * overlaps the whole inventory and shards of another count (3/8 and 1/4 may share hosts), not its siblings.
  */
-export async function acquireRunLock(stateDir: string, name: string, command: string): Promise<() => Promise<void>> {
-  const { target, holder } = lockPaths(stateDir, name);
-  if (!existsSync(target)) writeFileSync(target, '');
-  const current = readHolder(stateDir, name);
-  const lockDir = `${target}.lock`;
-  if (existsSync(lockDir) && current) {
-    if (holderState(current) === 'gone') {
-      throw new LockError(`inventory '${name}' has a stale lock: ${describe(current)} is no longer running`, {
-        hint: `That run was killed. Check the hosts, then remove the lock with: orch lock release ${name}`,
-      });
-    }
-    throw new LockError(`inventory '${name}' is locked by another run: ${describe(current)}`, { hint: 'Wait for it to finish, or ask its owner.' });
+function overlapping(stateDir: string, name: string, shard: Shard | undefined): string[] {
+  const dir = join(stateDir, 'locks');
+  const prefix = `${name}.shard-`;
+  const shards = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.startsWith(prefix) && f.endsWith('.holder.json'))
+        .map((f) => f.slice(0, -'.holder.json'.length))
+        .filter((l) => /^shard-\d+-of-\d+$/.test(l.slice(name.length + 1)))
+    : [];
+  if (!shard) return shards;
+  return [name, ...shards.filter((l) => !l.endsWith(`-of-${shard.count}`))];
+}
+
+/** Refuse when `lock` is held (a live run, or a stale lock a person must release). */
+function refuseIfHeld(stateDir: string, lock: string, what: string): void {
+  const current = readHolder(stateDir, lock);
+  if (!existsSync(`${lockPaths(stateDir, lock).target}.lock`) || !current) return;
+  if (holderState(current) === 'gone') {
+    throw new LockError(`${what} has a stale lock: ${describe(current)} is no longer running`, {
+      hint: `That run was killed. Check the hosts, then remove the lock with: orch lock release ${lockCommandArgs(lock)}`,
+    });
   }
+  throw new LockError(`${what} is locked by another run: ${describe(current)}`, { hint: 'Wait for it to finish, or ask its owner.' });
+}
+
+/** `of.shard-3-of-8` → `of --shard 3/8` (what `orch lock release` takes). */
+function lockCommandArgs(lock: string): string {
+  const m = /^(.*)\.shard-(\d+)-of-(\d+)$/.exec(lock);
+  return m ? `${m[1]} --shard ${m[2]}/${m[3]}` : lock;
+}
+
+function lockTitle(lock: string): string {
+  const m = /^(.*)\.shard-(\d+)-of-(\d+)$/.exec(lock);
+  return m ? `inventory '${m[1]}' (shard ${m[2]}/${m[3]})` : `inventory '${lock}'`;
+}
+
+/**
+ * One run per inventory at a time, or with --shard one per inventory and shard (the shards of one run
+ * go side by side; a run of the whole inventory, or a shard of another count, waits for them). A lock
+ * whose holder died is reported as stale and left alone: `orch lock release NAME` removes it after a
+ * person has looked.
+ */
+export async function acquireRunLock(stateDir: string, name: string, command: string, shard?: Shard): Promise<() => Promise<void>> {
+  const own = lockName(name, shard);
+  const { target, holder } = lockPaths(stateDir, own);
+  if (!existsSync(target)) writeFileSync(target, '');
+  for (const other of [own, ...overlapping(stateDir, name, shard)]) refuseIfHeld(stateDir, other, lockTitle(other));
   let release: () => Promise<void>;
   // loaded here, not at startup: it installs signal handlers (signal-exit), and a JS handler cannot run
   // while a large file is being parsed, so SIGTERM would wait for the load (see cli/commands/apply.ts)
@@ -98,8 +138,8 @@ export async function acquireRunLock(stateDir: string, name: string, command: st
   try {
     release = await lockfile.lock(target, { stale: 24 * 3600 * 1000, update: 60_000, realpath: false, retries: 0 });
   } catch (err) {
-    const h = readHolder(stateDir, name);
-    throw new LockError(`inventory '${name}' is locked by another run${h ? `: ${describe(h)}` : ''}`, { cause: err });
+    const h = readHolder(stateDir, own);
+    throw new LockError(`${lockTitle(own)} is locked by another run${h ? `: ${describe(h)}` : ''}`, { cause: err });
   }
   const me: LockHolder = { user: userInfo().username, host: hostname(), pid: process.pid, since: new Date().toISOString(), command };
   writeFileSync(holder, `${JSON.stringify(me)}\n`);

@@ -6,6 +6,7 @@ import { LINEAR_COMPATIBLE_STRATEGIES } from '../playbook/keywords.js';
 import type { ModuleResult } from '../core/result.js';
 import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
 import { selectHosts } from '../inventory/pattern.js';
+import { inShard } from '../inventory/shard.js';
 import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.js';
 import { RoleLoader } from '../playbook/roles.js';
 import { loadTasksFile, resolveTasksFile, type LoadContext } from '../playbook/tasks.js';
@@ -15,7 +16,7 @@ import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { expandLoop } from './loop.js';
 import { clearPending, loadPending, pendingKey, savePending } from './pending-handlers.js';
-import { MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
+import { keepsSnapshots, MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
 import { buildScope, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
@@ -96,6 +97,7 @@ class PlayRun {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));
     }
+    hosts = inShard(hosts, rs.opts.shard);
     hosts = orderHosts(this.active(hosts), String(renderValue(play.order ?? 'inventory', playScope)), play);
     this.checkKeywords(String(renderValue(play.strategy, playScope)));
     rs.emit({ type: 'play_start', name: play.name, hosts });
@@ -211,6 +213,12 @@ class PlayRun {
       else if (item.kind !== 'task') f = await this.runInclude(item, active);
       else {
         await this.prefetch(items, i, active);
+        // what a write of this task may fetch behind it (task.ts, speculate)
+        const ahead = prefetchWindow(items, i + 1, (t) => selectedByTags(t.tags, this.rs.opts.tags, this.rs.opts.skipTags), MAX_WINDOW);
+        for (const h of active) {
+          const c = this.rs.hosts.get(h)?.prefetch;
+          if (c) c.ahead = ahead;
+        }
         f = await this.runTask(item, active);
       }
       for (const h of f) failed.add(h);
@@ -294,7 +302,7 @@ class PlayRun {
     const { rs } = this;
     if (!handler && !selectedByTags(task.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
     if (task.module === 'meta') {
-      settleAfterTask(this.snapshots(), task);
+      settleAfterTask(this.snapshots(), task, !keepsSnapshots(task));
       return this.runMeta(task, hostsIn);
     }
     // run_once, and add_host (Ansible's BYPASS_HOST_LOOP): the first host only
@@ -306,7 +314,7 @@ class PlayRun {
     // throttle: fewer hosts at once than forks for this task (taken before a fork slot, so none is held idle)
     const slot = pLimit(throttle > 0 ? throttle : Math.max(1, hosts.length));
     const outcomes = await Promise.all(hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))));
-    settleAfterTask(this.snapshots(), task);
+    settleAfterTask(this.snapshots(), task, outcomes.some((o) => o.status !== 'skipped'));
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {
       const host = hosts[i] as string;

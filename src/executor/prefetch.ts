@@ -16,7 +16,8 @@ import { wrapCommand } from '../transport/wrap.js';
  * - any command on a host not answered from its snapshot may change it: that host's snapshot goes at
  *   once, and every host's at the end of the task (a command may reach other hosts: rsync, ssh, an API);
  * - a task that is not a plain query (delegated, run_once, pause, wait_for, meta...) drops every
- *   host's snapshot when it ends.
+ *   host's snapshot when it ends, unless it was skipped on every host (then it did nothing anywhere);
+ *   its own queries are never fetched ahead, but a window reaches past it (see prefetchWindow).
  */
 
 /**
@@ -46,19 +47,27 @@ export function windowRole(task: Task): WindowRole {
 }
 
 /**
- * The tasks from items[from] on whose queries may be fetched together: consecutive tasks up to the
- * first that is not a plain query (or `max` of them). Tasks not selected by tags never run: skipped.
+ * The tasks from items[from] on whose queries may be fetched together: consecutive tasks (or `max` of
+ * them) up to a block, an include or a meta task other than flush_handlers and noop (a handler that
+ * runs settles as any task). Tasks not selected by tags never run: skipped.
+ * A 'break' task is in the window (covered, so no window starts at it) but adds no query: where it
+ * runs, what was fetched after it is dropped when it ends (settleAfterTask); where it is skipped on
+ * every host (a guard that found nothing to do), the snapshot still holds and serves the tasks after it.
  */
 export function prefetchWindow(items: Item[], from: number, selected: (t: Task) => boolean, max: number): Task[] {
   const window: Task[] = [];
   for (let j = from; j < items.length && window.length < max; j++) {
     const it = items[j] as Item;
-    if (it.kind !== 'task') break;
+    if (it.kind !== 'task' || (resolveModuleName(it.module) === 'meta' && !keepsSnapshots(it))) break;
     if (!selected(it)) continue;
-    if (windowRole(it) === 'break') break;
     window.push(it);
   }
   return window;
+}
+
+/** meta: flush_handlers and noop change nothing themselves: the snapshots stay (handlers that run settle as tasks). */
+export function keepsSnapshots(meta: Task): boolean {
+  return ['flush_handlers', 'noop'].includes(String(meta.args._raw_params));
 }
 
 export interface QueryCommand {
@@ -66,16 +75,32 @@ export interface QueryCommand {
   opts: ExecOptions;
 }
 
-function keyOf(command: string, opts: ExecOptions): string | undefined {
-  if (opts.stdin !== undefined && opts.stdin.length > 0) return undefined;
-  return JSON.stringify([opts.become?.user ?? '', opts.env ?? {}, opts.cwd ?? '', opts.timeoutMs ?? 0, command]);
+/** A query with input (psql reads its SELECT on stdin) is kept for that same input only. */
+function keyOf(command: string, opts: ExecOptions): string {
+  return JSON.stringify([opts.become?.user ?? '', opts.env ?? {}, opts.cwd ?? '', opts.timeoutMs ?? 0, command, opts.stdin ?? '']);
 }
 
 /** How many tasks ahead a host's queries are fetched at most in one batch. */
 export const MAX_WINDOW = 40;
 
+/**
+ * State modules whose changes are writes orch itself makes on the host the task runs on (files, cron
+ * entries, users...): they cannot change another host, so another host's snapshot survives them, and
+ * what is fetched behind their last command (see `speculate` in task.ts) describes their own host after it.
+ */
+const OWN_HOST_WRITES = new Set(['file', 'copy', 'template', 'lineinfile', 'blockinfile', 'replace', 'ini_file', 'sysctl', 'cron', 'user', 'group', 'authorized_key']);
+
+export function writesOwnHostOnly(task: Task): boolean {
+  return OWN_HOST_WRITES.has(resolveModuleName(task.module).replace(/^ansible\.(builtin|posix)\.|^community\.general\./, ''));
+}
+
+/** An answer kept for a query: here, or on its way (fetched behind a command, see task.ts). */
+type Kept = ExecResult | Promise<ExecResult | undefined>;
+
 export class PrefetchCache {
-  private readonly results = new Map<string, ExecResult[]>();
+  private readonly results = new Map<string, Kept[]>();
+  /** the tasks after the one running now, in its window (set by the play before each task) */
+  ahead: Task[] = [];
   /**
    * How far the host's next window reaches. When a snapshot is thrown away with results unused (this
    * host or another is changing), twice what it served: fetching further ahead would only cost work on
@@ -100,21 +125,25 @@ export class PrefetchCache {
     for (const id of taskIds) this.covered.add(id);
   }
 
-  store(q: QueryCommand, r: ExecResult): void {
+  store(q: QueryCommand, r: Kept): void {
     const k = keyOf(q.command, q.opts);
-    if (k === undefined) return;
     const list = this.results.get(k) ?? [];
     list.push(r);
     this.results.set(k, list);
     this.kept++;
   }
 
-  /** The kept result for this command, used once; undefined when there is none. */
-  take(command: string, opts: ExecOptions): ExecResult | undefined {
-    const k = keyOf(command, opts);
-    const r = k === undefined ? undefined : this.results.get(k)?.shift();
+  /** The kept answer for this command (or the one on its way), used once; undefined when there is none. */
+  takeAny(command: string, opts: ExecOptions): Kept | undefined {
+    const r = this.results.get(keyOf(command, opts))?.shift();
     if (r) this.served++;
     return r;
+  }
+
+  /** The kept answer for this command when it is here already, used once. */
+  take(command: string, opts: ExecOptions): ExecResult | undefined {
+    const first = this.results.get(keyOf(command, opts))?.[0];
+    return first === undefined || first instanceof Promise ? undefined : (this.takeAny(command, opts) as ExecResult);
   }
 
   /** A command not answered from here ran on the host: nothing kept is true any more. */
@@ -140,11 +169,14 @@ export class PrefetchCache {
 }
 
 /**
- * After a task ran on its hosts: when it was not a plain query, or sent any host a command that was not
- * answered from a snapshot, no host's snapshot is trusted any more.
+ * After a task ran on its hosts: when it was not a plain query and ran somewhere (`ran`: not skipped on
+ * every host), or sent any host a command that was not answered from a snapshot, no host's snapshot is
+ * trusted any more.
  */
-export function settleAfterTask(caches: PrefetchCache[], task: Task): void {
-  const dirty = windowRole(task) === 'break' || caches.some((c) => c.touched);
+export function settleAfterTask(caches: PrefetchCache[], task: Task, ran = true): void {
+  // a write of a module that only writes its own host: that host's snapshot went when it was sent
+  // (what it holds now was fetched behind the write), the others stay
+  const dirty = (ran && windowRole(task) === 'break') || (caches.some((c) => c.touched) && !writesOwnHostOnly(task));
   for (const c of caches) {
     if (dirty) c.drop();
     c.touched = false;

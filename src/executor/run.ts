@@ -8,6 +8,7 @@ import { registerPasswordVars } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { refuseUndefinedNames } from '../playbook/undefined-names.js';
 import { selectHosts } from '../inventory/pattern.js';
+import { inShard } from '../inventory/shard.js';
 import { quote } from '../transport/quote.js';
 import { ConnectionPool } from './connections.js';
 import { acquireRunLock } from './lock.js';
@@ -32,6 +33,8 @@ export interface RunRequest {
   stopping: { signal?: string };
   /** deploy-style commands: also hold the lock file on these hosts (pattern) for the whole run */
   remoteLock?: { pattern: string; message: string };
+  /** names the run the shards of one sharded run share (--run-id, ORCH_RUN_ID): `orch history --merge` groups by it */
+  runId?: string;
   /** called once everything is loaded, before the lock and the first connection (signal handlers go in here) */
   onLoaded?: () => void;
 }
@@ -65,7 +68,7 @@ export function namesDefinedOutside(rs: RunState): Set<string> {
 
 /** Hosts matched by a pattern, within --limit. */
 export function targetHosts(rs: RunState, pattern: string): string[] {
-  const hosts = selectHosts(rs.inv, pattern);
+  const hosts = inShard(selectHosts(rs.inv, pattern), rs.opts.shard);
   if (!rs.opts.limit) return hosts;
   const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
   return hosts.filter((h) => limited.has(h));
@@ -106,8 +109,8 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   refuseUndefinedNames(playbook, namesDefinedOutside(rs));
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   req.onLoaded?.();
-  const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);
-  req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inv.order, check: req.opts.check, user: userInfo().username });
+  const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command, req.opts.shard);
+  req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inShard(inv.order, req.opts.shard), check: req.opts.check, user: userInfo().username, shard: req.opts.shard, runId: req.runId });
   const emitLoadWarnings = () => takeLoadWarnings().forEach((msg) => req.emit({ type: 'warning', msg }));
   emitLoadWarnings();
   let releaseRemote: (() => Promise<void>) | undefined;

@@ -2,6 +2,7 @@ import type { LimitFunction } from 'p-limit';
 import type { Emit, HostStats } from '../core/events.js';
 import type { Facts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/model.js';
+import type { Shard } from '../inventory/shard.js';
 import type { ConnectionPool } from './connections.js';
 import { PrefetchCache } from './prefetch.js';
 
@@ -10,6 +11,8 @@ export interface RunOptions {
   diff: boolean;
   forks: number;
   limit?: string;
+  /** --shard I/N: only the selected hosts whose name hashes to this shard (inventory/shard.ts) */
+  shard?: Shard;
   tags: string[];
   skipTags: string[];
   extraVars: Record<string, unknown>;

@@ -12,11 +12,11 @@ import { findLocalFile } from '../template/lookups.js';
 import { pyRepr } from '../template/python.js';
 import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
-import type { BecomeSettings, Transport } from '../transport/types.js';
+import type { BecomeSettings, ExecResult, Transport } from '../transport/types.js';
 import { isLocal } from './connections.js';
 import { inventoryEditor } from './dynamic-inventory.js';
 import { expandLoop } from './loop.js';
-import { batchScript, groupByBecome, parseBatch, type QueryCommand } from './prefetch.js';
+import { batchScript, groupByBecome, parseBatch, windowRole, writesOwnHostOnly, type QueryCommand } from './prefetch.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
 import type { HostState, RunState } from './state.js';
 
@@ -148,16 +148,46 @@ class Recorded extends Error {
 }
 
 /**
- * The first read-only command this task would run on this host (its module's query), without running
- * anything; undefined when that cannot be known now (loops, delegation, a condition or argument that
- * depends on what earlier tasks register...).
+ * The first read-only command this task would run on this host (its module's query; for a loop, each
+ * item's, in order), without running anything; none when that cannot be known now (delegation, a loop or
+ * condition that depends on what earlier tasks register...).
  */
-export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand | undefined> {
+export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand[]> {
   const mod = findModule(task.module);
-  if (!mod?.query || mod.local || task.loop || task.delegate_to || task.until !== undefined || !sameConnectionAsPlay(task, pv)) return undefined;
+  // a task that is not a plain query asks the host itself, when it runs (prefetch.ts)
+  if (!mod?.query || windowRole(task) !== 'query' || !sameConnectionAsPlay(task, pv)) return [];
+  let scopes: VarScope[];
   try {
     const scope = buildScope(rs, host, pv, task);
-    if (task.when.length > 0 && !evalCondition(task.when, scope)) return undefined;
+    // a loop: each item's query, in the order the items run (an item whose query is unknown ends the list)
+    if (!task.loop) scopes = [scope];
+    else {
+      const items = expandLoop(task.loop, scope);
+      scopes = items.map((item, i) => loopScope(task, scope, items, i));
+    }
+  } catch {
+    return [];
+  }
+  const out: QueryCommand[] = [];
+  for (const s of scopes) {
+    let skipped: boolean;
+    try {
+      skipped = task.when.length > 0 && !evalCondition(task.when, s);
+    } catch {
+      break;
+    }
+    if (skipped) continue; // a skipped item sends nothing
+    const q = await recordOne(rs, pv, task, host, s);
+    if (!q) break;
+    out.push(q);
+  }
+  return out;
+}
+
+async function recordOne(rs: RunState, pv: PlayVars, task: Task, host: string, scope: VarScope): Promise<QueryCommand | undefined> {
+  const mod = findModule(task.module);
+  if (!mod?.query) return undefined;
+  try {
     const x = execSettings(rs, pv, task, scope);
     const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
     const record: ModuleContext['run'] = (command, o = {}) => {
@@ -176,19 +206,19 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
   if (!hs || !hs.active) return;
   hs.prefetch.cover(tasks.map((t) => t.id));
   const queries: QueryCommand[] = [];
-  for (const t of tasks) {
-    const q = await recordQuery(rs, pv, t, host);
-    if (q) queries.push(q);
-  }
+  for (const t of tasks) queries.push(...(await recordQuery(rs, pv, t, host)));
   if (queries.length < 2) return; // one query: no round trip to save
   const t = await rs.pool.get(host, buildScope(rs, host, pv, undefined));
   if (t.pipelines) {
-    // all sent back to back on the runner: one round trip, and no wrapper script on the host
+    // every user's runner up first, then all sent back to back: one round trip, and no wrapper script on the host
+    const users = new Map(queries.map((q) => [`${q.opts.become?.method ?? ''}:${q.opts.become?.user ?? ''}`, q.opts]));
+    await Promise.all([...users.values()].map((o) => t.prepare?.(o)));
     const answers = await Promise.all(queries.map((q) => t.exec(q.command, q.opts)));
     answers.forEach((a, i) => hs.prefetch.store(queries[i] as QueryCommand, a));
     return;
   }
-  for (const g of groupByBecome(queries)) {
+  // one script per sudo user has no stdin of its own for each query: those are asked when their task runs
+  for (const g of groupByBecome(queries.filter((q) => !q.opts.stdin))) {
     const r = await t.exec(batchScript(g.queries), { become: g.become });
     if (r.rc !== 0) return; // e.g. sudo refused: the tasks will run their queries themselves and report it
     const answers = parseBatch(r.stdout);
@@ -197,6 +227,28 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
       if (a) hs.prefetch.store(q, a);
     });
   }
+}
+
+/**
+ * Right behind a write of a module that only writes its own host, on the same runner: the queries of
+ * the tasks after this one (as that user), answered by the host after the write, as one round trip
+ * with it. Kept as answers on their way; if the task sends anything after, they go (PrefetchCache.sent)
+ * and the next task fetches as usual. A task whose query is for another user ends what is fetched.
+ */
+async function speculate(rs: RunState, pv: PlayVars, hs: HostState, t: Transport, become: BecomeSettings | undefined): Promise<void> {
+  const c = hs.prefetch;
+  const tasks = c.ahead.slice(0, c.size);
+  const covered: number[] = [];
+  const queries: QueryCommand[] = [];
+  for (const task of tasks) {
+    const qs = await recordQuery(rs, pv, task, hs.name);
+    if (qs.some((q) => q.opts.become?.user !== become?.user || q.opts.become?.method !== become?.method)) break;
+    covered.push(task.id);
+    queries.push(...qs);
+  }
+  if (queries.length === 0) return;
+  c.cover(covered);
+  for (const q of queries) c.store(q, t.exec(q.command, q.opts).catch(() => undefined));
 }
 
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
@@ -226,12 +278,19 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
     const opts = { ...o, become, env, timeoutMs };
     // a query fetched ahead for this host is answered from its snapshot (see prefetch.ts)
-    const kept = onHostItself ? hs?.prefetch.take(command, opts) : undefined;
+    const waiting = onHostItself ? hs?.prefetch.takeAny(command, opts) : undefined;
+    const kept = waiting instanceof Promise ? await waiting : waiting;
     // anything else may change the host it runs on: what was fetched ahead there is stale now
     if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.sent();
     const t = await getTransport();
     const started = Date.now();
-    const r = kept ?? (await t.exec(command, opts));
+    let r: ExecResult;
+    if (kept) r = kept;
+    else {
+      const answer = t.exec(command, opts);
+      if (onHostItself && hs && t.pipelines && !task.loop && windowRole(task) === 'query' && writesOwnHostOnly(task)) await speculate(rs, pv, hs, t, opts.become);
+      r = await answer;
+    }
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
     if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) {
       r.timedOutAfterMs = timeoutMs;
@@ -380,6 +439,25 @@ function factsHost(rs: RunState, task: Task, hs: HostState, scope: VarScope): Ho
   return target ?? hs;
 }
 
+/**
+ * What loop item i adds, as Ansible: the loop variable (loop_control.loop_var, templated), index_var and
+ * ansible_loop (in the item's result too when `extended`), and the item's scope.
+ */
+function loopItem(task: Task, scope: VarScope, items: unknown[], i: number): { perItem: Record<string, unknown>; itemScope: VarScope } {
+  const lc = task.loop_control;
+  const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
+  const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
+  const perItem: Record<string, unknown> = { [loopVar]: items[i], ansible_loop_var: loopVar };
+  if (indexVar) perItem[indexVar] = i;
+  const ansibleLoop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
+  if (lc?.extended) perItem.ansible_loop = ansibleLoop;
+  return { perItem, itemScope: scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false }) };
+}
+
+function loopScope(task: Task, scope: VarScope, items: unknown[], i: number): VarScope {
+  return loopItem(task, scope, items, i).itemScope;
+}
+
 /** One task on one host: when, loop, module, register, notify, stats, events. */
 export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<TaskOutcome> {
   const hs = rs.hosts.get(host);
@@ -404,18 +482,10 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
       result = items === undefined && task.loop ? skippedResult : cond(scope) ? withFailedKey(await executeOnce(rs, pv, task, host, scope)) : skippedResult;
     } else {
       const lc = task.loop_control;
-      // loop_var and index_var may be templated (Ansible templates loop_control)
-      const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
-      const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
       const results: ModuleResult[] = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        // what each item's result carries too, as Ansible's: the loop variable, the index, ansible_loop when extended
-        const perItem: Record<string, unknown> = { [loopVar]: item, ansible_loop_var: loopVar };
-        if (indexVar) perItem[indexVar] = i;
-        const ansibleLoop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
-        if (lc?.extended) perItem.ansible_loop = ansibleLoop;
-        const itemScope = scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false });
+        const { perItem, itemScope } = loopItem(task, scope, items, i);
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope)) : { ...skippedResult };
         Object.assign(r, perItem);

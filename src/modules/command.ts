@@ -1,6 +1,6 @@
 import type { ModuleResult } from '../core/result.js';
 import { sh, shellJoin } from '../transport/quote.js';
-import { perlProbe, perlString } from './probe.js';
+import { PROBE_SUFFIX, perlProbe, perlString } from './probe.js';
 import { shlexSplit } from './shlex.js';
 import type { ExecResult } from '../transport/types.js';
 import type { ModuleSpec, Params } from './spec.js';
@@ -155,10 +155,32 @@ function refuse(msg: string): ModuleFailure {
   return new ModuleFailure(msg, { rc: 256, stdout: '', stderr: '', cmd: null, start: null, end: null, delta: null, changed: false });
 }
 
+function argvOf(p: Params): string[] {
+  try {
+    return Array.isArray(p.argv) ? p.argv.map(String) : shlexSplit(String(p.cmd ?? p._raw_params));
+  } catch (err) {
+    throw new ModuleFailure(`cannot parse command: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `perl -e CODE orch-probe` (and nothing else: no chdir, stdin, creates or removes) is a probe
+ * (probe.ts): read-only by its rules, so it is this task's query too, sent as the probe itself (the
+ * runner evaluates it without a fork, and a batch of queries can answer it).
+ */
+function probeOf(p: Params, argv: string[]): string | undefined {
+  if (argv.length !== 4 || argv[0] !== 'perl' || argv[1] !== '-e' || argv[3] !== PROBE_SUFFIX) return undefined;
+  if (p.creates || p.removes || p.chdir || p.stdin !== undefined || (argv[2] as string).includes("'")) return undefined;
+  return perlProbe(argv[2] as string);
+}
+
 export const command: Module = {
   name: 'command',
   spec: commandSpec,
-  query: queryGuard,
+  async query(ctx, p) {
+    const probe = probeOf(p, argvOf(p));
+    return probe === undefined ? queryGuard(ctx, p) : ctx.run(probe);
+  },
   async run(ctx, p) {
     const text = p.cmd ?? p._raw_params;
     if (typeof p.executable === 'string') {
@@ -178,7 +200,7 @@ export const command: Module = {
     }
     if (argv.length === 0) throw refuse('no command given');
     // no shell features, exactly as the command module promises
-    return runCommand(ctx, p, { text: execArgv(argv, true), cmd: argv });
+    return runCommand(ctx, p, { text: probeOf(p, argv) ?? execArgv(argv, true), cmd: argv });
   },
 };
 

@@ -1,6 +1,6 @@
 import { sh } from '../transport/quote.js';
 import { perlProbe, perlString, statPerl } from './probe.js';
-import { parseStat, writeRemote, type RemoteFile } from './remote-file.js';
+import { atomicWriteScript, parseStat, writeRemote, type RemoteFile } from './remote-file.js';
 import type { Params } from './spec.js';
 import { joinLines, splitLines } from './text-edit.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
@@ -96,6 +96,8 @@ export function planSysctl(p: Params, s: SysctlState): { changes: SysctlChange; 
   return { changes: { fileText, setLive }, result: { diff } };
 }
 
+const FILE_WRITTEN = 'ORCH-SYSCTL-FILE-WRITTEN';
+
 export const sysctl = defineStateModule<SysctlState, SysctlChange>({
   name: 'sysctl',
   spec: {
@@ -112,10 +114,18 @@ export const sysctl = defineStateModule<SysctlState, SysctlChange>({
   query: querySysctl,
   plan: planSysctl,
   async apply(ctx, p, c) {
-    if (c.fileText !== null) await writeRemote(ctx, String(p.sysctl_file), c.fileText) // Ansible replaces a symlink here (atomic_move onto the link);
-    if (c.setLive) {
-      const r = await ctx.run(sh`printf '%s\\n' ${normalizeSysctlValue(p.value)} > ${keyPath(String(p.name))}`);
+    const live = c.setLive ? sh`printf '%s\\n' ${normalizeSysctlValue(p.value)} > ${keyPath(String(p.name))}` : undefined;
+    if (c.fileText === null) {
+      const r = await ctx.run(live as string);
       if (r.rc !== 0) throw commandFailed(`setting ${String(p.name)}`, r);
+      return;
     }
+    if (!live) {
+      await writeRemote(ctx, String(p.sysctl_file), c.fileText);
+      return;
+    }
+    // the file, then the live value once the file is in place (the script stops at the first error): one round trip
+    const r = await ctx.run(`${atomicWriteScript(String(p.sysctl_file), {})}\necho ${FILE_WRITTEN}\n${live}`, { stdin: c.fileText });
+    if (r.rc !== 0) throw commandFailed(r.stdout.includes(FILE_WRITTEN) ? `setting ${String(p.name)}` : `writing ${String(p.sysctl_file)}`, r);
   },
 });

@@ -67,6 +67,26 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/**
+ * The round trips of one host, over all its runners (one per sudo user, all on one SSH connection):
+ * commands sent together (a batch of queries for root and for postgres, a write and the queries fetched
+ * behind it) share one; a command sent after any answer came back may depend on it: a new one.
+ */
+export class InFlight {
+  private answeredSinceSend = true;
+
+  constructor(private readonly onRoundTrip: () => void = () => undefined) {}
+
+  sent(): void {
+    if (this.answeredSinceSend) this.onRoundTrip();
+    this.answeredSinceSend = false;
+  }
+
+  answered(): void {
+    this.answeredSinceSend = true;
+  }
+}
+
 /** The controller's end of one driver: commands are queued, one runs at a time. */
 export class DriverSession {
   private buf: Buffer = Buffer.alloc(0);
@@ -88,8 +108,8 @@ export class DriverSession {
     private readonly channel: ClientChannel,
     host: string,
     become: { settings: BecomeSettings; ids: BecomeIds } | undefined,
-    /** called when a command goes out with nothing in flight: a new network round trip */
-    private readonly onRoundTrip: () => void = () => undefined,
+    /** told when a command goes out and when its answer is in (the host's round trips: see InFlight) */
+    private readonly traffic: InFlight = new InFlight(),
   ) {
     this.handshake = become
       ? new BecomeHandshake(host, become.settings, become.ids, { send: (s) => channel.write(s), abort: () => channel.close(), started: () => undefined })
@@ -145,7 +165,7 @@ export class DriverSession {
   private pump(): void {
     if (!this.ready || this.dead) return;
     for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      if (this.inflight.length === 0) this.onRoundTrip();
+      this.traffic.sent();
       this.inflight.push(next.p);
       this.commands++;
       this.channel.write(requestFrame(next));
@@ -157,7 +177,10 @@ export class DriverSession {
     this.dead = e;
     this.startup?.reject(e);
     this.startup = undefined;
-    for (const p of this.inflight) p.reject(e);
+    for (const p of this.inflight) {
+      this.traffic.answered();
+      p.reject(e);
+    }
     this.inflight.length = 0;
     for (const q of this.queue) q.p.reject(e);
     this.queue.length = 0;
@@ -212,6 +235,7 @@ export class DriverSession {
       h.err = this.take(h.err, this.err);
       if (h.err > 0) return;
       const done = this.inflight.shift();
+      if (done) this.traffic.answered();
       const result: ExecResult = { rc: h.rc, stdout: this.out.text(), stderr: this.err.text(), truncated: this.out.truncated || this.err.truncated || undefined };
       this.header = undefined;
       this.out = new BoundedOutput();

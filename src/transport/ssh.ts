@@ -4,7 +4,7 @@ import { BecomeError, ConnectError, HostKeyError, OrchError, errorMessage } from
 import { BecomeHandshake } from './become.js';
 import { JumpHosts, type Opened } from './jump.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
-import { DRIVER_COMMAND, DriverSession, StaleSession } from './driver.js';
+import { DRIVER_COMMAND, DriverSession, InFlight, StaleSession } from './driver.js';
 import { BoundedOutput } from './output.js';
 import type { ExecOptions, ExecResult, Transport, TransportStats } from './types.js';
 import { wrapCommand } from './wrap.js';
@@ -157,6 +157,8 @@ const STALE_TRIES = 5;
 
 export class SshTransport implements Transport {
   readonly stats: TransportStats = { execs: 0, commands: 0, roundTrips: 0, bytesSent: 0, bytesReceived: 0 };
+  /** commands in flight over every runner of this host: what counts as a round trip */
+  private readonly traffic = new InFlight(() => this.stats.roundTrips++);
   /** One persistent command runner per sudo identity ('' = the login user). */
   private readonly drivers = new Map<string, { ready: Promise<DriverSession>; session?: DriverSession }>();
   private readonly refusedPasswords = new Map<string, BecomeError>();
@@ -202,6 +204,10 @@ export class SshTransport implements Transport {
     });
   }
 
+  async prepare(opts: ExecOptions): Promise<void> {
+    if (this.target.mode !== 'exec') await this.driver(opts).catch(() => undefined);
+  }
+
   /** One runner per become identity: sudo/su's handshake happens once, when it starts. */
   private driverKey(opts: ExecOptions): string {
     return opts.become ? `${opts.become.method ?? 'sudo'}:${opts.become.user}` : '';
@@ -230,7 +236,7 @@ export class SshTransport implements Transport {
       this.client.exec(command, (err, channel) => {
         if (err) return reject(this.connectionLost(err));
         const become = opts.become && ids ? { settings: opts.become, ids } : undefined;
-        const session = new DriverSession(channel, this.target.name, become, () => this.stats.roundTrips++);
+        const session = new DriverSession(channel, this.target.name, become, this.traffic);
         session.started().then(() => resolve(session), reject);
       });
     });

@@ -34,7 +34,7 @@ export interface TransportStats {
   execs: number;
   /** Commands run (on their own exec, or on a persistent runner). */
   commands: number;
-  /** Network round trips: commands sent while no other was in flight; pipelined commands share one. */
+  /** Network round trips: commands sent together share one; a command sent after an answer came back starts one. */
   roundTrips: number;
   bytesSent: number;
   bytesReceived: number;
@@ -46,6 +46,8 @@ export interface Transport {
   readonly pipelines?: boolean;
   readonly stats: TransportStats;
   exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** With a runner per sudo user: start the one for this user now (a batch then goes out for all users at once). */
+  prepare?(opts: ExecOptions): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -25,12 +25,14 @@ if (withAnsible && !existsSync('/usr/lib/python3/dist-packages/ansible_collectio
   throw new Error('bench: ansible.posix collection missing (sysctl module). Run `apt-get install ansible`, or pass --ansible no.');
 }
 
+// ORCH_BENCH_PREFIX / ORCH_BENCH_SUBNET: a lab of its own beside another bench on the same machine
+const benchPrefix = process.env.ORCH_BENCH_PREFIX ?? 'orchb';
 const labEnv = {
   ...process.env,
-  ORCH_LAB_PREFIX: 'orchb',
-  ORCH_LAB_SUBNET: '10.215.0',
-  ORCH_LAB_DIR: '/var/lib/orch-bench-lab',
-  ORCH_LAB_INVENTORY: join(ROOT, '.orch', 'bench-lab', 'inventory'),
+  ORCH_LAB_PREFIX: benchPrefix,
+  ORCH_LAB_SUBNET: process.env.ORCH_BENCH_SUBNET ?? '10.215.0',
+  ORCH_LAB_DIR: `/var/lib/orch-${benchPrefix === 'orchb' ? 'bench' : benchPrefix}-lab`,
+  ORCH_LAB_INVENTORY: join(ROOT, '.orch', `${benchPrefix === 'orchb' ? 'bench' : benchPrefix}-lab`, 'inventory'),
   ORCH_LAB_SSHD_LOGLEVEL: 'DEBUG1',
   CI: '1',
 };
@@ -92,7 +94,7 @@ for (const n of counts) {
   sh(ORCH, ['lab', 'down']);
   sh(ORCH, ['lab', 'up', String(n)]);
   const inv = labEnv.ORCH_LAB_INVENTORY;
-  const hosts = Array.from({ length: n }, (_, i) => `orchb${i + 1}`);
+  const hosts = Array.from({ length: n }, (_, i) => `${benchPrefix}${i + 1}`);
   const ansInv = join(mkdtempSync(join(tmpdir(), 'bench-')), 'inventory');
   writeFileSync(ansInv, `${readFileSync(inv, 'utf8')}ansible_ssh_common_args='-o UserKnownHostsFile=${labEnv.ORCH_LAB_DIR}/known_hosts'\nansible_python_interpreter=/usr/bin/python3\n`);
   const tools: { name: string; cmd: (fresh: boolean) => string[]; env: NodeJS.ProcessEnv }[] = [];

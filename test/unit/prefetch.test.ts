@@ -40,7 +40,9 @@ test('prefetch cache: a result is used once, for the same command and options on
   assert.ok(!c.covers(2));
   assert.ok(c.touched, 'the task changed this host');
   assert.equal(c.size, 2, 'one result served, one thrown away unused: the next window reaches two tasks');
-  assert.equal(c.take('cat', { stdin: 'data' }), undefined, 'commands with input are never kept');
+  c.store({ command: 'psql', opts: { stdin: 'SELECT 1' } }, { rc: 0, stdout: '1', stderr: '' });
+  assert.equal(c.take('psql', { stdin: 'SELECT 2' }), undefined, 'a query with input is kept for that input only');
+  assert.equal(c.take('psql', { stdin: 'SELECT 1' })?.stdout, '1');
 });
 
 test('prefetch cache: a host that keeps changing gets short windows; a snapshot used up brings the longest back', () => {
@@ -92,7 +94,7 @@ test('prefetch window: plain queries of the host and controller-only tasks that 
   assert.deepEqual(named(prefetchWindow(items, 0, (t) => t.name !== 'b', 40)), ['a', 'c', 'd', 'e', 'f', 'g', 'h'], 'a task not selected by tags never runs: skipped over');
 });
 
-test('prefetch window: ends before any task that may change a host orch does not see, or lets time pass', () => {
+test('prefetch window: reaches past a task that may change a host orch does not see (it adds no query), stops at meta', () => {
   const breakers = [
     'delegate_to localhost: { shell: "ssh h touch /x", delegate_to: localhost }',
     'local_action: { local_action: command touch /x }',
@@ -102,7 +104,6 @@ test('prefetch window: ends before any task that may change a host orch does not
     'loop with a pause: { stat: "path={{ item }}", loop: [a, b], loop_control: { pause: 2 } }',
     'pause: { pause: seconds=1 }',
     'wait_for: { wait_for: path=/x }',
-    'meta: { meta: noop }',
     'uri: { uri: url=http://x }',
     'connection_check: { connection_check: {} }',
   ];
@@ -110,9 +111,13 @@ test('prefetch window: ends before any task that may change a host orch does not
     const [what, task] = b.split(/: (.*)/s) as [string, string];
     const items = tasksOf(`    - { name: a, stat: path=/a }\n    - ${task.replace(/^\{ /, '{ name: brk, ')}\n    - { name: c, stat: path=/c }\n`);
     assert.equal(windowRole(items[1] as Task), 'break', what);
-    assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a'], what);
-    assert.deepEqual(named(prefetchWindow(items, 1, all, 40)), [], `${what}: no window starts at it`);
+    assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a', 'brk', 'c'], what);
   }
+  const items = tasksOf('    - { name: a, stat: path=/a }\n    - { name: m, meta: end_play }\n    - { name: c, stat: path=/c }\n');
+  assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a'], 'meta (end_play, end_host, clear_facts...) ends it');
+  assert.deepEqual(named(prefetchWindow(items, 1, all, 40)), [], 'no window starts at meta');
+  const flush = tasksOf('    - { name: a, stat: path=/a }\n    - { name: f, meta: flush_handlers }\n    - { name: n, meta: noop }\n    - { name: c, stat: path=/c }\n');
+  assert.deepEqual(named(prefetchWindow(flush, 0, all, 40)), ['a', 'f', 'n', 'c'], 'flush_handlers and noop change nothing themselves (a handler that runs settles as a task)');
 });
 
 test('prefetch window: stops at a block and at an include chosen at run time', () => {
@@ -126,7 +131,7 @@ test('prefetch window: stops at a block and at an include chosen at run time', (
   assert.deepEqual(named(prefetchWindow(items, 2, all, 40)), ['c']);
 });
 
-test('prefetch settle: a task that is not a plain query, or a command sent to any host, drops every host\'s snapshot', () => {
+test('prefetch settle: a task that is not a plain query and ran somewhere, or a command sent to any host, drops every host\'s snapshot', () => {
   const [query, pause] = tasksOf('    - { name: q, stat: path=/a }\n    - { name: p, pause: seconds=1 }\n') as [Task, Task];
   const fresh = () => {
     const c = new PrefetchCache();
@@ -142,6 +147,10 @@ test('prefetch settle: a task that is not a plain query, or a command sent to an
   assert.ok(hosts.every((c) => c.take('q', {}) === undefined), 'pause: every snapshot dropped');
 
   hosts = [fresh(), fresh()];
+  settleAfterTask(hosts, pause, false);
+  assert.ok(hosts.every((c) => c.take('q', {}) !== undefined), 'a pause skipped on every host did nothing: snapshots kept');
+
+  hosts = [fresh(), fresh()];
   (hosts[0] as PrefetchCache).sent();
   settleAfterTask(hosts, query);
   assert.equal((hosts[1] as PrefetchCache).take('q', {}), undefined, 'another host ran a command: this one is dropped too');
@@ -155,4 +164,20 @@ test('prefetch: queries are grouped by sudo user', () => {
     { command: 'c', opts: { become: { user: 'root' } } },
   ]);
   assert.deepEqual(g.map((x) => x.queries.map((q) => q.command)), [['a', 'c'], ['b']]);
+});
+
+test('prefetch settle: a write of a module that only writes its own host keeps the other hosts\' snapshots', () => {
+  const [copy, shell] = tasksOf('    - { name: c, copy: { dest: /x, content: x } }\n    - { name: s, shell: touch /x }\n') as [Task, Task];
+  const pair = (): [PrefetchCache, PrefetchCache] => {
+    const [a, b] = [new PrefetchCache(), new PrefetchCache()];
+    b.store({ command: 'q', opts: {} }, { rc: 0, stdout: '', stderr: '' });
+    a.sent();
+    return [a, b];
+  };
+  const written = pair();
+  settleAfterTask(written, copy);
+  assert.ok(written[1].take('q', {}), 'copy wrote host a only: host b\'s snapshot stays');
+  const shelled = pair();
+  settleAfterTask(shelled, shell);
+  assert.equal(shelled[1].take('q', {}), undefined, 'a shell command may reach any host: every snapshot goes');
 });

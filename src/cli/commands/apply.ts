@@ -12,11 +12,14 @@ import { parseExtraVars, splitList } from '../args.js';
 import { ansibleSettings, settingsVariables } from '../ansible-cfg.js';
 import { configureVault, VAULT_FLAGS } from '../vault-options.js';
 import { noteLoadWarning } from '../../core/load-warnings.js';
+import { parseShard, shardLabel, type Shard } from '../../inventory/shard.js';
 
 export const RUN_FLAGS = {
   check: { type: 'boolean', short: 'C', default: false },
   diff: { type: 'boolean', short: 'D', default: false },
   limit: { type: 'string', short: 'l' },
+  shard: { type: 'string' },
+  'run-id': { type: 'string' },
   tags: { type: 'string', short: 't', multiple: true },
   'skip-tags': { type: 'string', multiple: true },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
@@ -56,10 +59,12 @@ function writeStdout(s: string): void {
 }
 
 /** Every run appends its events to .orch/runs/<time>-<command>.ndjson (read by `orch history`). */
-function runLog(command: string): { emit: Emit; path: string } {
+function runLog(command: string, shard: Shard | undefined): { emit: Emit; path: string } {
   const dir = resolve(STATE_DIR, 'runs');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}.ndjson`);
+  // a shard's log says which: the shards of one run may share this directory (and the same second)
+  const suffix = shard ? `-${shardLabel(shard)}` : '';
+  const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}${suffix}.ndjson`);
   // owner-only: diffs show file contents (keys, tokens that are not declared secrets)
   let failed = false;
   // events reach the sinks redacted already (Redactor.event); JSON text is not redacted again, see there
@@ -97,6 +102,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     diff: v.diff === true,
     forks,
     limit: v.limit as string | undefined,
+    shard: typeof v.shard === 'string' ? parseShard(v.shard) : undefined,
     tags: splitList(v.tags as string[] | undefined),
     skipTags: splitList(v['skip-tags'] as string[] | undefined),
     extraVars: { ...parseExtraVars((v['extra-vars'] as string[] | undefined) ?? []), ...(input.extraVars ?? {}) },
@@ -116,7 +122,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const redact = new Redactor();
   const output = chooseOutput(v.output as string | undefined);
   const sinks: Emit[] = [];
-  const log = runLog(input.command);
+  const log = runLog(input.command, opts.shard);
   sinks.push(log.emit);
   if (typeof v.log === 'string') {
     let fd: number;
@@ -166,7 +172,8 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const started = Date.now();
   let code: number;
   try {
-    code = await runPlaybook({ command: input.command, inventoryPath, playbookPath: input.playbook, rolePaths: [resolve('roles'), ...settings.rolesPath], opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock, onLoaded });
+    const runId = (v['run-id'] as string | undefined) ?? process.env.ORCH_RUN_ID;
+    code = await runPlaybook({ command: input.command, runId, inventoryPath, playbookPath: input.playbook, rolePaths: [resolve('roles'), ...settings.rolesPath], opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock, onLoaded });
     emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });
   } catch (err) {
     emit({ type: 'run_end', exitCode: -1, durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
@@ -202,7 +209,7 @@ export async function applyCommand(argv: string[], name = 'apply'): Promise<numb
   if (!picked) {
     const usage = name === 'run' ? 'orch run INVENTORY PLAYBOOK | orch run -i INVENTORY PLAYBOOK' : 'orch apply INVENTORY [PLAYBOOK]';
     if (!values.help) throw new UsageError(`usage: ${usage} [options]`);
-    process.stdout.write(`usage: ${usage} [--check] [--diff] [--limit PATTERN] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json]\n`);
+    process.stdout.write(`usage: ${usage} [--check] [--diff] [--limit PATTERN] [--shard I/N [--run-id ID]] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json]\n`);
     return 0;
   }
   const [inventory, playbook] = picked;

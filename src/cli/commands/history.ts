@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import type { HostStats, RunEvent } from '../../core/events.js';
 import { EXIT } from '../../executor/run.js';
 import { STATE_DIR } from './apply.js';
+import { formatMerged, mergeShards } from './history-merge.js';
+import { UsageError } from '../../core/errors.js';
 
-interface RunSummary {
+export interface RunSummary {
   file: string;
   time: string;
   user: string;
@@ -13,6 +15,9 @@ interface RunSummary {
   result: string;
   /** per host: how the run ended there, and the release it runs (deploy, rollback, restart) */
   hosts: Record<string, string>;
+  exitCode?: number;
+  shard?: { index: number; count: number };
+  runId?: string;
 }
 
 function hostOutcome(s: HostStats): string {
@@ -52,11 +57,19 @@ export function readRuns(dir = resolve(STATE_DIR, 'runs')): RunSummary[] {
         inventory: start?.type === 'run_start' ? start.inventory : '?',
         result,
         hosts: perHost(events),
+        exitCode: end?.type === 'run_end' ? end.exitCode : undefined,
+        shard: start?.type === 'run_start' ? start.shard : undefined,
+        runId: start?.type === 'run_start' ? start.runId : undefined,
       };
     });
 }
 
 export async function historyCommand(argv: string[]): Promise<number> {
+  if (argv[0] === '--merge') {
+    if (!argv[1]) throw new UsageError('usage: orch history --merge DIR (the run logs of the shards of one run)');
+    process.stdout.write(formatMerged(mergeShards(readRuns(resolve(argv[1])))));
+    return EXIT.ok;
+  }
   const filter = argv[0];
   const runs = readRuns().filter((r) => !filter || r.inventory.endsWith(`/${filter}`) || r.command.includes(filter));
   if (runs.length === 0) process.stdout.write('no runs recorded yet\n');

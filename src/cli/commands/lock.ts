@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LockError, UsageError } from '../../core/errors.js';
 import { inventoryName, resolveInventoryPath } from '../../inventory/load.js';
-import { describeState, holderState, readHolder, releaseLock } from '../../executor/lock.js';
+import { describeState, holderState, lockName, readHolder, releaseLock } from '../../executor/lock.js';
+import { parseShard } from '../../inventory/shard.js';
 import { describeHolder, readRemoteLocks, releaseRemoteLocks, REMOTE_LOCK_FILE, type RemoteLockHolder, type RemoteRelease } from '../../executor/remote-lock.js';
 import { EXIT, newRunState, targetHosts } from '../../executor/run.js';
 import { STATE_DIR } from './apply.js';
@@ -10,6 +11,8 @@ import { configureVault, VAULT_FLAGS } from '../vault-options.js';
 
 const FLAGS = {
   hosts: { type: 'string', default: 'all' },
+  /** the lock of one shard of the inventory (--shard I/N of apply/deploy) */
+  shard: { type: 'string' },
   local: { type: 'boolean', default: false },
   'accept-new-host-keys': { type: 'boolean', default: false },
   'connect-timeout': { type: 'string', default: '10' },
@@ -37,10 +40,10 @@ function releaseLine(host: string, v: RemoteRelease | Error | undefined): string
 export async function lockCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true });
   const [sub, arg] = positionals;
-  if ((sub !== 'status' && sub !== 'release') || !arg) throw new UsageError('usage: orch lock status|release INVENTORY [--hosts PATTERN] [--local] [--force] [--vault-password-file F]');
+  if ((sub !== 'status' && sub !== 'release') || !arg) throw new UsageError('usage: orch lock status|release INVENTORY [--shard I/N] [--hosts PATTERN] [--local] [--force] [--vault-password-file F]');
   // The same INVENTORY argument as `orch apply`; a bare lock name still works for the local lock.
   const path = values.local ? undefined : resolveInventoryPath(arg);
-  const name = path ? inventoryName(path) : inventoryName(arg);
+  const name = lockName(path ? inventoryName(path) : inventoryName(arg), values.shard === undefined ? undefined : parseShard(values.shard));
   const dir = resolve(STATE_DIR);
   const out = (s: string) => process.stdout.write(s);
   if (sub === 'status') {
