@@ -24,6 +24,8 @@ export interface RunOptions {
   defaultVars?: Record<string, unknown>;
   /** start at this task name (like --start-at-task) */
   startAtTask?: string;
+  /** `orch plan`: check mode that also runs read-only commands and tracks what earlier tasks would write */
+  plan?: boolean;
 }
 
 /** What the run knows about one host. */
@@ -43,6 +45,9 @@ export class HostState {
 
   /** facts set by a module under a name without the ansible_ prefix (package_facts: `packages`) */
   readonly plainFactNames = new Set<string>();
+
+  /** plan: paths earlier tasks would change, with the task that would (executor/plan.ts) */
+  readonly planWrites = new Map<string, string>();
 
   constructor(
     readonly name: string,

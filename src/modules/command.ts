@@ -8,6 +8,9 @@ import { ModuleFailure, type Module, type ModuleContext } from './types.js';
 
 const SKIP_MARK = '__orch_command_skipped__';
 
+/** Ansible's message for a command check mode does not run (executor/plan.ts reads it). */
+export const WOULD_RUN_MSG = 'Command would have run if not in check mode';
+
 const commonParams = {
   _raw_params: { type: 'str', support: 'full' },
   cmd: { type: 'str', support: 'full' },
@@ -65,7 +68,7 @@ async function runCommand(ctx: ModuleContext, p: Params, shellText: string, show
   if (ctx.check) {
     // What would happen is only known by running it; with creates/removes we can still ask.
     if (skip) return { changed: false, msg: 'skipped, since creates/removes says so', cmd: shown, rc: 0, stdout: '', stderr: '' };
-    return { changed: false, skipped: true, msg: 'Command would have run if not in check mode' };
+    return { changed: false, skipped: true, msg: WOULD_RUN_MSG };
   }
   const skipped = () => ({ changed: false, cmd: shown, rc: 0, stdout: `skipped, since ${p.creates ? `${String(p.creates)} exists` : `${String(p.removes)} does not exist`}`, stderr: '', stdout_lines: [], stderr_lines: [] });
   if (skip) return skipped();

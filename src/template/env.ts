@@ -10,6 +10,7 @@ import { now } from './datetime.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { lookupPlugins, setLookupRenderer } from './lookups.js';
 import { IncludeLoader } from './includes.js';
+import { failIfUnknown } from './unknown.js';
 import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaOptions } from './whitespace.js';
 
 /*
@@ -93,6 +94,7 @@ function patchNunjucks(): void {
     return new Undefined(name);
   };
   runtime.memberLookup = (obj, key) => {
+    failIfUnknown(obj); // hostvars['h'].result of a command that would run
     if (obj instanceof Undefined) return new Undefined(`${obj.name}.${String(key)}`, obj.reason);
     if (obj === null || obj === undefined) return new Undefined(String(key), `cannot read '${String(key)}' of None`);
     const k = String(key);

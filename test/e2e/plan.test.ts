@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { PlanDocument, PlanEntry } from '../../src/ui/plan.js';
+import { HOSTS, INVENTORY, ROOT, failures, onHost, orch, results, writePlaybook } from '../helpers/lab.js';
+
+const [a, b] = HOSTS as [string, string];
+const SCHEMA = join(ROOT, 'test', 'schemas', 'plan.schema.json');
+
+/** Validate a document against test/schemas/plan.schema.json with python3-jsonschema (an independent validator). */
+function schemaErrors(doc: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'orch-plan-')), 'plan.json');
+  writeFileSync(file, JSON.stringify(doc));
+  const script = 'import json,sys,jsonschema\ntry:\n  jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\nexcept jsonschema.ValidationError as e:\n  print(e.message); sys.exit(1)';
+  const r = spawnSync('python3', ['-c', script, file, SCHEMA], { encoding: 'utf8' });
+  return r.status === 0 ? '' : r.stdout + r.stderr || `exit ${String(r.status)}`;
+}
+
+function plan(pb: string, extra: string[] = []): { code: number; doc: PlanDocument; stderr: string } {
+  const r = orch(['plan', INVENTORY, pb, '--output', 'json', ...extra], { json: false });
+  let doc: PlanDocument;
+  try {
+    doc = JSON.parse(r.stdout) as PlanDocument;
+  } catch {
+    throw new Error(`orch plan printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.code, doc, stderr: r.stderr };
+}
+
+function entry(doc: PlanDocument, host: string, task: string): PlanEntry {
+  const e = doc.hosts.find((h) => h.host === host)?.tasks.find((t) => t.task === task);
+  assert.ok(e, `no plan entry for ${host} / ${task}`);
+  return e;
+}
+
+const FILES = '/etc/plan-token /etc/plan-app.conf /etc/plan-long /etc/plan-motd /etc/sysctl.d/99-plan.conf';
+
+test('plan: a registered command feeding a template and a when: dependants unknown, nothing changed, apply makes exactly the planned changes', () => {
+  for (const h of [a, b]) onHost(h, `rm -f ${FILES}; sysctl -qw net.ipv4.ip_forward=0`);
+  const pb = writePlaybook(
+    `- hosts: ${a}:${b}
+  become: yes
+  tasks:
+    - name: read the kernel release
+      command: uname -r
+      register: kernel
+      changed_when: false
+    - name: generate a token
+      shell: date +%s%N | tee /etc/plan-token
+      register: token
+    - name: config from the token
+      template: src=app.conf.j2 dest=/etc/plan-app.conf
+    - name: only when the token is long
+      copy: content="long\\n" dest=/etc/plan-long
+      when: token.stdout | length > 5
+    - name: motd
+      copy: content="kernel {{ kernel.stdout }}\\n" dest=/etc/plan-motd
+    - name: forwarding
+      sysctl: name=net.ipv4.ip_forward value=1 sysctl_file=/etc/sysctl.d/99-plan.conf
+    - name: a directory that is there
+      file: path=/etc state=directory
+`,
+    { 'templates/app.conf.j2': 'token={{ token.stdout }}\n' },
+  );
+  const p = plan(pb, ['--detailed-exitcode']);
+  assert.equal(p.code, 2, `changes pending: exit 2\n${p.stderr}`);
+  assert.equal(schemaErrors(p.doc), '', 'the JSON plan validates against test/schemas/plan.schema.json');
+  const kernel = onHost(a, 'uname -r').stdout.trim();
+  for (const h of [a, b]) {
+    assert.equal(entry(p.doc, h, 'read the kernel release').status, 'unchanged', 'a changed_when: false command is a query');
+    assert.equal(entry(p.doc, h, 'generate a token').status, 'change');
+    for (const t of ['config from the token', 'only when the token is long']) {
+      const e = entry(p.doc, h, t);
+      assert.equal(e.status, 'unknown', `${t} reads the token`);
+      assert.equal(e.reason, `depends on 'generate a token' (${pb}:8)`);
+    }
+    const motd = entry(p.doc, h, 'motd');
+    assert.equal(motd.status, 'change');
+    assert.equal(motd.diff?.[0]?.after, `kernel ${kernel}\n`, 'the query command ran for real: its output is in the diff');
+    const fwd = entry(p.doc, h, 'forwarding');
+    assert.equal(fwd.status, 'change');
+    assert.deepEqual(fwd.diff?.map((d) => [d.path, d.before, d.after]), [['/etc/sysctl.d/99-plan.conf', '', 'net.ipv4.ip_forward=1\n'], ['/proc/sys/net/ipv4/ip_forward', '0\n', '1\n']]);
+    assert.equal(entry(p.doc, h, 'a directory that is there').status, 'unchanged');
+    // nothing changed on the host (checked over plain ssh)
+    assert.equal(onHost(h, `ls ${FILES} 2>/dev/null | wc -l; sysctl -n net.ipv4.ip_forward`).stdout, '0\n0\n', 'plan changed nothing');
+  }
+  assert.deepEqual(p.doc.summary, { hosts: 2, change: 6, unknown: 4, unchanged: 6, skip: 0, failed: 0 });
+
+  const run = orch(['run', INVENTORY, pb]);
+  assert.equal(run.code, 0, failures(run));
+  for (const h of [a, b]) {
+    const planned = p.doc.hosts.find((x) => x.host === h)?.tasks ?? [];
+    const changed = new Set(results(run).filter((r) => r.host === h && r.status === 'changed').map((r) => r.task));
+    for (const t of planned) {
+      if (t.status === 'change') assert.ok(changed.has(t.task), `${h}: planned change '${t.task}' was made`);
+      if (t.status === 'unchanged' || t.status === 'skip') assert.ok(!changed.has(t.task), `${h}: '${t.task}' was planned unchanged and did not change`);
+    }
+    assert.equal(onHost(h, 'cat /etc/plan-motd').stdout, entry(p.doc, h, 'motd').diff?.[0]?.after);
+    assert.equal(onHost(h, 'sysctl -n net.ipv4.ip_forward').stdout, '1\n');
+    assert.equal(onHost(h, 'cat /etc/plan-app.conf').stdout, `token=${onHost(h, 'cat /etc/plan-token').stdout}`);
+  }
+});
+
+test('plan --detailed-exitcode: 0 when converged, 2 after drift made by hand over ssh, 0 again after apply', () => {
+  onHost(a, 'rm -f /etc/plan-drift.conf /etc/plan-drift-lines');
+  const pb = writePlaybook(`- hosts: ${a}
+  become: yes
+  gather_facts: no
+  tasks:
+    - name: drift config
+      copy: content="port=8080\\n" dest=/etc/plan-drift.conf mode="0640"
+    - name: drift line
+      lineinfile: path=/etc/plan-drift-lines line=keep create=yes
+`);
+  const first = orch(['run', INVENTORY, pb]);
+  assert.equal(first.code, 0, failures(first));
+  assert.equal(plan(pb, ['--detailed-exitcode']).code, 0, 'converged: nothing to change');
+  onHost(a, 'echo port=9090 > /etc/plan-drift.conf');
+  const drift = plan(pb, ['--detailed-exitcode']);
+  assert.equal(drift.code, 2, 'drift: changes pending');
+  const e = entry(drift.doc, a, 'drift config');
+  assert.equal(e.status, 'change');
+  assert.deepEqual([e.diff?.[0]?.before, e.diff?.[0]?.after], ['port=9090\n', 'port=8080\n']);
+  assert.equal(entry(drift.doc, a, 'drift line').status, 'unchanged');
+  assert.equal(onHost(a, 'cat /etc/plan-drift.conf').stdout, 'port=9090\n', 'the plan did not repair the drift');
+  // lines output (not a terminal): the diff and the summary line
+  const lines = orch(['plan', INVENTORY, pb], { json: false });
+  assert.match(lines.stdout, /~ change: drift config \[.*playbook\.yml:5\]/);
+  assert.match(lines.stdout, /-port=9090\n\s*\+port=8080/);
+  assert.match(lines.stdout, /^1 host: 1 to change, 0 unknown, 1 unchanged$/m);
+  const fix = orch(['run', INVENTORY, pb]);
+  assert.equal(fix.code, 0, failures(fix));
+  assert.equal(onHost(a, 'cat /etc/plan-drift.conf').stdout, 'port=8080\n');
+  assert.equal(plan(pb, ['--detailed-exitcode']).code, 0, 'apply cleared the drift');
+});
+
+test('plan --detailed-exitcode: a failing task is an error (1), not "changes pending"', () => {
+  const pb = writePlaybook(`- hosts: ${a}
+  gather_facts: no
+  tasks:
+    - name: a missing file read for real
+      slurp: src=/nonexistent/plan-file
+`);
+  const p = plan(pb, ['--detailed-exitcode']);
+  assert.equal(p.code, 1);
+  assert.equal(entry(p.doc, a, 'a missing file read for real').status, 'failed');
+  assert.equal(schemaErrors(p.doc), '');
+});
+
+test('plan schema check can fail: a document with an unknown status is refused', () => {
+  const bad = { format: 'orch-plan', version: 1, hosts: [{ host: a, tasks: [{ task: 't', module: 'copy', status: 'ok' }] }], summary: { hosts: 1, change: 0, unknown: 0, unchanged: 0, skip: 0, failed: 0 } };
+  assert.notEqual(schemaErrors(bad), '');
+  const unknownWithoutWhy = { ...bad, hosts: [{ host: a, tasks: [{ task: 't', module: 'copy', status: 'unknown' }] }] };
+  assert.notEqual(schemaErrors(unknownWithoutWhy), '');
+});
