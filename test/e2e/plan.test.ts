@@ -156,3 +156,44 @@ test('plan schema check can fail: a document with an unknown status is refused',
   const unknownWithoutWhy = { ...bad, hosts: [{ host: a, tasks: [{ task: 't', module: 'copy', status: 'unknown' }] }] };
   assert.notEqual(schemaErrors(unknownWithoutWhy), '');
 });
+
+/** Run orch on a pseudo-terminal (util-linux `script`), answering `answer` to its question. */
+function onTerminal(args: string[], answer: string): { code: number; stdout: string } {
+  const cmd = [join(ROOT, 'bin', 'orch'), ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: `${answer}\n`, env: { ...process.env, CI: '1' }, cwd: ROOT, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout };
+}
+
+test('apply --plan: shows the plan and asks on a terminal; "no" changes nothing, "yes" applies; --yes for scripts', () => {
+  const file = '/etc/plan-ask.conf';
+  onHost(a, `rm -f ${file}`);
+  const pb = writePlaybook(`- hosts: ${a}
+  become: yes
+  gather_facts: no
+  tasks:
+    - name: asked config
+      copy: content="port=8080\\n" dest=${file}
+`);
+  const no = onTerminal(['apply', INVENTORY, pb, '--plan'], 'no');
+  assert.equal(no.code, 0);
+  assert.match(no.stdout, /\+port=8080/);
+  assert.match(no.stdout, /Apply these changes\?/);
+  assert.match(no.stdout, /Not applied/);
+  assert.equal(onHost(a, `test -e ${file}; echo $?`).stdout, '1\n', '"no": the file is not there');
+  const yes = onTerminal(['apply', INVENTORY, pb, '--plan'], 'yes');
+  assert.equal(yes.code, 0, yes.stdout);
+  assert.equal(onHost(a, `cat ${file}`).stdout, 'port=8080\n', '"yes": applied');
+
+  onHost(a, `rm -f ${file}`);
+  const noTerminal = orch(['apply', INVENTORY, pb, '--plan'], { json: false });
+  assert.equal(noTerminal.code, 5, 'no terminal and no --yes: a usage error');
+  assert.match(noTerminal.stderr, /--yes/);
+  assert.equal(onHost(a, `test -e ${file}; echo $?`).stdout, '1\n');
+  const scripted = orch(['apply', INVENTORY, pb, '--plan', '--yes'], { json: false });
+  assert.equal(scripted.code, 0, scripted.stderr);
+  assert.match(scripted.stdout, /1 host: 1 to change, 0 unknown, 0 unchanged/);
+  assert.match(scripted.stdout, /changed: \[.*\] asked config/, 'then the apply ran as usual');
+  assert.equal(onHost(a, `cat ${file}`).stdout, 'port=8080\n');
+  const again = orch(['apply', INVENTORY, pb, '--plan', '--yes'], { json: false });
+  assert.match(again.stdout, /Nothing to change/);
+});

@@ -68,5 +68,7 @@ export async function planBeforeApply(inventory: string, playbook: string, value
     return EXIT.ok;
   }
   if (yes === true) return undefined;
-  return (await confirm('Apply these changes? Only "yes" goes on: ')) ? undefined : EXIT.ok;
+  if (await confirm('Apply these changes? Only "yes" goes on: ')) return undefined;
+  process.stdout.write('Not applied: nothing was changed.\n');
+  return EXIT.ok;
 }
