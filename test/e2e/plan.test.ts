@@ -197,3 +197,50 @@ test('apply --plan: shows the plan and asks on a terminal; "no" changes nothing,
   const again = orch(['apply', INVENTORY, pb, '--plan', '--yes'], { json: false });
   assert.match(again.stdout, /Nothing to change/);
 });
+
+test('--check uses the plan engine: a skipped command\'s registered result read later is unknown, not a failure; the rest keeps Ansible\'s meaning', () => {
+  onHost(a, 'rm -f /etc/plan-check.conf /etc/plan-check-token');
+  const pb = writePlaybook(`- hosts: ${a}
+  become: yes
+  gather_facts: no
+  tasks:
+    - name: token
+      shell: date +%s%N | tee /etc/plan-check-token
+      register: token
+    - name: a query
+      command: cat /etc/hostname
+      register: hostname
+      changed_when: false
+    - name: uses the token
+      copy: content="{{ token.stdout }}" dest=/etc/plan-check.conf
+    - name: when over the token
+      debug: msg=long
+      when: token.stdout | length > 5
+    - name: plain config
+      copy: content="x\\n" dest=/etc/plan-check.conf
+    - name: guarded
+      command: echo never
+      args:
+        creates: /etc/passwd
+`);
+  const r = orch(['apply', INVENTORY, pb, '--check']);
+  assert.equal(r.code, 0, `no false failure: ${failures(r)}`);
+  const by = (task: string) => {
+    const e = results(r, task)[0];
+    assert.ok(e, task);
+    return e;
+  };
+  // Ansible's meaning: commands are skipped in check mode (changed_when: false ones too), guards are asked
+  assert.equal(by('token').status, 'skipped');
+  assert.equal(by('a query').status, 'skipped');
+  assert.equal(by('guarded').status, 'ok');
+  assert.equal(by('plain config').status, 'changed');
+  for (const t of ['uses the token', 'when over the token']) {
+    const e = by(t);
+    assert.equal(e.status, 'skipped', t);
+    assert.deepEqual(e.plan, { status: 'unknown', reason: `depends on 'token' (${pb}:5)` }, t);
+  }
+  assert.equal(onHost(a, 'ls /etc/plan-check.conf /etc/plan-check-token 2>/dev/null | wc -l').stdout, '0\n', 'check mode changed nothing');
+  const lines = orch(['apply', INVENTORY, pb, '--check'], { json: false });
+  assert.match(lines.stdout, /skipped: \[.*\] uses the token: unknown: depends on 'token' \(.*:5\)/);
+});
