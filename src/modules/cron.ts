@@ -110,7 +110,7 @@ export const cron = defineStateModule<CronState, string>({
       if (next.trim() === '' && p.state === 'absent') {
         const r = await ctx.run(sh`rm -f -- ${file}`);
         if (r.rc !== 0) throw commandFailed(`removing ${file}`, r);
-      } else await writeRemote(ctx, file, next, { mode: '0644' });
+      } else await writeRemote(ctx, file, next, { mode: '0644', throughLinks: true });
       return;
     }
     const r = await ctx.run(sh`crontab -u ${String(p.user ?? 'root')} -`, { stdin: next });

@@ -137,7 +137,7 @@ export const mount = defineStateModule<MountState, MountChange>({
   plan: planMount,
   async apply(ctx, p, c, s) {
     const path = String(p.path);
-    if (c.fstab !== null) await writeRemote(ctx, String(p.fstab), c.fstab, { backup: p.backup === true });
+    if (c.fstab !== null) await writeRemote(ctx, String(p.fstab), c.fstab, { backup: p.backup === true, throughLinks: true });
     let cmd = '';
     if (c.action === 'mount') cmd = sh`mkdir -p -- ${path} && mount -- ${path}`;
     else if (c.action === 'remount') cmd = s.mounted && p.fstype !== undefined && s.mounted.fstype !== p.fstype ? sh`umount -- ${path} && mount -- ${path}` : sh`mount -o remount -- ${path}`;

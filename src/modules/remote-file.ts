@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createPatch } from 'diff';
 import type { FileDiff } from '../core/result.js';
-import { sh } from '../transport/quote.js';
+import { quote, sh } from '../transport/quote.js';
 import { octalMode } from './mode.js';
 import { statProbe, type Follow, type StatExtras } from './probe.js';
-import { commandFailed, type ModuleContext } from './types.js';
+import { shlexSplit } from './shlex.js';
+import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
 /** What one round trip learns about a path on the host. */
 export interface RemoteFile {
@@ -98,6 +99,8 @@ export interface WriteOptions {
   backup?: boolean;
   /** run this validation command (with %s = temp file) before the rename */
   validate?: string;
+  /** a symlink at the path is written through (its target gets the content), as Ansible's mount and cron */
+  throughLinks?: boolean;
 }
 
 /**
@@ -109,6 +112,7 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
   const parts = [
     'set -e',
     sh`p=${path}`,
+    ...(opts.throughLinks ? ['if [ -L "$p" ]; then p=$(readlink -f -- "$p"); fi'] : []),
     't=$(mktemp "$(dirname -- "$p")/.orch-tmp.XXXXXX")',
     `trap 'rm -f -- "$t"' EXIT`,
     'cat > "$t"',
@@ -117,8 +121,8 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
   if (opts.mode) parts.push(sh`chmod ${opts.mode} -- "$t"`);
   if (opts.owner || opts.group) parts.push(sh`chown -- ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} "$t"`);
   if (opts.validate) {
-    const cmd = opts.validate.split('%s').map((s) => s).join('"$t"');
-    parts.push(`( ${cmd} ) >&2 || { echo "validation failed: ${opts.validate.replace(/["$`\\]/g, '')}" >&2; exit 3; }`);
+    parts.push(`vr=0; vo=$(exec ${validateCommand(opts.validate)}) || vr=$?`); // exec: the program, never a shell builtin
+    parts.push(`if [ "$vr" -ne 0 ]; then printf '%s\\n${VALIDATE_MARK}%s\\n' "$vo" "$vr"; exit 3; fi`);
   }
   // Ansible names a backup FILE.PID.DATE~ (the pid of the process that wrote it)
   if (opts.backup) parts.push('if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"; fi');
@@ -126,8 +130,31 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
   return parts.join('\n');
 }
 
+const VALIDATE_MARK = 'ORCH-VALIDATE-RC|';
+
+/**
+ * A `validate` command as Ansible runs it: `%s` is the temp file, `%%` a percent sign, the result split as
+ * Python's shlex does and run without a shell (a `|` or `>` in it is an argument, not a pipe). Each word is
+ * quoted; the temp file is the script's "$t".
+ */
+export function validateCommand(validate: string): string {
+  if (!validate.includes('%s')) throw new ModuleFailure(`validate must contain %s: ${validate}`);
+  return shlexSplit(validate.replace(/%%(?!s)/g, '%'))
+    .map((word) => word.split(/(%%|%s)/).filter((piece) => piece !== '').map((piece) => (piece === '%s' ? '"$t"' : quote(piece === '%%' ? '%' : piece))).join(''))
+    .join(' ');
+}
+
+/** The validation command refused the new content: the file was left as it was. */
+export class ValidationFailed extends ModuleFailure {
+  constructor(readonly exitStatus: number, readonly stdout: string, readonly stderr: string) {
+    super('failed to validate', { exit_status: exitStatus, stdout, stderr });
+  }
+}
+
 export async function writeRemote(ctx: ModuleContext, path: string, content: string | Buffer, opts: WriteOptions = {}): Promise<{ backupFile?: string }> {
   const r = await ctx.run(atomicWriteScript(path, opts), { stdin: content });
+  const v = r.rc === 3 ? new RegExp(`\\n?${VALIDATE_MARK.replace('|', '\\|')}(\\d+)\\n$`).exec(r.stdout) : null;
+  if (v) throw new ValidationFailed(Number(v[1]), r.stdout.slice(0, v.index), r.stderr);
   if (r.rc !== 0) throw commandFailed(`writing ${path}`, r);
   const b = /^BACKUP\|(.*)$/m.exec(r.stdout);
   return b?.[1] ? { backupFile: b[1] } : {};

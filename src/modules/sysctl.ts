@@ -109,7 +109,7 @@ export const sysctl = defineStateModule<SysctlState, SysctlChange>({
   query: querySysctl,
   plan: planSysctl,
   async apply(ctx, p, c) {
-    if (c.fileText !== null) await writeRemote(ctx, String(p.sysctl_file), c.fileText);
+    if (c.fileText !== null) await writeRemote(ctx, String(p.sysctl_file), c.fileText) // Ansible replaces a symlink here (atomic_move onto the link);
     if (c.setLive) {
       const r = await ctx.run(sh`printf '%s\\n' ${normalizeSysctlValue(p.value)} > ${keyPath(String(p.name))}`);
       if (r.rc !== 0) throw commandFailed(`setting ${String(p.name)}`, r);

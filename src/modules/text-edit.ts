@@ -1,5 +1,5 @@
 import type { ModuleResult } from '../core/result.js';
-import { attributeFixes, fileWriteParams, statRemote, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
+import { attributeFixes, fileWriteParams, statRemote, ValidationFailed, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type Module } from './types.js';
 
@@ -69,6 +69,10 @@ export function defineTextEditModule(name: string, spec: ModuleSpec, edit: (p: P
         group: p.group as string | undefined,
         backup: p.backup === true,
         validate: p.validate as string | undefined,
+      }).catch((e: unknown) => {
+        // lineinfile and blockinfile word it their own way (and return no stdout/stderr)
+        if (e instanceof ValidationFailed) throw new ModuleFailure(`failed to validate: rc:${e.exitStatus} error:${e.stderr}`);
+        throw e;
       });
       return backupFile ? { backup: backupFile, backup_file: backupFile } : {};
     },

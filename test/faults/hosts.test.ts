@@ -145,7 +145,7 @@ fault('huge command output (100 MB)', 'task ok, output truncated in the middle, 
 
 fault('temp files on the target are private and removed; modes as asked', 'temp file 0600 while written (seen by validate), none left; file 0640 www-data', () => {
   onHost(host, 'rm -f /tmp/orch-tmpmode; mkdir -p /srv/modes');
-  const r = orch(['run', INVENTORY, pb("    - copy:\n        dest: /srv/modes/app.conf\n        content: \"secret-ish\\n\"\n        mode: '0640'\n        owner: www-data\n        validate: stat -c %a %s > /tmp/orch-tmpmode\n", '  become: yes\n')]);
+  const r = orch(['run', INVENTORY, pb("    - copy:\n        dest: /srv/modes/app.conf\n        content: \"secret-ish\\n\"\n        mode: '0640'\n        owner: www-data\n        validate: sh -c 'stat -c %%a \"$1\" > /tmp/orch-tmpmode' _ %s\n", '  become: yes\n')]);
   assert.equal(r.code, 0, summary(r));
   assert.equal(onHost(host, 'cat /tmp/orch-tmpmode').stdout.trim(), '640', 'mode set before the rename (the temp file is never wider)');
   assert.equal(onHost(host, 'stat -c "%a %U" /srv/modes/app.conf').stdout.trim(), '640 www-data');

@@ -76,7 +76,33 @@ test('copy keeps the original intact when validation fails', () => {
 `);
   const r = apply(pb);
   assert.equal(r.code, 2);
-  assert.match(results(r)[0]?.msg ?? '', /validation failed/);
+  assert.equal(results(r)[0]?.msg, 'failed to validate');
   assert.equal(onHost(host, `cat ${base}/validated`).stdout, 'good\n');
   assert.equal(onHost(host, `ls -a ${base} | grep -c orch-tmp || true`).stdout.trim(), '0');
+});
+
+test('validate runs without a shell, as Ansible: a ; in it is an argument, nothing after it runs', () => {
+  onHost(host, `mkdir -p ${base} && rm -f ${base}/injected`);
+  const pb = writePlaybook(`
+- hosts: ${host}
+  become: yes
+  gather_facts: no
+  tasks:
+    - copy: dest=${base}/unshelled content="x" validate="test -s %s ; touch ${base}/injected"
+      ignore_errors: yes
+      register: r
+    - lineinfile: path=${base}/unshelled line=y create=yes validate="false %s"
+      ignore_errors: yes
+      register: l
+    - assert:
+        that:
+          - r.msg == 'failed to validate'
+          - r.exit_status == 2
+          - "'extra argument' in r.stderr"
+          - "l.msg == 'failed to validate: rc:1 error:'"
+`);
+  const r = apply(pb);
+  assert.equal(r.code, 0, r.stdout);
+  assert.equal(onHost(host, `test -e ${base}/injected && echo yes || echo no`).stdout.trim(), 'no');
+  assert.equal(onHost(host, `test -e ${base}/unshelled && echo yes || echo no`).stdout.trim(), 'no');
 });

@@ -50,3 +50,28 @@ test('system modules: converge in two runs, files byte-identical to Ansible\'s, 
   assert.match(onHost(host, 'debconf-show locales').stdout, /locales\/default_environment_locale: de_DE\.UTF-8/);
   assert.match(onHost(host, 'ssh-keygen -F git.example -f /etc/orch-sys/known_hosts').stdout, /^git\.example ssh-ed25519 /m);
 });
+
+test('mount and cron write through a symlinked file to its target, sysctl replaces the link: as ansible-playbook 2.14 does', () => {
+  onHost(host, [
+    'rm -rf /etc/orch-links /srv/orch-links; mkdir -p /etc/orch-links /srv/orch-links',
+    'printf "# real sysctl\\n" > /srv/orch-links/sysctl.conf; ln -s /srv/orch-links/sysctl.conf /etc/orch-links/sysctl.conf',
+    'printf "# real fstab\\n" > /srv/orch-links/fstab; ln -s /srv/orch-links/fstab /etc/orch-links/fstab',
+    'printf "# real cron\\n" > /srv/orch-links/cron; ln -sf /srv/orch-links/cron /etc/cron.d/orch-link',
+  ].join('; '));
+  applyTwiceConverges(writePlaybook(`- hosts: ${host}
+  become: yes
+  gather_facts: no
+  tasks:
+    - sysctl: name=net.ipv4.tcp_fin_timeout value=21 sysctl_file=/etc/orch-links/sysctl.conf reload=no
+    - mount: path=/mnt/orch-link src=tmpfs fstype=tmpfs state=present fstab=/etc/orch-links/fstab
+    - cron: name=linked cron_file=orch-link user=root job=/bin/true minute=5
+`));
+  const kinds = onHost(host, 'stat -c %F /etc/orch-links/sysctl.conf /etc/orch-links/fstab /etc/cron.d/orch-link').stdout;
+  assert.equal(kinds, 'regular file\nsymbolic link\nsymbolic link\n');
+  assert.equal(onHost(host, 'cat /srv/orch-links/sysctl.conf').stdout, '# real sysctl\n', 'the link target is left alone');
+  assert.match(onHost(host, 'cat /etc/orch-links/sysctl.conf').stdout, /# real sysctl\nnet\.ipv4\.tcp_fin_timeout ?= ?21\n/);
+  const real = onHost(host, 'cat /srv/orch-links/fstab /srv/orch-links/cron').stdout;
+  assert.match(real, /# real fstab\ntmpfs \/mnt\/orch-link tmpfs defaults 0 0\n/);
+  assert.match(real, /# real cron\n#Ansible: linked\n5 \* \* \* \* root \/bin\/true\n/);
+  onHost(host, 'rm -f /etc/cron.d/orch-link');
+});

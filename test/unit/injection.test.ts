@@ -7,6 +7,7 @@ import { editSysctlFile, keyPath } from '../../src/modules/sysctl.js';
 import { planUser } from '../../src/modules/user.js';
 import { uri } from '../../src/modules/uri.js';
 import { wrapCommand } from '../../src/transport/wrap.js';
+import { validateCommand } from '../../src/modules/remote-file.js';
 
 test('environment: a key that is not a shell identifier is refused, never written into `export`', () => {
   assert.throws(() => wrapCommand('true', { env: { 'A=1;touch /tmp/x;B': 'v' } }), /is not a valid variable name/);
@@ -53,4 +54,12 @@ test('sysctl: a key maps to its /proc/sys path as procps reads it (a slash insid
   assert.equal(keyPath('net.ipv4.conf.all.rp_filter'), '/proc/sys/net/ipv4/conf/all/rp_filter');
   assert.equal(keyPath('net.ipv4.conf.eth0/100.rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
   assert.equal(keyPath('net/ipv4/conf/eth0.100/rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
+});
+
+test('validate runs its words without a shell: ; | > $(…) are arguments, %s is the temp file, %% a percent', () => {
+  const cmd = validateCommand('visudo -cf %s ; touch /tmp/x | cat > /tmp/y $(id)');
+  assert.equal(cmd, `visudo -cf "$t" ';' touch /tmp/x '|' cat '>' /tmp/y '$(id)'`);
+  assert.equal(validateCommand(`sh -c 'stat -c %%a "$1"' _ %s`), `sh -c 'stat -c %a "$1"' _ "$t"`);
+  assert.equal(validateCommand('check --file=%s.new'), `check --file="$t".new`);
+  assert.throws(() => validateCommand('visudo -c'), /validate must contain %s: visudo -c/);
 });
