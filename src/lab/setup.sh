@@ -7,8 +7,7 @@ cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
 
 # ansible (not only ansible-core): its collections (ansible.posix, community.general, ...) run the corpus roles for comparison.
-# python3-jsonschema: test/e2e/plan.test.ts validates `orch plan --output json` against test/schemas/plan.schema.json.
-CONTROL_PACKAGES=(openssh-server openssh-client sudo cron iproute2 curl procps tmux attr time ansible-core ansible python3-apt python3-jsonschema)
+CONTROL_PACKAGES=(openssh-server openssh-client sudo cron iproute2 curl procps tmux attr time ansible-core ansible python3-apt)
 LAB_PACKAGES=(postgresql postgresql-contrib varnish haproxy uwsgi uwsgi-emperor uwsgi-plugin-python3 python3-django python3-psycopg2 jq)
 # What the public roles of the compatibility corpus (../shared/corpus/roles/MANIFEST.yml) install.
 LAB_PACKAGES+=(postgresql-client auditd libpam-passwdqc kmod chrony logrotate postfix mailutils libsasl2-2 sasl2-bin libsasl2-modules locales tzdata redis-server ruby rubygems-integration)
