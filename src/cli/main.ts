@@ -16,7 +16,8 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
   orch deploy INVENTORY [--ref REF]   ship a release: artifact from git, rolled out batch by batch
   orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
   orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
-  orch check PLAYBOOK                 load and validate; list what orch does not implement (warnings)
+  orch check [INVENTORY] PLAYBOOK     load and validate (and, with the inventory, variables defined nowhere);
+                                      list what orch does not implement (warnings)
   orch inventory INVENTORY --graph    show groups and hosts
   orch lab up [N] [--init systemd] | down | status | reset | reboot   local SSH test hosts in namespaces
   orch lock status|release INVENTORY  the run lock here and the deploy lock on the hosts

@@ -13,6 +13,7 @@ import { acquireRunLock } from './lock.js';
 import { runPlay } from './play.js';
 import { acquireRemoteLocks } from './remote-lock.js';
 import { buildScope } from './scope.js';
+import { checkUndefinedVariables } from './undefined-check.js';
 import { HostState, type RunOptions, type RunState } from './state.js';
 
 /** Exit codes (documented in the README). */
@@ -94,6 +95,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
+  checkUndefinedVariables(playbook, inv, req.opts); // a name defined nowhere: an error before anything runs
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   req.onLoaded?.();
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);

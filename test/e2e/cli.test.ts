@@ -125,16 +125,15 @@ fault('wrong private key: authentication failure names the user and key', 'exit 
   return `exit ${r.code}; ${results(r)[0]?.msg}; hint: ${results(r)[0]?.hint}`;
 });
 
-fault('runtime errors: undefined variable names the variable and the task line; nothing after runs', 'exit 2, names the variable and the task file:line; later tasks not run', () => {
-  const pb = writePlaybook(`- hosts: ${HOSTS[0]}\n  gather_facts: no\n  tasks:\n    - name: uses x\n      copy: dest=/tmp/orch-undef content="{{ not_defined_anywhere }}"\n    - file: path=/tmp/orch-after state=touch\n`);
-  onHost(HOSTS[0] as string, 'rm -f /tmp/orch-undef /tmp/orch-after');
+fault('undefined variable: a name defined nowhere is an error before any connection, naming it and the task line; nothing runs', 'exit 4, names the variable and the task file:line; tasks before it not run', () => {
+  const pb = writePlaybook(`- hosts: ${HOSTS[0]}\n  gather_facts: no\n  tasks:\n    - file: path=/tmp/orch-before state=touch\n    - file: path=/tmp/orch-before2 state=touch\n    - name: uses x\n      copy: dest=/tmp/orch-undef content="{{ not_defined_anywhere }}"\n    - file: path=/tmp/orch-after state=touch\n`);
+  onHost(HOSTS[0] as string, 'rm -f /tmp/orch-before /tmp/orch-before2 /tmp/orch-undef /tmp/orch-after');
   const r = apply(pb);
-  assert.equal(r.code, 2);
-  const f = results(r)[0];
-  assert.match(f?.msg ?? '', /'not_defined_anywhere' is undefined/);
-  assert.match(f?.at ?? '', /playbook\.yml:4$/);
-  assert.equal(onHost(HOSTS[0] as string, 'ls /tmp/orch-undef /tmp/orch-after 2>/dev/null | wc -l').stdout.trim(), '0');
-  return `exit ${r.code}; ${f?.msg} (at ${f?.at?.replace(/.*\//, '')}); later task not run`;
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /playbook\.yml:6: 'not_defined_anywhere' is defined nowhere/);
+  assert.equal(results(r).length, 0, 'no task ran');
+  assert.equal(onHost(HOSTS[0] as string, 'ls /tmp/orch-before /tmp/orch-before2 /tmp/orch-undef /tmp/orch-after 2>/dev/null | wc -l').stdout.trim(), '0');
+  return `exit ${r.code}; ${r.stderr.split('\n')[0]?.replace(/.*\//, '')}; nothing ran`;
 });
 
 
