@@ -109,3 +109,17 @@ export function markPlan(rs: RunState, hs: HostState, task: Task, result: Module
   }
   if (result.changed && !result.failed) for (const p of paths(result)) hs.planWrites.set(normalize(p), taskRef(task));
 }
+
+/**
+ * A condition the executor decides itself (meta's `when:`): over an unknown value it is reported unknown for
+ * the host and taken as false (the plan goes on as if the host were not ended).
+ */
+export function unlessUnknown(rs: RunState, host: string, task: Task, cond: () => boolean): boolean {
+  try {
+    return cond();
+  } catch (err) {
+    if (!(err instanceof UnknownValueError)) throw err;
+    rs.emit({ type: 'host_result', host, taskId: task.id, task: task.name, module: task.module, status: 'skipped', msg: err.message, plan: { status: 'unknown', reason: err.reason }, durationMs: 0 });
+    return false;
+  }
+}

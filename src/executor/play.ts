@@ -10,6 +10,7 @@ import { RoleLoader } from '../playbook/roles.js';
 import { loadTasksFile, resolveTasksFile, type LoadContext } from '../playbook/tasks.js';
 import { evalCondition, renderValue } from '../template/env.js';
 import { UnknownValueError } from '../template/unknown.js';
+import { unlessUnknown } from './plan.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
@@ -310,7 +311,7 @@ class PlayRun {
 
   private async runMeta(task: Task, hosts: string[]): Promise<Set<string>> {
     const action = String(task.args._raw_params);
-    const applies = hosts.filter((h) => task.when.length === 0 || evalCondition(task.when, buildScope(this.rs, h, this.pv, task)));
+    const applies = hosts.filter((h) => task.when.length === 0 || unlessUnknown(this.rs, h, task, () => evalCondition(task.when, buildScope(this.rs, h, this.pv, task))));
     if (action === 'flush_handlers') await this.flushHandlers(this.pv.batch);
     else if (action === 'end_play') {
       if (applies.length > 0) this.aborted = true;
