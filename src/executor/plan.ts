@@ -83,12 +83,31 @@ function paths(r: ModuleResult): string[] {
   return out;
 }
 
+/** Modules that install or change packages: what later tasks query (services, files, commands) may not exist yet. */
+const PACKAGE_MODULES = new Set(['apt', 'package', 'dnf', 'yum', 'pip', 'apt_repository', 'apt_key', 'deb822_repository']);
+
+/**
+ * plan: once a task would install packages, a later failure against the host as it is now (a service that is
+ * not there yet) is unknown, not an error; the plan goes on.
+ */
+function packagesFirst(hs: HostState, task: Task, result: ModuleResult): void {
+  const name = findModule(task.module)?.name ?? task.module;
+  if (PACKAGE_MODULES.has(name)) {
+    if (result.changed && !result.failed) hs.planPackages ??= taskRef(task);
+    return;
+  }
+  if (!result.failed || result.unreachable || !hs.planPackages) return;
+  const reason = `depends on ${hs.planPackages}, which would install packages (on the host as it is now: ${String(result.msg)})`;
+  Object.assign(result, { failed: false, skipped: true, _plan: { status: 'unknown', reason } satisfies PlanMark });
+}
+
 /**
  * After a task in check mode: what it registers or sets becomes Unknown when its result is not known, and
  * (plan) the paths it would change are remembered, as are the handlers a possible change would notify.
  */
 export function markPlan(rs: RunState, hs: HostState, task: Task, result: ModuleResult, scope: VarScope): void {
   if (!rs.opts.check) return;
+  if (rs.opts.plan) packagesFirst(hs, task, result);
   const mark = planMarkOf(rs, task, result);
   if (mark) {
     const unknown = new Unknown(mark.status === 'unknown' && mark.reason.startsWith('depends on ') ? mark.reason : `depends on ${taskRef(task)}`);

@@ -242,3 +242,26 @@ test('--check uses the plan engine: a skipped command\'s registered result read 
   const lines = orch(['apply', INVENTORY, pb, '--check'], { json: false });
   assert.match(lines.stdout, /skipped: \[.*\] uses the token: unknown: depends on 'token' \(.*:5\)/);
 });
+
+test('plan: a service a planned package install would bring is unknown, not a failure; the plan goes on', () => {
+  assert.notEqual(onHost(a, 'dpkg -s varnish >/dev/null 2>&1; echo $?').stdout, '0\n', 'varnish is not installed on the lab host');
+  const pb = writePlaybook(`- hosts: ${a}
+  become: yes
+  gather_facts: no
+  tasks:
+    - name: install varnish
+      apt: name=varnish
+    - name: varnish running
+      service: name=varnish state=started
+    - name: after
+      copy: content="x\\n" dest=/tmp/plan-after-varnish
+`);
+  const p = plan(pb, ['--detailed-exitcode']);
+  assert.equal(p.code, 2, p.stderr);
+  assert.equal(entry(p.doc, a, 'install varnish').status, 'change');
+  const svc = entry(p.doc, a, 'varnish running');
+  assert.equal(svc.status, 'unknown');
+  assert.match(svc.reason ?? '', new RegExp(`^depends on 'install varnish' \\(${pb.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5\\), which would install packages`));
+  assert.equal(entry(p.doc, a, 'after').status, 'change', 'planning went on');
+  assert.notEqual(onHost(a, 'dpkg -s varnish >/dev/null 2>&1; echo $?').stdout, '0\n', 'nothing installed');
+});
