@@ -83,6 +83,14 @@ function paths(r: ModuleResult): string[] {
   return out;
 }
 
+/** A handler that only tasks of unknown outcome notified: its own outcome is unknown too. */
+function handlerOutcome(hs: HostState, task: Task, result: ModuleResult, handlers: readonly Task[]): void {
+  if (!handlers.includes(task)) return;
+  const why = [task.name, ...task.listen].map((n) => hs.planMaybeNotified.get(n)).find((w) => w !== undefined);
+  for (const n of [task.name, ...task.listen]) hs.planMaybeNotified.delete(n);
+  if (why && !result._plan && !result.failed) result._plan = { status: 'unknown', reason: why } satisfies PlanMark;
+}
+
 /** Modules that install or change packages: what later tasks query (services, files, commands) may not exist yet. */
 const PACKAGE_MODULES = new Set(['apt', 'package', 'dnf', 'yum', 'pip', 'apt_repository', 'apt_key', 'deb822_repository']);
 
@@ -105,7 +113,7 @@ function packagesFirst(hs: HostState, task: Task, result: ModuleResult): void {
  * After a task in check mode: what it registers or sets becomes Unknown when its result is not known, and
  * (plan) the paths it would change are remembered, as are the handlers a possible change would notify.
  */
-export function markPlan(rs: RunState, hs: HostState, task: Task, result: ModuleResult, scope: VarScope): void {
+export function markPlan(rs: RunState, hs: HostState, task: Task, result: ModuleResult, scope: VarScope, handlers: readonly Task[]): void {
   if (!rs.opts.check) return;
   if (rs.opts.plan) packagesFirst(hs, task, result);
   const mark = planMarkOf(rs, task, result);
@@ -117,15 +125,22 @@ export function markPlan(rs: RunState, hs: HostState, task: Task, result: Module
     }
   }
   if (!rs.opts.plan) return;
+  handlerOutcome(hs, task, result, handlers);
+  const notified = task.notify.flatMap((n) => {
+    try {
+      return [String(renderValue(n, scope))];
+    } catch {
+      return []; // a handler name that cannot be templated now: not notified
+    }
+  });
   if (mark && !result.failed) {
-    for (const n of task.notify) {
-      try {
-        hs.notified.add(String(renderValue(n, scope)));
-      } catch {
-        // a handler name that cannot be templated now: not notified
-      }
+    for (const n of notified) {
+      // a command that would run notifies for certain; an unknown outcome only may
+      if (mark.status === 'unknown' && !hs.notified.has(n)) hs.planMaybeNotified.set(n, `notified by ${taskRef(task)}, whose outcome is unknown: ${mark.reason}`);
+      hs.notified.add(n);
     }
   }
+  if (result.changed && !result.failed) for (const n of notified) hs.planMaybeNotified.delete(n);
   if (result.changed && !result.failed) for (const p of paths(result)) hs.planWrites.set(normalize(p), taskRef(task));
 }
 

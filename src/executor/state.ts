@@ -48,6 +48,8 @@ export class HostState {
 
   /** plan: paths earlier tasks would change, with the task that would (executor/plan.ts) */
   readonly planWrites = new Map<string, string>();
+  /** plan: handlers (names, listen topics) notified only by tasks whose outcome is unknown, with why */
+  readonly planMaybeNotified = new Map<string, string>();
   /** plan: the first task that would install or change packages on this host */
   planPackages: string | undefined;
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { formatPosition, type Position } from '../core/errors.js';
 import { findModule, resolveModuleName } from '../modules/registry.js';
@@ -140,16 +140,35 @@ function namesIn(v: unknown, expression = false): TemplateNames[] {
   return [];
 }
 
+/** What one template or expression of a task reads; `file`: a template file (lines are its own). */
+interface Read {
+  names: TemplateNames;
+  file?: string;
+  /** the task's loop (not an error when the task has a condition: see below) */
+  loop?: boolean;
+}
+
+/** The template module's source file, when it can be found now (a literal src). */
+function templateFile(t: Task, play: Play): Read[] {
+  const src = t.args.src;
+  if (findModule(t.module)?.name !== 'template' || typeof src !== 'string' || hasTemplate(src)) return [];
+  const dirs = [...(t.role ? [join(t.role.path, 'templates'), t.role.path] : []), join(t.dir, 'templates'), t.dir, join(play.dir, 'templates'), play.dir];
+  const file = isAbsolute(src) ? src : dirs.map((d) => join(d, src)).find((f) => existsSync(f) && statSync(f).isFile());
+  if (!file || !existsSync(file)) return [];
+  const names = templateNames(readFileSync(file, 'utf8'));
+  return names ? [{ names, file }] : [];
+}
+
 /** The templates and expressions a task evaluates when it runs (its name and vars are not: they fail late, if at all). */
-function taskReads(t: Task): TemplateNames[] {
+function taskReads(t: Task, play: Play): Read[] {
   const mod = findModule(t.module);
-  const out: TemplateNames[] = [];
+  const plain: TemplateNames[] = [];
   if (!mod?.noTemplate) {
-    for (const [k, v] of Object.entries(t.args)) out.push(...namesIn(v, mod?.rawParams?.includes(k) === true));
+    for (const [k, v] of Object.entries(t.args)) plain.push(...namesIn(v, mod?.rawParams?.includes(k) === true));
   }
-  for (const cond of [t.when, t.changed_when, t.failed_when, t.until]) if (typeof cond !== 'boolean') out.push(...namesIn(cond, true));
-  out.push(...namesIn(t.loop?.value), ...namesIn(t.environment), ...namesIn(t.delegate_to), ...namesIn(t.loop_control?.label));
-  return out;
+  for (const cond of [t.when, t.changed_when, t.failed_when, t.until]) if (typeof cond !== 'boolean') plain.push(...namesIn(cond, true));
+  plain.push(...namesIn(t.environment), ...namesIn(t.delegate_to), ...namesIn(t.loop_control?.label));
+  return [...plain.map((names) => ({ names })), ...namesIn(t.loop?.value).map((names) => ({ names, loop: true })), ...templateFile(t, play)];
 }
 
 /**
@@ -169,18 +188,17 @@ export function findUndefined(pb: Playbook, known: Iterable<string>): { uses: Un
   if (d.openBecause) return { uses: [], openBecause: d.openBecause };
   const guarded = new Set<string>();
   const uses: UndefinedUse[] = [];
-  for (const { tasks } of perPlay) {
+  for (const { play, tasks } of perPlay) {
     for (const { task, expectsFailure } of tasks) {
-      const reads = taskReads(task);
-      for (const r of reads) for (const g of r.guarded) guarded.add(g);
+      const reads = taskReads(task, play);
+      for (const r of reads) for (const g of r.names.guarded) guarded.add(g);
       if (expectsFailure || task.ignore_errors !== undefined || task.when.some((w) => w === false)) continue;
-      // as Ansible: a loop that cannot be templated fails only when the task's condition holds
-      const loopReads = task.when.length > 0 ? new Set(namesIn(task.loop?.value)) : new Set<TemplateNames>();
       for (const r of reads) {
-        if (loopReads.has(r)) continue;
-        for (const name of r.reads.keys()) {
+        // as Ansible: a loop that cannot be templated fails only when the task's condition holds
+        if (r.loop && task.when.length > 0) continue;
+        for (const [name, line] of r.names.reads) {
           if (d.names.has(name) || MAGIC.has(name) || name.startsWith('ansible_')) continue;
-          uses.push({ name, pos: { file: task.pos.file, line: task.pos.line } });
+          uses.push({ name, pos: r.file ? { file: r.file, line: line + 1 } : { file: task.pos.file, line: task.pos.line } });
         }
       }
     }

@@ -265,3 +265,31 @@ test('plan: a service a planned package install would bring is unknown, not a fa
   assert.equal(entry(p.doc, a, 'after').status, 'change', 'planning went on');
   assert.notEqual(onHost(a, 'dpkg -s varnish >/dev/null 2>&1; echo $?').stdout, '0\n', 'nothing installed');
 });
+
+test('plan: a handler notified only by a task of unknown outcome is unknown; one notified by a planned change is a change', () => {
+  const pb = writePlaybook(`- hosts: ${a}
+  gather_facts: no
+  handlers:
+    - name: maybe restart
+      command: echo restart maybe
+    - name: surely restart
+      command: echo restart surely
+  tasks:
+    - name: token
+      command: echo token
+      register: r
+    - name: from the token
+      copy: content="{{ r.stdout }}" dest=/tmp/plan-h1
+      notify: maybe restart
+    - name: plain
+      copy: content="x" dest=/tmp/plan-h2
+      notify: surely restart
+`);
+  onHost(a, 'rm -f /tmp/plan-h1 /tmp/plan-h2');
+  const p = plan(pb);
+  assert.equal(p.code, 0, p.stderr);
+  const maybe = entry(p.doc, a, 'maybe restart');
+  assert.equal(maybe.status, 'unknown');
+  assert.equal(maybe.reason, `notified by 'from the token' (${pb}:12), whose outcome is unknown: depends on 'token' (${pb}:9)`);
+  assert.equal(entry(p.doc, a, 'surely restart').status, 'change');
+});

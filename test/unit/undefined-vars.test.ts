@@ -8,7 +8,7 @@ import { writePlaybook } from '../helpers/lab.js';
 function check(yaml: string, files: Record<string, string> = {}, known: string[] = []): string[] | string {
   const pb = writePlaybook(yaml, files);
   const r = findUndefined(loadPlaybook(pb), known);
-  return r.openBecause ?? r.uses.map((u) => `${u.name}@${u.pos.line}${u.didYouMean ? `~${u.didYouMean}` : ''}`);
+  return r.openBecause ?? r.uses.map((u) => `${u.name}@${u.pos.file.endsWith('.j2') ? `${u.pos.file.split('/').pop()}:` : ''}${u.pos.line}${u.didYouMean ? `~${u.didYouMean}` : ''}`);
 }
 
 test('undefined variables: a name defined nowhere is reported with the task line and a suggestion', () => {
@@ -113,4 +113,21 @@ test('undefined variables: guarded names and tasks that expect to fail are not r
     - debug: var=not_defined_is_printed_as_such
 `);
   assert.deepEqual(r, []);
+});
+
+test('undefined variables: a template file is read too, its own file:line named; loops behind a condition are not reported', () => {
+  const r = check(
+    `- hosts: all
+  vars:
+    port: 80
+  tasks:
+    - template: src=app.conf.j2 dest=/etc/app.conf
+    - debug: msg="{{ item }}"
+      loop: "{{ only_on_some_hosts }}"
+      when: inventory_hostname == 'web1'
+`,
+    { 'templates/app.conf.j2': '# {{ ansible_managed }}\nport={{ port }}\n{% for u in upstreams %}\nserver {{ u }}\n{% endfor %}\n' },
+  );
+  assert.equal(Array.isArray(r) ? r.length : r, 1);
+  assert.match(String(r), /^upstreams@app\.conf\.j2:3$/);
 });
