@@ -4,7 +4,7 @@ import type { ModuleResult } from '../core/result.js';
 import { WOULD_RUN_MSG } from '../modules/command.js';
 import { findModule } from '../modules/registry.js';
 import type { Params } from '../modules/spec.js';
-import type { Task } from '../playbook/model.js';
+import type { Play, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
 import type { VarScope } from '../template/scope.js';
 import { Unknown, UnknownValueError } from '../template/unknown.js';
@@ -113,9 +113,11 @@ function packagesFirst(hs: HostState, task: Task, result: ModuleResult): void {
  * After a task in check mode: what it registers or sets becomes Unknown when its result is not known, and
  * (plan) the paths it would change are remembered, as are the handlers a possible change would notify.
  */
-export function markPlan(rs: RunState, hs: HostState, task: Task, result: ModuleResult, scope: VarScope, handlers: readonly Task[]): void {
+export function markPlan(rs: RunState, hs: HostState, task: Task, result: ModuleResult, scope: VarScope, play: Play): void {
   if (!rs.opts.check) return;
   if (rs.opts.plan) packagesFirst(hs, task, result);
+  const mayEnd = hs.planMayEnd?.play === play ? hs.planMayEnd.why : undefined;
+  if (rs.opts.plan && mayEnd && result.changed && !result._plan) result._plan = { status: 'unknown', reason: `changes only if it runs: ${mayEnd}` } satisfies PlanMark;
   const mark = planMarkOf(rs, task, result);
   if (mark) {
     const unknown = new Unknown(mark.status === 'unknown' && mark.reason.startsWith('depends on ') ? mark.reason : `depends on ${taskRef(task)}`);
@@ -125,7 +127,7 @@ export function markPlan(rs: RunState, hs: HostState, task: Task, result: Module
     }
   }
   if (!rs.opts.plan) return;
-  handlerOutcome(hs, task, result, handlers);
+  handlerOutcome(hs, task, result, play.handlers);
   const notified = task.notify.flatMap((n) => {
     try {
       return [String(renderValue(n, scope))];
@@ -144,15 +146,19 @@ export function markPlan(rs: RunState, hs: HostState, task: Task, result: Module
   if (result.changed && !result.failed) for (const p of paths(result)) hs.planWrites.set(normalize(p), taskRef(task));
 }
 
+const ENDS = new Set(['end_host', 'end_batch', 'end_play']);
+
 /**
  * A condition the executor decides itself (meta's `when:`): over an unknown value it is reported unknown for
  * the host and taken as false (the plan goes on as if the host were not ended).
  */
-export function unlessUnknown(rs: RunState, host: string, task: Task, cond: () => boolean): boolean {
+export function unlessUnknown(rs: RunState, host: string, task: Task, play: Play, cond: () => boolean): boolean {
   try {
     return cond();
   } catch (err) {
     if (!(err instanceof UnknownValueError)) throw err;
+    const hs = rs.hosts.get(host);
+    if (hs && ENDS.has(String(task.args._raw_params)) && hs.planMayEnd?.play !== play) hs.planMayEnd = { play, why: `${taskRef(task)} may end the play here (${err.reason})` };
     rs.emit({ type: 'host_result', host, taskId: task.id, task: task.name, module: task.module, status: 'skipped', msg: err.message, plan: { status: 'unknown', reason: err.reason }, durationMs: 0 });
     return false;
   }

@@ -311,7 +311,7 @@ class PlayRun {
 
   private async runMeta(task: Task, hosts: string[]): Promise<Set<string>> {
     const action = String(task.args._raw_params);
-    const applies = hosts.filter((h) => task.when.length === 0 || unlessUnknown(this.rs, h, task, () => evalCondition(task.when, buildScope(this.rs, h, this.pv, task))));
+    const applies = hosts.filter((h) => task.when.length === 0 || unlessUnknown(this.rs, h, task, this.play, () => evalCondition(task.when, buildScope(this.rs, h, this.pv, task))));
     if (action === 'flush_handlers') await this.flushHandlers(this.pv.batch);
     else if (action === 'end_play') {
       if (applies.length > 0) this.aborted = true;

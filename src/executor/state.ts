@@ -2,6 +2,7 @@ import type { LimitFunction } from 'p-limit';
 import type { Emit, HostStats } from '../core/events.js';
 import type { Facts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/model.js';
+import type { Play } from '../playbook/model.js';
 import type { ConnectionPool } from './connections.js';
 import { PrefetchCache } from './prefetch.js';
 
@@ -50,6 +51,8 @@ export class HostState {
   readonly planWrites = new Map<string, string>();
   /** plan: handlers (names, listen topics) notified only by tasks whose outcome is unknown, with why */
   readonly planMaybeNotified = new Map<string, string>();
+  /** plan: a meta end_host/end_batch/end_play whose condition is unknown: later changes only may happen */
+  planMayEnd: { play: Play; why: string } | undefined;
   /** plan: the first task that would install or change packages on this host */
   planPackages: string | undefined;
 

@@ -415,7 +415,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
-  markPlan(rs, hs, task, result, scope, pv.play.handlers);
+  markPlan(rs, hs, task, result, scope, pv.play);
   if (!task.loop && result.ansible_facts && !result.failed) factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);

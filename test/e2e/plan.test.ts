@@ -293,3 +293,25 @@ test('plan: a handler notified only by a task of unknown outcome is unknown; one
   assert.equal(maybe.reason, `notified by 'from the token' (${pb}:12), whose outcome is unknown: depends on 'token' (${pb}:9)`);
   assert.equal(entry(p.doc, a, 'surely restart').status, 'change');
 });
+
+test('plan: a meta end_host over an unknown is unknown, and the changes after it in the play only may happen', () => {
+  const pb = writePlaybook(`- hosts: ${a}
+  gather_facts: no
+  tasks:
+    - name: done yet
+      command: echo done
+      register: r
+    - meta: end_host
+      when: r.stdout == 'done'
+    - name: after
+      copy: content=x dest=/tmp/plan-after-end
+`);
+  onHost(a, 'rm -f /tmp/plan-after-end');
+  const p = plan(pb);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(entry(p.doc, a, 'meta end_host').status, 'unknown');
+  const after = entry(p.doc, a, 'after');
+  assert.equal(after.status, 'unknown');
+  assert.match(after.reason ?? '', /^changes only if it runs: 'meta end_host' \(.*:7\) may end the play here/);
+  assert.equal(after.diff?.[0]?.after, 'x', 'the change it would make is still shown');
+});
