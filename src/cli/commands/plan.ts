@@ -16,8 +16,9 @@ export async function runPlan(inventory: string, playbook: string, values: Recor
   return { code, doc: collector.document() };
 }
 
-function printPlan(doc: PlanDocument, json: boolean): void {
-  if (process.stdout.writable) process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : planText(doc));
+/** json: the document (`compact`: on one line, as apply's NDJSON events that follow it are) */
+function printPlan(doc: PlanDocument, json: boolean, compact = false): void {
+  if (process.stdout.writable) process.stdout.write(json ? `${JSON.stringify(doc, null, compact ? undefined : 2)}\n` : planText(doc));
 }
 
 /**
@@ -61,7 +62,7 @@ export async function planBeforeApply(inventory: string, playbook: string, value
   if (yes !== true && !process.stdin.isTTY) throw new UsageError('orch apply --plan asks before applying: run it on a terminal, or add --yes');
   const json = chooseOutput(rest.output as string | undefined) === 'json';
   const { code, doc } = await runPlan(inventory, playbook, { ...rest, output: json ? 'json' : rest.output });
-  printPlan(doc, json);
+  printPlan(doc, json, true);
   if (code !== EXIT.ok) return code;
   if (!pending(doc)) {
     if (!json) process.stdout.write('Nothing to change.\n');
