@@ -10,7 +10,7 @@ import { now } from './datetime.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { lookupPlugins, setLookupRenderer } from './lookups.js';
 import { IncludeLoader } from './includes.js';
-import { failIfUnknown } from './unknown.js';
+import { UnknownValueError, failIfUnknown } from './unknown.js';
 import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaOptions } from './whitespace.js';
 
 /*
@@ -34,6 +34,7 @@ interface RuntimeModule {
   memberLookup(obj: unknown, key: unknown): unknown;
   suppressValue(val: unknown, autoescape: boolean): unknown;
   orchEquals?(a: unknown, b: unknown): boolean;
+  orchDefinedLookup?(context: NunjucksContext, frame: Frame, name: string): unknown;
   orchAdd?(a: unknown, b: unknown): unknown;
   inOperator(key: unknown, val: unknown): boolean;
 }
@@ -152,13 +153,27 @@ function patchNunjucks(): void {
   compiler.Compiler.prototype.compileIs = function (this: unknown, node, frame) {
     const self = this as { _emit(s: string): void; compile(n: unknown, f: unknown): void };
     const right = (node as unknown as { right: { name?: { value: string }; value?: string; args?: { children: AstNode[] } } }).right;
-    self._emit(`env.getTest("${right.name ? right.name.value : String(right.value)}").call(context, `);
-    self.compile((node as unknown as { left: AstNode }).left, frame);
+    const test = right.name ? right.name.value : String(right.value);
+    self._emit(`env.getTest("${test}").call(context, `);
+    const left = (node as unknown as { left: AstNode & { typename?: string; value?: string } }).left;
+    // `r is defined` where r is the plan's Unknown (a command that would run registered it): it is defined
+    if ((test === 'defined' || test === 'undefined') && left.typename === 'Symbol' && !(frame as Frame).lookup(String(left.value))) {
+      self._emit(`runtime.orchDefinedLookup(context, frame, ${JSON.stringify(String(left.value))})`);
+    } else self.compile(left, frame);
     for (const arg of right.args?.children ?? []) {
       self._emit(',');
       self.compile(arg, frame);
     }
     self._emit(') === true');
+  };
+  runtime.orchDefinedLookup = (context, frame, name) => {
+    try {
+      return runtime.contextOrFrameLookup(context, frame, name);
+    } catch (err) {
+      if (!(err instanceof UnknownValueError)) throw err;
+      takeRememberedError();
+      return true;
+    }
   };
   // `==`/`!=` compare like Python: lists and dicts by content, '1' != 1; chains (a < b < c) pairwise.
   runtime.orchEquals = (a, b) => {

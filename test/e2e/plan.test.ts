@@ -220,6 +220,12 @@ test('--check uses the plan engine: a skipped command\'s registered result read 
       command: echo never
       args:
         creates: /etc/passwd
+    - name: a registered name is defined
+      debug: msg=yes
+      when: token is defined
+    - name: its output is not known
+      debug: msg=yes
+      when: token.stdout is defined
 `);
   const r = orch(['apply', INVENTORY, pb, '--check']);
   assert.equal(r.code, 0, `no false failure: ${failures(r)}`);
@@ -238,6 +244,8 @@ test('--check uses the plan engine: a skipped command\'s registered result read 
     assert.equal(e.status, 'skipped', t);
     assert.deepEqual(e.plan, { status: 'unknown', reason: `depends on 'token' (${pb}:5)` }, t);
   }
+  assert.equal(by('a registered name is defined').status, 'ok', '`is defined` of a register is known');
+  assert.equal(by('its output is not known').plan?.status, 'unknown');
   assert.equal(onHost(a, 'ls /etc/plan-check.conf /etc/plan-check-token 2>/dev/null | wc -l').stdout, '0\n', 'check mode changed nothing');
   const lines = orch(['apply', INVENTORY, pb, '--check'], { json: false });
   assert.match(lines.stdout, /skipped: \[.*\] uses the token: unknown: depends on 'token' \(.*:5\)/);
