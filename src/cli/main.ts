@@ -16,8 +16,9 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
   orch deploy INVENTORY [--ref REF]   ship a release: artifact from git, rolled out batch by batch
   orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
   orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
-  orch check [INVENTORY] PLAYBOOK     load and validate (and, with the inventory, variables defined nowhere);
-                                      list what orch does not implement (warnings)
+  orch check [INVENTORY] PLAYBOOK     load and validate (with the inventory: names defined nowhere); list what
+                                      orch does not implement (warnings)
+  orch schema [--out FILE]            JSON Schema of playbooks and task files, for editors
   orch inventory INVENTORY --graph    show groups and hosts
   orch lab up [N] [--init systemd] | down | status | reset | reboot   local SSH test hosts in namespaces
   orch lock status|release INVENTORY  the run lock here and the deploy lock on the hosts
@@ -51,6 +52,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('./commands/plan.js')).planCommand(rest);
     case 'check':
       return (await import('./commands/check.js')).checkCommand(rest);
+    case 'schema':
+      return (await import('./commands/schema.js')).schemaCommand(rest);
     case 'vault':
       return (await import('./commands/vault.js')).vaultCommand(rest);
     case 'lock':

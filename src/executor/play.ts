@@ -22,6 +22,22 @@ import type { RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
 import { selectedByTags } from './tags.js';
 
+/** serial values after templating: numbers or percentages. */
+function renderSerial(serial: (number | string)[], scope: VarScope, pos: Play['pos']): (number | string)[] {
+  return serial.map((x) => {
+    const v = renderValue(x, scope);
+    if (typeof v === 'number' || (typeof v === 'string' && /^\d+%?$/.test(v.trim()))) return typeof v === 'string' && !v.includes('%') ? Number(v) : v;
+    throw new ParseError(`serial: '${String(v)}' is not a number or a percentage`, pos);
+  });
+}
+
+/** Why a serial run stops after a batch (max_fail_percentage exceeded, or every host of it failed), if it does. */
+export function serialStop(failed: number, size: number, maxFailPercentage: number | undefined, more: boolean): string | undefined {
+  if (maxFailPercentage !== undefined && (failed * 100) / size > maxFailPercentage) return `max_fail_percentage ${maxFailPercentage}% exceeded (${failed} of ${size} hosts failed)`;
+  if (failed === size && more) return 'every host of this batch failed';
+  return undefined;
+}
+
 /** Split the play's hosts into `serial` batches (numbers, percentages, or a list of them; the last repeats). */
 export function batches(hosts: string[], serial: (number | string)[]): string[][] {
   if (serial.length === 0) return [hosts];
@@ -70,11 +86,7 @@ class PlayRun {
     // `hosts:` and `serial:` may use play vars and extra vars (e.g. "{{ target | default('web') }}").
     const playScope = new VarScope([{ name: 'play vars', vars: play.vars, templated: true }, { name: 'extra vars', vars: rs.opts.extraVars, templated: true }], (v, sc) => renderValue(v, sc));
     const pattern = String(renderValue(play.hosts, playScope));
-    const serial = play.serial.map((x) => {
-      const v = renderValue(x, playScope);
-      if (typeof v === 'number' || (typeof v === 'string' && /^\d+%?$/.test(v.trim()))) return typeof v === 'string' && !v.includes('%') ? Number(v) : v;
-      throw new ParseError(`serial: '${String(v)}' is not a number or a percentage`, play.pos);
-    });
+    const serial = renderSerial(play.serial, playScope, play.pos);
     let hosts = selectHosts(rs.inv, pattern, 'pattern of play');
     if (rs.opts.limit) {
       const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
@@ -109,11 +121,9 @@ class PlayRun {
         await this.flushHandlers(batch);
       }
       const failed = batch.filter((h) => !rs.hosts.get(h)?.active).length;
-      if (play.maxFailPercentage !== undefined && (failed * 100) / batch.length > play.maxFailPercentage) {
-        rs.emit({ type: 'warning', msg: `max_fail_percentage ${play.maxFailPercentage}% exceeded (${failed} of ${batch.length} hosts failed): stopping the play` });
-        this.aborted = true;
-      } else if (failed === batch.length && all.length > 1 && b < all.length - 1) {
-        rs.emit({ type: 'warning', msg: 'every host of this batch failed: stopping before the next batch' });
+      const why = serialStop(failed, batch.length, play.maxFailPercentage, all.length > 1 && b < all.length - 1);
+      if (why) {
+        rs.emit({ type: 'warning', msg: `${why}: stopping the play` });
         this.aborted = true;
       }
     }
@@ -226,7 +236,30 @@ class PlayRun {
     );
   }
 
+  /**
+   * A block with `serial:` (orch's per-block serial) runs on one batch of hosts at a time, the rest of the
+   * play keeps its parallelism; max_fail_percentage (or a whole batch failing) stops the play, as play serial.
+   */
   private async runBlock(b: Block, hosts: string[]): Promise<Set<string>> {
+    if (b.serial.length === 0 || hosts.length === 0) return this.runBlockOn(b, hosts);
+    const scope = buildScope(this.rs, hosts[0] as string, this.pv, undefined);
+    const groups = batches(hosts, renderSerial(b.serial, scope, b.pos));
+    const failed = new Set<string>();
+    for (const [i, group] of groups.entries()) {
+      if (this.stopping) break;
+      this.rs.emit({ type: 'batch_start', index: i + 1, total: groups.length, hosts: group, block: b.name });
+      const f = await this.runBlockOn(b, this.active(group));
+      for (const h of f) failed.add(h);
+      const why = serialStop(f.size, group.length, b.maxFailPercentage, i < groups.length - 1);
+      if (why) {
+        this.rs.emit({ type: 'warning', msg: `block '${b.name}': ${why}: stopping the play` });
+        this.aborted = true;
+      }
+    }
+    return failed;
+  }
+
+  private async runBlockOn(b: Block, hosts: string[]): Promise<Set<string>> {
     const { rs } = this;
     const failedInBlock = await this.runItems(b.block, hosts);
     let stillFailed = new Set([...failedInBlock].filter((h) => !rs.hosts.get(h)?.unreachable));

@@ -6,6 +6,7 @@ import { emptyStats, type Emit, type HostStats } from '../core/events.js';
 import { inventoryName, loadInventory } from '../inventory/load.js';
 import { registerPasswordVars } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
+import { refuseUndefinedNames } from '../playbook/undefined-names.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { quote } from '../transport/quote.js';
 import { ConnectionPool } from './connections.js';
@@ -13,7 +14,6 @@ import { acquireRunLock } from './lock.js';
 import { runPlay } from './play.js';
 import { acquireRemoteLocks } from './remote-lock.js';
 import { buildScope } from './scope.js';
-import { checkUndefinedVariables } from './undefined-check.js';
 import { HostState, type RunOptions, type RunState } from './state.js';
 
 /** Exit codes (documented in the README). */
@@ -56,6 +56,13 @@ export function newRunState(inventoryPath: string, opts: RunOptions, emit: Emit,
   return { inv, opts, emit, pool, hosts, limit: pLimit(opts.forks), playbookDir, inventoryDir: dirname(inventoryPath), stopping };
 }
 
+/** Variable names the inventory, extra vars and ansible.cfg define (for the undefined-name check). */
+export function namesDefinedOutside(rs: RunState): Set<string> {
+  const names = new Set([...Object.keys(rs.opts.extraVars), ...Object.keys(rs.opts.defaultVars ?? {})]);
+  for (const h of rs.inv.order) for (const layer of rs.inv.varLayers(h)) for (const k of Object.keys(layer.vars)) names.add(k);
+  return names;
+}
+
 /** Hosts matched by a pattern, within --limit. */
 export function targetHosts(rs: RunState, pattern: string): string[] {
   const hosts = selectHosts(rs.inv, pattern);
@@ -95,7 +102,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
-  checkUndefinedVariables(playbook, inv, req.opts); // a name defined nowhere: an error before anything runs
+  refuseUndefinedNames(playbook, namesDefinedOutside(rs));
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   req.onLoaded?.();
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command);

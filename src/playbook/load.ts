@@ -6,6 +6,7 @@ import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import type { Inherited, Item, Play, Playbook, Task } from './model.js';
 import { RoleLoader } from './roles.js';
 import { notImplementedKeywords, PLAY_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
+import { parseMaxFailPercentage, parseSerial } from './serial.js';
 import { inherit, loadTaskList, type LoadContext } from './tasks.js';
 
 type Dict = Record<string, unknown>;
@@ -20,18 +21,6 @@ const PLAY_KEYWORDS = new Set([
 
 function isDict(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function parseSerial(v: unknown, pos: Position): (number | string)[] {
-  if (v === undefined || v === null) return [];
-  const list = Array.isArray(v) ? v : [v];
-  return list.map((x) => {
-    if (typeof x === 'number' && x > 0) return x;
-    if (typeof x === 'string' && /^\d+%$/.test(x.trim())) return x.trim();
-    if (typeof x === 'string' && /^\d+$/.test(x.trim())) return Number(x);
-    if (typeof x === 'string' && x.includes('{{')) return x; // templated: checked when the play starts
-    throw new ParseError(`serial: '${String(x)}' is not a number or a percentage`, pos);
-  });
 }
 
 let idCounter = 0;
@@ -76,7 +65,6 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
   }
   const varsFiles = data.vars_files === undefined ? [] : (Array.isArray(data.vars_files) ? data.vars_files : [data.vars_files]).map(String);
   if (data.vars !== undefined && !isDict(data.vars)) throw new ParseError('vars must be a mapping', keyPosition(data, 'vars') ?? pos);
-  const mfp = data.max_fail_percentage;
   return {
     name: String(data.name ?? data.hosts),
     hosts: Array.isArray(data.hosts) ? data.hosts.map(String).join(',') : String(data.hosts),
@@ -90,7 +78,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[]): Play {
     becomeUser: data.become_user === undefined ? undefined : String(data.become_user),
     becomeMethod: data.become_method === undefined ? undefined : String(data.become_method),
     serial: parseSerial(data.serial, keyPosition(data, 'serial') ?? pos),
-    maxFailPercentage: mfp === undefined ? undefined : Number(String(mfp).replace('%', '')),
+    maxFailPercentage: parseMaxFailPercentage(data.max_fail_percentage),
     anyErrorsFatal: data.any_errors_fatal === true,
     sections: [pre, [...roleItems, ...tasks], post],
     handlers: [...roles.handlers, ...playHandlers],

@@ -97,6 +97,10 @@ export interface Block extends Inherited {
   rescue: Item[];
   always: Item[];
   pos: Position;
+  /** orch's per-block serial: the block runs on one batch of hosts at a time (empty: all at once) */
+  serial: (number | string)[];
+  /** with serial: stop the play when more than this share of a batch failed in the block */
+  maxFailPercentage?: number;
 }
 
 /** include_tasks / include_role whose target is only known per host at run time (templated or looped). */

@@ -6,8 +6,9 @@ import { declaredNames, suggest, validateParams } from '../modules/spec.js';
 import { ansibleModule, ansibleShortNames } from './ansible-known.js';
 import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
 import { empty, notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
-import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
+import { keyPosition, loadYamlFile, positionOf, withPositionOf } from '../yaml/load.js';
 import { containsTemplate, parseFreeForm, parseKeyValueArgs } from './args.js';
+import { parseMaxFailPercentage, parseSerial } from './serial.js';
 import type { Block, DynamicInclude, Inherited, Item, LoopControl, LoopSpec, RoleContext, Task } from './model.js';
 
 type Dict = Record<string, unknown>;
@@ -267,13 +268,17 @@ function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, in
   return [{ kind: 'include', id: ctx.nextId(), name, file: fileArg, pos, preloaded, ...child }];
 }
 
+/** Keywords a block takes beyond a task's: orch's per-block serial (Ansible has serial only on plays). */
+const BLOCK_ONLY_KEYWORDS = new Set(['serial', 'max_fail_percentage']);
+
 function loadBlock(e: Dict, ctx: LoadContext, inh: Inherited, pos: Position): Block {
   for (const k of Object.keys(e)) {
-    if (!TASK_KEYWORDS.has(k)) {
+    if (!TASK_KEYWORDS.has(k) && !BLOCK_ONLY_KEYWORDS.has(k)) {
       const guess = suggest(k, TASK_KEYWORDS);
       throw new ParseError(`'${k}' is not a valid keyword for a block${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, k) ?? pos);
     }
   }
+  if (e.max_fail_percentage !== undefined && e.serial === undefined) throw new ParseError('max_fail_percentage on a block needs serial:', keyPosition(e, 'max_fail_percentage') ?? pos);
   const child = inherit(inh, e, inh.dir);
   const list = (key: string): Item[] => {
     const v = e[key];
@@ -281,12 +286,21 @@ function loadBlock(e: Dict, ctx: LoadContext, inh: Inherited, pos: Position): Bl
     if (!Array.isArray(v)) throw new ParseError(`${key} must be a list of tasks`, keyPosition(e, key) ?? pos);
     return loadTaskList(v, ctx, child);
   };
-  return { kind: 'block', id: ctx.nextId(), name: String(e.name ?? 'block'), block: list('block'), rescue: list('rescue'), always: list('always'), pos, ...child };
+  const serial = parseSerial(e.serial, keyPosition(e, 'serial') ?? pos);
+  const maxFailPercentage = parseMaxFailPercentage(e.max_fail_percentage);
+  return { kind: 'block', id: ctx.nextId(), name: String(e.name ?? 'block'), block: list('block'), rescue: list('rescue'), always: list('always'), pos, ...child, serial, maxFailPercentage };
+}
+
+/** A task (an include_tasks, typically) with `serial:` runs as a one-task block with that serial. */
+function asSerialBlock(e: Dict): Dict {
+  const { serial, max_fail_percentage, ...task } = e;
+  return withPositionOf({ name: task.name ?? 'serial', serial, max_fail_percentage, block: [withPositionOf(task, e)] }, e);
 }
 
 function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const pos = positionOf(e) ?? { file: ctx.file };
   if (e.block !== undefined) return [loadBlock(e, ctx, inh, pos)];
+  if (e.serial !== undefined || e.max_fail_percentage !== undefined) return [loadBlock(asSerialBlock(e), ctx, inh, pos)];
   const { name: rawName, raw, key } = moduleOf(e, pos);
   const action = resolveModuleName(rawName);
   const title = e.name !== undefined ? String(e.name) : '';

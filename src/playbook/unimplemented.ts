@@ -32,7 +32,7 @@ function ofTask(t: Task): string[] {
 }
 
 /** An include loaded at run time (looped, or behind a condition), read now when its file name is literal. */
-export function included(inc: DynamicInclude, play: Play, out: Unimplemented[]): Item[] {
+function included(inc: DynamicInclude, play: Play, out: Unimplemented[]): Item[] {
   if (containsTemplate(inc.file)) return [];
   const file = resolveTasksFile(inc.file, inc);
   if (!existsSync(file)) {

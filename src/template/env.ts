@@ -351,17 +351,6 @@ function compile(src: string, base: JinjaOptions, escapeBackslashes = false): Co
   return c;
 }
 
-/** The nunjucks source orch compiles for a template (for reading it without rendering: template/names.ts). */
-export function nunjucksSource(src: string): string {
-  const { body, options } = readOverrides(src, ANSIBLE_DEFAULTS);
-  return prepare(body, options, (inner) => jinjaTagToNunjucks(inner, false)).source;
-}
-
-/** Names a template can call or read without any variable: Jinja's and orch's globals. */
-export function globalNames(): string[] {
-  return Object.keys((env as unknown as { globals: Record<string, unknown> }).globals);
-}
-
 function unwrapError(err: unknown, src: string): OrchError {
   const ours = takeRememberedError();
   if (ours) return ours;

@@ -1,143 +1,104 @@
-import { createRequire } from 'node:module';
-import { globalNames, nunjucksSource } from './env.js';
-
-/*
- * The variables a template reads, from its syntax tree (nothing is rendered): for the check before any
- * connection (playbook/undefined-vars.ts). Names bound inside the template (for, set, macro) are not
- * reads; a name tested with `is defined`/`is undefined` or given a `default` is "guarded".
+/**
+ * The variable names a Jinja text reads, found without rendering it (for the undefined-name check before a run).
+ * Conservative by design: a name is reported only where it is surely read as a variable — not an attribute
+ * (`a.b`), a filter or test name, a function called (`lookup(…)`), a keyword argument, a local of the
+ * template (`{% for %}`, `{% set %}`, macro arguments) or a Jinja keyword. A name is `guarded` where the text
+ * itself allows it to be missing: `x | default(…)`, `x is defined`, `x is undefined`.
  */
-
-interface Node {
-  typename: string;
-  lineno: number;
-  value?: unknown;
-  fields?: string[];
-  children?: Node[];
-  [field: string]: unknown;
-}
-
-const requireCjs = createRequire(import.meta.url);
-const parser = requireCjs('nunjucks/src/parser') as { parse(src: string, extensions: unknown[], opts: unknown): Node };
-
-const JINJA_NAMES = ['range', 'lipsum', 'dict', 'cycler', 'joiner', 'namespace', 'loop', 'self', 'varargs', 'kwargs', 'caller', 'super', 'true', 'false', 'none', 'True', 'False', 'None', 'lookup', 'query', 'q', 'now', 'undef', 'zip'];
-const GUARD_TESTS = new Set(['defined', 'undefined', 'none']);
-const GUARD_FILTERS = new Set(['default', 'd', 'mandatory']);
-
-export interface TemplateNames {
-  /** variables read, first line of each */
-  reads: Map<string, number>;
-  /** variables tested for being defined or given a default */
+export interface NamesRead {
+  used: Set<string>;
   guarded: Set<string>;
 }
 
-function childNodes(n: Node): Node[] {
-  const out: Node[] = [];
-  for (const f of n.fields ?? []) {
-    const v = n[f];
-    if (Array.isArray(v)) out.push(...(v as Node[]));
-    else if (v && typeof v === 'object' && 'typename' in v) out.push(v as Node);
+const KEYWORDS = new Set([
+  'and', 'or', 'not', 'in', 'is', 'if', 'else', 'elif', 'endif', 'for', 'endfor', 'set', 'endset', 'macro', 'endmacro',
+  'call', 'endcall', 'filter', 'endfilter', 'true', 'false', 'none', 'True', 'False', 'None', 'loop', 'recursive',
+  'import', 'from', 'as', 'with', 'without', 'context', 'include', 'block', 'endblock', 'extends', 'raw', 'endraw',
+  'ignore', 'missing', 'super', 'caller', 'varargs', 'kwargs', 'self', 'do', 'break', 'continue',
+]);
+
+const TOKEN = /\s*(?:('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(\d[\w.]*)|([A-Za-z_]\w*)|(==|!=|<=|>=|\/\/|\*\*|[^\s\w]))/gy;
+
+interface Token {
+  kind: 'str' | 'num' | 'id' | 'op';
+  text: string;
+}
+
+function tokens(expr: string): Token[] {
+  const out: Token[] = [];
+  TOKEN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while (TOKEN.lastIndex < expr.length && (m = TOKEN.exec(expr)) !== null) {
+    if (m[1] !== undefined) out.push({ kind: 'str', text: m[1] });
+    else if (m[2] !== undefined) out.push({ kind: 'num', text: m[2] });
+    else if (m[3] !== undefined) out.push({ kind: 'id', text: m[3] });
+    else if (m[4] !== undefined) out.push({ kind: 'op', text: m[4] });
   }
-  if (Array.isArray(n.children)) out.push(...n.children);
   return out;
 }
 
-/** The variable an expression starts from (`a.b[c].d` → a), if it is a plain name. */
-function rootName(n: Node | undefined): string | undefined {
-  let cur = n;
-  while (cur && cur.typename === 'LookupVal') cur = cur.target as Node;
-  return cur?.typename === 'Symbol' ? String(cur.value) : undefined;
+/** Index after `a.b[c](d)` chains that follow a name. */
+function afterChain(t: Token[], i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const tok = t[j];
+    if (tok?.text === '.' && t[j + 1]?.kind === 'id') j += 2;
+    else if (tok?.text === '[' || (tok?.text === '(' && j > i + 1)) {
+      const close = tok.text === '[' ? ']' : ')';
+      let depth = 0;
+      for (; j < t.length; j++) {
+        if (t[j]?.text === tok.text) depth++;
+        else if (t[j]?.text === close && --depth === 0) break;
+      }
+      j++;
+    } else return j;
+  }
 }
 
-function symbolNames(n: Node | Node[] | undefined): string[] {
-  if (!n) return [];
-  if (Array.isArray(n)) return n.flatMap(symbolNames);
-  if (n.typename === 'Symbol') return [String(n.value)];
-  return childNodes(n).flatMap(symbolNames);
-}
-
-class Walker {
-  readonly reads = new Map<string, number>();
-  readonly guarded = new Set<string>();
-  private readonly builtins = new Set([...JINJA_NAMES, ...globalNames()]);
-
-  walk(n: Node | undefined, locals: Set<string>): void {
-    if (!n) return;
-    switch (n.typename) {
-      case 'Symbol': {
-        const name = String(n.value);
-        if (!locals.has(name) && !this.builtins.has(name) && !this.reads.has(name)) this.reads.set(name, n.lineno);
-        return;
-      }
-      case 'Filter': {
-        const args = (n.args as Node | undefined)?.children ?? [];
-        const name = String((n.name as Node | undefined)?.value ?? '');
-        if (GUARD_FILTERS.has(name)) {
-          const root = rootName(args[0]);
-          if (root) this.guarded.add(root);
-        }
-        for (const a of args) this.walk(a, locals);
-        return;
-      }
-      case 'Is': {
-        const test = n.right as Node | undefined;
-        const testName = test?.typename === 'FunCall' ? (test.name as Node | undefined)?.value : test?.value;
-        if (GUARD_TESTS.has(String(testName))) {
-          const root = rootName(n.left as Node);
-          if (root) this.guarded.add(root);
-        }
-        this.walk(n.left as Node, locals);
-        if (test?.typename === 'FunCall') this.walk(test.args as Node, locals);
-        return;
-      }
-      case 'KeywordArgs':
-        for (const pair of n.children ?? []) this.walk(pair.value as Node, locals);
-        return;
-      case 'For':
-      case 'AsyncEach':
-      case 'AsyncAll': {
-        this.walk(n.arr as Node, locals);
-        const inner = new Set([...locals, ...symbolNames(n.name as Node), 'loop']);
-        this.walk(n.body as Node, inner);
-        this.walk(n.else_ as Node, locals);
-        return;
-      }
-      case 'Set':
-        this.walk(n.value as Node, locals);
-        this.walk(n.body as Node, locals);
-        for (const t of symbolNames(n.targets as Node)) locals.add(t);
-        return;
-      case 'Macro':
-      case 'Caller': {
-        const name = rootName(n.name as Node);
-        if (name) locals.add(name);
-        const inner = new Set([...locals, ...symbolNames(n.args as Node), 'caller', 'varargs', 'kwargs']);
-        this.walk(n.body as Node, inner);
-        return;
-      }
-      case 'Import':
-      case 'FromImport':
-        for (const t of symbolNames(n.target as Node)) locals.add(t);
-        for (const t of symbolNames(n.names as Node)) locals.add(t);
-        return;
-      default:
-        for (const c of childNodes(n)) this.walk(c, locals);
+/** Names one expression (or statement) reads, with the template's locals left out. */
+function scanExpression(expr: string, locals: Set<string>, out: NamesRead): void {
+  const t = tokens(expr);
+  const head = t[0]?.text;
+  // statements that define locals: for X, Y in …; set X = …; macro M(A, B=…)
+  if (head === 'for') {
+    for (let j = 1; j < t.length && t[j]?.text !== 'in'; j++) if (t[j]?.kind === 'id') locals.add(t[j]?.text as string);
+  } else if (head === 'set' || head === 'macro') {
+    for (let j = 1; j < t.length && t[j]?.text !== '=' && !(head === 'macro' && t[j]?.text === ')'); j++) if (t[j]?.kind === 'id') locals.add(t[j]?.text as string);
+  }
+  let depth = 0;
+  for (let i = 0; i < t.length; i++) {
+    const tok = t[i] as Token;
+    if (tok.text === '(' || tok.text === '[' || tok.text === '{') depth++;
+    if (tok.text === ')' || tok.text === ']' || tok.text === '}') depth--;
+    if (tok.kind !== 'id' || KEYWORDS.has(tok.text) || locals.has(tok.text)) continue;
+    const prev = t[i - 1]?.text;
+    const next = t[i + 1]?.text;
+    if (prev === '.' || prev === '|' || prev === 'is' || (prev === 'not' && t[i - 2]?.text === 'is')) continue;
+    if (next === '(') continue; // a function: lookup, query, range, dict...
+    if (next === '=' && depth > 0) continue; // a keyword argument
+    if (next === ':' && depth > 0 && t.slice(0, i).reverse().find((x) => ['{', '[', '('].includes(x.text))?.text === '{') continue; // {a: 1}
+    out.used.add(tok.text);
+    const after = afterChain(t, i);
+    const a = t[after]?.text;
+    const b = t[after + 1]?.text;
+    const c = t[after + 2]?.text;
+    if ((a === '|' && (b === 'default' || b === 'd')) || (a === 'is' && (b === 'defined' || b === 'undefined' || (b === 'not' && (c === 'defined' || c === 'undefined'))))) {
+      out.guarded.add(tok.text);
     }
   }
 }
 
-/** What a template reads; undefined when it cannot be read (the check then says nothing about it). */
-export function templateNames(src: string): TemplateNames | undefined {
-  try {
-    const root = parser.parse(nunjucksSource(src), [], {});
-    const w = new Walker();
-    w.walk(root, new Set());
-    return { reads: w.reads, guarded: w.guarded };
-  } catch {
-    return undefined;
-  }
+/** Names read by a text with {{ }} / {% %} tags (a template, or a playbook string). */
+export function namesInTemplate(text: string, out: NamesRead = { used: new Set(), guarded: new Set() }): NamesRead {
+  const locals = new Set<string>();
+  const tag = /\{\{([\s\S]*?)\}\}|\{%-?([\s\S]*?)-?%\}/g;
+  for (const m of text.replace(/\{#[\s\S]*?#\}/g, '').matchAll(tag)) scanExpression(m[1] ?? m[2] ?? '', locals, out);
+  return out;
 }
 
-/** What a bare expression (`when:`, `that:`) reads. */
-export function expressionNames(expr: string): TemplateNames | undefined {
-  return templateNames(`{{ ${expr} }}`);
+/** Names read by a bare expression (when:, changed_when:, failed_when:, until:). */
+export function namesInExpression(expr: string, out: NamesRead = { used: new Set(), guarded: new Set() }): NamesRead {
+  if (expr.includes('{{') || expr.includes('{%')) return namesInTemplate(expr, out);
+  scanExpression(expr, new Set(), out);
+  return out;
 }

@@ -12,7 +12,7 @@ export function lineReporter(write: (s: string) => void, verbose = 0): (e: RunEv
         write(`\nPLAY [${e.name}] (${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'})\n`);
         break;
       case 'batch_start':
-        write(`BATCH ${e.index}/${e.total}: ${e.hosts.join(', ')}\n`);
+        write(`${e.block ? `BLOCK [${e.block}] ` : ''}BATCH ${e.index}/${e.total}: ${e.hosts.join(', ')}\n`);
         break;
       case 'task_start':
         write(`\n${e.handler ? 'RUNNING HANDLER' : 'TASK'} [${e.role ? `${e.role} : ` : ''}${e.name}]\n`);

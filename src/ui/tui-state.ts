@@ -69,7 +69,7 @@ export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
       break;
     case 'batch_start':
       s.batch = `${e.index}/${e.total}`;
-      add('batch', `batch ${e.index}/${e.total}: ${e.hosts.join(', ')}`);
+      add('batch', `${e.block ? `block ${e.block}: ` : ''}batch ${e.index}/${e.total}: ${e.hosts.join(', ')}`);
       break;
     case 'task_start':
       s.task = `${e.handler ? 'handler ' : ''}${e.role ? `${e.role} : ` : ''}${e.name}`;

@@ -26,6 +26,13 @@ export function positionOf(value: unknown): MapPosition | undefined {
   return typeof value === 'object' && value !== null ? positions.get(value) : undefined;
 }
 
+/** A mapping built from another (some keys moved away) keeps the original's position for errors. */
+export function withPositionOf<T extends object>(copy: T, original: object): T {
+  const pos = positions.get(original);
+  if (pos) positions.set(copy, pos);
+  return copy;
+}
+
 /** Position of one key of a mapping (falls back to the mapping's own position). */
 export function keyPosition(map: unknown, key: string): Position | undefined {
   const pos = positionOf(map);

@@ -130,7 +130,7 @@ fault('undefined variable: a name defined nowhere is an error before any connect
   onHost(HOSTS[0] as string, 'rm -f /tmp/orch-before /tmp/orch-before2 /tmp/orch-undef /tmp/orch-after');
   const r = apply(pb);
   assert.equal(r.code, 4);
-  assert.match(r.stderr, /playbook\.yml:6: 'not_defined_anywhere' is defined nowhere/);
+  assert.match(r.stderr, /playbook\.yml:6(:\d+)?: 'not_defined_anywhere' is undefined/);
   assert.equal(results(r).length, 0, 'no task ran');
   assert.equal(onHost(HOSTS[0] as string, 'ls /tmp/orch-before /tmp/orch-before2 /tmp/orch-undef /tmp/orch-after 2>/dev/null | wc -l').stdout.trim(), '0');
   return `exit ${r.code}; ${r.stderr.split('\n')[0]?.replace(/.*\//, '')}; nothing ran`;
