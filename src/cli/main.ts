@@ -10,10 +10,14 @@ const USAGE = `orch: agentless, idempotent orchestration over SSH
 
   orch apply INVENTORY [PLAYBOOK]     apply a playbook (default playbooks/site.yml)
   orch run INVENTORY PLAYBOOK         the same, playbook required (or -i INVENTORY, or ansible.cfg's inventory)
+  orch plan INVENTORY [PLAYBOOK]      what apply would change, and what cannot be known yet (nothing is changed);
+                                      --detailed-exitcode: 0 nothing to change, 2 changes pending
+  orch apply ... --plan [--yes]       the plan first, then ask (--yes: do not ask) and apply
   orch deploy INVENTORY [--ref REF]   ship a release: artifact from git, rolled out batch by batch
   orch rollback INVENTORY [--to R]    back to the previous (or named) release, the same way
   orch restart INVENTORY SERVICE      rolling cache-safe reload (drain, reload, health, undrain); --hard
-  orch check PLAYBOOK                 load and validate; list what orch does not implement (warnings)
+  orch check [INVENTORY] PLAYBOOK     load and validate (with the inventory: names defined nowhere); list what
+                                      orch does not implement (warnings)
   orch schema [--out FILE]            JSON Schema of playbooks and task files, for editors
   orch inventory INVENTORY --graph    show groups and hosts
   orch lab up [N] [--init systemd] | down | status | reset | reboot   local SSH test hosts in namespaces
@@ -44,6 +48,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return (await import('./commands/deploy.js')).restartCommand(rest);
     case 'inventory':
       return inventoryCommand(rest);
+    case 'plan':
+      return (await import('./commands/plan.js')).planCommand(rest);
     case 'check':
       return (await import('./commands/check.js')).checkCommand(rest);
     case 'schema':

@@ -1,5 +1,11 @@
 import type { FileDiff, HostStatus } from './result.js';
 
+/** `change`: a command that would run; `unknown`: depends on something the plan cannot know. */
+export interface PlanMark {
+  status: 'change' | 'unknown';
+  reason: string;
+}
+
 /** Everything a run tells the outside world. The executor emits; the UI, the line reporter and NDJSON consume. */
 
 export interface HostStats {
@@ -36,6 +42,8 @@ export type RunEvent =
       hint?: string;
       /** file:line of the task, on failures */
       at?: string;
+      /** plan and check mode: what the plan knows beyond the status (a change it cannot run, an unknown) */
+      plan?: PlanMark;
     }
   | { type: 'retry'; host: string; taskId: number; task: string; attempt: number; retries: number }
   | { type: 'warning'; host?: string; msg: string }

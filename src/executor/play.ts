@@ -11,6 +11,8 @@ import type { Block, DynamicInclude, Item, Play, Task } from '../playbook/model.
 import { RoleLoader } from '../playbook/roles.js';
 import { loadTasksFile, resolveTasksFile, type LoadContext } from '../playbook/tasks.js';
 import { evalCondition, renderValue } from '../template/env.js';
+import { UnknownValueError } from '../template/unknown.js';
+import { unlessUnknown } from './plan.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
@@ -357,7 +359,7 @@ class PlayRun {
 
   private async runMeta(task: Task, hosts: string[]): Promise<Set<string>> {
     const action = String(task.args._raw_params);
-    const applies = hosts.filter((h) => task.when.length === 0 || evalCondition(task.when, buildScope(this.rs, h, this.pv, task)));
+    const applies = hosts.filter((h) => task.when.length === 0 || unlessUnknown(this.rs, h, task, this.play, () => evalCondition(task.when, buildScope(this.rs, h, this.pv, task))));
     if (action === 'flush_handlers') await this.flushHandlers(this.pv.batch);
     else if (action === 'end_play') {
       if (applies.length > 0) this.aborted = true;
@@ -386,16 +388,17 @@ class PlayRun {
    * "included: FILE for HOST", as Ansible shows and counts it: an ok per file (per loop item); a false condition a
    * skip.
    */
-  private reportIncluded(inc: DynamicInclude, plans: Map<string, { file: string; vars: Record<string, unknown> }[]>): void {
+  private reportIncluded(inc: DynamicInclude, plans: Map<string, { file: string; vars: Record<string, unknown> }[]>, unknown: Map<string, string>): void {
     const { rs } = this;
     rs.emit({ type: 'task_start', taskId: inc.id, name: inc.name, hosts: [...plans.keys()], handler: false, module: 'include_tasks', file: inc.pos.file, line: inc.pos.line });
     for (const [host, entries] of plans) {
       const st = rs.hosts.get(host)?.stats;
       if (!st) continue;
       const base = { type: 'host_result' as const, host, taskId: inc.id, task: inc.name, module: 'include_tasks', durationMs: 0 };
-      if (entries.length === 0 && !inc.loop) {
+      const why = unknown.get(host);
+      if (entries.length === 0 && (!inc.loop || why)) {
         st.skipped++;
-        rs.emit({ ...base, status: 'skipped' });
+        rs.emit({ ...base, status: 'skipped', ...(why ? { msg: `unknown: ${why}`, plan: { status: 'unknown' as const, reason: why } } : {}) });
       }
       for (const e of entries) {
         st.ok++;
@@ -407,20 +410,28 @@ class PlayRun {
   private async runInclude(inc: DynamicInclude, hosts: string[]): Promise<Set<string>> {
     const { rs } = this;
     const plans = new Map<string, { file: string; vars: Record<string, unknown> }[]>();
+    /** plan/check: hosts whose include depends on a value the plan cannot know (executor/plan.ts) */
+    const unknown = new Map<string, string>();
     for (const h of hosts) {
       const scope = buildScope(rs, h, this.pv, inc);
       const entries: { file: string; vars: Record<string, unknown> }[] = [];
-      const items = inc.loop ? expandLoop(inc.loop, scope) : [undefined];
-      items.forEach((item, i) => {
-        const vars: Record<string, unknown> = inc.loop ? { [inc.loop_control?.loop_var ?? 'item']: item } : {};
-        if (inc.loop_control?.index_var) vars[inc.loop_control.index_var] = i;
-        const s = scope.with({ name: 'loop', vars, templated: false });
-        if (inc.when.length > 0 && !evalCondition(inc.when, s)) return;
-        entries.push({ file: resolveTasksFile(String(renderValue(inc.file, s)), inc), vars });
-      });
+      try {
+        const items = inc.loop ? expandLoop(inc.loop, scope) : [undefined];
+        items.forEach((item, i) => {
+          const vars: Record<string, unknown> = inc.loop ? { [inc.loop_control?.loop_var ?? 'item']: item } : {};
+          if (inc.loop_control?.index_var) vars[inc.loop_control.index_var] = i;
+          const s = scope.with({ name: 'loop', vars, templated: false });
+          if (inc.when.length > 0 && !evalCondition(inc.when, s)) return;
+          entries.push({ file: resolveTasksFile(String(renderValue(inc.file, s)), inc), vars });
+        });
+      } catch (err) {
+        if (!(err instanceof UnknownValueError)) throw err;
+        unknown.set(h, err.reason);
+        entries.length = 0;
+      }
       plans.set(h, entries);
     }
-    this.reportIncluded(inc, plans);
+    this.reportIncluded(inc, plans, unknown);
     const failed = new Set<string>();
     const rounds = Math.max(0, ...[...plans.values()].map((e) => e.length));
     for (let i = 0; i < rounds; i++) {

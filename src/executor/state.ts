@@ -3,6 +3,7 @@ import type { Emit, HostStats } from '../core/events.js';
 import type { Facts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/model.js';
 import type { Shard } from '../inventory/shard.js';
+import type { Play } from '../playbook/model.js';
 import type { ConnectionPool } from './connections.js';
 import { PrefetchCache } from './prefetch.js';
 
@@ -25,6 +26,8 @@ export interface RunOptions {
   become?: boolean;
   /** connection defaults from ansible.cfg (remote_user, private_key_file, ...): below every other variable */
   defaultVars?: Record<string, unknown>;
+  /** `orch plan`: check mode that also runs read-only commands and tracks what earlier tasks would write */
+  plan?: boolean;
 }
 
 /** What the run knows about one host. */
@@ -44,6 +47,15 @@ export class HostState {
 
   /** facts set by a module under a name without the ansible_ prefix (package_facts: `packages`) */
   readonly plainFactNames = new Set<string>();
+
+  /** plan: paths earlier tasks would change, with the task that would (executor/plan.ts) */
+  readonly planWrites = new Map<string, string>();
+  /** plan: handlers (names, listen topics) notified only by tasks whose outcome is unknown, with why */
+  readonly planMaybeNotified = new Map<string, string>();
+  /** plan: a meta end_host/end_batch/end_play whose condition is unknown: later changes only may happen */
+  planMayEnd: { play: Play; why: string } | undefined;
+  /** plan: the first task that would install or change packages on this host */
+  planPackages: string | undefined;
 
   constructor(
     readonly name: string,

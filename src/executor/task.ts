@@ -17,6 +17,7 @@ import { isLocal } from './connections.js';
 import { inventoryEditor } from './dynamic-inventory.js';
 import { expandLoop } from './loop.js';
 import { batchScript, groupByBecome, parseBatch, windowRole, writesOwnHostOnly, type QueryCommand } from './prefetch.js';
+import { guardWrites, markPlan, planMarkOf, runsInPlan, unknownOutcome } from './plan.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
 import type { HostState, RunState } from './state.js';
 
@@ -92,6 +93,8 @@ function notImplemented(err: unknown, task: Task, host: string): unknown {
 }
 
 function failure(err: unknown): ModuleResult {
+  const unknown = unknownOutcome(err);
+  if (unknown) return unknown;
   if (err instanceof ConnectError) return { changed: false, unreachable: true, msg: err.message, hint: err.hint };
   if (err instanceof ModuleFailure) return { changed: false, ...err.extra, failed: true, msg: err.message };
   if (err instanceof OrchError) return { changed: false, failed: true, msg: err.message, hint: err.hint };
@@ -122,7 +125,7 @@ function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): 
 function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, run: ModuleContext['run']): ModuleContext {
   return {
     host,
-    check: task.check_mode === undefined ? rs.opts.check : bool(task.check_mode, scope),
+    check: task.check_mode === undefined ? rs.opts.check && !runsInPlan(rs, task) : bool(task.check_mode, scope),
     diff: rs.opts.diff || task.diff === true,
     verbosity: rs.opts.verbose,
     vars: scope,
@@ -327,6 +330,7 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
+      guardWrites(rs, host, params);
       if (!mod.local) await getTransport();
       result = await mod.run(ctx, params);
     } catch (err) {
@@ -421,6 +425,7 @@ function report(rs: RunState, task: Task, host: string, r: ModuleResult, started
     durationMs: Date.now() - started,
     hint: noLog ? undefined : ((r.hint as string | undefined) ?? (status === 'failed' && r.assertion !== undefined ? `the condition that failed: ${String(r.assertion)}` : undefined)),
     at: status === 'failed' || status === 'unreachable' ? formatPosition({ file: task.pos.file, line: task.pos.line }) : undefined,
+    plan: planMarkOf(rs, task, r),
   });
 }
 
@@ -519,6 +524,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
+  markPlan(rs, hs, task, result, scope, pv.play);
   if (!task.loop && result.ansible_facts && !result.failed) factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);

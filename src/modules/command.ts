@@ -8,6 +8,9 @@ import { ModuleFailure, type Module, type ModuleContext } from './types.js';
 
 const SKIP_MARK = '__orch_command_skipped__';
 
+/** Ansible's message for a command check mode does not run (executor/plan.ts reads it). */
+export const WOULD_RUN_MSG = 'Command would have run if not in check mode';
+
 const commonParams = {
   _raw_params: { type: 'str', support: 'full' },
   cmd: { type: 'str', support: 'full' },
@@ -107,7 +110,7 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   if (guarded?.stdout === SKIP_MARK) return skip();
   if (ctx.check) {
     // partial check mode, as Ansible's: with a guard that would let it run, "changed"; without one, skipped
-    const would = { ...r0, changed: true, rc: 0, msg: 'Command would have run if not in check mode' };
+    const would = { ...r0, changed: true, rc: 0, msg: WOULD_RUN_MSG };
     return p.creates || p.removes ? would : { ...would, changed: false, skipped: true };
   }
   let stdin: string | undefined;

@@ -15,7 +15,8 @@ import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.j
 import { PySlice } from './slices.js';
 import { pyFormat } from './filters.js';
 import type { VarScope } from './scope.js';
-import { rememberError, Undefined } from './undefined.js';
+import { rememberError, takeRememberedError, Undefined } from './undefined.js';
+import { failIfUnknown, UnknownValueError } from './unknown.js';
 
 /** `this` of a global function called from a template, and the context nunjucks passes its runtime. */
 export interface NunjucksContext {
@@ -31,6 +32,7 @@ interface RuntimeModule {
   suppressValue(val: unknown, autoescape: boolean): unknown;
   orchEquals?(a: unknown, b: unknown): boolean;
   orchAdd?(a: unknown, b: unknown): unknown;
+  orchDefinedLookup?(context: NunjucksContext, frame: Frame, name: string): unknown;
   orchMul?(a: unknown, b: unknown): unknown;
   orchMod?(a: unknown, b: unknown): unknown;
   inOperator(key: unknown, val: unknown): boolean;
@@ -95,6 +97,7 @@ export function patchNunjucks(env: nunjucks.Environment): void {
   // 2. Attribute and item lookups as Python's: string, list and dict methods (.startswith, .split, .index,
   //    .items, .get); a missing attribute or an index out of range is an Undefined with Python's reason.
   runtime.memberLookup = (obj, key) => {
+    failIfUnknown(obj); // `orch plan`: hostvars['h'].result of a command that would run
     if (key instanceof PySlice && !(obj instanceof Undefined)) return key.apply(obj);
     if (obj instanceof Undefined) return new Undefined(`${obj.name}.${String(key)}`, obj.reason);
     if (obj === null || obj === undefined) return new Undefined(String(key), `cannot read '${String(key)}' of None`);
@@ -180,13 +183,27 @@ export function patchNunjucks(env: nunjucks.Environment): void {
     const right = (
       node as unknown as { right: { name?: { value: string }; value?: string; args?: { children: AstNode[] } } }
     ).right;
-    self._emit(`env.getTest("${right.name ? right.name.value : String(right.value)}").call(context, `);
-    self.compile((node as unknown as { left: AstNode }).left, frame);
+    const test = right.name ? right.name.value : String(right.value);
+    self._emit(`env.getTest("${test}").call(context, `);
+    const left = (node as unknown as { left: AstNode & { typename?: string; value?: string } }).left;
+    // `orch plan`: `r is defined` where r is the plan's Unknown (a command that would run registered it) is true
+    if ((test === 'defined' || test === 'undefined') && left.typename === 'Symbol' && !(frame as Frame).lookup(String(left.value))) {
+      self._emit(`runtime.orchDefinedLookup(context, frame, ${JSON.stringify(String(left.value))})`);
+    } else self.compile(left, frame);
     for (const arg of right.args?.children ?? []) {
       self._emit(',');
       self.compile(arg, frame);
     }
     self._emit(') === true');
+  };
+  runtime.orchDefinedLookup = (context, frame, name) => {
+    try {
+      return runtime.contextOrFrameLookup(context, frame, name);
+    } catch (err) {
+      if (!(err instanceof UnknownValueError)) throw err;
+      takeRememberedError();
+      return true;
+    }
   };
   // 7. `==`/`!=` compare like Python: lists and dicts by content, '1' != 1; chains (a < b < c) pairwise.
   runtime.orchEquals = (a, b) => {

@@ -1,6 +1,7 @@
 import { TemplateError } from '../core/errors.js';
 import { PASSWORD_VARS, registerSecret } from '../core/secrets.js';
 import { rememberError } from './undefined.js';
+import { failIfUnknown } from './unknown.js';
 
 /** One source of variables: `templated` values may hold `{{ }}` that are expanded when read. */
 export interface VarLayer {
@@ -46,6 +47,7 @@ export class VarScope {
     const layer = this.find(name);
     if (!layer) return undefined;
     const raw = layer.vars[name];
+    failIfUnknown(raw);
     // a password however it was set (play vars, set_fact, a template of a vaulted var): never printed
     if (PASSWORD_VARS.has(name) && raw !== undefined && raw !== null && !(typeof raw === 'string' && raw.includes('{{'))) registerSecret(String(raw));
     if (!layer.templated) return raw;

@@ -14,7 +14,7 @@ export interface HostRow {
 
 export interface StaticLine {
   id: number;
-  kind: 'play' | 'failure' | 'diff' | 'warning' | 'batch' | 'changed' | 'debug' | 'interrupt' | 'release';
+  kind: 'play' | 'failure' | 'diff' | 'warning' | 'batch' | 'changed' | 'debug' | 'interrupt' | 'release' | 'unknown';
   text: string;
 }
 
@@ -94,8 +94,11 @@ export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
         add('failure', detail);
       } else if (e.status === 'changed' && verbose > 0) add('changed', resultLine(e));
       if (e.module === 'debug' && e.msg !== undefined) add('debug', resultLine(e));
+      // plan and check mode: what cannot be known, and why
+      else if (e.plan?.status === 'unknown') add('unknown', resultLine(e));
       const d = diffText(e);
-      if (d) add('diff', `${e.host}: ${e.task}\n${d}`);
+      // `orch plan` prints every diff in its plan once the run is done
+      if (d && !s.command.startsWith('plan ')) add('diff', `${e.host}: ${e.task}\n${d}`);
       break;
     }
     case 'warning':

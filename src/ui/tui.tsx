@@ -27,7 +27,7 @@ class Store {
 }
 
 function colourFor(kind: StaticLine['kind']): string | undefined {
-  return kind === 'failure' ? 'red' : kind === 'warning' || kind === 'interrupt' ? 'yellow' : kind === 'play' ? 'cyan' : kind === 'changed' ? 'yellow' : kind === 'release' ? 'green' : undefined;
+  return kind === 'failure' ? 'red' : kind === 'warning' || kind === 'interrupt' ? 'yellow' : kind === 'play' ? 'cyan' : kind === 'changed' || kind === 'unknown' ? 'yellow' : kind === 'release' ? 'green' : undefined;
 }
 
 export function diffLineColour(l: string): string | undefined {

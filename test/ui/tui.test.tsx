@@ -113,3 +113,15 @@ test('failed hosts are listed first when hosts are folded', async () => {
   assert.equal(shown[0]?.name, 'd');
   assert.equal(folded?.running, 3);
 });
+
+test('plan: an unknown result is shown with why; diffs wait for the plan printed at the end', async () => {
+  const store = createStore('plan production');
+  const ui = render(<App store={store} rows={30} />);
+  for (const e of start(['web1'])) store.dispatch(e);
+  store.dispatch({ type: 'host_result', host: 'web1', taskId: 1, task: 'Write the sysctl settings', module: 'template', status: 'skipped', durationMs: 5, plan: { status: 'unknown', reason: "depends on 'token' (site.yml:4)" } });
+  store.dispatch({ type: 'host_result', host: 'web1', taskId: 1, task: 'motd', module: 'copy', status: 'changed', durationMs: 5, diff: [{ path: '/etc/motd', before: '', after: 'hi\n' }] });
+  await tick();
+  const f = plain(ui.lastFrame());
+  assert.match(f, /skipped: \[web1\] Write the sysctl settings: unknown: depends on 'token' \(site\.yml:4\)/);
+  assert.doesNotMatch(f, /\+hi/);
+});

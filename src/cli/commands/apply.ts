@@ -37,6 +37,9 @@ export const RUN_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** apply and run: `--plan` shows the plan and asks first (`--yes`: without asking) */
+const APPLY_FLAGS = { ...RUN_FLAGS, plan: { type: 'boolean', default: false }, yes: { type: 'boolean', short: 'y', default: false } } as const;
+
 export type OutputKind = 'tui' | 'lines' | 'json';
 
 export function chooseOutput(flag: string | undefined): OutputKind {
@@ -90,6 +93,8 @@ export interface RunCommandInput {
   extraVars?: Record<string, unknown>;
   /** deploy, rollback, restart: hold the deploy lock file on these hosts too */
   remoteLock?: { pattern: string; message: string };
+  /** `orch plan`: the run is a plan; its events go here, and only the TUI (or -v lines) shows the run itself */
+  plan?: Emit;
 }
 
 export async function runWithReporting(input: RunCommandInput): Promise<number> {
@@ -112,6 +117,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     commandTimeoutMs: v.timeout === undefined ? undefined : Number(v.timeout) * 1000,
     become: v.become === true || settings.become === true ? true : undefined,
     defaultVars: settingsVariables(settings),
+    plan: input.plan !== undefined || undefined,
   };
   for (const note of settings.notes) noteLoadWarning(note);
   if (!settings.hostKeyChecking && v['accept-new-host-keys'] !== true) {
@@ -139,7 +145,10 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     }));
   }
   let finishUi: (() => Promise<void>) | undefined;
-  if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(s)));
+  if (input.plan) sinks.push(input.plan);
+  if (input.plan && (output === 'json' || opts.verbose === 0)) {
+    // the plan is printed once the run is done (cli/commands/plan.ts)
+  } else if (output === 'json') sinks.push(ndjsonWriter((s) => writeStdout(s)));
   else if (output === 'lines') sinks.push(lineReporter((s) => writeStdout(redact.text(s)), opts.verbose));
   // the TUI starts once loading is done (onLoaded): it takes the terminal (raw mode, its own Ctrl-C)
   const tuiModule = output === 'tui' ? await import('../../ui/tui.js') : undefined;
@@ -190,7 +199,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
  * INVENTORY and PLAYBOOK from the command line; as with ansible-playbook, `-i INVENTORY` or ansible.cfg's
  * inventory may stand in for the first (`orch run -i hosts site.yml`, `orch run site.yml`).
  */
-function inventoryAndPlaybook(positionals: string[], values: { inventory?: string; playbook?: string }, name: string): [string, string] | undefined {
+export function inventoryAndPlaybook(positionals: string[], values: { inventory?: string; playbook?: string }, name: string): [string, string] | undefined {
   const fromConfig = values.inventory ?? ansibleSettings().inventory;
   const [first, second] = positionals;
   if (values.inventory !== undefined || (positionals.length === 1 && name === 'run' && fromConfig !== undefined && /\.ya?ml$/.test(first ?? ''))) {
@@ -204,14 +213,21 @@ function inventoryAndPlaybook(positionals: string[], values: { inventory?: strin
 }
 
 export async function applyCommand(argv: string[], name = 'apply'): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: APPLY_FLAGS, allowPositionals: true });
   const picked = values.help ? undefined : inventoryAndPlaybook(positionals, values, name);
   if (!picked) {
     const usage = name === 'run' ? 'orch run INVENTORY PLAYBOOK | orch run -i INVENTORY PLAYBOOK' : 'orch apply INVENTORY [PLAYBOOK]';
     if (!values.help) throw new UsageError(`usage: ${usage} [options]`);
-    process.stdout.write(`usage: ${usage} [--check] [--diff] [--limit PATTERN] [--shard I/N [--run-id ID]] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json]\n`);
+    process.stdout.write(`usage: ${usage} [--check] [--diff] [--limit PATTERN] [--shard I/N [--run-id ID]] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json] [--plan [--yes]]\n`);
     return 0;
   }
   const [inventory, playbook] = picked;
-  return runWithReporting({ command: `${name} ${inventory}`, inventory, playbook, values });
+  if (values.plan) {
+    const stop = await (await import('./plan.js')).planBeforeApply(inventory, playbook, values);
+    if (stop !== undefined) return stop;
+  }
+  const { plan: _plan, yes: _yes, ...runValues } = values;
+  void _plan;
+  void _yes;
+  return runWithReporting({ command: `${name} ${inventory}`, inventory, playbook, values: runValues });
 }
