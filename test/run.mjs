@@ -37,8 +37,11 @@ const prodEnv = {
   ORCH_TEST_PROFILE: 'production',
   ORCH_LAB_INIT: 'systemd',
   ORCH_LAB_PREFIX: prodPrefix,
-  ORCH_LAB_SUBNET: process.env.ORCH_TEST_PRODUCTION_SUBNET ?? (process.env.ORCH_TEST_PROFILE === 'production' ? env.ORCH_LAB_SUBNET : '10.215.0'),
-  ORCH_LAB_INNER_SUBNET: process.env.ORCH_TEST_PRODUCTION_INNER_SUBNET ?? process.env.ORCH_LAB_INNER_SUBNET ?? '10.215.4',
+  ORCH_LAB_SUBNET:
+    process.env.ORCH_TEST_PRODUCTION_SUBNET ??
+    (process.env.ORCH_TEST_PROFILE === 'production' ? env.ORCH_LAB_SUBNET : '10.215.0'),
+  ORCH_LAB_INNER_SUBNET:
+    process.env.ORCH_TEST_PRODUCTION_INNER_SUBNET ?? process.env.ORCH_LAB_INNER_SUBNET ?? '10.215.4',
   ORCH_LAB_DIR: `/var/lib/orch-${prodPrefix}-lab`,
 };
 const isProduction = (f) => process.env.ORCH_TEST_PROFILE === 'production' || f.includes('/test/production/');
@@ -62,15 +65,31 @@ for (const phase of phases) {
       process.exit(1);
     }
   }
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...phase.files], { env: phase.env, stdio: 'inherit', cwd: root });
+  const res = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...phase.files],
+    { env: phase.env, stdio: 'inherit', cwd: root },
+  );
   if (needsLab && !process.env.ORCH_KEEP_LAB) spawnSync(orch, ['lab', 'down'], { env: phase.env, stdio: 'inherit' });
   status ||= res.status ?? 1;
 }
 if (existsSync(faultRows)) {
-  const rows = readFileSync(faultRows, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const rows = readFileSync(faultRows, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const cell = (s) => String(s).replace(/\|/g, '\\|');
-  const table = ['| # | case | expected | observed | |', '|---|---|---|---|---|', ...rows.map((r, i) => `| ${i + 1} | ${cell(r.case)} | ${cell(r.expected)} | ${cell(r.observed)} | ${r.pass ? 'pass' : 'FAIL'} |`)].join('\n');
+  const table = [
+    '| # | case | expected | observed | |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (r, i) =>
+        `| ${i + 1} | ${cell(r.case)} | ${cell(r.expected)} | ${cell(r.observed)} | ${r.pass ? 'pass' : 'FAIL'} |`,
+    ),
+  ].join('\n');
   writeFileSync(join(root, '.orch', 'reports', 'faults.md'), `${table}\n`);
-  console.log(`\nfault catalogue: ${rows.filter((r) => r.pass).length}/${rows.length} cases as expected; table in .orch/reports/faults.md`);
+  console.log(
+    `\nfault catalogue: ${rows.filter((r) => r.pass).length}/${rows.length} cases as expected; table in .orch/reports/faults.md`,
+  );
 }
 process.exit(status);

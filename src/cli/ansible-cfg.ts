@@ -46,7 +46,12 @@ export function parseIni(text: string, file: string): Ini {
       return;
     }
     const kv = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(line);
-    if (!kv || !section) throw new ParseError(`not a setting: ${line.slice(0, 60)}`, { file, line: i + 1 }, 'ansible.cfg lines are `key = value` under a [section].');
+    if (!kv || !section)
+      throw new ParseError(
+        `not a setting: ${line.slice(0, 60)}`,
+        { file, line: i + 1 },
+        'ansible.cfg lines are `key = value` under a [section].',
+      );
     section.set((kv[1] ?? '').toLowerCase(), (kv[2] ?? '').replace(/\s+;.*$/, ''));
   });
   return out;
@@ -54,7 +59,12 @@ export function parseIni(text: string, file: string): Ini {
 
 /** Where Ansible looks: $ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg. */
 export function findConfig(env: NodeJS.ProcessEnv, cwd: string, home = homedir()): string | undefined {
-  const candidates = [env.ANSIBLE_CONFIG, join(cwd, 'ansible.cfg'), join(home, '.ansible.cfg'), '/etc/ansible/ansible.cfg'];
+  const candidates = [
+    env.ANSIBLE_CONFIG,
+    join(cwd, 'ansible.cfg'),
+    join(home, '.ansible.cfg'),
+    '/etc/ansible/ansible.cfg',
+  ];
   return candidates.find((c): c is string => typeof c === 'string' && c !== '' && existsSync(c));
 }
 
@@ -65,21 +75,30 @@ function expandPath(p: string, base: string, home: string): string {
   return isAbsolute(h) ? h : resolve(base, h);
 }
 
-export function ansibleSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), home = homedir()): AnsibleSettings {
+export function ansibleSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  home = homedir(),
+): AnsibleSettings {
   const file = findConfig(env, cwd, home);
   const ini = file ? parseIni(readFileSync(file, 'utf8'), file) : new Map<string, Map<string, string>>();
   const base = file ? dirname(file) : cwd;
   // the environment variable wins over the file, as in Ansible
   // an empty value (ANSIBLE_X= or `key =`) is no setting
-  const get = (section: string, key: string, envName: string): string | undefined => (env[envName] || ini.get(section)?.get(key)) || undefined;
+  const get = (section: string, key: string, envName: string): string | undefined =>
+    env[envName] || ini.get(section)?.get(key) || undefined;
   const path = (v: string | undefined) => (v === undefined ? undefined : expandPath(v, base, home));
   const num = (v: string | undefined, name: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new ParseError(`${name} must be a positive whole number, not '${v}'`, { file: file ?? name });
+    if (!Number.isInteger(n) || n < 1)
+      throw new ParseError(`${name} must be a positive whole number, not '${v}'`, { file: file ?? name });
     return n;
   };
-  const rolesPath = (get('defaults', 'roles_path', 'ANSIBLE_ROLES_PATH') ?? '~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles')
+  const rolesPath = (
+    get('defaults', 'roles_path', 'ANSIBLE_ROLES_PATH') ??
+    '~/.ansible/roles:/usr/share/ansible/roles:/etc/ansible/roles'
+  )
     .split(':')
     .filter(Boolean)
     .map((p) => expandPath(p, base, home));
@@ -88,7 +107,10 @@ export function ansibleSettings(env: NodeJS.ProcessEnv = process.env, cwd = proc
   const notes: string[] = [];
   const ssh = ini.get('ssh_connection');
   for (const key of ['pipelining', 'control_path', 'control_path_dir']) {
-    if (ssh?.has(key)) notes.push(`ansible.cfg [ssh_connection] ${key} is not used: orch keeps one SSH connection per host and sends commands on it`);
+    if (ssh?.has(key))
+      notes.push(
+        `ansible.cfg [ssh_connection] ${key} is not used: orch keeps one SSH connection per host and sends commands on it`,
+      );
   }
   return {
     file,

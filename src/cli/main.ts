@@ -99,7 +99,9 @@ async function main(): Promise<void> {
   let finished = false;
   process.once('beforeExit', () => {
     if (finished) return;
-    process.stderr.write('INTERNAL ERROR (a bug in orch, please report): the run stopped waiting on something that can never happen\n');
+    process.stderr.write(
+      'INTERNAL ERROR (a bug in orch, please report): the run stopped waiting on something that can never happen\n',
+    );
     process.exitCode = EXIT.error;
   });
   let code: number;
@@ -114,7 +116,11 @@ async function main(): Promise<void> {
       process.stderr.write(`ERROR: ${err.message}\n`);
       code = EXIT.usage;
     } else {
-      process.stderr.write(redactText(`INTERNAL ERROR (a bug in orch, please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+      process.stderr.write(
+        redactText(
+          `INTERNAL ERROR (a bug in orch, please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        ),
+      );
     }
   }
   finished = true;

@@ -7,8 +7,17 @@ export const VAULT_FLAGS = {
   'ask-vault-pass': { type: 'boolean', default: false },
 } as const;
 
-/** --ask-vault-pass, else --vault-password-file, ORCH_/ANSIBLE_VAULT_PASSWORD_FILE or ansible.cfg's vault_password_file. */
-export async function configureVault(v: { 'vault-password-file'?: string | boolean | (string | boolean)[]; 'ask-vault-pass'?: string | boolean | (string | boolean)[] }, settingsFile = ansibleSettings().vaultPasswordFile): Promise<void> {
+/**
+ * --ask-vault-pass, else --vault-password-file, ORCH_/ANSIBLE_VAULT_PASSWORD_FILE or ansible.cfg's
+ * vault_password_file.
+ */
+export async function configureVault(
+  v: {
+    'vault-password-file'?: string | boolean | (string | boolean)[];
+    'ask-vault-pass'?: string | boolean | (string | boolean)[];
+  },
+  settingsFile = ansibleSettings().vaultPasswordFile,
+): Promise<void> {
   if (v['ask-vault-pass'] === true) setVaultPassword(await promptPassword('Vault password: '));
   else configureVaultFromFile(typeof v['vault-password-file'] === 'string' ? v['vault-password-file'] : settingsFile);
 }

@@ -19,10 +19,31 @@ export interface HostStats {
 }
 
 export type RunEvent =
-  | { type: 'run_start'; time: string; command: string; inventory: string; playbook: string; hosts: string[]; check: boolean; user: string; shard?: { index: number; count: number }; runId?: string }
+  | {
+      type: 'run_start';
+      time: string;
+      command: string;
+      inventory: string;
+      playbook: string;
+      hosts: string[];
+      check: boolean;
+      user: string;
+      shard?: { index: number; count: number };
+      runId?: string;
+    }
   | { type: 'play_start'; name: string; hosts: string[] }
   | { type: 'batch_start'; index: number; total: number; hosts: string[]; /** a block's own serial */ block?: string }
-  | { type: 'task_start'; taskId: number; name: string; role?: string; hosts: string[]; handler: boolean; module: string; file?: string; line?: number }
+  | {
+      type: 'task_start';
+      taskId: number;
+      name: string;
+      role?: string;
+      hosts: string[];
+      handler: boolean;
+      module: string;
+      file?: string;
+      line?: number;
+    }
   | {
       type: 'host_result';
       host: string;

@@ -36,7 +36,16 @@ export function redactText(s: string): string {
  * Connection and sudo passwords: their values are secrets wherever they are set (inventory, vars, -e), vaulted or
  * not.
  */
-export const PASSWORD_VARS: ReadonlySet<string> = new Set(['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'ansible_sudo_password', 'ansible_su_pass', 'ansible_su_password']);
+export const PASSWORD_VARS: ReadonlySet<string> = new Set([
+  'ansible_password',
+  'ansible_ssh_pass',
+  'ansible_become_password',
+  'ansible_become_pass',
+  'ansible_sudo_pass',
+  'ansible_sudo_password',
+  'ansible_su_pass',
+  'ansible_su_password',
+]);
 
 /**
  * Register the literal password values of a vars mapping (templated ones are registered when read:
@@ -45,6 +54,7 @@ export const PASSWORD_VARS: ReadonlySet<string> = new Set(['ansible_password', '
 export function registerPasswordVars(vars: Record<string, unknown>): void {
   for (const name of PASSWORD_VARS) {
     const v = vars[name];
-    if (v !== undefined && v !== null && !(typeof v === 'string' && v.includes('{{'))) registerSecret(typeof v === 'string' ? v : String(v));
+    if (v !== undefined && v !== null && !(typeof v === 'string' && v.includes('{{')))
+      registerSecret(typeof v === 'string' ? v : String(v));
   }
 }

@@ -39,7 +39,14 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
     // ansible_port beats the port keyword, which beats ~/.ssh/config (Ansible passes it as -o Port=)
     port: Number(vars.get('ansible_port') ?? vars.get('ansible_ssh_port') ?? vars.get(KEYWORD_PORT) ?? cfg.port ?? 22),
     // ansible_user beats the remote_user keyword, which beats ~/.ssh/config (Ansible passes it as -o User=)
-    user: str(vars.get('ansible_user')) ?? str(vars.get('ansible_ssh_user')) ?? str(vars.get(KEYWORD_REMOTE_USER)) ?? cfg.user ?? opts.remoteUser ?? process.env.USER ?? 'root',
+    user:
+      str(vars.get('ansible_user')) ??
+      str(vars.get('ansible_ssh_user')) ??
+      str(vars.get(KEYWORD_REMOTE_USER)) ??
+      cfg.user ??
+      opts.remoteUser ??
+      process.env.USER ??
+      'root',
     privateKeyFiles: [
       ...(keyFile ? [resolve(expandHome(keyFile))] : []),
       ...cfg.identityFiles,
@@ -49,7 +56,10 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
     knownHostsFiles: known
       ? [resolve(expandHome(known))]
       : [
-          ...(cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')]),
+          ...(cfg.userKnownHostsFiles ?? [
+            join(homedir(), '.ssh', 'known_hosts'),
+            join(homedir(), '.ssh', 'known_hosts2'),
+          ]),
           ...(cfg.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
         ],
     acceptNewHostKeys: opts.acceptNewHostKeys,
@@ -75,7 +85,10 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
         port: Number(m[3] ?? hopCfg.port ?? 22),
         user: m[1] ?? hopCfg.user ?? target.user,
         privateKeyFiles: [...hopCfg.identityFiles, ...target.privateKeyFiles],
-        knownHostsFiles: hopCfg.userKnownHostsFiles && !known ? [...hopCfg.userKnownHostsFiles, ...(hopCfg.globalKnownHostsFiles ?? [])] : target.knownHostsFiles,
+        knownHostsFiles:
+          hopCfg.userKnownHostsFiles && !known
+            ? [...hopCfg.userKnownHostsFiles, ...(hopCfg.globalKnownHostsFiles ?? [])]
+            : target.knownHostsFiles,
         proxyJump: via,
       };
       if (!via) delete next.proxyJump;
@@ -92,9 +105,15 @@ function sshConfigLookup(host: string, vars: VarScope): (name: string, withOptio
   let args: SshArgs;
   try {
     // as Ansible's ssh: ssh_args, then ssh_common_args, then ssh_extra_args (-o values: the first one wins)
-    args = parseSshArgs(str(vars.get('ansible_ssh_args')), str(vars.get('ansible_ssh_common_args')), str(vars.get('ansible_ssh_extra_args')));
+    args = parseSshArgs(
+      str(vars.get('ansible_ssh_args')),
+      str(vars.get('ansible_ssh_common_args')),
+      str(vars.get('ansible_ssh_extra_args')),
+    );
   } catch (err) {
-    throw new ConnectError(host, errorMessage(err), { hint: 'See ansible_ssh_common_args / ansible_ssh_extra_args in the inventory.' });
+    throw new ConnectError(host, errorMessage(err), {
+      hint: 'See ansible_ssh_common_args / ansible_ssh_extra_args in the inventory.',
+    });
   }
   const file = args.configFile ? resolve(expandHome(args.configFile)) : undefined;
   return (name, withOptions) => {
@@ -115,7 +134,8 @@ export function isLocal(host: string, vars: VarScope): boolean {
   const c = str(vars.get('ansible_connection')) ?? (implicitLocal ? 'local' : str(vars.get(KEYWORD_CONNECTION)));
   if (c === undefined) return false;
   const kind = CONNECTIONS[c];
-  if (!kind) throw new NotImplementedError(`connection '${c}' is not implemented by orch (local, ssh, smart, paramiko)`);
+  if (!kind)
+    throw new NotImplementedError(`connection '${c}' is not implemented by orch (local, ssh, smart, paramiko)`);
   return kind === 'local';
 }
 
@@ -143,7 +163,9 @@ export class ConnectionPool {
     }
     let p = this.open.get(key);
     if (!p) {
-      p = isLocal(host, vars) ? Promise.resolve(new LocalTransport(host)) : SshTransport.connect(sshTargetFor(host, vars, this.opts), this.jumps);
+      p = isLocal(host, vars)
+        ? Promise.resolve(new LocalTransport(host))
+        : SshTransport.connect(sshTargetFor(host, vars, this.opts), this.jumps);
       this.open.set(key, p);
     }
     return p;
@@ -157,7 +179,10 @@ export class ConnectionPool {
     this.drop(host);
     if (isLocal(host, vars)) return this.get(host, vars);
     const key = poolKey(host, vars, this.opts);
-    const p = SshTransport.connect({ ...sshTargetFor(host, vars, this.opts), ...(connectTimeoutMs ? { connectTimeoutMs } : {}) });
+    const p = SshTransport.connect({
+      ...sshTargetFor(host, vars, this.opts),
+      ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+    });
     this.open.set(key, p);
     try {
       return await p;

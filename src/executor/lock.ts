@@ -106,7 +106,9 @@ function refuseIfHeld(stateDir: string, lock: string, what: string): void {
       hint: `That run was killed. Check the hosts, then remove the lock with: orch lock release ${lockCommandArgs(lock)}`,
     });
   }
-  throw new LockError(`${what} is locked by another run: ${describe(current)}`, { hint: 'Wait for it to finish, or ask its owner.' });
+  throw new LockError(`${what} is locked by another run: ${describe(current)}`, {
+    hint: 'Wait for it to finish, or ask its owner.',
+  });
 }
 
 /** `of.shard-3-of-8` → `of --shard 3/8` (what `orch lock release` takes). */
@@ -126,7 +128,12 @@ function lockTitle(lock: string): string {
  * whose holder died is reported as stale and left alone: `orch lock release NAME` removes it after a
  * person has looked.
  */
-export async function acquireRunLock(stateDir: string, name: string, command: string, shard?: Shard): Promise<() => Promise<void>> {
+export async function acquireRunLock(
+  stateDir: string,
+  name: string,
+  command: string,
+  shard?: Shard,
+): Promise<() => Promise<void>> {
   const own = lockName(name, shard);
   const { target, holder } = lockPaths(stateDir, own);
   if (!existsSync(target)) writeFileSync(target, '');
@@ -141,7 +148,13 @@ export async function acquireRunLock(stateDir: string, name: string, command: st
     const h = readHolder(stateDir, own);
     throw new LockError(`${lockTitle(own)} is locked by another run${h ? `: ${describe(h)}` : ''}`, { cause: err });
   }
-  const me: LockHolder = { user: userInfo().username, host: hostname(), pid: process.pid, since: new Date().toISOString(), command };
+  const me: LockHolder = {
+    user: userInfo().username,
+    host: hostname(),
+    pid: process.pid,
+    since: new Date().toISOString(),
+    command,
+  };
   writeFileSync(holder, `${JSON.stringify(me)}\n`);
   return async () => {
     rmSync(holder, { force: true });
@@ -160,14 +173,20 @@ export function releaseLock(stateDir: string, name: string, force: boolean): Loc
   if (h) {
     const state = holderState(h);
     if (state === 'running') {
-      throw new LockError(`not releasing the lock of '${name}': it is held by a run that is still running: ${describe(h)}`, {
-        hint: `Wait for it, or stop it (kill ${h.pid} on ${h.host}); --force does not release a live run's lock.`,
-      });
+      throw new LockError(
+        `not releasing the lock of '${name}': it is held by a run that is still running: ${describe(h)}`,
+        {
+          hint: `Wait for it, or stop it (kill ${h.pid} on ${h.host}); --force does not release a live run's lock.`,
+        },
+      );
     }
     if (state === 'elsewhere' && !force) {
-      throw new LockError(`not releasing the lock of '${name}': it is held by a run on another machine (${describe(h)}); orch cannot tell whether it still runs`, {
-        hint: `Check on ${h.host} that pid ${h.pid} is gone, then: orch lock release ${name} --force`,
-      });
+      throw new LockError(
+        `not releasing the lock of '${name}': it is held by a run on another machine (${describe(h)}); orch cannot tell whether it still runs`,
+        {
+          hint: `Check on ${h.host} that pid ${h.pid} is gone, then: orch lock release ${name} --force`,
+        },
+      );
     }
   }
   rmSync(`${target}.lock`, { recursive: true, force: true });

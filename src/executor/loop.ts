@@ -32,16 +32,21 @@ function sequence(spec: string): string[] {
   const kv: Record<string, string> = {};
   const short = /^(\d+)-(\d+)(?:\/(\d+))?(?::(.*))?$/.exec(spec.trim());
   if (short) Object.assign(kv, { start: short[1], end: short[2], stride: short[3] ?? '1', format: short[4] ?? '%d' });
-  else for (const part of spec.trim().split(/\s+/)) {
-    const [k, v] = part.split('=');
-    if (k && v !== undefined) kv[k] = v;
-  }
+  else
+    for (const part of spec.trim().split(/\s+/)) {
+      const [k, v] = part.split('=');
+      if (k && v !== undefined) kv[k] = v;
+    }
   const start = Number(kv.start ?? 1);
   const stride = Number(kv.stride ?? 1);
   const end = kv.count !== undefined ? start + (Number(kv.count) - 1) * stride : Number(kv.end ?? start);
   const out: string[] = [];
   for (let i = start; stride > 0 ? i <= end : i >= end; i += stride) {
-    out.push((kv.format ?? '%d').replace(/%0?(\d*)[dx]/, (m, w: string) => (m.endsWith('x') ? i.toString(16) : String(i)).padStart(Number(w || 0), m.includes('%0') ? '0' : ' ')));
+    out.push(
+      (kv.format ?? '%d').replace(/%0?(\d*)[dx]/, (m, w: string) =>
+        (m.endsWith('x') ? i.toString(16) : String(i)).padStart(Number(w || 0), m.includes('%0') ? '0' : ' '),
+      ),
+    );
     if (out.length > 100_000) throw new ModuleError('with_sequence: more than 100000 items');
   }
   return out;
@@ -69,7 +74,8 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
     }
     case 'flattened': {
       // community.general.flattened: lists inside lists, to any depth, as one list (None dropped)
-      const flat = (x: unknown): unknown[] => (Array.isArray(x) ? x.flatMap(flat) : x === null || x === undefined ? [] : [x]);
+      const flat = (x: unknown): unknown[] =>
+        Array.isArray(x) ? x.flatMap(flat) : x === null || x === undefined ? [] : [x];
       return flat(v);
     }
     case 'nested': {
@@ -92,10 +98,14 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
       return firstFound(asList(v, 'with_first_found'), scope.lookupPaths);
     case 'subelements': {
       const [list, key] = asList(v, 'with_subelements');
-      return asList(list, 'with_subelements').flatMap((el) => asList((el as Record<string, unknown>)[String(key)], 'with_subelements').map((sub) => [el, sub]));
+      return asList(list, 'with_subelements').flatMap((el) =>
+        asList((el as Record<string, unknown>)[String(key)], 'with_subelements').map((sub) => [el, sub]),
+      );
     }
   }
 }
 
 // lookup('dict', ...), query('sequence', ...): the same items as the with_ loop of that name
-setLoopLookup((kind, terms, scope) => (scope ? expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope) : undefined));
+setLoopLookup((kind, terms, scope) =>
+  scope ? expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope) : undefined,
+);

@@ -14,7 +14,10 @@ import type { RunState } from './state.js';
 const DIR = '"$HOME"/.orch/pending-handlers';
 
 export function pendingKey(play: Play): string {
-  return createHash('sha1').update(`${basename(play.pos.file)}\0${play.name}`).digest('hex').slice(0, 16);
+  return createHash('sha1')
+    .update(`${basename(play.pos.file)}\0${play.name}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 async function exec(rs: RunState, host: string, command: string, stdin?: string) {
@@ -25,7 +28,13 @@ async function exec(rs: RunState, host: string, command: string, stdin?: string)
 /** Names stored by an earlier run (empty when none). */
 export async function loadPending(rs: RunState, host: string, key: string): Promise<string[]> {
   // a probe: read inside the command runner, no process (it runs as the connecting user: its HOME)
-  const r = await exec(rs, host, perlProbe(`if (open(my $f, "<", "$ENV{HOME}/.orch/pending-handlers/" . ${perlString(key)})) { local $/; print <$f> // ""; close $f; }`));
+  const r = await exec(
+    rs,
+    host,
+    perlProbe(
+      `if (open(my $f, "<", "$ENV{HOME}/.orch/pending-handlers/" . ${perlString(key)})) { local $/; print <$f> // ""; close $f; }`,
+    ),
+  );
   try {
     const names = JSON.parse(r.stdout.trim() || '[]') as unknown;
     return Array.isArray(names) ? names.map(String) : [];

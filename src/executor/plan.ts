@@ -71,7 +71,10 @@ export function planMarkOf(rs: RunState, task: Task, r: ModuleResult): PlanMark 
   if (unknownItem) return unknownItem._plan as PlanMark;
   if (!wouldRun(r) && !items.some(wouldRun)) return undefined;
   if (task.changed_when !== undefined || task.failed_when !== undefined) {
-    return { status: 'unknown', reason: `changed_when/failed_when read the result of a command the plan does not run: ${taskRef(task)}` };
+    return {
+      status: 'unknown',
+      reason: `changed_when/failed_when read the result of a command the plan does not run: ${taskRef(task)}`,
+    };
   }
   return { status: 'change', reason: 'the command would run' };
 }
@@ -79,8 +82,10 @@ export function planMarkOf(rs: RunState, task: Task, r: ModuleResult): PlanMark 
 function paths(r: ModuleResult): string[] {
   const out: string[] = [];
   for (const d of r.diff ?? []) if (d.path.startsWith('/')) out.push(d.path);
-  for (const k of ['path', 'dest'] as const) if (typeof r[k] === 'string' && String(r[k]).startsWith('/')) out.push(String(r[k]));
-  for (const item of Array.isArray(r.results) ? (r.results as ModuleResult[]) : []) if (item.changed) out.push(...paths(item));
+  for (const k of ['path', 'dest'] as const)
+    if (typeof r[k] === 'string' && String(r[k]).startsWith('/')) out.push(String(r[k]));
+  for (const item of Array.isArray(r.results) ? (r.results as ModuleResult[]) : [])
+    if (item.changed) out.push(...paths(item));
   return out;
 }
 
@@ -93,7 +98,16 @@ function handlerOutcome(hs: HostState, task: Task, result: ModuleResult, handler
 }
 
 /** Modules that install or change packages: what later tasks query (services, files, commands) may not exist yet. */
-const PACKAGE_MODULES = new Set(['apt', 'package', 'dnf', 'yum', 'pip', 'apt_repository', 'apt_key', 'deb822_repository']);
+const PACKAGE_MODULES = new Set([
+  'apt',
+  'package',
+  'dnf',
+  'yum',
+  'pip',
+  'apt_repository',
+  'apt_key',
+  'deb822_repository',
+]);
 
 /**
  * plan: once a task would install packages, a later failure against the host as it is now (a service that is
@@ -114,17 +128,28 @@ function packagesFirst(hs: HostState, task: Task, result: ModuleResult): void {
  * After a task in check mode: what it registers or sets becomes Unknown when its result is not known, and
  * (plan) the paths it would change are remembered, as are the handlers a possible change would notify.
  */
-export function markPlan(rs: RunState, hs: HostState, task: Task, result: ModuleResult, scope: VarScope, play: Play): void {
+export function markPlan(
+  rs: RunState,
+  hs: HostState,
+  task: Task,
+  result: ModuleResult,
+  scope: VarScope,
+  play: Play,
+): void {
   if (!rs.opts.check) return;
   if (rs.opts.plan) packagesFirst(hs, task, result);
   const mayEnd = hs.planMayEnd?.play === play ? hs.planMayEnd.why : undefined;
-  if (rs.opts.plan && mayEnd && result.changed && !result._plan) result._plan = { status: 'unknown', reason: `changes only if it runs: ${mayEnd}` } satisfies PlanMark;
+  if (rs.opts.plan && mayEnd && result.changed && !result._plan)
+    result._plan = { status: 'unknown', reason: `changes only if it runs: ${mayEnd}` } satisfies PlanMark;
   const mark = planMarkOf(rs, task, result);
   if (mark) {
-    const unknown = new Unknown(mark.status === 'unknown' && mark.reason.startsWith('depends on ') ? mark.reason : `depends on ${taskRef(task)}`);
+    const unknown = new Unknown(
+      mark.status === 'unknown' && mark.reason.startsWith('depends on ') ? mark.reason : `depends on ${taskRef(task)}`,
+    );
     if (task.register) hs.runtime[task.register] = unknown;
     if (mark.status === 'unknown' && findModule(task.module)?.name === 'set_fact') {
-      for (const key of Object.keys(task.args)) if (key !== 'cacheable' && !key.includes('{{')) hs.runtime[key] = unknown;
+      for (const key of Object.keys(task.args))
+        if (key !== 'cacheable' && !key.includes('{{')) hs.runtime[key] = unknown;
     }
   }
   if (!rs.opts.plan) return;
@@ -139,7 +164,8 @@ export function markPlan(rs: RunState, hs: HostState, task: Task, result: Module
   if (mark && !result.failed) {
     for (const n of notified) {
       // a command that would run notifies for certain; an unknown outcome only may
-      if (mark.status === 'unknown' && !hs.notified.has(n)) hs.planMaybeNotified.set(n, `notified by ${taskRef(task)}, whose outcome is unknown: ${mark.reason}`);
+      if (mark.status === 'unknown' && !hs.notified.has(n))
+        hs.planMaybeNotified.set(n, `notified by ${taskRef(task)}, whose outcome is unknown: ${mark.reason}`);
       hs.notified.add(n);
     }
   }
@@ -159,8 +185,19 @@ export function unlessUnknown(rs: RunState, host: string, task: Task, play: Play
   } catch (err) {
     if (!(err instanceof UnknownValueError)) throw err;
     const hs = rs.hosts.get(host);
-    if (hs && ENDS.has(String(task.args._raw_params)) && hs.planMayEnd?.play !== play) hs.planMayEnd = { play, why: `${taskRef(task)} may end the play here (${err.reason})` };
-    rs.emit({ type: 'host_result', host, taskId: task.id, task: task.name, module: task.module, status: 'skipped', msg: err.message, plan: { status: 'unknown', reason: err.reason }, durationMs: 0 });
+    if (hs && ENDS.has(String(task.args._raw_params)) && hs.planMayEnd?.play !== play)
+      hs.planMayEnd = { play, why: `${taskRef(task)} may end the play here (${err.reason})` };
+    rs.emit({
+      type: 'host_result',
+      host,
+      taskId: task.id,
+      task: task.name,
+      module: task.module,
+      status: 'skipped',
+      msg: err.message,
+      plan: { status: 'unknown', reason: err.reason },
+      durationMs: 0,
+    });
     return false;
   }
 }

@@ -28,14 +28,21 @@ import { selectedByTags } from './tags.js';
 function renderSerial(serial: (number | string)[], scope: VarScope, pos: Play['pos']): (number | string)[] {
   return serial.map((x) => {
     const v = renderValue(x, scope);
-    if (typeof v === 'number' || (typeof v === 'string' && /^\d+%?$/.test(v.trim()))) return typeof v === 'string' && !v.includes('%') ? Number(v) : v;
+    if (typeof v === 'number' || (typeof v === 'string' && /^\d+%?$/.test(v.trim())))
+      return typeof v === 'string' && !v.includes('%') ? Number(v) : v;
     throw new ParseError(`serial: '${String(v)}' is not a number or a percentage`, pos);
   });
 }
 
 /** Why a serial run stops after a batch (max_fail_percentage exceeded, or every host of it failed), if it does. */
-export function serialStop(failed: number, size: number, maxFailPercentage: number | undefined, more: boolean): string | undefined {
-  if (maxFailPercentage !== undefined && (failed * 100) / size > maxFailPercentage) return `max_fail_percentage ${maxFailPercentage}% exceeded (${failed} of ${size} hosts failed)`;
+export function serialStop(
+  failed: number,
+  size: number,
+  maxFailPercentage: number | undefined,
+  more: boolean,
+): string | undefined {
+  if (maxFailPercentage !== undefined && (failed * 100) / size > maxFailPercentage)
+    return `max_fail_percentage ${maxFailPercentage}% exceeded (${failed} of ${size} hosts failed)`;
   if (failed === size && more) return 'every host of this batch failed';
   return undefined;
 }
@@ -86,13 +93,23 @@ class PlayRun {
   async run(): Promise<void> {
     const { rs, play } = this;
     // `hosts:` and `serial:` may use play vars and extra vars (e.g. "{{ target | default('web') }}").
-    const playScope = new VarScope([{ name: 'play vars', vars: play.vars, templated: true }, { name: 'extra vars', vars: rs.opts.extraVars, templated: true }], (v, sc) => renderValue(v, sc));
+    const playScope = new VarScope(
+      [
+        { name: 'play vars', vars: play.vars, templated: true },
+        { name: 'extra vars', vars: rs.opts.extraVars, templated: true },
+      ],
+      (v, sc) => renderValue(v, sc),
+    );
     const pattern = String(renderValue(play.hosts, playScope));
     const serial = renderSerial(play.serial, playScope, play.pos);
     // as Ansible: a term that matches nothing (a group that group_by never made) is a warning; but Ansible
     // would run a play on an implicit localhost, which orch has not: better an error than a silent skip
     let hosts = selectHosts(rs.inv, pattern, 'pattern of play', (term) => {
-      if (term === 'localhost' || term === '127.0.0.1') throw new NotImplementedError(`play '${play.name}': '${term}' is not in the inventory (orch has no implicit localhost)`, { hint: 'Add `localhost ansible_connection=local` to the inventory.' });
+      if (term === 'localhost' || term === '127.0.0.1')
+        throw new NotImplementedError(
+          `play '${play.name}': '${term}' is not in the inventory (orch has no implicit localhost)`,
+          { hint: 'Add `localhost ansible_connection=local` to the inventory.' },
+        );
       rs.emit({ type: 'warning', msg: `Could not match supplied host pattern, ignoring: ${term}` });
     });
     if (rs.opts.limit) {
@@ -113,7 +130,8 @@ class PlayRun {
     for (const f of play.varsFiles) {
       const path = resolve(play.dir, String(renderValue(f, buildScope(rs, hosts[0] as string, undefined, undefined))));
       const data = loadYamlFile(path);
-      if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw new ParseError('vars_files entries must be mappings', { file: path, line: 1 });
+      if (data !== null && (typeof data !== 'object' || Array.isArray(data)))
+        throw new ParseError('vars_files entries must be mappings', { file: path, line: 1 });
       Object.assign(filesVars, data);
     }
     const all = batches(hosts, serial);
@@ -141,13 +159,20 @@ class PlayRun {
   private checkKeywords(strategy: string): void {
     const { play, rs } = this;
     const kw = play.notImplemented[0];
-    if (kw !== undefined) throw new NotImplementedError(`play '${play.name}' at ${play.pos.file}:${play.pos.line ?? '?'}: keyword '${kw}' is not implemented by orch`);
+    if (kw !== undefined)
+      throw new NotImplementedError(
+        `play '${play.name}' at ${play.pos.file}:${play.pos.line ?? '?'}: keyword '${kw}' is not implemented by orch`,
+      );
     if (strategy === 'linear' || strategy === 'ansible.builtin.linear') return;
     const short = strategy.replace(/^ansible\.builtin\./, '');
-    if (!LINEAR_COMPATIBLE_STRATEGIES.includes(short)) throw new ParseError(`Invalid play strategy specified: ${strategy}`, play.pos, 'orch runs the linear strategy.');
+    if (!LINEAR_COMPATIBLE_STRATEGIES.includes(short))
+      throw new ParseError(`Invalid play strategy specified: ${strategy}`, play.pos, 'orch runs the linear strategy.');
     // free/host_pinned/debug/mitogen_*: every host runs the same tasks and ends in the same state; only the
     // interleaving differs (hosts wait for each other at each task), so linear is a safe stand-in.
-    rs.emit({ type: 'warning', msg: `play '${play.name}': strategy '${strategy}' runs as 'linear' in orch (same tasks and end state; hosts move from task to task together)` });
+    rs.emit({
+      type: 'warning',
+      msg: `play '${play.name}': strategy '${strategy}' runs as 'linear' in orch (same tasks and end state; hosts move from task to task together)`,
+    });
   }
 
   private async gather(batch: string[]): Promise<void> {
@@ -169,7 +194,16 @@ class PlayRun {
           } catch (err) {
             hs.failed = true;
             hs.stats.failed++;
-            rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'failed', msg: (err as Error).message, durationMs: 0 });
+            rs.emit({
+              type: 'host_result',
+              host,
+              taskId,
+              task: 'Gathering Facts',
+              module: 'setup',
+              status: 'failed',
+              msg: (err as Error).message,
+              durationMs: 0,
+            });
             return;
           }
           try {
@@ -180,12 +214,30 @@ class PlayRun {
             hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts)) };
             if (pending) this.pendingRead.set(host, await pending);
             hs.stats.ok++;
-            rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'ok', durationMs: Date.now() - started });
+            rs.emit({
+              type: 'host_result',
+              host,
+              taskId,
+              task: 'Gathering Facts',
+              module: 'setup',
+              status: 'ok',
+              durationMs: Date.now() - started,
+            });
           } catch (err) {
             hs.unreachable = true;
             hs.stats.unreachable++;
             const e = err as { message?: string; hint?: string };
-            rs.emit({ type: 'host_result', host, taskId, task: 'Gathering Facts', module: 'setup', status: 'unreachable', msg: e.message, hint: e.hint, durationMs: Date.now() - started });
+            rs.emit({
+              type: 'host_result',
+              host,
+              taskId,
+              task: 'Gathering Facts',
+              module: 'setup',
+              status: 'unreachable',
+              msg: e.message,
+              hint: e.hint,
+              durationMs: Date.now() - started,
+            });
           }
         }),
       ),
@@ -197,9 +249,13 @@ class PlayRun {
     const { play } = this;
     const scope = buildScope(this.rs, host, this.pv, undefined);
     const raw = play.gatherSubset === undefined ? undefined : renderValue(play.gatherSubset, scope);
-    const subset = raw === undefined ? undefined : (Array.isArray(raw) ? raw : String(raw).split(',')).map((s) => String(s).trim());
+    const subset =
+      raw === undefined ? undefined : (Array.isArray(raw) ? raw : String(raw).split(',')).map((s) => String(s).trim());
     const bad = subset?.find((s) => !SUBSET_NAMES.includes(s.replace(/^!/, '')));
-    if (bad !== undefined) throw new ModuleFailure(`Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`);
+    if (bad !== undefined)
+      throw new ModuleFailure(
+        `Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`,
+      );
     const factPath = play.factPath === undefined ? undefined : String(renderValue(play.factPath, scope));
     return { subset, factPath };
   }
@@ -216,7 +272,12 @@ class PlayRun {
       else {
         await this.prefetch(items, i, active);
         // what a write of this task may fetch behind it (task.ts, speculate)
-        const ahead = prefetchWindow(items, i + 1, (t) => selectedByTags(t.tags, this.rs.opts.tags, this.rs.opts.skipTags), MAX_WINDOW);
+        const ahead = prefetchWindow(
+          items,
+          i + 1,
+          (t) => selectedByTags(t.tags, this.rs.opts.tags, this.rs.opts.skipTags),
+          MAX_WINDOW,
+        );
         for (const h of active) {
           const c = this.rs.hosts.get(h)?.prefetch;
           if (c) c.ahead = ahead;
@@ -236,7 +297,12 @@ class PlayRun {
   private async prefetch(items: Item[], from: number, hosts: string[]): Promise<void> {
     const { rs } = this;
     if (rs.stopping.signal) return;
-    const window = prefetchWindow(items, from, (t) => selectedByTags(t.tags, rs.opts.tags, rs.opts.skipTags), MAX_WINDOW);
+    const window = prefetchWindow(
+      items,
+      from,
+      (t) => selectedByTags(t.tags, rs.opts.tags, rs.opts.skipTags),
+      MAX_WINDOW,
+    );
     const first = window[0];
     if (!first) return;
     await Promise.all(
@@ -310,13 +376,33 @@ class PlayRun {
     // run_once, and add_host (Ansible's BYPASS_HOST_LOOP): the first host only
     const hosts = task.run_once || findModule(task.module)?.bypassHostLoop ? hostsIn.slice(0, 1) : hostsIn;
     const title = hosts[0] ? displayName(task.name, buildScope(rs, hosts[0], this.pv, task)) : task.name;
-    rs.emit({ type: 'task_start', taskId: task.id, name: title, role: task.role?.name, hosts, handler, module: task.module, file: task.pos.file, line: task.pos.line });
-    const throttle = hosts[0] !== undefined && task.throttle !== undefined ? Number(renderValue(task.throttle, buildScope(rs, hosts[0], this.pv, task))) : 0;
-    if (!Number.isInteger(throttle) || throttle < 0) throw new ParseError(`throttle: expected a whole number, got ${JSON.stringify(task.throttle)}`, task.pos);
+    rs.emit({
+      type: 'task_start',
+      taskId: task.id,
+      name: title,
+      role: task.role?.name,
+      hosts,
+      handler,
+      module: task.module,
+      file: task.pos.file,
+      line: task.pos.line,
+    });
+    const throttle =
+      hosts[0] !== undefined && task.throttle !== undefined
+        ? Number(renderValue(task.throttle, buildScope(rs, hosts[0], this.pv, task)))
+        : 0;
+    if (!Number.isInteger(throttle) || throttle < 0)
+      throw new ParseError(`throttle: expected a whole number, got ${JSON.stringify(task.throttle)}`, task.pos);
     // throttle: fewer hosts at once than forks for this task (taken before a fork slot, so none is held idle)
     const slot = pLimit(throttle > 0 ? throttle : Math.max(1, hosts.length));
-    const outcomes = await Promise.all(hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))));
-    settleAfterTask(this.snapshots(), task, outcomes.some((o) => o.status !== 'skipped'));
+    const outcomes = await Promise.all(
+      hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))),
+    );
+    settleAfterTask(
+      this.snapshots(),
+      task,
+      outcomes.some((o) => o.status !== 'skipped'),
+    );
     const failed = new Set<string>();
     outcomes.forEach((o, i) => {
       const host = hosts[i] as string;
@@ -340,7 +426,10 @@ class PlayRun {
       }
     }
     if (failed.size > 0 && (task.any_errors_fatal || this.play.anyErrorsFatal)) {
-      rs.emit({ type: 'warning', msg: `any_errors_fatal: '${task.name}' failed on ${[...failed].join(', ')}; stopping every host` });
+      rs.emit({
+        type: 'warning',
+        msg: `any_errors_fatal: '${task.name}' failed on ${[...failed].join(', ')}; stopping every host`,
+      });
       for (const h of this.pv.batch) {
         const hs = rs.hosts.get(h);
         if (hs?.active) {
@@ -359,7 +448,13 @@ class PlayRun {
 
   private async runMeta(task: Task, hosts: string[]): Promise<Set<string>> {
     const action = String(task.args._raw_params);
-    const applies = hosts.filter((h) => task.when.length === 0 || unlessUnknown(this.rs, h, task, this.play, () => evalCondition(task.when, buildScope(this.rs, h, this.pv, task))));
+    const applies = hosts.filter(
+      (h) =>
+        task.when.length === 0 ||
+        unlessUnknown(this.rs, h, task, this.play, () =>
+          evalCondition(task.when, buildScope(this.rs, h, this.pv, task)),
+        ),
+    );
     if (action === 'flush_handlers') await this.flushHandlers(this.pv.batch);
     else if (action === 'end_play') {
       if (applies.length > 0) this.aborted = true;
@@ -378,7 +473,9 @@ class PlayRun {
         if (hs) hs.facts = undefined;
       }
     } else if (action === 'refresh_inventory' && applies.length > 0) {
-      throw new NotImplementedError(`meta: refresh_inventory is not implemented by orch (task at ${task.pos.file}:${task.pos.line ?? '?'})`);
+      throw new NotImplementedError(
+        `meta: refresh_inventory is not implemented by orch (task at ${task.pos.file}:${task.pos.line ?? '?'})`,
+      );
     }
     return new Set();
   }
@@ -388,17 +485,41 @@ class PlayRun {
    * "included: FILE for HOST", as Ansible shows and counts it: an ok per file (per loop item); a false condition a
    * skip.
    */
-  private reportIncluded(inc: DynamicInclude, plans: Map<string, { file: string; vars: Record<string, unknown> }[]>, unknown: Map<string, string>): void {
+  private reportIncluded(
+    inc: DynamicInclude,
+    plans: Map<string, { file: string; vars: Record<string, unknown> }[]>,
+    unknown: Map<string, string>,
+  ): void {
     const { rs } = this;
-    rs.emit({ type: 'task_start', taskId: inc.id, name: inc.name, hosts: [...plans.keys()], handler: false, module: 'include_tasks', file: inc.pos.file, line: inc.pos.line });
+    rs.emit({
+      type: 'task_start',
+      taskId: inc.id,
+      name: inc.name,
+      hosts: [...plans.keys()],
+      handler: false,
+      module: 'include_tasks',
+      file: inc.pos.file,
+      line: inc.pos.line,
+    });
     for (const [host, entries] of plans) {
       const st = rs.hosts.get(host)?.stats;
       if (!st) continue;
-      const base = { type: 'host_result' as const, host, taskId: inc.id, task: inc.name, module: 'include_tasks', durationMs: 0 };
+      const base = {
+        type: 'host_result' as const,
+        host,
+        taskId: inc.id,
+        task: inc.name,
+        module: 'include_tasks',
+        durationMs: 0,
+      };
       const why = unknown.get(host);
       if (entries.length === 0 && (!inc.loop || why)) {
         st.skipped++;
-        rs.emit({ ...base, status: 'skipped', ...(why ? { msg: `unknown: ${why}`, plan: { status: 'unknown' as const, reason: why } } : {}) });
+        rs.emit({
+          ...base,
+          status: 'skipped',
+          ...(why ? { msg: `unknown: ${why}`, plan: { status: 'unknown' as const, reason: why } } : {}),
+        });
       }
       for (const e of entries) {
         st.ok++;
@@ -471,7 +592,12 @@ class PlayRun {
   private loadIncluded(file: string, inc: DynamicInclude): Item[] {
     const { play } = this;
     const roles = new RoleLoader(play.rolePaths);
-    const ctx: LoadContext = { file, stack: [inc.pos.file], nextId: () => ++this.dynamicIds, loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx) };
+    const ctx: LoadContext = {
+      file,
+      stack: [inc.pos.file],
+      nextId: () => ++this.dynamicIds,
+      loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+    };
     const items = loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
     for (const h of roles.handlers) play.handlers.push(h);
     for (const [k, v] of Object.entries(roles.defaults)) if (!(k in play.roleDefaults)) play.roleDefaults[k] = v;
@@ -484,7 +610,11 @@ class PlayRun {
     if (!notifiedAny) return;
     const ran: string[] = [];
     for (const handler of play.handlers) {
-      const names = [handler.name, ...handler.listen, ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : [])];
+      const names = [
+        handler.name,
+        ...handler.listen,
+        ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : []),
+      ];
       // force_handlers: a host that failed still runs what it notified (not an unreachable one)
       const eligible = play.forceHandlers ? batch.filter((h) => !rs.hosts.get(h)?.unreachable) : this.active(batch);
       const targets = eligible.filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
@@ -492,12 +622,16 @@ class PlayRun {
       ran.push(handler.name);
       await this.runTask(handler, targets, true);
     }
-    const known = new Set(play.handlers.flatMap((h) => [h.name, ...h.listen, ...(h.role ? [`${h.role.name} : ${h.name}`] : [])]));
+    const known = new Set(
+      play.handlers.flatMap((h) => [h.name, ...h.listen, ...(h.role ? [`${h.role.name} : ${h.name}`] : [])]),
+    );
     await Promise.all(
       batch.map(async (h) => {
         const hs = rs.hosts.get(h);
         if (!hs) return;
-        for (const n of hs.notified) if (!known.has(n)) rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });
+        for (const n of hs.notified)
+          if (!known.has(n))
+            rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });
         const left = [...hs.notified].filter((n) => known.has(n));
         hs.notified.clear();
         await this.keepOrClearPending(h, hs.active && !this.stopping ? [] : left);
@@ -517,7 +651,11 @@ class PlayRun {
           if (names.length === 0) return;
           this.hadPending.add(h);
           for (const n of names) rs.hosts.get(h)?.notified.add(n);
-          rs.emit({ type: 'warning', host: h, msg: `handlers notified by an earlier run that did not finish will run in this play: ${names.join(', ')}` });
+          rs.emit({
+            type: 'warning',
+            host: h,
+            msg: `handlers notified by an earlier run that did not finish will run in this play: ${names.join(', ')}`,
+          });
         }),
       ),
     );
@@ -531,10 +669,18 @@ class PlayRun {
       if (left.length > 0) {
         await savePending(this.rs, host, this.key, left);
         this.hadPending.add(host);
-        this.rs.emit({ type: 'warning', host, msg: `handlers not run because the host failed or the run stopped: ${left.join(', ')}; kept on the host, they run at the next run of this play` });
+        this.rs.emit({
+          type: 'warning',
+          host,
+          msg: `handlers not run because the host failed or the run stopped: ${left.join(', ')}; kept on the host, they run at the next run of this play`,
+        });
       } else if (this.hadPending.delete(host)) await clearPending(this.rs, host, this.key);
     } catch (err) {
-      this.rs.emit({ type: 'warning', host, msg: `could not keep pending handlers (${left.join(', ')}) on the host: ${(err as Error).message}` });
+      this.rs.emit({
+        type: 'warning',
+        host,
+        msg: `could not keep pending handlers (${left.join(', ')}) on the host: ${(err as Error).message}`,
+      });
     }
   }
 }
@@ -559,7 +705,10 @@ export function orderHosts(hosts: string[], order: string, play: Play): string[]
       return out;
     }
     default:
-      throw new ParseError(`order: '${order}' is not one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle`, play.pos);
+      throw new ParseError(
+        `order: '${order}' is not one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle`,
+        play.pos,
+      );
   }
 }
 

@@ -42,7 +42,14 @@ export function windowRole(task: Task): WindowRole {
   const mod = findModule(task.module);
   if (!mod) return 'break';
   if (mod.local) return INERT.has(resolveModuleName(task.module)) && !task.loop_control?.pause ? 'inert' : 'break';
-  if (!mod.query || task.delegate_to !== undefined || task.run_once || task.until !== undefined || task.loop_control?.pause) return 'break';
+  if (
+    !mod.query ||
+    task.delegate_to !== undefined ||
+    task.run_once ||
+    task.until !== undefined ||
+    task.loop_control?.pause
+  )
+    return 'break';
   return 'query';
 }
 
@@ -77,7 +84,14 @@ export interface QueryCommand {
 
 /** A query with input (psql reads its SELECT on stdin) is kept for that same input only. */
 function keyOf(command: string, opts: ExecOptions): string {
-  return JSON.stringify([opts.become?.user ?? '', opts.env ?? {}, opts.cwd ?? '', opts.timeoutMs ?? 0, command, opts.stdin ?? '']);
+  return JSON.stringify([
+    opts.become?.user ?? '',
+    opts.env ?? {},
+    opts.cwd ?? '',
+    opts.timeoutMs ?? 0,
+    command,
+    opts.stdin ?? '',
+  ]);
 }
 
 /** How many tasks ahead a host's queries are fetched at most in one batch. */
@@ -88,10 +102,25 @@ export const MAX_WINDOW = 40;
  * entries, users...): they cannot change another host, so another host's snapshot survives them, and
  * what is fetched behind their last command (see `speculate` in task.ts) describes their own host after it.
  */
-const OWN_HOST_WRITES = new Set(['file', 'copy', 'template', 'lineinfile', 'blockinfile', 'replace', 'ini_file', 'sysctl', 'cron', 'user', 'group', 'authorized_key']);
+const OWN_HOST_WRITES = new Set([
+  'file',
+  'copy',
+  'template',
+  'lineinfile',
+  'blockinfile',
+  'replace',
+  'ini_file',
+  'sysctl',
+  'cron',
+  'user',
+  'group',
+  'authorized_key',
+]);
 
 export function writesOwnHostOnly(task: Task): boolean {
-  return OWN_HOST_WRITES.has(resolveModuleName(task.module).replace(/^ansible\.(builtin|posix)\.|^community\.general\./, ''));
+  return OWN_HOST_WRITES.has(
+    resolveModuleName(task.module).replace(/^ansible\.(builtin|posix)\.|^community\.general\./, ''),
+  );
 }
 
 /** An answer kept for a query: here, or on its way (fetched behind a command, see task.ts). */
@@ -205,16 +234,24 @@ export function parseBatch(stdout: string): Map<number, ExecResult> {
   for (const line of stdout.split('\n')) {
     const m = new RegExp(`^${MARK} (\\d+) (\\d+) (\\S*) (\\S*)$`).exec(line);
     if (!m) continue;
-    out.set(Number(m[1]), { rc: Number(m[2]), stdout: Buffer.from(m[3] ?? '', 'base64').toString('utf8'), stderr: Buffer.from(m[4] ?? '', 'base64').toString('utf8') });
+    out.set(Number(m[1]), {
+      rc: Number(m[2]),
+      stdout: Buffer.from(m[3] ?? '', 'base64').toString('utf8'),
+      stderr: Buffer.from(m[4] ?? '', 'base64').toString('utf8'),
+    });
   }
   return out;
 }
 
 /** Queries grouped by who runs them (a batch runs as one sudo user). */
-export function groupByBecome(queries: QueryCommand[]): { become: BecomeSettings | undefined; queries: QueryCommand[] }[] {
+export function groupByBecome(
+  queries: QueryCommand[],
+): { become: BecomeSettings | undefined; queries: QueryCommand[] }[] {
   const groups = new Map<string, { become: BecomeSettings | undefined; queries: QueryCommand[] }>();
   for (const q of queries) {
-    const k = q.opts.become ? `${q.opts.become.method ?? 'sudo'}\0${q.opts.become.user}\0${q.opts.become.password ?? ''}` : '';
+    const k = q.opts.become
+      ? `${q.opts.become.method ?? 'sudo'}\0${q.opts.become.user}\0${q.opts.become.password ?? ''}`
+      : '';
     const g = groups.get(k) ?? { become: q.opts.become, queries: [] };
     g.queries.push(q);
     groups.set(k, g);

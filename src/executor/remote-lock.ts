@@ -45,7 +45,15 @@ export function describeHolder(h: RemoteLockHolder): string {
 }
 
 function unreadable(text: string): RemoteLockHolder {
-  return { user: '?', host: '?', pid: 0, since: '?', command: `unreadable lock file: ${text.slice(0, 80)}`, message: '', token: '' };
+  return {
+    user: '?',
+    host: '?',
+    pid: 0,
+    since: '?',
+    command: `unreadable lock file: ${text.slice(0, 80)}`,
+    message: '',
+    token: '',
+  };
 }
 
 function parseHolder(text: string): RemoteLockHolder | undefined {
@@ -100,7 +108,11 @@ export interface RemoteRelease {
  * `orch lock release`: remove each host's lock file unless its holder is a run still going on this
  * machine (never), or on another machine (only with `force`). Removes exactly the holder that was read.
  */
-export async function releaseRemoteLocks(rs: RunState, hosts: string[], force: boolean): Promise<Map<string, RemoteRelease | Error>> {
+export async function releaseRemoteLocks(
+  rs: RunState,
+  hosts: string[],
+  force: boolean,
+): Promise<Map<string, RemoteRelease | Error>> {
   const view = await readRemoteLocks(rs, hosts);
   const out = new Map<string, RemoteRelease | Error>();
   await Promise.all(
@@ -109,7 +121,8 @@ export async function releaseRemoteLocks(rs: RunState, hosts: string[], force: b
         const holder = view.get(h);
         if (holder instanceof Error || holder === undefined) return void out.set(h, holder ?? { released: false });
         const state = holder.token ? holderState(holder) : 'gone';
-        if (state === 'running' || (state === 'elsewhere' && !force)) return void out.set(h, { holder, released: false, kept: describeState(state) });
+        if (state === 'running' || (state === 'elsewhere' && !force))
+          return void out.set(h, { holder, released: false, kept: describeState(state) });
         try {
           const { t, become } = await rootShell(rs, h);
           await t.exec(releaseScript(holder.token || undefined), { become });
@@ -128,8 +141,21 @@ export async function releaseRemoteLocks(rs: RunState, hosts: string[], force: b
  * are given back and the error names the holder. Unreachable hosts are skipped with a warning (the run
  * reports them unreachable anyway). Returns the function that gives the locks back.
  */
-export async function acquireRemoteLocks(rs: RunState, hosts: string[], command: string, message: string): Promise<() => Promise<void>> {
-  const me: RemoteLockHolder = { user: userInfo().username, host: hostname(), pid: process.pid, since: new Date().toISOString(), command, message, token: randomUUID() };
+export async function acquireRemoteLocks(
+  rs: RunState,
+  hosts: string[],
+  command: string,
+  message: string,
+): Promise<() => Promise<void>> {
+  const me: RemoteLockHolder = {
+    user: userInfo().username,
+    host: hostname(),
+    pid: process.pid,
+    since: new Date().toISOString(),
+    command,
+    message,
+    token: randomUUID(),
+  };
   const taken: string[] = [];
   const held: [string, RemoteLockHolder][] = [];
   const failed: [string, string][] = [];
@@ -160,7 +186,11 @@ export async function acquireRemoteLocks(rs: RunState, hosts: string[], command:
             const { t, become } = await rootShell(rs, h);
             await t.exec(releaseScript(me.token), { become });
           } catch (err) {
-            rs.emit({ type: 'warning', host: h, msg: `could not remove the deploy lock ${REMOTE_LOCK_FILE}: ${errorMessage(err)}` });
+            rs.emit({
+              type: 'warning',
+              host: h,
+              msg: `could not remove the deploy lock ${REMOTE_LOCK_FILE}: ${errorMessage(err)}`,
+            });
           }
         }),
       ),
@@ -170,12 +200,17 @@ export async function acquireRemoteLocks(rs: RunState, hosts: string[], command:
     await release();
     const [h, holder] = held[0] ?? [];
     if (h && holder) {
-      throw new LockError(`deploy lock on ${h} (${REMOTE_LOCK_FILE}) is held by ${describeHolder(holder)}${held.length > 1 ? ` (and on ${held.length - 1} more hosts)` : ''}`, {
-        hint: 'Someone else is deploying to these hosts. Wait for them; if that run is dead, `orch lock release INVENTORY` removes the lock.',
-      });
+      throw new LockError(
+        `deploy lock on ${h} (${REMOTE_LOCK_FILE}) is held by ${describeHolder(holder)}${held.length > 1 ? ` (and on ${held.length - 1} more hosts)` : ''}`,
+        {
+          hint: 'Someone else is deploying to these hosts. Wait for them; if that run is dead, `orch lock release INVENTORY` removes the lock.',
+        },
+      );
     }
     const [fh, why] = failed[0] ?? ['?', ''];
-    throw new LockError(`could not create the deploy lock ${REMOTE_LOCK_FILE} on ${fh}: ${why}`, { hint: 'The lock needs root (sudo) on the target and a writable /var/lib.' });
+    throw new LockError(`could not create the deploy lock ${REMOTE_LOCK_FILE} on ${fh}: ${why}`, {
+      hint: 'The lock needs root (sudo) on the target and a writable /var/lib.',
+    });
   }
   return release;
 }

@@ -18,7 +18,18 @@ import { buildScope } from './scope.js';
 import { HostState, type RunOptions, type RunState } from './state.js';
 
 /** Exit codes (documented in the README). */
-export const EXIT = { ok: 0, error: 1, hostFailed: 2, hostUnreachable: 3, badInput: 4, usage: 5, locked: 6, sighup: 129, sigint: 130, sigterm: 143 } as const;
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  hostFailed: 2,
+  hostUnreachable: 3,
+  badInput: 4,
+  usage: 5,
+  locked: 6,
+  sighup: 129,
+  sigint: 130,
+  sigterm: 143,
+} as const;
 
 export interface RunRequest {
   command: string;
@@ -50,19 +61,40 @@ export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal
 }
 
 /** Hosts, connections and options for one run (also used by commands that only talk to hosts). */
-export function newRunState(inventoryPath: string, opts: RunOptions, emit: Emit, stopping: { signal?: string }, playbookDir: string): RunState {
+export function newRunState(
+  inventoryPath: string,
+  opts: RunOptions,
+  emit: Emit,
+  stopping: { signal?: string },
+  playbookDir: string,
+): RunState {
   const inv = loadInventory(inventoryPath);
   registerPasswordVars(opts.extraVars);
-  const pool = new ConnectionPool({ acceptNewHostKeys: opts.acceptNewHostKeys, connectTimeoutMs: opts.connectTimeoutMs });
+  const pool = new ConnectionPool({
+    acceptNewHostKeys: opts.acceptNewHostKeys,
+    connectTimeoutMs: opts.connectTimeoutMs,
+  });
   const hosts = new Map<string, HostState>();
   for (const h of inv.order) hosts.set(h, new HostState(h, emptyStats()));
-  return { inv, opts, emit, pool, hosts, limit: pLimit(opts.forks), playbookDir, inventoryDir: dirname(inventoryPath), inventoryFile: resolve(inventoryPath), stopping };
+  return {
+    inv,
+    opts,
+    emit,
+    pool,
+    hosts,
+    limit: pLimit(opts.forks),
+    playbookDir,
+    inventoryDir: dirname(inventoryPath),
+    inventoryFile: resolve(inventoryPath),
+    stopping,
+  };
 }
 
 /** Variable names the inventory, extra vars and ansible.cfg define (for the undefined-name check). */
 export function namesDefinedOutside(rs: RunState): Set<string> {
   const names = new Set([...Object.keys(rs.opts.extraVars), ...Object.keys(rs.opts.defaultVars ?? {})]);
-  for (const h of rs.inv.order) for (const layer of rs.inv.varLayers(h)) for (const k of Object.keys(layer.vars)) names.add(k);
+  for (const h of rs.inv.order)
+    for (const layer of rs.inv.varLayers(h)) for (const k of Object.keys(layer.vars)) names.add(k);
   return names;
 }
 
@@ -110,7 +142,18 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
   req.onLoaded?.();
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command, req.opts.shard);
-  req.emit({ type: 'run_start', time: new Date().toISOString(), command: req.command, inventory: req.inventoryPath, playbook: playbook.file, hosts: inShard(inv.order, req.opts.shard), check: req.opts.check, user: userInfo().username, shard: req.opts.shard, runId: req.runId });
+  req.emit({
+    type: 'run_start',
+    time: new Date().toISOString(),
+    command: req.command,
+    inventory: req.inventoryPath,
+    playbook: playbook.file,
+    hosts: inShard(inv.order, req.opts.shard),
+    check: req.opts.check,
+    user: userInfo().username,
+    shard: req.opts.shard,
+    runId: req.runId,
+  });
   const emitLoadWarnings = () => takeLoadWarnings().forEach((msg) => req.emit({ type: 'warning', msg }));
   emitLoadWarnings();
   let releaseRemote: (() => Promise<void>) | undefined;

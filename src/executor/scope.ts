@@ -20,11 +20,15 @@ const expand = (v: unknown, s: VarScope) => renderValue(v, s);
 export function becomeAs(user: string, scope: VarScope, method?: string): BecomeSettings {
   const m = method ?? (scope.has('ansible_become_method') ? String(scope.get('ansible_become_method')) : 'sudo');
   if (m !== 'sudo' && m !== 'su') {
-    throw new ModuleError(`become_method '${m}' is not supported by orch`, { hint: `Supported: ${BECOME_METHODS.join(', ')}.` });
+    throw new ModuleError(`become_method '${m}' is not supported by orch`, {
+      hint: `Supported: ${BECOME_METHODS.join(', ')}.`,
+    });
   }
   const flags = scope.get('ansible_become_flags');
   if (!noOpBecomeFlags(flags)) {
-    throw new NotImplementedError(`ansible_become_flags '${String(flags)}' is not implemented by orch`, { hint: 'orch runs sudo as with Ansible\'s default flags (-H -S -n) and su without flags. Remove the variable (or the become_flags setting in ansible.cfg).' });
+    throw new NotImplementedError(`ansible_become_flags '${String(flags)}' is not implemented by orch`, {
+      hint: "orch runs sudo as with Ansible's default flags (-H -S -n) and su without flags. Remove the variable (or the become_flags setting in ansible.cfg).",
+    });
   }
   const pw = scope.get('ansible_become_password') ?? scope.get('ansible_become_pass');
   const settings: BecomeSettings = pw === undefined || pw === null ? { user } : { user, password: String(pw) };
@@ -59,7 +63,8 @@ export interface PlayVars {
 function lookupPaths(rs: RunState, inh: Inherited | undefined, play: Play | undefined): string[] {
   const paths: string[] = [];
   const role = inh?.role;
-  if (role) paths.push(`${role.path}/files`, `${role.path}/templates`, `${role.path}/vars`, `${role.path}/tasks`, role.path);
+  if (role)
+    paths.push(`${role.path}/files`, `${role.path}/templates`, `${role.path}/vars`, `${role.path}/tasks`, role.path);
   if (inh?.dir) paths.push(`${inh.dir}/files`, `${inh.dir}/templates`, inh.dir);
   const dir = play?.dir ?? rs.playbookDir;
   paths.push(`${dir}/files`, `${dir}/templates`, `${dir}/vars`, dir);
@@ -79,7 +84,9 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
           has: (_t, k) => typeof k === 'string' && scope.has(k),
           ownKeys: () => scope.names(),
           getOwnPropertyDescriptor: (_t, k) =>
-            typeof k === 'string' && scope.has(k) ? { enumerable: true, configurable: true, value: scope.get(k) } : undefined,
+            typeof k === 'string' && scope.has(k)
+              ? { enumerable: true, configurable: true, value: scope.get(k) }
+              : undefined,
         });
       },
     });
@@ -92,7 +99,13 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
  * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
  * play vars < vars_files < role vars, role params, block and task vars < set_fact/register < extra vars.
  */
-export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined, inh: Inherited | undefined, hostOnly = false): VarScope {
+export function buildScope(
+  rs: RunState,
+  host: string,
+  pv: PlayVars | undefined,
+  inh: Inherited | undefined,
+  hostOnly = false,
+): VarScope {
   const hs = rs.hosts.get(host);
   const magic: Record<string, unknown> = {
     ...rs.opts.defaultVars,
@@ -126,7 +139,10 @@ export function buildScope(rs: RunState, host: string, pv: PlayVars | undefined,
   magic.ansible_search_path = [...(inh?.role ? [inh.role.path] : []), pv?.play.dir ?? rs.playbookDir];
   Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
   // built when a template asks: a scope is made per host and task, and this is as big as the inventory
-  Object.defineProperty(magic, 'groups', { enumerable: true, get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])) });
+  Object.defineProperty(magic, 'groups', {
+    enumerable: true,
+    get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])),
+  });
   const layers: VarLayer[] = [{ name: 'magic', vars: magic, templated: false }];
   // connection keywords, below every variable: ansible_connection / ansible_user set anywhere win, as in Ansible
   const kw = connectionKeywords(inh, pv?.play);

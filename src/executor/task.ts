@@ -1,4 +1,11 @@
-import { ConnectError, ModuleError, NotImplementedError, OrchError, errorMessage, formatPosition } from '../core/errors.js';
+import {
+  ConnectError,
+  ModuleError,
+  NotImplementedError,
+  OrchError,
+  errorMessage,
+  formatPosition,
+} from '../core/errors.js';
 import { ARGS_TEMPLATE } from '../playbook/args.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf, withDiffHeaders } from '../core/result.js';
@@ -16,12 +23,20 @@ import type { BecomeSettings, ExecResult, Transport } from '../transport/types.j
 import { isLocal } from './connections.js';
 import { inventoryEditor } from './dynamic-inventory.js';
 import { expandLoop } from './loop.js';
-import { batchScript, groupByBecome, parseBatch, windowRole, writesOwnHostOnly, type QueryCommand } from './prefetch.js';
+import {
+  batchScript,
+  groupByBecome,
+  parseBatch,
+  windowRole,
+  writesOwnHostOnly,
+  type QueryCommand,
+} from './prefetch.js';
 import { guardWrites, markPlan, planMarkOf, runsInPlan, unknownOutcome } from './plan.js';
 import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
 import type { HostState, RunState } from './state.js';
 
-export const NO_LOG_MSG = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+export const NO_LOG_MSG =
+  "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 export interface TaskOutcome {
   status: HostStatus;
@@ -37,10 +52,17 @@ function bool(v: unknown, scope: VarScope): boolean {
 }
 
 function becomeFor(task: Task, pv: PlayVars, scope: VarScope, rs: RunState): BecomeSettings | undefined {
-  const on = task.become ?? pv.play.become ?? (scope.has('ansible_become') ? bool(scope.get('ansible_become'), scope) : rs.opts.become ?? false);
+  const on =
+    task.become ??
+    pv.play.become ??
+    (scope.has('ansible_become') ? bool(scope.get('ansible_become'), scope) : (rs.opts.become ?? false));
   if (!on) return undefined;
   const method = task.become_method ?? pv.play.becomeMethod;
-  return becomeAs(String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)), scope, method === undefined ? undefined : String(renderValue(method, scope)));
+  return becomeAs(
+    String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)),
+    scope,
+    method === undefined ? undefined : String(renderValue(method, scope)),
+  );
 }
 
 function environmentFor(task: Task, scope: VarScope): Record<string, string> {
@@ -58,7 +80,8 @@ function renderParams(mod: Module, args: Record<string, unknown>, scope: VarScop
   if (ARGS_TEMPLATE in args) {
     const { [ARGS_TEMPLATE]: template, ...rest } = args;
     const rendered = renderValue(template, scope);
-    if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered)) throw new ModuleError(`invalid or malformed argument: '${String(rendered)}'`); // Ansible's words
+    if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered))
+      throw new ModuleError(`invalid or malformed argument: '${String(rendered)}'`); // Ansible's words
     args = { ...(rendered as Record<string, unknown>), ...rest };
   }
   for (const [k, v] of Object.entries(args)) {
@@ -78,8 +101,10 @@ function withModuleDefaults(task: Task, mod: Module): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   for (const layer of task.module_defaults) {
     for (const [name, defaults] of Object.entries(layer)) {
-      if (name.startsWith('group/')) throw new NotImplementedError(`module_defaults: action group '${name}' is not implemented by orch`);
-      if (resolveModuleName(name) !== mod.name || !defaults || typeof defaults !== 'object' || Array.isArray(defaults)) continue;
+      if (name.startsWith('group/'))
+        throw new NotImplementedError(`module_defaults: action group '${name}' is not implemented by orch`);
+      if (resolveModuleName(name) !== mod.name || !defaults || typeof defaults !== 'object' || Array.isArray(defaults))
+        continue;
       Object.assign(merged, defaults);
     }
   }
@@ -89,7 +114,9 @@ function withModuleDefaults(task: Task, mod: Module): Record<string, unknown> {
 /** Name the task's file:line and the host in a "not implemented by orch" failure. */
 function notImplemented(err: unknown, task: Task, host: string): unknown {
   if (!(err instanceof NotImplementedError)) return err;
-  return new NotImplementedError(`${err.message} (task '${task.name}' at ${formatPosition(task.pos)}, host ${host})`, { hint: err.hint });
+  return new NotImplementedError(`${err.message} (task '${task.name}' at ${formatPosition(task.pos)}, host ${host})`, {
+    hint: err.hint,
+  });
 }
 
 function failure(err: unknown): ModuleResult {
@@ -98,7 +125,12 @@ function failure(err: unknown): ModuleResult {
   if (err instanceof ConnectError) return { changed: false, unreachable: true, msg: err.message, hint: err.hint };
   if (err instanceof ModuleFailure) return { changed: false, ...err.extra, failed: true, msg: err.message };
   if (err instanceof OrchError) return { changed: false, failed: true, msg: err.message, hint: err.hint };
-  return { changed: false, failed: true, msg: `internal error: ${errorMessage(err)}`, exception: err instanceof Error ? err.stack : undefined };
+  return {
+    changed: false,
+    failed: true,
+    msg: `internal error: ${errorMessage(err)}`,
+    exception: err instanceof Error ? err.stack : undefined,
+  };
 }
 
 interface ExecSettings {
@@ -118,11 +150,21 @@ function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): 
   return {
     become: becomeFor(task, pv, scope, rs),
     env: environmentFor(task, scope),
-    timeoutMs: asyncLimit(task, scope, task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000),
+    timeoutMs: asyncLimit(
+      task,
+      scope,
+      task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000,
+    ),
   };
 }
 
-function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, run: ModuleContext['run']): ModuleContext {
+function moduleContext(
+  rs: RunState,
+  host: string,
+  task: Task,
+  scope: VarScope,
+  run: ModuleContext['run'],
+): ModuleContext {
   return {
     host,
     check: task.check_mode === undefined ? rs.opts.check && !runsInPlan(rs, task) : bool(task.check_mode, scope),
@@ -130,7 +172,8 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
     verbosity: rs.opts.verbose,
     vars: scope,
     run,
-    findLocal: (kind, name) => findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
+    findLocal: (kind, name) =>
+      findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
     render: (text, opts) => renderText(text, scope, {}, opts),
     evaluate: (expr) => evalExpression(expr, scope),
     warn: (msg) => rs.emit({ type: 'warning', host, msg }),
@@ -141,7 +184,9 @@ function moduleContext(rs: RunState, host: string, task: Task, scope: VarScope, 
 
 /** The task runs over the connection the play's prefetch uses (no connection/remote_user of its own). */
 function sameConnectionAsPlay(task: Task, pv: PlayVars): boolean {
-  return task.connection === pv.play.connection && task.remote_user === pv.play.remoteUser && task.port === pv.play.port;
+  return (
+    task.connection === pv.play.connection && task.remote_user === pv.play.remoteUser && task.port === pv.play.port
+  );
 }
 
 class Recorded extends Error {
@@ -187,14 +232,23 @@ export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: 
   return out;
 }
 
-async function recordOne(rs: RunState, pv: PlayVars, task: Task, host: string, scope: VarScope): Promise<QueryCommand | undefined> {
+async function recordOne(
+  rs: RunState,
+  pv: PlayVars,
+  task: Task,
+  host: string,
+  scope: VarScope,
+): Promise<QueryCommand | undefined> {
   const mod = findModule(task.module);
   if (!mod?.query) return undefined;
   try {
     const x = execSettings(rs, pv, task, scope);
     const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
     const record: ModuleContext['run'] = (command, o = {}) => {
-      throw new Recorded({ command, opts: { ...o, become: x.become, env: x.env, timeoutMs: o.timeoutMs ?? x.timeoutMs } });
+      throw new Recorded({
+        command,
+        opts: { ...o, become: x.become, env: x.env, timeoutMs: o.timeoutMs ?? x.timeoutMs },
+      });
     };
     await mod.query(moduleContext(rs, host, task, scope, record), params);
   } catch (err) {
@@ -238,7 +292,13 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
  * with it. Kept as answers on their way; if the task sends anything after, they go (PrefetchCache.sent)
  * and the next task fetches as usual. A task whose query is for another user ends what is fetched.
  */
-async function speculate(rs: RunState, pv: PlayVars, hs: HostState, t: Transport, become: BecomeSettings | undefined): Promise<void> {
+async function speculate(
+  rs: RunState,
+  pv: PlayVars,
+  hs: HostState,
+  t: Transport,
+  become: BecomeSettings | undefined,
+): Promise<void> {
   const c = hs.prefetch;
   const tasks = c.ahead.slice(0, c.size);
   const covered: number[] = [];
@@ -251,16 +311,44 @@ async function speculate(rs: RunState, pv: PlayVars, hs: HostState, t: Transport
   }
   if (queries.length === 0) return;
   c.cover(covered);
-  for (const q of queries) c.store(q, t.exec(q.command, q.opts).catch(() => undefined));
+  for (const q of queries)
+    c.store(
+      q,
+      t.exec(q.command, q.opts).catch(() => undefined),
+    );
 }
 
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
-async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string, scope: VarScope): Promise<ModuleResult> {
+async function executeOnce(
+  rs: RunState,
+  pv: PlayVars,
+  task: Task,
+  host: string,
+  scope: VarScope,
+): Promise<ModuleResult> {
   const mod = findModule(task.module);
   // the loader let it through because Ansible has it: it fails here, where a host reaches it
-  if (!mod) return failure(notImplemented(new NotImplementedError(`${task.module}: module is not implemented by orch`, { hint: 'Ansible has this module; orch does not. Guard the task with `when:` for hosts that need it, or use a module orch has.' }), task, host));
+  if (!mod)
+    return failure(
+      notImplemented(
+        new NotImplementedError(`${task.module}: module is not implemented by orch`, {
+          hint: 'Ansible has this module; orch does not. Guard the task with `when:` for hosts that need it, or use a module orch has.',
+        }),
+        task,
+        host,
+      ),
+    );
   const kw = task.notImplemented?.[0];
-  if (kw !== undefined) return failure(notImplemented(new NotImplementedError(`keyword '${kw}' is not implemented by orch`, { hint: 'Remove it, or guard the task with `when:` where it must not run under orch.' }), task, host));
+  if (kw !== undefined)
+    return failure(
+      notImplemented(
+        new NotImplementedError(`keyword '${kw}' is not implemented by orch`, {
+          hint: 'Remove it, or guard the task with `when:` where it must not run under orch.',
+        }),
+        task,
+        host,
+      ),
+    );
   const hs = rs.hosts.get(host);
   let transport: Transport | undefined;
   const delegate = task.delegate_to ? String(renderValue(task.delegate_to, scope)) : undefined;
@@ -291,7 +379,8 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     if (kept) r = kept;
     else {
       const answer = t.exec(command, opts);
-      if (onHostItself && hs && t.pipelines && !task.loop && windowRole(task) === 'query' && writesOwnHostOnly(task)) await speculate(rs, pv, hs, t, opts.become);
+      if (onHostItself && hs && t.pipelines && !task.loop && windowRole(task) === 'query' && writesOwnHostOnly(task))
+        await speculate(rs, pv, hs, t, opts.become);
       r = await answer;
     }
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
@@ -338,20 +427,24 @@ async function executeOnce(rs: RunState, pv: PlayVars, task: Task, host: string,
     }
     if (taskTimedOut && taskTimeoutMs !== undefined) {
       const asyncSeconds = task.async !== undefined ? Number(renderValue(task.async, scope)) : undefined;
-      const msg = asyncSeconds !== undefined && asyncSeconds * 1000 === taskTimeoutMs
-        ? `async task did not complete within the requested time - ${asyncSeconds}s`
-        : `The ${task.module} action failed to execute in the expected time frame (${Math.round(taskTimeoutMs / 1000)}) and was terminated`;
+      const msg =
+        asyncSeconds !== undefined && asyncSeconds * 1000 === taskTimeoutMs
+          ? `async task did not complete within the requested time - ${asyncSeconds}s`
+          : `The ${task.module} action failed to execute in the expected time frame (${Math.round(taskTimeoutMs / 1000)}) and was terminated`;
       result = { ...result, changed: false, failed: true, msg };
       taskTimedOut = false;
     }
     if (result.unreachable) return result;
     // as Ansible 2.14: `attempts` is in the result before changed_when/failed_when/until look at it
     if (task.until !== undefined) result.attempts = attempt;
-    const withResult = task.register ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false }) : scope;
+    const withResult = task.register
+      ? scope.with({ name: 'register', vars: { [task.register]: result }, templated: false })
+      : scope;
     try {
       // As Ansible's TaskExecutor: a skipped result (a command in check mode) is not judged by
       // changed_when/failed_when.
-      if (task.changed_when !== undefined && !result.skipped) result.changed = evalCondition(task.changed_when, withResult);
+      if (task.changed_when !== undefined && !result.skipped)
+        result.changed = evalCondition(task.changed_when, withResult);
       if (task.failed_when !== undefined && !result.skipped) {
         try {
           const f = evalCondition(task.failed_when, withResult);
@@ -404,7 +497,17 @@ export function displayName(name: string, scope: VarScope): string {
   }
 }
 
-function report(rs: RunState, task: Task, host: string, r: ModuleResult, started: number, noLog: boolean, item?: string, delegatedTo?: string, scope?: VarScope): void {
+function report(
+  rs: RunState,
+  task: Task,
+  host: string,
+  r: ModuleResult,
+  started: number,
+  noLog: boolean,
+  item?: string,
+  delegatedTo?: string,
+  scope?: VarScope,
+): void {
   const status = statusOf(r);
   const ignored = status === 'failed' && Boolean(r._ignored);
   rs.emit({
@@ -423,8 +526,16 @@ function report(rs: RunState, task: Task, host: string, r: ModuleResult, started
     ignored: ignored || undefined,
     delegatedTo,
     durationMs: Date.now() - started,
-    hint: noLog ? undefined : ((r.hint as string | undefined) ?? (status === 'failed' && r.assertion !== undefined ? `the condition that failed: ${String(r.assertion)}` : undefined)),
-    at: status === 'failed' || status === 'unreachable' ? formatPosition({ file: task.pos.file, line: task.pos.line }) : undefined,
+    hint: noLog
+      ? undefined
+      : ((r.hint as string | undefined) ??
+        (status === 'failed' && r.assertion !== undefined
+          ? `the condition that failed: ${String(r.assertion)}`
+          : undefined)),
+    at:
+      status === 'failed' || status === 'unreachable'
+        ? formatPosition({ file: task.pos.file, line: task.pos.line })
+        : undefined,
     plan: planMarkOf(rs, task, r),
   });
 }
@@ -440,7 +551,12 @@ function factsHost(rs: RunState, task: Task, hs: HostState, scope: VarScope): Ho
   if (!task.delegate_facts || task.delegate_to === undefined) return hs;
   const name = String(renderValue(task.delegate_to, scope));
   const target = rs.hosts.get(name);
-  if (!target) rs.emit({ type: 'warning', host: hs.name, msg: `delegate_facts: '${name}' is not in the inventory; the facts stay on ${hs.name}` });
+  if (!target)
+    rs.emit({
+      type: 'warning',
+      host: hs.name,
+      msg: `delegate_facts: '${name}' is not in the inventory; the facts stay on ${hs.name}`,
+    });
   return target ?? hs;
 }
 
@@ -448,15 +564,32 @@ function factsHost(rs: RunState, task: Task, hs: HostState, scope: VarScope): Ho
  * What loop item i adds, as Ansible: the loop variable (loop_control.loop_var, templated), index_var and
  * ansible_loop (in the item's result too when `extended`), and the item's scope.
  */
-function loopItem(task: Task, scope: VarScope, items: unknown[], i: number): { perItem: Record<string, unknown>; itemScope: VarScope } {
+function loopItem(
+  task: Task,
+  scope: VarScope,
+  items: unknown[],
+  i: number,
+): { perItem: Record<string, unknown>; itemScope: VarScope } {
   const lc = task.loop_control;
   const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
   const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
   const perItem: Record<string, unknown> = { [loopVar]: items[i], ansible_loop_var: loopVar };
   if (indexVar) perItem[indexVar] = i;
-  const ansibleLoop = { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length, revindex: items.length - i, revindex0: items.length - i - 1, ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}) };
+  const ansibleLoop = {
+    index: i + 1,
+    index0: i,
+    first: i === 0,
+    last: i === items.length - 1,
+    length: items.length,
+    revindex: items.length - i,
+    revindex0: items.length - i - 1,
+    ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}),
+  };
   if (lc?.extended) perItem.ansible_loop = ansibleLoop;
-  return { perItem, itemScope: scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false }) };
+  return {
+    perItem,
+    itemScope: scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false }),
+  };
 }
 
 function loopScope(task: Task, scope: VarScope, items: unknown[], i: number): VarScope {
@@ -484,7 +617,12 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
       if (!(err instanceof UndefinedVariableError) || cond(scope)) throw err;
     }
     if (!task.loop || items === undefined) {
-      result = items === undefined && task.loop ? skippedResult : cond(scope) ? withFailedKey(await executeOnce(rs, pv, task, host, scope)) : skippedResult;
+      result =
+        items === undefined && task.loop
+          ? skippedResult
+          : cond(scope)
+            ? withFailedKey(await executeOnce(rs, pv, task, host, scope))
+            : skippedResult;
     } else {
       const lc = task.loop_control;
       const results: ModuleResult[] = [];
@@ -492,7 +630,9 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         const item = items[i];
         const { perItem, itemScope } = loopItem(task, scope, items, i);
         const itemStarted = Date.now();
-        const r: ModuleResult = cond(itemScope) ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope)) : { ...skippedResult };
+        const r: ModuleResult = cond(itemScope)
+          ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope))
+          : { ...skippedResult };
         Object.assign(r, perItem);
         if (r.ansible_facts) factsHost(rs, task, hs, itemScope).keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);
@@ -508,7 +648,11 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         unreachable: results.some((r) => r.unreachable) || undefined,
         // as Ansible: `skipped` is always there for a loop that ran items
         skipped: results.length === 0 || allSkipped,
-        msg: failed ? 'One or more items failed' : results.length > 0 && allSkipped ? 'All items skipped' : 'All items completed',
+        msg: failed
+          ? 'One or more items failed'
+          : results.length > 0 && allSkipped
+            ? 'All items skipped'
+            : 'All items completed',
         results,
         skipped_reason: results.length === 0 ? 'No items in the list' : undefined,
       };
@@ -525,7 +669,8 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     hs.runtime[task.register] = registered;
   }
   markPlan(rs, hs, task, result, scope, pv.play);
-  if (!task.loop && result.ansible_facts && !result.failed) factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
+  if (!task.loop && result.ansible_facts && !result.failed)
+    factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
   const st = hs.stats;
@@ -536,13 +681,23 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     st.ignored++;
     st.ok++;
     if (result.changed) st.changed++;
-  }
-  else if (status === 'skipped') st.skipped++;
+  } else if (status === 'skipped') st.skipped++;
   else if (status === 'changed') {
     st.changed++;
     st.ok++;
   } else st.ok++;
   // Loop items were reported one by one; the aggregate is shown only when no item ran.
-  if (!task.loop || !Array.isArray(result.results) || result.results.length === 0) report(rs, task, host, result, started, noLog, undefined, task.delegate_to ? displayName(task.delegate_to, scope) : undefined, scope);
+  if (!task.loop || !Array.isArray(result.results) || result.results.length === 0)
+    report(
+      rs,
+      task,
+      host,
+      result,
+      started,
+      noLog,
+      undefined,
+      task.delegate_to ? displayName(task.delegate_to, scope) : undefined,
+      scope,
+    );
   return { status, result, ignored: Boolean(ignoreErrors || ignoreUnreachable) };
 }

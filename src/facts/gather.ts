@@ -38,17 +38,32 @@ export const SUBSET_NAMES: readonly string[] = ['all', ...SUBSETS];
 
 export function factSections(opts: GatherOptions = {}): FactSection[] {
   const chosen = selectSubsets(opts.subset);
-  const all = [platformSection, userSection, dateTimeSection, envSection, localSection(opts.factPath ?? DEFAULT_FACT_PATH), hardwareSection, networkSection, virtualSection];
+  const all = [
+    platformSection,
+    userSection,
+    dateTimeSection,
+    envSection,
+    localSection(opts.factPath ?? DEFAULT_FACT_PATH),
+    hardwareSection,
+    networkSection,
+    virtualSection,
+  ];
   return all.filter((s) => chosen.has(s.subset));
 }
 
 /** One script for every section; each section's output follows a marker line. */
 export function factsScript(sections: readonly FactSection[]): string {
-  return [...sections.map((s) => `echo; echo '${SECTION_MARKER}${s.name}'; { ${s.script}; } 2>/dev/null`), 'true'].join('\n');
+  return [...sections.map((s) => `echo; echo '${SECTION_MARKER}${s.name}'; { ${s.script}; } 2>/dev/null`), 'true'].join(
+    '\n',
+  );
 }
 
 /** Pure: script output → facts (without the ansible_ prefix, as in `ansible_facts`). */
-export function parseFacts(out: string, sections: readonly FactSection[] = factSections(), subset: readonly string[] = ['all']): Facts {
+export function parseFacts(
+  out: string,
+  sections: readonly FactSection[] = factSections(),
+  subset: readonly string[] = ['all'],
+): Facts {
   const outputs = new Map<string, string>();
   for (const chunk of out.split(`\n${SECTION_MARKER}`).slice(1)) {
     const nl = chunk.indexOf('\n');
@@ -62,7 +77,12 @@ export function parseFacts(out: string, sections: readonly FactSection[] = factS
 /** Facts as variables: `ansible_facts` plus the `ansible_*` names playbooks use. */
 export function factVariables(facts: Facts, plainNames: ReadonlySet<string> = new Set()): Record<string, unknown> {
   const vars: Record<string, unknown> = { ansible_facts: facts };
-  for (const [k, v] of Object.entries(facts)) vars[k === 'module_setup' || k === 'gather_subset' || k.startsWith('ansible_') || plainNames.has(k) ? k : `ansible_${k}`] = v;
+  for (const [k, v] of Object.entries(facts))
+    vars[
+      k === 'module_setup' || k === 'gather_subset' || k.startsWith('ansible_') || plainNames.has(k)
+        ? k
+        : `ansible_${k}`
+    ] = v;
   return vars;
 }
 

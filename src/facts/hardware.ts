@@ -2,10 +2,22 @@ import { keyValues, num, type FactSection, type Facts } from './sections.js';
 
 /** DMI files → Ansible's fact names ("NA" when the machine has none). */
 const DMI_FACTS: Record<string, string> = {
-  bios_date: 'bios_date', bios_vendor: 'bios_vendor', bios_version: 'bios_version',
-  board_asset_tag: 'board_asset_tag', board_name: 'board_name', board_serial: 'board_serial', board_vendor: 'board_vendor', board_version: 'board_version',
-  chassis_asset_tag: 'chassis_asset_tag', chassis_serial: 'chassis_serial', chassis_vendor: 'chassis_vendor', chassis_version: 'chassis_version',
-  product_name: 'product_name', product_serial: 'product_serial', product_uuid: 'product_uuid', product_version: 'product_version',
+  bios_date: 'bios_date',
+  bios_vendor: 'bios_vendor',
+  bios_version: 'bios_version',
+  board_asset_tag: 'board_asset_tag',
+  board_name: 'board_name',
+  board_serial: 'board_serial',
+  board_vendor: 'board_vendor',
+  board_version: 'board_version',
+  chassis_asset_tag: 'chassis_asset_tag',
+  chassis_serial: 'chassis_serial',
+  chassis_vendor: 'chassis_vendor',
+  chassis_version: 'chassis_version',
+  product_name: 'product_name',
+  product_serial: 'product_serial',
+  product_uuid: 'product_uuid',
+  product_version: 'product_version',
   sys_vendor: 'system_vendor',
 };
 const DMI_FILES = Object.keys(DMI_FACTS);
@@ -94,7 +106,10 @@ function mountFacts(out: string): Facts[] {
       uuids.set(dev, uuid);
     } else if (line.startsWith('statfs=')) {
       const parts = line.slice(7).split(' ');
-      statfs.set(parts.slice(7).join(' '), parts.slice(0, 7).map((p) => num(p)));
+      statfs.set(
+        parts.slice(7).join(' '),
+        parts.slice(0, 7).map((p) => num(p)),
+      );
     } else if (line.startsWith('mount=')) mounts.push(line.slice(6).split(' '));
   }
   return mounts.map(([dev = '', rawMount = '', fstype = '', options = '']) => {
@@ -122,7 +137,15 @@ function mountFacts(out: string): Facts[] {
 
 export function parseHardware(out: string): Facts {
   const kv = keyValues(out);
-  const dmi = Object.fromEntries(Object.entries(DMI_FACTS).map(([file, fact]) => [fact, kv.get(`dmi_${file}`) || 'NA']));
+  const dmi = Object.fromEntries(
+    Object.entries(DMI_FACTS).map(([file, fact]) => [fact, kv.get(`dmi_${file}`) || 'NA']),
+  );
   const [up = '0'] = (kv.get('uptime') ?? '').split(' ');
-  return { ...cpuFacts(out, num(kv.get('nproc'), 1)), ...memoryFacts(kv), mounts: mountFacts(out), ...dmi, uptime_seconds: Math.floor(num(up)) };
+  return {
+    ...cpuFacts(out, num(kv.get('nproc'), 1)),
+    ...memoryFacts(kv),
+    mounts: mountFacts(out),
+    ...dmi,
+    uptime_seconds: Math.floor(num(up)),
+  };
 }

@@ -45,7 +45,13 @@ export function ipv4Of(cidr: string, broadcast: string): Ipv4 {
   const [address = '', p = '32'] = cidr.split('/');
   const prefix = Number(p);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { address, broadcast, netmask: intToIp(mask), network: intToIp((ipToInt(address) & mask) >>> 0), prefix: String(prefix) };
+  return {
+    address,
+    broadcast,
+    netmask: intToIp(mask),
+    network: intToIp((ipToInt(address) & mask) >>> 0),
+    prefix: String(prefix),
+  };
 }
 
 /** Ansible names interface facts `ansible_<device>` with `-` and `:` turned into `_`. */
@@ -118,10 +124,21 @@ export function parseNetwork(out: string): Facts {
   return facts;
 }
 
-function defaultAddress(ifaces: Map<string, Iface>, route: { gateway?: string; interface?: string }, family: 4 | 6): Facts {
+function defaultAddress(
+  ifaces: Map<string, Iface>,
+  route: { gateway?: string; interface?: string },
+  family: 4 | 6,
+): Facts {
   const iface = route.interface ? ifaces.get(route.interface) : undefined;
   if (!iface) return {};
-  const common = { interface: iface.device, alias: iface.device, gateway: route.gateway, macaddress: iface.macaddress, mtu: iface.mtu, type: iface.type };
+  const common = {
+    interface: iface.device,
+    alias: iface.device,
+    gateway: route.gateway,
+    macaddress: iface.macaddress,
+    mtu: iface.mtu,
+    type: iface.type,
+  };
   if (family === 4) return iface.ipv4 ? { ...iface.ipv4, ...common } : {};
   const v6 = iface.ipv6?.find((a) => a.scope === 'global');
   if (!v6) return {};

@@ -90,7 +90,12 @@ function lsbFacts(kv: Map<string, string>): Facts {
 }
 
 function dnsFacts(out: string): Facts {
-  const dns: { nameservers?: string[]; search?: string[]; domain?: string; options?: Record<string, string | boolean> } = {};
+  const dns: {
+    nameservers?: string[];
+    search?: string[];
+    domain?: string;
+    options?: Record<string, string | boolean>;
+  } = {};
   for (const line of out.split('\n')) {
     const m = /^dns_(\w+)=(.*)$/.exec(line);
     if (!m) continue;
@@ -133,7 +138,16 @@ function sshHostKeys(out: string): Facts {
   for (const line of out.split('\n')) {
     if (!line.startsWith('hostkey=')) continue;
     const [type = '', blob = ''] = line.slice(8).split(' ');
-    const short = type === 'ssh-ed25519' ? 'ed25519' : type.startsWith('ecdsa-') ? 'ecdsa' : type === 'ssh-rsa' ? 'rsa' : type === 'ssh-dss' ? 'dsa' : undefined;
+    const short =
+      type === 'ssh-ed25519'
+        ? 'ed25519'
+        : type.startsWith('ecdsa-')
+          ? 'ecdsa'
+          : type === 'ssh-rsa'
+            ? 'rsa'
+            : type === 'ssh-dss'
+              ? 'dsa'
+              : undefined;
     if (!short) continue;
     facts[`ssh_host_key_${short}_public`] = blob;
     facts[`ssh_host_key_${short}_public_keytype`] = type;

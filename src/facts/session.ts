@@ -36,10 +36,25 @@ export const dateTimeSection: FactSection = {
   ].join('; '),
   parse(out) {
     const kv = keyValues(out);
-    const [year = '', month = '', day = '', hour = '', minute = '', second = '', epoch = '0', nanos = '000000000', tz = '', tzOffset = '', weekday = '', weekdayNumber = '', weeknumber = ''] = (kv.get('now') ?? '').split(' ');
+    const [
+      year = '',
+      month = '',
+      day = '',
+      hour = '',
+      minute = '',
+      second = '',
+      epoch = '0',
+      nanos = '000000000',
+      tz = '',
+      tzOffset = '',
+      weekday = '',
+      weekdayNumber = '',
+      weeknumber = '',
+    ] = (kv.get('now') ?? '').split(' ');
     // time.tzname[1]: of January's and July's zone, the one with the larger offset is daylight saving time.
     const [janZone = tz, janOffset = '', julZone = tz, julOffset = ''] = (kv.get('zones') ?? '').split(' ');
-    const tzDst = Number(julOffset) > Number(janOffset) ? julZone : Number(janOffset) > Number(julOffset) ? janZone : tz;
+    const tzDst =
+      Number(julOffset) > Number(janOffset) ? julZone : Number(janOffset) > Number(julOffset) ? janZone : tz;
     const micro = nanos.slice(0, 6);
     const utc = new Date(Number(epoch) * 1000).toISOString().slice(0, 19);
     return {

@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import { UsageError } from '../core/errors.js';
 import { knownHostsName } from '../transport/known-hosts.js';
-import { INNER_SSH_PORT, PRODUCTION_SIZE, innerSshAnswers, linkBastion, productionName, sudoPassword, writeProductionInventory } from './production.js';
+import {
+  INNER_SSH_PORT,
+  PRODUCTION_SIZE,
+  innerSshAnswers,
+  linkBastion,
+  productionName,
+  sudoPassword,
+  writeProductionInventory,
+} from './production.js';
 
 /**
  * `orch lab`: real SSH hosts on this machine. Each host is a network namespace on a private bridge,
@@ -34,14 +42,18 @@ export type LabProfile = 'plain' | 'production';
 
 export function parseLabProfile(value: string): LabProfile {
   if (value === 'plain' || value === 'production') return value;
-  throw new UsageError(`unknown lab profile '${value}'`, { hint: 'production (a bastion, hosts behind it on port 2222, password sudo) or plain' });
+  throw new UsageError(`unknown lab profile '${value}'`, {
+    hint: 'production (a bastion, hosts behind it on port 2222, password sudo) or plain',
+  });
 }
 
 export type LabInit = 'initd' | 'systemd';
 
 export function parseLabInit(value: string): LabInit {
   if (value === 'initd' || value === 'systemd') return value;
-  throw new UsageError(`unknown lab init '${value}'`, { hint: 'initd (the default: fast hosts without systemd) or systemd' });
+  throw new UsageError(`unknown lab init '${value}'`, {
+    hint: 'initd (the default: fast hosts without systemd) or systemd',
+  });
 }
 
 export function labConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LabConfig {
@@ -87,13 +99,25 @@ export function hostAt(cfg: LabConfig, i: number): LabHost {
   const [a, b, c] = (inner ? cfg.innerSubnet : cfg.subnet).split('.').map(Number) as [number, number, number];
   const k = i - 1;
   const address = `${a}.${b}.${c + Math.floor(k / PER_OCTET)}.${11 + (k % PER_OCTET)}`;
-  return { name: `${cfg.prefix}${i}`, address, netns: `orch-${cfg.prefix}-${i}`, port: inner ? INNER_SSH_PORT : 22, inner };
+  return {
+    name: `${cfg.prefix}${i}`,
+    address,
+    netns: `orch-${cfg.prefix}-${i}`,
+    port: inner ? INNER_SSH_PORT : 22,
+    inner,
+  };
 }
 
 function checkPlatform(): void {
   if (process.platform !== 'linux') throw new UsageError('orch lab needs Linux (network and mount namespaces)');
-  if (process.getuid?.() !== 0) throw new UsageError('orch lab must run as root (it creates namespaces, a bridge and mounts)', { hint: 'Run it with sudo, or use an inventory of real hosts.' });
-  if (!existsSync('/usr/sbin/sshd')) throw new UsageError('openssh-server is not installed', { hint: 'apt-get install -y openssh-server (npm run setup does it)' });
+  if (process.getuid?.() !== 0)
+    throw new UsageError('orch lab must run as root (it creates namespaces, a bridge and mounts)', {
+      hint: 'Run it with sudo, or use an inventory of real hosts.',
+    });
+  if (!existsSync('/usr/sbin/sshd'))
+    throw new UsageError('openssh-server is not installed', {
+      hint: 'apt-get install -y openssh-server (npm run setup does it)',
+    });
 }
 
 function sshAnswers(address: string, timeoutMs = 300): Promise<boolean> {
@@ -197,11 +221,30 @@ async function startHost(cfg: LabConfig, h: LabHost, init: LabInit): Promise<voi
   const logFd = openSync(join(cfg.stateDir, 'run', `${h.name}.log`), 'a');
   writeFileSync(join(cfg.stateDir, 'run', `${h.name}.init`), `${init}\n`);
   // a systemd host can reboot itself: boot.sh boots it again (an init.d host has no reboot to offer)
-  const boot = init === 'systemd' ? ['bash', BOOT_SCRIPT] : ['unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', 'bash', HOST_SCRIPT];
+  const boot =
+    init === 'systemd'
+      ? ['bash', BOOT_SCRIPT]
+      : [
+          'unshare',
+          '--mount',
+          '--uts',
+          '--pid',
+          '--fork',
+          '--kill-child=SIGKILL',
+          '--propagation',
+          'private',
+          'bash',
+          HOST_SCRIPT,
+        ];
   const child = spawn('ip', ['netns', 'exec', h.netns, ...boot, h.name, cfg.stateDir, init], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ORCH_LAB_SSHD_LOGLEVEL: process.env.ORCH_LAB_SSHD_LOGLEVEL ?? '', ...profileEnv(cfg, h) },
+    env: {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+      LANG: 'C.UTF-8',
+      ORCH_LAB_SSHD_LOGLEVEL: process.env.ORCH_LAB_SSHD_LOGLEVEL ?? '',
+      ...profileEnv(cfg, h),
+    },
   });
   closeSync(logFd);
   child.unref();
@@ -211,7 +254,11 @@ async function startHost(cfg: LabConfig, h: LabHost, init: LabInit): Promise<voi
 /** What host.sh makes different on a production-profile host: port, hostname, password sudo. */
 function profileEnv(cfg: LabConfig, h: LabHost): Record<string, string> {
   if (cfg.profile !== 'production') return {};
-  return { ORCH_LAB_SSH_PORT: String(h.port), ORCH_LAB_HOSTNAME: productionName(cfg, h), ORCH_LAB_SUDO_PASSWORD: sudoPassword(cfg) };
+  return {
+    ORCH_LAB_SSH_PORT: String(h.port),
+    ORCH_LAB_HOSTNAME: productionName(cfg, h),
+    ORCH_LAB_SUDO_PASSWORD: sudoPassword(cfg),
+  };
 }
 
 /** sshd answers: directly, or for a host behind the bastion, from the bastion's network namespace. */
@@ -231,7 +278,11 @@ async function running(cfg: LabConfig, h: LabHost): Promise<boolean> {
   return answers(cfg, h);
 }
 
-export async function labUp(cfg: LabConfig, count: number, log: (s: string) => void = () => undefined): Promise<LabHost[]> {
+export async function labUp(
+  cfg: LabConfig,
+  count: number,
+  log: (s: string) => void = () => undefined,
+): Promise<LabHost[]> {
   checkPlatform();
   const profileFile = join(cfg.stateDir, 'profile');
   const had = existsSync(join(cfg.stateDir, 'run')) && labHosts(cfg).length > 0;
@@ -239,15 +290,23 @@ export async function labUp(cfg: LabConfig, count: number, log: (s: string) => v
     throw new UsageError(`the lab ${cfg.prefix} is up with another profile`, { hint: 'orch lab down first' });
   }
   if (cfg.profile === 'production') count = PRODUCTION_SIZE;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_HOSTS) throw new UsageError(`lab size must be between 1 and ${MAX_LAB_HOSTS} hosts`);
-  if (Number(cfg.subnet.split('.')[2]) % 4 !== 0) throw new UsageError(`ORCH_LAB_SUBNET ${cfg.subnet}: the third number must be a multiple of 4 (the lab is a /22)`);
-  if (cfg.profile === 'production' && (Number(cfg.innerSubnet.split('.')[2]) % 4 !== 0 || cfg.innerSubnet === cfg.subnet)) {
-    throw new UsageError(`ORCH_LAB_INNER_SUBNET ${cfg.innerSubnet}: another /22 than the lab's (${cfg.subnet}), its third number a multiple of 4`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_LAB_HOSTS)
+    throw new UsageError(`lab size must be between 1 and ${MAX_LAB_HOSTS} hosts`);
+  if (Number(cfg.subnet.split('.')[2]) % 4 !== 0)
+    throw new UsageError(`ORCH_LAB_SUBNET ${cfg.subnet}: the third number must be a multiple of 4 (the lab is a /22)`);
+  if (
+    cfg.profile === 'production' &&
+    (Number(cfg.innerSubnet.split('.')[2]) % 4 !== 0 || cfg.innerSubnet === cfg.subnet)
+  ) {
+    throw new UsageError(
+      `ORCH_LAB_INNER_SUBNET ${cfg.innerSubnet}: another /22 than the lab's (${cfg.subnet}), its third number a multiple of 4`,
+    );
   }
   $.quiet = true;
   for (const d of ['keys', 'run', 'hosts']) mkdirSync(join(cfg.stateDir, d), { recursive: true, mode: 0o700 });
   if (cfg.profile === 'production') writeFileSync(profileFile, 'production\n');
-  if (!existsSync(join(cfg.stateDir, 'id_ed25519'))) await $`ssh-keygen -q -t ed25519 -N ${''} -C orch-lab -f ${join(cfg.stateDir, 'id_ed25519')}`;
+  if (!existsSync(join(cfg.stateDir, 'id_ed25519')))
+    await $`ssh-keygen -q -t ed25519 -N ${''} -C orch-lab -f ${join(cfg.stateDir, 'id_ed25519')}`;
   if (!existsSync(`/sys/class/net/${cfg.bridge}`)) {
     await $`ip link add ${cfg.bridge} type bridge`;
     await $`ip addr add ${cfg.subnet}.1/22 dev ${cfg.bridge}`;
@@ -265,17 +324,27 @@ export async function labUp(cfg: LabConfig, count: number, log: (s: string) => v
   for (const h of hosts) {
     while (!(await answers(cfg, h))) {
       if (Date.now() > deadline) {
-        throw new UsageError(`lab host ${h.name} did not start sshd within ${cfg.init === 'systemd' ? 120 : 60} s`, { hint: `See ${join(cfg.stateDir, 'hosts', h.name, 'upper/var/log/orch-lab-sshd.log')}` });
+        throw new UsageError(`lab host ${h.name} did not start sshd within ${cfg.init === 'systemd' ? 120 : 60} s`, {
+          hint: `See ${join(cfg.stateDir, 'hosts', h.name, 'upper/var/log/orch-lab-sshd.log')}`,
+        });
       }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
   const all = labHosts(cfg);
-  const known = all.map((h) => `${knownHostsName(h.address, h.port)} ${readFileSync(join(cfg.stateDir, 'keys', `${h.name}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}`);
+  const known = all.map(
+    (h) =>
+      `${knownHostsName(h.address, h.port)} ${readFileSync(join(cfg.stateDir, 'keys', `${h.name}.pub`), 'utf8')
+        .split(' ')
+        .slice(0, 2)
+        .join(' ')}`,
+  );
   writeFileSync(join(cfg.stateDir, 'known_hosts'), `${known.join('\n')}\n`);
   if (cfg.profile === 'production') {
     const dir = writeProductionInventory(cfg, all);
-    log(`lab: production profile up (bastion ${all[0]?.address}, ${all.length - 1} hosts behind it on port ${INNER_SSH_PORT}); inventory written to ${dir}\n`);
+    log(
+      `lab: production profile up (bastion ${all[0]?.address}, ${all.length - 1} hosts behind it on port ${INNER_SSH_PORT}); inventory written to ${dir}\n`,
+    );
     return all;
   }
   writeInventory(cfg, all);
@@ -289,7 +358,8 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
   const hosts = labHosts(cfg);
   // Also catch namespaces whose pid file was lost.
   const namespaces = new Set(hosts.map((h) => h.netns));
-  if (existsSync('/run/netns')) for (const ns of readdirSync('/run/netns')) if (ns.startsWith(`orch-${cfg.prefix}-`)) namespaces.add(ns);
+  if (existsSync('/run/netns'))
+    for (const ns of readdirSync('/run/netns')) if (ns.startsWith(`orch-${cfg.prefix}-`)) namespaces.add(ns);
   for (const ns of namespaces) {
     const pids = (await $`ip netns pids ${ns}`.nothrow()).stdout.split('\n').filter((p) => /^\d+$/.test(p));
     for (const pid of pids) {
@@ -312,7 +382,8 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
   for (const h of hosts) await removeHostCgroup(cfg, h);
   for (const ns of namespaces) await $`ip netns del ${ns}`.nothrow();
   for (const h of hosts) await $`ip link del ${vethName(cfg, h)}`.nothrow();
-  for (const br of [cfg.bridge, cfg.innerBridge]) if (existsSync(`/sys/class/net/${br}`)) await $`ip link del ${br}`.nothrow();
+  for (const br of [cfg.bridge, cfg.innerBridge])
+    if (existsSync(`/sys/class/net/${br}`)) await $`ip link del ${br}`.nothrow();
   // The overlay upper dirs may still be busy for a moment after the processes die.
   for (let i = 0; i < 20; i++) {
     try {
@@ -342,7 +413,11 @@ export async function labReboot(cfg: LabConfig, names: string[]): Promise<void> 
   return restartHosts(cfg, names, { keepLayer: true });
 }
 
-async function restartHosts(cfg: LabConfig, names: string[], opts: { init?: LabInit; keepLayer: boolean }): Promise<void> {
+async function restartHosts(
+  cfg: LabConfig,
+  names: string[],
+  opts: { init?: LabInit; keepLayer: boolean },
+): Promise<void> {
   checkPlatform();
   $.quiet = true;
   const hosts = labHosts(cfg).filter((h) => names.includes(h.name));
@@ -360,7 +435,8 @@ async function restartHosts(cfg: LabConfig, names: string[], opts: { init?: LabI
   }
   for (const h of hosts) {
     const deadline = Date.now() + 10_000;
-    while ((await $`ip netns pids ${h.netns}`.nothrow()).stdout.trim() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await $`ip netns pids ${h.netns}`.nothrow()).stdout.trim() !== '' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     await removeHostCgroup(cfg, h);
     if (!opts.keepLayer) rmSync(join(cfg.stateDir, 'hosts', h.name), { recursive: true, force: true });
     // A new network namespace too: net.* sysctls set by a play live there, not in the layer.
@@ -377,5 +453,7 @@ async function restartHosts(cfg: LabConfig, names: string[], opts: { init?: LabI
 }
 
 export async function labStatus(cfg: LabConfig): Promise<{ host: LabHost; up: boolean; init: LabInit }[]> {
-  return Promise.all(labHosts(cfg).map(async (host) => ({ host, up: await answers(cfg, host), init: hostInit(cfg, host) })));
+  return Promise.all(
+    labHosts(cfg).map(async (host) => ({ host, up: await answers(cfg, host), init: hostInit(cfg, host) })),
+  );
 }

@@ -68,7 +68,8 @@ export async function linkBastion(cfg: LabConfig, bastion: LabHost): Promise<voi
 /** Does sshd answer on an inner host? Asked from the bastion's network namespace (the only way in). */
 export async function innerSshAnswers(cfg: LabConfig, h: LabHost): Promise<boolean> {
   const probe = 'exec 3<>"/dev/tcp/$1/$2" && head -c 4 <&3';
-  const r = await $`ip netns exec ${`orch-${cfg.prefix}-1`} timeout 1 bash -c ${probe} _ ${h.address} ${String(h.port)}`.nothrow();
+  const r =
+    await $`ip netns exec ${`orch-${cfg.prefix}-1`} timeout 1 bash -c ${probe} _ ${h.address} ${String(h.port)}`.nothrow();
   return r.stdout.startsWith('SSH-');
 }
 
@@ -113,8 +114,12 @@ export function writeProductionInventory(cfg: LabConfig, hosts: LabHost[]): stri
     const h = inner.find((x) => productionName(cfg, x) === name);
     return h ? `${name} ansible_host=${h.address}` : undefined;
   };
-  const lines = ['# Written by `orch lab up --profile production`: the shape of inventory/production on lab hosts,', '# behind the bastion (ProxyJump), sshd on port 2222, sudo with the password in group_vars/all/vault.yml (vault).'];
-  for (const [g, members] of Object.entries(GROUPS)) lines.push(`[${g}]`, ...members.map(line).filter((l): l is string => l !== undefined), '');
+  const lines = [
+    '# Written by `orch lab up --profile production`: the shape of inventory/production on lab hosts,',
+    '# behind the bastion (ProxyJump), sshd on port 2222, sudo with the password in group_vars/all/vault.yml (vault).',
+  ];
+  for (const [g, members] of Object.entries(GROUPS))
+    lines.push(`[${g}]`, ...members.map(line).filter((l): l is string => l !== undefined), '');
   lines.push(
     '[production:children]',
     ...Object.keys(GROUPS),
@@ -134,6 +139,10 @@ export function writeProductionInventory(cfg: LabConfig, hosts: LabHost[]): stri
   if (!existsSync(vaultPass)) writeFileSync(vaultPass, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
   const vaultPw = readFileSync(vaultPass, 'utf8').trim();
   mkdirSync(join(dir, 'group_vars', 'all'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'group_vars', 'all', 'vault.yml'), vaultEncrypt(`ansible_become_password: ${JSON.stringify(sudoPassword(cfg))}\n`, vaultPw), { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'group_vars', 'all', 'vault.yml'),
+    vaultEncrypt(`ansible_become_password: ${JSON.stringify(sudoPassword(cfg))}\n`, vaultPw),
+    { mode: 0o600 },
+  );
   return dir;
 }

@@ -48,9 +48,12 @@ export const addHost: Module = {
 export const groupBy: Module = {
   name: 'group_by',
   local: true,
-  spec: { params: { key: { type: 'str', support: 'full' }, parents: { type: 'raw', support: 'full', default: ['all'] } } },
+  spec: {
+    params: { key: { type: 'str', support: 'full' }, parents: { type: 'raw', support: 'full', default: ['all'] } },
+  },
   async run(ctx, p) {
-    if (p.key === undefined) return { changed: false, failed: true, msg: "the 'key' param is required when using group_by" };
+    if (p.key === undefined)
+      return { changed: false, failed: true, msg: "the 'key' param is required when using group_by" };
     const group = String(p.key).replace(/ /g, '-');
     const parents = (Array.isArray(p.parents) ? p.parents : [p.parents]).map((g) => String(g).replace(/ /g, '-'));
     const changed = editor(ctx).groupBy(ctx.host, group, parents);

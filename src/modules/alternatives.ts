@@ -32,7 +32,9 @@ export function parseDisplay(out: string | null, paramSubs: Sub[] | null): AltDi
   d.mode = mode[1] ?? '';
   d.path = /^\s*link currently points to (.*)$/m.exec(out)?.[1] ?? null;
   d.link = /^\s*link \w+ is (.*)$/m.exec(out)?.[1] ?? null;
-  let links = new Map<string, string>([...out.matchAll(/^\s*(?:slave|follower) (\S+) is (.*)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+  let links = new Map<string, string>(
+    [...out.matchAll(/^\s*(?:slave|follower) (\S+) is (.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
   if (links.size === 0 && paramSubs) links = new Map(paramSubs.map((s) => [s.name, s.link ?? '']));
   for (const m of out.matchAll(/^(\/.*)\s-\s(?:family\s\S+\s)?priority\s(\d+)((?:\s+(?:slave|follower).*)*)/gm)) {
     const subcommands = [...(m[3] ?? '').matchAll(/^\s+(?:slave|follower) (.*): (.*)$/gm)]
@@ -45,7 +47,11 @@ export function parseDisplay(out: string | null, paramSubs: Sub[] | null): AltDi
 
 function paramSubs(p: Params): Sub[] | null {
   if (!Array.isArray(p.subcommands)) return null;
-  return (p.subcommands as Record<string, unknown>[]).map((s) => ({ name: String(s.name), path: String(s.path), link: String(s.link) }));
+  return (p.subcommands as Record<string, unknown>[]).map((s) => ({
+    name: String(s.name),
+    path: String(s.path),
+    link: String(s.link),
+  }));
 }
 
 const sameSub = (a: Sub, b: Sub) => a.name === b.name && a.path === b.path && a.link === b.link;
@@ -70,11 +76,14 @@ export function planAlternatives(p: Params, s: AltState): AltPlan | null {
     const needInstall =
       !cur ||
       (prio !== undefined && cur.priority !== prio) ||
-      (subs !== null && (!cur.subcommands.every((c) => subs.some((x) => sameSub(x, c))) || !subs.every((x) => cur.subcommands.some((c) => sameSub(x, c)))));
+      (subs !== null &&
+        (!cur.subcommands.every((c) => subs.some((x) => sameSub(x, c))) ||
+          !subs.every((x) => cur.subcommands.some((c) => sameSub(x, c)))));
     if (needInstall) {
       if (!s.pathExists) throw new ModuleFailure(`Specified path ${path} does not exist`);
       const link = (typeof p.link === 'string' && p.link) || d.link;
-      if (!link) throw new ModuleFailure('Needed to install the alternative, but unable to do so as we are missing the link');
+      if (!link)
+        throw new ModuleFailure('Needed to install the alternative, but unable to do so as we are missing the link');
       const argv = ['--install', link, name, path, String(prio ?? cur?.priority ?? 50)];
       for (const f of subs ?? []) argv.push('--slave', f.link ?? '', f.name, f.path);
       argvs.push(argv);
@@ -96,7 +105,8 @@ export function planAlternatives(p: Params, s: AltState): AltPlan | null {
 }
 
 function checkArg(what: string, v: string): void {
-  if (v === '' || /[\x00-\x1f\x7f]/.test(v) || v.startsWith('-')) throw new ModuleFailure(`invalid ${what}: ${JSON.stringify(v)}`);
+  if (v === '' || /[\x00-\x1f\x7f]/.test(v) || v.startsWith('-'))
+    throw new ModuleFailure(`invalid ${what}: ${JSON.stringify(v)}`);
 }
 
 async function queryAlt(ctx: ModuleContext, p: Params): Promise<AltState> {
@@ -109,7 +119,10 @@ async function queryAlt(ctx: ModuleContext, p: Params): Promise<AltState> {
   );
   if (r.rc !== 0) throw new ModuleFailure(r.stderr.trim(), { rc: r.rc });
   const i = r.stdout.indexOf('@DISPLAY\n');
-  return { pathExists: /^EXISTS$/m.test(r.stdout.slice(0, i < 0 ? undefined : i)), display: parseDisplay(i < 0 ? null : r.stdout.slice(i + 9), paramSubs(p)) };
+  return {
+    pathExists: /^EXISTS$/m.test(r.stdout.slice(0, i < 0 ? undefined : i)),
+    display: parseDisplay(i < 0 ? null : r.stdout.slice(i + 9), paramSubs(p)),
+  };
 }
 
 export const alternatives = defineStateModule<AltState, AltPlan>({
@@ -129,14 +142,22 @@ export const alternatives = defineStateModule<AltState, AltPlan>({
   plan(p, s) {
     const planned = planAlternatives(p, s);
     if (!planned) return null;
-    const result: Partial<ModuleResult> = { msg: planned.messages.join(' '), diff: [{ path: `alternatives ${String(p.name)}`, before: `${s.display.path ?? ''}\n`, after: `${String(p.path)}\n` }] };
+    const result: Partial<ModuleResult> = {
+      msg: planned.messages.join(' '),
+      diff: [
+        { path: `alternatives ${String(p.name)}`, before: `${s.display.path ?? ''}\n`, after: `${String(p.path)}\n` },
+      ],
+    };
     return { changes: planned, result };
   },
   async apply(ctx, _p, c) {
     for (const argv of c.argvs) {
       const cmd = `LC_ALL=C update-alternatives ${shellJoin(argv)}`;
       const r = await ctx.run(cmd);
-      if (r.rc !== 0) throw Object.assign(commandFailed(`update-alternatives ${argv[0] ?? ''}`, r), { message: (r.stderr || r.stdout).trim() });
+      if (r.rc !== 0)
+        throw Object.assign(commandFailed(`update-alternatives ${argv[0] ?? ''}`, r), {
+          message: (r.stderr || r.stdout).trim(),
+        });
     }
   },
 });

@@ -16,7 +16,8 @@ export interface DebFile {
 /** The debs of the parameter, comma-separated as Ansible splits them. */
 export function debSources(p: Params): string[] {
   if (p.deb === undefined || p.deb === null || p.deb === '') return [];
-  if (p.state !== undefined && p.state !== 'present' && p.state !== 'installed') throw new ModuleFailure('deb only supports state=present');
+  if (p.state !== undefined && p.state !== 'present' && p.state !== 'installed')
+    throw new ModuleFailure('deb only supports state=present');
   return String(p.deb).split(',');
 }
 
@@ -35,7 +36,9 @@ export function debQueryScript(sources: string[]): string {
   sources.forEach((source, i) => {
     lines.push(fetch(source));
     lines.push(`n=$(dpkg-deb -f "$f" Package) && v=$(dpkg-deb -f "$f" Version) || { echo "DEBBAD|${i}"; exit 0; }`);
-    lines.push(`printf 'DEB|${i}|%s|%s|%s\\n' "$n" "$v" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' -- "$n" 2>/dev/null)"`);
+    lines.push(
+      `printf 'DEB|${i}|%s|%s|%s\\n' "$n" "$v" "$(dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' -- "$n" 2>/dev/null)"`,
+    );
   });
   return `( ${lines.join('\n')}\n)`;
 }
@@ -44,11 +47,19 @@ export function parseDebs(sources: string[], stdout: string): DebFile[] {
   const err = /^DEBERR\|(.*)$/m.exec(stdout);
   if (err) throw new ModuleFailure(`Failure downloading ${err[1]}`);
   const bad = /^DEBBAD\|(\d+)$/m.exec(stdout);
-  if (bad) throw new ModuleFailure(`Unable to install package: ${sources[Number(bad[1])] ?? ''} is not a Debian package`);
+  if (bad)
+    throw new ModuleFailure(`Unable to install package: ${sources[Number(bad[1])] ?? ''} is not a Debian package`);
   return stdout.split('\n').flatMap((l) => {
     const [tag, i, name = '', version = '', status = ''] = l.split('|');
     if (tag !== 'DEB') return [];
-    return [{ source: sources[Number(i)] ?? '', name, version, installed: status.startsWith('ii ') ? status.slice(3) : undefined }];
+    return [
+      {
+        source: sources[Number(i)] ?? '',
+        name,
+        version,
+        installed: status.startsWith('ii ') ? status.slice(3) : undefined,
+      },
+    ];
   });
 }
 
@@ -59,7 +70,8 @@ export const debsToInstall = (debs: DebFile[]) => debs.filter((d) => d.installed
 export function debInstallScript(sources: string[], aptGet: string): string {
   const lines = ['set -e', 'tmp=', `trap 'rm -f -- $tmp' EXIT`, 'set --'];
   for (const source of sources) {
-    if (source.includes('://')) lines.push('f=$(mktemp --suffix=.deb); tmp="$tmp $f"', sh`curl -fsSL -o "$f" --url ${source}`);
+    if (source.includes('://'))
+      lines.push('f=$(mktemp --suffix=.deb); tmp="$tmp $f"', sh`curl -fsSL -o "$f" --url ${source}`);
     else lines.push(sh`f=${asFile(source)}`);
     lines.push('set -- "$@" "$f"');
   }

@@ -51,7 +51,12 @@ function fail(msg: string, r: ExecResult | undefined, extra: Record<string, unkn
   throw new ModuleFailure(msg, { ...extra, ...(r ? { rc: r.rc, stdout: r.stdout, stderr: r.stderr } : {}) });
 }
 
-async function listKeys(ctx: ModuleContext, p: Params, shortFormat: boolean, extra: Record<string, unknown>): Promise<string[]> {
+async function listKeys(
+  ctx: ModuleContext,
+  p: Params,
+  shortFormat: boolean,
+  extra: Record<string, unknown>,
+): Promise<string[]> {
   const cmd = `${aptKey(p.keyring)} adv --list-public-keys --keyid-format=long`;
   const r = await ctx.run(`${LANG} ${cmd}`);
   if (r.rc !== 0) fail('Unable to list public keys', r, { ...extra, cmd });
@@ -59,14 +64,20 @@ async function listKeys(ctx: ModuleContext, p: Params, shortFormat: boolean, ext
 }
 
 async function download(ctx: ModuleContext, url: string): Promise<Buffer> {
-  const r = await ctx.run(`t=$(mktemp) && trap 'rm -f -- "$t"' EXIT && ${sh`curl -fsSL -o "$t" --url ${url}`} && base64 -w0 < "$t"`);
+  const r = await ctx.run(
+    `t=$(mktemp) && trap 'rm -f -- "$t"' EXIT && ${sh`curl -fsSL -o "$t" --url ${url}`} && base64 -w0 < "$t"`,
+  );
   if (r.rc !== 0) fail(`Failed to download key at ${url}: ${r.stderr.trim()}`, undefined, {});
   return Buffer.from(r.stdout.trim(), 'base64');
 }
 
 async function keyIdOf(ctx: ModuleContext, file: string, data?: Buffer): Promise<string | undefined> {
   const r = await ctx.run(`${LANG} ${sh`gpg --with-colons ${file === '-' ? '-' : file}`}`, data ? { stdin: data } : {});
-  if (r.rc !== 0) throw new ModuleFailure(`Unable to extract key from '${data ? 'inline data' : file}'`, { stdout: r.stdout, stderr: r.stderr });
+  if (r.rc !== 0)
+    throw new ModuleFailure(`Unable to extract key from '${data ? 'inline data' : file}'`, {
+      stdout: r.stdout,
+      stderr: r.stderr,
+    });
   return parseKeys(r.stdout)[0];
 }
 
@@ -111,10 +122,14 @@ async function addKey(ctx: ModuleContext, p: Params, s: KeyState): Promise<void>
       if (r.rc === 0) return;
       if (retry === 5) break;
     }
-    if (r.rc === 2 && r.stdout.includes('not found on keyserver')) fail(`Key ${s.keyId} not found on keyserver ${String(p.keyserver)}`, undefined, { cmd });
+    if (r.rc === 2 && r.stdout.includes('not found on keyserver'))
+      fail(`Key ${s.keyId} not found on keyserver ${String(p.keyserver)}`, undefined, { cmd });
     fail(`Error fetching key ${s.keyId} from keyserver: ${String(p.keyserver)}`, r, { cmd });
   }
-  const data = p.data !== undefined && p.data !== null ? Buffer.from(String(p.data)) : (s.data ?? (p.url ? await download(ctx, String(p.url)) : undefined));
+  const data =
+    p.data !== undefined && p.data !== null
+      ? Buffer.from(String(p.data))
+      : (s.data ?? (p.url ? await download(ctx, String(p.url)) : undefined));
   if (!data) throw new ModuleFailure('No key to add ... how did i get here?!?!', keys(s));
   cmd = `${base} add -`;
   r = await ctx.run(cmd, { stdin: data });
@@ -153,8 +168,10 @@ export const aptKeyModule = defineStateModule<KeyState, 'add' | 'remove'>({
     }
     const after = await listKeys(ctx, p, s.shortFormat, keys(s));
     const error = 'apt-key did not return an error, but %s (check that the id is correct and *not* a subkey)';
-    if (change === 'add' && !has(s, after)) throw new ModuleFailure(error.replace('%s', 'failed to add the key'), { ...keys(s), after });
-    if (change === 'remove' && after.includes(s.fp)) throw new ModuleFailure(error.replace('%s', 'the key was not removed'), { ...keys(s), after });
+    if (change === 'add' && !has(s, after))
+      throw new ModuleFailure(error.replace('%s', 'failed to add the key'), { ...keys(s), after });
+    if (change === 'remove' && after.includes(s.fp))
+      throw new ModuleFailure(error.replace('%s', 'the key was not removed'), { ...keys(s), after });
     return { after };
   },
 });

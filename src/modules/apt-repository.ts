@@ -85,7 +85,11 @@ export function suggestFilename(source: string, filename?: string): string {
   const parts = line.split(/\s+/).filter((p) => p && !SOURCE_TYPES.includes(p));
   let first = parts[0] ?? '';
   if (first.includes('@')) first = first.slice(first.indexOf('@') + 1);
-  return `${first.replace(/[^a-zA-Z0-9]/g, ' ').split(/\s+/).filter((x) => x).join('_')}.list`;
+  return `${first
+    .replace(/[^a-zA-Z0-9]/g, ' ')
+    .split(/\s+/)
+    .filter((x) => x)
+    .join('_')}.list`;
 }
 
 function expandPath(file: string, partsDir: string): string {
@@ -111,10 +115,16 @@ function dumpAll(files: Map<string, SourceLine[]>): Map<string, string> {
 }
 
 /** Pure: the files after adding or removing `repo`, and what to write to get there. */
-export function planSources(p: Params, s: SourcesState): { changes: SourcesChange; result: Partial<ModuleResult> } | null {
+export function planSources(
+  p: Params,
+  s: SourcesState,
+): { changes: SourcesChange; result: Partial<ModuleResult> } | null {
   const repo = String(p.repo ?? '');
   if (!repo) throw new ModuleFailure("Please set argument 'repo' to a non-empty value");
-  if (repo.startsWith('ppa:')) throw new ModuleFailure('apt_repository: ppa: repositories are not implemented by orch (they need Launchpad): give the deb line and its key');
+  if (repo.startsWith('ppa:'))
+    throw new ModuleFailure(
+      'apt_repository: ppa: repositories are not implemented by orch (they need Launchpad): give the deb line and its key',
+    );
   const files = new Map<string, SourceLine[]>(s.files.map(([path, text]) => [path, loadSources(text)]));
   const before = dumpAll(files);
   const added = new Set<string>();
@@ -144,7 +154,10 @@ export function planSources(p: Params, s: SourcesState): { changes: SourcesChang
       }
     }
     if (!found) {
-      const file = expandPath(suggestFilename(source, p.filename === undefined || p.filename === null ? undefined : String(p.filename)), s.partsDir);
+      const file = expandPath(
+        suggestFilename(source, p.filename === undefined || p.filename === null ? undefined : String(p.filename)),
+        s.partsDir,
+      );
       const lines = files.get(file) ?? [];
       lines.push({ n: lines.length, valid: true, enabled: true, source, comment: '' });
       files.set(file, lines);
@@ -163,7 +176,11 @@ export function planSources(p: Params, s: SourcesState): { changes: SourcesChang
       if (raw.has(path)) removes.push(path);
     } else if (raw.get(path) !== after.get(path) || added.has(path)) writes.push([path, after.get(path) as string]);
   }
-  const diff: FileDiff[] = [...new Set([...before.keys(), ...after.keys()])].map((f) => ({ path: f, before: before.get(f) ?? '', after: after.get(f) ?? '' }));
+  const diff: FileDiff[] = [...new Set([...before.keys(), ...after.keys()])].map((f) => ({
+    path: f,
+    before: before.get(f) ?? '',
+    after: after.get(f) ?? '',
+  }));
   return { changes: { writes, removes, added, before: s }, result: { diff } };
 }
 
@@ -208,7 +225,11 @@ async function updateCache(ctx: ModuleContext, p: Params): Promise<string | unde
   for (let retry = 0; retry < retries; retry++) {
     const r = await ctx.run(`${APT_ENV} apt-get update -q --error-on=any`);
     if (r.rc === 0) return undefined;
-    err = r.stderr.split('\n').filter((l) => /^[EW]:/.test(l)).join(', ') || r.stderr.trim();
+    err =
+      r.stderr
+        .split('\n')
+        .filter((l) => /^[EW]:/.test(l))
+        .join(', ') || r.stderr.trim();
     if (retry + 1 < retries) await new Promise((res) => setTimeout(res, Math.min(2 ** retry, maxDelay) * 1000));
   }
   return err || 'unknown reason';

@@ -18,7 +18,10 @@ export function editBlock(p: Params, current: string | null): TextEdit {
   const b = lines.indexOf(begin);
   const e = b >= 0 ? lines.indexOf(end, b) : -1;
   const block = String(p.block ?? '');
-  const blockLines = p.state === 'absent' || block === '' ? [] : [begin, ...splitLines(block.endsWith('\n') ? block : `${block}\n`), end];
+  const blockLines =
+    p.state === 'absent' || block === ''
+      ? []
+      : [begin, ...splitLines(block.endsWith('\n') ? block : `${block}\n`), end];
   let out: string[];
   if (b >= 0 && e >= 0) out = [...lines.slice(0, b), ...blockLines, ...lines.slice(e + 1)];
   else {

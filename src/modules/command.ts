@@ -28,7 +28,12 @@ const commandSpec: ModuleSpec = {
     argv: { type: 'list', support: 'full', elements: 'str' },
     // accepted and ignored with Ansible's warning (the command module has not used it since 2.4)
     executable: { type: 'path', support: 'full' },
-    expand_argument_vars: { type: 'bool', support: 'partial', note: 'orch always expands $VARS and ~ in arguments, as Ansible 2.14 does (a 2.16 option)', default: true },
+    expand_argument_vars: {
+      type: 'bool',
+      support: 'partial',
+      note: 'orch always expands $VARS and ~ in arguments, as Ansible 2.14 does (a 2.16 option)',
+      default: true,
+    },
   },
   freeForm: '_raw_params',
 };
@@ -46,7 +51,9 @@ function guardOnly(p: Params): string {
   const tests: string[] = [];
   if (typeof p.creates === 'string') tests.push(globbed(p.creates));
   if (typeof p.removes === 'string') tests.push(`!${globbed(p.removes)}`);
-  return perlProbe(`use File::Glob; my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`);
+  return perlProbe(
+    `use File::Glob; my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`,
+  );
 }
 
 /** The command modules' read-only part: the creates/removes guard, when there is one. */
@@ -96,8 +103,18 @@ interface Shown {
 
 /** Ansible's command module, step by step (ansible/modules/command.py in 2.14). */
 async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<ModuleResult> {
-  const r0: ModuleResult = { changed: false, stdout: '', stderr: '', cmd: shown.cmd, start: null, end: null, delta: null, msg: '' };
-  const cd = typeof p.chdir === 'string' ? sh`cd -P -- ${p.chdir} 2>/dev/null || { printf ${CD_FAILED}; exit 0; }; ` : '';
+  const r0: ModuleResult = {
+    changed: false,
+    stdout: '',
+    stderr: '',
+    cmd: shown.cmd,
+    start: null,
+    end: null,
+    delta: null,
+    msg: '',
+  };
+  const cd =
+    typeof p.chdir === 'string' ? sh`cd -P -- ${p.chdir} 2>/dev/null || { printf ${CD_FAILED}; exit 0; }; ` : '';
   // creates/removes are asked first (a query, as state modules do); the command repeats the guard
   // itself in case the path appears or goes in between.
   const guarded = p.creates || p.removes ? await queryGuard(ctx, p) : undefined;
@@ -105,8 +122,18 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   const would = ctx.check ? 'Would' : 'Did';
   const skip = (): ModuleResult =>
     typeof p.creates === 'string'
-      ? { ...r0, rc: 0, msg: `${would} not run command since '${p.creates}' exists`, stdout: `skipped, since ${p.creates} exists` }
-      : { ...r0, rc: 0, msg: `${would} not run command since '${String(p.removes)}' does not exist`, stdout: `skipped, since ${String(p.removes)} does not exist` };
+      ? {
+          ...r0,
+          rc: 0,
+          msg: `${would} not run command since '${p.creates}' exists`,
+          stdout: `skipped, since ${p.creates} exists`,
+        }
+      : {
+          ...r0,
+          rc: 0,
+          msg: `${would} not run command since '${String(p.removes)}' does not exist`,
+          stdout: `skipped, since ${String(p.removes)} does not exist`,
+        };
   if (guarded?.stdout === SKIP_MARK) return skip();
   if (ctx.check) {
     // partial check mode, as Ansible's: with a guard that would let it run, "changed"; without one, skipped
@@ -115,8 +142,13 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   }
   let stdin: string | undefined;
   if (typeof p.stdin === 'string') stdin = p.stdin_add_newline === false ? p.stdin : `${p.stdin}\n`;
-  const guardAgain = [typeof p.creates === 'string' ? `${globbed(p.creates)}` : '', typeof p.removes === 'string' ? `!${globbed(p.removes)}` : ''].filter((t) => t);
-  const recheck = guardAgain.length ? `${shellJoin(['perl', '-e', `use File::Glob; exit(${guardAgain.map((t) => `(${t})`).join(' || ')} ? 0 : 1);`])} && { printf ${SKIP_MARK}; exit 0; }; ` : '';
+  const guardAgain = [
+    typeof p.creates === 'string' ? `${globbed(p.creates)}` : '',
+    typeof p.removes === 'string' ? `!${globbed(p.removes)}` : '',
+  ].filter((t) => t);
+  const recheck = guardAgain.length
+    ? `${shellJoin(['perl', '-e', `use File::Glob; exit(${guardAgain.map((t) => `(${t})`).join(' || ')} ? 0 : 1);`])} && { printf ${SKIP_MARK}; exit 0; }; `
+    : '';
   const start = new Date();
   const r = await ctx.run(`${cd}${recheck}${shown.text}`, { stdin: stdin ?? '' });
   const end = new Date();
@@ -125,7 +157,15 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   const failedExec = new RegExp(`\\n?${EXEC_FAILED} (\\d+) (.*)$`).exec(r.stderr);
   if (failedExec && r.rc === 255) {
     const argv0 = Array.isArray(shown.cmd) ? shown.cmd[0] : '/bin/sh';
-    return { changed: false, failed: true, rc: Number(failedExec[1]), stdout: '', stderr: '', cmd: Array.isArray(shown.cmd) ? shellJoin(shown.cmd) : shown.cmd, msg: `[Errno ${failedExec[1]}] ${failedExec[2]}: b'${String(argv0)}'` };
+    return {
+      changed: false,
+      failed: true,
+      rc: Number(failedExec[1]),
+      stdout: '',
+      stderr: '',
+      cmd: Array.isArray(shown.cmd) ? shellJoin(shown.cmd) : shown.cmd,
+      msg: `[Errno ${failedExec[1]}] ${failedExec[2]}: b'${String(argv0)}'`,
+    };
   }
   const strip = p.strip_empty_ends !== false;
   const stdout = strip ? r.stdout.replace(/[\r\n]+$/, '') : r.stdout;
@@ -145,17 +185,30 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   if (r.truncated) result.warnings = ['output was larger than orch keeps; its middle was dropped'];
   if (r.rc !== 0) {
     result.failed = true;
-    result.msg = r.timedOutAfterMs !== undefined ? `timed out after ${r.timedOutAfterMs / 1000} s: the command was killed` : 'non-zero return code';
+    result.msg =
+      r.timedOutAfterMs !== undefined
+        ? `timed out after ${r.timedOutAfterMs / 1000} s: the command was killed`
+        : 'non-zero return code';
   }
   return result;
 }
 
 const CD_FAILED = '__orch_chdir_failed__';
-const cdFailure = (dir: unknown): string => `Unable to change directory before execution: [Errno 2] No such file or directory: b'${String(dir)}'`;
+const cdFailure = (dir: unknown): string =>
+  `Unable to change directory before execution: [Errno 2] No such file or directory: b'${String(dir)}'`;
 
 /** Ansible's own refusals of a command line, with its rc 256. */
 function refuse(msg: string): ModuleFailure {
-  return new ModuleFailure(msg, { rc: 256, stdout: '', stderr: '', cmd: null, start: null, end: null, delta: null, changed: false });
+  return new ModuleFailure(msg, {
+    rc: 256,
+    stdout: '',
+    stderr: '',
+    cmd: null,
+    start: null,
+    end: null,
+    delta: null,
+    changed: false,
+  });
 }
 
 function argvOf(p: Params): string[] {
@@ -222,11 +275,21 @@ export const shell: Module = {
 /** raw: the text as the login shell gets it (no guards, no chdir), Ansible's result keys. */
 export const raw: Module = {
   name: 'raw',
-  spec: { params: { _raw_params: { type: 'str', support: 'full' }, executable: { type: 'path', support: 'full' } }, freeForm: '_raw_params' },
+  spec: {
+    params: { _raw_params: { type: 'str', support: 'full' }, executable: { type: 'path', support: 'full' } },
+    freeForm: '_raw_params',
+  },
   async run(ctx, p) {
     const text = typeof p._raw_params === 'string' ? p._raw_params : '';
     const r = await ctx.run(typeof p.executable === 'string' ? shellJoin([p.executable, '-c', text]) : text);
-    const result: ModuleResult = { changed: true, rc: r.rc, stdout: r.stdout, stdout_lines: splitLines(r.stdout), stderr: r.stderr, stderr_lines: splitLines(r.stderr) };
+    const result: ModuleResult = {
+      changed: true,
+      rc: r.rc,
+      stdout: r.stdout,
+      stdout_lines: splitLines(r.stdout),
+      stderr: r.stderr,
+      stderr_lines: splitLines(r.stderr),
+    };
     return r.rc === 0 ? result : { ...result, failed: true, msg: 'non-zero return code' };
   },
 };

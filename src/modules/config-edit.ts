@@ -37,19 +37,26 @@ export function defineConfigEditModule(name: string, spec: ModuleSpec, o: Config
     let e = edits.get(f);
     if (!e) {
       if (f.exists && f.type !== 'file') throw new ModuleFailure(`${o.path(p)} is not a regular file`);
-      if (f.exists && !f.content && (f.size ?? 0) > 0) throw new ModuleFailure(`${o.path(p)} is too large or unreadable to edit`);
+      if (f.exists && !f.content && (f.size ?? 0) > 0)
+        throw new ModuleFailure(`${o.path(p)} is too large or unreadable to edit`);
       e = o.edit(p, f.exists ? (f.content?.toString('utf8') ?? '') : null);
       edits.set(f, e);
     }
     return e;
   };
-  const attrs = (p: Params) => ({ mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined });
+  const attrs = (p: Params) => ({
+    mode: p.mode as string | undefined,
+    owner: p.owner as string | undefined,
+    group: p.group as string | undefined,
+  });
   return defineStateModule<RemoteFile, Change>({
     name,
     spec,
     async query(ctx, p) {
       const path = o.path(p);
-      const r = await ctx.run(o.pathInfo ? `${statScript(path, true)}\n${pathInfoScript(path)}` : statScript(path, true));
+      const r = await ctx.run(
+        o.pathInfo ? `${statScript(path, true)}\n${pathInfoScript(path)}` : statScript(path, true),
+      );
       if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
       const f = parseStat(r.stdout);
       const info = o.pathInfo ? parsePathInfo(r.stdout) : undefined;

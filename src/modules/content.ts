@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { FileDiff, ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { attributeFixes, fileWriteParams, sha1, statRemote, writeMode, writeRemote, type RemoteFile } from './remote-file.js';
+import {
+  attributeFixes,
+  fileWriteParams,
+  sha1,
+  statRemote,
+  writeMode,
+  writeRemote,
+  type RemoteFile,
+} from './remote-file.js';
 import type { Params } from './spec.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -25,7 +33,12 @@ export interface ContentChange {
  * written (and diffed); with follow=no (the default) the link itself is replaced by a file, and what
  * it points to is never read: the "before" of a link is the link.
  */
-async function followLink(ctx: ModuleContext, p: Params, dest: string, file: RemoteFile): Promise<{ dest: string; file: RemoteFile }> {
+async function followLink(
+  ctx: ModuleContext,
+  p: Params,
+  dest: string,
+  file: RemoteFile,
+): Promise<{ dest: string; file: RemoteFile }> {
   if (file.type !== 'link') return { dest, file };
   const r = await ctx.run(sh`if [ -d ${dest} ]; then echo D; else echo F; fi; readlink -f -- ${dest} || true`);
   const [kind, real] = r.stdout.split('\n');
@@ -36,7 +49,12 @@ async function followLink(ctx: ModuleContext, p: Params, dest: string, file: Rem
   return { dest: real, file: await statRemote(ctx, real, ctx.diff) };
 }
 
-export async function queryContent(ctx: ModuleContext, p: Params, content: Buffer, srcName?: string): Promise<ContentState> {
+export async function queryContent(
+  ctx: ModuleContext,
+  p: Params,
+  content: Buffer,
+  srcName?: string,
+): Promise<ContentState> {
   let dest = String(p.dest);
   let file = await statRemote(ctx, dest, ctx.diff, false, {}, false);
   ({ dest, file } = await followLink(ctx, p, dest, file));
@@ -49,29 +67,51 @@ export async function queryContent(ctx: ModuleContext, p: Params, content: Buffe
   return { dest, file, content };
 }
 
-export function planContent(p: Params, s: ContentState): { changes: ContentChange; result: Partial<ModuleResult> } | null {
+export function planContent(
+  p: Params,
+  s: ContentState,
+): { changes: ContentChange; result: Partial<ModuleResult> } | null {
   const want = s.remoteSrc?.sha1 ?? sha1(s.content);
   // force=no and dest there: Ansible leaves it alone altogether (content, mode and owner)
   if (p.force === false && s.file.exists) return null;
   // a link not followed is replaced by a file (as Ansible's copy does), whatever it points to
   const isLink = s.file.type === 'link';
   const write = !s.file.exists || isLink || s.file.sha1 !== want;
-  if (s.file.exists && s.file.type !== 'file' && s.file.type !== 'link') throw new ModuleFailure(`dest ${s.dest} exists and is a ${s.file.type ?? 'special file'}`);
-  const attrs = { mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined };
+  if (s.file.exists && s.file.type !== 'file' && s.file.type !== 'link')
+    throw new ModuleFailure(`dest ${s.dest} exists and is a ${s.file.type ?? 'special file'}`);
+  const attrs = {
+    mode: p.mode as string | undefined,
+    owner: p.owner as string | undefined,
+    group: p.group as string | undefined,
+  };
   // never chmod/chown through a link the task does not follow (force: no leaves a link as it is)
   if (!write && isLink) return null;
   const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);
   if (!write && fixes.cmds.length === 0) return null;
   const diff: FileDiff[] = [...fixes.diffs];
-  if (write && !s.remoteSrc) diff.unshift({ path: s.dest, before: isLink ? '' : (s.file.content?.toString('utf8') ?? ''), after: s.content.toString('utf8') });
-  if (write && isLink) diff.unshift({ path: s.dest, header: 'state', before: `link to ${s.file.linkTarget ?? '?'}`, after: 'file' });
+  if (write && !s.remoteSrc)
+    diff.unshift({
+      path: s.dest,
+      before: isLink ? '' : (s.file.content?.toString('utf8') ?? ''),
+      after: s.content.toString('utf8'),
+    });
+  if (write && isLink)
+    diff.unshift({ path: s.dest, header: 'state', before: `link to ${s.file.linkTarget ?? '?'}`, after: 'file' });
   const size = s.remoteSrc?.size ?? s.content.length;
   // remote_src: the content is not read here (its md5sum is not known)
   const sums = s.remoteSrc ? { src: s.remoteSrc.path } : { md5sum: createHash('md5').update(s.content).digest('hex') };
-  return { changes: { write, attrCmds: fixes.cmds }, result: { diff, checksum: want, ...sums, dest: s.dest, state: 'file', size } };
+  return {
+    changes: { write, attrCmds: fixes.cmds },
+    result: { diff, checksum: want, ...sums, dest: s.dest, state: 'file', size },
+  };
 }
 
-export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChange, s: ContentState): Promise<Partial<ModuleResult>> {
+export async function applyContent(
+  ctx: ModuleContext,
+  p: Params,
+  c: ContentChange,
+  s: ContentState,
+): Promise<Partial<ModuleResult>> {
   if (c.write) {
     const { backupFile } = await writeRemote(ctx, s.dest, s.content, {
       mode: writeMode(p.mode as string | undefined, s.file),
@@ -92,8 +132,17 @@ export async function applyContent(ctx: ModuleContext, p: Params, c: ContentChan
 export function describeContent(s: ContentState): Partial<ModuleResult> {
   const f = s.file;
   const from = s.remoteSrc;
-  const attrs = f.exists && f.type === 'file' ? { mode: f.mode, owner: f.owner, group: f.group, uid: f.uid, gid: f.gid } : {};
-  return { ...attrs, dest: s.dest, path: s.dest, checksum: from?.sha1 ?? sha1(s.content), state: 'file', size: from?.size ?? s.content.length, ...(from ? { src: from.path } : {}) };
+  const attrs =
+    f.exists && f.type === 'file' ? { mode: f.mode, owner: f.owner, group: f.group, uid: f.uid, gid: f.gid } : {};
+  return {
+    ...attrs,
+    dest: s.dest,
+    path: s.dest,
+    checksum: from?.sha1 ?? sha1(s.content),
+    state: 'file',
+    size: from?.size ?? s.content.length,
+    ...(from ? { src: from.path } : {}),
+  };
 }
 
 export const contentParams = {

@@ -10,9 +10,17 @@ import { ModuleFailure, type Module } from './types.js';
 export const debug: Module = {
   name: 'debug',
   local: true,
-  spec: { params: { msg: { type: 'raw', support: 'full' }, var: { type: 'str', support: 'full' }, verbosity: { type: 'int', support: 'full', default: 0 } }, mutuallyExclusive: [['msg', 'var']] },
+  spec: {
+    params: {
+      msg: { type: 'raw', support: 'full' },
+      var: { type: 'str', support: 'full' },
+      verbosity: { type: 'int', support: 'full', default: 0 },
+    },
+    mutuallyExclusive: [['msg', 'var']],
+  },
   async run(ctx, p) {
-    if (typeof p.verbosity === 'number' && p.verbosity > (ctx.verbosity ?? 0)) return { changed: false, skipped: true, skipped_reason: 'Verbosity threshold not met.' };
+    if (typeof p.verbosity === 'number' && p.verbosity > (ctx.verbosity ?? 0))
+      return { changed: false, skipped: true, skipped_reason: 'Verbosity threshold not met.' };
     if (typeof p.var === 'string') {
       let value: unknown;
       try {
@@ -46,7 +54,13 @@ export const assertModule: Module = {
     for (const cond of Array.isArray(p.that) ? p.that : [p.that]) {
       const v = typeof cond === 'boolean' ? cond : ctx.evaluate(String(cond));
       if (!v || (Array.isArray(v) && v.length === 0)) {
-        return { changed: false, failed: true, assertion: cond, evaluated_to: false, msg: p.fail_msg !== undefined ? p.fail_msg : 'Assertion failed' };
+        return {
+          changed: false,
+          failed: true,
+          assertion: cond,
+          evaluated_to: false,
+          msg: p.fail_msg !== undefined ? p.fail_msg : 'Assertion failed',
+        };
       }
     }
     return { changed: false, msg: p.success_msg ?? 'All assertions passed' };
@@ -72,13 +86,17 @@ export const setFact: Module = {
     // a key may be templated (`"{{ item.key }}": value`), as Ansible allows
     for (const [k, v] of Object.entries(p)) {
       const name = k.includes('{{') ? ctx.render(k).trim() : k;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ModuleFailure(`The variable name '${name}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw new ModuleFailure(
+          `The variable name '${name}' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.`,
+        );
       facts[name] = v;
     }
     delete facts.cacheable;
     if (Object.keys(facts).length === 0) throw new ModuleFailure('set_fact needs at least one variable');
     // as Ansible's set_fact: a string true/false/yes/no becomes a boolean
-    for (const [k, v] of Object.entries(facts)) if (typeof v === 'string' && /^(true|false|yes|no)$/i.test(v)) facts[k] = /^(true|yes)$/i.test(v);
+    for (const [k, v] of Object.entries(facts))
+      if (typeof v === 'string' && /^(true|false|yes|no)$/i.test(v)) facts[k] = /^(true|yes)$/i.test(v);
     return { changed: false, ansible_facts: facts };
   },
 };
@@ -86,15 +104,27 @@ export const setFact: Module = {
 export const includeVars: Module = {
   name: 'include_vars',
   local: true,
-  spec: { params: { file: { type: 'path', support: 'full' }, _raw_params: { type: 'path', support: 'full' }, name: { type: 'str', support: 'full' } }, freeForm: '_raw_params' },
+  spec: {
+    params: {
+      file: { type: 'path', support: 'full' },
+      _raw_params: { type: 'path', support: 'full' },
+      name: { type: 'str', support: 'full' },
+    },
+    freeForm: '_raw_params',
+  },
   async run(ctx, p) {
     const want = String(p.file ?? p._raw_params);
     const found = ctx.findLocal('vars', want);
     if (!found) throw new ModuleFailure(`could not find vars file '${want}'`);
     const data = found.endsWith('.json') ? JSON.parse(readFileSync(found, 'utf8')) : loadYamlFile(found);
-    if (data !== null && (typeof data !== 'object' || Array.isArray(data))) throw new ModuleError(`${found}: a vars file must be a mapping`);
+    if (data !== null && (typeof data !== 'object' || Array.isArray(data)))
+      throw new ModuleError(`${found}: a vars file must be a mapping`);
     const vars = (data ?? {}) as Record<string, unknown>;
-    return { changed: false, ansible_facts: typeof p.name === 'string' ? { [p.name]: vars } : vars, ansible_included_var_files: [found] };
+    return {
+      changed: false,
+      ansible_facts: typeof p.name === 'string' ? { [p.name]: vars } : vars,
+      ansible_included_var_files: [found],
+    };
   },
 };
 
@@ -104,7 +134,25 @@ export const meta: Module = {
   local: true,
   noTemplate: true,
   spec: {
-    params: { _raw_params: { type: 'str', support: 'partial', note: 'refresh_inventory fails the run', required: true, choices: ['flush_handlers', 'noop', 'end_play', 'end_host', 'clear_host_errors', 'clear_facts', 'refresh_inventory', 'reset_connection', 'end_batch'] } },
+    params: {
+      _raw_params: {
+        type: 'str',
+        support: 'partial',
+        note: 'refresh_inventory fails the run',
+        required: true,
+        choices: [
+          'flush_handlers',
+          'noop',
+          'end_play',
+          'end_host',
+          'clear_host_errors',
+          'clear_facts',
+          'refresh_inventory',
+          'reset_connection',
+          'end_batch',
+        ],
+      },
+    },
     freeForm: '_raw_params',
   },
   async run() {
@@ -115,10 +163,17 @@ export const meta: Module = {
 export const pause: Module = {
   name: 'pause',
   local: true,
-  spec: { params: { seconds: { type: 'int', support: 'full' }, minutes: { type: 'int', support: 'full' }, prompt: { type: 'str', support: 'partial', note: 'only with seconds/minutes: orch never waits for a keypress' } } },
+  spec: {
+    params: {
+      seconds: { type: 'int', support: 'full' },
+      minutes: { type: 'int', support: 'full' },
+      prompt: { type: 'str', support: 'partial', note: 'only with seconds/minutes: orch never waits for a keypress' },
+    },
+  },
   async run(_ctx, p) {
     const ms = (Number(p.seconds ?? 0) + Number(p.minutes ?? 0) * 60) * 1000;
-    if (ms <= 0) throw new ModuleFailure('pause without seconds/minutes would wait for a keypress; orch never prompts mid-run');
+    if (ms <= 0)
+      throw new ModuleFailure('pause without seconds/minutes would wait for a keypress; orch never prompts mid-run');
     await new Promise((r) => setTimeout(r, ms));
     return { changed: false, delta: ms / 1000 };
   },
@@ -128,7 +183,12 @@ export const pause: Module = {
 export const connectionCheck: Module = {
   name: 'connection_check',
   local: true,
-  spec: { params: { retries: { type: 'int', support: 'full', default: 3 }, delay: { type: 'int', support: 'full', default: 1 } } },
+  spec: {
+    params: {
+      retries: { type: 'int', support: 'full', default: 3 },
+      delay: { type: 'int', support: 'full', default: 1 },
+    },
+  },
   async run(ctx, p) {
     let last: unknown;
     for (let i = 0; i < Number(p.retries); i++) {
@@ -140,6 +200,10 @@ export const connectionCheck: Module = {
         await new Promise((r) => setTimeout(r, Number(p.delay) * 1000));
       }
     }
-    return { changed: false, failed: true, msg: `a fresh connection failed: ${last instanceof Error ? last.message : String(last)}` };
+    return {
+      changed: false,
+      failed: true,
+      msg: `a fresh connection failed: ${last instanceof Error ? last.message : String(last)}`,
+    };
   },
 };

@@ -21,7 +21,8 @@ function checkCronValues(p: Params): void {
   noControlChars('cron', 'name', p.name);
   if (p.env) singleField('cron', 'name', p.name);
   if (p.job !== undefined && p.job !== null) noControlChars('cron', 'job', p.job);
-  for (const k of ['minute', 'hour', 'day', 'month', 'weekday'] as const) if (p[k] !== undefined) singleField('cron', k, p[k]);
+  for (const k of ['minute', 'hour', 'day', 'month', 'weekday'] as const)
+    if (p[k] !== undefined) singleField('cron', k, p[k]);
   if (p.user !== undefined) accountName('cron', 'user', p.user);
   if (p.cron_file !== undefined) noControlChars('cron', 'cron_file', p.cron_file);
 }
@@ -37,7 +38,9 @@ export function editCron(text: string, p: Params, inCronD: boolean): string | nu
     if (p.env) entry = [marker, `${name}=${String(p.job)}`];
     else {
       if (p.job === undefined || p.job === null) throw new ModuleFailure('job is required with state=present');
-      const when = p.special_time ? `@${String(p.special_time)}` : [p.minute, p.hour, p.day, p.month, p.weekday].map(String).join(' ');
+      const when = p.special_time
+        ? `@${String(p.special_time)}`
+        : [p.minute, p.hour, p.day, p.month, p.weekday].map(String).join(' ');
       const user = inCronD ? ` ${String(p.user ?? 'root')}` : '';
       entry = [marker, `${p.disabled ? '#' : ''}${when}${user} ${String(p.job)}`];
     }
@@ -85,7 +88,11 @@ export const cron = defineStateModule<CronState, string>({
       day: { type: 'str', support: 'full', default: '*', aliases: ['dom'] },
       month: { type: 'str', support: 'full', default: '*' },
       weekday: { type: 'str', support: 'full', default: '*', aliases: ['dow'] },
-      special_time: { type: 'str', support: 'full', choices: ['annually', 'daily', 'hourly', 'monthly', 'reboot', 'weekly', 'yearly'] },
+      special_time: {
+        type: 'str',
+        support: 'full',
+        choices: ['annually', 'daily', 'hourly', 'monthly', 'reboot', 'weekly', 'yearly'],
+      },
       user: { type: 'str', support: 'full' },
       cron_file: { type: 'str', support: 'full' },
       state: { type: 'str', support: 'full', default: 'present', choices: ['present', 'absent'] },
@@ -101,7 +108,10 @@ export const cron = defineStateModule<CronState, string>({
     if (file && p.state === 'absent' && !s.exists) return null;
     const next = editCron(s.text, p, file !== undefined);
     if (next === null) return null;
-    return { changes: next, result: { diff: [{ path: file ?? `crontab of ${String(p.user ?? 'root')}`, before: s.text, after: next }] } };
+    return {
+      changes: next,
+      result: { diff: [{ path: file ?? `crontab of ${String(p.user ?? 'root')}`, before: s.text, after: next }] },
+    };
   },
   async apply(ctx, p, next) {
     const file = cronFilePath(p);

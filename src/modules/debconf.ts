@@ -11,7 +11,12 @@ export function parseDebconfShow(out: string): Record<string, string> {
   for (const line of out.split(/\r\n|\n|\r/)) {
     const i = line.indexOf(':');
     if (i < 0) continue;
-    sel[line.slice(0, i).replace(/^\*+|\*+$/g, '').trim()] = line.slice(i + 1).trim();
+    sel[
+      line
+        .slice(0, i)
+        .replace(/^\*+|\*+$/g, '')
+        .trim()
+    ] = line.slice(i + 1).trim();
   }
   return sel;
 }
@@ -26,7 +31,8 @@ interface DebconfPlan {
 /** Pure: the value to set (booleans as debconf writes them), or null when the question already has it. */
 export function planDebconf(p: Params, prev: Record<string, string>): DebconfPlan | null {
   const given = ['question', 'vtype', 'value'].filter((k) => p[k] !== undefined && p[k] !== null);
-  if (given.length > 0 && given.length < 3) throw new ModuleFailure('parameters are required together: question, vtype, value');
+  if (given.length > 0 && given.length < 3)
+    throw new ModuleFailure('parameters are required together: question, vtype, value');
   if (p.question === undefined || p.question === null) return null;
   if (p.vtype === undefined || p.vtype === null || p.value === undefined || p.value === null) {
     throw new ModuleFailure('when supplying a question you must supply a valid vtype and value');
@@ -48,14 +54,17 @@ function booleanWord(p: Params, v: string): string {
 }
 
 function checkWord(what: string, v: string): void {
-  if (v === '' || /[\x00-\x1f\x7f\s]/.test(v) || v.startsWith('-')) throw new ModuleFailure(`invalid ${what}: ${JSON.stringify(v)}`);
+  if (v === '' || /[\x00-\x1f\x7f\s]/.test(v) || v.startsWith('-'))
+    throw new ModuleFailure(`invalid ${what}: ${JSON.stringify(v)}`);
 }
 
 async function queryDebconf(ctx: ModuleContext, p: Params): Promise<Record<string, string>> {
   const name = String(p.name);
   checkWord('name', name);
   if (typeof p.question === 'string') checkWord('question', p.question);
-  const r = await ctx.run(sh`command -v debconf-show >/dev/null || { echo 'Failed to find required executable "debconf-show" in paths: /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' >&2; exit 127; }; debconf-show ${name}`);
+  const r = await ctx.run(
+    sh`command -v debconf-show >/dev/null || { echo 'Failed to find required executable "debconf-show" in paths: /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' >&2; exit 127; }; debconf-show ${name}`,
+  );
   if (r.rc !== 0) throw new ModuleFailure(r.stderr, { rc: r.rc });
   return parseDebconfShow(r.stdout);
 }
@@ -66,7 +75,11 @@ export const debconf = defineStateModule<Record<string, string>, DebconfPlan>({
     params: {
       name: { type: 'str', support: 'full', required: true, aliases: ['pkg'] },
       question: { type: 'str', support: 'full', aliases: ['selection', 'setting'] },
-      vtype: { type: 'str', support: 'full', choices: ['boolean', 'error', 'multiselect', 'note', 'password', 'seen', 'select', 'string', 'text', 'title'] },
+      vtype: {
+        type: 'str',
+        support: 'full',
+        choices: ['boolean', 'error', 'multiselect', 'note', 'password', 'seen', 'select', 'string', 'text', 'title'],
+      },
       value: { type: 'str', support: 'full', aliases: ['answer'] },
       unseen: { type: 'bool', support: 'full', default: false },
     },
@@ -81,7 +94,10 @@ export const debconf = defineStateModule<Record<string, string>, DebconfPlan>({
     const previous = q in prev ? { [q]: prev[q] as string } : { ...prev, [q]: '' };
     const current = { [q]: planned.current };
     const result: Partial<ModuleResult> = { current, previous, msg: '' };
-    if (p.vtype !== 'password') result.diff = [{ path: `debconf ${String(p.name)} ${q}`, before: `${previous[q]}\n`, after: `${planned.value}\n` }];
+    if (p.vtype !== 'password')
+      result.diff = [
+        { path: `debconf ${String(p.name)} ${q}`, before: `${previous[q]}\n`, after: `${planned.value}\n` },
+      ];
     return { changes: planned, result };
   },
   async apply(ctx, p, c) {

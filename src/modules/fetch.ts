@@ -31,17 +31,26 @@ export function fetchDest(p: Params, host: string, playbookDir: string): { dest:
   const dest = String(p.dest);
   const src = String(p.src);
   if (p.flat === true) {
-    if (!dest.endsWith(sep) && isDirectory(resolve(playbookDir, dest))) throw new ModuleFailure('dest is an existing directory, use a trailing slash if you want to fetch src into that directory');
+    if (!dest.endsWith(sep) && isDirectory(resolve(playbookDir, dest)))
+      throw new ModuleFailure(
+        'dest is an existing directory, use a trailing slash if you want to fetch src into that directory',
+      );
     const file = resolve(playbookDir, dest.endsWith(sep) ? join(dest, posix.basename(src)) : dest);
     return { dest: file, root: dirname(file) };
   }
   const root = resolve(playbookDir, dest);
-  if (host === '' || host === '.' || host === '..' || host.includes('/')) throw new ModuleFailure(`Detected directory traversal: host name '${host}' cannot name a directory under '${dest}'`);
+  if (host === '' || host === '.' || host === '..' || host.includes('/'))
+    throw new ModuleFailure(
+      `Detected directory traversal: host name '${host}' cannot name a directory under '${dest}'`,
+    );
   // an absolute src is the host's own path first (/srv/../../etc/x is /etc/x there): Ansible normalises only
   // the joined path, so its `..` climbs out of dest on the controller
   const file = normalize(`${root}/${host}/${src.startsWith('/') ? posix.normalize(src) : src}`);
   const inside = relative(join(root, host), file);
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) throw new ModuleFailure(`Detected directory traversal, expected to be contained in '${join(root, host)}' but got '${file}'`);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside))
+    throw new ModuleFailure(
+      `Detected directory traversal, expected to be contained in '${join(root, host)}' but got '${file}'`,
+    );
   return { dest: file, root };
 }
 
@@ -57,7 +66,9 @@ function isDirectory(path: string): boolean {
 function makeDirsNoLinks(root: string, dir: string): void {
   mkdirSync(root, { recursive: true });
   let at = root;
-  for (const part of relative(root, dir).split(sep).filter((s) => s)) {
+  for (const part of relative(root, dir)
+    .split(sep)
+    .filter((s) => s)) {
     at = join(at, part);
     let st;
     try {
@@ -66,7 +77,8 @@ function makeDirsNoLinks(root: string, dir: string): void {
       mkdirSync(at);
       continue;
     }
-    if (st.isSymbolicLink()) throw new ModuleFailure(`refusing to fetch through the symlink ${at} (below dest ${root})`);
+    if (st.isSymbolicLink())
+      throw new ModuleFailure(`refusing to fetch through the symlink ${at} (below dest ${root})`);
     if (!st.isDirectory()) throw new ModuleFailure(`${at} exists and is not a directory`);
   }
 }
@@ -108,7 +120,8 @@ export const fetch: Module = {
     if (ctx.check) return { changed: false, skipped: true, msg: 'check mode not (yet) supported for this module' };
     const src = await expandRemoteUser(ctx, String(p.src));
     // Ansible's failing result has no `file` key; the ignored one has
-    const missing = (msg: string): ModuleResult => (p.fail_on_missing === false ? { changed: false, file: src, msg } : { changed: false, failed: true, msg });
+    const missing = (msg: string): ModuleResult =>
+      p.fail_on_missing === false ? { changed: false, file: src, msg } : { changed: false, failed: true, msg };
     const remote = await statRemote(ctx, src, false, true);
     if (!remote.exists) return missing('the remote file does not exist, not transferring, ignored');
     if (remote.type === 'directory') return missing('remote file is a directory, fetch cannot work on directories');
@@ -125,7 +138,17 @@ export const fetch: Module = {
     makeDirsNoLinks(root, dirname(dest));
     writeAtomic(dest, data);
     if (p.validate_checksum !== false && got !== remote.sha1) {
-      return { changed: false, failed: true, md5sum: md5(data), msg: 'checksum mismatch', file: src, dest, remote_md5sum: null, checksum: got, remote_checksum: remote.sha1 };
+      return {
+        changed: false,
+        failed: true,
+        md5sum: md5(data),
+        msg: 'checksum mismatch',
+        file: src,
+        dest,
+        remote_md5sum: null,
+        checksum: got,
+        remote_checksum: remote.sha1,
+      };
     }
     return { changed: true, md5sum: md5(data), dest, remote_md5sum: null, checksum: got, remote_checksum: remote.sha1 };
   },

@@ -11,7 +11,11 @@ interface Change {
   diffs: FileDiff[];
 }
 
-const attrs = (p: Params) => ({ mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined });
+const attrs = (p: Params) => ({
+  mode: p.mode as string | undefined,
+  owner: p.owner as string | undefined,
+  group: p.group as string | undefined,
+});
 
 /** Pure: the commands that bring `path` to the wanted state. */
 export interface FileState extends RemoteFile {
@@ -35,16 +39,25 @@ async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
   // a dangling link followed: Ansible works on the link itself then
   const follow = follows(p) ? 'or-link' : false;
   if (!(p.recurse && (p.owner || p.group))) {
-    const cur = await statRemote(ctx, path, false, follow, { details: explicitTime(p.modification_time) || explicitTime(p.access_time) });
+    const cur = await statRemote(ctx, path, false, follow, {
+      details: explicitTime(p.modification_time) || explicitTime(p.access_time),
+    });
     // followed and still a link: it dangles. Ansible warns and leaves it alone (state file)
     if (follow && cur.type === 'link' && (p.state === undefined || p.state === 'file')) {
-      ctx.warn('Cannot set fs attributes on a non-existent symlink target. follow should be set to False to avoid this.');
+      ctx.warn(
+        'Cannot set fs attributes on a non-existent symlink target. follow should be set to False to avoid this.',
+      );
       return { ...cur, dangling: true };
     }
     return cur;
   }
-  const differs = [p.owner ? sh`! -user ${p.owner as string}` : '', p.group ? sh`! -group ${p.group as string}` : ''].filter((x) => x);
-  const r = await ctx.run(`${statScript(path, false, follow)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`);
+  const differs = [
+    p.owner ? sh`! -user ${p.owner as string}` : '',
+    p.group ? sh`! -group ${p.group as string}` : '',
+  ].filter((x) => x);
+  const r = await ctx.run(
+    `${statScript(path, false, follow)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`,
+  );
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return { ...parseStat(r.stdout), recurseDiffers: /^R\|.+$/m.test(r.stdout) };
 }
@@ -54,9 +67,14 @@ const explicitTime = (v: unknown): boolean => typeof v === 'string' && v !== 'no
 /** Python's time.strptime for the formats file's *_time_format use (%Y %m %d %H %M %S and literals) → epoch seconds. */
 export function parseFileTime(value: string, format: string): number {
   const names: string[] = [];
-  const re = new RegExp(`^${format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%([YmdHMS])/g, (_m, c: string) => (names.push(c), c === 'Y' ? '(\\d{4})' : '(\\d{1,2})'))}$`);
+  const re = new RegExp(
+    `^${format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%([YmdHMS])/g, (_m, c: string) => (names.push(c), c === 'Y' ? '(\\d{4})' : '(\\d{1,2})'))}$`,
+  );
   const m = re.exec(value);
-  if (!m) throw new ModuleFailure(`Error while obtaining timestamp for time ${value} using format ${format}: time data '${value}' does not match format '${format}'`);
+  if (!m)
+    throw new ModuleFailure(
+      `Error while obtaining timestamp for time ${value} using format ${format}: time data '${value}' does not match format '${format}'`,
+    );
   const f: Record<string, number> = { Y: 1900, m: 1, d: 1, H: 0, M: 0, S: 0 };
   names.forEach((n, i) => (f[n] = Number(m[i + 1])));
   return new Date(f.Y ?? 1900, (f.m ?? 1) - 1, f.d ?? 1, f.H ?? 0, f.M ?? 0, f.S ?? 0).getTime() / 1000;
@@ -68,13 +86,17 @@ export function parseFileTime(value: string, format: string): number {
  */
 function timeCommands(p: Params, path: string, cur: FileState, state: string): string[] {
   const cmds: string[] = [];
-  for (const [param, flag, current] of [['modification_time', '-m', cur.details?.mtime], ['access_time', '-a', cur.details?.atime]] as const) {
+  for (const [param, flag, current] of [
+    ['modification_time', '-m', cur.details?.mtime],
+    ['access_time', '-a', cur.details?.atime],
+  ] as const) {
     const v = (p[param] as string | undefined) ?? (state === 'touch' ? 'now' : 'preserve');
     if (v === 'preserve') continue;
     if (v === 'now') cmds.push(sh`touch ${flag} -- ${path}`);
     else {
       const epoch = parseFileTime(v, String(p[`${param}_format`] ?? '%Y%m%d%H%M.%S'));
-      if (current === undefined || Math.floor(current) !== epoch) cmds.push(sh`touch ${flag} -d ${`@${epoch}`} -- ${path}`);
+      if (current === undefined || Math.floor(current) !== epoch)
+        cmds.push(sh`touch ${flag} -d ${`@${epoch}`} -- ${path}`);
     }
   }
   return cmds;
@@ -87,10 +109,22 @@ function timeCommands(p: Params, path: string, cur: FileState, state: string): s
 function describeFile(p: Params, cur: FileState): Record<string, unknown> {
   const state = String(p.state ?? (cur.exists ? (cur.type === 'directory' ? 'directory' : 'file') : 'file'));
   if (state === 'absent') return { path: p.path, state: 'absent' };
-  const at = ['touch', 'link', 'hard'].includes(state) ? { dest: p.path, ...(state === 'touch' ? {} : { src: p.src }) } : { path: p.path };
+  const at = ['touch', 'link', 'hard'].includes(state)
+    ? { dest: p.path, ...(state === 'touch' ? {} : { src: p.src }) }
+    : { path: p.path };
   if (!cur.exists) return { ...at, state: p.state ?? 'absent' };
-  const kind = cur.type === 'link' ? 'link' : cur.type === 'directory' ? 'directory' : state === 'hard' ? 'hard' : 'file';
-  return { ...at, uid: cur.uid, gid: cur.gid, owner: cur.owner, group: cur.group, mode: cur.mode, state: kind, size: cur.size };
+  const kind =
+    cur.type === 'link' ? 'link' : cur.type === 'directory' ? 'directory' : state === 'hard' ? 'hard' : 'file';
+  return {
+    ...at,
+    uid: cur.uid,
+    gid: cur.gid,
+    owner: cur.owner,
+    group: cur.group,
+    mode: cur.mode,
+    state: kind,
+    size: cur.size,
+  };
 }
 
 export function planFile(p: Params, cur: FileState): Change | null {
@@ -129,8 +163,12 @@ export function planFile(p: Params, cur: FileState): Change | null {
       if (!src) throw new ModuleFailure(`src is required for state=${state}`);
       if (state === 'link' && cur.type === 'link' && cur.linkTarget === src) break;
       if (state === 'hard' && cur.exists) break;
-      if (cur.exists && cur.type === 'directory') throw new ModuleFailure(`refusing to replace directory ${path} with a link`);
-      if (cur.exists && cur.type !== 'link' && !p.force) throw new ModuleFailure(`refusing to convert from ${cur.type ?? 'file'} to symlink for ${path}`, { hint: 'set force: yes' });
+      if (cur.exists && cur.type === 'directory')
+        throw new ModuleFailure(`refusing to replace directory ${path} with a link`);
+      if (cur.exists && cur.type !== 'link' && !p.force)
+        throw new ModuleFailure(`refusing to convert from ${cur.type ?? 'file'} to symlink for ${path}`, {
+          hint: 'set force: yes',
+        });
       // Atomic replace: a new link under a temporary name, renamed over the old one.
       cmds.push(
         state === 'link'
@@ -151,7 +189,13 @@ export function planFile(p: Params, cur: FileState): Change | null {
     const isDir = state === 'directory';
     const base = ((isDir ? 0o777 : 0o666) & ~(cur.umask ?? 0o022)).toString(8).padStart(4, '0');
     if (want.mode) want.mode = octalMode(want.mode, base, isDir, cur.umask);
-    existing = { exists: true, type: isDir ? 'directory' : 'file', mode: undefined, owner: undefined, group: undefined };
+    existing = {
+      exists: true,
+      type: isDir ? 'directory' : 'file',
+      mode: undefined,
+      owner: undefined,
+      group: undefined,
+    };
   }
   const fixes = attributeFixes(path, existing, want, p.follow === false);
   if (p.recurse && state === 'directory' && cur.recurseDiffers) {
@@ -166,35 +210,37 @@ export function planFile(p: Params, cur: FileState): Change | null {
   return { cmds: [...cmds, ...times], diffs };
 }
 
-export const file = withPathInfo(defineStateModule<FileState, Change>({
-  name: 'file',
-  spec: {
-    params: {
-      path: { type: 'path', support: 'full', required: true, aliases: ['dest', 'name'] },
-      state: { type: 'str', support: 'full', choices: ['absent', 'directory', 'file', 'hard', 'link', 'touch'] },
-      src: { type: 'path', support: 'full' },
-      mode: { type: 'mode', support: 'full' },
-      owner: { type: 'str', support: 'full' },
-      group: { type: 'str', support: 'full' },
-      recurse: { type: 'bool', support: 'full', default: false },
-      force: { type: 'bool', support: 'full', default: false },
-      follow: { type: 'bool', support: 'full', default: true },
-      modification_time: { type: 'str', support: 'full' },
-      modification_time_format: { type: 'str', support: 'full', default: '%Y%m%d%H%M.%S' },
-      access_time: { type: 'str', support: 'full' },
-      access_time_format: { type: 'str', support: 'full', default: '%Y%m%d%H%M.%S' },
+export const file = withPathInfo(
+  defineStateModule<FileState, Change>({
+    name: 'file',
+    spec: {
+      params: {
+        path: { type: 'path', support: 'full', required: true, aliases: ['dest', 'name'] },
+        state: { type: 'str', support: 'full', choices: ['absent', 'directory', 'file', 'hard', 'link', 'touch'] },
+        src: { type: 'path', support: 'full' },
+        mode: { type: 'mode', support: 'full' },
+        owner: { type: 'str', support: 'full' },
+        group: { type: 'str', support: 'full' },
+        recurse: { type: 'bool', support: 'full', default: false },
+        force: { type: 'bool', support: 'full', default: false },
+        follow: { type: 'bool', support: 'full', default: true },
+        modification_time: { type: 'str', support: 'full' },
+        modification_time_format: { type: 'str', support: 'full', default: '%Y%m%d%H%M.%S' },
+        access_time: { type: 'str', support: 'full' },
+        access_time_format: { type: 'str', support: 'full', default: '%Y%m%d%H%M.%S' },
+      },
     },
-  },
-  query: queryFile,
-  plan: (p, cur) => {
-    const c = planFile(p, cur);
-    return c ? { changes: c, result: { diff: c.diffs } } : null;
-  },
-  describe: describeFile,
-  async apply(ctx, _p, c) {
-    const r = await ctx.run(['set -e', ...c.cmds].join('\n'));
-    if (r.rc !== 0) throw commandFailed('file', r);
-    // setting a time (touch's default `now`) is a change, as Ansible reports it
-    return { changed: true };
-  },
-}));
+    query: queryFile,
+    plan: (p, cur) => {
+      const c = planFile(p, cur);
+      return c ? { changes: c, result: { diff: c.diffs } } : null;
+    },
+    describe: describeFile,
+    async apply(ctx, _p, c) {
+      const r = await ctx.run(['set -e', ...c.cmds].join('\n'));
+      if (r.rc !== 0) throw commandFailed('file', r);
+      // setting a time (touch's default `now`) is a change, as Ansible reports it
+      return { changed: true };
+    },
+  }),
+);

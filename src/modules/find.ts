@@ -28,8 +28,38 @@ export function parseFindOutput(out: string): Found[] {
   const f = out.split('\0');
   const found: Found[] = [];
   for (let i = 0; i + 14 <= f.length; i += 14) {
-    const [type = '', mode = '0', size, uid, gid, user = '', group = '', atime, mtime, ctime, inode, dev, nlink, path = ''] = f.slice(i, i + 14);
-    found.push({ type, mode: parseInt(mode, 8), size: Number(size), uid: Number(uid), gid: Number(gid), user, group, atime: Number(atime), mtime: Number(mtime), ctime: Number(ctime), inode: Number(inode), dev: Number(dev), nlink: Number(nlink), path: path.replace(/^\n/, '') });
+    const [
+      type = '',
+      mode = '0',
+      size,
+      uid,
+      gid,
+      user = '',
+      group = '',
+      atime,
+      mtime,
+      ctime,
+      inode,
+      dev,
+      nlink,
+      path = '',
+    ] = f.slice(i, i + 14);
+    found.push({
+      type,
+      mode: parseInt(mode, 8),
+      size: Number(size),
+      uid: Number(uid),
+      gid: Number(gid),
+      user,
+      group,
+      atime: Number(atime),
+      mtime: Number(mtime),
+      ctime: Number(ctime),
+      inode: Number(inode),
+      dev: Number(dev),
+      nlink: Number(nlink),
+      path: path.replace(/^\n/, ''),
+    });
   }
   return found;
 }
@@ -40,11 +70,35 @@ function statInfo(x: Found): Record<string, unknown> {
   return {
     path: x.path,
     mode: (x.mode & 0o7777).toString(8).padStart(4, '0'),
-    isdir: x.type === 'd', ischr: x.type === 'c', isblk: x.type === 'b', isreg: x.type === 'f', isfifo: x.type === 'p', islnk: x.type === 'l', issock: x.type === 's',
-    uid: x.uid, gid: x.gid, size: x.size, inode: x.inode, dev: x.dev, nlink: x.nlink,
-    atime: x.atime, mtime: x.mtime, ctime: x.ctime, gr_name: x.group, pw_name: x.user,
-    wusr: bit(0o200), rusr: bit(0o400), xusr: bit(0o100), wgrp: bit(0o20), rgrp: bit(0o40), xgrp: bit(0o10),
-    woth: bit(0o2), roth: bit(0o4), xoth: bit(0o1), isuid: bit(0o4000), isgid: bit(0o2000),
+    isdir: x.type === 'd',
+    ischr: x.type === 'c',
+    isblk: x.type === 'b',
+    isreg: x.type === 'f',
+    isfifo: x.type === 'p',
+    islnk: x.type === 'l',
+    issock: x.type === 's',
+    uid: x.uid,
+    gid: x.gid,
+    size: x.size,
+    inode: x.inode,
+    dev: x.dev,
+    nlink: x.nlink,
+    atime: x.atime,
+    mtime: x.mtime,
+    ctime: x.ctime,
+    gr_name: x.group,
+    pw_name: x.user,
+    wusr: bit(0o200),
+    rusr: bit(0o400),
+    xusr: bit(0o100),
+    wgrp: bit(0o20),
+    rgrp: bit(0o40),
+    xgrp: bit(0o10),
+    woth: bit(0o2),
+    roth: bit(0o4),
+    xoth: bit(0o1),
+    isuid: bit(0o4000),
+    isgid: bit(0o2000),
   };
 }
 
@@ -60,7 +114,9 @@ function amount(v: string, units: Record<string, number>, what: string): [number
 }
 
 function nameMatches(name: string, patterns: string[], useRegex: boolean): boolean {
-  return patterns.some((p) => (useRegex ? pythonRegExp(`^(?:${p})`).test(name) : globMatch(p, name, { classes: true })));
+  return patterns.some((p) =>
+    useRegex ? pythonRegExp(`^(?:${p})`).test(name) : globMatch(p, name, { classes: true }),
+  );
 }
 
 const basename = (p: string) => p.slice(p.lastIndexOf('/') + 1);
@@ -124,7 +180,10 @@ export const find: Module = {
     const paths = (p.paths as string[]).map((x) => x.replace(/\/+$/, '') || '/');
     const maxDepth = p.depth !== undefined ? Number(p.depth) : p.recurse === true ? undefined : 1;
     const script = paths
-      .map((dir) => `if [ -d ${quote(dir)} ]; then find ${p.follow === true ? '-L ' : ''}${quote(dir)} -mindepth 1${maxDepth !== undefined ? ` -maxdepth ${maxDepth}` : ''} -printf '${FIELDS}'; else printf '\\0\\0skip\\0%s\\0' ${quote(dir)}; fi`)
+      .map(
+        (dir) =>
+          `if [ -d ${quote(dir)} ]; then find ${p.follow === true ? '-L ' : ''}${quote(dir)} -mindepth 1${maxDepth !== undefined ? ` -maxdepth ${maxDepth}` : ''} -printf '${FIELDS}'; else printf '\\0\\0skip\\0%s\\0' ${quote(dir)}; fi`,
+      )
       .join('; ');
     const r = await ctx.run(`${script}; printf '\\0\\0now\\0%s' "$(date +%s.%N)"`);
     const skipped: Record<string, string> = {};
@@ -141,7 +200,11 @@ export const find: Module = {
     const found = parseFindOutput(out);
     let chosen = selectFound(found, p, now);
     if (typeof p.contains === 'string' && p.contains !== '') {
-      const hits = await withContent(ctx, chosen.filter((x) => x.type === 'f').map((x) => x.path), p.contains);
+      const hits = await withContent(
+        ctx,
+        chosen.filter((x) => x.type === 'f').map((x) => x.path),
+        p.contains,
+      );
       chosen = chosen.filter((x) => hits.has(x.path));
     }
     const files = chosen.map(statInfo);
@@ -149,11 +212,23 @@ export const find: Module = {
       const regular = chosen.filter((x) => x.type === 'f').map((x) => x.path);
       if (regular.length > 0) {
         const c = await ctx.run(`sha1sum -z -- ${regular.map(quote).join(' ')}`);
-        const sums = new Map(c.stdout.split('\0').filter(Boolean).map((l) => [l.slice(42), l.slice(0, 40)]));
+        const sums = new Map(
+          c.stdout
+            .split('\0')
+            .filter(Boolean)
+            .map((l) => [l.slice(42), l.slice(0, 40)]),
+        );
         for (const f of files) if (sums.has(String(f.path))) f.checksum = sums.get(String(f.path));
       }
     }
     for (const w of Object.values(skipped)) ctx.warn(w);
-    return { changed: false, files, matched: files.length, examined: found.length, skipped_paths: skipped, msg: Object.keys(skipped).length ? 'Not all paths examined, check warnings for details' : 'All paths examined' };
+    return {
+      changed: false,
+      files,
+      matched: files.length,
+      examined: found.length,
+      skipped_paths: skipped,
+      msg: Object.keys(skipped).length ? 'Not all paths examined, check warnings for details' : 'All paths examined',
+    };
   },
 };

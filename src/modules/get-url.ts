@@ -13,7 +13,11 @@ import { commandFailed, type Module, type ModuleContext } from './types.js';
 
 /** Mode, owner and group as Ansible's set_fs_attributes_if_different: changed when any differs. */
 async function fixAttributes(ctx: ModuleContext, path: string, p: Params): Promise<boolean> {
-  const want = { mode: p.mode as string | undefined, owner: p.owner as string | undefined, group: p.group as string | undefined };
+  const want = {
+    mode: p.mode as string | undefined,
+    owner: p.owner as string | undefined,
+    group: p.group as string | undefined,
+  };
   if (!want.mode && !want.owner && !want.group) return false;
   const fixes = attributeFixes(path, await statRemote(ctx, path), want);
   if (fixes.cmds.length === 0) return false;
@@ -24,7 +28,27 @@ async function fixAttributes(ctx: ModuleContext, path: string, p: Params): Promi
   return true;
 }
 
-const PARAMS = ['url', 'dest', 'force', 'checksum', 'use_proxy', 'validate_certs', 'timeout', 'headers', 'tmp_dest', 'backup', 'url_username', 'url_password', 'force_basic_auth', 'http_agent', 'unredirected_headers', 'decompress', 'client_cert', 'client_key', 'ciphers'];
+const PARAMS = [
+  'url',
+  'dest',
+  'force',
+  'checksum',
+  'use_proxy',
+  'validate_certs',
+  'timeout',
+  'headers',
+  'tmp_dest',
+  'backup',
+  'url_username',
+  'url_password',
+  'force_basic_auth',
+  'http_agent',
+  'unredirected_headers',
+  'decompress',
+  'client_cert',
+  'client_key',
+  'ciphers',
+];
 
 export const getUrl: Module = withPathInfo({
   name: 'get_url',

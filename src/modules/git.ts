@@ -5,7 +5,27 @@ import { ModuleFailure, type Module } from './types.js';
 
 /** ansible.builtin.git: the host's git driven as Ansible's module drives it (git-script.ts). */
 
-const PASSED = ['repo', 'dest', 'version', 'remote', 'refspec', 'reference', 'force', 'depth', 'clone', 'update', 'bare', 'single_branch', 'umask', 'executable', 'key_file', 'ssh_opts', 'accept_hostkey', 'accept_newhostkey', 'recursive'];
+const PASSED = [
+  'repo',
+  'dest',
+  'version',
+  'remote',
+  'refspec',
+  'reference',
+  'force',
+  'depth',
+  'clone',
+  'update',
+  'bare',
+  'single_branch',
+  'umask',
+  'executable',
+  'key_file',
+  'ssh_opts',
+  'accept_hostkey',
+  'accept_newhostkey',
+  'recursive',
+];
 
 export const git: Module = {
   name: 'git',
@@ -30,20 +50,29 @@ export const git: Module = {
       accept_hostkey: { type: 'bool', support: 'full', default: false },
       accept_newhostkey: { type: 'bool', support: 'full', default: false },
       recursive: { type: 'bool', support: 'full', default: true },
-      track_submodules: { type: 'bool', support: 'none', default: false, note: 'submodules follow the commit recorded in the repository, not their remote branch' },
+      track_submodules: {
+        type: 'bool',
+        support: 'none',
+        default: false,
+        note: 'submodules follow the commit recorded in the repository, not their remote branch',
+      },
       verify_commit: { type: 'bool', support: 'none', default: false, note: 'no GPG verification' },
       gpg_whitelist: { type: 'list', support: 'none', elements: 'str', default: [], note: 'no GPG verification' },
       archive: { type: 'path', support: 'none', note: 'no git archive' },
       archive_prefix: { type: 'str', support: 'none', note: 'no git archive' },
       separate_git_dir: { type: 'path', support: 'none', note: 'no separate git dir' },
     },
-    mutuallyExclusive: [['separate_git_dir', 'bare'], ['accept_hostkey', 'accept_newhostkey']],
+    mutuallyExclusive: [
+      ['separate_git_dir', 'bare'],
+      ['accept_hostkey', 'accept_newhostkey'],
+    ],
   },
   async run(ctx, p): Promise<ModuleResult> {
     // git reads an argument that begins with '-' as an option (clone --upload-pack=CMD runs CMD): no ref,
     // remote name or repository location begins so
     for (const k of ['repo', 'version', 'remote', 'reference', 'refspec']) {
-      if (typeof p[k] === 'string' && p[k].startsWith('-')) throw new ModuleFailure(`git: ${k} must not begin with '-' (git would read it as an option): ${p[k]}`);
+      if (typeof p[k] === 'string' && p[k].startsWith('-'))
+        throw new ModuleFailure(`git: ${k} must not begin with '-' (git would read it as an option): ${p[k]}`);
     }
     const input = Object.fromEntries(PASSED.map((k) => [k, p[k] ?? null]));
     const result = await runPython(ctx, 'git', GIT_PY, { ...input, check: ctx.check, diff: ctx.diff });

@@ -25,7 +25,8 @@ export function parseShowStat(csv: string, backend: string, server: string): Ser
   const col = (name: string) => header.indexOf(name);
   for (const line of lines.slice(1)) {
     const f = line.split(',');
-    if (f[col('pxname')] === backend && f[col('svname')] === server) return { status: f[col('status')] ?? '', sessions: Number(f[col('scur')] ?? 0) };
+    if (f[col('pxname')] === backend && f[col('svname')] === server)
+      return { status: f[col('status')] ?? '', sessions: Number(f[col('scur')] ?? 0) };
   }
   return undefined;
 }
@@ -72,14 +73,22 @@ export const haproxy = defineStateModule<ServerStat, string[]>({
         ? [`set server ${target} state ready`]
         : state === 'drain'
           ? [`set server ${target} state drain`]
-          : [...(p.drain ? [`set server ${target} state drain`] : []), `set server ${target} state maint`, ...(p.shutdown_sessions ? [`shutdown sessions server ${target}`] : [])];
-    return { changes: cmds, result: { diff: [{ path: target, header: 'haproxy state', before: s.status, after: state }] } };
+          : [
+              ...(p.drain ? [`set server ${target} state drain`] : []),
+              `set server ${target} state maint`,
+              ...(p.shutdown_sessions ? [`shutdown sessions server ${target}`] : []),
+            ];
+    return {
+      changes: cmds,
+      result: { diff: [{ path: target, header: 'haproxy state', before: s.status, after: state }] },
+    };
   },
   describe: (_p, s) => ({ status: s.status, sessions: s.sessions }),
   async apply(ctx, p, cmds) {
     for (const c of cmds) {
       const r = await ctx.run(socketCommand(String(p.socket), c));
-      if (r.rc !== 0 || /unknown|not found|denied/i.test(r.stdout)) throw commandFailed(`HAProxy "${c}"`, { ...r, rc: r.rc || 1 });
+      if (r.rc !== 0 || /unknown|not found|denied/i.test(r.stdout))
+        throw commandFailed(`HAProxy "${c}"`, { ...r, rc: r.rc || 1 });
     }
     if (!p.wait) return {};
     // Draining is only done when no session is left: never carry on as if drained.
@@ -88,10 +97,13 @@ export const haproxy = defineStateModule<ServerStat, string[]>({
     let last = await stat(ctx, p);
     for (let i = 0; i < retries; i++) {
       const inState = (wanted[state] as (x: string) => boolean)(last.status);
-      if (inState && (state === 'enabled' || last.sessions === 0)) return { status: last.status, sessions: last.sessions };
+      if (inState && (state === 'enabled' || last.sessions === 0))
+        return { status: last.status, sessions: last.sessions };
       await ctx.run(`sleep ${Number(p.wait_interval)}`);
       last = await stat(ctx, p);
     }
-    throw new ModuleFailure(`${String(p.backend)}/${String(p.host)} did not reach ${state} with no sessions after ${retries} checks (status ${last.status}, ${last.sessions} sessions)`);
+    throw new ModuleFailure(
+      `${String(p.backend)}/${String(p.host)} did not reach ${state} with no sessions after ${retries} checks (status ${last.status}, ${last.sessions} sessions)`,
+    );
   },
 });

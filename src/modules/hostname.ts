@@ -15,15 +15,21 @@ export interface HostnameState {
   fqdn: string;
 }
 
-const STRATEGIES: Record<string, HostnameState['strategy'] | undefined> = { debian: 'systemd', systemd: 'systemd', alpine: 'alpine' };
+const STRATEGIES: Record<string, HostnameState['strategy'] | undefined> = {
+  debian: 'systemd',
+  systemd: 'systemd',
+  alpine: 'alpine',
+};
 
 async function queryHostname(ctx: ModuleContext, p: Params): Promise<HostnameState> {
   const name = String(p.name);
-  if (name === '' || /[\x00-\x1f\x7f\s]/.test(name) || name.startsWith('-')) throw new ModuleFailure(`invalid host name ${JSON.stringify(name)}`);
+  if (name === '' || /[\x00-\x1f\x7f\s]/.test(name) || name.startsWith('-'))
+    throw new ModuleFailure(`invalid host name ${JSON.stringify(name)}`);
   let strategy: HostnameState['strategy'] = 'file';
   if (typeof p.use === 'string') {
     const s = STRATEGIES[p.use];
-    if (!s) throw new ModuleFailure(`hostname: use=${p.use} is not supported by orch (supported: debian, systemd, alpine)`);
+    if (!s)
+      throw new ModuleFailure(`hostname: use=${p.use} is not supported by orch (supported: debian, systemd, alpine)`);
     strategy = s;
   }
   const script = [
@@ -47,11 +53,19 @@ async function queryHostname(ctx: ModuleContext, p: Params): Promise<HostnameSta
 }
 
 function facts(name: string, fqdn: string): Record<string, unknown> {
-  return { ansible_hostname: name.split('.')[0], ansible_nodename: name, ansible_fqdn: fqdn, ansible_domain: fqdn.split('.').slice(1).join('.') };
+  return {
+    ansible_hostname: name.split('.')[0],
+    ansible_nodename: name,
+    ansible_fqdn: fqdn,
+    ansible_domain: fqdn.split('.').slice(1).join('.'),
+  };
 }
 
 /** Pure: what to set (current = the running name, permanent = the stored one), and Ansible's before name. */
-export function planHostname(name: string, s: HostnameState): { current: boolean; permanent: boolean; before: string } | null {
+export function planHostname(
+  name: string,
+  s: HostnameState,
+): { current: boolean; permanent: boolean; before: string } | null {
   const current = s.current !== name;
   const permanent = s.permanent !== name;
   if (!current && !permanent) return null;
@@ -63,7 +77,25 @@ const inner = defineStateModule<HostnameState, { current: boolean; permanent: bo
   spec: {
     params: {
       name: { type: 'str', support: 'full', required: true },
-      use: { type: 'str', support: 'full', choices: ['alpine', 'debian', 'freebsd', 'generic', 'macos', 'macosx', 'darwin', 'openbsd', 'openrc', 'redhat', 'sles', 'solaris', 'systemd'] },
+      use: {
+        type: 'str',
+        support: 'full',
+        choices: [
+          'alpine',
+          'debian',
+          'freebsd',
+          'generic',
+          'macos',
+          'macosx',
+          'darwin',
+          'openbsd',
+          'openrc',
+          'redhat',
+          'sles',
+          'solaris',
+          'systemd',
+        ],
+      },
     },
   },
   query: queryHostname,
@@ -72,7 +104,9 @@ const inner = defineStateModule<HostnameState, { current: boolean; permanent: bo
     const name = String(p.name);
     const planned = planHostname(name, s);
     if (!planned) return null;
-    const result: Partial<ModuleResult> = { diff: [{ path: 'hostname', before: `hostname = ${planned.before}\n`, after: `hostname = ${name}\n` }] };
+    const result: Partial<ModuleResult> = {
+      diff: [{ path: 'hostname', before: `hostname = ${planned.before}\n`, after: `hostname = ${name}\n` }],
+    };
     return { changes: planned, result };
   },
   async apply(ctx, p, c, s) {
@@ -82,7 +116,8 @@ const inner = defineStateModule<HostnameState, { current: boolean; permanent: bo
       if (r.rc !== 0) throw new ModuleFailure(`Command failed rc=${r.rc}, out=${r.stdout}, err=${r.stderr}`);
     };
     if (s.strategy === 'systemd') {
-      if (name.length > 64) throw new ModuleFailure('name cannot be longer than 64 characters on systemd servers, try a shorter name');
+      if (name.length > 64)
+        throw new ModuleFailure('name cannot be longer than 64 characters on systemd servers, try a shorter name');
       if (c.permanent) await run(sh`hostnamectl --pretty --static set-hostname ${name}`);
       if (c.current) await run(sh`hostnamectl --transient set-hostname ${name}`);
       return;

@@ -22,14 +22,16 @@ export function editIni(p: Params, current: string | null): ConfigEdit {
   const allowNoValue = p.allow_no_value === true;
   const exclusive = p.exclusive !== false;
   const option = typeof p.option === 'string' && p.option !== '' ? p.option : undefined;
-  const rawValues: string[] = p.value !== undefined && p.value !== null ? [String(p.value)] : Array.isArray(p.values) ? p.values.map(String) : [];
+  const rawValues: string[] =
+    p.value !== undefined && p.value !== null ? [String(p.value)] : Array.isArray(p.values) ? p.values.map(String) : [];
   if (state === 'present' && !allowNoValue && rawValues.length === 0) {
     throw new ModuleFailure("Parameter 'value(s)' must be defined if state=present and allow_no_value=False.");
   }
   const values: string[] = [];
   for (const v of rawValues) if (!values.includes(v)) values.push(v);
 
-  if (current === null && p.create === false) throw new ModuleFailure(`Destination ${path} does not exist!`, { rc: 257 });
+  if (current === null && p.create === false)
+    throw new ModuleFailure(`Destination ${path} does not exist!`, { rc: 257 });
   const lines = pyReadLines(current ?? '');
   let changed = false;
   if (lines.length === 0) lines.push('\n');
@@ -164,26 +166,28 @@ export function editIni(p: Params, current: string | null): ConfigEdit {
   return { text: changed ? text : null, result: { msg, path } };
 }
 
-export const iniFile = withPathInfo(defineConfigEditModule(
-  'ini_file',
-  {
-    params: {
-      path: { type: 'path', support: 'full', required: true, aliases: ['dest'] },
-      section: { type: 'str', support: 'full' },
-      option: { type: 'str', support: 'full' },
-      value: { type: 'str', support: 'full' },
-      values: { type: 'list', support: 'full', elements: 'str' },
-      backup: { type: 'bool', support: 'full', default: false },
-      state: { type: 'str', support: 'full', default: 'present', choices: ['absent', 'present'] },
-      exclusive: { type: 'bool', support: 'full', default: true },
-      no_extra_spaces: { type: 'bool', support: 'full', default: false },
-      allow_no_value: { type: 'bool', support: 'full', default: false },
-      create: { type: 'bool', support: 'full', default: true },
-      mode: { type: 'mode', support: 'full' },
-      owner: { type: 'str', support: 'full' },
-      group: { type: 'str', support: 'full' },
+export const iniFile = withPathInfo(
+  defineConfigEditModule(
+    'ini_file',
+    {
+      params: {
+        path: { type: 'path', support: 'full', required: true, aliases: ['dest'] },
+        section: { type: 'str', support: 'full' },
+        option: { type: 'str', support: 'full' },
+        value: { type: 'str', support: 'full' },
+        values: { type: 'list', support: 'full', elements: 'str' },
+        backup: { type: 'bool', support: 'full', default: false },
+        state: { type: 'str', support: 'full', default: 'present', choices: ['absent', 'present'] },
+        exclusive: { type: 'bool', support: 'full', default: true },
+        no_extra_spaces: { type: 'bool', support: 'full', default: false },
+        allow_no_value: { type: 'bool', support: 'full', default: false },
+        create: { type: 'bool', support: 'full', default: true },
+        mode: { type: 'mode', support: 'full' },
+        owner: { type: 'str', support: 'full' },
+        group: { type: 'str', support: 'full' },
+      },
+      mutuallyExclusive: [['value', 'values']],
     },
-    mutuallyExclusive: [['value', 'values']],
-  },
-  { path: (p) => String(p.path), edit: editIni, makeParent: true, pathInfo: true },
-));
+    { path: (p) => String(p.path), edit: editIni, makeParent: true, pathInfo: true },
+  ),
+);

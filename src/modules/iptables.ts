@@ -47,7 +47,8 @@ export function constructRule(p: Params): string[] {
   param(rule, p.destination, '-d');
   for (const m of matches) param(rule, m, '-m');
   const tcp = p.tcp_flags as { flags?: unknown; flags_set?: unknown } | undefined;
-  if (tcp && tcp.flags !== undefined && tcp.flags !== null && tcp.flags_set !== undefined && tcp.flags_set !== null) rule.push('--tcp-flags', list(tcp.flags).join(','), list(tcp.flags_set).join(','));
+  if (tcp && tcp.flags !== undefined && tcp.flags !== null && tcp.flags_set !== undefined && tcp.flags_set !== null)
+    rule.push('--tcp-flags', list(tcp.flags).join(','), list(tcp.flags_set).join(','));
   param(rule, p.jump, '-j');
   if (str(p.jump)?.toLowerCase() === 'tee') param(rule, p.gateway, '--gateway');
   param(rule, p.log_prefix, '--log-prefix');
@@ -86,7 +87,10 @@ export function constructRule(p: Params): string[] {
   match(rule, p.limit || p.limit_burst, 'limit');
   param(rule, p.limit, '--limit');
   param(rule, p.limit_burst, '--limit-burst');
-  for (const [key, flag] of [['uid_owner', '--uid-owner'], ['gid_owner', '--gid-owner']] as const) {
+  for (const [key, flag] of [
+    ['uid_owner', '--uid-owner'],
+    ['gid_owner', '--gid-owner'],
+  ] as const) {
     match(rule, p[key], 'owner');
     matchFlag(rule, p[key], flag, true);
     param(rule, p[key], flag);
@@ -120,27 +124,42 @@ type Change = 'flush' | 'policy' | 'delete-chain' | 'add' | 'remove' | 'none';
 
 /** LooseVersion-like: the numbers of "1.8.9 (nf_tables)" compared part by part. */
 function versionAtLeast(version: string, min: string): boolean {
-  const a = version.split(/[^0-9]+/).filter((x) => x).map(Number);
+  const a = version
+    .split(/[^0-9]+/)
+    .filter((x) => x)
+    .map(Number);
   const b = min.split('.').map(Number);
   for (let i = 0; i < b.length; i++) if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > (b[i] as number);
   return true;
 }
 
 function args(p: Params): Partial<ModuleResult> {
-  return { failed: false, ip_version: p.ip_version, table: p.table, chain: p.chain ?? null, flush: p.flush, rule: constructRule(p).join(' '), state: p.state, chain_management: p.chain_management };
+  return {
+    failed: false,
+    ip_version: p.ip_version,
+    table: p.table,
+    chain: p.chain ?? null,
+    flush: p.flush,
+    rule: constructRule(p).join(' '),
+    state: p.state,
+    chain_management: p.chain_management,
+  };
 }
 
 async function queryIptables(ctx: ModuleContext, p: Params): Promise<IptablesState> {
-  if (p.flush !== true && (p.chain === undefined || p.chain === null)) throw new ModuleFailure('Either chain or flush parameter must be specified.', args(p));
+  if (p.flush !== true && (p.chain === undefined || p.chain === null))
+    throw new ModuleFailure('Either chain or flush parameter must be specified.', args(p));
   const e: Params = { ...p };
   if (p.log_prefix || p.log_level) {
     if (p.jump === undefined || p.jump === null) e.jump = 'LOG';
-    else if (p.jump !== 'LOG') throw new ModuleFailure('Logging options can only be used with the LOG jump target.', args(p));
+    else if (p.jump !== 'LOG')
+      throw new ModuleFailure('Logging options can only be used with the LOG jump target.', args(p));
   }
   const bin = BINS[String(p.ip_version)] ?? 'iptables';
   const lines = [`${SBIN}; command -v ${bin} >/dev/null || { echo NOBIN; exit 0; }`, `echo "V|$(${bin} --version)"`];
   const r0 = await ctx.run(lines.join('\n'));
-  if (r0.stdout.includes('NOBIN')) throw new ModuleFailure(`Failed to find required executable "${bin}" in paths: ${PATHS}`);
+  if (r0.stdout.includes('NOBIN'))
+    throw new ModuleFailure(`Failed to find required executable "${bin}" in paths: ${PATHS}`);
   const version = (/^V\|[^v]*v(.*)$/m.exec(r0.stdout)?.[1] ?? '').trim();
   if (!versionAtLeast(version, '1.4.20')) e.wait = undefined;
   else if (!versionAtLeast(version, '1.6.0')) e.wait = '';
@@ -176,7 +195,13 @@ export function planIptables(p: Params, s: IptablesState): Change | null {
 }
 
 function checked(r: ExecResult, argv: string[]): void {
-  if (r.rc !== 0) throw new ModuleFailure((r.stderr || r.stdout).trimEnd(), { cmd: argv.join(' '), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+  if (r.rc !== 0)
+    throw new ModuleFailure((r.stderr || r.stdout).trimEnd(), {
+      cmd: argv.join(' '),
+      rc: r.rc,
+      stdout: r.stdout,
+      stderr: r.stderr,
+    });
 }
 
 const spec: ModuleSpec = {
@@ -198,7 +223,28 @@ const spec: ModuleSpec = {
     jump: { type: 'str', support: 'full' },
     gateway: { type: 'str', support: 'full' },
     log_prefix: { type: 'str', support: 'full' },
-    log_level: { type: 'str', support: 'full', choices: ['0', '1', '2', '3', '4', '5', '6', '7', 'emerg', 'alert', 'crit', 'error', 'warning', 'notice', 'info', 'debug'] },
+    log_level: {
+      type: 'str',
+      support: 'full',
+      choices: [
+        '0',
+        '1',
+        '2',
+        '3',
+        '4',
+        '5',
+        '6',
+        '7',
+        'emerg',
+        'alert',
+        'crit',
+        'error',
+        'warning',
+        'notice',
+        'info',
+        'debug',
+      ],
+    },
     goto: { type: 'str', support: 'full' },
     in_interface: { type: 'str', support: 'full' },
     out_interface: { type: 'str', support: 'full' },
@@ -227,7 +273,10 @@ const spec: ModuleSpec = {
     policy: { type: 'str', support: 'full', choices: ['ACCEPT', 'DROP', 'QUEUE', 'RETURN'] },
     chain_management: { type: 'bool', support: 'full', default: false },
   },
-  mutuallyExclusive: [['set_dscp_mark', 'set_dscp_mark_class'], ['flush', 'policy']],
+  mutuallyExclusive: [
+    ['set_dscp_mark', 'set_dscp_mark_class'],
+    ['flush', 'policy'],
+  ],
 };
 
 export const iptables = defineStateModule<IptablesState, Change>({
@@ -236,7 +285,8 @@ export const iptables = defineStateModule<IptablesState, Change>({
   query: queryIptables,
   describe: (p) => args(p),
   plan(p, s) {
-    if (str(p.jump)?.toLowerCase() === 'tee' && !p.gateway) throw new ModuleFailure(`jump is ${String(p.jump)} but all of the following are missing: gateway`);
+    if (str(p.jump)?.toLowerCase() === 'tee' && !p.gateway)
+      throw new ModuleFailure(`jump is ${String(p.jump)} but all of the following are missing: gateway`);
     const change = planIptables(p, s);
     return change ? { changes: change } : null;
   },

@@ -47,7 +47,8 @@ export function hashHostKey(host: string, key: string, salt: Buffer = randomByte
 export function searchHostKey(key: string, search: KnownHostsState['search']): [boolean, boolean, number | null] {
   if (!search) return [false, false, null];
   if (search.stdout === '' && search.stderr === '' && (search.rc === 0 || search.rc === 1)) return [false, false, null];
-  if (search.rc !== 0) throw new ModuleFailure(`ssh-keygen failed (rc=${search.rc}, stdout='${search.stdout}',stderr='${search.stderr}')`);
+  if (search.rc !== 0)
+    throw new ModuleFailure(`ssh-keygen failed (rc=${search.rc}, stdout='${search.stdout}',stderr='${search.stderr}')`);
   if (!key) return [true, false, null];
   const want = normalize(key);
   let foundLine: number | null = null;
@@ -81,7 +82,9 @@ export function planKnownHosts(p: Params, s: KnownHostsState): KnownHostsPlan | 
   if (!s.key && state !== 'absent') throw new ModuleFailure('No key specified when adding a host');
   if (s.key) {
     if (/\S+(\s+)?,(\s+)?/.test(String(p.name).toLowerCase())) {
-      throw new ModuleFailure('Comma separated list of names is not supported. Please pass a single name to lookup in the known_hosts file.');
+      throw new ModuleFailure(
+        'Comma separated list of names is not supported. Please pass a single name to lookup in the known_hosts file.',
+      );
     }
     if (s.sanity === '') throw new ModuleFailure('Host parameter does not match hashed host field in supplied key');
   }
@@ -98,7 +101,10 @@ export function planKnownHosts(p: Params, s: KnownHostsState): KnownHostsPlan | 
   if (!remove && !rewrite) return null;
   let text: string | null = null;
   if (rewrite && !remove) {
-    const kept = (s.content ?? '').replace(/\r\n?/g, '\n').split(/(?<=\n)/).filter((l) => l !== '');
+    const kept = (s.content ?? '')
+      .replace(/\r\n?/g, '\n')
+      .split(/(?<=\n)/)
+      .filter((l) => l !== '');
     const out = kept.filter((_l, i) => !(foundLine === i + 1 && (replace || state === 'absent')));
     if (state === 'present') out.push(s.key);
     text = out.join('');
@@ -108,12 +114,14 @@ export function planKnownHosts(p: Params, s: KnownHostsState): KnownHostsPlan | 
 
 async function queryKnownHosts(ctx: ModuleContext, p: Params): Promise<KnownHostsState> {
   const host = String(p.name).toLowerCase();
-  if (host === '' || /[\x00-\x1f\x7f]/.test(host) || host.startsWith('-')) throw new ModuleFailure(`invalid host name ${JSON.stringify(host)}`);
+  if (host === '' || /[\x00-\x1f\x7f]/.test(host) || host.startsWith('-'))
+    throw new ModuleFailure(`invalid host name ${JSON.stringify(host)}`);
   let key = typeof p.key === 'string' ? p.key : '';
   if (key && p.hash_host === true) key = hashHostKey(host, key);
   if (key && !key.endsWith('\n')) key += '\n';
   const rawPath = String(p.path ?? '~/.ssh/known_hosts');
-  if (/[\x00-\x1f\x7f]/.test(rawPath) || rawPath.startsWith('-')) throw new ModuleFailure(`invalid path ${JSON.stringify(rawPath)}`);
+  if (/[\x00-\x1f\x7f]/.test(rawPath) || rawPath.startsWith('-'))
+    throw new ModuleFailure(`invalid path ${JSON.stringify(rawPath)}`);
   const pathExpr = rawPath === '~' || rawPath.startsWith('~/') ? sh`p="$HOME"${rawPath.slice(1)}` : sh`p=${rawPath}`;
   const script = [
     'command -v ssh-keygen >/dev/null || { echo \'Failed to find required executable "ssh-keygen" in paths: /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\' >&2; exit 127; }',
@@ -121,7 +129,9 @@ async function queryKnownHosts(ctx: ModuleContext, p: Params): Promise<KnownHost
     sh`h=${host}`,
     'printf "PATH|%s\\n" "$p"',
     'o=$(mktemp); e=$(mktemp); trap \'rm -f "$o" "$e"\' EXIT',
-    key ? sh`printf '%s' ${key} > "$e"; ssh-keygen -F "$h" -f "$e" > "$o" 2>/dev/null; printf 'SANITY|'; base64 -w0 < "$o"; echo; : > "$e"` : '',
+    key
+      ? sh`printf '%s' ${key} > "$e"; ssh-keygen -F "$h" -f "$e" > "$o" 2>/dev/null; printf 'SANITY|'; base64 -w0 < "$o"; echo; : > "$e"`
+      : '',
     'if [ -e "$p" ]; then ssh-keygen -F "$h" -f "$p" > "$o" 2> "$e"; echo "RC|$?"; printf "OUT|"; base64 -w0 < "$o"; echo; printf "ERR|"; base64 -w0 < "$e"; echo; fi',
     '[ -f "$p" ] && { printf "FILE|"; base64 -w0 < "$p"; echo; }',
     PATH_INFO_OF_P,
@@ -129,7 +139,11 @@ async function queryKnownHosts(ctx: ModuleContext, p: Params): Promise<KnownHost
   ].join('\n');
   const r = await ctx.run(script);
   if (r.rc !== 0) throw r.rc === 127 ? new ModuleFailure(r.stderr.trim()) : commandFailed('reading known hosts', r);
-  const tag = (t: string) => r.stdout.split('\n').find((l) => l.startsWith(`${t}|`))?.slice(t.length + 1);
+  const tag = (t: string) =>
+    r.stdout
+      .split('\n')
+      .find((l) => l.startsWith(`${t}|`))
+      ?.slice(t.length + 1);
   const dec = (t: string) => {
     const v = tag(t);
     return v === undefined ? null : Buffer.from(v, 'base64').toString('utf8');
@@ -145,29 +159,39 @@ async function queryKnownHosts(ctx: ModuleContext, p: Params): Promise<KnownHost
   };
 }
 
-export const knownHosts = withPathInfo(defineStateModule<KnownHostsState, KnownHostsPlan>({
-  name: 'known_hosts',
-  spec: {
-    params: {
-      name: { type: 'str', support: 'full', required: true, aliases: ['host'] },
-      key: { type: 'str', support: 'full' },
-      path: { type: 'path', support: 'full', default: '~/.ssh/known_hosts' },
-      hash_host: { type: 'bool', support: 'full', default: false },
-      state: { type: 'str', support: 'full', default: 'present', choices: ['absent', 'present'] },
+export const knownHosts = withPathInfo(
+  defineStateModule<KnownHostsState, KnownHostsPlan>({
+    name: 'known_hosts',
+    spec: {
+      params: {
+        name: { type: 'str', support: 'full', required: true, aliases: ['host'] },
+        key: { type: 'str', support: 'full' },
+        path: { type: 'path', support: 'full', default: '~/.ssh/known_hosts' },
+        hash_host: { type: 'bool', support: 'full', default: false },
+        state: { type: 'str', support: 'full', default: 'present', choices: ['absent', 'present'] },
+      },
     },
-  },
-  query: queryKnownHosts,
-  describe: (p, s): Partial<ModuleResult> => ({ name: p.name, key: p.key ?? null, path: s.path, hash_host: p.hash_host, state: p.state, ...(s.info ?? {}) }),
-  plan(p, s) {
-    const planned = planKnownHosts(p, s);
-    if (!planned) return null;
-    return { changes: planned, result: { diff: [{ path: s.path, before: planned.before, after: planned.after }] } };
-  },
-  async apply(ctx, p, c, s) {
-    if (c.remove) {
-      const r = await ctx.run(sh`ssh-keygen -R ${String(p.name).toLowerCase()} -f ${s.path}`);
-      if (r.rc !== 0) throw new ModuleFailure((r.stderr || r.stdout).trim(), { rc: r.rc, stdout: r.stdout, stderr: r.stderr });
-    }
-    if (c.text !== null) await writeRemote(ctx, s.path, c.text);
-  },
-}));
+    query: queryKnownHosts,
+    describe: (p, s): Partial<ModuleResult> => ({
+      name: p.name,
+      key: p.key ?? null,
+      path: s.path,
+      hash_host: p.hash_host,
+      state: p.state,
+      ...(s.info ?? {}),
+    }),
+    plan(p, s) {
+      const planned = planKnownHosts(p, s);
+      if (!planned) return null;
+      return { changes: planned, result: { diff: [{ path: s.path, before: planned.before, after: planned.after }] } };
+    },
+    async apply(ctx, p, c, s) {
+      if (c.remove) {
+        const r = await ctx.run(sh`ssh-keygen -R ${String(p.name).toLowerCase()} -f ${s.path}`);
+        if (r.rc !== 0)
+          throw new ModuleFailure((r.stderr || r.stdout).trim(), { rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+      }
+      if (c.text !== null) await writeRemote(ctx, s.path, c.text);
+    },
+  }),
+);

@@ -35,7 +35,9 @@ function editLineOnly(p: Params, current: string | null): TextEdit {
   if (p.state === 'absent') {
     const keep = lines.filter((l) => !(regexp || search !== undefined ? matches(l) : l === p.line));
     const removed = lines.length - keep.length;
-    return removed === 0 ? { text: null, msg: '', extra: { found: 0 } } : { text: joinLines(keep), msg: `${removed} line(s) removed`, extra: { found: removed } };
+    return removed === 0
+      ? { text: null, msg: '', extra: { found: 0 } }
+      : { text: joinLines(keep), msg: `${removed} line(s) removed`, extra: { found: removed } };
   }
   if (p.line === undefined || p.line === null) throw new ModuleFailure('line is required with state=present');
   let line = String(p.line);
@@ -44,7 +46,10 @@ function editLineOnly(p: Params, current: string | null): TextEdit {
   if (idx >= 0) {
     if (p.backrefs && regexp) {
       const m = regexp.exec(lines[idx] as string);
-      if (m) line = line.replace(/\\(\d+)/g, (_x, n: string) => m[Number(n)] ?? '').replace(/\\g<(\w+)>/g, (_x, n: string) => m.groups?.[n] ?? '');
+      if (m)
+        line = line
+          .replace(/\\(\d+)/g, (_x, n: string) => m[Number(n)] ?? '')
+          .replace(/\\g<(\w+)>/g, (_x, n: string) => m.groups?.[n] ?? '');
     }
     if (lines[idx] === line) return { text: null, msg: '' };
     lines[idx] = line;
@@ -84,7 +89,10 @@ export const lineinfile = defineTextEditModule(
       firstmatch: { type: 'bool', support: 'full', default: false },
       ...fileAttrParams,
     },
-    mutuallyExclusive: [['insertbefore', 'insertafter'], ['regexp', 'search_string']],
+    mutuallyExclusive: [
+      ['insertbefore', 'insertafter'],
+      ['regexp', 'search_string'],
+    ],
   },
   editLine,
 );

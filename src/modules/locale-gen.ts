@@ -8,8 +8,16 @@ import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } f
 // /var/lib/locales/supported.d/ directory) runs `locale-gen NAME` or drops it and purges.
 
 const NORMALIZATION: [string, string][] = [
-  ['.utf8', '.UTF-8'], ['.eucjp', '.EUC-JP'], ['.iso885915', '.ISO-8859-15'], ['.cp1251', '.CP1251'], ['.koi8r', '.KOI8-R'],
-  ['.armscii8', '.ARMSCII-8'], ['.euckr', '.EUC-KR'], ['.gbk', '.GBK'], ['.gb18030', '.GB18030'], ['.euctw', '.EUC-TW'],
+  ['.utf8', '.UTF-8'],
+  ['.eucjp', '.EUC-JP'],
+  ['.iso885915', '.ISO-8859-15'],
+  ['.cp1251', '.CP1251'],
+  ['.koi8r', '.KOI8-R'],
+  ['.armscii8', '.ARMSCII-8'],
+  ['.euckr', '.EUC-KR'],
+  ['.gbk', '.GBK'],
+  ['.gb18030', '.GB18030'],
+  ['.euctw', '.EUC-TW'],
 ];
 
 /** `locale -a` prints en_US.utf8 for en_US.UTF-8: compare names as Ansible does. */
@@ -61,7 +69,9 @@ async function queryLocale(ctx: ModuleContext): Promise<LocaleState> {
     ubuntu,
     list: hasList ? Buffer.from(section('LIST').trim(), 'base64').toString('utf8') : null,
     local: Buffer.from(section('LOCAL').trim(), 'base64').toString('utf8'),
-    installed: section('INSTALLED').split('\n').filter((l) => l !== ''),
+    installed: section('INSTALLED')
+      .split('\n')
+      .filter((l) => l !== ''),
   };
 }
 
@@ -77,8 +87,12 @@ export const localeGen = defineStateModule<LocaleState, { present: boolean }>({
   describe: (p) => ({ name: p.name, msg: 'OK' }),
   plan(p: Params, s) {
     const name = String(p.name);
-    if (/[\x00-\x1f\x7f]/.test(name) || name.startsWith('-')) throw new ModuleFailure(`invalid locale name ${JSON.stringify(name)}`);
-    if (s.list === null && !s.ubuntu) throw new ModuleFailure('/etc/locale.gen and /var/lib/locales/supported.d/local are missing. Is the package "locales" installed?');
+    if (/[\x00-\x1f\x7f]/.test(name) || name.startsWith('-'))
+      throw new ModuleFailure(`invalid locale name ${JSON.stringify(name)}`);
+    if (s.list === null && !s.ubuntu)
+      throw new ModuleFailure(
+        '/etc/locale.gen and /var/lib/locales/supported.d/local are missing. Is the package "locales" installed?',
+      );
     if (!isAvailable(name, s)) throw new ModuleFailure("The locale you've entered is not available on your system.");
     const present = s.installed.some((l) => fixCase(l) === fixCase(name));
     const want = p.state !== 'absent';
@@ -98,6 +112,7 @@ export const localeGen = defineStateModule<LocaleState, { present: boolean }>({
       cmd = 'locale-gen --purge';
     }
     const r = await ctx.run(cmd);
-    if (r.rc !== 0) throw new ModuleFailure(`[Errno ${r.rc}] locale.gen failed to execute, it returned ${r.rc}`, { exitValue: r.rc });
+    if (r.rc !== 0)
+      throw new ModuleFailure(`[Errno ${r.rc}] locale.gen failed to execute, it returned ${r.rc}`, { exitValue: r.rc });
   },
 });

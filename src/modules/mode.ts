@@ -38,7 +38,9 @@ export function symbolicToOctal(symbolic: string, current: number, isDir: boolea
     if (!m) throw new Error(`bad symbolic permission for mode: ${clause}`);
     const whoText = m[1] ?? '';
     const useUmask = whoText === '';
-    const who = (whoText === '' || whoText.includes('a') ? ['u', 'g', 'o'] : [...new Set(whoText)]) as ('u' | 'g' | 'o')[];
+    const who = (whoText === '' || whoText.includes('a') ? ['u', 'g', 'o'] : [...new Set(whoText)]) as (
+      'u' | 'g' | 'o'
+    )[];
     for (const [, op = '', perms = ''] of (m[2] ?? '').matchAll(/([-+=])([rwxXstugo]*)/g)) {
       for (const w of who) {
         const bits = bitsFor(w, perms, mode, isDir, useUmask ? umask : undefined);
@@ -58,5 +60,7 @@ export function isSymbolicMode(mode: string): boolean {
 /** The wanted mode as four octal digits, given the path's current mode (octal string) and type. */
 export function octalMode(mode: string, current: string | undefined, isDir: boolean, umask?: number): string {
   if (!isSymbolicMode(mode)) return mode.padStart(4, '0');
-  return symbolicToOctal(mode, parseInt(current ?? '0', 8), isDir, umask).toString(8).padStart(4, '0');
+  return symbolicToOctal(mode, parseInt(current ?? '0', 8), isDir, umask)
+    .toString(8)
+    .padStart(4, '0');
 }

@@ -44,7 +44,11 @@ export function persistentWrites(p: Params, s: ModprobeState): [string, string][
   const re = regexps(name);
   const persistently = s.loadFiles.some(([, t]) => lines(t).some((l) => re.module.test(l)));
   const permanent = new Set<string>();
-  for (const [, t] of s.paramFiles) for (const l of lines(t)) { const m = re.values.exec(l); if (m) permanent.add(m[1] as string); }
+  for (const [, t] of s.paramFiles)
+    for (const l of lines(t)) {
+      const m = re.values.exec(l);
+      if (m) permanent.add(m[1] as string);
+    }
   const desired = new Set(params.split(/\s+/).filter((x) => x));
   const paramsSet = desired.size === permanent.size && [...desired].every((x) => permanent.has(x));
   const commentOut = (files: [string, string][], match: RegExp): [string, string][] =>
@@ -58,7 +62,10 @@ export function persistentWrites(p: Params, s: ModprobeState): [string, string][
     if (!persistently) writes.push([`${LOAD_DIR}/${name}.conf`, `${name}\n`]);
     if (!paramsSet) {
       writes.push(...commentOut(s.paramFiles, re.params));
-      writes.push([`${PARAMS_DIR}/${name}.conf`, `${[...params.split(/\s+/).filter((x) => x)].map((x) => `options ${name} ${x}`).join('\n')}\n`]);
+      writes.push([
+        `${PARAMS_DIR}/${name}.conf`,
+        `${[...params.split(/\s+/).filter((x) => x)].map((x) => `options ${name} ${x}`).join('\n')}\n`,
+      ]);
     }
   } else if (p.persistent === 'absent' && (persistently || permanent.size > 0)) {
     if (persistently) writes.push(...commentOut(s.loadFiles, re.module));
@@ -69,7 +76,8 @@ export function persistentWrites(p: Params, s: ModprobeState): [string, string][
 
 async function queryModprobe(ctx: ModuleContext, p: Params): Promise<ModprobeState> {
   const name = String(p.name);
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('-')) throw new ModuleFailure(`invalid kernel module name ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('-'))
+    throw new ModuleFailure(`invalid kernel module name ${JSON.stringify(name)}`);
   const script = [
     'command -v modprobe >/dev/null && echo HAS',
     sh`n=${name}`,
@@ -84,12 +92,19 @@ async function queryModprobe(ctx: ModuleContext, p: Params): Promise<ModprobeSta
   if (r.rc !== 0) throw commandFailed('reading kernel modules', r);
   const out = r.stdout.split('\n');
   const files = (dir: string) =>
-    out.filter((l) => l.startsWith(`${dir}|`)).map((l) => {
-      const [, path = '', b64 = ''] = l.split('|');
-      return [path, Buffer.from(b64, 'base64').toString('utf8')] as [string, string];
-    });
+    out
+      .filter((l) => l.startsWith(`${dir}|`))
+      .map((l) => {
+        const [, path = '', b64 = ''] = l.split('|');
+        return [path, Buffer.from(b64, 'base64').toString('utf8')] as [string, string];
+      });
   const err = out.find((l) => l.startsWith('ERR|'));
-  return { hasModprobe: out.includes('HAS'), loaded: err ? err.slice(4) : out.includes('LOADED'), loadFiles: files(LOAD_DIR), paramFiles: files(PARAMS_DIR) };
+  return {
+    hasModprobe: out.includes('HAS'),
+    loaded: err ? err.slice(4) : out.includes('LOADED'),
+    loadFiles: files(LOAD_DIR),
+    paramFiles: files(PARAMS_DIR),
+  };
 }
 
 function keys(p: Params, changed: boolean): Partial<ModuleResult> {
@@ -115,14 +130,24 @@ export const modprobe = defineStateModule<ModprobeState, ModprobeChange>({
     const unload = p.state === 'absent' && s.loaded;
     const writes = persistentWrites(p, s);
     if (!load && !unload && writes.length === 0) return null;
-    return { changes: { load, unload, writes }, result: { diff: writes.map(([path, after]) => ({ path, before: s.loadFiles.concat(s.paramFiles).find(([f]) => f === path)?.[1] ?? '', after })) } };
+    return {
+      changes: { load, unload, writes },
+      result: {
+        diff: writes.map(([path, after]) => ({
+          path,
+          before: s.loadFiles.concat(s.paramFiles).find(([f]) => f === path)?.[1] ?? '',
+          after,
+        })),
+      },
+    };
   },
   async apply(ctx, p, c) {
     const name = String(p.name);
     const args = shlexSplit(String(p.params ?? ''));
     if (c.load) {
       const r = await ctx.run(`modprobe ${shellJoin([name, ...args])}`);
-      if (r.rc !== 0) throw new ModuleFailure(r.stderr, { ...keys(p, false), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+      if (r.rc !== 0)
+        throw new ModuleFailure(r.stderr, { ...keys(p, false), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
       const again = await queryModprobe(ctx, p);
       if (again.loaded !== true) {
         const w = await ctx.run(`modprobe -n --first-time ${shellJoin([name, ...args])}`);
@@ -131,7 +156,8 @@ export const modprobe = defineStateModule<ModprobeState, ModprobeChange>({
     }
     if (c.unload) {
       const r = await ctx.run(sh`modprobe -r ${name}`);
-      if (r.rc !== 0) throw new ModuleFailure(r.stderr, { ...keys(p, false), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+      if (r.rc !== 0)
+        throw new ModuleFailure(r.stderr, { ...keys(p, false), rc: r.rc, stdout: r.stdout, stderr: r.stderr });
     }
     for (const [path, text] of c.writes) await writeRemote(ctx, path, text);
     return keys(p, true);

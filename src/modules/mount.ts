@@ -20,12 +20,18 @@ const SEP = '__orch_findmnt__';
 
 async function queryMount(ctx: ModuleContext, p: Params): Promise<MountState> {
   noControlChars('mount', 'path', p.path);
-  const r = await ctx.run(`${statScript(String(p.fstab), true)}; echo ${SEP}; ` + sh`findmnt -n -r -o SOURCE,FSTYPE,OPTIONS --mountpoint ${String(p.path)} | tail -n 1 || true`);
+  const r = await ctx.run(
+    `${statScript(String(p.fstab), true)}; echo ${SEP}; ` +
+      sh`findmnt -n -r -o SOURCE,FSTYPE,OPTIONS --mountpoint ${String(p.path)} | tail -n 1 || true`,
+  );
   if (r.rc !== 0) throw commandFailed('reading mount state', r);
   const [statOut = '', mountOut = ''] = r.stdout.split(`${SEP}\n`);
   const f = parseStat(statOut);
   const [source, fstype, options] = mountOut.trim().split(' ');
-  return { fstab: f.content?.toString('utf8') ?? '', mounted: source && fstype ? { source, fstype, options: options ?? '' } : undefined };
+  return {
+    fstab: f.content?.toString('utf8') ?? '',
+    mounted: source && fstype ? { source, fstype, options: options ?? '' } : undefined,
+  };
 }
 
 /** An fstab field as Ansible's mount module writes it: space, & and backslash as octal escapes. */
@@ -36,7 +42,8 @@ export function escapeFstab(module: string, param: string, v: unknown): string {
 /** The six fields of the entry, escaped; a newline anywhere (it would add an fstab line) is refused. */
 function fstabFields(p: Params): string[] {
   for (const k of ['dump', 'passno'] as const) {
-    if (!/^\d+$/.test(String(p[k] ?? '0'))) throw new ModuleFailure(`mount: ${k} must be a number, got ${JSON.stringify(String(p[k]))}`);
+    if (!/^\d+$/.test(String(p[k] ?? '0')))
+      throw new ModuleFailure(`mount: ${k} must be a number, got ${JSON.stringify(String(p[k]))}`);
   }
   return [
     escapeFstab('mount', 'src', p.src),
@@ -74,7 +81,21 @@ export function editFstab(text: string, p: Params, present: boolean): string | n
   return next === text ? null : next;
 }
 
-const FLAG_OPTIONS = new Set(['ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'noatime', 'relatime', 'strictatime', 'nodiratime', 'sync']);
+const FLAG_OPTIONS = new Set([
+  'ro',
+  'rw',
+  'nosuid',
+  'suid',
+  'nodev',
+  'dev',
+  'noexec',
+  'exec',
+  'noatime',
+  'relatime',
+  'strictatime',
+  'nodiratime',
+  'sync',
+]);
 
 function sizeInKb(v: string): number | undefined {
   const m = /^(\d+)([kmg]?)$/i.exec(v);
@@ -100,7 +121,10 @@ export function optionsDiffer(want: string, live: string): boolean {
   return false;
 }
 
-export function planMount(p: Params, s: MountState): { changes: MountChange; result: { diff: { path: string; before: string; after: string }[] } } | null {
+export function planMount(
+  p: Params,
+  s: MountState,
+): { changes: MountChange; result: { diff: { path: string; before: string; after: string }[] } } | null {
   const state = String(p.state);
   const needsEntry = state === 'mounted' || state === 'present';
   if (needsEntry && (!p.src || !p.fstype)) throw new ModuleFailure(`src and fstype are required with state=${state}`);
@@ -114,7 +138,12 @@ export function planMount(p: Params, s: MountState): { changes: MountChange; res
   if (fstab === null && action === 'none') return null;
   const diff = [];
   if (fstab !== null) diff.push({ path: String(p.fstab), before: s.fstab, after: fstab });
-  if (action !== 'none') diff.push({ path: String(p.path), before: s.mounted ? `mounted ${s.mounted.fstype} (${s.mounted.options})\n` : 'not mounted\n', after: `${action}\n` });
+  if (action !== 'none')
+    diff.push({
+      path: String(p.path),
+      before: s.mounted ? `mounted ${s.mounted.fstype} (${s.mounted.options})\n` : 'not mounted\n',
+      after: `${action}\n`,
+    });
   return { changes: { fstab, action }, result: { diff } };
 }
 
@@ -128,7 +157,12 @@ export const mount = defineStateModule<MountState, MountChange>({
       opts: { type: 'str', support: 'full' },
       dump: { type: 'str', support: 'full', default: '0' },
       passno: { type: 'str', support: 'full', default: '0' },
-      state: { type: 'str', support: 'full', required: true, choices: ['absent', 'mounted', 'present', 'unmounted', 'remounted'] },
+      state: {
+        type: 'str',
+        support: 'full',
+        required: true,
+        choices: ['absent', 'mounted', 'present', 'unmounted', 'remounted'],
+      },
       fstab: { type: 'path', support: 'full', default: '/etc/fstab' },
       backup: { type: 'bool', support: 'full', default: false },
     },
@@ -137,10 +171,15 @@ export const mount = defineStateModule<MountState, MountChange>({
   plan: planMount,
   async apply(ctx, p, c, s) {
     const path = String(p.path);
-    if (c.fstab !== null) await writeRemote(ctx, String(p.fstab), c.fstab, { backup: p.backup === true, throughLinks: true });
+    if (c.fstab !== null)
+      await writeRemote(ctx, String(p.fstab), c.fstab, { backup: p.backup === true, throughLinks: true });
     let cmd = '';
     if (c.action === 'mount') cmd = sh`mkdir -p -- ${path} && mount -- ${path}`;
-    else if (c.action === 'remount') cmd = s.mounted && p.fstype !== undefined && s.mounted.fstype !== p.fstype ? sh`umount -- ${path} && mount -- ${path}` : sh`mount -o remount -- ${path}`;
+    else if (c.action === 'remount')
+      cmd =
+        s.mounted && p.fstype !== undefined && s.mounted.fstype !== p.fstype
+          ? sh`umount -- ${path} && mount -- ${path}`
+          : sh`mount -o remount -- ${path}`;
     else if (c.action === 'unmount') cmd = sh`umount -- ${path}`;
     if (cmd) {
       const r = await ctx.run(cmd);

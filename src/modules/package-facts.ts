@@ -12,9 +12,18 @@ export const packageFacts: Module = {
   },
   async run(ctx, p) {
     const managers = p.manager as string[];
-    if (!managers.some((m) => m === 'auto' || m === 'apt')) throw new ModuleFailure(`orch reads packages with dpkg (manager apt); '${managers.join(', ')}' is not available on this host`);
-    const r = await ctx.run("dpkg-query -W -f='${db:Status-Status}\\t${binary:Package}\\t${Version}\\t${Architecture}\\t${Section}\\n'");
-    if (r.rc !== 0) throw new ModuleFailure(`Could not detect a supported package manager from the following list: ['apt']`, { rc: r.rc, stderr: r.stderr });
+    if (!managers.some((m) => m === 'auto' || m === 'apt'))
+      throw new ModuleFailure(
+        `orch reads packages with dpkg (manager apt); '${managers.join(', ')}' is not available on this host`,
+      );
+    const r = await ctx.run(
+      "dpkg-query -W -f='${db:Status-Status}\\t${binary:Package}\\t${Version}\\t${Architecture}\\t${Section}\\n'",
+    );
+    if (r.rc !== 0)
+      throw new ModuleFailure(`Could not detect a supported package manager from the following list: ['apt']`, {
+        rc: r.rc,
+        stderr: r.stderr,
+      });
     return { changed: false, ansible_facts: { packages: parseDpkgList(r.stdout) } };
   },
 };
@@ -35,7 +44,14 @@ export function parseDpkgList(out: string): Record<string, PackageEntry[]> {
     const [status, full = '', version = '', arch = '', section = ''] = line.split('\t');
     if (status !== 'installed') continue;
     const name = full.split(':')[0] ?? full;
-    (packages[name] ??= []).push({ name, version, arch, category: section.split('/').pop() ?? section, origin: '', source: 'apt' });
+    (packages[name] ??= []).push({
+      name,
+      version,
+      arch,
+      category: section.split('/').pop() ?? section,
+      origin: '',
+      source: 'apt',
+    });
   }
   return packages;
 }

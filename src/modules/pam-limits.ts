@@ -6,7 +6,27 @@ import { commandFailed, ModuleFailure, type Module } from './types.js';
 // A port of community.general 6.x pam_limits, quirks included (a comment read from one line is reused for
 // the next ones, a comment keeps its newline), so the file is byte-identical to Ansible's.
 
-const ITEMS = ['core', 'data', 'fsize', 'memlock', 'nofile', 'rss', 'stack', 'cpu', 'nproc', 'as', 'maxlogins', 'maxsyslogins', 'priority', 'locks', 'sigpending', 'msgqueue', 'nice', 'rtprio', 'chroot'];
+const ITEMS = [
+  'core',
+  'data',
+  'fsize',
+  'memlock',
+  'nofile',
+  'rss',
+  'stack',
+  'cpu',
+  'nproc',
+  'as',
+  'maxlogins',
+  'maxsyslogins',
+  'priority',
+  'locks',
+  'sigpending',
+  'msgqueue',
+  'nice',
+  'rtprio',
+  'chroot',
+];
 const UNLIMITED = ['unlimited', 'infinity', '-1'];
 
 function pyRepr(s: string): string {
@@ -17,7 +37,9 @@ function checkValue(item: string, value: string, prefix = ''): void {
   if (item === 'nice' || item === 'priority') {
     const n = /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : NaN;
     if (!(n >= -20 && n <= 19)) {
-      throw new ModuleFailure(`${prefix} Value of ${pyRepr(value)} for item ${pyRepr(item)} is invalid. Value must be a number in the range -20 to 19 inclusive. Refer to the limits.conf(5) manual pages for more details.`);
+      throw new ModuleFailure(
+        `${prefix} Value of ${pyRepr(value)} for item ${pyRepr(item)} is invalid. Value must be a number in the range -20 to 19 inclusive. Refer to the limits.conf(5) manual pages for more details.`,
+      );
     }
   } else if (!(UNLIMITED.includes(value) || /^\d+$/.test(value))) {
     throw new ModuleFailure(
@@ -33,8 +55,10 @@ export function editLimits(p: Params, current: string | null): ConfigEdit {
   const type = String(p.limit_type);
   const item = String(p.limit_item);
   const value = String(p.value);
-  if (/[\x00-\x1f\x7f]/.test(domain)) throw new ModuleFailure(`domain ${JSON.stringify(domain)} contains a control character`);
-  if (p.use_max === true && p.use_min === true) throw new ModuleFailure('Cannot use use_min and use_max at the same time.');
+  if (/[\x00-\x1f\x7f]/.test(domain))
+    throw new ModuleFailure(`domain ${JSON.stringify(domain)} contains a control character`);
+  if (p.use_max === true && p.use_min === true)
+    throw new ModuleFailure('Cannot use use_min and use_max at the same time.');
   checkValue(item, value);
   let changed = current === null;
   let comment = typeof p.comment === 'string' ? p.comment : '';
@@ -77,9 +101,17 @@ export function editLimits(p: Params, current: string | null): ConfigEdit {
     }
     const actualUnl = UNLIMITED.includes(actual);
     const valueUnl = UNLIMITED.includes(value);
-    if (p.use_max === true) newValue = actualUnl ? actual : valueUnl ? value : String(Math.max(Number(value), Number(actual)));
+    if (p.use_max === true)
+      newValue = actualUnl ? actual : valueUnl ? value : String(Math.max(Number(value), Number(actual)));
     if (p.use_min === true) {
-      newValue = actualUnl && valueUnl ? actual : actualUnl ? value : valueUnl ? actual : String(Math.min(Number(value), Number(actual)));
+      newValue =
+        actualUnl && valueUnl
+          ? actual
+          : actualUnl
+            ? value
+            : valueUnl
+              ? actual
+              : String(Math.min(Number(value), Number(actual)));
     }
     if (newValue !== actual) {
       changed = true;
@@ -125,7 +157,9 @@ export const pamLimits: Module = {
   async run(ctx, p) {
     const result = await edit.run(ctx, p);
     if (p.backup !== true || result.failed || result.backup_file !== undefined) return result;
-    const r = await ctx.run(sh`p=${String(p.dest)}; [ -e "$p" ] || exit 0; b="$p.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"`);
+    const r = await ctx.run(
+      sh`p=${String(p.dest)}; [ -e "$p" ] || exit 0; b="$p.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"`,
+    );
     if (r.rc !== 0) throw commandFailed(`backing up ${String(p.dest)}`, r);
     const b = /^BACKUP\|(.*)$/m.exec(r.stdout)?.[1];
     return b ? { ...result, backup_file: b } : result;

@@ -10,7 +10,41 @@ import { ModuleFailure } from './types.js';
 const RULE = /(-?(?:auth|account|session|password))\s+(\[.*\]|\S*)\s+(\S*)\s*(.*)\s*/;
 export const VALID_TYPES = ['account', '-account', 'auth', '-auth', 'password', '-password', 'session', '-session'];
 const SIMPLE_CONTROLS = ['required', 'requisite', 'sufficient', 'optional', 'include', 'substack', 'definitive'];
-const CONTROL_VALUES = ['success', 'open_err', 'symbol_err', 'service_err', 'system_err', 'buf_err', 'perm_denied', 'auth_err', 'cred_insufficient', 'authinfo_unavail', 'user_unknown', 'maxtries', 'new_authtok_reqd', 'acct_expired', 'session_err', 'cred_unavail', 'cred_expired', 'cred_err', 'no_module_data', 'conv_err', 'authtok_err', 'authtok_recover_err', 'authtok_lock_busy', 'authtok_disable_aging', 'try_again', 'ignore', 'abort', 'authtok_expired', 'module_unknown', 'bad_item', 'conv_again', 'incomplete', 'default'];
+const CONTROL_VALUES = [
+  'success',
+  'open_err',
+  'symbol_err',
+  'service_err',
+  'system_err',
+  'buf_err',
+  'perm_denied',
+  'auth_err',
+  'cred_insufficient',
+  'authinfo_unavail',
+  'user_unknown',
+  'maxtries',
+  'new_authtok_reqd',
+  'acct_expired',
+  'session_err',
+  'cred_unavail',
+  'cred_expired',
+  'cred_err',
+  'no_module_data',
+  'conv_err',
+  'authtok_err',
+  'authtok_recover_err',
+  'authtok_lock_busy',
+  'authtok_disable_aging',
+  'try_again',
+  'ignore',
+  'abort',
+  'authtok_expired',
+  'module_unknown',
+  'bad_item',
+  'conv_again',
+  'incomplete',
+  'default',
+];
 const CONTROL_ACTIONS = ['ignore', 'bad', 'die', 'ok', 'done', 'reset'];
 
 /** pamd's parse_module_arguments: `[...]` (greedy) or a run of non-blanks; a list of one empty string is none. */
@@ -74,18 +108,24 @@ class Line {
   validate(): [boolean, string] {
     const ok: [boolean, string] = [true, `Rule is valid ${this.toString()}`];
     if (this.kind === 'comment') return this.text.startsWith('#') ? ok : [false, `Rule is not valid ${this.text}`];
-    if (this.kind === 'include') return this.text.startsWith('@include') ? ok : [false, `Rule is not valid ${this.text}`];
+    if (this.kind === 'include')
+      return this.text.startsWith('@include') ? ok : [false, `Rule is not valid ${this.text}`];
     if (this.kind === 'empty') return ok;
     const line = this.toString();
     if (!VALID_TYPES.includes(this.type)) return [false, `Rule type, ${this.type}, is not valid in rule ${line}`];
-    if (!Array.isArray(this.control)) return SIMPLE_CONTROLS.includes(this.control) ? ok : [false, `Rule control, ${this.control}, is not valid in rule ${line}`];
+    if (!Array.isArray(this.control))
+      return SIMPLE_CONTROLS.includes(this.control)
+        ? ok
+        : [false, `Rule control, ${this.control}, is not valid in rule ${line}`];
     for (const c of this.control) {
       const parts = c.split('=');
       if (parts.length !== 2) throw new ModuleFailure(`not enough values to unpack (expected 2, got ${parts.length})`);
       const [value = '', action = ''] = parts;
       if (!CONTROL_VALUES.includes(value)) return [false, `Rule control value, ${value}, is not valid in rule ${line}`];
-      if (!CONTROL_ACTIONS.includes(action) && !/^\s*[+-]?\d+\s*$/.test(action)) return [false, `Rule control action, ${action}, is not valid in rule ${line}`];
-      if (/^\s*-\d+\s*$/.test(action) && Number(action) < 0) return [false, `Rule control action, ${action}, is not valid in rule ${line}`];
+      if (!CONTROL_ACTIONS.includes(action) && !/^\s*[+-]?\d+\s*$/.test(action))
+        return [false, `Rule control action, ${action}, is not valid in rule ${line}`];
+      if (/^\s*-\d+\s*$/.test(action) && Number(action) < 0)
+        return [false, `Rule control action, ${action}, is not valid in rule ${line}`];
     }
     return ok;
   }
@@ -239,8 +279,12 @@ export class PamService {
       const add = split(wanted);
       const have = split(r.args);
       let changed = false;
-      // (pamd iterates Python sets here: with several new arguments its order varies between runs; orch keeps the given order)
-      const extra = [...add.simple.filter((a) => !have.simple.includes(a)), ...[...add.kv].filter(([k]) => !have.kv.has(k)).map(([k, v]) => `${k}=${v}`)];
+      // (pamd iterates Python sets here: with several new arguments its order varies between runs; orch keeps the
+      // given order)
+      const extra = [
+        ...add.simple.filter((a) => !have.simple.includes(a)),
+        ...[...add.kv].filter(([k]) => !have.kv.has(k)).map(([k, v]) => `${k}=${v}`),
+      ];
       if (extra.length > 0) {
         r.args = [...r.args, ...extra];
         changed = true;

@@ -9,7 +9,12 @@ import type { Params } from './spec.js';
 export function pamdEdit(text: string, p: Params, now: string): { text: string; changes: number } {
   const service = new PamService(text);
   const [type, control, path] = [String(p.type), String(p.control), String(p.module_path)];
-  const to = { type: p.new_type as string | undefined, control: p.new_control as string | undefined, path: p.new_module_path as string | undefined, args: p.module_arguments };
+  const to = {
+    type: p.new_type as string | undefined,
+    control: p.new_control as string | undefined,
+    path: p.new_module_path as string | undefined,
+    args: p.module_arguments,
+  };
   let changes: number;
   switch (p.state) {
     case 'updated':
@@ -25,7 +30,10 @@ export function pamdEdit(text: string, p: Params, now: string): { text: string; 
       changes = service.removeArgs(type, control, path, p.module_arguments);
       break;
     case 'args_present':
-      if (parseArgs(p.module_arguments).some((a) => a.startsWith('['))) throw new ModuleFailure("Unable to process bracketed '[' complex arguments with 'args_present'. Please use 'updated'.");
+      if (parseArgs(p.module_arguments).some((a) => a.startsWith('[')))
+        throw new ModuleFailure(
+          "Unable to process bracketed '[' complex arguments with 'args_present'. Please use 'updated'.",
+        );
       changes = service.addArgs(type, control, path, p.module_arguments);
       break;
     default:
@@ -37,7 +45,13 @@ export function pamdEdit(text: string, p: Params, now: string): { text: string; 
 }
 
 /** pamd absent (kept for callers of the first version). */
-export function pamdRemove(text: string, type: string, control: string, modulePath: string, now: string): { text: string; changes: number } {
+export function pamdRemove(
+  text: string,
+  type: string,
+  control: string,
+  modulePath: string,
+  now: string,
+): { text: string; changes: number } {
   return pamdEdit(text, { state: 'absent', type, control, module_path: modulePath }, now);
 }
 
@@ -64,7 +78,12 @@ export const pamd: Module = {
       type: { type: 'str', support: 'full', required: true, choices: VALID_TYPES },
       control: { type: 'str', support: 'full', required: true },
       module_path: { type: 'str', support: 'full', required: true },
-      state: { type: 'str', support: 'full', default: 'updated', choices: ['absent', 'after', 'args_absent', 'args_present', 'before', 'updated'] },
+      state: {
+        type: 'str',
+        support: 'full',
+        default: 'updated',
+        choices: ['absent', 'after', 'args_absent', 'args_present', 'before', 'updated'],
+      },
       new_type: { type: 'str', support: 'full', choices: VALID_TYPES },
       new_control: { type: 'str', support: 'full' },
       new_module_path: { type: 'str', support: 'full' },
@@ -75,10 +94,16 @@ export const pamd: Module = {
   },
   async run(ctx, p) {
     const missing = (REQUIRED[String(p.state)] ?? []).filter((k) => p[k] === undefined || p[k] === null);
-    if (missing.length > 0) throw new ModuleFailure(`state is ${String(p.state)} but all of the following are missing: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new ModuleFailure(
+        `state is ${String(p.state)} but all of the following are missing: ${missing.join(', ')}`,
+      );
     const file = `${String(p.path).replace(/\/+$/, '')}/${String(p.name)}`;
     const f = await statRemote(ctx, file, true, true);
-    if (!f.exists || !f.content) throw new ModuleFailure(`Unable to open/read PAM module file ${file} with error [Errno 2] No such file or directory: '${file}'.`);
+    if (!f.exists || !f.content)
+      throw new ModuleFailure(
+        `Unable to open/read PAM module file ${file} with error [Errno 2] No such file or directory: '${file}'.`,
+      );
     const { text, changes } = pamdEdit(f.content.toString('utf8'), p, isoNow());
     const result = { changed: changes > 0, change_count: changes, backupdest: '' };
     if (changes === 0 || ctx.check) return result;

@@ -21,7 +21,8 @@ export function parsePathInfo(out: string): Partial<ModuleResult> | undefined {
   if (follow === undefined || own === undefined) return undefined;
   const [uid = '', gid = '', user = '', group = '', ftype = '', nlink = ''] = follow.split('|');
   const [mode = '', ltype = '', size = ''] = own.split('|');
-  const state = ltype === 'symbolic link' ? 'link' : ftype === 'directory' ? 'directory' : Number(nlink) > 1 ? 'hard' : 'file';
+  const state =
+    ltype === 'symbolic link' ? 'link' : ftype === 'directory' ? 'directory' : Number(nlink) > 1 ? 'hard' : 'file';
   return {
     uid: Number(uid),
     gid: Number(gid),
@@ -42,9 +43,16 @@ export function withPathInfo(m: Module): Module {
     ...m,
     async run(ctx, params) {
       const result = await m.run(ctx, params);
-      const path = typeof result.path === 'string' ? result.path : typeof result.dest === 'string' ? result.dest : undefined;
+      const path =
+        typeof result.path === 'string' ? result.path : typeof result.dest === 'string' ? result.dest : undefined;
       // nothing to add for a path that is gone (Ansible adds the attributes of an existing path only)
-      if (path === undefined || result.failed || result.state === 'absent' || (!result.changed && result.uid !== undefined)) return result;
+      if (
+        path === undefined ||
+        result.failed ||
+        result.state === 'absent' ||
+        (!result.changed && result.uid !== undefined)
+      )
+        return result;
       const r = await ctx.run(pathInfoScript(path));
       const info = r.rc === 0 ? parsePathInfo(r.stdout) : undefined;
       return info ? { ...result, ...info } : result;

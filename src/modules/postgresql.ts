@@ -16,12 +16,17 @@ export function sqlIdent(v: string): string {
 async function psql(ctx: ModuleContext, p: Params, sql: string, db = 'postgres'): Promise<string> {
   // -d with an = in it is a connection string: the name goes in as dbname='...' so it stays a name
   const conninfo = `dbname='${db.replace(/[\\']/g, (c) => `\\${c}`)}'`;
-  const r = await ctx.run(sh`psql -X -A -t -q -v ON_ERROR_STOP=1 -p ${String(p.port ?? 5432)} -d ${conninfo}`, { stdin: sql });
+  const r = await ctx.run(sh`psql -X -A -t -q -v ON_ERROR_STOP=1 -p ${String(p.port ?? 5432)} -d ${conninfo}`, {
+    stdin: sql,
+  });
   if (r.rc !== 0) throw commandFailed('psql', r);
   return r.stdout.trim();
 }
 
-const connection = { port: { type: 'int', support: 'full', default: 5432 }, login_db: { type: 'str', support: 'full', default: 'postgres' } } as const;
+const connection = {
+  port: { type: 'int', support: 'full', default: 5432 },
+  login_db: { type: 'str', support: 'full', default: 'postgres' },
+} as const;
 
 export const postgresqlDb = defineStateModule<{ exists: boolean; owner?: string }, string>({
   name: 'postgresql_db',
@@ -36,7 +41,12 @@ export const postgresqlDb = defineStateModule<{ exists: boolean; owner?: string 
     },
   },
   async query(ctx, p) {
-    const out = await psql(ctx, p, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = ${sqlLiteral(String(p.name))};`, String(p.login_db));
+    const out = await psql(
+      ctx,
+      p,
+      `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = ${sqlLiteral(String(p.name))};`,
+      String(p.login_db),
+    );
     return out === '' ? { exists: false } : { exists: true, owner: out };
   },
   plan(p, s) {
@@ -44,9 +54,16 @@ export const postgresqlDb = defineStateModule<{ exists: boolean; owner?: string 
     if (p.state === 'absent') return s.exists ? { changes: `DROP DATABASE ${db};` } : null;
     if (!s.exists) {
       const owner = p.owner ? ` OWNER ${sqlIdent(String(p.owner))}` : '';
-      return { changes: `CREATE DATABASE ${db}${owner} ENCODING ${sqlLiteral(String(p.encoding))} TEMPLATE ${sqlIdent(String(p.template))};`, result: { diff: [{ path: String(p.name), header: 'database', before: 'absent', after: 'present' }] } };
+      return {
+        changes: `CREATE DATABASE ${db}${owner} ENCODING ${sqlLiteral(String(p.encoding))} TEMPLATE ${sqlIdent(String(p.template))};`,
+        result: { diff: [{ path: String(p.name), header: 'database', before: 'absent', after: 'present' }] },
+      };
     }
-    if (p.owner && s.owner !== p.owner) return { changes: `ALTER DATABASE ${db} OWNER TO ${sqlIdent(String(p.owner))};`, result: { diff: [{ path: String(p.name), header: 'owner', before: s.owner ?? '', after: String(p.owner) }] } };
+    if (p.owner && s.owner !== p.owner)
+      return {
+        changes: `ALTER DATABASE ${db} OWNER TO ${sqlIdent(String(p.owner))};`,
+        result: { diff: [{ path: String(p.name), header: 'owner', before: s.owner ?? '', after: String(p.owner) }] },
+      };
     return null;
   },
   async apply(ctx, p, sql) {
@@ -72,16 +89,31 @@ export function passwordMatches(stored: string | undefined, user: string, passwo
     const serverKey = createHmac('sha256', salted).update('Server Key').digest('base64');
     return storedKey === scram[3] && serverKey === scram[4];
   }
-  if (stored.startsWith('md5')) return stored === `md5${createHash('md5').update(password + user).digest('hex')}`;
+  if (stored.startsWith('md5'))
+    return (
+      stored ===
+      `md5${createHash('md5')
+        .update(password + user)
+        .digest('hex')}`
+    );
   return stored === password;
 }
 
 const ATTRS = ['SUPERUSER', 'CREATEDB', 'CREATEROLE', 'LOGIN', 'REPLICATION'] as const;
-const COLUMNS: Record<(typeof ATTRS)[number], string> = { SUPERUSER: 'rolsuper', CREATEDB: 'rolcreatedb', CREATEROLE: 'rolcreaterole', LOGIN: 'rolcanlogin', REPLICATION: 'rolreplication' };
+const COLUMNS: Record<(typeof ATTRS)[number], string> = {
+  SUPERUSER: 'rolsuper',
+  CREATEDB: 'rolcreatedb',
+  CREATEROLE: 'rolcreaterole',
+  LOGIN: 'rolcanlogin',
+  REPLICATION: 'rolreplication',
+};
 
 function wantedAttrs(p: Params): Record<string, boolean> {
   const out: Record<string, boolean> = { LOGIN: p.login !== false };
-  for (const flag of String(p.role_attr_flags ?? '').split(',').map((s) => s.trim().toUpperCase()).filter((s) => s)) {
+  for (const flag of String(p.role_attr_flags ?? '')
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter((s) => s)) {
     const on = !flag.startsWith('NO');
     const name = on ? flag : flag.slice(2);
     if (!(ATTRS as readonly string[]).includes(name)) throw new ModuleFailure(`unknown role attribute ${flag}`);
@@ -108,7 +140,12 @@ export const postgresqlUser = defineStateModule<RoleState, string>({
   async query(ctx, p) {
     const name = sqlLiteral(String(p.name));
     // The stored hash comes back so the password can be compared here without sending it anywhere.
-    const out = await psql(ctx, p, `SELECT ${ATTRS.map((a) => `${COLUMNS[a]}::text`).join(" || ',' || ")} || '|' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${name};`, String(p.login_db));
+    const out = await psql(
+      ctx,
+      p,
+      `SELECT ${ATTRS.map((a) => `${COLUMNS[a]}::text`).join(" || ',' || ")} || '|' || coalesce(rolpassword, '') FROM pg_authid WHERE rolname = ${name};`,
+      String(p.login_db),
+    );
     if (out === '') return { exists: false };
     const [flags = '', stored] = out.split('|');
     const vals = flags.split(',').map((v) => v === 't' || v === 'true');
@@ -122,13 +159,39 @@ export const postgresqlUser = defineStateModule<RoleState, string>({
       .map(([k, on]) => (on ? k : `NO${k}`))
       .join(' ');
     const pw = typeof p.password === 'string' ? ` PASSWORD ${sqlLiteral(p.password)}` : '';
-    const grant = p.db && p.priv ? `GRANT ${String(p.priv).replace(/[^A-Za-z_, ]/g, '')} ON DATABASE ${sqlIdent(String(p.db))} TO ${role};` : '';
-    if (!s.exists) return { changes: `CREATE ROLE ${role} ${attrSql}${pw};${grant}`, result: { diff: [{ path: String(p.name), header: 'role', before: 'absent', after: 'present' }] } };
+    const grant =
+      p.db && p.priv
+        ? `GRANT ${String(p.priv).replace(/[^A-Za-z_, ]/g, '')} ON DATABASE ${sqlIdent(String(p.db))} TO ${role};`
+        : '';
+    if (!s.exists)
+      return {
+        changes: `CREATE ROLE ${role} ${attrSql}${pw};${grant}`,
+        result: { diff: [{ path: String(p.name), header: 'role', before: 'absent', after: 'present' }] },
+      };
     const differs = Object.entries(want).filter(([k, on]) => s.attrs?.[k] !== on);
-    const newPassword = typeof p.password === 'string' && p.update_password !== 'on_create' && !passwordMatches(s.stored, String(p.name), p.password);
+    const newPassword =
+      typeof p.password === 'string' &&
+      p.update_password !== 'on_create' &&
+      !passwordMatches(s.stored, String(p.name), p.password);
     if (differs.length === 0 && !newPassword) return null;
-    if (differs.length === 0) return { changes: `ALTER ROLE ${role}${pw};`, result: { diff: [{ path: String(p.name), header: 'password', before: '(hidden)', after: '(changed)' }] } };
-    return { changes: `ALTER ROLE ${role} ${attrSql}${newPassword ? pw : ''};`, result: { diff: [{ path: String(p.name), header: 'attributes', before: differs.map(([k]) => `${s.attrs?.[k] ? '' : 'NO'}${k}`).join(' '), after: differs.map(([k, on]) => `${on ? '' : 'NO'}${k}`).join(' ') }] } };
+    if (differs.length === 0)
+      return {
+        changes: `ALTER ROLE ${role}${pw};`,
+        result: { diff: [{ path: String(p.name), header: 'password', before: '(hidden)', after: '(changed)' }] },
+      };
+    return {
+      changes: `ALTER ROLE ${role} ${attrSql}${newPassword ? pw : ''};`,
+      result: {
+        diff: [
+          {
+            path: String(p.name),
+            header: 'attributes',
+            before: differs.map(([k]) => `${s.attrs?.[k] ? '' : 'NO'}${k}`).join(' '),
+            after: differs.map(([k, on]) => `${on ? '' : 'NO'}${k}`).join(' '),
+          },
+        ],
+      },
+    };
   },
   async apply(ctx, p, sql) {
     await psql(ctx, p, sql, String(p.login_db));

@@ -53,7 +53,11 @@ function stripVerbose(source: string): string {
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07', b: '\b', '\\': '\\' };
 
 /** Expand a Python re.sub replacement (\1, \g<1>, \g<name>, \n…) for one match. */
-export function expandPythonReplacement(template: string, m: RegExpExecArray | string[], groups?: Record<string, string | undefined>): string {
+export function expandPythonReplacement(
+  template: string,
+  m: RegExpExecArray | string[],
+  groups?: Record<string, string | undefined>,
+): string {
   return template.replace(/\\(g<(\w+)>|\d{1,2}|.)/g, (whole, what: string, name: string | undefined) => {
     if (name !== undefined) return (/^\d+$/.test(name) ? m[Number(name)] : groups?.[name]) ?? '';
     if (/^\d+$/.test(what)) return m[Number(what)] ?? '';

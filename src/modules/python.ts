@@ -19,12 +19,20 @@ def fail(msg, **kw):
  * every host it manages, so a host Ansible can manage runs these (with its ansible_python_interpreter). A
  * result with failed: true is thrown.
  */
-export async function runPython(ctx: ModuleContext, module: string, script: string, input: Record<string, unknown>): Promise<ModuleResult> {
+export async function runPython(
+  ctx: ModuleContext,
+  module: string,
+  script: string,
+  input: Record<string, unknown>,
+): Promise<ModuleResult> {
   // the host's ansible_python_interpreter when set to a path (not Ansible's auto discovery), else python3
   const set = ctx.vars.get('ansible_python_interpreter');
   const python = typeof set === 'string' && set !== '' && !set.startsWith('auto') ? set : 'python3';
   const needed = `${module}: ${python} is needed on the host (as for Ansible) and was not found`;
-  const r = await ctx.run(sh`command -v ${python} >/dev/null || { echo ${needed} >&2; exit 127; }; exec ${python} -c ${script}`, { stdin: JSON.stringify(input) });
+  const r = await ctx.run(
+    sh`command -v ${python} >/dev/null || { echo ${needed} >&2; exit 127; }; exec ${python} -c ${script}`,
+    { stdin: JSON.stringify(input) },
+  );
   let result: ModuleResult;
   try {
     result = JSON.parse(r.stdout) as ModuleResult;

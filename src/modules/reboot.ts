@@ -50,7 +50,12 @@ export const waitForConnection: Module = {
         await sleep(Number(p.sleep) * 1000);
       }
     }
-    return { changed: false, failed: true, elapsed: secondsSince(start), msg: `timed out waiting for ping module test: ${errorMessage(error)}` };
+    return {
+      changed: false,
+      failed: true,
+      elapsed: secondsSince(start),
+      msg: `timed out waiting for ping module test: ${errorMessage(error)}`,
+    };
   },
 };
 
@@ -74,16 +79,24 @@ class TimedOut extends Error {}
 
 async function bootTime(ctx: ModuleContext, command: string): Promise<string> {
   const r = await ctx.run(command);
-  if (r.rc !== 0) throw new ModuleFailure(`reboot: failed to get host boot time info, rc: ${r.rc}, stdout: ${r.stdout}, stderr: ${r.stderr}`);
+  if (r.rc !== 0)
+    throw new ModuleFailure(
+      `reboot: failed to get host boot time info, rc: ${r.rc}, stdout: ${r.stdout}, stderr: ${r.stderr}`,
+    );
   return r.stdout.trim();
 }
 
 /** The shutdown binary: an absolute reboot_command's own, else the first found in search_paths. */
 async function shutdownPath(ctx: ModuleContext, bin: string, paths: string[]): Promise<string> {
   if (bin.startsWith('/')) return bin;
-  const r = await ctx.run(`for d in ${shellJoin(paths)}; do if [ -e "$d"/${shellJoin([bin])} ]; then printf '%s\\n' "$d"/${shellJoin([bin])}; break; fi; done`);
+  const r = await ctx.run(
+    `for d in ${shellJoin(paths)}; do if [ -e "$d"/${shellJoin([bin])} ]; then printf '%s\\n' "$d"/${shellJoin([bin])}; break; fi; done`,
+  );
   const found = r.stdout.trim();
-  if (!found) throw new ModuleFailure(`Unable to find command "${bin}" in search paths: ${JSON.stringify(paths).replace(/"/g, "'")}`);
+  if (!found)
+    throw new ModuleFailure(
+      `Unable to find command "${bin}" in search paths: ${JSON.stringify(paths).replace(/"/g, "'")}`,
+    );
   return found;
 }
 
@@ -105,13 +118,25 @@ export const reboot: Module = {
   },
   async run(ctx, p) {
     const conn = connection(ctx);
-    if (conn.isLocal()) return { changed: false, elapsed: 0, rebooted: false, failed: true, msg: 'Running reboot with local connection would reboot the control node.' };
+    if (conn.isLocal())
+      return {
+        changed: false,
+        elapsed: 0,
+        rebooted: false,
+        failed: true,
+        msg: 'Running reboot with local connection would reboot the control node.',
+      };
     if (ctx.check) return { changed: true, elapsed: 0, rebooted: true };
     const preDelay = nonNegative(p, 'pre_reboot_delay', 0);
     const given = p.reboot_command === undefined ? undefined : String(p.reboot_command);
     // as Ansible on Linux: `shutdown -r MINUTES "msg"` (a pre_reboot_delay under a minute is 0)
     const bin = given === undefined ? 'shutdown' : (given.split(' ')[0] ?? '');
-    const args = given === undefined ? `-r ${Math.floor(preDelay / 60)} ${shellJoin([String(p.msg)])}` : given.includes(' ') ? given.slice(given.indexOf(' ') + 1) : '';
+    const args =
+      given === undefined
+        ? `-r ${Math.floor(preDelay / 60)} ${shellJoin([String(p.msg)])}`
+        : given.includes(' ')
+          ? given.slice(given.indexOf(' ') + 1)
+          : '';
     const bootCommand = String(p.boot_time_command);
     let before: string;
     try {
@@ -130,7 +155,14 @@ export const reboot: Module = {
       rc = 0; // the connection went down with the host: the reboot began
     }
     const start = Date.now();
-    if (rc !== 0) return { changed: false, failed: true, rebooted: false, elapsed: 0, msg: `Reboot command failed. Error was: '${out.stdout.trim()}, ${out.stderr.trim()}'` };
+    if (rc !== 0)
+      return {
+        changed: false,
+        failed: true,
+        rebooted: false,
+        elapsed: 0,
+        msg: `Reboot command failed. Error was: '${out.stdout.trim()}, ${out.stderr.trim()}'`,
+      };
     await sleep(nonNegative(p, 'post_reboot_delay', 0) * 1000);
     const timeout = Number(p.reboot_timeout);
     const connectMs = p.connect_timeout === undefined ? undefined : Number(p.connect_timeout) * 1000;

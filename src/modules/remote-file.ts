@@ -23,7 +23,21 @@ export interface RemoteFile {
   /** the umask commands run with on the host (symbolic modes without a user class depend on it) */
   umask?: number;
   /** stat's details (StatExtras.details) */
-  details?: { atime: number; mtime: number; ctime: number; dev: number; inode: number; nlink: number; blocks: number; blockSize: number; rdev: number; rawMode: number; readable: boolean; writeable: boolean; executable: boolean };
+  details?: {
+    atime: number;
+    mtime: number;
+    ctime: number;
+    dev: number;
+    inode: number;
+    nlink: number;
+    blocks: number;
+    blockSize: number;
+    rdev: number;
+    rawMode: number;
+    readable: boolean;
+    writeable: boolean;
+    executable: boolean;
+  };
   /** `file --mime-type --mime-encoding`: "text/plain; charset=us-ascii" */
   mime?: string;
   /** `lsattr -vd`: "version flags path" */
@@ -45,7 +59,13 @@ export function parseStat(out: string): RemoteFile {
     if (tag === 'S') {
       const [type = '', mode = '', owner, group, size, uid, gid] = rest;
       f.exists = true;
-      f.type = type.includes('symbolic') ? 'link' : type.includes('directory') ? 'directory' : type.includes('regular') ? 'file' : 'other';
+      f.type = type.includes('symbolic')
+        ? 'link'
+        : type.includes('directory')
+          ? 'directory'
+          : type.includes('regular')
+            ? 'file'
+            : 'other';
       f.mode = mode.padStart(4, '0');
       f.owner = owner;
       f.group = group;
@@ -56,12 +76,25 @@ export function parseStat(out: string): RemoteFile {
       const [umask = '', user, group] = rest;
       f.umask = parseInt(umask, 8);
       f.creator = { owner: user, group };
-    }
-    else if (tag === 'L') f.linkTarget = v;
+    } else if (tag === 'L') f.linkTarget = v;
     else if (tag === 'H') f.sha1 = v;
     else if (tag === 'T') {
       const n = rest.map(Number);
-      f.details = { atime: n[0] ?? 0, mtime: n[1] ?? 0, ctime: n[2] ?? 0, dev: n[3] ?? 0, inode: n[4] ?? 0, nlink: n[5] ?? 0, blocks: n[6] ?? 0, blockSize: n[7] ?? 0, rdev: n[8] ?? 0, rawMode: parseInt(rest[9] ?? '0', 8), readable: n[10] === 1, writeable: n[11] === 1, executable: n[12] === 1 };
+      f.details = {
+        atime: n[0] ?? 0,
+        mtime: n[1] ?? 0,
+        ctime: n[2] ?? 0,
+        dev: n[3] ?? 0,
+        inode: n[4] ?? 0,
+        nlink: n[5] ?? 0,
+        blocks: n[6] ?? 0,
+        blockSize: n[7] ?? 0,
+        rdev: n[8] ?? 0,
+        rawMode: parseInt(rest[9] ?? '0', 8),
+        readable: n[10] === 1,
+        writeable: n[11] === 1,
+        executable: n[12] === 1,
+      };
     } else if (tag === 'M') f.mime = v;
     else if (tag === 'V') f.attributes = v;
     else if (tag === 'C') f.content = Buffer.from(v, 'base64');
@@ -71,7 +104,14 @@ export function parseStat(out: string): RemoteFile {
 }
 
 /** readLinkTarget=false: for a symlink, only the link (no checksum or content of what it points to). */
-export async function statRemote(ctx: ModuleContext, path: string, withContent = false, follow: Follow = false, extras: StatExtras = {}, readLinkTarget = true): Promise<RemoteFile> {
+export async function statRemote(
+  ctx: ModuleContext,
+  path: string,
+  withContent = false,
+  follow: Follow = false,
+  extras: StatExtras = {},
+  readLinkTarget = true,
+): Promise<RemoteFile> {
   const r = await ctx.run(statProbe(path, withContent, follow, extras, readLinkTarget));
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return parseStat(r.stdout);
@@ -120,13 +160,15 @@ export function atomicWriteScript(path: string, opts: WriteOptions): string {
     'if [ -e "$p" ]; then chmod --reference="$p" -- "$t"; chown --reference="$p" -- "$t" 2>/dev/null || true; else chmod 0644 -- "$t"; fi',
   ];
   if (opts.mode) parts.push(sh`chmod ${opts.mode} -- "$t"`);
-  if (opts.owner || opts.group) parts.push(sh`chown -- ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} "$t"`);
+  if (opts.owner || opts.group)
+    parts.push(sh`chown -- ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} "$t"`);
   if (opts.validate) {
     parts.push(`vr=0; vo=$(exec ${validateCommand(opts.validate)}) || vr=$?`); // exec: the program, never a shell builtin
     parts.push(`if [ "$vr" -ne 0 ]; then printf '%s\\n${VALIDATE_MARK}%s\\n' "$vo" "$vr"; exit 3; fi`);
   }
   // Ansible names a backup FILE.PID.DATE~ (the pid of the process that wrote it)
-  if (opts.backup) parts.push('if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"; fi');
+  if (opts.backup)
+    parts.push('if [ -e "$p" ]; then b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$p" "$b"; echo "BACKUP|$b"; fi');
   parts.push('sync -- "$t" 2>/dev/null || sync', 'mv -f -- "$t" "$p"', 'trap - EXIT');
   return parts.join('\n');
 }
@@ -141,18 +183,33 @@ const VALIDATE_MARK = 'ORCH-VALIDATE-RC|';
 export function validateCommand(validate: string): string {
   if (!validate.includes('%s')) throw new ModuleFailure(`validate must contain %s: ${validate}`);
   return shlexSplit(validate.replace(/%%(?!s)/g, '%'))
-    .map((word) => word.split(/(%%|%s)/).filter((piece) => piece !== '').map((piece) => (piece === '%s' ? '"$t"' : quote(piece === '%%' ? '%' : piece))).join(''))
+    .map((word) =>
+      word
+        .split(/(%%|%s)/)
+        .filter((piece) => piece !== '')
+        .map((piece) => (piece === '%s' ? '"$t"' : quote(piece === '%%' ? '%' : piece)))
+        .join(''),
+    )
     .join(' ');
 }
 
 /** The validation command refused the new content: the file was left as it was. */
 export class ValidationFailed extends ModuleFailure {
-  constructor(readonly exitStatus: number, readonly stdout: string, readonly stderr: string) {
+  constructor(
+    readonly exitStatus: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
     super('failed to validate', { exit_status: exitStatus, stdout, stderr });
   }
 }
 
-export async function writeRemote(ctx: ModuleContext, path: string, content: string | Buffer, opts: WriteOptions = {}): Promise<{ backupFile?: string }> {
+export async function writeRemote(
+  ctx: ModuleContext,
+  path: string,
+  content: string | Buffer,
+  opts: WriteOptions = {},
+): Promise<{ backupFile?: string }> {
   const r = await ctx.run(atomicWriteScript(path, opts), { stdin: content });
   const v = r.rc === 3 ? new RegExp(`\\n?${VALIDATE_MARK.replace('|', '\\|')}(\\d+)\\n$`).exec(r.stdout) : null;
   if (v) throw new ValidationFailed(Number(v[1]), r.stdout.slice(0, v.index), r.stderr);
@@ -172,7 +229,12 @@ export function writeMode(mode: string | undefined, current: RemoteFile): string
  * into the octal mode it gives this path, compared, and applied as that number. With noDereference, a link
  * itself (file's follow: no): owner and group of the link; Linux has no mode on links.
  */
-export function attributeFixes(path: string, current: RemoteFile, want: { mode?: string; owner?: string; group?: string }, noDereference = false): { cmds: string[]; diffs: FileDiff[] } {
+export function attributeFixes(
+  path: string,
+  current: RemoteFile,
+  want: { mode?: string; owner?: string; group?: string },
+  noDereference = false,
+): { cmds: string[]; diffs: FileDiff[] } {
   const cmds: string[] = [];
   const diffs: FileDiff[] = [];
   const h = noDereference && current.type === 'link' ? ['-h'] : [];
@@ -185,7 +247,8 @@ export function attributeFixes(path: string, current: RemoteFile, want: { mode?:
     }
   }
   // an owner or group given as a number is compared with the id (as Ansible does)
-  const same = (name: string | undefined, id: number | undefined, w: string) => name === w || (/^\d+$/.test(w) && id === Number(w));
+  const same = (name: string | undefined, id: number | undefined, w: string) =>
+    name === w || (/^\d+$/.test(w) && id === Number(w));
   if (want.owner && !same(current.owner, current.uid, want.owner)) {
     cmds.push(sh`chown ${[...h, '--', want.owner, path]}`);
     diffs.push({ path, header: 'owner', before: current.owner ?? '', after: want.owner });

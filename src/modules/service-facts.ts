@@ -31,12 +31,24 @@ export function parseServices(out: string): Record<string, ServiceFact> {
     if (part === 'sysv') {
       // " [ + ]  cron": running, [ - ] stopped, [ ? ] unknown
       const m = /^\s*\[\s*([+?-])\s*\]\s+(\S+)/.exec(line);
-      if (m) services[m[2] ?? ''] = { name: m[2] ?? '', state: m[1] === '+' ? 'running' : m[1] === '-' ? 'stopped' : 'unknown', source: 'sysv' };
+      if (m)
+        services[m[2] ?? ''] = {
+          name: m[2] ?? '',
+          state: m[1] === '+' ? 'running' : m[1] === '-' ? 'stopped' : 'unknown',
+          source: 'sysv',
+        };
     } else if (part === 'systemd') {
       // "cron.service loaded active running Regular background program processing daemon"
       const [unit, load, , sub] = line.trim().split(/\s+/);
       if (!unit?.endsWith('.service') || load === 'not-found') continue;
-      const state = sub === 'running' ? 'running' : sub === 'exited' || sub === 'dead' || sub === 'failed' ? (sub === 'failed' ? 'failed' : 'stopped') : 'unknown';
+      const state =
+        sub === 'running'
+          ? 'running'
+          : sub === 'exited' || sub === 'dead' || sub === 'failed'
+            ? sub === 'failed'
+              ? 'failed'
+              : 'stopped'
+            : 'unknown';
       services[unit] = { name: unit, state, status: 'unknown', source: 'systemd' };
     } else if (part === 'files') {
       const [unit, status] = line.trim().split(/\s+/);

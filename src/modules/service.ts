@@ -45,9 +45,15 @@ async function queryService(ctx: ModuleContext, p: Params): Promise<HostServiceS
   return { init: 'sysv', exists: has('X'), running: has('R'), enabled: has('E') };
 }
 
-export function planService(p: Params, s: ServiceState): { changes: ServiceChange; result: Record<string, unknown> } | null {
+export function planService(
+  p: Params,
+  s: ServiceState,
+): { changes: ServiceChange; result: Record<string, unknown> } | null {
   checkUse(p);
-  if (!s.exists) throw new ModuleFailure(`Could not find the requested service ${String(p.name)}: host`, { hint: 'Install its package first, or check the name.' });
+  if (!s.exists)
+    throw new ModuleFailure(`Could not find the requested service ${String(p.name)}: host`, {
+      hint: 'Install its package first, or check the name.',
+    });
   const c: ServiceChange = {};
   const state = p.state as string | undefined;
   if (state === 'started' && !s.running) c.action = 'start';
@@ -57,8 +63,10 @@ export function planService(p: Params, s: ServiceState): { changes: ServiceChang
   if (typeof p.enabled === 'boolean' && p.enabled !== s.enabled) c.enable = p.enabled;
   if (!c.action && c.enable === undefined) return null;
   const diff = [];
-  if (c.action) diff.push({ path: String(p.name), header: 'state', before: s.running ? 'running' : 'stopped', after: c.action });
-  if (c.enable !== undefined) diff.push({ path: String(p.name), header: 'enabled', before: String(s.enabled), after: String(c.enable) });
+  if (c.action)
+    diff.push({ path: String(p.name), header: 'state', before: s.running ? 'running' : 'stopped', after: c.action });
+  if (c.enable !== undefined)
+    diff.push({ path: String(p.name), header: 'enabled', before: String(s.enabled), after: String(c.enable) });
   return { changes: c, result: { diff } };
 }
 
@@ -87,7 +95,9 @@ function sysvAction(n: string, action: string, p: Params): string[] {
 /** `use`: orch detects systemd or SysV init itself; another manager is refused, not silently replaced. */
 function checkUse(p: Params): void {
   if (p.use !== undefined && !['auto', 'systemd', 'sysvinit', 'service'].includes(String(p.use))) {
-    throw new ModuleFailure(`service: use '${String(p.use)}' is not implemented by orch (auto, systemd, sysvinit or service)`);
+    throw new ModuleFailure(
+      `service: use '${String(p.use)}' is not implemented by orch (auto, systemd, sysvinit or service)`,
+    );
   }
 }
 
@@ -116,7 +126,10 @@ async function runSysv(ctx: ModuleContext, p: Params, s: ServiceState): Promise<
   const n = serviceName(p.name);
   const c = planned.changes;
   const cmds: string[] = [];
-  if (c.enable !== undefined) cmds.push(c.enable ? sh`update-rc.d ${n} defaults >/dev/null && update-rc.d ${n} enable` : sh`update-rc.d ${n} disable`);
+  if (c.enable !== undefined)
+    cmds.push(
+      c.enable ? sh`update-rc.d ${n} defaults >/dev/null && update-rc.d ${n} enable` : sh`update-rc.d ${n} disable`,
+    );
   if (c.action) cmds.push(...sysvAction(n, c.action, p));
   const r = await ctx.run(cmds.join(' && '));
   if (r.rc !== 0) throw commandFailed(`service ${n}`, r);
@@ -137,7 +150,8 @@ export const service: Module = {
     const s = await queryService(ctx, p);
     if (s.init === 'sysv') return runSysv(ctx, p, s);
     // Ansible's service action hands systemd hosts to the systemd module, dropping what it does not take.
-    for (const k of ['pattern', 'sleep', 'arguments'] as const) if (p[k] !== undefined && p[k] !== '') ctx.warn(`Ignoring "${k}" as it is not used in "systemd"`);
+    for (const k of ['pattern', 'sleep', 'arguments'] as const)
+      if (p[k] !== undefined && p[k] !== '') ctx.warn(`Ignoring "${k}" as it is not used in "systemd"`);
     const { pattern: _p, sleep: _s, arguments: _a, use: _u, ...rest } = p;
     return runSystemd(ctx, rest, s, () => requery(ctx, p));
   },
@@ -155,18 +169,28 @@ export const service: Module = {
 async function runSystemdOffline(ctx: ModuleContext, p: Params): Promise<ModuleResult> {
   const unit = String(p.name);
   checkUnitName(unit);
-  ctx.warn('Target is a chroot or systemd is offline. This can lead to false positives or prevent the init system tools from working.');
+  ctx.warn(
+    'Target is a chroot or systemd is offline. This can lead to false positives or prevent the init system tools from working.',
+  );
   const r = await ctx.run(sh`systemctl is-enabled -- ${unit} 2>/dev/null; true`);
   const now = r.stdout.trim().split('\n')[0] ?? '';
   const cmds: string[] = [];
-  if (p.masked !== undefined && now.startsWith('masked') !== p.masked) cmds.push(sh`systemctl ${p.masked ? 'mask' : 'unmask'} -- ${unit}`);
+  if (p.masked !== undefined && now.startsWith('masked') !== p.masked)
+    cmds.push(sh`systemctl ${p.masked ? 'mask' : 'unmask'} -- ${unit}`);
   const enabledNow = now === 'enabled' || now === 'enabled-runtime' || now === 'static' || now === 'alias';
-  if (p.enabled !== undefined && p.masked !== true && enabledNow !== p.enabled) cmds.push(sh`systemctl ${p.enabled ? 'enable' : 'disable'} -- ${unit}`);
+  if (p.enabled !== undefined && p.masked !== true && enabledNow !== p.enabled)
+    cmds.push(sh`systemctl ${p.enabled ? 'enable' : 'disable'} -- ${unit}`);
   if (cmds.length > 0 && !ctx.check) {
     const w = await ctx.run(cmds.join(' && '));
     if (w.rc !== 0) throw commandFailed(`systemctl (offline) for ${unit}`, w);
   }
-  return { changed: cmds.length > 0, name: unit, ...(p.state !== undefined ? { state: p.state } : {}), ...(p.enabled !== undefined ? { enabled: p.enabled } : {}), status: {} };
+  return {
+    changed: cmds.length > 0,
+    name: unit,
+    ...(p.state !== undefined ? { state: p.state } : {}),
+    ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
+    status: {},
+  };
 }
 
 export const systemdModule: Module = {
@@ -179,7 +203,13 @@ export const systemdModule: Module = {
       masked: { type: 'bool', support: 'full' },
       daemon_reload: { type: 'bool', support: 'full', default: false, aliases: ['daemon-reload'] },
       daemon_reexec: { type: 'bool', support: 'full', default: false, aliases: ['daemon-reexec'] },
-      scope: { type: 'str', support: 'partial', default: 'system', choices: ['system', 'user', 'global'], note: 'system only: user and global fail when reached' },
+      scope: {
+        type: 'str',
+        support: 'partial',
+        default: 'system',
+        choices: ['system', 'user', 'global'],
+        note: 'system only: user and global fail when reached',
+      },
       no_block: { type: 'bool', support: 'full', default: false },
       force: { type: 'bool', support: 'full' },
     },
@@ -188,7 +218,8 @@ export const systemdModule: Module = {
   query: (ctx, p) => (p.name === undefined || p.name === null ? Promise.resolve(undefined) : queryService(ctx, p)),
   async run(ctx, p) {
     for (const k of ['state', 'enabled', 'masked'] as const) {
-      if (p[k] !== undefined && (p.name === undefined || p.name === null)) throw new ModuleFailure(`missing parameter(s) required by '${k}': name`);
+      if (p[k] !== undefined && (p.name === undefined || p.name === null))
+        throw new ModuleFailure(`missing parameter(s) required by '${k}': name`);
     }
     if (p.name === undefined || p.name === null) return runSystemd(ctx, p, undefined, () => requery(ctx, p));
     const s = await queryService(ctx, p);

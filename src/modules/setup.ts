@@ -18,7 +18,10 @@ export const setup: Module = {
   async run(ctx, p) {
     const subset = p.gather_subset as string[];
     const bad = subset.find((s) => !SUBSET_NAMES.includes(s.replace(/^!/, '')));
-    if (bad !== undefined) throw new ModuleFailure(`Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`);
+    if (bad !== undefined)
+      throw new ModuleFailure(
+        `Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`,
+      );
     const sections = factSections({ subset, factPath: String(p.fact_path) });
     const r = await ctx.run(factsScript(sections), { timeoutMs: Number(p.gather_timeout) * 1000 });
     const facts = parseFacts(r.stdout, sections, subset);

@@ -14,7 +14,13 @@ export const slurp: Module = {
     if (r.rc !== 0) {
       // Ansible's messages (slurp reads the file with Python: errno decides)
       const src = String(p.src);
-      const msg = /No such file/.test(r.stderr) ? `file not found: ${src}` : /Is a directory/.test(r.stderr) ? `source is a directory and must be a file: ${src}` : /Permission denied/.test(r.stderr) ? `file is not readable: ${src}` : `unable to slurp file: ${r.stderr.trim()}`;
+      const msg = /No such file/.test(r.stderr)
+        ? `file not found: ${src}`
+        : /Is a directory/.test(r.stderr)
+          ? `source is a directory and must be a file: ${src}`
+          : /Permission denied/.test(r.stderr)
+            ? `file is not readable: ${src}`
+            : `unable to slurp file: ${r.stderr.trim()}`;
       throw new ModuleFailure(msg);
     }
     return { changed: false, content: r.stdout.trim(), encoding: 'base64', source: p.src };

@@ -48,7 +48,11 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const row = d[i] as number[];
       const prev = d[i - 1] as number[];
-      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
   }
   return (d[a.length] as number[])[b.length] as number;
@@ -86,7 +90,8 @@ function coerce(name: string, type: ParamType, value: unknown, elements?: ParamT
     case 'str':
     case 'path':
       if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'boolean') return type === 'str' ? String(value) : bad('a path');
+      if (typeof value === 'number' || typeof value === 'boolean')
+        return type === 'str' ? String(value) : bad('a path');
       return bad('a string');
     case 'bool': {
       if (typeof value === 'boolean') return value;
@@ -106,10 +111,18 @@ function coerce(name: string, type: ParamType, value: unknown, elements?: ParamT
     case 'mode':
       // YAML 1.1 already turned 0644 into 420; strings stay as written ('0644', 'u+x').
       if (typeof value === 'number') return value.toString(8).padStart(4, '0');
-      if (typeof value === 'string' && /^(0?[0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*)$/.test(value)) return value;
+      if (typeof value === 'string' && /^(0?[0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*)$/.test(value))
+        return value;
       return bad("a mode ('0644', 0644 or u+rwx)");
     case 'list': {
-      const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s) : [value];
+      const items = Array.isArray(value)
+        ? value
+        : typeof value === 'string'
+          ? value
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s)
+          : [value];
       return elements ? items.map((x, i) => coerce(`${name}[${i}]`, elements, x)) : items;
     }
     case 'dict':
@@ -136,10 +149,19 @@ export function checkParamNames(module: string, spec: ModuleSpec, params: Params
   const known = declaredNames(spec);
   for (const key of Object.keys(params)) {
     if (known.has(key)) continue;
-    const guess = suggest(key, [...known].filter((k) => !k.startsWith('_')));
-    throw new NotImplementedError(`${module}: parameter '${key}' is not implemented by orch${guess ? ` (did you mean '${guess}'?)` : ''}`, {
-      hint: `orch implements: ${[...Object.keys(spec.params)].filter((k) => !k.startsWith('_')).sort().join(', ')}.`,
-    });
+    const guess = suggest(
+      key,
+      [...known].filter((k) => !k.startsWith('_')),
+    );
+    throw new NotImplementedError(
+      `${module}: parameter '${key}' is not implemented by orch${guess ? ` (did you mean '${guess}'?)` : ''}`,
+      {
+        hint: `orch implements: ${[...Object.keys(spec.params)]
+          .filter((k) => !k.startsWith('_'))
+          .sort()
+          .join(', ')}.`,
+      },
+    );
   }
 }
 
@@ -151,16 +173,30 @@ export function unsupportedParam(module: string, spec: ModuleSpec, params: Param
     if (value === undefined) continue;
     let same: boolean;
     try {
-      same = p.default !== undefined && JSON.stringify(coerce(name, p.type, value, p.elements)) === JSON.stringify(p.default);
+      same =
+        p.default !== undefined &&
+        JSON.stringify(coerce(name, p.type, value, p.elements)) === JSON.stringify(p.default);
     } catch {
       same = false;
     }
-    if (!same) throw new NotImplementedError(`${module}: parameter '${name}' is not implemented by orch${p.note ? ` (${p.note})` : ''}`);
+    if (!same)
+      throw new NotImplementedError(
+        `${module}: parameter '${name}' is not implemented by orch${p.note ? ` (${p.note})` : ''}`,
+      );
   }
 }
 
-/** Full validation of rendered parameters: aliases, types, choices, defaults; when not at load, required and exclusions too. */
-export function validateParams(module: string, spec: ModuleSpec, input: Params, isLiteral: (v: unknown) => boolean = () => true, atLoad = false): Params {
+/**
+ * Full validation of rendered parameters: aliases, types, choices, defaults; when not at load, required and
+ * exclusions too.
+ */
+export function validateParams(
+  module: string,
+  spec: ModuleSpec,
+  input: Params,
+  isLiteral: (v: unknown) => boolean = () => true,
+  atLoad = false,
+): Params {
   if (spec.anyParams) return { ...input };
   checkParamNames(module, spec, input);
   if (!atLoad) unsupportedParam(module, spec, input);
@@ -185,7 +221,9 @@ export function validateParams(module: string, spec: ModuleSpec, input: Params, 
     }
     if (p.choices && !p.choices.includes(value)) {
       const guess = suggest(String(value), p.choices.map(String));
-      throw new ModuleError(`${module}: parameter '${name}' must be one of ${p.choices.map(String).join(', ')}, got '${String(value)}'${guess ? ` (did you mean '${guess}'?)` : ''}`);
+      throw new ModuleError(
+        `${module}: parameter '${name}' must be one of ${p.choices.map(String).join(', ')}, got '${String(value)}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
+      );
     }
     out[name] = value;
   }
@@ -196,9 +234,12 @@ export function validateParams(module: string, spec: ModuleSpec, input: Params, 
     if (set.length > 1) throw new ModuleFailure(`parameters are mutually exclusive: ${set.join('|')}`);
   }
   for (const group of spec.requiredOneOf ?? []) {
-    if (!group.some((k) => out[k] !== undefined)) throw new ModuleFailure(`one of the following is required: ${group.join(', ')}`);
+    if (!group.some((k) => out[k] !== undefined))
+      throw new ModuleFailure(`one of the following is required: ${group.join(', ')}`);
   }
-  const missing = Object.entries(spec.params).filter(([name, p]) => p.required && out[name] === undefined).map(([name]) => name);
+  const missing = Object.entries(spec.params)
+    .filter(([name, p]) => p.required && out[name] === undefined)
+    .map(([name]) => name);
   if (missing.length > 0) throw new ModuleFailure(`missing required arguments: ${missing.sort().join(', ')}`);
   return out;
 }

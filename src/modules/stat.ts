@@ -5,9 +5,31 @@ import type { StatExtras } from './probe.js';
 
 /** lsattr's letters, as Ansible names them (module_utils format_attributes). */
 const ATTRIBUTE_NAMES: Record<string, string> = {
-  a: 'append', A: 'noatime', c: 'compressed', C: 'nocow', d: 'nodump', D: 'dirsync', e: 'extents', E: 'encrypted', F: 'casefold',
-  h: 'blocksize', i: 'immutable', I: 'indexed', j: 'journalled', m: 'dontcompress', N: 'inline', P: 'projinherit', s: 'zero',
-  S: 'synchronous', t: 'notail', T: 'blockroot', u: 'undelete', V: 'verity', x: 'dax', X: 'compressedraw', Z: 'compresseddirty',
+  a: 'append',
+  A: 'noatime',
+  c: 'compressed',
+  C: 'nocow',
+  d: 'nodump',
+  D: 'dirsync',
+  e: 'extents',
+  E: 'encrypted',
+  F: 'casefold',
+  h: 'blocksize',
+  i: 'immutable',
+  I: 'indexed',
+  j: 'journalled',
+  m: 'dontcompress',
+  N: 'inline',
+  P: 'projinherit',
+  s: 'zero',
+  S: 'synchronous',
+  t: 'notail',
+  T: 'blockroot',
+  u: 'undelete',
+  V: 'verity',
+  x: 'dax',
+  X: 'compressedraw',
+  Z: 'compresseddirty',
 };
 
 function extrasFor(p: Params): StatExtras {
@@ -15,7 +37,10 @@ function extrasFor(p: Params): StatExtras {
 }
 
 function refuseUnsupported(p: Params): void {
-  if (p.checksum_algorithm !== undefined && String(p.checksum_algorithm) !== 'sha1') throw new ModuleFailure(`stat: checksum_algorithm '${String(p.checksum_algorithm)}' is not implemented by orch (sha1 only)`);
+  if (p.checksum_algorithm !== undefined && String(p.checksum_algorithm) !== 'sha1')
+    throw new ModuleFailure(
+      `stat: checksum_algorithm '${String(p.checksum_algorithm)}' is not implemented by orch (sha1 only)`,
+    );
 }
 
 /** The keys Ansible's stat returns for an existing path. */
@@ -45,10 +70,17 @@ export function statResult(path: string, f: RemoteFile, p: Params): Record<strin
     atime: d?.atime,
     mtime: d?.mtime,
     ctime: d?.ctime,
-    wusr: bit(0o200), rusr: bit(0o400), xusr: bit(0o100),
-    wgrp: bit(0o20), rgrp: bit(0o40), xgrp: bit(0o10),
-    woth: bit(0o2), roth: bit(0o4), xoth: bit(0o1),
-    isuid: bit(0o4000), isgid: bit(0o2000),
+    wusr: bit(0o200),
+    rusr: bit(0o400),
+    xusr: bit(0o100),
+    wgrp: bit(0o20),
+    rgrp: bit(0o40),
+    xgrp: bit(0o10),
+    woth: bit(0o2),
+    roth: bit(0o4),
+    xoth: bit(0o1),
+    isuid: bit(0o4000),
+    isgid: bit(0o2000),
     blocks: d?.blocks,
     block_size: d?.blockSize,
     device_type: d?.rdev ?? 0,
@@ -59,13 +91,17 @@ export function statResult(path: string, f: RemoteFile, p: Params): Record<strin
     gr_name: f.group,
   };
   if (f.type === 'link') {
-    out.lnk_source = f.linkTarget?.startsWith('/') ? f.linkTarget : `${path.slice(0, path.lastIndexOf('/') + 1)}${f.linkTarget ?? ''}`;
+    out.lnk_source = f.linkTarget?.startsWith('/')
+      ? f.linkTarget
+      : `${path.slice(0, path.lastIndexOf('/') + 1)}${f.linkTarget ?? ''}`;
     out.lnk_target = f.linkTarget;
   }
   // as Ansible: a checksum of the path itself when it is a regular file (a link's target is not summed)
   if (p.get_checksum !== false && f.sha1 && f.type === 'file') out.checksum = f.sha1;
   if (p.get_mime !== false) {
-    const [mimetype = 'unknown', charset = 'unknown'] = (f.mime ?? 'unknown; charset=unknown').trim().split(/;\s*charset=/);
+    const [mimetype = 'unknown', charset = 'unknown'] = (f.mime ?? 'unknown; charset=unknown')
+      .trim()
+      .split(/;\s*charset=/);
     out.mimetype = mimetype;
     out.charset = charset;
   }
@@ -87,7 +123,13 @@ export const stat: Module = {
     params: {
       path: { type: 'path', support: 'full', required: true, aliases: ['dest', 'name'] },
       get_checksum: { type: 'bool', support: 'full', default: true },
-      checksum_algorithm: { type: 'str', support: 'partial', note: 'sha1 only', default: 'sha1', aliases: ['checksum', 'checksum_algo'] },
+      checksum_algorithm: {
+        type: 'str',
+        support: 'partial',
+        note: 'sha1 only',
+        default: 'sha1',
+        aliases: ['checksum', 'checksum_algo'],
+      },
       follow: { type: 'bool', support: 'full', default: false },
       get_mime: { type: 'bool', support: 'full', default: true, aliases: ['mime', 'mime_type', 'mime-type'] },
       get_attributes: { type: 'bool', support: 'full', default: true, aliases: ['attr', 'attributes'] },

@@ -42,7 +42,8 @@ export function editSysctlFile(text: string | null, name: string, value: string 
   let placed = false;
   for (const l of lines) {
     if (re.test(l)) {
-      if (want !== undefined && !placed) out.push(normalizeSysctlValue(l.split('=').slice(1).join('=')) === value ? l : want);
+      if (want !== undefined && !placed)
+        out.push(normalizeSysctlValue(l.split('=').slice(1).join('=')) === value ? l : want);
       placed = true;
     } else out.push(l);
   }
@@ -60,34 +61,53 @@ async function querySysctl(ctx: ModuleContext, p: Params): Promise<SysctlState> 
     'if (-e $k) { my $x = ""; if (open(my $v, "<", $k)) { local $/; $x = <$v> // ""; close $v; } $x =~ tr/\\n/ /;',
     '  print "V|$x\\n"; require POSIX; print "W\\n" if POSIX::access($k, POSIX::W_OK()); }',
   ];
-  const r = await ctx.run(perlProbe([`my $p = ${perlString(String(p.sysctl_file))};`, statPerl(true), ...liveProbe].join('\n')));
+  const r = await ctx.run(
+    perlProbe([`my $p = ${perlString(String(p.sysctl_file))};`, statPerl(true), ...liveProbe].join('\n')),
+  );
   if (r.rc !== 0) throw commandFailed('reading sysctl state', r);
   const file = parseStat(r.stdout);
   const live = /^V\|(.*)$/m.exec(r.stdout)?.[1];
-  return { file, text: file.exists ? (file.content?.toString('utf8') ?? '') : null, live, writable: /^W$/m.test(r.stdout) };
+  return {
+    file,
+    text: file.exists ? (file.content?.toString('utf8') ?? '') : null,
+    live,
+    writable: /^W$/m.test(r.stdout),
+  };
 }
 
-export function planSysctl(p: Params, s: SysctlState): { changes: SysctlChange; result: { diff: { path: string; before: string; after: string }[] } } | null {
+export function planSysctl(
+  p: Params,
+  s: SysctlState,
+): { changes: SysctlChange; result: { diff: { path: string; before: string; after: string }[] } } | null {
   const name = sysctlKey(p.name);
   const present = p.state !== 'absent';
-  if (present && (p.value === undefined || p.value === null)) throw new ModuleFailure('value is required with state=present');
+  if (present && (p.value === undefined || p.value === null))
+    throw new ModuleFailure('value is required with state=present');
   const value = present ? normalizeSysctlValue(p.value) : undefined;
   if (name === 'net.ipv4.tcp_tw_recycle') {
-    throw new ModuleFailure('net.ipv4.tcp_tw_recycle was removed from Linux 4.12 and broke clients behind NAT before that; do not set it', {
-      hint: 'Use net.ipv4.tcp_tw_reuse = 1 instead.',
-    });
+    throw new ModuleFailure(
+      'net.ipv4.tcp_tw_recycle was removed from Linux 4.12 and broke clients behind NAT before that; do not set it',
+      {
+        hint: 'Use net.ipv4.tcp_tw_reuse = 1 instead.',
+      },
+    );
   }
   // ignoreerrors: as Ansible's `sysctl -e`, an unknown key is only written to the file
   if (present && s.live === undefined && (p.sysctl_set || p.reload !== false) && p.ignoreerrors !== true) {
-    throw new ModuleFailure(`sysctl key ${name} does not exist on this host (no ${keyPath(name)})`, { hint: 'Check the spelling, or load the kernel module that provides it.' });
+    throw new ModuleFailure(`sysctl key ${name} does not exist on this host (no ${keyPath(name)})`, {
+      hint: 'Check the spelling, or load the kernel module that provides it.',
+    });
   }
   const fileText = editSysctlFile(s.text, name, value);
   const liveDiffers = present && s.live !== undefined && normalizeSysctlValue(s.live) !== value;
   const setLive = liveDiffers && (p.sysctl_set === true || p.reload !== false);
   if (setLive && !s.writable) {
-    throw new ModuleFailure(`sysctl key ${name} is read-only on this host (it is ${normalizeSysctlValue(s.live)}, wanted ${value})`, {
-      hint: 'Global keys (vm.*, fs.*, kernel.*) cannot be set from a container or network namespace; set them on the machine itself, or skip this key here with `when`.',
-    });
+    throw new ModuleFailure(
+      `sysctl key ${name} is read-only on this host (it is ${normalizeSysctlValue(s.live)}, wanted ${value})`,
+      {
+        hint: 'Global keys (vm.*, fs.*, kernel.*) cannot be set from a container or network namespace; set them on the machine itself, or skip this key here with `when`.',
+      },
+    );
   }
   if (fileText === null && !setLive) return null;
   const diff = [];
@@ -114,7 +134,9 @@ export const sysctl = defineStateModule<SysctlState, SysctlChange>({
   query: querySysctl,
   plan: planSysctl,
   async apply(ctx, p, c) {
-    const live = c.setLive ? sh`printf '%s\\n' ${normalizeSysctlValue(p.value)} > ${keyPath(String(p.name))}` : undefined;
+    const live = c.setLive
+      ? sh`printf '%s\\n' ${normalizeSysctlValue(p.value)} > ${keyPath(String(p.name))}`
+      : undefined;
     if (c.fileText === null) {
       const r = await ctx.run(live as string);
       if (r.rc !== 0) throw commandFailed(`setting ${String(p.name)}`, r);
@@ -125,7 +147,13 @@ export const sysctl = defineStateModule<SysctlState, SysctlChange>({
       return;
     }
     // the file, then the live value once the file is in place (the script stops at the first error): one round trip
-    const r = await ctx.run(`${atomicWriteScript(String(p.sysctl_file), {})}\necho ${FILE_WRITTEN}\n${live}`, { stdin: c.fileText });
-    if (r.rc !== 0) throw commandFailed(r.stdout.includes(FILE_WRITTEN) ? `setting ${String(p.name)}` : `writing ${String(p.sysctl_file)}`, r);
+    const r = await ctx.run(`${atomicWriteScript(String(p.sysctl_file), {})}\necho ${FILE_WRITTEN}\n${live}`, {
+      stdin: c.fileText,
+    });
+    if (r.rc !== 0)
+      throw commandFailed(
+        r.stdout.includes(FILE_WRITTEN) ? `setting ${String(p.name)}` : `writing ${String(p.sysctl_file)}`,
+        r,
+      );
   },
 });

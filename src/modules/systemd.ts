@@ -73,11 +73,19 @@ export function parseSystemdQuery(out: string): SystemdState {
     init: 'systemd',
     status: parseSystemctlShow(lines.slice(start, showEnd)),
     showRc: Number(lines[showEnd]?.slice(SHOW_RC.length) ?? 1),
-    isEnabled: { rc: Number(lines[enabledEnd]?.slice(ENABLED_RC.length) ?? 1), out: lines.slice(showEnd + 1, enabledEnd).join('\n') },
-    isEnabledFull: { rc: Number(lines[fullEnd]?.slice(FULL_RC.length) ?? 1), out: lines.slice(enabledEnd + 1, fullEnd).join('\n') },
+    isEnabled: {
+      rc: Number(lines[enabledEnd]?.slice(ENABLED_RC.length) ?? 1),
+      out: lines.slice(showEnd + 1, enabledEnd).join('\n'),
+    },
+    isEnabledFull: {
+      rc: Number(lines[fullEnd]?.slice(FULL_RC.length) ?? 1),
+      out: lines.slice(enabledEnd + 1, fullEnd).join('\n'),
+    },
     initd: lines.includes('@@orch-initd'),
     sysvEnabled: lines.includes('@@orch-sysv-enabled'),
-    dropinDirs: lines.filter((l) => l.startsWith('@@orch-dropin-dir=')).map((l) => l.slice('@@orch-dropin-dir='.length)),
+    dropinDirs: lines
+      .filter((l) => l.startsWith('@@orch-dropin-dir='))
+      .map((l) => l.slice('@@orch-dropin-dir='.length)),
     dropins: lines.filter((l) => l.startsWith('@@orch-dropin=')).map((l) => l.slice('@@orch-dropin='.length)),
   };
 }
@@ -115,13 +123,19 @@ export function parseSystemctlShow(lines: string[]): Record<string, string> {
 export function checkUnitName(name: unknown): void {
   if (typeof name !== 'string') return;
   for (const g of ['*', '?', '[']) {
-    if (name.includes(g)) throw new ModuleFailure(`This module does not currently support using glob patterns, found '${g}' in service name: ${name}`);
+    if (name.includes(g))
+      throw new ModuleFailure(
+        `This module does not currently support using glob patterns, found '${g}' in service name: ${name}`,
+      );
   }
 }
 
 function checkScope(p: Params): void {
   const scope = p.scope ?? 'system';
-  if (scope !== 'system') throw new ModuleFailure(`systemd: scope '${String(scope)}' is not implemented by orch (only system units; user and global units need the user's systemd instance)`);
+  if (scope !== 'system')
+    throw new ModuleFailure(
+      `systemd: scope '${String(scope)}' is not implemented by orch (only system units; user and global units need the user's systemd instance)`,
+    );
 }
 
 function systemctl(p: Params): string {
@@ -149,7 +163,12 @@ async function run(ctx: ModuleContext, command: string): Promise<{ rc: number; o
  * The systemd module's run on a systemd host. `query` re-reads the unit (after a daemon-reload);
  * `prefetched` is the state read before the task (when no reload happened, it is current).
  */
-export async function runSystemd(ctx: ModuleContext, p: Params, prefetched: SystemdState | undefined, query: () => Promise<SystemdState>): Promise<ModuleResult> {
+export async function runSystemd(
+  ctx: ModuleContext,
+  p: Params,
+  prefetched: SystemdState | undefined,
+  query: () => Promise<SystemdState>,
+): Promise<ModuleResult> {
   checkScope(p);
   checkUnitName(p.name);
   const ctl = systemctl(p);
@@ -184,7 +203,8 @@ export async function runSystemd(ctx: ModuleContext, p: Params, prefetched: Syst
   } else if (s.showRc === 0) {
     result.status = s.status;
   }
-  if (s.initd && !f.systemd) ctx.warn(`The service (${unit}) is actually an init script but the system is managed by systemd`);
+  if (s.initd && !f.systemd)
+    ctx.warn(`The service (${unit}) is actually an init script but the system is managed by systemd`);
   const q = sh`${unit}`;
 
   let isEnabled = s.isEnabledFull;
@@ -229,7 +249,8 @@ export async function runSystemd(ctx: ModuleContext, p: Params, prefetched: Syst
     if (status.ActiveState !== undefined) {
       let action: string | undefined;
       if (p.state === 'started') action = isRunning(status) ? undefined : 'start';
-      else if (p.state === 'stopped') action = isRunning(status) || status.ActiveState === 'deactivating' ? 'stop' : undefined;
+      else if (p.state === 'stopped')
+        action = isRunning(status) || status.ActiveState === 'deactivating' ? 'stop' : undefined;
       else {
         action = isRunning(status) ? p.state.slice(0, -2) : 'start';
         result.state = 'started';

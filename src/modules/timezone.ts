@@ -27,7 +27,9 @@ type Values = Partial<Record<Key, string>>;
 const TRUE = ['y', 'yes', 'on', '1', 'true', 't'];
 
 function abort(msg: string, others: string[] = []): ModuleFailure {
-  return new ModuleFailure(['Error message:', msg, ...(others.length ? ['Other message(s):', ...others] : [])].join('\n'));
+  return new ModuleFailure(
+    ['Error message:', msg, ...(others.length ? ['Other message(s):', ...others] : [])].join('\n'),
+  );
 }
 
 function planned(p: Params): Values {
@@ -43,7 +45,10 @@ export function currentValues(p: Params, s: TzState): Values {
   const out: Values = {};
   if (s.systemd) {
     if (want.name !== undefined) out.name = /^\s*Time ?zone\s*:\s*(\S+)/m.exec(s.status)?.[1] ?? '';
-    if (want.hwclock !== undefined) out.hwclock = TRUE.includes((/^\s*RTC in local TZ\s*:\s*(\S+)/m.exec(s.status)?.[1] ?? '').toLowerCase()) ? 'local' : 'UTC';
+    if (want.hwclock !== undefined)
+      out.hwclock = TRUE.includes((/^\s*RTC in local TZ\s*:\s*(\S+)/m.exec(s.status)?.[1] ?? '').toLowerCase())
+        ? 'local'
+        : 'UTC';
     return out;
   }
   if (want.name !== undefined) {
@@ -84,7 +89,8 @@ export function editTzFile(text: string | null, re: RegExp, line: string): { tex
 
 async function queryTz(ctx: ModuleContext, p: Params): Promise<TzState> {
   const name = typeof p.name === 'string' ? p.name : '';
-  if (/[\x00-\x1f\x7f]/.test(name) || name.startsWith('-')) throw new ModuleFailure(`invalid timezone name ${JSON.stringify(name)}`);
+  if (/[\x00-\x1f\x7f]/.test(name) || name.startsWith('-'))
+    throw new ModuleFailure(`invalid timezone name ${JSON.stringify(name)}`);
   const zone = `/usr/share/zoneinfo/${name}`;
   const b64 = (tag: string, f: string) => `[ -f ${f} ] && { printf '%s|' ${tag}; base64 -w0 < ${f}; echo; }`;
   const script = [
@@ -123,7 +129,12 @@ async function queryTz(ctx: ModuleContext, p: Params): Promise<TzState> {
 }
 
 function diffOf(before: Values, after: Values): ModuleResult['diff'] {
-  return (Object.keys(after) as Key[]).map((k) => ({ path: 'timezone', header: k, before: before[k] ?? '', after: after[k] ?? '' }));
+  return (Object.keys(after) as Key[]).map((k) => ({
+    path: 'timezone',
+    header: k,
+    before: before[k] ?? '',
+    after: after[k] ?? '',
+  }));
 }
 
 export const timezone = defineStateModule<TzState, { before: Values }>({
@@ -148,7 +159,13 @@ export const timezone = defineStateModule<TzState, { before: Values }>({
     const msg: string[] = [];
     const run = async (cmd: string, log: boolean) => {
       const r = await ctx.run(cmd);
-      if (r.rc !== 0) throw new ModuleFailure((r.stderr || r.stdout).trim() || `${cmd} failed`, { rc: r.rc, cmd, stdout: r.stdout, stderr: r.stderr });
+      if (r.rc !== 0)
+        throw new ModuleFailure((r.stderr || r.stdout).trim() || `${cmd} failed`, {
+          rc: r.rc,
+          cmd,
+          stdout: r.stdout,
+          stderr: r.stderr,
+        });
       if (log) msg.push(`executed \`${cmd}\``);
     };
     for (const k of Object.keys(want) as Key[]) {
@@ -178,7 +195,10 @@ export const timezone = defineStateModule<TzState, { before: Values }>({
     }
     const after = currentValues(p, await queryTz(ctx, p));
     if ((Object.keys(want) as Key[]).some((k) => after[k] !== want[k])) {
-      throw abort(`still not desired state, though changes have made - planned: ${JSON.stringify(want)}, after: ${JSON.stringify(after)}`, msg);
+      throw abort(
+        `still not desired state, though changes have made - planned: ${JSON.stringify(want)}, after: ${JSON.stringify(after)}`,
+        msg,
+      );
     }
     return msg.length > 0 ? { msg: msg.join('\n') } : {};
   },

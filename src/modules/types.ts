@@ -97,7 +97,10 @@ export function defineStateModule<S, C>(parts: StateModuleParts<S, C>): Module {
 }
 
 export class ModuleFailure extends Error {
-  constructor(message: string, readonly extra: Partial<ModuleResult> = {}) {
+  constructor(
+    message: string,
+    readonly extra: Partial<ModuleResult> = {},
+  ) {
     super(message);
   }
 }
@@ -105,5 +108,9 @@ export class ModuleFailure extends Error {
 /** Fail the task with the command's output attached. */
 export function commandFailed(what: string, r: ExecResult): ModuleFailure {
   const detail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
-  return new ModuleFailure(`${what} failed (rc=${r.rc})${detail ? `: ${detail}` : ''}`, { rc: r.rc, stdout: r.stdout, stderr: r.stderr });
+  return new ModuleFailure(`${what} failed (rc=${r.rc})${detail ? `: ${detail}` : ''}`, {
+    rc: r.rc,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  });
 }

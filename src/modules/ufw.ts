@@ -10,7 +10,14 @@ import { ModuleFailure, type Module, type ModuleContext } from './types.js';
 
 const SBIN = 'PATH="$PATH:/sbin:/usr/sbin:/usr/local/sbin"';
 const PATHS = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const RULE_FILES = ['/lib/ufw/user.rules', '/lib/ufw/user6.rules', '/etc/ufw/user.rules', '/etc/ufw/user6.rules', '/var/lib/ufw/user.rules', '/var/lib/ufw/user6.rules'];
+const RULE_FILES = [
+  '/lib/ufw/user.rules',
+  '/lib/ufw/user6.rules',
+  '/etc/ufw/user.rules',
+  '/etc/ufw/user6.rules',
+  '/var/lib/ufw/user.rules',
+  '/var/lib/ufw/user6.rules',
+];
 const IPV4 = /((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])/;
 // the module's IPv6 pattern, as Python's re.search/match use it
 const IPV6 = new RegExp(
@@ -28,7 +35,11 @@ const keep = (text: string, f: (l: string) => boolean) => linesOf(text).filter(f
 
 /** One part of Ansible's command: kept when its condition is truthy; the last element is the text. */
 type Part = [unknown, string] | [string];
-const joinParts = (parts: Part[]) => parts.filter((p) => !!p[0]).map((p) => p[p.length - 1]).join(' ');
+const joinParts = (parts: Part[]) =>
+  parts
+    .filter((p) => !!p[0])
+    .map((p) => p[p.length - 1])
+    .join(' ');
 
 interface Runner {
   cmds: string[];
@@ -66,7 +77,10 @@ export function loggingChanged(value: string, preState: string): boolean {
 
 /** check mode: would `default` change the policy of the direction. */
 export function defaultChanged(value: string, direction: string | undefined, preState: string): boolean {
-  const m = /Default: (deny|allow|reject) \(incoming\), (deny|allow|reject) \(outgoing\), (deny|allow|reject|disabled) \(routed\)/.exec(preState);
+  const m =
+    /Default: (deny|allow|reject) \(incoming\), (deny|allow|reject) \(outgoing\), (deny|allow|reject|disabled) \(routed\)/.exec(
+      preState,
+    );
   if (!m) return true;
   const current: Record<string, string | undefined> = { incoming: m[1], outgoing: m[2], routed: m[3] };
   const v = current[direction ?? 'incoming'];
@@ -99,7 +113,20 @@ function insertNumber(p: Params, numbered: string): number | undefined {
   const last = Math.max(0, ...lines.map((l) => l.no));
   const v4 = lines.filter((l) => !l.v6).map((l) => l.no);
   const hasV6 = lines.some((l) => l.v6);
-  const relativeTo = rel === 'first-ipv4' ? 1 : rel === 'last-ipv4' ? (v4.length ? Math.max(...v4) : 1) : rel === 'first-ipv6' ? (v4.length ? Math.max(...v4) + 1 : 1) : hasV6 ? last : last + 1;
+  const relativeTo =
+    rel === 'first-ipv4'
+      ? 1
+      : rel === 'last-ipv4'
+        ? v4.length
+          ? Math.max(...v4)
+          : 1
+        : rel === 'first-ipv6'
+          ? v4.length
+            ? Math.max(...v4) + 1
+            : 1
+          : hasV6
+            ? last
+            : last + 1;
   const at = insert + relativeTo;
   return at > last ? undefined : at;
 }
@@ -107,10 +134,23 @@ function insertNumber(p: Params, numbered: string): number | undefined {
 function ruleParts(p: Params, bin: string, check: boolean, insertTo: number | undefined, comment: boolean): Part[] {
   const v = (k: string) => (p[k] === undefined || p[k] === null ? undefined : String(p[k]));
   const parts: Part[] = [[bin], [check, '--dry-run'], [p.route === true, 'route'], [p.delete === true, 'delete']];
-  if (p.insert !== undefined && p.insert !== null && p.delete !== true) parts.push([insertTo !== undefined, `insert ${insertTo}`]);
-  parts.push([String(p.rule)], [v('direction'), `${v('direction')}`], [v('interface'), `on ${v('interface')}`], [v('interface_in'), `in on ${v('interface_in')}`]);
+  if (p.insert !== undefined && p.insert !== null && p.delete !== true)
+    parts.push([insertTo !== undefined, `insert ${insertTo}`]);
+  parts.push(
+    [String(p.rule)],
+    [v('direction'), `${v('direction')}`],
+    [v('interface'), `on ${v('interface')}`],
+    [v('interface_in'), `in on ${v('interface_in')}`],
+  );
   parts.push([v('interface_out'), `out on ${v('interface_out')}`], [p.log === true, 'log']);
-  for (const [key, template] of [['from_ip', 'from %s'], ['from_port', 'port %s'], ['to_ip', 'to %s'], ['to_port', 'port %s'], ['proto', 'proto %s'], ['name', "app '%s'"]] as const) {
+  for (const [key, template] of [
+    ['from_ip', 'from %s'],
+    ['from_port', 'port %s'],
+    ['to_ip', 'to %s'],
+    ['to_port', 'port %s'],
+    ['proto', 'proto %s'],
+    ['name', "app '%s'"],
+  ] as const) {
     parts.push([v(key), template.replace('%s', v(key) ?? '')]);
   }
   if (comment) parts.push([v('comment'), `comment '${v('comment')}'`]);
@@ -134,7 +174,12 @@ async function runUfw(ctx: ModuleContext, p: Params): Promise<ModuleResult> {
     const val = String(value);
     if (command === 'state') {
       if (val === 'reloaded' || val === 'reset') changed = true;
-      const states: Record<string, string> = { enabled: 'enable', disabled: 'disable', reloaded: 'reload', reset: 'reset' };
+      const states: Record<string, string> = {
+        enabled: 'enable',
+        disabled: 'disable',
+        reloaded: 'reload',
+        reset: 'reset',
+      };
       if (ctx.check) {
         // "active" would also match "inactive", hence the space
         const enabled = preState.includes(' active');
@@ -146,22 +191,32 @@ async function runUfw(ctx: ModuleContext, p: Params): Promise<ModuleResult> {
     } else if (command === 'default') {
       const dir = p.direction === undefined || p.direction === null ? undefined : String(p.direction);
       if (dir !== undefined && !['outgoing', 'incoming', 'routed'].includes(dir)) {
-        throw new ModuleFailure('For default, direction must be one of "outgoing", "incoming" and "routed", or direction must not be specified.');
+        throw new ModuleFailure(
+          'For default, direction must be one of "outgoing", "incoming" and "routed", or direction must not be specified.',
+        );
       }
       if (ctx.check) {
         if (defaultChanged(val, dir, preState)) changed = true;
       } else await r.exec([...base, [command], [val], [dir ?? '']]);
     } else {
       if (p.direction !== undefined && p.direction !== null && !['in', 'out'].includes(String(p.direction))) {
-        throw new ModuleFailure('For rules, direction must be one of "in" and "out", or direction must not be specified.');
+        throw new ModuleFailure(
+          'For rules, direction must be one of "in" and "out", or direction must not be specified.',
+        );
       }
-      if (p.route !== true && p.interface_in && p.interface_out) throw new ModuleFailure('Only route rules can combine interface_in and interface_out');
+      if (p.route !== true && p.interface_in && p.interface_out)
+        throw new ModuleFailure('Only route rules can combine interface_in and interface_out');
       let insertTo: number | undefined;
       if (p.insert !== undefined && p.insert !== null && p.delete !== true) {
-        const numbered = String(p.insert_relative_to) === 'zero' ? '' : (await ctx.run(`LANG=C ${shellJoin([ufw, 'status', 'numbered'])}`)).stdout;
+        const numbered =
+          String(p.insert_relative_to) === 'zero'
+            ? ''
+            : (await ctx.run(`LANG=C ${shellJoin([ufw, 'status', 'numbered'])}`)).stdout;
         insertTo = insertNumber(p, numbered);
       }
-      const version = /^ufw.+(\d+)\.(\d+)(?:\.(\d+))?.*$/m.exec((await r.exec([[ufw], ['--version']])).split('\n').find((l) => l.trim() !== '') ?? '');
+      const version = /^ufw.+(\d+)\.(\d+)(?:\.(\d+))?.*$/m.exec(
+        (await r.exec([[ufw], ['--version']])).split('\n').find((l) => l.trim() !== '') ?? '',
+      );
       if (!version) throw new ModuleFailure('Failed to get ufw version.', { rc: 0 });
       const [major, minor] = [Number(version[1]), Number(version[2])];
       const dry = await r.exec(ruleParts(p, ufw, ctx.check, insertTo, (major === 0 && minor >= 35) || major > 0));
@@ -185,7 +240,12 @@ export const ufw: Module = {
       delete: { type: 'bool', support: 'full', default: false },
       route: { type: 'bool', support: 'full', default: false },
       insert: { type: 'int', support: 'full' },
-      insert_relative_to: { type: 'str', support: 'full', default: 'zero', choices: ['zero', 'first-ipv4', 'last-ipv4', 'first-ipv6', 'last-ipv6'] },
+      insert_relative_to: {
+        type: 'str',
+        support: 'full',
+        default: 'zero',
+        choices: ['zero', 'first-ipv4', 'last-ipv4', 'first-ipv6', 'last-ipv6'],
+      },
       rule: { type: 'str', support: 'full', choices: ['allow', 'deny', 'limit', 'reject'] },
       interface: { type: 'str', support: 'full', aliases: ['if'] },
       interface_in: { type: 'str', support: 'full', aliases: ['if_in'] },
@@ -195,11 +255,20 @@ export const ufw: Module = {
       from_port: { type: 'str', support: 'full' },
       to_ip: { type: 'str', support: 'full', default: 'any', aliases: ['dest', 'to'] },
       to_port: { type: 'str', support: 'full', aliases: ['port'] },
-      proto: { type: 'str', support: 'full', aliases: ['protocol'], choices: ['ah', 'any', 'esp', 'ipv6', 'tcp', 'udp', 'gre', 'igmp'] },
+      proto: {
+        type: 'str',
+        support: 'full',
+        aliases: ['protocol'],
+        choices: ['ah', 'any', 'esp', 'ipv6', 'tcp', 'udp', 'gre', 'igmp'],
+      },
       name: { type: 'str', support: 'full', aliases: ['app'] },
       comment: { type: 'str', support: 'full' },
     },
-    mutuallyExclusive: [['name', 'proto', 'logging'], ['direction', 'interface_in'], ['direction', 'interface_out']],
+    mutuallyExclusive: [
+      ['name', 'proto', 'logging'],
+      ['direction', 'interface_in'],
+      ['direction', 'interface_out'],
+    ],
     requiredOneOf: [['state', 'default', 'rule', 'logging']],
   },
   async run(ctx, p) {

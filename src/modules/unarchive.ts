@@ -17,9 +17,15 @@ import { UNARCHIVE_PY } from './unarchive-script.js';
 /** Copy the controller's archive to a new private directory on the host; returns that directory. */
 async function upload(ctx: ModuleContext, src: string, decrypt: boolean): Promise<string> {
   const local = ctx.findLocal('files', src);
-  if (!local) throw new ModuleFailure(`Could not find or access '${src}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option`);
+  if (!local)
+    throw new ModuleFailure(
+      `Could not find or access '${src}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option`,
+    );
   const data = readFileSync(local);
-  if (decrypt && data.subarray(0, 15).toString('latin1') === '$ANSIBLE_VAULT;') throw new ModuleFailure(`unarchive: ${src} is vault-encrypted; orch does not decrypt archives (decrypt: yes is not implemented)`);
+  if (decrypt && data.subarray(0, 15).toString('latin1') === '$ANSIBLE_VAULT;')
+    throw new ModuleFailure(
+      `unarchive: ${src} is vault-encrypted; orch does not decrypt archives (decrypt: yes is not implemented)`,
+    );
   const r = await ctx.run('set -e\nd=$(mktemp -d)\ncat > "$d/source"\necho "$d"', { stdin: data });
   if (r.rc !== 0) throw commandFailed(`copying ${src} to the host`, r);
   return r.stdout.trim();
@@ -44,14 +50,25 @@ export const unarchive: Module = withPathInfo({
       group: { type: 'str', support: 'full' },
       validate_certs: { type: 'bool', support: 'full', default: true },
       io_buffer_size: { type: 'int', support: 'full', default: 65536 },
-      decrypt: { type: 'bool', support: 'partial', default: true, note: 'a vault-encrypted archive fails (decrypt: no copies it as it is)' },
+      decrypt: {
+        type: 'bool',
+        support: 'partial',
+        default: true,
+        note: 'a vault-encrypted archive fails (decrypt: no copies it as it is)',
+      },
     },
-    mutuallyExclusive: [['include', 'exclude'], ['copy', 'remote_src']],
+    mutuallyExclusive: [
+      ['include', 'exclude'],
+      ['copy', 'remote_src'],
+    ],
   },
   async run(ctx, p: Params): Promise<ModuleResult> {
     const remoteSrc = p.copy !== undefined ? p.copy === false : p.remote_src === true;
     const dest = await expandRemoteUser(ctx, String(p.dest));
-    if (typeof p.creates === 'string' && (await statRemote(ctx, await expandRemoteUser(ctx, p.creates), false, true)).exists) {
+    if (
+      typeof p.creates === 'string' &&
+      (await statRemote(ctx, await expandRemoteUser(ctx, p.creates), false, true)).exists
+    ) {
       return { changed: false, skipped: true, msg: `skipped, since ${p.creates} exists` };
     }
     const d = await statRemote(ctx, dest, false, true);
@@ -63,7 +80,19 @@ export const unarchive: Module = withPathInfo({
       remote_src: remoteSrc,
       check: ctx.check,
       cleanup: tmp ?? null,
-      ...Object.fromEntries(['exclude', 'include', 'extra_opts', 'list_files', 'keep_newer', 'validate_certs', 'mode', 'owner', 'group'].map((k) => [k, p[k] ?? null])),
+      ...Object.fromEntries(
+        [
+          'exclude',
+          'include',
+          'extra_opts',
+          'list_files',
+          'keep_newer',
+          'validate_certs',
+          'mode',
+          'owner',
+          'group',
+        ].map((k) => [k, p[k] ?? null]),
+      ),
     };
     let result: ModuleResult;
     try {

@@ -43,7 +43,9 @@ async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
   }
   const r = await ctx.run(perlProbe(probe.join('\n')));
   const key = /^K\|(.*)\|([01])$/m.exec(r.stdout);
-  const sshKey = key ? { path: key[1] ?? '', exists: key[2] === '1', pub: /^Q\|(.*)$/m.exec(r.stdout)?.[1] } : undefined;
+  const sshKey = key
+    ? { path: key[1] ?? '', exists: key[2] === '1', pub: /^Q\|(.*)$/m.exec(r.stdout)?.[1] }
+    : undefined;
   const pw = r.stdout.split('\n')[0]?.split(':');
   if (!pw || pw.length < 7 || pw[0]?.startsWith('K|')) return { exists: false, groups: [], sshKey };
   const g = /^G\|(.*)\|(.*)$/m.exec(r.stdout);
@@ -57,7 +59,10 @@ async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
     group: g?.[1],
     // after the primary group: the groups that list the user as a member (the primary too, when it does), as Ansible
     // compares
-    groups: (g?.[2] ?? '').split(' ').slice(1).filter((x) => x),
+    groups: (g?.[2] ?? '')
+      .split(' ')
+      .slice(1)
+      .filter((x) => x),
     password: /^P\|(.*)$/m.exec(r.stdout)?.[1],
     sshKey,
   };
@@ -68,7 +73,8 @@ function keygenCommand(p: Params, n: string, path: string): string {
   const dir = path.slice(0, path.lastIndexOf('/')) || '/';
   const bits = Number(p.ssh_key_bits ?? 0) > 0 ? ['-b', String(p.ssh_key_bits)] : [];
   // Ansible's default comment names the host: the one part left for the shell to expand
-  const comment = p.ssh_key_comment !== undefined ? sh`${String(p.ssh_key_comment)}` : '"ansible-generated on $(hostname)"';
+  const comment =
+    p.ssh_key_comment !== undefined ? sh`${String(p.ssh_key_comment)}` : '"ansible-generated on $(hostname)"';
   const keygen = `${sh`ssh-keygen -q -t ${String(p.ssh_key_type ?? 'rsa')} ${bits} -N ${String(p.ssh_key_passphrase ?? '')} -f ${path}`} -C ${comment}`;
   const gid = `"$(id -g -- ${sh`${n}`})"`;
   return `{ [ -d ${sh`${dir}`} ] || install -d -m 0700 -o ${sh`${n}`} -g ${gid} -- ${sh`${dir}`}; } && ${keygen} && chown -- ${sh`${n}`}:${gid} ${sh`${path}`} ${sh`${path}.pub`}`;
@@ -76,7 +82,8 @@ function keygenCommand(p: Params, n: string, path: string): string {
 
 export function planUser(p: Params, a: Account): { changes: string; result: Record<string, unknown> } | null {
   const n = accountName('user', 'name', p.name);
-  if (p.state === 'absent') return a.exists ? { changes: sh`userdel ${p.remove ? ['-r'] : []} -- ${n}`, result: {} } : null;
+  if (p.state === 'absent')
+    return a.exists ? { changes: sh`userdel ${p.remove ? ['-r'] : []} -- ${n}`, result: {} } : null;
   const wantGroups = Array.isArray(p.groups) ? p.groups.map((g) => accountName('user', 'groups', g)) : [];
   if (p.group !== undefined) accountName('user', 'group', p.group);
   const opts: string[] = [];
@@ -85,22 +92,31 @@ export function planUser(p: Params, a: Account): { changes: string; result: Reco
   if (p.shell !== undefined && a.shell !== p.shell) opts.push(sh`-s ${String(p.shell)}`);
   if (p.home !== undefined && a.home !== p.home) opts.push(sh`-d ${String(p.home)}`);
   if (p.comment !== undefined && a.comment !== p.comment) opts.push(sh`-c ${String(p.comment)}`);
-  if (p.password !== undefined && a.password !== p.password && (p.update_password !== 'on_create' || !a.exists)) opts.push(sh`-p ${String(p.password)}`);
+  if (p.password !== undefined && a.password !== p.password && (p.update_password !== 'on_create' || !a.exists))
+    opts.push(sh`-p ${String(p.password)}`);
   if (p.groups !== undefined) {
     const missing = wantGroups.filter((g) => !a.groups.includes(g));
     const extra = a.groups.filter((g) => !wantGroups.includes(g));
     // useradd has no -a: a new account gets the whole list
     if (!a.exists) {
       if (wantGroups.length > 0) opts.push(sh`-G ${wantGroups.join(',')}`);
-    } else if (missing.length > 0 || (!p.append && extra.length > 0)) opts.push(sh`${p.append ? ['-a'] : []} -G ${(p.append ? missing : wantGroups).join(',')}`);
+    } else if (missing.length > 0 || (!p.append && extra.length > 0))
+      opts.push(sh`${p.append ? ['-a'] : []} -G ${(p.append ? missing : wantGroups).join(',')}`);
   }
-  const keygen = p.generate_ssh_key === true && a.sshKey && !a.sshKey.exists ? ` && ${keygenCommand(p, n, a.sshKey.path)}` : '';
+  const keygen =
+    p.generate_ssh_key === true && a.sshKey && !a.sshKey.exists ? ` && ${keygenCommand(p, n, a.sshKey.path)}` : '';
   if (!a.exists) {
     const create = [p.system ? '-r' : '', p.create_home === false ? '-M' : '-m'].filter((x) => x).join(' ');
-    return { changes: `useradd ${create} ${opts.join(' ')} -- ${sh`${n}`}${keygen}`, result: { diff: [{ path: n, header: 'user', before: 'absent', after: 'present' }] } };
+    return {
+      changes: `useradd ${create} ${opts.join(' ')} -- ${sh`${n}`}${keygen}`,
+      result: { diff: [{ path: n, header: 'user', before: 'absent', after: 'present' }] },
+    };
   }
   if (opts.length === 0) return keygen ? { changes: keygen.slice(4), result: {} } : null;
-  return { changes: `usermod ${opts.join(' ')} -- ${sh`${n}`}${keygen}`, result: { diff: [{ path: n, header: 'user', before: 'present', after: 'modified' }] } };
+  return {
+    changes: `usermod ${opts.join(' ')} -- ${sh`${n}`}${keygen}`,
+    result: { diff: [{ path: n, header: 'user', before: 'present', after: 'modified' }] },
+  };
 }
 
 export const user = defineStateModule<Account, string>({
@@ -136,7 +152,9 @@ export const user = defineStateModule<Account, string>({
     uid: a.uid,
     home: a.home,
     state: p.state,
-    ...(a.sshKey ? { ssh_key_file: a.sshKey.path, ...(a.sshKey.pub ? { ssh_public_key: a.sshKey.pub.trim() } : {}) } : {}),
+    ...(a.sshKey
+      ? { ssh_key_file: a.sshKey.path, ...(a.sshKey.pub ? { ssh_public_key: a.sshKey.pub.trim() } : {}) }
+      : {}),
   }),
   async apply(ctx, p, cmd, a) {
     const r = await ctx.run(cmd);
@@ -159,14 +177,21 @@ export const group = defineStateModule<{ exists: boolean; gid?: number }, string
     },
   },
   async query(ctx, p) {
-    const r = await ctx.run(perlProbe(`my @g = getgrnam(${perlString(accountName('group', 'name', p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`));
+    const r = await ctx.run(
+      perlProbe(
+        `my @g = getgrnam(${perlString(accountName('group', 'name', p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`,
+      ),
+    );
     const f = r.stdout.trim().split(':');
     return f.length >= 3 ? { exists: true, gid: Number(f[2]) } : { exists: false };
   },
   plan(p, g) {
     const n = accountName('group', 'name', p.name);
     if (p.state === 'absent') return g.exists ? { changes: sh`groupdel -- ${n}` } : null;
-    if (!g.exists) return { changes: `groupadd ${p.system ? '-r ' : ''}${p.gid !== undefined ? sh`-g ${String(p.gid)} ` : ''}-- ${sh`${n}`}` };
+    if (!g.exists)
+      return {
+        changes: `groupadd ${p.system ? '-r ' : ''}${p.gid !== undefined ? sh`-g ${String(p.gid)} ` : ''}-- ${sh`${n}`}`,
+      };
     if (p.gid !== undefined && g.gid !== p.gid) return { changes: sh`groupmod -g ${String(p.gid)} -- ${n}` };
     return null;
   },

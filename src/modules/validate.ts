@@ -11,14 +11,18 @@ const CONTROL = /[\x00-\x1f\x7f]/;
 /** Fails when `value` has a control character (newline, tab, NUL...). */
 export function noControlChars(module: string, param: string, value: unknown): string {
   const s = String(value);
-  if (CONTROL.test(s)) throw new ModuleFailure(`${module}: ${param} must not contain control characters (newline, tab...), got ${JSON.stringify(s)}`);
+  if (CONTROL.test(s))
+    throw new ModuleFailure(
+      `${module}: ${param} must not contain control characters (newline, tab...), got ${JSON.stringify(s)}`,
+    );
   return s;
 }
 
 /** Fails unless `value` is a single field: no whitespace, no control characters. */
 export function singleField(module: string, param: string, value: unknown): string {
   const s = noControlChars(module, param, value);
-  if (/\s/.test(s) || s === '') throw new ModuleFailure(`${module}: ${param} must be one word without spaces, got ${JSON.stringify(s)}`);
+  if (/\s/.test(s) || s === '')
+    throw new ModuleFailure(`${module}: ${param} must be one word without spaces, got ${JSON.stringify(s)}`);
   return s;
 }
 
@@ -30,7 +34,9 @@ const DEB_PACKAGE = /^[a-z0-9*?][a-z0-9+.*?-]*(:[a-z0-9-]+)?(([<>]?=|[<>])[A-Za-
 
 export function debianPackage(module: string, value: string): string {
   if (!DEB_PACKAGE.test(value)) {
-    throw new ModuleFailure(`${module}: ${JSON.stringify(value)} is not a valid package name (lowercase letters, digits, + - . and an optional =version)`);
+    throw new ModuleFailure(
+      `${module}: ${JSON.stringify(value)} is not a valid package name (lowercase letters, digits, + - . and an optional =version)`,
+    );
   }
   return value;
 }
@@ -44,7 +50,9 @@ const ACCOUNT = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/;
 export function accountName(module: string, param: string, value: unknown): string {
   const s = String(value);
   if (!ACCOUNT.test(s) || s.length > 32 || (param === 'name' && /^\d+$/.test(s)) || s === '.' || s === '..') {
-    throw new ModuleFailure(`${module}: ${param} ${JSON.stringify(s)} is not a valid user or group name (letters, digits, _ . -, not starting with -, at most 32 characters)`);
+    throw new ModuleFailure(
+      `${module}: ${param} ${JSON.stringify(s)} is not a valid user or group name (letters, digits, _ . -, not starting with -, at most 32 characters)`,
+    );
   }
   return s;
 }
@@ -57,7 +65,8 @@ const SYSCTL_KEY = /^[A-Za-z0-9_@:+-]+([./][A-Za-z0-9_@:+-]+)*$/;
 
 export function sysctlKey(value: unknown): string {
   const s = String(value);
-  if (!SYSCTL_KEY.test(s)) throw new ModuleFailure(`sysctl: ${JSON.stringify(s)} is not a valid sysctl key (like net.core.somaxconn)`);
+  if (!SYSCTL_KEY.test(s))
+    throw new ModuleFailure(`sysctl: ${JSON.stringify(s)} is not a valid sysctl key (like net.core.somaxconn)`);
   return s;
 }
 
@@ -65,7 +74,9 @@ export function sysctlKey(value: unknown): string {
 export function serviceName(value: unknown): string {
   const s = String(value);
   if (!/^[A-Za-z0-9_.@:\\+-]+$/.test(s) || s.startsWith('-') || s === '.' || s === '..') {
-    throw new ModuleFailure(`service: ${JSON.stringify(s)} is not a valid service name (letters, digits, _ . @ : + -, no / and not starting with -)`);
+    throw new ModuleFailure(
+      `service: ${JSON.stringify(s)} is not a valid service name (letters, digits, _ . @ : + -, no / and not starting with -)`,
+    );
   }
   return s;
 }

@@ -29,11 +29,25 @@ function paramsOf(fqcn: string): ReadonlySet<string> | undefined {
 
 /** `package` hands every other argument to the host's package manager module (yum's enablerepo...). */
 const PACKAGE_MANAGERS = [
-  'ansible.builtin.apt', 'ansible.builtin.dnf', 'ansible.builtin.yum', 'community.general.apk', 'community.general.pacman',
-  'community.general.zypper', 'community.general.pkgng', 'community.general.openbsd_pkg', 'community.general.portage',
-  'community.general.homebrew', 'community.general.pkgutil', 'community.general.swdepot', 'community.general.urpmi',
-  'community.general.xbps', 'community.general.slackpkg', 'community.general.opkg', 'community.general.pkg5',
-  'community.general.macports', 'ansible.posix.patch',
+  'ansible.builtin.apt',
+  'ansible.builtin.dnf',
+  'ansible.builtin.yum',
+  'community.general.apk',
+  'community.general.pacman',
+  'community.general.zypper',
+  'community.general.pkgng',
+  'community.general.openbsd_pkg',
+  'community.general.portage',
+  'community.general.homebrew',
+  'community.general.pkgutil',
+  'community.general.swdepot',
+  'community.general.urpmi',
+  'community.general.xbps',
+  'community.general.slackpkg',
+  'community.general.opkg',
+  'community.general.pkg5',
+  'community.general.macports',
+  'ansible.posix.patch',
 ];
 
 function packageManagerParams(): string[] {
@@ -42,9 +56,10 @@ function packageManagerParams(): string[] {
 
 /** The module Ansible would run for this task key, or undefined when Ansible does not know the name. */
 export function ansibleModule(name: string): AnsibleModule | undefined {
-  const short = /^ansible\.(builtin|legacy)\.[^.]+$/.test(name) ? name.split('.').pop() ?? name : name;
+  const short = /^ansible\.(builtin|legacy)\.[^.]+$/.test(name) ? (name.split('.').pop() ?? name) : name;
   const candidates = short.includes('.') ? [short] : [`ansible.builtin.${short}`, ANSIBLE_REDIRECTS[short]];
-  for (const c of candidates) if (c !== undefined && ANSIBLE_MODULES[c] !== undefined) return { fqcn: c, params: paramsOf(c) };
+  for (const c of candidates)
+    if (c !== undefined && ANSIBLE_MODULES[c] !== undefined) return { fqcn: c, params: paramsOf(c) };
   // old collection paths (community.general.packaging.os.zypper): the collection routes them to its module
   const parts0 = name.split('.');
   if (parts0.length > 3) {
@@ -53,13 +68,19 @@ export function ansibleModule(name: string): AnsibleModule | undefined {
   }
   // NAMESPACE.COLLECTION.MODULE of a collection not listed: not checked (orch lacks it: fails when reached)
   const parts = name.split('.');
-  if (parts.length >= 3 && parts.every((p) => /^[a-z_][a-z0-9_]*$/i.test(p)) && !ANSIBLE_COLLECTIONS.includes(parts.slice(0, 2).join('.'))) return { fqcn: name };
+  if (
+    parts.length >= 3 &&
+    parts.every((p) => /^[a-z_][a-z0-9_]*$/i.test(p)) &&
+    !ANSIBLE_COLLECTIONS.includes(parts.slice(0, 2).join('.'))
+  )
+    return { fqcn: name };
   return undefined;
 }
 
 /** Every module name a user may write without a collection (for "did you mean"). */
 export function ansibleShortNames(): string[] {
   const out = new Set<string>(Object.keys(ANSIBLE_REDIRECTS));
-  for (const fqcn of Object.keys(ANSIBLE_MODULES)) if (fqcn.startsWith('ansible.builtin.')) out.add(fqcn.slice('ansible.builtin.'.length));
+  for (const fqcn of Object.keys(ANSIBLE_MODULES))
+    if (fqcn.startsWith('ansible.builtin.')) out.add(fqcn.slice('ansible.builtin.'.length));
   return [...out];
 }

@@ -73,7 +73,10 @@ export function parseFreeForm(text: string, param: string): Record<string, unkno
     }
   }
   rest += text.slice(last);
-  out[param] = rest.replace(/\s+$/, '').replace(/^\s+/, '').replace(/\s{2,}/g, (m, off: number) => (off === 0 ? '' : m));
+  out[param] = rest
+    .replace(/\s+$/, '')
+    .replace(/^\s+/, '')
+    .replace(/\s{2,}/g, (m, off: number) => (off === 0 ? '' : m));
   return out;
 }
 

@@ -12,11 +12,47 @@ import { inherit, loadTaskList, type LoadContext } from './tasks.js';
 type Dict = Record<string, unknown>;
 
 const PLAY_KEYWORDS = new Set([
-  'name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'gather_facts', 'become',
-  'become_user', 'become_method', 'serial', 'max_fail_percentage', 'any_errors_fatal', 'strategy', 'tags', 'remote_user',
-  'connection', 'environment', 'ignore_errors', 'no_log', 'module_defaults', 'collections', 'order', 'force_handlers',
-  'check_mode', 'diff', 'run_once', 'ignore_unreachable', 'throttle', 'timeout', 'fact_path', 'gather_subset', 'gather_timeout',
-  'vars_prompt', 'become_exe', 'become_flags', 'port', 'debugger',
+  'name',
+  'hosts',
+  'vars',
+  'vars_files',
+  'roles',
+  'pre_tasks',
+  'tasks',
+  'post_tasks',
+  'handlers',
+  'gather_facts',
+  'become',
+  'become_user',
+  'become_method',
+  'serial',
+  'max_fail_percentage',
+  'any_errors_fatal',
+  'strategy',
+  'tags',
+  'remote_user',
+  'connection',
+  'environment',
+  'ignore_errors',
+  'no_log',
+  'module_defaults',
+  'collections',
+  'order',
+  'force_handlers',
+  'check_mode',
+  'diff',
+  'run_once',
+  'ignore_unreachable',
+  'throttle',
+  'timeout',
+  'fact_path',
+  'gather_subset',
+  'gather_timeout',
+  'vars_prompt',
+  'become_exe',
+  'become_flags',
+  'port',
+  'debugger',
 ]);
 
 function isDict(v: unknown): v is Dict {
@@ -28,7 +64,10 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
   for (const k of Object.keys(data)) {
     if (!PLAY_KEYWORDS.has(k)) {
       const guess = suggest(k, PLAY_KEYWORDS);
-      throw new ParseError(`'${k}' is not a valid play keyword${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(data, k) ?? pos);
+      throw new ParseError(
+        `'${k}' is not a valid play keyword${guess ? ` (did you mean '${guess}'?)` : ''}`,
+        keyPosition(data, k) ?? pos,
+      );
     }
   }
   if (data.hosts === undefined) throw new ParseError('a play needs hosts:', pos, 'Add `hosts: all` or a group name.');
@@ -41,7 +80,28 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
     nextId,
     loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
   };
-  const root: Inherited = inherit({ when: [], tags: [], environment: [], vars: {}, dir }, { tags: data.tags, environment: data.environment, ignore_errors: data.ignore_errors, no_log: data.no_log, check_mode: data.check_mode, diff: data.diff, run_once: data.run_once, ignore_unreachable: data.ignore_unreachable, connection: data.connection, remote_user: data.remote_user, port: data.port, module_defaults: data.module_defaults, throttle: data.throttle, become_exe: data.become_exe, become_flags: data.become_flags, timeout: data.timeout }, dir);
+  const root: Inherited = inherit(
+    { when: [], tags: [], environment: [], vars: {}, dir },
+    {
+      tags: data.tags,
+      environment: data.environment,
+      ignore_errors: data.ignore_errors,
+      no_log: data.no_log,
+      check_mode: data.check_mode,
+      diff: data.diff,
+      run_once: data.run_once,
+      ignore_unreachable: data.ignore_unreachable,
+      connection: data.connection,
+      remote_user: data.remote_user,
+      port: data.port,
+      module_defaults: data.module_defaults,
+      throttle: data.throttle,
+      become_exe: data.become_exe,
+      become_flags: data.become_flags,
+      timeout: data.timeout,
+    },
+    dir,
+  );
   const section = (key: string): Item[] => {
     const v = data[key];
     if (v === undefined || v === null) return [];
@@ -52,7 +112,8 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
   const roleItems: Item[] = [];
   if (data.roles !== undefined) {
     if (!Array.isArray(data.roles)) throw new ParseError('roles must be a list', keyPosition(data, 'roles') ?? pos);
-    for (const r of data.roles) roleItems.push(...roles.load(r, root, positionOf(r) ?? keyPosition(data, 'roles') ?? pos, ctx));
+    for (const r of data.roles)
+      roleItems.push(...roles.load(r, root, positionOf(r) ?? keyPosition(data, 'roles') ?? pos, ctx));
   }
   const tasks = section('tasks');
   const post = section('post_tasks');
@@ -61,8 +122,12 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
     if (h.kind !== 'task') throw new ParseError('handlers must be plain tasks', h.pos);
     playHandlers.push(h);
   }
-  const varsFiles = data.vars_files === undefined ? [] : (Array.isArray(data.vars_files) ? data.vars_files : [data.vars_files]).map(String);
-  if (data.vars !== undefined && !isDict(data.vars)) throw new ParseError('vars must be a mapping', keyPosition(data, 'vars') ?? pos);
+  const varsFiles =
+    data.vars_files === undefined
+      ? []
+      : (Array.isArray(data.vars_files) ? data.vars_files : [data.vars_files]).map(String);
+  if (data.vars !== undefined && !isDict(data.vars))
+    throw new ParseError('vars must be a mapping', keyPosition(data, 'vars') ?? pos);
   return {
     name: String(data.name ?? data.hosts),
     hosts: Array.isArray(data.hosts) ? data.hosts.map(String).join(',') : String(data.hosts),
@@ -105,9 +170,11 @@ export function loadPlaybook(
   const file = resolve(path);
   if (!existsSync(file)) throw new ParseError(`playbook not found: ${path}`, { file: path });
   const stack = opts.stack ?? [];
-  if (stack.includes(file)) throw new ParseError(`recursive import_playbook: ${[...stack, file].join(' -> ')}`, { file });
+  if (stack.includes(file))
+    throw new ParseError(`recursive import_playbook: ${[...stack, file].join(' -> ')}`, { file });
   const data = loadYamlFile(file);
-  if (!Array.isArray(data)) throw new ParseError('a playbook is a list of plays (each starting with `- hosts: ...`)', { file, line: 1 });
+  if (!Array.isArray(data))
+    throw new ParseError('a playbook is a list of plays (each starting with `- hosts: ...`)', { file, line: 1 });
   const rolePaths = opts.rolePaths ?? [resolve('roles')];
   let ids = 0;
   const nextId = opts.nextId ?? (() => ++ids);

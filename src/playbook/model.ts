@@ -9,7 +9,19 @@ export interface RoleContext {
   params: Record<string, unknown>;
 }
 
-export type LoopKind = 'loop' | 'items' | 'dict' | 'together' | 'sequence' | 'fileglob' | 'list' | 'indexed_items' | 'nested' | 'subelements' | 'first_found' | 'flattened';
+export type LoopKind =
+  | 'loop'
+  | 'items'
+  | 'dict'
+  | 'together'
+  | 'sequence'
+  | 'fileglob'
+  | 'list'
+  | 'indexed_items'
+  | 'nested'
+  | 'subelements'
+  | 'first_found'
+  | 'flattened';
 
 export interface LoopSpec {
   kind: LoopKind;

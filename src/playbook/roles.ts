@@ -23,11 +23,43 @@ function yamlIn(dir: string, base: string): string | undefined {
 
 /** Keywords a role entry takes as Ansible does (the other keys are role parameters). */
 const ROLE_KEYWORDS = [
-  'tags', 'when', 'become', 'become_user', 'become_method', 'become_flags', 'become_exe', 'environment', 'delegate_to', 'ignore_errors',
-  'ignore_unreachable', 'no_log', 'run_once', 'check_mode', 'diff', 'any_errors_fatal', 'connection', 'remote_user', 'port', 'throttle',
-  'timeout', 'module_defaults', 'debugger', 'collections', 'delegate_facts',
+  'tags',
+  'when',
+  'become',
+  'become_user',
+  'become_method',
+  'become_flags',
+  'become_exe',
+  'environment',
+  'delegate_to',
+  'ignore_errors',
+  'ignore_unreachable',
+  'no_log',
+  'run_once',
+  'check_mode',
+  'diff',
+  'any_errors_fatal',
+  'connection',
+  'remote_user',
+  'port',
+  'throttle',
+  'timeout',
+  'module_defaults',
+  'debugger',
+  'collections',
+  'delegate_facts',
 ];
-const ROLE_SPEC_KEYS = new Set(['role', 'name', 'vars', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'allow_duplicates', ...ROLE_KEYWORDS]);
+const ROLE_SPEC_KEYS = new Set([
+  'role',
+  'name',
+  'vars',
+  'tasks_from',
+  'vars_from',
+  'defaults_from',
+  'handlers_from',
+  'allow_duplicates',
+  ...ROLE_KEYWORDS,
+]);
 
 /** Loads roles for one play: search paths, dependencies (once each), handlers, defaults. */
 export class RoleLoader {
@@ -42,7 +74,12 @@ export class RoleLoader {
   findRole(name: string, pos: Position): string {
     const candidates = isAbsolute(name) ? [name] : this.searchPaths.map((p) => resolve(p, name));
     const hit = candidates.find((c) => existsSync(c) && statSync(c).isDirectory());
-    if (!hit) throw new ParseError(`role '${name}' not found (searched ${this.searchPaths.join(', ')})`, pos, 'Check the name, or put the role under roles/.');
+    if (!hit)
+      throw new ParseError(
+        `role '${name}' not found (searched ${this.searchPaths.join(', ')})`,
+        pos,
+        'Check the name, or put the role under roles/.',
+      );
     return hit;
   }
 
@@ -50,14 +87,21 @@ export class RoleLoader {
     const spec: Dict = isDict(specIn) ? specIn : { role: specIn };
     const name = String(spec.role ?? spec.name ?? '');
     if (!name) throw new ParseError('a role entry needs a name (role: NAME)', pos);
-    if (this.chain.includes(name)) throw new ParseError(`recursive role dependency: ${[...this.chain, name].join(' -> ')}`, pos, 'Remove the dependency that closes the loop.');
+    if (this.chain.includes(name))
+      throw new ParseError(
+        `recursive role dependency: ${[...this.chain, name].join(' -> ')}`,
+        pos,
+        'Remove the dependency that closes the loop.',
+      );
     const path = this.findRole(name, pos);
     const params: Dict = isDict(spec.vars) ? { ...spec.vars } : {};
     for (const [k, v] of Object.entries(spec)) if (!ROLE_SPEC_KEYS.has(k)) params[k] = v;
     const key = `${path}|${JSON.stringify(params)}|${String(spec.tasks_from ?? 'main')}`;
     const meta = yamlIn(join(path, 'meta'), 'main');
     const metaData = meta ? loadYamlFile(meta) : null;
-    const allowDup = spec.allow_duplicates === true || (isDict(metaData) && isDict(metaData.galaxy_info) && metaData.allow_duplicates === true);
+    const allowDup =
+      spec.allow_duplicates === true ||
+      (isDict(metaData) && isDict(metaData.galaxy_info) && metaData.allow_duplicates === true);
     if (this.seen.has(key) && !allowDup) return [];
     this.seen.add(key);
 
@@ -76,8 +120,10 @@ export class RoleLoader {
       const keywords = Object.fromEntries(ROLE_KEYWORDS.filter((k) => spec[k] !== undefined).map((k) => [k, spec[k]]));
       const roleInh = inherit(inh, { ...keywords, vars: { ...role.vars, ...params } }, join(path, 'tasks'), role);
       const deps = isDict(metaData) ? metaData.dependencies : undefined;
-      if (deps !== undefined && !Array.isArray(deps)) throw new ParseError('meta dependencies must be a list', { file: meta ?? path });
-      for (const dep of (deps as unknown[] | undefined) ?? []) items.push(...this.load(dep, inh, { file: meta ?? path }, ctx));
+      if (deps !== undefined && !Array.isArray(deps))
+        throw new ParseError('meta dependencies must be a list', { file: meta ?? path });
+      for (const dep of (deps as unknown[] | undefined) ?? [])
+        items.push(...this.load(dep, inh, { file: meta ?? path }, ctx));
 
       const handlersFile = yamlIn(join(path, 'handlers'), String(spec.handlers_from ?? 'main'));
       // a role named twice (include_role, allow_duplicates) keeps one set of handlers: one notification, one run
@@ -89,7 +135,8 @@ export class RoleLoader {
         }
       }
       const tasksFile = yamlIn(join(path, 'tasks'), String(spec.tasks_from ?? 'main'));
-      if (!tasksFile && spec.tasks_from) throw new ParseError(`role '${name}' has no tasks file '${String(spec.tasks_from)}'`, pos);
+      if (!tasksFile && spec.tasks_from)
+        throw new ParseError(`role '${name}' has no tasks file '${String(spec.tasks_from)}'`, pos);
       if (tasksFile) items.push(...loadTasksFile(tasksFile, ctx, roleInh, pos));
       return items;
     } finally {

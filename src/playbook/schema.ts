@@ -1,6 +1,12 @@
 import { findModule, modules } from '../modules/registry.js';
 import type { ModuleSpec, ParamSpec, ParamType } from '../modules/spec.js';
-import { ANSIBLE_BLOCK_KEYWORDS, ANSIBLE_MODULES, ANSIBLE_PLAY_KEYWORDS, ANSIBLE_REDIRECTS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
+import {
+  ANSIBLE_BLOCK_KEYWORDS,
+  ANSIBLE_MODULES,
+  ANSIBLE_PLAY_KEYWORDS,
+  ANSIBLE_REDIRECTS,
+  ANSIBLE_TASK_KEYWORDS,
+} from './ansible-names.js';
 
 /**
  * A JSON Schema (draft-07, what YAML language servers read) for playbooks, task files and handler files,
@@ -53,7 +59,9 @@ const KEYWORD_TYPES: Record<string, JsonSchema> = {
   max_fail_percentage: { type: ['integer', 'number', 'string'] },
   loop_control: {
     type: 'object',
-    properties: Object.fromEntries(['loop_var', 'index_var', 'label', 'pause', 'extended', 'extended_allitems'].map((k) => [k, ANY])),
+    properties: Object.fromEntries(
+      ['loop_var', 'index_var', 'label', 'pause', 'extended', 'extended_allitems'].map((k) => [k, ANY]),
+    ),
     additionalProperties: false,
   },
   block: TASKS_REF,
@@ -79,7 +87,12 @@ function typed(t: ParamType, elements?: ParamType): JsonSchema {
     case 'float':
       return { type: ['number', 'string'] };
     case 'list':
-      return { anyOf: [{ type: 'array', ...(elements && elements !== 'raw' ? { items: typed(elements) } : {}) }, { type: 'string' }] };
+      return {
+        anyOf: [
+          { type: 'array', ...(elements && elements !== 'raw' ? { items: typed(elements) } : {}) },
+          { type: 'string' },
+        ],
+      };
     case 'dict':
       return { type: ['object', 'string'] };
     case 'mode':
@@ -94,8 +107,13 @@ function typed(t: ParamType, elements?: ParamType): JsonSchema {
 
 /** A parameter's values; null is always accepted (Ansible reads it as the parameter left out). */
 function paramSchema(p: ParamSpec): JsonSchema {
-  const base = { anyOf: [p.choices ? { enum: [...p.choices] } : typed(p.type, p.elements), TEMPLATE, { type: 'null' }] };
-  const note = p.support === 'full' ? '' : ` orch: ${p.support === 'none' ? 'not implemented (fails when a host reaches it)' : 'partly implemented'}${p.note ? `: ${p.note}` : ''}.`;
+  const base = {
+    anyOf: [p.choices ? { enum: [...p.choices] } : typed(p.type, p.elements), TEMPLATE, { type: 'null' }],
+  };
+  const note =
+    p.support === 'full'
+      ? ''
+      : ` orch: ${p.support === 'none' ? 'not implemented (fails when a host reaches it)' : 'partly implemented'}${p.note ? `: ${p.note}` : ''}.`;
   const dflt = p.default !== undefined ? ` Default: ${JSON.stringify(p.default)}.` : '';
   const description = `${p.type}${p.required ? ', required' : ''}.${dflt}${note}`;
   return { ...base, description };
@@ -108,18 +126,27 @@ function paramSchema(p: ParamSpec): JsonSchema {
 function orchModuleArgs(spec: ModuleSpec, ansibleParams = ''): JsonSchema {
   if (spec.anyParams) return { type: ['object', 'string', 'null'] };
   const props: Record<string, JsonSchema> = {};
-  for (const n of ansibleParams.split(' ')) if (n && n !== 'free_form' && n !== 'free-form') props[n] = { description: 'orch: not implemented (fails when a host reaches it)' };
+  for (const n of ansibleParams.split(' '))
+    if (n && n !== 'free_form' && n !== 'free-form')
+      props[n] = { description: 'orch: not implemented (fails when a host reaches it)' };
   for (const [name, p] of Object.entries(spec.params)) {
     const s = paramSchema(p);
     props[name] = s;
     for (const a of p.aliases ?? []) props[a] = { ...s, description: `alias of ${name}` };
   }
-  return { anyOf: [{ type: 'string' }, { type: 'null' }, { type: 'object', properties: props, additionalProperties: false }] };
+  return {
+    anyOf: [{ type: 'string' }, { type: 'null' }, { type: 'object', properties: props, additionalProperties: false }],
+  };
 }
 
 /** Arguments of a module Ansible has and orch lacks: its parameter names, untyped. */
 function ansibleModuleArgs(names: string): JsonSchema {
-  const props = Object.fromEntries(names.split(' ').filter((n) => n && n !== 'free-form' && n !== 'free_form').map((n) => [n, ANY]));
+  const props = Object.fromEntries(
+    names
+      .split(' ')
+      .filter((n) => n && n !== 'free-form' && n !== 'free_form')
+      .map((n) => [n, ANY]),
+  );
   return {
     description: 'orch does not implement this module: a task using it fails when a host reaches it',
     anyOf: [{ type: 'string' }, { type: 'null' }, { type: 'object', properties: props, additionalProperties: false }],
@@ -139,7 +166,8 @@ function moduleProperties(defs: Record<string, JsonSchema>): Record<string, Json
   for (const [fqcn, params] of Object.entries(ANSIBLE_MODULES)) {
     const m = findModule(fqcn);
     out[fqcn] = m ? ref(m.name, () => orchModuleArgs(m.spec, params)) : ref(fqcn, () => ansibleModuleArgs(params));
-    if (fqcn.startsWith('ansible.builtin.')) out[fqcn.replace('ansible.builtin.', '')] = out[fqcn.replace('builtin', 'legacy')] = out[fqcn];
+    if (fqcn.startsWith('ansible.builtin.'))
+      out[fqcn.replace('ansible.builtin.', '')] = out[fqcn.replace('builtin', 'legacy')] = out[fqcn];
   }
   for (const [short, fqcn] of Object.entries(ANSIBLE_REDIRECTS)) if (out[fqcn]) out[short] = out[fqcn] as JsonSchema;
   for (const m of modules.values()) out[m.name] = ref(m.name, () => orchModuleArgs(m.spec));
@@ -163,14 +191,37 @@ export function playbookSchema(): JsonSchema {
     patternProperties: { '^with_[a-z_.]+$': ANY, '^[a-z_]+\\.[a-z_]+\\.([a-z_]+\\.)+[a-z_0-9]+$': ANY },
     additionalProperties: false,
   };
-  const block: JsonSchema = { type: 'object', required: ['block'], properties: { ...keywordProperties(ANSIBLE_BLOCK_KEYWORDS), ...serialKeywords }, additionalProperties: false };
-  const play: JsonSchema = { type: 'object', required: ['hosts'], properties: keywordProperties(ANSIBLE_PLAY_KEYWORDS), additionalProperties: false };
-  const importPlaybook: JsonSchema = {
+  const block: JsonSchema = {
     type: 'object',
-    properties: { import_playbook: { type: 'string' }, 'ansible.builtin.import_playbook': { type: 'string' }, name: { type: 'string' }, vars: { type: 'object' }, tags: ANY, when: ANY },
+    required: ['block'],
+    properties: { ...keywordProperties(ANSIBLE_BLOCK_KEYWORDS), ...serialKeywords },
     additionalProperties: false,
   };
-  const isPlay = { anyOf: [{ required: ['hosts'] }, { required: ['import_playbook'] }, { required: ['ansible.builtin.import_playbook'] }] };
+  const play: JsonSchema = {
+    type: 'object',
+    required: ['hosts'],
+    properties: keywordProperties(ANSIBLE_PLAY_KEYWORDS),
+    additionalProperties: false,
+  };
+  const importPlaybook: JsonSchema = {
+    type: 'object',
+    properties: {
+      import_playbook: { type: 'string' },
+      'ansible.builtin.import_playbook': { type: 'string' },
+      name: { type: 'string' },
+      vars: { type: 'object' },
+      tags: ANY,
+      when: ANY,
+    },
+    additionalProperties: false,
+  };
+  const isPlay = {
+    anyOf: [
+      { required: ['hosts'] },
+      { required: ['import_playbook'] },
+      { required: ['ansible.builtin.import_playbook'] },
+    ],
+  };
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://orch.invalid/schema/orch.json',
@@ -179,8 +230,16 @@ export function playbookSchema(): JsonSchema {
     items: { $ref: '#/definitions/entry' },
     definitions: {
       entry: { if: isPlay, then: { $ref: '#/definitions/playOrImport' }, else: { $ref: '#/definitions/taskOrBlock' } },
-      playOrImport: { if: { required: ['hosts'] }, then: { $ref: '#/definitions/play' }, else: { $ref: '#/definitions/importPlaybook' } },
-      taskOrBlock: { if: { required: ['block'] }, then: { $ref: '#/definitions/block' }, else: { $ref: '#/definitions/task' } },
+      playOrImport: {
+        if: { required: ['hosts'] },
+        then: { $ref: '#/definitions/play' },
+        else: { $ref: '#/definitions/importPlaybook' },
+      },
+      taskOrBlock: {
+        if: { required: ['block'] },
+        then: { $ref: '#/definitions/block' },
+        else: { $ref: '#/definitions/task' },
+      },
       play,
       importPlaybook,
       block,

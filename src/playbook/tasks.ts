@@ -24,16 +24,56 @@ export interface LoadContext {
 }
 
 const TASK_KEYWORDS = new Set([
-  'name', 'when', 'loop', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'ignore_errors', 'ignore_unreachable',
-  'tags', 'become', 'become_user', 'become_method', 'become_flags', 'delegate_to', 'delegate_facts', 'run_once', 'block', 'rescue', 'always',
-  'check_mode', 'diff', 'no_log', 'environment', 'vars', 'args', 'action', 'local_action', 'until', 'retries', 'delay', 'listen',
-  'any_errors_fatal', 'throttle', 'timeout', 'collections', 'debugger', 'module_defaults', 'connection', 'port', 'remote_user',
+  'name',
+  'when',
+  'loop',
+  'loop_control',
+  'register',
+  'notify',
+  'changed_when',
+  'failed_when',
+  'ignore_errors',
+  'ignore_unreachable',
+  'tags',
+  'become',
+  'become_user',
+  'become_method',
+  'become_flags',
+  'delegate_to',
+  'delegate_facts',
+  'run_once',
+  'block',
+  'rescue',
+  'always',
+  'check_mode',
+  'diff',
+  'no_log',
+  'environment',
+  'vars',
+  'args',
+  'action',
+  'local_action',
+  'until',
+  'retries',
+  'delay',
+  'listen',
+  'any_errors_fatal',
+  'throttle',
+  'timeout',
+  'collections',
+  'debugger',
+  'module_defaults',
+  'connection',
+  'port',
+  'remote_user',
   // Ansible keywords orch does not implement: refused when a host reaches the task (keywords.ts)
   ...Object.keys(TASK_KEYWORDS_NOT_IMPLEMENTED),
 ]);
 /** Ansible's task keywords orch does not list (a unit test keeps this empty: such a key would be read as a module). */
 export function missingTaskKeywords(): string[] {
-  return ANSIBLE_TASK_KEYWORDS.filter((k) => !TASK_KEYWORDS.has(k) && !['loop_with', 'async_val', 'with_<lookup>'].includes(k));
+  return ANSIBLE_TASK_KEYWORDS.filter(
+    (k) => !TASK_KEYWORDS.has(k) && !['loop_with', 'async_val', 'with_<lookup>'].includes(k),
+  );
 }
 
 const INCLUDE_ACTIONS = new Set(['import_tasks', 'include_tasks', 'include', 'import_role', 'include_role']);
@@ -48,7 +88,10 @@ function asList(v: unknown): unknown[] {
 }
 
 function strings(v: unknown): string[] {
-  return asList(v).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s);
+  return asList(v)
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s);
 }
 
 /** Keywords of this entry layered over what it inherits. */
@@ -59,7 +102,10 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     become: e.become !== undefined ? Boolean(e.become) : parent.become,
     become_user: e.become_user !== undefined ? String(e.become_user) : parent.become_user,
     become_method: e.become_method !== undefined ? String(e.become_method) : parent.become_method,
-    environment: isDict(e.environment) || typeof e.environment === 'string' ? [...parent.environment, e.environment as Dict] : parent.environment,
+    environment:
+      isDict(e.environment) || typeof e.environment === 'string'
+        ? [...parent.environment, e.environment as Dict]
+        : parent.environment,
     vars: isDict(e.vars) ? { ...parent.vars, ...e.vars } : parent.vars,
     ignore_errors: e.ignore_errors ?? parent.ignore_errors,
     ignore_unreachable: e.ignore_unreachable !== undefined ? Boolean(e.ignore_unreachable) : parent.ignore_unreachable,
@@ -72,20 +118,40 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
     connection: e.connection !== undefined ? String(e.connection) : parent.connection,
     remote_user: e.remote_user !== undefined ? String(e.remote_user) : parent.remote_user,
     throttle: e.throttle ?? parent.throttle,
-    module_defaults: isDict(e.module_defaults) ? [...(parent.module_defaults ?? []), e.module_defaults] : parent.module_defaults,
+    module_defaults: isDict(e.module_defaults)
+      ? [...(parent.module_defaults ?? []), e.module_defaults]
+      : parent.module_defaults,
     delegate_facts: e.delegate_facts !== undefined ? Boolean(e.delegate_facts) : parent.delegate_facts,
     timeout: e.timeout ?? parent.timeout,
     port: e.port !== undefined ? String(e.port) : parent.port,
-    notImplemented: [...new Set([...(parent.notImplemented ?? []), ...notImplementedKeywords(e, TASK_KEYWORDS_NOT_IMPLEMENTED)])],
+    notImplemented: [
+      ...new Set([...(parent.notImplemented ?? []), ...notImplementedKeywords(e, TASK_KEYWORDS_NOT_IMPLEMENTED)]),
+    ],
     role: role ?? parent.role,
     dir,
   };
 }
 
-const LOOP_KINDS = ['items', 'dict', 'together', 'sequence', 'fileglob', 'list', 'indexed_items', 'nested', 'subelements', 'first_found', 'flattened'];
+const LOOP_KINDS = [
+  'items',
+  'dict',
+  'together',
+  'sequence',
+  'fileglob',
+  'list',
+  'indexed_items',
+  'nested',
+  'subelements',
+  'first_found',
+  'flattened',
+];
 
 /** with_NAME's lookup name without its collection prefix (ansible.builtin.items, community.general.flattened). */
-const loopKindOf = (withKey: string): string => withKey.slice(5).replace(/^ansible\.(builtin|legacy)\./, '').replace(/^community\.general\.(?=flattened$)/, '');
+const loopKindOf = (withKey: string): string =>
+  withKey
+    .slice(5)
+    .replace(/^ansible\.(builtin|legacy)\./, '')
+    .replace(/^community\.general\.(?=flattened$)/, '');
 const ANSIBLE_LOOKUP_NAMES = new Set(ANSIBLE_LOOKUPS);
 
 /**
@@ -99,12 +165,17 @@ function lookupNotImplemented(e: Dict, pos: Position): string[] {
   if (LOOP_KINDS.includes(kind)) return [];
   if (ANSIBLE_LOOKUP_NAMES.has(k.slice(5))) return [k];
   const guess = suggest(kind, LOOP_KINDS);
-  throw new ParseError(`'${k}' is not a lookup Ansible knows${guess ? ` (did you mean 'with_${guess}'?)` : ''}`, keyPosition(e, k) ?? pos, `orch runs: ${LOOP_KINDS.map((x) => `with_${x}`).join(', ')}, loop.`);
+  throw new ParseError(
+    `'${k}' is not a lookup Ansible knows${guess ? ` (did you mean 'with_${guess}'?)` : ''}`,
+    keyPosition(e, k) ?? pos,
+    `orch runs: ${LOOP_KINDS.map((x) => `with_${x}`).join(', ')}, loop.`,
+  );
 }
 
 function parseLoop(e: Dict, pos: Position): LoopSpec | undefined {
   const withKeys = Object.keys(e).filter((k) => k.startsWith('with_'));
-  if (e.loop !== undefined && withKeys.length > 0) throw new ParseError(`use either loop or ${withKeys[0]}, not both`, pos);
+  if (e.loop !== undefined && withKeys.length > 0)
+    throw new ParseError(`use either loop or ${withKeys[0]}, not both`, pos);
   if (e.loop !== undefined) return { kind: 'loop', value: e.loop };
   const k = withKeys[0];
   if (!k) return undefined;
@@ -116,7 +187,11 @@ function parseLoop(e: Dict, pos: Position): LoopSpec | undefined {
 
 /** A module shipped in the role's (or the playbook's) library/ directory: Ansible runs it, orch cannot. */
 function libraryModule(name: string, inh: Inherited, ctx: LoadContext): boolean {
-  const dirs = [...(inh.role ? [join(inh.role.path, 'library')] : []), join(dirname(ctx.file), 'library'), join(inh.dir, 'library')];
+  const dirs = [
+    ...(inh.role ? [join(inh.role.path, 'library')] : []),
+    join(dirname(ctx.file), 'library'),
+    join(inh.dir, 'library'),
+  ];
   return dirs.some((d) => ['.py', '.sh', '.ps1', ''].some((ext) => existsSync(join(d, name + ext))));
 }
 
@@ -125,7 +200,11 @@ function parseLoopControl(v: unknown, pos: Position): LoopControl | undefined {
   if (!isDict(v)) throw new ParseError('loop_control must be a mapping', pos);
   for (const key of Object.keys(v)) {
     if (!['loop_var', 'index_var', 'label', 'pause', 'extended', 'extended_allitems'].includes(key)) {
-      throw new ParseError(`unknown loop_control key '${key}'`, keyPosition(v, key) ?? pos, 'Known: loop_var, index_var, label, pause, extended.');
+      throw new ParseError(
+        `unknown loop_control key '${key}'`,
+        keyPosition(v, key) ?? pos,
+        'Known: loop_var, index_var, label, pause, extended.',
+      );
     }
   }
   return {
@@ -150,14 +229,24 @@ function moduleOf(e: Dict, pos: Position): { name: string; raw: unknown; key: st
     return { name, raw: rest.join(' '), key };
   }
   const candidates = Object.keys(e).filter((k) => !TASK_KEYWORDS.has(k) && !k.startsWith('with_'));
-  if (candidates.length === 0) throw new ParseError('this task names no module', pos, 'Add one, e.g. `command: ...` or `copy: ...`.');
+  if (candidates.length === 0)
+    throw new ParseError('this task names no module', pos, 'Add one, e.g. `command: ...` or `copy: ...`.');
   if (candidates.length > 1) {
-    const unknown = candidates.find((c) => !findModule(c) && !ansibleModule(c) && !INCLUDE_ACTIONS.has(resolveModuleName(c)));
+    const unknown = candidates.find(
+      (c) => !findModule(c) && !ansibleModule(c) && !INCLUDE_ACTIONS.has(resolveModuleName(c)),
+    );
     if (unknown) {
       const guess = suggest(unknown, [...TASK_KEYWORDS, ...modules.keys()]);
-      throw new ParseError(`unknown keyword or module '${unknown}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, unknown) ?? pos);
+      throw new ParseError(
+        `unknown keyword or module '${unknown}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
+        keyPosition(e, unknown) ?? pos,
+      );
     }
-    throw new ParseError(`conflicting action statements: ${candidates.join(', ')}`, pos, 'A task runs one module; split it into several tasks.');
+    throw new ParseError(
+      `conflicting action statements: ${candidates.join(', ')}`,
+      pos,
+      'A task runs one module; split it into several tasks.',
+    );
   }
   const key = candidates[0] as string;
   return { name: key, raw: e[key], key };
@@ -171,8 +260,14 @@ function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): 
   else if (isArgsTemplate(raw) && mod?.spec.freeForm === undefined) args = { [ARGS_TEMPLATE]: raw };
   else if (typeof raw === 'string' || typeof raw === 'number') {
     const text = String(raw);
-    args = mod?.spec.freeForm === '_raw_params' && mod.name !== 'include_vars' ? parseFreeForm(text, '_raw_params') : mod?.name === 'meta' ? { _raw_params: text.trim() } : parseKeyValueArgs(text);
-    if (mod?.name === 'include_vars' && args._raw_params === undefined && Object.keys(args).length === 0) args = { _raw_params: text };
+    args =
+      mod?.spec.freeForm === '_raw_params' && mod.name !== 'include_vars'
+        ? parseFreeForm(text, '_raw_params')
+        : mod?.name === 'meta'
+          ? { _raw_params: text.trim() }
+          : parseKeyValueArgs(text);
+    if (mod?.name === 'include_vars' && args._raw_params === undefined && Object.keys(args).length === 0)
+      args = { _raw_params: text };
   } else throw new ParseError(`arguments of '${name}' must be a mapping or k=v text`, pos);
   if (isDict(extra)) args = { ...extra, ...args };
   else if (isArgsTemplate(extra)) args = { [ARGS_TEMPLATE]: extra, ...args };
@@ -184,7 +279,14 @@ function moduleArgs(name: string, raw: unknown, extra: unknown, pos: Position): 
  * names Ansible knows and orch does not implement are left for the executor, which fails the task when a
  * host reaches it. Values are checked where they are literal.
  */
-function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position, argsMap: unknown, conditional: boolean): void {
+function validateAtLoad(
+  rawName: string,
+  name: string,
+  args: Dict,
+  pos: Position,
+  argsMap: unknown,
+  conditional: boolean,
+): void {
   const mod = findModule(name);
   const ansible = ansibleModule(rawName) ?? ansibleModule(name);
   const orchNames = mod && !mod.spec.anyParams ? declaredNames(mod.spec) : undefined;
@@ -195,8 +297,23 @@ function validateAtLoad(rawName: string, name: string, args: Dict, pos: Position
       // a task behind a condition may be meant for another Ansible version (a parameter newer than 2.14):
       // as in Ansible, it fails only when a host reaches it (with the same suggestion)
       if (conditional) continue;
-      const guess = suggest(key, [...known].filter((k) => !k.startsWith('_')));
-      throw new ParseError(`${mod?.name ?? rawName}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(argsMap, key) ?? pos, mod ? `Supported parameters: ${Object.keys(mod.spec.params).filter((k) => !k.startsWith('_')).sort().join(', ')}.` : `Parameters Ansible knows for it: ${[...known].filter((k) => !k.startsWith('_')).sort().join(', ')}.`);
+      const guess = suggest(
+        key,
+        [...known].filter((k) => !k.startsWith('_')),
+      );
+      throw new ParseError(
+        `${mod?.name ?? rawName}: unsupported parameter '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
+        keyPosition(argsMap, key) ?? pos,
+        mod
+          ? `Supported parameters: ${Object.keys(mod.spec.params)
+              .filter((k) => !k.startsWith('_'))
+              .sort()
+              .join(', ')}.`
+          : `Parameters Ansible knows for it: ${[...known]
+              .filter((k) => !k.startsWith('_'))
+              .sort()
+              .join(', ')}.`,
+      );
     }
   }
   if (!mod || mod.spec.anyParams) return;
@@ -221,7 +338,11 @@ export function resolveTasksFile(name: string, inh: Inherited): string {
 
 export function loadTasksFile(file: string, ctx: LoadContext, inh: Inherited, pos: Position): Item[] {
   if (ctx.stack.includes(file)) {
-    throw new ParseError(`recursive include: ${[...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(' -> ')}`, pos, 'A tasks file includes itself through this chain; break the cycle.');
+    throw new ParseError(
+      `recursive include: ${[...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(' -> ')}`,
+      pos,
+      'A tasks file includes itself through this chain; break the cycle.',
+    );
   }
   if (!existsSync(file)) throw new ParseError(`tasks file not found: ${file}`, pos);
   const data = loadYamlFile(file);
@@ -232,23 +353,64 @@ export function loadTasksFile(file: string, ctx: LoadContext, inh: Inherited, po
 }
 
 /** Keywords Ansible 2.14 takes on include_tasks / include_role; the others go in `apply:` (Ansible refuses them). */
-const INCLUDE_KEYWORDS = new Set(['action', 'args', 'collections', 'debugger', 'ignore_errors', 'loop', 'loop_control', 'name', 'no_log', 'register', 'run_once', 'tags', 'timeout', 'vars', 'when']);
+const INCLUDE_KEYWORDS = new Set([
+  'action',
+  'args',
+  'collections',
+  'debugger',
+  'ignore_errors',
+  'loop',
+  'loop_control',
+  'name',
+  'no_log',
+  'register',
+  'run_once',
+  'tags',
+  'timeout',
+  'vars',
+  'when',
+]);
 
 function checkIncludeKeywords(e: Dict, moduleKey: string, action: string, pos: Position): void {
   for (const k of Object.keys(e)) {
     if (k === moduleKey || INCLUDE_KEYWORDS.has(k) || k.startsWith('with_')) continue;
-    throw new ParseError(`'${k}' is not a valid attribute for a ${action === 'include_role' ? 'IncludeRole' : 'TaskInclude'}`, keyPosition(e, k) ?? pos, `As in Ansible: keywords for the included tasks go in \`apply:\` (e.g. ${action}: { ${action === 'include_role' ? 'name' : 'file'}: ..., apply: { ${k}: ... } }).`);
+    throw new ParseError(
+      `'${k}' is not a valid attribute for a ${action === 'include_role' ? 'IncludeRole' : 'TaskInclude'}`,
+      keyPosition(e, k) ?? pos,
+      `As in Ansible: keywords for the included tasks go in \`apply:\` (e.g. ${action}: { ${action === 'include_role' ? 'name' : 'file'}: ..., apply: { ${k}: ... } }).`,
+    );
   }
 }
 
-function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, inh: Inherited, pos: Position, name: string): Item[] {
+function loadInclude(
+  e: Dict,
+  action: string,
+  raw: unknown,
+  ctx: LoadContext,
+  inh: Inherited,
+  pos: Position,
+  name: string,
+): Item[] {
   const args = isDict(raw) ? raw : { _raw: raw };
   // include_*'s `apply:` keywords reach the included tasks (become, tags, environment...)
-  const child = inherit(inherit(inh, e, inh.dir), isDict(args.apply) && action !== 'import_tasks' && action !== 'import_role' ? args.apply : {}, inh.dir);
+  const child = inherit(
+    inherit(inh, e, inh.dir),
+    isDict(args.apply) && action !== 'import_tasks' && action !== 'import_role' ? args.apply : {},
+    inh.dir,
+  );
   if (action === 'import_role' || action === 'include_role') {
     if (!isDict(raw) || typeof raw.name !== 'string') throw new ParseError(`${action} needs name: ROLE`, pos);
     // a role named in a task runs each time it is named (only roles: and dependencies run once, as in Ansible)
-    return ctx.loadRole({ role: raw.name, tasks_from: raw.tasks_from, vars: { ...(isDict(raw.vars) ? raw.vars : {}) }, allow_duplicates: true }, child, pos);
+    return ctx.loadRole(
+      {
+        role: raw.name,
+        tasks_from: raw.tasks_from,
+        vars: { ...(isDict(raw.vars) ? raw.vars : {}) },
+        allow_duplicates: true,
+      },
+      child,
+      pos,
+    );
   }
   const fileArg = String(isDict(raw) ? (raw.file ?? raw._raw_params ?? '') : raw).trim();
   if (!fileArg) throw new ParseError(`${action} needs a file name`, pos);
@@ -258,10 +420,24 @@ function loadInclude(e: Dict, action: string, raw: unknown, ctx: LoadContext, in
   const conditional = inh.when.length > 0 || asList(e.when).length > 0;
   const missing = conditional && !containsTemplate(fileArg) && !existsSync(resolveTasksFile(fileArg, inh));
   if (action !== 'import_tasks' && (containsTemplate(fileArg) || loop || missing)) {
-    const inc: DynamicInclude = { kind: 'include', id: ctx.nextId(), name, file: fileArg, loop, loop_control: parseLoopControl(e.loop_control, pos), pos, ...child };
+    const inc: DynamicInclude = {
+      kind: 'include',
+      id: ctx.nextId(),
+      name,
+      file: fileArg,
+      loop,
+      loop_control: parseLoopControl(e.loop_control, pos),
+      pos,
+      ...child,
+    };
     return [inc];
   }
-  if (containsTemplate(fileArg)) throw new ParseError('import_tasks is static: its file name cannot use variables', pos, 'Use include_tasks for a file chosen at run time.');
+  if (containsTemplate(fileArg))
+    throw new ParseError(
+      'import_tasks is static: its file name cannot use variables',
+      pos,
+      'Use include_tasks for a file chosen at run time.',
+    );
   if (action === 'import_tasks') return loadTasksFile(resolveTasksFile(fileArg, inh), ctx, child, pos);
   // include_tasks of a literal file: loaded (and checked) now; its own condition is the include's, decided once
   const { when: _own, ...withoutWhen } = e;
@@ -277,10 +453,14 @@ function loadBlock(e: Dict, ctx: LoadContext, inh: Inherited, pos: Position): Bl
   for (const k of Object.keys(e)) {
     if (!TASK_KEYWORDS.has(k) && !BLOCK_ONLY_KEYWORDS.has(k)) {
       const guess = suggest(k, TASK_KEYWORDS);
-      throw new ParseError(`'${k}' is not a valid keyword for a block${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, k) ?? pos);
+      throw new ParseError(
+        `'${k}' is not a valid keyword for a block${guess ? ` (did you mean '${guess}'?)` : ''}`,
+        keyPosition(e, k) ?? pos,
+      );
     }
   }
-  if (e.max_fail_percentage !== undefined && e.serial === undefined) throw new ParseError('max_fail_percentage on a block needs serial:', keyPosition(e, 'max_fail_percentage') ?? pos);
+  if (e.max_fail_percentage !== undefined && e.serial === undefined)
+    throw new ParseError('max_fail_percentage on a block needs serial:', keyPosition(e, 'max_fail_percentage') ?? pos);
   const child = inherit(inh, e, inh.dir);
   const list = (key: string): Item[] => {
     const v = e[key];
@@ -290,34 +470,63 @@ function loadBlock(e: Dict, ctx: LoadContext, inh: Inherited, pos: Position): Bl
   };
   const serial = parseSerial(e.serial, keyPosition(e, 'serial') ?? pos);
   const maxFailPercentage = parseMaxFailPercentage(e.max_fail_percentage);
-  return { kind: 'block', id: ctx.nextId(), name: String(e.name ?? 'block'), block: list('block'), rescue: list('rescue'), always: list('always'), pos, ...child, serial, maxFailPercentage };
+  return {
+    kind: 'block',
+    id: ctx.nextId(),
+    name: String(e.name ?? 'block'),
+    block: list('block'),
+    rescue: list('rescue'),
+    always: list('always'),
+    pos,
+    ...child,
+    serial,
+    maxFailPercentage,
+  };
 }
 
 /** A task (an include_tasks, typically) with `serial:` runs as a one-task block with that serial. */
 function asSerialBlock(e: Dict): Dict {
   const { serial, max_fail_percentage, ...task } = e;
-  return withPositionOf({ name: task.name ?? 'serial', serial, max_fail_percentage, block: [withPositionOf(task, e)] }, e);
+  return withPositionOf(
+    { name: task.name ?? 'serial', serial, max_fail_percentage, block: [withPositionOf(task, e)] },
+    e,
+  );
 }
 
 function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const pos = positionOf(e) ?? { file: ctx.file };
   if (e.block !== undefined) return [loadBlock(e, ctx, inh, pos)];
-  if (e.serial !== undefined || e.max_fail_percentage !== undefined) return [loadBlock(asSerialBlock(e), ctx, inh, pos)];
+  if (e.serial !== undefined || e.max_fail_percentage !== undefined)
+    return [loadBlock(asSerialBlock(e), ctx, inh, pos)];
   const { name: rawName, raw, key } = moduleOf(e, pos);
   const action = resolveModuleName(rawName);
   const title = e.name !== undefined ? String(e.name) : '';
   if (action === 'include_tasks' || action === 'include_role') checkIncludeKeywords(e, key, action, pos);
-  if (INCLUDE_ACTIONS.has(action)) return loadInclude(e, action === 'include' ? 'include_tasks' : action, raw, ctx, inh, pos, title || `${action} ${JSON.stringify(raw)}`);
+  if (INCLUDE_ACTIONS.has(action))
+    return loadInclude(
+      e,
+      action === 'include' ? 'include_tasks' : action,
+      raw,
+      ctx,
+      inh,
+      pos,
+      title || `${action} ${JSON.stringify(raw)}`,
+    );
   const mod = findModule(action);
   const fromLibrary = !mod && !ansibleModule(rawName) && libraryModule(rawName, inh, ctx);
   if (!mod && !ansibleModule(rawName) && !fromLibrary) {
     const guess = suggest(rawName, [...modules.keys(), ...ansibleShortNames()]);
-    throw new ParseError(`unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`, keyPosition(e, key) ?? pos, 'Neither orch nor Ansible has a module of that name.');
+    throw new ParseError(
+      `unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
+      keyPosition(e, key) ?? pos,
+      'Neither orch nor Ansible has a module of that name.',
+    );
   }
   const args = moduleArgs(action, raw, e.args, pos);
   const conditional = (inh.when?.length ?? 0) > 0 || (e.when !== undefined && e.when !== null && e.when !== true);
   // arguments from a template are known only per host: checked when rendered
-  if (!fromLibrary && !(ARGS_TEMPLATE in args)) validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
+  if (!fromLibrary && !(ARGS_TEMPLATE in args))
+    validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
   const inherited = inherit(inh, e, inh.dir);
   const lookups = lookupNotImplemented(e, pos);
   if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];
@@ -325,7 +534,11 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
     kind: 'task',
     id: ctx.nextId(),
     // An unnamed task is shown by its command line, unless no_log: its arguments may hold the secret.
-    name: title || (inherited.no_log !== undefined && inherited.no_log !== false ? (mod?.name ?? rawName) : `${mod?.name ?? rawName}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
+    name:
+      title ||
+      (inherited.no_log !== undefined && inherited.no_log !== false
+        ? (mod?.name ?? rawName)
+        : `${mod?.name ?? rawName}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
     // a module Ansible has and orch lacks keeps its name: the task fails when a host reaches it
     module: mod?.name ?? rawName,
     args,
@@ -350,18 +563,34 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   for (const k of ['retries', 'delay', 'timeout'] as const) {
     const v = e[k];
     // Ansible reads these as int(value): a fractional delay (0.5) is accepted and truncated
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0) && !(typeof v === 'string' && (/^\d+(\.\d*)?$/.test(v) || containsTemplate(v)))) {
-      throw new ParseError(`${k}: expected a whole number of ${k === 'retries' ? 'attempts' : 'seconds'}, got ${JSON.stringify(v)}`, keyPosition(e, k) ?? pos);
+    if (
+      v !== undefined &&
+      !(typeof v === 'number' && Number.isFinite(v) && v >= 0) &&
+      !(typeof v === 'string' && (/^\d+(\.\d*)?$/.test(v) || containsTemplate(v)))
+    ) {
+      throw new ParseError(
+        `${k}: expected a whole number of ${k === 'retries' ? 'attempts' : 'seconds'}, got ${JSON.stringify(v)}`,
+        keyPosition(e, k) ?? pos,
+      );
     }
   }
-  if (task.register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(task.register)) throw new ParseError(`register: '${task.register}' is not a valid variable name`, keyPosition(e, 'register') ?? pos);
+  if (task.register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(task.register))
+    throw new ParseError(
+      `register: '${task.register}' is not a valid variable name`,
+      keyPosition(e, 'register') ?? pos,
+    );
   return [task];
 }
 
 export function loadTaskList(data: unknown[], ctx: LoadContext, inh: Inherited): Item[] {
   const out: Item[] = [];
   for (const entry of data) {
-    if (!isDict(entry)) throw new ParseError('each task must be a mapping', positionOf(data) ?? { file: ctx.file }, 'Start each task with `- name: ...` followed by a module.');
+    if (!isDict(entry))
+      throw new ParseError(
+        'each task must be a mapping',
+        positionOf(data) ?? { file: ctx.file },
+        'Start each task with `- name: ...` followed by a module.',
+      );
     out.push(...loadTask(entry, ctx, inh));
   }
   return out;

@@ -23,8 +23,22 @@ export interface UndefinedUse {
 
 /** Variables Ansible defines itself (besides every ansible_* name: facts, connection and magic variables). */
 const MAGIC = [
-  'hostvars', 'groups', 'group_names', 'inventory_hostname', 'inventory_hostname_short', 'inventory_dir', 'inventory_file',
-  'playbook_dir', 'play_hosts', 'role_name', 'role_path', 'role_names', 'omit', 'item', 'vars', 'environment',
+  'hostvars',
+  'groups',
+  'group_names',
+  'inventory_hostname',
+  'inventory_hostname_short',
+  'inventory_dir',
+  'inventory_file',
+  'playbook_dir',
+  'play_hosts',
+  'role_name',
+  'role_path',
+  'role_names',
+  'omit',
+  'item',
+  'vars',
+  'environment',
 ];
 
 /** Facts modules return under names of their own (getent's are getent_DATABASE). */
@@ -61,7 +75,8 @@ class Definitions {
       for (const k of Object.keys(t.args)) if (containsTemplate(k)) this.dynamic = true;
       this.add(t.args);
     } else if (mod.name === 'include_vars') this.includeVars(t, play);
-    else if (mod.name === 'add_host') this.add(t.args); // the added host's variables, read by later plays
+    else if (mod.name === 'add_host')
+      this.add(t.args); // the added host's variables, read by later plays
     else if (FACT_NAMES[mod.name]) {
       if (containsTemplate(t.args)) this.dynamic = true;
       FACT_NAMES[mod.name]?.(t.args).forEach((n) => this.names.add(n));
@@ -72,7 +87,13 @@ class Definitions {
     if (typeof t.args.name === 'string') return void this.names.add(t.args.name);
     const want = t.args.file ?? t.args._raw_params;
     if (typeof want !== 'string' || containsTemplate(want)) return void (this.dynamic = true);
-    const dirs = [...(t.role ? [join(t.role.path, 'vars'), t.role.path] : []), join(t.dir, 'vars'), t.dir, join(play.dir, 'vars'), play.dir];
+    const dirs = [
+      ...(t.role ? [join(t.role.path, 'vars'), t.role.path] : []),
+      join(t.dir, 'vars'),
+      t.dir,
+      join(play.dir, 'vars'),
+      play.dir,
+    ];
     const found = isAbsolute(want) ? want : dirs.map((d) => resolve(d, want)).find((p) => existsSync(p));
     if (!found || !existsSync(found)) return void (this.dynamic = true);
     this.add(loadVarsPath(found));
@@ -142,11 +163,15 @@ export function undefinedNames(pb: Playbook, definedOutside: Iterable<string>): 
     const guarded = new Set([...first.guarded, ...rest.guarded]);
     const missing = (n: string) => !defs.names.has(n) && !n.startsWith('ansible_') && !guarded.has(n);
     const seen = new Set<string>();
-    for (const [names, sure] of [[first.used, reached && task.ignore_errors === undefined], [rest.used, false]] as const) {
-      for (const name of names) if (missing(name) && !seen.has(name)) {
-        seen.add(name);
-        out.push({ name, pos: task.pos, sure });
-      }
+    for (const [names, sure] of [
+      [first.used, reached && task.ignore_errors === undefined],
+      [rest.used, false],
+    ] as const) {
+      for (const name of names)
+        if (missing(name) && !seen.has(name)) {
+          seen.add(name);
+          out.push({ name, pos: task.pos, sure });
+        }
     }
   }
   return out;

@@ -20,8 +20,11 @@ function ofTask(t: Task): string[] {
   if (!mod) return [`module '${t.module}' is not implemented by orch`, ...out];
   if (mod.spec.anyParams) return out;
   const declared = declaredNames(mod.spec);
-  for (const k of Object.keys(t.args)) if (!declared.has(k)) out.push(`${mod.name}: parameter '${k}' is not implemented by orch`);
-  const literal = Object.fromEntries(Object.entries(t.args).filter(([k, v]) => declared.has(k) && !containsTemplate(v)));
+  for (const k of Object.keys(t.args))
+    if (!declared.has(k)) out.push(`${mod.name}: parameter '${k}' is not implemented by orch`);
+  const literal = Object.fromEntries(
+    Object.entries(t.args).filter(([k, v]) => declared.has(k) && !containsTemplate(v)),
+  );
   try {
     unsupportedParam(mod.name, mod.spec, literal);
   } catch (err) {
@@ -40,7 +43,12 @@ function included(inc: DynamicInclude, play: Play, out: Unimplemented[]): Item[]
     return [];
   }
   const roles = new RoleLoader(play.rolePaths);
-  const ctx: LoadContext = { file, stack: [inc.pos.file], nextId: () => 0, loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx) };
+  const ctx: LoadContext = {
+    file,
+    stack: [inc.pos.file],
+    nextId: () => 0,
+    loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+  };
   return loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
 }
 
@@ -61,10 +69,16 @@ function walk(items: Item[], play: Play, out: Unimplemented[], depth = 0): void 
 export function listUnimplemented(pb: Playbook): Unimplemented[] {
   const out: Unimplemented[] = [];
   for (const play of pb.plays) {
-    for (const k of play.notImplemented) out.push({ pos: play.pos, what: `play keyword '${k}' is not implemented by orch` });
+    for (const k of play.notImplemented)
+      out.push({ pos: play.pos, what: `play keyword '${k}' is not implemented by orch` });
     const strategy = play.strategy.replace(/^ansible\.builtin\./, '');
     if (strategy !== 'linear' && !strategy.includes('{{')) {
-      out.push({ pos: play.pos, what: LINEAR_COMPATIBLE_STRATEGIES.includes(strategy) ? `strategy '${play.strategy}' runs as linear` : `strategy '${play.strategy}' is not one Ansible has` });
+      out.push({
+        pos: play.pos,
+        what: LINEAR_COMPATIBLE_STRATEGIES.includes(strategy)
+          ? `strategy '${play.strategy}' runs as linear`
+          : `strategy '${play.strategy}' is not one Ansible has`,
+      });
     }
     for (const section of play.sections) walk(section, play, out);
     walk(play.handlers, play, out);

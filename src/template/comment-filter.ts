@@ -16,7 +16,8 @@ export function comment(text: unknown, style: unknown = 'plain', ...rest: unknow
   if (style && typeof style === 'object' && (style as { __keywords?: boolean }).__keywords) {
     kw = style as Record<string, unknown>;
     style = kw.style ?? 'plain';
-  } else if (last && typeof last === 'object' && (last as { __keywords?: boolean }).__keywords) kw = last as Record<string, unknown>;
+  } else if (last && typeof last === 'object' && (last as { __keywords?: boolean }).__keywords)
+    kw = last as Record<string, unknown>;
   const styleParams = STYLES[String(style)];
   if (!styleParams) throw new TemplateError(`comment: unknown style '${String(style)}'`);
   const prepostfix = String(kw.decoration ?? styleParams.decoration);
@@ -36,7 +37,9 @@ export function comment(text: unknown, style: unknown = 'plain', ...rest: unknow
   const deco = String(p.decoration);
   const beginning = p.beginning ? `${String(p.beginning)}${nl}` : '';
   const prefix = p.prefix ? (p.prefix !== nl ? `${String(p.prefix)}${nl}` : nl).repeat(Number(p.prefix_count)) : '';
-  const body = `${deco}${String(text).split(nl).join(`${nl}${deco}`)}`.split(`${deco}${nl}`).join(`${deco.trimEnd()}${nl}`);
+  const body = `${deco}${String(text).split(nl).join(`${nl}${deco}`)}`
+    .split(`${deco}${nl}`)
+    .join(`${deco.trimEnd()}${nl}`);
   const postfix = ['', ...Array.from({ length: Number(p.postfix_count) }, () => String(p.postfix))].join(nl);
   const end = p.end ? `${nl}${String(p.end)}` : '';
   return `${beginning}${prefix}${body}${postfix}${end}`;

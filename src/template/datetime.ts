@@ -1,7 +1,20 @@
 /** A naive local Python `datetime.datetime`, as Ansible hands templates `template_run_date` and `template_mtime`. */
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
@@ -47,7 +60,8 @@ export class PyDatetime {
     const d = this.date;
     const h12 = this.hour % 12 === 0 ? 12 : this.hour % 12;
     const start = new Date(this.year, 0, 1);
-    const yday = Math.floor((new Date(this.year, this.month - 1, this.day).getTime() - start.getTime()) / 86_400_000) + 1;
+    const yday =
+      Math.floor((new Date(this.year, this.month - 1, this.day).getTime() - start.getTime()) / 86_400_000) + 1;
     const table: Record<string, () => string> = {
       a: () => (DAYS[d.getDay()] as string).slice(0, 3),
       A: () => DAYS[d.getDay()] as string,
@@ -100,7 +114,9 @@ export function now(utc: unknown = false, fmt: unknown = undefined): PyDatetime 
 /** Ansible's strftime filter: `fmt | strftime(second=None, utc=False)`, time.strftime over local time (or UTC). */
 export function strftimeFilter(format: unknown, second: unknown = null, utc: unknown = false): string {
   const at = second === null || second === undefined ? new Date() : new Date(Number(second) * 1000);
-  return new PyDatetime(utc === true ? new Date(at.getTime() + at.getTimezoneOffset() * 60_000) : at).strftime(String(format));
+  return new PyDatetime(utc === true ? new Date(at.getTime() + at.getTimezoneOffset() * 60_000) : at).strftime(
+    String(format),
+  );
 }
 
 const STRPTIME: Record<string, [string, (d: number[], v: string) => void]> = {
@@ -121,14 +137,17 @@ export function toDatetime(value: unknown, format: unknown = '%Y-%m-%d %H:%M:%S'
   const text = String(value);
   const fmt = String(format);
   const setters: ((d: number[], v: string) => void)[] = [];
-  const pattern = fmt.replace(/%(.)|([.*+?^${}()|[\]\\])/g, (all, c: string | undefined, special: string | undefined) => {
-    if (special) return `\\${special}`;
-    if (c === '%') return '%';
-    const entry = STRPTIME[c as string];
-    if (!entry) throw new Error(`to_datetime: the directive %${c} is not supported by orch`);
-    setters.push(entry[1]);
-    return entry[0];
-  });
+  const pattern = fmt.replace(
+    /%(.)|([.*+?^${}()|[\]\\])/g,
+    (all, c: string | undefined, special: string | undefined) => {
+      if (special) return `\\${special}`;
+      if (c === '%') return '%';
+      const entry = STRPTIME[c as string];
+      if (!entry) throw new Error(`to_datetime: the directive %${c} is not supported by orch`);
+      setters.push(entry[1]);
+      return entry[0];
+    },
+  );
   const m = new RegExp(`^${pattern}$`).exec(text);
   if (!m) throw new Error(`time data '${text}' does not match format '${fmt}'`);
   const d = [1900, 1, 1, 0, 0, 0, 0];

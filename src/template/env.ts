@@ -16,9 +16,20 @@ import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaO
 // Whitespace (trim_blocks, lstrip_blocks, markers, comments) is Jinja2's, applied by whitespace.ts before nunjucks.
 const includes = new IncludeLoader((inner) => jinjaTagToNunjucks(inner));
 // (a loader may answer null for "not here"; nunjucks' typings say it must not)
-export const env = new nunjucks.Environment(includes as unknown as nunjucks.ILoader, { autoescape: false, throwOnUndefined: false, trimBlocks: false, lstripBlocks: false });
+export const env = new nunjucks.Environment(includes as unknown as nunjucks.ILoader, {
+  autoescape: false,
+  throwOnUndefined: false,
+  trimBlocks: false,
+  lstripBlocks: false,
+});
 
-const globals: Record<string, unknown> = { True: true, False: false, None: null, now, __orch_slice: (a: unknown, b: unknown, c: unknown) => new PySlice(a, b, c) };
+const globals: Record<string, unknown> = {
+  True: true,
+  False: false,
+  None: null,
+  now,
+  __orch_slice: (a: unknown, b: unknown, c: unknown) => new PySlice(a, b, c),
+};
 
 patchNunjucks(env);
 
@@ -47,9 +58,12 @@ for (const [name, f] of Object.entries(filterTable)) {
         },
   );
 }
-for (const [name, t] of Object.entries(tests)) (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
+for (const [name, t] of Object.entries(tests))
+  (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
 
-setLookupRenderer((text, scope, over, searchPath, convertData) => renderForLookup(text, scope, over, searchPath, convertData));
+setLookupRenderer((text, scope, over, searchPath, convertData) =>
+  renderForLookup(text, scope, over, searchPath, convertData),
+);
 
 // evalExpression's way out of a render: the value lands in the box that render was given (no module state)
 env.addGlobal('__orch_capture', function (this: NunjucksContext, v: unknown) {
@@ -78,13 +92,26 @@ for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
  * Jinja2 syntax nunjucks' parser does not take, rewritten inside one tag (never inside quotes):
  * a test's one argument without parentheses (`x is sameas true`) and numeric attributes (`item.0`).
  */
-const BARE_TEST_ARG = /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|ge|le|greaterthan|lessthan)\s+(?![\s(])([A-Za-z_][\w.]*|-?\d+(?:\.\d+)?)/g;
+const BARE_TEST_ARG =
+  /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|ge|le|greaterthan|lessthan)\s+(?![\s(])([A-Za-z_][\w.]*|-?\d+(?:\.\d+)?)/g;
 /** Jinja2's `in` test (`x is in seq`, `x is not in seq`): the `in` operator, which nunjucks has. */
 const IN_TEST = /\bis\s+(not\s+)?in\b/g;
 const NUMERIC_ATTR = /([A-Za-z_]\w*|\]|\))\.(\d+)\b/g;
 const STRING_LITERAL = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/;
 
-const PY_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\n': '' };
+const PY_ESCAPES: Record<string, string> = {
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\n': '',
+};
 
 /**
  * A Jinja2 string literal read as Python reads it (unicode-escape: `\n`, `\x41`, `\u00e9`, octal; an unknown
@@ -93,12 +120,23 @@ const PY_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: 
  */
 export function pyStringLiteralForNunjucks(literal: string): string {
   const q = literal[0] ?? "'";
-  const value = literal.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (whole, e: string) => {
-    if (/^[xuU]/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
-    if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
-    return PY_ESCAPES[e] ?? whole;
-  });
-  return q + value.replace(/\\/g, '\\\\').replace(new RegExp(q, 'g'), `\\${q}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') + q;
+  const value = literal
+    .slice(1, -1)
+    .replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (whole, e: string) => {
+      if (/^[xuU]/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
+      if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
+      return PY_ESCAPES[e] ?? whole;
+    });
+  return (
+    q +
+    value
+      .replace(/\\/g, '\\\\')
+      .replace(new RegExp(q, 'g'), `\\${q}`)
+      .replace(/\n/g, '\\n')
+      .replace(/\r/g, '\\r')
+      .replace(/\t/g, '\\t') +
+    q
+  );
 }
 
 /**
@@ -106,11 +144,28 @@ export function pyStringLiteralForNunjucks(literal: string): string {
  * inside {{ }} a string literal's backslashes are doubled before Jinja reads it, so `'\1'` stays backslash-one.
  */
 function jinjaTagToNunjucks(body: string, rawStrings = false): string {
-  if (!body.includes('.') && !body.includes(' is ') && !body.includes('\\') && !(body.includes('[') && body.includes(':'))) return body;
-  const literal = (part: string) => (!part.includes('\\') ? part : rawStrings ? part.replace(/\\/g, '\\\\') : pyStringLiteralForNunjucks(part));
+  if (
+    !body.includes('.') &&
+    !body.includes(' is ') &&
+    !body.includes('\\') &&
+    !(body.includes('[') && body.includes(':'))
+  )
+    return body;
+  const literal = (part: string) =>
+    !part.includes('\\') ? part : rawStrings ? part.replace(/\\/g, '\\\\') : pyStringLiteralForNunjucks(part);
   return body
     .split(STRING_LITERAL)
-    .map((part, i) => (i % 2 === 1 ? literal(part) : rewriteSlices(part.replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in')).replace(BARE_TEST_ARG, 'is $1$2($3)').replace(NUMERIC_ATTR, '$1[$2]'), i > 0)))
+    .map((part, i) =>
+      i % 2 === 1
+        ? literal(part)
+        : rewriteSlices(
+            part
+              .replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in'))
+              .replace(BARE_TEST_ARG, 'is $1$2($3)')
+              .replace(NUMERIC_ATTR, '$1[$2]'),
+            i > 0,
+          ),
+    )
     .join('');
 }
 
@@ -125,7 +180,9 @@ function compile(src: string, base: JinjaOptions, escapeBackslashes = false): Co
   let c = compiled.get(key);
   if (!c) {
     const { body, options } = readOverrides(src, base);
-    const { source } = prepare(body, options, (inner, kind) => jinjaTagToNunjucks(inner, escapeBackslashes && kind === 'variable'));
+    const { source } = prepare(body, options, (inner, kind) =>
+      jinjaTagToNunjucks(inner, escapeBackslashes && kind === 'variable'),
+    );
     c = { template: new nunjucks.Template(source, env, undefined, true), options };
     if (compiled.size > 5000) compiled.clear();
     compiled.set(key, c);
@@ -161,12 +218,22 @@ export interface RenderOptions {
  * the environment, Jinja2 drops the source's last newline, and Ansible puts back as many trailing newlines
  * as the source had (preserve_trailing_newlines).
  */
-export function renderText(src: string, scope: VarScope | undefined, extra: Record<string, unknown> = {}, opts: RenderOptions = {}): string {
+export function renderText(
+  src: string,
+  scope: VarScope | undefined,
+  extra: Record<string, unknown> = {},
+  opts: RenderOptions = {},
+): string {
   const { out, restoreNewlines } = renderJinja(src, scope, extra, opts);
   return restoreNewlines(out);
 }
 
-function renderJinja(src: string, scope: VarScope | undefined, extra: Record<string, unknown>, opts: RenderOptions): { out: string; restoreNewlines: (s: string) => string } {
+function renderJinja(
+  src: string,
+  scope: VarScope | undefined,
+  extra: Record<string, unknown>,
+  opts: RenderOptions,
+): { out: string; restoreNewlines: (s: string) => string } {
   try {
     takeRememberedError(); // a failure from an earlier render must not stand in for this one's
     const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS, opts.escapeBackslashes === true);
@@ -175,13 +242,17 @@ function renderJinja(src: string, scope: VarScope | undefined, extra: Record<str
     let out: string;
     try {
       // On top of the play's variables, so a variable templated lazily (`motd: "{{ ansible_managed }}"`) sees them too.
-      const vars = opts.over && scope ? scope.with({ name: 'template module', vars: opts.over, templated: false }) : scope;
+      const vars =
+        opts.over && scope ? scope.with({ name: 'template module', vars: opts.over, templated: false }) : scope;
       out = c.template.render({ ...extra, __orch_vars: vars, __orch_over: opts.over });
     } finally {
       includes.current = outer;
     }
     const want = trailingNewlines(src);
-    return { out, restoreNewlines: (s) => s + c.options.newlineSequence.repeat(Math.max(0, want - trailingNewlines(s))) };
+    return {
+      out,
+      restoreNewlines: (s) => s + c.options.newlineSequence.repeat(Math.max(0, want - trailingNewlines(s))),
+    };
   } catch (err) {
     throw rememberError(unwrapError(err, src));
   }
@@ -192,7 +263,13 @@ function renderJinja(src: string, scope: VarScope | undefined, extra: Record<str
  * otherwise convert_data is on, so output that reads as a list, dict or bool becomes one (before the trailing
  * newlines are put back, as ansible_eval_concat runs first).
  */
-function renderForLookup(src: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[], convertData: boolean): unknown {
+function renderForLookup(
+  src: string,
+  scope: VarScope | undefined,
+  over: Record<string, unknown>,
+  searchPath: readonly string[],
+  convertData: boolean,
+): unknown {
   if (!/\{[{%#]/.test(src)) return src;
   const { out, restoreNewlines } = renderJinja(src, scope, {}, { over, searchPath });
   if (!convertData) return restoreNewlines(out);
@@ -269,7 +346,13 @@ export function renderString(src: string, scope: VarScope | undefined): unknown 
  * (copy's `content: "{{ v }}\n"` keeps its newline).
  */
 function aroundOneExpression(v: unknown, lead: string, trail: string, newlines: number): unknown {
-  if (lead === '' && (typeof v === 'boolean' || Array.isArray(v) || (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype))) return v;
+  if (
+    lead === '' &&
+    (typeof v === 'boolean' ||
+      Array.isArray(v) ||
+      (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype))
+  )
+    return v;
   const body = `${lead}${pyRepr(v instanceof nunjucks.runtime.SafeString ? v.toString() : v)}${trail.endsWith('\n') ? trail.slice(0, -1) : trail}`;
   return body + '\n'.repeat(Math.max(0, newlines - trailingNewlines(body)));
 }
@@ -280,7 +363,8 @@ export function renderValue(value: unknown, scope: VarScope | undefined): unknow
   if (Array.isArray(value)) return value.map((v) => renderValue(v, scope));
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[hasTemplate(k) ? String(renderString(k, scope)) : k] = renderValue(v, scope);
+    for (const [k, v] of Object.entries(value))
+      out[hasTemplate(k) ? String(renderString(k, scope)) : k] = renderValue(v, scope);
     return out;
   }
   return value;

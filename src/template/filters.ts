@@ -46,39 +46,58 @@ function kwargs(names: string[], f: Filter): Filter {
   };
 }
 
-const asciiJson = (v: unknown): string => (JSON.stringify(v) ?? 'null').replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const asciiJson = (v: unknown): string =>
+  (JSON.stringify(v) ?? 'null').replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 /** Python's json.dumps as Ansible's to_json calls it: ', ' and ': ' separators, non-ASCII escaped. */
 function pyJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
-  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${asciiJson(k)}: ${pyJson(x)}`).join(', ')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${asciiJson(k)}: ${pyJson(x)}`)
+      .join(', ')}}`;
   return asciiJson(v ?? null);
 }
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
 /** Python's `%` formatting for the format filter: %s %r %d %i %f %x %o %e %%, with flags, width and precision. */
 export function pyFormat(fmt: string, args: unknown[]): string {
   let i = 0;
-  return fmt.replace(/%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdifrxXoeE%])/g, (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
-    if (conv === '%') return '%';
-    const a = args[i++];
-    let out: string;
-    if (conv === 's') out = pyRepr(a);
-    else if (conv === 'r') out = pyRepr(a, true);
-    else if (conv === 'd' || conv === 'i') out = String(Math.trunc(Number(a)));
-    else if (conv === 'f') out = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
-    else if (conv === 'e' || conv === 'E') out = Number(a).toExponential(prec === undefined ? 6 : Number(prec)).replace(/e([+-])(\d)$/, 'e$10$2');
-    else out = Math.trunc(Number(a)).toString(conv === 'o' ? 8 : 16);
-    if (conv === 'X' || conv === 'E') out = out.toUpperCase();
-    if (conv === 's' && prec !== undefined) out = out.slice(0, Number(prec));
-    const w = Number(width || 0);
-    if (flags.includes('-')) return out.padEnd(w);
-    if (flags.includes('0') && conv !== 's') return (out.startsWith('-') ? `-${out.slice(1).padStart(w - 1, '0')}` : out.padStart(w, '0'));
-    return out.padStart(w);
-  });
+  return fmt.replace(
+    /%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdifrxXoeE%])/g,
+    (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
+      if (conv === '%') return '%';
+      const a = args[i++];
+      let out: string;
+      if (conv === 's') out = pyRepr(a);
+      else if (conv === 'r') out = pyRepr(a, true);
+      else if (conv === 'd' || conv === 'i') out = String(Math.trunc(Number(a)));
+      else if (conv === 'f') out = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
+      else if (conv === 'e' || conv === 'E')
+        out = Number(a)
+          .toExponential(prec === undefined ? 6 : Number(prec))
+          .replace(/e([+-])(\d)$/, 'e$10$2');
+      else out = Math.trunc(Number(a)).toString(conv === 'o' ? 8 : 16);
+      if (conv === 'X' || conv === 'E') out = out.toUpperCase();
+      if (conv === 's' && prec !== undefined) out = out.slice(0, Number(prec));
+      const w = Number(width || 0);
+      if (flags.includes('-')) return out.padEnd(w);
+      if (flags.includes('0') && conv !== 's')
+        return out.startsWith('-') ? `-${out.slice(1).padStart(w - 1, '0')}` : out.padStart(w, '0');
+      return out.padStart(w);
+    },
+  );
 }
 
 /** Python's type name, as type_debug prints it. */
@@ -137,16 +156,30 @@ function combine(...dicts: unknown[]): Record<string, unknown> {
     for (const [k, v] of Object.entries(b)) {
       const cur = out[k];
       out[k] =
-        recursive && cur && v && typeof cur === 'object' && typeof v === 'object' && !Array.isArray(cur) && !Array.isArray(v)
+        recursive &&
+        cur &&
+        v &&
+        typeof cur === 'object' &&
+        typeof v === 'object' &&
+        !Array.isArray(cur) &&
+        !Array.isArray(v)
           ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
           : v;
     }
     return out;
   };
-  return dicts.flat().reduce<Record<string, unknown>>((acc, d) => (d && typeof d === 'object' ? merge(acc, d as Record<string, unknown>) : acc), {});
+  return dicts
+    .flat()
+    .reduce<Record<string, unknown>>(
+      (acc, d) => (d && typeof d === 'object' ? merge(acc, d as Record<string, unknown>) : acc),
+      {},
+    );
 }
 
-export function makeFilters(callFilter: (name: string, v: unknown, args: unknown[]) => unknown, callTest: (name: string, v: unknown, args: unknown[]) => boolean): Record<string, Filter> {
+export function makeFilters(
+  callFilter: (name: string, v: unknown, args: unknown[]) => unknown,
+  callTest: (name: string, v: unknown, args: unknown[]) => boolean,
+): Record<string, Filter> {
   return {
     comment,
     strftime: (fmt, second = null, utc = false) => strftimeFilter(fmt, second, utc),
@@ -160,7 +193,12 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
     default: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
     d: (v, dflt = '', boolean = false) => (isUndefined(v) || (boolean === true && !pyTruthy(v)) ? dflt : v),
     mandatory: (v, msg) => {
-      if (isUndefined(v)) throw new TemplateError(typeof msg === 'string' ? msg : `Mandatory variable ${v instanceof Undefined ? `'${v.name}' ` : ''}not defined.`);
+      if (isUndefined(v))
+        throw new TemplateError(
+          typeof msg === 'string'
+            ? msg
+            : `Mandatory variable ${v instanceof Undefined ? `'${v.name}' ` : ''}not defined.`,
+        );
       return v;
     },
     bool: (v) => toBool(v),
@@ -182,7 +220,9 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
     from_json: (v) => JSON.parse(String(v)),
     to_yaml: (v) => yamlStringify(v, { version: '1.1' }),
     // PyYAML's dump as Ansible calls it: indent 4, sequences not indented under their key
-    to_nice_yaml: kwargs(['indent'], (v, indent = 4) => yamlStringify(v, { version: '1.1', indent: Number(indent), indentSeq: false })),
+    to_nice_yaml: kwargs(['indent'], (v, indent = 4) =>
+      yamlStringify(v, { version: '1.1', indent: Number(indent), indentSeq: false }),
+    ),
     type_debug: (v) => pyTypeName(v),
     format: (v, ...args) => pyFormat(String(v), args),
     splitext: (v) => {
@@ -191,7 +231,8 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
       return m ? [m[1], m[2]] : [s, ''];
     },
     expanduser: (v) => String(v).replace(/^~(?=\/|$)/, homedir()),
-    log: (v, base?: unknown) => (base === undefined ? Math.log(Number(v)) : Math.log(Number(v)) / Math.log(Number(base))),
+    log: (v, base?: unknown) =>
+      base === undefined ? Math.log(Number(v)) : Math.log(Number(v)) / Math.log(Number(base)),
     pow: (v, x) => Number(v) ** Number(x),
     root: (v, base = 2) => (Number(base) === 2 ? Math.sqrt(Number(v)) : Number(v) ** (1 / Number(base))),
     from_yaml: (v) => yamlParse(String(v), { version: '1.1' }),
@@ -205,31 +246,52 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
     checksum: (v) => hashOf(v, 'sha1'),
     quote: (v) => quote(String(v)),
     regex_replace: (v, pattern, replacement = '', ignorecase = false, multiline = false) =>
-      String(v).replace(pyRegex(pattern, reFlags(ignorecase, multiline, 'g')), String(replacement).replace(/\\(\d)/g, '$$$1').replace(/\\g<(\w+)>/g, '$$<$1>')),
+      String(v).replace(
+        pyRegex(pattern, reFlags(ignorecase, multiline, 'g')),
+        String(replacement)
+          .replace(/\\(\d)/g, '$$$1')
+          .replace(/\\g<(\w+)>/g, '$$<$1>'),
+      ),
     regex_search: (v, pattern, ...groups) => {
       const m = pyRegex(pattern).exec(String(v));
       if (!m) return null;
       if (groups.length === 0) return m[0];
-      return groups.map((g) => (typeof g === 'string' && g.startsWith('\\') ? m[Number(g.slice(1))] : m.groups?.[String(g)]));
+      return groups.map((g) =>
+        typeof g === 'string' && g.startsWith('\\') ? m[Number(g.slice(1))] : m.groups?.[String(g)],
+      );
     },
     regex_findall: (v, pattern, ignorecase = false, multiline = false) => {
       const out: unknown[] = [];
-      for (const m of String(v).matchAll(pyRegex(pattern, reFlags(ignorecase, multiline, 'g')))) out.push(m.length > 2 ? m.slice(1) : (m[1] ?? m[0]));
+      for (const m of String(v).matchAll(pyRegex(pattern, reFlags(ignorecase, multiline, 'g'))))
+        out.push(m.length > 2 ? m.slice(1) : (m[1] ?? m[0]));
       return out;
     },
     regex_escape: (v) => String(v).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     ternary: (v, yes, no, none) => (v === null && none !== undefined ? none : pyTruthy(v) ? yes : no),
     combine: (v, ...more) => combine(v, ...more),
     dict2items: kwargs(['key_name', 'value_name'], (v, keyName = 'key', valueName = 'value') =>
-      Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => ({ [String(keyName)]: k, [String(valueName)]: x }))),
+      Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => ({
+        [String(keyName)]: k,
+        [String(valueName)]: x,
+      })),
+    ),
     items2dict: kwargs(['key_name', 'value_name'], (v, keyName = 'key', valueName = 'value') =>
-      Object.fromEntries(list(v).map((i) => [String(attr(i, keyName)), attr(i, valueName)]))),
+      Object.fromEntries(list(v).map((i) => [String(attr(i, keyName)), attr(i, valueName)])),
+    ),
     union: (a, b) => uniq([...list(a), ...list(b)]),
     difference: (a, b) => uniq(list(a).filter((x) => !list(b).some((y) => sameValue(x, y)))),
     intersect: (a, b) => uniq(list(a).filter((x) => list(b).some((y) => sameValue(x, y)))),
-    symmetric_difference: (a, b) => uniq([...list(a).filter((x) => !list(b).some((y) => sameValue(x, y))), ...list(b).filter((x) => !list(a).some((y) => sameValue(x, y)))]),
+    symmetric_difference: (a, b) =>
+      uniq([
+        ...list(a).filter((x) => !list(b).some((y) => sameValue(x, y))),
+        ...list(b).filter((x) => !list(a).some((y) => sameValue(x, y))),
+      ]),
     unique: (v) => uniq(list(v)),
-    flatten: kwargs(['levels', 'skip_nulls'], (v, levels?: unknown, skipNulls = true) => (list(v) as unknown[]).flat(typeof levels === 'number' ? levels : Infinity).filter((x) => x !== null || skipNulls === false)),
+    flatten: kwargs(['levels', 'skip_nulls'], (v, levels?: unknown, skipNulls = true) =>
+      (list(v) as unknown[])
+        .flat(typeof levels === 'number' ? levels : Infinity)
+        .filter((x) => x !== null || skipNulls === false),
+    ),
     list: (v) => list(v),
     dict: (v) => Object.fromEntries(list(v) as [string, unknown][]),
     zip: (a, ...rest) => list(a).map((x, i) => [x, ...rest.map((r) => list(r)[i])]),
@@ -245,20 +307,26 @@ export function makeFilters(callFilter: (name: string, v: unknown, args: unknown
         const spec = name as { attribute: unknown; default?: unknown };
         return list(v).map((x) => attr(x, spec.attribute) ?? spec.default);
       }
-      if (name === 'attribute' || (args.length === 0 && typeof name === 'string' && name.includes('.'))) return list(v).map((x) => attr(x, args[0] ?? name));
+      if (name === 'attribute' || (args.length === 0 && typeof name === 'string' && name.includes('.')))
+        return list(v).map((x) => attr(x, args[0] ?? name));
       return list(v).map((x) => callFilter(String(name), x, args));
     },
     select: (v, test = 'truthy', ...args) => list(v).filter((x) => callTest(String(test), x, args)),
     reject: (v, test = 'truthy', ...args) => list(v).filter((x) => !callTest(String(test), x, args)),
-    selectattr: (v, name, test = 'truthy', ...args) => list(v).filter((x) => callTest(String(test), attr(x, name), args)),
-    rejectattr: (v, name, test = 'truthy', ...args) => list(v).filter((x) => !callTest(String(test), attr(x, name), args)),
+    selectattr: (v, name, test = 'truthy', ...args) =>
+      list(v).filter((x) => callTest(String(test), attr(x, name), args)),
+    rejectattr: (v, name, test = 'truthy', ...args) =>
+      list(v).filter((x) => !callTest(String(test), attr(x, name), args)),
     extract: (key, container, ...more) => {
-      let v = container && typeof container === 'object' ? (container as Record<string, unknown>)[String(key)] : undefined;
+      let v =
+        container && typeof container === 'object' ? (container as Record<string, unknown>)[String(key)] : undefined;
       for (const k of more) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[String(k)] : undefined;
       return v;
     },
     json_query: () => {
-      throw new TemplateError('json_query (jmespath) is not supported by orch', { hint: 'Use selectattr/map instead.' });
+      throw new TemplateError('json_query (jmespath) is not supported by orch', {
+        hint: 'Use selectattr/map instead.',
+      });
     },
   };
 }

@@ -25,7 +25,9 @@ export class IncludeLoader extends nunjucks.Loader {
   getSource(name: string): nunjucks.LoaderSource | null {
     const ctx = this.current;
     if (!ctx) return null;
-    const candidates = isAbsolute(name) ? [name] : ctx.paths.flatMap((p) => [join(p, 'templates', name), join(p, name)]);
+    const candidates = isAbsolute(name)
+      ? [name]
+      : ctx.paths.flatMap((p) => [join(p, 'templates', name), join(p, name)]);
     const path = candidates.find((p) => existsSync(p));
     if (!path) return null;
     const { source } = prepare(readFileSync(path, 'utf8'), ctx.options, this.rewrite);

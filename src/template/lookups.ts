@@ -30,7 +30,11 @@ export function firstFound(terms: readonly unknown[], searchPaths: readonly stri
   for (const t of terms) {
     if (t && typeof t === 'object' && !Array.isArray(t)) {
       const d = t as { files?: unknown; paths?: unknown; skip?: unknown; errors?: unknown };
-      const split = (v: unknown, sep: RegExp) => flatTerms([v ?? []]).flatMap((x) => String(x).split(sep)).map((x) => x.trim()).filter(Boolean);
+      const split = (v: unknown, sep: RegExp) =>
+        flatTerms([v ?? []])
+          .flatMap((x) => String(x).split(sep))
+          .map((x) => x.trim())
+          .filter(Boolean);
       const files = split(d.files, /[,;]/);
       const dirs = split(d.paths, /[,:;]/);
       skip ||= d.skip === true || String(d.skip).toLowerCase() === 'true' || d.errors === 'ignore';
@@ -40,10 +44,19 @@ export function firstFound(terms: readonly unknown[], searchPaths: readonly stri
   const hit = candidates.map((c) => findLocalFile(c, searchPaths)).find((p) => p !== undefined);
   if (hit) return [hit];
   if (skip) return [];
-  throw new TemplateError(`No file was found when using first_found (looked for ${candidates.join(', ') || 'nothing'}).`, { hint: "Use skip: true (or errors='ignore') to skip the task when no file is found." });
+  throw new TemplateError(
+    `No file was found when using first_found (looked for ${candidates.join(', ') || 'nothing'}).`,
+    { hint: "Use skip: true (or errors='ignore') to skip the task when no file is found." },
+  );
 }
 
-type Renderer = (text: string, scope: VarScope | undefined, over: Record<string, unknown>, searchPath: readonly string[], convertData: boolean) => unknown;
+type Renderer = (
+  text: string,
+  scope: VarScope | undefined,
+  over: Record<string, unknown>,
+  searchPath: readonly string[],
+  convertData: boolean,
+) => unknown;
 let templateRenderer: Renderer | undefined;
 /** env.ts hands its renderer over here (a direct import would be circular). */
 export function setLookupRenderer(r: Renderer): void {
@@ -59,21 +72,30 @@ export function setLoopLookup(f: LoopLookup): void {
 
 export function lookupPlugins(scope: VarScope | undefined, name: string, args: unknown[], asList: boolean): unknown {
   const paths = scope?.lookupPaths ?? [];
-  const isKw = (a: unknown) => Boolean(a && typeof a === 'object' && !Array.isArray(a) && (a as { __keywords?: boolean }).__keywords);
+  const isKw = (a: unknown) =>
+    Boolean(a && typeof a === 'object' && !Array.isArray(a) && (a as { __keywords?: boolean }).__keywords);
   const terms = flatTerms(args.filter((a) => !isKw(a)));
   const kw = { ...(args.find(isKw) as Record<string, unknown> | undefined) };
   delete kw.__keywords;
   // For the lookups whose options orch reads, an option it would ignore is refused instead.
-  const known: Record<string, string[]> = { file: ['lstrip', 'rstrip'], template: ['template_vars', 'convert_data'], vars: ['default'] };
+  const known: Record<string, string[]> = {
+    file: ['lstrip', 'rstrip'],
+    template: ['template_vars', 'convert_data'],
+    vars: ['default'],
+  };
   const unknownKw = Object.keys(kw).filter((k) => k !== 'wantlist' && !(known[name] ?? [k]).includes(k));
-  if (unknownKw.length) throw new TemplateError(`lookup('${name}'): option ${unknownKw.join(', ')} is not supported by orch`);
+  if (unknownKw.length)
+    throw new TemplateError(`lookup('${name}'): option ${unknownKw.join(', ')} is not supported by orch`);
   const wantList = asList || kw.wantlist === true;
   const results: unknown[] = [];
   switch (name) {
     case 'file':
       for (const t of terms) {
         const p = findLocalFile(String(t), paths);
-        if (!p) throw new TemplateError(`lookup('file'): could not find '${String(t)}' (searched ${paths.join(', ') || 'nowhere'})`);
+        if (!p)
+          throw new TemplateError(
+            `lookup('file'): could not find '${String(t)}' (searched ${paths.join(', ') || 'nowhere'})`,
+          );
         // Ansible's file lookup: str.rstrip() by default (every trailing blank, not one newline), lstrip on request.
         let text = readFileSync(p, 'utf8');
         if (kw.lstrip === true) text = text.trimStart();
@@ -93,8 +115,13 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
         if (!p) throw new TemplateError(`lookup('template'): could not find '${String(t)}'`);
         if (!templateRenderer) throw new TemplateError('template lookup used before the template engine started');
         // As the module renders (trim_blocks, trailing newlines), with template_destpath None and convert_data on.
-        const over = { ...templateVars(String(t), p, null), ...(kw.template_vars as Record<string, unknown> | undefined) };
-        results.push(templateRenderer(readFileSync(p, 'utf8'), scope, over, [dirname(p), ...paths], kw.convert_data !== false));
+        const over = {
+          ...templateVars(String(t), p, null),
+          ...(kw.template_vars as Record<string, unknown> | undefined),
+        };
+        results.push(
+          templateRenderer(readFileSync(p, 'utf8'), scope, over, [dirname(p), ...paths], kw.convert_data !== false),
+        );
       }
       break;
     case 'first_found':
@@ -107,7 +134,9 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
         try {
           re = new RegExp(String(t).replace(/\(\?P<(\w+)>/g, '(?<$1>'));
         } catch (err) {
-          throw new TemplateError(`lookup('varnames'): bad regular expression '${String(t)}': ${(err as Error).message}`);
+          throw new TemplateError(
+            `lookup('varnames'): bad regular expression '${String(t)}': ${(err as Error).message}`,
+          );
         }
         results.push(...(scope?.names() ?? []).filter((n) => re.test(n)));
       }
@@ -124,16 +153,34 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
       }
       break;
     case 'lines':
-      for (const t of terms) results.push(...execFileSync('/bin/sh', ['-c', String(t)], { encoding: 'utf8' }).split('\n').filter((l, i, a) => !(i === a.length - 1 && l === '')));
+      for (const t of terms)
+        results.push(
+          ...execFileSync('/bin/sh', ['-c', String(t)], { encoding: 'utf8' })
+            .split('\n')
+            .filter((l, i, a) => !(i === a.length - 1 && l === '')),
+        );
       break;
     default: {
       // the lookups behind with_dict, with_sequence, with_fileglob, with_indexed_items..., as those loops read them
-      const items = ['dict', 'sequence', 'fileglob', 'indexed_items', 'together', 'nested', 'subelements', 'flattened'].includes(name) ? loopLookup?.(name, name === 'dict' || name === 'sequence' ? terms[0] : terms, scope) : undefined;
+      const items = [
+        'dict',
+        'sequence',
+        'fileglob',
+        'indexed_items',
+        'together',
+        'nested',
+        'subelements',
+        'flattened',
+      ].includes(name)
+        ? loopLookup?.(name, name === 'dict' || name === 'sequence' ? terms[0] : terms, scope)
+        : undefined;
       if (items) {
         results.push(...items);
         break;
       }
-      throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, { hint: 'Supported: file, env, pipe, template, first_found, items, list, varnames, vars, lines, dict, sequence, fileglob, indexed_items, together, nested, subelements, flattened.' });
+      throw new TemplateError(`lookup plugin '${name}' is not supported by orch`, {
+        hint: 'Supported: file, env, pipe, template, first_found, items, list, varnames, vars, lines, dict, sequence, fileglob, indexed_items, together, nested, subelements, flattened.',
+      });
     }
   }
   // the list lookup gives its list back whether asked as lookup() or query() (as Ansible 2.14 does)

@@ -11,13 +11,59 @@ export interface NamesRead {
 }
 
 const KEYWORDS = new Set([
-  'and', 'or', 'not', 'in', 'is', 'if', 'else', 'elif', 'endif', 'for', 'endfor', 'set', 'endset', 'macro', 'endmacro',
-  'call', 'endcall', 'filter', 'endfilter', 'true', 'false', 'none', 'True', 'False', 'None', 'loop', 'recursive',
-  'import', 'from', 'as', 'with', 'without', 'context', 'include', 'block', 'endblock', 'extends', 'raw', 'endraw',
-  'ignore', 'missing', 'super', 'caller', 'varargs', 'kwargs', 'self', 'do', 'break', 'continue',
+  'and',
+  'or',
+  'not',
+  'in',
+  'is',
+  'if',
+  'else',
+  'elif',
+  'endif',
+  'for',
+  'endfor',
+  'set',
+  'endset',
+  'macro',
+  'endmacro',
+  'call',
+  'endcall',
+  'filter',
+  'endfilter',
+  'true',
+  'false',
+  'none',
+  'True',
+  'False',
+  'None',
+  'loop',
+  'recursive',
+  'import',
+  'from',
+  'as',
+  'with',
+  'without',
+  'context',
+  'include',
+  'block',
+  'endblock',
+  'extends',
+  'raw',
+  'endraw',
+  'ignore',
+  'missing',
+  'super',
+  'caller',
+  'varargs',
+  'kwargs',
+  'self',
+  'do',
+  'break',
+  'continue',
 ]);
 
-const TOKEN = /\s*(?:('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(\d[\w.]*)|([A-Za-z_]\w*)|(==|!=|<=|>=|\/\/|\*\*|[^\s\w]))/gy;
+const TOKEN =
+  /\s*(?:('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(\d[\w.]*)|([A-Za-z_]\w*)|(==|!=|<=|>=|\/\/|\*\*|[^\s\w]))/gy;
 
 interface Token {
   kind: 'str' | 'num' | 'id' | 'op';
@@ -63,7 +109,8 @@ function scanExpression(expr: string, locals: Set<string>, out: NamesRead): void
   if (head === 'for') {
     for (let j = 1; j < t.length && t[j]?.text !== 'in'; j++) if (t[j]?.kind === 'id') locals.add(t[j]?.text as string);
   } else if (head === 'set' || head === 'macro') {
-    for (let j = 1; j < t.length && t[j]?.text !== '=' && !(head === 'macro' && t[j]?.text === ')'); j++) if (t[j]?.kind === 'id') locals.add(t[j]?.text as string);
+    for (let j = 1; j < t.length && t[j]?.text !== '=' && !(head === 'macro' && t[j]?.text === ')'); j++)
+      if (t[j]?.kind === 'id') locals.add(t[j]?.text as string);
   }
   let depth = 0;
   for (let i = 0; i < t.length; i++) {
@@ -76,13 +123,24 @@ function scanExpression(expr: string, locals: Set<string>, out: NamesRead): void
     if (prev === '.' || prev === '|' || prev === 'is' || (prev === 'not' && t[i - 2]?.text === 'is')) continue;
     if (next === '(') continue; // a function: lookup, query, range, dict...
     if (next === '=' && depth > 0) continue; // a keyword argument
-    if (next === ':' && depth > 0 && t.slice(0, i).reverse().find((x) => ['{', '[', '('].includes(x.text))?.text === '{') continue; // {a: 1}
+    if (
+      next === ':' &&
+      depth > 0 &&
+      t
+        .slice(0, i)
+        .reverse()
+        .find((x) => ['{', '[', '('].includes(x.text))?.text === '{'
+    )
+      continue; // {a: 1}
     out.used.add(tok.text);
     const after = afterChain(t, i);
     const a = t[after]?.text;
     const b = t[after + 1]?.text;
     const c = t[after + 2]?.text;
-    if ((a === '|' && (b === 'default' || b === 'd')) || (a === 'is' && (b === 'defined' || b === 'undefined' || (b === 'not' && (c === 'defined' || c === 'undefined'))))) {
+    if (
+      (a === '|' && (b === 'default' || b === 'd')) ||
+      (a === 'is' && (b === 'defined' || b === 'undefined' || (b === 'not' && (c === 'defined' || c === 'undefined'))))
+    ) {
       out.guarded.add(tok.text);
     }
   }

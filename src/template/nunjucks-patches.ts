@@ -187,7 +187,11 @@ export function patchNunjucks(env: nunjucks.Environment): void {
     self._emit(`env.getTest("${test}").call(context, `);
     const left = (node as unknown as { left: AstNode & { typename?: string; value?: string } }).left;
     // `orch plan`: `r is defined` where r is the plan's Unknown (a command that would run registered it) is true
-    if ((test === 'defined' || test === 'undefined') && left.typename === 'Symbol' && !(frame as Frame).lookup(String(left.value))) {
+    if (
+      (test === 'defined' || test === 'undefined') &&
+      left.typename === 'Symbol' &&
+      !(frame as Frame).lookup(String(left.value))
+    ) {
       self._emit(`runtime.orchDefinedLookup(context, frame, ${JSON.stringify(String(left.value))})`);
     } else self.compile(left, frame);
     for (const arg of right.args?.children ?? []) {

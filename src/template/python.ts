@@ -26,9 +26,14 @@ export function stringMethod(s: string, name: string): Fn | undefined {
       return (p) => startsOrEnds(s, p, true);
     case 'split':
       return (sep, max) => {
-        if (sep === undefined || sep === null) return s.trim().split(/\s+/).filter((x) => x !== '');
+        if (sep === undefined || sep === null)
+          return s
+            .trim()
+            .split(/\s+/)
+            .filter((x) => x !== '');
         const parts = s.split(String(sep));
-        if (typeof max === 'number' && max >= 0 && parts.length > max + 1) return [...parts.slice(0, max), parts.slice(max).join(String(sep))];
+        if (typeof max === 'number' && max >= 0 && parts.length > max + 1)
+          return [...parts.slice(0, max), parts.slice(max).join(String(sep))];
         return parts;
       };
     case 'strip':
@@ -119,14 +124,21 @@ export function pyTruthy(v: unknown): boolean {
 /** Python's ==: numbers and booleans by value (True == 1), lists and dicts by content, no string/number coercion. */
 export function pyEquals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a === null || a === undefined || b === null || b === undefined) return (a === null || a === undefined) && (b === null || b === undefined);
+  if (a === null || a === undefined || b === null || b === undefined)
+    return (a === null || a === undefined) && (b === null || b === undefined);
   const numeric = (x: unknown) => typeof x === 'number' || typeof x === 'boolean';
   if (numeric(a) && numeric(b)) return Number(a) === Number(b);
-  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
+  if (Array.isArray(a) || Array.isArray(b))
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => pyEquals(x, b[i]));
   if (typeof a === 'object' && typeof b === 'object') {
     const ka = Object.keys(a as object);
     const kb = Object.keys(b as object);
-    return ka.length === kb.length && ka.every((k) => k in (b as object) && pyEquals((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every(
+        (k) => k in (b as object) && pyEquals((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+      )
+    );
   }
   return false;
 }

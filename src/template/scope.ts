@@ -29,7 +29,8 @@ export class VarScope {
   ) {}
 
   has(name: string): boolean {
-    for (let i = this.layers.length - 1; i >= 0; i--) if (Object.prototype.hasOwnProperty.call(this.layers[i]?.vars, name)) return true;
+    for (let i = this.layers.length - 1; i >= 0; i--)
+      if (Object.prototype.hasOwnProperty.call(this.layers[i]?.vars, name)) return true;
     return false;
   }
 
@@ -49,10 +50,20 @@ export class VarScope {
     const raw = layer.vars[name];
     failIfUnknown(raw);
     // a password however it was set (play vars, set_fact, a template of a vaulted var): never printed
-    if (PASSWORD_VARS.has(name) && raw !== undefined && raw !== null && !(typeof raw === 'string' && raw.includes('{{'))) registerSecret(String(raw));
+    if (
+      PASSWORD_VARS.has(name) &&
+      raw !== undefined &&
+      raw !== null &&
+      !(typeof raw === 'string' && raw.includes('{{'))
+    )
+      registerSecret(String(raw));
     if (!layer.templated) return raw;
     if (this.resolving.has(name)) {
-      throw rememberError(new TemplateError(`recursive loop detected in template for variable '${name}'`, { hint: `'${name}' refers to itself, directly or through other variables.` }));
+      throw rememberError(
+        new TemplateError(`recursive loop detected in template for variable '${name}'`, {
+          hint: `'${name}' refers to itself, directly or through other variables.`,
+        }),
+      );
     }
     this.resolving.add(name);
     try {

@@ -14,7 +14,8 @@ export class PySlice {
   /** obj[start:stop:step] as Python computes it for a str or a list (negative and missing bounds, any step). */
   apply(obj: unknown): unknown {
     const items = typeof obj === 'string' ? [...obj] : Array.isArray(obj) ? obj : undefined;
-    if (items === undefined) throw new TemplateError(`'${obj === null ? 'NoneType' : typeof obj}' object is not subscriptable with a slice`);
+    if (items === undefined)
+      throw new TemplateError(`'${obj === null ? 'NoneType' : typeof obj}' object is not subscriptable with a slice`);
     const n = items.length;
     const step = this.step === null || this.step === undefined ? 1 : Number(this.step);
     if (!Number.isInteger(step) || step === 0) throw new TemplateError('slice step cannot be zero');

@@ -22,11 +22,18 @@ function ownerName(uid: number): string {
  * The variables Ansible's template module and lookup('template') add (generate_ansible_template_vars):
  * `path` as the task gave it, `fullpath` as found, `destPath` only for the module (the lookup has None).
  */
-export function templateVars(path: string, fullpath: string, destPath: string | null, managed = DEFAULT_MANAGED_STR): Record<string, unknown> {
+export function templateVars(
+  path: string,
+  fullpath: string,
+  destPath: string | null,
+  managed = DEFAULT_MANAGED_STR,
+): Record<string, unknown> {
   const st = statSync(fullpath);
   const host = hostname();
   const uid = ownerName(st.uid);
-  const managedStr = managed.replace(/\{(host|uid|file)\}/g, (_m, k: string) => (k === 'host' ? host : k === 'uid' ? uid : path));
+  const managedStr = managed.replace(/\{(host|uid|file)\}/g, (_m, k: string) =>
+    k === 'host' ? host : k === 'uid' ? uid : path,
+  );
   return {
     template_host: host,
     template_path: path,

@@ -56,9 +56,17 @@ function versionTest(v: unknown, other: unknown, op: unknown = 'eq'): boolean {
   }
 }
 
-function regexTest(v: unknown, pattern: unknown, mode: 'search' | 'match' | 'full', ignorecase: unknown = false): boolean {
+function regexTest(
+  v: unknown,
+  pattern: unknown,
+  mode: 'search' | 'match' | 'full',
+  ignorecase: unknown = false,
+): boolean {
   const src = String(pattern).replace(/\(\?P</g, '(?<');
-  const re = new RegExp(mode === 'search' ? src : mode === 'match' ? `^(?:${src})` : `^(?:${src})$`, ignorecase === true ? 'i' : '');
+  const re = new RegExp(
+    mode === 'search' ? src : mode === 'match' ? `^(?:${src})` : `^(?:${src})$`,
+    ignorecase === true ? 'i' : '',
+  );
   return re.test(String(v));
 }
 
@@ -90,7 +98,12 @@ export const tests: Record<string, Test> = {
   regex: (v, p, ic, mt = 'search') => regexTest(v, p, mt === 'match' ? 'match' : 'search', ic),
   version: (v, other, op) => versionTest(v, other, op),
   version_compare: (v, other, op) => versionTest(v, other, op),
-  in: (v, seq) => (Array.isArray(seq) ? seq.includes(v) : typeof seq === 'string' ? seq.includes(String(v)) : Boolean(seq && typeof seq === 'object' && String(v) in seq)),
+  in: (v, seq) =>
+    Array.isArray(seq)
+      ? seq.includes(v)
+      : typeof seq === 'string'
+        ? seq.includes(String(v))
+        : Boolean(seq && typeof seq === 'object' && String(v) in seq),
   contains: (seq, v) => (Array.isArray(seq) ? seq.includes(v) : String(seq).includes(String(v))),
   all: (v) => (Array.isArray(v) ? v : []).every(pyTruthy),
   any: (v) => (Array.isArray(v) ? v : []).some(pyTruthy),

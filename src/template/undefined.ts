@@ -22,7 +22,10 @@ export function takeRememberedError(): OrchError | undefined {
  * may look at it; printing it, comparing it or doing arithmetic with it is an error naming the variable.
  */
 export class Undefined {
-  constructor(readonly name: string, readonly reason = `'${name}' is undefined`) {}
+  constructor(
+    readonly name: string,
+    readonly reason = `'${name}' is undefined`,
+  ) {}
   fail(): never {
     throw rememberError(new UndefinedVariableError(this.reason, this.name));
   }
@@ -41,8 +44,13 @@ export class Undefined {
 }
 
 export class UndefinedVariableError extends TemplateError {
-  constructor(message: string, readonly variable: string) {
-    super(message, { hint: `Define '${variable.split('.')[0]}' (vars, inventory, -e) or guard it with \`| default(...)\` or \`is defined\`.` });
+  constructor(
+    message: string,
+    readonly variable: string,
+  ) {
+    super(message, {
+      hint: `Define '${variable.split('.')[0]}' (vars, inventory, -e) or guard it with \`| default(...)\` or \`is defined\`.`,
+    });
   }
 }
 

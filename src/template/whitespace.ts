@@ -86,11 +86,17 @@ export function readOverrides(src: string, base: JinjaOptions): { body: string; 
   const options: JinjaOptions = { ...base };
   for (const pair of line.split(',')) {
     const colon = pair.indexOf(':');
-    if (colon < 0) throw new TemplateError(`failed to parse jinja2 override '${pair.trim()}'. Did you use something different from colon as key-value separator?`);
+    if (colon < 0)
+      throw new TemplateError(
+        `failed to parse jinja2 override '${pair.trim()}'. Did you use something different from colon as key-value separator?`,
+      );
     const key = pair.slice(0, colon).trim();
     const value = pyLiteral(pair.slice(colon + 1));
     const field = OVERRIDE_KEYS[key];
-    if (!field) throw new TemplateError(`the #jinja2: setting '${key}' is not supported by orch`, { hint: `Supported: ${Object.keys(OVERRIDE_KEYS).join(', ')}.` });
+    if (!field)
+      throw new TemplateError(`the #jinja2: setting '${key}' is not supported by orch`, {
+        hint: `Supported: ${Object.keys(OVERRIDE_KEYS).join(', ')}.`,
+      });
     if (typeof ANSIBLE_DEFAULTS[field] === 'boolean') (options[field] as boolean) = Boolean(value);
     else (options[field] as string) = String(value);
   }
@@ -171,7 +177,8 @@ export function prepare(src: string, opts: JinjaOptions, rewrite: TagRewriter): 
       data(s.slice(pos));
       break;
     }
-    let afterStart = at + (kind === 'block' ? opts.blockStart : kind === 'variable' ? opts.variableStart : opts.commentStart).length;
+    let afterStart =
+      at + (kind === 'block' ? opts.blockStart : kind === 'variable' ? opts.variableStart : opts.commentStart).length;
     const sign = s[afterStart] === '-' || s[afterStart] === '+' ? (s[afterStart] as string) : '';
     afterStart += sign.length;
     let text = s.slice(pos, at);
@@ -186,7 +193,9 @@ export function prepare(src: string, opts: JinjaOptions, rewrite: TagRewriter): 
     data(text);
 
     if (kind === 'block') {
-      const raw = new RegExp(`^\\s*raw\\s*(?:-${escapeRe(opts.blockEnd)}\\s*|${escapeRe(opts.blockEnd)})`).exec(s.slice(afterStart));
+      const raw = new RegExp(`^\\s*raw\\s*(?:-${escapeRe(opts.blockEnd)}\\s*|${escapeRe(opts.blockEnd)})`).exec(
+        s.slice(afterStart),
+      );
       if (raw) {
         pos = rawBlock(s, afterStart + raw[0].length, opts, data, keepLines);
         lineStarting = s[pos - 1] === '\n';
@@ -223,18 +232,27 @@ function commentEnd(s: string, from: number, opts: JinjaOptions): number {
 }
 
 /** The inside of a `{% %}` or `{{ }}` tag, skipping strings and brackets as Jinja's lexer does, and where it ends. */
-function tagEnd(s: string, from: number, kind: 'block' | 'variable', opts: JinjaOptions): { inner: string; end: number } {
+function tagEnd(
+  s: string,
+  from: number,
+  kind: 'block' | 'variable',
+  opts: JinjaOptions,
+): { inner: string; end: number } {
   const close = kind === 'block' ? opts.blockEnd : opts.variableEnd;
   let depth = 0;
   let i = from;
   while (i < s.length) {
     const c = s[i] as string;
     if (depth === 0) {
-      if (kind === 'block' && s.startsWith(`+${close}`, i)) return { inner: s.slice(from, i), end: i + 1 + close.length };
+      if (kind === 'block' && s.startsWith(`+${close}`, i))
+        return { inner: s.slice(from, i), end: i + 1 + close.length };
       if (s.startsWith(`-${close}`, i)) return { inner: s.slice(from, i), end: skipWs(s, i + 1 + close.length) };
       if (s.startsWith(close, i)) {
         const past = i + close.length;
-        return { inner: s.slice(from, i), end: kind === 'block' && opts.trimBlocks && s[past] === '\n' ? past + 1 : past };
+        return {
+          inner: s.slice(from, i),
+          end: kind === 'block' && opts.trimBlocks && s[past] === '\n' ? past + 1 : past,
+        };
       }
     }
     if (c === '"' || c === "'") {
@@ -247,11 +265,19 @@ function tagEnd(s: string, from: number, kind: 'block' | 'variable', opts: Jinja
     else if ((c === '}' || c === ')' || c === ']') && depth > 0) depth--;
     i++;
   }
-  throw new TemplateError(`unexpected end of template, expected the end of the ${kind === 'block' ? 'block' : 'print'} tag`);
+  throw new TemplateError(
+    `unexpected end of template, expected the end of the ${kind === 'block' ? 'block' : 'print'} tag`,
+  );
 }
 
 /** `{% raw %}…{% endraw %}`: the text is literal; whitespace control applies around the endraw tag. */
-function rawBlock(s: string, from: number, opts: JinjaOptions, data: (t: string) => void, keepLines: (n: number) => void): number {
+function rawBlock(
+  s: string,
+  from: number,
+  opts: JinjaOptions,
+  data: (t: string) => void,
+  keepLines: (n: number) => void,
+): number {
   const bs = escapeRe(opts.blockStart);
   const be = escapeRe(opts.blockEnd);
   const re = new RegExp(`${bs}([-+]?)\\s*endraw\\s*(\\+${be}|-${be}\\s*|${be}${opts.trimBlocks ? '\\n?' : ''})`, 'g');

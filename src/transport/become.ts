@@ -70,7 +70,13 @@ export class BecomeHandshake {
     },
     timeoutMs = BECOME_TIMEOUT_MS,
   ) {
-    this.timer = setTimeout(() => this.refuse(`${this.tool} did not let the command run within ${timeoutMs / 1000} s (waiting for input orch cannot give?)`), timeoutMs);
+    this.timer = setTimeout(
+      () =>
+        this.refuse(
+          `${this.tool} did not let the command run within ${timeoutMs / 1000} s (waiting for input orch cannot give?)`,
+        ),
+      timeoutMs,
+    );
     this.timer.unref();
   }
 
@@ -147,7 +153,10 @@ export class BecomeHandshake {
     const said = this.said();
     const detail = said && !why.includes(said) ? ` (${this.tool} said: ${said.split('\n').slice(-2).join(' ')})` : '';
     const text = `${why}\n${said}`;
-    return new BecomeError(this.host, `${this.tool} to ${this.b.user} failed: ${why}${detail}`, { hint: adviceFor(text, this.tool), wrongPassword: this.answered > 0 && WRONG_PASSWORD.test(text) });
+    return new BecomeError(this.host, `${this.tool} to ${this.b.user} failed: ${why}${detail}`, {
+      hint: adviceFor(text, this.tool),
+      wrongPassword: this.answered > 0 && WRONG_PASSWORD.test(text),
+    });
   }
 }
 
@@ -156,7 +165,9 @@ const WRONG_PASSWORD = /incorrect password|Sorry, try again|Authentication failu
 /** sudo's and su's refusals, turned into advice. */
 export function adviceFor(text: string, tool: string): string {
   if (WRONG_PASSWORD.test(text)) {
-    return tool === 'su' ? 'Check the target user\'s password (ansible_become_password).' : 'Check ansible_become_password (the login user\'s password for sudo).';
+    return tool === 'su'
+      ? "Check the target user's password (ansible_become_password)."
+      : "Check ansible_become_password (the login user's password for sudo).";
   }
   if (/none is set|a password is required|no password was provided/i.test(text)) {
     return 'Set ansible_become_password (vaulted), or allow NOPASSWD for this user in sudoers.';

@@ -18,9 +18,20 @@ import type { BecomeSettings, ExecResult } from './types.js';
  * files, sudo's policy (env_reset, secure_path), and the rc files the login shell reads for sshd.
  */
 export const SESSION_FILES = [
-  '/etc/passwd', '/etc/group', '/etc/nsswitch.conf', '/etc/pam.d/', '/etc/security/', '/etc/security/limits.d/',
-  '/etc/environment', '/etc/default/locale', '/etc/login.defs', '/etc/sudoers', '/etc/sudoers.d/', '/etc/sudo.conf',
-  '/etc/bash.bashrc', '/etc/zsh/zshenv',
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/nsswitch.conf',
+  '/etc/pam.d/',
+  '/etc/security/',
+  '/etc/security/limits.d/',
+  '/etc/environment',
+  '/etc/default/locale',
+  '/etc/login.defs',
+  '/etc/sudoers',
+  '/etc/sudoers.d/',
+  '/etc/sudo.conf',
+  '/etc/bash.bashrc',
+  '/etc/zsh/zshenv',
 ];
 /** The same, in the runner user's home. */
 export const HOME_FILES = ['.bashrc', '.zshenv', '.ssh/environment', '.pam_environment'];
@@ -43,7 +54,7 @@ const STARTUP_TIMEOUT_MS = 30_000;
 /** The runner found its session out of date (runner.pl: "Stale sessions") and ran nothing: send again to a new one. */
 export class StaleSession extends Error {
   constructor() {
-    super('the command runner\'s session is out of date (users, groups, limits or environment files changed)');
+    super("the command runner's session is out of date (users, groups, limits or environment files changed)");
   }
 }
 
@@ -112,7 +123,11 @@ export class DriverSession {
     private readonly traffic: InFlight = new InFlight(),
   ) {
     this.handshake = become
-      ? new BecomeHandshake(host, become.settings, become.ids, { send: (s) => channel.write(s), abort: () => channel.close(), started: () => undefined })
+      ? new BecomeHandshake(host, become.settings, become.ids, {
+          send: (s) => channel.write(s),
+          abort: () => channel.close(),
+          started: () => undefined,
+        })
       : undefined;
     channel.on('data', (d: Buffer) => this.onData(d));
     channel.stderr.on('data', (d: Buffer) => {
@@ -130,7 +145,11 @@ export class DriverSession {
     channel.on('close', () => {
       clearTimeout(startTimer);
       if (!this.ready && this.handshake && !this.handshake.done) return this.fail(this.handshake.failure());
-      this.fail(new Error(this.ready ? 'command runner on the host stopped' : this.startupErr.trim() || 'command runner did not start'));
+      this.fail(
+        new Error(
+          this.ready ? 'command runner on the host stopped' : this.startupErr.trim() || 'command runner did not start',
+        ),
+      );
     });
   }
 
@@ -152,7 +171,13 @@ export class DriverSession {
   run(command: string, stdin: Buffer, timeoutMs = 0, force = false): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.queue.push({ cmd: Buffer.from(command), stdin, timeoutMs: Math.max(0, Math.round(timeoutMs)), force, p: { resolve, reject } });
+      this.queue.push({
+        cmd: Buffer.from(command),
+        stdin,
+        timeoutMs: Math.max(0, Math.round(timeoutMs)),
+        force,
+        p: { resolve, reject },
+      });
       this.pump();
     });
   }
@@ -236,7 +261,12 @@ export class DriverSession {
       if (h.err > 0) return;
       const done = this.inflight.shift();
       if (done) this.traffic.answered();
-      const result: ExecResult = { rc: h.rc, stdout: this.out.text(), stderr: this.err.text(), truncated: this.out.truncated || this.err.truncated || undefined };
+      const result: ExecResult = {
+        rc: h.rc,
+        stdout: this.out.text(),
+        stderr: this.err.text(),
+        truncated: this.out.truncated || this.err.truncated || undefined,
+      };
       this.header = undefined;
       this.out = new BoundedOutput();
       this.err = new BoundedOutput();

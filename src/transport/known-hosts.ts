@@ -46,7 +46,10 @@ function nameMatches(field: string, name: string): boolean {
 }
 
 /** Keys recorded for a host in the given known_hosts files (missing files are skipped). */
-export function lookupKnownKeys(files: readonly string[], name: string): { keys: KnownKey[]; file: string | undefined; revoked: (KnownKey & { file: string })[] } {
+export function lookupKnownKeys(
+  files: readonly string[],
+  name: string,
+): { keys: KnownKey[]; file: string | undefined; revoked: (KnownKey & { file: string })[] } {
   const keys: KnownKey[] = [];
   const revoked: (KnownKey & { file: string })[] = [];
   let found: string | undefined;

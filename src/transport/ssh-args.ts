@@ -31,7 +31,8 @@ export function parseSshArgs(...texts: (string | undefined)[]): SshArgs {
     }
     for (let i = 0; i < words.length; i++) {
       const w = words[i] as string;
-      if (!w.startsWith('-') || w.length < 2) throw new SshArgsError(`unexpected word '${w}' in ssh arguments '${text}'`);
+      if (!w.startsWith('-') || w.length < 2)
+        throw new SshArgsError(`unexpected word '${w}' in ssh arguments '${text}'`);
       // -CqT: a cluster of flags without values; a flag with a value ends the cluster (-p2222, -oPort=1)
       let j = 1;
       while (j < w.length && !WITH_VALUE.has(w[j] as string)) j++;

@@ -133,7 +133,12 @@ const GLOB = { classes: true };
  * ~/.ssh/config (or the file `-F` names) for `host`; `first` are lines read before the file's (the
  * command line's `-o` options, which win). A file named with `-F` must exist, as OpenSSH requires.
  */
-export function readUserSshConfig(host: string, file = join(homedir(), '.ssh', 'config'), first: string[] = [], required = false): SshConfigEntry {
+export function readUserSshConfig(
+  host: string,
+  file = join(homedir(), '.ssh', 'config'),
+  first: string[] = [],
+  required = false,
+): SshConfigEntry {
   const head = first.join('\n');
   if (!existsSync(file)) {
     if (required) throw new Error(`cannot read ssh config file ${file}`);

@@ -42,9 +42,13 @@ function keyName(t: SshTarget): string {
 
 function describeVerdict(t: SshTarget, v: HostKeyVerdict): HostKeyError {
   if (v.kind === 'revoked') {
-    return new HostKeyError(t.name, `the host key of ${keyName(t)} is marked @revoked in ${v.file}: orch refuses to connect.`, {
-      hint: 'A revoked key is never accepted. If the host got a new key, record that one.',
-    });
+    return new HostKeyError(
+      t.name,
+      `the host key of ${keyName(t)} is marked @revoked in ${v.file}: orch refuses to connect.`,
+      {
+        hint: 'A revoked key is never accepted. If the host got a new key, record that one.',
+      },
+    );
   }
   if (v.kind === 'changed') {
     return new HostKeyError(
@@ -109,7 +113,15 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
     });
     // closed before the login finished (a host going down) with no error: without this the promise never
     // settles, nothing keeps Node's loop alive, and the run would end silently with status 0
-    client.once('close', () => reject(rejection ?? new ConnectError(t.name, `cannot connect to ${t.address}:${t.port}: the connection closed before the login finished`)));
+    client.once('close', () =>
+      reject(
+        rejection ??
+          new ConnectError(
+            t.name,
+            `cannot connect to ${t.address}:${t.port}: the connection closed before the login finished`,
+          ),
+      ),
+    );
     client.connect(cfg);
   });
 }
@@ -129,10 +141,14 @@ async function openClient(t: SshTarget, jumps?: JumpHosts): Promise<Opened> {
       hop.client.forwardOut('127.0.0.1', 0, t.address, t.port, (err, ch) => (err ? reject(err) : resolve(ch))),
     ).catch((err: unknown) => {
       const via = t.proxyJump as SshTarget;
-      throw new ConnectError(t.name, `cannot reach ${t.address}:${t.port} through ${via.user}@${via.address}:${via.port}: ${errorMessage(err)}`, {
-        hint: 'Check that the host is up and that the bastion can reach it (ProxyJump).',
-        cause: err,
-      });
+      throw new ConnectError(
+        t.name,
+        `cannot reach ${t.address}:${t.port} through ${via.user}@${via.address}:${via.port}: ${errorMessage(err)}`,
+        {
+          hint: 'Check that the host is up and that the bastion can reach it (ProxyJump).',
+          cause: err,
+        },
+      );
     });
     const client = await connectClient(t, channel);
     return {
@@ -194,7 +210,9 @@ export class SshTransport implements Transport {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.connectionLost(this.lost));
     // A password sudo/su refused is not tried again on this host: each try counts against the account.
-    const who = opts.become ? JSON.stringify([opts.become.method ?? 'sudo', opts.become.user, opts.become.password ?? null]) : undefined;
+    const who = opts.become
+      ? JSON.stringify([opts.become.method ?? 'sudo', opts.become.user, opts.become.password ?? null])
+      : undefined;
     const refused = who === undefined ? undefined : this.refusedPasswords.get(who);
     if (refused) return Promise.reject(refused);
     const r = this.target.mode === 'exec' ? this.execChannel(command, opts) : this.execOnDriver(command, opts);
@@ -220,10 +238,12 @@ export class SshTransport implements Transport {
     const entry: { ready: Promise<DriverSession>; session?: DriverSession } = {
       ready: this.startDriver(opts),
     };
-    entry.ready.then((session) => (entry.session = session)).catch(() => {
-      // not started (sudo refused, perl missing...): the next command tries again
-      if (this.drivers.get(key) === entry) this.drivers.delete(key);
-    });
+    entry.ready
+      .then((session) => (entry.session = session))
+      .catch(() => {
+        // not started (sudo refused, perl missing...): the next command tries again
+        if (this.drivers.get(key) === entry) this.drivers.delete(key);
+      });
     this.drivers.set(key, entry);
     return entry.ready;
   }
@@ -294,7 +314,9 @@ export class SshTransport implements Transport {
     // The runner already starts each command with /bin/sh -c: no second shell unless a wrapper needs one.
     // It keeps the timeout itself (it kills the process group and whatever holds the output: driver.ts).
     const plain = !opts.cwd && Object.keys(opts.env ?? {}).length === 0;
-    const wrapped = plain ? command : wrapCommand(command, { ...opts, become: undefined, timeoutMs: undefined }).command;
+    const wrapped = plain
+      ? command
+      : wrapCommand(command, { ...opts, become: undefined, timeoutMs: undefined }).command;
     const stdin = opts.stdin === undefined ? Buffer.alloc(0) : Buffer.from(opts.stdin);
     this.stats.bytesSent += wrapped.length + stdin.length;
     let timer: NodeJS.Timeout | undefined;
@@ -341,7 +363,13 @@ export class SshTransport implements Transport {
           stream.end(input);
         };
         const handshake =
-          opts.become && ids ? new BecomeHandshake(this.target.name, opts.become, ids, { send: (s) => stream.write(s), abort: () => stream.close(), started: sendInput }) : undefined;
+          opts.become && ids
+            ? new BecomeHandshake(this.target.name, opts.become, ids, {
+                send: (s) => stream.write(s),
+                abort: () => stream.close(),
+                started: sendInput,
+              })
+            : undefined;
         stream.stderr.on('data', (d: Buffer) => {
           this.stats.bytesReceived += d.length;
           errOut.push(handshake ? handshake.feed(d) : d);

@@ -17,7 +17,10 @@ export function wrapCommand(command: string, opts: ExecOptions = {}): { command:
   if (opts.env && Object.keys(opts.env).length > 0) {
     const assigns = Object.entries(opts.env).map(([k, v]) => {
       // a name is written as is (`export K=`): only a shell identifier may get there
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new ModuleError(`environment: ${JSON.stringify(k)} is not a valid variable name (letters, digits and _, not starting with a digit)`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+        throw new ModuleError(
+          `environment: ${JSON.stringify(k)} is not a valid variable name (letters, digits and _, not starting with a digit)`,
+        );
       return `export ${k}=${quote(v)};`;
     });
     cmd = `${assigns.join(' ')} ${cmd}`;

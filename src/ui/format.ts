@@ -7,7 +7,8 @@ export function resultLine(e: Extract<RunEvent, { type: 'host_result' }>): strin
   const status = e.ignored ? 'failed (ignored)' : e.status;
   const who = e.delegatedTo && e.delegatedTo !== e.host ? `${e.host} -> ${e.delegatedTo}` : e.host;
   const item = e.item !== undefined ? ` (item=${e.item})` : '';
-  const msg = e.msg && (e.status === 'failed' || e.status === 'unreachable' || e.module === 'debug') ? `: ${e.msg}` : '';
+  const msg =
+    e.msg && (e.status === 'failed' || e.status === 'unreachable' || e.module === 'debug') ? `: ${e.msg}` : '';
   // check mode: a task that reads what a skipped command would have registered says so
   const unknown = e.plan?.status === 'unknown' && !msg ? `: unknown: ${e.plan.reason}` : '';
   return `${status}: [${who}] ${e.task}${item}${msg}${unknown}`;

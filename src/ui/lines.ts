@@ -6,7 +6,9 @@ export function lineReporter(write: (s: string) => void, verbose = 0): (e: RunEv
   return (e) => {
     switch (e.type) {
       case 'run_start':
-        write(`orch ${e.command}: inventory ${e.inventory}, playbook ${e.playbook}${e.check ? ' (check mode: nothing will change)' : ''}\n`);
+        write(
+          `orch ${e.command}: inventory ${e.inventory}, playbook ${e.playbook}${e.check ? ' (check mode: nothing will change)' : ''}\n`,
+        );
         break;
       case 'play_start':
         write(`\nPLAY [${e.name}] (${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'})\n`);
@@ -24,7 +26,8 @@ export function lineReporter(write: (s: string) => void, verbose = 0): (e: RunEv
         const d = diffText(e);
         if (d) write(d.endsWith('\n') ? d : `${d}\n`);
         const showOutput = verbose > 0 || (e.status === 'failed' && !e.ignored);
-        if (showOutput && e.stderr) write(`  stderr:\n${outputTail(e.stderr, verbose > 0 ? 1000 : 10).replace(/^/gm, '    ')}\n`);
+        if (showOutput && e.stderr)
+          write(`  stderr:\n${outputTail(e.stderr, verbose > 0 ? 1000 : 10).replace(/^/gm, '    ')}\n`);
         if (verbose > 0 && e.stdout) write(`  stdout:\n${outputTail(e.stdout, 1000).replace(/^/gm, '    ')}\n`);
         break;
       }

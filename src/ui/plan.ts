@@ -56,7 +56,8 @@ export class PlanCollector {
 
   readonly emit = (e: RunEvent): void => {
     if (e.type === 'run_start') this.order = e.hosts;
-    if (e.type === 'task_start') this.tasks.set(e.taskId, { at: e.file === undefined ? undefined : `${e.file}:${e.line ?? ''}`, role: e.role });
+    if (e.type === 'task_start')
+      this.tasks.set(e.taskId, { at: e.file === undefined ? undefined : `${e.file}:${e.line ?? ''}`, role: e.role });
     if (e.type !== 'host_result') return;
     const t = this.tasks.get(e.taskId);
     const status = statusOf(e);
@@ -75,7 +76,12 @@ export class PlanCollector {
   document(): PlanDocument {
     const rank = (h: string) => (this.order.includes(h) ? this.order.indexOf(h) : this.order.length);
     const hosts = [...this.hosts].sort(([a], [b]) => rank(a) - rank(b)).map(([host, tasks]) => ({ host, tasks }));
-    return { format: 'orch-plan', version: 1, hosts, summary: { hosts: hosts.length, ...countAll(hosts.flatMap((h) => h.tasks)) } };
+    return {
+      format: 'orch-plan',
+      version: 1,
+      hosts,
+      summary: { hosts: hosts.length, ...countAll(hosts.flatMap((h) => h.tasks)) },
+    };
   }
 }
 
@@ -105,13 +111,26 @@ export function planText(doc: PlanDocument): string {
   const out: string[] = [];
   for (const h of doc.hosts) {
     const c = countAll(h.tasks);
-    out.push(`${h.host}: ${c.change} to change, ${c.unknown} unknown, ${c.unchanged} unchanged${c.failed ? `, ${c.failed} failed` : ''}`);
+    out.push(
+      `${h.host}: ${c.change} to change, ${c.unknown} unknown, ${c.unchanged} unchanged${c.failed ? `, ${c.failed} failed` : ''}`,
+    );
     for (const t of h.tasks) {
       if (t.status !== 'change' && t.status !== 'unknown' && t.status !== 'failed') continue;
       const name = `${t.role ? `${t.role} : ` : ''}${t.task}${t.item !== undefined ? ` (item=${t.item})` : ''}`;
       const label = t.status === 'change' ? 'change' : t.status;
-      out.push(`  ${MARK[t.status]} ${label}: ${name}${t.at ? ` [${t.at}]` : ''}${t.reason && t.status !== 'change' ? `: ${t.reason}` : ''}`);
-      const d = diffText({ type: 'host_result', host: h.host, taskId: 0, task: t.task, module: t.module, status: 'changed', durationMs: 0, diff: t.diff });
+      out.push(
+        `  ${MARK[t.status]} ${label}: ${name}${t.at ? ` [${t.at}]` : ''}${t.reason && t.status !== 'change' ? `: ${t.reason}` : ''}`,
+      );
+      const d = diffText({
+        type: 'host_result',
+        host: h.host,
+        taskId: 0,
+        task: t.task,
+        module: t.module,
+        status: 'changed',
+        durationMs: 0,
+        diff: t.diff,
+      });
       if (d) out.push(d.replace(/\n$/, '').replace(/^/gm, '      '));
     }
   }

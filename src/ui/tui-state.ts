@@ -42,7 +42,20 @@ export interface TuiState {
 }
 
 export function initialState(command: string): TuiState {
-  return { command, inventory: '', playbook: '', check: false, startedAt: Date.now(), hosts: new Map(), taskDone: 0, taskTotal: 0, results: 0, lines: [], nextLineId: 0, done: false };
+  return {
+    command,
+    inventory: '',
+    playbook: '',
+    check: false,
+    startedAt: Date.now(),
+    hosts: new Map(),
+    taskDone: 0,
+    taskTotal: 0,
+    results: 0,
+    lines: [],
+    nextLineId: 0,
+    done: false,
+  };
 }
 
 export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
@@ -90,7 +103,13 @@ export function reduce(s: TuiState, e: RunEvent, verbose: number): TuiState {
       if (e.status === 'failed' && !e.ignored) r.failed++;
       r.state = e.status === 'unreachable' ? 'unreachable' : e.status === 'failed' && !e.ignored ? 'failed' : 'idle';
       if (e.status === 'failed' || e.status === 'unreachable') {
-        const detail = [resultLine(e), e.hint ? `  hint: ${e.hint}` : '', outputTail(e.stderr, 8).replace(/^(?=.)/gm, '  ')].filter((x) => x).join('\n');
+        const detail = [
+          resultLine(e),
+          e.hint ? `  hint: ${e.hint}` : '',
+          outputTail(e.stderr, 8).replace(/^(?=.)/gm, '  '),
+        ]
+          .filter((x) => x)
+          .join('\n');
         add('failure', detail);
       } else if (e.status === 'changed' && verbose > 0) add('changed', resultLine(e));
       if (e.module === 'debug' && e.msg !== undefined) add('debug', resultLine(e));

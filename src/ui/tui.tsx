@@ -11,7 +11,10 @@ class Store {
   state: TuiState;
   private version = 0;
   private readonly listeners = new Set<() => void>();
-  constructor(command: string, private readonly verbose: number) {
+  constructor(
+    command: string,
+    private readonly verbose: number,
+  ) {
     this.state = initialState(command);
   }
   dispatch = (e: RunEvent) => {
@@ -27,7 +30,17 @@ class Store {
 }
 
 function colourFor(kind: StaticLine['kind']): string | undefined {
-  return kind === 'failure' ? 'red' : kind === 'warning' || kind === 'interrupt' ? 'yellow' : kind === 'play' ? 'cyan' : kind === 'changed' || kind === 'unknown' ? 'yellow' : kind === 'release' ? 'green' : undefined;
+  return kind === 'failure'
+    ? 'red'
+    : kind === 'warning' || kind === 'interrupt'
+      ? 'yellow'
+      : kind === 'play'
+        ? 'cyan'
+        : kind === 'changed' || kind === 'unknown'
+          ? 'yellow'
+          : kind === 'release'
+            ? 'green'
+            : undefined;
 }
 
 export function diffLineColour(l: string): string | undefined {
@@ -60,20 +73,30 @@ function Bar({ done, total, width }: { done: number; total: number; width: numbe
 }
 
 function HostLine({ r, frame }: { r: HostRow; frame: number }) {
-  const icon = r.state === 'running' ? SPINNER[frame % SPINNER.length] : r.state === 'failed' ? '✗' : r.state === 'unreachable' ? '!' : '✓';
+  const icon =
+    r.state === 'running'
+      ? SPINNER[frame % SPINNER.length]
+      : r.state === 'failed'
+        ? '✗'
+        : r.state === 'unreachable'
+          ? '!'
+          : '✓';
   const colour = r.state === 'failed' || r.state === 'unreachable' ? 'red' : r.state === 'running' ? 'cyan' : 'green';
   return (
     <Text>
       <Text color={colour}>{icon}</Text> {r.name.padEnd(16)} <Text dimColor>ok={r.ok} </Text>
       <Text color="yellow">changed={r.changed} </Text>
       {r.failed > 0 ? <Text color="red">failed={r.failed} </Text> : null}
-      <Text dimColor>{r.state === 'running' ? r.task ?? '' : ''}</Text>
+      <Text dimColor>{r.state === 'running' ? (r.task ?? '') : ''}</Text>
     </Text>
   );
 }
 
 /** Hosts that fit the terminal; the rest folded into one summary line. */
-export function visibleHosts(rows: HostRow[], room: number): { shown: HostRow[]; folded: { running: number; done: number; failed: number } | undefined } {
+export function visibleHosts(
+  rows: HostRow[],
+  room: number,
+): { shown: HostRow[]; folded: { running: number; done: number; failed: number } | undefined } {
   const order = (r: HostRow) => (r.state === 'failed' || r.state === 'unreachable' ? 0 : r.state === 'running' ? 1 : 2);
   const sorted = [...rows].sort((a, b) => order(a) - order(b));
   if (sorted.length <= room) return { shown: sorted, folded: undefined };
@@ -81,7 +104,11 @@ export function visibleHosts(rows: HostRow[], room: number): { shown: HostRow[];
   const rest = sorted.slice(shown.length);
   return {
     shown,
-    folded: { running: rest.filter((r) => r.state === 'running').length, done: rest.filter((r) => r.state === 'idle').length, failed: rest.filter((r) => r.state === 'failed' || r.state === 'unreachable').length },
+    folded: {
+      running: rest.filter((r) => r.state === 'running').length,
+      done: rest.filter((r) => r.state === 'idle').length,
+      failed: rest.filter((r) => r.state === 'failed' || r.state === 'unreachable').length,
+    },
   };
 }
 
@@ -115,7 +142,10 @@ export function App({ store, rows }: { store: Store; rows?: number }) {
         <Box flexDirection="column" marginTop={1}>
           <Text bold>PLAY RECAP ({duration(s.recap.durationMs)})</Text>
           {recapLines(s.recap.stats).map((l, i) => (
-            <Text key={i} color={/failed=[1-9]|unreachable=[1-9]/.test(l) ? 'red' : /changed=[1-9]/.test(l) ? 'yellow' : 'green'}>
+            <Text
+              key={i}
+              color={/failed=[1-9]|unreachable=[1-9]/.test(l) ? 'red' : /changed=[1-9]/.test(l) ? 'yellow' : 'green'}
+            >
               {l}
             </Text>
           ))}
@@ -123,7 +153,11 @@ export function App({ store, rows }: { store: Store; rows?: number }) {
       ) : (
         <Box flexDirection="column" borderStyle="round" paddingX={1}>
           <Text>
-            <Text bold>orch {s.command}</Text> <Text dimColor>{s.playbook.split('/').slice(-2).join('/')} · {s.hosts.size} hosts · {elapsed}{s.check ? ' · check mode' : ''}</Text>
+            <Text bold>orch {s.command}</Text>{' '}
+            <Text dimColor>
+              {s.playbook.split('/').slice(-2).join('/')} · {s.hosts.size} hosts · {elapsed}
+              {s.check ? ' · check mode' : ''}
+            </Text>
           </Text>
           <Text>
             {s.batch ? `batch ${s.batch} · ` : ''}
@@ -149,7 +183,10 @@ export function createStore(command: string, verbose = 0): Store {
   return new Store(command, verbose);
 }
 
-export function startTui(opts: { command: string; verbose: number; redact: (s: string) => string }): { emit: (e: RunEvent) => void; finish: () => Promise<void> } {
+export function startTui(opts: { command: string; verbose: number; redact: (s: string) => string }): {
+  emit: (e: RunEvent) => void;
+  finish: () => Promise<void>;
+} {
   const store = new Store(opts.command, opts.verbose);
   const app = render(<App store={store} />, { exitOnCtrlC: false, patchConsole: false });
   return {

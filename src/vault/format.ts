@@ -46,19 +46,28 @@ export function vaultEncrypt(plaintext: string, password: string, label?: string
 
 /** `where` names the file (and line) in errors. */
 export function vaultDecrypt(vaulted: string, password: string, where: string): string {
-  const lines = vaulted.trim().split(/\r?\n/).map((l) => l.trim());
-  if (!HEADER.test(lines[0] ?? '')) throw new VaultError(`${where}: not an ansible-vault 1.1/1.2 AES256 text (header '${(lines[0] ?? '').slice(0, 40)}')`);
+  const lines = vaulted
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => l.trim());
+  if (!HEADER.test(lines[0] ?? ''))
+    throw new VaultError(
+      `${where}: not an ansible-vault 1.1/1.2 AES256 text (header '${(lines[0] ?? '').slice(0, 40)}')`,
+    );
   const hex = lines.slice(1).join('');
   if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) throw new VaultError(`${where}: the vault text is damaged (not hexadecimal)`);
   const parts = Buffer.from(hex, 'hex').toString('latin1').split('\n');
-  if (parts.length !== 3 || !parts.every((p) => /^[0-9a-f]+$/i.test(p))) throw new VaultError(`${where}: the vault text is damaged (expected salt, HMAC and data)`);
+  if (parts.length !== 3 || !parts.every((p) => /^[0-9a-f]+$/i.test(p)))
+    throw new VaultError(`${where}: the vault text is damaged (expected salt, HMAC and data)`);
   const [saltHex, macHex, ctHex] = parts as [string, string, string];
   const { key, hmacKey, iv } = deriveKeys(password, Buffer.from(saltHex, 'hex'));
   const ct = Buffer.from(ctHex, 'hex');
   const mac = createHmac('sha256', hmacKey).update(ct).digest();
   const want = Buffer.from(macHex, 'hex');
   if (want.length !== mac.length || !timingSafeEqual(mac, want)) {
-    throw new VaultError(`${where}: wrong vault password (the HMAC does not match)`, { hint: 'Give the password this file was encrypted with (--vault-password-file FILE or --ask-vault-pass).' });
+    throw new VaultError(`${where}: wrong vault password (the HMAC does not match)`, {
+      hint: 'Give the password this file was encrypted with (--vault-password-file FILE or --ask-vault-pass).',
+    });
   }
   const d = createDecipheriv('aes-256-ctr', key, iv);
   return unpad(Buffer.concat([d.update(ct), d.final()])).toString('utf8');

@@ -23,13 +23,17 @@ export function readPasswordFile(file: string): string {
     /* a plain file */
   }
   try {
-    const text = executable ? execFileSync(path, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }) : readFileSync(path, 'utf8');
+    const text = executable
+      ? execFileSync(path, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      : readFileSync(path, 'utf8');
     const p = text.split('\n')[0]?.trimEnd() ?? '';
     if (!p) throw new VaultError(`vault password file ${file} is empty`);
     return p;
   } catch (err) {
     if (err instanceof VaultError) throw err;
-    throw new VaultError(`cannot read the vault password file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new VaultError(
+      `cannot read the vault password file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -51,7 +55,10 @@ export function vaultPassword(where: string): string {
 /** Read a password from the terminal without echo. */
 export async function promptPassword(question: string): Promise<string> {
   const { stdin, stderr } = process;
-  if (!stdin.isTTY) throw new VaultError('--ask-vault-pass needs a terminal', { hint: 'Use --vault-password-file FILE when not on a terminal.' });
+  if (!stdin.isTTY)
+    throw new VaultError('--ask-vault-pass needs a terminal', {
+      hint: 'Use --vault-password-file FILE when not on a terminal.',
+    });
   stderr.write(question);
   stdin.setRawMode(true);
   stdin.resume();

@@ -37,7 +37,11 @@ function opensScalar(before: string): boolean {
   return t === '' || /:$/.test(t) || /(^|\s)[?-]$/.test(t) || /[[{,]$/.test(t);
 }
 
-function scanLine(line: string, from: number, open: '"' | "'" | undefined): { quote: '"' | "'" | undefined; opened?: number; blockScalar: boolean } {
+function scanLine(
+  line: string,
+  from: number,
+  open: '"' | "'" | undefined,
+): { quote: '"' | "'" | undefined; opened?: number; blockScalar: boolean } {
   let quote = open;
   let opened: number | undefined;
   for (let j = from; j < line.length; j++) {

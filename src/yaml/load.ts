@@ -1,6 +1,16 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode, type SchemaOptions } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Document,
+  type Node as YamlNode,
+  type SchemaOptions,
+} from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
 import { noteLoadWarning } from '../core/load-warnings.js';
 import { PASSWORD_VARS, registerPasswordVars, registerSecret } from '../core/secrets.js';
@@ -42,7 +52,8 @@ export function keyPosition(map: unknown, key: string): Position | undefined {
 
 function scalarKey(node: YamlNode & { value: unknown; source?: string }): string {
   if (typeof node.value === 'symbol') return '<<';
-  if (typeof node.value === 'boolean' && typeof node.source === 'string' && /^[yYnN]$/.test(node.source)) return node.source;
+  if (typeof node.value === 'boolean' && typeof node.source === 'string' && /^[yYnN]$/.test(node.source))
+    return node.source;
   return String(node.value);
 }
 
@@ -61,11 +72,22 @@ interface AliasBudget {
   line?: number;
 }
 
-function convert(node: YamlNode | null | undefined, doc: Document, file: string, lc: LineCounter, depth = 0, aliases: AliasBudget = { depth: 0, copied: 0 }): unknown {
+function convert(
+  node: YamlNode | null | undefined,
+  doc: Document,
+  file: string,
+  lc: LineCounter,
+  depth = 0,
+  aliases: AliasBudget = { depth: 0, copied: 0 },
+): unknown {
   if (depth > 200) throw new ParseError('YAML nests too deeply (over 200 levels)', { file });
   if (node === null || node === undefined) return null;
   if (aliases.depth > 0 && ++aliases.copied > MAX_ALIAS_NODES) {
-    throw new ParseError(`YAML aliases expand to over ${MAX_ALIAS_NODES} values (an alias bomb?)`, { file, line: aliases.line }, 'Anchors (&name) and aliases (*name) that refer to each other multiply: write the data out, or alias less.');
+    throw new ParseError(
+      `YAML aliases expand to over ${MAX_ALIAS_NODES} values (an alias bomb?)`,
+      { file, line: aliases.line },
+      'Anchors (&name) and aliases (*name) that refer to each other multiply: write the data out, or alias less.',
+    );
   }
   if (isAlias(node)) {
     if (aliases.depth === 0) aliases.line = lc.linePos(node.range?.[0] ?? 0).line;
@@ -93,26 +115,35 @@ function convert(node: YamlNode | null | undefined, doc: Document, file: string,
   if (isMap(node)) {
     // `msg: {{ x }}` is YAML for a mapping whose key is a mapping: Ansible's classic missing-quotes mistake.
     if (node.flow && node.items.some((p) => isMap(p.key))) {
-      throw new ParseError('a value starting with "{{" must be quoted', { file, line: at.line, col: at.col }, 'Write it as "{{ ... }}" (in quotes): unquoted, YAML reads {{ }} as a mapping.');
+      throw new ParseError(
+        'a value starting with "{{" must be quoted',
+        { file, line: at.line, col: at.col },
+        'Write it as "{{ ... }}" (in quotes): unquoted, YAML reads {{ }} as a mapping.',
+      );
     }
     const out: Record<string, unknown> = {};
     const keyLines = new Map<string, number>();
-    const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    const set = (key: string, value: unknown) =>
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
-      const key = keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1, aliases));
+      const key =
+        keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1, aliases));
       if (key === '<<') {
         // YAML 1.1 merge key: values of the referenced mapping(s) that are not set here.
         const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases);
         for (const src of Array.isArray(merged) ? merged : [merged]) {
-          if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) if (!Object.hasOwn(out, k)) set(k, v);
+          if (src && typeof src === 'object')
+            for (const [k, v] of Object.entries(src)) if (!Object.hasOwn(out, k)) set(k, v);
         }
         continue;
       }
       const kr = keyNode?.range?.[0];
       if (keyLines.has(key)) {
         const line = kr === undefined ? at.line : lc.linePos(kr).line;
-        noteLoadWarning(`While constructing a mapping from ${file}, line ${at.line}, column ${at.col}, found a duplicate dict key (${key}) at line ${line}. Using last defined value only.`);
+        noteLoadWarning(
+          `While constructing a mapping from ${file}, line ${at.line}, column ${at.col}, found a duplicate dict key (${key}) at line ${line}. Using last defined value only.`,
+        );
       }
       // defineProperty: a key named __proto__ is data, never the object's prototype
       set(key, convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases));
@@ -135,13 +166,27 @@ type Tags = Exclude<NonNullable<SchemaOptions['customTags']>, (...a: never[]) =>
 const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
 const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/;
 function pyYamlFloat(t: Tags[number]): Tags[number] {
-  if (typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:float' || !('test' in t) || !t.test || /inf|nan/i.test(t.test.source)) return t;
+  if (
+    typeof t === 'string' ||
+    t.tag !== 'tag:yaml.org,2002:float' ||
+    !('test' in t) ||
+    !t.test ||
+    /inf|nan/i.test(t.test.source)
+  )
+    return t;
   return { ...t, test: t.format === 'EXP' ? PY_FLOAT_EXP : PY_FLOAT };
 }
 
 function parseOptions(lineCounter: LineCounter) {
   // uniqueKeys off: PyYAML keeps the last of duplicate keys (Ansible warns); convert() does the same.
-  return { version: '1.1' as const, lineCounter, uniqueKeys: false, prettyErrors: false, merge: true, customTags: (tags: Tags) => [...tags.map(pyYamlFloat), VAULT_TAG] };
+  return {
+    version: '1.1' as const,
+    lineCounter,
+    uniqueKeys: false,
+    prettyErrors: false,
+    merge: true,
+    customTags: (tags: Tags) => [...tags.map(pyYamlFloat), VAULT_TAG],
+  };
 }
 
 /** Parse YAML text with Ansible's reading (YAML 1.1: `yes` is true, `0644` is octal), keeping positions. */
@@ -149,7 +194,12 @@ export function parseYaml(text: string, file: string): unknown {
   if (text.includes('\t')) {
     const lines = text.split('\n');
     const idx = lines.findIndex((l) => /^\s*\t/.test(l));
-    if (idx >= 0) throw new ParseError('tab character used for indentation', { file, line: idx + 1 }, 'YAML indents with spaces only: replace the tab with spaces.');
+    if (idx >= 0)
+      throw new ParseError(
+        'tab character used for indentation',
+        { file, line: idx + 1 },
+        'YAML indents with spaces only: replace the tab with spaces.',
+      );
   }
   let lc = new LineCounter();
   let doc = parseDocument(text, parseOptions(lc));
@@ -163,7 +213,8 @@ export function parseYaml(text: string, file: string): unknown {
   if (first) {
     const at = lc.linePos(first.pos[0]);
     const msg = first.message.split('\n')[0] ?? first.message;
-    const hint = 'Check the indentation and quoting around this line (a value with `: ` or starting with `{{` must be quoted).';
+    const hint =
+      'Check the indentation and quoting around this line (a value with `: ` or starting with `{{` must be quoted).';
     throw new ParseError(`YAML syntax error: ${msg}`, { file, line: at.line, col: at.col }, hint);
   }
   return convert(doc.contents as YamlNode, doc, file, lc);
@@ -200,7 +251,8 @@ export function loadVarsPath(path: string): Record<string, unknown> {
   for (const f of files) {
     const data = loadYamlFile(f);
     if (data === null) continue;
-    if (typeof data !== 'object' || Array.isArray(data)) throw new ParseError('a vars file must be a mapping of variable names to values', { file: f, line: 1 });
+    if (typeof data !== 'object' || Array.isArray(data))
+      throw new ParseError('a vars file must be a mapping of variable names to values', { file: f, line: 1 });
     Object.assign(out, data);
   }
   return out;

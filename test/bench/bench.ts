@@ -14,7 +14,14 @@ import { parseArgs } from 'node:util';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ORCH = join(ROOT, 'bin', 'orch');
 const PLAYBOOK = join(ROOT, 'test', 'bench', 'playbook.yml');
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '10,50' }, runs: { type: 'string', default: '3' }, ansible: { type: 'string', default: 'auto' }, tools: { type: 'string', default: 'orch,defaults,tuned' } } });
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '10,50' },
+    runs: { type: 'string', default: '3' },
+    ansible: { type: 'string', default: 'auto' },
+    tools: { type: 'string', default: 'orch,defaults,tuned' },
+  },
+});
 const wanted = new Set(String(values.tools).split(','));
 const counts = String(values.hosts).split(',').map(Number);
 const runs = Number(values.runs);
@@ -22,7 +29,9 @@ const withAnsible = values.ansible === 'auto' ? existsSync('/usr/bin/ansible-pla
 // The playbook's sysctl module lives in the ansible.posix collection: Debian's `ansible` package, not `ansible-core`
 // alone.
 if (withAnsible && !existsSync('/usr/lib/python3/dist-packages/ansible_collections/ansible/posix')) {
-  throw new Error('bench: ansible.posix collection missing (sysctl module). Run `apt-get install ansible`, or pass --ansible no.');
+  throw new Error(
+    'bench: ansible.posix collection missing (sysctl module). Run `apt-get install ansible`, or pass --ansible no.',
+  );
 }
 
 // ORCH_BENCH_PREFIX / ORCH_BENCH_SUBNET: a lab of its own beside another bench on the same machine
@@ -57,7 +66,11 @@ interface Measure {
 /** orch's own count of command round trips per host, from the NDJSON log of the run. */
 function orchCommands(logFile: string): number | undefined {
   if (!existsSync(logFile)) return undefined;
-  const recap = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; roundTrips?: Record<string, number> }).find((e) => e.type === 'recap');
+  const recap = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; roundTrips?: Record<string, number> })
+    .find((e) => e.type === 'recap');
   const counts = Object.values(recap?.roundTrips ?? {});
   return counts.length ? counts.reduce((a, b) => a + b, 0) / counts.length : undefined;
 }
@@ -79,7 +92,16 @@ function timed(cmd: string[], hosts: string[], env: NodeJS.ProcessEnv): Measure 
   const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   const trips = (execCount(hosts) - before) / hosts.length;
   const changedMatch = [...r.stdout.matchAll(/changed=(\d+)/g)].reduce((a, x) => a + Number(x[1]), 0);
-  return { wallS: Number(m?.[1]), cpuS: Number(m?.[2]) + Number(m?.[3]), rssMb: Number(m?.[4]) / 1024, roundTrips: trips, changed: changedMatch, ok: r.status === 0, out: r.stdout + r.stderr, commands: isOrch ? orchCommands(log) : undefined };
+  return {
+    wallS: Number(m?.[1]),
+    cpuS: Number(m?.[2]) + Number(m?.[3]),
+    rssMb: Number(m?.[4]) / 1024,
+    roundTrips: trips,
+    changed: changedMatch,
+    ok: r.status === 0,
+    out: r.stdout + r.stderr,
+    commands: isOrch ? orchCommands(log) : undefined,
+  };
 }
 
 function stats(xs: number[]) {
@@ -96,14 +118,39 @@ for (const n of counts) {
   const inv = labEnv.ORCH_LAB_INVENTORY;
   const hosts = Array.from({ length: n }, (_, i) => `${benchPrefix}${i + 1}`);
   const ansInv = join(mkdtempSync(join(tmpdir(), 'bench-')), 'inventory');
-  writeFileSync(ansInv, `${readFileSync(inv, 'utf8')}ansible_ssh_common_args='-o UserKnownHostsFile=${labEnv.ORCH_LAB_DIR}/known_hosts'\nansible_python_interpreter=/usr/bin/python3\n`);
+  writeFileSync(
+    ansInv,
+    `${readFileSync(inv, 'utf8')}ansible_ssh_common_args='-o UserKnownHostsFile=${labEnv.ORCH_LAB_DIR}/known_hosts'\nansible_python_interpreter=/usr/bin/python3\n`,
+  );
   const tools: { name: string; cmd: (fresh: boolean) => string[]; env: NodeJS.ProcessEnv }[] = [];
-  if (wanted.has('orch')) tools.push({ name: 'orch', cmd: () => [ORCH, 'run', inv, PLAYBOOK, '--output', 'lines', '--forks', '50'], env: labEnv });
+  if (wanted.has('orch'))
+    tools.push({
+      name: 'orch',
+      cmd: () => [ORCH, 'run', inv, PLAYBOOK, '--output', 'lines', '--forks', '50'],
+      env: labEnv,
+    });
   if (withAnsible) {
     // ANSIBLE_TIMEOUT: at forks=50 on 2 cores, sudo's prompt takes longer than the default 10 s to appear.
-    const ansEnv = { ...labEnv, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_STDOUT_CALLBACK: 'default', ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3', ANSIBLE_TIMEOUT: '60' };
-    if (wanted.has('defaults')) tools.push({ name: 'ansible defaults (forks 5)', cmd: () => ['ansible-playbook', '-i', ansInv, PLAYBOOK], env: ansEnv });
-    if (wanted.has('tuned')) tools.push({ name: `ansible forks=${n}+pipelining`, cmd: () => ['ansible-playbook', '-i', ansInv, '-f', String(n), PLAYBOOK], env: { ...ansEnv, ANSIBLE_PIPELINING: 'True', ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s' } });
+    const ansEnv = {
+      ...labEnv,
+      ANSIBLE_HOST_KEY_CHECKING: 'True',
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_STDOUT_CALLBACK: 'default',
+      ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
+      ANSIBLE_TIMEOUT: '60',
+    };
+    if (wanted.has('defaults'))
+      tools.push({
+        name: 'ansible defaults (forks 5)',
+        cmd: () => ['ansible-playbook', '-i', ansInv, PLAYBOOK],
+        env: ansEnv,
+      });
+    if (wanted.has('tuned'))
+      tools.push({
+        name: `ansible forks=${n}+pipelining`,
+        cmd: () => ['ansible-playbook', '-i', ansInv, '-f', String(n), PLAYBOOK],
+        env: { ...ansEnv, ANSIBLE_PIPELINING: 'True', ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=60s' },
+      });
   }
   const results = new Map<string, { first: Measure[]; conv: Measure[] }>();
   for (const tool of tools) {
@@ -117,7 +164,9 @@ for (const n of counts) {
       const c = timed(tool.cmd(false), hosts, tool.env);
       if (!c.ok) throw new Error(`${tool.name} converged run failed:\n${c.out.slice(-3000)}`);
       conv.push(c);
-      process.stderr.write(`${n} hosts, ${tool.name}, run ${i + 1}: first ${f.wallS}s (${f.roundTrips.toFixed(0)} exec/host${f.commands ? `, ${f.commands.toFixed(1)} commands/host` : ''}), converged ${c.wallS}s (${c.roundTrips.toFixed(0)} exec/host${c.commands ? `, ${c.commands.toFixed(1)} commands/host` : ''}, changed=${c.changed})\n`);
+      process.stderr.write(
+        `${n} hosts, ${tool.name}, run ${i + 1}: first ${f.wallS}s (${f.roundTrips.toFixed(0)} exec/host${f.commands ? `, ${f.commands.toFixed(1)} commands/host` : ''}), converged ${c.wallS}s (${c.roundTrips.toFixed(0)} exec/host${c.commands ? `, ${c.commands.toFixed(1)} commands/host` : ''}, changed=${c.changed})\n`,
+      );
     }
     results.set(tool.name, { first, conv });
   }
@@ -135,6 +184,8 @@ for (const n of counts) {
   }
 }
 sh(ORCH, ['lab', 'down']);
-console.log('| tool | hosts | run | wall median s | min | max | round trips/host: sshd exec requests (/ orch commands) | controller CPU s | peak RSS MB | Ansible(forks=N+pipelining)/orch |');
+console.log(
+  '| tool | hosts | run | wall median s | min | max | round trips/host: sshd exec requests (/ orch commands) | controller CPU s | peak RSS MB | Ansible(forks=N+pipelining)/orch |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);

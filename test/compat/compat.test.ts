@@ -18,7 +18,14 @@ function inventory(): string {
 
 test('compat: an Ansible-style playbook (YAML 1.1, k=v, FQCN, result keys, filters, tests, magic vars, loops, lookups) passes on orch', () => {
   const r = orch(['run', inventory(), PLAYBOOK]);
-  assert.equal(r.code, 0, results(r).filter((x) => x.status === 'failed' && x.task !== 'this fails').map((x) => `${x.task}: ${x.msg} ${x.hint ?? ''}`).join('\n'));
+  assert.equal(
+    r.code,
+    0,
+    results(r)
+      .filter((x) => x.status === 'failed' && x.task !== 'this fails')
+      .map((x) => `${x.task}: ${x.msg} ${x.hint ?? ''}`)
+      .join('\n'),
+  );
   const recap = r.events.find((e) => e.type === 'recap');
   assert.ok(recap?.type === 'recap');
   assert.equal(recap.stats[host]?.rescued, 1);
@@ -26,18 +33,43 @@ test('compat: an Ansible-style playbook (YAML 1.1, k=v, FQCN, result keys, filte
 });
 
 // asserts-*.yml: one assert per behaviour, as an external check writes them (test/tools/compat-score.mjs scores them)
-for (const file of ['compat.yml', 'modules.yml', 'semantics.yml', 'modules-system.yml', 'modules-firewall.yml', 'asserts-command.yml', 'asserts-files.yml', 'asserts-flow.yml', 'asserts-vars.yml']) {
+for (const file of [
+  'compat.yml',
+  'modules.yml',
+  'semantics.yml',
+  'modules-system.yml',
+  'modules-firewall.yml',
+  'asserts-command.yml',
+  'asserts-files.yml',
+  'asserts-flow.yml',
+  'asserts-vars.yml',
+]) {
   test(`compat: ansible-playbook and orch agree task by task on ${file} (statuses and all seven recap counters)`, (t) => {
     if (spawnSync('ansible-playbook', ['--version']).status !== 0) return t.skip('ansible-playbook not installed');
     const playbook = join(ROOT, 'test', 'compat', file);
     const inv = inventory();
     orch(['run', inv, playbook]); // both compared runs then start from the state a run leaves
-    const a = spawnSync('ansible-playbook', ['-i', inv, playbook], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    const a = spawnSync('ansible-playbook', ['-i', inv, playbook], {
+      encoding: 'utf8',
+      env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     assert.equal(a.status, 0, a.stdout.slice(-2000) + a.stderr.slice(-2000));
     const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
     const o = orch(['run', inv, playbook]);
-    assert.equal(o.code, 0, results(o).filter((x) => x.status === 'failed').map((x) => `${x.task}: ${x.msg}`).join('\n'));
-    assert.deepEqual(orchStatuses(o.events), ansibleStatuses(ansible, host), 'same tasks, same order, same changed/ok/failed/skipped');
+    assert.equal(
+      o.code,
+      0,
+      results(o)
+        .filter((x) => x.status === 'failed')
+        .map((x) => `${x.task}: ${x.msg}`)
+        .join('\n'),
+    );
+    assert.deepEqual(
+      orchStatuses(o.events),
+      ansibleStatuses(ansible, host),
+      'same tasks, same order, same changed/ok/failed/skipped',
+    );
     const recap = o.events.find((e) => e.type === 'recap');
     const s = ansible.stats[host];
     assert.ok(recap?.type === 'recap' && s);

@@ -8,7 +8,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +54,19 @@ export function corpusLab(env: NodeJS.ProcessEnv = process.env): Lab {
   const prefix = env.ORCH_LAB_PREFIX ?? 'orchc';
   const dir = env.ORCH_LAB_DIR ?? `/var/lib/orch-${prefix}-lab`;
   const inventory = env.ORCH_LAB_INVENTORY ?? join(ROOT, '.orch', `${prefix}-lab`, 'inventory');
-  return { prefix, dir, inventory, env: { ...env, ORCH_LAB_PREFIX: prefix, ORCH_LAB_SUBNET: env.ORCH_LAB_SUBNET ?? '10.244.0', ORCH_LAB_DIR: dir, ORCH_LAB_INVENTORY: inventory, CI: '1' } };
+  return {
+    prefix,
+    dir,
+    inventory,
+    env: {
+      ...env,
+      ORCH_LAB_PREFIX: prefix,
+      ORCH_LAB_SUBNET: env.ORCH_LAB_SUBNET ?? '10.244.0',
+      ORCH_LAB_DIR: dir,
+      ORCH_LAB_INVENTORY: inventory,
+      CI: '1',
+    },
+  };
 }
 
 /** Runs start in a directory of their own: orch keeps run locks and logs under the working directory's .orch/. */
@@ -101,20 +123,38 @@ export interface ToolRun {
 }
 
 function ansibleRecap(out: string, host: string): Recap | undefined {
-  const m = new RegExp(`^${host}\\s*:\\s*ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+failed=(\\d+)`, 'm').exec(out);
+  const m = new RegExp(`^${host}\\s*:\\s*ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+failed=(\\d+)`, 'm').exec(
+    out,
+  );
   return m ? { ok: Number(m[1]), changed: Number(m[2]), unreachable: Number(m[3]), failed: Number(m[4]) } : undefined;
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).find((l) => l.length > 0)?.slice(0, 300) ?? '';
+  return (
+    s
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0)
+      ?.slice(0, 300) ?? ''
+  );
 }
 
 export function runAnsible(lab: Lab, host: string, playbook: string): ToolRun {
   const started = Date.now();
-  const r = run('ansible-playbook', ['-i', inventoryFor(lab, host), playbook, ...labVarsArgs(playbook)], { ...lab.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_RETRY_FILES_ENABLED: '0' });
+  const r = run('ansible-playbook', ['-i', inventoryFor(lab, host), playbook, ...labVarsArgs(playbook)], {
+    ...lab.env,
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_RETRY_FILES_ENABLED: '0',
+  });
   const out = `${r.stdout}\n${r.stderr}`;
   const fatal = /^(fatal|ERROR!).*$/m.exec(out)?.[0];
-  return { code: r.status ?? -1, recap: ansibleRecap(r.stdout, host), error: r.status === 0 ? undefined : firstLine(fatal ?? out.slice(-600)), seconds: (Date.now() - started) / 1000 };
+  return {
+    code: r.status ?? -1,
+    recap: ansibleRecap(r.stdout, host),
+    error: r.status === 0 ? undefined : firstLine(fatal ?? out.slice(-600)),
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 interface OrchEvent {
@@ -129,12 +169,26 @@ interface OrchEvent {
 
 export function runOrch(lab: Lab, host: string, playbook: string): ToolRun {
   const started = Date.now();
-  const r = run(ORCH, ['run', inventoryFor(lab, host), playbook, ...labVarsArgs(playbook), '--output', 'json'], lab.env);
-  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as OrchEvent);
+  const r = run(
+    ORCH,
+    ['run', inventoryFor(lab, host), playbook, ...labVarsArgs(playbook), '--output', 'json'],
+    lab.env,
+  );
+  const events = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as OrchEvent);
   const recap = events.find((e) => e.type === 'recap')?.stats?.[host];
-  const failed = events.find((e) => e.type === 'host_result' && !e.ignored && (e.status === 'failed' || e.status === 'unreachable'));
+  const failed = events.find(
+    (e) => e.type === 'host_result' && !e.ignored && (e.status === 'failed' || e.status === 'unreachable'),
+  );
   const error = failed ? `${failed.task}: ${failed.msg ?? ''}` : r.status !== 0 ? firstLine(r.stderr) : undefined;
-  return { code: r.status ?? -1, recap, error: error ? firstLine(error) : undefined, seconds: (Date.now() - started) / 1000 };
+  return {
+    code: r.status ?? -1,
+    recap,
+    error: error ? firstLine(error) : undefined,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** Paths whose content differs between any two runs (logs, caches, keys and data made at install time). */
@@ -175,11 +229,27 @@ export function upperState(lab: Lab, host: string): Map<string, Entry> {
       if (st.isDirectory()) {
         out.set(key, { kind: 'dir', mode, owner, detail: '' });
         walk(path);
-      } else if (st.isSymbolicLink()) out.set(key, { kind: 'link', mode: '', owner, detail: readlinkSync(join(upper, path)) });
-      else if (st.isCharacterDevice() && st.rdev === 0) out.set(key, { kind: 'deleted', mode: '', owner: '', detail: '' });
+      } else if (st.isSymbolicLink())
+        out.set(key, { kind: 'link', mode: '', owner, detail: readlinkSync(join(upper, path)) });
+      else if (st.isCharacterDevice() && st.rdev === 0)
+        out.set(key, { kind: 'deleted', mode: '', owner: '', detail: '' });
       // the host's own name (hostname, mailname, templates using inventory_hostname) and pamd's time stamp are the
       // expected differences
-      else if (st.isFile()) out.set(key, { kind: 'file', mode, owner, detail: createHash('sha1').update(readFileSync(join(upper, path), 'latin1').split(host).join('<host>').replace(/^# Updated by Ansible - \S+$/m, '# Updated by Ansible - <time>'), 'latin1').digest('hex') });
+      else if (st.isFile())
+        out.set(key, {
+          kind: 'file',
+          mode,
+          owner,
+          detail: createHash('sha1')
+            .update(
+              readFileSync(join(upper, path), 'latin1')
+                .split(host)
+                .join('<host>')
+                .replace(/^# Updated by Ansible - \S+$/m, '# Updated by Ansible - <time>'),
+              'latin1',
+            )
+            .digest('hex'),
+        });
       else out.set(key, { kind: 'other', mode, owner, detail: '' });
     }
   };
@@ -188,7 +258,22 @@ export function upperState(lab: Lab, host: string): Map<string, Entry> {
 }
 
 function onHost(lab: Lab, host: string, address: string, command: string): string {
-  const r = run('ssh', ['-q', '-i', join(lab.dir, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(lab.dir, 'known_hosts')}`, '-o', 'BatchMode=yes', `deploy@${address}`, command], lab.env, 60_000);
+  const r = run(
+    'ssh',
+    [
+      '-q',
+      '-i',
+      join(lab.dir, 'id_ed25519'),
+      '-o',
+      `UserKnownHostsFile=${join(lab.dir, 'known_hosts')}`,
+      '-o',
+      'BatchMode=yes',
+      `deploy@${address}`,
+      command,
+    ],
+    lab.env,
+    60_000,
+  );
   return r.stdout;
 }
 
@@ -196,17 +281,33 @@ const TRANSIENT = new Set(['ps', 'sh', 'bash', 'sleep', 'sshd', 'sudo', 'sort', 
 
 /** Packages (with versions and states) and running programs, read over plain ssh. */
 export function systemState(lab: Lab, host: string, address: string): { packages: string[]; programs: string[] } {
-  const packages = onHost(lab, host, address, "dpkg-query -W -f='${binary:Package} ${Version} ${db:Status-Abbrev}\\n'").split('\n').filter(Boolean).sort();
-  const programs = [...new Set(onHost(lab, host, address, 'ps -e -o comm=').split('\n').map((s) => s.trim()).filter((s) => s && !TRANSIENT.has(s)))].sort();
+  const packages = onHost(lab, host, address, "dpkg-query -W -f='${binary:Package} ${Version} ${db:Status-Abbrev}\\n'")
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+  const programs = [
+    ...new Set(
+      onHost(lab, host, address, 'ps -e -o comm=')
+        .split('\n')
+        .map((s) => s.trim())
+        .filter((s) => s && !TRANSIENT.has(s)),
+    ),
+  ].sort();
   return { packages, programs };
 }
 
 /** The first few differences between two hosts' end states, or [] when they are the same. */
-export function compareStates(lab: Lab, a: { host: string; address: string }, b: { host: string; address: string }, limit = 5): string[] {
+export function compareStates(
+  lab: Lab,
+  a: { host: string; address: string },
+  b: { host: string; address: string },
+  limit = 5,
+): string[] {
   const diffs: string[] = [];
   const ua = upperState(lab, a.host);
   const ub = upperState(lab, b.host);
-  const show = (e: Entry | undefined) => (e ? `${e.kind} ${e.mode} ${e.owner} ${e.detail.slice(0, 12)}`.trim() : 'absent');
+  const show = (e: Entry | undefined) =>
+    e ? `${e.kind} ${e.mode} ${e.owner} ${e.detail.slice(0, 12)}`.trim() : 'absent';
   for (const path of [...new Set([...ua.keys(), ...ub.keys()])].sort()) {
     const x = ua.get(path);
     const y = ub.get(path);
@@ -234,7 +335,10 @@ export interface RoleOutcome {
 }
 
 function labAddress(lab: Lab, host: string): string {
-  const line = readFileSync(lab.inventory, 'utf8').split('\n').find((l) => l.startsWith(`${host} `)) ?? '';
+  const line =
+    readFileSync(lab.inventory, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${host} `)) ?? '';
   return /ansible_host=(\S+)/.exec(line)?.[1] ?? host;
 }
 
@@ -246,7 +350,12 @@ export function runRole(lab: Lab, role: CorpusRole, tools: { ansible: boolean; o
   const outcome: RoleOutcome = { role: role.name, differences: [] };
   if (tools.ansible) outcome.ansible = [runAnsible(lab, ha, playbook), runAnsible(lab, ha, playbook)];
   if (tools.orch) outcome.orch = [runOrch(lab, ho, playbook), runOrch(lab, ho, playbook)];
-  if (tools.ansible && tools.orch) outcome.differences = compareStates(lab, { host: ha, address: labAddress(lab, ha) }, { host: ho, address: labAddress(lab, ho) });
+  if (tools.ansible && tools.orch)
+    outcome.differences = compareStates(
+      lab,
+      { host: ha, address: labAddress(lab, ha) },
+      { host: ho, address: labAddress(lab, ho) },
+    );
   return outcome;
 }
 
@@ -261,8 +370,13 @@ function cell(runs: [ToolRun, ToolRun] | undefined): string {
 
 export function table(outcomes: RoleOutcome[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const rows = outcomes.map((o) => `| ${o.role} | ${esc(cell(o.ansible))} | ${esc(cell(o.orch))} | ${esc(o.differences[0] ?? (o.ansible && o.orch ? 'none' : ''))} |`);
-  return ['| role | ansible-playbook | orch | first difference in end state |', '|---|---|---|---|', ...rows].join('\n');
+  const rows = outcomes.map(
+    (o) =>
+      `| ${o.role} | ${esc(cell(o.ansible))} | ${esc(cell(o.orch))} | ${esc(o.differences[0] ?? (o.ansible && o.orch ? 'none' : ''))} |`,
+  );
+  return ['| role | ansible-playbook | orch | first difference in end state |', '|---|---|---|---|', ...rows].join(
+    '\n',
+  );
 }
 
 function main(): void {
@@ -280,7 +394,9 @@ function main(): void {
     for (const role of corpusRoles().filter((r) => !only || only.includes(r.name))) {
       const o = runRole(lab, role, { ansible: tools.includes('ansible'), orch: tools.includes('orch') });
       outcomes.push(o);
-      console.log(`${o.role}: ansible ${cell(o.ansible)} | orch ${cell(o.orch)}${o.differences.length ? `\n  ${o.differences.join('\n  ')}` : ''}`);
+      console.log(
+        `${o.role}: ansible ${cell(o.ansible)} | orch ${cell(o.orch)}${o.differences.length ? `\n  ${o.differences.join('\n  ')}` : ''}`,
+      );
     }
   } finally {
     if (!process.env.ORCH_KEEP_LAB) labCommand(lab, 'down');

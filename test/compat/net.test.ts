@@ -17,7 +17,10 @@ test('compat: ansible-playbook and orch agree task by task on net.yml (get_url, 
   if (spawnSync('ansible-playbook', ['--version']).status !== 0) return t.skip('ansible-playbook not installed');
   const www = mkdtempSync(join(tmpdir(), 'orch-compat-www-'));
   writeFileSync(join(www, 'hello.txt'), 'hello get_url\n');
-  writeFileSync(join(www, 'SHA256SUMS'), `${createHash('sha256').update('hello get_url\n').digest('hex')}  hello.txt\n`);
+  writeFileSync(
+    join(www, 'SHA256SUMS'),
+    `${createHash('sha256').update('hello get_url\n').digest('hex')}  hello.txt\n`,
+  );
   // the playbook beside its files/app.tgz (made here: no binary in the repository)
   const dir = mkdtempSync(join(tmpdir(), 'orch-compat-net-'));
   mkdirSync(join(dir, 'files', 'src', 'app'), { recursive: true });
@@ -27,18 +30,42 @@ test('compat: ansible-playbook and orch agree task by task on net.yml (get_url, 
   const server = await startHttpServer(www);
   try {
     const inv = oneHostInventory(host, 'compat');
-    const extra = (who: string) => ['-e', `web=${server.base}`, '-e', `out=${mkdtempSync(join(tmpdir(), `orch-compat-${who}-`))}`];
-    const a = spawnSync('ansible-playbook', ['-i', inv, join(dir, 'net.yml'), ...extra('ansible')], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    const extra = (who: string) => [
+      '-e',
+      `web=${server.base}`,
+      '-e',
+      `out=${mkdtempSync(join(tmpdir(), `orch-compat-${who}-`))}`,
+    ];
+    const a = spawnSync('ansible-playbook', ['-i', inv, join(dir, 'net.yml'), ...extra('ansible')], {
+      encoding: 'utf8',
+      env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
     const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
     const o = orch(['run', inv, join(dir, 'net.yml'), ...extra('orch')]);
-    assert.equal(o.code, 0, results(o).filter((x) => x.status === 'failed' && !x.ignored).map((x) => `${x.task}: ${x.msg}`).join('\n'));
-    assert.deepEqual(orchStatuses(o.events), ansibleStatuses(ansible, host), 'same tasks, same order, same changed/ok/failed/skipped');
+    assert.equal(
+      o.code,
+      0,
+      results(o)
+        .filter((x) => x.status === 'failed' && !x.ignored)
+        .map((x) => `${x.task}: ${x.msg}`)
+        .join('\n'),
+    );
+    assert.deepEqual(
+      orchStatuses(o.events),
+      ansibleStatuses(ansible, host),
+      'same tasks, same order, same changed/ok/failed/skipped',
+    );
     const recap = o.events.find((e) => e.type === 'recap');
     const s = ansible.stats[host];
     assert.ok(recap?.type === 'recap' && s);
     const mine = recap.stats[host];
-    assert.deepEqual([mine?.ok, mine?.changed, mine?.failed, mine?.skipped, mine?.ignored], [s.ok, s.changed, s.failures, s.skipped, s.ignored], 'same recap');
+    assert.deepEqual(
+      [mine?.ok, mine?.changed, mine?.failed, mine?.skipped, mine?.ignored],
+      [s.ok, s.changed, s.failures, s.skipped, s.ignored],
+      'same recap',
+    );
   } finally {
     server.stop();
   }

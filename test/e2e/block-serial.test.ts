@@ -11,7 +11,10 @@ const ALL = hosts.join(',');
 /** [enter, leave] in ms of each host's stay inside the block named by `tag`. */
 function stays(tag: string): [number, number][] {
   return hosts.map((h) => {
-    const [enter, leave] = onHost(h, `cat /tmp/orch-serial-${tag}-in /tmp/orch-serial-${tag}-out`).stdout.trim().split('\n').map((ns) => Number(ns) / 1e6);
+    const [enter, leave] = onHost(h, `cat /tmp/orch-serial-${tag}-in /tmp/orch-serial-${tag}-out`)
+      .stdout.trim()
+      .split('\n')
+      .map((ns) => Number(ns) / 1e6);
     return [enter as number, leave as number];
   });
 }
@@ -66,17 +69,31 @@ test('block serial: max_fail_percentage 0 stops the play after the first failing
 `);
   const r = apply(pb);
   assert.equal(r.code, 2);
-  const entered = hosts.filter((h) => onHost(h, 'test -e /tmp/orch-serial-entered && echo y || echo n').stdout.trim() === 'y');
+  const entered = hosts.filter(
+    (h) => onHost(h, 'test -e /tmp/orch-serial-entered && echo y || echo n').stdout.trim() === 'y',
+  );
   assert.deepEqual(entered, [], 'the failing host stopped, no later batch entered');
-  assert.ok(r.events.some((e) => e.type === 'warning' && /block 'rolling': max_fail_percentage 0% exceeded \(1 of 1 hosts failed\): stopping the play/.test(e.msg)));
+  assert.ok(
+    r.events.some(
+      (e) =>
+        e.type === 'warning' &&
+        /block 'rolling': max_fail_percentage 0% exceeded \(1 of 1 hosts failed\): stopping the play/.test(e.msg),
+    ),
+  );
   assert.equal(onHost(hosts[1] as string, 'test -e /tmp/orch-serial-after && echo y || echo n').stdout.trim(), 'n');
 });
 
 test('block serial: a bad serial value and max_fail_percentage without serial are load errors naming the line', () => {
-  const bad = apply(writePlaybook(`- hosts: ${ALL}\n  gather_facts: no\n  tasks:\n    - serial: lots\n      block:\n        - ping:\n`));
+  const bad = apply(
+    writePlaybook(`- hosts: ${ALL}\n  gather_facts: no\n  tasks:\n    - serial: lots\n      block:\n        - ping:\n`),
+  );
   assert.equal(bad.code, 4);
   assert.match(bad.stderr + bad.stdout, /serial: 'lots' is not a number or a percentage.*:4/s);
-  const mfp = apply(writePlaybook(`- hosts: ${ALL}\n  gather_facts: no\n  tasks:\n    - max_fail_percentage: 10\n      block:\n        - ping:\n`));
+  const mfp = apply(
+    writePlaybook(
+      `- hosts: ${ALL}\n  gather_facts: no\n  tasks:\n    - max_fail_percentage: 10\n      block:\n        - ping:\n`,
+    ),
+  );
   assert.equal(mfp.code, 4);
   assert.match(mfp.stderr + mfp.stdout, /max_fail_percentage on a block needs serial/);
 });

@@ -19,7 +19,10 @@ function inventory(): string {
   const text = readFileSync(INVENTORY, 'utf8');
   const lines = [first, second].map((h) => text.split('\n').find((l) => l.startsWith(`${h} `)) ?? h);
   const file = join(mkdtempSync(join(tmpdir(), 'orch-dyninv-')), 'hosts');
-  writeFileSync(file, `[lab]\n${lines.join('\n')}\n\n${text.slice(text.indexOf('[all:vars]'))}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
+  writeFileSync(
+    file,
+    `[lab]\n${lines.join('\n')}\n\n${text.slice(text.indexOf('[all:vars]'))}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`,
+  );
   return file;
 }
 
@@ -30,7 +33,7 @@ function byHost(rows: Row[]): Row[] {
   const task = (r: Row) => r.split(' | ').slice(0, 2).join(' | ');
   const host = (r: Row) => r.split(' | ')[2] ?? '';
   const out: Row[] = [];
-  for (let i = 0; i < rows.length; ) {
+  for (let i = 0; i < rows.length;) {
     let j = i;
     while (j < rows.length && task(rows[j] as Row) === task(rows[i] as Row)) j++;
     out.push(...rows.slice(i, j).sort((a, b) => host(a).localeCompare(host(b))));
@@ -46,7 +49,10 @@ function orchRows(events: RunEvent[]): Row[] {
   for (const e of events) {
     if (e.type === 'play_start') play = e.name;
     else if (e.type === 'task_start') tasks.set(e.taskId, e.name);
-    else if (e.type === 'host_result') rows.push(`${play} | ${tasks.get(e.taskId) ?? e.task} | ${e.host} | ${e.status === 'failed' && e.ignored ? 'failed' : e.status}`);
+    else if (e.type === 'host_result')
+      rows.push(
+        `${play} | ${tasks.get(e.taskId) ?? e.task} | ${e.host} | ${e.status === 'failed' && e.ignored ? 'failed' : e.status}`,
+      );
   }
   return rows;
 }
@@ -60,7 +66,18 @@ interface AnsibleHostResult {
 }
 interface AnsibleJson {
   plays: { play: { name: string }; tasks: { task: { name: string }; hosts: Record<string, AnsibleHostResult> }[] }[];
-  stats: Record<string, { ok: number; changed: number; failures: number; rescued: number; skipped: number; unreachable: number; ignored: number }>;
+  stats: Record<
+    string,
+    {
+      ok: number;
+      changed: number;
+      failures: number;
+      rescued: number;
+      skipped: number;
+      unreachable: number;
+      ignored: number;
+    }
+  >;
 }
 
 function statusOf(r: AnsibleHostResult): string {
@@ -83,7 +100,12 @@ function ansibleRows(out: AnsibleJson): Row[] {
 function recapOf(events: RunEvent[]): Record<string, number[]> {
   const recap = events.find((e) => e.type === 'recap');
   assert.ok(recap?.type === 'recap');
-  return Object.fromEntries(Object.entries(recap.stats).map(([h, s]) => [h, [s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored]]));
+  return Object.fromEntries(
+    Object.entries(recap.stats).map(([h, s]) => [
+      h,
+      [s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored],
+    ]),
+  );
 }
 
 test('add_host and group_by: later plays run on the hosts and groups they made, the added host is reached over its own ansible_host/port/user (checked over ssh)', () => {
@@ -94,9 +116,18 @@ test('add_host and group_by: later plays run on the hosts and groups they made, 
   // the task ran on `added1`, which is the second lab host reached through add_host's ansible_host
   assert.equal(onHost(second, 'cat /tmp/dyn-orch').stdout, 'added1 blue extra,fresh\n');
   assert.equal(onHost(first, 'test -e /tmp/dyn-orch && echo yes || echo no').stdout, 'no\n');
-  assert.ok(r.events.some((e) => e.type === 'warning' && e.msg === 'Could not match supplied host pattern, ignoring: never_made'), 'a group never made is a warning, as in Ansible');
+  assert.ok(
+    r.events.some(
+      (e) => e.type === 'warning' && e.msg === 'Could not match supplied host pattern, ignoring: never_made',
+    ),
+    'a group never made is a warning, as in Ansible',
+  );
   const once = r.events.filter((e) => e.type === 'host_result' && e.task === 'the same again changes nothing');
-  assert.deepEqual(once.map((e) => e.type === 'host_result' && e.host), [first], 'add_host runs once, on the first host (Ansible bypasses the host loop)');
+  assert.deepEqual(
+    once.map((e) => e.type === 'host_result' && e.host),
+    [first],
+    'add_host runs once, on the first host (Ansible bypasses the host loop)',
+  );
 });
 
 test('add_host: a host it adds still has its host key verified (an unknown key is unreachable, not trusted)', () => {
@@ -120,14 +151,36 @@ test('add_host: a host it adds still has its host key verified (an unknown key i
   assert.equal(r.code, 3);
 });
 
-test('add_host and group_by: ansible-playbook and orch agree on every play, task and host status and on the recap', { skip: !hasAnsible && 'ansible-playbook not installed' }, () => {
-  const inv = inventory();
-  const a = spawnSync('ansible-playbook', ['-i', inv, PLAYBOOK, '-e', 'tool=ansible'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
-  assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
-  const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
-  assert.equal(onHost(second, 'cat /tmp/dyn-ansible').stdout, 'added1 blue extra,fresh\n', 'Ansible reached the same host');
-  const o = orch(['run', inv, PLAYBOOK, '-e', 'tool=orch']);
-  assert.deepEqual(byHost(orchRows(o.events)), byHost(ansibleRows(ansible)));
-  const s = Object.fromEntries(Object.entries(ansible.stats).map(([h, x]) => [h, [x.ok, x.changed, x.unreachable, x.failures, x.skipped, x.rescued, x.ignored]]));
-  assert.deepEqual(recapOf(o.events), s, 'same recap per host: ok changed unreachable failed skipped rescued ignored');
-});
+test(
+  'add_host and group_by: ansible-playbook and orch agree on every play, task and host status and on the recap',
+  { skip: !hasAnsible && 'ansible-playbook not installed' },
+  () => {
+    const inv = inventory();
+    const a = spawnSync('ansible-playbook', ['-i', inv, PLAYBOOK, '-e', 'tool=ansible'], {
+      encoding: 'utf8',
+      env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 300_000,
+    });
+    assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
+    const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
+    assert.equal(
+      onHost(second, 'cat /tmp/dyn-ansible').stdout,
+      'added1 blue extra,fresh\n',
+      'Ansible reached the same host',
+    );
+    const o = orch(['run', inv, PLAYBOOK, '-e', 'tool=orch']);
+    assert.deepEqual(byHost(orchRows(o.events)), byHost(ansibleRows(ansible)));
+    const s = Object.fromEntries(
+      Object.entries(ansible.stats).map(([h, x]) => [
+        h,
+        [x.ok, x.changed, x.unreachable, x.failures, x.skipped, x.rescued, x.ignored],
+      ]),
+    );
+    assert.deepEqual(
+      recapOf(o.events),
+      s,
+      'same recap per host: ok changed unreachable failed skipped rescued ignored',
+    );
+  },
+);

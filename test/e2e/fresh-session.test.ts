@@ -103,8 +103,17 @@ function seen(): View {
 
 function runOrch(mode: 'driver' | 'exec'): View {
   resetHost(host);
-  const r = orch(['run', INVENTORY, writePlaybook(PLAYBOOK)], { env: { ORCH_SSH_MODE: mode === 'exec' ? 'exec' : '' } });
-  assert.equal(r.code, 0, results(r).filter((x) => x.status === 'failed').map((x) => `${x.task}: ${x.msg} ${x.stderr ?? ''}`).join('\n') + r.stderr);
+  const r = orch(['run', INVENTORY, writePlaybook(PLAYBOOK)], {
+    env: { ORCH_SSH_MODE: mode === 'exec' ? 'exec' : '' },
+  });
+  assert.equal(
+    r.code,
+    0,
+    results(r)
+      .filter((x) => x.status === 'failed')
+      .map((x) => `${x.task}: ${x.msg} ${x.stderr ?? ''}`)
+      .join('\n') + r.stderr,
+  );
   // the changes themselves, checked over plain ssh
   assert.match(onHost(host, 'id -Gn fsvc; id -Gn fsvc2').stdout, /^fsvc adm\nfsvc2 adm\n$/);
   return seen();
@@ -115,10 +124,22 @@ function assertFresh(v: View, before: View): void {
   assert.equal(v.svc_before, 'fsvc');
   assert.equal(v.svc_after, 'fsvc adm', 'group added by the user module: the next task as fsvc is in adm');
   assert.equal(v.svc2_after, 'fsvc2 adm', 'group added by a plain command: the next task as fsvc2 is in adm');
-  assert.equal(v.root_after, '4242', 'limits.d raised root\'s limit: the next become task has it');
-  assert.deepEqual([v.env_before, v.env_after], ['unset', 'yes'], 'the login shell reads its rc file again for the next task');
-  assert.deepEqual(v.login_after, before.login_before, 'same connection: the login user keeps the groups and limits it logged in with');
-  assert.deepEqual(v.login_reset, ['deploy fgrp', '2222'], 'after reset_connection the login user has its new group and limit');
+  assert.equal(v.root_after, '4242', "limits.d raised root's limit: the next become task has it");
+  assert.deepEqual(
+    [v.env_before, v.env_after],
+    ['unset', 'yes'],
+    'the login shell reads its rc file again for the next task',
+  );
+  assert.deepEqual(
+    v.login_after,
+    before.login_before,
+    'same connection: the login user keeps the groups and limits it logged in with',
+  );
+  assert.deepEqual(
+    v.login_reset,
+    ['deploy fgrp', '2222'],
+    'after reset_connection the login user has its new group and limit',
+  );
 }
 
 const views: Partial<Record<'driver' | 'exec' | 'ansible', View>> = {};
@@ -133,19 +154,29 @@ for (const mode of ['driver', 'exec'] as const) {
   });
 }
 
-test('fresh session: ansible-playbook sees the same on the same host, task by task', { skip: spawnSync('ansible-playbook', ['--version']).status !== 0 && 'ansible-playbook not installed' }, () => {
-  resetHost(host);
-  const lab = readFileSync(INVENTORY, 'utf8');
-  const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
-  const inv = join(mkdtempSync(join(tmpdir(), 'orch-fresh-')), 'hosts');
-  writeFileSync(inv, `${line}\n\n${lab.slice(lab.indexOf('[all:vars]'))}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
-  // pipelining: becoming an unprivileged user (fsvc) without it needs ACLs on the host's temp files
-  const a = spawnSync('ansible-playbook', ['-i', inv, writePlaybook(PLAYBOOK)], { encoding: 'utf8', env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_PIPELINING: 'True', ANSIBLE_NOCOLOR: '1' } });
-  assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
-  const v = seen();
-  assertFresh(v, v);
-  for (const mode of ['driver', 'exec'] as const) {
-    const mine = views[mode];
-    if (mine) assert.deepEqual(mine, v, `orch (${mode}) and ansible-playbook saw the same`);
-  }
-});
+test(
+  'fresh session: ansible-playbook sees the same on the same host, task by task',
+  { skip: spawnSync('ansible-playbook', ['--version']).status !== 0 && 'ansible-playbook not installed' },
+  () => {
+    resetHost(host);
+    const lab = readFileSync(INVENTORY, 'utf8');
+    const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
+    const inv = join(mkdtempSync(join(tmpdir(), 'orch-fresh-')), 'hosts');
+    writeFileSync(
+      inv,
+      `${line}\n\n${lab.slice(lab.indexOf('[all:vars]'))}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`,
+    );
+    // pipelining: becoming an unprivileged user (fsvc) without it needs ACLs on the host's temp files
+    const a = spawnSync('ansible-playbook', ['-i', inv, writePlaybook(PLAYBOOK)], {
+      encoding: 'utf8',
+      env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_PIPELINING: 'True', ANSIBLE_NOCOLOR: '1' },
+    });
+    assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
+    const v = seen();
+    assertFresh(v, v);
+    for (const mode of ['driver', 'exec'] as const) {
+      const mine = views[mode];
+      if (mine) assert.deepEqual(mine, v, `orch (${mode}) and ansible-playbook saw the same`);
+    }
+  },
+);

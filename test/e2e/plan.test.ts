@@ -68,7 +68,11 @@ test('plan: a registered command feeding a template and a when: dependants unkno
   assert.equal(schemaErrors(p.doc), '', 'the JSON plan validates against test/schemas/plan.schema.json');
   const kernel = onHost(a, 'uname -r').stdout.trim();
   for (const h of [a, b]) {
-    assert.equal(entry(p.doc, h, 'read the kernel release').status, 'unchanged', 'a changed_when: false command is a query');
+    assert.equal(
+      entry(p.doc, h, 'read the kernel release').status,
+      'unchanged',
+      'a changed_when: false command is a query',
+    );
     assert.equal(entry(p.doc, h, 'generate a token').status, 'change');
     for (const t of ['config from the token', 'only when the token is long']) {
       const e = entry(p.doc, h, t);
@@ -77,13 +81,27 @@ test('plan: a registered command feeding a template and a when: dependants unkno
     }
     const motd = entry(p.doc, h, 'motd');
     assert.equal(motd.status, 'change');
-    assert.equal(motd.diff?.[0]?.after, `kernel ${kernel}\n`, 'the query command ran for real: its output is in the diff');
+    assert.equal(
+      motd.diff?.[0]?.after,
+      `kernel ${kernel}\n`,
+      'the query command ran for real: its output is in the diff',
+    );
     const fwd = entry(p.doc, h, 'forwarding');
     assert.equal(fwd.status, 'change');
-    assert.deepEqual(fwd.diff?.map((d) => [d.path, d.before, d.after]), [['/etc/sysctl.d/99-plan.conf', '', 'net.ipv4.ip_forward=1\n'], ['/proc/sys/net/ipv4/ip_forward', '0\n', '1\n']]);
+    assert.deepEqual(
+      fwd.diff?.map((d) => [d.path, d.before, d.after]),
+      [
+        ['/etc/sysctl.d/99-plan.conf', '', 'net.ipv4.ip_forward=1\n'],
+        ['/proc/sys/net/ipv4/ip_forward', '0\n', '1\n'],
+      ],
+    );
     assert.equal(entry(p.doc, h, 'a directory that is there').status, 'unchanged');
     // nothing changed on the host (checked over plain ssh)
-    assert.equal(onHost(h, `ls ${FILES} 2>/dev/null | wc -l; sysctl -n net.ipv4.ip_forward`).stdout, '0\n0\n', 'plan changed nothing');
+    assert.equal(
+      onHost(h, `ls ${FILES} 2>/dev/null | wc -l; sysctl -n net.ipv4.ip_forward`).stdout,
+      '0\n0\n',
+      'plan changed nothing',
+    );
   }
   assert.deepEqual(p.doc.summary, { hosts: 2, change: 6, unknown: 4, unchanged: 6, skip: 0, failed: 0 });
 
@@ -91,10 +109,15 @@ test('plan: a registered command feeding a template and a when: dependants unkno
   assert.equal(run.code, 0, failures(run));
   for (const h of [a, b]) {
     const planned = p.doc.hosts.find((x) => x.host === h)?.tasks ?? [];
-    const changed = new Set(results(run).filter((r) => r.host === h && r.status === 'changed').map((r) => r.task));
+    const changed = new Set(
+      results(run)
+        .filter((r) => r.host === h && r.status === 'changed')
+        .map((r) => r.task),
+    );
     for (const t of planned) {
       if (t.status === 'change') assert.ok(changed.has(t.task), `${h}: planned change '${t.task}' was made`);
-      if (t.status === 'unchanged' || t.status === 'skip') assert.ok(!changed.has(t.task), `${h}: '${t.task}' was planned unchanged and did not change`);
+      if (t.status === 'unchanged' || t.status === 'skip')
+        assert.ok(!changed.has(t.task), `${h}: '${t.task}' was planned unchanged and did not change`);
     }
     assert.equal(onHost(h, 'cat /etc/plan-motd').stdout, entry(p.doc, h, 'motd').diff?.[0]?.after);
     assert.equal(onHost(h, 'sysctl -n net.ipv4.ip_forward').stdout, '1\n');
@@ -149,7 +172,12 @@ test('plan --detailed-exitcode: a failing task is an error (1), not "changes pen
 });
 
 test('plan schema check can fail: a document with an unknown status is refused', () => {
-  const bad = { format: 'orch-plan', version: 1, hosts: [{ host: a, tasks: [{ task: 't', module: 'copy', status: 'ok' }] }], summary: { hosts: 1, change: 0, unknown: 0, unchanged: 0, skip: 0, failed: 0 } };
+  const bad = {
+    format: 'orch-plan',
+    version: 1,
+    hosts: [{ host: a, tasks: [{ task: 't', module: 'copy', status: 'ok' }] }],
+    summary: { hosts: 1, change: 0, unknown: 0, unchanged: 0, skip: 0, failed: 0 },
+  };
   assert.notEqual(schemaErrors(bad), '');
   const unknownWithoutWhy = { ...bad, hosts: [{ host: a, tasks: [{ task: 't', module: 'copy', status: 'unknown' }] }] };
   assert.notEqual(schemaErrors(unknownWithoutWhy), '');
@@ -158,7 +186,13 @@ test('plan schema check can fail: a document with an unknown status is refused',
 /** Run orch on a pseudo-terminal (util-linux `script`), answering `answer` to its question. */
 function onTerminal(args: string[], answer: string): { code: number; stdout: string } {
   const cmd = [join(ROOT, 'bin', 'orch'), ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: `${answer}\n`, env: { ...process.env, CI: '1' }, cwd: ROOT, timeout: 120_000 });
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    encoding: 'utf8',
+    input: `${answer}\n`,
+    env: { ...process.env, CI: '1' },
+    cwd: ROOT,
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout };
 }
 
@@ -196,7 +230,7 @@ test('apply --plan: shows the plan and asks on a terminal; "no" changes nothing,
   assert.match(again.stdout, /Nothing to change/);
 });
 
-test('--check uses the plan engine: a skipped command\'s registered result read later is unknown, not a failure; the rest keeps Ansible\'s meaning', () => {
+test("--check uses the plan engine: a skipped command's registered result read later is unknown, not a failure; the rest keeps Ansible's meaning", () => {
   onHost(a, 'rm -f /etc/plan-check.conf /etc/plan-check-token');
   const pb = writePlaybook(`- hosts: ${a}
   become: yes
@@ -246,13 +280,21 @@ test('--check uses the plan engine: a skipped command\'s registered result read 
   }
   assert.equal(by('a registered name is defined').status, 'ok', '`is defined` of a register is known');
   assert.equal(by('its output is not known').plan?.status, 'unknown');
-  assert.equal(onHost(a, 'ls /etc/plan-check.conf /etc/plan-check-token 2>/dev/null | wc -l').stdout, '0\n', 'check mode changed nothing');
+  assert.equal(
+    onHost(a, 'ls /etc/plan-check.conf /etc/plan-check-token 2>/dev/null | wc -l').stdout,
+    '0\n',
+    'check mode changed nothing',
+  );
   const lines = orch(['apply', INVENTORY, pb, '--check'], { json: false });
   assert.match(lines.stdout, /skipped: \[.*\] uses the token: unknown: depends on 'token' \(.*:5\)/);
 });
 
 test('plan: a service a planned package install would bring is unknown, not a failure; the plan goes on', () => {
-  assert.notEqual(onHost(a, 'dpkg -s varnish >/dev/null 2>&1; echo $?').stdout, '0\n', 'varnish is not installed on the lab host');
+  assert.notEqual(
+    onHost(a, 'dpkg -s varnish >/dev/null 2>&1; echo $?').stdout,
+    '0\n',
+    'varnish is not installed on the lab host',
+  );
   const pb = writePlaybook(`- hosts: ${a}
   become: yes
   gather_facts: no
@@ -269,7 +311,12 @@ test('plan: a service a planned package install would bring is unknown, not a fa
   assert.equal(entry(p.doc, a, 'install varnish').status, 'change');
   const svc = entry(p.doc, a, 'varnish running');
   assert.equal(svc.status, 'unknown');
-  assert.match(svc.reason ?? '', new RegExp(`^depends on 'install varnish' \\(${pb.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5\\), which would install packages`));
+  assert.match(
+    svc.reason ?? '',
+    new RegExp(
+      `^depends on 'install varnish' \\(${pb.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5\\), which would install packages`,
+    ),
+  );
   assert.equal(entry(p.doc, a, 'after').status, 'change', 'planning went on');
   assert.notEqual(onHost(a, 'dpkg -s varnish >/dev/null 2>&1; echo $?').stdout, '0\n', 'nothing installed');
 });
@@ -298,7 +345,10 @@ test('plan: a handler notified only by a task of unknown outcome is unknown; one
   assert.equal(p.code, 0, p.stderr);
   const maybe = entry(p.doc, a, 'maybe restart');
   assert.equal(maybe.status, 'unknown');
-  assert.equal(maybe.reason, `notified by 'from the token' (${pb}:12), whose outcome is unknown: depends on 'token' (${pb}:9)`);
+  assert.equal(
+    maybe.reason,
+    `notified by 'from the token' (${pb}:12), whose outcome is unknown: depends on 'token' (${pb}:9)`,
+  );
   assert.equal(entry(p.doc, a, 'surely restart').status, 'change');
 });
 

@@ -4,7 +4,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunEvent } from '../../src/core/events.js';
-import { HOSTS, INVENTORY, ORCH, oneHostInventory, onHost, orch, results, ROOT, writePlaybook } from '../helpers/lab.js';
+import {
+  HOSTS,
+  INVENTORY,
+  ORCH,
+  oneHostInventory,
+  onHost,
+  orch,
+  results,
+  ROOT,
+  writePlaybook,
+} from '../helpers/lab.js';
 
 // The reboot and wait_for_connection modules on a systemd lab host (the lab boots a host that reboots
 // itself again, on the same layer). When the runner's lab is not a systemd lab, the first host is reset
@@ -81,14 +91,27 @@ test('reboot on a systemd lab host: the host boots again (a new boot id and a ne
 `);
   const started = Date.now();
   const r = orch(['run', inventory(), pb]);
-  assert.equal(r.code, 0, results(r).map((x) => `${x.task}: ${x.status} ${x.msg ?? ''}`).join('\n') + r.stderr);
+  assert.equal(
+    r.code,
+    0,
+    results(r)
+      .map((x) => `${x.task}: ${x.status} ${x.msg ?? ''}`)
+      .join('\n') + r.stderr,
+  );
   const now = boot();
   assert.notEqual(now.id, was.id, 'the boot id changed');
-  assert.ok(now.pid1Seconds <= (Date.now() - started) / 1000 + 1, `PID 1 started during the run (${now.pid1Seconds} s ago)`);
+  assert.ok(
+    now.pid1Seconds <= (Date.now() - started) / 1000 + 1,
+    `PID 1 started during the run (${now.pid1Seconds} s ago)`,
+  );
   const res = results(r).find((x) => x.module === 'reboot');
   assert.equal(res?.status, 'changed');
   const after = results(r).find((x) => x.module === 'command');
-  assert.equal(after?.stdout, `kept\n${now.id}`, 'the task after the reboot ran on the rebooted host, whose files were kept');
+  assert.equal(
+    after?.stdout,
+    `kept\n${now.id}`,
+    'the task after the reboot ran on the rebooted host, whose files were kept',
+  );
   const shown = results(r).find((x) => x.module === 'debug')?.msg ?? '';
   assert.match(shown, /'changed': True, 'rebooted': True, 'elapsed': \d+/);
 });
@@ -99,7 +122,7 @@ test('reboot and wait_for_connection: delays, timeouts, custom commands and fail
   assert.equal(r.code, 0, bad.map((x) => `${x.task}: ${x.msg ?? ''}`).join('\n') + r.stderr);
 });
 
-test('wait_for_connection: a host that never answers fails after timeout with Ansible\'s message and elapsed; reboot with a local connection is refused', () => {
+test("wait_for_connection: a host that never answers fails after timeout with Ansible's message and elapsed; reboot with a local connection is refused", () => {
   const pb = writePlaybook(`
 - hosts: all
   gather_facts: false
@@ -129,9 +152,14 @@ test('wait_for_connection: a host that never answers fails after timeout with An
   assert.equal(w?.status, 'failed');
   assert.match(w?.msg ?? '', /^timed out waiting for ping module test: /);
   assert.ok(Date.now() - started < 30_000, 'gave up after its timeout');
-  const shown = results(r).filter((x) => x.module === 'debug').map((x) => x.msg ?? '');
+  const shown = results(r)
+    .filter((x) => x.module === 'debug')
+    .map((x) => x.msg ?? '');
   assert.match(shown[0] ?? '', /'elapsed': [3-9]/);
-  assert.match(shown[1] ?? '', /'msg': 'Running reboot with local connection would reboot the control node.'.*'rebooted': False|'rebooted': False.*Running reboot with local connection/);
+  assert.match(
+    shown[1] ?? '',
+    /'msg': 'Running reboot with local connection would reboot the control node.'.*'rebooted': False|'rebooted': False.*Running reboot with local connection/,
+  );
 });
 
 /** An address on the lab's bridge network that no host has. */
@@ -152,24 +180,41 @@ function orchRows(events: RunEvent[]): Row[] {
   return rows;
 }
 
-test('reboot and wait_for_connection: ansible-playbook and orch agree task by task on test/compat/reboot.yml (statuses and recap)', { skip: !hasAnsible && 'ansible-playbook not installed' }, () => {
-  const inv = inventory();
-  const a = spawnSync('ansible-playbook', ['-i', inv, PLAYBOOK], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
-  assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
-  const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as {
-    plays: { tasks: { task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }> }[] }[];
-    stats: Record<string, { ok: number; changed: number; failures: number; skipped: number; ignored: number }>;
-  };
-  const expected = (ansible.plays[0]?.tasks ?? []).map((t) => {
-    const h = Object.values(t.hosts)[0] ?? {};
-    return `${t.task.name} | ${h.failed ? 'failed' : h.skipped ? 'skipped' : h.changed ? 'changed' : 'ok'}`;
-  });
-  const o = orch(['run', inv, PLAYBOOK]);
-  assert.equal(o.code, 0);
-  assert.deepEqual(orchRows(o.events), expected);
-  const recap = o.events.find((e) => e.type === 'recap');
-  const s = Object.values(ansible.stats)[0];
-  assert.ok(recap?.type === 'recap' && s);
-  const mine = Object.values(recap.stats)[0];
-  assert.deepEqual([mine?.ok, mine?.changed, mine?.failed, mine?.skipped, mine?.ignored], [s.ok, s.changed, s.failures, s.skipped, s.ignored]);
-});
+test(
+  'reboot and wait_for_connection: ansible-playbook and orch agree task by task on test/compat/reboot.yml (statuses and recap)',
+  { skip: !hasAnsible && 'ansible-playbook not installed' },
+  () => {
+    const inv = inventory();
+    const a = spawnSync('ansible-playbook', ['-i', inv, PLAYBOOK], {
+      encoding: 'utf8',
+      env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 600_000,
+    });
+    assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
+    const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as {
+      plays: {
+        tasks: {
+          task: { name: string };
+          hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }>;
+        }[];
+      }[];
+      stats: Record<string, { ok: number; changed: number; failures: number; skipped: number; ignored: number }>;
+    };
+    const expected = (ansible.plays[0]?.tasks ?? []).map((t) => {
+      const h = Object.values(t.hosts)[0] ?? {};
+      return `${t.task.name} | ${h.failed ? 'failed' : h.skipped ? 'skipped' : h.changed ? 'changed' : 'ok'}`;
+    });
+    const o = orch(['run', inv, PLAYBOOK]);
+    assert.equal(o.code, 0);
+    assert.deepEqual(orchRows(o.events), expected);
+    const recap = o.events.find((e) => e.type === 'recap');
+    const s = Object.values(ansible.stats)[0];
+    assert.ok(recap?.type === 'recap' && s);
+    const mine = Object.values(recap.stats)[0];
+    assert.deepEqual(
+      [mine?.ok, mine?.changed, mine?.failed, mine?.skipped, mine?.ignored],
+      [s.ok, s.changed, s.failures, s.skipped, s.ignored],
+    );
+  },
+);

@@ -19,7 +19,12 @@ test('round trips: the 30-task benchmark playbook, converged, costs at most 3 ro
   assert.equal(first.code, 0, failures(first));
   const second = orch(['run', INVENTORY, pb, '--limit', host]);
   assert.equal(second.code, 0, failures(second));
-  assert.deepEqual(results(second).filter((r) => r.status === 'changed').map((r) => r.task), []);
+  assert.deepEqual(
+    results(second)
+      .filter((r) => r.status === 'changed')
+      .map((r) => r.task),
+    [],
+  );
   const n = roundTrips(second.events) ?? 99;
   assert.ok(n <= 3, `converged run: ${n} round trips (facts, one batch of queries)`);
   assert.ok((roundTrips(first.events) ?? 0) > n, 'the first run, which changes things, needs more');
@@ -43,7 +48,10 @@ test('round trips: a query fetched ahead is never used once an earlier task chan
 `);
   const r = orch(['run', INVENTORY, pb]);
   assert.equal(r.code, 0, failures(r));
-  assert.deepEqual(results(r).map((x) => x.status), ['changed', 'changed', 'changed', 'ok', 'ok', 'ok']);
+  assert.deepEqual(
+    results(r).map((x) => x.status),
+    ['changed', 'changed', 'changed', 'ok', 'ok', 'ok'],
+  );
   assert.equal(onHost(host, 'cat /tmp/orch-prefetch').stdout, 'a\nb\nc\n');
 });
 
@@ -62,11 +70,14 @@ test('round trips: a play with handlers reads its pending handlers in the facts 
   const first = orch(['run', INVENTORY, pb]);
   assert.equal(first.code, 0, failures(first));
   const second = orch(['run', INVENTORY, pb]);
-  assert.deepEqual(results(second).map((x) => x.status), ['ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(
+    results(second).map((x) => x.status),
+    ['ok', 'ok', 'ok', 'ok'],
+  );
   assert.equal(roundTrips(second.events), 2, 'facts with pending handlers, then one batch of queries');
 });
 
-test('round trips: a loop\'s items are queried in the batch (8 directories, converged: one round trip)', () => {
+test("round trips: a loop's items are queried in the batch (8 directories, converged: one round trip)", () => {
   const pb = writePlaybook(`- hosts: ${host}
   gather_facts: no
   tasks:
@@ -77,7 +88,10 @@ test('round trips: a loop\'s items are queried in the batch (8 directories, conv
   const first = orch(['run', INVENTORY, pb]);
   assert.equal(first.code, 0, failures(first));
   const second = orch(['run', INVENTORY, pb]);
-  assert.deepEqual(results(second).map((x) => x.status), Array(9).fill('ok'));
+  assert.deepEqual(
+    results(second).map((x) => x.status),
+    Array(9).fill('ok'),
+  );
   assert.equal(roundTrips(second.events), 1, 'every item answered from one batch');
   assert.equal(onHost(host, 'stat -c %a /tmp/orch-rt-loop/h').stdout, '750\n');
 });
@@ -146,7 +160,10 @@ test('round trips: queries as two sudo users, past a flush_handlers with nothing
 `);
   const r = orch(['run', INVENTORY, pb]);
   assert.equal(r.code, 0, failures(r));
-  assert.ok((roundTrips(r.events) ?? 99) <= 3, `${roundTrips(r.events)} round trips: at most 2 for the first play, 1 for the whole second play`);
+  assert.ok(
+    (roundTrips(r.events) ?? 99) <= 3,
+    `${roundTrips(r.events)} round trips: at most 2 for the first play, 1 for the whole second play`,
+  );
 });
 
 test('round trips: what is fetched behind a write is never used when the task sends another command after it', () => {

@@ -39,11 +39,15 @@ test('runner session: after a group change made outside orch, pipelined commands
   assert.equal(onHost(host, 'usermod -aG adm fsx').code, 0);
   const execs = ssh.stats.execs;
   const rs = await Promise.all([1, 2, 3, 4, 5].map((n) => ssh.exec(`echo ${n} >> /tmp/fsx.log; id -Gn`, fsx)));
-  assert.deepEqual(rs.map((r) => r.stdout), Array(5).fill('fsx adm\n'));
+  assert.deepEqual(
+    rs.map((r) => r.stdout),
+    Array(5).fill('fsx adm\n'),
+  );
   assert.equal(onHost(host, 'cat /tmp/fsx.log').stdout, '1\n2\n3\n4\n5\n', 'each ran once, in order');
   assert.equal(ssh.stats.execs - execs, 1, 'one new runner for all five');
   let runners = '';
-  for (let i = 0; i < 20 && runners !== '1'; i++) runners = onHost(host, 'sleep 0.1; pgrep -c -u fsx perl').stdout.trim();
+  for (let i = 0; i < 20 && runners !== '1'; i++)
+    runners = onHost(host, 'sleep 0.1; pgrep -c -u fsx perl').stdout.trim();
   assert.equal(runners, '1', 'the old runner ended');
 });
 
@@ -51,11 +55,21 @@ test('runner session: a command that raises limits gets its answer, and the comm
   assert.notEqual((await ssh.exec('ulimit -n', root)).stdout, '4343\n');
   const execs = ssh.stats.execs;
   const rs = await Promise.all([
-    ssh.exec("printf 'root soft nofile 4343\\nroot hard nofile 4343\\n' > /etc/security/limits.d/fsx.conf; echo w >> /tmp/fsx.log", root),
+    ssh.exec(
+      "printf 'root soft nofile 4343\\nroot hard nofile 4343\\n' > /etc/security/limits.d/fsx.conf; echo w >> /tmp/fsx.log",
+      root,
+    ),
     ssh.exec('echo a >> /tmp/fsx.log; ulimit -n', root),
     ssh.exec('echo b >> /tmp/fsx.log; ulimit -n', root),
   ]);
-  assert.deepEqual(rs.map((r) => [r.rc, r.stdout]), [[0, ''], [0, '4343\n'], [0, '4343\n']]);
+  assert.deepEqual(
+    rs.map((r) => [r.rc, r.stdout]),
+    [
+      [0, ''],
+      [0, '4343\n'],
+      [0, '4343\n'],
+    ],
+  );
   assert.equal(onHost(host, 'tail -n 3 /tmp/fsx.log').stdout, 'w\na\nb\n', 'each ran once, in order');
   assert.equal(ssh.stats.execs - execs, 1, 'one new runner');
   assert.equal((await ssh.exec('ulimit -n', root)).stdout, '4343\n');
@@ -78,13 +92,20 @@ test('runner session: creating another user or group keeps the runners (their se
 test('runner session: a limits file rewritten within the same second (same size, same inode) is still seen', async () => {
   // stat's times have whole seconds in the runner: a change within the second is caught by content.
   // The writes go through the login user's runner (sudo inside it), so both land within milliseconds.
-  const write = (n: number) => ssh.exec(`sudo -n sh -c ${quote(`rm -f /etc/security/limits.d/fsx.conf; printf 'root soft nofile ${n}\\nroot hard nofile ${n}\\n' > /etc/security/limits.d/fsy.conf; stat -c %Z.%i /etc/security/limits.d/fsy.conf`)}`);
+  const write = (n: number) =>
+    ssh.exec(
+      `sudo -n sh -c ${quote(`rm -f /etc/security/limits.d/fsx.conf; printf 'root soft nofile ${n}\\nroot hard nofile ${n}\\n' > /etc/security/limits.d/fsy.conf; stat -c %Z.%i /etc/security/limits.d/fsy.conf`)}`,
+    );
   for (let n = 4000; n < 4020; n += 2) {
     const first = await write(n);
     assert.equal(first.rc, 0, first.stderr);
     assert.equal((await ssh.exec('ulimit -n', root)).stdout, `${n}\n`, 'a new runner after the file changed');
     const second = await write(n + 1);
-    assert.equal((await ssh.exec('ulimit -n', root)).stdout, `${n + 1}\n`, `rewritten at ${second.stdout.trim()} after ${first.stdout.trim()}`);
+    assert.equal(
+      (await ssh.exec('ulimit -n', root)).stdout,
+      `${n + 1}\n`,
+      `rewritten at ${second.stdout.trim()} after ${first.stdout.trim()}`,
+    );
     if (first.stdout === second.stdout) return; // same ctime second and inode: only the content told them apart
   }
   assert.fail('the two writes never landed within one second');

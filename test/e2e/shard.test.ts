@@ -17,7 +17,15 @@ function finished(child: ReturnType<typeof orchBackground>): Promise<{ code: num
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve) =>
-    child.on('close', (code) => resolve({ code, events: out.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as RunEvent) })),
+    child.on('close', (code) =>
+      resolve({
+        code,
+        events: out
+          .split('\n')
+          .filter((l) => l.trim().startsWith('{'))
+          .map((l) => JSON.parse(l) as RunEvent),
+      }),
+    ),
   );
 }
 
@@ -34,10 +42,12 @@ test('shard: two shards run side by side on the lab; `history --merge` shows one
   assert.deepEqual(everyHost, [...HOSTS].sort());
 
   const cwd = mkdtempSync(join(tmpdir(), 'orch-shards-'));
-  const shards = ['1/2', '2/2'].map((s) => finished(orchBackground(['run', INVENTORY, pb, '-e', `tag=shard${s[0]}`, '--shard', s, '--run-id', 'ci-42'], cwd)));
+  const shards = ['1/2', '2/2'].map((s) =>
+    finished(orchBackground(['run', INVENTORY, pb, '-e', `tag=shard${s[0]}`, '--shard', s, '--run-id', 'ci-42'], cwd)),
+  );
   const [one, two] = await Promise.all(shards);
   assert.equal(one?.code, 0);
-  assert.equal(two?.code, 0, 'the second shard was not refused by the first one\'s lock');
+  assert.equal(two?.code, 0, "the second shard was not refused by the first one's lock");
   const a = recapHosts(one?.events ?? []);
   const b = recapHosts(two?.events ?? []);
   assert.ok(a.length > 0 && b.length > 0, `both shards have hosts: ${a} | ${b}`);
@@ -45,10 +55,20 @@ test('shard: two shards run side by side on the lab; `history --merge` shows one
 
   // on the hosts themselves: each was touched by exactly one shard, and the shards overlapped in time
   const seen = HOSTS.map((h) => onHost(h, 'grep shard /tmp/orch-shard-seen').stdout.trim().split('\n'));
-  assert.ok(seen.every((lines) => lines.length === 1), JSON.stringify(seen));
-  const times = (tag: string) => seen.flat().filter((l) => l.startsWith(tag)).map((l) => Number(l.split(' ')[1]) / 1e6);
+  assert.ok(
+    seen.every((lines) => lines.length === 1),
+    JSON.stringify(seen),
+  );
+  const times = (tag: string) =>
+    seen
+      .flat()
+      .filter((l) => l.startsWith(tag))
+      .map((l) => Number(l.split(' ')[1]) / 1e6);
   const [t1, t2] = [times('shard1'), times('shard2')];
-  assert.ok(Math.abs(Math.min(...t1) - Math.min(...t2)) < 1000, 'the shards ran at the same time (each task takes 1 s)');
+  assert.ok(
+    Math.abs(Math.min(...t1) - Math.min(...t2)) < 1000,
+    'the shards ran at the same time (each task takes 1 s)',
+  );
 
   const merged = orch(['history', '--merge', join(cwd, '.orch', 'runs')], { json: false });
   assert.equal(merged.code, 0, merged.stderr);

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressOf, failures, HOSTS, INVENTORY, onHost, orch, orchBackground, results, sshArgv, writePlaybook } from '../helpers/lab.js';
+import {
+  addressOf,
+  failures,
+  HOSTS,
+  INVENTORY,
+  onHost,
+  orch,
+  orchBackground,
+  results,
+  sshArgv,
+  writePlaybook,
+} from '../helpers/lab.js';
 import type { RunEvent } from '../../src/core/events.js';
 
 // Read-only queries fetched ahead (executor/prefetch.ts) must never answer for a host whose state
@@ -67,11 +78,15 @@ test('stale queries: a file changed during pause is seen by the task after the p
   bg.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number>((res) => bg.on('exit', (c) => res(c ?? -1)));
   const deadline = Date.now() + 20_000;
-  while (!/"type":"task_start"[^\n]*"module":"pause"/.test(out) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  while (!/"type":"task_start"[^\n]*"module":"pause"/.test(out) && Date.now() < deadline)
+    await new Promise((res) => setTimeout(res, 50));
   assert.ok(Date.now() < deadline, 'the pause started');
   assert.equal(onHost(a, `echo changed-in-pause > ${FILE}`).code, 0);
   assert.equal(await exited, 0, out);
-  const events = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEvent);
+  const events = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RunEvent);
   assert.equal(seen(events)[a], 'before=4 after=17 line_changed=False');
 });
 

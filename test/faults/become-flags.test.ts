@@ -7,8 +7,11 @@ import { HOSTS, INVENTORY, orch, results, writePlaybook } from '../helpers/lab.j
 // `-H -S -n` fail the task when a host reaches it, instead of being read and dropped.
 const host = HOSTS[0] as string;
 
-fault('become_flags other than the default', 'keyword, play keyword and variable: the task fails naming become_flags; default flags and a false when: run', () => {
-  const pb = writePlaybook(`- hosts: ${host}
+fault(
+  'become_flags other than the default',
+  'keyword, play keyword and variable: the task fails naming become_flags; default flags and a false when: run',
+  () => {
+    const pb = writePlaybook(`- hosts: ${host}
   gather_facts: no
   tasks:
     - name: login shell flag
@@ -45,15 +48,16 @@ fault('become_flags other than the default', 'keyword, play keyword and variable
     - name: variable without become
       command: id -un
 `);
-  const r = orch(['run', INVENTORY, pb]);
-  assert.equal(r.code, 0, r.stderr);
-  const by = Object.fromEntries(results(r).map((x) => [x.task, x]));
-  for (const t of ['login shell flag', 'play keyword', 'variable']) {
-    assert.equal(by[t]?.status, 'failed', t);
-    assert.match(by[t]?.msg ?? '', /become_flags.* is not implemented by orch/, t);
-  }
-  assert.equal(by['default flags']?.stdout, 'root');
-  assert.equal(by['not reached']?.status, 'skipped');
-  assert.equal(by['variable without become']?.stdout, 'deploy');
-  return 'the three fail naming become_flags; default flags ran as root; when: false skipped';
-});
+    const r = orch(['run', INVENTORY, pb]);
+    assert.equal(r.code, 0, r.stderr);
+    const by = Object.fromEntries(results(r).map((x) => [x.task, x]));
+    for (const t of ['login shell flag', 'play keyword', 'variable']) {
+      assert.equal(by[t]?.status, 'failed', t);
+      assert.match(by[t]?.msg ?? '', /become_flags.* is not implemented by orch/, t);
+    }
+    assert.equal(by['default flags']?.stdout, 'root');
+    assert.equal(by['not reached']?.status, 'skipped');
+    assert.equal(by['variable without become']?.stdout, 'deploy');
+    return 'the three fail naming become_flags; default flags ran as root; when: false skipped';
+  },
+);

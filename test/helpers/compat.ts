@@ -4,7 +4,10 @@ import type { RunEvent } from '../../src/core/events.js';
 
 export type Status = 'ok' | 'changed' | 'failed' | 'skipped';
 
-/** One entry per task run, in order: a task run again (an include's tasks, once per loop item) is a new entry, as in Ansible's output. */
+/**
+ * One entry per task run, in order: a task run again (an include's tasks, once per loop item) is a new entry, as
+ * in Ansible's output.
+ */
 export function orchStatuses(events: RunEvent[]): [string, Status][] {
   const runs: { name: string; statuses: string[] }[] = [];
   const current = new Map<number, { name: string; statuses: string[] }>();
@@ -17,12 +20,37 @@ export function orchStatuses(events: RunEvent[]): [string, Status][] {
   }
   return runs
     .filter((t) => t.statuses.length > 0)
-    .map((t) => [t.name, t.statuses.includes('failed') ? 'failed' : t.statuses.includes('changed') ? 'changed' : t.statuses.every((s) => s === 'skipped') ? 'skipped' : 'ok']);
+    .map((t) => [
+      t.name,
+      t.statuses.includes('failed')
+        ? 'failed'
+        : t.statuses.includes('changed')
+          ? 'changed'
+          : t.statuses.every((s) => s === 'skipped')
+            ? 'skipped'
+            : 'ok',
+    ]);
 }
 
 export interface AnsibleJson {
-  plays: { tasks: { task: { name: string }; hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }> }[] }[];
-  stats: Record<string, { ok: number; changed: number; failures: number; rescued: number; skipped: number; unreachable: number; ignored: number }>;
+  plays: {
+    tasks: {
+      task: { name: string };
+      hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }>;
+    }[];
+  }[];
+  stats: Record<
+    string,
+    {
+      ok: number;
+      changed: number;
+      failures: number;
+      rescued: number;
+      skipped: number;
+      unreachable: number;
+      ignored: number;
+    }
+  >;
 }
 
 export function ansibleStatuses(out: AnsibleJson, host: string): [string, Status][] {

@@ -19,9 +19,22 @@ export function fault(name: string, expected: string, fn: () => string | Promise
   test(`fault: ${name}`, async () => {
     try {
       const observed = await fn();
-      record({ case: name, expected, observed: observed.replace(/\/tmp\/orch-[\w-]+\//g, '').replace(/\s+/g, ' ').trim(), pass: true });
+      record({
+        case: name,
+        expected,
+        observed: observed
+          .replace(/\/tmp\/orch-[\w-]+\//g, '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+        pass: true,
+      });
     } catch (err) {
-      record({ case: name, expected, observed: `NOT AS EXPECTED: ${(err as Error).message.split('\n')[0]}`, pass: false });
+      record({
+        case: name,
+        expected,
+        observed: `NOT AS EXPECTED: ${(err as Error).message.split('\n')[0]}`,
+        pass: false,
+      });
       throw err;
     }
   });

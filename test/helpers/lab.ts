@@ -16,12 +16,16 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ORCH = join(ROOT, 'bin', 'orch');
 const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
 export const PRODUCTION = process.env.ORCH_TEST_PROFILE === 'production';
-export const INVENTORY = PRODUCTION ? join(LAB_DIR, 'production') : (process.env.ORCH_LAB_INVENTORY ?? join(ROOT, '.orch', 'test-lab', 'inventory'));
+export const INVENTORY = PRODUCTION
+  ? join(LAB_DIR, 'production')
+  : (process.env.ORCH_LAB_INVENTORY ?? join(ROOT, '.orch', 'test-lab', 'inventory'));
 const PREFIX = process.env.ORCH_LAB_PREFIX ?? 'orcht';
 const SUBNET = process.env.ORCH_LAB_SUBNET ?? '10.214.0';
 const PRODUCTION_HOSTS = ['lb1', 'web1', 'web2', 'db1'];
 
-export const HOSTS = PRODUCTION ? PRODUCTION_HOSTS : Array.from({ length: Number(process.env.ORCH_TEST_LAB_SIZE ?? 4) }, (_, i) => `${PREFIX}${i + 1}`);
+export const HOSTS = PRODUCTION
+  ? PRODUCTION_HOSTS
+  : Array.from({ length: Number(process.env.ORCH_TEST_LAB_SIZE ?? 4) }, (_, i) => `${PREFIX}${i + 1}`);
 
 /** The host's name for `orch lab` (production: lb1 is the lab's host 2, host 1 being the bastion). */
 export function labName(host: string): string {
@@ -62,7 +66,18 @@ export function onHost(host: string, command: string): CommandResult {
 /** The plain OpenSSH client's arguments (after `ssh`) that log into a lab host as deploy with the lab's key. */
 export function sshArgv(host: string): string[] {
   if (PRODUCTION) return ['-q', '-F', join(LAB_DIR, 'ssh_config'), '-o', 'BatchMode=yes', `deploy@${addressOf(host)}`];
-  return ['-q', '-i', join(LAB_DIR, 'id_ed25519'), '-o', `UserKnownHostsFile=${join(LAB_DIR, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `deploy@${addressOf(host)}`];
+  return [
+    '-q',
+    '-i',
+    join(LAB_DIR, 'id_ed25519'),
+    '-o',
+    `UserKnownHostsFile=${join(LAB_DIR, 'known_hosts')}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    `deploy@${addressOf(host)}`,
+  ];
 }
 
 function shq(s: string): string {
@@ -74,7 +89,10 @@ export interface OrchRun extends CommandResult {
 }
 
 /** Run the orch CLI (built dist) with NDJSON output and parse the events. */
-export function orch(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; json?: boolean; input?: string } = {}): OrchRun {
+export function orch(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; json?: boolean; input?: string } = {},
+): OrchRun {
   const json = opts.json ?? true;
   const r = spawnSync(ORCH, json ? [...args, '--output', 'json'] : args, {
     encoding: 'utf8',
@@ -99,7 +117,11 @@ export function orch(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessE
 
 /** Start orch in the background (for interrupt and concurrency tests). */
 export function orchBackground(args: string[], cwd = ROOT) {
-  return spawn(ORCH, [...args, '--output', 'json'], { cwd, env: { ...process.env, CI: '1', ...orchEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(ORCH, [...args, '--output', 'json'], {
+    cwd,
+    env: { ...process.env, CI: '1', ...orchEnv() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Write a playbook (and optional extra files) into a fresh temp dir; returns the playbook path. */
@@ -116,14 +138,23 @@ export function writePlaybook(yaml: string, files: Record<string, string> = {}):
 }
 
 /** Apply a playbook to the test lab; returns the run and per-host recap. */
-export function apply(playbook: string, extra: string[] = [], opts: { cwd?: string } = {}): OrchRun & { recap: Record<string, { ok: number; changed: number; failed: number; skipped: number; unreachable: number }> } {
+export function apply(
+  playbook: string,
+  extra: string[] = [],
+  opts: { cwd?: string } = {},
+): OrchRun & {
+  recap: Record<string, { ok: number; changed: number; failed: number; skipped: number; unreachable: number }>;
+} {
   const r = orch(['run', INVENTORY, playbook, ...extra], opts);
   const recapEvent = r.events.find((e) => e.type === 'recap');
   return { ...r, recap: recapEvent?.type === 'recap' ? recapEvent.stats : {} };
 }
 
 export function results(run: OrchRun, task?: string): Extract<RunEvent, { type: 'host_result' }>[] {
-  return run.events.filter((e): e is Extract<RunEvent, { type: 'host_result' }> => e.type === 'host_result' && (task === undefined || e.task === task));
+  return run.events.filter(
+    (e): e is Extract<RunEvent, { type: 'host_result' }> =>
+      e.type === 'host_result' && (task === undefined || e.task === task),
+  );
 }
 
 export function totalChanged(recap: Record<string, { changed: number }>): number {
@@ -131,13 +162,19 @@ export function totalChanged(recap: Record<string, { changed: number }>): number
 }
 
 /** Apply twice: the first run must succeed, the second must report changed=0 on every host. */
-export function applyTwiceConverges(playbook: string, extra: string[] = []): { first: ReturnType<typeof apply>; second: ReturnType<typeof apply> } {
+export function applyTwiceConverges(
+  playbook: string,
+  extra: string[] = [],
+): { first: ReturnType<typeof apply>; second: ReturnType<typeof apply> } {
   const first = apply(playbook, extra);
-  if (first.code !== 0) throw new Error(`first apply failed (exit ${first.code}):\n${first.stderr}\n${failures(first)}`);
+  if (first.code !== 0)
+    throw new Error(`first apply failed (exit ${first.code}):\n${first.stderr}\n${failures(first)}`);
   const second = apply(playbook, extra);
-  if (second.code !== 0) throw new Error(`second apply failed (exit ${second.code}):\n${second.stderr}\n${failures(second)}`);
+  if (second.code !== 0)
+    throw new Error(`second apply failed (exit ${second.code}):\n${second.stderr}\n${failures(second)}`);
   const changed = results(second).filter((r) => r.status === 'changed');
-  if (changed.length > 0) throw new Error(`second apply changed things: ${changed.map((c) => `${c.host}: ${c.task}`).join('; ')}`);
+  if (changed.length > 0)
+    throw new Error(`second apply changed things: ${changed.map((c) => `${c.host}: ${c.task}`).join('; ')}`);
   return { first, second };
 }
 
@@ -165,8 +202,11 @@ export function inventoryWithGroups(groups: Record<string, string[]>, extraHostL
   const file = PRODUCTION ? join(INVENTORY, 'hosts') : INVENTORY;
   const lines = readFileSync(file, 'utf8').split('\n');
   // production: the host lines stand in their groups; the group_vars (with the vault) come along
-  const head = PRODUCTION ? ['[lab]', ...lines.filter((l) => / ansible_host=/.test(l))] : lines.slice(0, lines.indexOf('[lb]'));
-  if (PRODUCTION && existsSync(join(INVENTORY, 'group_vars'))) cpSync(join(INVENTORY, 'group_vars'), join(dir, 'group_vars'), { recursive: true });
+  const head = PRODUCTION
+    ? ['[lab]', ...lines.filter((l) => / ansible_host=/.test(l))]
+    : lines.slice(0, lines.indexOf('[lb]'));
+  if (PRODUCTION && existsSync(join(INVENTORY, 'group_vars')))
+    cpSync(join(INVENTORY, 'group_vars'), join(dir, 'group_vars'), { recursive: true });
   const vars = lines.slice(lines.indexOf('[all:vars]'));
   const sections = Object.entries(groups).flatMap(([g, hosts]) => [`[${g}]`, ...hosts, '']);
   writeFileSync(join(dir, 'hosts'), [...head, extraHostLines, ...sections, ...vars].join('\n'));
@@ -177,9 +217,21 @@ export function inventoryWithGroups(groups: Record<string, string[]>, extraHostL
  * A bounded client loop on a lab host, in the background: `count` requests to `url`, 3 s cap each,
  * `format` ('status' writes the HTTP code, 'body' the response) one per line into `file`.
  */
-export function startClientLoop(host: string, url: string, count: number, file: string, format: 'status' | 'body'): void {
-  const curl = format === 'status' ? `curl -s -o /dev/null -m 3 -w '%{http_code}\\n' ${url}` : `curl -s -m 3 ${url} || echo FAILED`;
-  onHost(host, `rm -f ${file}; (for i in $(seq ${count}); do ${curl} >> ${file}; sleep 0.02; done; echo END >> ${file}) > /dev/null 2>&1 &`);
+export function startClientLoop(
+  host: string,
+  url: string,
+  count: number,
+  file: string,
+  format: 'status' | 'body',
+): void {
+  const curl =
+    format === 'status'
+      ? `curl -s -o /dev/null -m 3 -w '%{http_code}\\n' ${url}`
+      : `curl -s -m 3 ${url} || echo FAILED`;
+  onHost(
+    host,
+    `rm -f ${file}; (for i in $(seq ${count}); do ${curl} >> ${file}; sleep 0.02; done; echo END >> ${file}) > /dev/null 2>&1 &`,
+  );
 }
 
 /** Wait (at most 2 minutes) for a client loop to finish; returns its lines. */
@@ -202,7 +254,9 @@ export function oneHostInventory(host: string, group: string, inventory = INVENT
   const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
   const vars = lab.slice(lab.indexOf('[all:vars]'));
   const file = join(mkdtempSync(join(tmpdir(), `orch-${group}-`)), `${group}-${host}`);
-  writeFileSync(file, `[${group}]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${labDir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
+  writeFileSync(
+    file,
+    `[${group}]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${labDir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`,
+  );
   return file;
 }
-

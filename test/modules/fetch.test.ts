@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,7 +19,11 @@ const sha1 = (b: Buffer | string) => createHash('sha1').update(b).digest('hex');
 
 test('fetch copies binary files of every host to dest/<host>/<path> and flat dests; second run ok', () => {
   const out = mkdtempSync(join(tmpdir(), 'orch-fetch-'));
-  for (const h of HOSTS) onHost(h, `mkdir -p /srv/orch-fetch && head -c 50000 /dev/urandom > /srv/orch-fetch/blob.bin && printf '%s\\n' ${h} > /srv/orch-fetch/name.txt`);
+  for (const h of HOSTS)
+    onHost(
+      h,
+      `mkdir -p /srv/orch-fetch && head -c 50000 /dev/urandom > /srv/orch-fetch/blob.bin && printf '%s\\n' ${h} > /srv/orch-fetch/name.txt`,
+    );
   const pb = writePlaybook(`
 - hosts: ${HOSTS.join(',')}
   become: yes
@@ -58,7 +71,11 @@ test('fetch never writes through a symlink (a linked directory under dest is ref
   assert.equal(results(r, 'through a link')[0]?.status, 'failed');
   assert.match(String(results(r, 'through a link')[0]?.msg), /symlink/);
   assert.deepEqual(readdirSync(elsewhere), ['target'], 'nothing written through the link');
-  assert.equal(readFileSync(join(elsewhere, 'target'), 'utf8'), 'precious\n', 'a link at the file name is replaced, its target untouched');
+  assert.equal(
+    readFileSync(join(elsewhere, 'target'), 'utf8'),
+    'precious\n',
+    'a link at the file name is replaced, its target untouched',
+  );
   assert.ok(lstatSync(join(out, 'flat.txt')).isFile());
   assert.equal(readFileSync(join(out, 'flat.txt'), 'utf8'), 'x\n');
   assert.equal(results(r, 'missing, ignored')[0]?.status, 'ok');

@@ -42,15 +42,24 @@ test('file, copy, template, lineinfile, blockinfile: effect, idempotence, check 
     - assert:
         that: "'name = shop' in (ini.content | b64decode)"
 `,
-    { 'templates/app.ini.j2': '[app]\nname = {{ app }}\nworkers = {{ workers }}\n{% for i in range(2) %}slot{{ i }}\n{% endfor %}' },
+    {
+      'templates/app.ini.j2':
+        '[app]\nname = {{ app }}\nworkers = {{ workers }}\n{% for i in range(2) %}slot{{ i }}\n{% endfor %}',
+    },
   );
   applyTwiceConverges(pb);
   // Independent checks with the system's ssh, not orch.
   assert.equal(onHost(host, `cat ${base}/conf/plain.txt`).stdout, 'hello shop\n');
   assert.equal(onHost(host, `cat ${base}/conf/lines.txt`).stdout, 'workers=3\n');
-  assert.equal(onHost(host, `stat -c '%a %U' ${base}/conf ${base}/conf/plain.txt ${base}/conf/app.ini`).stdout, '750 deploy\n640 root\n644 root\n');
+  assert.equal(
+    onHost(host, `stat -c '%a %U' ${base}/conf ${base}/conf/plain.txt ${base}/conf/app.ini`).stdout,
+    '750 deploy\n640 root\n644 root\n',
+  );
   assert.equal(onHost(host, `cat ${base}/conf/app.ini`).stdout, '[app]\nname = shop\nworkers = 3\nslot0\nslot1\n');
-  assert.equal(onHost(host, `cat ${base}/conf/block.txt`).stdout, '# BEGIN ANSIBLE MANAGED BLOCK\nalpha\nbeta\n# END ANSIBLE MANAGED BLOCK\n');
+  assert.equal(
+    onHost(host, `cat ${base}/conf/block.txt`).stdout,
+    '# BEGIN ANSIBLE MANAGED BLOCK\nalpha\nbeta\n# END ANSIBLE MANAGED BLOCK\n',
+  );
   assert.equal(onHost(host, `readlink ${base}/current`).stdout.trim(), `${base}/conf`);
   assert.equal(onHost(host, `ls -a ${base}/conf | grep -c orch-tmp || true`).stdout.trim(), '0', 'no temp files left');
 

@@ -18,7 +18,10 @@ let server: TestServer;
 before(async () => {
   writeFileSync(join(www, 'hello.txt'), 'hello get_url\n');
   writeFileSync(join(www, 'blob.bin'), blob);
-  writeFileSync(join(www, 'SHA256SUMS'), `${hex('sha256', 'hello get_url\n')}  hello.txt\n${hex('sha256', blob)} *blob.bin\n`);
+  writeFileSync(
+    join(www, 'SHA256SUMS'),
+    `${hex('sha256', 'hello get_url\n')}  hello.txt\n${hex('sha256', blob)} *blob.bin\n`,
+  );
   mkdirSync(join(www, 'private'));
   writeFileSync(join(www, 'private', 'secret.txt'), 'for authorized eyes\n');
   server = await startHttpServer(www, 'fetcher:S3cr3t-pw');
@@ -49,17 +52,34 @@ test('get_url downloads on the host: mode/owner, checksum (hex and checksum-file
         headers: { X-Orch-Test: yes-please }
 `);
   const { first, second } = applyTwiceConverges(pb);
-  assert.equal(onHost(host, `sha1sum ${base}/hello.txt ${base}/dir/blob.bin ${base}/blob2.bin | cut -c1-40`).stdout, `${hex('sha1', 'hello get_url\n')}\n${hex('sha1', blob)}\n${hex('sha1', blob)}\n`);
+  assert.equal(
+    onHost(host, `sha1sum ${base}/hello.txt ${base}/dir/blob.bin ${base}/blob2.bin | cut -c1-40`).stdout,
+    `${hex('sha1', 'hello get_url\n')}\n${hex('sha1', blob)}\n${hex('sha1', blob)}\n`,
+  );
   assert.equal(onHost(host, `stat -c '%a %U' ${base}/hello.txt ${base}/dir/blob.bin`).stdout, '640 deploy\n644 root\n');
   assert.equal(onHost(host, `cat ${base}/secret.txt`).stdout, 'for authorized eyes\n');
   assert.equal(onHost(host, `find ${base} -name '.orch-get_url*' | wc -l`).stdout.trim(), '0', 'no temp files left');
   const gets = server.requests().filter((r) => r.method === 'GET');
   // a directory dest is downloaded every run (as Ansible: the name is known only from the response);
   // a file dest with a checksum that matches is not downloaded again
-  assert.equal(gets.filter((r) => r.path === '/blob.bin').length, 3, 'blob.bin: twice into the directory, once to blob2.bin');
-  assert.ok(gets.some((r) => r.path === '/private/secret.txt' && r.headers['X-Orch-Test'] === 'yes-please'), 'custom header sent');
-  assert.ok(gets.some((r) => r.path === '/hello.txt' && r.headers['If-Modified-Since']), 'second run asks If-Modified-Since');
-  for (const run of [first, second]) assert.ok(!run.stdout.includes('S3cr3t-pw') && !run.stderr.includes('S3cr3t-pw'), 'the password never appears in output');
+  assert.equal(
+    gets.filter((r) => r.path === '/blob.bin').length,
+    3,
+    'blob.bin: twice into the directory, once to blob2.bin',
+  );
+  assert.ok(
+    gets.some((r) => r.path === '/private/secret.txt' && r.headers['X-Orch-Test'] === 'yes-please'),
+    'custom header sent',
+  );
+  assert.ok(
+    gets.some((r) => r.path === '/hello.txt' && r.headers['If-Modified-Since']),
+    'second run asks If-Modified-Since',
+  );
+  for (const run of [first, second])
+    assert.ok(
+      !run.stdout.includes('S3cr3t-pw') && !run.stderr.includes('S3cr3t-pw'),
+      'the password never appears in output',
+    );
   const dirResult = results(first, 'into a directory, checksum from a checksum file')[0];
   assert.equal(dirResult?.status, 'changed');
   const again = results(second, 'into a directory, checksum from a checksum file')[0];
@@ -80,7 +100,10 @@ test('get_url: a checksum mismatch fails with Ansible message and leaves no file
   assert.notEqual(r.code, 0);
   const res = results(r, 'mismatch')[0];
   assert.equal(res?.status, 'failed');
-  assert.equal(res?.msg, `The checksum for ${base}/bad.txt did not match ${'0'.repeat(64)}; it was ${hex('sha256', 'hello get_url\n')}.`);
+  assert.equal(
+    res?.msg,
+    `The checksum for ${base}/bad.txt did not match ${'0'.repeat(64)}; it was ${hex('sha256', 'hello get_url\n')}.`,
+  );
   assert.equal(onHost(host, `test -e ${base}/bad.txt || echo absent`).stdout.trim(), 'absent');
 
   const check = writePlaybook(`
@@ -102,7 +125,25 @@ test('get_url: force re-downloads a changed file and keeps a backup; tmp_dest is
   const tlsDir = mkdtempSync(join(tmpdir(), 'orch-tls-'));
   const cert = join(tlsDir, 'cert.pem');
   const key = join(tlsDir, 'key.pem');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=orch-test', '-days', '1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=orch-test',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(made.status, 0, made.stderr);
   const https = await startHttpServer(www, 'u:p', { cert, key });
   try {

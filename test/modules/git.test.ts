@@ -4,7 +4,8 @@ import { apply, applyTwiceConverges, HOSTS, onHost, results, writePlaybook } fro
 
 const host = HOSTS[0] as string;
 const base = '/srv/orch-git-test';
-const ENV = "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@e GIT_AUTHOR_DATE='2020-01-01T00:00:00Z' GIT_COMMITTER_DATE='2020-01-01T00:00:00Z'";
+const ENV =
+  "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@e GIT_AUTHOR_DATE='2020-01-01T00:00:00Z' GIT_COMMITTER_DATE='2020-01-01T00:00:00Z'";
 const sha = (ref: string) => onHost(host, `git -C ${base}/src rev-parse ${ref}`).stdout.trim();
 
 function makeRepo(): void {
@@ -39,7 +40,13 @@ test('git clones a local repository at HEAD, a tag, a branch, a commit, shallow 
   assert.equal(head('branch'), sha('feature'));
   assert.equal(onHost(host, `git -C ${base}/branch rev-parse --abbrev-ref HEAD`).stdout.trim(), 'feature');
   assert.equal(head('commit'), sha('v1'));
-  assert.equal(onHost(host, `git -C ${base}/shallow rev-parse --is-shallow-repository; git -C ${base}/shallow rev-list --count HEAD`).stdout, 'true\n1\n');
+  assert.equal(
+    onHost(
+      host,
+      `git -C ${base}/shallow rev-parse --is-shallow-repository; git -C ${base}/shallow rev-list --count HEAD`,
+    ).stdout,
+    'true\n1\n',
+  );
   assert.equal(onHost(host, `git -C ${base}/bare.git rev-parse --is-bare-repository`).stdout.trim(), 'true');
   assert.equal(onHost(host, `cat ${base}/head/f`).stdout, '2\n');
 });
@@ -62,7 +69,10 @@ test('git: local modifications fail without force and are reset with it; a new u
   onHost(host, `echo dirty >> ${base}/w/f`);
   const refused = apply(pb);
   assert.equal(results(refused, 'clone')[0]?.status, 'failed');
-  assert.equal(results(refused, 'clone')[0]?.msg, `Local modifications exist in the destination: ${base}/w (force=no).`);
+  assert.equal(
+    results(refused, 'clone')[0]?.msg,
+    `Local modifications exist in the destination: ${base}/w (force=no).`,
+  );
   assert.equal(onHost(host, `cat ${base}/w/f`).stdout, '2\ndirty\n', 'left alone');
   const forced = apply(writePlaybook(task(true)));
   assert.equal(results(forced, 'clone')[0]?.status, 'changed');

@@ -32,7 +32,10 @@ const table: Record<string, { setup?: string; rows: string[]; check?: [string, s
       `file: path=${B}/file/gone state=absent`,
       `file: path=${B}/file/tree state=directory recurse=yes owner=deploy group=deploy`,
     ],
-    check: [`cd ${B}/file && stat -c '%n %a %U' f1 f2 f3 f4 f5 d3 d4 tree/a/b`, 'f1 744 deploy\nf2 644 root\nf3 664 root\nf4 644 root\nf5 644 nobody\nd3 750 root\nd4 750 root\ntree/a/b 755 deploy\n'],
+    check: [
+      `cd ${B}/file && stat -c '%n %a %U' f1 f2 f3 f4 f5 d3 d4 tree/a/b`,
+      'f1 744 deploy\nf2 644 root\nf3 664 root\nf4 644 root\nf5 644 nobody\nd3 750 root\nd4 750 root\ntree/a/b 755 deploy\n',
+    ],
   },
   copy: {
     rows: [
@@ -124,10 +127,15 @@ const table: Record<string, { setup?: string; rows: string[]; check?: [string, s
   },
   group: {
     setup: 'groupdel orchidemg1 2>/dev/null; groupdel orchidemg2 2>/dev/null; true',
-    rows: ['group: name=orchidemg1', 'group: name=orchidemg2 gid=2401 system=yes', 'group: name=orchidemgone state=absent'],
+    rows: [
+      'group: name=orchidemg1',
+      'group: name=orchidemg2 gid=2401 system=yes',
+      'group: name=orchidemgone state=absent',
+    ],
   },
   user: {
-    setup: 'for u in orchidem1 orchidem2 orchidem3; do userdel -r $u 2>/dev/null; done; groupdel orchidemug 2>/dev/null; groupadd orchidemug; true',
+    setup:
+      'for u in orchidem1 orchidem2 orchidem3; do userdel -r $u 2>/dev/null; done; groupdel orchidemug 2>/dev/null; groupadd orchidemug; true',
     rows: [
       'user: name=orchidem1',
       // "secret" as a SHA-512 crypt hash
@@ -137,13 +145,22 @@ const table: Record<string, { setup?: string; rows: string[]; check?: [string, s
     ],
   },
   apt: {
-    rows: ['apt: name=jq state=present', 'apt: name=jq,bash state=installed install_recommends=no', 'apt: name=orch-no-such-package-x state=absent purge=yes autoremove=no',
+    rows: [
+      'apt: name=jq state=present',
+      'apt: name=jq,bash state=installed install_recommends=no',
+      'apt: name=orch-no-such-package-x state=absent purge=yes autoremove=no',
       'apt: name=orch-no-such-package-y state=removed',
-      'apt: name=jq state=latest cache_valid_time=0', 'package: name=jq state=present use=auto'],
+      'apt: name=jq state=latest cache_valid_time=0',
+      'package: name=jq state=present use=auto',
+    ],
   },
   service: {
     setup: 'service cron stop >/dev/null 2>&1; true',
-    rows: ['service: name=cron state=started', 'service: name=cron enabled=yes', 'service: name=cron state=started enabled=yes pattern=cron'],
+    rows: [
+      'service: name=cron state=started',
+      'service: name=cron enabled=yes',
+      'service: name=cron state=started enabled=yes pattern=cron',
+    ],
   },
 };
 
@@ -170,9 +187,12 @@ for (const [module, { setup, rows, check }] of Object.entries(table)) {
   });
 }
 
-test('lineinfile/blockinfile: text already right, mode/owner/group wrong: fixed, changed, Ansible\'s message; then ok', () => {
+test("lineinfile/blockinfile: text already right, mode/owner/group wrong: fixed, changed, Ansible's message; then ok", () => {
   const d = `${B}/attrs`;
-  onHost(host, `rm -rf ${d} && mkdir -p ${d} && printf 'a=1\\n' > ${d}/l && printf '# BEGIN ANSIBLE MANAGED BLOCK\\none\\n# END ANSIBLE MANAGED BLOCK\\n' > ${d}/b && chmod 0644 ${d}/l ${d}/b && chown root:root ${d}/l ${d}/b`);
+  onHost(
+    host,
+    `rm -rf ${d} && mkdir -p ${d} && printf 'a=1\\n' > ${d}/l && printf '# BEGIN ANSIBLE MANAGED BLOCK\\none\\n# END ANSIBLE MANAGED BLOCK\\n' > ${d}/b && chmod 0644 ${d}/l ${d}/b && chown root:root ${d}/l ${d}/b`,
+  );
   const pb = writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:
     - lineinfile: path=${d}/l line=a=1 mode=0600 owner=deploy group=deploy
     - blockinfile: path=${d}/b block=one mode=u=rw,g=,o= owner=deploy
@@ -188,5 +208,8 @@ test('lineinfile/blockinfile: text already right, mode/owner/group wrong: fixed,
   );
   assert.equal(onHost(host, `stat -c '%a %U:%G' ${d}/l ${d}/b`).stdout, '600 deploy:deploy\n600 deploy:root\n');
   assert.equal(onHost(host, `cat ${d}/l`).stdout, 'a=1\n', 'text untouched');
-  assert.deepEqual(results(apply(pb)).map((r) => r.status), ['ok', 'ok']);
+  assert.deepEqual(
+    results(apply(pb)).map((r) => r.status),
+    ['ok', 'ok'],
+  );
 });

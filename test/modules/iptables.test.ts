@@ -58,9 +58,11 @@ const EXPECTED = `-P INPUT ACCEPT
 -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
 `;
 
-const controllerRules = () => spawnSync('sh', ['-c', 'iptables -S; iptables -t nat -S; ip6tables -S'], { encoding: 'utf8' }).stdout;
+const controllerRules = () =>
+  spawnSync('sh', ['-c', 'iptables -S; iptables -t nat -S; ip6tables -S'], { encoding: 'utf8' }).stdout;
 const hostRules = () => onHost(host, 'sudo iptables -S; sudo iptables -t nat -S; sudo ip6tables -S').stdout;
-const play = (tasks: string) => writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n${tasks}`);
+const play = (tasks: string) =>
+  writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n${tasks}`);
 
 test('iptables: converges in two runs to the rules Ansible makes (iptables -S in the host), the controller untouched', () => {
   resetHost(host);
@@ -82,7 +84,12 @@ test('iptables: check mode reports the change and leaves the tables; flush and s
     assert.doesNotMatch(hostRules(), /8080/);
     assert.equal(results(apply(add))[0]?.status, 'changed');
     assert.match(hostRules(), /-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT/);
-    assert.equal(results(apply(play('    - iptables: chain=INPUT protocol=tcp destination_port=8080 jump=ACCEPT state=absent\n')))[0]?.status, 'changed');
+    assert.equal(
+      results(
+        apply(play('    - iptables: chain=INPUT protocol=tcp destination_port=8080 jump=ACCEPT state=absent\n')),
+      )[0]?.status,
+      'changed',
+    );
     assert.doesNotMatch(hostRules(), /8080/);
     apply(add);
     const flush = apply(play('    - iptables: chain=INPUT flush=yes\n'));
@@ -96,7 +103,11 @@ test('iptables: check mode reports the change and leaves the tables; flush and s
 test('iptables: hostile values stay one argument each (quotes, ;, newline, leading -) and are never run by a shell', () => {
   resetHost(host);
   try {
-    const r = apply(play(`    - iptables:\n        chain: INPUT\n        comment: "x'; touch /tmp/pwned; echo '\\n-j DROP $(id)"\n        jump: ACCEPT\n`));
+    const r = apply(
+      play(
+        `    - iptables:\n        chain: INPUT\n        comment: "x'; touch /tmp/pwned; echo '\\n-j DROP $(id)"\n        jump: ACCEPT\n`,
+      ),
+    );
     assert.equal(results(r)[0]?.status, 'changed', JSON.stringify(results(r)[0]));
     assert.notEqual(onHost(host, 'test -e /tmp/pwned').code, 0);
     assert.match(hostRules(), /--comment "x\\'; touch \/tmp\/pwned; echo \\'\n-j DROP \$\(id\)" -j ACCEPT/);

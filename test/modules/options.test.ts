@@ -3,7 +3,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { apply, applyTwiceConverges, HOSTS, INVENTORY, onHost, orch, resetHost, results, writePlaybook } from '../helpers/lab.js';
+import {
+  apply,
+  applyTwiceConverges,
+  HOSTS,
+  INVENTORY,
+  onHost,
+  orch,
+  resetHost,
+  results,
+  writePlaybook,
+} from '../helpers/lab.js';
 
 // Issue 16 case 4 (options accepted and ignored) and issue 17 point 1 (strict only where it is safe).
 const host = HOSTS[0] as string;
@@ -39,7 +49,8 @@ function localAptRepo(h: string, suite: string): void {
 }
 
 /** The suite apt last fetched from the local repository (what an update changes). */
-const fetchedSuite = (h: string) => onHost(h, "sed -n 's/^Suite: //p' /var/lib/apt/lists/_srv_orch-repo_._Release 2>/dev/null").stdout.trim();
+const fetchedSuite = (h: string) =>
+  onHost(h, "sed -n 's/^Suite: //p' /var/lib/apt/lists/_srv_orch-repo_._Release 2>/dev/null").stdout.trim();
 
 test('apt update_cache alone updates the lists; cache_valid_time skips a fresh cache (as Ansible: the lists dir mtime)', () => {
   try {
@@ -78,7 +89,8 @@ test('connection: local (play and task) runs on the control machine, not on the 
   const onTask = join(dir, 'task');
   onHost(host, `rm -f ${onPlay} ${onTask}`);
   try {
-    const r = apply(writePlaybook(`
+    const r = apply(
+      writePlaybook(`
 - hosts: ${host}
   gather_facts: no
   connection: local
@@ -93,11 +105,16 @@ test('connection: local (play and task) runs on the control machine, not on the 
       register: h
     - copy: content="{{ h.stdout }}" dest=${dir}/remote-hostname
       connection: local
-`));
+`),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(onPlay, 'utf8'), 'local');
     assert.equal(readFileSync(onTask, 'utf8'), 'local');
-    assert.equal(onHost(host, `test -e ${onPlay} || test -e ${onTask}; echo $?`).stdout.trim(), '1', 'nothing written on the host');
+    assert.equal(
+      onHost(host, `test -e ${onPlay} || test -e ${onTask}; echo $?`).stdout.trim(),
+      '1',
+      'nothing written on the host',
+    );
     // the task without the keyword still ran on the host
     assert.equal(readFileSync(join(dir, 'remote-hostname'), 'utf8'), onHost(host, 'hostname').stdout.trim());
   } finally {
@@ -106,7 +123,12 @@ test('connection: local (play and task) runs on the control machine, not on the 
 });
 
 test('an unknown connection plugin fails the task when reached, naming it', () => {
-  const r = apply(play(host, '    - command: "true"\n      connection: docker\n    - command: "true"\n      connection: docker\n      when: false\n'));
+  const r = apply(
+    play(
+      host,
+      '    - command: "true"\n      connection: docker\n    - command: "true"\n      connection: docker\n      when: false\n',
+    ),
+  );
   assert.equal(r.code, 2);
   const [first, second] = results(r);
   assert.equal(first?.status, 'failed');
@@ -116,7 +138,10 @@ test('an unknown connection plugin fails the task when reached, naming it', () =
 
 test('remote_user (play, task) is the ssh login; an inventory ansible_user wins over it, as in Ansible', () => {
   const key = readFileSync(join(process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab', 'id_ed25519.pub'), 'utf8').trim();
-  const setup = onHost(host, `id oouser >/dev/null 2>&1 || useradd -m -s /bin/sh oouser; mkdir -p ~oouser/.ssh; echo '${key}' > ~oouser/.ssh/authorized_keys; chown -R oouser: ~oouser/.ssh; rm -f /tmp/oo-who-*`);
+  const setup = onHost(
+    host,
+    `id oouser >/dev/null 2>&1 || useradd -m -s /bin/sh oouser; mkdir -p ~oouser/.ssh; echo '${key}' > ~oouser/.ssh/authorized_keys; chown -R oouser: ~oouser/.ssh; rm -f /tmp/oo-who-*`,
+  );
   assert.equal(setup.code, 0, setup.stderr);
   const dir = mkdtempSync(join(tmpdir(), 'orch-inv-'));
   const inv = join(dir, 'inventory');
@@ -149,13 +174,21 @@ test('remote_user (play, task) is the ssh login; an inventory ansible_user wins 
 });
 
 test('file follow: mode applies to the link target (idempotent); follow=no changes the link owner only; stat follow', () => {
-  onHost(host, 'rm -rf /tmp/oo-f; mkdir /tmp/oo-f; echo x > /tmp/oo-f/target; chmod 0600 /tmp/oo-f/target; ln -s /tmp/oo-f/target /tmp/oo-f/link');
+  onHost(
+    host,
+    'rm -rf /tmp/oo-f; mkdir /tmp/oo-f; echo x > /tmp/oo-f/target; chmod 0600 /tmp/oo-f/target; ln -s /tmp/oo-f/target /tmp/oo-f/link',
+  );
   applyTwiceConverges(play(host, '    - file: path=/tmp/oo-f/link mode=0640\n'));
   assert.equal(onHost(host, 'stat -c %a /tmp/oo-f/target').stdout.trim(), '640');
   applyTwiceConverges(play(host, '    - file: path=/tmp/oo-f/link owner=nobody follow=no\n'));
   assert.equal(onHost(host, 'stat -c %U /tmp/oo-f/link').stdout.trim(), 'nobody');
   assert.equal(onHost(host, 'stat -c %U /tmp/oo-f/target').stdout.trim(), 'root');
-  const st = apply(play(host, '    - stat: path=/tmp/oo-f/link follow=yes\n      register: a\n    - stat: path=/tmp/oo-f/link\n      register: b\n    - assert:\n        that: [a.stat.islnk == false, a.stat.isreg, a.stat.mode == "0640", b.stat.islnk, b.stat.lnk_source == "/tmp/oo-f/target"]\n'));
+  const st = apply(
+    play(
+      host,
+      '    - stat: path=/tmp/oo-f/link follow=yes\n      register: a\n    - stat: path=/tmp/oo-f/link\n      register: b\n    - assert:\n        that: [a.stat.islnk == false, a.stat.isreg, a.stat.mode == "0640", b.stat.islnk, b.stat.lnk_source == "/tmp/oo-f/target"]\n',
+    ),
+  );
   assert.equal(st.code, 0, JSON.stringify(results(st).map((x) => x.msg)));
 });
 
@@ -165,11 +198,20 @@ test('service (SysV) restart: stop, sleep, start, with arguments after the actio
     'echo "$1 $2 $(date +%s.%N)" >> /tmp/oo-svc.log',
     'case "$1" in start) touch /run/oo-svc.up;; stop) rm -f /run/oo-svc.up;; status) test -e /run/oo-svc.up;; esac',
   ].join('\n');
-  onHost(host, `rm -f /tmp/oo-svc.log /run/oo-svc.up; printf '%s\\n' '${script.replace(/'/g, "'\\''")}' > /etc/init.d/oo-svc; chmod 755 /etc/init.d/oo-svc`);
+  onHost(
+    host,
+    `rm -f /tmp/oo-svc.log /run/oo-svc.up; printf '%s\\n' '${script.replace(/'/g, "'\\''")}' > /etc/init.d/oo-svc; chmod 755 /etc/init.d/oo-svc`,
+  );
   const r = apply(play(host, '    - service: name=oo-svc state=restarted sleep=2 arguments=--fast\n'));
   assert.equal(r.code, 0, JSON.stringify(results(r).map((x) => x.msg)));
-  const log = onHost(host, 'grep -v ^status /tmp/oo-svc.log').stdout.trim().split('\n').map((l) => l.split(' '));
-  assert.deepEqual(log.map((l) => `${l[0]} ${l[1]}`), ['stop --fast', 'start --fast']);
+  const log = onHost(host, 'grep -v ^status /tmp/oo-svc.log')
+    .stdout.trim()
+    .split('\n')
+    .map((l) => l.split(' '));
+  assert.deepEqual(
+    log.map((l) => `${l[0]} ${l[1]}`),
+    ['stop --fast', 'start --fast'],
+  );
   const gap = Number(log[1]?.[2]) - Number(log[0]?.[2]);
   assert.ok(gap >= 2, `slept between stop and start (${gap}s)`);
   onHost(host, 'rm -f /etc/init.d/oo-svc /tmp/oo-svc.log /run/oo-svc.up');
@@ -200,16 +242,36 @@ test('tasks for other OS families and an include behind a false when run on a la
   assert.equal(r.code, 0, JSON.stringify(results(r).filter((x) => x.status === 'failed')));
   assert.equal(onHost(host, 'test -e /tmp/oo-multi-ran; echo $?').stdout.trim(), '0');
   // reached: a module orch lacks
-  const mod = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - name: arch only\n      pacman: name=x\n`));
+  const mod = apply(
+    writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - name: arch only\n      pacman: name=x\n`),
+  );
   assert.equal(mod.code, 2);
   const m = results(mod)[0];
-  assert.match(m?.msg ?? '', new RegExp(`pacman: module is not implemented by orch \\(task 'arch only' at .*playbook.yml:4(:\\d+)?, host ${host}\\)`));
+  assert.match(
+    m?.msg ?? '',
+    new RegExp(
+      `pacman: module is not implemented by orch \\(task 'arch only' at .*playbook.yml:4(:\\d+)?, host ${host}\\)`,
+    ),
+  );
   // reached: a parameter Ansible has and orch lacks
-  const par = apply(writePlaybook(`- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: name=perl-base autoclean=yes\n`));
+  const par = apply(
+    writePlaybook(
+      `- hosts: ${host}\n  become: yes\n  gather_facts: no\n  tasks:\n    - apt: name=perl-base autoclean=yes\n`,
+    ),
+  );
   assert.equal(par.code, 2);
-  assert.match(results(par)[0]?.msg ?? '', new RegExp(`apt: parameter 'autoclean' is not implemented by orch \\(task .* at .*playbook.yml:5(:\\d+)?, host ${host}\\)`));
+  assert.match(
+    results(par)[0]?.msg ?? '',
+    new RegExp(
+      `apt: parameter 'autoclean' is not implemented by orch \\(task .* at .*playbook.yml:5(:\\d+)?, host ${host}\\)`,
+    ),
+  );
   // reached: a keyword orch lacks
-  const kw = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 0\n`));
+  const kw = apply(
+    writePlaybook(
+      `- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 0\n`,
+    ),
+  );
   assert.equal(kw.code, 2);
   assert.match(results(kw)[0]?.msg ?? '', /keyword 'poll: 0 \(async without waiting\)' is not implemented by orch/);
 });
@@ -244,8 +306,13 @@ test('throttle: 1 runs the task on one host at a time (it was ignored)', () => {
   const both = HOSTS.slice(0, 2);
   if (both.length < 2) return;
   for (const h of both) onHost(h, 'rm -f /tmp/oo-throttle');
-  const times = (h: string) => onHost(h, 'cat /tmp/oo-throttle').stdout.trim().split(/\s+/).map(Number) as [number, number];
-  const r = apply(writePlaybook(`- hosts: ${both.join(',')}\n  gather_facts: no\n  tasks:\n    - shell: date +%s.%N > /tmp/oo-throttle; sleep 1; date +%s.%N >> /tmp/oo-throttle\n      throttle: 1\n`));
+  const times = (h: string) =>
+    onHost(h, 'cat /tmp/oo-throttle').stdout.trim().split(/\s+/).map(Number) as [number, number];
+  const r = apply(
+    writePlaybook(
+      `- hosts: ${both.join(',')}\n  gather_facts: no\n  tasks:\n    - shell: date +%s.%N > /tmp/oo-throttle; sleep 1; date +%s.%N >> /tmp/oo-throttle\n      throttle: 1\n`,
+    ),
+  );
   assert.equal(r.code, 0, r.stderr);
   const [a, b] = both.map(times).sort((x, y) => x[0] - y[0]) as [[number, number], [number, number]];
   assert.ok(b[0] >= a[1], `second host started (${b[0]}) after the first ended (${a[1]})`);
@@ -257,7 +324,8 @@ test('a task with connection: local never takes an answer fetched ahead over the
   writeFileSync(path, 'control\n');
   onHost(host, `mkdir -p ${dir}; echo host > ${path}`);
   try {
-    const r = apply(writePlaybook(`
+    const r = apply(
+      writePlaybook(`
 - hosts: ${host}
   gather_facts: no
   tasks:
@@ -271,7 +339,8 @@ test('a task with connection: local never takes an answer fetched ahead over the
         that:
           - remote.stat.size == 5
           - local.stat.size == 8
-`));
+`),
+    );
     assert.equal(r.code, 0, JSON.stringify(results(r).map((x) => x.msg)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -280,23 +349,32 @@ test('a task with connection: local never takes an answer fetched ahead over the
 });
 
 test('port (task keyword) is the ssh port: a wrong one makes the host unreachable (it was ignored)', () => {
-  const r = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: "true"\n      port: 22\n    - command: "true"\n      port: 9\n`));
+  const r = apply(
+    writePlaybook(
+      `- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: "true"\n      port: 22\n    - command: "true"\n      port: 9\n`,
+    ),
+  );
   const [ok, bad] = results(r);
   assert.equal(ok?.status, 'changed', JSON.stringify(ok));
   assert.equal(bad?.status, 'unreachable', JSON.stringify(bad));
 });
 
 test('async with polling waits for the task, at most async seconds (it was ignored)', () => {
-  const r = apply(writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 20\n      poll: 1\n    - command: sleep 5\n      async: 1\n      poll: 1\n`));
+  const r = apply(
+    writePlaybook(
+      `- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 20\n      poll: 1\n    - command: sleep 5\n      async: 1\n      poll: 1\n`,
+    ),
+  );
   const [ok, late] = results(r);
   assert.equal(ok?.status, 'changed', JSON.stringify(ok));
   assert.equal(late?.status, 'failed', JSON.stringify(late));
   assert.match(late?.msg ?? '', /async task did not complete within the requested time - 1s/);
 });
 
-test('delegate_facts puts the facts on the delegated host; force_handlers runs a failed host\'s handlers (both were refused)', () => {
+test("delegate_facts puts the facts on the delegated host; force_handlers runs a failed host's handlers (both were refused)", () => {
   if (other === host) return;
-  const facts = apply(writePlaybook(`
+  const facts = apply(
+    writePlaybook(`
 - hosts: ${host}
   gather_facts: no
   tasks:
@@ -309,12 +387,14 @@ test('delegate_facts puts the facts on the delegated host; force_handlers runs a
     - command: echo "{{ oo_mark | default('none') }}"
       register: m
     - copy: content="{{ m.stdout }}" dest=/tmp/oo-mark
-`));
+`),
+  );
   assert.equal(facts.code, 0, facts.stderr);
   assert.equal(onHost(other, 'cat /tmp/oo-mark').stdout, `from_${host}`);
   assert.equal(onHost(host, 'cat /tmp/oo-mark').stdout, 'none');
   onHost(host, 'rm -f /tmp/oo-forced');
-  const forced = apply(writePlaybook(`
+  const forced = apply(
+    writePlaybook(`
 - hosts: ${host}
   gather_facts: no
   force_handlers: true
@@ -325,14 +405,20 @@ test('delegate_facts puts the facts on the delegated host; force_handlers runs a
   handlers:
     - name: mark
       command: touch /tmp/oo-forced
-`));
+`),
+  );
   assert.equal(forced.code, 2);
-  assert.equal(onHost(host, 'test -e /tmp/oo-forced; echo $?').stdout.trim(), '0', 'the handler ran on the failed host');
+  assert.equal(
+    onHost(host, 'test -e /tmp/oo-forced; echo $?').stdout.trim(),
+    '0',
+    'the handler ran on the failed host',
+  );
 });
 
 test('module_defaults (play, block; short or FQCN names) fill arguments the task leaves out (was refused)', () => {
   onHost(host, 'rm -f /tmp/oo-md1 /tmp/oo-md2 /tmp/oo-md3');
-  const r = apply(writePlaybook(`
+  const r = apply(
+    writePlaybook(`
 - hosts: ${host}
   become: yes
   gather_facts: no
@@ -345,7 +431,11 @@ test('module_defaults (play, block; short or FQCN names) fill arguments the task
         - ansible.builtin.file: path=/tmp/oo-md3 state=touch
       module_defaults:
         file: { mode: '0604' }
-`));
+`),
+  );
   assert.equal(r.code, 0, JSON.stringify(results(r).map((x) => x.msg)));
-  assert.equal(onHost(host, 'stat -c %a /tmp/oo-md1 /tmp/oo-md2 /tmp/oo-md3').stdout.trim().split('\n').join(' '), '600 640 604');
+  assert.equal(
+    onHost(host, 'stat -c %a /tmp/oo-md1 /tmp/oo-md2 /tmp/oo-md3').stdout.trim().split('\n').join(' '),
+    '600 640 604',
+  );
 });

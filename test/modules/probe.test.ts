@@ -49,7 +49,10 @@ after(async () => {
 /** What stat/readlink/sha1sum/base64 on the host say about a path, as parseStat's fields. */
 function expected(path: string): ReturnType<typeof parseStat> {
   const q = `'${path.replace(/'/g, `'\\''`)}'`;
-  const r = onHost(host, `if [ -L ${q} ] || [ -e ${q} ]; then stat -c '%F|%a|%U|%G|%s|%u|%g' -- ${q}; echo "L|$(readlink -- ${q})"; if [ -f ${q} ]; then echo "H|$(sha1sum < ${q} | cut -c1-40)"; echo "C|$(base64 -w0 < ${q})"; fi; else echo A; fi`);
+  const r = onHost(
+    host,
+    `if [ -L ${q} ] || [ -e ${q} ]; then stat -c '%F|%a|%U|%G|%s|%u|%g' -- ${q}; echo "L|$(readlink -- ${q})"; if [ -f ${q} ]; then echo "H|$(sha1sum < ${q} | cut -c1-40)"; echo "C|$(base64 -w0 < ${q})"; fi; else echo A; fi`,
+  );
   const s = r.stdout.split('\n')[0] ?? '';
   const tagged = (t: string) => new RegExp(`^${t}\\|(.*)$`, 'm').exec(r.stdout)?.[1];
   const [link, sha, b64] = [tagged('L'), tagged('H'), tagged('C')];
@@ -57,7 +60,13 @@ function expected(path: string): ReturnType<typeof parseStat> {
   const [type = '', mode = '', owner, group, size, uid, gid] = s.split('|');
   return {
     exists: true,
-    type: type.includes('symbolic') ? 'link' : type.includes('directory') ? 'directory' : type.includes('regular') ? 'file' : 'other',
+    type: type.includes('symbolic')
+      ? 'link'
+      : type.includes('directory')
+        ? 'directory'
+        : type.includes('regular')
+          ? 'file'
+          : 'other',
     mode: mode.padStart(4, '0'),
     owner: owner === 'UNKNOWN' ? undefined : owner,
     group: group === 'UNKNOWN' ? undefined : group,
@@ -73,7 +82,11 @@ function normalise(f: ReturnType<typeof parseStat>, uid?: string, gid?: string):
   // stat prints UNKNOWN for ids without a name, the probe prints the number; umask and creator are the runner's, not
   // the file's
   const { umask: _umask, creator: _creator, ...file } = f;
-  return { ...file, ...(f.owner === uid ? { owner: undefined } : {}), ...(f.group === gid ? { group: undefined } : {}) };
+  return {
+    ...file,
+    ...(f.owner === uid ? { owner: undefined } : {}),
+    ...(f.group === gid ? { group: undefined } : {}),
+  };
 }
 
 test('stat probe: in the runner and as a process, the same as stat/sha1sum/base64 on the host', async () => {
@@ -98,7 +111,7 @@ test('a probe that dies reports rc 1 and the error; the runner keeps going', asy
   const bad = await ssh.exec(perlProbe('die "no such thing\\n";'));
   assert.equal(bad.rc, 1);
   assert.match(bad.stderr, /no such thing/);
-  const good = await ssh.exec(perlProbe(`print ${perlString("a'b\"c $x")};`));
+  const good = await ssh.exec(perlProbe(`print ${perlString('a\'b"c $x')};`));
   assert.deepEqual([good.rc, good.stdout], [0, 'a\'b"c $x']);
   // an ordinary command still runs as a process after
   assert.equal((await ssh.exec('echo $$ >/dev/null; printf ok')).stdout, 'ok');

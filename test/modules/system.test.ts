@@ -22,8 +22,14 @@ test('sysctl: file and live value (per-namespace key), idempotent; read-only glo
 `);
   applyTwiceConverges(pb);
   assert.equal(onHost(host, 'sysctl -n net.core.somaxconn').stdout.trim(), '2048');
-  assert.equal(onHost(host, 'sysctl -n net.ipv4.ip_local_port_range').stdout.trim().replace(/\s+/g, ' '), '10240 65000');
-  assert.equal(onHost(host, 'cat /etc/sysctl.d/60-orch-test.conf').stdout, 'net.core.somaxconn=2048\nnet.ipv4.ip_local_port_range=10240 65000\n');
+  assert.equal(
+    onHost(host, 'sysctl -n net.ipv4.ip_local_port_range').stdout.trim().replace(/\s+/g, ' '),
+    '10240 65000',
+  );
+  assert.equal(
+    onHost(host, 'cat /etc/sysctl.d/60-orch-test.conf').stdout,
+    'net.core.somaxconn=2048\nnet.ipv4.ip_local_port_range=10240 65000\n',
+  );
   const before = onHost(host, 'sysctl -n vm.swappiness').stdout.trim();
   const ro = apply(play('    - sysctl: name=vm.swappiness value=7 sysctl_file=/etc/sysctl.d/60-orch-test.conf\n'));
   assert.equal(ro.code, 2);
@@ -38,7 +44,10 @@ test('cron: cron.d entry and user crontab, named, idempotent', () => {
     - cron: name=hourly special_time=hourly user=deploy job="echo hi"
 `);
   applyTwiceConverges(pb);
-  assert.equal(onHost(host, 'cat /etc/cron.d/orch-test').stdout, '#Ansible: nightly\n5 2 * * * root flock -n /run/orch-test.lock true\n');
+  assert.equal(
+    onHost(host, 'cat /etc/cron.d/orch-test').stdout,
+    '#Ansible: nightly\n5 2 * * * root flock -n /run/orch-test.lock true\n',
+  );
   assert.equal(onHost(host, 'stat -c %a /etc/cron.d/orch-test').stdout.trim(), '644');
   assert.match(onHost(host, 'crontab -l -u deploy').stdout, /#Ansible: hourly\n@hourly echo hi\n/);
   const rm = apply(play('    - cron: name=nightly cron_file=orch-test state=absent\n'));
@@ -48,10 +57,14 @@ test('cron: cron.d entry and user crontab, named, idempotent', () => {
 
 test('mount: tmpfs in fstab and mounted; options change remounts', () => {
   onHost(host, 'umount /mnt/orch-test 2>/dev/null; sed -i "\\#/mnt/orch-test#d" /etc/fstab; true');
-  const pb = (opts: string) => play(`    - mount: path=/mnt/orch-test src=tmpfs fstype=tmpfs opts=${opts} state=mounted\n`);
+  const pb = (opts: string) =>
+    play(`    - mount: path=/mnt/orch-test src=tmpfs fstype=tmpfs opts=${opts} state=mounted\n`);
   applyTwiceConverges(pb('size=16m,noatime'));
   assert.match(onHost(host, 'findmnt -n -o FSTYPE,OPTIONS /mnt/orch-test').stdout, /^tmpfs .*noatime.*size=16384k/);
-  assert.match(onHost(host, 'grep /mnt/orch-test /etc/fstab').stdout, /^tmpfs \/mnt\/orch-test tmpfs size=16m,noatime 0 0$/m);
+  assert.match(
+    onHost(host, 'grep /mnt/orch-test /etc/fstab').stdout,
+    /^tmpfs \/mnt\/orch-test tmpfs size=16m,noatime 0 0$/m,
+  );
   applyTwiceConverges(pb('size=32m,noatime'));
   assert.match(onHost(host, 'findmnt -n -o OPTIONS /mnt/orch-test').stdout, /size=32768k/);
   const un = apply(play('    - mount: path=/mnt/orch-test state=absent\n'));
@@ -102,12 +115,18 @@ test('command and shell: rc, creates/removes, stdin, chdir, failure', () => {
   // check mode asks creates/removes only (a probe): ok when the guard says no, changed (would run) otherwise, as
   // Ansible
   onHost(host, 'rm -f /tmp/orch-absent');
-  const guards = apply(play(`    - command: touch /tmp/orch-absent creates=/tmp/orch-created
+  const guards = apply(
+    play(`    - command: touch /tmp/orch-absent creates=/tmp/orch-created
     - command: touch /tmp/orch-absent creates=/tmp/orch-absent
     - command: touch /tmp/orch-absent removes=/tmp/orch-absent
     - command: touch /tmp/orch-absent removes=/tmp/orch-created chdir=/tmp
-`), ['--check']);
-  assert.deepEqual(results(guards).map((x) => x.status), ['ok', 'changed', 'ok', 'changed']);
+`),
+    ['--check'],
+  );
+  assert.deepEqual(
+    results(guards).map((x) => x.status),
+    ['ok', 'changed', 'ok', 'changed'],
+  );
   assert.equal(onHost(host, 'test -e /tmp/orch-absent; echo $?').stdout.trim(), '1', 'check mode ran nothing');
 });
 

@@ -23,7 +23,13 @@ test("template module on a lab host: every case's bytes are Ansible's (sha1 over
       .split('\n')
       .map((l) => [l.slice(42), l.slice(0, 40)] as const),
   );
-  const wrong = names.filter((n) => remote.get(n) !== createHash('sha1').update(readFileSync(join(DIR, 'expected', n))).digest('hex'));
+  const wrong = names.filter(
+    (n) =>
+      remote.get(n) !==
+      createHash('sha1')
+        .update(readFileSync(join(DIR, 'expected', n)))
+        .digest('hex'),
+  );
   assert.deepEqual(wrong, [], `files that differ from Ansible's: ${wrong.join(', ')}`);
   assert.equal(remote.size, names.length, 'no more and no fewer files than Ansible wrote');
 });
@@ -31,7 +37,9 @@ test("template module on a lab host: every case's bytes are Ansible's (sha1 over
 test("template mode: preserve takes the template file's mode (0755 here), as Ansible does", () => {
   const src = join(DIR, 'templates', 'script.j2');
   assert.equal((statSync(src).mode & 0o777).toString(8), '755', 'the fixture is executable in git');
-  const pb = writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  vars: { ssh_port: 22 }\n  tasks:\n    - template: { src: ${src}, dest: ${OUT}/script, mode: preserve }\n`);
+  const pb = writePlaybook(
+    `- hosts: ${host}\n  gather_facts: no\n  vars: { ssh_port: 22 }\n  tasks:\n    - template: { src: ${src}, dest: ${OUT}/script, mode: preserve }\n`,
+  );
   applyTwiceConverges(pb);
   assert.equal(onHost(host, `stat -c %a ${OUT}/script`).stdout.trim(), '755');
   assert.equal(onHost(host, `${OUT}/script`).stdout, '22\n');

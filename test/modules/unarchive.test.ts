@@ -24,7 +24,10 @@ function archives(): Record<string, string> {
   };
   run('tar', ['-czf', 'app.tgz', 'app']);
   run('tar', ['-cJf', 'app.tar.xz', 'app']);
-  run('python3', ['-c', "import zipfile,os\nz=zipfile.ZipFile('app.zip','w')\nfor d,_,fs in os.walk('app'):\n  z.write(d)\n  [z.write(os.path.join(d,f)) for f in fs]\nz.close()"]);
+  run('python3', [
+    '-c',
+    "import zipfile,os\nz=zipfile.ZipFile('app.zip','w')\nfor d,_,fs in os.walk('app'):\n  z.write(d)\n  [z.write(os.path.join(d,f)) for f in fs]\nz.close()",
+  ]);
   return Object.fromEntries(['app.tgz', 'app.tar.xz', 'app.zip'].map((f) => [f, join(work, f)]));
 }
 
@@ -70,11 +73,21 @@ test('unarchive: tgz and zip from the controller, tar.xz on the host (remote_src
   assert.equal(onHost(host, `cat ${base}/url/app/one.txt`).stdout, 'one\n');
   assert.equal(results(first, 'files')[0]?.msg, 'app/,app/one.txt,app/run.sh,app/sub/,app/sub/two.txt', 'list_files');
   assert.equal(results(second, 'xz on the host')[0]?.status, 'skipped', 'creates= exists: skipped as Ansible');
-  assert.equal(onHost(host, `cd ${base}/tgz/app && stat -c '%n %a %U' . run.sh one.txt sub sub/two.txt`).stdout, '. 750 deploy\nrun.sh 750 deploy\none.txt 640 deploy\nsub 750 deploy\nsub/two.txt 640 deploy\n');
-  assert.equal(onHost(host, `cat ${base}/tgz/app/sub/two.txt ${base}/zip/app/one.txt ${base}/xz/app/run.sh`).stdout, 'two\none\n#!/bin/sh\necho run\n');
+  assert.equal(
+    onHost(host, `cd ${base}/tgz/app && stat -c '%n %a %U' . run.sh one.txt sub sub/two.txt`).stdout,
+    '. 750 deploy\nrun.sh 750 deploy\none.txt 640 deploy\nsub 750 deploy\nsub/two.txt 640 deploy\n',
+  );
+  assert.equal(
+    onHost(host, `cat ${base}/tgz/app/sub/two.txt ${base}/zip/app/one.txt ${base}/xz/app/run.sh`).stdout,
+    'two\none\n#!/bin/sh\necho run\n',
+  );
   assert.equal(onHost(host, `test -e ${base}/zip/app/sub/two.txt || echo excluded`).stdout.trim(), 'excluded');
   assert.equal(onHost(host, `stat -c %a ${base}/xz/app/run.sh`).stdout.trim(), '755');
-  assert.equal(onHost(host, 'ls -d /tmp/tmp.*/source 2>/dev/null | wc -l').stdout.trim(), '0', 'copied archives removed');
+  assert.equal(
+    onHost(host, 'ls -d /tmp/tmp.*/source 2>/dev/null | wc -l').stdout.trim(),
+    '0',
+    'copied archives removed',
+  );
 
   // an extracted file edited on the host is restored (tar --diff sees its mtime), and only then
   onHost(host, `echo changed > ${base}/tgz/app/one.txt`);
@@ -104,11 +117,18 @@ test('unarchive: a zip on a host without unzip fails with Ansible message; a mis
     withFiles(pb, files);
     const r = apply(pb);
     const msg = String(results(r, 'no unzip')[0]?.msg);
-    assert.match(msg, /^Failed to find handler for "\/tmp\/.*\/source"\. Make sure the required command to extract the file is installed\.\n/);
+    assert.match(
+      msg,
+      /^Failed to find handler for "\/tmp\/.*\/source"\. Make sure the required command to extract the file is installed\.\n/,
+    );
     assert.match(msg, /Unable to find required 'unzip' binary in the path\./);
     assert.equal(results(r, 'no dest')[0]?.msg, `dest '${base}/missing' must be an existing dir`);
     assert.equal(onHost(host, `ls -A ${base}/nozip`).stdout, '', 'nothing extracted');
-    assert.equal(onHost(host, 'ls -d /tmp/tmp.*/source 2>/dev/null | wc -l').stdout.trim(), '0', 'copied archives removed after a failure too');
+    assert.equal(
+      onHost(host, 'ls -d /tmp/tmp.*/source 2>/dev/null | wc -l').stdout.trim(),
+      '0',
+      'copied archives removed after a failure too',
+    );
   } finally {
     onHost(host, 'mv /usr/bin/unzip.orch-test-off /usr/bin/unzip');
   }

@@ -5,8 +5,9 @@
 //   node test/tools/compat-score.mjs [--orch BIN] [-v] test/compat/asserts-*.yml
 //
 // Each playbook is copied next to itself with every assert task split into one task per condition, each with
-// `ignore_errors: true` (so one failed condition does not hide the next), run once by each tool on the last host of the lab named by the
-// ORCH_LAB_* variables, and the assert tasks are matched by their line. Not part of the test suite.
+// `ignore_errors: true` (so one failed condition does not hide the next), run once by each tool on the last host
+// of the lab named by the ORCH_LAB_* variables, and the assert tasks are matched by their line. Not part of the
+// test suite.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,14 +28,25 @@ const prefix = process.env.ORCH_LAB_PREFIX ?? 'orcht';
 const labDir = process.env.ORCH_LAB_DIR ?? `/var/lib/orch-${prefix}-lab`;
 const labInventory = process.env.ORCH_LAB_INVENTORY ?? join(root, '.orch', `${prefix}-lab`, 'inventory');
 const lab = readFileSync(labInventory, 'utf8');
-const hostLines = lab.split('\n[')[1].split('\n').slice(1).filter((l) => l.trim());
+const hostLines = lab
+  .split('\n[')[1]
+  .split('\n')
+  .slice(1)
+  .filter((l) => l.trim());
 const hostLine = hostLines[hostLines.length - 1];
 const host = hostLine.split(' ')[0];
 const inv = join(mkdtempSync(join(tmpdir(), 'orch-score-')), 'inventory');
-writeFileSync(inv, `[compat]\n${hostLine}\n\n${lab.slice(lab.indexOf('[all:vars]'))}\nansible_ssh_common_args=-o UserKnownHostsFile=${labDir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`);
+writeFileSync(
+  inv,
+  `[compat]\n${hostLine}\n\n${lab.slice(lab.indexOf('[all:vars]'))}\nansible_ssh_common_args=-o UserKnownHostsFile=${labDir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`,
+);
 
 function ansibleRun(playbook) {
-  const r = spawnSync('ansible-playbook', ['-i', inv, playbook], { encoding: 'utf8', env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1' }, maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('ansible-playbook', ['-i', inv, playbook], {
+    encoding: 'utf8',
+    env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_NOCOLOR: '1' },
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.stdout.indexOf('{') < 0) throw new Error(`ansible-playbook did not run ${playbook}: ${r.stdout}${r.stderr}`);
   const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
   const byLine = new Map();
@@ -50,7 +62,11 @@ function ansibleRun(playbook) {
 }
 
 function orchRun(playbook) {
-  const r = spawnSync(orchBin, ['run', inv, playbook, '--output', 'json'], { encoding: 'utf8', env: { ...process.env, CI: '1' }, maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(orchBin, ['run', inv, playbook, '--output', 'json'], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const starts = new Map();
   const byLine = new Map();
   let error = '';
@@ -59,7 +75,15 @@ function orchRun(playbook) {
     const e = JSON.parse(l);
     if (e.type === 'task_start') starts.set(e.taskId, e);
     if (e.type === 'run_end' && e.error) error = e.error;
-    if (e.type === 'host_result' && e.module !== 'assert' && e.status === 'failed' && !e.ignored && e.item === undefined && !error) error = `${e.task}: ${e.msg}`;
+    if (
+      e.type === 'host_result' &&
+      e.module !== 'assert' &&
+      e.status === 'failed' &&
+      !e.ignored &&
+      e.item === undefined &&
+      !error
+    )
+      error = `${e.task}: ${e.msg}`;
     if (e.type === 'host_result' && e.module === 'assert') {
       const s = starts.get(e.taskId);
       if (s?.line !== undefined) byLine.set(s.line, { pass: e.status === 'ok', msg: e.msg });
@@ -110,13 +134,16 @@ for (const file of files) {
     const ok = mine.filter(([line]) => o.byLine.get(line)?.pass);
     total += mine.length;
     passed += ok.length;
-    console.log(`${basename(file)}: orch passes ${ok.length}/${mine.length} of the asserts ansible-playbook passes (${a.size - mine.length} fail under Ansible too)`);
+    console.log(
+      `${basename(file)}: orch passes ${ok.length}/${mine.length} of the asserts ansible-playbook passes (${a.size - mine.length} fail under Ansible too)`,
+    );
     if (o.error) console.log(`  orch: ${o.error}`);
     for (const [line, t] of mine) {
       const r = o.byLine.get(line);
       if (!r?.pass && (verbose || true)) console.log(`  FAIL line ${line} "${t.name}": ${r ? r.msg : 'not reached'}`);
     }
-    if (verbose) for (const [line, t] of a) if (!t.pass) console.log(`  (ansible fails line ${line} "${t.name}": ${t.msg})`);
+    if (verbose)
+      for (const [line, t] of a) if (!t.pass) console.log(`  (ansible fails line ${line} "${t.name}": ${t.msg})`);
   } finally {
     rmSync(copy, { force: true });
   }

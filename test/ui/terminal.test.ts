@@ -33,7 +33,17 @@ function tmux(...args: string[]): string {
 test('a real terminal: the TUI under tmux shows progress, then the recap', async () => {
   const session = `orch-ui-${process.pid}`;
   tmux('kill-session', '-t', session);
-  spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '40', `cd ${ROOT} && env -u CI ${ORCH} run ${INVENTORY} ${pb}; echo EXIT=$?; sleep 30`]);
+  spawnSync('tmux', [
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '120',
+    '-y',
+    '40',
+    `cd ${ROOT} && env -u CI ${ORCH} run ${INVENTORY} ${pb}; echo EXIT=$?; sleep 30`,
+  ]);
   let screen = '';
   const deadline = Date.now() + 60_000;
   while (!/EXIT=\d+/.test(screen) && Date.now() < deadline) {
@@ -53,12 +63,23 @@ test('NDJSON: one parseable event per line, stable fields, no_log values redacte
   assert.equal(r.code, 0);
   const lines = r.stdout.trim().split('\n');
   const events = lines.map((l) => JSON.parse(l) as { type: string; ts: string });
-  assert.deepEqual([...new Set(events.map((e) => e.type))].sort(), ['host_result', 'play_start', 'recap', 'run_end', 'run_start', 'task_start'].sort());
+  assert.deepEqual(
+    [...new Set(events.map((e) => e.type))].sort(),
+    ['host_result', 'play_start', 'recap', 'run_end', 'run_start', 'task_start'].sort(),
+  );
   assert.ok(events.every((e) => typeof e.ts === 'string'));
-  const failed = events.find((e) => e.type === 'host_result' && (e as unknown as { status: string }).status === 'failed') as unknown as { msg: string; stderr?: string };
+  const failed = events.find(
+    (e) => e.type === 'host_result' && (e as unknown as { status: string }).status === 'failed',
+  ) as unknown as { msg: string; stderr?: string };
   assert.match(failed.msg, /hidden due to the fact that 'no_log: true'/);
   assert.equal(failed.stderr, undefined);
-  for (const out of [r.stdout, r.stderr, readFileSync('/tmp/orch-ui-test.ndjson', 'utf8'), orch(['run', INVENTORY, pb], { json: false }).stdout]) assert.doesNotMatch(out, new RegExp(SECRET));
+  for (const out of [
+    r.stdout,
+    r.stderr,
+    readFileSync('/tmp/orch-ui-test.ndjson', 'utf8'),
+    orch(['run', INVENTORY, pb], { json: false }).stdout,
+  ])
+    assert.doesNotMatch(out, new RegExp(SECRET));
   const runs = join(ROOT, '.orch', 'runs');
   for (const f of readdirSync(runs)) assert.doesNotMatch(readFileSync(join(runs, f), 'utf8'), new RegExp(SECRET), f);
 });
@@ -66,7 +87,10 @@ test('NDJSON: one parseable event per line, stable fields, no_log values redacte
 test('orch history lists past runs with who, what and the result', () => {
   const r = orch(['history'], { json: false });
   assert.equal(r.code, 0);
-  assert.match(r.stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+ {2}root\\s+run \\S*inventory\\s+ok \\(${HOSTS.length} hosts\\)$`, 'm'));
+  assert.match(
+    r.stdout,
+    new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+ {2}root\\s+run \\S*inventory\\s+ok \\(${HOSTS.length} hosts\\)$`, 'm'),
+  );
   // a run refused before it started (the lock) is listed by its file name, with the reason
   assert.doesNotMatch(r.stdout, /\.ndjson/);
 });

@@ -12,9 +12,26 @@ const tick = () => new Promise((r) => setTimeout(r, 30));
 
 function start(hosts: string[]): RunEvent[] {
   return [
-    { type: 'run_start', time: '', command: 'apply production', inventory: 'inventory/production', playbook: '/p/playbooks/site.yml', hosts, check: false, user: 'ops' },
+    {
+      type: 'run_start',
+      time: '',
+      command: 'apply production',
+      inventory: 'inventory/production',
+      playbook: '/p/playbooks/site.yml',
+      hosts,
+      check: false,
+      user: 'ops',
+    },
     { type: 'play_start', name: 'Host tuning', hosts },
-    { type: 'task_start', taskId: 1, name: 'Write the sysctl settings', role: 'kernel-tuning', hosts, handler: false, module: 'template' },
+    {
+      type: 'task_start',
+      taskId: 1,
+      name: 'Write the sysctl settings',
+      role: 'kernel-tuning',
+      hosts,
+      handler: false,
+      module: 'template',
+    },
   ];
 }
 
@@ -22,7 +39,15 @@ test('running play: header, task, progress and a row per running host', async ()
   const store = createStore('apply production');
   const ui = render(<App store={store} rows={30} />);
   for (const e of start(['web1', 'web2', 'db1'])) store.dispatch(e);
-  store.dispatch({ type: 'host_result', host: 'web1', taskId: 1, task: 'Write the sysctl settings', module: 'template', status: 'changed', durationMs: 5 });
+  store.dispatch({
+    type: 'host_result',
+    host: 'web1',
+    taskId: 1,
+    task: 'Write the sysctl settings',
+    module: 'template',
+    status: 'changed',
+    durationMs: 5,
+  });
   await tick();
   const f = plain(ui.lastFrame());
   assert.match(f, /orch apply production/);
@@ -37,7 +62,19 @@ test('failure shown at once with host, task, message, hint and stderr tail', asy
   const store = createStore('apply production');
   const ui = render(<App store={store} rows={30} />);
   for (const e of start(['web1'])) store.dispatch(e);
-  store.dispatch({ type: 'host_result', host: 'web1', taskId: 1, task: 'Write the sysctl settings', module: 'template', status: 'failed', msg: 'writing /etc/x failed (rc=1)', hint: 'check the disk', stderr: 'No space left on device', durationMs: 5, at: 'roles/k/tasks/main.yml:12' });
+  store.dispatch({
+    type: 'host_result',
+    host: 'web1',
+    taskId: 1,
+    task: 'Write the sysctl settings',
+    module: 'template',
+    status: 'failed',
+    msg: 'writing /etc/x failed (rc=1)',
+    hint: 'check the disk',
+    stderr: 'No space left on device',
+    durationMs: 5,
+    at: 'roles/k/tasks/main.yml:12',
+  });
   await tick();
   // Finished items go to <Static>: written once above the live area, so look at every frame written.
   const f = plain(ui.frames.join('\n'));
@@ -51,7 +88,16 @@ test('diffs are coloured: additions green, removals red', async () => {
   const store = createStore('apply production');
   const ui = render(<App store={store} rows={30} />);
   for (const e of start(['web1'])) store.dispatch(e);
-  store.dispatch({ type: 'host_result', host: 'web1', taskId: 1, task: 't', module: 'copy', status: 'changed', diff: [{ path: '/etc/a', before: 'old\n', after: 'new\n' }], durationMs: 1 });
+  store.dispatch({
+    type: 'host_result',
+    host: 'web1',
+    taskId: 1,
+    task: 't',
+    module: 'copy',
+    status: 'changed',
+    diff: [{ path: '/etc/a', before: 'old\n', after: 'new\n' }],
+    durationMs: 1,
+  });
   await tick();
   const f = plain(ui.frames.join('\n'));
   assert.match(f, /^web1: t$/m);
@@ -67,7 +113,12 @@ test('recap table at the end', async () => {
   const store = createStore('apply production');
   const ui = render(<App store={store} rows={30} />);
   for (const e of start(['web1'])) store.dispatch(e);
-  store.dispatch({ type: 'recap', stats: { web1: { ok: 5, changed: 2, failed: 0, skipped: 1, unreachable: 0, rescued: 0, ignored: 0 } }, durationMs: 1234, roundTrips: {} });
+  store.dispatch({
+    type: 'recap',
+    stats: { web1: { ok: 5, changed: 2, failed: 0, skipped: 1, unreachable: 0, rescued: 0, ignored: 0 } },
+    durationMs: 1234,
+    roundTrips: {},
+  });
   store.dispatch({ type: 'run_end', exitCode: 0, durationMs: 1234 });
   await tick();
   const f = plain(ui.lastFrame());
@@ -94,7 +145,8 @@ test('500 hosts: the live part stays within the terminal height', async () => {
   const store = createStore('apply production');
   const ui = render(<App store={store} rows={24} />);
   for (const e of start(hosts)) store.dispatch(e);
-  for (const h of hosts.slice(0, 200)) store.dispatch({ type: 'host_result', host: h, taskId: 1, task: 't', module: 'copy', status: 'ok', durationMs: 1 });
+  for (const h of hosts.slice(0, 200))
+    store.dispatch({ type: 'host_result', host: h, taskId: 1, task: 't', module: 'copy', status: 'ok', durationMs: 1 });
   await tick();
   const lines = plain(ui.lastFrame()).split('\n');
   const liveStart = lines.findIndex((l) => l.includes('orch apply production'));
@@ -108,7 +160,11 @@ test('500 hosts: the live part stays within the terminal height', async () => {
 test('failed hosts are listed first when hosts are folded', async () => {
   const s = initialState('x');
   for (const e of start(['a', 'b', 'c', 'd'])) reduce(s, e, 0);
-  reduce(s, { type: 'host_result', host: 'd', taskId: 1, task: 't', module: 'copy', status: 'failed', durationMs: 1 }, 0);
+  reduce(
+    s,
+    { type: 'host_result', host: 'd', taskId: 1, task: 't', module: 'copy', status: 'failed', durationMs: 1 },
+    0,
+  );
   const { shown, folded } = visibleHosts([...s.hosts.values()], 2);
   assert.equal(shown[0]?.name, 'd');
   assert.equal(folded?.running, 3);
@@ -118,8 +174,26 @@ test('plan: an unknown result is shown with why; diffs wait for the plan printed
   const store = createStore('plan production');
   const ui = render(<App store={store} rows={30} />);
   for (const e of start(['web1'])) store.dispatch(e);
-  store.dispatch({ type: 'host_result', host: 'web1', taskId: 1, task: 'Write the sysctl settings', module: 'template', status: 'skipped', durationMs: 5, plan: { status: 'unknown', reason: "depends on 'token' (site.yml:4)" } });
-  store.dispatch({ type: 'host_result', host: 'web1', taskId: 1, task: 'motd', module: 'copy', status: 'changed', durationMs: 5, diff: [{ path: '/etc/motd', before: '', after: 'hi\n' }] });
+  store.dispatch({
+    type: 'host_result',
+    host: 'web1',
+    taskId: 1,
+    task: 'Write the sysctl settings',
+    module: 'template',
+    status: 'skipped',
+    durationMs: 5,
+    plan: { status: 'unknown', reason: "depends on 'token' (site.yml:4)" },
+  });
+  store.dispatch({
+    type: 'host_result',
+    host: 'web1',
+    taskId: 1,
+    task: 'motd',
+    module: 'copy',
+    status: 'changed',
+    durationMs: 5,
+    diff: [{ path: '/etc/motd', before: '', after: 'hi\n' }],
+  });
   await tick();
   const f = plain(ui.lastFrame());
   assert.match(f, /skipped: \[web1\] Write the sysctl settings: unknown: depends on 'token' \(site\.yml:4\)/);

@@ -15,7 +15,9 @@ function project(cfg: string): string {
 const home = mkdtempSync(join(tmpdir(), 'orch-home-'));
 
 test('ansible.cfg: [defaults] and [privilege_escalation] settings, paths relative to the file', () => {
-  const dir = project('[defaults]\ninventory = inventory/hosts\nroles_path = roles:~/shared-roles\nremote_user = deploy\nprivate_key_file = keys/id\nforks = 7\nvault_password_file = .vault-pass\ntimeout = 30\n# a comment\n\n[privilege_escalation]\nbecome = True\nbecome_user = app\nbecome_method = sudo\n\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto\n');
+  const dir = project(
+    '[defaults]\ninventory = inventory/hosts\nroles_path = roles:~/shared-roles\nremote_user = deploy\nprivate_key_file = keys/id\nforks = 7\nvault_password_file = .vault-pass\ntimeout = 30\n# a comment\n\n[privilege_escalation]\nbecome = True\nbecome_user = app\nbecome_method = sudo\n\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto\n',
+  );
   const s = ansibleSettings({}, dir, home);
   assert.equal(s.file, join(dir, 'ansible.cfg'));
   assert.equal(s.inventory, join(dir, 'inventory/hosts'));
@@ -26,7 +28,13 @@ test('ansible.cfg: [defaults] and [privilege_escalation] settings, paths relativ
   assert.equal(s.timeoutSeconds, 30);
   assert.equal(s.become, true);
   assert.equal(s.hostKeyChecking, true);
-  assert.deepEqual(settingsVariables(s), { ansible_user: 'deploy', ansible_ssh_private_key_file: join(dir, 'keys/id'), ansible_become_method: 'sudo', ansible_become_user: 'app', ansible_ssh_args: '-o ControlMaster=auto' });
+  assert.deepEqual(settingsVariables(s), {
+    ansible_user: 'deploy',
+    ansible_ssh_private_key_file: join(dir, 'keys/id'),
+    ansible_become_method: 'sudo',
+    ansible_become_user: 'app',
+    ansible_ssh_args: '-o ControlMaster=auto',
+  });
   assert.equal(s.notes.length, 1, 'pipelining is reported as not used (ssh_args is read: its -F, -o, -J, -p, -l, -i)');
 });
 
@@ -38,7 +46,11 @@ test('ansible.cfg: ANSIBLE_* variables win over the file; ANSIBLE_CONFIG picks t
   assert.equal(s.hostKeyChecking, false);
   const other = project('[defaults]\nforks = 9\n');
   assert.equal(findConfig({ ANSIBLE_CONFIG: join(other, 'ansible.cfg') }, dir, home), join(other, 'ansible.cfg'));
-  assert.equal(ansibleSettings({}, mkdtempSync(join(tmpdir(), 'orch-none-')), home).file, undefined, 'no file: defaults');
+  assert.equal(
+    ansibleSettings({}, mkdtempSync(join(tmpdir(), 'orch-none-')), home).file,
+    undefined,
+    'no file: defaults',
+  );
 });
 
 test('ansible.cfg: default roles_path is ~/.ansible/roles and the system dirs', () => {
@@ -47,8 +59,14 @@ test('ansible.cfg: default roles_path is ~/.ansible/roles and the system dirs', 
 });
 
 test('ansible.cfg: a line that is not a setting, and a bad number, are errors naming the file and line', () => {
-  assert.throws(() => parseIni('[defaults]\nforks\n', 'a.cfg'), (e: unknown) => e instanceof ParseError && e.pos?.line === 2 && e.pos.file === 'a.cfg');
-  assert.throws(() => ansibleSettings({}, project('[defaults]\nforks = many\n'), home), /forks must be a positive whole number/);
+  assert.throws(
+    () => parseIni('[defaults]\nforks\n', 'a.cfg'),
+    (e: unknown) => e instanceof ParseError && e.pos?.line === 2 && e.pos.file === 'a.cfg',
+  );
+  assert.throws(
+    () => ansibleSettings({}, project('[defaults]\nforks = many\n'), home),
+    /forks must be a positive whole number/,
+  );
   const dir = project('[defaults]\nremote_user = x ; inline comment\n');
   mkdirSync(join(dir, 'sub'));
   assert.equal(ansibleSettings({}, dir, home).remoteUser, 'x');

@@ -44,7 +44,7 @@ test('become handshake: a second prompt is a wrong password: abort, BecomeError 
   assert.doesNotMatch(e.message, /orch-become-/, 'the prompt token is not shown');
 });
 
-test('become handshake: sudo\'s own refusal before the marker (requiretty, sudoers) becomes advice', () => {
+test("become handshake: sudo's own refusal before the marker (requiretty, sudoers) becomes advice", () => {
   const { hs } = handshake(undefined);
   hs.feed(Buffer.from('sudo: sorry, you must have a tty to run sudo\n'));
   assert.match(hs.failure().hint ?? '', /requiretty/);
@@ -65,14 +65,18 @@ test('become handshake (su): "Password:" is answered; no password configured →
   assert.match(none.hs.failure().message, /su to root failed: su asks for a password and none is set/);
 });
 
-test('local transport: sudo as root (no prompt) with a password set: the command\'s stdin is exactly its own', { skip: process.getuid?.() !== 0 }, async () => {
-  const t = new LocalTransport('localhost');
-  const r = await t.exec('cat; id -u', { become: { user: 'root', password: 'must-not-appear' }, stdin: 'data\n' });
-  assert.equal(r.stdout, 'data\n0\n');
-  assert.equal(r.stderr, '');
-  const n = await t.exec('cat', { become: { user: 'nobody' }, stdin: 'x' });
-  assert.equal(n.stdout, 'x');
-});
+test(
+  "local transport: sudo as root (no prompt) with a password set: the command's stdin is exactly its own",
+  { skip: process.getuid?.() !== 0 },
+  async () => {
+    const t = new LocalTransport('localhost');
+    const r = await t.exec('cat; id -u', { become: { user: 'root', password: 'must-not-appear' }, stdin: 'data\n' });
+    assert.equal(r.stdout, 'data\n0\n');
+    assert.equal(r.stderr, '');
+    const n = await t.exec('cat', { become: { user: 'nobody' }, stdin: 'x' });
+    assert.equal(n.stdout, 'x');
+  },
+);
 
 test('become handshake (su): the refusal after the prompt is not taken for a second prompt', () => {
   const { hs, log } = handshake('wrong', 'su');
@@ -100,9 +104,15 @@ test('become_method reaches every task: play, block, role entry and task keyword
   const play = loadPlaybook(file, { rolePaths: [join(dirname(file), 'roles')] }).plays[0];
   assert.equal(play?.becomeMethod, 'su');
   const flat = (items: unknown[]): { become_method?: string; kind: string }[] =>
-    (items as { kind: string; block?: unknown[]; become_method?: string }[]).flatMap((i) => (i.kind === 'block' ? flat(i.block ?? []) : [i]));
+    (items as { kind: string; block?: unknown[]; become_method?: string }[]).flatMap((i) =>
+      i.kind === 'block' ? flat(i.block ?? []) : [i],
+    );
   const tasks = flat(play?.sections[1] ?? []);
-  assert.deepEqual(tasks.map((t) => t.become_method), ['sudo', undefined, 'sudo', 'doas'], 'role entry, play default (undefined: the play value applies), block, task');
+  assert.deepEqual(
+    tasks.map((t) => t.become_method),
+    ['sudo', undefined, 'sudo', 'doas'],
+    'role entry, play default (undefined: the play value applies), block, task',
+  );
 });
 
 test('become handshake: a refused password is flagged (so the transport does not try it again); other refusals are not', () => {

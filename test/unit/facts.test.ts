@@ -23,8 +23,18 @@ test('facts platform: distribution from os-release and debian_version, lsb, pkg_
   assert.equal(f.os_family, 'Debian');
   assert.equal(f.pkg_mgr, 'apt');
   assert.equal(f.domain, 'example.com');
-  assert.deepEqual(f.lsb, { codename: 'bookworm', description: 'Debian GNU/Linux 12 (bookworm)', id: 'Debian', major_release: '12', release: '12' });
-  assert.deepEqual(f.dns, { nameservers: ['10.0.0.2'], search: ['example.com', 'corp'], options: { ndots: '2', rotate: true } });
+  assert.deepEqual(f.lsb, {
+    codename: 'bookworm',
+    description: 'Debian GNU/Linux 12 (bookworm)',
+    id: 'Debian',
+    major_release: '12',
+    release: '12',
+  });
+  assert.deepEqual(f.dns, {
+    nameservers: ['10.0.0.2'],
+    search: ['example.com', 'corp'],
+    options: { ndots: '2', rotate: true },
+  });
   assert.deepEqual(f.loadavg, { '1m': 0.1, '5m': 0.2, '15m': 0.3 });
   assert.deepEqual(f.cmdline, { BOOT_IMAGE: '/vmlinuz', ro: true, quiet: true });
   assert.equal(f.ssh_host_key_ed25519_public, 'AAAAC3Nz');
@@ -32,7 +42,13 @@ test('facts platform: distribution from os-release and debian_version, lsb, pkg_
 });
 
 test('facts service_mgr decided as Ansible: PID 1 unless init or a shell, then the files', () => {
-  const kv = (s: string) => new Map(s.split(' ').filter(Boolean).map((p) => p.split('=') as [string, string]));
+  const kv = (s: string) =>
+    new Map(
+      s
+        .split(' ')
+        .filter(Boolean)
+        .map((p) => p.split('=') as [string, string]),
+    );
   assert.equal(serviceManager(kv('pid1=systemd')), 'systemd');
   assert.equal(serviceManager(kv('pid1=bash systemctl=1 systemd_running=1')), 'systemd');
   // a container whose PID 1 is a shell and whose /sbin/init still names systemd: "systemd, offline"
@@ -53,13 +69,28 @@ test('facts hardware: processors, memory_mb as Ansible computes it, mounts with 
   assert.equal(f.processor_threads_per_core, 1);
   assert.equal(f.processor_vcpus, 2);
   assert.equal(f.memtotal_mb, 24105);
-  assert.deepEqual(f.memory_mb, { real: { total: 24105, free: 23503, used: 602 }, nocache: { free: 23856, used: 249 }, swap: { total: 1023, free: 1023, used: 0, cached: 0 } });
+  assert.deepEqual(f.memory_mb, {
+    real: { total: 24105, free: 23503, used: 602 },
+    nocache: { free: 23856, used: 249 },
+    swap: { total: 1023, free: 1023, used: 0, cached: 0 },
+  });
   assert.equal(f.uptime_seconds, 3066);
   const mounts = f.mounts as Record<string, unknown>[];
   assert.deepEqual(mounts[0], {
-    device: '/dev/vda', fstype: 'ext4', mount: '/', options: 'rw,relatime', uuid: 'N/A',
-    block_available: 20885832, block_size: 4096, block_total: 66053021, block_used: 45167189,
-    inode_available: 16358094, inode_total: 16777216, inode_used: 419122, size_available: 85548367872, size_total: 270553174016,
+    device: '/dev/vda',
+    fstype: 'ext4',
+    mount: '/',
+    options: 'rw,relatime',
+    uuid: 'N/A',
+    block_available: 20885832,
+    block_size: 4096,
+    block_total: 66053021,
+    block_used: 45167189,
+    inode_available: 16358094,
+    inode_total: 16777216,
+    inode_used: 419122,
+    size_available: 85548367872,
+    size_total: 270553174016,
   });
   assert.equal(mounts[1]?.mount, '/srv/my data', 'octal escapes of /proc/mounts decoded');
   assert.equal(mounts[1]?.uuid, '1234-abcd');
@@ -82,7 +113,13 @@ test('facts network: per-interface facts, secondaries, default_ipv4 from the def
   assert.deepEqual(f.all_ipv4_addresses, ['10.214.0.11', '10.214.0.99']);
   assert.deepEqual(f.all_ipv6_addresses, ['fe80::1']);
   const eth0 = f.eth0 as Record<string, unknown>;
-  assert.deepEqual(eth0.ipv4, { address: '10.214.0.11', broadcast: '10.214.3.255', netmask: '255.255.252.0', network: '10.214.0.0', prefix: '22' });
+  assert.deepEqual(eth0.ipv4, {
+    address: '10.214.0.11',
+    broadcast: '10.214.3.255',
+    netmask: '255.255.252.0',
+    network: '10.214.0.0',
+    prefix: '22',
+  });
   assert.equal((eth0.ipv4_secondaries as unknown[]).length, 1);
   assert.equal(eth0.macaddress, '02:00:0a:d6:00:0b');
   assert.equal(eth0.mtu, 1500);
@@ -92,14 +129,35 @@ test('facts network: per-interface facts, secondaries, default_ipv4 from the def
   assert.equal(br.device, 'br-x', 'fact name has _ for -, device keeps its name');
   assert.equal(br.promisc, true);
   assert.equal(br.active, false);
-  assert.deepEqual(f.default_ipv4, { address: '10.214.0.11', broadcast: '10.214.3.255', netmask: '255.255.252.0', network: '10.214.0.0', prefix: '22', interface: 'eth0', alias: 'eth0', gateway: '10.214.0.1', macaddress: '02:00:0a:d6:00:0b', mtu: 1500, type: 'ether' });
+  assert.deepEqual(f.default_ipv4, {
+    address: '10.214.0.11',
+    broadcast: '10.214.3.255',
+    netmask: '255.255.252.0',
+    network: '10.214.0.0',
+    prefix: '22',
+    interface: 'eth0',
+    alias: 'eth0',
+    gateway: '10.214.0.1',
+    macaddress: '02:00:0a:d6:00:0b',
+    mtu: 1500,
+    type: 'ether',
+  });
   assert.deepEqual(f.default_ipv6, {}, 'no default route: {} as Ansible');
 });
 
 test('facts user, date_time and env', () => {
-  const u = userSection.parse('user_id=deploy\nuid=1000\ngid=1000\nruid=1000\nrgid=1000\npasswd=deploy:x:1000:1000:Deploy User,,,:/home/deploy:/bin/bash\n', {});
-  assert.deepEqual([u.user_id, u.user_uid, u.user_gid, u.user_dir, u.user_shell, u.user_gecos], ['deploy', 1000, 1000, '/home/deploy', '/bin/bash', 'Deploy User,,,']);
-  const d = dateTimeSection.parse('now=2026 11 26 02 24 51 1795656291 592889862 CET +0100 Thursday 4 47 330\nzones=CET +0100 CEST +0200\n', {}).date_time as Record<string, string>;
+  const u = userSection.parse(
+    'user_id=deploy\nuid=1000\ngid=1000\nruid=1000\nrgid=1000\npasswd=deploy:x:1000:1000:Deploy User,,,:/home/deploy:/bin/bash\n',
+    {},
+  );
+  assert.deepEqual(
+    [u.user_id, u.user_uid, u.user_gid, u.user_dir, u.user_shell, u.user_gecos],
+    ['deploy', 1000, 1000, '/home/deploy', '/bin/bash', 'Deploy User,,,'],
+  );
+  const d = dateTimeSection.parse(
+    'now=2026 11 26 02 24 51 1795656291 592889862 CET +0100 Thursday 4 47 330\nzones=CET +0100 CEST +0200\n',
+    {},
+  ).date_time as Record<string, string>;
   assert.equal(d.date, '2026-11-26');
   assert.equal(d.iso8601, '2026-11-26T01:24:51Z', 'iso8601 is UTC');
   assert.equal(d.iso8601_micro, '2026-11-26T01:24:51.592889Z');
@@ -112,7 +170,9 @@ test('facts user, date_time and env', () => {
 });
 
 test('facts local: JSON, INI and executable .fact files; bad content reported, not fatal', () => {
-  const f = parseLocal('@@orch-fact-file:app\n{"release": "r1", "n": 2}\n\n@@orch-fact-file:site\n[db]\nHost = db1\nport: 5432\n\n@@orch-fact-file:broken\nnot json or ini\n\n').ansible_local as Record<string, unknown>;
+  const f = parseLocal(
+    '@@orch-fact-file:app\n{"release": "r1", "n": 2}\n\n@@orch-fact-file:site\n[db]\nHost = db1\nport: 5432\n\n@@orch-fact-file:broken\nnot json or ini\n\n',
+  ).ansible_local as Record<string, unknown>;
   assert.deepEqual(f.app, { release: 'r1', n: 2 });
   assert.deepEqual(f.site, { db: { host: 'db1', port: '5432' } });
   assert.match(String(f.broken), /error loading facts as JSON or ini/);
@@ -120,8 +180,14 @@ test('facts local: JSON, INI and executable .fact files; bad content reported, n
 
 test('facts virtual: containers before hypervisors, NA when nothing says', () => {
   assert.deepEqual(parseVirtual('dockerenv=1\n'), { virtualization_type: 'docker', virtualization_role: 'guest' });
-  assert.deepEqual(parseVirtual('container=lxc\ndockerenv=1\n'), { virtualization_type: 'lxc', virtualization_role: 'guest' });
-  assert.deepEqual(parseVirtual('dmi_product_name=KVM\n'), { virtualization_type: 'kvm', virtualization_role: 'guest' });
+  assert.deepEqual(parseVirtual('container=lxc\ndockerenv=1\n'), {
+    virtualization_type: 'lxc',
+    virtualization_role: 'guest',
+  });
+  assert.deepEqual(parseVirtual('dmi_product_name=KVM\n'), {
+    virtualization_type: 'kvm',
+    virtualization_role: 'guest',
+  });
   assert.deepEqual(parseVirtual(''), { virtualization_type: 'NA', virtualization_role: 'NA' });
 });
 
@@ -139,7 +205,11 @@ test('facts: one script, sections split by marker, ansible_ names and ansible_fa
   const sections = factSections({ subset: ['!all'] });
   const script = factsScript(sections);
   assert.ok(script.includes('/etc/ansible/facts.d'));
-  const facts = parseFacts('\n@@orch-facts:platform\nhostname=h1\nos_ID=debian\n\n@@orch-facts:user\nuser_id=root\nuid=0\n', sections, ['!all']);
+  const facts = parseFacts(
+    '\n@@orch-facts:platform\nhostname=h1\nos_ID=debian\n\n@@orch-facts:user\nuser_id=root\nuid=0\n',
+    sections,
+    ['!all'],
+  );
   assert.equal(facts.hostname, 'h1');
   assert.equal(facts.user_uid, 0);
   assert.deepEqual(facts.gather_subset, ['!all']);
@@ -147,5 +217,11 @@ test('facts: one script, sections split by marker, ansible_ names and ansible_fa
   assert.equal(vars.ansible_hostname, 'h1');
   assert.equal((vars.ansible_facts as Record<string, unknown>).user_id, 'root');
   assert.deepEqual(vars.gather_subset, ['!all']);
-  assert.equal(factSections({ factPath: "/etc/x'; touch /tmp/p; '" }).find((s) => s.name === 'local')?.script.includes("'/etc/x'\\''; touch /tmp/p; '\\'''"), true, 'fact_path is quoted');
+  assert.equal(
+    factSections({ factPath: "/etc/x'; touch /tmp/p; '" })
+      .find((s) => s.name === 'local')
+      ?.script.includes("'/etc/x'\\''; touch /tmp/p; '\\'''"),
+    true,
+    'fact_path is quoted',
+  );
 });

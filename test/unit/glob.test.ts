@@ -53,7 +53,10 @@ test('known_hosts: [addr]:port entries match that port only, plain, wildcard and
   const key = randomBytes(32).toString('base64');
   const salt = randomBytes(20);
   const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('[10.9.9.9]:2222').digest('base64')}`;
-  writeFileSync(kh, `[10.0.0.5]:2222 ssh-ed25519 ${key}\n[10.1.*]:2200,!*.bad ssh-ed25519 ${key}\n${hashed} ssh-ed25519 ${key}\n`);
+  writeFileSync(
+    kh,
+    `[10.0.0.5]:2222 ssh-ed25519 ${key}\n[10.1.*]:2200,!*.bad ssh-ed25519 ${key}\n${hashed} ssh-ed25519 ${key}\n`,
+  );
   assert.equal(lookupKnownKeys([kh], '[10.0.0.5]:2222').keys.length, 1);
   assert.equal(lookupKnownKeys([kh], '10.0.0.5').keys.length, 0, 'port 22 is another entry');
   assert.equal(lookupKnownKeys([kh], '1:2222').keys.length, 0, 'brackets are not a character class');
@@ -74,7 +77,11 @@ test('ssh_config Host patterns: * and ?, negation, brackets literal', () => {
   assert.equal(parseSshConfig(cfg, 'web9').user, undefined);
   assert.equal(parseSshConfig(cfg, '[fe80::1]').port, 2200);
   assert.equal(parseSshConfig(cfg, 'db1').port, undefined, 'no character class in ssh_config');
-  assert.equal(parseSshConfig('Host Web1\n  User x\n', 'web1').user, 'x', 'host names match in any case, as in OpenSSH');
+  assert.equal(
+    parseSshConfig('Host Web1\n  User x\n', 'web1').user,
+    'x',
+    'host names match in any case, as in OpenSSH',
+  );
 });
 
 test('inventory patterns as ansible-playbook 2.14: character classes, index and range subscripts', () => {
@@ -88,7 +95,11 @@ test('inventory patterns as ansible-playbook 2.14: character classes, index and 
   assert.deepEqual(selectHosts(inv, 'web[1:]'), ['web02', 'web03']);
   assert.deepEqual(selectHosts(inv, 'web[1-2]'), ['web02', 'web03'], 'the old x-y range');
   assert.deepEqual(selectHosts(inv, 'db[0-9]'), ['db1', 'db2'], 'a range of group db, not a class');
-  assert.throws(() => selectHosts(inv, 'web0[1-2]'), /'web0\[1-2\]' matches no host/, 'a range of `web0`, which is nothing');
+  assert.throws(
+    () => selectHosts(inv, 'web0[1-2]'),
+    /'web0\[1-2\]' matches no host/,
+    'a range of `web0`, which is nothing',
+  );
   assert.deepEqual(selectHosts(inv, '~db[12]'), ['db1', 'db2'], 'a regex is not a subscript');
 });
 
@@ -96,7 +107,10 @@ test('with_fileglob (Python glob): character classes in the file name', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orch-fileglob-'));
   for (const f of ['a1.conf', 'a2.conf', 'a3.conf', '[x].conf']) writeFileSync(join(dir, f), '');
   const scope = new VarScope([], (v, s) => renderValue(v, s));
-  assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a[12].conf`] }, scope), [join(dir, 'a1.conf'), join(dir, 'a2.conf')]);
+  assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a[12].conf`] }, scope), [
+    join(dir, 'a1.conf'),
+    join(dir, 'a2.conf'),
+  ]);
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a[!12].conf`] }, scope), [join(dir, 'a3.conf')]);
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a?.conf`] }, scope).length, 3);
 });
@@ -105,14 +119,18 @@ test('known_hosts: an @revoked key is refused even where another line has it; @c
   const dir = mkdtempSync(join(tmpdir(), 'orch-kh-unit-'));
   const kh = join(dir, 'known_hosts');
   const key = randomBytes(32).toString('base64');
-  writeFileSync(kh, `10.0.0.7 ssh-ed25519 ${key}\n@revoked * ssh-ed25519 ${key}\n@cert-authority *.example ssh-ed25519 ${randomBytes(32).toString('base64')}\n`);
+  writeFileSync(
+    kh,
+    `10.0.0.7 ssh-ed25519 ${key}\n@revoked * ssh-ed25519 ${key}\n@cert-authority *.example ssh-ed25519 ${randomBytes(32).toString('base64')}\n`,
+  );
   assert.equal(verifyHostKey([kh], '10.0.0.7', Buffer.from(key, 'base64')).kind, 'revoked');
   assert.equal(verifyHostKey([kh], '[10.0.0.8]:2222', Buffer.from(key, 'base64')).kind, 'revoked');
   assert.equal(verifyHostKey([kh], 'a.example', randomBytes(32)).kind, 'unknown');
 });
 
 test('ssh_config: UserKnownHostsFile / GlobalKnownHostsFile are read (first value wins; none; ~ and %h)', () => {
-  const cfg = 'Host web*\n  UserKnownHostsFile ~/.ssh/kh_work /etc/kh_%h\n  GlobalKnownHostsFile none\nHost *\n  UserKnownHostsFile ~/.ssh/other\n';
+  const cfg =
+    'Host web*\n  UserKnownHostsFile ~/.ssh/kh_work /etc/kh_%h\n  GlobalKnownHostsFile none\nHost *\n  UserKnownHostsFile ~/.ssh/other\n';
   const c = parseSshConfig(cfg, 'web1');
   assert.equal(c.userKnownHostsFiles?.length, 2);
   assert.match(c.userKnownHostsFiles?.[0] ?? '', /\/\.ssh\/kh_work$/);
@@ -128,7 +146,10 @@ test('ssh_config: HostKeyAlias is read', () => {
 test('ssh_config: Include (relative to the config directory, wildcards, in name order, inside a Host block)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orch-sshcfg-'));
   mkdirSync(join(dir, 'config.d'));
-  writeFileSync(join(dir, 'config'), 'Host other\n  Include never.conf\nHost *\n  Include config.d/*.conf\n  User fallback\n');
+  writeFileSync(
+    join(dir, 'config'),
+    'Host other\n  Include never.conf\nHost *\n  Include config.d/*.conf\n  User fallback\n',
+  );
   writeFileSync(join(dir, 'config.d', '20-b.conf'), 'Host web1\n  User second\n  Port 2200\n');
   writeFileSync(join(dir, 'config.d', '10-a.conf'), 'Host web1\n  UserKnownHostsFile /etc/kh_work\n  User first\n');
   writeFileSync(join(dir, 'config.d', 'skip.txt'), 'Host web1\n  User wrong\n');
@@ -137,11 +158,16 @@ test('ssh_config: Include (relative to the config directory, wildcards, in name 
   assert.equal(c.user, 'first', 'files in name order, first value wins');
   assert.equal(c.port, 2200);
   assert.deepEqual(c.userKnownHostsFiles, ['/etc/kh_work']);
-  assert.equal(readUserSshConfig('db1', join(dir, 'config')).user, 'fallback', 'an inactive Host block includes nothing');
+  assert.equal(
+    readUserSshConfig('db1', join(dir, 'config')).user,
+    'fallback',
+    'an inactive Host block includes nothing',
+  );
 });
 
 test('ssh_config: Match host / originalhost / all / negation; undecidable criteria skip the block', () => {
-  const cfg = 'Host w1\n  HostName web1.example.com\nMatch host *.example.com\n  User ex\nMatch originalhost w1 !host db*\n  Port 2201\nMatch exec "true"\n  IdentityFile /never\nMatch all\n  User last\n';
+  const cfg =
+    'Host w1\n  HostName web1.example.com\nMatch host *.example.com\n  User ex\nMatch originalhost w1 !host db*\n  Port 2201\nMatch exec "true"\n  IdentityFile /never\nMatch all\n  User last\n';
   const c = parseSshConfig(cfg, 'w1');
   assert.equal(c.hostName, 'web1.example.com');
   assert.equal(c.user, 'ex', 'host is the name after HostName');

@@ -54,17 +54,26 @@ test('host patterns: union, intersection, exclusion, globs, a character class, r
   assert.deepEqual(selectHosts(inv, '~db[0-9]'), ['db1', 'db2']);
   assert.deepEqual(selectHosts(inv, 'lb1,db1'), ['lb1', 'db1']);
   assert.deepEqual(selectHosts(inv, 'all'), inv.order);
-  assert.throws(() => selectHosts(inv, 'wbe'), (e: unknown) => e instanceof UsageError && /'wbe' matches no host or group/.test(e.message));
+  assert.throws(
+    () => selectHosts(inv, 'wbe'),
+    (e: unknown) => e instanceof UsageError && /'wbe' matches no host or group/.test(e.message),
+  );
 });
 
 test('bad INI inventory lines give file:line', () => {
   const inv = new Inventory('x');
-  assert.throws(() => parseIniInventory('[web]\nweb1 ansible_port\n', 'inv.ini', inv), (e: unknown) => e instanceof ParseError && e.pos?.line === 2);
+  assert.throws(
+    () => parseIniInventory('[web]\nweb1 ansible_port\n', 'inv.ini', inv),
+    (e: unknown) => e instanceof ParseError && e.pos?.line === 2,
+  );
   assert.throws(() => parseIniInventory('[web:bogus]\n', 'inv.ini', new Inventory('y')), /unknown section suffix/);
-  assert.throws(() => parseIniInventory('[a:children]\nb\n[b:children]\na\n', 'inv.ini', new Inventory('z')), /contain each other/);
+  assert.throws(
+    () => parseIniInventory('[a:children]\nb\n[b:children]\na\n', 'inv.ini', new Inventory('z')),
+    /contain each other/,
+  );
 });
 
-test('add_host / group_by on the inventory: changed exactly when Ansible\'s inventory says so; ungrouped kept right; later patterns see the groups', () => {
+test("add_host / group_by on the inventory: changed exactly when Ansible's inventory says so; ungrouped kept right; later patterns see the groups", () => {
   const inv = new Inventory('mem');
   parseIniInventory('web1\n[db]\ndb1\n', 'mem', inv);
   inv.finalize();
@@ -82,10 +91,13 @@ test('add_host / group_by on the inventory: changed exactly when Ansible\'s inve
   assert.equal(inv.addDynamicGroup('db1', 'kind_a', ['top'], 'play.yml'), true, 'a new parent group');
   assert.deepEqual(inv.hostsOf('top'), ['web1', 'db1']);
   assert.deepEqual(inv.groupNames('web1'), ['kind_a', 'top']);
-  assert.throws(() => inv.addDynamicGroup('db1', 'top', ['kind_a'], 'play.yml'), (e: unknown) => e instanceof ParseError && /contain each other/.test(e.message));
+  assert.throws(
+    () => inv.addDynamicGroup('db1', 'top', ['kind_a'], 'play.yml'),
+    (e: unknown) => e instanceof ParseError && /contain each other/.test(e.message),
+  );
 });
 
-test('group_vars and host_vars beside the playbook are read too and win over the inventory\'s for the same group or host (Ansible precedence 4<5<6<7, 9<10)', () => {
+test("group_vars and host_vars beside the playbook are read too and win over the inventory's for the same group or host (Ansible precedence 4<5<6<7, 9<10)", () => {
   const root = mkdtempSync(join(tmpdir(), 'orch-adjacent-'));
   const files: Record<string, string> = {
     'inv/hosts': '[web]\nw1\n',

@@ -23,7 +23,12 @@ test('symbolic modes give the octal mode chmod (and Ansible) would: u+x, g-w, u=
     ['a+w', 0o444, false, 0o666],
     ['u=rw,g=r,o=', 0o777, false, 0o640],
   ];
-  for (const [mode, from, dir, want] of cases) assert.equal(symbolicToOctal(mode, from, dir, 0o022).toString(8), want.toString(8), `${mode} on ${from.toString(8)}`);
+  for (const [mode, from, dir, want] of cases)
+    assert.equal(
+      symbolicToOctal(mode, from, dir, 0o022).toString(8),
+      want.toString(8),
+      `${mode} on ${from.toString(8)}`,
+    );
   assert.equal(octalMode('0644', '0755', false), '0644');
   assert.equal(octalMode('755', '0644', false), '0755');
   assert.throws(() => symbolicToOctal('u+y', 0o644, false), /bad symbolic permission/);
@@ -36,7 +41,10 @@ test('file: a symbolic mode already in effect plans nothing; one not in effect p
   assert.equal(planFile({ path: '/f', state: 'file', mode: 'u=rwX,g=r,o=r' }, f), null);
   assert.deepEqual(planFile({ path: '/f', state: 'file', mode: 'g-r,o-r' }, f)?.cmds, ['chmod 0700 -- /f']);
   // a new directory starts from 0777 minus the umask
-  assert.deepEqual(planFile({ path: '/d', state: 'directory', mode: 'o-rx' }, { exists: false, umask: 0o022 })?.cmds, ['mkdir -p -- /d', 'chmod 0750 -- /d']);
+  assert.deepEqual(planFile({ path: '/d', state: 'directory', mode: 'o-rx' }, { exists: false, umask: 0o022 })?.cmds, [
+    'mkdir -p -- /d',
+    'chmod 0750 -- /d',
+  ]);
 });
 
 function fakeCtx(stat: string, ran: string[]) {
@@ -55,11 +63,23 @@ test('lineinfile: text already right but mode/owner wrong is fixed and reported 
   const content = Buffer.from('a=1\n').toString('base64');
   const ran: string[] = [];
   const stat = `U|0022\nS|regular file|644|root|root|4\nH|x\nC|${content}\n`;
-  const r = await lineinfile.run(fakeCtx(stat, ran), { path: '/f', line: 'a=1', state: 'present', mode: '0600', owner: 'deploy' });
+  const r = await lineinfile.run(fakeCtx(stat, ran), {
+    path: '/f',
+    line: 'a=1',
+    state: 'present',
+    mode: '0600',
+    owner: 'deploy',
+  });
   assert.equal(r.changed, true);
   assert.equal(r.msg, 'ownership, perms or SE linux context changed');
   assert.match(ran[1] ?? '', /chmod 0600 -- \/f\nchown -- deploy \/f/);
-  const same = await lineinfile.run(fakeCtx(`U|0022\nS|regular file|600|deploy|root|4\nH|x\nC|${content}\n`, []), { path: '/f', line: 'a=1', state: 'present', mode: '0600', owner: 'deploy' });
+  const same = await lineinfile.run(fakeCtx(`U|0022\nS|regular file|600|deploy|root|4\nH|x\nC|${content}\n`, []), {
+    path: '/f',
+    line: 'a=1',
+    state: 'present',
+    mode: '0600',
+    owner: 'deploy',
+  });
   assert.equal(same.changed, false);
   const both = await lineinfile.run(fakeCtx(stat, []), { path: '/f', line: 'b=2', state: 'present', mode: '0600' });
   assert.equal(both.msg, 'line added and ownership, perms or SE linux context changed');
@@ -67,7 +87,8 @@ test('lineinfile: text already right but mode/owner wrong is fixed and reported 
 
 test('lineinfile create=yes: "and ownership..." only when the new file is not already as asked (creator, 0666 minus umask)', async () => {
   const none = 'U|0022|root|root\nA\n';
-  const run = (extra: Record<string, unknown>) => lineinfile.run(fakeCtx(none, []), { path: '/n', line: 'x', state: 'present', create: true, ...extra });
+  const run = (extra: Record<string, unknown>) =>
+    lineinfile.run(fakeCtx(none, []), { path: '/n', line: 'x', state: 'present', create: true, ...extra });
   assert.equal((await run({})).msg, 'line added');
   assert.equal((await run({ owner: 'root', mode: '0644' })).msg, 'line added');
   assert.equal((await run({ owner: 'deploy' })).msg, 'line added and ownership, perms or SE linux context changed');

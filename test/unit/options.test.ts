@@ -33,8 +33,10 @@ test('every parameter of every module spec declares its support status (full | p
   const missing: string[] = [];
   for (const [name, mod] of modules) {
     for (const [param, spec] of Object.entries(mod.spec.params)) {
-      if (!['full', 'partial', 'none'].includes(spec.support as string)) missing.push(`${name}.${param}: no support status`);
-      if (spec.support !== 'full' && !spec.note) missing.push(`${name}.${param}: support '${spec.support}' without a note saying what is missing`);
+      if (!['full', 'partial', 'none'].includes(spec.support as string))
+        missing.push(`${name}.${param}: no support status`);
+      if (spec.support !== 'full' && !spec.note)
+        missing.push(`${name}.${param}: support '${spec.support}' without a note saying what is missing`);
     }
   }
   assert.deepEqual(missing, []);
@@ -63,7 +65,10 @@ test("a 'none' parameter set to a non-default value is refused when the task run
   const spec = modules.get('cron')?.spec;
   assert.ok(spec);
   assert.doesNotThrow(() => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }, () => true, true));
-  assert.throws(() => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }), /cron: parameter 'backup' is not implemented by orch/);
+  assert.throws(
+    () => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }),
+    /cron: parameter 'backup' is not implemented by orch/,
+  );
   // its default changes nothing: accepted
   assert.doesNotThrow(() => unsupportedParam('cron', spec, { name: 'x', backup: false }));
 });
@@ -79,7 +84,13 @@ function loadError(yaml: string, files: Record<string, string> = {}): ParseError
 }
 
 function tasksOf(items: Item[]): Task[] {
-  return items.flatMap((i) => (i.kind === 'task' ? [i] : i.kind === 'block' ? tasksOf([...i.block, ...i.rescue, ...i.always]) : tasksOf(i.preloaded ?? [])));
+  return items.flatMap((i) =>
+    i.kind === 'task'
+      ? [i]
+      : i.kind === 'block'
+        ? tasksOf([...i.block, ...i.rescue, ...i.always])
+        : tasksOf(i.preloaded ?? []),
+  );
 }
 
 test('a role with tasks for other OS families loads: modules and parameters Ansible has are left for run time', () => {
@@ -119,7 +130,20 @@ test('a role with tasks for other OS families loads: modules and parameters Ansi
   const tasks = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.deepEqual(
     tasks.map((t) => t.module),
-    ['pacman', 'pkgng', 'community.general.zypper_repository', 'openbsd_pkg', 'package', 'apt_repository', 'get_url', 'unarchive', 'apt', 'community.mysql.mysql_user', 'some.other_collection.module_x', 'pkg5'],
+    [
+      'pacman',
+      'pkgng',
+      'community.general.zypper_repository',
+      'openbsd_pkg',
+      'package',
+      'apt_repository',
+      'get_url',
+      'unarchive',
+      'apt',
+      'community.mysql.mysql_user',
+      'some.other_collection.module_x',
+      'pkg5',
+    ],
   );
 });
 
@@ -133,8 +157,16 @@ test('names Ansible does not know stay load errors, with file:line and a suggest
   assert.match(param.message, /:4(:\d+)?: pacman: unsupported parameter 'nme' \(did you mean 'name'\?\)/);
   // behind a condition (another OS, a newer Ansible's parameter: user password_expire_warn) it loads, as in
   // Ansible, and fails only when a host reaches it
-  assert.doesNotThrow(() => loadPlaybook(writePlaybook('- hosts: all\n  tasks:\n    - user: name=x password_expire_warn=7\n      when: new_ansible\n')));
-  assert.doesNotThrow(() => loadPlaybook(writePlaybook('- hosts: all\n  tasks:\n    - block:\n        - pacman:\n            nme: x\n      when: false\n')));
+  assert.doesNotThrow(() =>
+    loadPlaybook(
+      writePlaybook('- hosts: all\n  tasks:\n    - user: name=x password_expire_warn=7\n      when: new_ansible\n'),
+    ),
+  );
+  assert.doesNotThrow(() =>
+    loadPlaybook(
+      writePlaybook('- hosts: all\n  tasks:\n    - block:\n        - pacman:\n            nme: x\n      when: false\n'),
+    ),
+  );
   // on a module orch has: a typo of a parameter Ansible knows but orch does not implement
   const apt = loadError('- hosts: all\n  tasks:\n    - apt: name=x dpkg_optons=y\n');
   assert.match(apt.message, /apt: unsupported parameter 'dpkg_optons' \(did you mean 'dpkg_options'\?\)/);
@@ -247,7 +279,11 @@ test('orch check lists what orch does not implement (modules, parameters, keywor
 });
 
 test('play and block timeout reach their tasks (the play one was dropped); become_flags is refused when reached', () => {
-  const pb = loadPlaybook(writePlaybook('- hosts: all\n  timeout: 7\n  become_flags: -i\n  tasks:\n    - command: id\n    - block:\n        - command: id\n      timeout: 3\n    - command: id\n      timeout: 1\n'));
+  const pb = loadPlaybook(
+    writePlaybook(
+      '- hosts: all\n  timeout: 7\n  become_flags: -i\n  tasks:\n    - command: id\n    - block:\n        - command: id\n      timeout: 3\n    - command: id\n      timeout: 1\n',
+    ),
+  );
   const [a, b, c] = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.equal(a?.timeout, 7);
   assert.equal(b?.timeout, 3);
@@ -256,7 +292,12 @@ test('play and block timeout reach their tasks (the play one was dropped); becom
 });
 
 test('keywords on a role entry apply to its tasks (remote_user, connection, timeout were taken as role variables)', () => {
-  const pb = loadPlaybook(writePlaybook('- hosts: all\n  roles:\n    - role: r\n      remote_user: bob\n      connection: local\n      timeout: 4\n      async: 9\n      myvar: 1\n', { 'roles/r/tasks/main.yml': '- command: id\n' }));
+  const pb = loadPlaybook(
+    writePlaybook(
+      '- hosts: all\n  roles:\n    - role: r\n      remote_user: bob\n      connection: local\n      timeout: 4\n      async: 9\n      myvar: 1\n',
+      { 'roles/r/tasks/main.yml': '- command: id\n' },
+    ),
+  );
   const [t] = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.equal(t?.remote_user, 'bob');
   assert.equal(t?.connection, 'local');
@@ -265,19 +306,27 @@ test('keywords on a role entry apply to its tasks (remote_user, connection, time
   assert.equal(t?.role?.params.remote_user, undefined);
 });
 
-test("include_tasks/include_role: keywords for the included tasks go in apply (others refused as Ansible does); a role named in tasks runs each time", () => {
-  const bad = loadError('- hosts: all\n  tasks:\n    - include_tasks: x.yml\n      become: yes\n', { 'x.yml': '- command: id\n' });
+test('include_tasks/include_role: keywords for the included tasks go in apply (others refused as Ansible does); a role named in tasks runs each time', () => {
+  const bad = loadError('- hosts: all\n  tasks:\n    - include_tasks: x.yml\n      become: yes\n', {
+    'x.yml': '- command: id\n',
+  });
   assert.match(bad.message, /:4(:\d+)?: 'become' is not a valid attribute for a TaskInclude/);
   const pb = loadPlaybook(
-    writePlaybook('- hosts: all\n  tasks:\n    - include_tasks:\n        file: x.yml\n        apply: { become: yes, tags: [t] }\n    - include_role: { name: r }\n    - import_role: { name: r }\n', {
-      'x.yml': '- command: id\n',
-      'roles/r/tasks/main.yml': '- command: whoami\n',
-      'roles/r/handlers/main.yml': '- name: h\n  command: "true"\n',
-    }),
+    writePlaybook(
+      '- hosts: all\n  tasks:\n    - include_tasks:\n        file: x.yml\n        apply: { become: yes, tags: [t] }\n    - include_role: { name: r }\n    - import_role: { name: r }\n',
+      {
+        'x.yml': '- command: id\n',
+        'roles/r/tasks/main.yml': '- command: whoami\n',
+        'roles/r/handlers/main.yml': '- name: h\n  command: "true"\n',
+      },
+    ),
   );
   const tasks = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.equal(tasks[0]?.become, true);
   assert.deepEqual(tasks[0]?.tags, ['t']);
-  assert.deepEqual(tasks.slice(1).map((t) => t.args._raw_params), ['whoami', 'whoami']);
+  assert.deepEqual(
+    tasks.slice(1).map((t) => t.args._raw_params),
+    ['whoami', 'whoami'],
+  );
   assert.equal(pb.plays[0]?.handlers.length, 1);
 });

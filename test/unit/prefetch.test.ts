@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { batchScript, groupByBecome, MAX_WINDOW, parseBatch, PrefetchCache, prefetchWindow, settleAfterTask, windowRole } from '../../src/executor/prefetch.js';
+import {
+  batchScript,
+  groupByBecome,
+  MAX_WINDOW,
+  parseBatch,
+  PrefetchCache,
+  prefetchWindow,
+  settleAfterTask,
+  windowRole,
+} from '../../src/executor/prefetch.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { Item, Task } from '../../src/playbook/model.js';
 import { writePlaybook } from '../helpers/lab.js';
@@ -91,7 +100,11 @@ test('prefetch window: plain queries of the host and controller-only tasks that 
 `);
   assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
   assert.deepEqual(named(prefetchWindow(items, 0, all, 3)), ['a', 'b', 'c'], 'at most max tasks');
-  assert.deepEqual(named(prefetchWindow(items, 0, (t) => t.name !== 'b', 40)), ['a', 'c', 'd', 'e', 'f', 'g', 'h'], 'a task not selected by tags never runs: skipped over');
+  assert.deepEqual(
+    named(prefetchWindow(items, 0, (t) => t.name !== 'b', 40)),
+    ['a', 'c', 'd', 'e', 'f', 'g', 'h'],
+    'a task not selected by tags never runs: skipped over',
+  );
 });
 
 test('prefetch window: reaches past a task that may change a host orch does not see (it adds no query), stops at meta', () => {
@@ -109,15 +122,29 @@ test('prefetch window: reaches past a task that may change a host orch does not 
   ];
   for (const b of breakers) {
     const [what, task] = b.split(/: (.*)/s) as [string, string];
-    const items = tasksOf(`    - { name: a, stat: path=/a }\n    - ${task.replace(/^\{ /, '{ name: brk, ')}\n    - { name: c, stat: path=/c }\n`);
+    const items = tasksOf(
+      `    - { name: a, stat: path=/a }\n    - ${task.replace(/^\{ /, '{ name: brk, ')}\n    - { name: c, stat: path=/c }\n`,
+    );
     assert.equal(windowRole(items[1] as Task), 'break', what);
     assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a', 'brk', 'c'], what);
   }
-  const items = tasksOf('    - { name: a, stat: path=/a }\n    - { name: m, meta: end_play }\n    - { name: c, stat: path=/c }\n');
-  assert.deepEqual(named(prefetchWindow(items, 0, all, 40)), ['a'], 'meta (end_play, end_host, clear_facts...) ends it');
+  const items = tasksOf(
+    '    - { name: a, stat: path=/a }\n    - { name: m, meta: end_play }\n    - { name: c, stat: path=/c }\n',
+  );
+  assert.deepEqual(
+    named(prefetchWindow(items, 0, all, 40)),
+    ['a'],
+    'meta (end_play, end_host, clear_facts...) ends it',
+  );
   assert.deepEqual(named(prefetchWindow(items, 1, all, 40)), [], 'no window starts at meta');
-  const flush = tasksOf('    - { name: a, stat: path=/a }\n    - { name: f, meta: flush_handlers }\n    - { name: n, meta: noop }\n    - { name: c, stat: path=/c }\n');
-  assert.deepEqual(named(prefetchWindow(flush, 0, all, 40)), ['a', 'f', 'n', 'c'], 'flush_handlers and noop change nothing themselves (a handler that runs settles as a task)');
+  const flush = tasksOf(
+    '    - { name: a, stat: path=/a }\n    - { name: f, meta: flush_handlers }\n    - { name: n, meta: noop }\n    - { name: c, stat: path=/c }\n',
+  );
+  assert.deepEqual(
+    named(prefetchWindow(flush, 0, all, 40)),
+    ['a', 'f', 'n', 'c'],
+    'flush_handlers and noop change nothing themselves (a handler that runs settles as a task)',
+  );
 });
 
 test('prefetch window: stops at a block and at an include chosen at run time', () => {
@@ -131,8 +158,11 @@ test('prefetch window: stops at a block and at an include chosen at run time', (
   assert.deepEqual(named(prefetchWindow(items, 2, all, 40)), ['c']);
 });
 
-test('prefetch settle: a task that is not a plain query and ran somewhere, or a command sent to any host, drops every host\'s snapshot', () => {
-  const [query, pause] = tasksOf('    - { name: q, stat: path=/a }\n    - { name: p, pause: seconds=1 }\n') as [Task, Task];
+test("prefetch settle: a task that is not a plain query and ran somewhere, or a command sent to any host, drops every host's snapshot", () => {
+  const [query, pause] = tasksOf('    - { name: q, stat: path=/a }\n    - { name: p, pause: seconds=1 }\n') as [
+    Task,
+    Task,
+  ];
   const fresh = () => {
     const c = new PrefetchCache();
     c.store({ command: 'q', opts: {} }, { rc: 0, stdout: '', stderr: '' });
@@ -140,21 +170,37 @@ test('prefetch settle: a task that is not a plain query and ran somewhere, or a 
   };
   let hosts = [fresh(), fresh()];
   settleAfterTask(hosts, query);
-  assert.ok(hosts.every((c) => c.take('q', {}) !== undefined), 'a plain query answered from snapshots keeps them');
+  assert.ok(
+    hosts.every((c) => c.take('q', {}) !== undefined),
+    'a plain query answered from snapshots keeps them',
+  );
 
   hosts = [fresh(), fresh()];
   settleAfterTask(hosts, pause);
-  assert.ok(hosts.every((c) => c.take('q', {}) === undefined), 'pause: every snapshot dropped');
+  assert.ok(
+    hosts.every((c) => c.take('q', {}) === undefined),
+    'pause: every snapshot dropped',
+  );
 
   hosts = [fresh(), fresh()];
   settleAfterTask(hosts, pause, false);
-  assert.ok(hosts.every((c) => c.take('q', {}) !== undefined), 'a pause skipped on every host did nothing: snapshots kept');
+  assert.ok(
+    hosts.every((c) => c.take('q', {}) !== undefined),
+    'a pause skipped on every host did nothing: snapshots kept',
+  );
 
   hosts = [fresh(), fresh()];
   (hosts[0] as PrefetchCache).sent();
   settleAfterTask(hosts, query);
-  assert.equal((hosts[1] as PrefetchCache).take('q', {}), undefined, 'another host ran a command: this one is dropped too');
-  assert.ok(hosts.every((c) => !c.touched), 'the next task starts clean');
+  assert.equal(
+    (hosts[1] as PrefetchCache).take('q', {}),
+    undefined,
+    'another host ran a command: this one is dropped too',
+  );
+  assert.ok(
+    hosts.every((c) => !c.touched),
+    'the next task starts clean',
+  );
 });
 
 test('prefetch: queries are grouped by sudo user', () => {
@@ -163,11 +209,16 @@ test('prefetch: queries are grouped by sudo user', () => {
     { command: 'b', opts: {} },
     { command: 'c', opts: { become: { user: 'root' } } },
   ]);
-  assert.deepEqual(g.map((x) => x.queries.map((q) => q.command)), [['a', 'c'], ['b']]);
+  assert.deepEqual(
+    g.map((x) => x.queries.map((q) => q.command)),
+    [['a', 'c'], ['b']],
+  );
 });
 
-test('prefetch settle: a write of a module that only writes its own host keeps the other hosts\' snapshots', () => {
-  const [copy, shell] = tasksOf('    - { name: c, copy: { dest: /x, content: x } }\n    - { name: s, shell: touch /x }\n') as [Task, Task];
+test("prefetch settle: a write of a module that only writes its own host keeps the other hosts' snapshots", () => {
+  const [copy, shell] = tasksOf(
+    '    - { name: c, copy: { dest: /x, content: x } }\n    - { name: s, shell: touch /x }\n',
+  ) as [Task, Task];
   const pair = (): [PrefetchCache, PrefetchCache] => {
     const [a, b] = [new PrefetchCache(), new PrefetchCache()];
     b.store({ command: 'q', opts: {} }, { rc: 0, stdout: '', stderr: '' });
@@ -176,7 +227,7 @@ test('prefetch settle: a write of a module that only writes its own host keeps t
   };
   const written = pair();
   settleAfterTask(written, copy);
-  assert.ok(written[1].take('q', {}), 'copy wrote host a only: host b\'s snapshot stays');
+  assert.ok(written[1].take('q', {}), "copy wrote host a only: host b's snapshot stays");
   const shelled = pair();
   settleAfterTask(shelled, shell);
   assert.equal(shelled[1].take('q', {}), undefined, 'a shell command may reach any host: every snapshot goes');

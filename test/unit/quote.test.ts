@@ -4,7 +4,21 @@ import { test } from 'node:test';
 import { quote, sh, shellJoin } from '../../src/transport/quote.js';
 import { wrapCommand } from '../../src/transport/wrap.js';
 
-const tricky = ['plain', '', 'with space', "it's", '$(touch /tmp/pwned)', '`id`', 'a"b', 'back\\slash', 'new\nline', '*', '-n', 'ünïcödé', "'; rm -rf / #"];
+const tricky = [
+  'plain',
+  '',
+  'with space',
+  "it's",
+  '$(touch /tmp/pwned)',
+  '`id`',
+  'a"b',
+  'back\\slash',
+  'new\nline',
+  '*',
+  '-n',
+  'ünïcödé',
+  "'; rm -rf / #",
+];
 
 test('quote: the shell reads every value back verbatim', () => {
   for (const v of tricky) {
@@ -26,7 +40,13 @@ test('wrapCommand: sudo, timeout, env and cwd compose into one safe string', () 
   const r = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8' });
   assert.equal(r.stdout, "a'b\n/tmp\n");
   const b = wrapCommand('id', { become: { user: 'root', password: 'pw' } });
-  assert.ok(b.ids && b.command.startsWith(`sudo -H -S -p '${b.ids.prompt}' -u root -- /bin/sh -c 'echo ${b.ids.marker} >&2; exec "$@"' orch-become `), b.command);
+  assert.ok(
+    b.ids &&
+      b.command.startsWith(
+        `sudo -H -S -p '${b.ids.prompt}' -u root -- /bin/sh -c 'echo ${b.ids.marker} >&2; exec "$@"' orch-become `,
+      ),
+    b.command,
+  );
   assert.doesNotMatch(b.command, /pw/, 'the password is never part of the command');
   assert.match(wrapCommand('id', { become: { user: 'postgres' } }).command, /^sudo -H -n -u postgres -- /);
   const su = wrapCommand('id', { become: { user: 'app', method: 'su', password: 'pw' } });

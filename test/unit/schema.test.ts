@@ -22,8 +22,10 @@ function yamlFiles(dir: string, keep: (path: string) => boolean): string[] {
 }
 
 // a role with its own Python modules (library/: timesync) uses names no schema can know
-const taskFile = (p: string): boolean => /\/(tasks|handlers)\//.test(p) && !existsSync(join(p.split(/\/(tasks|handlers)\//)[0] as string, 'library'));
-const errorsOf = (text: string): string => (validate(parseYaml(text, 'test.yml')) ? '' : JSON.stringify(validate.errors?.slice(0, 3)));
+const taskFile = (p: string): boolean =>
+  /\/(tasks|handlers)\//.test(p) && !existsSync(join(p.split(/\/(tasks|handlers)\//)[0] as string, 'library'));
+const errorsOf = (text: string): string =>
+  validate(parseYaml(text, 'test.yml')) ? '' : JSON.stringify(validate.errors?.slice(0, 3));
 
 test('schema: accepts the shipped playbooks, role task/handler files, compat playbooks and every corpus role task file', () => {
   const files = [
@@ -37,11 +39,16 @@ test('schema: accepts the shipped playbooks, role task/handler files, compat pla
     const data = parseYaml(readText(f), f);
     if (!Array.isArray(data)) return []; // vars files
     if (validate(data)) return [];
-    const unknown = [...new Set((validate.errors ?? []).flatMap((e) => (e.params.additionalProperty as string | undefined) ?? []))];
+    const unknown = [
+      ...new Set((validate.errors ?? []).flatMap((e) => (e.params.additionalProperty as string | undefined) ?? [])),
+    ];
     return [`${f.slice(f.indexOf('/roles/') + 1)}: ${unknown.join(' ')}`];
   });
   // newer than Ansible 2.14, behind a condition (Ansible 2.14 fails it only when reached): flagged in an editor
-  assert.deepEqual(refused, existsSync(CORPUS) ? ['roles/os_hardening/tasks/user_accounts.yml: password_expire_warn'] : []);
+  assert.deepEqual(
+    refused,
+    existsSync(CORPUS) ? ['roles/os_hardening/tasks/user_accounts.yml: password_expire_warn'] : [],
+  );
 });
 
 test('schema: flags a misspelt module, an unknown parameter, a wrong choice, a misspelt task and play keyword', () => {

@@ -17,9 +17,13 @@ test('shard: for N = 1..8, the N shards cover every host exactly once (many host
   fc.assert(
     fc.property(hostList, fc.integer({ min: 1, max: 8 }), (hosts, n) => {
       const seen = new Map<string, number>();
-      for (let i = 1; i <= n; i++) for (const h of inShard(hosts, { index: i, count: n })) seen.set(h, (seen.get(h) ?? 0) + 1);
+      for (let i = 1; i <= n; i++)
+        for (const h of inShard(hosts, { index: i, count: n })) seen.set(h, (seen.get(h) ?? 0) + 1);
       assert.equal(seen.size, hosts.length, 'every host is in a shard');
-      assert.ok([...seen.values()].every((c) => c === 1), 'no host is in two shards');
+      assert.ok(
+        [...seen.values()].every((c) => c === 1),
+        'no host is in two shards',
+      );
     }),
     { numRuns: 300 },
   );
@@ -49,25 +53,46 @@ test('shard: 960 lab-style hosts spread evenly enough over 8 shards (each within
 test('shard: I/N parsed, 1 ≤ I ≤ N; anything else is a usage error', () => {
   assert.deepEqual(parseShard('3/8'), { index: 3, count: 8 });
   assert.deepEqual(parseShard(' 1 / 1 '), { index: 1, count: 1 });
-  for (const bad of ['0/8', '9/8', '1/0', '3', 'a/b', '-1/2', '1/2/3']) assert.throws(() => parseShard(bad), UsageError, bad);
+  for (const bad of ['0/8', '9/8', '1/0', '3', 'a/b', '-1/2', '1/2/3'])
+    assert.throws(() => parseShard(bad), UsageError, bad);
 });
 
 test('shard lock: siblings of one run go side by side; the whole inventory or a shard of another count is refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'orch-shard-lock-'));
   const one = await acquireRunLock(dir, 'prod', 'apply prod', { index: 1, count: 2 });
   const two = await acquireRunLock(dir, 'prod', 'apply prod', { index: 2, count: 2 });
-  await assert.rejects(acquireRunLock(dir, 'prod', 'apply prod', { index: 1, count: 2 }), /shard 1\/2\) is locked by another run/);
+  await assert.rejects(
+    acquireRunLock(dir, 'prod', 'apply prod', { index: 1, count: 2 }),
+    /shard 1\/2\) is locked by another run/,
+  );
   await assert.rejects(acquireRunLock(dir, 'prod', 'apply prod'), /inventory 'prod' \(shard 1\/2\) is locked/);
   await assert.rejects(acquireRunLock(dir, 'prod', 'apply prod', { index: 1, count: 3 }), /shard .\/2\) is locked/);
   const other = await acquireRunLock(dir, 'staging', 'apply staging');
   await Promise.all([one(), two(), other()]);
   const whole = await acquireRunLock(dir, 'prod', 'apply prod');
-  await assert.rejects(acquireRunLock(dir, 'prod', 'apply prod', { index: 2, count: 2 }), /inventory 'prod' is locked by another run/);
+  await assert.rejects(
+    acquireRunLock(dir, 'prod', 'apply prod', { index: 2, count: 2 }),
+    /inventory 'prod' is locked by another run/,
+  );
   await whole();
 });
 
-const summary = (file: string, shard: RunSummary['shard'], hosts: Record<string, string>, extra: Partial<RunSummary> = {}): RunSummary => ({
-  file, time: `2026-01-01T00:00:0${file}Z`, user: 'ci', command: 'apply prod', inventory: '/x/prod', result: `ok (${Object.keys(hosts).length} hosts)`, hosts, exitCode: 0, shard, ...extra,
+const summary = (
+  file: string,
+  shard: RunSummary['shard'],
+  hosts: Record<string, string>,
+  extra: Partial<RunSummary> = {},
+): RunSummary => ({
+  file,
+  time: `2026-01-01T00:00:0${file}Z`,
+  user: 'ci',
+  command: 'apply prod',
+  inventory: '/x/prod',
+  result: `ok (${Object.keys(hosts).length} hosts)`,
+  hosts,
+  exitCode: 0,
+  shard,
+  ...extra,
 });
 
 test('history --merge: the shards of one run are one run with every host; a missing shard and a failed one are said', () => {
@@ -78,7 +103,7 @@ test('history --merge: the shards of one run are one run with every host; a miss
     summary('4', undefined, { z: 'ok' }),
   ]);
   assert.equal(merged.length, 3);
-  const [r1, r2, single] = merged as [typeof merged[0], typeof merged[0], typeof merged[0]];
+  const [r1, r2, single] = merged as [(typeof merged)[0], (typeof merged)[0], (typeof merged)[0]];
   assert.deepEqual(Object.keys(r1.hosts).sort(), ['a', 'b', 'c']);
   assert.deepEqual(r1.shards, [1, 2]);
   assert.match(r1.result, /shard 2\/3: exit 2; no log of shard 3/);

@@ -16,7 +16,20 @@ function scope(vars: Record<string, unknown>, registered: Record<string, unknown
 }
 
 const s = scope(
-  { n: 3, name: 'web', list: ['a', 'b', 'a'], d: { k: 'v', nested: '{{ name }}-x' }, port: '{{ n * 1000 }}', flag: 'yes', empty: [], path: '/srv/app/current', users: [{ name: 'a', admin: true }, { name: 'b', admin: false }] },
+  {
+    n: 3,
+    name: 'web',
+    list: ['a', 'b', 'a'],
+    d: { k: 'v', nested: '{{ name }}-x' },
+    port: '{{ n * 1000 }}',
+    flag: 'yes',
+    empty: [],
+    path: '/srv/app/current',
+    users: [
+      { name: 'a', admin: true },
+      { name: 'b', admin: false },
+    ],
+  },
   { out: { stdout: 'literal {{ n }}', changed: true, rc: 0 }, fail: { failed: true } },
 );
 
@@ -71,7 +84,10 @@ for (const [src, want] of table) {
 }
 
 test('undefined variables are errors naming the variable', () => {
-  assert.throws(() => renderString('{{ nope }}', s), (e: unknown) => e instanceof TemplateError && /'nope' is undefined/.test(e.message));
+  assert.throws(
+    () => renderString('{{ nope }}', s),
+    (e: unknown) => e instanceof TemplateError && /'nope' is undefined/.test(e.message),
+  );
   assert.throws(() => renderString('{{ d.zz }}', s), /has no attribute 'zz'/);
   assert.throws(() => evalCondition('nope == 1', s), /'nope' is undefined/);
   assert.throws(() => renderString('{% if nope %}x{% endif %}', s), /'nope' is undefined/);
@@ -98,12 +114,18 @@ test('an error from an earlier render that its caller handled is never reported 
   // an undefined value used outside a render (a result turned to JSON, a query recorded ahead) remembers its error
   assert.throws(() => JSON.stringify({ v: new Undefined('first_missing') }), /'first_missing' is undefined/);
   // the second failure is not an undefined variable orch raises itself: it must not borrow the first message
-  assert.throws(() => renderString('{{ 1 | no_such_filter }}', s), (e: unknown) => e instanceof Error && !/first_missing/.test(e.message));
+  assert.throws(
+    () => renderString('{{ 1 | no_such_filter }}', s),
+    (e: unknown) => e instanceof Error && !/first_missing/.test(e.message),
+  );
 });
 
-test('now() as Ansible\'s: a datetime with attributes, strftime, and fmt=', () => {
+test("now() as Ansible's: a datetime with attributes, strftime, and fmt=", () => {
   const s = scope({});
-  assert.match(String(renderString('{{ now(utc=True).strftime("%Y-%m-%d %H:%M:%S") }}', s)), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  assert.match(
+    String(renderString('{{ now(utc=True).strftime("%Y-%m-%d %H:%M:%S") }}', s)),
+    /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+  );
   assert.equal(renderString('{{ now().year >= 2024 }}', s), true);
   assert.match(String(renderString('{{ now(fmt="%j") }}', s)), /^\d{3}$/);
 });
@@ -118,18 +140,26 @@ test('first_found: names, {files, paths}, skip: true gives nothing instead of an
   writeFileSync(join(root, 'vars', 'Debian.yml'), 'a: 1\n');
   const paths = [join(root, 'vars'), root];
   assert.deepEqual(firstFound(['Debian_12.yml', 'Debian.yml'], paths), [join(root, 'vars', 'Debian.yml')]);
-  assert.deepEqual(firstFound([{ files: ['Debian_12.yml', 'Debian.yml'], skip: true }], paths), [join(root, 'vars', 'Debian.yml')]);
-  assert.deepEqual(firstFound([{ files: 'x.yml;Debian.yml', paths: ['vars'] }], [root]), [join(root, 'vars', 'Debian.yml')]);
+  assert.deepEqual(firstFound([{ files: ['Debian_12.yml', 'Debian.yml'], skip: true }], paths), [
+    join(root, 'vars', 'Debian.yml'),
+  ]);
+  assert.deepEqual(firstFound([{ files: 'x.yml;Debian.yml', paths: ['vars'] }], [root]), [
+    join(root, 'vars', 'Debian.yml'),
+  ]);
   assert.deepEqual(firstFound([{ files: ['none.yml'], skip: true }], paths), []);
   assert.throws(() => firstFound(['none.yml'], paths), /No file was found when using first_found/);
 });
 
-test('string literals: a playbook string keeps its backslashes (Ansible\'s escape_backslashes), conditions and templates read Python\'s escapes; regexes work in both', () => {
+test("string literals: a playbook string keeps its backslashes (Ansible's escape_backslashes), conditions and templates read Python's escapes; regexes work in both", () => {
   const s = scope({ x: 'ab12', r: 'OpenSSH_9.2p1 Debian-2' });
   assert.equal(renderString("{{ 'a\\d' }}", s), 'a\\d');
   assert.equal(renderString("{{ x is match('ab\\d+') }}", s), true);
   assert.equal(renderString("{{ x | regex_replace('\\d', 'N') }}", s), 'abNN');
-  assert.equal(renderString("{{ r | regex_replace('.*_([0-9]*.[0-9]).*', '\\1') }}", s), '9.2', "'\\1' is a back-reference, not chr(1) (ssh_hardening)");
+  assert.equal(
+    renderString("{{ r | regex_replace('.*_([0-9]*.[0-9]).*', '\\1') }}", s),
+    '9.2',
+    "'\\1' is a back-reference, not chr(1) (ssh_hardening)",
+  );
   assert.equal(renderString("{{ '\\n' }}", s), '\\n', "as ansible-playbook: '\\n' in a playbook is backslash-n");
   assert.equal(evalCondition(["x is match('ab\\d+')"], s), true);
   assert.equal(evalCondition(["'\\x41\\u00e9' == 'Aé'"], s), true, 'a condition reads Python escapes');
@@ -168,15 +198,28 @@ test('a for loop over a missing variable or None fails as in Jinja (it looped ze
   const t = scope({ n: null, l: ['a', 'b'] });
   assert.throws(() => renderString('{% for p in item.principals %}{{ p }}{% endfor %}', t), /'item' is undefined/);
   assert.throws(() => renderString('{% for p in n %}{{ p }}{% endfor %}', t), /'NoneType' object is not iterable/);
-  assert.equal(renderString('{% for k, v in {"a": 1} | dictsort %}{{ k }}{{ v }}{% endfor %}{% for x in l %}{{ x }}{% endfor %}', t), 'a1ab');
+  assert.equal(
+    renderString(
+      '{% for k, v in {"a": 1} | dictsort %}{{ k }}{{ v }}{% endfor %}{% for x in l %}{{ x }}{% endfor %}',
+      t,
+    ),
+    'a1ab',
+  );
 });
 
 test("a string literal with a newline can be called on ('\\n'.join(list)); an earlier render's error does not stand in for a later one's", () => {
   const t = scope({ l: ['a', 'b'] });
-  assert.equal(renderString("{{ '\\n'.join(l) }}", t), 'a\\nb', 'a playbook string keeps the backslash, as ansible-playbook prints it');
+  assert.equal(
+    renderString("{{ '\\n'.join(l) }}", t),
+    'a\\nb',
+    'a playbook string keeps the backslash, as ansible-playbook prints it',
+  );
   assert.equal(renderText("{{ '\\n'.join(l) }}", t), 'a\nb', 'a template file reads it as a newline');
   assert.throws(() => renderString('{{ first_missing }}', t), /first_missing/);
-  assert.throws(() => renderString('{{ l | no_such_filter }}', t), (e: Error) => !/first_missing/.test(e.message));
+  assert.throws(
+    () => renderString('{{ l | no_such_filter }}', t),
+    (e: Error) => !/first_missing/.test(e.message),
+  );
 });
 
 test("a missing variable given to a filter or searched with 'in' fails as in Ansible (both answered false, silently)", () => {
@@ -220,9 +263,14 @@ test('slices as Python (Jinja has them, nunjucks does not): bounds, negatives, s
   const vars = scope({ k: { id: '0123456789ABCDEF' }, xs: [1, 2, 3, 4, 5] });
   const r = (s: string) => renderText(s, vars);
   assert.equal(
-    r("{{ k.id[-8:] }} {{ k.id[:4] }} {{ k.id[2:6] }} {{ [1,2,3][1:] }} {{ k.id[::2] }} {{ 'hello'[1:3] }} {{ xs[::-1] }} {{ xs[-2:] }} {{ xs[1:-1:2] }} {{ xs[4:1:-1] }} {{ ('a.b.c.d'.split('.'))[0:3] | join('.') }} {{ {'a': 1}['a'] }} {{ xs[xs[0]:] }}"),
+    r(
+      "{{ k.id[-8:] }} {{ k.id[:4] }} {{ k.id[2:6] }} {{ [1,2,3][1:] }} {{ k.id[::2] }} {{ 'hello'[1:3] }} {{ xs[::-1] }} {{ xs[-2:] }} {{ xs[1:-1:2] }} {{ xs[4:1:-1] }} {{ ('a.b.c.d'.split('.'))[0:3] | join('.') }} {{ {'a': 1}['a'] }} {{ xs[xs[0]:] }}",
+    ),
     '89ABCDEF 0123 2345 [2, 3] 02468ACE el [5, 4, 3, 2, 1] [4, 5] [2, 4] [5, 4, 3] a.b.c 1 [2, 3, 4, 5]',
   );
-  assert.equal(r('{% for x in xs[1:3] %}{{ x }}{% endfor %} {{ xs[10:] }} {{ k.id[-100:2] }} {{ xs[:] }}'), '23 [] 01 [1, 2, 3, 4, 5]');
+  assert.equal(
+    r('{% for x in xs[1:3] %}{{ x }}{% endfor %} {{ xs[10:] }} {{ k.id[-100:2] }} {{ xs[:] }}'),
+    '23 [] 01 [1, 2, 3, 4, 5]',
+  );
   assert.throws(() => r('{{ xs[::0] }}'), /slice step cannot be zero/);
 });

@@ -12,22 +12,34 @@ import { hostname } from 'node:os';
 
 // Issue 16, cases 7 and 9: the parts that need no lab.
 
-const scope = (vars: Record<string, unknown>) => new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s));
+const scope = (vars: Record<string, unknown>) =>
+  new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s));
 
 test('a YAML alias bomb (billion laughs) is refused quickly with the file and line, not expanded', () => {
   const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 7; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 7; i++)
+    levels.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   const started = Date.now();
   assert.throws(
     () => parseYaml(`${levels.join('\n')}\n`, 'group_vars/all.yml'),
-    (e: unknown) => e instanceof ParseError && /aliases expand to over \d+ values/.test(e.message) && e.pos?.file === 'group_vars/all.yml' && (e.pos?.line ?? 0) > 1,
+    (e: unknown) =>
+      e instanceof ParseError &&
+      /aliases expand to over \d+ values/.test(e.message) &&
+      e.pos?.file === 'group_vars/all.yml' &&
+      (e.pos?.line ?? 0) > 1,
   );
   assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
 });
 
 test('ordinary anchors and merges still load (a default merged into many hosts)', () => {
   const hosts = Array.from({ length: 300 }, (_, i) => `h${i}: {<<: *d, n: ${i}}`).join('\n  ');
-  const v = parseYaml(`defaults: &d {user: deploy, port: 22, a: 1, b: 2, c: 3}\nhosts:\n  ${hosts}\n`, 'inv.yml') as { hosts: Record<string, { user: string; n: number }> };
+  const v = parseYaml(`defaults: &d {user: deploy, port: 22, a: 1, b: 2, c: 3}\nhosts:\n  ${hosts}\n`, 'inv.yml') as {
+    hosts: Record<string, { user: string; n: number }>;
+  };
   assert.equal(v.hosts.h299?.user, 'deploy');
   assert.equal(v.hosts.h299?.n, 299);
 });
@@ -44,7 +56,12 @@ test('copy content "{{ v }}\\n" keeps its trailing newline (as ansible-playbook 
 });
 
 test('password variables are registered as secrets from any vars mapping; templated ones when read', () => {
-  registerPasswordVars({ ansible_become_password: 'Unit-Become-Pw-1', ansible_ssh_pass: 'Unit-Ssh-Pass-2', other: 'Unit-Not-Secret-3', ansible_password: '{{ vault_pw }}' });
+  registerPasswordVars({
+    ansible_become_password: 'Unit-Become-Pw-1',
+    ansible_ssh_pass: 'Unit-Ssh-Pass-2',
+    other: 'Unit-Not-Secret-3',
+    ansible_password: '{{ vault_pw }}',
+  });
   assert.equal(redactText('Unit-Become-Pw-1 Unit-Ssh-Pass-2 Unit-Not-Secret-3'), '******** ******** Unit-Not-Secret-3');
   const s = scope({ vault_pw: 'Unit-From-Template-4', ansible_password: '{{ vault_pw }}' });
   assert.equal(s.get('ansible_password'), 'Unit-From-Template-4');
@@ -74,7 +91,16 @@ test('redacting an event keeps it whole: a secret equal to a field name or to a 
   const { registerSecret } = await import('../../src/core/secrets.js');
   registerSecret('host');
   registerSecret('1234');
-  const e = { type: 'host_result', host: 'web1', taskId: 1, task: 'pw host 1234', module: 'debug', status: 'ok', durationMs: 1234, msg: 'x1234y' } as const;
+  const e = {
+    type: 'host_result',
+    host: 'web1',
+    taskId: 1,
+    task: 'pw host 1234',
+    module: 'debug',
+    status: 'ok',
+    durationMs: 1234,
+    msg: 'x1234y',
+  } as const;
   const r = new Redactor().event(e) as unknown as Record<string, unknown>;
   assert.equal(r.type, 'host_result');
   assert.equal(r.host, 'web1');

@@ -18,10 +18,13 @@ function playbook(tasks: string, files: Record<string, string> = {}, head = ''):
   return loadPlaybook(join(dir, 'pb.yml'));
 }
 
-const report = (pb: ReturnType<typeof loadPlaybook>, outside: string[] = []) => undefinedNames(pb, outside).map((u) => `${u.name}@${u.pos.line}:${u.sure ? 'error' : 'warning'}`);
+const report = (pb: ReturnType<typeof loadPlaybook>, outside: string[] = []) =>
+  undefinedNames(pb, outside).map((u) => `${u.name}@${u.pos.line}:${u.sure ? 'error' : 'warning'}`);
 
 test('undefined names: the third task reading a name defined nowhere is an error at its line, before anything runs', () => {
-  const pb = playbook('    - file: path=/tmp/a state=touch\n    - file: path=/tmp/b state=touch\n    - copy: dest=/tmp/c content="{{ relase_id }}"\n');
+  const pb = playbook(
+    '    - file: path=/tmp/a state=touch\n    - file: path=/tmp/b state=touch\n    - copy: dest=/tmp/c content="{{ relase_id }}"\n',
+  );
   assert.deepEqual(report(pb), ['relase_id@6:error']);
   assert.throws(() => refuseUndefinedNames(pb, []), /pb\.yml:6.*'relase_id' is undefined/);
 });
@@ -58,7 +61,15 @@ test('undefined names: every source of a definition is seen (vars, vars_files, r
 test('undefined names: nothing is reported where a name may be defined at run time (templated include_vars or set_fact key, a runtime include)', () => {
   const tasks = '    - debug: msg="{{ somewhere }}"\n';
   assert.deepEqual(report(playbook(`    - include_vars: "{{ ansible_os_family }}.yml"\n${tasks}`)), []);
-  assert.deepEqual(report(playbook(`    - set_fact:\n        "{{ name_of_it }}": 1\n${tasks}`, {}, '  vars:\n    name_of_it: somewhere\n')), []);
-  assert.deepEqual(report(playbook(`    - include_tasks: "{{ which }}.yml"\n${tasks}`, {}, '  vars:\n    which: x\n')), []);
+  assert.deepEqual(
+    report(
+      playbook(`    - set_fact:\n        "{{ name_of_it }}": 1\n${tasks}`, {}, '  vars:\n    name_of_it: somewhere\n'),
+    ),
+    [],
+  );
+  assert.deepEqual(
+    report(playbook(`    - include_tasks: "{{ which }}.yml"\n${tasks}`, {}, '  vars:\n    which: x\n')),
+    [],
+  );
   assert.deepEqual(report(playbook(tasks)), ['somewhere@4:error'], 'the same task alone is reported');
 });

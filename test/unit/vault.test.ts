@@ -13,14 +13,23 @@ const ORCH = join(import.meta.dirname, '..', '..', 'bin', 'orch');
 test('vault: decrypts a file written by ansible-vault 2.14 (fixture made with the real tool)', () => {
   const text = readFileSync(join(FIX, 'secrets.yml'), 'utf8');
   assert.ok(isVaulted(text));
-  assert.equal(vaultDecrypt(text, PASSWORD, 'secrets.yml'), 'db_password: s3cr3t-from-ansible\napi_token: tok-99887766\n');
+  assert.equal(
+    vaultDecrypt(text, PASSWORD, 'secrets.yml'),
+    'db_password: s3cr3t-from-ansible\napi_token: tok-99887766\n',
+  );
 });
 
 test('vault: wrong password and damaged text are clear errors naming the file', () => {
   const text = readFileSync(join(FIX, 'secrets.yml'), 'utf8');
-  assert.throws(() => vaultDecrypt(text, 'nope', 'group_vars/all/vault.yml'), /group_vars\/all\/vault.yml: wrong vault password/);
+  assert.throws(
+    () => vaultDecrypt(text, 'nope', 'group_vars/all/vault.yml'),
+    /group_vars\/all\/vault.yml: wrong vault password/,
+  );
   assert.throws(() => vaultDecrypt(text.replace(/\n6/, '\nzz'), PASSWORD, 'v.yml'), /v.yml: the vault text is damaged/);
-  assert.throws(() => vaultDecrypt('$ANSIBLE_VAULT;9.9;AES256\n00', PASSWORD, 'v.yml'), /not an ansible-vault 1.1\/1.2/);
+  assert.throws(
+    () => vaultDecrypt('$ANSIBLE_VAULT;9.9;AES256\n00', PASSWORD, 'v.yml'),
+    /not an ansible-vault 1.1\/1.2/,
+  );
 });
 
 test('vault: round trip (1.1 and 1.2 with a label), unicode and empty text; a fresh salt every time', () => {
@@ -39,7 +48,11 @@ test('vault: what orch encrypts, ansible-vault decrypts (when Debian’s ansible
   if (spawnSync('ansible-vault', ['--version']).status !== 0) return t.skip('ansible-vault not installed');
   const dir = mkdtempSync(join(tmpdir(), 'orch-vault-'));
   writeFileSync(join(dir, 'f.yml'), vaultEncrypt('from: orch\n', PASSWORD));
-  const r = spawnSync('ansible-vault', ['view', '--vault-password-file', join(FIX, 'password.txt'), join(dir, 'f.yml')], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ansible-vault',
+    ['view', '--vault-password-file', join(FIX, 'password.txt'), join(dir, 'f.yml')],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.stdout, 'from: orch\n', r.stderr);
 });
 
@@ -48,14 +61,17 @@ test('orch vault encrypt / view / decrypt / encrypt_string, in place and atomica
   const f = join(dir, 'vars.yml');
   writeFileSync(f, 'token: abc-123-secret\n', { mode: 0o640 });
   const pw = ['--vault-password-file', join(FIX, 'password.txt')];
-  const run = (args: string[], input?: string) => spawnSync(ORCH, ['vault', ...args, ...pw], { encoding: 'utf8', input });
+  const run = (args: string[], input?: string) =>
+    spawnSync(ORCH, ['vault', ...args, ...pw], { encoding: 'utf8', input });
   assert.equal(run(['encrypt', f]).status, 0);
   const enc = readFileSync(f, 'utf8');
   assert.ok(isVaulted(enc) && !enc.includes('abc-123'));
   assert.equal(run(['encrypt', f]).status, 4, 'encrypting twice is refused');
   assert.equal(run(['view', f]).stdout, 'token: abc-123-secret\n');
   writeFileSync(join(dir, 'wrong'), 'not it\n');
-  const bad = spawnSync(ORCH, ['vault', 'decrypt', f, '--vault-password-file', join(dir, 'wrong')], { encoding: 'utf8' });
+  const bad = spawnSync(ORCH, ['vault', 'decrypt', f, '--vault-password-file', join(dir, 'wrong')], {
+    encoding: 'utf8',
+  });
   assert.equal(bad.status, 4);
   assert.match(bad.stderr, /vars.yml: wrong vault password/);
   assert.equal(readFileSync(f, 'utf8'), enc, 'file untouched');

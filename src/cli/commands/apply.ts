@@ -38,13 +38,18 @@ export const RUN_FLAGS = {
 } as const;
 
 /** apply and run: `--plan` shows the plan and asks first (`--yes`: without asking) */
-const APPLY_FLAGS = { ...RUN_FLAGS, plan: { type: 'boolean', default: false }, yes: { type: 'boolean', short: 'y', default: false } } as const;
+const APPLY_FLAGS = {
+  ...RUN_FLAGS,
+  plan: { type: 'boolean', default: false },
+  yes: { type: 'boolean', short: 'y', default: false },
+} as const;
 
 export type OutputKind = 'tui' | 'lines' | 'json';
 
 export function chooseOutput(flag: string | undefined): OutputKind {
   if (flag) {
-    if (flag !== 'tui' && flag !== 'lines' && flag !== 'json') throw new UsageError(`--output must be tui, lines or json, not '${flag}'`);
+    if (flag !== 'tui' && flag !== 'lines' && flag !== 'json')
+      throw new UsageError(`--output must be tui, lines or json, not '${flag}'`);
     return flag;
   }
   return process.stdout.isTTY && !process.env.CI ? 'tui' : 'lines';
@@ -78,7 +83,9 @@ function runLog(command: string, shard: Shard | undefined): { emit: Emit; path: 
     } catch (err) {
       // a full disk must not stop the run on the hosts half-way: said once, on stderr
       failed = true;
-      process.stderr.write(`WARNING: run log ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the run goes on without it\n`);
+      process.stderr.write(
+        `WARNING: run log ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; the run goes on without it\n`,
+      );
     }
   });
   return { emit: write, path };
@@ -101,7 +108,8 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   const v = input.values;
   const settings = ansibleSettings();
   const forks = Number(v.forks ?? settings.forks ?? 50);
-  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive whole number, not '${String(v.forks)}'`);
+  if (!Number.isInteger(forks) || forks < 1)
+    throw new UsageError(`--forks must be a positive whole number, not '${String(v.forks)}'`);
   const opts: RunOptions = {
     check: v.check === true,
     diff: v.diff === true,
@@ -121,7 +129,9 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   };
   for (const note of settings.notes) noteLoadWarning(note);
   if (!settings.hostKeyChecking && v['accept-new-host-keys'] !== true) {
-    noteLoadWarning(`host_key_checking is off (${settings.file ?? 'ANSIBLE_HOST_KEY_CHECKING'}): unknown host keys are accepted and recorded; a changed key is still refused`);
+    noteLoadWarning(
+      `host_key_checking is off (${settings.file ?? 'ANSIBLE_HOST_KEY_CHECKING'}): unknown host keys are accepted and recorded; a changed key is still refused`,
+    );
   }
   await configureVault(v, settings.vaultPasswordFile);
   const inventoryPath = resolveInventoryPath(input.inventory);
@@ -135,14 +145,22 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     try {
       fd = openSync(v.log, 'a', 0o600);
     } catch (err) {
-      throw new UsageError(`--log ${v.log}: cannot write there (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new UsageError(
+        `--log ${v.log}: cannot write there (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
     }
     const stream = createWriteStream('', { fd });
     // a log that cannot be written (a closed pipe, a full disk) is said once; the run on the hosts goes on
-    stream.on('error', (err: NodeJS.ErrnoException) => process.stderr.write(`WARNING: --log ${String(v.log)}: ${err.code ?? err.message}; the run goes on (.orch/runs keeps its log)\n`));
-    sinks.push(ndjsonWriter((s) => {
-      if (!stream.destroyed) stream.write(s);
-    }));
+    stream.on('error', (err: NodeJS.ErrnoException) =>
+      process.stderr.write(
+        `WARNING: --log ${String(v.log)}: ${err.code ?? err.message}; the run goes on (.orch/runs keeps its log)\n`,
+      ),
+    );
+    sinks.push(
+      ndjsonWriter((s) => {
+        if (!stream.destroyed) stream.write(s);
+      }),
+    );
   }
   let finishUi: (() => Promise<void>) | undefined;
   if (input.plan) sinks.push(input.plan);
@@ -165,7 +183,11 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     stopping.signal = signal;
     // SIGHUP (the terminal or ssh session went away) stops a run the same way as SIGTERM
     const why = signal === 'SIGHUP' ? 'hangup (terminal closed): ' : '';
-    emit({ type: 'interrupt', signal, msg: `${why}finishing the tasks in flight; no new task will start (signal again to abort)` });
+    emit({
+      type: 'interrupt',
+      signal,
+      msg: `${why}finishing the tasks in flight; no new task will start (signal again to abort)`,
+    });
   };
   const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   // Installed once loading is done: loading is synchronous, and while a handler is installed a signal
@@ -182,10 +204,27 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
   let code: number;
   try {
     const runId = (v['run-id'] as string | undefined) ?? process.env.ORCH_RUN_ID;
-    code = await runPlaybook({ command: input.command, runId, inventoryPath, playbookPath: input.playbook, rolePaths: [resolve('roles'), ...settings.rolesPath], opts, emit, stateDir: resolve(STATE_DIR), stopping, remoteLock: input.remoteLock, onLoaded });
+    code = await runPlaybook({
+      command: input.command,
+      runId,
+      inventoryPath,
+      playbookPath: input.playbook,
+      rolePaths: [resolve('roles'), ...settings.rolesPath],
+      opts,
+      emit,
+      stateDir: resolve(STATE_DIR),
+      stopping,
+      remoteLock: input.remoteLock,
+      onLoaded,
+    });
     emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });
   } catch (err) {
-    emit({ type: 'run_end', exitCode: -1, durationMs: Date.now() - started, error: err instanceof Error ? err.message : String(err) });
+    emit({
+      type: 'run_end',
+      exitCode: -1,
+      durationMs: Date.now() - started,
+      error: err instanceof Error ? err.message : String(err),
+    });
     await finishUi?.();
     throw err;
   } finally {
@@ -199,10 +238,17 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
  * INVENTORY and PLAYBOOK from the command line; as with ansible-playbook, `-i INVENTORY` or ansible.cfg's
  * inventory may stand in for the first (`orch run -i hosts site.yml`, `orch run site.yml`).
  */
-export function inventoryAndPlaybook(positionals: string[], values: { inventory?: string; playbook?: string }, name: string): [string, string] | undefined {
+export function inventoryAndPlaybook(
+  positionals: string[],
+  values: { inventory?: string; playbook?: string },
+  name: string,
+): [string, string] | undefined {
   const fromConfig = values.inventory ?? ansibleSettings().inventory;
   const [first, second] = positionals;
-  if (values.inventory !== undefined || (positionals.length === 1 && name === 'run' && fromConfig !== undefined && /\.ya?ml$/.test(first ?? ''))) {
+  if (
+    values.inventory !== undefined ||
+    (positionals.length === 1 && name === 'run' && fromConfig !== undefined && /\.ya?ml$/.test(first ?? ''))
+  ) {
     if (fromConfig === undefined || positionals.length > 1) return undefined;
     const playbook = first ?? values.playbook ?? (name === 'run' ? undefined : 'playbooks/site.yml');
     return playbook === undefined ? undefined : [fromConfig, playbook];
@@ -216,9 +262,14 @@ export async function applyCommand(argv: string[], name = 'apply'): Promise<numb
   const { values, positionals } = parseArgs({ args: argv, options: APPLY_FLAGS, allowPositionals: true });
   const picked = values.help ? undefined : inventoryAndPlaybook(positionals, values, name);
   if (!picked) {
-    const usage = name === 'run' ? 'orch run INVENTORY PLAYBOOK | orch run -i INVENTORY PLAYBOOK' : 'orch apply INVENTORY [PLAYBOOK]';
+    const usage =
+      name === 'run'
+        ? 'orch run INVENTORY PLAYBOOK | orch run -i INVENTORY PLAYBOOK'
+        : 'orch apply INVENTORY [PLAYBOOK]';
     if (!values.help) throw new UsageError(`usage: ${usage} [options]`);
-    process.stdout.write(`usage: ${usage} [--check] [--diff] [--limit PATTERN] [--shard I/N [--run-id ID]] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json] [--plan [--yes]]\n`);
+    process.stdout.write(
+      `usage: ${usage} [--check] [--diff] [--limit PATTERN] [--shard I/N [--run-id ID]] [--tags T] [-e k=v] [--forks N] [--output tui|lines|json] [--plan [--yes]]\n`,
+    );
     return 0;
   }
   const [inventory, playbook] = picked;

@@ -16,7 +16,11 @@ import { parseExtraVars } from '../args.js';
  * a warning where a condition may skip them. The inventory (or ansible.cfg's) supplies its variables.
  */
 export async function checkCommand(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { 'extra-vars': { type: 'string', short: 'e', multiple: true } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'extra-vars': { type: 'string', short: 'e', multiple: true } },
+  });
   const [first, second] = positionals;
   const playbook = second ?? first;
   if (!playbook) {
@@ -30,18 +34,28 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const inventory = second !== undefined ? resolveInventoryPath(first as string) : settings.inventory;
   let errors = 0;
   if (inventory === undefined) {
-    process.stdout.write('note: no inventory given (nor in ansible.cfg): names defined only there cannot be told from undefined ones; not checked\n');
+    process.stdout.write(
+      'note: no inventory given (nor in ansible.cfg): names defined only there cannot be told from undefined ones; not checked\n',
+    );
   } else {
     const inv = loadInventory(inventory);
     if (resolve(pb.dir) !== resolve(inventoryBase(inventory))) loadAdjacentVars(inv, pb.dir);
-    const outside = new Set([...Object.keys(parseExtraVars(values['extra-vars'] ?? [])), ...Object.keys(settingsVariables(settings))]);
-    for (const h of inv.order) for (const layer of inv.varLayers(h)) for (const k of Object.keys(layer.vars)) outside.add(k);
+    const outside = new Set([
+      ...Object.keys(parseExtraVars(values['extra-vars'] ?? [])),
+      ...Object.keys(settingsVariables(settings)),
+    ]);
+    for (const h of inv.order)
+      for (const layer of inv.varLayers(h)) for (const k of Object.keys(layer.vars)) outside.add(k);
     for (const u of undefinedNames(pb, outside)) {
       if (u.sure) errors++;
-      process.stdout.write(`${formatPosition(u.pos)}: ${u.sure ? 'error' : 'warning'}: '${u.name}' is undefined: nothing defines it${u.sure ? ' (a run refuses to start)' : ' (fails if a host reaches it)'}\n`);
+      process.stdout.write(
+        `${formatPosition(u.pos)}: ${u.sure ? 'error' : 'warning'}: '${u.name}' is undefined: nothing defines it${u.sure ? ' (a run refuses to start)' : ' (fails if a host reaches it)'}\n`,
+      );
     }
   }
   const warnings = found.length;
-  process.stdout.write(`${pb.file}: ${errors > 0 ? `${errors} error(s)` : 'loads'}; ${warnings === 0 ? 'everything it uses is implemented by orch' : `${warnings} warning(s): those tasks fail if a host reaches them`}\n`);
+  process.stdout.write(
+    `${pb.file}: ${errors > 0 ? `${errors} error(s)` : 'loads'}; ${warnings === 0 ? 'everything it uses is implemented by orch' : `${warnings} warning(s): those tasks fail if a host reaches them`}\n`,
+  );
   return errors > 0 ? EXIT.badInput : EXIT.ok;
 }

@@ -40,7 +40,11 @@ export function mergeShards(runs: RunSummary[]): MergedRun[] {
     const shards = g.map((r) => r.shard?.index ?? 1).sort((a, b) => a - b);
     const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !shards.includes(i));
     const failed = g.filter((r) => r.exitCode !== 0);
-    const parts = [failed.length === 0 ? `ok (${Object.keys(hosts).length} hosts)` : failed.map((r) => `${r.shard ? `shard ${r.shard.index}/${count}: ` : ''}${r.result}`).join('; ')];
+    const parts = [
+      failed.length === 0
+        ? `ok (${Object.keys(hosts).length} hosts)`
+        : failed.map((r) => `${r.shard ? `shard ${r.shard.index}/${count}: ` : ''}${r.result}`).join('; '),
+    ];
     if (missing.length > 0) parts.push(`no log of shard ${missing.join(', ')}`);
     return {
       time: g.map((r) => r.time).sort()[0] ?? first.time,
@@ -60,9 +64,13 @@ export function formatMerged(runs: MergedRun[]): string {
   if (runs.length === 0) return 'no runs recorded there\n';
   const out: string[] = [];
   for (const r of runs) {
-    const shards = r.count > 1 || r.shards.length > 1 ? `  ${r.shards.length}/${r.count} shards${r.runId ? `, run ${r.runId}` : ''}` : '';
+    const shards =
+      r.count > 1 || r.shards.length > 1
+        ? `  ${r.shards.length}/${r.count} shards${r.runId ? `, run ${r.runId}` : ''}`
+        : '';
     out.push(`${r.time}  ${r.user.padEnd(8)} ${r.command.padEnd(24)} ${r.result}${shards}`);
-    for (const [h, what] of Object.entries(r.hosts).sort(([a], [b]) => a.localeCompare(b))) out.push(`    ${h}: ${what}`);
+    for (const [h, what] of Object.entries(r.hosts).sort(([a], [b]) => a.localeCompare(b)))
+      out.push(`    ${h}: ${what}`);
     if (r.duplicates.length > 0) out.push(`    WARNING: run by more than one shard: ${r.duplicates.join(', ')}`);
   }
   return `${out.join('\n')}\n`;

@@ -29,7 +29,8 @@ function perHost(events: RunEvent[]): Record<string, string> {
   const recap = events.find((e) => e.type === 'recap');
   const releases = events.find((e) => e.type === 'releases');
   if (recap?.type === 'recap') for (const [h, s] of Object.entries(recap.stats)) out[h] = hostOutcome(s);
-  if (releases?.type === 'releases') for (const [h, r] of Object.entries(releases.releases)) out[h] = `${out[h] ?? 'not run'}, release ${r}`;
+  if (releases?.type === 'releases')
+    for (const [h, r] of Object.entries(releases.releases)) out[h] = `${out[h] ?? 'not run'}, release ${r}`;
   return out;
 }
 
@@ -47,11 +48,21 @@ export function readRuns(dir = resolve(STATE_DIR, 'runs')): RunSummary[] {
       const end = events.find((e) => e.type === 'run_end');
       const recap = events.find((e) => e.type === 'recap');
       const hosts = recap?.type === 'recap' ? Object.keys(recap.stats).length : 0;
-      const result = end?.type === 'run_end' ? (end.exitCode === 0 ? `ok (${hosts} hosts)` : end.error ? `error: ${end.error}` : `exit ${end.exitCode}`) : 'did not finish';
+      const result =
+        end?.type === 'run_end'
+          ? end.exitCode === 0
+            ? `ok (${hosts} hosts)`
+            : end.error
+              ? `error: ${end.error}`
+              : `exit ${end.exitCode}`
+          : 'did not finish';
       return {
         file: f,
         // a run refused before it started (a lock) has no run_start: its file is <time>-<command>.ndjson
-        time: start?.type === 'run_start' ? start.time : f.slice(0, 24).replace(/^(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/, '$1:$2:$3.$4Z'),
+        time:
+          start?.type === 'run_start'
+            ? start.time
+            : f.slice(0, 24).replace(/^(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3})Z$/, '$1:$2:$3.$4Z'),
         user: start?.type === 'run_start' ? start.user : '?',
         command: start?.type === 'run_start' ? start.command : f.slice(25).replace(/\.ndjson$/, ''),
         inventory: start?.type === 'run_start' ? start.inventory : '?',
@@ -76,7 +87,8 @@ export async function historyCommand(argv: string[]): Promise<number> {
   const rolling = /^(deploy|rollback|restart) /;
   for (const r of runs) {
     process.stdout.write(`${r.time}  ${r.user.padEnd(8)} ${r.command.padEnd(24)} ${r.result}\n`);
-    if (rolling.test(r.command)) for (const [h, what] of Object.entries(r.hosts)) process.stdout.write(`    ${h}: ${what}\n`);
+    if (rolling.test(r.command))
+      for (const [h, what] of Object.entries(r.hosts)) process.stdout.write(`    ${h}: ${what}\n`);
   }
   return EXIT.ok;
 }

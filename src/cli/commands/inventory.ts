@@ -15,7 +15,17 @@ function graph(inv: Inventory, group: string, depth: number, out: string[]): voi
 }
 
 export async function inventoryCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { graph: { type: 'boolean' }, list: { type: 'boolean' }, host: { type: 'string' }, limit: { type: 'string', short: 'l' }, ...VAULT_FLAGS } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      graph: { type: 'boolean' },
+      list: { type: 'boolean' },
+      host: { type: 'string' },
+      limit: { type: 'string', short: 'l' },
+      ...VAULT_FLAGS,
+    },
+  });
   const name = positionals[0];
   if (!name) {
     process.stdout.write('usage: orch inventory INVENTORY [--graph | --list | --host HOST] [--limit PATTERN]\n');
@@ -29,7 +39,8 @@ export async function inventoryCommand(argv: string[]): Promise<number> {
     process.stdout.write(redactText(`${JSON.stringify(Object.assign({}, ...layers.map((l) => l.vars)), null, 2)}\n`));
   } else if (values.list) {
     const out: Record<string, unknown> = {};
-    for (const g of inv.groups.values()) out[g.name] = { hosts: inv.hostsOf(g.name), children: [...g.children], vars: g.vars };
+    for (const g of inv.groups.values())
+      out[g.name] = { hosts: inv.hostsOf(g.name), children: [...g.children], vars: g.vars };
     process.stdout.write(redactText(`${JSON.stringify(out, null, 2)}\n`));
   } else if (values.limit) {
     process.stdout.write(`${selectHosts(inv, values.limit, '--limit').join('\n')}\n`);

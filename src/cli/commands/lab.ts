@@ -1,5 +1,14 @@
 import { EXIT } from '../../executor/run.js';
-import { labConfig, labDown, labReboot, labReset, labStatus, labUp, parseLabInit, parseLabProfile } from '../../lab/lab.js';
+import {
+  labConfig,
+  labDown,
+  labReboot,
+  labReset,
+  labStatus,
+  labUp,
+  parseLabInit,
+  parseLabProfile,
+} from '../../lab/lab.js';
 import { UsageError } from '../../core/errors.js';
 
 /** Takes `--NAME VALUE` or `--NAME=VALUE` out of argv; undefined when absent. */
@@ -47,10 +56,13 @@ export async function labCommand(args: string[]): Promise<number> {
     case 'status': {
       const hosts = await labStatus(cfg);
       if (hosts.length === 0) out('lab: no hosts (orch lab up N)\n');
-      for (const { host, up, init } of hosts) out(`${host.name.padEnd(10)} ${host.address.padEnd(15)} ${init.padEnd(8)} ${up ? 'sshd answers' : 'DOWN'}\n`);
+      for (const { host, up, init } of hosts)
+        out(`${host.name.padEnd(10)} ${host.address.padEnd(15)} ${init.padEnd(8)} ${up ? 'sshd answers' : 'DOWN'}\n`);
       return hosts.every((h) => h.up) ? EXIT.ok : EXIT.hostUnreachable;
     }
     default:
-      throw new UsageError(`unknown lab command '${sub}'`, { hint: 'orch lab up [N] [--init systemd] | up --profile production | down | status | reset [--init systemd|initd] HOST... | reboot HOST...' });
+      throw new UsageError(`unknown lab command '${sub}'`, {
+        hint: 'orch lab up [N] [--init systemd] | up --profile production | down | status | reset [--init systemd|initd] HOST... | reboot HOST...',
+      });
   }
 }

@@ -4,7 +4,14 @@ import { LockError, UsageError } from '../../core/errors.js';
 import { inventoryName, resolveInventoryPath } from '../../inventory/load.js';
 import { describeState, holderState, lockName, readHolder, releaseLock } from '../../executor/lock.js';
 import { parseShard } from '../../inventory/shard.js';
-import { describeHolder, readRemoteLocks, releaseRemoteLocks, REMOTE_LOCK_FILE, type RemoteLockHolder, type RemoteRelease } from '../../executor/remote-lock.js';
+import {
+  describeHolder,
+  readRemoteLocks,
+  releaseRemoteLocks,
+  REMOTE_LOCK_FILE,
+  type RemoteLockHolder,
+  type RemoteRelease,
+} from '../../executor/remote-lock.js';
 import { EXIT, newRunState, targetHosts } from '../../executor/run.js';
 import { STATE_DIR } from './apply.js';
 import { configureVault, VAULT_FLAGS } from '../vault-options.js';
@@ -23,7 +30,9 @@ const FLAGS = {
 
 function statusLine(host: string, v: RemoteLockHolder | undefined | Error): string {
   if (v instanceof Error) return `  ${host}: unreachable (${v.message})\n`;
-  return v ? `  ${host}: locked by ${describeHolder(v)}${v.token ? ` pid ${v.pid}: ${describeState(holderState(v))}` : ''}\n` : `  ${host}: not locked\n`;
+  return v
+    ? `  ${host}: locked by ${describeHolder(v)}${v.token ? ` pid ${v.pid}: ${describeState(holderState(v))}` : ''}\n`
+    : `  ${host}: not locked\n`;
 }
 
 function releaseLine(host: string, v: RemoteRelease | Error | undefined): string {
@@ -40,26 +49,50 @@ function releaseLine(host: string, v: RemoteRelease | Error | undefined): string
 export async function lockCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true });
   const [sub, arg] = positionals;
-  if ((sub !== 'status' && sub !== 'release') || !arg) throw new UsageError('usage: orch lock status|release INVENTORY [--shard I/N] [--hosts PATTERN] [--local] [--force] [--vault-password-file F]');
+  if ((sub !== 'status' && sub !== 'release') || !arg)
+    throw new UsageError(
+      'usage: orch lock status|release INVENTORY [--shard I/N] [--hosts PATTERN] [--local] [--force] [--vault-password-file F]',
+    );
   // The same INVENTORY argument as `orch apply`; a bare lock name still works for the local lock.
   const path = values.local ? undefined : resolveInventoryPath(arg);
-  const name = lockName(path ? inventoryName(path) : inventoryName(arg), values.shard === undefined ? undefined : parseShard(values.shard));
+  const name = lockName(
+    path ? inventoryName(path) : inventoryName(arg),
+    values.shard === undefined ? undefined : parseShard(values.shard),
+  );
   const dir = resolve(STATE_DIR);
   const out = (s: string) => process.stdout.write(s);
   if (sub === 'status') {
     const h = readHolder(dir, name);
-    out(h ? `${name}: locked here by ${h.user}@${h.host} pid ${h.pid} since ${h.since}: ${h.command} (${describeState(holderState(h))})\n` : `${name}: not locked\n`);
+    out(
+      h
+        ? `${name}: locked here by ${h.user}@${h.host} pid ${h.pid} since ${h.since}: ${h.command} (${describeState(holderState(h))})\n`
+        : `${name}: not locked\n`,
+    );
   } else {
     // refuses (LockError) while the holder runs: the hosts' locks are then left alone too
     const h = releaseLock(dir, name, values.force);
-    out(h ? `released lock held by ${h.user}@${h.host} pid ${h.pid} since ${h.since} (${h.command}): ${describeState(holderState(h))}\n` : `${name}: was not locked\n`);
+    out(
+      h
+        ? `released lock held by ${h.user}@${h.host} pid ${h.pid} since ${h.since} (${h.command}): ${describeState(holderState(h))}\n`
+        : `${name}: was not locked\n`,
+    );
   }
   if (!path) return EXIT.ok;
   // the inventory's group_vars may be vault files (the production inventory's become password)
   await configureVault(values);
   const rs = newRunState(
     path,
-    { check: false, diff: false, forks: 50, tags: [], skipTags: [], extraVars: {}, verbose: 0, acceptNewHostKeys: values['accept-new-host-keys'], connectTimeoutMs: Number(values['connect-timeout']) * 1000 },
+    {
+      check: false,
+      diff: false,
+      forks: 50,
+      tags: [],
+      skipTags: [],
+      extraVars: {},
+      verbose: 0,
+      acceptNewHostKeys: values['accept-new-host-keys'],
+      connectTimeoutMs: Number(values['connect-timeout']) * 1000,
+    },
     () => undefined,
     {},
     process.cwd(),
@@ -75,7 +108,13 @@ export async function lockCommand(argv: string[]): Promise<number> {
     const done = await releaseRemoteLocks(rs, hosts, values.force);
     for (const host of hosts) out(releaseLine(host, done.get(host)));
     const kept = [...done.values()].filter((v) => !(v instanceof Error) && v.holder && !v.released);
-    if (kept.length > 0) throw new LockError(`${kept.length} deploy lock(s) not released: held by runs that are still running, or run elsewhere`, { hint: 'A run still going here is never released; for one on another machine, check there, then add --force.' });
+    if (kept.length > 0)
+      throw new LockError(
+        `${kept.length} deploy lock(s) not released: held by runs that are still running, or run elsewhere`,
+        {
+          hint: 'A run still going here is never released; for one on another machine, check there, then add --force.',
+        },
+      );
   } finally {
     await rs.pool.closeAll();
   }

@@ -7,18 +7,30 @@ import { RUN_FLAGS, chooseOutput, inventoryAndPlaybook, runWithReporting } from 
 
 const PLAN_FLAGS = { ...RUN_FLAGS, 'detailed-exitcode': { type: 'boolean', default: false } } as const;
 
-const USAGE = 'usage: orch plan INVENTORY [PLAYBOOK] [--detailed-exitcode] [--output tui|lines|json] [--limit PATTERN] [-e k=v]\n';
+const USAGE =
+  'usage: orch plan INVENTORY [PLAYBOOK] [--detailed-exitcode] [--output tui|lines|json] [--limit PATTERN] [-e k=v]\n';
 
 /** Run the playbook as a plan (check mode and diffs, the plan engine on) and collect what it says. */
-export async function runPlan(inventory: string, playbook: string, values: Record<string, unknown>): Promise<{ code: number; doc: PlanDocument }> {
+export async function runPlan(
+  inventory: string,
+  playbook: string,
+  values: Record<string, unknown>,
+): Promise<{ code: number; doc: PlanDocument }> {
   const collector = new PlanCollector();
-  const code = await runWithReporting({ command: `plan ${inventory}`, inventory, playbook, values: { ...values, check: true, diff: true }, plan: collector.emit });
+  const code = await runWithReporting({
+    command: `plan ${inventory}`,
+    inventory,
+    playbook,
+    values: { ...values, check: true, diff: true },
+    plan: collector.emit,
+  });
   return { code, doc: collector.document() };
 }
 
 /** json: the document (`compact`: on one line, as apply's NDJSON events that follow it are) */
 function printPlan(doc: PlanDocument, json: boolean, compact = false): void {
-  if (process.stdout.writable) process.stdout.write(json ? `${JSON.stringify(doc, null, compact ? undefined : 2)}\n` : planText(doc));
+  if (process.stdout.writable)
+    process.stdout.write(json ? `${JSON.stringify(doc, null, compact ? undefined : 2)}\n` : planText(doc));
 }
 
 /**
@@ -56,10 +68,15 @@ async function confirm(question: string): Promise<boolean> {
  * `orch apply --plan`: the plan first; on a terminal a question, `--yes` for scripts. The apply then runs as
  * usual (its own queries decide: the plan is advice). Returns undefined when the apply should go on.
  */
-export async function planBeforeApply(inventory: string, playbook: string, values: Record<string, unknown>): Promise<number | undefined> {
+export async function planBeforeApply(
+  inventory: string,
+  playbook: string,
+  values: Record<string, unknown>,
+): Promise<number | undefined> {
   const { plan: _p, yes, ...rest } = values;
   void _p;
-  if (yes !== true && !process.stdin.isTTY) throw new UsageError('orch apply --plan asks before applying: run it on a terminal, or add --yes');
+  if (yes !== true && !process.stdin.isTTY)
+    throw new UsageError('orch apply --plan asks before applying: run it on a terminal, or add --yes');
   const json = chooseOutput(rest.output as string | undefined) === 'json';
   const { code, doc } = await runPlan(inventory, playbook, { ...rest, output: json ? 'json' : rest.output });
   printPlan(doc, json, true);

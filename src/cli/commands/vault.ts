@@ -24,7 +24,8 @@ async function password(file: string | undefined, confirm: boolean): Promise<str
   const f = file ?? process.env.ORCH_VAULT_PASSWORD_FILE ?? process.env.ANSIBLE_VAULT_PASSWORD_FILE;
   if (f) return readPasswordFile(f);
   const p = await promptPassword('Vault password: ');
-  if (confirm && (await promptPassword('Confirm vault password: ')) !== p) throw new VaultError('the two passwords differ: nothing written');
+  if (confirm && (await promptPassword('Confirm vault password: ')) !== p)
+    throw new VaultError('the two passwords differ: nothing written');
   if (!p) throw new VaultError('an empty vault password is not allowed');
   return p;
 }
@@ -70,7 +71,8 @@ export async function vaultCommand(argv: string[]): Promise<number> {
     return values.help ? EXIT.ok : EXIT.usage;
   }
   const label = values['vault-id']?.split('@')[0];
-  const pwFile = values['vault-password-file'] ?? (values['vault-id']?.includes('@') ? values['vault-id'].split('@')[1] : undefined);
+  const pwFile =
+    values['vault-password-file'] ?? (values['vault-id']?.includes('@') ? values['vault-id'].split('@')[1] : undefined);
   if (sub === 'encrypt_string') {
     const text = files.length > 0 ? files.join(' ') : readFileSync(0, 'utf8').replace(/\n$/, '');
     const pw = await password(pwFile, true);
@@ -78,7 +80,8 @@ export async function vaultCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${values.name ?? 'secret'}: !vault |\n${body}\n`);
     return EXIT.ok;
   }
-  if (!['encrypt', 'decrypt', 'view', 'edit'].includes(sub)) throw new UsageError(`unknown vault action '${sub}'`, { hint: USAGE.split('\n')[0] });
+  if (!['encrypt', 'decrypt', 'view', 'edit'].includes(sub))
+    throw new UsageError(`unknown vault action '${sub}'`, { hint: USAGE.split('\n')[0] });
   if (files.length === 0) throw new UsageError(`orch vault ${sub} needs a FILE`);
   const pw = await password(pwFile, sub === 'encrypt' || (sub === 'edit' && !existsSync(files[0] ?? '')));
   for (const file of files) {
@@ -86,13 +89,17 @@ export async function vaultCommand(argv: string[]): Promise<number> {
     else {
       const text = readText(file);
       if (sub === 'encrypt') {
-        if (isVaulted(text)) throw new VaultError(`${file} is already encrypted`, { hint: 'orch vault edit changes it; orch vault decrypt undoes it.' });
+        if (isVaulted(text))
+          throw new VaultError(`${file} is already encrypted`, {
+            hint: 'orch vault edit changes it; orch vault decrypt undoes it.',
+          });
         replaceFile(file, vaultEncrypt(text, pw, label));
       } else if (!isVaulted(text)) throw new VaultError(`${file} is not encrypted with ansible-vault`);
       else if (sub === 'decrypt') replaceFile(file, vaultDecrypt(text, pw, file));
       else process.stdout.write(vaultDecrypt(text, pw, file));
     }
-    if (sub !== 'view') process.stderr.write(`${sub === 'edit' ? 'Edited' : sub === 'encrypt' ? 'Encrypted' : 'Decrypted'} ${file}\n`);
+    if (sub !== 'view')
+      process.stderr.write(`${sub === 'edit' ? 'Edited' : sub === 'encrypt' ? 'Encrypted' : 'Decrypted'} ${file}\n`);
   }
   return EXIT.ok;
 }
