@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ModuleError } from '../core/errors.js';
 import { globToRegExp } from '../core/glob.js';
-import type { LoopSpec } from '../playbook/model.js';
+import type { LoopSpec, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
 import { firstFound, setLoopLookup } from '../template/lookups.js';
 import type { VarScope } from '../template/scope.js';
@@ -109,3 +109,39 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
 setLoopLookup((kind, terms, scope) =>
   scope ? expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope) : undefined,
 );
+
+/**
+ * What loop item i adds, as Ansible: the loop variable (loop_control.loop_var, templated), index_var and
+ * ansible_loop (in the item's result too when `extended`), and the item's scope.
+ */
+export function loopItem(
+  task: Task,
+  scope: VarScope,
+  items: unknown[],
+  i: number,
+): { perItem: Record<string, unknown>; itemScope: VarScope } {
+  const lc = task.loop_control;
+  const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
+  const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
+  const perItem: Record<string, unknown> = { [loopVar]: items[i], ansible_loop_var: loopVar };
+  if (indexVar) perItem[indexVar] = i;
+  const ansibleLoop = {
+    index: i + 1,
+    index0: i,
+    first: i === 0,
+    last: i === items.length - 1,
+    length: items.length,
+    revindex: items.length - i,
+    revindex0: items.length - i - 1,
+    ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}),
+  };
+  if (lc?.extended) perItem.ansible_loop = ansibleLoop;
+  return {
+    perItem,
+    itemScope: scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false }),
+  };
+}
+
+export function loopScope(task: Task, scope: VarScope, items: unknown[], i: number): VarScope {
+  return loopItem(task, scope, items, i).itemScope;
+}

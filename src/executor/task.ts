@@ -1,321 +1,43 @@
-import {
-  ConnectError,
-  ModuleError,
-  NotImplementedError,
-  OrchError,
-  errorMessage,
-  formatPosition,
-} from '../core/errors.js';
-import { ARGS_TEMPLATE } from '../playbook/args.js';
+import { NotImplementedError, OrchError } from '../core/errors.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
-import { statusOf, withDiffHeaders } from '../core/result.js';
-import { findModule, resolveModuleName } from '../modules/registry.js';
+import { statusOf } from '../core/result.js';
+import { findModule } from '../modules/registry.js';
 import { UndefinedVariableError } from '../template/undefined.js';
 import { validateParams } from '../modules/spec.js';
-import { ModuleFailure, type Module, type ModuleContext } from '../modules/types.js';
+import { ModuleFailure, type ModuleContext } from '../modules/types.js';
 import type { Task } from '../playbook/model.js';
-import { evalCondition, evalExpression, renderText, renderValue } from '../template/env.js';
-import { findLocalFile } from '../template/lookups.js';
-import { pyRepr } from '../template/python.js';
+import { evalCondition, renderValue } from '../template/env.js';
 import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
-import type { BecomeSettings, ExecResult, Transport } from '../transport/types.js';
+import type { ExecResult, Transport } from '../transport/types.js';
 import { isLocal } from './connections.js';
-import { inventoryEditor } from './dynamic-inventory.js';
 import { expandLoop } from './loop.js';
+import { windowRole, writesOwnHostOnly } from './prefetch.js';
+import { guardWrites, markPlan } from './plan.js';
+import { buildScope, type PlayVars } from './scope.js';
+import type { RunState } from './state.js';
 import {
-  batchScript,
-  groupByBecome,
-  parseBatch,
-  windowRole,
-  writesOwnHostOnly,
-  type QueryCommand,
-} from './prefetch.js';
-import { guardWrites, markPlan, planMarkOf, runsInPlan, unknownOutcome } from './plan.js';
-import { OMIT, becomeAs, buildScope, type PlayVars } from './scope.js';
-import type { HostState, RunState } from './state.js';
+  bool,
+  execSettings,
+  factsHost,
+  failure,
+  moduleContext,
+  notImplemented,
+  renderParams,
+  sameConnectionAsPlay,
+  withModuleDefaults,
+} from './task-settings.js';
+import { speculate } from './task-queries.js';
+import { conditionText, displayName, label, report, withFailedKey } from './task-report.js';
+import { loopItem } from './loop.js';
 
-export const NO_LOG_MSG =
-  "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+export { displayName, NO_LOG_MSG } from './task-report.js';
+export { prefetchQueries, recordQuery } from './task-queries.js';
 
 export interface TaskOutcome {
   status: HostStatus;
   result: ModuleResult;
   ignored: boolean;
-}
-
-function bool(v: unknown, scope: VarScope): boolean {
-  if (typeof v === 'boolean') return v;
-  if (v === undefined || v === null) return false;
-  const r = renderValue(v, scope);
-  return r === true || ['yes', 'true', 'on', '1'].includes(String(r).toLowerCase());
-}
-
-function becomeFor(task: Task, pv: PlayVars, scope: VarScope, rs: RunState): BecomeSettings | undefined {
-  const on =
-    task.become ??
-    pv.play.become ??
-    (scope.has('ansible_become') ? bool(scope.get('ansible_become'), scope) : (rs.opts.become ?? false));
-  if (!on) return undefined;
-  const method = task.become_method ?? pv.play.becomeMethod;
-  return becomeAs(
-    String(renderValue(task.become_user ?? pv.play.becomeUser ?? scope.get('ansible_become_user') ?? 'root', scope)),
-    scope,
-    method === undefined ? undefined : String(renderValue(method, scope)),
-  );
-}
-
-function environmentFor(task: Task, scope: VarScope): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of task.environment) {
-    const rendered = renderValue(e, scope);
-    if (rendered && typeof rendered === 'object') for (const [k, v] of Object.entries(rendered)) env[k] = String(v);
-  }
-  return env;
-}
-
-function renderParams(mod: Module, args: Record<string, unknown>, scope: VarScope): Record<string, unknown> {
-  if (mod.noTemplate) return { ...args };
-  const out: Record<string, unknown> = {};
-  if (ARGS_TEMPLATE in args) {
-    const { [ARGS_TEMPLATE]: template, ...rest } = args;
-    const rendered = renderValue(template, scope);
-    if (typeof rendered !== 'object' || rendered === null || Array.isArray(rendered))
-      throw new ModuleError(`invalid or malformed argument: '${String(rendered)}'`); // Ansible's words
-    args = { ...(rendered as Record<string, unknown>), ...rest };
-  }
-  for (const [k, v] of Object.entries(args)) {
-    const r = mod.rawParams?.includes(k) ? v : renderValue(v, scope);
-    if (r !== OMIT) out[k] = r;
-  }
-  return out;
-}
-
-/**
- * The task's arguments over its `module_defaults` (play, block, role, task; inner wins, the task's own
- * arguments win over all). Keys name a module short or fully qualified; action groups (`group/...`) are
- * not implemented: refused when reached.
- */
-function withModuleDefaults(task: Task, mod: Module): Record<string, unknown> {
-  if (!task.module_defaults?.length) return task.args;
-  const merged: Record<string, unknown> = {};
-  for (const layer of task.module_defaults) {
-    for (const [name, defaults] of Object.entries(layer)) {
-      if (name.startsWith('group/'))
-        throw new NotImplementedError(`module_defaults: action group '${name}' is not implemented by orch`);
-      if (resolveModuleName(name) !== mod.name || !defaults || typeof defaults !== 'object' || Array.isArray(defaults))
-        continue;
-      Object.assign(merged, defaults);
-    }
-  }
-  return { ...merged, ...task.args };
-}
-
-/** Name the task's file:line and the host in a "not implemented by orch" failure. */
-function notImplemented(err: unknown, task: Task, host: string): unknown {
-  if (!(err instanceof NotImplementedError)) return err;
-  return new NotImplementedError(`${err.message} (task '${task.name}' at ${formatPosition(task.pos)}, host ${host})`, {
-    hint: err.hint,
-  });
-}
-
-function failure(err: unknown): ModuleResult {
-  const unknown = unknownOutcome(err);
-  if (unknown) return unknown;
-  if (err instanceof ConnectError) return { changed: false, unreachable: true, msg: err.message, hint: err.hint };
-  if (err instanceof ModuleFailure) return { changed: false, ...err.extra, failed: true, msg: err.message };
-  if (err instanceof OrchError) return { changed: false, failed: true, msg: err.message, hint: err.hint };
-  return {
-    changed: false,
-    failed: true,
-    msg: `internal error: ${errorMessage(err)}`,
-    exception: err instanceof Error ? err.stack : undefined,
-  };
-}
-
-interface ExecSettings {
-  become: BecomeSettings | undefined;
-  env: Record<string, string>;
-  timeoutMs: number | undefined;
-}
-
-/** `async: N` with polling: the same result as waiting, within N seconds (Ansible fails the task after N). */
-function asyncLimit(task: Task, scope: VarScope, timeoutMs: number | undefined): number | undefined {
-  if (task.async === undefined) return timeoutMs;
-  const ms = Number(renderValue(task.async, scope)) * 1000;
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, timeoutMs ?? Infinity) : timeoutMs;
-}
-
-function execSettings(rs: RunState, pv: PlayVars, task: Task, scope: VarScope): ExecSettings {
-  return {
-    become: becomeFor(task, pv, scope, rs),
-    env: environmentFor(task, scope),
-    timeoutMs: asyncLimit(
-      task,
-      scope,
-      task.timeout === undefined ? rs.opts.commandTimeoutMs : Number(renderValue(task.timeout, scope)) * 1000,
-    ),
-  };
-}
-
-function moduleContext(
-  rs: RunState,
-  host: string,
-  task: Task,
-  scope: VarScope,
-  run: ModuleContext['run'],
-): ModuleContext {
-  return {
-    host,
-    check: task.check_mode === undefined ? rs.opts.check && !runsInPlan(rs, task) : bool(task.check_mode, scope),
-    diff: rs.opts.diff || task.diff === true,
-    verbosity: rs.opts.verbose,
-    vars: scope,
-    run,
-    findLocal: (kind, name) =>
-      findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
-    render: (text, opts) => renderText(text, scope, {}, opts),
-    evaluate: (expr) => evalExpression(expr, scope),
-    warn: (msg) => rs.emit({ type: 'warning', host, msg }),
-    probeConnection: () => rs.pool.probe(host, scope),
-    inventory: inventoryEditor(rs, task.pos.file),
-  };
-}
-
-/** The task runs over the connection the play's prefetch uses (no connection/remote_user of its own). */
-function sameConnectionAsPlay(task: Task, pv: PlayVars): boolean {
-  return (
-    task.connection === pv.play.connection && task.remote_user === pv.play.remoteUser && task.port === pv.play.port
-  );
-}
-
-class Recorded extends Error {
-  constructor(readonly query: QueryCommand) {
-    super('recorded');
-  }
-}
-
-/**
- * The first read-only command this task would run on this host (its module's query; for a loop, each
- * item's, in order), without running anything; none when that cannot be known now (delegation, a loop or
- * condition that depends on what earlier tasks register...).
- */
-export async function recordQuery(rs: RunState, pv: PlayVars, task: Task, host: string): Promise<QueryCommand[]> {
-  const mod = findModule(task.module);
-  // a task that is not a plain query asks the host itself, when it runs (prefetch.ts)
-  if (!mod?.query || windowRole(task) !== 'query' || !sameConnectionAsPlay(task, pv)) return [];
-  let scopes: VarScope[];
-  try {
-    const scope = buildScope(rs, host, pv, task);
-    // a loop: each item's query, in the order the items run (an item whose query is unknown ends the list)
-    if (!task.loop) scopes = [scope];
-    else {
-      const items = expandLoop(task.loop, scope);
-      scopes = items.map((item, i) => loopScope(task, scope, items, i));
-    }
-  } catch {
-    return [];
-  }
-  const out: QueryCommand[] = [];
-  for (const s of scopes) {
-    let skipped: boolean;
-    try {
-      skipped = task.when.length > 0 && !evalCondition(task.when, s);
-    } catch {
-      break;
-    }
-    if (skipped) continue; // a skipped item sends nothing
-    const q = await recordOne(rs, pv, task, host, s);
-    if (!q) break;
-    out.push(q);
-  }
-  return out;
-}
-
-async function recordOne(
-  rs: RunState,
-  pv: PlayVars,
-  task: Task,
-  host: string,
-  scope: VarScope,
-): Promise<QueryCommand | undefined> {
-  const mod = findModule(task.module);
-  if (!mod?.query) return undefined;
-  try {
-    const x = execSettings(rs, pv, task, scope);
-    const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
-    const record: ModuleContext['run'] = (command, o = {}) => {
-      throw new Recorded({
-        command,
-        opts: { ...o, become: x.become, env: x.env, timeoutMs: o.timeoutMs ?? x.timeoutMs },
-      });
-    };
-    await mod.query(moduleContext(rs, host, task, scope, record), params);
-  } catch (err) {
-    if (err instanceof Recorded) return err.query;
-  }
-  return undefined;
-}
-
-/** Record the queries of these tasks on a host and run them in one round trip per sudo user. */
-export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[], host: string): Promise<void> {
-  const hs = rs.hosts.get(host);
-  if (!hs || !hs.active) return;
-  hs.prefetch.cover(tasks.map((t) => t.id));
-  const queries: QueryCommand[] = [];
-  for (const t of tasks) queries.push(...(await recordQuery(rs, pv, t, host)));
-  if (queries.length < 2) return; // one query: no round trip to save
-  const t = await rs.pool.get(host, buildScope(rs, host, pv, undefined));
-  if (t.pipelines) {
-    // every user's runner up first, then all sent back to back: one round trip, and no wrapper script on the host
-    const users = new Map(queries.map((q) => [`${q.opts.become?.method ?? ''}:${q.opts.become?.user ?? ''}`, q.opts]));
-    await Promise.all([...users.values()].map((o) => t.prepare?.(o)));
-    const answers = await Promise.all(queries.map((q) => t.exec(q.command, q.opts)));
-    answers.forEach((a, i) => hs.prefetch.store(queries[i] as QueryCommand, a));
-    return;
-  }
-  // one script per sudo user has no stdin of its own for each query: those are asked when their task runs
-  for (const g of groupByBecome(queries.filter((q) => !q.opts.stdin))) {
-    const r = await t.exec(batchScript(g.queries), { become: g.become });
-    if (r.rc !== 0) return; // e.g. sudo refused: the tasks will run their queries themselves and report it
-    const answers = parseBatch(r.stdout);
-    g.queries.forEach((q, i) => {
-      const a = answers.get(i);
-      if (a) hs.prefetch.store(q, a);
-    });
-  }
-}
-
-/**
- * Right behind a write of a module that only writes its own host, on the same runner: the queries of
- * the tasks after this one (as that user), answered by the host after the write, as one round trip
- * with it. Kept as answers on their way; if the task sends anything after, they go (PrefetchCache.sent)
- * and the next task fetches as usual. A task whose query is for another user ends what is fetched.
- */
-async function speculate(
-  rs: RunState,
-  pv: PlayVars,
-  hs: HostState,
-  t: Transport,
-  become: BecomeSettings | undefined,
-): Promise<void> {
-  const c = hs.prefetch;
-  const tasks = c.ahead.slice(0, c.size);
-  const covered: number[] = [];
-  const queries: QueryCommand[] = [];
-  for (const task of tasks) {
-    const qs = await recordQuery(rs, pv, task, hs.name);
-    if (qs.some((q) => q.opts.become?.user !== become?.user || q.opts.become?.method !== become?.method)) break;
-    covered.push(task.id);
-    queries.push(...qs);
-  }
-  if (queries.length === 0) return;
-  c.cover(covered);
-  for (const q of queries)
-    c.store(
-      q,
-      t.exec(q.command, q.opts).catch(() => undefined),
-    );
 }
 
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
@@ -473,127 +195,6 @@ async function executeOnce(
     }
   }
   return result;
-}
-
-const conditionText = (c: unknown): string => (Array.isArray(c) ? c.map(String).join(' and ') : String(c));
-
-function label(task: Task, item: unknown, scope: VarScope): string {
-  if (task.loop_control?.label !== undefined) return String(renderValue(task.loop_control.label, scope));
-  return typeof item === 'string' ? item : pyRepr(item, true);
-}
-
-function messageOf(r: ModuleResult): string | undefined {
-  if (r.msg !== undefined && r.msg !== '') return typeof r.msg === 'string' ? r.msg : pyRepr(r.msg);
-  return undefined;
-}
-
-/** A task's title with its variables filled in when they can be (as Ansible shows names); raw otherwise. */
-export function displayName(name: string, scope: VarScope): string {
-  if (!name.includes('{{')) return name;
-  try {
-    return renderText(name, scope);
-  } catch {
-    return name;
-  }
-}
-
-function report(
-  rs: RunState,
-  task: Task,
-  host: string,
-  r: ModuleResult,
-  started: number,
-  noLog: boolean,
-  item?: string,
-  delegatedTo?: string,
-  scope?: VarScope,
-): void {
-  const status = statusOf(r);
-  const ignored = status === 'failed' && Boolean(r._ignored);
-  rs.emit({
-    type: 'host_result',
-    host,
-    taskId: task.id,
-    task: scope ? displayName(task.name, scope) : task.name,
-    module: task.module,
-    status,
-    item: noLog && item !== undefined ? '(censored)' : item,
-    msg: noLog ? (status === 'failed' ? NO_LOG_MSG : undefined) : messageOf(r),
-    diff: noLog || !(rs.opts.diff || task.diff) ? undefined : r.diff,
-    stdout: noLog ? undefined : r.stdout,
-    stderr: noLog ? undefined : r.stderr,
-    rc: r.rc,
-    ignored: ignored || undefined,
-    delegatedTo,
-    durationMs: Date.now() - started,
-    hint: noLog
-      ? undefined
-      : ((r.hint as string | undefined) ??
-        (status === 'failed' && r.assertion !== undefined
-          ? `the condition that failed: ${String(r.assertion)}`
-          : undefined)),
-    at:
-      status === 'failed' || status === 'unreachable'
-        ? formatPosition({ file: task.pos.file, line: task.pos.line })
-        : undefined,
-    plan: planMarkOf(rs, task, r),
-  });
-}
-
-/** A result of a module that ran says `failed: false` when it did not fail, as Ansible's do (skips do not). */
-function withFailedKey(r: ModuleResult): ModuleResult {
-  const out = r.failed === undefined && !r.skipped ? { ...r, failed: false } : r;
-  return Array.isArray(out.diff) ? { ...out, diff: out.diff.map(withDiffHeaders) } : out;
-}
-
-/** Where the facts a task sets go: the delegated host with delegate_facts, else the host itself. */
-function factsHost(rs: RunState, task: Task, hs: HostState, scope: VarScope): HostState {
-  if (!task.delegate_facts || task.delegate_to === undefined) return hs;
-  const name = String(renderValue(task.delegate_to, scope));
-  const target = rs.hosts.get(name);
-  if (!target)
-    rs.emit({
-      type: 'warning',
-      host: hs.name,
-      msg: `delegate_facts: '${name}' is not in the inventory; the facts stay on ${hs.name}`,
-    });
-  return target ?? hs;
-}
-
-/**
- * What loop item i adds, as Ansible: the loop variable (loop_control.loop_var, templated), index_var and
- * ansible_loop (in the item's result too when `extended`), and the item's scope.
- */
-function loopItem(
-  task: Task,
-  scope: VarScope,
-  items: unknown[],
-  i: number,
-): { perItem: Record<string, unknown>; itemScope: VarScope } {
-  const lc = task.loop_control;
-  const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
-  const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
-  const perItem: Record<string, unknown> = { [loopVar]: items[i], ansible_loop_var: loopVar };
-  if (indexVar) perItem[indexVar] = i;
-  const ansibleLoop = {
-    index: i + 1,
-    index0: i,
-    first: i === 0,
-    last: i === items.length - 1,
-    length: items.length,
-    revindex: items.length - i,
-    revindex0: items.length - i - 1,
-    ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}),
-  };
-  if (lc?.extended) perItem.ansible_loop = ansibleLoop;
-  return {
-    perItem,
-    itemScope: scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false }),
-  };
-}
-
-function loopScope(task: Task, scope: VarScope, items: unknown[], i: number): VarScope {
-  return loopItem(task, scope, items, i).itemScope;
 }
 
 /** One task on one host: when, loop, module, register, notify, stats, events. */
