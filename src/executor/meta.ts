@@ -1,0 +1,41 @@
+import { NotImplementedError } from '../core/errors.js';
+import type { Task } from '../playbook/model.js';
+import { evalCondition } from '../template/env.js';
+import { unlessUnknown } from './plan.js';
+import { buildScope } from './scope.js';
+import type { PlayContext } from './play-context.js';
+import { flushHandlers } from './handlers.js';
+
+/* meta: tasks the executor acts on (flush_handlers, end_play, end_host, clear_facts...). */
+
+export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Promise<Set<string>> {
+  const action = String(task.args._raw_params);
+  const applies = hosts.filter(
+    (h) =>
+      task.when.length === 0 ||
+      unlessUnknown(pc.rs, h, task, pc.play, () => evalCondition(task.when, buildScope(pc.rs, h, pc.pv, task))),
+  );
+  if (action === 'flush_handlers') await flushHandlers(pc, pc.pv.batch);
+  else if (action === 'end_play') {
+    if (applies.length > 0) pc.aborted = true;
+  } else if (action === 'end_host' || action === 'end_batch') {
+    for (const h of action === 'end_batch' ? hosts : applies) {
+      const hs = pc.rs.hosts.get(h);
+      if (hs) hs.ended = true;
+    }
+  } else if (action === 'clear_host_errors') {
+    for (const hs of pc.rs.hosts.values()) hs.failed = false;
+  } else if (action === 'reset_connection') {
+    for (const h of applies) pc.rs.pool.drop(h);
+  } else if (action === 'clear_facts') {
+    for (const h of applies) {
+      const hs = pc.rs.hosts.get(h);
+      if (hs) hs.facts = undefined;
+    }
+  } else if (action === 'refresh_inventory' && applies.length > 0) {
+    throw new NotImplementedError(
+      `meta: refresh_inventory is not implemented by orch (task at ${task.pos.file}:${task.pos.line ?? '?'})`,
+    );
+  }
+  return new Set();
+}
