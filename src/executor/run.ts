@@ -9,12 +9,9 @@ import { loadPlaybook } from '../playbook/load.js';
 import { refuseUndefinedNames } from '../playbook/undefined-names.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { inShard } from '../inventory/shard.js';
-import { quote } from '../transport/quote.js';
 import { ConnectionPool } from './connections.js';
 import { acquireRunLock } from './lock.js';
 import { runPlay } from './play.js';
-import { acquireRemoteLocks } from './remote-lock.js';
-import { buildScope } from './scope.js';
 import { HostState, type RunOptions, type RunState } from './state.js';
 
 /** Exit codes (documented in the README). */
@@ -42,12 +39,22 @@ export interface RunRequest {
   stateDir: string;
   /** set when the process receives SIGINT, SIGTERM or SIGHUP */
   stopping: { signal?: string };
-  /** deploy-style commands: also hold the lock file on these hosts (pattern) for the whole run */
-  remoteLock?: { pattern: string; message: string };
+  /** what a command adds around the plays (deploy: the lock on the hosts, the release report) */
+  hooks?: RunHooks;
   /** names the run the shards of one sharded run share (--run-id, ORCH_RUN_ID): `orch history --merge` groups by it */
   runId?: string;
   /** called once everything is loaded, before the lock and the first connection (signal handlers go in here) */
   onLoaded?: () => void;
+}
+
+/** Steps a command adds to a run (src/deploy/hooks.ts); the executor knows nothing of what they do. */
+export interface RunHooks {
+  /** once everything is loaded, before the run lock (a bad pattern is an error before anything starts) */
+  prepare?(rs: RunState): void;
+  /** after the run lock, before the first play (may refuse the run) */
+  start?(rs: RunState): Promise<void>;
+  /** whatever or however the run ended, before the recap */
+  finish?(rs: RunState): Promise<void>;
 }
 
 export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal?: string }): number {
@@ -106,30 +113,6 @@ export function targetHosts(rs: RunState, pattern: string): string[] {
   return hosts.filter((h) => limited.has(h));
 }
 
-/**
- * A playbook that sets the fact `orch_release_link` (a symlink such as app_root/current) on its hosts gets,
- * at the end of the run, whatever or however it ended, the release each host runs: read from the target.
- */
-async function reportReleases(rs: RunState): Promise<void> {
-  const releases: Record<string, string> = {};
-  await Promise.all(
-    [...rs.hosts].map(([h, hs]) =>
-      rs.limit(async () => {
-        const link = hs.runtime.orch_release_link;
-        if (typeof link !== 'string' || hs.unreachable) return;
-        try {
-          const t = await rs.pool.get(h, buildScope(rs, h, undefined, undefined));
-          const r = await t.exec(`basename "$(readlink -f ${quote(link)})"`);
-          releases[h] = r.rc === 0 ? r.stdout.trim() : '?';
-        } catch {
-          releases[h] = '?';
-        }
-      }),
-    ),
-  );
-  if (Object.keys(releases).length > 0) rs.emit({ type: 'releases', releases });
-}
-
 /** Load everything (errors before any connection), lock the inventory, run the plays, recap. */
 export async function runPlaybook(req: RunRequest): Promise<number> {
   const started = Date.now();
@@ -139,7 +122,7 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
   refuseUndefinedNames(playbook, namesDefinedOutside(rs));
-  const lockHosts = req.remoteLock ? targetHosts(rs, req.remoteLock.pattern) : [];
+  req.hooks?.prepare?.(rs);
   req.onLoaded?.();
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command, req.opts.shard);
   req.emit({
@@ -156,16 +139,14 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   });
   const emitLoadWarnings = () => takeLoadWarnings().forEach((msg) => req.emit({ type: 'warning', msg }));
   emitLoadWarnings();
-  let releaseRemote: (() => Promise<void>) | undefined;
   try {
-    if (req.remoteLock) releaseRemote = await acquireRemoteLocks(rs, lockHosts, req.command, req.remoteLock.message);
+    await req.hooks?.start?.(rs);
     for (const play of playbook.plays) {
       if (req.stopping.signal) break;
       await runPlay(rs, play);
     }
   } finally {
-    await reportReleases(rs).catch(() => undefined);
-    await releaseRemote?.();
+    await req.hooks?.finish?.(rs);
     emitLoadWarnings(); // files loaded during the run (include_vars, dynamic includes)
     const stats: Record<string, HostStats> = {};
     for (const [h, s] of hosts) {

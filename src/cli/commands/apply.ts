@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Emit, RunEvent } from '../../core/events.js';
 import { UsageError } from '../../core/errors.js';
 import { resolveInventoryPath } from '../../inventory/load.js';
-import { EXIT, runPlaybook } from '../../executor/run.js';
+import { EXIT, runPlaybook, type RunHooks } from '../../executor/run.js';
 import type { RunOptions } from '../../executor/state.js';
 import { lineReporter } from '../../ui/lines.js';
 import { ndjsonWriter, Redactor } from '../../ui/ndjson.js';
@@ -98,8 +98,8 @@ export interface RunCommandInput {
   values: Record<string, unknown>;
   /** extra vars added by the command itself (deploy's release id...) */
   extraVars?: Record<string, unknown>;
-  /** deploy, rollback, restart: hold the deploy lock file on these hosts too */
-  remoteLock?: { pattern: string; message: string };
+  /** what the command adds around the plays (deploy, rollback, restart: src/deploy/hooks.ts) */
+  hooks?: RunHooks;
   /** `orch plan`: the run is a plan; its events go here, and only the TUI (or -v lines) shows the run itself */
   plan?: Emit;
 }
@@ -214,7 +214,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
       emit,
       stateDir: resolve(STATE_DIR),
       stopping,
-      remoteLock: input.remoteLock,
+      hooks: input.hooks,
       onLoaded,
     });
     emit({ type: 'run_end', exitCode: code, durationMs: Date.now() - started });

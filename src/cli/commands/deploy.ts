@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
+import { deployHooks } from '../../deploy/hooks.js';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../executor/run.js';
 import { RUN_FLAGS, runWithReporting, STATE_DIR } from './apply.js';
@@ -71,7 +72,7 @@ function rollingRun(p: Parsed, command: string, playbook: string, extraVars: Rec
     playbook: resolve('playbooks', playbook),
     values: p.values,
     extraVars: { deploy_hosts: p.values.hosts, deploy_serial: p.values.serial, ...extraVars },
-    remoteLock: { pattern: p.values.hosts, message: p.values.message },
+    hooks: deployHooks(p.values.hosts, command, p.values.message),
   });
 }
 

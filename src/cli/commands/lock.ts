@@ -11,7 +11,7 @@ import {
   REMOTE_LOCK_FILE,
   type RemoteLockHolder,
   type RemoteRelease,
-} from '../../executor/remote-lock.js';
+} from '../../deploy/remote-lock.js';
 import { EXIT, newRunState, targetHosts } from '../../executor/run.js';
 import { STATE_DIR } from './apply.js';
 import { configureVault, VAULT_FLAGS } from '../vault-options.js';

@@ -3,9 +3,9 @@ import { hostname, userInfo } from 'node:os';
 import { BecomeError, errorMessage, LockError } from '../core/errors.js';
 import { quote } from '../transport/quote.js';
 import type { BecomeSettings, Transport } from '../transport/types.js';
-import { describeState, holderState } from './lock.js';
-import { becomeAs, buildScope } from './scope.js';
-import type { RunState } from './state.js';
+import { describeState, holderState } from '../executor/lock.js';
+import { becomeAs, buildScope } from '../executor/scope.js';
+import type { RunState } from '../executor/state.js';
 
 /**
  * The deploy lock kept on the targets themselves, so two people deploying from two control machines
