@@ -198,4 +198,5 @@ test('plan: an unknown result is shown with why; diffs wait for the plan printed
   const f = plain(ui.lastFrame());
   assert.match(f, /skipped: \[web1\] Write the sysctl settings: unknown: depends on 'token' \(site\.yml:4\)/);
   assert.doesNotMatch(f, /\+hi/);
+  ui.unmount();
 });
