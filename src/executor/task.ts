@@ -4,12 +4,12 @@ import { statusOf } from '../core/result.js';
 import { findModule } from '../modules/registry.js';
 import { UndefinedVariableError } from '../template/undefined.js';
 import { validateParams } from '../modules/spec.js';
-import { ModuleFailure, type ModuleContext } from '../modules/types.js';
+import { ModuleFailure, type ModuleContext, type RunResult } from '../modules/types.js';
 import type { Task } from '../playbook/model.js';
 import { evalCondition, renderValue } from '../template/env.js';
 import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
-import type { ExecResult, Transport } from '../transport/types.js';
+import type { Transport } from '../transport/types.js';
 import { isLocal } from './connections.js';
 import { expandLoop } from './loop.js';
 import { windowRole, writesOwnHostOnly } from './prefetch.js';
@@ -87,7 +87,8 @@ async function executeOnce(
   const onHostItself = (!delegate || delegate === host) && sameConnectionAsPlay(task, pv);
   /** a command hit the task's own `timeout:` (not --timeout): reported as Ansible does */
   let taskTimedOut = false;
-  const run: ModuleContext['run'] = async (command, o = {}) => {
+  const run: ModuleContext['run'] = async (command, withThen = {}) => {
+    const { then: follow, ...o } = withThen;
     const timeoutMs = o.timeoutMs ?? taskTimeoutMs;
     const opts = { ...o, become, env, timeoutMs };
     // a query fetched ahead for this host is answered from its snapshot (see prefetch.ts)
@@ -97,13 +98,20 @@ async function executeOnce(
     if (!kept) rs.hosts.get(delegate ?? host)?.prefetch.sent();
     const t = await getTransport();
     const started = Date.now();
-    let r: ExecResult;
+    let r: RunResult;
     if (kept) r = kept;
     else {
       const answer = t.exec(command, opts);
+      // its failure is the command's to report (a lost connection): the probe's answer is then just missing
+      const followed =
+        follow !== undefined && t.pipelines
+          ? t.exec(follow, { ...opts, stdin: undefined }).catch(() => undefined)
+          : undefined;
       if (onHostItself && hs && t.pipelines && !task.loop && windowRole(task) === 'query' && writesOwnHostOnly(task))
         await speculate(rs, pv, hs, t, opts.become);
       r = await answer;
+      const f = await followed;
+      if (f) r = { ...r, followed: f };
     }
     // 124: stopped by SIGTERM at the limit; 137: it ignored that and was killed (SIGKILL) after the grace period
     if (timeoutMs !== undefined && (r.rc === TIMEOUT_RC || (r.rc === 137 && Date.now() - started >= timeoutMs))) {

@@ -8,13 +8,22 @@ export interface RunOptions {
   stdin?: string | Buffer;
   timeoutMs?: number;
   cwd?: string;
+  /**
+   * A read-only probe sent right behind the command on the same runner, in the same round trip: its answer
+   * comes back in the result's `followed` when the transport could send it so (not for a query answered
+   * from what was fetched ahead, nor in exec mode).
+   */
+  then?: string;
 }
+
+/** What `run` answers: the command's result and, with `then`, the probe's. */
+export type RunResult = ExecResult & { followed?: ExecResult };
 
 /** What a module gets: no SSH, no UI, no globals. */
 export interface ModuleContext {
   host: string;
   /** Run a shell command on the host, with the task's become/environment applied. */
-  run(command: string, opts?: RunOptions): Promise<ExecResult>;
+  run(command: string, opts?: RunOptions): Promise<RunResult>;
   check: boolean;
   diff: boolean;
   /** -v count of the run (debug's verbosity) */

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { failures, HOSTS, INVENTORY, onHost, orch, resetHost, results, ROOT, writePlaybook } from '../helpers/lab.js';
@@ -29,8 +31,46 @@ test('round trips: the 30-task benchmark playbook, converged, costs at most 3 ro
   assert.ok(n <= 3, `converged run: ${n} round trips (facts, one batch of queries)`);
   assert.ok((roundTrips(first.events) ?? 0) > n, 'the first run, which changes things, needs more');
   // each write carries the next tasks' queries behind it (task.ts speculate), sysctl writes file and live
-  // value in one command: 63 before, 34 measured
-  assert.ok((roundTrips(first.events) ?? 99) <= 45, `first run: ${roundTrips(first.events)} round trips`);
+  // value in one command, path info rides behind writes: 63 before, then 44, 34 measured
+  assert.ok((roundTrips(first.events) ?? 99) <= 36, `first run: ${roundTrips(first.events)} round trips`);
+});
+
+test('round trips: a changing copy, template or file task reads its path attributes in the write round trip', () => {
+  const [uid, user] = onHost(
+    host,
+    'rm -rf /tmp/orch-rt-pi && mkdir -m 0777 /tmp/orch-rt-pi && id -u "$SUDO_USER" && id -un "$SUDO_USER"',
+  )
+    .stdout.trim()
+    .split('\n');
+  const tpl = join(mkdtempSync(join(tmpdir(), 'orch-rt-')), 'x.j2');
+  writeFileSync(tpl, '{{ inventory_hostname }}\n');
+  const pb = writePlaybook(`- hosts: ${host}
+  gather_facts: no
+  tasks:
+    - copy: dest=/tmp/orch-rt-pi/c content="12345\\n" mode=0640
+      register: c
+    - template: src=${tpl} dest=/tmp/orch-rt-pi/t mode=0604
+      register: t
+    - file: path=/tmp/orch-rt-pi/d state=directory mode=02750
+      register: d
+    - assert:
+        that:
+          - c.uid == ${uid} and c.owner == '${user}' and c.mode == '0640' and c.size == 6 and c.state == 'file'
+          - t.uid == ${uid} and t.mode == '0604' and t.size == ${host.length + 1} and t.state == 'file'
+          - d.uid == ${uid} and d.group == c.group and d.mode == '02750' and d.state == 'directory'
+`);
+  const r = orch(['run', INVENTORY, pb]);
+  assert.equal(r.code, 0, failures(r));
+  assert.deepEqual(
+    results(r).map((x) => x.status),
+    ['changed', 'changed', 'changed', 'ok'],
+  );
+  // one batch of the modules' queries, then each write with its path's attributes behind it (7 before the probe rode behind the write)
+  assert.equal(roundTrips(r.events), 4, `${roundTrips(r.events)} round trips`);
+  assert.equal(
+    onHost(host, 'cd /tmp/orch-rt-pi && stat -c "%u %a %s" c t d').stdout,
+    `${uid} 640 6\n${uid} 604 ${host.length + 1}\n${uid} 2750 4096\n`,
+  );
 });
 
 test('round trips: a query fetched ahead is never used once an earlier task changed the host', () => {
