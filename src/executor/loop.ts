@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ModuleError } from '../core/errors.js';
+import type { ModuleResult } from '../core/result.js';
 import { globToRegExp } from '../core/glob.js';
 import type { LoopSpec, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
@@ -144,4 +145,24 @@ export function loopItem(
 
 export function loopScope(task: Task, scope: VarScope, items: unknown[], i: number): VarScope {
   return loopItem(task, scope, items, i).itemScope;
+}
+
+/** The result of a loop task: Ansible's aggregate over its items' results. */
+export function loopResult(results: ModuleResult[]): ModuleResult {
+  const failed = results.some((r) => r.failed);
+  const allSkipped = results.every((r) => r.skipped);
+  return {
+    changed: results.some((r) => r.changed),
+    failed: failed || undefined,
+    unreachable: results.some((r) => r.unreachable) || undefined,
+    // as Ansible: `skipped` is always there for a loop that ran items
+    skipped: results.length === 0 || allSkipped,
+    msg: failed
+      ? 'One or more items failed'
+      : results.length > 0 && allSkipped
+        ? 'All items skipped'
+        : 'All items completed',
+    results,
+    skipped_reason: results.length === 0 ? 'No items in the list' : undefined,
+  };
 }

@@ -1,5 +1,6 @@
 import { formatPosition } from '../core/errors.js';
-import type { ModuleResult } from '../core/result.js';
+import type { HostStatus, ModuleResult } from '../core/result.js';
+import type { HostStats } from '../core/events.js';
 import { statusOf, withDiffHeaders } from '../core/result.js';
 import type { Task } from '../playbook/model.js';
 import { renderText, renderValue } from '../template/env.js';
@@ -82,4 +83,20 @@ export function report(
 export function withFailedKey(r: ModuleResult): ModuleResult {
   const out = r.failed === undefined && !r.skipped ? { ...r, failed: false } : r;
   return Array.isArray(out.diff) ? { ...out, diff: out.diff.map(withDiffHeaders) } : out;
+}
+
+/** Count a task's result in the host's recap, as Ansible does. */
+export function countResult(st: HostStats, status: HostStatus, result: ModuleResult, ignoreErrors: boolean): void {
+  if (status === 'unreachable') st.unreachable++;
+  else if (status === 'failed' && !ignoreErrors) st.failed++;
+  else if (status === 'failed') {
+    // as Ansible counts an ignored failure: ignored, and ok (and changed when the result says so)
+    st.ignored++;
+    st.ok++;
+    if (result.changed) st.changed++;
+  } else if (status === 'skipped') st.skipped++;
+  else if (status === 'changed') {
+    st.changed++;
+    st.ok++;
+  } else st.ok++;
 }

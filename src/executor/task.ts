@@ -28,8 +28,8 @@ import {
   withModuleDefaults,
 } from './task-settings.js';
 import { speculate } from './task-queries.js';
-import { conditionText, displayName, label, report, withFailedKey } from './task-report.js';
-import { loopItem } from './loop.js';
+import { conditionText, countResult, displayName, label, report, withFailedKey } from './task-report.js';
+import { loopItem, loopResult } from './loop.js';
 
 export { displayName, NO_LOG_MSG } from './task-report.js';
 export { prefetchQueries, recordQuery } from './task-queries.js';
@@ -249,22 +249,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         if (r.unreachable) break;
         if (lc?.pause && i < items.length - 1) await new Promise((res) => setTimeout(res, (lc.pause ?? 0) * 1000));
       }
-      const failed = results.some((r) => r.failed);
-      const allSkipped = results.every((r) => r.skipped);
-      result = {
-        changed: results.some((r) => r.changed),
-        failed: failed || undefined,
-        unreachable: results.some((r) => r.unreachable) || undefined,
-        // as Ansible: `skipped` is always there for a loop that ran items
-        skipped: results.length === 0 || allSkipped,
-        msg: failed
-          ? 'One or more items failed'
-          : results.length > 0 && allSkipped
-            ? 'All items skipped'
-            : 'All items completed',
-        results,
-        skipped_reason: results.length === 0 ? 'No items in the list' : undefined,
-      };
+      result = loopResult(results);
     }
   } catch (err) {
     result = failure(err);
@@ -282,19 +267,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
-  const st = hs.stats;
-  if (status === 'unreachable') st.unreachable++;
-  else if (status === 'failed' && !ignoreErrors) st.failed++;
-  else if (status === 'failed') {
-    // as Ansible counts an ignored failure: ignored, and ok (and changed when the result says so)
-    st.ignored++;
-    st.ok++;
-    if (result.changed) st.changed++;
-  } else if (status === 'skipped') st.skipped++;
-  else if (status === 'changed') {
-    st.changed++;
-    st.ok++;
-  } else st.ok++;
+  countResult(hs.stats, status, result, ignoreErrors === true);
   // Loop items were reported one by one; the aggregate is shown only when no item ran.
   if (!task.loop || !Array.isArray(result.results) || result.results.length === 0)
     report(

@@ -1,3 +1,4 @@
+import { perlWritable, perlWriteCommand } from './file-write.js';
 import { createHash } from 'node:crypto';
 import type { FileDiff } from '../core/result.js';
 import { quote, sh } from '../transport/quote.js';
@@ -210,7 +211,8 @@ export async function writeRemote(
   content: string | Buffer,
   opts: WriteOptions = {},
 ): Promise<{ backupFile?: string }> {
-  const r = await ctx.run(atomicWriteScript(path, opts), { stdin: content });
+  const write = perlWritable(opts) ? perlWriteCommand(path, opts) : atomicWriteScript(path, opts);
+  const r = await ctx.run(write, { stdin: content });
   const v = r.rc === 3 ? new RegExp(`\\n?${VALIDATE_MARK.replace('|', '\\|')}(\\d+)\\n$`).exec(r.stdout) : null;
   if (v) throw new ValidationFailed(Number(v[1]), r.stdout.slice(0, v.index), r.stderr);
   if (r.rc !== 0) throw commandFailed(`writing ${path}`, r);

@@ -1,6 +1,7 @@
 import { sh } from '../transport/quote.js';
 import { perlProbe, perlString, statPerl } from './probe.js';
-import { atomicWriteScript, parseStat, writeRemote, type RemoteFile } from './remote-file.js';
+import { perlWriteCommand } from './file-write.js';
+import { parseStat, writeRemote, type RemoteFile } from './remote-file.js';
 import type { Params } from './spec.js';
 import { joinLines, splitLines } from './text-edit.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
@@ -134,9 +135,9 @@ export const sysctl = defineStateModule<SysctlState, SysctlChange>({
   query: querySysctl,
   plan: planSysctl,
   async apply(ctx, p, c) {
-    const live = c.setLive
-      ? sh`printf '%s\\n' ${normalizeSysctlValue(p.value)} > ${keyPath(String(p.name))}`
-      : undefined;
+    const key = keyPath(String(p.name));
+    const value = `${normalizeSysctlValue(p.value)}\n`;
+    const live = c.setLive ? sh`printf '%s' ${value} > ${key}` : undefined;
     if (c.fileText === null) {
       const r = await ctx.run(live as string);
       if (r.rc !== 0) throw commandFailed(`setting ${String(p.name)}`, r);
@@ -146,10 +147,13 @@ export const sysctl = defineStateModule<SysctlState, SysctlChange>({
       await writeRemote(ctx, String(p.sysctl_file), c.fileText);
       return;
     }
-    // the file, then the live value once the file is in place (the script stops at the first error): one round trip
-    const r = await ctx.run(`${atomicWriteScript(String(p.sysctl_file), {})}\necho ${FILE_WRITTEN}\n${live}`, {
-      stdin: c.fileText,
-    });
+    // the file, then the live value once the file is in place (stops at the first error): one round trip
+    const r = await ctx.run(
+      perlWriteCommand(String(p.sysctl_file), { then: { mark: FILE_WRITTEN, path: key, text: value } }),
+      {
+        stdin: c.fileText,
+      },
+    );
     if (r.rc !== 0)
       throw commandFailed(
         r.stdout.includes(FILE_WRITTEN) ? `setting ${String(p.name)}` : `writing ${String(p.sysctl_file)}`,

@@ -3,6 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import { BecomeHandshake, type BecomeIds } from './become.js';
 import { BoundedOutput } from './output.js';
 import { probeCode } from './probe-command.js';
+import { writeCode } from './write-command.js';
 import { quote } from './quote.js';
 import type { BecomeSettings, ExecResult } from './types.js';
 
@@ -65,11 +66,18 @@ interface Request {
   force: boolean;
 }
 
-/** A command that is exactly one probe (with no stdin) goes as a probe frame: its code alone, run in the runner. */
+/**
+ * A command that is exactly one probe (with no stdin) goes as a probe frame, one that is exactly one write as a
+ * write frame (with its stdin): their code alone, run in the runner.
+ */
 export function requestFrame(r: Request): Buffer {
-  const code = r.stdin.length === 0 ? probeCode(r.cmd.toString()) : undefined;
+  const text = r.cmd.toString();
+  const probe = r.stdin.length === 0 ? probeCode(text) : undefined;
+  const write = probe === undefined ? writeCode(text) : undefined;
+  const code = probe ?? write;
+  const kind = probe !== undefined ? 'P' : write !== undefined ? 'W' : 'R';
   const body = code === undefined ? r.cmd : Buffer.from(code);
-  const header = `${code === undefined ? 'R' : 'P'} ${body.length} ${r.stdin.length} ${r.timeoutMs}${r.force ? ' F' : ''}\n`;
+  const header = `${kind} ${body.length} ${r.stdin.length} ${r.timeoutMs}${r.force ? ' F' : ''}\n`;
   return Buffer.concat([Buffer.from(header), body, r.stdin]);
 }
 

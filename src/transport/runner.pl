@@ -16,9 +16,12 @@
 #   probe:   controller -> "P <codelen> 0 <timeout ms>[ F]\n" <code>
 #            evaluates Perl <code> inside the runner (no fork, no exec): what it prints is the stdout; rc 1
 #            and the Perl error as stderr when it dies. Probe code only prints (src/modules/probe.ts).
+#   write:   controller -> "W <codelen> <stdinlen> <timeout ms>[ F]\n" <code> <bytes>
+#            as a probe, with <bytes> (a file's new content) in $main::ORCH_IN: a file written with no fork
+#            (src/modules/file-write.ts). Outside the runner the same code runs as `perl -e` reading stdin.
 #   result:  runner -> "X <rc> <stdoutlen> <stderrlen>[ S]\n" <stdout> <stderr>, one per request, in order.
 #   stale:   runner -> "S\n" instead of a result: nothing ran (see below).
-#   Files travel as a command's stdin (an atomic write script reads them): there is no file frame.
+#   Other writes (with a validate command, a backup...) are shell scripts that read the file from stdin.
 #   The controller may send several requests without waiting (pipelining); they run one after the other.
 #
 # Timeouts (0: none) are kept here: at the limit the command's process group and every process still
@@ -51,7 +54,8 @@ sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/
   for my $p (readdir $d) { next unless $p =~ /\A\d+\z/ && $p != $$; opendir(my $f, "/proc/$p/fd") or next;
     for my $fd (readdir $f) { my $l = readlink("/proc/$p/fd/$fd"); if (defined $l && $want{$l}) { push @p, $p; last; } } }
   return @p; }
-sub probe { my ($code) = @_; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
+our $ORCH_IN;
+sub probe { my ($code, $in) = @_; local $ORCH_IN = $in; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
   my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
   wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . gone() . "\n" . $out . $err); }
 my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
@@ -78,6 +82,7 @@ while (defined(my $h = line())) {
   if (!fresh() && !($force && !$ran)) { wr("S\n"); next; }
   $ran = 1;
   if ($kind eq 'P') { probe($cmd); next; }
+  if ($kind eq 'W') { probe($cmd, $in); next; }
   pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
   my $pid = fork();
   if (!$pid) { POSIX::setsid(); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);

@@ -65,7 +65,8 @@ test('round trips: a changing copy, template or file task reads its path attribu
     results(r).map((x) => x.status),
     ['changed', 'changed', 'changed', 'ok'],
   );
-  // one batch of the modules' queries, then each write with its path's attributes behind it (7 before the probe rode behind the write)
+  // one batch of the modules' queries, then each write with its path's attributes behind it
+  // (7 before the probe rode behind the write)
   assert.equal(roundTrips(r.events), 4, `${roundTrips(r.events)} round trips`);
   assert.equal(
     onHost(host, 'cd /tmp/orch-rt-pi && stat -c "%u %a %s" c t d').stdout,

@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import type { ClientChannel } from 'ssh2';
-import { DriverSession, requestFrame, runnerSource, StaleSession } from '../../src/transport/driver.js';
+import { test } from 'node:test';
+import { requestFrame, runnerSource, StaleSession } from '../../src/transport/driver.js';
 import { perlProbe } from '../../src/transport/probe-command.js';
+import { perlWrite } from '../../src/transport/write-command.js';
 
 // The runner (src/transport/runner.pl) and its controller end (DriverSession) speaking the protocol over a
-// local perl process's pipes instead of an SSH channel: no lab needed.
-
-const children: ChildProcess[] = [];
-after(() => children.forEach((c) => c.kill('SIGKILL')));
-
-function localRunner(home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'))): { session: DriverSession; pid: number } {
-  const child = spawn('perl', ['-e', runnerSource()], { env: { ...process.env, HOME: home }, stdio: 'pipe' });
-  children.push(child);
-  const channel = Object.assign(new EventEmitter(), {
-    stderr: child.stderr,
-    write: (d: Buffer | string) => child.stdin.write(d),
-    end: () => child.stdin.end(),
-    close: () => child.kill(),
-  });
-  child.stdout.on('data', (d: Buffer) => channel.emit('data', d));
-  child.on('close', () => channel.emit('close'));
-  return { session: new DriverSession(channel as unknown as ClientChannel, 'local', undefined), pid: child.pid ?? 0 };
-}
+// local perl process's pipes (test/helpers/local-runner.ts) instead of an SSH channel: no lab needed.
+import { localRunner } from '../helpers/local-runner.js';
 
 test('runner.pl: the runner source sent has no comment lines and its file lists filled in, and Perl compiles it', () => {
   const src = runnerSource();
@@ -89,4 +72,19 @@ test('runner protocol: a command that changes a session file (~/.bashrc) is answ
   assert.equal(r.stdout, 'done\n');
   assert.equal(session.alive, false);
   await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
+});
+
+test('runner protocol: a write goes as a write frame with its bytes and runs inside the runner (its pid)', async () => {
+  const write = perlWrite('print "pid=$$ in=$main::ORCH_IN"');
+  assert.match(
+    requestFrame({ cmd: Buffer.from(write), stdin: Buffer.from('abc'), timeoutMs: 0, force: false }).toString(),
+    /^W \d+ 3 0\n.*abc$/s,
+  );
+  const { session, pid } = localRunner();
+  await session.started();
+  const r = await session.run(write, Buffer.from('bytes'));
+  assert.deepEqual([r.rc, r.stdout], [0, `pid=${pid} in=bytes`]);
+  const probeAfter = await session.run(perlProbe('print defined $main::ORCH_IN ? "leaked" : "none"'), Buffer.alloc(0));
+  assert.equal(probeAfter.stdout, 'none', 'the bytes are gone once the write is answered');
+  session.close();
 });

@@ -1,0 +1,73 @@
+import { perlWrite } from '../transport/write-command.js';
+import { perlString } from './probe.js';
+
+/**
+ * The atomic write of remote-file.ts as Perl code the command runner evaluates in its own process (a write
+ * frame, transport/write-command.ts): no sh, mktemp, cat, chmod, chown, sync or mv processes, which were most
+ * of a first run's CPU on the host. The same steps in the same order: a private temp file beside the path,
+ * the bytes, the old file's mode and owner (0644 for a new one), the mode and owner asked for, fsync, rename.
+ * Any failure removes the temp file and leaves the path as it was. Messages are those of the tools it
+ * replaces, so a failure reads the same either way.
+ */
+
+export interface PerlWriteOptions {
+  mode?: string;
+  owner?: string;
+  group?: string;
+  /** once the file is in place: print `mark` and write `text` to `path` (sysctl's live value under /proc) */
+  then?: { mark: string; path: string; text: string };
+}
+
+/** Whether the Perl write does all that is asked: a validate command, a backup... need the shell script. */
+export function perlWritable(o: { mode?: string; validate?: string; backup?: boolean; throughLinks?: boolean }) {
+  return !o.validate && !o.backup && !o.throughLinks && (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode));
+}
+
+/** A name or a number, as chown reads it; dies with chown's message for a name nobody has. */
+const ID_OF = [
+  'my $id_of = sub { my ($n, $kind) = @_; return -1 if !defined $n || $n eq "";',
+  '  my $id = $kind eq "user" ? (getpwnam($n))[2] : (getgrnam($n))[2]; return $id if defined $id;',
+  '  return $n if $n =~ /\\A\\d+\\z/; die "chown: invalid $kind: \\x27$n\\x27\\n"; };',
+].join('\n');
+
+export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string {
+  const spec = `${o.owner ?? ''}${o.group ? `:${o.group}` : ''}`;
+  return perlWrite(
+    [
+      'use strict; use Fcntl (); require IO::Handle;',
+      ID_OF,
+      `my $p = ${perlString(path)};`,
+      'my $in = defined $main::ORCH_IN ? $main::ORCH_IN : do { local $/; binmode STDIN; <STDIN> // "" };',
+      'my $d = $p =~ m{\\A(.*)/[^/]*\\z}s ? ($1 eq "" ? "/" : $1) : ".";',
+      'my ($t, $fh);',
+      'for (1 .. 100) { $t = sprintf("%s/.orch-tmp.%06X", $d, int(rand(0x1000000)));',
+      '  last if sysopen($fh, $t, Fcntl::O_WRONLY() | Fcntl::O_CREAT() | Fcntl::O_EXCL(), 0600);',
+      '  undef $fh; last unless $!{EEXIST}; }',
+      'die "mktemp: failed to create file via template \\x27$d/.orch-tmp.XXXXXX\\x27: $!\\n" unless $fh;',
+      'my $ok = eval { binmode $fh; print {$fh} $in or die "cat: write error: $!\\n";',
+      '  if (my @s = stat $p) { chmod($s[2] & 07777, $t); chown($s[4], $s[5], $t); } else { chmod(0644, $t); }',
+      o.mode === undefined
+        ? ''
+        : `  chmod(${o.mode.replace(/^0*(?=.)/, '0')}, $t) or die "chmod: changing permissions of \\x27$t\\x27: $!\\n";`,
+      spec === ''
+        ? ''
+        : [
+            `  my $spec = ${perlString(spec)}; my ($u, $g) = split /:/, $spec, 2;`,
+            '  chown($id_of->($u, "user"), $id_of->($g, "group"), $t)',
+            '    or die "chown: changing ownership of \\x27$t\\x27: $!\\n";',
+          ].join('\n'),
+      '  $fh->sync; close($fh) or die "cat: write error: $!\\n";',
+      '  rename($t, $p) or die "mv: cannot move \\x27$t\\x27 to \\x27$p\\x27: $!\\n"; 1 };',
+      'if (!$ok) { my $e = $@; close($fh); unlink($t); die $e; }',
+      o.then === undefined
+        ? ''
+        : [
+            `print ${perlString(`${o.then.mark}\n`)}; my $k = ${perlString(o.then.path)};`,
+            `my $v = ${perlString(o.then.text)}; open(my $kf, ">", $k) or die "cannot create $k: $!\\n";`,
+            'defined syswrite($kf, $v) or die "write error: $!\\n"; close($kf);',
+          ].join('\n'),
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+}

@@ -1,0 +1,31 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import type { ClientChannel } from 'ssh2';
+import { DriverSession, runnerSource } from '../../src/transport/driver.js';
+
+// The runner (src/transport/runner.pl) and its controller end (DriverSession) speaking the protocol over a
+// local perl process's pipes instead of an SSH channel: no lab needed.
+
+const children: ChildProcess[] = [];
+after(() => children.forEach((c) => c.kill('SIGKILL')));
+
+export function localRunner(home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'))): {
+  session: DriverSession;
+  pid: number;
+} {
+  const child = spawn('perl', ['-e', runnerSource()], { env: { ...process.env, HOME: home }, stdio: 'pipe' });
+  children.push(child);
+  const channel = Object.assign(new EventEmitter(), {
+    stderr: child.stderr,
+    write: (d: Buffer | string) => child.stdin.write(d),
+    end: () => child.stdin.end(),
+    close: () => child.kill(),
+  });
+  child.stdout.on('data', (d: Buffer) => channel.emit('data', d));
+  child.on('close', () => channel.emit('close'));
+  return { session: new DriverSession(channel as unknown as ClientChannel, 'local', undefined), pid: child.pid ?? 0 };
+}

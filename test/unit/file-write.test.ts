@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { perlWritable, perlWriteCommand, type PerlWriteOptions } from '../../src/modules/file-write.js';
+import { atomicWriteScript } from '../../src/modules/remote-file.js';
+import { localRunner } from '../helpers/local-runner.js';
+
+// The Perl write (a write frame in the runner, or `perl -e` elsewhere) against the shell script it stands in
+// for, both run here (the controller is a Debian system too): same bytes, mode, owner, errors, no temp left.
+
+const BYTES = Buffer.from([0, 255, 10, 39, 36, 40, 96, 0x27, 0x0a, 0xc3]); // NUL, invalid UTF-8, ' $ ( `
+const run = (command: string, stdin: Buffer) => spawnSync('sh', ['-c', command], { input: stdin, encoding: 'utf8' });
+const fresh = () => mkdtempSync(join(tmpdir(), 'orch-write-'));
+const state = (p: string) => {
+  const s = statSync(p);
+  return { bytes: readFileSync(p).toString('hex'), mode: (s.mode & 0o7777).toString(8), uid: s.uid, gid: s.gid };
+};
+const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('.orch-tmp'));
+
+const cases: [string, (dir: string) => string, PerlWriteOptions][] = [
+  ['a new file (0644)', (d) => join(d, 'new file $(x)'), {}],
+  [
+    'an existing 0600 file owned by another user (mode and owner kept)',
+    (d) => {
+      const p = join(d, 'old');
+      writeFileSync(p, 'old');
+      chmodSync(p, 0o600);
+      chownSync(p, 54321, 54322);
+      return p;
+    },
+    {},
+  ],
+  ['a mode asked for (setgid)', (d) => join(d, 'm'), { mode: '2750' }],
+  ['an owner and group by name and number', (d) => join(d, 'o'), { owner: 'nobody', group: '54323' }],
+  ['a group alone', (d) => join(d, 'g'), { group: 'nogroup' }],
+];
+
+for (const [what, setUp, opts] of cases) {
+  test(`perl write: ${what} ends as the shell script leaves it`, () => {
+    const [a, b] = [fresh(), fresh()];
+    const [pa, pb] = [setUp(a), setUp(b)];
+    const byShell = run(atomicWriteScript(pa, opts), BYTES);
+    const byPerl = run(perlWriteCommand(pb, opts), BYTES);
+    assert.equal(byShell.status, 0, byShell.stderr);
+    assert.equal(byPerl.status, 0, byPerl.stderr);
+    assert.deepEqual(state(pb), state(pa));
+    assert.equal(state(pb).bytes, BYTES.toString('hex'));
+    assert.deepEqual([leftovers(a), leftovers(b)], [[], []]);
+  });
+}
+
+test('perl write: an unknown user fails with chown message, the old file untouched and no temp file left', () => {
+  const dir = fresh();
+  const p = join(dir, 'keep');
+  writeFileSync(p, 'old');
+  const r = run(perlWriteCommand(p, { owner: 'no-such-user-x' }), BYTES);
+  assert.notEqual(r.status, 0);
+  assert.equal(r.stderr, "chown: invalid user: 'no-such-user-x'\n");
+  assert.equal(readFileSync(p, 'utf8'), 'old');
+  assert.deepEqual(leftovers(dir), []);
+});
+
+test('perl write: a directory nobody may write into fails as mktemp does (run as nobody)', () => {
+  const dir = fresh();
+  mkdirSync(join(dir, 'ro'), { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  const p = join(dir, 'ro', 'f');
+  const cmd = perlWriteCommand(p);
+  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', cmd], {
+    input: BYTES,
+    encoding: 'utf8',
+  });
+  assert.notEqual(r.status, 0);
+  assert.equal(
+    r.stderr,
+    `mktemp: failed to create file via template '${join(dir, 'ro')}/.orch-tmp.XXXXXX': Permission denied\n`,
+  );
+});
+
+test('perl write: in the runner (a write frame) the bytes arrive exactly and the file is written', async () => {
+  const dir = fresh();
+  const p = join(dir, 'via-runner');
+  const { session } = localRunner();
+  await session.started();
+  const r = await session.run(perlWriteCommand(p, { mode: '0640' }), BYTES);
+  session.close();
+  assert.equal(r.rc, 0, r.stderr);
+  assert.deepEqual([state(p).bytes, state(p).mode], [BYTES.toString('hex'), '640']);
+  assert.deepEqual(leftovers(dir), []);
+});
+
+test('perl write: what it cannot do (validate, backup, through links, symbolic modes) stays with the shell script', () => {
+  assert.equal(perlWritable({ mode: '0644' }), true);
+  assert.equal(perlWritable({ validate: 'visudo -cf %s' }), false);
+  assert.equal(perlWritable({ backup: true }), false);
+  assert.equal(perlWritable({ throughLinks: true }), false);
+  assert.equal(perlWritable({ mode: 'u+rw' }), false);
+});
