@@ -14,13 +14,15 @@ export interface PerlWriteOptions {
   mode?: string;
   owner?: string;
   group?: string;
+  /** a symlink at the path is written through (its target gets the content) */
+  throughLinks?: boolean;
   /** once the file is in place: print `mark` and write `text` to `path` (sysctl's live value under /proc) */
   then?: { mark: string; path: string; text: string };
 }
 
 /** Whether the Perl write does all that is asked: a validate command, a backup... need the shell script. */
-export function perlWritable(o: { mode?: string; validate?: string; backup?: boolean; throughLinks?: boolean }) {
-  return !o.validate && !o.backup && !o.throughLinks && (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode));
+export function perlWritable(o: { mode?: string; validate?: string; backup?: boolean }) {
+  return !o.validate && !o.backup && (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode));
 }
 
 /** A name or a number, as chown reads it; dies with chown's message for a name nobody has. */
@@ -37,6 +39,9 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
       'use strict; use Fcntl (); require IO::Handle;',
       ID_OF,
       `my $p = ${perlString(path)};`,
+      o.throughLinks
+        ? 'if (-l $p) { require Cwd; my $r = Cwd::abs_path($p); die "readlink: cannot resolve $p\\n" unless defined $r; $p = $r; }'
+        : '',
       'my $in = defined $main::ORCH_IN ? $main::ORCH_IN : do { local $/; binmode STDIN; <STDIN> // "" };',
       'my $d = $p =~ m{\\A(.*)/[^/]*\\z}s ? ($1 eq "" ? "/" : $1) : ".";',
       'my ($t, $fh);',
