@@ -13,7 +13,7 @@ import nunjucks from 'nunjucks';
 import { TemplateError } from '../core/errors.js';
 import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.js';
 import { PySlice } from './slices.js';
-import { pyFormat } from './filters.js';
+import { pyFormat } from './python-format.js';
 import type { VarScope } from './scope.js';
 import { rememberError, takeRememberedError, Undefined } from './undefined.js';
 import { failIfUnknown, UnknownValueError } from './unknown.js';
