@@ -7,7 +7,8 @@ import { LocalTransport } from '../transport/local.js';
 import { parseSshArgs, type SshArgs } from '../transport/ssh-args.js';
 import { readUserSshConfig, type SshConfigEntry } from '../transport/ssh-config.js';
 import { JumpHosts } from '../transport/jump.js';
-import { SshTransport, type SshTarget } from '../transport/ssh.js';
+import type { SshTarget } from '../transport/ssh-connect.js';
+import { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
 import { KEYWORD_CONNECTION, KEYWORD_PORT, KEYWORD_REMOTE_USER } from './scope.js';
 

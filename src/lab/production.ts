@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import { vaultEncrypt } from '../vault/format.js';
-import type { LabConfig, LabHost } from './lab.js';
+import type { LabConfig, LabHost } from './config.js';
 
 /**
  * The production profile (`orch lab up --profile production`): the shape of inventory/production.

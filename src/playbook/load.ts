@@ -7,7 +7,8 @@ import type { Inherited, Item, Play, Playbook, Task } from './model.js';
 import { RoleLoader } from './roles.js';
 import { notImplementedKeywords, PLAY_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { parseMaxFailPercentage, parseSerial } from './serial.js';
-import { inherit, loadTaskList, type LoadContext } from './tasks.js';
+import { inherit } from './inherit.js';
+import { loadTaskList, type LoadContext } from './tasks.js';
 
 type Dict = Record<string, unknown>;
 

@@ -3,7 +3,8 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ParseError, type Position } from '../core/errors.js';
 import { loadVarsPath, loadYamlFile } from '../yaml/load.js';
 import type { Inherited, Item, RoleContext, Task } from './model.js';
-import { inherit, loadTasksFile, type LoadContext } from './tasks.js';
+import { inherit } from './inherit.js';
+import { loadTasksFile, type LoadContext } from './tasks.js';
 
 type Dict = Record<string, unknown>;
 

@@ -1,28 +1,27 @@
+/**
+ * Loading a list of tasks: blocks (with a block's own serial), includes and imports of tasks files and roles
+ * (static ones loaded now, dynamic ones left for run time), and each module task (module-task.ts).
+ */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ParseError, type Position } from '../core/errors.js';
-import { findModule, modules, resolveModuleName } from '../modules/registry.js';
+import { resolveModuleName } from '../modules/registry.js';
 import { suggest } from '../modules/spec.js';
-import { ansibleModule, ansibleShortNames } from './ansible-known.js';
-import { empty, notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
 import { keyPosition, loadYamlFile, positionOf, withPositionOf } from '../yaml/load.js';
-import { ARGS_TEMPLATE, containsTemplate } from './args.js';
+import { containsTemplate } from './args.js';
 import { parseMaxFailPercentage, parseSerial } from './serial.js';
-import type { Block, DynamicInclude, Inherited, Item, RoleContext, Task } from './model.js';
+import type { Block, DynamicInclude, Inherited, Item } from './model.js';
+import { inherit } from './inherit.js';
+import { loadModuleTask } from './module-task.js';
 import {
   asList,
   INCLUDE_ACTIONS,
   isDict,
   missingTaskKeywords,
   TASK_KEYWORDS,
-  libraryModule,
-  lookupNotImplemented,
-  moduleArgs,
   moduleOf,
   parseLoop,
   parseLoopControl,
-  strings,
-  validateAtLoad,
 } from './task-parts.js';
 
 export { missingTaskKeywords };
@@ -37,44 +36,6 @@ export interface LoadContext {
   nextId(): number;
   /** load a role's tasks (import_role/include_role/roles:), registering its handlers and defaults */
   loadRole(spec: Dict, inherited: Inherited, pos: Position): Item[];
-}
-
-/** Keywords of this entry layered over what it inherits. */
-export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleContext): Inherited {
-  return {
-    when: [...parent.when, ...asList(e.when)],
-    tags: [...new Set([...parent.tags, ...strings(e.tags)])],
-    become: e.become !== undefined ? Boolean(e.become) : parent.become,
-    become_user: e.become_user !== undefined ? String(e.become_user) : parent.become_user,
-    become_method: e.become_method !== undefined ? String(e.become_method) : parent.become_method,
-    environment:
-      isDict(e.environment) || typeof e.environment === 'string'
-        ? [...parent.environment, e.environment as Dict]
-        : parent.environment,
-    vars: isDict(e.vars) ? { ...parent.vars, ...e.vars } : parent.vars,
-    ignore_errors: e.ignore_errors ?? parent.ignore_errors,
-    ignore_unreachable: e.ignore_unreachable !== undefined ? Boolean(e.ignore_unreachable) : parent.ignore_unreachable,
-    no_log: e.no_log ?? parent.no_log,
-    check_mode: e.check_mode ?? parent.check_mode,
-    diff: e.diff !== undefined ? Boolean(e.diff) : parent.diff,
-    delegate_to: e.delegate_to !== undefined ? String(e.delegate_to) : parent.delegate_to,
-    run_once: e.run_once !== undefined ? Boolean(e.run_once) : parent.run_once,
-    any_errors_fatal: e.any_errors_fatal !== undefined ? Boolean(e.any_errors_fatal) : parent.any_errors_fatal,
-    connection: e.connection !== undefined ? String(e.connection) : parent.connection,
-    remote_user: e.remote_user !== undefined ? String(e.remote_user) : parent.remote_user,
-    throttle: e.throttle ?? parent.throttle,
-    module_defaults: isDict(e.module_defaults)
-      ? [...(parent.module_defaults ?? []), e.module_defaults]
-      : parent.module_defaults,
-    delegate_facts: e.delegate_facts !== undefined ? Boolean(e.delegate_facts) : parent.delegate_facts,
-    timeout: e.timeout ?? parent.timeout,
-    port: e.port !== undefined ? String(e.port) : parent.port,
-    notImplemented: [
-      ...new Set([...(parent.notImplemented ?? []), ...notImplementedKeywords(e, TASK_KEYWORDS_NOT_IMPLEMENTED)]),
-    ],
-    role: role ?? parent.role,
-    dir,
-  };
 }
 
 export function resolveTasksFile(name: string, inh: Inherited): string {
@@ -261,74 +222,7 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
       pos,
       title || `${action} ${JSON.stringify(raw)}`,
     );
-  const mod = findModule(action);
-  const fromLibrary = !mod && !ansibleModule(rawName) && libraryModule(rawName, inh, ctx);
-  if (!mod && !ansibleModule(rawName) && !fromLibrary) {
-    const guess = suggest(rawName, [...modules.keys(), ...ansibleShortNames()]);
-    throw new ParseError(
-      `unknown module '${rawName}'${guess ? ` (did you mean '${guess}'?)` : ''}`,
-      keyPosition(e, key) ?? pos,
-      'Neither orch nor Ansible has a module of that name.',
-    );
-  }
-  const args = moduleArgs(action, raw, e.args, pos);
-  const conditional = (inh.when?.length ?? 0) > 0 || (e.when !== undefined && e.when !== null && e.when !== true);
-  // arguments from a template are known only per host: checked when rendered
-  if (!fromLibrary && !(ARGS_TEMPLATE in args))
-    validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
-  const inherited = inherit(inh, e, inh.dir);
-  const lookups = lookupNotImplemented(e, pos);
-  if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];
-  const task: Task = {
-    kind: 'task',
-    id: ctx.nextId(),
-    // An unnamed task is shown by its command line, unless no_log: its arguments may hold the secret.
-    name:
-      title ||
-      (inherited.no_log !== undefined && inherited.no_log !== false
-        ? (mod?.name ?? rawName)
-        : `${mod?.name ?? rawName}${args._raw_params ? ` ${String(args._raw_params)}` : ''}`),
-    // a module Ansible has and orch lacks keeps its name: the task fails when a host reaches it
-    module: mod?.name ?? rawName,
-    args,
-    pos,
-    loop: parseLoop(e, pos),
-    loop_control: parseLoopControl(e.loop_control, pos),
-    register: e.register === undefined ? undefined : String(e.register),
-    notify: strings(e.notify),
-    changed_when: e.changed_when,
-    failed_when: e.failed_when,
-    until: e.until,
-    retries: e.retries,
-    delay: e.delay,
-    timeout: e.timeout,
-    async: empty(e.async) ? undefined : e.async,
-    listen: strings(e.listen),
-    ...inherited,
-    // a task's own vars do not flow to siblings, but are part of its scope
-    vars: inherited.vars,
-  };
-  if (e.local_action !== undefined) task.delegate_to = 'localhost';
-  for (const k of ['retries', 'delay', 'timeout'] as const) {
-    const v = e[k];
-    // Ansible reads these as int(value): a fractional delay (0.5) is accepted and truncated
-    if (
-      v !== undefined &&
-      !(typeof v === 'number' && Number.isFinite(v) && v >= 0) &&
-      !(typeof v === 'string' && (/^\d+(\.\d*)?$/.test(v) || containsTemplate(v)))
-    ) {
-      throw new ParseError(
-        `${k}: expected a whole number of ${k === 'retries' ? 'attempts' : 'seconds'}, got ${JSON.stringify(v)}`,
-        keyPosition(e, k) ?? pos,
-      );
-    }
-  }
-  if (task.register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(task.register))
-    throw new ParseError(
-      `register: '${task.register}' is not a valid variable name`,
-      keyPosition(e, 'register') ?? pos,
-    );
-  return [task];
+  return [loadModuleTask(e, ctx, inh, pos, { rawName, raw, key, action, title })];
 }
 
 export function loadTaskList(data: unknown[], ctx: LoadContext, inh: Inherited): Item[] {

@@ -1,3 +1,4 @@
+/** Ansible's filters (the common ones), written for nunjucks. Registered by env.ts. */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';
@@ -9,8 +10,8 @@ import { strftimeFilter, toDatetime } from './datetime.js';
 import { pythonRegExp } from '../modules/pyregex.js';
 import { pyRepr, pyTruthy } from './python.js';
 import { isUndefined, Undefined } from './undefined.js';
-
-/** Ansible's filters (the common ones), written for nunjucks. Registered by env.ts. */
+import { attr, combine, list, sameValue, uniq } from './collections.js';
+import { pyFormat, pyJson, pyTypeName, sortKeys } from './python-format.js';
 
 type Filter = (value: unknown, ...args: unknown[]) => unknown;
 
@@ -46,134 +47,12 @@ function kwargs(names: string[], f: Filter): Filter {
   };
 }
 
-const asciiJson = (v: unknown): string =>
-  (JSON.stringify(v) ?? 'null').replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-/** Python's json.dumps as Ansible's to_json calls it: ', ' and ': ' separators, non-ASCII escaped. */
-function pyJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.entries(v)
-      .map(([k, x]) => `${asciiJson(k)}: ${pyJson(x)}`)
-      .join(', ')}}`;
-  return asciiJson(v ?? null);
-}
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-    );
-  return v;
-}
-
-/** Python's `%` formatting for the format filter: %s %r %d %i %f %x %o %e %%, with flags, width and precision. */
-export function pyFormat(fmt: string, args: unknown[]): string {
-  let i = 0;
-  return fmt.replace(
-    /%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdifrxXoeE%])/g,
-    (_m, flags: string, width: string, prec: string | undefined, conv: string) => {
-      if (conv === '%') return '%';
-      const a = args[i++];
-      let out: string;
-      if (conv === 's') out = pyRepr(a);
-      else if (conv === 'r') out = pyRepr(a, true);
-      else if (conv === 'd' || conv === 'i') out = String(Math.trunc(Number(a)));
-      else if (conv === 'f') out = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
-      else if (conv === 'e' || conv === 'E')
-        out = Number(a)
-          .toExponential(prec === undefined ? 6 : Number(prec))
-          .replace(/e([+-])(\d)$/, 'e$10$2');
-      else out = Math.trunc(Number(a)).toString(conv === 'o' ? 8 : 16);
-      if (conv === 'X' || conv === 'E') out = out.toUpperCase();
-      if (conv === 's' && prec !== undefined) out = out.slice(0, Number(prec));
-      const w = Number(width || 0);
-      if (flags.includes('-')) return out.padEnd(w);
-      if (flags.includes('0') && conv !== 's')
-        return out.startsWith('-') ? `-${out.slice(1).padStart(w - 1, '0')}` : out.padStart(w, '0');
-      return out.padStart(w);
-    },
-  );
-}
-
-/** Python's type name, as type_debug prints it. */
-function pyTypeName(v: unknown): string {
-  if (v === null || v === undefined) return 'NoneType';
-  if (typeof v === 'string') return 'str';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  return Array.isArray(v) ? 'list' : 'dict';
-}
-
 function reFlags(ignorecase: unknown, multiline: unknown, global = ''): string {
   return `${global}${ignorecase === true ? 'i' : ''}${multiline === true ? 'm' : ''}`;
 }
 
 function hashOf(value: unknown, algo: unknown = 'sha1'): string {
   return createHash(String(algo)).update(String(value)).digest('hex');
-}
-
-function list(v: unknown): unknown[] {
-  if (Array.isArray(v)) return v;
-  if (v === null || isUndefined(v)) return [];
-  if (typeof v === 'string') return [...v];
-  if (typeof v === 'object') return Object.keys(v as object);
-  return [v];
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
-}
-
-function uniq(items: unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const x of items) if (!out.some((y) => sameValue(x, y))) out.push(x);
-  return out;
-}
-
-function attr(obj: unknown, path: unknown): unknown {
-  let cur = obj;
-  for (const part of String(path).split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-function combine(...dicts: unknown[]): Record<string, unknown> {
-  let recursive = false;
-  const last = dicts[dicts.length - 1];
-  if (last && typeof last === 'object' && !Array.isArray(last) && (last as Record<string, unknown>).__keywords) {
-    recursive = Boolean((last as Record<string, unknown>).recursive);
-    dicts.pop();
-  }
-  const merge = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> => {
-    const out: Record<string, unknown> = { ...a };
-    for (const [k, v] of Object.entries(b)) {
-      const cur = out[k];
-      out[k] =
-        recursive &&
-        cur &&
-        v &&
-        typeof cur === 'object' &&
-        typeof v === 'object' &&
-        !Array.isArray(cur) &&
-        !Array.isArray(v)
-          ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
-          : v;
-    }
-    return out;
-  };
-  return dicts
-    .flat()
-    .reduce<Record<string, unknown>>(
-      (acc, d) => (d && typeof d === 'object' ? merge(acc, d as Record<string, unknown>) : acc),
-      {},
-    );
 }
 
 export function makeFilters(

@@ -4,7 +4,8 @@ import { TemplateError } from '../../src/core/errors.js';
 import { evalCondition, renderString, renderText, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 
-// One test per patch in src/template/nunjucks-patches.ts (same numbers). Each fails on unpatched nunjucks.
+// One test per nunjucks patch, numbered as in src/template/nunjucks-patches.ts (which lists the file of each).
+// Each fails on unpatched nunjucks.
 
 function scope(vars: Record<string, unknown>): VarScope {
   return new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s));

@@ -1,14 +1,6 @@
 import { EXIT } from '../../executor/run.js';
-import {
-  labConfig,
-  labDown,
-  labReboot,
-  labReset,
-  labStatus,
-  labUp,
-  parseLabInit,
-  parseLabProfile,
-} from '../../lab/lab.js';
+import { labConfig, parseLabInit, parseLabProfile } from '../../lab/config.js';
+import { labDown, labReboot, labReset, labStatus, labUp } from '../../lab/lab.js';
 import { UsageError } from '../../core/errors.js';
 
 /** Takes `--NAME VALUE` or `--NAME=VALUE` out of argv; undefined when absent. */

@@ -1,0 +1,164 @@
+/**
+ * Opening an SSH connection with ssh2: the target as ssh_config and the inventory describe it, the client's
+ * algorithms, the host key checked against known_hosts (refusals explained), and chains of ProxyJump bastions.
+ */
+import { readFileSync } from 'node:fs';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { ConnectError, HostKeyError, errorMessage } from '../core/errors.js';
+import { JumpHosts, type Opened } from './jump.js';
+import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
+
+export interface SshTarget {
+  /** Inventory name, used in messages. */
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  privateKeyFiles: string[];
+  password?: string;
+  knownHostsFiles: string[];
+  /** Record keys of hosts never seen before (into the first known_hosts file) instead of refusing. */
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  /** ssh_config HostKeyAlias: the name to look the key up under */
+  hostKeyAlias?: string;
+  /** user@host:port of a bastion to tunnel through (ssh_config ProxyJump). */
+  proxyJump?: SshTarget;
+  /** 'driver' (default): a persistent command runner per sudo user; 'exec': one SSH exec per command. */
+  mode?: 'driver' | 'exec';
+}
+
+// curve25519 first: OpenSSH's default sntrup761 hybrid costs ~7x more client CPU per handshake.
+const ALGORITHMS: ConnectConfig['algorithms'] = {
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'diffie-hellman-group14-sha256'],
+  serverHostKey: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'],
+};
+
+/** The name the host's key is recorded under: ssh_config's HostKeyAlias as is, else `addr` / `[addr]:port`. */
+function keyName(t: SshTarget): string {
+  return t.hostKeyAlias?.toLowerCase() ?? knownHostsName(t.address, t.port);
+}
+
+function describeVerdict(t: SshTarget, v: HostKeyVerdict): HostKeyError {
+  if (v.kind === 'revoked') {
+    return new HostKeyError(
+      t.name,
+      `the host key of ${keyName(t)} is marked @revoked in ${v.file}: orch refuses to connect.`,
+      {
+        hint: 'A revoked key is never accepted. If the host got a new key, record that one.',
+      },
+    );
+  }
+  if (v.kind === 'changed') {
+    return new HostKeyError(
+      t.name,
+      `REMOTE HOST KEY CHANGED for ${keyName(t)}: the key it presented does not match ${v.file}. ` +
+        'Someone may be intercepting the connection. orch refuses to connect.',
+      { hint: `If the host was really reinstalled, remove its old entry: ssh-keygen -R ${keyName(t)} -f ${v.file}` },
+    );
+  }
+  return new HostKeyError(t.name, `unknown host key for ${keyName(t)} (not in ${t.knownHostsFiles.join(', ')})`, {
+    hint: 'Verify the key and add it to known_hosts, or run once with --accept-new-host-keys.',
+  });
+}
+
+function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let rejection: Error | undefined;
+    const hostName = keyName(t);
+    const cfg: ConnectConfig = {
+      host: t.address,
+      port: t.port,
+      username: t.user,
+      readyTimeout: t.connectTimeoutMs,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 4,
+      algorithms: ALGORITHMS,
+      hostVerifier: (key: Buffer) => {
+        const verdict = verifyHostKey(t.knownHostsFiles, hostName, key);
+        if (verdict.kind === 'match') return true;
+        if (verdict.kind === 'unknown' && t.acceptNewHostKeys && t.knownHostsFiles[0]) {
+          recordHostKey(t.knownHostsFiles[0], hostName, key);
+          return true;
+        }
+        rejection = describeVerdict(t, verdict);
+        return false;
+      },
+    };
+    if (sock) cfg.sock = sock;
+    const keyFile = t.privateKeyFiles.find((f) => {
+      try {
+        readFileSync(f);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (keyFile) cfg.privateKey = readFileSync(keyFile);
+    if (t.password !== undefined) cfg.password = t.password;
+    if (process.env.SSH_AUTH_SOCK) cfg.agent = process.env.SSH_AUTH_SOCK;
+    client.once('ready', () => resolve(client));
+    // `on`, not `once`: a host going down mid-handshake emits a second error (a timeout, then the lost
+    // connection); with no listener left, Node would end the whole run on it
+    client.on('error', (err: Error & { level?: string }) => {
+      if (rejection) return reject(rejection);
+      const level = err.level === 'client-authentication' ? 'authentication failed' : errorMessage(err);
+      const hint =
+        err.level === 'client-authentication'
+          ? `Check ansible_user (${t.user}) and ansible_ssh_private_key_file${keyFile ? ` (${keyFile})` : ''}.`
+          : 'Check that the host is up and ansible_host/ansible_port are right.';
+      reject(new ConnectError(t.name, `cannot connect to ${t.address}:${t.port}: ${level}`, { hint, cause: err }));
+    });
+    // closed before the login finished (a host going down) with no error: without this the promise never
+    // settles, nothing keeps Node's loop alive, and the run would end silently with status 0
+    client.once('close', () =>
+      reject(
+        rejection ??
+          new ConnectError(
+            t.name,
+            `cannot connect to ${t.address}:${t.port}: the connection closed before the login finished`,
+          ),
+      ),
+    );
+    client.connect(cfg);
+  });
+}
+
+/**
+ * Open the connection, through a chain of ProxyJump bastions when configured (the first hop is the
+ * innermost). With `jumps`, a bastion's connection is shared by every host behind it.
+ */
+export async function openClient(t: SshTarget, jumps?: JumpHosts): Promise<Opened> {
+  if (!t.proxyJump) {
+    const client = await connectClient(t);
+    return { client, release: () => client.end() };
+  }
+  const hop = jumps ? await jumps.acquire(t.proxyJump, (j) => openClient(j, jumps)) : await openClient(t.proxyJump);
+  try {
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      hop.client.forwardOut('127.0.0.1', 0, t.address, t.port, (err, ch) => (err ? reject(err) : resolve(ch))),
+    ).catch((err: unknown) => {
+      const via = t.proxyJump as SshTarget;
+      throw new ConnectError(
+        t.name,
+        `cannot reach ${t.address}:${t.port} through ${via.user}@${via.address}:${via.port}: ${errorMessage(err)}`,
+        {
+          hint: 'Check that the host is up and that the bastion can reach it (ProxyJump).',
+          cause: err,
+        },
+      );
+    });
+    const client = await connectClient(t, channel);
+    return {
+      client,
+      release: () => {
+        client.end();
+        hop.release();
+      },
+    };
+  } catch (err) {
+    hop.release();
+    throw err;
+  }
+}
