@@ -15,7 +15,7 @@ import { dictMethod, pyEquals, pyRepr, pyTruthy, stringMethod } from './python.j
 import { PySlice } from './slices.js';
 import { pyFormat } from './filters.js';
 import type { VarScope } from './scope.js';
-import { rememberError, takeRememberedError, Undefined } from './undefined.js';
+import { Undefined } from './undefined.js';
 import { failIfUnknown, UnknownValueError } from './unknown.js';
 
 /** `this` of a global function called from a template, and the context nunjucks passes its runtime. */
@@ -205,7 +205,6 @@ export function patchNunjucks(env: nunjucks.Environment): void {
       return runtime.contextOrFrameLookup(context, frame, name);
     } catch (err) {
       if (!(err instanceof UnknownValueError)) throw err;
-      takeRememberedError();
       return true;
     }
   };
@@ -309,7 +308,7 @@ export function patchNunjucks(env: nunjucks.Environment): void {
 function addCompilerGlobals(env: nunjucks.Environment): void {
   env.addGlobal('__orch_iterable', (v: unknown) => {
     if (v instanceof Undefined) v.fail();
-    if (v === null || v === undefined) throw rememberError(new TemplateError("'NoneType' object is not iterable"));
+    if (v === null || v === undefined) throw new TemplateError("'NoneType' object is not iterable");
     return v;
   });
   env.addGlobal('__orch_truthy', (v: unknown) => {

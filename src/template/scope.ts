@@ -1,6 +1,5 @@
 import { TemplateError } from '../core/errors.js';
 import { PASSWORD_VARS, registerSecret } from '../core/secrets.js';
-import { rememberError } from './undefined.js';
 import { failIfUnknown } from './unknown.js';
 
 /** One source of variables: `templated` values may hold `{{ }}` that are expanded when read. */
@@ -59,11 +58,9 @@ export class VarScope {
       registerSecret(String(raw));
     if (!layer.templated) return raw;
     if (this.resolving.has(name)) {
-      throw rememberError(
-        new TemplateError(`recursive loop detected in template for variable '${name}'`, {
-          hint: `'${name}' refers to itself, directly or through other variables.`,
-        }),
-      );
+      throw new TemplateError(`recursive loop detected in template for variable '${name}'`, {
+        hint: `'${name}' refers to itself, directly or through other variables.`,
+      });
     }
     this.resolving.add(name);
     try {
