@@ -140,7 +140,12 @@ async function executeOnce(
   let result: ModuleResult = { changed: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
+      const params = validateParams(
+        mod.name,
+        mod.spec,
+        renderParams(mod, withModuleDefaults(task, mod), scope),
+        rs.secrets,
+      );
       guardWrites(rs, host, params);
       if (!mod.local) await getTransport();
       result = await mod.run(ctx, params);

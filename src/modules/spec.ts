@@ -1,6 +1,6 @@
 import { ModuleError, NotImplementedError } from '../core/errors.js';
 import { ModuleFailure } from './types.js';
-import { registerSecret } from '../core/secrets.js';
+import type { Secrets } from '../core/secrets.js';
 
 /** Declared parameters of a module, validated in one place (at load time where values are literal). */
 
@@ -194,6 +194,7 @@ export function validateParams(
   module: string,
   spec: ModuleSpec,
   input: Params,
+  secrets: Secrets,
   isLiteral: (v: unknown) => boolean = () => true,
   atLoad = false,
 ): Params {
@@ -213,7 +214,7 @@ export function validateParams(
       continue;
     }
     // a no_log parameter (a password): its value never reaches an output (results, diffs, messages, events)
-    if (p.noLog) registerSecret(value);
+    if (p.noLog) secrets.register(value);
     try {
       value = coerce(name, p.type, value, p.elements);
     } catch (err) {

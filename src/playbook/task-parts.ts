@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ModuleError, ParseError, type Position } from '../core/errors.js';
 import { findModule, modules, resolveModuleName } from '../modules/registry.js';
+import type { Secrets } from '../core/secrets.js';
 import { declaredNames, suggest, validateParams } from '../modules/spec.js';
 import { ansibleModule } from './ansible-known.js';
 import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
@@ -240,6 +241,7 @@ export function validateAtLoad(
   pos: Position,
   argsMap: unknown,
   conditional: boolean,
+  secrets: Secrets,
 ): void {
   const mod = findModule(name);
   const ansible = ansibleModule(rawName) ?? ansibleModule(name);
@@ -273,7 +275,7 @@ export function validateAtLoad(
   if (!mod || mod.spec.anyParams) return;
   const implemented = Object.fromEntries(Object.entries(args).filter(([k]) => orchNames?.has(k)));
   try {
-    validateParams(mod.name, mod.spec, implemented, (v) => !containsTemplate(v), true);
+    validateParams(mod.name, mod.spec, implemented, secrets, (v) => !containsTemplate(v), true);
   } catch (err) {
     if (!(err instanceof ModuleError)) throw err;
     const badKey = /parameter '([^']+)'/.exec(err.message)?.[1];

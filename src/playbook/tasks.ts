@@ -5,6 +5,7 @@ import { findModule, modules, resolveModuleName } from '../modules/registry.js';
 import { suggest } from '../modules/spec.js';
 import { ansibleModule, ansibleShortNames } from './ansible-known.js';
 import { empty, notImplementedKeywords, TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
+import type { Secrets } from '../core/secrets.js';
 import { keyPosition, loadYamlFile, positionOf, withPositionOf } from '../yaml/load.js';
 import { ARGS_TEMPLATE, containsTemplate } from './args.js';
 import { parseMaxFailPercentage, parseSerial } from './serial.js';
@@ -37,6 +38,8 @@ export interface LoadContext {
   nextId(): number;
   /** load a role's tasks (import_role/include_role/roles:), registering its handlers and defaults */
   loadRole(spec: Dict, inherited: Inherited, pos: Position): Item[];
+  /** the vault password, and where vaulted values, passwords and no_log parameters read at load go */
+  secrets: Secrets;
 }
 
 /** Keywords of this entry layered over what it inherits. */
@@ -94,7 +97,7 @@ export function loadTasksFile(file: string, ctx: LoadContext, inh: Inherited, po
     );
   }
   if (!existsSync(file)) throw new ParseError(`tasks file not found: ${file}`, pos);
-  const data = loadYamlFile(file);
+  const data = loadYamlFile(file, ctx.secrets);
   if (data === null) return [];
   if (!Array.isArray(data)) throw new ParseError('a tasks file is a list of tasks', { file, line: 1 });
   const sub: LoadContext = { ...ctx, file, stack: [...ctx.stack, file] };
@@ -275,7 +278,7 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const conditional = (inh.when?.length ?? 0) > 0 || (e.when !== undefined && e.when !== null && e.when !== true);
   // arguments from a template are known only per host: checked when rendered
   if (!fromLibrary && !(ARGS_TEMPLATE in args))
-    validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
+    validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional, ctx.secrets);
   const inherited = inherit(inh, e, inh.dir);
   const lookups = lookupNotImplemented(e, pos);
   if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];

@@ -59,12 +59,8 @@ export type LookupRenderer = (
   convertData: boolean,
 ) => unknown;
 
-/** The with_X loops that are lookups too (sequence, dict, fileglob...): the executor's loop.ts hands them over. */
-type LoopLookup = (kind: string, terms: unknown, scope: VarScope | undefined) => unknown[] | undefined;
-let loopLookup: LoopLookup | undefined;
-export function setLoopLookup(f: LoopLookup): void {
-  loopLookup = f;
-}
+/** The with_X loops that are lookups too (sequence, dict, fileglob...): executor/loop.ts, through the scope. */
+export type LoopLookup = (kind: string, terms: unknown, scope: VarScope) => unknown[] | undefined;
 
 export function lookupPlugins(
   scope: VarScope | undefined,
@@ -173,7 +169,7 @@ export function lookupPlugins(
         'subelements',
         'flattened',
       ].includes(name)
-        ? loopLookup?.(name, name === 'dict' || name === 'sequence' ? terms[0] : terms, scope)
+        ? scope?.context.loopLookup?.(name, name === 'dict' || name === 'sequence' ? terms[0] : terms, scope)
         : undefined;
       if (items) {
         results.push(...items);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TemplateError } from '../../src/core/errors.js';
+import { Secrets } from '../../src/core/secrets.js';
 import { renderString, renderText, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 import { UndefinedVariableError } from '../../src/template/undefined.js';
@@ -12,7 +13,10 @@ import { Unknown, UnknownValueError } from '../../src/template/unknown.js';
 // The error a render raises travels with the error nunjucks wraps it in (its cause), not in module state.
 
 function scope(vars: Record<string, unknown>, lookupPaths: string[] = []): VarScope {
-  return new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s), lookupPaths);
+  return new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s), {
+    lookupPaths,
+    secrets: new Secrets(),
+  });
 }
 
 test('an undefined variable inside a render reaches the caller as UndefinedVariableError with its variable and hint', () => {
