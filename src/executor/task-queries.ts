@@ -74,12 +74,7 @@ export async function recordOne(
   if (!mod?.query) return undefined;
   try {
     const x = execSettings(rs, pv, task, scope);
-    const params = validateParams(
-      mod.name,
-      mod.spec,
-      renderParams(mod, withModuleDefaults(task, mod), scope),
-      rs.secrets,
-    );
+    const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
     const record: ModuleContext['run'] = (command, o = {}) => {
       throw new Recorded({
         command,

@@ -140,12 +140,7 @@ async function executeOnce(
   let result: ModuleResult = { changed: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const params = validateParams(
-        mod.name,
-        mod.spec,
-        renderParams(mod, withModuleDefaults(task, mod), scope),
-        rs.secrets,
-      );
+      const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
       guardWrites(rs, host, params);
       if (!mod.local) await getTransport();
       result = await mod.run(ctx, params);

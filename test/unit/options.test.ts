@@ -65,11 +65,9 @@ test("every Ansible task keyword is known to orch's loader (none is mistaken for
 test("a 'none' parameter set to a non-default value is refused when the task runs, never at load", () => {
   const spec = modules.get('cron')?.spec;
   assert.ok(spec);
-  assert.doesNotThrow(() =>
-    validateParams('cron', spec, { name: 'x', job: 'true', backup: true }, new Secrets(), () => true, true),
-  );
+  assert.doesNotThrow(() => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }, () => true, true));
   assert.throws(
-    () => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }, new Secrets()),
+    () => validateParams('cron', spec, { name: 'x', job: 'true', backup: true }),
     /cron: parameter 'backup' is not implemented by orch/,
   );
   // its default changes nothing: accepted

@@ -9,6 +9,7 @@ import { Secrets } from '../../src/core/secrets.js';
 import { runPlaybook } from '../../src/executor/run.js';
 import type { RunOptions } from '../../src/executor/state.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
 import { lineReporter } from '../../src/ui/lines.js';
 import { ndjsonWriter, Redactor } from '../../src/ui/ndjson.js';
 import { VaultError } from '../../src/vault/format.js';
@@ -58,6 +59,20 @@ test('two inventory loads in one process: each uses its own vault password and r
   const wrong = new Secrets();
   wrong.setVaultPassword('not the password');
   assert.throws(() => loadInventory(join(dir, 'hosts'), wrong), VaultError);
+});
+
+test("a literal no_log value of a task is registered at load, in that load's secrets only", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-secrets-pb-'));
+  const file = join(dir, 'site.yml');
+  writeFileSync(
+    file,
+    '- hosts: all\n  tasks:\n    - user:\n        name: bob\n        password: $6$load$LiteralNoLogHash\n',
+  );
+  const first = new Secrets();
+  const second = new Secrets();
+  loadPlaybook(file, { secrets: first });
+  assert.equal(first.redact('p $6$load$LiteralNoLogHash'), 'p ********');
+  assert.equal(second.redact('p $6$load$LiteralNoLogHash'), 'p $6$load$LiteralNoLogHash');
 });
 
 const OPTS: RunOptions = {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ParseError } from '../../src/core/errors.js';
 import { Secrets } from '../../src/core/secrets.js';
 import { holderState } from '../../src/executor/lock.js';
-import { validateParams } from '../../src/modules/spec.js';
+import { renderParams } from '../../src/executor/task-settings.js';
 import { user } from '../../src/modules/user.js';
 import { renderString, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
@@ -76,9 +76,9 @@ test('password variables are registered as secrets from any vars mapping; templa
   assert.equal(secrets.redact('x Unit-From-Template-4'), 'x ********');
 });
 
-test('a noLog parameter value (user password) is registered when the parameters are validated', () => {
+test("a noLog parameter value (user password) is registered in the run's secrets when the task's parameters are rendered", () => {
   const secrets = new Secrets();
-  validateParams('user', user.spec, { name: 'bob', password: '$6$unit$NoLogParamHash' }, secrets);
+  renderParams(user, { name: 'bob', password: '{{ hash }}' }, scope({ hash: '$6$unit$NoLogParamHash' }, secrets));
   assert.equal(secrets.redact('usermod -p $6$unit$NoLogParamHash bob'), 'usermod -p ******** bob');
 });
 
