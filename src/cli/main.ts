@@ -1,5 +1,5 @@
 import { OrchError, ParseError, LockError, UsageError } from '../core/errors.js';
-import { redactText } from '../core/secrets.js';
+import { Secrets } from '../core/secrets.js';
 import { EXIT } from '../executor/run.js';
 import { applyCommand } from './commands/apply.js';
 import { historyCommand } from './commands/history.js';
@@ -30,34 +30,35 @@ Run options: --check --diff --limit PATTERN --shard I/N --run-id ID --tags T --s
              --vault-password-file F --ask-vault-pass
 `;
 
-async function dispatch(argv: string[]): Promise<number> {
+/** secrets: this invocation's (vault password, what must never be printed), for the commands that load or run. */
+async function dispatch(argv: string[], secrets: Secrets): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'apply':
-      return applyCommand(rest);
+      return applyCommand(rest, secrets);
     case 'run':
-      return applyCommand(rest, 'run');
+      return applyCommand(rest, secrets, 'run');
     case 'lab':
       // zx is only needed here: loaded on demand to keep every other command's start fast.
       return (await import('./commands/lab.js')).labCommand(rest);
     case 'deploy':
-      return (await import('./commands/deploy.js')).deployCommand(rest);
+      return (await import('./commands/deploy.js')).deployCommand(rest, secrets);
     case 'rollback':
-      return (await import('./commands/deploy.js')).rollbackCommand(rest);
+      return (await import('./commands/deploy.js')).rollbackCommand(rest, secrets);
     case 'restart':
-      return (await import('./commands/deploy.js')).restartCommand(rest);
+      return (await import('./commands/deploy.js')).restartCommand(rest, secrets);
     case 'inventory':
-      return inventoryCommand(rest);
+      return inventoryCommand(rest, secrets);
     case 'plan':
-      return (await import('./commands/plan.js')).planCommand(rest);
+      return (await import('./commands/plan.js')).planCommand(rest, secrets);
     case 'check':
-      return (await import('./commands/check.js')).checkCommand(rest);
+      return (await import('./commands/check.js')).checkCommand(rest, secrets);
     case 'schema':
       return (await import('./commands/schema.js')).schemaCommand(rest);
     case 'vault':
       return (await import('./commands/vault.js')).vaultCommand(rest);
     case 'lock':
-      return lockCommand(rest);
+      return lockCommand(rest, secrets);
     case 'history':
       return historyCommand(rest);
     case undefined:
@@ -104,20 +105,21 @@ async function main(): Promise<void> {
     );
     process.exitCode = EXIT.error;
   });
+  const secrets = new Secrets();
   let code: number;
   try {
-    code = await dispatch(process.argv.slice(2));
+    code = await dispatch(process.argv.slice(2), secrets);
   } catch (err) {
     code = exitCodeOf(err);
     if (err instanceof OrchError) {
-      process.stderr.write(redactText(`ERROR: ${err.message}\n`));
-      if (err.hint) process.stderr.write(redactText(`  hint: ${err.hint}\n`));
+      process.stderr.write(secrets.redact(`ERROR: ${err.message}\n`));
+      if (err.hint) process.stderr.write(secrets.redact(`  hint: ${err.hint}\n`));
     } else if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`ERROR: ${err.message}\n`);
       code = EXIT.usage;
     } else {
       process.stderr.write(
-        redactText(
+        secrets.redact(
           `INTERNAL ERROR (a bug in orch, please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
         ),
       );

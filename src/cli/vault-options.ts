@@ -1,4 +1,5 @@
-import { configureVaultFromFile, promptPassword, setVaultPassword } from '../vault/password.js';
+import type { Secrets } from '../core/secrets.js';
+import { configureVaultFromFile, promptPassword } from '../vault/password.js';
 import { ansibleSettings } from './ansible-cfg.js';
 
 /** The vault options of every command that loads an inventory (group_vars may be vault files). */
@@ -12,12 +13,17 @@ export const VAULT_FLAGS = {
  * vault_password_file.
  */
 export async function configureVault(
+  secrets: Secrets,
   v: {
     'vault-password-file'?: string | boolean | (string | boolean)[];
     'ask-vault-pass'?: string | boolean | (string | boolean)[];
   },
   settingsFile = ansibleSettings().vaultPasswordFile,
 ): Promise<void> {
-  if (v['ask-vault-pass'] === true) setVaultPassword(await promptPassword('Vault password: '));
-  else configureVaultFromFile(typeof v['vault-password-file'] === 'string' ? v['vault-password-file'] : settingsFile);
+  if (v['ask-vault-pass'] === true) secrets.setVaultPassword(await promptPassword('Vault password: '));
+  else
+    configureVaultFromFile(
+      secrets,
+      typeof v['vault-password-file'] === 'string' ? v['vault-password-file'] : settingsFile,
+    );
 }

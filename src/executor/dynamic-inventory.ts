@@ -1,5 +1,4 @@
 import { emptyStats } from '../core/events.js';
-import { registerPasswordVars } from '../core/secrets.js';
 import type { InventoryEditor } from '../modules/types.js';
 import { HostState, type RunState } from './state.js';
 
@@ -7,7 +6,7 @@ import { HostState, type RunState } from './state.js';
 export function inventoryEditor(rs: RunState, source: string): InventoryEditor {
   return {
     addHost(name, groups, vars) {
-      registerPasswordVars(vars);
+      rs.secrets.registerPasswordVars(vars);
       const changed = rs.inv.addDynamicHost(name, groups, vars, source);
       if (!rs.hosts.has(name)) rs.hosts.set(name, new HostState(name, emptyStats()));
       return changed;

@@ -127,6 +127,7 @@ export function loadIncluded(pc: PlayContext, file: string, inc: DynamicInclude)
     stack: [inc.pos.file],
     nextId: () => pc.nextDynamicId(),
     loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+    secrets: pc.rs.secrets,
   };
   const items = loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
   for (const h of roles.handlers) play.handlers.push(h);

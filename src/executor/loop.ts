@@ -5,7 +5,7 @@ import type { ModuleResult } from '../core/result.js';
 import { globToRegExp } from '../core/glob.js';
 import type { LoopSpec, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
-import { firstFound, setLoopLookup } from '../template/lookups.js';
+import { firstFound, type LoopLookup } from '../template/lookups.js';
 import type { VarScope } from '../template/scope.js';
 
 function asList(v: unknown, what: string): unknown[] {
@@ -106,10 +106,9 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
   }
 }
 
-// lookup('dict', ...), query('sequence', ...): the same items as the with_ loop of that name
-setLoopLookup((kind, terms, scope) =>
-  scope ? expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope) : undefined,
-);
+/** lookup('dict', ...), query('sequence', ...): the same items as the with_ loop of that name (scope.ts gives it) */
+export const loopLookup: LoopLookup = (kind, terms, scope) =>
+  expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope);
 
 /**
  * What loop item i adds, as Ansible: the loop variable (loop_control.loop_var, templated), index_var and

@@ -11,7 +11,7 @@ import { VarScope } from '../template/scope.js';
 import { resolve } from 'node:path';
 import { pendingKey } from './pending-handlers.js';
 import { keepsSnapshots, MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
-import { buildScope, type PlayVars } from './scope.js';
+import { buildScope, scopeContext, type PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
 import { selectedByTags } from './tags.js';
@@ -61,6 +61,7 @@ class PlayRun implements PlayContext {
         { name: 'extra vars', vars: rs.opts.extraVars, templated: true },
       ],
       (v, sc) => renderValue(v, sc),
+      scopeContext(rs),
     );
     const pattern = String(renderValue(play.hosts, playScope));
     const serial = renderSerial(play.serial, playScope, play.pos);
@@ -91,7 +92,7 @@ class PlayRun implements PlayContext {
     const filesVars: Record<string, unknown> = {};
     for (const f of play.varsFiles) {
       const path = resolve(play.dir, String(renderValue(f, buildScope(rs, hosts[0] as string, undefined, undefined))));
-      const data = loadYamlFile(path);
+      const data = loadYamlFile(path, rs.secrets);
       if (data !== null && (typeof data !== 'object' || Array.isArray(data)))
         throw new ParseError('vars_files entries must be mappings', { file: path, line: 1 });
       Object.assign(filesVars, data);

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { emptyStats, type Emit, type HostStats } from '../core/events.js';
 import { inventoryBase, inventoryName, loadAdjacentVars, loadInventory } from '../inventory/load.js';
-import { registerPasswordVars } from '../core/secrets.js';
+import type { Secrets } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { refuseUndefinedNames } from '../playbook/undefined-names.js';
 import { selectHosts } from '../inventory/pattern.js';
@@ -36,6 +36,8 @@ export interface RunRequest {
   rolePaths?: string[];
   opts: RunOptions;
   emit: Emit;
+  /** the invocation's secrets (and vault password): what loading and the run learn is registered there */
+  secrets: Secrets;
   stateDir: string;
   /** set when the process receives SIGINT, SIGTERM or SIGHUP */
   stopping: { signal?: string };
@@ -74,9 +76,10 @@ export function newRunState(
   emit: Emit,
   stopping: { signal?: string },
   playbookDir: string,
+  secrets: Secrets,
 ): RunState {
-  const inv = loadInventory(inventoryPath);
-  registerPasswordVars(opts.extraVars);
+  const inv = loadInventory(inventoryPath, secrets);
+  secrets.registerPasswordVars(opts.extraVars);
   const pool = new ConnectionPool({
     acceptNewHostKeys: opts.acceptNewHostKeys,
     connectTimeoutMs: opts.connectTimeoutMs,
@@ -94,6 +97,7 @@ export function newRunState(
     inventoryDir: dirname(inventoryPath),
     inventoryFile: resolve(inventoryPath),
     stopping,
+    secrets,
   };
 }
 
@@ -116,12 +120,13 @@ export function targetHosts(rs: RunState, pattern: string): string[] {
 /** Load everything (errors before any connection), lock the inventory, run the plays, recap. */
 export async function runPlaybook(req: RunRequest): Promise<number> {
   const started = Date.now();
-  const playbook = loadPlaybook(req.playbookPath, req.rolePaths ? { rolePaths: req.rolePaths } : {});
-  const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir);
-  if (resolve(playbook.dir) !== resolve(inventoryBase(req.inventoryPath))) loadAdjacentVars(rs.inv, playbook.dir);
+  const playbook = loadPlaybook(req.playbookPath, { secrets: req.secrets, rolePaths: req.rolePaths });
+  const rs = newRunState(req.inventoryPath, req.opts, req.emit, req.stopping, playbook.dir, req.secrets);
+  if (resolve(playbook.dir) !== resolve(inventoryBase(req.inventoryPath)))
+    loadAdjacentVars(rs.inv, playbook.dir, req.secrets);
   const { inv, pool, hosts } = rs;
   if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
-  refuseUndefinedNames(playbook, namesDefinedOutside(rs));
+  refuseUndefinedNames(playbook, namesDefinedOutside(rs), req.secrets);
   req.hooks?.prepare?.(rs);
   req.onLoaded?.();
   const release = await acquireRunLock(req.stateDir, inventoryName(req.inventoryPath), req.command, req.opts.shard);

@@ -1,11 +1,12 @@
 import { factVariables } from '../facts/gather.js';
 import { renderValue } from '../template/env.js';
-import { VarScope, type VarLayer } from '../template/scope.js';
+import { VarScope, type ScopeContext, type VarLayer } from '../template/scope.js';
 import type { Inherited, Play } from '../playbook/model.js';
 import { BECOME_METHODS } from '../transport/become.js';
 import type { BecomeSettings } from '../transport/types.js';
 import { ModuleError, NotImplementedError } from '../core/errors.js';
 import { noOpBecomeFlags } from '../playbook/keywords.js';
+import { loopLookup } from './loop.js';
 import type { RunState } from './state.js';
 
 /** Ansible's `omit` placeholder: a parameter set to it is dropped. */
@@ -58,6 +59,11 @@ export interface PlayVars {
   filesVars: Record<string, unknown>;
   playHosts: string[];
   batch: string[];
+}
+
+/** What every scope of the run shares: its secrets, the loop lookups; and where this one's lookups look. */
+export function scopeContext(rs: RunState, lookupPaths: readonly string[] = []): ScopeContext {
+  return { lookupPaths, secrets: rs.secrets, loopLookup };
 }
 
 function lookupPaths(rs: RunState, inh: Inherited | undefined, play: Play | undefined): string[] {
@@ -158,5 +164,5 @@ export function buildScope(
   if (inh && Object.keys(inh.vars).length > 0) layers.push({ name: 'task vars', vars: inh.vars, templated: true });
   if (hs) layers.push({ name: 'host facts and registered', vars: hs.runtime, templated: false });
   layers.push({ name: 'extra vars', vars: rs.opts.extraVars, templated: true });
-  return new VarScope(layers, expand, lookupPaths(rs, inh, pv?.play));
+  return new VarScope(layers, expand, scopeContext(rs, lookupPaths(rs, inh, pv?.play)));
 }

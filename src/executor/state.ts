@@ -1,5 +1,6 @@
 import type { LimitFunction } from 'p-limit';
 import type { Emit, HostStats } from '../core/events.js';
+import type { Secrets } from '../core/secrets.js';
 import type { Facts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/model.js';
 import type { Shard } from '../inventory/shard.js';
@@ -100,4 +101,6 @@ export interface RunState {
   inventoryFile?: string;
   /** set by SIGINT/SIGTERM: no new task starts; what runs is finished */
   stopping: { signal?: string };
+  /** what must never be printed (the CLI's registry for this invocation), and the vault password */
+  secrets: Secrets;
 }

@@ -9,6 +9,7 @@ import {
 import { ARGS_TEMPLATE } from '../playbook/args.js';
 import type { ModuleResult } from '../core/result.js';
 import { resolveModuleName } from '../modules/registry.js';
+import { registerNoLogValues } from '../modules/spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from '../modules/types.js';
 import type { Task } from '../playbook/model.js';
 import { evalExpression, renderText, renderValue } from '../template/env.js';
@@ -52,8 +53,14 @@ export function environmentFor(task: Task, scope: VarScope): Record<string, stri
   return env;
 }
 
+/** The task's arguments templated in its scope; the values of no_log parameters become secrets of the run. */
 export function renderParams(mod: Module, args: Record<string, unknown>, scope: VarScope): Record<string, unknown> {
-  if (mod.noTemplate) return { ...args };
+  const out = mod.noTemplate ? { ...args } : templated(mod, args, scope);
+  registerNoLogValues(mod.spec, out, scope.context.secrets);
+  return out;
+}
+
+function templated(mod: Module, args: Record<string, unknown>, scope: VarScope): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (ARGS_TEMPLATE in args) {
     const { [ARGS_TEMPLATE]: template, ...rest } = args;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ParseError, UsageError } from '../core/errors.js';
-import { registerPasswordVars } from '../core/secrets.js';
+import type { Secrets } from '../core/secrets.js';
 import { loadVarsPath, parseYaml, positionOf } from '../yaml/load.js';
 import { parseIniInventory } from './ini.js';
 import { Inventory } from './model.js';
@@ -37,36 +37,36 @@ function loadYamlGroup(inv: Inventory, name: string, body: unknown, file: string
   }
 }
 
-function loadSource(inv: Inventory, file: string): void {
+function loadSource(inv: Inventory, file: string, secrets: Secrets): void {
   const text = readFileSync(file, 'utf8');
   const ext = extname(file);
   const looksYaml = ext === '.yml' || ext === '.yaml' || /^\s*(---|all:|[A-Za-z0-9_-]+:\s*$)/m.test(text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#')) ?? '');
   if (!looksYaml) return parseIniInventory(text, file, inv);
-  const data = parseYaml(text, file);
+  const data = parseYaml(text, file, secrets);
   if (!isDict(data)) throw new ParseError('a YAML inventory is a mapping of groups (usually starting with `all:`)', { file, line: 1 });
   for (const [group, body] of Object.entries(data)) loadYamlGroup(inv, group, body, file);
 }
 
 /** group_vars/NAME(.yml|.yaml|.json|) or group_vars/NAME/ (every file in it). */
-function loadVarsDir(dir: string, apply: (name: string, vars: Dict) => void): void {
+function loadVarsDir(dir: string, secrets: Secrets, apply: (name: string, vars: Dict) => void): void {
   if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir).sort()) apply(entry.replace(/\.(ya?ml|json)$/, ''), loadVarsPath(join(dir, entry)));
+  for (const entry of readdirSync(dir).sort()) apply(entry.replace(/\.(ya?ml|json)$/, ''), loadVarsPath(join(dir, entry), secrets));
 }
 
 /**
  * group_vars/ and host_vars/ of a directory merged into the inventory: the inventory's own, then (Ansible
  * reads both) those beside the playbook, which win over the inventory's for the same group or host.
  */
-export function loadAdjacentVars(inv: Inventory, dir: string): void {
-  loadVarsDir(join(dir, 'group_vars'), (name, vars) => {
+export function loadAdjacentVars(inv: Inventory, dir: string, secrets: Secrets): void {
+  loadVarsDir(join(dir, 'group_vars'), secrets, (name, vars) => {
     if (!inv.groups.has(name)) return; // Ansible ignores vars of groups that do not exist
     Object.assign(inv.group(name).vars, vars);
-    registerPasswordVars(vars);
+    secrets.registerPasswordVars(vars);
   });
-  loadVarsDir(join(dir, 'host_vars'), (name, vars) => {
+  loadVarsDir(join(dir, 'host_vars'), secrets, (name, vars) => {
     if (!inv.hosts.has(name)) return;
     Object.assign(inv.host(name).vars, vars);
-    registerPasswordVars(vars);
+    secrets.registerPasswordVars(vars);
   });
 }
 
@@ -83,7 +83,8 @@ export function inventoryBase(path: string): string {
   return statSync(path).isDirectory() ? path : dirname(path);
 }
 
-export function loadInventory(path: string): Inventory {
+/** secrets: where password variables (and vaulted values) are registered; it holds the vault password. */
+export function loadInventory(path: string, secrets: Secrets): Inventory {
   const inv = new Inventory(path);
   const isDir = statSync(path).isDirectory();
   const base = inventoryBase(path);
@@ -92,13 +93,13 @@ export function loadInventory(path: string): Inventory {
       .sort()
       .filter((f) => !['group_vars', 'host_vars'].includes(f) && !f.startsWith('.') && !f.endsWith('~') && statSync(join(path, f)).isFile());
     if (sources.length === 0) throw new ParseError('inventory directory has no inventory files', { file: path });
-    for (const f of sources) loadSource(inv, join(path, f));
-  } else loadSource(inv, path);
+    for (const f of sources) loadSource(inv, join(path, f), secrets);
+  } else loadSource(inv, path, secrets);
   inv.finalize();
-  loadAdjacentVars(inv, base);
+  loadAdjacentVars(inv, base, secrets);
   // passwords set in plain text are as secret as vaulted ones: never printed
-  for (const g of inv.groups.values()) registerPasswordVars(g.vars);
-  for (const h of inv.hosts.values()) registerPasswordVars(h.vars);
+  for (const g of inv.groups.values()) secrets.registerPasswordVars(g.vars);
+  for (const h of inv.hosts.values()) secrets.registerPasswordVars(h.vars);
   return inv;
 }
 

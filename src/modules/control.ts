@@ -116,7 +116,9 @@ export const includeVars: Module = {
     const want = String(p.file ?? p._raw_params);
     const found = ctx.findLocal('vars', want);
     if (!found) throw new ModuleFailure(`could not find vars file '${want}'`);
-    const data = found.endsWith('.json') ? JSON.parse(readFileSync(found, 'utf8')) : loadYamlFile(found);
+    const data = found.endsWith('.json')
+      ? JSON.parse(readFileSync(found, 'utf8'))
+      : loadYamlFile(found, ctx.vars.context.secrets);
     if (data !== null && (typeof data !== 'object' || Array.isArray(data)))
       throw new ModuleError(`${found}: a vars file must be a mapping`);
     const vars = (data ?? {}) as Record<string, unknown>;

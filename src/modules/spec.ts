@@ -1,6 +1,6 @@
 import { ModuleError, NotImplementedError } from '../core/errors.js';
 import { ModuleFailure } from './types.js';
-import { registerSecret } from '../core/secrets.js';
+import type { Secrets } from '../core/secrets.js';
 
 /** Declared parameters of a module, validated in one place (at load time where values are literal). */
 
@@ -187,6 +187,26 @@ export function unsupportedParam(module: string, spec: ModuleSpec, params: Param
 }
 
 /**
+ * The values of no_log parameters (a password, under its name or an alias) registered as secrets: they never reach
+ * an output (results, diffs, messages, events). At load only literal values (`isLiteral`); at run time, rendered.
+ */
+export function registerNoLogValues(
+  spec: ModuleSpec,
+  input: Params,
+  secrets: Secrets,
+  isLiteral: (v: unknown) => boolean = () => true,
+): void {
+  if (spec.anyParams) return;
+  for (const [name, p] of Object.entries(spec.params)) {
+    if (!p.noLog) continue;
+    for (const key of [name, ...(p.aliases ?? [])]) {
+      const v = input[key];
+      if (v !== undefined && v !== null && isLiteral(v)) secrets.register(v);
+    }
+  }
+}
+
+/**
  * Full validation of rendered parameters: aliases, types, choices, defaults; when not at load, required and
  * exclusions too.
  */
@@ -212,8 +232,6 @@ export function validateParams(
       out[name] = value;
       continue;
     }
-    // a no_log parameter (a password): its value never reaches an output (results, diffs, messages, events)
-    if (p.noLog) registerSecret(value);
     try {
       value = coerce(name, p.type, value, p.elements);
     } catch (err) {

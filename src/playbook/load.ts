@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ParseError } from '../core/errors.js';
 import { suggest } from '../modules/spec.js';
+import type { Secrets } from '../core/secrets.js';
 import { keyPosition, loadYamlFile, positionOf } from '../yaml/load.js';
 import type { Inherited, Item, Play, Playbook, Task } from './model.js';
 import { RoleLoader } from './roles.js';
@@ -60,7 +61,7 @@ function isDict(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: () => number): Play {
+function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: () => number, secrets: Secrets): Play {
   const pos = positionOf(data) ?? { file };
   for (const k of Object.keys(data)) {
     if (!PLAY_KEYWORDS.has(k)) {
@@ -80,6 +81,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
     stack: [file],
     nextId,
     loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+    secrets,
   };
   const root: Inherited = inherit(
     { when: [], tags: [], environment: [], vars: {}, dir },
@@ -166,14 +168,14 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
  */
 export function loadPlaybook(
   path: string,
-  opts: { rolePaths?: string[]; stack?: string[]; nextId?: () => number } = {},
+  opts: { secrets: Secrets; rolePaths?: string[]; stack?: string[]; nextId?: () => number },
 ): Playbook {
   const file = resolve(path);
   if (!existsSync(file)) throw new ParseError(`playbook not found: ${path}`, { file: path });
   const stack = opts.stack ?? [];
   if (stack.includes(file))
     throw new ParseError(`recursive import_playbook: ${[...stack, file].join(' -> ')}`, { file });
-  const data = loadYamlFile(file);
+  const data = loadYamlFile(file, opts.secrets);
   if (!Array.isArray(data))
     throw new ParseError('a playbook is a list of plays (each starting with `- hosts: ...`)', { file, line: 1 });
   const rolePaths = opts.rolePaths ?? [resolve('roles')];
@@ -184,11 +186,16 @@ export function loadPlaybook(
     if (!isDict(entry)) throw new ParseError('each play must be a mapping', positionOf(data) ?? { file });
     const imp = entry.import_playbook ?? entry['ansible.builtin.import_playbook'];
     if (imp !== undefined) {
-      const sub = loadPlaybook(resolve(dirname(file), String(imp)), { rolePaths, stack: [...stack, file], nextId });
+      const sub = loadPlaybook(resolve(dirname(file), String(imp)), {
+        secrets: opts.secrets,
+        rolePaths,
+        stack: [...stack, file],
+        nextId,
+      });
       plays.push(...sub.plays);
       continue;
     }
-    plays.push(loadPlay(entry, file, rolePaths, nextId));
+    plays.push(loadPlay(entry, file, rolePaths, nextId, opts.secrets));
   }
   return { file, dir: dirname(file), plays };
 }

@@ -50,7 +50,7 @@ export function loadModuleTask(e: Dict, ctx: LoadContext, inh: Inherited, pos: P
   const conditional = (inh.when?.length ?? 0) > 0 || (e.when !== undefined && e.when !== null && e.when !== true);
   // arguments from a template are known only per host: checked when rendered
   if (!fromLibrary && !(ARGS_TEMPLATE in args))
-    validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional);
+    validateAtLoad(rawName, action, args, pos, isDict(raw) ? raw : e, conditional, ctx.secrets);
   const inherited = inherit(inh, e, inh.dir);
   const lookups = lookupNotImplemented(e, pos);
   if (lookups.length > 0) inherited.notImplemented = [...(inherited.notImplemented ?? []), ...lookups];

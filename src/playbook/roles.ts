@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { ParseError, type Position } from '../core/errors.js';
+import type { Secrets } from '../core/secrets.js';
 import { loadVarsPath, loadYamlFile } from '../yaml/load.js';
 import type { Inherited, Item, RoleContext, Task } from './model.js';
 import { inherit } from './inherit.js';
@@ -13,9 +14,9 @@ function isDict(v: unknown): v is Dict {
 }
 
 /** main.yml, main.yaml, or a main/ directory of files (merged in name order). */
-function loadVarsFrom(dir: string, base = 'main'): Dict {
+function loadVarsFrom(dir: string, base: string, secrets: Secrets): Dict {
   const p = ['.yml', '.yaml', ''].map((ext) => join(dir, base + ext)).find((c) => existsSync(c));
-  return p ? loadVarsPath(p) : {};
+  return p ? loadVarsPath(p, secrets) : {};
 }
 
 function yamlIn(dir: string, base: string): string | undefined {
@@ -99,7 +100,7 @@ export class RoleLoader {
     for (const [k, v] of Object.entries(spec)) if (!ROLE_SPEC_KEYS.has(k)) params[k] = v;
     const key = `${path}|${JSON.stringify(params)}|${String(spec.tasks_from ?? 'main')}`;
     const meta = yamlIn(join(path, 'meta'), 'main');
-    const metaData = meta ? loadYamlFile(meta) : null;
+    const metaData = meta ? loadYamlFile(meta, ctx.secrets) : null;
     const allowDup =
       spec.allow_duplicates === true ||
       (isDict(metaData) && isDict(metaData.galaxy_info) && metaData.allow_duplicates === true);
@@ -109,8 +110,8 @@ export class RoleLoader {
     const role: RoleContext = {
       name: basename(name),
       path,
-      defaults: loadVarsFrom(join(path, 'defaults'), String(spec.defaults_from ?? 'main')),
-      vars: loadVarsFrom(join(path, 'vars'), String(spec.vars_from ?? 'main')),
+      defaults: loadVarsFrom(join(path, 'defaults'), String(spec.defaults_from ?? 'main'), ctx.secrets),
+      vars: loadVarsFrom(join(path, 'vars'), String(spec.vars_from ?? 'main'), ctx.secrets),
       params,
     };
     for (const [k, v] of Object.entries(role.defaults)) if (!(k in this.defaults)) this.defaults[k] = v;

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ModuleError, ParseError, type Position } from '../core/errors.js';
 import { findModule, modules, resolveModuleName } from '../modules/registry.js';
-import { declaredNames, suggest, validateParams } from '../modules/spec.js';
+import type { Secrets } from '../core/secrets.js';
+import { declaredNames, registerNoLogValues, suggest, validateParams } from '../modules/spec.js';
 import { ansibleModule } from './ansible-known.js';
 import { ANSIBLE_LOOKUPS, ANSIBLE_TASK_KEYWORDS } from './ansible-names.js';
 import { TASK_KEYWORDS_NOT_IMPLEMENTED } from './keywords.js';
@@ -240,6 +241,7 @@ export function validateAtLoad(
   pos: Position,
   argsMap: unknown,
   conditional: boolean,
+  secrets: Secrets,
 ): void {
   const mod = findModule(name);
   const ansible = ansibleModule(rawName) ?? ansibleModule(name);
@@ -273,6 +275,8 @@ export function validateAtLoad(
   if (!mod || mod.spec.anyParams) return;
   const implemented = Object.fromEntries(Object.entries(args).filter(([k]) => orchNames?.has(k)));
   try {
+    // a literal no_log value (a password) is a secret from now on: in messages of load errors too
+    registerNoLogValues(mod.spec, implemented, secrets, (v) => !containsTemplate(v));
     validateParams(mod.name, mod.spec, implemented, (v) => !containsTemplate(v), true);
   } catch (err) {
     if (!(err instanceof ModuleError)) throw err;

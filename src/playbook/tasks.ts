@@ -7,6 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ParseError, type Position } from '../core/errors.js';
 import { resolveModuleName } from '../modules/registry.js';
 import { suggest } from '../modules/spec.js';
+import type { Secrets } from '../core/secrets.js';
 import { keyPosition, loadYamlFile, positionOf, withPositionOf } from '../yaml/load.js';
 import { containsTemplate } from './args.js';
 import { parseMaxFailPercentage, parseSerial } from './serial.js';
@@ -36,6 +37,8 @@ export interface LoadContext {
   nextId(): number;
   /** load a role's tasks (import_role/include_role/roles:), registering its handlers and defaults */
   loadRole(spec: Dict, inherited: Inherited, pos: Position): Item[];
+  /** the vault password, and where vaulted values, passwords and no_log parameters read at load go */
+  secrets: Secrets;
 }
 
 export function resolveTasksFile(name: string, inh: Inherited): string {
@@ -55,7 +58,7 @@ export function loadTasksFile(file: string, ctx: LoadContext, inh: Inherited, po
     );
   }
   if (!existsSync(file)) throw new ParseError(`tasks file not found: ${file}`, pos);
-  const data = loadYamlFile(file);
+  const data = loadYamlFile(file, ctx.secrets);
   if (data === null) return [];
   if (!Array.isArray(data)) throw new ParseError('a tasks file is a list of tasks', { file, line: 1 });
   const sub: LoadContext = { ...ctx, file, stack: [...ctx.stack, file] };

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { formatPosition, ParseError, type Position } from '../core/errors.js';
 import { findModule } from '../modules/registry.js';
 import { namesInExpression, namesInTemplate, type NamesRead } from '../template/names.js';
+import type { Secrets } from '../core/secrets.js';
 import { loadVarsPath } from '../yaml/load.js';
 import { containsTemplate } from './args.js';
 import type { Item, Play, Playbook, Task } from './model.js';
@@ -60,6 +61,9 @@ class Definitions {
   /** something may define names this analysis cannot see: report nothing */
   dynamic = false;
 
+  /** secrets: the vault password for the vars files read, and where their secrets are registered */
+  constructor(private readonly secrets: Secrets) {}
+
   add(obj: unknown): void {
     if (typeof obj === 'object' && obj !== null) for (const k of Object.keys(obj)) this.names.add(k);
   }
@@ -96,7 +100,7 @@ class Definitions {
     ];
     const found = isAbsolute(want) ? want : dirs.map((d) => resolve(d, want)).find((p) => existsSync(p));
     if (!found || !existsSync(found)) return void (this.dynamic = true);
-    this.add(loadVarsPath(found));
+    this.add(loadVarsPath(found, this.secrets));
   }
 }
 
@@ -140,8 +144,8 @@ function usesOf(t: Task): { first: NamesRead; rest: NamesRead } {
   return { first, rest };
 }
 
-export function undefinedNames(pb: Playbook, definedOutside: Iterable<string>): UndefinedUse[] {
-  const defs = new Definitions();
+export function undefinedNames(pb: Playbook, definedOutside: Iterable<string>, secrets: Secrets): UndefinedUse[] {
+  const defs = new Definitions(secrets);
   for (const n of definedOutside) defs.names.add(n);
   const walked: Walked[] = [];
   for (const play of pb.plays) {
@@ -150,7 +154,7 @@ export function undefinedNames(pb: Playbook, definedOutside: Iterable<string>): 
     for (const f of play.varsFiles) {
       const path = resolve(play.dir, f);
       if (containsTemplate(f) || !existsSync(path)) defs.dynamic = true;
-      else defs.add(loadVarsPath(path));
+      else defs.add(loadVarsPath(path, secrets));
     }
     for (const section of play.sections) walk(play, section, true, walked, defs);
     walk(play, play.handlers, false, walked, defs);
@@ -181,8 +185,8 @@ export function undefinedNames(pb: Playbook, definedOutside: Iterable<string>): 
  * Refuse a playbook that would fail on a name defined nowhere, before anything runs (and before any host is
  * changed by the tasks in front of it). Only uses a run surely reaches; the others are `orch check` warnings.
  */
-export function refuseUndefinedNames(pb: Playbook, definedOutside: Iterable<string>): void {
-  const sure = undefinedNames(pb, definedOutside).filter((u) => u.sure);
+export function refuseUndefinedNames(pb: Playbook, definedOutside: Iterable<string>, secrets: Secrets): void {
+  const sure = undefinedNames(pb, definedOutside, secrets).filter((u) => u.sure);
   const first = sure[0];
   if (!first) return;
   const more = sure.slice(1).map((u) => `'${u.name}' at ${formatPosition(u.pos)}`);

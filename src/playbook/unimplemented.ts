@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { NotImplementedError, type Position } from '../core/errors.js';
+import type { Secrets } from '../core/secrets.js';
 import { findModule } from '../modules/registry.js';
 import { declaredNames, unsupportedParam } from '../modules/spec.js';
 import { containsTemplate } from './args.js';
@@ -35,7 +36,7 @@ function ofTask(t: Task): string[] {
 }
 
 /** An include loaded at run time (looped, or behind a condition), read now when its file name is literal. */
-function included(inc: DynamicInclude, play: Play, out: Unimplemented[]): Item[] {
+function included(inc: DynamicInclude, play: Play, out: Unimplemented[], secrets: Secrets): Item[] {
   if (containsTemplate(inc.file)) return [];
   const file = resolveTasksFile(inc.file, inc);
   if (!existsSync(file)) {
@@ -48,25 +49,27 @@ function included(inc: DynamicInclude, play: Play, out: Unimplemented[]): Item[]
     stack: [inc.pos.file],
     nextId: () => 0,
     loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+    secrets,
   };
   return loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
 }
 
-function walk(items: Item[], play: Play, out: Unimplemented[], depth = 0): void {
+function walk(items: Item[], play: Play, out: Unimplemented[], secrets: Secrets, depth = 0): void {
   for (const it of items) {
     if (it.kind === 'task') for (const what of ofTask(it)) out.push({ pos: it.pos, what });
-    else if (it.kind === 'block') walk([...it.block, ...it.rescue, ...it.always], play, out, depth);
-    else if (it.preloaded) walk(it.preloaded, play, out, depth);
-    else if (depth < 20) walk(included(it, play, out), play, out, depth + 1);
+    else if (it.kind === 'block') walk([...it.block, ...it.rescue, ...it.always], play, out, secrets, depth);
+    else if (it.preloaded) walk(it.preloaded, play, out, secrets, depth);
+    else if (depth < 20) walk(included(it, play, out, secrets), play, out, secrets, depth + 1);
   }
 }
 
 /**
  * Everything in a loaded playbook that Ansible knows and orch does not implement, for `orch check`:
  * the loader lets these through (a task for another OS family never runs), the executor refuses them when
- * a host reaches them. Files included at run time are read when their name is literal (not templated).
+ * a host reaches them. Files included at run time are read when their name is literal (not templated), with
+ * the vault password of `secrets`.
  */
-export function listUnimplemented(pb: Playbook): Unimplemented[] {
+export function listUnimplemented(pb: Playbook, secrets: Secrets): Unimplemented[] {
   const out: Unimplemented[] = [];
   for (const play of pb.plays) {
     for (const k of play.notImplemented)
@@ -80,8 +83,8 @@ export function listUnimplemented(pb: Playbook): Unimplemented[] {
           : `strategy '${play.strategy}' is not one Ansible has`,
       });
     }
-    for (const section of play.sections) walk(section, play, out);
-    walk(play.handlers, play, out);
+    for (const section of play.sections) walk(section, play, out, secrets);
+    walk(play.handlers, play, out, secrets);
   }
   const seen = new Set<string>();
   return out.filter((u) => {

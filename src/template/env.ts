@@ -1,173 +1,18 @@
 import nunjucks from 'nunjucks';
 import { parse as yamlParse } from 'yaml';
 import { OrchError, TemplateError } from '../core/errors.js';
-import { makeFilters } from './filters.js';
+import { createEnvironment } from './environment.js';
+import { jinjaTagToNunjucks, spaceClosingBraces } from './jinja-syntax.js';
 import { pyRepr, pyTruthy } from './python.js';
 import type { VarScope } from './scope.js';
-import { tests } from './tests.js';
-import { now } from './datetime.js';
-import { rememberError, takeRememberedError, Undefined } from './undefined.js';
-import { lookupPlugins, setLookupRenderer } from './lookups.js';
-import { IncludeLoader } from './includes.js';
-import { patchNunjucks, type NunjucksContext } from './nunjucks-patches.js';
-import { PySlice, rewriteSlices } from './slices.js';
+import { Undefined } from './undefined.js';
 import { ANSIBLE_DEFAULTS, prepare, readOverrides, trailingNewlines, type JinjaOptions } from './whitespace.js';
 
-// Whitespace (trim_blocks, lstrip_blocks, markers, comments) is Jinja2's, applied by whitespace.ts before nunjucks.
-const includes = new IncludeLoader((inner) => jinjaTagToNunjucks(inner));
-// (a loader may answer null for "not here"; nunjucks' typings say it must not)
-export const env = new nunjucks.Environment(includes as unknown as nunjucks.ILoader, {
-  autoescape: false,
-  throwOnUndefined: false,
-  trimBlocks: false,
-  lstripBlocks: false,
-});
-
-const globals: Record<string, unknown> = {
-  True: true,
-  False: false,
-  None: null,
-  now,
-  __orch_slice: (a: unknown, b: unknown, c: unknown) => new PySlice(a, b, c),
-};
-
-patchNunjucks(env);
-
-const filterTable = makeFilters(
-  (name, v, args) => {
-    const f = env.getFilter(name) as (...a: unknown[]) => unknown;
-    return f(v, ...args);
-  },
-  (name, v, args) => {
-    const t = (tests as Record<string, ((...a: unknown[]) => boolean) | undefined>)[name];
-    if (!t) throw new TemplateError(`no test named '${name}'`);
-    return t(v, ...args);
-  },
-);
-// A filter given an undefined value fails, as any use of Jinja's StrictUndefined does (`missing | bool` was
-// false, silently); only the filters made for undefined values take one.
-const TAKES_UNDEFINED = new Set(['default', 'd', 'mandatory']);
-for (const [name, f] of Object.entries(filterTable)) {
-  env.addFilter(
-    name,
-    TAKES_UNDEFINED.has(name)
-      ? f
-      : (v: unknown, ...args: unknown[]) => {
-          if (v instanceof Undefined) v.fail();
-          return f(v, ...args);
-        },
-  );
-}
-for (const [name, t] of Object.entries(tests))
-  (env as unknown as { addTest(n: string, f: unknown): void }).addTest(name, t);
-
-setLookupRenderer((text, scope, over, searchPath, convertData) =>
-  renderForLookup(text, scope, over, searchPath, convertData),
-);
-
-// evalExpression's way out of a render: the value lands in the box that render was given (no module state)
-env.addGlobal('__orch_capture', function (this: NunjucksContext, v: unknown) {
-  const box = (this.ctx as { __orch_box?: { value: unknown } }).__orch_box;
-  if (box) box.value = v;
-  return '';
-});
-env.addGlobal('range', (a: number, b?: number, step = 1) => {
-  const [start, end] = b === undefined ? [0, a] : [a, b];
-  const out: number[] = [];
-  for (let i = start; step > 0 ? i < end : i > end; i += step) out.push(i);
-  return out;
-});
-env.addGlobal('lookup', function (this: NunjucksContext, name: string, ...args: unknown[]) {
-  return lookupPlugins(this.ctx.__orch_vars, name, args, false);
-});
-env.addGlobal('query', function (this: NunjucksContext, name: string, ...args: unknown[]) {
-  return lookupPlugins(this.ctx.__orch_vars, name, args, true);
-});
-env.addGlobal('q', function (this: NunjucksContext, name: string, ...args: unknown[]) {
-  return lookupPlugins(this.ctx.__orch_vars, name, args, true);
-});
-for (const [k, v] of Object.entries(globals)) env.addGlobal(k, v);
-
-/**
- * Jinja2 syntax nunjucks' parser does not take, rewritten inside one tag (never inside quotes):
- * a test's one argument without parentheses (`x is sameas true`) and numeric attributes (`item.0`).
+/*
+ * Rendering: template text to a string (renderText), an expression or a playbook string to a value
+ * (evalExpression, renderString, renderValue), a condition to a boolean (evalCondition).
  */
-const BARE_TEST_ARG =
-  /\bis\s+(not\s+)?(sameas|divisibleby|equalto|eq|ne|lt|gt|ge|le|greaterthan|lessthan)\s+(?![\s(])([A-Za-z_][\w.]*|-?\d+(?:\.\d+)?)/g;
-/** Jinja2's `in` test (`x is in seq`, `x is not in seq`): the `in` operator, which nunjucks has. */
-const IN_TEST = /\bis\s+(not\s+)?in\b/g;
-const NUMERIC_ATTR = /([A-Za-z_]\w*|\]|\))\.(\d+)\b/g;
-const STRING_LITERAL = /('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")/;
-
-const PY_ESCAPES: Record<string, string> = {
-  '\\': '\\',
-  "'": "'",
-  '"': '"',
-  a: '\x07',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  '\n': '',
-};
-
-/**
- * A Jinja2 string literal read as Python reads it (unicode-escape: `\n`, `\x41`, `\u00e9`, octal; an unknown
- * escape such as `\d` keeps its backslash) and written back for nunjucks, whose lexer knows only \n \t \r and
- * drops the backslash of any other escape (a regex `'\d+'` would become `'d+'`).
- */
-export function pyStringLiteralForNunjucks(literal: string): string {
-  const q = literal[0] ?? "'";
-  const value = literal
-    .slice(1, -1)
-    .replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (whole, e: string) => {
-      if (/^[xuU]/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
-      if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
-      return PY_ESCAPES[e] ?? whole;
-    });
-  return (
-    q +
-    value
-      .replace(/\\/g, '\\\\')
-      .replace(new RegExp(q, 'g'), `\\${q}`)
-      .replace(/\n/g, '\\n')
-      .replace(/\r/g, '\\r')
-      .replace(/\t/g, '\\t') +
-    q
-  );
-}
-
-/**
- * rawStrings: Ansible's escape_backslashes for strings of a playbook (not template files, not conditions):
- * inside {{ }} a string literal's backslashes are doubled before Jinja reads it, so `'\1'` stays backslash-one.
- */
-function jinjaTagToNunjucks(body: string, rawStrings = false): string {
-  if (
-    !body.includes('.') &&
-    !body.includes(' is ') &&
-    !body.includes('\\') &&
-    !(body.includes('[') && body.includes(':'))
-  )
-    return body;
-  const literal = (part: string) =>
-    !part.includes('\\') ? part : rawStrings ? part.replace(/\\/g, '\\\\') : pyStringLiteralForNunjucks(part);
-  return body
-    .split(STRING_LITERAL)
-    .map((part, i) =>
-      i % 2 === 1
-        ? literal(part)
-        : rewriteSlices(
-            part
-              .replace(IN_TEST, (_m, not?: string) => (not ? 'not in' : 'in'))
-              .replace(BARE_TEST_ARG, 'is $1$2($3)')
-              .replace(NUMERIC_ATTR, '$1[$2]'),
-            i > 0,
-          ),
-    )
-    .join('');
-}
+const { env, includes } = createEnvironment(renderForLookup);
 
 interface Compiled {
   template: nunjucks.Template;
@@ -190,10 +35,13 @@ function compile(src: string, base: JinjaOptions, escapeBackslashes = false): Co
   return c;
 }
 
+/**
+ * nunjucks wraps an error thrown inside a template (an undefined variable, a filter's) in its own, built from
+ * the message alone; the original, with its class and hint, is its `cause` (the environment's dev option).
+ */
 function unwrapError(err: unknown, src: string): OrchError {
-  const ours = takeRememberedError();
-  if (ours) return ours;
-  if (err instanceof OrchError) return err;
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause)
+    if (e instanceof OrchError) return e;
   const msg = err instanceof Error ? err.message : String(err);
   const clean = msg
     .replace(/^\(unknown path\)\s*/, '')
@@ -235,7 +83,6 @@ function renderJinja(
   opts: RenderOptions,
 ): { out: string; restoreNewlines: (s: string) => string } {
   try {
-    takeRememberedError(); // a failure from an earlier render must not stand in for this one's
     const c = compile(src, opts.jinja ?? ANSIBLE_DEFAULTS, opts.escapeBackslashes === true);
     const outer = includes.current;
     includes.current = { paths: opts.searchPath ?? scope?.lookupPaths ?? [], options: c.options };
@@ -254,7 +101,7 @@ function renderJinja(
       restoreNewlines: (s) => s + c.options.newlineSequence.repeat(Math.max(0, want - trailingNewlines(s))),
     };
   } catch (err) {
-    throw rememberError(unwrapError(err, src));
+    throw unwrapError(err, src);
   }
 }
 
@@ -286,26 +133,6 @@ function renderForLookup(
 }
 
 /** Evaluate a bare Jinja expression (as in `when:`) to its native value. */
-/**
- * `}}` inside an expression (a nested dict literal: {'a': {'x': 1}}) would end nunjucks' variable tag,
- * where Jinja's lexer counts braces: the two braces get a space between them, outside string literals.
- */
-function spaceClosingBraces(expr: string): string {
-  if (!expr.includes('}}')) return expr;
-  let out = '';
-  let quote: string | undefined;
-  for (let i = 0; i < expr.length; i++) {
-    const c = expr[i] as string;
-    out += c;
-    if (quote) {
-      if (c === '\\') out += expr[++i] ?? '';
-      else if (c === quote) quote = undefined;
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '}' && expr[i + 1] === '}') out += ' ';
-  }
-  return out;
-}
-
 export function evalExpression(expr: string, scope: VarScope | undefined, opts: RenderOptions = {}): unknown {
   const box: { value: unknown } = { value: undefined };
   renderText(`{{ __orch_capture((${spaceClosingBraces(expr)})) }}`, scope, { __orch_box: box }, opts);

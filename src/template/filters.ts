@@ -1,4 +1,4 @@
-/** Ansible's filters (the common ones), written for nunjucks. Registered by env.ts. */
+/** Ansible's filters (the common ones), written for nunjucks. Registered by environment.ts. */
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname } from 'node:path';

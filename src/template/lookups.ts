@@ -50,27 +50,25 @@ export function firstFound(terms: readonly unknown[], searchPaths: readonly stri
   );
 }
 
-type Renderer = (
+/** How lookup('template') renders a file: env.ts's renderer, given to each call (importing it would be circular). */
+export type LookupRenderer = (
   text: string,
   scope: VarScope | undefined,
   over: Record<string, unknown>,
   searchPath: readonly string[],
   convertData: boolean,
 ) => unknown;
-let templateRenderer: Renderer | undefined;
-/** env.ts hands its renderer over here (a direct import would be circular). */
-export function setLookupRenderer(r: Renderer): void {
-  templateRenderer = r;
-}
 
-/** The with_X loops that are lookups too (sequence, dict, fileglob...): the executor's loop.ts hands them over. */
-type LoopLookup = (kind: string, terms: unknown, scope: VarScope | undefined) => unknown[] | undefined;
-let loopLookup: LoopLookup | undefined;
-export function setLoopLookup(f: LoopLookup): void {
-  loopLookup = f;
-}
+/** The with_X loops that are lookups too (sequence, dict, fileglob...): executor/loop.ts, through the scope. */
+export type LoopLookup = (kind: string, terms: unknown, scope: VarScope) => unknown[] | undefined;
 
-export function lookupPlugins(scope: VarScope | undefined, name: string, args: unknown[], asList: boolean): unknown {
+export function lookupPlugins(
+  scope: VarScope | undefined,
+  name: string,
+  args: unknown[],
+  asList: boolean,
+  renderTemplate: LookupRenderer,
+): unknown {
   const paths = scope?.lookupPaths ?? [];
   const isKw = (a: unknown) =>
     Boolean(a && typeof a === 'object' && !Array.isArray(a) && (a as { __keywords?: boolean }).__keywords);
@@ -113,14 +111,13 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
       for (const t of terms) {
         const p = findLocalFile(String(t), paths);
         if (!p) throw new TemplateError(`lookup('template'): could not find '${String(t)}'`);
-        if (!templateRenderer) throw new TemplateError('template lookup used before the template engine started');
         // As the module renders (trim_blocks, trailing newlines), with template_destpath None and convert_data on.
         const over = {
           ...templateVars(String(t), p, null),
           ...(kw.template_vars as Record<string, unknown> | undefined),
         };
         results.push(
-          templateRenderer(readFileSync(p, 'utf8'), scope, over, [dirname(p), ...paths], kw.convert_data !== false),
+          renderTemplate(readFileSync(p, 'utf8'), scope, over, [dirname(p), ...paths], kw.convert_data !== false),
         );
       }
       break;
@@ -172,7 +169,7 @@ export function lookupPlugins(scope: VarScope | undefined, name: string, args: u
         'subelements',
         'flattened',
       ].includes(name)
-        ? loopLookup?.(name, name === 'dict' || name === 'sequence' ? terms[0] : terms, scope)
+        ? scope?.context.loopLookup?.(name, name === 'dict' || name === 'sequence' ? terms[0] : terms, scope)
         : undefined;
       if (items) {
         results.push(...items);

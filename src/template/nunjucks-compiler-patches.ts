@@ -6,7 +6,7 @@
 import nunjucks from 'nunjucks';
 import { TemplateError } from '../core/errors.js';
 import { pyTruthy } from './python.js';
-import { rememberError, Undefined } from './undefined.js';
+import { Undefined } from './undefined.js';
 import { compiler, nodes, parser, type CompileFn, type ParserLike } from './nunjucks-internals.js';
 
 export function patchCompiler(): void {
@@ -66,7 +66,7 @@ export function patchCompiler(): void {
 export function addCompilerGlobals(env: nunjucks.Environment): void {
   env.addGlobal('__orch_iterable', (v: unknown) => {
     if (v instanceof Undefined) v.fail();
-    if (v === null || v === undefined) throw rememberError(new TemplateError("'NoneType' object is not iterable"));
+    if (v === null || v === undefined) throw new TemplateError("'NoneType' object is not iterable");
     return v;
   });
   env.addGlobal('__orch_truthy', (v: unknown) => {

@@ -5,7 +5,7 @@
 import { TemplateError } from '../core/errors.js';
 import { pyEquals } from './python.js';
 import { pyFormat } from './python-format.js';
-import { takeRememberedError, Undefined } from './undefined.js';
+import { Undefined } from './undefined.js';
 import { UnknownValueError } from './unknown.js';
 import { compiler, runtime, type AstNode, type CompileFn, type Frame } from './nunjucks-internals.js';
 
@@ -38,7 +38,6 @@ export function patchOperators(): void {
       return runtime.contextOrFrameLookup(context, frame, name);
     } catch (err) {
       if (!(err instanceof UnknownValueError)) throw err;
-      takeRememberedError();
       return true;
     }
   };

@@ -12,7 +12,7 @@
  * Each replaces or wraps functions no other patch touches: the order they are applied in does not matter.
  *
  * Syntax nunjucks' lexer and parser do not take at all is rewritten in the source before nunjucks sees it
- * (env.ts jinjaTagToNunjucks, whitespace.ts); everything here works on nunjucks' own objects.
+ * (jinja-syntax.ts, whitespace.ts); everything here works on nunjucks' own objects.
  */
 import nunjucks from 'nunjucks';
 import { addCompilerGlobals, patchCompiler } from './nunjucks-compiler-patches.js';

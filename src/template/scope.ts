@@ -1,6 +1,6 @@
 import { TemplateError } from '../core/errors.js';
-import { PASSWORD_VARS, registerSecret } from '../core/secrets.js';
-import { rememberError } from './undefined.js';
+import { PASSWORD_VARS, type Secrets } from '../core/secrets.js';
+import type { LoopLookup } from './lookups.js';
 import { failIfUnknown } from './unknown.js';
 
 /** One source of variables: `templated` values may hold `{{ }}` that are expanded when read. */
@@ -13,6 +13,16 @@ export interface VarLayer {
 
 export type Expand = (value: unknown, scope: VarScope) => unknown;
 
+/** What the scopes of one run share (a scope with a layer more keeps its context). */
+export interface ScopeContext {
+  /** search paths for file and template lookups */
+  lookupPaths: readonly string[];
+  /** the run's secrets: a password variable's value is registered there when read */
+  secrets: Secrets;
+  /** lookup('dict'), query('sequence')...: the with_X loops of executor/loop.ts (which templates cannot import) */
+  loopLookup?: LoopLookup;
+}
+
 /**
  * The variables one task sees on one host: layers from lowest to highest precedence, read lazily.
  * A value is templated the first time it is read, with cycle detection; results are cached.
@@ -24,9 +34,12 @@ export class VarScope {
   constructor(
     readonly layers: readonly VarLayer[],
     private readonly expand: Expand,
-    /** Context for lookups and messages: search paths for file/template lookups. */
-    readonly lookupPaths: readonly string[] = [],
+    readonly context: ScopeContext,
   ) {}
+
+  get lookupPaths(): readonly string[] {
+    return this.context.lookupPaths;
+  }
 
   has(name: string): boolean {
     for (let i = this.layers.length - 1; i >= 0; i--)
@@ -56,19 +69,18 @@ export class VarScope {
       raw !== null &&
       !(typeof raw === 'string' && raw.includes('{{'))
     )
-      registerSecret(String(raw));
+      this.context.secrets.register(String(raw));
     if (!layer.templated) return raw;
     if (this.resolving.has(name)) {
-      throw rememberError(
-        new TemplateError(`recursive loop detected in template for variable '${name}'`, {
-          hint: `'${name}' refers to itself, directly or through other variables.`,
-        }),
-      );
+      throw new TemplateError(`recursive loop detected in template for variable '${name}'`, {
+        hint: `'${name}' refers to itself, directly or through other variables.`,
+      });
     }
     this.resolving.add(name);
     try {
       const value = this.expand(raw, this);
-      if (PASSWORD_VARS.has(name) && value !== undefined && value !== null) registerSecret(String(value));
+      if (PASSWORD_VARS.has(name) && value !== undefined && value !== null)
+        this.context.secrets.register(String(value));
       this.cache.set(name, value);
       return value;
     } finally {
@@ -85,6 +97,6 @@ export class VarScope {
 
   /** A new scope with one more layer on top (loop item, task vars). */
   with(layer: VarLayer): VarScope {
-    return new VarScope([...this.layers, layer], this.expand, this.lookupPaths);
+    return new VarScope([...this.layers, layer], this.expand, this.context);
   }
 }

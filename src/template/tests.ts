@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { pyTruthy } from './python.js';
 import { isUndefined } from './undefined.js';
 
-/** Jinja/Ansible tests (`x is defined`, `result is changed`, ...). Registered by env.ts. */
+/** Jinja/Ansible tests (`x is defined`, `result is changed`, ...). Registered by environment.ts. */
 
 type Test = (value: unknown, ...args: unknown[]) => boolean;
 

@@ -1,21 +1,4 @@
-import { OrchError, TemplateError } from '../core/errors.js';
-
-/*
- * nunjucks rebuilds errors thrown inside templates from their message alone, losing their class and hint.
- * Errors orch raises inside a render are remembered here so the caller can re-throw the original.
- */
-let lastError: OrchError | undefined;
-
-export function rememberError<E extends OrchError>(err: E): E {
-  lastError = err;
-  return err;
-}
-
-export function takeRememberedError(): OrchError | undefined {
-  const e = lastError;
-  lastError = undefined;
-  return e;
-}
+import { TemplateError } from '../core/errors.js';
 
 /**
  * A variable that does not exist. Like Ansible's StrictUndefined: `default`, `is defined` and `is undefined`
@@ -27,7 +10,7 @@ export class Undefined {
     readonly reason = `'${name}' is undefined`,
   ) {}
   fail(): never {
-    throw rememberError(new UndefinedVariableError(this.reason, this.name));
+    throw new UndefinedVariableError(this.reason, this.name);
   }
   toString(): string {
     return this.fail();

@@ -1,5 +1,4 @@
 import { TemplateError } from '../core/errors.js';
-import { rememberError } from './undefined.js';
 
 /**
  * A value `orch plan` (and --check) cannot know before applying: the registered result of a command that
@@ -19,5 +18,5 @@ export class UnknownValueError extends TemplateError {
 
 /** Throw when a variable's value is unknown (called where variables are read). */
 export function failIfUnknown(v: unknown): void {
-  if (v instanceof Unknown) throw rememberError(new UnknownValueError(v.reason));
+  if (v instanceof Unknown) throw new UnknownValueError(v.reason);
 }

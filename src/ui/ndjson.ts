@@ -1,10 +1,12 @@
 import type { RunEvent, RunEventType } from '../core/events.js';
-import { knownSecrets, redactText } from '../core/secrets.js';
+import type { Secrets } from '../core/secrets.js';
 
-/** Replaces every registered secret (vault plaintext, passwords: core/secrets.ts) in what it is given. */
+/** Replaces every secret of the invocation (vault plaintext, passwords: core/secrets.ts) in what it is given. */
 export class Redactor {
+  constructor(private readonly secrets: Secrets) {}
+
   text(s: string): string {
-    return redactText(s);
+    return this.secrets.redact(s);
   }
 
   /**
@@ -12,11 +14,22 @@ export class Redactor {
    * name or a number in the event ("1234" and durationMs 1234) cannot break the event or its JSON.
    */
   event(e: RunEvent): RunEvent {
-    if (knownSecrets().size === 0) return e;
-    const out = redactValue(e) as Record<string, unknown>;
+    if (this.secrets.known().size === 0) return e;
+    const out = this.redactValue(e) as Record<string, unknown>;
     // what the event is, not what it says: kept so every consumer can still read it
     for (const k of SCHEMA_FIELDS[e.type]) if (k in e) out[k] = (e as unknown as Record<string, unknown>)[k];
     return out as unknown as RunEvent;
+  }
+
+  private redactValue(v: unknown): unknown {
+    if (typeof v === 'string') return this.secrets.redact(v);
+    if (Array.isArray(v)) return v.map((x) => this.redactValue(x));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.redactValue(x);
+      return out;
+    }
+    return v;
   }
 }
 
@@ -38,17 +51,6 @@ const SCHEMA_FIELDS: { readonly [K in RunEventType]: readonly (keyof Extract<Run
   recap: ['type'],
   run_end: ['type'],
 };
-
-function redactValue(v: unknown): unknown {
-  if (typeof v === 'string') return redactText(v);
-  if (Array.isArray(v)) return v.map(redactValue);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = redactValue(x);
-    return out;
-  }
-  return v;
-}
 
 /** One JSON object per line, stable field names (`type` first). */
 export function ndjsonWriter(write: (s: string) => void): (e: RunEvent) => void {

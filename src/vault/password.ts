@@ -1,16 +1,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { registerSecret } from '../core/secrets.js';
+import type { Secrets } from '../core/secrets.js';
 import { VaultError } from './format.js';
-
-/** The vault password for this process: set once by the CLI, read by the loaders when they meet vault data. */
-let password: string | undefined;
-
-export function setVaultPassword(p: string): void {
-  password = p;
-  registerSecret(p);
-}
 
 /** Like Ansible: an executable password file is run and its output is the password; otherwise its first line. */
 export function readPasswordFile(file: string): string {
@@ -38,12 +30,14 @@ export function readPasswordFile(file: string): string {
 }
 
 /** --vault-password-file, or ORCH_VAULT_PASSWORD_FILE / ANSIBLE_VAULT_PASSWORD_FILE. */
-export function configureVaultFromFile(file: string | undefined): void {
+export function configureVaultFromFile(secrets: Secrets, file: string | undefined): void {
   const f = file ?? process.env.ORCH_VAULT_PASSWORD_FILE ?? process.env.ANSIBLE_VAULT_PASSWORD_FILE;
-  if (f) setVaultPassword(readPasswordFile(f));
+  if (f) secrets.setVaultPassword(readPasswordFile(f));
 }
 
-export function vaultPassword(where: string): string {
+/** The invocation's vault password, for the loaders when they meet vault data (`where`: the file, or file:line). */
+export function vaultPassword(secrets: Secrets, where: string): string {
+  const password = secrets.vaultPassword;
   if (password === undefined) {
     throw new VaultError(`${where} is encrypted with ansible-vault and no vault password was given`, {
       hint: 'Give one with --vault-password-file FILE or --ask-vault-pass (or set ORCH_VAULT_PASSWORD_FILE).',

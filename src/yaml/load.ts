@@ -13,7 +13,7 @@ import {
 } from 'yaml';
 import { ParseError, type Position } from '../core/errors.js';
 import { noteLoadWarning } from '../core/load-warnings.js';
-import { PASSWORD_VARS, registerPasswordVars, registerSecret } from '../core/secrets.js';
+import { PASSWORD_VARS, type Secrets } from '../core/secrets.js';
 import { isVaulted, vaultDecrypt } from '../vault/format.js';
 import { indentQuotedContinuations } from './lenient.js';
 import { vaultPassword } from '../vault/password.js';
@@ -77,6 +77,7 @@ function convert(
   doc: Document,
   file: string,
   lc: LineCounter,
+  secrets: Secrets,
   depth = 0,
   aliases: AliasBudget = { depth: 0, copied: 0 },
 ): unknown {
@@ -93,7 +94,7 @@ function convert(
     if (aliases.depth === 0) aliases.line = lc.linePos(node.range?.[0] ?? 0).line;
     aliases.depth++;
     try {
-      return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, depth + 1, aliases);
+      return convert(node.resolve(doc) as YamlNode | undefined, doc, file, lc, secrets, depth + 1, aliases);
     } finally {
       aliases.depth--;
     }
@@ -102,8 +103,8 @@ function convert(
     const v = node.value;
     if (v instanceof VaultedScalar) {
       const where = `${file}:${lc.linePos(node.range?.[0] ?? 0).line}`;
-      const plain = vaultDecrypt(v.text, vaultPassword(where), where);
-      registerSecret(plain);
+      const plain = vaultDecrypt(v.text, vaultPassword(secrets, where), where);
+      secrets.register(plain);
       return plain;
     }
     // PyYAML (Ansible's reader) keeps y/n as strings; only yes/no/on/off/true/false are booleans.
@@ -111,7 +112,8 @@ function convert(
     return typeof v === 'bigint' ? v.toString() : v;
   }
   const at = lc.linePos(node.range?.[0] ?? 0);
-  if (isSeq(node)) return node.items.map((item) => convert(item as YamlNode, doc, file, lc, depth + 1, aliases));
+  if (isSeq(node))
+    return node.items.map((item) => convert(item as YamlNode, doc, file, lc, secrets, depth + 1, aliases));
   if (isMap(node)) {
     // `msg: {{ x }}` is YAML for a mapping whose key is a mapping: Ansible's classic missing-quotes mistake.
     if (node.flow && node.items.some((p) => isMap(p.key))) {
@@ -128,10 +130,12 @@ function convert(
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
       const key =
-        keyNode && isScalar(keyNode) ? scalarKey(keyNode) : String(convert(keyNode, doc, file, lc, depth + 1, aliases));
+        keyNode && isScalar(keyNode)
+          ? scalarKey(keyNode)
+          : String(convert(keyNode, doc, file, lc, secrets, depth + 1, aliases));
       if (key === '<<') {
         // YAML 1.1 merge key: values of the referenced mapping(s) that are not set here.
-        const merged = convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases);
+        const merged = convert(pair.value as YamlNode, doc, file, lc, secrets, depth + 1, aliases);
         for (const src of Array.isArray(merged) ? merged : [merged]) {
           if (src && typeof src === 'object')
             for (const [k, v] of Object.entries(src)) if (!Object.hasOwn(out, k)) set(k, v);
@@ -146,10 +150,10 @@ function convert(
         );
       }
       // defineProperty: a key named __proto__ is data, never the object's prototype
-      set(key, convert(pair.value as YamlNode, doc, file, lc, depth + 1, aliases));
+      set(key, convert(pair.value as YamlNode, doc, file, lc, secrets, depth + 1, aliases));
       keyLines.set(key, kr === undefined ? at.line : lc.linePos(kr).line);
       // a password variable written anywhere (inventory, group_vars, role vars, play vars): a secret from now on
-      if (PASSWORD_VARS.has(key)) registerPasswordVars(out);
+      if (PASSWORD_VARS.has(key)) secrets.registerPasswordVars(out);
     }
     positions.set(out, { file, line: at.line, col: at.col, keyLines });
     return out;
@@ -189,8 +193,11 @@ function parseOptions(lineCounter: LineCounter) {
   };
 }
 
-/** Parse YAML text with Ansible's reading (YAML 1.1: `yes` is true, `0644` is octal), keeping positions. */
-export function parseYaml(text: string, file: string): unknown {
+/**
+ * Parse YAML text with Ansible's reading (YAML 1.1: `yes` is true, `0644` is octal), keeping positions.
+ * secrets: the vault password for `!vault` values, and where their plaintext and password variables are registered.
+ */
+export function parseYaml(text: string, file: string, secrets: Secrets): unknown {
   if (text.includes('\t')) {
     const lines = text.split('\n');
     const idx = lines.findIndex((l) => /^\s*\t/.test(l));
@@ -217,10 +224,10 @@ export function parseYaml(text: string, file: string): unknown {
       'Check the indentation and quoting around this line (a value with `: ` or starting with `{{` must be quoted).';
     throw new ParseError(`YAML syntax error: ${msg}`, { file, line: at.line, col: at.col }, hint);
   }
-  return convert(doc.contents as YamlNode, doc, file, lc);
+  return convert(doc.contents as YamlNode, doc, file, lc, secrets);
 }
 
-export function loadYamlFile(file: string): unknown {
+export function loadYamlFile(file: string, secrets: Secrets): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -229,18 +236,18 @@ export function loadYamlFile(file: string): unknown {
   }
   if (isVaulted(text)) {
     // A whole file encrypted with ansible-vault: every value in it is a secret.
-    const data = parseYaml(vaultDecrypt(text, vaultPassword(file), file), file);
-    registerSecret(data);
+    const data = parseYaml(vaultDecrypt(text, vaultPassword(secrets, file), file), file, secrets);
+    secrets.register(data);
     return data;
   }
-  return parseYaml(text, file);
+  return parseYaml(text, file, secrets);
 }
 
 /**
  * Variables from a vars file, or from every YAML/JSON file of a vars directory (merged in name order):
  * group_vars/NAME, host_vars/NAME, a role's defaults/main and vars/main all read this way.
  */
-export function loadVarsPath(path: string): Record<string, unknown> {
+export function loadVarsPath(path: string, secrets: Secrets): Record<string, unknown> {
   const files = statSync(path).isDirectory()
     ? readdirSync(path)
         .sort()
@@ -249,7 +256,7 @@ export function loadVarsPath(path: string): Record<string, unknown> {
     : [path];
   const out: Record<string, unknown> = {};
   for (const f of files) {
-    const data = loadYamlFile(f);
+    const data = loadYamlFile(f, secrets);
     if (data === null) continue;
     if (typeof data !== 'object' || Array.isArray(data))
       throw new ParseError('a vars file must be a mapping of variable names to values', { file: f, line: 1 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { BecomeError } from '../../src/core/errors.js';
 import { BecomeHandshake, becomeIds } from '../../src/transport/become.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 function handshake(password: string | undefined, method?: 'su') {
   const ids = becomeIds();
@@ -101,7 +102,7 @@ test('become_method reaches every task: play, block, role entry and task keyword
   );
   mkdirSync(join(dirname(file), 'roles', 'r1', 'tasks'), { recursive: true });
   writeFileSync(join(dirname(file), 'roles', 'r1', 'tasks', 'main.yml'), '- command: id\n');
-  const play = loadPlaybook(file, { rolePaths: [join(dirname(file), 'roles')] }).plays[0];
+  const play = loadPlaybook(file, { secrets: new Secrets(), rolePaths: [join(dirname(file), 'roles')] }).plays[0];
   assert.equal(play?.becomeMethod, 'su');
   const flat = (items: unknown[]): { become_method?: string; kind: string }[] =>
     (items as { kind: string; block?: unknown[]; become_method?: string }[]).flatMap((i) =>

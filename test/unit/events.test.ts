@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { registerSecret } from '../../src/core/secrets.js';
+import { Secrets } from '../../src/core/secrets.js';
 import { emptyStats, unhandledEvent, type RunEvent, type RunEventType } from '../../src/core/events.js';
 import { lineReporter } from '../../src/ui/lines.js';
 import { ndjsonWriter, Redactor } from '../../src/ui/ndjson.js';
@@ -64,7 +64,7 @@ test('every RunEvent kind goes through the line reporter, the TUI reducer and ND
   for (const e of Object.values(SAMPLES)) {
     report(e);
     state = reduce(state, e, 0);
-    ndjson(new Redactor().event(e));
+    ndjson(new Redactor(new Secrets()).event(e));
   }
   assert.equal(json.length, Object.keys(SAMPLES).length);
   assert.deepEqual(
@@ -76,12 +76,13 @@ test('every RunEvent kind goes through the line reporter, the TUI reducer and ND
 });
 
 test('NDJSON redaction keeps the schema fields of each kind (type, status, module) and redacts the rest', () => {
-  registerSecret('command');
-  registerSecret('failed');
-  const e = new Redactor().event({ ...SAMPLES.host_result, msg: 'command failed' });
+  const secrets = new Secrets();
+  secrets.register('command');
+  secrets.register('failed');
+  const e = new Redactor(secrets).event({ ...SAMPLES.host_result, msg: 'command failed' });
   assert.equal(e.type, 'host_result');
   assert.ok(e.type === 'host_result' && e.module === 'command' && e.status === 'failed');
   assert.ok(e.type === 'host_result' && e.msg === '******** ********');
-  const t = new Redactor().event(SAMPLES.task_start);
+  const t = new Redactor(secrets).event(SAMPLES.task_start);
   assert.ok(t.type === 'task_start' && t.module === 'command');
 });

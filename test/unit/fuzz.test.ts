@@ -13,6 +13,7 @@ import { loadPlaybook } from '../../src/playbook/load.js';
 import { renderValue, renderText } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 import { parseYaml } from '../../src/yaml/load.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 // Property: whatever the input, the loaders and the templating return a result or throw an OrchError
 // (which the CLI prints with file:line and exits 4) — never another exception, never a hang.
@@ -138,7 +139,7 @@ const play = fc
 test('fuzz: YAML reader — any text', () => {
   fc.assert(
     fc.property(fc.oneof(yamlish, fc.string({ maxLength: 200 })), (text) =>
-      resultOrOrchError(() => parseYaml(text, 'fuzz.yml')),
+      resultOrOrchError(() => parseYaml(text, 'fuzz.yml', new Secrets())),
     ),
     { numRuns: RUNS },
   );
@@ -146,12 +147,12 @@ test('fuzz: YAML reader — any text', () => {
 
 test('fuzz: playbook loader — YAML-ish text and play-shaped structures', () => {
   fc.assert(
-    fc.property(yamlish, (text) => resultOrOrchError(() => loadPlaybook(fileWith(text)))),
+    fc.property(yamlish, (text) => resultOrOrchError(() => loadPlaybook(fileWith(text), { secrets: new Secrets() }))),
     { numRuns: RUNS },
   );
   fc.assert(
     fc.property(fc.array(play, { minLength: 1, maxLength: 3 }), (plays) =>
-      resultOrOrchError(() => loadPlaybook(fileWith(stringify(plays)))),
+      resultOrOrchError(() => loadPlaybook(fileWith(stringify(plays)), { secrets: new Secrets() })),
     ),
     { numRuns: RUNS },
   );
@@ -186,7 +187,9 @@ test('fuzz: inventory loaders — INI lines and YAML inventories', () => {
     maxKeys: 3,
   });
   fc.assert(
-    fc.property(yamlInv, (inv) => resultOrOrchError(() => loadInventory(fileWith(stringify(inv), 'inv.yml')))),
+    fc.property(yamlInv, (inv) =>
+      resultOrOrchError(() => loadInventory(fileWith(stringify(inv), 'inv.yml'), new Secrets())),
+    ),
     { numRuns: RUNS },
   );
 });
@@ -195,6 +198,7 @@ test('fuzz: templating — expressions, filters, tests and statements built from
   const scope = new VarScope(
     [{ name: 'vars', vars: { x: 1, s: 'text', l: [1, 2, 3], d: { a: 1 }, b: true, n: null }, templated: true }],
     (v, sc) => renderValue(v, sc),
+    { lookupPaths: [], secrets: new Secrets() },
   );
   const piece = fc.constantFrom(
     '{{',

@@ -12,6 +12,7 @@ import { renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 import { lookupKnownKeys, verifyHostKey } from '../../src/transport/known-hosts.js';
 import { parseSshConfig, readUserSshConfig } from '../../src/transport/ssh-config.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 const FNMATCH = { classes: true };
 const OPENSSH = { classes: false };
@@ -85,7 +86,7 @@ test('ssh_config Host patterns: * and ?, negation, brackets literal', () => {
 });
 
 test('inventory patterns as ansible-playbook 2.14: character classes, index and range subscripts', () => {
-  const inv = loadInventory(join(import.meta.dirname, '..', 'fixtures', 'inv-dir'));
+  const inv = loadInventory(join(import.meta.dirname, '..', 'fixtures', 'inv-dir'), new Secrets());
   // each expectation is what `ansible -i test/fixtures/inv-dir PATTERN --list-hosts` prints
   assert.deepEqual(selectHosts(inv, 'web0[!2]'), ['web01', 'web03']);
   assert.deepEqual(selectHosts(inv, 'web0[1]*'), ['web01']);
@@ -106,7 +107,7 @@ test('inventory patterns as ansible-playbook 2.14: character classes, index and 
 test('with_fileglob (Python glob): character classes in the file name', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orch-fileglob-'));
   for (const f of ['a1.conf', 'a2.conf', 'a3.conf', '[x].conf']) writeFileSync(join(dir, f), '');
-  const scope = new VarScope([], (v, s) => renderValue(v, s));
+  const scope = new VarScope([], (v, s) => renderValue(v, s), { lookupPaths: [], secrets: new Secrets() });
   assert.deepEqual(expandLoop({ kind: 'fileglob', value: [`${dir}/a[12].conf`] }, scope), [
     join(dir, 'a1.conf'),
     join(dir, 'a2.conf'),

@@ -4,9 +4,12 @@ import type { RunEvent } from '../../src/core/events.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { initialState, reduce } from '../../src/ui/tui-state.js';
 import { writePlaybook } from '../helpers/lab.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 const ids = (path: string): number[] =>
-  loadPlaybook(path).plays.flatMap((p) => [...p.sections.flat(), ...p.handlers].map((i) => i.id));
+  loadPlaybook(path, { secrets: new Secrets() }).plays.flatMap((p) =>
+    [...p.sections.flat(), ...p.handlers].map((i) => i.id),
+  );
 
 test('task ids count from 1 in each playbook load (no process-wide counter): loading twice gives the same ids', () => {
   const pb = writePlaybook(

@@ -9,6 +9,7 @@ import { loadAdjacentVars, loadInventory } from '../../src/inventory/load.js';
 import { Inventory } from '../../src/inventory/model.js';
 import { selectHosts } from '../../src/inventory/pattern.js';
 import { ROOT } from '../helpers/lab.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 const FIX = join(ROOT, 'test', 'fixtures');
 
@@ -17,7 +18,7 @@ function merged(inv: Inventory, host: string): Record<string, unknown> {
 }
 
 test('INI inventory directory: groups, children, ranges, host vars', () => {
-  const inv = loadInventory(join(FIX, 'inv-dir'));
+  const inv = loadInventory(join(FIX, 'inv-dir'), new Secrets());
   assert.deepEqual(inv.order, ['lb1', 'web01', 'web02', 'web03', 'db1', 'db2']);
   assert.deepEqual(inv.hostsOf('app'), ['web01', 'web02', 'web03', 'db1', 'db2']);
   assert.deepEqual(inv.groupNames('web02'), ['app', 'web']);
@@ -26,7 +27,7 @@ test('INI inventory directory: groups, children, ranges, host vars', () => {
 });
 
 test('variable precedence: all < parent group < child group < host_vars', () => {
-  const inv = loadInventory(join(FIX, 'inv-dir'));
+  const inv = loadInventory(join(FIX, 'inv-dir'), new Secrets());
   assert.equal(merged(inv, 'lb1').level, 'all-file');
   assert.equal(merged(inv, 'db1').level, 'app');
   assert.equal(merged(inv, 'web01').level, 'web');
@@ -37,7 +38,7 @@ test('variable precedence: all < parent group < child group < host_vars', () => 
 });
 
 test('YAML inventory', () => {
-  const inv = loadInventory(join(FIX, 'inventory.yml'));
+  const inv = loadInventory(join(FIX, 'inventory.yml'), new Secrets());
   assert.deepEqual(inv.hostsOf('web'), ['s-web1', 's-web2']);
   assert.equal(merged(inv, 's-web1').ansible_host, '192.0.2.1');
   assert.equal(merged(inv, 's-web2').workers, 2);
@@ -45,7 +46,7 @@ test('YAML inventory', () => {
 });
 
 test('host patterns: union, intersection, exclusion, globs, a character class, regex', () => {
-  const inv = loadInventory(join(FIX, 'inv-dir'));
+  const inv = loadInventory(join(FIX, 'inv-dir'), new Secrets());
   assert.deepEqual(selectHosts(inv, 'web:db'), ['web01', 'web02', 'web03', 'db1', 'db2']);
   assert.deepEqual(selectHosts(inv, 'app:&web'), ['web01', 'web02', 'web03']);
   assert.deepEqual(selectHosts(inv, 'app:!web02:!db'), ['web01', 'web03']);
@@ -113,8 +114,8 @@ test("group_vars and host_vars beside the playbook are read too and win over the
     mkdirSync(dirname(join(root, name)), { recursive: true });
     writeFileSync(join(root, name), text);
   }
-  const inv = loadInventory(join(root, 'inv', 'hosts'));
-  loadAdjacentVars(inv, join(root, 'pb'));
+  const inv = loadInventory(join(root, 'inv', 'hosts'), new Secrets());
+  loadAdjacentVars(inv, join(root, 'pb'), new Secrets());
   const merged = Object.assign({}, ...inv.varLayers('w1').map((l) => l.vars)) as Record<string, string>;
   assert.deepEqual(merged, { a: 'pb-all', b: 'inv-web', c: 'inv-all', d: 'pb-web', e: 'pb-host' });
 });

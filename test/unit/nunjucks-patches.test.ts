@@ -3,12 +3,16 @@ import { test } from 'node:test';
 import { TemplateError } from '../../src/core/errors.js';
 import { evalCondition, renderString, renderText, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 // One test per nunjucks patch, numbered as in src/template/nunjucks-patches.ts (which lists the file of each).
 // Each fails on unpatched nunjucks.
 
 function scope(vars: Record<string, unknown>): VarScope {
-  return new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s));
+  return new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s), {
+    lookupPaths: [],
+    secrets: new Secrets(),
+  });
 }
 const s = scope({ name: 'web', port: '{{ 8000 + 80 }}', list: ['a', 'b'], d: { k: 'v' }, empty: [], none: null });
 

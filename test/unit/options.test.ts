@@ -9,6 +9,7 @@ import type { Item, Task } from '../../src/playbook/model.js';
 import { missingTaskKeywords } from '../../src/playbook/tasks.js';
 import { listUnimplemented } from '../../src/playbook/unimplemented.js';
 import { writePlaybook } from '../helpers/lab.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 /** orch parameters Ansible's module of the same name does not have (orch's modules share specs). */
 const ORCH_ONLY: Record<string, string[]> = {
@@ -75,7 +76,7 @@ test("a 'none' parameter set to a non-default value is refused when the task run
 
 function loadError(yaml: string, files: Record<string, string> = {}): ParseError {
   try {
-    loadPlaybook(writePlaybook(yaml, files));
+    loadPlaybook(writePlaybook(yaml, files), { secrets: new Secrets() });
   } catch (err) {
     if (err instanceof ParseError) return err;
     throw err;
@@ -126,6 +127,7 @@ test('a role with tasks for other OS families loads: modules and parameters Ansi
 `,
       'roles/multi/tasks/other.yml': '- pkg5: name=x\n',
     }),
+    { secrets: new Secrets() },
   );
   const tasks = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.deepEqual(
@@ -160,11 +162,13 @@ test('names Ansible does not know stay load errors, with file:line and a suggest
   assert.doesNotThrow(() =>
     loadPlaybook(
       writePlaybook('- hosts: all\n  tasks:\n    - user: name=x password_expire_warn=7\n      when: new_ansible\n'),
+      { secrets: new Secrets() },
     ),
   );
   assert.doesNotThrow(() =>
     loadPlaybook(
       writePlaybook('- hosts: all\n  tasks:\n    - block:\n        - pacman:\n            nme: x\n      when: false\n'),
+      { secrets: new Secrets() },
     ),
   );
   // on a module orch has: a typo of a parameter Ansible knows but orch does not implement
@@ -195,6 +199,7 @@ test('connection, remote_user and keywords orch lacks are kept on the task for r
       async: 10
       poll: 2
 `),
+    { secrets: new Secrets() },
   );
   const play = pb.plays[0];
   assert.equal(play?.connection, 'local');
@@ -232,6 +237,7 @@ test('corpus shapes load: lookups orch lacks, role library modules, old collecti
 `,
       'roles/shapes/tasks/sub.yml': '- debug: msg=sub\n',
     }),
+    { secrets: new Secrets() },
   );
   const items = pb.plays[0]?.sections[1] ?? [];
   const tasks = tasksOf(items);
@@ -265,8 +271,9 @@ test('orch check lists what orch does not implement (modules, parameters, keywor
 `,
       { 'inc.yml': '- pkgng: name=x\n  when: false\n- openbsd_pkg: name=x\n' },
     ),
+    { secrets: new Secrets() },
   );
-  const found = listUnimplemented(pb).map((u) => `${u.pos.line}: ${u.what}`);
+  const found = listUnimplemented(pb, new Secrets()).map((u) => `${u.pos.line}: ${u.what}`);
   assert.deepEqual(found, [
     "1: strategy 'free' runs as linear",
     "4: module 'pacman' is not implemented by orch",
@@ -283,6 +290,7 @@ test('play and block timeout reach their tasks (the play one was dropped); becom
     writePlaybook(
       '- hosts: all\n  timeout: 7\n  become_flags: -i\n  tasks:\n    - command: id\n    - block:\n        - command: id\n      timeout: 3\n    - command: id\n      timeout: 1\n',
     ),
+    { secrets: new Secrets() },
   );
   const [a, b, c] = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.equal(a?.timeout, 7);
@@ -297,6 +305,7 @@ test('keywords on a role entry apply to its tasks (remote_user, connection, time
       '- hosts: all\n  roles:\n    - role: r\n      remote_user: bob\n      connection: local\n      timeout: 4\n      async: 9\n      myvar: 1\n',
       { 'roles/r/tasks/main.yml': '- command: id\n' },
     ),
+    { secrets: new Secrets() },
   );
   const [t] = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.equal(t?.remote_user, 'bob');
@@ -320,6 +329,7 @@ test('include_tasks/include_role: keywords for the included tasks go in apply (o
         'roles/r/handlers/main.yml': '- name: h\n  command: "true"\n',
       },
     ),
+    { secrets: new Secrets() },
   );
   const tasks = tasksOf(pb.plays[0]?.sections[1] ?? []);
   assert.equal(tasks[0]?.become, true);

@@ -4,6 +4,7 @@ import { ParseError } from '../../src/core/errors.js';
 import type { Task } from '../../src/playbook/model.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { writePlaybook } from '../helpers/lab.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 test('k=v arguments, FQCN, action:, blocks and inheritance', () => {
   const pb = loadPlaybook(
@@ -21,6 +22,7 @@ test('k=v arguments, FQCN, action:, blocks and inheritance', () => {
       tags: [outer]
       become_user: postgres
 `),
+    { secrets: new Secrets() },
   );
   const [file, copy, shell, block] = pb.plays[0]?.sections[1] ?? [];
   assert.deepEqual((file as Task).args, { path: '/x', state: 'directory', mode: '0755' });
@@ -44,6 +46,7 @@ test('roles: defaults, vars, handlers, meta dependencies run once', () => {
       'roles/b/tasks/main.yml': '- debug: msg=b\n',
       'roles/b/vars/main.yml': 'b_only: 1\n',
     }),
+    { secrets: new Secrets() },
   );
   const play = pb.plays[0];
   const tasks = (play?.sections[1] ?? []) as Task[];
@@ -152,7 +155,7 @@ for (const c of badCases) {
   test(`bad playbook: ${c.name}`, () => {
     const file = writePlaybook(c.yaml, c.files);
     assert.throws(
-      () => loadPlaybook(file),
+      () => loadPlaybook(file, { secrets: new Secrets() }),
       (err: unknown) => {
         assert.ok(err instanceof ParseError, `expected ParseError, got ${String(err)}`);
         assert.match(err.message, c.error);
@@ -171,6 +174,7 @@ test('a role includes tasks by a path relative to the role (include_tasks: tasks
       'roles/r/tasks/set_vars.yml': '- debug: msg=from-set-vars\n',
       'roles/r/tasks/other.yml': '- debug: msg=from-other\n',
     }),
+    { secrets: new Secrets() },
   );
   const items = pb.plays[0]?.sections[1] ?? [];
   const tasks = items.flatMap((i) =>
@@ -194,12 +198,16 @@ test('a role includes tasks by a path relative to the role (include_tasks: tasks
 test('with_community.general.flattened (and with_flattened) loops over lists of lists flattened to any depth', async () => {
   const { expandLoop } = await import('../../src/executor/loop.js');
   const { VarScope } = await import('../../src/template/scope.js');
-  const s = new VarScope([{ name: 'v', vars: {}, templated: false }], (v) => v);
+  const s = new VarScope([{ name: 'v', vars: {}, templated: false }], (v) => v, {
+    lookupPaths: [],
+    secrets: new Secrets(),
+  });
   assert.deepEqual(expandLoop({ kind: 'flattened', value: [['a', ['b', ['c']]], 'd', null] }, s), ['a', 'b', 'c', 'd']);
   const pb = loadPlaybook(
     writePlaybook(
       '- hosts: all\n  tasks:\n    - debug: msg={{ item }}\n      with_community.general.flattened: [[1], [2, [3]]]\n',
     ),
+    { secrets: new Secrets() },
   );
   assert.equal((pb.plays[0]?.sections[1]?.[0] as Task).loop?.kind, 'flattened');
 });

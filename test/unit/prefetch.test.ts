@@ -14,6 +14,7 @@ import {
 import { loadPlaybook } from '../../src/playbook/load.js';
 import type { Item, Task } from '../../src/playbook/model.js';
 import { writePlaybook } from '../helpers/lab.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 test('prefetch: one script runs every query and returns each rc/stdout/stderr byte for byte', () => {
   const queries = [
@@ -81,7 +82,7 @@ test('prefetch cache: a host that keeps changing gets short windows; a snapshot 
 
 /** The tasks of a one-play playbook, in order. */
 function tasksOf(yaml: string): Item[] {
-  const play = loadPlaybook(writePlaybook(`- hosts: all\n  tasks:\n${yaml}`)).plays[0];
+  const play = loadPlaybook(writePlaybook(`- hosts: all\n  tasks:\n${yaml}`), { secrets: new Secrets() }).plays[0];
   return play?.sections.flat() ?? [];
 }
 

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { playbookSchema } from '../../src/playbook/schema.js';
 import { parseYaml } from '../../src/yaml/load.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 // `orch schema`: the generated JSON Schema accepts every playbook, task and handler file of this repository and
 // of the public roles in the corpus, and flags what a load would refuse (typos in modules, parameters, keywords).
@@ -25,7 +26,7 @@ function yamlFiles(dir: string, keep: (path: string) => boolean): string[] {
 const taskFile = (p: string): boolean =>
   /\/(tasks|handlers)\//.test(p) && !existsSync(join(p.split(/\/(tasks|handlers)\//)[0] as string, 'library'));
 const errorsOf = (text: string): string =>
-  validate(parseYaml(text, 'test.yml')) ? '' : JSON.stringify(validate.errors?.slice(0, 3));
+  validate(parseYaml(text, 'test.yml', new Secrets())) ? '' : JSON.stringify(validate.errors?.slice(0, 3));
 
 test('schema: accepts the shipped playbooks, role task/handler files, compat playbooks and every corpus role task file', () => {
   const files = [
@@ -36,7 +37,7 @@ test('schema: accepts the shipped playbooks, role task/handler files, compat pla
   ];
   assert.ok(files.length > (existsSync(CORPUS) ? 100 : 30), `found ${files.length} files`);
   const refused = files.flatMap((f) => {
-    const data = parseYaml(readText(f), f);
+    const data = parseYaml(readText(f), f, new Secrets());
     if (!Array.isArray(data)) return []; // vars files
     if (validate(data)) return [];
     const unknown = [

@@ -8,10 +8,11 @@ import { JumpHosts } from '../../src/transport/jump.js';
 import { parseSshArgs } from '../../src/transport/ssh-args.js';
 import { VarScope } from '../../src/template/scope.js';
 import type { Client } from 'ssh2';
+import { Secrets } from '../../src/core/secrets.js';
 
 const OPTS = { acceptNewHostKeys: false, connectTimeoutMs: 1000 };
 const scope = (vars: Record<string, unknown>) =>
-  new VarScope([{ name: 'inventory', vars, templated: false }], (v) => v);
+  new VarScope([{ name: 'inventory', vars, templated: false }], (v) => v, { lookupPaths: [], secrets: new Secrets() });
 
 test('ssh args: -F, -o Key=Value / -o Key Value / -oKey=V, -J, -p, -l, -i; flags without values skipped; ProxyCommand refused', () => {
   assert.deepEqual(

@@ -10,6 +10,7 @@ import { renderString, renderText, renderValue } from '../../src/template/env.js
 import { VarScope } from '../../src/template/scope.js';
 import { templateVars } from '../../src/template/template-vars.js';
 import { ANSIBLE_DEFAULTS } from '../../src/template/whitespace.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 // Each case of test/fixtures/template-compat/cases.yml rendered by orch's template engine with the module's
 // options, byte for byte against what Ansible 2.14's template module wrote (expected/, made by generate.sh).
@@ -27,7 +28,10 @@ interface Case {
 const vars = parse(readFileSync(join(DIR, 'cases.yml'), 'utf8'), { version: '1.1' }) as Record<string, unknown> & {
   cases: Case[];
 };
-const scope = new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s), [TEMPLATES]);
+const scope = new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s), {
+  lookupPaths: [TEMPLATES],
+  secrets: new Secrets(),
+});
 const sha1 = (b: string | Buffer) => createHash('sha1').update(b).digest('hex');
 const expected = (name: string) => readFileSync(join(DIR, 'expected', name));
 

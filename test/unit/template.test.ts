@@ -4,6 +4,7 @@ import { TemplateError } from '../../src/core/errors.js';
 import { evalCondition, renderString, renderText, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
 import { Undefined } from '../../src/template/undefined.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 function scope(vars: Record<string, unknown>, registered: Record<string, unknown> = {}): VarScope {
   return new VarScope(
@@ -12,6 +13,7 @@ function scope(vars: Record<string, unknown>, registered: Record<string, unknown
       { name: 'registered', vars: registered, templated: false },
     ],
     (v, s) => renderValue(v, s),
+    { lookupPaths: [], secrets: new Secrets() },
   );
 }
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ParseError } from '../../src/core/errors.js';
-import { redactText, registerPasswordVars } from '../../src/core/secrets.js';
+import { Secrets } from '../../src/core/secrets.js';
 import { holderState } from '../../src/executor/lock.js';
-import { validateParams } from '../../src/modules/spec.js';
+import { renderParams } from '../../src/executor/task-settings.js';
 import { user } from '../../src/modules/user.js';
 import { renderString, renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
@@ -12,8 +12,8 @@ import { hostname } from 'node:os';
 
 // Issue 16, cases 7 and 9: the parts that need no lab.
 
-const scope = (vars: Record<string, unknown>) =>
-  new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s));
+const scope = (vars: Record<string, unknown>, secrets = new Secrets()) =>
+  new VarScope([{ name: 'vars', vars, templated: true }], (v, s) => renderValue(v, s), { lookupPaths: [], secrets });
 
 test('a YAML alias bomb (billion laughs) is refused quickly with the file and line, not expanded', () => {
   const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
@@ -25,7 +25,7 @@ test('a YAML alias bomb (billion laughs) is refused quickly with the file and li
     );
   const started = Date.now();
   assert.throws(
-    () => parseYaml(`${levels.join('\n')}\n`, 'group_vars/all.yml'),
+    () => parseYaml(`${levels.join('\n')}\n`, 'group_vars/all.yml', new Secrets()),
     (e: unknown) =>
       e instanceof ParseError &&
       /aliases expand to over \d+ values/.test(e.message) &&
@@ -37,7 +37,11 @@ test('a YAML alias bomb (billion laughs) is refused quickly with the file and li
 
 test('ordinary anchors and merges still load (a default merged into many hosts)', () => {
   const hosts = Array.from({ length: 300 }, (_, i) => `h${i}: {<<: *d, n: ${i}}`).join('\n  ');
-  const v = parseYaml(`defaults: &d {user: deploy, port: 22, a: 1, b: 2, c: 3}\nhosts:\n  ${hosts}\n`, 'inv.yml') as {
+  const v = parseYaml(
+    `defaults: &d {user: deploy, port: 22, a: 1, b: 2, c: 3}\nhosts:\n  ${hosts}\n`,
+    'inv.yml',
+    new Secrets(),
+  ) as {
     hosts: Record<string, { user: string; n: number }>;
   };
   assert.equal(v.hosts.h299?.user, 'deploy');
@@ -56,21 +60,26 @@ test('copy content "{{ v }}\\n" keeps its trailing newline (as ansible-playbook 
 });
 
 test('password variables are registered as secrets from any vars mapping; templated ones when read', () => {
-  registerPasswordVars({
+  const secrets = new Secrets();
+  secrets.registerPasswordVars({
     ansible_become_password: 'Unit-Become-Pw-1',
     ansible_ssh_pass: 'Unit-Ssh-Pass-2',
     other: 'Unit-Not-Secret-3',
     ansible_password: '{{ vault_pw }}',
   });
-  assert.equal(redactText('Unit-Become-Pw-1 Unit-Ssh-Pass-2 Unit-Not-Secret-3'), '******** ******** Unit-Not-Secret-3');
-  const s = scope({ vault_pw: 'Unit-From-Template-4', ansible_password: '{{ vault_pw }}' });
+  assert.equal(
+    secrets.redact('Unit-Become-Pw-1 Unit-Ssh-Pass-2 Unit-Not-Secret-3'),
+    '******** ******** Unit-Not-Secret-3',
+  );
+  const s = scope({ vault_pw: 'Unit-From-Template-4', ansible_password: '{{ vault_pw }}' }, secrets);
   assert.equal(s.get('ansible_password'), 'Unit-From-Template-4');
-  assert.equal(redactText('x Unit-From-Template-4'), 'x ********');
+  assert.equal(secrets.redact('x Unit-From-Template-4'), 'x ********');
 });
 
-test('a noLog parameter value (user password) is registered when the parameters are validated', () => {
-  validateParams('user', user.spec, { name: 'bob', password: '$6$unit$NoLogParamHash' });
-  assert.equal(redactText('usermod -p $6$unit$NoLogParamHash bob'), 'usermod -p ******** bob');
+test("a noLog parameter value (user password) is registered in the run's secrets when the task's parameters are rendered", () => {
+  const secrets = new Secrets();
+  renderParams(user, { name: 'bob', password: '{{ hash }}' }, scope({ hash: '$6$unit$NoLogParamHash' }, secrets));
+  assert.equal(secrets.redact('usermod -p $6$unit$NoLogParamHash bob'), 'usermod -p ******** bob');
 });
 
 test('lock holder state: this process is running; a dead pid is gone; a pid reused after the lock was taken is gone; another machine cannot be told', () => {
@@ -82,15 +91,20 @@ test('lock holder state: this process is running; a dead pid is gone; a pid reus
 });
 
 test('a password variable in any YAML file (play vars, role defaults) is a secret as soon as it is read', () => {
-  parseYaml('- hosts: all\n  vars:\n    ansible_become_password: Yaml-Play-Vars-Pw-5\n  tasks: []\n', 'site.yml');
-  assert.equal(redactText('pw Yaml-Play-Vars-Pw-5'), 'pw ********');
+  const secrets = new Secrets();
+  parseYaml(
+    '- hosts: all\n  vars:\n    ansible_become_password: Yaml-Play-Vars-Pw-5\n  tasks: []\n',
+    'site.yml',
+    secrets,
+  );
+  assert.equal(secrets.redact('pw Yaml-Play-Vars-Pw-5'), 'pw ********');
 });
 
 test('redacting an event keeps it whole: a secret equal to a field name or to a number in the event', async () => {
   const { Redactor } = await import('../../src/ui/ndjson.js');
-  const { registerSecret } = await import('../../src/core/secrets.js');
-  registerSecret('host');
-  registerSecret('1234');
+  const secrets = new Secrets();
+  secrets.register('host');
+  secrets.register('1234');
   const e = {
     type: 'host_result',
     host: 'web1',
@@ -101,7 +115,7 @@ test('redacting an event keeps it whole: a secret equal to a field name or to a 
     durationMs: 1234,
     msg: 'x1234y',
   } as const;
-  const r = new Redactor().event(e) as unknown as Record<string, unknown>;
+  const r = new Redactor(secrets).event(e) as unknown as Record<string, unknown>;
   assert.equal(r.type, 'host_result');
   assert.equal(r.host, 'web1');
   assert.equal(r.durationMs, 1234);

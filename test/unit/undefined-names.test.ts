@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { refuseUndefinedNames, undefinedNames } from '../../src/playbook/undefined-names.js';
+import { Secrets } from '../../src/core/secrets.js';
 
 // The check before any connection (issue 19): a name defined nowhere is an error naming file:line where a run
 // surely reaches it, a warning where a condition may skip it, and nothing where it may be defined at run time.
@@ -15,18 +16,18 @@ function playbook(tasks: string, files: Record<string, string> = {}, head = ''):
     writeFileSync(join(dir, name), text);
   }
   writeFileSync(join(dir, 'pb.yml'), `- hosts: all\n  gather_facts: no\n${head}  tasks:\n${tasks}`);
-  return loadPlaybook(join(dir, 'pb.yml'));
+  return loadPlaybook(join(dir, 'pb.yml'), { secrets: new Secrets() });
 }
 
 const report = (pb: ReturnType<typeof loadPlaybook>, outside: string[] = []) =>
-  undefinedNames(pb, outside).map((u) => `${u.name}@${u.pos.line}:${u.sure ? 'error' : 'warning'}`);
+  undefinedNames(pb, outside, new Secrets()).map((u) => `${u.name}@${u.pos.line}:${u.sure ? 'error' : 'warning'}`);
 
 test('undefined names: the third task reading a name defined nowhere is an error at its line, before anything runs', () => {
   const pb = playbook(
     '    - file: path=/tmp/a state=touch\n    - file: path=/tmp/b state=touch\n    - copy: dest=/tmp/c content="{{ relase_id }}"\n',
   );
   assert.deepEqual(report(pb), ['relase_id@6:error']);
-  assert.throws(() => refuseUndefinedNames(pb, []), /pb\.yml:6.*'relase_id' is undefined/);
+  assert.throws(() => refuseUndefinedNames(pb, [], new Secrets()), /pb\.yml:6.*'relase_id' is undefined/);
 });
 
 test('undefined names: a typo in a when is an error; a name behind a condition, a loop or in a handler is only a warning', () => {

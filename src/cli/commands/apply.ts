@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Emit, RunEvent } from '../../core/events.js';
 import { UsageError } from '../../core/errors.js';
+import type { Secrets } from '../../core/secrets.js';
 import { resolveInventoryPath } from '../../inventory/load.js';
 import { EXIT, runPlaybook, type RunHooks } from '../../executor/run.js';
 import type { RunOptions } from '../../executor/state.js';
@@ -93,6 +94,8 @@ function runLog(command: string, shard: Shard | undefined): { emit: Emit; path: 
 
 export interface RunCommandInput {
   command: string;
+  /** the invocation's secrets (cli/main.ts): the vault password goes in, every output is redacted with it */
+  secrets: Secrets;
   inventory: string;
   playbook: string;
   values: Record<string, unknown>;
@@ -133,9 +136,9 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
       `host_key_checking is off (${settings.file ?? 'ANSIBLE_HOST_KEY_CHECKING'}): unknown host keys are accepted and recorded; a changed key is still refused`,
     );
   }
-  await configureVault(v, settings.vaultPasswordFile);
+  await configureVault(input.secrets, v, settings.vaultPasswordFile);
   const inventoryPath = resolveInventoryPath(input.inventory);
-  const redact = new Redactor();
+  const redact = new Redactor(input.secrets);
   const output = chooseOutput(v.output as string | undefined);
   const sinks: Emit[] = [];
   const log = runLog(input.command, opts.shard);
@@ -212,6 +215,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
       rolePaths: [resolve('roles'), ...settings.rolesPath],
       opts,
       emit,
+      secrets: input.secrets,
       stateDir: resolve(STATE_DIR),
       stopping,
       hooks: input.hooks,
@@ -258,7 +262,7 @@ export function inventoryAndPlaybook(
   return playbook === undefined ? undefined : [first, playbook];
 }
 
-export async function applyCommand(argv: string[], name = 'apply'): Promise<number> {
+export async function applyCommand(argv: string[], secrets: Secrets, name = 'apply'): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: APPLY_FLAGS, allowPositionals: true });
   const picked = values.help ? undefined : inventoryAndPlaybook(positionals, values, name);
   if (!picked) {
@@ -274,11 +278,11 @@ export async function applyCommand(argv: string[], name = 'apply'): Promise<numb
   }
   const [inventory, playbook] = picked;
   if (values.plan) {
-    const stop = await (await import('./plan.js')).planBeforeApply(inventory, playbook, values);
+    const stop = await (await import('./plan.js')).planBeforeApply(inventory, playbook, values, secrets);
     if (stop !== undefined) return stop;
   }
   const { plan: _plan, yes: _yes, ...runValues } = values;
   void _plan;
   void _yes;
-  return runWithReporting({ command: `${name} ${inventory}`, inventory, playbook, values: runValues });
+  return runWithReporting({ command: `${name} ${inventory}`, secrets, inventory, playbook, values: runValues });
 }

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { deployHooks } from '../../deploy/hooks.js';
 import { UsageError } from '../../core/errors.js';
+import type { Secrets } from '../../core/secrets.js';
 import { EXIT } from '../../executor/run.js';
 import { RUN_FLAGS, runWithReporting, STATE_DIR } from './apply.js';
 
@@ -65,8 +66,15 @@ function parse(argv: string[], usage: string) {
 type Parsed = NonNullable<ReturnType<typeof parse>>;
 
 /** deploy, rollback and restart: same rolling machinery, the remote deploy lock on the hosts they touch. */
-function rollingRun(p: Parsed, command: string, playbook: string, extraVars: Record<string, unknown>): Promise<number> {
+function rollingRun(
+  p: Parsed,
+  secrets: Secrets,
+  command: string,
+  playbook: string,
+  extraVars: Record<string, unknown>,
+): Promise<number> {
   return runWithReporting({
+    secrets,
     command,
     inventory: p.inventory,
     playbook: resolve('playbooks', playbook),
@@ -76,26 +84,33 @@ function rollingRun(p: Parsed, command: string, playbook: string, extraVars: Rec
   });
 }
 
-export async function deployCommand(argv: string[]): Promise<number> {
+export async function deployCommand(argv: string[], secrets: Secrets): Promise<number> {
   const p = parse(
     argv,
     'usage: orch deploy INVENTORY [--ref REF] [--repo DIR] [--path APPDIR] [--serial N] [--keep N] [run options]\n',
   );
   if (!p) return EXIT.usage;
   const { sha, release, artifact } = await buildArtifact(p.values.repo, p.values.ref, p.values.path);
-  return rollingRun(p, `deploy ${p.inventory} ${p.values.ref}=${sha.slice(0, 7)} as ${release}`, 'deploy.yml', {
-    deploy_release: release,
-    deploy_sha: sha,
-    deploy_artifact: artifact,
-    deploy_keep: Number(p.values.keep),
-  });
+  return rollingRun(
+    p,
+    secrets,
+    `deploy ${p.inventory} ${p.values.ref}=${sha.slice(0, 7)} as ${release}`,
+    'deploy.yml',
+    {
+      deploy_release: release,
+      deploy_sha: sha,
+      deploy_artifact: artifact,
+      deploy_keep: Number(p.values.keep),
+    },
+  );
 }
 
-export async function rollbackCommand(argv: string[]): Promise<number> {
+export async function rollbackCommand(argv: string[], secrets: Secrets): Promise<number> {
   const p = parse(argv, 'usage: orch rollback INVENTORY [--to RELEASE] [--serial N] [run options]\n');
   if (!p) return EXIT.usage;
   return rollingRun(
     p,
+    secrets,
     `rollback ${p.inventory}${p.values.to ? ` to ${p.values.to}` : ''}`,
     'rollback.yml',
     p.values.to ? { rollback_to: p.values.to } : {},
@@ -121,7 +136,7 @@ async function confirmHard(service: string, inventory: string, yes: boolean): Pr
   return answer.trim() === inventory;
 }
 
-export async function restartCommand(argv: string[]): Promise<number> {
+export async function restartCommand(argv: string[], secrets: Secrets): Promise<number> {
   const p = parse(
     argv,
     'usage: orch restart INVENTORY SERVICE [--serial N] [--hosts PATTERN] [--hard [--yes]] [run options]\n',
@@ -136,7 +151,7 @@ export async function restartCommand(argv: string[]): Promise<number> {
     process.stderr.write('not confirmed: nothing done\n');
     return EXIT.usage;
   }
-  return rollingRun(p, `restart ${p.inventory} ${service}${p.values.hard ? ' --hard' : ''}`, 'restart.yml', {
+  return rollingRun(p, secrets, `restart ${p.inventory} ${service}${p.values.hard ? ' --hard' : ''}`, 'restart.yml', {
     restart_service: service,
     restart_hard: p.values.hard,
   });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LockError, UsageError } from '../../core/errors.js';
+import type { Secrets } from '../../core/secrets.js';
 import { inventoryName, resolveInventoryPath } from '../../inventory/load.js';
 import { describeState, holderState, lockName, readHolder, releaseLock } from '../../executor/lock.js';
 import { parseShard } from '../../inventory/shard.js';
@@ -46,7 +47,7 @@ function releaseLine(host: string, v: RemoteRelease | Error | undefined): string
  * `orch lock status|release INVENTORY`: the run lock on this machine, and the deploy lock file on the
  * hosts (written by deploy, rollback and restart; --hosts narrows which hosts are asked, --local skips them).
  */
-export async function lockCommand(argv: string[]): Promise<number> {
+export async function lockCommand(argv: string[], secrets: Secrets): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true });
   const [sub, arg] = positionals;
   if ((sub !== 'status' && sub !== 'release') || !arg)
@@ -79,7 +80,7 @@ export async function lockCommand(argv: string[]): Promise<number> {
   }
   if (!path) return EXIT.ok;
   // the inventory's group_vars may be vault files (the production inventory's become password)
-  await configureVault(values);
+  await configureVault(secrets, values);
   const rs = newRunState(
     path,
     {
@@ -96,6 +97,7 @@ export async function lockCommand(argv: string[]): Promise<number> {
     () => undefined,
     {},
     process.cwd(),
+    secrets,
   );
   try {
     const hosts = targetHosts(rs, values.hosts);

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../core/errors.js';
+import type { Secrets } from '../../core/secrets.js';
 import { EXIT } from '../../executor/run.js';
 import { PlanCollector, pending, planText, type PlanDocument } from '../../ui/plan.js';
 import { RUN_FLAGS, chooseOutput, inventoryAndPlaybook, runWithReporting } from './apply.js';
@@ -15,9 +16,11 @@ export async function runPlan(
   inventory: string,
   playbook: string,
   values: Record<string, unknown>,
+  secrets: Secrets,
 ): Promise<{ code: number; doc: PlanDocument }> {
   const collector = new PlanCollector();
   const code = await runWithReporting({
+    secrets,
     command: `plan ${inventory}`,
     inventory,
     playbook,
@@ -37,7 +40,7 @@ function printPlan(doc: PlanDocument, json: boolean, compact = false): void {
  * `orch plan INVENTORY [PLAYBOOK]`: what an apply would change, what cannot be known before it and why.
  * --detailed-exitcode: 0 nothing to change, 2 changes pending (or unknown), anything else an error.
  */
-export async function planCommand(argv: string[]): Promise<number> {
+export async function planCommand(argv: string[], secrets: Secrets): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: PLAN_FLAGS, allowPositionals: true });
   const picked = values.help ? undefined : inventoryAndPlaybook(positionals, values, 'plan');
   if (!picked) {
@@ -47,7 +50,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   }
   if (values.check) throw new UsageError('orch plan changes nothing already: --check is not needed');
   const [inventory, playbook] = picked;
-  const { code, doc } = await runPlan(inventory, playbook, values);
+  const { code, doc } = await runPlan(inventory, playbook, values, secrets);
   printPlan(doc, chooseOutput(values.output) === 'json');
   if (!values['detailed-exitcode']) return code;
   // 2 means "changes pending" here: a failed host (EXIT.hostFailed, also 2) is reported as a plain error
@@ -72,13 +75,14 @@ export async function planBeforeApply(
   inventory: string,
   playbook: string,
   values: Record<string, unknown>,
+  secrets: Secrets,
 ): Promise<number | undefined> {
   const { plan: _p, yes, ...rest } = values;
   void _p;
   if (yes !== true && !process.stdin.isTTY)
     throw new UsageError('orch apply --plan asks before applying: run it on a terminal, or add --yes');
   const json = chooseOutput(rest.output as string | undefined) === 'json';
-  const { code, doc } = await runPlan(inventory, playbook, { ...rest, output: json ? 'json' : rest.output });
+  const { code, doc } = await runPlan(inventory, playbook, { ...rest, output: json ? 'json' : rest.output }, secrets);
   printPlan(doc, json, true);
   if (code !== EXIT.ok) return code;
   if (!pending(doc)) {
