@@ -1,6 +1,6 @@
 import { globMatch } from '../core/glob.js';
 import { quote } from '../transport/quote.js';
-import { perlProbe, perlString } from './probe.js';
+import { perlString } from './probe.js';
 import { pythonRegExp } from './pyregex.js';
 import { ModuleFailure, type Module, type ModuleContext } from './types.js';
 
@@ -152,7 +152,7 @@ async function withContent(ctx: ModuleContext, paths: string[], contains: string
   if (paths.length === 0) return new Set();
   pythonRegExp(contains); // a bad pattern fails here, with its message
   const code = `my $re = ${perlString(contains)}; for my $p (${paths.map(perlString).join(', ')}) { if (open(my $f, "<", $p)) { while (my $l = <$f>) { if ($l =~ /\\A(?:$re)/) { print $p, "\\0"; last; } } close $f; } }`;
-  const r = await ctx.run(perlProbe(code));
+  const r = await ctx.probe(code);
   return new Set(r.stdout.split('\0').filter(Boolean));
 }
 

@@ -5,6 +5,7 @@ import { planFile } from '../../src/modules/file.js';
 import { parseStat } from '../../src/modules/remote-file.js';
 import { lineinfile } from '../../src/modules/lineinfile.js';
 import { planContent } from '../../src/modules/content.js';
+import { perlProbe } from '../../src/transport/probe-command.js';
 
 test('symbolic modes give the octal mode chmod (and Ansible) would: u+x, g-w, u=rwX, a+r,u+w, =, copies, umask', () => {
   const cases: [string, number, boolean, number][] = [
@@ -48,15 +49,12 @@ test('file: a symbolic mode already in effect plans nothing; one not in effect p
 });
 
 function fakeCtx(stat: string, ran: string[]) {
-  return {
-    host: 'h',
-    check: false,
-    diff: false,
-    run: async (cmd: string) => {
-      ran.push(cmd);
-      return { rc: 0, stdout: cmd.includes('orch-probe') ? stat : '', stderr: '' };
-    },
-  } as never;
+  const run = async (cmd: string) => {
+    ran.push(cmd);
+    return { rc: 0, stdout: cmd.includes('orch-probe') ? stat : '', stderr: '' };
+  };
+  // a probe is recorded in its shell form, as the executor sends it
+  return { host: 'h', check: false, diff: false, run, probe: (code: string) => run(perlProbe(code)) } as never;
 }
 
 test('lineinfile: text already right but mode/owner wrong is fixed and reported as Ansible does', async () => {
