@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Play } from '../playbook/model.js';
-import { perlProbe, perlString } from '../modules/probe.js';
+import { perlString } from '../modules/probe.js';
+import { perlProbe } from '../transport/probe-command.js';
 import { quote } from '../transport/quote.js';
 import { buildScope } from './scope.js';
 import type { RunState } from './state.js';

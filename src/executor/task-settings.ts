@@ -16,6 +16,7 @@ import { evalExpression, renderText, renderValue } from '../template/env.js';
 import { findLocalFile } from '../template/lookups.js';
 import type { VarScope } from '../template/scope.js';
 import type { BecomeSettings } from '../transport/types.js';
+import { perlProbe } from '../transport/probe-command.js';
 import { inventoryEditor } from './dynamic-inventory.js';
 import { runsInPlan, unknownOutcome } from './plan.js';
 import { OMIT, becomeAs, type PlayVars } from './scope.js';
@@ -157,6 +158,7 @@ export function moduleContext(
     verbosity: rs.opts.verbose,
     vars: scope,
     run,
+    probe: (code, opts) => run(perlProbe(code), opts),
     findLocal: (kind, name) =>
       findLocalFile(name, [...scope.lookupPaths.filter((p) => p.endsWith(`/${kind}`)), ...scope.lookupPaths]),
     render: (text, opts) => renderText(text, scope, {}, opts),

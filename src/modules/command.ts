@@ -1,6 +1,6 @@
 import type { ModuleResult } from '../core/result.js';
 import { sh, shellJoin } from '../transport/quote.js';
-import { PROBE_SUFFIX, perlProbe, perlString } from './probe.js';
+import { PROBE_SUFFIX, perlString } from './probe.js';
 import { shlexSplit } from './shlex.js';
 import type { ExecResult } from '../transport/types.js';
 import type { ModuleSpec, Params } from './spec.js';
@@ -46,19 +46,17 @@ const shellSpec: ModuleSpec = {
 /** Perl: true when the glob `p` matches something, as Python's glob.glob(creates) in Ansible's command module. */
 const globbed = (p: string): string => `(grep { -e $_ || -l $_ } File::Glob::bsd_glob(${perlString(p)}))`;
 
-/** Only asks creates/removes (read-only): the module's query. */
+/** Only asks creates/removes (read-only): the module's query, as probe code. */
 function guardOnly(p: Params): string {
   const tests: string[] = [];
   if (typeof p.creates === 'string') tests.push(globbed(p.creates));
   if (typeof p.removes === 'string') tests.push(`!${globbed(p.removes)}`);
-  return perlProbe(
-    `use File::Glob; my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`,
-  );
+  return `use File::Glob; my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`;
 }
 
 /** The command modules' read-only part: the creates/removes guard, when there is one. */
 async function queryGuard(ctx: ModuleContext, p: Params): Promise<ExecResult | undefined> {
-  return p.creates || p.removes ? ctx.run(guardOnly(p), { cwd: p.chdir as string | undefined }) : undefined;
+  return p.creates || p.removes ? ctx.probe(guardOnly(p), { cwd: p.chdir as string | undefined }) : undefined;
 }
 
 const EXEC_FAILED = '__orch_exec_failed__';
@@ -97,6 +95,8 @@ function pyDelta(ms: number): string {
 interface Shown {
   /** the remote command line (after chdir and the guard) */
   text: string;
+  /** a user's `perl -e CODE orch-probe` (probeOf): its code, run as a probe instead of text */
+  probe?: string;
   /** the result's `cmd`: the argument list for command, the string for shell */
   cmd: string | string[];
 }
@@ -150,7 +150,11 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
     ? `${shellJoin(['perl', '-e', `use File::Glob; exit(${guardAgain.map((t) => `(${t})`).join(' || ')} ? 0 : 1);`])} && { printf ${SKIP_MARK}; exit 0; }; `
     : '';
   const start = new Date();
-  const r = await ctx.run(`${cd}${recheck}${shown.text}`, { stdin: stdin ?? '' });
+  // a probe has no chdir, guard or stdin (probeOf): cd and recheck are empty
+  const r =
+    shown.probe === undefined
+      ? await ctx.run(`${cd}${recheck}${shown.text}`, { stdin: stdin ?? '' })
+      : await ctx.probe(shown.probe);
   const end = new Date();
   if (r.stdout === CD_FAILED) return { ...r0, failed: true, msg: cdFailure(p.chdir) };
   if (r.stdout === SKIP_MARK) return skip();
@@ -221,13 +225,13 @@ function argvOf(p: Params): string[] {
 
 /**
  * `perl -e CODE orch-probe` (and nothing else: no chdir, stdin, creates or removes) is a probe
- * (probe.ts): read-only by its rules, so it is this task's query too, sent as the probe itself (the
- * runner evaluates it without a fork, and a batch of queries can answer it).
+ * (probe.ts): read-only by its rules, so it is this task's query too, run as the probe itself (the
+ * runner evaluates it without a fork, and a batch of queries can answer it). Its code, or undefined.
  */
 function probeOf(p: Params, argv: string[]): string | undefined {
   if (argv.length !== 4 || argv[0] !== 'perl' || argv[1] !== '-e' || argv[3] !== PROBE_SUFFIX) return undefined;
   if (p.creates || p.removes || p.chdir || p.stdin !== undefined || (argv[2] as string).includes("'")) return undefined;
-  return perlProbe(argv[2] as string);
+  return argv[2];
 }
 
 export const command: Module = {
@@ -235,7 +239,7 @@ export const command: Module = {
   spec: commandSpec,
   async query(ctx, p) {
     const probe = probeOf(p, argvOf(p));
-    return probe === undefined ? queryGuard(ctx, p) : ctx.run(probe);
+    return probe === undefined ? queryGuard(ctx, p) : ctx.probe(probe);
   },
   async run(ctx, p) {
     const text = p.cmd ?? p._raw_params;
@@ -256,7 +260,7 @@ export const command: Module = {
     }
     if (argv.length === 0) throw refuse('no command given');
     // no shell features, exactly as the command module promises
-    return runCommand(ctx, p, { text: probeOf(p, argv) ?? execArgv(argv, true), cmd: argv });
+    return runCommand(ctx, p, { text: execArgv(argv, true), probe: probeOf(p, argv), cmd: argv });
   },
 };
 

@@ -1,7 +1,7 @@
 import type { FileDiff, ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { parsePathInfo, pathInfoScript } from './path-info.js';
-import { attributeFixes, parseStat, statScript, writeRemote, type RemoteFile } from './remote-file.js';
+import { attributeFixes, parseStat, statRemote, statScript, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type Module } from './types.js';
 
@@ -54,12 +54,12 @@ export function defineConfigEditModule(name: string, spec: ModuleSpec, o: Config
     spec,
     async query(ctx, p) {
       const path = o.path(p);
-      const r = await ctx.run(
-        o.pathInfo ? `${statScript(path, true)}\n${pathInfoScript(path)}` : statScript(path, true),
-      );
+      if (!o.pathInfo) return statRemote(ctx, path, true);
+      // the stat probe as shell text, with the path info behind it: one round trip
+      const r = await ctx.run(`${statScript(path, true)}\n${pathInfoScript(path)}`);
       if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
       const f = parseStat(r.stdout);
-      const info = o.pathInfo ? parsePathInfo(r.stdout) : undefined;
+      const info = parsePathInfo(r.stdout);
       if (info) infos.set(f, info);
       return f;
     },

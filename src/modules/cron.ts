@@ -1,5 +1,5 @@
 import { sh } from '../transport/quote.js';
-import { parseStat, statScript, writeRemote } from './remote-file.js';
+import { statRemote, writeRemote } from './remote-file.js';
 import type { Params } from './spec.js';
 import { joinLines, splitLines } from './text-edit.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
@@ -68,9 +68,7 @@ async function queryCron(ctx: ModuleContext, p: Params): Promise<CronState> {
   checkCronValues(p);
   const file = cronFilePath(p);
   if (file) {
-    const r = await ctx.run(statScript(file, true));
-    if (r.rc !== 0) throw commandFailed(`reading ${file}`, r);
-    const f = parseStat(r.stdout);
+    const f = await statRemote(ctx, file, true);
     return { text: f.content?.toString('utf8') ?? '', exists: f.exists };
   }
   const r = await ctx.run(sh`crontab -l -u ${String(p.user ?? 'root')} 2>/dev/null || true`);

@@ -1,6 +1,7 @@
 import { globMatch } from '../core/glob.js';
 import { quote } from '../transport/quote.js';
-import { perlProbe, perlString } from './probe.js';
+import { permissionFlags } from './mode.js';
+import { perlString } from './probe.js';
 import { pythonRegExp } from './pyregex.js';
 import { ModuleFailure, type Module, type ModuleContext } from './types.js';
 
@@ -66,7 +67,6 @@ export function parseFindOutput(out: string): Found[] {
 
 /** Ansible's statinfo keys for one file. */
 function statInfo(x: Found): Record<string, unknown> {
-  const bit = (b: number) => (x.mode & b) !== 0;
   return {
     path: x.path,
     mode: (x.mode & 0o7777).toString(8).padStart(4, '0'),
@@ -88,17 +88,7 @@ function statInfo(x: Found): Record<string, unknown> {
     ctime: x.ctime,
     gr_name: x.group,
     pw_name: x.user,
-    wusr: bit(0o200),
-    rusr: bit(0o400),
-    xusr: bit(0o100),
-    wgrp: bit(0o20),
-    rgrp: bit(0o40),
-    xgrp: bit(0o10),
-    woth: bit(0o2),
-    roth: bit(0o4),
-    xoth: bit(0o1),
-    isuid: bit(0o4000),
-    isgid: bit(0o2000),
+    ...permissionFlags(x.mode),
   };
 }
 
@@ -152,7 +142,7 @@ async function withContent(ctx: ModuleContext, paths: string[], contains: string
   if (paths.length === 0) return new Set();
   pythonRegExp(contains); // a bad pattern fails here, with its message
   const code = `my $re = ${perlString(contains)}; for my $p (${paths.map(perlString).join(', ')}) { if (open(my $f, "<", $p)) { while (my $l = <$f>) { if ($l =~ /\\A(?:$re)/) { print $p, "\\0"; last; } } close $f; } }`;
-  const r = await ctx.run(perlProbe(code));
+  const r = await ctx.probe(code);
   return new Set(r.stdout.split('\0').filter(Boolean));
 }
 

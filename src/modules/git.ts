@@ -1,9 +1,8 @@
 import type { ModuleResult } from '../core/result.js';
-import { GIT_PY } from './git-script.js';
-import { preparedDiff, runPython } from './python.js';
+import { preparedDiff, pythonScript, runPython } from './python.js';
 import { ModuleFailure, type Module } from './types.js';
 
-/** ansible.builtin.git: the host's git driven as Ansible's module drives it (git-script.ts). */
+/** ansible.builtin.git: the host's git driven as Ansible's module drives it (git.py). */
 
 const PASSED = [
   'repo',
@@ -75,7 +74,7 @@ export const git: Module = {
         throw new ModuleFailure(`git: ${k} must not begin with '-' (git would read it as an option): ${p[k]}`);
     }
     const input = Object.fromEntries(PASSED.map((k) => [k, p[k] ?? null]));
-    const result = await runPython(ctx, 'git', GIT_PY, { ...input, check: ctx.check, diff: ctx.diff });
+    const result = await runPython(ctx, 'git', pythonScript('git.py'), { ...input, check: ctx.check, diff: ctx.diff });
     preparedDiff(result, String(p.dest ?? p.repo));
     return result;
   },

@@ -64,3 +64,21 @@ export function octalMode(mode: string, current: string | undefined, isDir: bool
     .toString(8)
     .padStart(4, '0');
 }
+
+/** The permission flags Ansible's stat and find report for a mode (module_utils: stat's `permissions`). */
+export function permissionFlags(mode: number): Record<string, boolean> {
+  const bit = (b: number) => (mode & b) !== 0;
+  return {
+    wusr: bit(0o200),
+    rusr: bit(0o400),
+    xusr: bit(0o100),
+    wgrp: bit(0o20),
+    rgrp: bit(0o40),
+    xgrp: bit(0o10),
+    woth: bit(0o2),
+    roth: bit(0o4),
+    xoth: bit(0o1),
+    isuid: bit(0o4000),
+    isgid: bit(0o2000),
+  };
+}

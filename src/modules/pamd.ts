@@ -1,4 +1,5 @@
-import { PamService, VALID_TYPES, parseArgs } from './pam-service.js';
+import { parseArgs, VALID_TYPES } from './pam-rule.js';
+import { PamService } from './pam-service.js';
 import { statRemote, writeRemote } from './remote-file.js';
 import { ModuleFailure, type Module } from './types.js';
 import type { Params } from './spec.js';

@@ -1,6 +1,7 @@
 import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
-import { perlProbe, perlString } from './probe.js';
+import { perlProbe } from '../transport/probe-command.js';
+import { perlString } from './probe.js';
 import type { Module, ModuleContext, RunResult } from './types.js';
 
 /**

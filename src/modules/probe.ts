@@ -1,7 +1,8 @@
 /**
- * Probes: read-only queries written in Perl instead of shell. A probe is still an ordinary shell command
- * (`perl -e '<code>' orch-probe`, perl-base is on every Debian system), so it runs anywhere a command
- * runs; but the controller sends that exact form to the command runner on the host as a probe frame
+ * Probes: read-only queries written in Perl instead of shell. A module runs one with `ctx.probe(code)`. On the
+ * wire a probe is still an ordinary shell command (`perl -e '<code>' orch-probe`, transport/probe-command.ts;
+ * perl-base is on every Debian system), so it runs anywhere a command runs and the executor batches it as any
+ * query; but the controller sends that exact form to the command runner on the host as a probe frame
  * (transport/runner.pl), which evaluates the code in its own process: no fork, no exec of sh, stat,
  * sha1sum, base64... A converged run is almost all queries, so this is where the target's CPU goes.
  *
@@ -12,7 +13,7 @@
 
 import { perlProbe } from '../transport/probe-command.js';
 
-export { perlProbe, PROBE_SUFFIX } from '../transport/probe-command.js';
+export { PROBE_SUFFIX } from '../transport/probe-command.js';
 
 /** A Perl expression for the string `s` (any bytes, no quoting problems). */
 export function perlString(s: string): string {
@@ -97,13 +98,18 @@ export function statPerl(
   ].join('\n');
 }
 
-/** Prints the state of `path` in one record (parseStat); one probe. */
-export function statProbe(
+/** Probe code printing the state of `path` in one record (parseStat): for ctx.probe. */
+export function statCode(
   path: string,
   withContent: boolean,
   follow: Follow = false,
   extras: StatExtras = {},
   readLinkTarget = true,
 ): string {
-  return perlProbe(`my $p = ${perlString(path)};\n${statPerl(withContent, follow, extras, readLinkTarget)}`);
+  return `my $p = ${perlString(path)};\n${statPerl(withContent, follow, extras, readLinkTarget)}`;
+}
+
+/** The same as shell text, for scripts that run it among other commands (remote-file.ts statScript). */
+export function statProbe(path: string, withContent: boolean, follow: Follow = false): string {
+  return perlProbe(statCode(path, withContent, follow));
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
@@ -12,6 +13,24 @@ def fail(msg, **kw):
     kw.update(failed=True, msg=msg)
     done(**kw)
 `;
+
+const scripts = new Map<string, string>();
+
+/**
+ * A module's Python part kept in its own file (src/modules/NAME.py, whose header explains the protocol; the build
+ * copies it next to dist/modules/), read once. The header (leading comment and blank lines) is dropped: the script
+ * travels on the command line of every run.
+ */
+export function pythonScript(file: string): string {
+  let text = scripts.get(file);
+  if (text === undefined) {
+    const lines = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8').split('\n');
+    const start = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('#'));
+    text = lines.slice(start).join('\n');
+    scripts.set(file, text);
+  }
+  return text;
+}
 
 /**
  * Run a module's Python 3 part on the host (get_url, unarchive, git): the script as one quoted argument, its input

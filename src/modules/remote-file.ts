@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FileDiff } from '../core/result.js';
 import { quote, sh } from '../transport/quote.js';
 import { octalMode } from './mode.js';
-import { statProbe, type Follow, type StatExtras } from './probe.js';
+import { statCode, statProbe, type Follow, type StatExtras } from './probe.js';
 import { shlexSplit } from './shlex.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
 
@@ -47,7 +47,10 @@ export interface RemoteFile {
   creator?: { owner?: string; group?: string };
 }
 
-/** A query printing the state of `path` (and optionally its content) in one line-oriented record (a probe). */
+/**
+ * Shell text printing the state of `path` (and optionally its content) in one line-oriented record, for scripts that
+ * run it among other commands (a query of its own is statRemote's ctx.probe).
+ */
 export function statScript(path: string, withContent: boolean, follow: Follow = false): string {
   return statProbe(path, withContent, follow);
 }
@@ -113,7 +116,7 @@ export async function statRemote(
   extras: StatExtras = {},
   readLinkTarget = true,
 ): Promise<RemoteFile> {
-  const r = await ctx.run(statProbe(path, withContent, follow, extras, readLinkTarget));
+  const r = await ctx.probe(statCode(path, withContent, follow, extras, readLinkTarget));
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return parseStat(r.stdout);
 }

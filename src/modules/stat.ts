@@ -1,3 +1,4 @@
+import { permissionFlags } from './mode.js';
 import { ModuleFailure, type Module } from './types.js';
 import type { Params } from './spec.js';
 import { statRemote, type RemoteFile } from './remote-file.js';
@@ -49,7 +50,6 @@ export function statResult(path: string, f: RemoteFile, p: Params): Record<strin
   const mode = parseInt(f.mode ?? '0', 8);
   const raw = d?.rawMode ?? 0;
   const kind = raw & 0o170000;
-  const bit = (b: number) => (mode & b) !== 0;
   const out: Record<string, unknown> = {
     exists: true,
     path,
@@ -70,17 +70,7 @@ export function statResult(path: string, f: RemoteFile, p: Params): Record<strin
     atime: d?.atime,
     mtime: d?.mtime,
     ctime: d?.ctime,
-    wusr: bit(0o200),
-    rusr: bit(0o400),
-    xusr: bit(0o100),
-    wgrp: bit(0o20),
-    rgrp: bit(0o40),
-    xgrp: bit(0o10),
-    woth: bit(0o2),
-    roth: bit(0o4),
-    xoth: bit(0o1),
-    isuid: bit(0o4000),
-    isgid: bit(0o2000),
+    ...permissionFlags(mode),
     blocks: d?.blocks,
     block_size: d?.blockSize,
     device_type: d?.rdev ?? 0,

@@ -1,5 +1,5 @@
 import { sh } from '../transport/quote.js';
-import { perlProbe, perlString, statPerl } from './probe.js';
+import { perlString, statPerl } from './probe.js';
 import { perlWriteCommand } from './file-write.js';
 import { parseStat, writeRemote, type RemoteFile } from './remote-file.js';
 import type { Params } from './spec.js';
@@ -56,18 +56,17 @@ export function editSysctlFile(text: string | null, name: string, value: string 
 async function querySysctl(ctx: ModuleContext, p: Params): Promise<SysctlState> {
   const name = sysctlKey(p.name);
   const path = keyPath(name);
-  // the file's state (stat probe), then V|live value (newlines as spaces) and W when it can be written
+  // the file's state (stat probe), then LIVE|value (newlines as spaces) and W when it can be written (not V|: that is
+  // parseStat's lsattr line)
   const liveProbe = [
     `my $k = ${perlString(path)};`,
     'if (-e $k) { my $x = ""; if (open(my $v, "<", $k)) { local $/; $x = <$v> // ""; close $v; } $x =~ tr/\\n/ /;',
-    '  print "V|$x\\n"; require POSIX; print "W\\n" if POSIX::access($k, POSIX::W_OK()); }',
+    '  print "LIVE|$x\\n"; require POSIX; print "W\\n" if POSIX::access($k, POSIX::W_OK()); }',
   ];
-  const r = await ctx.run(
-    perlProbe([`my $p = ${perlString(String(p.sysctl_file))};`, statPerl(true), ...liveProbe].join('\n')),
-  );
+  const r = await ctx.probe([`my $p = ${perlString(String(p.sysctl_file))};`, statPerl(true), ...liveProbe].join('\n'));
   if (r.rc !== 0) throw commandFailed('reading sysctl state', r);
   const file = parseStat(r.stdout);
-  const live = /^V\|(.*)$/m.exec(r.stdout)?.[1];
+  const live = /^LIVE\|(.*)$/m.exec(r.stdout)?.[1];
   return {
     file,
     text: file.exists ? (file.content?.toString('utf8') ?? '') : null,

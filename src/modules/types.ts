@@ -24,6 +24,12 @@ export interface ModuleContext {
   host: string;
   /** Run a shell command on the host, with the task's become/environment applied. */
   run(command: string, opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Run a probe: read-only Perl code (rules in probe.ts) that the host's command runner evaluates without a fork.
+   * Answered as run answers; sent as run sends the probe's shell form (probe-command.ts), so the executor records
+   * and batches it as any query.
+   */
+  probe(code: string, opts?: RunOptions): Promise<ExecResult>;
   check: boolean;
   diff: boolean;
   /** -v count of the run (debug's verbosity) */

@@ -3,15 +3,14 @@ import type { ModuleResult } from '../core/result.js';
 import { sh } from '../transport/quote.js';
 import { expandRemoteUser } from './expand-user.js';
 import { withPathInfo } from './path-info.js';
-import { preparedDiff, runPython } from './python.js';
+import { preparedDiff, pythonScript, runPython } from './python.js';
 import { statRemote } from './remote-file.js';
 import type { Params } from './spec.js';
 import { commandFailed, ModuleFailure, type Module, type ModuleContext } from './types.js';
-import { UNARCHIVE_PY } from './unarchive-script.js';
 
 /**
  * ansible.builtin.unarchive: Ansible's action (creates, dest must be a directory, a controller file copied to
- * a private temp directory on the host) here; the module itself runs on the host (unarchive-script.ts).
+ * a private temp directory on the host) here; the module itself runs on the host (unarchive.py).
  */
 
 /** Copy the controller's archive to a new private directory on the host; returns that directory. */
@@ -96,7 +95,7 @@ export const unarchive: Module = withPathInfo({
     };
     let result: ModuleResult;
     try {
-      result = await runPython(ctx, 'unarchive', UNARCHIVE_PY, input);
+      result = await runPython(ctx, 'unarchive', pythonScript('unarchive.py'), input);
     } catch (err) {
       if (err instanceof ModuleFailure) preparedDiff(err.extra, dest);
       // the script did not run to its end (no python3...): the copied archive is removed here

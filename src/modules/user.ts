@@ -1,5 +1,5 @@
 import { sh } from '../transport/quote.js';
-import { perlProbe, perlString } from './probe.js';
+import { perlString } from './probe.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, type ModuleContext } from './types.js';
 import { accountName } from './validate.js';
@@ -41,7 +41,7 @@ async function queryUser(ctx: ModuleContext, p: Params): Promise<Account> {
       'print "K|$k|", (-e $k ? 1 : 0), "\\n"; if (open(my $f, "<", "$k.pub")) { my $l = <$f> // ""; close $f; print "Q|$l"; }',
     );
   }
-  const r = await ctx.run(perlProbe(probe.join('\n')));
+  const r = await ctx.probe(probe.join('\n'));
   const key = /^K\|(.*)\|([01])$/m.exec(r.stdout);
   const sshKey = key
     ? { path: key[1] ?? '', exists: key[2] === '1', pub: /^Q\|(.*)$/m.exec(r.stdout)?.[1] }
@@ -177,10 +177,8 @@ export const group = defineStateModule<{ exists: boolean; gid?: number }, string
     },
   },
   async query(ctx, p) {
-    const r = await ctx.run(
-      perlProbe(
-        `my @g = getgrnam(${perlString(accountName('group', 'name', p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`,
-      ),
+    const r = await ctx.probe(
+      `my @g = getgrnam(${perlString(accountName('group', 'name', p.name))}); print join(":", $g[0], "x", $g[2], join(",", split / /, $g[3])), "\\n" if @g;`,
     );
     const f = r.stdout.trim().split(':');
     return f.length >= 3 ? { exists: true, gid: Number(f[2]) } : { exists: false };

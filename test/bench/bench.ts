@@ -20,6 +20,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     ansible: { type: 'string', default: 'auto' },
     tools: { type: 'string', default: 'orch,defaults,tuned' },
+    forks: { type: 'string', default: '50' },
   },
 });
 const wanted = new Set(String(values.tools).split(','));
@@ -126,7 +127,7 @@ for (const n of counts) {
   if (wanted.has('orch'))
     tools.push({
       name: 'orch',
-      cmd: () => [ORCH, 'run', inv, PLAYBOOK, '--output', 'lines', '--forks', '50'],
+      cmd: () => [ORCH, 'run', inv, PLAYBOOK, '--output', 'lines', '--forks', String(values.forks)],
       env: labEnv,
     });
   if (withAnsible) {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseStat } from '../../src/modules/remote-file.js';
-import { perlProbe, perlString, statProbe } from '../../src/modules/probe.js';
+import { perlString, statProbe } from '../../src/modules/probe.js';
+import { perlProbe } from '../../src/transport/probe-command.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 import { addressOf, HOSTS, onHost } from '../helpers/lab.js';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { constructRule, planIptables } from '../../src/modules/iptables.js';
+import { constructRule } from '../../src/modules/iptables-rule.js';
+import { planIptables } from '../../src/modules/iptables.js';
 import { defaultChanged, loggingChanged, ruleChanged } from '../../src/modules/ufw.js';
 
 // constructRule's expected arguments are ansible-core 2.14's construct_rule for the same params.

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { octalMode, symbolicToOctal } from '../../src/modules/mode.js';
+import { octalMode, permissionFlags, symbolicToOctal } from '../../src/modules/mode.js';
+import { statResult } from '../../src/modules/stat.js';
 import { planFile } from '../../src/modules/file.js';
 import { parseStat } from '../../src/modules/remote-file.js';
 import { lineinfile } from '../../src/modules/lineinfile.js';
 import { planContent } from '../../src/modules/content.js';
+import { perlProbe } from '../../src/transport/probe-command.js';
 
 test('symbolic modes give the octal mode chmod (and Ansible) would: u+x, g-w, u=rwX, a+r,u+w, =, copies, umask', () => {
   const cases: [string, number, boolean, number][] = [
@@ -48,15 +50,12 @@ test('file: a symbolic mode already in effect plans nothing; one not in effect p
 });
 
 function fakeCtx(stat: string, ran: string[]) {
-  return {
-    host: 'h',
-    check: false,
-    diff: false,
-    run: async (cmd: string) => {
-      ran.push(cmd);
-      return { rc: 0, stdout: cmd.includes('orch-probe') ? stat : '', stderr: '' };
-    },
-  } as never;
+  const run = async (cmd: string) => {
+    ran.push(cmd);
+    return { rc: 0, stdout: cmd.includes('orch-probe') ? stat : '', stderr: '' };
+  };
+  // a probe is recorded in its shell form, as the executor sends it
+  return { host: 'h', check: false, diff: false, run, probe: (code: string) => run(perlProbe(code)) } as never;
 }
 
 test('lineinfile: text already right but mode/owner wrong is fixed and reported as Ansible does', async () => {
@@ -101,4 +100,24 @@ test('copy force=no onto an existing file: nothing at all, not even mode/owner (
   assert.equal(planContent({ force: false, mode: '0600', owner: 'deploy' }, s), null);
   assert.deepEqual(planContent({ force: true, mode: '0644' }, s)?.changes, { write: true, attrCmds: [] });
   assert.deepEqual(planContent({ force: false, mode: '0600' }, { ...s, file: { exists: false } })?.changes.write, true);
+});
+
+test("permission flags: stat's and find's keys from one helper, each bit as Ansible's stat names it", () => {
+  assert.deepEqual(permissionFlags(0o4751), {
+    wusr: true,
+    rusr: true,
+    xusr: true,
+    wgrp: false,
+    rgrp: true,
+    xgrp: true,
+    woth: false,
+    roth: false,
+    xoth: true,
+    isuid: true,
+    isgid: false,
+  });
+  assert.equal(permissionFlags(0o2000).isgid, true);
+  const s = statResult('/f', { exists: true, type: 'file', mode: '4751' }, { get_mime: false, get_attributes: false });
+  assert.deepEqual(Object.fromEntries(Object.keys(permissionFlags(0)).map((k) => [k, s[k]])), permissionFlags(0o4751));
+  // find's files carry them too: the probe table's find rows (probes.test.ts) were recorded before they moved here
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { fetch } from '../../src/modules/fetch.js';
 import { getUrl } from '../../src/modules/get-url.js';
 import { git } from '../../src/modules/git.js';
+import { perlProbe } from '../../src/transport/probe-command.js';
 import { quote } from '../../src/transport/quote.js';
 
 const HOSTILE = "x'; touch /tmp/pwned; echo '$(id)`id`";
@@ -10,16 +11,13 @@ const HOSTILE = "x'; touch /tmp/pwned; echo '$(id)`id`";
 /** A context that records every command and its stdin, answering each with `reply`. */
 function recorder(reply: (cmd: string) => string) {
   const ran: { cmd: string; stdin: string }[] = [];
-  const ctx = {
-    host: 'h',
-    check: false,
-    diff: false,
-    vars: { get: () => undefined },
-    run: async (cmd: string, opts?: { stdin?: string | Buffer }) => (
-      ran.push({ cmd, stdin: String(opts?.stdin ?? '') }),
-      { rc: 0, stdout: reply(cmd), stderr: '' }
-    ),
-  } as never;
+  const run = async (cmd: string, opts?: { stdin?: string | Buffer }) => (
+    ran.push({ cmd, stdin: String(opts?.stdin ?? '') }),
+    { rc: 0, stdout: reply(cmd), stderr: '' }
+  );
+  // a probe is recorded in its shell form, as the executor sends it
+  const probe = (code: string) => run(perlProbe(code));
+  const ctx = { host: 'h', check: false, diff: false, vars: { get: () => undefined }, run, probe } as never;
   return { ctx, ran };
 }
 

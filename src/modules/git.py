@@ -1,11 +1,21 @@
-/**
- * The part of the git module that runs on the target, in Python 3 (as get_url; see get-url-script.ts),
- * driving the host's git as Ansible 2.14's git module does: clone when dest has no repository, otherwise
- * fetch and switch to `version` (a branch, tag or commit), with the same decisions on before/after,
- * local modifications (force), remote URL changes, depth, bare and check mode. Parameters as JSON on
- * stdin; one JSON result out.
- */
-export const GIT_PY = String.raw`
+# The part of orch's git module that runs on the target, in Python 3 (as get_url; see get-url-script.ts), driving
+# the host's git as Ansible 2.14's git module does: clone when dest has no repository, otherwise fetch and switch to
+# `version` (a branch, tag or commit), with the same decisions on before/after, local modifications (force), remote
+# URL changes, depth, bare and check mode.
+#
+# Protocol with the TypeScript side (src/modules/git.ts through runPython in src/modules/python.ts):
+# - run as `python3 -c <this file>` (or the host's ansible_python_interpreter), with the task's become applied;
+#   this header (the leading comment lines) is dropped before sending, the rest goes as it is written here;
+# - stdin: one JSON object, the module's parameters (dest, repo, version, remote, depth, bare, clone, update,
+#   force, refspec, reference, single_branch, recursive, umask, ssh_opts, key_file, accept_hostkey,
+#   accept_newhostkey, executable) plus `check` and `diff` (the task's check and diff modes);
+# - stdout: exactly one JSON object, Ansible's result (changed, before, after, remote_url_changed, diff as
+#   {prepared: text}, warnings...), written by done(); a failure is {failed: true, msg, ...} by fail(), which
+#   the TypeScript side raises as the task's failure. The exit status is 0 either way; anything else (no JSON
+#   on stdout) is reported as a failed command with its stderr.
+#
+# The build (package.json) copies this file into dist/modules/, where pythonScript (python.ts) reads it at run time.
+
 import json, os, re, shutil, subprocess, sys
 
 p = json.load(sys.stdin)
@@ -336,4 +346,3 @@ if result['before'] != result['after'] or local_mods or submodules_updated or re
         if d:
             result['diff'] = d
 done()
-`;

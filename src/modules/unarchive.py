@@ -1,13 +1,23 @@
-import { PY_DONE_FAIL } from './python.js';
+# The part of orch's unarchive module that runs on the target, in Python 3 (as get_url; see get-url-script.ts). It
+# takes Ansible 2.14's decisions: the handler picked in Ansible's order (zip by unzip/zipinfo, then GNU tar with
+# -z, none, -j, -J, zstd), "already unarchived" from `tar --diff` (the same lines counted) or, for zip, from
+# `zipinfo -T -s` compared member by member with dest (type, mtime, size, CRC32, mode, owner, group), then
+# mode/owner/group set on every member.
+#
+# Protocol with the TypeScript side (src/modules/unarchive.ts through runPython in src/modules/python.ts):
+# - run as `python3 -c <this file>` (or the host's ansible_python_interpreter), with the task's become applied;
+#   this header (the leading comment lines) is dropped before sending, the rest goes as it is written here;
+# - stdin: one JSON object, the module's parameters as unarchive.ts prepared them (src: the archive on the host,
+#   already copied there unless remote_src; dest, exclude, include, extra_opts, list_files, keep_newer,
+#   validate_certs, mode, owner, group), `check`, and `cleanup`: a directory (the copy) or null, removed however
+#   the script ends;
+# - stdout: exactly one JSON object, Ansible's result (changed, handler, dest, src, extract_results, files...),
+#   written by done(); a failure is {failed: true, msg, ...} by fail(), which the TypeScript side raises as the
+#   task's failure. The exit status is 0 either way; anything else (no JSON on stdout) is reported as a failed
+#   command with its stderr.
+#
+# The build (package.json) copies this file into dist/modules/, where pythonScript (python.ts) reads it at run time.
 
-/**
- * The part of unarchive that runs on the target, in Python 3 (as get_url; see get-url-script.ts). It takes
- * Ansible 2.14's decisions: the handler picked in Ansible's order (zip by unzip/zipinfo, then GNU tar with
- * -z, none, -j, -J, zstd), "already unarchived" from `tar --diff` (the same lines counted) or, for zip,
- * from `zipinfo -T -s` compared member by member with dest (type, mtime, size, CRC32, mode, owner, group),
- * then mode/owner/group set on every member. Parameters as JSON on stdin; one JSON result out.
- */
-export const UNARCHIVE_PY = String.raw`
 import atexit, binascii, codecs, datetime, fnmatch, grp, json, os, pwd, re, shutil, stat, subprocess, sys, tempfile, time, zipfile
 
 p = json.load(sys.stdin)
@@ -22,7 +32,15 @@ ENV = dict(os.environ, LANG='C.UTF-8', LC_ALL='C.UTF-8', LC_MESSAGES='C.UTF-8', 
 atexit.register(lambda: p.get('cleanup') and shutil.rmtree(p['cleanup'], ignore_errors=True))
 
 
-${PY_DONE_FAIL}
+def done(**kw):
+    sys.stdout.write(json.dumps(kw))
+    sys.exit(0)
+
+
+def fail(msg, **kw):
+    kw.update(failed=True, msg=msg)
+    done(**kw)
+
 
 def run(cmd, cwd=None):
     r = subprocess.run(cmd, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -309,4 +327,3 @@ if not check:
 if p['list_files']:
     res['files'] = files
 done(**res)
-`;
