@@ -3,6 +3,7 @@ import { hardwareSection } from './hardware.js';
 import { DEFAULT_FACT_PATH, localSection } from './local.js';
 import { networkSection } from './network.js';
 import { platformSection } from './platform.js';
+import { factsProbe } from './probe.js';
 import { SECTION_MARKER, type FactSection, type Facts, type FactSubset } from './sections.js';
 import { dateTimeSection, envSection, userSection } from './session.js';
 import { virtualSection } from './virtual.js';
@@ -88,6 +89,6 @@ export function factVariables(facts: Facts, plainNames: ReadonlySet<string> = ne
 
 export async function gatherFacts(t: Transport, opts: GatherOptions = {}): Promise<Facts> {
   const sections = factSections(opts);
-  const r = await t.exec(factsScript(sections));
+  const r = await t.exec(factsProbe(sections));
   return parseFacts(r.stdout, sections, opts.subset ?? ['all']);
 }

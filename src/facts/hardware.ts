@@ -37,6 +37,19 @@ export const hardwareSection: FactSection = {
     `for f in ${DMI_FILES.join(' ')}; do [ -r /sys/devices/virtual/dmi/id/$f ] && echo "dmi_$f=$(cat /sys/devices/virtual/dmi/id/$f 2>/dev/null)"; done`,
     '[ -d /dev/disk/by-uuid ] && for l in /dev/disk/by-uuid/*; do [ -e "$l" ] && echo "uuid=$(readlink -f "$l") ${l##*/}"; done',
   ].join('; '),
+  perl: String.raw`
+my $np = 1; if (($fread->("/proc/self/status") // "") =~ /^Cpus_allowed_list:\s*(\S+)/m) { $np = 0;
+  for (split /,/, $1) { my ($lo, $hi) = split /-/; $np += defined $hi ? $hi - $lo + 1 : 1; } }
+print "nproc=$np\n"; my ($up) = split " ", $fread->("/proc/uptime") // ""; print "uptime=$up\n" if defined $up;
+for ($flines->("/proc/cpuinfo")) { print "cpu_$1=$2" if /^(processor|vendor_id|model name|physical id|cpu cores|siblings)[^\S\n]*: *(.*)/s; }
+for ($flines->("/proc/meminfo")) { print "mem_$1=$2\n" if /^([A-Za-z_]*):[^\S\n]*([0-9]*)/; }
+my @mnt; for ($flines->("/proc/mounts")) { my ($dev, $mnt, $fs, $opts) = split " ";
+  next unless defined $opts && ($dev =~ m{\A/} || $dev =~ m{:/}) && $fs ne "none"; print "mount=$dev $mnt $fs $opts\n";
+  (my $m = $mnt) =~ s/\\([0-7]{3})/chr(oct($1))/ge; push @mnt, $m; }
+print $frun->("stat", "-f", "-c", "statfs=%S %s %b %f %a %c %d %n", @mnt) if @mnt;
+for (qw(${DMI_FILES.join(' ')})) { my $p = "/sys/devices/virtual/dmi/id/$_"; print "dmi_$_=", $fcat->($p), "\n" if -r $p; }
+if (opendir(my $d, "/dev/disk/by-uuid")) { require Cwd; for (sort grep { !/^\./ } readdir $d) {
+  my $l = "/dev/disk/by-uuid/$_"; print "uuid=", Cwd::abs_path($l) // "", " $_\n" if -e $l; } }`,
   parse: parseHardware,
 };
 

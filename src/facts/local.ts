@@ -1,3 +1,4 @@
+import { perlString } from '../modules/probe.js';
 import { quote } from '../transport/quote.js';
 import type { FactSection, Facts } from './sections.js';
 
@@ -11,6 +12,10 @@ export function localSection(factPath: string): FactSection {
     name: 'local',
     subset: 'min',
     script: `for f in ${dir}/*.fact; do [ -f "$f" ] || continue; n=\${f##*/}; echo "${FILE_MARKER}\${n%.fact}"; if [ -x "$f" ]; then "$f" 2>/dev/null; else cat "$f"; fi; echo; done`,
+    // the shell's glob: no dot files, in byte order
+    perl: String.raw`my $dir = ${perlString(factPath)}; if (opendir(my $d, $dir)) {
+  for my $n (sort grep { /\.fact\z/ && !/^\./ } readdir $d) { my $f = "$dir/$n"; next unless -f $f; (my $b = $n) =~ s/\.fact\z//;
+    print ${perlString(FILE_MARKER)}, "$b\n", (-x $f ? $frun->($f) : $fread->($f) // ""), "\n"; } }`,
     parse: parseLocal,
   };
 }

@@ -10,6 +10,9 @@ export const networkSection: FactSection = {
     'ip -4 route show default 2>/dev/null | sed "s/^/route4: /"',
     'ip -6 route show default 2>/dev/null | sed "s/^/route6: /"',
   ].join('; '),
+  perl: String.raw`
+for (["link", "-o", "link", "show"], ["addr", "-o", "addr", "show"], ["route4", "-4", "route", "show", "default"],
+  ["route6", "-6", "route", "show", "default"]) { my ($p, @a) = @$_; my $o = $frun->("ip", @a); $o =~ s/^/$p: /mg; print $o; }`,
   parse: parseNetwork,
 };
 

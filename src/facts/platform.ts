@@ -38,6 +38,33 @@ export const platformSection: FactSection = {
     '[ "$(cat /proc/sys/crypto/fips_enabled 2>/dev/null)" = 1 ] && echo fips=1',
     'echo "nofile_hard=$(ulimit -Hn)"',
   ].join('; '),
+  perl: String.raw`
+my @u = POSIX::uname(); (my $short = $u[1]) =~ s/\..*//s;
+my $fq = (gethostbyname($u[1]))[0]; $fq = $u[1] unless defined $fq && length $fq;
+print "hostname=$short\nfqdn=$fq\nnodename=$u[1]\nkernel=$u[2]\nkernel_version=$u[3]\n";
+print "architecture=$u[4]\nsystem=$u[0]\nuserspace_bits=", length(pack("l!", 0)) * 8, "\n";
+for ($flines->("/etc/os-release")) { print "os_$1=$2" if /^(ID|VERSION_ID|VERSION_CODENAME|PRETTY_NAME|ID_LIKE|NAME)=(.*)/s; }
+print "debian_version=", $fcat->("/etc/debian_version"), "\n" if -r "/etc/debian_version";
+for ($flines->("/etc/lsb-release")) { print "lsbfile_$1" if /^DISTRIB_(.*)/s; }
+print "lsb_release=1\n" if $fwhich->("lsb_release");
+for my $f ("/var/lib/dbus/machine-id", "/etc/machine-id") { if (-s $f) { print "machine_id=", $fhead->($f), "\n"; last; } }
+print "pid1=", $fcat->("/proc/1/comm"), "\n";
+print "systemctl=1\n" if $fwhich->("systemctl");
+print "systemd_running=1\n" if -d "/run/systemd/system" || -d "/dev/.run/systemd" || -d "/dev/.systemd";
+print "upstart=1\n" if $fwhich->("initctl") && -d "/etc/init";
+print "openrc=1\n" if -e "/sbin/openrc";
+if (-l "/sbin/init") { require Cwd; print "sbin_init=", Cwd::abs_path("/sbin/init") // "", "\n"; }
+print "initd=1\n" if -d "/etc/init.d";
+print "python3=", (-x "/usr/bin/python3" ? "/usr/bin/python3" : $fwhich->("python3") // ""), "\n";
+my @la = split " ", $fread->("/proc/loadavg") // ""; print "loadavg=@la[0 .. 2]\n" if @la >= 3;
+if (defined(my $c = $fread->("/proc/cmdline"))) { $c =~ s/\n.*//s; $c =~ s/^[ \t]+|[ \t]+$//g; print "cmdline=$c\n"; }
+if (opendir(my $d, "/etc/ssh")) { for (sort grep { /^ssh_host_.*_key\.pub\z/ } readdir $d) {
+  my ($kt, $kb) = split " ", $fhead->("/etc/ssh/$_"); print "hostkey=$kt $kb\n" if defined $kt && -r "/etc/ssh/$_"; } }
+for ($flines->("/etc/resolv.conf")) { print "dns_$1=$2" if /^[^\S\n]*(nameserver|search|domain|options)[^\S\n]+(.*)/s; }
+print "apparmor=1\n" if -d "/sys/kernel/security/apparmor";
+print "selinux=1\n" if -d "/sys/fs/selinux";
+print "fips=1\n" if $fcat->("/proc/sys/crypto/fips_enabled") eq "1";
+print "nofile_hard=$1\n" if ($fread->("/proc/self/limits") // "") =~ /^Max open files\s+\S+\s+(\S+)/m;`,
   parse: parsePlatform,
 };
 

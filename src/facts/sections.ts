@@ -12,6 +12,12 @@ export interface FactSection {
   subset: FactSubset;
   /** Shell fragment; its stdout goes to `parse`. */
   script: string;
+  /**
+   * The same output from Perl, for the facts probe (facts/probe.ts): no process where the shell forks one.
+   * May use the probe's helpers ($fread, $fcat, $fhead, $flines, $fwhich, $frun). Without it, the probe runs
+   * `script` with sh.
+   */
+  perl?: string;
   /** Pure: the fragment's output (and facts parsed by earlier sections) → facts. */
   parse(out: string, earlier: Facts): Facts;
 }

@@ -8,6 +8,10 @@ export const userSection: FactSection = {
     'echo "user_id=$(id -un)"; echo "uid=$(id -u)"; echo "gid=$(id -g)"; echo "ruid=$(id -ru)"; echo "rgid=$(id -rg)"',
     'echo "passwd=$(getent passwd "$(id -u)")"',
   ].join('; '),
+  perl: String.raw`
+my @pw = getpwuid($>); my ($eg) = split / /, $); my ($rg) = split / /, $(;
+print "user_id=", $pw[0] // "", "\nuid=$>\ngid=$eg\nruid=$<\nrgid=$rg\n";
+print "passwd=", (@pw ? join(":", $pw[0], "x", @pw[2, 3, 6, 7, 8]) : ""), "\n";`,
   parse(out) {
     const kv = keyValues(out);
     const [, , , , gecos = '', dir = '', shell = ''] = (kv.get('passwd') ?? '').split(':');
@@ -34,6 +38,13 @@ export const dateTimeSection: FactSection = {
     'date "+now=%Y %m %d %H %M %S %s %N %Z %z %A %w %W %j"',
     'y=$(date +%Y); echo "zones=$(date -d "$y-01-01 12:00" "+%Z %z") $(date -d "$y-07-01 12:00" "+%Z %z")"',
   ].join('; '),
+  // without Time::HiRes (only perl-base on the host) no nanoseconds in Perl: then `date`, as the script does
+  perl: String.raw`
+if (eval { require Time::HiRes; 1 }) { my ($s, $us) = Time::HiRes::gettimeofday(); my @lt = localtime($s);
+  print POSIX::strftime("now=%Y %m %d %H %M %S ", @lt), $s, sprintf(" %06d000 ", $us), POSIX::strftime("%Z %z %A %w %W %j", @lt), "\n";
+  print "zones=", join(" ", map { POSIX::strftime("%Z %z", localtime(POSIX::mktime(0, 0, 12, 1, $_, $lt[5]))) } 0, 6), "\n"; }
+else { print $frun->("date", "+now=%Y %m %d %H %M %S %s %N %Z %z %A %w %W %j"); my $y = $frun->("date", "+%Y"); chomp $y;
+  print "zones=", join(" ", map { my $z = $frun->("date", "-d", "$y-$_-01 12:00", "+%Z %z"); chomp $z; $z } "01", "07"), "\n"; }`,
   parse(out) {
     const kv = keyValues(out);
     const [
@@ -88,6 +99,7 @@ export const envSection: FactSection = {
   name: 'env',
   subset: 'min',
   script: 'env -0',
+  perl: 'print $frun->("env", "-0");',
   parse(out) {
     const env: Record<string, string> = {};
     for (const entry of out.replace(/^\n+/, '').split('\0')) {

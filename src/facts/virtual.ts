@@ -18,6 +18,15 @@ export const virtualSection: FactSection = {
     `for f in product_name sys_vendor bios_vendor; do [ -r ${DMI}/$f ] && echo "dmi_$f=$(cat ${DMI}/$f)"; done`,
     'grep -q "QEMU Virtual CPU" /proc/cpuinfo 2>/dev/null && echo qemu_cpu=1',
   ].join('; '),
+  perl: String.raw`
+my $cg = $fread->("/proc/1/cgroup") // "";
+print "cgroup=docker\n" if $cg =~ m{/(docker|ecs)/}; print "cgroup=lxc\n" if $cg =~ m{/lxc/|machine-lxc};
+for (split /\0/, $fread->("/proc/1/environ") // "") { print "$_\n" if /^container=/; }
+print "dockerenv=1\n" if -e "/.dockerenv" || -e "/.dockerinit"; print "podmanenv=1\n" if -e "/run/.containerenv";
+print "openvz=1\n" if -d "/proc/vz" && !-d "/proc/bc";
+print "systemd_container=", $fhead->("/run/systemd/container"), "\n" if -s "/run/systemd/container";
+for (qw(product_name sys_vendor bios_vendor)) { my $p = "${DMI}/$_"; print "dmi_$_=", $fcat->($p), "\n" if -r $p; }
+print "qemu_cpu=1\n" if ($fread->("/proc/cpuinfo") // "") =~ /QEMU Virtual CPU/;`,
   parse: parseVirtual,
 };
 

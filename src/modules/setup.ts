@@ -1,5 +1,6 @@
 import { globMatch } from '../core/glob.js';
-import { factSections, factsScript, parseFacts, SUBSET_NAMES } from '../facts/gather.js';
+import { factSections, parseFacts, SUBSET_NAMES } from '../facts/gather.js';
+import { factsProbe } from '../facts/probe.js';
 import { DEFAULT_FACT_PATH } from '../facts/local.js';
 import { ModuleFailure, type Module } from './types.js';
 
@@ -23,7 +24,7 @@ export const setup: Module = {
         `Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`,
       );
     const sections = factSections({ subset, factPath: String(p.fact_path) });
-    const r = await ctx.run(factsScript(sections), { timeoutMs: Number(p.gather_timeout) * 1000 });
+    const r = await ctx.run(factsProbe(sections), { timeoutMs: Number(p.gather_timeout) * 1000 });
     const facts = parseFacts(r.stdout, sections, subset);
     const filters = p.filter as string[];
     const out: Record<string, unknown> = {};
