@@ -24,6 +24,22 @@ function checkPlatform(): void {
     });
 }
 
+/**
+ * Every lab host is an ARP neighbour of this machine: past ~1,000 of them (all labs together) the kernel's table
+ * overflows (gc_thresh3 is 1024 by default) and connecting fails with EHOSTUNREACH. Raised, never lowered.
+ */
+function raiseNeighbourLimits(): void {
+  const want: [string, number][] = [
+    ['gc_thresh1', 1024],
+    ['gc_thresh2', 4096],
+    ['gc_thresh3', 8192],
+  ];
+  for (const [name, value] of want) {
+    const file = `/proc/sys/net/ipv4/neigh/default/${name}`;
+    if (Number(readFileSync(file, 'utf8')) < value) writeFileSync(file, `${value}\n`);
+  }
+}
+
 export async function labUp(
   cfg: LabConfig,
   count: number,
@@ -58,6 +74,7 @@ export async function labUp(
     await $`ip addr add ${cfg.subnet}.1/22 dev ${cfg.bridge}`;
     await $`ip link set ${cfg.bridge} up`;
   }
+  raiseNeighbourLimits();
   const hosts = Array.from({ length: count }, (_, i) => hostAt(cfg, i + 1));
   const started: LabHost[] = [];
   for (const h of hosts) {

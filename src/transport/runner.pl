@@ -83,8 +83,11 @@ while (defined(my $h = line())) {
   $ran = 1;
   if ($kind eq 'P') { probe($cmd); next; }
   if ($kind eq 'W') { probe($cmd, $in); next; }
-  pipe(my $ir, my $iw) or die; pipe(my $or, my $ow) or die; pipe(my $er, my $ew) or die;
-  my $pid = fork();
+  # out of processes or descriptors (many hosts on one kernel, a fork bomb): an answer, and the runner goes on
+  my ($ir, $iw, $or, $ow, $er, $ew); my $pid;
+  if (!(pipe($ir, $iw) && pipe($or, $ow) && pipe($er, $ew) && defined($pid = fork()))) {
+    my $e = "orch runner: cannot start the command: $!\n"; close $_ for grep { defined } ($ir, $iw, $or, $ow, $er, $ew);
+    wr("X 127 0 " . length($e) . gone() . "\n" . $e); next; }
   if (!$pid) { POSIX::setsid(); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
     close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); POSIX::_exit(127); }
   close $_ for ($ir, $ow, $ew);

@@ -13,11 +13,16 @@ import { DriverSession, runnerSource } from '../../src/transport/driver.js';
 const children: ChildProcess[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
 
-export function localRunner(home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'))): {
+export function localRunner(
+  home = mkdtempSync(join(tmpdir(), 'orch-runner-home-')),
+  /** a program and arguments that start perl (setpriv, prlimit...) */
+  prefix: string[] = [],
+): {
   session: DriverSession;
   pid: number;
 } {
-  const child = spawn('perl', ['-e', runnerSource()], { env: { ...process.env, HOME: home }, stdio: 'pipe' });
+  const [cmd = 'perl', ...args] = [...prefix, 'perl', '-e', runnerSource()];
+  const child = spawn(cmd, args, { env: { ...process.env, HOME: home }, stdio: 'pipe' });
   children.push(child);
   const channel = Object.assign(new EventEmitter(), {
     stderr: child.stderr,

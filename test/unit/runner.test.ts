@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -86,5 +86,20 @@ test('runner protocol: a write goes as a write frame with its bytes and runs ins
   assert.deepEqual([r.rc, r.stdout], [0, `pid=${pid} in=bytes`]);
   const probeAfter = await session.run(perlProbe('print defined $main::ORCH_IN ? "leaked" : "none"'), Buffer.alloc(0));
   assert.equal(probeAfter.stdout, 'none', 'the bytes are gone once the write is answered');
+  session.close();
+});
+
+test('runner protocol: a command the runner cannot fork for (no processes left) is rc 127, and the runner goes on', async () => {
+  // as nobody with a limit of one process (the runner itself): every fork fails with EAGAIN
+  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+  chmodSync(home, 0o777);
+  const limited = ['prlimit', '--nproc=1', 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+  const { session } = localRunner(home, limited);
+  await session.started();
+  const r = await session.run('echo never', Buffer.alloc(0));
+  assert.deepEqual([r.rc, r.stdout], [127, '']);
+  assert.match(r.stderr, /^orch runner: cannot start the command: Resource temporarily unavailable/);
+  const probe = await session.run(perlProbe('print "still here"'), Buffer.alloc(0));
+  assert.equal(probe.stdout, 'still here');
   session.close();
 });
