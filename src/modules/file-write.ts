@@ -20,9 +20,12 @@ export interface PerlWriteOptions {
   then?: { mark: string; path: string; text: string };
 }
 
-/** Whether the Perl write does all that is asked: a validate command, a backup... need the shell script. */
-export function perlWritable(o: { mode?: string; validate?: string; backup?: boolean }) {
-  return !o.validate && !o.backup && (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode));
+/**
+ * Whether the Perl write does all that is asked: a validate command, a backup, a symbolic mode or content from
+ * a file on the host (copy's remote_src) need the shell script.
+ */
+export function perlWritable(o: { mode?: string; validate?: string; backup?: boolean; fromPath?: string }) {
+  return !o.validate && !o.backup && o.fromPath === undefined && (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode));
 }
 
 /** A name or a number, as chown reads it; dies with chown's message for a name nobody has. */

@@ -114,9 +114,10 @@ test('perl write: in the runner (a write frame) the bytes arrive exactly and the
   assert.deepEqual(leftovers(dir), []);
 });
 
-test('perl write: what it cannot do (validate, backup, symbolic modes) stays with the shell script', () => {
+test('perl write: what it cannot do (validate, backup, symbolic modes, remote_src) stays with the shell script', () => {
   assert.equal(perlWritable({ mode: '0644' }), true);
   assert.equal(perlWritable({ validate: 'visudo -cf %s' }), false);
   assert.equal(perlWritable({ backup: true }), false);
   assert.equal(perlWritable({ mode: 'u+rw' }), false);
+  assert.equal(perlWritable({ fromPath: '/etc/hostname' }), false, "copy remote_src: the bytes are the host's file");
 });
