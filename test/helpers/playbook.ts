@@ -18,6 +18,13 @@ export function tasksOf(tasksYaml: string): Item[] {
   return playOf(`- hosts: all\n  tasks:\n${tasksYaml}`).sections.flat();
 }
 
+/** Every task of these items, blocks (block, rescue, always) opened, in order. */
+export function flatTasks(items: Item[]): Task[] {
+  return items.flatMap((i) =>
+    i.kind === 'task' ? [i] : i.kind === 'block' ? flatTasks([...i.block, ...i.rescue, ...i.always]) : [],
+  );
+}
+
 /** The one task of `tasksOf`, typed. */
 export function taskOf(taskYaml: string): Task {
   const t = tasksOf(`    - ${taskYaml}\n`)[0];
