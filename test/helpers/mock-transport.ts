@@ -118,11 +118,18 @@ export function mockRunState(
 export async function runMockPlaybook(
   yaml: string,
   inventory = 'h1\nh2\n',
-  opts: { files?: Record<string, string>; answer?: Answer; run?: Partial<RunOptions> } = {},
+  opts: {
+    files?: Record<string, string>;
+    answer?: Answer;
+    run?: Partial<RunOptions>;
+    /** called before the first play (to give hosts facts, say) */
+    before?: (rs: RunState) => void;
+  } = {},
 ): Promise<MockRun> {
   const m = mockRunState(inventory, opts.run, opts.answer);
   const playbook = loadPlaybook(writePlaybook(yaml, opts.files));
   m.rs.playbookDir = playbook.dir;
+  opts.before?.(m.rs);
   for (const play of playbook.plays) await runPlay(m.rs, play);
   return m;
 }
