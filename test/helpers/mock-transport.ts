@@ -34,11 +34,13 @@ export class MockTransport implements Transport {
     private readonly answer: Answer,
   ) {}
 
-  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  /** `answer` may throw (a ConnectError makes the host unreachable). */
+  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     this.sent.push({ host: this.host, command, opts });
     this.stats.commands++;
     this.stats.roundTrips++;
-    return Promise.resolve({ rc: 0, stdout: '', stderr: '', ...this.answer(this.host, command, opts) });
+    await Promise.resolve();
+    return { rc: 0, stdout: '', stderr: '', ...this.answer(this.host, command, opts) };
   }
 
   close(): Promise<void> {
