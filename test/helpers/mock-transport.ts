@@ -21,6 +21,8 @@ export interface SentCommand {
   host: string;
   command: string;
   opts: ExecOptions;
+  /** how many events the run had emitted when the command was sent */
+  eventsBefore: number;
 }
 
 export type Answer = (host: string, command: string, opts: ExecOptions) => Partial<ExecResult> | undefined;
@@ -30,13 +32,15 @@ export class MockTransport implements Transport {
 
   constructor(
     readonly host: string,
-    private readonly sent: SentCommand[],
+    private readonly log: { sent: SentCommand[]; events: RunEvent[] },
     private readonly answer: Answer,
+    /** as the ssh transport's runner: commands given at once are sent back to back */
+    readonly pipelines = false,
   ) {}
 
   /** `answer` may throw (a ConnectError makes the host unreachable). */
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    this.sent.push({ host: this.host, command, opts });
+    this.log.sent.push({ host: this.host, command, opts, eventsBefore: this.log.events.length });
     this.stats.commands++;
     this.stats.roundTrips++;
     await Promise.resolve();
@@ -49,12 +53,16 @@ export class MockTransport implements Transport {
 }
 
 /** MOCK of the connection pool: one MockTransport per host, the hosts whose connection was dropped. */
-export function mockPool(sent: SentCommand[], answer: Answer): { pool: ConnectionPool; dropped: string[] } {
+export function mockPool(
+  log: { sent: SentCommand[]; events: RunEvent[] },
+  answer: Answer,
+  pipelines = false,
+): { pool: ConnectionPool; dropped: string[] } {
   const open = new Map<string, MockTransport>();
   const dropped: string[] = [];
   const get = (host: string) => {
     let t = open.get(host);
-    if (!t) open.set(host, (t = new MockTransport(host, sent, answer)));
+    if (!t) open.set(host, (t = new MockTransport(host, log, answer, pipelines)));
     return Promise.resolve(t);
   };
   const pool = {
@@ -83,13 +91,14 @@ export function mockRunState(
   inventory: string,
   opts: Partial<RunOptions> = {},
   answer: Answer = () => undefined,
+  pipelines = false,
 ): MockRun {
   const dir = mkdtempSync(join(tmpdir(), 'orch-mock-'));
   writeFileSync(join(dir, 'hosts'), inventory);
   const inv = loadInventory(join(dir, 'hosts'));
   const events: RunEvent[] = [];
   const sent: SentCommand[] = [];
-  const { pool, dropped } = mockPool(sent, answer);
+  const { pool, dropped } = mockPool({ sent, events }, answer, pipelines);
   const hosts = new Map(inv.order.map((h) => [h, new HostState(h, emptyStats())]));
   const rs: RunState = {
     inv,
@@ -124,11 +133,13 @@ export async function runMockPlaybook(
     files?: Record<string, string>;
     answer?: Answer;
     run?: Partial<RunOptions>;
+    /** the mock transport pipelines commands (as the ssh runner does) */
+    pipelines?: boolean;
     /** called before the first play (to give hosts facts, say) */
     before?: (rs: RunState) => void;
   } = {},
 ): Promise<MockRun> {
-  const m = mockRunState(inventory, opts.run, opts.answer);
+  const m = mockRunState(inventory, opts.run, opts.answer, opts.pipelines);
   const playbook = loadPlaybook(writePlaybook(yaml, opts.files));
   m.rs.playbookDir = playbook.dir;
   opts.before?.(m.rs);
