@@ -7,13 +7,22 @@ import type { PlayContext } from './play-context.js';
 
 /* Facts of a play's batch: gathered in one round trip per host, with the pending handlers read alongside. */
 
+/** The Gathering Facts task's id in events (loaded tasks start at 1). */
+const GATHER_ID = 0;
+
 export async function gatherPlayFacts(pc: PlayContext, batch: string[]): Promise<void> {
   const { rs } = pc;
   // every play reads facts again, as Ansible does: an earlier play may have changed what they say
   const todo = pc.active(batch);
   if (todo.length === 0) return;
-  const taskId = 0;
-  rs.emit({ type: 'task_start', taskId, name: 'Gathering Facts', hosts: todo, handler: false, module: 'setup' });
+  rs.emit({
+    type: 'task_start',
+    taskId: GATHER_ID,
+    name: 'Gathering Facts',
+    hosts: todo,
+    handler: false,
+    module: 'setup',
+  });
   await Promise.all(
     todo.map((host) =>
       rs.limit(async () => {
@@ -26,16 +35,7 @@ export async function gatherPlayFacts(pc: PlayContext, batch: string[]): Promise
         } catch (err) {
           hs.failed = true;
           hs.stats.failed++;
-          rs.emit({
-            type: 'host_result',
-            host,
-            taskId,
-            task: 'Gathering Facts',
-            module: 'setup',
-            status: 'failed',
-            msg: (err as Error).message,
-            durationMs: 0,
-          });
+          gatherResult(pc, host, 'failed', undefined, { msg: (err as Error).message });
           return;
         }
         try {
@@ -46,34 +46,36 @@ export async function gatherPlayFacts(pc: PlayContext, batch: string[]): Promise
           hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts)) };
           if (pending) pc.pendingRead.set(host, await pending);
           hs.stats.ok++;
-          rs.emit({
-            type: 'host_result',
-            host,
-            taskId,
-            task: 'Gathering Facts',
-            module: 'setup',
-            status: 'ok',
-            durationMs: Date.now() - started,
-          });
+          gatherResult(pc, host, 'ok', started);
         } catch (err) {
           hs.unreachable = true;
           hs.stats.unreachable++;
           const e = err as { message?: string; hint?: string };
-          rs.emit({
-            type: 'host_result',
-            host,
-            taskId,
-            task: 'Gathering Facts',
-            module: 'setup',
-            status: 'unreachable',
-            msg: e.message,
-            hint: e.hint,
-            durationMs: Date.now() - started,
-          });
+          gatherResult(pc, host, 'unreachable', started, { msg: e.message, hint: e.hint });
         }
       }),
     ),
   );
+}
+
+/** One host's Gathering Facts result (`started` undefined: it failed before asking the host). */
+function gatherResult(
+  pc: PlayContext,
+  host: string,
+  status: 'ok' | 'failed' | 'unreachable',
+  started: number | undefined,
+  about: { msg?: string; hint?: string } = {},
+): void {
+  pc.rs.emit({
+    type: 'host_result',
+    host,
+    taskId: GATHER_ID,
+    task: 'Gathering Facts',
+    module: 'setup',
+    status,
+    ...about,
+    durationMs: started === undefined ? 0 : Date.now() - started,
+  });
 }
 
 /** The play's gather_subset and fact_path, templated for the host. */

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HOSTS, orch, results, ROOT, oneHostInventory } from '../helpers/lab.js';
-import { ansibleStatuses, orchStatuses, type AnsibleJson } from '../helpers/compat.js';
+import { ansiblePlaybook, assertSameAsAnsible } from '../helpers/compat.js';
 
 // test/compat/compat.yml is written in Ansible's style and asserts on the behaviours playbooks rely on.
 // orch must pass it; where Debian's ansible-core is installed, ansible-playbook runs the same file on the
@@ -49,13 +49,7 @@ for (const file of [
     const playbook = join(ROOT, 'test', 'compat', file);
     const inv = inventory();
     orch(['run', inv, playbook]); // both compared runs then start from the state a run leaves
-    const a = spawnSync('ansible-playbook', ['-i', inv, playbook], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    assert.equal(a.status, 0, a.stdout.slice(-2000) + a.stderr.slice(-2000));
-    const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
+    const ansible = ansiblePlaybook(['-i', inv, playbook]);
     const o = orch(['run', inv, playbook]);
     assert.equal(
       o.code,
@@ -65,19 +59,6 @@ for (const file of [
         .map((x) => `${x.task}: ${x.msg}`)
         .join('\n'),
     );
-    assert.deepEqual(
-      orchStatuses(o.events),
-      ansibleStatuses(ansible, host),
-      'same tasks, same order, same changed/ok/failed/skipped',
-    );
-    const recap = o.events.find((e) => e.type === 'recap');
-    const s = ansible.stats[host];
-    assert.ok(recap?.type === 'recap' && s);
-    const mine = recap.stats[host];
-    assert.deepEqual(
-      [mine?.ok, mine?.changed, mine?.unreachable, mine?.failed, mine?.skipped, mine?.rescued, mine?.ignored],
-      [s.ok, s.changed, s.unreachable, s.failures, s.skipped, s.rescued, s.ignored],
-      'same recap: ok changed unreachable failed skipped rescued ignored',
-    );
+    assertSameAsAnsible(o.events, ansible, host);
   });
 }

@@ -5,6 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunEvent } from '../../src/core/events.js';
+import {
+  ansiblePlaybook,
+  ansibleRecap,
+  orchRecap,
+  type AnsibleHostResult,
+  type AnsibleJson,
+} from '../helpers/compat.js';
 import { HOSTS, INVENTORY, onHost, orch, ROOT, writePlaybook } from '../helpers/lab.js';
 
 // add_host and group_by change the inventory for the rest of the run: compared with ansible-playbook on
@@ -57,29 +64,6 @@ function orchRows(events: RunEvent[]): Row[] {
   return rows;
 }
 
-interface AnsibleHostResult {
-  changed?: boolean;
-  failed?: boolean;
-  skipped?: boolean;
-  unreachable?: boolean;
-  results?: AnsibleHostResult[];
-}
-interface AnsibleJson {
-  plays: { play: { name: string }; tasks: { task: { name: string }; hosts: Record<string, AnsibleHostResult> }[] }[];
-  stats: Record<
-    string,
-    {
-      ok: number;
-      changed: number;
-      failures: number;
-      rescued: number;
-      skipped: number;
-      unreachable: number;
-      ignored: number;
-    }
-  >;
-}
-
 function statusOf(r: AnsibleHostResult): string {
   return r.unreachable ? 'unreachable' : r.failed ? 'failed' : r.skipped ? 'skipped' : r.changed ? 'changed' : 'ok';
 }
@@ -95,17 +79,6 @@ function ansibleRows(out: AnsibleJson): Row[] {
     }
   }
   return rows;
-}
-
-function recapOf(events: RunEvent[]): Record<string, number[]> {
-  const recap = events.find((e) => e.type === 'recap');
-  assert.ok(recap?.type === 'recap');
-  return Object.fromEntries(
-    Object.entries(recap.stats).map(([h, s]) => [
-      h,
-      [s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored],
-    ]),
-  );
 }
 
 test('add_host and group_by: later plays run on the hosts and groups they made, the added host is reached over its own ansible_host/port/user (checked over ssh)', () => {
@@ -156,14 +129,7 @@ test(
   { skip: !hasAnsible && 'ansible-playbook not installed' },
   () => {
     const inv = inventory();
-    const a = spawnSync('ansible-playbook', ['-i', inv, PLAYBOOK, '-e', 'tool=ansible'], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 300_000,
-    });
-    assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
-    const ansible = JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
+    const ansible = ansiblePlaybook(['-i', inv, PLAYBOOK, '-e', 'tool=ansible'], 300_000);
     assert.equal(
       onHost(second, 'cat /tmp/dyn-ansible').stdout,
       'added1 blue extra,fresh\n',
@@ -171,15 +137,9 @@ test(
     );
     const o = orch(['run', inv, PLAYBOOK, '-e', 'tool=orch']);
     assert.deepEqual(byHost(orchRows(o.events)), byHost(ansibleRows(ansible)));
-    const s = Object.fromEntries(
-      Object.entries(ansible.stats).map(([h, x]) => [
-        h,
-        [x.ok, x.changed, x.unreachable, x.failures, x.skipped, x.rescued, x.ignored],
-      ]),
-    );
     assert.deepEqual(
-      recapOf(o.events),
-      s,
+      orchRecap(o.events),
+      ansibleRecap(ansible),
       'same recap per host: ok changed unreachable failed skipped rescued ignored',
     );
   },

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import type { RunEvent } from '../../src/core/events.js';
 
 /** Task-by-task statuses of an orch run and of an ansible-playbook run (json callback), to compare them. */
@@ -32,11 +34,21 @@ export function orchStatuses(events: RunEvent[]): [string, Status][] {
     ]);
 }
 
+/** One host's entry for a task in ansible-playbook's json callback (a looped task: its items in results[]). */
+export interface AnsibleHostResult {
+  changed?: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  unreachable?: boolean;
+  results?: AnsibleHostResult[];
+}
+
 export interface AnsibleJson {
   plays: {
+    play: { name: string };
     tasks: {
       task: { name: string };
-      hosts: Record<string, { changed?: boolean; failed?: boolean; skipped?: boolean }>;
+      hosts: Record<string, AnsibleHostResult>;
     }[];
   }[];
   stats: Record<
@@ -51,6 +63,55 @@ export interface AnsibleJson {
       ignored: number;
     }
   >;
+}
+
+/** ansible-playbook ARGS with the json callback, verifying host keys as orch does; its output (it must exit 0). */
+export function ansiblePlaybook(args: string[], timeoutMs?: number): AnsibleJson {
+  const a = spawnSync('ansible-playbook', args, {
+    encoding: 'utf8',
+    env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: timeoutMs,
+  });
+  assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
+  return JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
+}
+
+/** The seven recap counters per host, in this order: ok changed unreachable failed skipped rescued ignored. */
+export function orchRecap(events: RunEvent[]): Record<string, number[]> {
+  const recap = events.find((e) => e.type === 'recap');
+  assert.ok(recap?.type === 'recap', 'orch printed a recap');
+  return Object.fromEntries(
+    Object.entries(recap.stats).map(([h, s]) => [
+      h,
+      [s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored],
+    ]),
+  );
+}
+
+/** The same seven counters from ansible-playbook's stats. */
+export function ansibleRecap(out: AnsibleJson): Record<string, number[]> {
+  return Object.fromEntries(
+    Object.entries(out.stats).map(([h, s]) => [
+      h,
+      [s.ok, s.changed, s.unreachable, s.failures, s.skipped, s.rescued, s.ignored],
+    ]),
+  );
+}
+
+/** One host's run of the first play compared: the same tasks in the same order and statuses, the same recap. */
+export function assertSameAsAnsible(events: RunEvent[], ansible: AnsibleJson, host: string): void {
+  assert.ok(ansible.stats[host], `ansible-playbook ran on ${host}`);
+  assert.deepEqual(
+    orchStatuses(events),
+    ansibleStatuses(ansible, host),
+    'same tasks, same order, same changed/ok/failed/skipped',
+  );
+  assert.deepEqual(
+    orchRecap(events)[host],
+    ansibleRecap(ansible)[host],
+    'same recap: ok changed unreachable failed skipped rescued ignored',
+  );
 }
 
 export function ansibleStatuses(out: AnsibleJson, host: string): [string, Status][] {

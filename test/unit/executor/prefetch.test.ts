@@ -4,17 +4,18 @@ import { test } from 'node:test';
 import {
   batchScript,
   groupByBecome,
+  keepsSnapshots,
   MAX_WINDOW,
   parseBatch,
   PrefetchCache,
   prefetchWindow,
   settleAfterTask,
   windowRole,
-} from '../../src/executor/prefetch.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import type { Item, Task } from '../../src/playbook/model.js';
-import { writePlaybook } from '../helpers/lab.js';
-import { Secrets } from '../../src/core/secrets.js';
+  writesOwnHostOnly,
+} from '../../../src/executor/prefetch.js';
+import type { Item, Task } from '../../../src/playbook/model.js';
+import { resultLines, runMockPlaybook, type Answer } from '../../helpers/mock-transport.js';
+import { taskOf, tasksOf } from '../../helpers/playbook.js';
 
 test('prefetch: one script runs every query and returns each rc/stdout/stderr byte for byte', () => {
   const queries = [
@@ -79,12 +80,6 @@ test('prefetch cache: a host that keeps changing gets short windows; a snapshot 
   c.drop();
   assert.equal(c.size, MAX_WINDOW, 'a drop with nothing left unused (a window ending at a pause) keeps it');
 });
-
-/** The tasks of a one-play playbook, in order. */
-function tasksOf(yaml: string): Item[] {
-  const play = loadPlaybook(writePlaybook(`- hosts: all\n  tasks:\n${yaml}`), { secrets: new Secrets() }).plays[0];
-  return play?.sections.flat() ?? [];
-}
 
 const named = (items: Item[]) => items.map((t) => t.name);
 const all = () => true;
@@ -232,4 +227,101 @@ test("prefetch settle: a write of a module that only writes its own host keeps t
   const shelled = pair();
   settleAfterTask(shelled, shell);
   assert.equal(shelled[1].take('q', {}), undefined, 'a shell command may reach any host: every snapshot goes');
+});
+
+test('prefetch cache: an answer still on its way is given by takeAny (once) but not by take', async () => {
+  const c = new PrefetchCache();
+  let arrive: (r: { rc: number; stdout: string; stderr: string }) => void = () => undefined;
+  c.store({ command: 'q', opts: {} }, new Promise((res) => (arrive = res)));
+  assert.equal(c.take('q', {}), undefined, 'take answers only from what is here already');
+  const waiting = c.takeAny('q', {});
+  assert.ok(waiting instanceof Promise);
+  arrive({ rc: 0, stdout: 'late', stderr: '' });
+  assert.equal((await waiting)?.stdout, 'late');
+  assert.equal(c.takeAny('q', {}), undefined, 'used once');
+});
+
+test('prefetch cache: covers() names the tasks whose queries were looked at, until the next drop', () => {
+  const c = new PrefetchCache();
+  c.cover([3, 4]);
+  assert.deepEqual([c.covers(3), c.covers(4), c.covers(5)], [true, true, false]);
+  c.drop();
+  assert.equal(c.covers(3), false);
+  assert.equal(c.touched, false, 'a drop is not a command sent');
+});
+
+test('prefetch: meta flush_handlers and noop keep snapshots, other meta tasks do not', () => {
+  assert.equal(keepsSnapshots(taskOf('meta: flush_handlers')), true);
+  assert.equal(keepsSnapshots(taskOf('meta: noop')), true);
+  assert.equal(keepsSnapshots(taskOf('meta: end_host')), false);
+  assert.equal(keepsSnapshots(taskOf('meta: clear_facts')), false);
+});
+
+test('prefetch: modules that only write their own host, by short or qualified name; command/shell/service are not', () => {
+  for (const t of [
+    'copy: { dest: /x, content: y }',
+    'ansible.builtin.file: path=/x state=touch',
+    'community.general.ini_file: path=/x section=s option=o value=v',
+    'ansible.posix.authorized_key: user=u key=k',
+  ])
+    assert.equal(writesOwnHostOnly(taskOf(t)), true, t);
+  for (const t of ['command: "true"', 'shell: "true"', 'service: name=x state=started', 'apt: name=x'])
+    assert.equal(writesOwnHostOnly(taskOf(t)), false, t);
+});
+
+/** MOCK host answers: each query of a batch script answered rc 0 with no output (parseBatch's frames). */
+const answerBatches: Answer = (_h, command) =>
+  command.includes('ORCH-Q')
+    ? { stdout: [...command.matchAll(/^q (\d+) /gm)].map((q) => `ORCH-Q ${q[1]} 0  `).join('\n') }
+    : undefined;
+
+const STATS = '    - stat: path=/a\n    - stat: path=/b\n    - stat: path=/c\n';
+const PLAY = `- hosts: h1\n  gather_facts: false\n  tasks:\n${STATS}`;
+/** the commands sent that ask about /a, /b or /c (their hex-packed path) */
+const about = <T extends { command: string }>(sent: T[], path: string): T[] =>
+  sent.filter((c) => c.command.includes(`pack("H*","${Buffer.from(path).toString('hex')}")`));
+
+test('prefetch in a run: consecutive queries go to the host in one script before the first task reports; none is asked again', async () => {
+  const m = await runMockPlaybook(PLAY, 'h1\n', { answer: answerBatches });
+  assert.deepEqual(resultLines(m.events), ['h1 stat ok', 'h1 stat ok', 'h1 stat ok']);
+  const batches = m.sent.filter((c) => c.command.includes('ORCH-Q'));
+  assert.equal(batches.length, 1, 'one round trip for the three queries');
+  for (const p of ['/a', '/b', '/c']) assert.deepEqual(about(m.sent, p), batches, `${p}: asked in the batch only`);
+  const firstResult = m.events.findIndex((e) => e.type === 'host_result');
+  assert.ok((batches[0]?.eventsBefore ?? Infinity) <= firstResult);
+});
+
+test('prefetch in a run: a host whose batch fails (sudo refused) asks each query when its task runs', async () => {
+  const m = await runMockPlaybook(PLAY, 'h1\n', {
+    answer: (_h, c) => (c.includes('ORCH-Q') ? { rc: 1, stderr: 'sudo: a password is required' } : undefined),
+  });
+  const alone = m.sent.filter((c) => !c.command.includes('ORCH-Q'));
+  for (const p of ['/a', '/b', '/c']) assert.equal(about(alone, p).length, 1, `${p}: asked on its own once`);
+  assert.deepEqual(resultLines(m.events), ['h1 stat ok', 'h1 stat ok', 'h1 stat ok']);
+});
+
+test('prefetch in a run (pipelining transport): every query sent at once, each answer used by its task', async () => {
+  const m = await runMockPlaybook(PLAY, 'h1\n', { pipelines: true });
+  const asked = ['/a', '/b', '/c'].map((p) => about(m.sent, p));
+  assert.deepEqual(
+    asked.map((a) => a.length),
+    [1, 1, 1],
+    'each query once (no wrapper script)',
+  );
+  const firstResult = m.events.findIndex((e) => e.type === 'host_result');
+  assert.ok(
+    asked.every((a) => (a[0]?.eventsBefore ?? Infinity) <= firstResult),
+    'all before the first result',
+  );
+});
+
+test('prefetch in a run: a command that is not a prefetched query (a write) makes the next tasks ask again', async () => {
+  const m = await runMockPlaybook(
+    `- hosts: h1\n  gather_facts: false\n  tasks:\n    - stat: path=/a\n    - shell: "true"\n    - stat: path=/b\n    - stat: path=/a\n`,
+    'h1\n',
+    { answer: answerBatches },
+  );
+  const batches = m.sent.filter((c) => c.command.includes('ORCH-Q'));
+  assert.equal(batches.length, 2, 'one window before the shell task, a new one after it');
+  assert.equal(about([batches[1] as { command: string }], '/a').length, 1, '/a is asked again after the shell task');
 });

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RunEvent } from '../../../src/core/events.js';
+import { resultLines, runMockPlaybook, type Answer } from '../../helpers/mock-transport.js';
+
+const flushes = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'handler_flush' ? [e.handlers] : []));
+const warnings = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'warning' ? [e.msg] : []));
+
+/** A play on h1 (or `hosts`) with these tasks and one handler `h`. */
+const withHandler = (tasks: string, o: { hosts?: string; keywords?: string } = {}) =>
+  `- hosts: ${o.hosts ?? 'h1'}\n  gather_facts: false\n${o.keywords ?? ''}  tasks:\n${tasks}  handlers:\n    - { name: h, debug: msg=h }\n`;
+
+/** h notified, then the host fails */
+const NOTIFY_THEN_FAIL = '    - { name: t, command: "true", notify: h }\n    - { name: boom, fail: msg=no }\n';
+
+test('handlers: notified by name or by a listen topic, run once, in the order of the handlers section', async () => {
+  const m = await runMockPlaybook(`- hosts: h1
+  gather_facts: false
+  tasks:
+    - { name: t1, command: "true", notify: [third, topic] }
+    - { name: t2, command: "true", notify: third }
+  handlers:
+    - { name: first, debug: msg=1, listen: topic }
+    - { name: second, debug: msg=2 }
+    - { name: third, debug: msg=3 }
+`);
+  assert.deepEqual(resultLines(m.events), ['h1 t1 changed', 'h1 t2 changed', 'h1 first ok', 'h1 third ok']);
+  assert.deepEqual(flushes(m.events), [['first', 'third']]);
+});
+
+test('handlers: a task that did not change notifies nothing; each host runs the handlers it notified', async () => {
+  const m = await runMockPlaybook(
+    withHandler(`    - { name: t, command: "true", changed_when: "inventory_hostname == 'h2'", notify: h }\n`, {
+      hosts: 'all',
+    }),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t ok', 'h2 t changed', 'h2 h ok']);
+});
+
+test('handlers: meta flush_handlers runs them where it stands; notified again later, they run again at the end', async () => {
+  const m = await runMockPlaybook(
+    withHandler(`    - { name: t1, command: "true", notify: h }
+    - meta: flush_handlers
+    - { name: t2, debug: msg=between }
+    - { name: t3, command: "true", notify: h }
+`),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t1 changed', 'h1 h ok', 'h1 t2 ok', 'h1 t3 changed', 'h1 h ok']);
+});
+
+test('handlers: pre_tasks, tasks and post_tasks each flush their own notifications at their end', async () => {
+  const m = await runMockPlaybook(
+    withHandler('    - { name: main, debug: msg=x }\n', {
+      keywords: '  pre_tasks:\n    - { name: pre, command: "true", notify: h }\n',
+    }),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 pre changed', 'h1 h ok', 'h1 main ok']);
+});
+
+test(
+  'handlers: notifying a name no handler answers is an error that stops the run (as ansible-playbook 2.14)',
+  { todo: 'orch only warns at the flush ("notified handler \'nosuch\' does not exist in this play") and goes on' },
+  async () => {
+    let said: string;
+    let lines: string[] = [];
+    try {
+      const m = await runMockPlaybook(
+        withHandler('    - { name: t, command: "true", notify: [h, nosuch] }\n    - { name: after, debug: msg=x }\n'),
+      );
+      said = JSON.stringify(m.events);
+      lines = resultLines(m.events);
+    } catch (err) {
+      said = String(err);
+    }
+    assert.match(said, /The requested handler 'nosuch' was not found/);
+    assert.ok(!lines.includes('h1 after ok'), 'nothing runs after it');
+  },
+);
+
+test('handlers: a host that fails after notifying does not run them; they are kept on the host for the next run', async () => {
+  const m = await runMockPlaybook(withHandler(NOTIFY_THEN_FAIL));
+  assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 boom failed']);
+  const save = m.sent.find((c) => c.command.includes('pending-handlers') && c.command.includes('mv -f'));
+  assert.equal(save?.opts.stdin, '["h"]', 'the names are written to the host');
+  assert.ok(warnings(m.events).some((w) => /handlers not run because the host failed.*: h; kept on the host/.test(w)));
+});
+
+test('handlers: force_handlers runs them on a host that failed', async () => {
+  const m = await runMockPlaybook(withHandler(NOTIFY_THEN_FAIL, { keywords: '  force_handlers: true\n' }));
+  assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 boom failed', 'h1 h ok']);
+});
+
+test("handlers: pending handlers an earlier run left on a host run at this play's first flush (the end of pre_tasks, before tasks), with a warning; then the file is removed", async () => {
+  const answer: Answer = (_h, command) =>
+    command.includes('orch-probe') && command.includes('pending-handlers') ? { stdout: '["h"]' } : undefined;
+  const m = await runMockPlaybook(
+    `- hosts: h1
+  gather_facts: false
+  tasks:
+    - { name: t, debug: msg=quiet }
+  handlers:
+    - { name: h, debug: msg=h }
+    - { name: other, debug: msg=o }
+`,
+    'h1\n',
+    { answer },
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 h ok', 'h1 t ok']);
+  assert.ok(
+    warnings(m.events).some((w) => /notified by an earlier run that did not finish will run in this play: h$/.test(w)),
+  );
+  assert.ok(
+    m.sent.some((c) => /^rm -f .*pending-handlers/.test(c.command)),
+    'the kept names are cleared',
+  );
+});
+
+test('handlers: check mode neither writes nor clears pending handlers on the host', async () => {
+  // debug changes nothing in check mode or not: the notification is the same in both runs
+  const yaml = withHandler(
+    '    - { name: t, debug: msg=x, changed_when: true, notify: h }\n    - { name: boom, fail: msg=no }\n',
+  );
+  const writes = (m: { sent: { command: string }[] }) => m.sent.filter((c) => /mv -f|rm -f/.test(c.command)).length;
+  assert.equal(writes(await runMockPlaybook(yaml)), 1, 'a run that is not in check mode keeps them');
+  const m = await runMockPlaybook(yaml, 'h1\n', { run: { check: true } });
+  assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 boom failed']);
+  assert.equal(writes(m), 0);
+});

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resultLines, runMockPlaybook } from '../../helpers/mock-transport.js';
+
+const play = (tasks: string, extra = '') => `- hosts: all\n  gather_facts: false\n${extra}  tasks:\n${tasks}`;
+
+test('meta end_play: no later task starts on any host; the next play runs', async () => {
+  const m = await runMockPlaybook(
+    play(`    - { name: a, debug: msg=a }
+    - meta: end_play
+    - { name: b, debug: msg=b }
+`) + play('    - { name: next play, debug: msg=n }\n'),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 a ok', 'h2 a ok', 'h1 next play ok', 'h2 next play ok']);
+});
+
+test('meta end_play under a false condition does nothing', async () => {
+  const m = await runMockPlaybook(
+    play(`    - { meta: end_play, when: false }
+    - { name: b, debug: msg=b }
+`),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 b ok', 'h2 b ok']);
+});
+
+test('meta end_host: ends only the hosts its condition holds for, without failing them', async () => {
+  const m = await runMockPlaybook(
+    play(`    - { meta: end_host, when: "inventory_hostname == 'h1'" }
+    - { name: b, debug: msg=b }
+`),
+  );
+  assert.deepEqual(resultLines(m.events), ['h2 b ok']);
+  assert.equal(m.rs.hosts.get('h1')?.stats.failed, 0);
+  assert.equal(m.rs.hosts.get('h1')?.ended, true);
+});
+
+// The four cases below are as ansible-playbook 2.14 runs them (checked on local hosts); orch differs today, so
+// they are `todo` (reported, not failing the suite) until play.ts/blocks.ts are fixed.
+test(
+  'meta end_batch: ends every host of the batch whatever its condition; the next serial batch runs',
+  { todo: 'orch stops the play: play.ts counts ended hosts as failed, so serialStop sees a whole batch failed' },
+  async () => {
+    const m = await runMockPlaybook(
+      play(
+        `    - { meta: end_batch, when: "inventory_hostname == 'h1'" }
+    - { name: b, debug: msg=b }
+`,
+        '  serial: 2\n',
+      ),
+      'h1\nh2\nh3\n',
+    );
+    assert.deepEqual(resultLines(m.events), ['h3 b ok']);
+  },
+);
+
+test(
+  'meta end_host on every host of a serial batch: the next batch still runs',
+  { todo: 'orch warns "every host of this batch failed" and stops the play (same cause as end_batch)' },
+  async () => {
+    const m = await runMockPlaybook(
+      play(
+        `    - { meta: end_host, when: "inventory_hostname == 'h1'" }
+    - { name: b, debug: msg=b }
+`,
+        '  serial: 1\n',
+      ),
+    );
+    assert.deepEqual(resultLines(m.events), ['h2 b ok']);
+  },
+);
+
+test(
+  'meta clear_host_errors in always: a host that failed in the block runs the tasks after the block',
+  { todo: 'orch keeps it failed: blocks.ts sets the hosts that failed before always back to failed after it' },
+  async () => {
+    const m = await runMockPlaybook(
+      play(`    - block:
+        - { name: boom, fail: msg=no, when: "inventory_hostname == 'h1'" }
+      always:
+        - meta: clear_host_errors
+    - { name: after, debug: msg=a }
+`),
+    );
+    assert.deepEqual(resultLines(m.events), ['h1 boom failed', 'h2 boom skipped', 'h1 after ok', 'h2 after ok']);
+  },
+);
+
+test(
+  'meta clear_host_errors after a failure outside a block: the failed host does not come back',
+  { todo: 'orch runs the later tasks on it again (runMeta clears `failed` on every host)' },
+  async () => {
+    const m = await runMockPlaybook(
+      play(`    - { name: boom, fail: msg=no, when: "inventory_hostname == 'h1'" }
+    - meta: clear_host_errors
+    - { name: after, debug: msg=a }
+`),
+    );
+    assert.deepEqual(resultLines(m.events), ['h1 boom failed', 'h2 boom skipped', 'h2 after ok']);
+  },
+);
+
+test('meta clear_facts: the facts of the hosts it applies to are forgotten, the others keep theirs', async () => {
+  const m = await runMockPlaybook(
+    play(`    - { meta: clear_facts, when: "inventory_hostname == 'h1'" }\n`),
+    'h1\nh2\n',
+    {
+      before: (rs) => {
+        for (const hs of rs.hosts.values()) hs.keepFacts({ ansible_distribution: 'Debian' }, true);
+      },
+    },
+  );
+  assert.equal(m.rs.hosts.get('h1')?.facts, undefined);
+  assert.deepEqual(m.rs.hosts.get('h2')?.facts, { distribution: 'Debian' });
+});
+
+test('meta reset_connection: the connection of the hosts it applies to is dropped (the next task reconnects)', async () => {
+  const m = await runMockPlaybook(play(`    - { meta: reset_connection, when: "inventory_hostname == 'h2'" }\n`));
+  assert.deepEqual(m.dropped, ['h2']);
+});
+
+test('meta refresh_inventory: not implemented, refused when a host reaches it (not at load)', async () => {
+  await assert.rejects(
+    runMockPlaybook(play('    - meta: refresh_inventory\n')),
+    /meta: refresh_inventory is not implemented by orch \(task at .*playbook\.yml:4\)/,
+  );
+  const skipped = await runMockPlaybook(play('    - { meta: refresh_inventory, when: false }\n'));
+  assert.deepEqual(resultLines(skipped.events), []);
+});

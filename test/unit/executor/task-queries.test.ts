@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PlayVars } from '../../../src/executor/scope.js';
+import { recordQuery } from '../../../src/executor/task-queries.js';
+import { mockRunState } from '../../helpers/mock-transport.js';
+import { flatTasks, playOf } from '../../helpers/playbook.js';
+
+/** The queries recorded for each task of the play on mock host h1 (nothing may be sent to do so). */
+async function recorded(playYaml: string, inventory = 'h1\n') {
+  const play = playOf(playYaml);
+  const m = mockRunState(inventory);
+  const pv: PlayVars = { play, filesVars: {}, playHosts: ['h1'], batch: ['h1'] };
+  const out = [];
+  for (const t of flatTasks(play.sections.flat())) out.push(await recordQuery(m.rs, pv, t, 'h1'));
+  assert.deepEqual(m.sent, [], 'recording sends nothing');
+  return out;
+}
+
+const hex = (path: string) => `pack("H*","${Buffer.from(path).toString('hex')}")`;
+
+test('recordQuery: the first read-only command of a plain query task, with the become/env/timeout it would run with', async () => {
+  const [q] = await recorded(
+    '- hosts: all\n  become: true\n  tasks:\n    - { stat: path=/etc/x, environment: { A: "1" }, timeout: 7 }\n',
+  );
+  assert.equal(q?.length, 1);
+  assert.ok(q?.[0]?.command.includes(hex('/etc/x')));
+  assert.deepEqual(q?.[0]?.opts, { become: { user: 'root' }, env: { A: '1' }, timeoutMs: 7000 });
+});
+
+test('recordQuery: a loop gives one query per item in order, items whose condition is false none', async () => {
+  const [q] = await recorded(
+    "- hosts: all\n  tasks:\n    - { stat: 'path=/{{ item }}', loop: [a, b, c], when: item != 'b' }\n",
+  );
+  assert.deepEqual(
+    q?.map((x) => [hex('/a'), hex('/c')].findIndex((h) => x.command.includes(h))),
+    [0, 1],
+  );
+});
+
+test('recordQuery: nothing for a task that is not a plain query of its own host over the play connection', async () => {
+  const qs = await recorded(`- hosts: all
+  tasks:
+    - { stat: path=/a, delegate_to: h2 }
+    - { stat: path=/a, run_once: true }
+    - { stat: path=/a, remote_user: other }
+    - { shell: "cat /a" }
+    - { stat: "path={{ r.stdout }}" }
+`);
+  assert.deepEqual(
+    qs.map((q) => q.length),
+    [0, 0, 0, 0, 0],
+    'delegated, run_once, own login, no query module, a value not known yet',
+  );
+});
