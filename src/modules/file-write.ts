@@ -45,14 +45,16 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
       o.throughLinks
         ? 'if (-l $p) { require Cwd; my $r = Cwd::abs_path($p); die "readlink: cannot resolve $p\\n" unless defined $r; $p = $r; }'
         : '',
-      'my $in = defined $main::ORCH_IN ? $main::ORCH_IN : do { local $/; binmode STDIN; <STDIN> // "" };',
       'my $d = $p =~ m{\\A(.*)/[^/]*\\z}s ? ($1 eq "" ? "/" : $1) : ".";',
       'my ($t, $fh);',
       'for (1 .. 100) { $t = sprintf("%s/.orch-tmp.%06X", $d, int(rand(0x1000000)));',
       '  last if sysopen($fh, $t, Fcntl::O_WRONLY() | Fcntl::O_CREAT() | Fcntl::O_EXCL(), 0600);',
       '  undef $fh; last unless $!{EEXIST}; }',
       'die "mktemp: failed to create file via template \\x27$d/.orch-tmp.XXXXXX\\x27: $!\\n" unless $fh;',
-      'my $ok = eval { binmode $fh; print {$fh} $in or die "cat: write error: $!\\n";',
+      // the bytes: in the runner, in the frame; elsewhere streamed from stdin into the 0600 temp file as they come
+      'my $ok = eval { binmode $fh; if (defined $main::ORCH_IN) { print {$fh} $main::ORCH_IN or die "cat: write error: $!\\n"; }',
+      '  else { binmode STDIN; while (1) { my $n = sysread(STDIN, my $buf, 65536); die "cat: read error: $!\\n" unless defined $n;',
+      '    last unless $n; print {$fh} $buf or die "cat: write error: $!\\n"; } }',
       '  if (my @s = stat $p) { chmod($s[2] & 07777, $t); chown($s[4], $s[5], $t); } else { chmod(0644, $t); }',
       o.mode === undefined
         ? ''

@@ -258,11 +258,15 @@ fault(
     assert.equal(onHost(host, 'stat -c "%a %U" /srv/modes/app.conf').stdout.trim(), '640 www-data');
     assert.equal(noTempLeft('/srv/modes'), '0');
     // A new file without a mode: orch's own temp file, seen on the host (inotify) when its content starts to
-    // arrive, is 0600 (it gets 0644 only once written, which validate cannot show).
+    // arrive, is 0600 (it gets 0644 only once written, which validate cannot show). In exec mode the write
+    // streams the bytes from stdin as they come, so the watcher sees them arrive; the runner's write frame runs
+    // the same Perl code (file-write.ts) with the bytes all there, too fast to watch (test/unit/file-write).
     const seen = watchTempFiles('/srv/modes', () => {
       const big = join(mkdtempSync(join(tmpdir(), 'orch-big-')), 'big.bin');
       writeFileSync(big, Buffer.alloc(4 * 1024 * 1024, 'x'));
-      const n = orch(['run', INVENTORY, pb(`    - copy: src=${big} dest=/srv/modes/new.bin\n`, '  become: yes\n')]);
+      const n = orch(['run', INVENTORY, pb(`    - copy: src=${big} dest=/srv/modes/new.bin\n`, '  become: yes\n')], {
+        env: { ORCH_SSH_MODE: 'exec' },
+      });
       assert.equal(n.code, 0, summary(n));
     });
     assert.ok(seen.length > 0, 'the watcher saw orch create its temp file');

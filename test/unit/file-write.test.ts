@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -120,4 +120,23 @@ test('perl write: what it cannot do (validate, backup, symbolic modes, remote_sr
   assert.equal(perlWritable({ backup: true }), false);
   assert.equal(perlWritable({ mode: 'u+rw' }), false);
   assert.equal(perlWritable({ fromPath: '/etc/hostname' }), false, "copy remote_src: the bytes are the host's file");
+});
+
+test('perl write: the temp file is 0600 while its bytes arrive (streamed from stdin), the file 0644 once renamed', async () => {
+  const dir = fresh();
+  const p = join(dir, 'streamed');
+  const child = spawn('sh', ['-c', perlWriteCommand(p)], { stdio: ['pipe', 'ignore', 'pipe'] });
+  child.stdin.write('first part, the rest still to come\n');
+  let temp: string | undefined;
+  for (let i = 0; i < 100 && temp === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    temp = leftovers(dir)[0];
+  }
+  assert.ok(temp, 'the temp file exists while stdin is open');
+  assert.equal((statSync(join(dir, temp)).mode & 0o777).toString(8), '600');
+  child.stdin.end('the rest\n');
+  await new Promise((r) => child.on('exit', r));
+  assert.equal(readFileSync(p, 'utf8'), 'first part, the rest still to come\nthe rest\n');
+  assert.equal(state(p).mode, '644');
+  assert.deepEqual(leftovers(dir), []);
 });
