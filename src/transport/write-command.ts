@@ -1,3 +1,5 @@
+import { perlCodeOf, perlCommand } from './probe-command.js';
+
 /**
  * The shell form of a write (modules/file-write.ts): `perl -e '<code>' orch-write`, with the file's bytes on
  * stdin. Anywhere a command runs (exec mode, the local transport) it is an ordinary perl process reading its
@@ -8,13 +10,10 @@ export const WRITE_SUFFIX = 'orch-write';
 
 /** The shell command for a write. */
 export function perlWrite(code: string): string {
-  if (code.includes("'")) throw new Error('internal: write code must not contain a single quote');
-  return `perl -e '${code}' ${WRITE_SUFFIX}`;
+  return perlCommand(WRITE_SUFFIX, code);
 }
-
-const WRITE_FORM = new RegExp(`^perl -e '([^']*)' ${WRITE_SUFFIX}$`);
 
 /** The Perl code of a command that is exactly one write (as perlWrite builds it); undefined otherwise. */
 export function writeCode(command: string): string | undefined {
-  return WRITE_FORM.exec(command)?.[1];
+  return perlCodeOf(WRITE_SUFFIX, command);
 }
