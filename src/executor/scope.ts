@@ -1,4 +1,3 @@
-import { factVariables } from '../facts/gather.js';
 import { renderValue } from '../template/env.js';
 import { VarScope, type ScopeContext, type VarLayer } from '../template/scope.js';
 import type { Inherited, Play } from '../playbook/model.js';
@@ -156,7 +155,8 @@ export function buildScope(
   if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   for (const l of rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
-  if (hs?.facts) layers.push({ name: 'facts', vars: factVariables(hs.facts, hs.plainFactNames), templated: false });
+  const facts = hs?.factVars();
+  if (facts) layers.push({ name: 'facts', vars: facts, templated: false });
   if (pv && !hostOnly) {
     layers.push({ name: 'play vars', vars: pv.play.vars, templated: true });
     layers.push({ name: 'vars_files', vars: pv.filesVars, templated: true });

@@ -1,7 +1,7 @@
 import type { LimitFunction } from 'p-limit';
 import type { Emit, HostStats } from '../core/events.js';
 import type { Secrets } from '../core/secrets.js';
-import type { Facts } from '../facts/gather.js';
+import { factVariables, type Facts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/model.js';
 import type { Shard } from '../inventory/shard.js';
 import type { Play } from '../playbook/model.js';
@@ -33,7 +33,9 @@ export interface RunOptions {
 
 /** What the run knows about one host. */
 export class HostState {
-  facts: Facts | undefined;
+  private gathered: Facts | undefined;
+  /** the facts as variables, made once per change of the facts (every task's scope reads them) */
+  private asVariables: Record<string, unknown> | undefined;
   /** set_fact, register, include_vars: values never templated again */
   readonly runtime: Record<string, unknown> = {};
   /** failed for the rest of the play (not rescued) */
@@ -74,6 +76,7 @@ export class HostState {
       return;
     }
     this.facts ??= {};
+    this.asVariables = undefined;
     for (const [k, v] of Object.entries(values)) {
       if (k.startsWith('ansible_') && k !== 'ansible_local') this.facts[k.slice(8)] = v;
       else {
@@ -81,6 +84,21 @@ export class HostState {
         this.plainFactNames.add(k);
       }
     }
+  }
+
+  get facts(): Facts | undefined {
+    return this.gathered;
+  }
+
+  set facts(facts: Facts | undefined) {
+    this.gathered = facts;
+    this.asVariables = undefined;
+  }
+
+  /** `ansible_facts` and the `ansible_*` names (facts/gather.ts factVariables), undefined without facts */
+  factVars(): Record<string, unknown> | undefined {
+    if (!this.gathered) return undefined;
+    return (this.asVariables ??= factVariables(this.gathered, this.plainFactNames));
   }
 
   get active(): boolean {

@@ -80,6 +80,14 @@ export class BecomeHandshake {
     this.timer.unref();
   }
 
+  /**
+   * The command is known to run (it answered on stdout): stop the time limit. The marker may still be on
+   * its way on stderr (the two streams are not ordered); `feed` keeps taking it off.
+   */
+  commandRuns(): void {
+    clearTimeout(this.timer);
+  }
+
   private get tool(): string {
     return this.b.method ?? 'sudo';
   }

@@ -106,9 +106,11 @@ export class InFlight {
   }
 }
 
+const NOTHING = Buffer.alloc(0);
+
 /** The controller's end of one driver: commands are queued, one runs at a time. */
 export class DriverSession {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = NOTHING;
   private ready = false;
   private dead: Error | undefined;
   private readonly queue: (Request & { p: Pending })[] = [];
@@ -119,6 +121,10 @@ export class DriverSession {
   private err = new BoundedOutput();
   private startup: { resolve(): void; reject(e: Error): void } | undefined;
   private startupErr = '';
+  /** what the runner wrote on stderr once ready (nothing, unless it dies: Perl's last words) */
+  private readonly lastWords = new BoundedOutput(2048);
+  /** the runner's exit status or signal, when the host reports it */
+  private exitStatus: string | undefined;
   /** sudo/su before the runner starts (become.ts): the password goes only to their prompt */
   private readonly handshake: BecomeHandshake | undefined;
   commands = 0;
@@ -139,8 +145,13 @@ export class DriverSession {
       : undefined;
     channel.on('data', (d: Buffer) => this.onData(d));
     channel.stderr.on('data', (d: Buffer) => {
-      if (this.ready) return;
-      this.startupErr += (this.handshake ? this.handshake.feed(d) : d).toString();
+      // sudo/su's part of stderr ends at the marker, which may come in after the runner's ready on stdout
+      const own = this.handshake ? this.handshake.feed(d) : d;
+      if (this.ready) this.lastWords.push(own);
+      else this.startupErr += own.toString();
+    });
+    channel.on('exit', (code: number | null, signal?: string) => {
+      this.exitStatus = signal ? `killed by SIG${signal}` : `exit status ${code ?? '?'}`;
     });
     // Whatever else stops the runner from starting must not hang the run.
     const startTimer = setTimeout(() => {
@@ -154,11 +165,15 @@ export class DriverSession {
       clearTimeout(startTimer);
       if (!this.ready && this.handshake && !this.handshake.done) return this.fail(this.handshake.failure());
       this.fail(
-        new Error(
-          this.ready ? 'command runner on the host stopped' : this.startupErr.trim() || 'command runner did not start',
-        ),
+        new Error(this.ready ? this.stoppedMessage() : this.startupErr.trim() || 'command runner did not start'),
       );
     });
+  }
+
+  /** Why a runner that was ready went away, as far as the host said: its exit status and last stderr. */
+  private stoppedMessage(): string {
+    const said = this.lastWords.text().trim();
+    return `command runner on the host stopped${this.exitStatus ? ` (${this.exitStatus})` : ''}${said ? `: ${said}` : ''}`;
   }
 
   /** Resolves once the driver said it is ready; rejects with why it did not start (BecomeError: sudo/su refused). */
@@ -233,11 +248,15 @@ export class DriverSession {
       if (i < 0) return;
       this.buf = this.buf.subarray(i + READY.length);
       this.ready = true;
+      // the runner runs, so sudo/su let it: their time limit must not close it while the marker is on its way
+      this.handshake?.commandRuns();
       this.startup?.resolve();
       this.startup = undefined;
       this.pump();
     }
     this.parse();
+    // an empty view still holds the whole packet it was cut from, for as long as the runner is idle
+    if (this.buf.length === 0) this.buf = NOTHING;
   }
 
   /** Move up to `wanted` buffered bytes into `into`; returns how many are still to come. */

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { globMatch } from '../core/glob.js';
 
@@ -45,7 +45,58 @@ function nameMatches(field: string, name: string): boolean {
   return matched;
 }
 
-/** Keys recorded for a host in the given known_hosts files (missing files are skipped). */
+interface Entry {
+  /** `@revoked` or `@cert-authority`, when the line has one */
+  marker: string | undefined;
+  names: string;
+  type: string;
+  key: string;
+  /** the line's place in its file: matches are reported in file order */
+  line: number;
+}
+
+/** A file's lines, parsed once: plain names found by lookup, the rest (patterns, hashed) matched one by one. */
+interface ParsedFile {
+  /** what the file held when parsed (reading it again is cheap; parsing every line for every host is not) */
+  text: string;
+  byName: Map<string, Entry[]>;
+  others: Entry[];
+}
+
+/** a memo keyed by the file's content: it can never answer for a file that changed */
+const parsed = new Map<string, ParsedFile>();
+
+const isPlain = (field: string) => !field.startsWith('|') && !/[*?!]/.test(field);
+
+function parseFile(file: string): ParsedFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // missing: skipped
+  }
+  const cached = parsed.get(file);
+  if (cached?.text === text) return cached;
+  const out: ParsedFile = { text, byName: new Map(), others: [] };
+  text.split('\n').forEach((rawLine, line) => {
+    const content = rawLine.trim();
+    if (!content || content.startsWith('#')) return;
+    const parts = content.split(/\s+/);
+    const marker = parts[0]?.startsWith('@') ? parts.shift() : undefined;
+    const [names, type, key] = parts;
+    if (!names || !type || !key) return;
+    const entry = { marker, names, type, key, line };
+    if (!isPlain(names)) return void out.others.push(entry);
+    for (const name of names.toLowerCase().split(',')) out.byName.set(name, [...(out.byName.get(name) ?? []), entry]);
+  });
+  parsed.set(file, out);
+  return out;
+}
+
+/**
+ * Keys recorded for a host in the given known_hosts files (missing files are skipped). Each file is parsed
+ * once while it stays the same (a run connects to every host of a big inventory against the same file).
+ */
 export function lookupKnownKeys(
   files: readonly string[],
   name: string,
@@ -54,20 +105,13 @@ export function lookupKnownKeys(
   const revoked: (KnownKey & { file: string })[] = [];
   let found: string | undefined;
   for (const file of files) {
-    if (!existsSync(file)) continue;
-    for (const rawLine of readFileSync(file, 'utf8').split('\n')) {
-      const line = rawLine.trim();
-      if (!line || line.startsWith('#')) continue;
-      const parts = line.split(/\s+/);
-      const marker = parts[0]?.startsWith('@') ? parts.shift() : undefined;
-      const [names, type, key] = parts;
-      if (!names || !type || !key) continue;
-      if (marker === '@revoked') {
-        if (nameMatches(names, name)) revoked.push({ type, key, file });
-        continue;
-      }
-      if (marker) continue; // @cert-authority: host certificates are not supported (such a host is "unknown")
-      if (nameMatches(names, name)) {
+    const f = parseFile(file);
+    if (!f) continue;
+    const matching = [...(f.byName.get(name) ?? []), ...f.others.filter((e) => nameMatches(e.names, name))];
+    for (const { marker, type, key } of matching.sort((a, b) => a.line - b.line)) {
+      if (marker === '@revoked') revoked.push({ type, key, file });
+      else if (!marker) {
+        // @cert-authority: host certificates are not supported (such a host is "unknown")
         keys.push({ type, key });
         found ??= file;
       }

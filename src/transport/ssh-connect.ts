@@ -3,7 +3,7 @@
  * algorithms, the host key checked against known_hosts (refusals explained), and chains of ProxyJump bastions.
  */
 import { readFileSync } from 'node:fs';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type ParsedKey } from 'ssh2';
 import { ConnectError, HostKeyError, errorMessage } from '../core/errors.js';
 import { JumpHosts, type Opened } from './jump.js';
 import { knownHostsName, recordHostKey, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
@@ -62,6 +62,38 @@ function describeVerdict(t: SshTarget, v: HostKeyVerdict): HostKeyError {
   });
 }
 
+/** A key file's content and its parse, while the file stays the same: parsed once, not per host. */
+const parsedKeys = new Map<string, { text: Buffer; key: ParsedKey | Error }>();
+
+function privateKeyOf(file: string): { file: string; key: ParsedKey | Buffer } | undefined {
+  let text: Buffer;
+  try {
+    text = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  let known = parsedKeys.get(file);
+  if (!known?.text.equals(text)) parsedKeys.set(file, (known = { text, key: ssh2.utils.parseKey(text) }));
+  // a key ssh2 cannot parse (one with a passphrase) goes as it is: ssh2 says why it skips it
+  return { file, key: known.key instanceof Error ? text : known.key };
+}
+
+/**
+ * How to log in, in OpenSSH's order: the first private key file there is, the agent, the password; then
+ * `none` for a server that asks for nothing. (ssh2's own order starts with `none`, a round trip nearly
+ * every server refuses, and tries a password before the key.)
+ */
+function authMethods(t: SshTarget): { keyFile: string | undefined; methods: AnyAuthMethod[] } {
+  const username = t.user;
+  const found = t.privateKeyFiles.map(privateKeyOf).find((k) => k !== undefined);
+  const methods: AnyAuthMethod[] = [];
+  if (found) methods.push({ type: 'publickey', username, key: found.key });
+  if (process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username, agent: process.env.SSH_AUTH_SOCK });
+  if (t.password !== undefined) methods.push({ type: 'password', username, password: t.password });
+  methods.push({ type: 'none', username });
+  return { keyFile: found?.file, methods };
+}
+
 function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -87,17 +119,8 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
       },
     };
     if (sock) cfg.sock = sock;
-    const keyFile = t.privateKeyFiles.find((f) => {
-      try {
-        readFileSync(f);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (keyFile) cfg.privateKey = readFileSync(keyFile);
-    if (t.password !== undefined) cfg.password = t.password;
-    if (process.env.SSH_AUTH_SOCK) cfg.agent = process.env.SSH_AUTH_SOCK;
+    const { keyFile, methods } = authMethods(t);
+    cfg.authHandler = methods;
     client.once('ready', () => resolve(client));
     // `on`, not `once`: a host going down mid-handshake emits a second error (a timeout, then the lost
     // connection); with no listener left, Node would end the whole run on it

@@ -241,7 +241,9 @@ export class SshTransport implements Transport {
   }
 
   private connectionLost(cause: Error): ConnectError {
-    return new ConnectError(this.target.name, `connection lost: ${errorMessage(cause)}`, { cause });
+    // the connection's own error (a keepalive timeout, a reset) says more than the channel it closed
+    const why = this.lost ?? cause;
+    return new ConnectError(this.target.name, `connection lost: ${errorMessage(why)}`, { cause: why });
   }
 
   async close(): Promise<void> {

@@ -265,3 +265,29 @@ fault(
     return `exit ${r.code}; ${r.stderr.split('\n')[0]}; after orch lock release: runs`;
   },
 );
+
+test('password login: ansible_password logs in when the key is refused (key first, as OpenSSH); a wrong one fails', () => {
+  const host = HOSTS[0] as string;
+  // a user of its own with a password, so the lab's deploy user stays key-only
+  onHost(host, 'id orchpw >/dev/null 2>&1 || useradd -m -s /bin/sh orchpw; echo "orchpw:Pw-Login-7" | chpasswd');
+  const wrongKey = join(LAB_DIR, 'keys', host);
+  const pb = writePlaybook(`- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: id -un\n`);
+  const login = (password: string) =>
+    orch(
+      [
+        'run',
+        inventoryWith(
+          '',
+          `[lab:vars]\nansible_user=orchpw\nansible_password=${password}\nansible_ssh_private_key_file=${wrongKey}\n`,
+        ),
+        pb,
+      ],
+      { env: { SSH_AUTH_SOCK: '' } },
+    );
+  const ok = login('Pw-Login-7');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(results(ok)[0]?.stdout, 'orchpw');
+  const refused = login('Wrong-Pw');
+  assert.equal(refused.code, 3);
+  assert.match(results(refused)[0]?.msg ?? '', /authentication failed/);
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { selectHosts } from '../../src/inventory/pattern.js';
 import { renderValue } from '../../src/template/env.js';
 import { VarScope } from '../../src/template/scope.js';
-import { lookupKnownKeys, verifyHostKey } from '../../src/transport/known-hosts.js';
+import { lookupKnownKeys, recordHostKey, verifyHostKey } from '../../src/transport/known-hosts.js';
 import { parseSshConfig, readUserSshConfig } from '../../src/transport/ssh-config.js';
 import { Secrets } from '../../src/core/secrets.js';
 
@@ -175,4 +175,30 @@ test('ssh_config: Match host / originalhost / all / negation; undecidable criter
   assert.equal(c.port, 2201);
   assert.deepEqual(c.identityFiles, []);
   assert.equal(parseSshConfig(cfg, 'db1').user, 'last');
+});
+
+test('known_hosts: a file parsed once answers again only while unchanged (a key recorded or edited is seen at once)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-kh-memo-'));
+  const kh = join(dir, 'known_hosts');
+  // SSH key blobs: string "ssh-ed25519", then 32 bytes of key
+  const blob = () => {
+    const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    return Buffer.concat([field(Buffer.from('ssh-ed25519')), field(randomBytes(32))]);
+  };
+  const [k1, k2] = [blob(), blob()];
+  const line = (n: number, k: Buffer) => `10.0.0.${n} ssh-ed25519 ${k.toString('base64')}\n`;
+  writeFileSync(kh, Array.from({ length: 500 }, (_, i) => line(i, k1)).join(''));
+  assert.equal(verifyHostKey([kh], '10.0.0.7', k1).kind, 'match');
+  assert.equal(verifyHostKey([kh], 'new.example', k1).kind, 'unknown');
+  recordHostKey(kh, 'new.example', k1);
+  assert.equal(verifyHostKey([kh], 'new.example', k1).kind, 'match', 'appended line seen');
+  writeFileSync(kh, readFileSync(kh, 'utf8').replace(line(7, k1), line(7, k2)));
+  assert.equal(verifyHostKey([kh], '10.0.0.7', k1).kind, 'changed', 'same size, rewritten: the new key counts');
+  assert.equal(verifyHostKey([kh], '10.0.0.7', k2).kind, 'match');
+  writeFileSync(kh, `${line(7, k1)}10.0.0.7,* ssh-ed25519 ${k2.toString('base64')}\n`);
+  assert.deepEqual(
+    lookupKnownKeys([kh], '10.0.0.7').keys.map((k) => k.key),
+    [k1, k2].map((k) => k.toString('base64')),
+    'plain and pattern lines, in file order',
+  );
 });

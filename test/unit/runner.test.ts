@@ -4,7 +4,10 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { requestFrame, runnerSource, StaleSession } from '../../src/transport/driver.js';
+import { EventEmitter } from 'node:events';
+import type { ClientChannel } from 'ssh2';
+import { BECOME_TIMEOUT_MS, becomeIds } from '../../src/transport/become.js';
+import { DriverSession, requestFrame, runnerSource, StaleSession } from '../../src/transport/driver.js';
 import { perlProbe } from '../../src/transport/probe-command.js';
 import { perlWrite } from '../../src/transport/write-command.js';
 
@@ -102,4 +105,39 @@ test('runner protocol: a command the runner cannot fork for (no processes left) 
   const probe = await session.run(perlProbe('print "still here"'), Buffer.alloc(0));
   assert.equal(probe.stdout, 'still here');
   session.close();
+});
+
+test('runner protocol: a runner that goes away says how (its signal, or its exit status and last stderr)', async () => {
+  const killed = localRunner();
+  await killed.session.started();
+  const pending = killed.session.run('sleep 5', Buffer.alloc(0));
+  process.kill(killed.pid, 'SIGKILL');
+  await assert.rejects(pending, { message: 'command runner on the host stopped (killed by SIGKILL)' });
+  const exited = localRunner();
+  await exited.session.started();
+  await assert.rejects(exited.session.run(perlProbe('print STDERR "last words\\n"; exit 3'), Buffer.alloc(0)), {
+    message: 'command runner on the host stopped (exit status 3): last words',
+  });
+});
+
+test('runner with become: ready on stdout before the become marker on stderr: sudo time limit does not close it', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const ids = becomeIds();
+  const stderr = new EventEmitter();
+  let closed = false;
+  // MOCK channel: the order in which sshd hands over stdout and stderr under load
+  const channel = Object.assign(new EventEmitter(), {
+    stderr,
+    write: () => true,
+    end: () => undefined,
+    close: () => (closed = true),
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', {
+    settings: { user: 'root', method: 'sudo' },
+    ids,
+  });
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  stderr.emit('data', Buffer.from(`${ids.marker}\n`));
+  t.mock.timers.tick(BECOME_TIMEOUT_MS + 1000);
+  assert.deepEqual([closed, session.alive], [false, true]);
 });

@@ -93,3 +93,31 @@ test('play facts: pending handlers are read alongside the facts, not asked again
   });
   assert.equal(m.sent.filter((c) => c.command.includes('pending-handlers')).length, 1);
 });
+
+test('play facts: a task sees the facts as they are now (gathered by setup, cleared by meta clear_facts, gathered by a play)', async () => {
+  let gathered = 0;
+  const m = await runMockPlaybook(
+    [
+      '- hosts: h1',
+      '  tasks:',
+      '    - debug: msg="{{ ansible_hostname }}"',
+      '    - setup:',
+      '    - debug: msg="{{ ansible_hostname }} {{ ansible_facts.hostname }}"',
+      '    - meta: clear_facts',
+      `    - debug: msg="{{ ansible_hostname | default('none') }}"`,
+      '- hosts: h1',
+      '  tasks:',
+      '    - debug: msg="{{ ansible_hostname }}"',
+      '',
+    ].join('\n'),
+    'h1\n',
+    {
+      answer: (_host, command) =>
+        isFacts(command) ? { stdout: `\n@@orch-facts:platform\nhostname=n${++gathered}\n` } : undefined,
+    },
+  );
+  assert.deepEqual(
+    m.events.flatMap((e) => (e.type === 'host_result' && e.module === 'debug' ? [e.msg] : [])),
+    ['n1', 'n2 n2', 'none', 'n3'],
+  );
+});
