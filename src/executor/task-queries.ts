@@ -20,10 +20,9 @@ import { loopScope } from './loop.js';
 
 /* The read-only queries of tasks, recorded without running them, fetched ahead in one round trip. */
 
-class Recorded extends Error {
-  constructor(readonly query: QueryCommand) {
-    super('recorded');
-  }
+/** Stops a module's query at its first command. Not an Error: caught at once, so no stack trace to capture. */
+class Recorded {
+  constructor(readonly query: QueryCommand) {}
 }
 
 /**

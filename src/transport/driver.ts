@@ -114,6 +114,8 @@ export class DriverSession {
   private ready = false;
   private dead: Error | undefined;
   private readonly queue: (Request & { p: Pending })[] = [];
+  /** a send of the queue is planned for the end of this turn of the event loop */
+  private flushing = false;
   /** sent, not yet answered, in order: the runner answers in the order it reads */
   private readonly inflight: Pending[] = [];
   private header: { rc: number; out: number; err: number; stale: boolean } | undefined;
@@ -209,15 +211,26 @@ export class DriverSession {
     this.channel.end();
   }
 
-  /** Send everything queued at once (pipelining): the runner reads and answers one after the other. */
+  /**
+   * Send everything queued at once (pipelining): the runner reads and answers one after the other. What is
+   * asked for in one turn of the event loop (a batch of queries) goes out as one write: one SSH packet to
+   * encrypt and send, not one per command.
+   */
   private pump(): void {
-    if (!this.ready || this.dead) return;
-    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-      this.traffic.sent();
-      this.inflight.push(next.p);
-      this.commands++;
-      this.channel.write(requestFrame(next));
-    }
+    if (!this.ready || this.dead || this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    process.nextTick(() => {
+      this.flushing = false;
+      if (!this.ready || this.dead) return;
+      const frames: Buffer[] = [];
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        this.traffic.sent();
+        this.inflight.push(next.p);
+        this.commands++;
+        frames.push(requestFrame(next));
+      }
+      this.channel.write(Buffer.concat(frames));
+    });
   }
 
   private fail(e: Error): void {

@@ -141,3 +141,25 @@ test('runner with become: ready on stdout before the become marker on stderr: su
   t.mock.timers.tick(BECOME_TIMEOUT_MS + 1000);
   assert.deepEqual([closed, session.alive], [false, true]);
 });
+
+test('runner protocol: commands asked for in one turn of the event loop go out as one write (one SSH packet)', async () => {
+  const writes: Buffer[] = [];
+  // MOCK channel: records what DriverSession writes
+  const channel = Object.assign(new EventEmitter(), {
+    stderr: new EventEmitter(),
+    write: (d: Buffer) => writes.push(d),
+    end: () => undefined,
+    close: () => undefined,
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  const answers = ['a', 'b', 'c'].map((c) => session.run(`echo ${c}`, Buffer.alloc(0)));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0]?.toString(), 'R 6 0 0\necho aR 6 0 0\necho bR 6 0 0\necho c');
+  channel.emit('data', Buffer.from('X 0 2 0\na\nX 0 2 0\nb\nX 0 2 0\nc\n'));
+  assert.deepEqual(
+    (await Promise.all(answers)).map((r) => r.stdout),
+    ['a\n', 'b\n', 'c\n'],
+  );
+});
