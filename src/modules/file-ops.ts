@@ -139,3 +139,8 @@ export function perlFileCommand(ops: readonly FileOp[]): string | undefined {
     ].join('\n'),
   );
 }
+
+/** The command that runs the steps: Perl in the runner when every step has a Perl form, else the shell script. */
+export function opsCommand(ops: readonly FileOp[]): string {
+  return perlFileCommand(ops) ?? ['set -e', ...ops.map(shellOf)].join('\n');
+}

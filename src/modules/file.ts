@@ -1,7 +1,7 @@
 import type { FileDiff } from '../core/result.js';
 import { attributeFixes, parseStat, statRemote, type RemoteFile } from './remote-file.js';
 import { perlString, statCode } from './probe.js';
-import { perlFileCommand, shellOf, type FileOp } from './file-ops.js';
+import { opsCommand, shellOf, type FileOp } from './file-ops.js';
 import { octalMode } from './mode.js';
 import { withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
@@ -251,7 +251,7 @@ export const file = withPathInfo(
     describe: describeFile,
     async apply(ctx, _p, c) {
       // in the host's command runner when every step has a Perl form: no process at all
-      const r = await ctx.run(perlFileCommand(c.ops) ?? ['set -e', ...c.cmds].join('\n'));
+      const r = await ctx.run(opsCommand(c.ops));
       if (r.rc !== 0) throw commandFailed('file', r);
       // setting a time (touch's default `now`) is a change, as Ansible reports it
       return { changed: true };
