@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { file } from '../../src/modules/file.js';
 import { perlFileCommand } from '../../src/modules/file-ops.js';
+import { perlProbe } from '../../src/transport/probe-command.js';
 import { compareCases, fresh, gnarly, touch, type Case } from '../helpers/file-ops-compare.js';
 import { localRunner } from '../helpers/local-runner.js';
 
@@ -143,4 +145,32 @@ test('file ops in perl: what has no Perl form (times, chown USER:GROUP, rm of /)
   assert.equal(perlFileCommand([{ op: 'rm', path: '/srv/x/..' }]), undefined);
   assert.equal(perlFileCommand([{ op: 'chmod', mode: 'u+x', path: '/f' }]), undefined);
   assert.match(perlFileCommand([{ op: 'mkdir', path: "/it's" }]) ?? '', /^perl -e '[^']*' orch-write$/);
+});
+
+test('file module: directory, touch, link, hard, absent with octal or symbolic modes and owners send Perl, times the shell', async () => {
+  const sent = async (params: Record<string, unknown>, stat: string) => {
+    const ran: string[] = [];
+    const run = async (cmd: string) => {
+      ran.push(cmd);
+      return { rc: 0, stdout: cmd.includes('orch-probe') ? stat : '', stderr: '' };
+    };
+    const ctx = { host: 'h', check: false, diff: false, run, probe: (c: string) => run(perlProbe(c)), warn: () => {} };
+    await file.run(ctx as never, params);
+    return ran.filter((c) => !c.includes('orch-probe'));
+  };
+  const absent = 'U|0022|root|root\nA\n';
+  const dir = 'U|0022|root|root\nS|directory|755|root|root|4096|0|0\n';
+  const perlForm = /^perl -e '[^']*' orch-write$/;
+  for (const [params, stat] of [
+    [{ path: '/d', state: 'directory', mode: '0750', owner: 'nobody', group: 'nogroup' }, absent],
+    [{ path: '/d', state: 'directory', mode: 'u=rwx,g=rx,o=', recurse: true, owner: 'nobody' }, `${dir}R|/d\n`],
+    [{ path: '/f', state: 'touch', mode: '0600' }, absent],
+    [{ path: '/l', state: 'link', src: '/etc' }, absent],
+    [{ path: '/h', state: 'hard', src: '/etc/hostname' }, absent],
+    [{ path: '/d', state: 'absent' }, dir],
+  ] as const) {
+    assert.match((await sent(params, stat)).join('\n'), perlForm, JSON.stringify(params));
+  }
+  const times = await sent({ path: '/f', state: 'touch', modification_time: '202001010000.00' }, absent);
+  assert.match(times.join('\n'), /^set -e\ntouch -- \/f\ntouch -m -d @\d+ -- \/f\ntouch -a -- \/f$/);
 });
