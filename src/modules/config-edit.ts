@@ -1,5 +1,4 @@
 import type { FileDiff, ModuleResult } from '../core/result.js';
-import { sh } from '../transport/quote.js';
 import { parsePathInfo, pathInfoScript } from './path-info.js';
 import { attributeFixes, parseStat, statRemote, statScript, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
@@ -82,7 +81,7 @@ export function defineConfigEditModule(name: string, spec: ModuleSpec, o: Config
         return {};
       }
       if (!f.exists && o.makeParent) {
-        const r = await ctx.run(sh`mkdir -p -- "$(dirname -- ${path})"`);
+        const r = await ctx.run(opsCommand([{ op: 'mkdirParent', path }]));
         if (r.rc !== 0) throw commandFailed(`creating the directory of ${path}`, r);
       }
       const { backupFile } = await writeRemote(ctx, path, c.text, { ...attrs(p), backup: p.backup === true });

@@ -155,5 +155,5 @@ export const contentParams = {
 
 /** mkdir -p of a path's parent directory (lineinfile/blockinfile create: yes, as Ansible's os.makedirs). */
 export function ensureParentCmd(dest: string): string {
-  return sh`mkdir -p -- "$(dirname -- ${dest})"`;
+  return opsCommand([{ op: 'mkdirParent', path: dest }]);
 }

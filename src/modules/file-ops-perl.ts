@@ -5,6 +5,14 @@
  * each against the tool it stands for (test/unit/file-ops.test.ts). Rules: no single quote, no exit.
  */
 
+/** The subs a sub calls (included before it). */
+export const NEEDS: Partial<Record<keyof typeof FILE_OP_PERL, (keyof typeof FILE_OP_PERL)[]>> = {
+  own: ['id'],
+  chownR: ['id'],
+  symlink: ['dirname'],
+  mkdirParent: ['dirname', 'mkdir'],
+};
+
 export interface PerlOp {
   sub: keyof typeof FILE_OP_PERL;
   args: string[];
@@ -55,11 +63,16 @@ export const FILE_OP_PERL = {
     '  if ($oe) { $! = $oe; die "touch: cannot touch " . $qa->($p) . ": $!\\n"; }',
     '  die "touch: setting times of " . $qa->($p) . ": $!\\n"; };',
   ].join('\n'),
+  /** GNU dirname */
+  dirname: [
+    'my $dirname = sub { my ($d) = @_; return "/" if $d =~ m{\\A/+\\z}; $d =~ s{/+\\z}{}; return "." unless $d =~ m{/};',
+    '  $d =~ s{[^/]*\\z}{}; $d =~ s{/+\\z}{}; return $d eq "" ? "/" : $d; };',
+  ].join('\n'),
+  // mkdir -p -- "$(dirname -- PATH)" (the command substitution drops the trailing newlines)
+  mkdirParent: '$op{mkdirParent} = sub { (my $d = $dirname->($_[0])) =~ s/\\n+\\z//; $op{mkdir}->($d); };',
   // dirname, mktemp -d, ln -s, mv -Tf, rmdir (the private directory is removed when a later step fails)
   symlink: [
-    '$op{symlink} = sub { my ($src, $p) = @_; my $dir = $p;',
-    '  if ($dir =~ m{\\A/+\\z}) { $dir = "/"; } else { $dir =~ s{/+\\z}{};',
-    '    if ($dir =~ m{/}) { $dir =~ s{[^/]*\\z}{}; $dir =~ s{/+\\z}{}; $dir = "/" if $dir eq ""; } else { $dir = "."; } }',
+    '$op{symlink} = sub { my ($src, $p) = @_; my $dir = $dirname->($p);',
     '  my $tpl = "$dir/.orch-tmp.XXXXXX"; my @abc = ("A" .. "Z", "a" .. "z", 0 .. 9); my $d;',
     '  for (1 .. 100) { $d = substr($tpl, 0, -6) . join("", map { $abc[rand @abc] } 1 .. 6);',
     '    last if mkdir($d, 0700); undef $d; last unless $!{EEXIST}; }',

@@ -1,6 +1,6 @@
 import { sh } from '../transport/quote.js';
 import { perlWrite } from '../transport/write-command.js';
-import { FILE_OP_PERL, type PerlOp } from './file-ops-perl.js';
+import { FILE_OP_PERL, NEEDS, type PerlOp } from './file-ops-perl.js';
 import { GNU_QUOTE_PERL } from './gnu-quote.js';
 import { perlString } from './probe.js';
 
@@ -13,6 +13,8 @@ import { perlString } from './probe.js';
 export type FileOp =
   | { op: 'rm'; path: string }
   | { op: 'mkdir'; path: string }
+  /** mkdir -p of the path's directory (a file about to be created there) */
+  | { op: 'mkdirParent'; path: string }
   | { op: 'touch'; path: string }
   /** touch -m / touch -a: a time set to now, or to a timestamp */
   | { op: 'time'; path: string; flag: '-m' | '-a'; epoch?: number }
@@ -32,6 +34,8 @@ export function shellOf(o: FileOp): string {
       return sh`rm -rf -- ${o.path}`;
     case 'mkdir':
       return sh`mkdir -p -- ${o.path}`;
+    case 'mkdirParent':
+      return sh`mkdir -p -- "$(dirname -- ${o.path})"`;
     case 'touch':
       return sh`touch -- ${o.path}`;
     case 'time':
@@ -77,7 +81,8 @@ function perlOp(o: FileOp, prev: FileOp | undefined, next: FileOp | undefined): 
     case 'rm':
       return /^\/*$|(^|\/)\.\.?$|\/$/.test(o.path) ? undefined : { sub: 'rm', args: [o.path] };
     case 'mkdir':
-      return { sub: 'mkdir', args: [o.path] };
+    case 'mkdirParent':
+      return { sub: o.op, args: [o.path] };
     case 'touch':
       return { sub: 'touch', args: [o.path] };
     case 'time':
@@ -123,8 +128,7 @@ export function perlFileCommand(ops: readonly FileOp[]): string | undefined {
     if (c !== 'skip') calls.push(c);
   }
   if (calls.length === 0) return undefined;
-  const used = new Set(calls.map((c) => c.sub));
-  const subs = used.has('own') || used.has('chownR') ? ['id' as const, ...used] : [...used];
+  const subs = [...new Set(calls.flatMap((c) => [...(NEEDS[c.sub] ?? []), c.sub]))];
   const body = calls.map(
     (c) => `$op{${c.sub}}->(${[...c.args.map(perlString), ...(c.numbers ?? []).map((n) => String(n))].join(', ')});`,
   );

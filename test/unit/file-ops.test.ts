@@ -53,6 +53,21 @@ const cases: Case[] = [
       { op: 'time', flag: '-a', path: join(d, '-x') },
     ],
   ],
+  [
+    "a file's parent directories (mkdir -p of its dirname), trailing slash, newline ending the dirname",
+    () => undefined,
+    (d) => [
+      { op: 'mkdirParent', path: join(d, 'p q', 'r', 'f') },
+      { op: 'mkdirParent', path: join(d, 's', 't', '') + '/' },
+      { op: 'mkdirParent', path: join(d, 'nl\n', 'f') },
+      { op: 'mkdirParent', path: 'relative-f' },
+    ],
+  ],
+  [
+    "a file's parent under a file",
+    (d) => touch(join(d, 'f')),
+    (d) => [{ op: 'mkdirParent', path: join(d, 'f', 'g', 'h') }],
+  ],
   ['touch in a missing directory', () => undefined, (d) => [{ op: 'touch', path: join(d, 'no', 'f') }]],
   [
     "touch root's file (as nobody)",
