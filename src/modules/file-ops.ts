@@ -59,10 +59,12 @@ export function shellOf(o: FileOp): string {
 }
 
 /**
- * A user or group as the Perl code resolves it exactly as chown: a name, else digits. A `:` or `.` (chown's
- * USER:GROUP and USER.GROUP forms) or a leading `+` (a number, always) are left to the tool itself.
+ * A group as the Perl code resolves it exactly as chgrp (a name, else digits): not one the tools read as a number
+ * by other rules (leading space or `+`, 10 digits or more: out of range or -1). A user also without `:` or `.`
+ * (chown's USER:GROUP and USER.GROUP forms). Others are left to the tools themselves.
  */
-const plainId = (name: string) => /^[^:.+][^:.]*$/.test(name);
+export const plainGroup = (name: string) => !/^[\s+]/.test(name) && !/^\d{10,}$/.test(name);
+export const plainUser = (name: string) => plainGroup(name) && !/[:.]/.test(name);
 
 /**
  * Paths whose removal rm treats specially (`/`, a trailing `.`, `..` or slash: refused or followed) stay with
@@ -99,16 +101,16 @@ function perlOp(o: FileOp, prev: FileOp | undefined, next: FileOp | undefined): 
         ? { sub: 'chmod', args: [o.path], numbers: [parseInt(o.mode, 8), o.mode.length < 5 ? 1 : 0] }
         : undefined;
     case 'chown':
-      return plainId(o.owner)
+      return plainUser(o.owner)
         ? { sub: 'own', args: [o.owner, '', o.path], numbers: [o.noDereference ? 1 : 0] }
         : undefined;
     case 'chgrp':
-      return plainId(o.group)
+      return plainGroup(o.group)
         ? { sub: 'own', args: ['', o.group, o.path], numbers: [o.noDereference ? 1 : 0] }
         : undefined;
     case 'chownR': {
       const [owner = '', group = ''] = o.spec.split(/:(.*)/s);
-      return (owner === '' || plainId(owner)) && (group === '' || plainId(group))
+      return (owner === '' || plainUser(owner)) && (group === '' || plainGroup(group))
         ? { sub: 'chownR', args: [owner, group, o.path] }
         : undefined;
     }

@@ -1,4 +1,5 @@
 import { perlWrite } from '../transport/write-command.js';
+import { plainGroup, plainUser } from './file-ops.js';
 import { FILE_OP_PERL } from './file-ops-perl.js';
 import { GNU_QUOTE_PERL } from './gnu-quote.js';
 import { perlString } from './probe.js';
@@ -23,11 +24,25 @@ export interface PerlWriteOptions {
 }
 
 /**
- * Whether the Perl write does all that is asked: a validate command, a backup, a symbolic mode or content from
- * a file on the host (copy's remote_src) need the shell script.
+ * Whether the Perl write does all that is asked: a validate command, a backup, a symbolic mode, content from
+ * a file on the host (copy's remote_src) or an owner in chown's other forms (file-ops.ts) need the shell script.
  */
-export function perlWritable(o: { mode?: string; validate?: string; backup?: boolean; fromPath?: string }) {
-  return !o.validate && !o.backup && o.fromPath === undefined && (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode));
+export function perlWritable(o: {
+  mode?: string;
+  owner?: string;
+  group?: string;
+  validate?: string;
+  backup?: boolean;
+  fromPath?: string;
+}) {
+  return (
+    !o.validate &&
+    !o.backup &&
+    o.fromPath === undefined &&
+    (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode)) &&
+    (o.owner === undefined || plainUser(o.owner)) &&
+    (o.group === undefined || plainGroup(o.group))
+  );
 }
 
 export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string {

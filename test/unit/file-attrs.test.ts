@@ -35,6 +35,11 @@ const cases: Case[] = [
     (d) => touch(join(d, 'f')),
     (d) => [{ op: 'chown', owner: 'no-such-user', path: join(d, 'f'), noDereference: false }],
   ],
+  ...['a.b', 'a:b', '5 ', '-5', '999999999'].map((group): Case => [
+    `chgrp ${JSON.stringify(group)} (a dot, a colon, a trailing space, a sign, 9 digits)`,
+    (d) => touch(join(d, 'f')),
+    (d) => [{ op: 'chgrp', group, path: join(d, 'f'), noDereference: false }],
+  ]),
   [
     'chgrp an unknown group',
     (d) => touch(join(d, 'f')),

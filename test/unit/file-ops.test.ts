@@ -161,6 +161,8 @@ test('file ops in perl: what has no Perl form (times, chown USER:GROUP, rm of /)
   assert.equal(perlFileCommand([{ op: 'chown', owner: 'a:b', path: '/f', noDereference: false }]), undefined);
   assert.equal(perlFileCommand([{ op: 'chown', owner: 'first.last', path: '/f', noDereference: false }]), undefined);
   assert.equal(perlFileCommand([{ op: 'rm', path: '/' }]), undefined);
+  for (const group of [' 5', '+5', '4294967295'])
+    assert.equal(perlFileCommand([{ op: 'chgrp', group, path: '/f', noDereference: false }]), undefined, group);
   assert.equal(perlFileCommand([{ op: 'rm', path: '/srv/x/..' }]), undefined);
   assert.equal(perlFileCommand([{ op: 'chmod', mode: 'u+x', path: '/f' }]), undefined);
   assert.match(perlFileCommand([{ op: 'mkdir', path: "/it's" }]) ?? '', /^perl -e '[^']*' orch-write$/);

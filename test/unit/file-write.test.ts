@@ -129,6 +129,9 @@ test('perl write: what it cannot do (validate, backup, symbolic modes, remote_sr
   assert.equal(perlWritable({ backup: true }), false);
   assert.equal(perlWritable({ mode: 'u+rw' }), false);
   assert.equal(perlWritable({ fromPath: '/etc/hostname' }), false, "copy remote_src: the bytes are the host's file");
+  assert.equal(perlWritable({ owner: 'first.last' }), false, "chown's USER.GROUP form");
+  assert.equal(perlWritable({ owner: 'nobody', group: ' 5' }), false, 'a number by strtoul rules');
+  assert.equal(perlWritable({ owner: 'nobody', group: 'nogroup' }), true);
 });
 
 test('perl write: the temp file is 0600 while its bytes arrive (streamed from stdin), the file 0644 once renamed', async () => {
