@@ -1,9 +1,9 @@
 import type { FileDiff, ModuleResult } from '../core/result.js';
-import { sh } from '../transport/quote.js';
 import { parsePathInfo, pathInfoScript } from './path-info.js';
 import { attributeFixes, parseStat, statRemote, statScript, writeRemote, type RemoteFile } from './remote-file.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type Module } from './types.js';
+import { opsCommand, type FileOp } from './file-ops.js';
 
 /** What a config-file module decides from the current text: the new text (null: unchanged) and its result keys. */
 export interface ConfigEdit {
@@ -14,7 +14,7 @@ export interface ConfigEdit {
 
 interface Change {
   text: string | null;
-  attrCmds: string[];
+  attrOps: FileOp[];
 }
 
 export interface ConfigEditOptions {
@@ -67,21 +67,21 @@ export function defineConfigEditModule(name: string, spec: ModuleSpec, o: Config
     plan(p, f) {
       const e = editOf(p, f);
       const path = o.path(p);
-      const fixes = e.text === null && f.exists ? attributeFixes(path, f, attrs(p)) : { cmds: [], diffs: [] };
+      const fixes = e.text === null && f.exists ? attributeFixes(path, f, attrs(p)) : { cmds: [], diffs: [], ops: [] };
       if (e.text === null && fixes.cmds.length === 0) return null;
       const diff: FileDiff[] = [...fixes.diffs];
       if (e.text !== null) diff.unshift({ path, before: f.content?.toString('utf8') ?? '', after: e.text });
-      return { changes: { text: e.text, attrCmds: fixes.cmds }, result: { diff } };
+      return { changes: { text: e.text, attrOps: fixes.ops }, result: { diff } };
     },
     async apply(ctx, p, c, f) {
       const path = o.path(p);
       if (c.text === null) {
-        const r = await ctx.run(['set -e', ...c.attrCmds].join('\n'));
+        const r = await ctx.run(opsCommand(c.attrOps));
         if (r.rc !== 0) throw commandFailed(`setting attributes of ${path}`, r);
         return {};
       }
       if (!f.exists && o.makeParent) {
-        const r = await ctx.run(sh`mkdir -p -- "$(dirname -- ${path})"`);
+        const r = await ctx.run(opsCommand([{ op: 'mkdirParent', path }]));
         if (r.rc !== 0) throw commandFailed(`creating the directory of ${path}`, r);
       }
       const { backupFile } = await writeRemote(ctx, path, c.text, { ...attrs(p), backup: p.backup === true });

@@ -12,6 +12,7 @@ import {
 } from './remote-file.js';
 import type { Params } from './spec.js';
 import { commandFailed, ModuleFailure, type ModuleContext } from './types.js';
+import { opsCommand, type FileOp } from './file-ops.js';
 
 /** Shared by copy and template: put exact bytes at dest, atomically, only when the checksum differs. */
 
@@ -25,7 +26,7 @@ export interface ContentState {
 
 export interface ContentChange {
   write: boolean;
-  attrCmds: string[];
+  attrOps: FileOp[];
 }
 
 /**
@@ -86,7 +87,7 @@ export function planContent(
   };
   // never chmod/chown through a link the task does not follow (force: no leaves a link as it is)
   if (!write && isLink) return null;
-  const fixes = write ? { cmds: [], diffs: [] } : attributeFixes(s.dest, s.file, attrs);
+  const fixes = write ? { cmds: [], diffs: [], ops: [] } : attributeFixes(s.dest, s.file, attrs);
   if (!write && fixes.cmds.length === 0) return null;
   const diff: FileDiff[] = [...fixes.diffs];
   if (write && !s.remoteSrc)
@@ -101,7 +102,7 @@ export function planContent(
   // remote_src: the content is not read here (its md5sum is not known)
   const sums = s.remoteSrc ? { src: s.remoteSrc.path } : { md5sum: createHash('md5').update(s.content).digest('hex') };
   return {
-    changes: { write, attrCmds: fixes.cmds },
+    changes: { write, attrOps: fixes.ops },
     result: { diff, checksum: want, ...sums, dest: s.dest, state: 'file', size },
   };
 }
@@ -123,7 +124,7 @@ export async function applyContent(
     });
     return backupFile ? { backup_file: backupFile } : {};
   }
-  const r = await ctx.run(['set -e', ...c.attrCmds].join('\n'));
+  const r = await ctx.run(opsCommand(c.attrOps));
   if (r.rc !== 0) throw commandFailed(`setting attributes of ${s.dest}`, r);
   return {};
 }
@@ -154,5 +155,5 @@ export const contentParams = {
 
 /** mkdir -p of a path's parent directory (lineinfile/blockinfile create: yes, as Ansible's os.makedirs). */
 export function ensureParentCmd(dest: string): string {
-  return sh`mkdir -p -- "$(dirname -- ${dest})"`;
+  return opsCommand([{ op: 'mkdirParent', path: dest }]);
 }

@@ -1,4 +1,7 @@
 import { perlWrite } from '../transport/write-command.js';
+import { plainGroup, plainUser } from './file-ops.js';
+import { FILE_OP_PERL } from './file-ops-perl.js';
+import { GNU_QUOTE_PERL } from './gnu-quote.js';
 import { perlString } from './probe.js';
 
 /**
@@ -21,26 +24,34 @@ export interface PerlWriteOptions {
 }
 
 /**
- * Whether the Perl write does all that is asked: a validate command, a backup, a symbolic mode or content from
- * a file on the host (copy's remote_src) need the shell script.
+ * Whether the Perl write does all that is asked: a validate command, a backup, a symbolic mode, content from
+ * a file on the host (copy's remote_src) or an owner in chown's other forms (file-ops.ts) need the shell script.
  */
-export function perlWritable(o: { mode?: string; validate?: string; backup?: boolean; fromPath?: string }) {
-  return !o.validate && !o.backup && o.fromPath === undefined && (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode));
+export function perlWritable(o: {
+  mode?: string;
+  owner?: string;
+  group?: string;
+  validate?: string;
+  backup?: boolean;
+  fromPath?: string;
+}) {
+  return (
+    !o.validate &&
+    !o.backup &&
+    o.fromPath === undefined &&
+    (o.mode === undefined || /^[0-7]{3,5}$/.test(o.mode)) &&
+    (o.owner === undefined || plainUser(o.owner)) &&
+    (o.group === undefined || plainGroup(o.group))
+  );
 }
-
-/** A name or a number, as chown reads it; dies with chown's message for a name nobody has. */
-const ID_OF = [
-  'my $id_of = sub { my ($n, $kind) = @_; return -1 if !defined $n || $n eq "";',
-  '  my $id = $kind eq "user" ? (getpwnam($n))[2] : (getgrnam($n))[2]; return $id if defined $id;',
-  '  return $n if $n =~ /\\A\\d+\\z/; die "chown: invalid $kind: \\x27$n\\x27\\n"; };',
-].join('\n');
 
 export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string {
   const spec = `${o.owner ?? ''}${o.group ? `:${o.group}` : ''}`;
   return perlWrite(
     [
-      'use strict; use Fcntl (); require IO::Handle;',
-      ID_OF,
+      'use strict; use Fcntl (); require IO::Handle; require POSIX;',
+      GNU_QUOTE_PERL,
+      spec === '' ? '' : FILE_OP_PERL.id,
       `my $p = ${perlString(path)};`,
       o.throughLinks
         ? 'if (-l $p) { require Cwd; my $r = Cwd::abs_path($p); die "readlink: cannot resolve $p\\n" unless defined $r; $p = $r; }'
@@ -50,7 +61,7 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
       'for (1 .. 100) { $t = sprintf("%s/.orch-tmp.%06X", $d, int(rand(0x1000000)));',
       '  last if sysopen($fh, $t, Fcntl::O_WRONLY() | Fcntl::O_CREAT() | Fcntl::O_EXCL(), 0600);',
       '  undef $fh; last unless $!{EEXIST}; }',
-      'die "mktemp: failed to create file via template \\x27$d/.orch-tmp.XXXXXX\\x27: $!\\n" unless $fh;',
+      'die "mktemp: failed to create file via template " . $ql->("$d/.orch-tmp.XXXXXX") . ": $!\\n" unless $fh;',
       // the bytes: in the runner, in the frame; elsewhere streamed from stdin into the 0600 temp file as they come
       'my $ok = eval { binmode $fh; if (defined $main::ORCH_IN) { print {$fh} $main::ORCH_IN or die "cat: write error: $!\\n"; }',
       '  else { binmode STDIN; while (1) { my $n = sysread(STDIN, my $buf, 65536); die "cat: read error: $!\\n" unless defined $n;',
@@ -58,16 +69,16 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
       '  if (my @s = stat $p) { chmod($s[2] & 07777, $t); chown($s[4], $s[5], $t); } else { chmod(0644, $t); }',
       o.mode === undefined
         ? ''
-        : `  chmod(${o.mode.replace(/^0*(?=.)/, '0')}, $t) or die "chmod: changing permissions of \\x27$t\\x27: $!\\n";`,
+        : `  chmod(${o.mode.replace(/^0*(?=.)/, '0')}, $t) or die "chmod: changing permissions of " . $qa->($t) . ": $!\\n";`,
       spec === ''
         ? ''
         : [
             `  my $spec = ${perlString(spec)}; my ($u, $g) = split /:/, $spec, 2;`,
-            '  chown($id_of->($u, "user"), $id_of->($g, "group"), $t)',
-            '    or die "chown: changing ownership of \\x27$t\\x27: $!\\n";',
+            '  chown($id->("chown", $u, "user", $spec), $id->("chown", $g // "", "group", $spec), $t)',
+            '    or die "chown: changing ownership of " . $qa->($t) . ": $!\\n";',
           ].join('\n'),
       '  $fh->sync; close($fh) or die "cat: write error: $!\\n";',
-      '  rename($t, $p) or die "mv: cannot move \\x27$t\\x27 to \\x27$p\\x27: $!\\n"; 1 };',
+      '  rename($t, $p) or die "mv: cannot move " . $qa->($t) . " to " . $qa->($p) . ": $!\\n"; 1 };',
       'if (!$ok) { my $e = $@; close($fh); unlink($t); die $e; }',
       o.then === undefined
         ? ''

@@ -1,13 +1,16 @@
-import { sh } from '../transport/quote.js';
 import type { FileDiff } from '../core/result.js';
-import { attributeFixes, parseStat, statRemote, statScript, type RemoteFile } from './remote-file.js';
+import { attributeFixes, parseStat, statRemote, type RemoteFile } from './remote-file.js';
+import { perlString, statCode } from './probe.js';
+import { opsCommand, shellOf, type FileOp } from './file-ops.js';
 import { octalMode } from './mode.js';
 import { withPathInfo } from './path-info.js';
 import type { Params } from './spec.js';
 import { commandFailed, defineStateModule, ModuleFailure, type ModuleContext } from './types.js';
 
 interface Change {
+  /** the shell commands of `ops` (what runs when they have no Perl form) */
   cmds: string[];
+  ops: FileOp[];
   diffs: FileDiff[];
 }
 
@@ -51,15 +54,29 @@ async function queryFile(ctx: ModuleContext, p: Params): Promise<FileState> {
     }
     return cur;
   }
-  const differs = [
-    p.owner ? sh`! -user ${p.owner as string}` : '',
-    p.group ? sh`! -group ${p.group as string}` : '',
-  ].filter((x) => x);
-  const r = await ctx.run(
-    `${statScript(path, false, follow)}; if [ -d ${sh`${path}`} ]; then printf 'R|%s\\n' "$(find ${sh`${path}`} \\( ${differs.join(' -o ')} \\) -print -quit)"; fi`,
-  );
+  const r = await ctx.probe(`${statCode(path, false, follow)}\n${recurseProbe(p.owner, p.group)}`);
   if (r.rc !== 0) throw commandFailed(`reading ${path}`, r);
   return { ...parseStat(r.stdout), recurseDiffers: /^R\|.+$/m.test(r.stdout) };
+}
+
+/**
+ * Probe code printing `R|ENTRY` for the first entry at or below the directory `$p` with another owner or group
+ * (`find PATH \( ! -user U -o ! -group G \) -print -quit`: never through a link, the path itself either), `R|`
+ * when there is none. A name nobody has (find refuses it) finds nothing; an unreadable directory is passed.
+ */
+export function recurseProbe(owner: unknown, group: unknown): string {
+  const id = (v: unknown, get: string) =>
+    v === undefined || v === null
+      ? 'undef'
+      : `do { my $n = ${perlString(String(v))}; my $i = (${get}($n))[2]; defined $i ? $i : $n =~ /\\A\\d+\\z/ ? $n : -1 }`;
+  return [
+    `if (-d $p) { my ($wu, $wg) = (${id(owner, 'getpwnam')}, ${id(group, 'getgrnam')}); my $hit = ""; my $w;`,
+    '  $w = sub { my ($f) = @_; my @s = lstat $f; return if $hit ne "" || !@s;',
+    '    if ((defined $wu && $s[4] != $wu) || (defined $wg && $s[5] != $wg)) { $hit = $f; return; }',
+    '    if (-d _ && opendir(my $dh, $f)) { my @n = grep { $_ ne "." && $_ ne ".." } readdir $dh; closedir $dh;',
+    '      $w->("$f/$_") for @n; } };',
+    '  $w->($p) unless (defined $wu && $wu == -1) || (defined $wg && $wg == -1); undef $w; print "R|$hit\\n"; }',
+  ].join('\n');
 }
 
 const explicitTime = (v: unknown): boolean => typeof v === 'string' && v !== 'now' && v !== 'preserve';
@@ -84,19 +101,18 @@ export function parseFileTime(value: string, format: string): number {
  * access_time / modification_time as Ansible's file module: `preserve` (the default, and for touch on an
  * existing file `now`) leaves a time alone, `now` sets it, a timestamp sets it when it differs.
  */
-function timeCommands(p: Params, path: string, cur: FileState, state: string): string[] {
-  const cmds: string[] = [];
+function timeCommands(p: Params, path: string, cur: FileState, state: string): FileOp[] {
+  const cmds: FileOp[] = [];
   for (const [param, flag, current] of [
     ['modification_time', '-m', cur.details?.mtime],
     ['access_time', '-a', cur.details?.atime],
   ] as const) {
     const v = (p[param] as string | undefined) ?? (state === 'touch' ? 'now' : 'preserve');
     if (v === 'preserve') continue;
-    if (v === 'now') cmds.push(sh`touch ${flag} -- ${path}`);
+    if (v === 'now') cmds.push({ op: 'time', path, flag });
     else {
       const epoch = parseFileTime(v, String(p[`${param}_format`] ?? '%Y%m%d%H%M.%S'));
-      if (current === undefined || Math.floor(current) !== epoch)
-        cmds.push(sh`touch ${flag} -d ${`@${epoch}`} -- ${path}`);
+      if (current === undefined || Math.floor(current) !== epoch) cmds.push({ op: 'time', path, flag, epoch });
     }
   }
   return cmds;
@@ -131,26 +147,27 @@ export function planFile(p: Params, cur: FileState): Change | null {
   const path = String(p.path);
   if (cur.dangling) return null;
   const state = String(p.state ?? (cur.exists ? (cur.type === 'directory' ? 'directory' : 'file') : 'file'));
-  const cmds: string[] = [];
+  const cmds: FileOp[] = [];
   const diffs: FileDiff[] = [];
+  const done = () => ({ cmds: cmds.map(shellOf), ops: cmds, diffs });
   const was = cur.exists ? (cur.type ?? 'file') : 'absent';
   const transition = (after: string) => diffs.push({ path, header: 'state', before: was, after });
   switch (state) {
     case 'absent':
       if (!cur.exists) return null;
-      cmds.push(sh`rm -rf -- ${path}`);
+      cmds.push({ op: 'rm', path });
       transition('absent');
-      return { cmds, diffs };
+      return done();
     case 'directory':
       if (cur.exists && cur.type !== 'directory') throw new ModuleFailure(`${path} exists and is not a directory`);
       if (!cur.exists) {
-        cmds.push(sh`mkdir -p -- ${path}`);
+        cmds.push({ op: 'mkdir', path });
         transition('directory');
       }
       break;
     case 'touch':
       if (!cur.exists) {
-        cmds.push(sh`touch -- ${path}`);
+        cmds.push({ op: 'touch', path });
         transition('file');
       }
       break;
@@ -170,14 +187,9 @@ export function planFile(p: Params, cur: FileState): Change | null {
           hint: 'set force: yes',
         });
       // Atomic replace: a new link under a temporary name, renamed over the old one.
-      cmds.push(
-        state === 'link'
-          ? // the temporary name is a fresh private directory (mktemp), not a name another user could have made
-            sh`d=$(mktemp -d "$(dirname -- ${path})/.orch-tmp.XXXXXX") && ln -s -- ${src} "$d/l" && mv -Tf -- "$d/l" ${path} && rmdir -- "$d"`
-          : sh`ln -f -- ${src} ${path}`,
-      );
+      cmds.push(state === 'link' ? { op: 'symlink', src, path } : { op: 'hard', src, path });
       diffs.push({ path, header: 'src', before: cur.linkTarget ?? was, after: src });
-      return { cmds, diffs };
+      return done();
     }
     default:
       throw new ModuleFailure(`unknown state ${state}`);
@@ -200,14 +212,15 @@ export function planFile(p: Params, cur: FileState): Change | null {
   const fixes = attributeFixes(path, existing, want, p.follow === false);
   if (p.recurse && state === 'directory' && cur.recurseDiffers) {
     const who = `${(p.owner as string | undefined) ?? ''}${p.group ? `:${String(p.group)}` : ''}`;
-    fixes.cmds.push(sh`chown -R -- ${who} ${path}`);
+    fixes.ops.push({ op: 'chownR', spec: who, path });
     fixes.diffs.push({ path, header: 'owner (recursive)', before: 'mixed', after: who });
   }
-  cmds.push(...fixes.cmds);
+  cmds.push(...fixes.ops);
   diffs.push(...fixes.diffs);
   const times = state === 'link' || state === 'hard' ? [] : timeCommands(p, path, cur, state);
   if (cmds.length === 0 && times.length === 0) return null;
-  return { cmds: [...cmds, ...times], diffs };
+  cmds.push(...times);
+  return done();
 }
 
 export const file = withPathInfo(
@@ -237,7 +250,8 @@ export const file = withPathInfo(
     },
     describe: describeFile,
     async apply(ctx, _p, c) {
-      const r = await ctx.run(['set -e', ...c.cmds].join('\n'));
+      // in the host's command runner when every step has a Perl form: no process at all
+      const r = await ctx.run(opsCommand(c.ops));
       if (r.rc !== 0) throw commandFailed('file', r);
       // setting a time (touch's default `now`) is a change, as Ansible reports it
       return { changed: true };

@@ -4,6 +4,7 @@ import { runPython } from './python.js';
 import { attributeFixes, statRemote } from './remote-file.js';
 import type { Params } from './spec.js';
 import { commandFailed, type Module, type ModuleContext } from './types.js';
+import { opsCommand } from './file-ops.js';
 
 /**
  * ansible.builtin.get_url: the download runs on the target host, as Ansible's does. It needs python3 there,
@@ -22,7 +23,7 @@ async function fixAttributes(ctx: ModuleContext, path: string, p: Params): Promi
   const fixes = attributeFixes(path, await statRemote(ctx, path), want);
   if (fixes.cmds.length === 0) return false;
   if (!ctx.check) {
-    const r = await ctx.run(['set -e', ...fixes.cmds].join('\n'));
+    const r = await ctx.run(opsCommand(fixes.ops));
     if (r.rc !== 0) throw commandFailed(`setting attributes of ${path}`, r);
   }
   return true;

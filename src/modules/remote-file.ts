@@ -1,4 +1,5 @@
 import { perlWritable, perlWriteCommand } from './file-write.js';
+import { shellOf, type FileOp } from './file-ops.js';
 import { createHash } from 'node:crypto';
 import type { FileDiff } from '../core/result.js';
 import { quote, sh } from '../transport/quote.js';
@@ -239,15 +240,15 @@ export function attributeFixes(
   current: RemoteFile,
   want: { mode?: string; owner?: string; group?: string },
   noDereference = false,
-): { cmds: string[]; diffs: FileDiff[] } {
-  const cmds: string[] = [];
+): { cmds: string[]; diffs: FileDiff[]; ops: FileOp[] } {
+  const ops: FileOp[] = [];
   const diffs: FileDiff[] = [];
-  const h = noDereference && current.type === 'link' ? ['-h'] : [];
-  if (h.length > 0) want = { ...want, mode: undefined };
+  const link = noDereference && current.type === 'link';
+  if (link) want = { ...want, mode: undefined };
   if (want.mode) {
     const target = octalMode(want.mode, current.mode, current.type === 'directory', current.umask);
     if (current.mode !== target) {
-      cmds.push(sh`chmod ${target} -- ${path}`);
+      ops.push({ op: 'chmod', mode: target, path });
       diffs.push({ path, header: 'mode', before: current.mode ?? '', after: target });
     }
   }
@@ -255,12 +256,12 @@ export function attributeFixes(
   const same = (name: string | undefined, id: number | undefined, w: string) =>
     name === w || (/^\d+$/.test(w) && id === Number(w));
   if (want.owner && !same(current.owner, current.uid, want.owner)) {
-    cmds.push(sh`chown ${[...h, '--', want.owner, path]}`);
+    ops.push({ op: 'chown', owner: want.owner, path, noDereference: link });
     diffs.push({ path, header: 'owner', before: current.owner ?? '', after: want.owner });
   }
   if (want.group && !same(current.group, current.gid, want.group)) {
-    cmds.push(sh`chgrp ${[...h, '--', want.group, path]}`);
+    ops.push({ op: 'chgrp', group: want.group, path, noDereference: link });
     diffs.push({ path, header: 'group', before: current.group ?? '', after: want.group });
   }
-  return { cmds, diffs };
+  return { cmds: ops.map(shellOf), diffs, ops };
 }

@@ -11,6 +11,7 @@ import {
 import type { ModuleSpec, Params } from './spec.js';
 import { ensureParentCmd } from './content.js';
 import { commandFailed, defineStateModule, ModuleFailure, type Module } from './types.js';
+import { opsCommand, type FileOp } from './file-ops.js';
 
 /** An edit of a text file's content: lineinfile, blockinfile, sysctl's file part. */
 export interface TextEdit {
@@ -30,7 +31,7 @@ export const fileAttrParams = {
 interface Change {
   /** new content to write, or null when only attributes change */
   text: string | null;
-  attrCmds: string[];
+  attrOps: FileOp[];
 }
 
 /** Ansible's message (module_utils check_file_attrs) when mode, owner or group had to be set. */
@@ -80,10 +81,10 @@ export function defineTextEditModule(
             ...f.creator,
           };
       const fixes =
-        e.text === null && !f.exists ? { cmds: [], diffs: [] } : attributeFixes(path, fileAfter, attrsOf(p));
+        e.text === null && !f.exists ? { cmds: [], diffs: [], ops: [] } : attributeFixes(path, fileAfter, attrsOf(p));
       if (e.text === null && fixes.cmds.length === 0) return null;
       if (e.text === null)
-        return { changes: { text: null, attrCmds: fixes.cmds }, result: { msg: ATTRS_CHANGED, diff: fixes.diffs } };
+        return { changes: { text: null, attrOps: fixes.ops }, result: { msg: ATTRS_CHANGED, diff: fixes.diffs } };
       const msg = fixes.cmds.length > 0 ? `${e.msg} and ${ATTRS_CHANGED}` : e.msg;
       const result: Partial<ModuleResult> = {
         ...e.extra,
@@ -91,7 +92,7 @@ export function defineTextEditModule(
         diff: [{ path, before: f.content?.toString('utf8') ?? '', after: e.text }, ...fixes.diffs],
         ...(e.warnings ? { warnings: e.warnings } : {}),
       };
-      return { changes: { text: e.text, attrCmds: [] }, result };
+      return { changes: { text: e.text, attrOps: [] }, result };
     },
     // lineinfile always says `backup` ('' without one), as Ansible's
     describe: (p, f) => {
@@ -110,7 +111,7 @@ export function defineTextEditModule(
         if (r.rc !== 0) throw commandFailed(`creating the directory of ${String(p.path)}`, r);
       }
       if (c.text === null) {
-        const r = await ctx.run(['set -e', ...c.attrCmds].join('\n'));
+        const r = await ctx.run(opsCommand(c.attrOps));
         if (r.rc !== 0) throw commandFailed(`setting attributes of ${String(p.path)}`, r);
         return {};
       }

@@ -74,32 +74,41 @@ for (const [what, setUp, opts] of cases) {
   });
 }
 
-test('perl write: an unknown user fails with chown message, the old file untouched and no temp file left', () => {
-  const dir = fresh();
-  const p = join(dir, 'keep');
-  writeFileSync(p, 'old');
-  const r = run(perlWriteCommand(p, { owner: 'no-such-user-x' }), BYTES);
-  assert.notEqual(r.status, 0);
-  assert.equal(r.stderr, "chown: invalid user: 'no-such-user-x'\n");
-  assert.equal(readFileSync(p, 'utf8'), 'old');
-  assert.deepEqual(leftovers(dir), []);
-});
+for (const [owner, group] of [
+  ['no-such-user-x', undefined],
+  ['nobody', 'no-such-group-x'],
+]) {
+  test(`perl write: an unknown user or group (${owner}:${group}) fails with chown's message, old file untouched`, () => {
+    const dir = fresh();
+    const p = join(dir, 'keep');
+    writeFileSync(p, 'old');
+    const byShell = run(atomicWriteScript(p, { owner, group }), BYTES);
+    const r = run(perlWriteCommand(p, { owner, group }), BYTES);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /^chown: invalid (user|group): /);
+    assert.equal(r.stderr, byShell.stderr, "the message chown prints (its quotes are the locale's)");
+    assert.equal(readFileSync(p, 'utf8'), 'old');
+    assert.deepEqual(leftovers(dir), []);
+  });
+}
 
 test('perl write: a directory nobody may write into fails as mktemp does (run as nobody)', () => {
   const dir = fresh();
   mkdirSync(join(dir, 'ro'), { mode: 0o755 });
   chmodSync(dir, 0o755);
   const p = join(dir, 'ro', 'f');
-  const cmd = perlWriteCommand(p);
-  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', cmd], {
-    input: BYTES,
-    encoding: 'utf8',
-  });
+  const asNobody = (cmd: string) =>
+    spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', cmd], {
+      input: BYTES,
+      encoding: 'utf8',
+    });
+  const r = asNobody(perlWriteCommand(p));
   assert.notEqual(r.status, 0);
-  assert.equal(
+  assert.match(
     r.stderr,
-    `mktemp: failed to create file via template '${join(dir, 'ro')}/.orch-tmp.XXXXXX': Permission denied\n`,
+    /^mktemp: failed to create file via template .*\/ro\/\.orch-tmp\.XXXXXX.: Permission denied\n$/,
   );
+  assert.equal(r.stderr, asNobody(atomicWriteScript(p, {})).stderr);
 });
 
 test('perl write: in the runner (a write frame) the bytes arrive exactly and the file is written', async () => {
@@ -120,6 +129,9 @@ test('perl write: what it cannot do (validate, backup, symbolic modes, remote_sr
   assert.equal(perlWritable({ backup: true }), false);
   assert.equal(perlWritable({ mode: 'u+rw' }), false);
   assert.equal(perlWritable({ fromPath: '/etc/hostname' }), false, "copy remote_src: the bytes are the host's file");
+  assert.equal(perlWritable({ owner: 'first.last' }), false, "chown's USER.GROUP form");
+  assert.equal(perlWritable({ owner: 'nobody', group: ' 5' }), false, 'a number by strtoul rules');
+  assert.equal(perlWritable({ owner: 'nobody', group: 'nogroup' }), true);
 });
 
 test('perl write: the temp file is 0600 while its bytes arrive (streamed from stdin), the file 0644 once renamed', async () => {

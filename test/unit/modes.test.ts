@@ -7,6 +7,7 @@ import { parseStat } from '../../src/modules/remote-file.js';
 import { lineinfile } from '../../src/modules/lineinfile.js';
 import { planContent } from '../../src/modules/content.js';
 import { perlProbe } from '../../src/transport/probe-command.js';
+import { opsCommand } from '../../src/modules/file-ops.js';
 
 test('symbolic modes give the octal mode chmod (and Ansible) would: u+x, g-w, u=rwX, a+r,u+w, =, copies, umask', () => {
   const cases: [string, number, boolean, number][] = [
@@ -71,7 +72,15 @@ test('lineinfile: text already right but mode/owner wrong is fixed and reported 
   });
   assert.equal(r.changed, true);
   assert.equal(r.msg, 'ownership, perms or SE linux context changed');
-  assert.match(ran[1] ?? '', /chmod 0600 -- \/f\nchown -- deploy \/f/);
+  // chmod and chown, as Perl code in the runner (file-ops.ts)
+  assert.equal(
+    ran[1],
+    opsCommand([
+      { op: 'chmod', mode: '0600', path: '/f' },
+      { op: 'chown', owner: 'deploy', path: '/f', noDereference: false },
+    ]),
+  );
+  assert.match(ran[1] ?? '', /orch-write$/);
   const same = await lineinfile.run(fakeCtx(`U|0022\nS|regular file|600|deploy|root|4\nH|x\nC|${content}\n`, []), {
     path: '/f',
     line: 'a=1',
@@ -98,7 +107,7 @@ test('copy force=no onto an existing file: nothing at all, not even mode/owner (
   const file = parseStat('U|0022|root|root\nS|regular file|644|root|root|2\nH|x\n');
   const s = { dest: '/c', file, content: Buffer.from('b\n') };
   assert.equal(planContent({ force: false, mode: '0600', owner: 'deploy' }, s), null);
-  assert.deepEqual(planContent({ force: true, mode: '0644' }, s)?.changes, { write: true, attrCmds: [] });
+  assert.deepEqual(planContent({ force: true, mode: '0644' }, s)?.changes, { write: true, attrOps: [] });
   assert.deepEqual(planContent({ force: false, mode: '0600' }, { ...s, file: { exists: false } })?.changes.write, true);
 });
 
