@@ -1,4 +1,4 @@
-import { appendFileSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Emit, RunEvent } from '../../core/events.js';
@@ -76,11 +76,14 @@ function runLog(command: string, shard: Shard | undefined): { emit: Emit; path: 
   const path = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command.split(' ')[0]}${suffix}.ndjson`);
   // owner-only: diffs show file contents (keys, tokens that are not declared secrets)
   let failed = false;
+  // one descriptor for the run, each event written at once (a killed run keeps what it logged)
+  let fd: number | undefined;
   // events reach the sinks redacted already (Redactor.event); JSON text is not redacted again, see there
   const write = ndjsonWriter((s) => {
     if (failed) return;
     try {
-      appendFileSync(path, s, { mode: 0o600 });
+      fd ??= openSync(path, 'a', 0o600);
+      writeSync(fd, s);
     } catch (err) {
       // a full disk must not stop the run on the hosts half-way: said once, on stderr
       failed = true;
