@@ -19,7 +19,9 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
   else if (action === 'end_play') {
     if (applies.length > 0) pc.aborted = true;
   } else if (action === 'end_host' || action === 'end_batch') {
-    for (const h of action === 'end_batch' ? hosts : applies) {
+    // end_batch: when its condition holds on any host, every host of the batch ends (the next batch runs)
+    const ending = action === 'end_host' ? applies : applies.length > 0 ? hosts : [];
+    for (const h of ending) {
       const hs = pc.rs.hosts.get(h);
       if (hs) hs.ended = true;
     }

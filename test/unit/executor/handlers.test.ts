@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunEvent } from '../../../src/core/events.js';
-import { resultLines, runMockPlaybook, type Answer } from '../../helpers/mock-transport.js';
+import { resultLines, runMockPlaybook, warnings, type Answer } from '../../helpers/mock-transport.js';
 
 const flushes = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'handler_flush' ? [e.handlers] : []));
-const warnings = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'warning' ? [e.msg] : []));
 
 /** A play on h1 (or `hosts`) with these tasks and one handler `h`. */
 const withHandler = (tasks: string, o: { hosts?: string; keywords?: string } = {}) =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resultLines, runMockPlaybook } from '../../helpers/mock-transport.js';
+import { resultLines, runMockPlaybook, warnings } from '../../helpers/mock-transport.js';
 
 const play = (tasks: string, extra = '') => `- hosts: all\n  gather_facts: false\n${extra}  tasks:\n${tasks}`;
 
@@ -34,40 +34,65 @@ test('meta end_host: ends only the hosts its condition holds for, without failin
   assert.equal(m.rs.hosts.get('h1')?.ended, true);
 });
 
-// The four cases below are as ansible-playbook 2.14 runs them (checked on local hosts); orch differs today, so
-// they are `todo` (reported, not failing the suite) until play.ts/blocks.ts are fixed.
-test(
-  'meta end_batch: ends every host of the batch whatever its condition; the next serial batch runs',
-  { todo: 'orch stops the play: play.ts counts ended hosts as failed, so serialStop sees a whole batch failed' },
-  async () => {
-    const m = await runMockPlaybook(
-      play(
-        `    - { meta: end_batch, when: "inventory_hostname == 'h1'" }
+// The cases below are as ansible-playbook 2.14 runs them (checked on local hosts, -c local).
+test('meta end_batch: ends every host of the batch when its condition holds on one; the next serial batch runs', async () => {
+  const m = await runMockPlaybook(
+    play(
+      `    - { meta: end_batch, when: "inventory_hostname == 'h1'" }
     - { name: b, debug: msg=b }
 `,
-        '  serial: 2\n',
-      ),
-      'h1\nh2\nh3\n',
-    );
-    assert.deepEqual(resultLines(m.events), ['h3 b ok']);
-  },
-);
+      '  serial: 2\n',
+    ),
+    'h1\nh2\nh3\n',
+  );
+  assert.deepEqual(resultLines(m.events), ['h3 b ok']);
+  assert.ok(!warnings(m.events).some((w) => /stopping the play/.test(w)), 'no batch counted as failed');
+});
 
-test(
-  'meta end_host on every host of a serial batch: the next batch still runs',
-  { todo: 'orch warns "every host of this batch failed" and stops the play (same cause as end_batch)' },
-  async () => {
-    const m = await runMockPlaybook(
-      play(
-        `    - { meta: end_host, when: "inventory_hostname == 'h1'" }
+test('meta end_batch under a condition false on every host of the batch ends nothing', async () => {
+  const m = await runMockPlaybook(
+    play(`    - { meta: end_batch, when: false }
+    - { name: b, debug: msg=b }
+`),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 b ok', 'h2 b ok']);
+});
+
+test('meta end_host on every host of a serial batch: the next batch still runs', async () => {
+  const m = await runMockPlaybook(
+    play(
+      `    - { meta: end_host, when: "inventory_hostname == 'h1'" }
     - { name: b, debug: msg=b }
 `,
-        '  serial: 1\n',
-      ),
-    );
-    assert.deepEqual(resultLines(m.events), ['h2 b ok']);
-  },
-);
+      '  serial: 1\n',
+    ),
+  );
+  assert.deepEqual(resultLines(m.events), ['h2 b ok']);
+});
+
+test('meta end_host does not count as a failure for max_fail_percentage', async () => {
+  const m = await runMockPlaybook(
+    play(
+      `    - { meta: end_host, when: "inventory_hostname == 'h1'" }
+    - { name: b, debug: msg=b }
+`,
+      '  serial: 2\n  max_fail_percentage: 0\n',
+    ),
+    'h1\nh2\nh3\n',
+  );
+  assert.deepEqual(resultLines(m.events), ['h2 b ok', 'h3 b ok']);
+});
+
+test('meta end_host and end_batch end the play for the host, not the run: the next play runs on it', async () => {
+  const m = await runMockPlaybook(
+    play(`    - { meta: end_host, when: "inventory_hostname == 'h1'" }
+    - { meta: end_batch, when: "inventory_hostname == 'h2'" }
+    - { name: b, debug: msg=b }
+`) + play('    - { name: p2, debug: msg=n }\n'),
+    'h1\nh2\nh3\n',
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 p2 ok', 'h2 p2 ok', 'h3 p2 ok']);
+});
 
 test(
   'meta clear_host_errors in always: a host that failed in the block runs the tasks after the block',
