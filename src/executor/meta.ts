@@ -25,8 +25,10 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
       const hs = pc.rs.hosts.get(h);
       if (hs) hs.ended = true;
     }
-  } else if (action === 'clear_host_errors') {
-    for (const hs of pc.rs.hosts.values()) hs.failed = false;
+  } else if (action === 'clear_host_errors' && applies.length > 0) {
+    // as Ansible: only the hosts running an `always` after a failure in its block go on; a host whose failure
+    // ended its play already (no always around it) does not come back
+    for (const hs of pc.rs.hosts.values()) hs.failedBeforeAlways = false;
   } else if (action === 'reset_connection') {
     for (const h of applies) pc.rs.pool.drop(h);
   } else if (action === 'clear_facts') {

@@ -41,6 +41,8 @@ export class HostState {
   unreachable = false;
   /** `meta: end_host` */
   ended = false;
+  /** failed in a block and now running its `always`: failed again after it, unless `meta: clear_host_errors` */
+  failedBeforeAlways = false;
   /** handler names and listen topics notified and not yet run */
   readonly notified = new Set<string>();
   /** read-only query results fetched ahead in one batch (executor/prefetch.ts) */
