@@ -1,7 +1,31 @@
+import { ParseError } from '../core/errors.js';
+import { suggest } from '../modules/spec.js';
+import type { Play, Task } from '../playbook/model.js';
 import { clearPending, loadPending, savePending } from './pending-handlers.js';
 import type { PlayContext } from './play-context.js';
 
 /* Handlers: flushed after each section, kept on the host when they could not run. */
+
+/** The names a notify reaches this handler by: its name, its listen topics, "role : name". */
+function namesOf(handler: Task): string[] {
+  return [handler.name, ...handler.listen, ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : [])];
+}
+
+/**
+ * As ansible-playbook 2.14 (error_on_missing_handler): a changed task that notifies a name no handler of the
+ * play answers to stops the run, when it notifies (not at load: a task that never changes never notifies).
+ */
+export function missingHandler(play: Play, task: Task, names: string[]): ParseError | undefined {
+  const known = play.handlers.flatMap(namesOf);
+  const missing = names.find((n) => !known.includes(n));
+  if (missing === undefined) return undefined;
+  const guess = suggest(missing, known);
+  return new ParseError(
+    `The requested handler '${missing}' was not found in either the main handlers list nor in the listening handlers list`,
+    task.pos,
+    guess ? `Did you mean '${guess}'?` : undefined,
+  );
+}
 
 export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<void> {
   const { rs, play } = pc;
@@ -9,11 +33,7 @@ export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<v
   if (!notifiedAny) return;
   const ran: string[] = [];
   for (const handler of play.handlers) {
-    const names = [
-      handler.name,
-      ...handler.listen,
-      ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : []),
-    ];
+    const names = namesOf(handler);
     // force_handlers: a host that failed still runs what it notified (not an unreachable one)
     const eligible = play.forceHandlers ? batch.filter((h) => !rs.hosts.get(h)?.unreachable) : pc.active(batch);
     const targets = eligible.filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
@@ -21,13 +41,12 @@ export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<v
     ran.push(handler.name);
     await pc.runTask(handler, targets, true);
   }
-  const known = new Set(
-    play.handlers.flatMap((h) => [h.name, ...h.listen, ...(h.role ? [`${h.role.name} : ${h.name}`] : [])]),
-  );
+  const known = new Set(play.handlers.flatMap(namesOf));
   await Promise.all(
     batch.map(async (h) => {
       const hs = rs.hosts.get(h);
       if (!hs) return;
+      // (names restored from an earlier run's pending handlers: the playbook may have changed since)
       for (const n of hs.notified)
         if (!known.has(n))
           rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });

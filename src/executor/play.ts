@@ -210,6 +210,8 @@ class PlayRun implements PlayContext {
     const outcomes = await Promise.all(
       hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))),
     );
+    const error = outcomes.find((o) => o.error)?.error;
+    if (error) throw error;
     settleAfterTask(
       this.snapshots(),
       task,

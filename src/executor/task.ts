@@ -30,6 +30,7 @@ import {
 import { speculate } from './task-queries.js';
 import { conditionText, countResult, displayName, label, report, withFailedKey } from './task-report.js';
 import { loopItem, loopResult } from './loop.js';
+import { missingHandler } from './handlers.js';
 
 export { displayName, NO_LOG_MSG } from './task-report.js';
 export { prefetchQueries, recordQuery } from './task-queries.js';
@@ -38,6 +39,8 @@ export interface TaskOutcome {
   status: HostStatus;
   result: ModuleResult;
   ignored: boolean;
+  /** what stops the run once every host has finished this task (a notified handler that does not exist) */
+  error?: OrchError;
 }
 
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
@@ -265,8 +268,14 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   markPlan(rs, hs, task, result, scope, pv.play);
   if (!task.loop && result.ansible_facts && !result.failed)
     factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
-  if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
+  if (result.changed && !result.failed) {
+    const names = task.notify.map((n) => String(renderValue(n, scope)));
+    // as Ansible, the run stops there: this host's result is neither shown nor counted
+    const error = missingHandler(pv.play, task, names);
+    if (error) return { status, result, ignored: false, error };
+    for (const n of names) hs.notified.add(n);
+  }
   countResult(hs.stats, status, result, ignoreErrors === true);
   // Loop items were reported one by one; the aggregate is shown only when no item ran.
   if (!task.loop || !Array.isArray(result.results) || result.results.length === 0)

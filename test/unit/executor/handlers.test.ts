@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunEvent } from '../../../src/core/events.js';
+import type { OrchError } from '../../../src/core/errors.js';
 import { resultLines, runMockPlaybook, warnings, type Answer } from '../../helpers/mock-transport.js';
 
 const flushes = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'handler_flush' ? [e.handlers] : []));
@@ -56,25 +57,45 @@ test('handlers: pre_tasks, tasks and post_tasks each flush their own notificatio
   assert.deepEqual(resultLines(m.events), ['h1 pre changed', 'h1 h ok', 'h1 main ok']);
 });
 
-test(
-  'handlers: notifying a name no handler answers is an error that stops the run (as ansible-playbook 2.14)',
-  { todo: 'orch only warns at the flush ("notified handler \'nosuch\' does not exist in this play") and goes on' },
-  async () => {
-    let said: string;
-    let lines: string[] = [];
-    try {
-      const m = await runMockPlaybook(
-        withHandler('    - { name: t, command: "true", notify: [h, nosuch] }\n    - { name: after, debug: msg=x }\n'),
-      );
-      said = JSON.stringify(m.events);
-      lines = resultLines(m.events);
-    } catch (err) {
-      said = String(err);
-    }
-    assert.match(said, /The requested handler 'nosuch' was not found/);
-    assert.ok(!lines.includes('h1 after ok'), 'nothing runs after it');
-  },
-);
+test('handlers: a changed task notifying a name no handler answers stops the run there (as ansible-playbook 2.14)', async () => {
+  const events: RunEvent[] = [];
+  await assert.rejects(
+    runMockPlaybook(
+      withHandler('    - { name: t, command: "true", notify: [h, nosuch] }\n    - { name: after, debug: msg=x }\n'),
+      'h1\n',
+      {
+        before: (rs) => {
+          const emit = rs.emit;
+          rs.emit = (e) => {
+            events.push(e);
+            emit(e);
+          };
+        },
+      },
+    ),
+    (err: Error) =>
+      /playbook\.yml:4:7: The requested handler 'nosuch' was not found in either the main handlers list nor in the listening handlers list$/.test(
+        err.message,
+      ),
+  );
+  assert.deepEqual(resultLines(events), [], "neither t's result nor any later task");
+});
+
+test('handlers: a name no handler answers, notified by a task that did not change, is no error', async () => {
+  const m = await runMockPlaybook(
+    withHandler(
+      '    - { name: t, debug: msg=x, notify: nosuch }\n    - { name: t2, command: "true", notify: nosuch, when: false }\n',
+    ),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t ok', 'h1 t2 skipped']);
+});
+
+test('handlers: the error for a missing handler suggests a close name', async () => {
+  await assert.rejects(
+    runMockPlaybook(withHandler('    - { name: t, command: "true", notify: hh }\n')),
+    (err: OrchError) => /'hh' was not found/.test(err.message) && err.hint === "Did you mean 'h'?",
+  );
+});
 
 test('handlers: a host that fails after notifying does not run them; they are kept on the host for the next run', async () => {
   const m = await runMockPlaybook(withHandler(NOTIFY_THEN_FAIL));
