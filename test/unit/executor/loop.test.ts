@@ -106,7 +106,7 @@ test('with_fileglob: files (not directories) whose name matches, sorted, relativ
 test('loopItem: `item` by default; loop_var and index_var (templated) name the variables the item sees', () => {
   const t = taskOf('{ debug: "msg={{ pkg }}", loop: [a, b], loop_control: { loop_var: "{{ lv }}", index_var: i } }');
   const { perItem, itemScope } = loopItem(t, scopeOf({ lv: 'pkg' }), ['a', 'b'], 1);
-  assert.deepEqual(perItem, { pkg: 'b', ansible_loop_var: 'pkg', i: 1 });
+  assert.deepEqual(perItem, { pkg: 'b', ansible_loop_var: 'pkg', i: 1, ansible_index_var: 'i' });
   assert.equal(itemScope.get('pkg'), 'b');
   assert.equal(itemScope.get('i'), 1);
   const plain = loopItem(taskOf('{ debug: msg=x, loop: [a] }'), scopeOf(), ['a'], 0);
@@ -130,22 +130,27 @@ test('loopItem: loop_control.extended puts ansible_loop (counters, all/prev/next
     revindex0: 0,
     allitems: ['a', 'b', 'c'],
     previtem: 'b',
-    nextitem: undefined,
   };
-  assert.deepEqual(ext.perItem.ansible_loop, expected);
+  assert.deepEqual(ext.perItem.ansible_loop, expected, 'no nextitem on the last item');
   assert.deepEqual(ext.itemScope.get('ansible_loop'), expected);
-  const plain = loopItem(taskOf('{ debug: msg=x, loop: [a, b, c] }'), scopeOf(), ['a', 'b', 'c'], 1);
-  assert.equal('ansible_loop' in plain.perItem, false, 'not in the item result without extended');
+  const first = loopItem(
+    taskOf('{ debug: msg=x, loop: [a, b], loop_control: { extended: true, extended_allitems: false } }'),
+    scopeOf(),
+    ['a', 'b'],
+    0,
+  );
+  assert.deepEqual(
+    first.perItem.ansible_loop,
+    { index: 1, index0: 0, first: true, last: false, length: 2, revindex: 2, revindex0: 1, nextitem: 'b' },
+    'no previtem on the first item; no allitems with extended_allitems: false',
+  );
 });
 
-test(
-  'loopItem: without loop_control.extended, ansible_loop is undefined in the item scope (as ansible-playbook 2.14)',
-  { todo: 'orch defines the counters (index, first, last...) in the scope even without extended' },
-  () => {
-    const plain = loopItem(taskOf('{ debug: msg=x, loop: [a, b, c] }'), scopeOf(), ['a', 'b', 'c'], 1);
-    assert.equal(plain.itemScope.get('ansible_loop'), undefined);
-  },
-);
+test('loopItem: without loop_control.extended, ansible_loop is undefined in the item scope and result (as Ansible 2.14)', () => {
+  const plain = loopItem(taskOf('{ debug: msg=x, loop: [a, b, c] }'), scopeOf(), ['a', 'b', 'c'], 1);
+  assert.equal(plain.itemScope.get('ansible_loop'), undefined);
+  assert.deepEqual(plain.perItem, { item: 'b', ansible_loop_var: 'item' }, 'no ansible_loop, no ansible_index_var');
+});
 
 test('label: loop_control.label templated with the item; else the item itself (a mapping in Python repr)', () => {
   const t = taskOf('{ debug: msg=x, loop: [], loop_control: { label: "{{ item.name }}" } }');
