@@ -29,6 +29,11 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
     // as Ansible: only the hosts running an `always` after a failure in its block go on; a host whose failure
     // ended its play already (no always around it) does not come back
     for (const hs of pc.rs.hosts.values()) hs.failedBeforeAlways = false;
+    // and the failures so far no longer fail the run (ansible-playbook exits 0; its recap keeps them): of this
+    // batch's hosts and of hosts that failed before this play (which orch leaves out of the play's hosts, so
+    // here whatever the play's pattern), not of the play's other serial batches
+    const otherBatches = new Set(pc.pv.playHosts.filter((h) => !pc.pv.batch.includes(h)));
+    for (const [h, hs] of pc.rs.hosts) if (!otherBatches.has(h)) hs.failuresCleared = hs.stats.failed;
   } else if (action === 'reset_connection') {
     for (const h of applies) pc.rs.pool.drop(h);
   } else if (action === 'clear_facts') {

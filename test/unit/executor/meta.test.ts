@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { EXIT, exitCodeFor } from '../../../src/executor/run.js';
 import { resultLines, runMockPlaybook, warnings } from '../../helpers/mock-transport.js';
 
 const play = (tasks: string, extra = '') => `- hosts: all\n  gather_facts: false\n${extra}  tasks:\n${tasks}`;
@@ -157,6 +158,32 @@ test('meta clear_host_errors in an inner always: the host goes on in the outer b
     'h1 inner after ok',
     'h2 inner after ok',
   ]);
+});
+
+test('meta clear_host_errors: the failures before it still show in the recap but no longer fail the run (exit 0, as Ansible)', async () => {
+  const boom = `    - { name: boom, fail: msg=no, when: "inventory_hostname == 'h1'" }\n`;
+  const code = async (yaml: string, inventory?: string) =>
+    exitCodeFor((await runMockPlaybook(yaml, inventory)).rs.hosts.values(), {});
+  assert.equal(await code(play(boom)), EXIT.hostFailed, 'without it: 2');
+  assert.equal(
+    await code(play(`${boom}    - meta: clear_host_errors\n`)),
+    EXIT.ok,
+    'the host did not come back, yet 0',
+  );
+  assert.equal(await code(play(boom) + play('    - meta: clear_host_errors\n')), EXIT.ok, 'cleared in a later play');
+  assert.equal(
+    await code(play(`    - meta: clear_host_errors\n${boom}`)),
+    EXIT.hostFailed,
+    'a failure after it still counts',
+  );
+  assert.equal(
+    await code(
+      play(`${boom}    - { meta: clear_host_errors, when: "inventory_hostname == 'h3'" }\n`, '  serial: 2\n'),
+      'h1\nh2\nh3\n',
+    ),
+    EXIT.hostFailed,
+    "another serial batch's failures stay",
+  );
 });
 
 test('meta clear_facts: the facts of the hosts it applies to are forgotten, the others keep theirs', async () => {
