@@ -52,6 +52,8 @@ export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<v
           rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });
       const left = [...hs.notified].filter((n) => known.has(n));
       hs.notified.clear();
+      // a host ended by end_host/end_batch drops what it notified, as Ansible (a pending file stays as it was)
+      if (hs.ended) return;
       await keepOrClearPending(pc, h, hs.active && !pc.stopping ? [] : left);
     }),
   );

@@ -105,6 +105,23 @@ test('handlers: a host that fails after notifying does not run them; they are ke
   assert.ok(warnings(m.events).some((w) => /handlers not run because the host failed.*: h; kept on the host/.test(w)));
 });
 
+test('handlers: a host ended by meta end_host or end_batch does not run what it notified, nor keeps it (as Ansible)', async () => {
+  for (const [meta, keywords] of [
+    ['end_host', ''],
+    ['end_batch', '  serial: 1\n'],
+  ] as const) {
+    const m = await runMockPlaybook(
+      withHandler(
+        `    - { name: t, command: "true", notify: h }\n    - { meta: ${meta}, when: "inventory_hostname == 'h1'" }\n`,
+        { hosts: 'all', keywords },
+      ),
+    );
+    assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h2 t changed', 'h2 h ok'], meta);
+    assert.ok(!m.sent.some((c) => c.command.includes('pending-handlers') && c.command.includes('mv -f')), meta);
+    assert.deepEqual(warnings(m.events), [], meta);
+  }
+});
+
 test('handlers: force_handlers runs them on a host that failed', async () => {
   const m = await runMockPlaybook(withHandler(NOTIFY_THEN_FAIL, { keywords: '  force_handlers: true\n' }));
   assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 boom failed', 'h1 h ok']);
