@@ -12,9 +12,15 @@ const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
 const [first, second] = HOSTS as [string, string];
 const inventory = () => hostsInventory([first, second], 'lab');
 
-test('meta: end_host/end_batch end a serial batch, not the play; clear_host_errors in always lets the host go on (exit 0)', () => {
+test('meta: end_host/end_batch end a serial batch, not the play (an ended host runs no handler); clear_host_errors in always lets the host go on (exit 0)', () => {
+  onHost(first, 'rm -rf ~deploy/.orch/pending-handlers');
   const o = orch(['run', inventory(), PLAYBOOK]);
   assert.equal(o.code, 0, o.stderr);
+  assert.equal(
+    onHost(first, 'ls ~deploy/.orch/pending-handlers 2>/dev/null | wc -l').stdout.trim(),
+    '0',
+    'the handler the ended host notified is not kept for a later run',
+  );
   const [p1, p2, p3, p4] = [
     'end_host on the only host of a serial batch',
     'end_batch in the first serial batch',
@@ -22,7 +28,10 @@ test('meta: end_host/end_batch end a serial batch, not the play; clear_host_erro
     'clear_host_errors',
   ];
   assert.deepEqual(byHost(orchRows(o.events)), [
+    `${p1} | a change that notifies | ${first} | changed`,
+    `${p1} | a change that notifies | ${second} | changed`,
     `${p1} | after end_host | ${second} | ok`,
+    `${p1} | a handler | ${second} | ok`,
     `${p2} | after end_batch | ${second} | ok`,
     `${p3} | both hosts again | ${first} | ok`,
     `${p3} | both hosts again | ${second} | ok`,
