@@ -15,7 +15,8 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
       task.when.length === 0 ||
       unlessUnknown(pc.rs, h, task, pc.play, () => evalCondition(task.when, buildScope(pc.rs, h, pc.pv, task))),
   );
-  if (action === 'flush_handlers') await flushHandlers(pc, pc.pv.batch);
+  // under a condition, only the hosts it holds for flush here (as Ansible); the others at the section's end
+  if (action === 'flush_handlers') await flushHandlers(pc, task.when.length === 0 ? pc.pv.batch : applies);
   else if (action === 'end_play') {
     if (applies.length > 0) pc.aborted = true;
   } else if (action === 'end_host' || action === 'end_batch') {

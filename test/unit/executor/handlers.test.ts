@@ -48,6 +48,19 @@ test('handlers: meta flush_handlers runs them where it stands; notified again la
   assert.deepEqual(resultLines(m.events), ['h1 t1 changed', 'h1 h ok', 'h1 t2 ok', 'h1 t3 changed', 'h1 h ok']);
 });
 
+test('handlers: meta flush_handlers under a condition flushes only the hosts it holds for; the others at the end', async () => {
+  const m = await runMockPlaybook(
+    withHandler(
+      `    - { name: t, command: "true", notify: h }
+    - { meta: flush_handlers, when: "inventory_hostname == 'h1'" }
+    - { name: b, debug: msg=b }
+`,
+      { hosts: 'all' },
+    ),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h2 t changed', 'h1 h ok', 'h1 b ok', 'h2 b ok', 'h2 h ok']);
+});
+
 test('handlers: pre_tasks, tasks and post_tasks each flush their own notifications at their end', async () => {
   const m = await runMockPlaybook(
     withHandler('    - { name: main, debug: msg=x }\n', {
