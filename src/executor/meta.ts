@@ -37,8 +37,9 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
     for (const [h, hs] of pc.rs.hosts) if (!otherBatches.has(h)) hs.failuresCleared = hs.stats.failed;
   } else if (action === 'reset_connection') {
     for (const h of applies) pc.rs.pool.drop(h);
-  } else if (action === 'clear_facts') {
-    for (const h of applies) {
+  } else if (action === 'clear_facts' && applies.length > 0) {
+    // as Ansible: the facts of every host of the play (in this batch), not only of those the condition holds for
+    for (const h of pc.pv.batch) {
       const hs = pc.rs.hosts.get(h);
       if (hs) hs.facts = undefined;
     }

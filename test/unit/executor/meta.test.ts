@@ -186,18 +186,18 @@ test('meta clear_host_errors: the failures before it still show in the recap but
   );
 });
 
-test('meta clear_facts: the facts of the hosts it applies to are forgotten, the others keep theirs', async () => {
-  const m = await runMockPlaybook(
-    play(`    - { meta: clear_facts, when: "inventory_hostname == 'h1'" }\n`),
-    'h1\nh2\n',
-    {
+test('meta clear_facts: when its condition holds on one host, every host of the play forgets its facts (as Ansible)', async () => {
+  const withFacts = (when: string) =>
+    runMockPlaybook(play(`    - { meta: clear_facts, when: "${when}" }\n`), 'h1\nh2\n', {
       before: (rs) => {
         for (const hs of rs.hosts.values()) hs.keepFacts({ ansible_distribution: 'Debian' }, true);
       },
-    },
-  );
+    });
+  const m = await withFacts("inventory_hostname == 'h1'");
   assert.equal(m.rs.hosts.get('h1')?.facts, undefined);
-  assert.deepEqual(m.rs.hosts.get('h2')?.facts, { distribution: 'Debian' });
+  assert.equal(m.rs.hosts.get('h2')?.facts, undefined);
+  const none = await withFacts('false');
+  assert.deepEqual(none.rs.hosts.get('h2')?.facts, { distribution: 'Debian' }, 'a false condition clears nothing');
 });
 
 test('meta reset_connection: the connection of the hosts it applies to is dropped (the next task reconnects)', async () => {
