@@ -8,10 +8,17 @@ import { flushHandlers } from './handlers.js';
 
 /* meta: tasks the executor acts on (flush_handlers, end_play, end_host, clear_facts...). */
 
+/** As Ansible: these ignore `when` (with a warning) and act on every host. */
+const IGNORE_WHEN = ['noop', 'refresh_inventory', 'reset_connection'];
+
 export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Promise<Set<string>> {
   const action = String(task.args._raw_params);
+  const ignoresWhen = IGNORE_WHEN.includes(action);
+  if (ignoresWhen && task.when.length > 0)
+    pc.rs.emit({ type: 'warning', msg: `${action} task does not support when conditional` });
   const applies = hosts.filter(
     (h) =>
+      ignoresWhen ||
       task.when.length === 0 ||
       unlessUnknown(pc.rs, h, task, pc.play, () => evalCondition(task.when, buildScope(pc.rs, h, pc.pv, task))),
   );

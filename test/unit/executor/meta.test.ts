@@ -200,16 +200,18 @@ test('meta clear_facts: when its condition holds on one host, every host of the 
   assert.deepEqual(none.rs.hosts.get('h2')?.facts, { distribution: 'Debian' }, 'a false condition clears nothing');
 });
 
-test('meta reset_connection: the connection of the hosts it applies to is dropped (the next task reconnects)', async () => {
+test('meta reset_connection: the connection of every host is dropped (the next task reconnects); a `when` is ignored with a warning (as Ansible)', async () => {
   const m = await runMockPlaybook(play(`    - { meta: reset_connection, when: "inventory_hostname == 'h2'" }\n`));
-  assert.deepEqual(m.dropped, ['h2']);
+  assert.deepEqual([...m.dropped].sort(), ['h1', 'h2']);
+  assert.deepEqual(warnings(m.events), ['reset_connection task does not support when conditional']);
 });
 
-test('meta refresh_inventory: not implemented, refused when a host reaches it (not at load)', async () => {
+test('meta refresh_inventory: not implemented, refused when a host reaches it (not at load; a `when` is ignored, as Ansible)', async () => {
   await assert.rejects(
     runMockPlaybook(play('    - meta: refresh_inventory\n')),
     /meta: refresh_inventory is not implemented by orch \(task at .*playbook\.yml:4\)/,
   );
-  const skipped = await runMockPlaybook(play('    - { meta: refresh_inventory, when: false }\n'));
-  assert.deepEqual(resultLines(skipped.events), []);
+  await assert.rejects(runMockPlaybook(play('    - { meta: refresh_inventory, when: false }\n')), /not implemented/);
+  const unreached = await runMockPlaybook(play('    - meta: end_play\n    - meta: refresh_inventory\n'));
+  assert.deepEqual(resultLines(unreached.events), [], 'no host reaches it: no error');
 });
