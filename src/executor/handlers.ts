@@ -34,8 +34,10 @@ export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<v
   const ran: string[] = [];
   for (const handler of play.handlers) {
     const names = namesOf(handler);
-    // force_handlers: a host that failed still runs what it notified (not an unreachable one)
-    const eligible = play.forceHandlers ? batch.filter((h) => !rs.hosts.get(h)?.unreachable) : pc.active(batch);
+    // force_handlers: a host that failed still runs what it notified (not an unreachable or ended one)
+    const eligible = play.forceHandlers
+      ? batch.filter((h) => !rs.hosts.get(h)?.unreachable && !rs.hosts.get(h)?.ended)
+      : pc.active(batch);
     const targets = eligible.filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
     if (targets.length === 0) continue;
     ran.push(handler.name);

@@ -24,10 +24,10 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
   );
   // under a condition, only the hosts it holds for flush here (as Ansible); the others at the section's end
   if (action === 'flush_handlers') await flushHandlers(pc, task.when.length === 0 ? pc.pv.batch : applies);
-  else if (action === 'end_play') {
-    if (applies.length > 0) pc.aborted = true;
-  } else if (action === 'end_host' || action === 'end_batch') {
-    // end_batch: when its condition holds on any host, every host of the batch ends (the next batch runs)
+  else if (action === 'end_host' || action === 'end_batch' || action === 'end_play') {
+    // end_batch: when its condition holds on any host, every host of the batch ends (the next batch runs);
+    // end_play also stops the play. As Ansible, an ended host runs no handler it notified.
+    if (action === 'end_play' && applies.length > 0) pc.aborted = true;
     const ending = action === 'end_host' ? applies : applies.length > 0 ? hosts : [];
     for (const h of ending) {
       const hs = pc.rs.hosts.get(h);

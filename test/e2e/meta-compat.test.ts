@@ -12,7 +12,7 @@ const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
 const [first, second] = HOSTS as [string, string];
 const inventory = () => hostsInventory([first, second], 'lab');
 
-test('meta: end_host/end_batch end a serial batch, not the play (an ended host runs no handler); clear_host_errors in always lets the host go on (exit 0)', () => {
+test('meta: end_host/end_batch end a serial batch, not the play; end_play the play (an ended host runs no handler); clear_host_errors in always lets the host go on (exit 0)', () => {
   onHost(first, 'rm -rf ~deploy/.orch/pending-handlers');
   const o = orch(['run', inventory(), PLAYBOOK]);
   assert.equal(o.code, 0, o.stderr);
@@ -33,6 +33,8 @@ test('meta: end_host/end_batch end a serial batch, not the play (an ended host r
     `${p1} | after end_host | ${second} | ok`,
     `${p1} | a handler | ${second} | ok`,
     `${p2} | after end_batch | ${second} | ok`,
+    `end_play after a notify | a change that notifies before end_play | ${first} | changed`,
+    `end_play after a notify | a change that notifies before end_play | ${second} | changed`,
     `${p3} | both hosts again | ${first} | ok`,
     `${p3} | both hosts again | ${second} | ok`,
     `${p4} | fail on the first host | ${first} | failed`,

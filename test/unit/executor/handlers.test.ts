@@ -122,6 +122,7 @@ test('handlers: a host ended by meta end_host or end_batch does not run what it 
   for (const [meta, keywords] of [
     ['end_host', ''],
     ['end_batch', '  serial: 1\n'],
+    ['end_host', '  force_handlers: true\n'],
   ] as const) {
     const m = await runMockPlaybook(
       withHandler(
@@ -133,6 +134,20 @@ test('handlers: a host ended by meta end_host or end_batch does not run what it 
     assert.ok(!m.sent.some((c) => c.command.includes('pending-handlers') && c.command.includes('mv -f')), meta);
     assert.deepEqual(warnings(m.events), [], meta);
   }
+});
+
+test('handlers: meta end_play ends every host: no handler runs, none is kept; the next play runs (as Ansible)', async () => {
+  const m = await runMockPlaybook(
+    withHandler(
+      '    - { name: t, command: "true", notify: h }\n    - meta: end_play\n    - { name: b, debug: msg=b }\n',
+      {
+        hosts: 'all',
+      },
+    ) + withHandler('    - { name: p2, debug: msg=n }\n', { hosts: 'all' }),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h2 t changed', 'h1 p2 ok', 'h2 p2 ok']);
+  assert.ok(!m.sent.some((c) => c.command.includes('pending-handlers') && c.command.includes('mv -f')));
+  assert.deepEqual(warnings(m.events), []);
 });
 
 test('handlers: force_handlers runs them on a host that failed', async () => {
