@@ -32,7 +32,8 @@ export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<v
   const notifiedAny = batch.some((h) => (rs.hosts.get(h)?.notified.size ?? 0) > 0);
   if (!notifiedAny) return;
   const ran: string[] = [];
-  for (const handler of play.handlers) {
+  // a run stopping (signal, a play stopped by max_fail_percentage) starts no handler: they are kept (below)
+  for (const handler of pc.stopping ? [] : play.handlers) {
     const names = namesOf(handler);
     // force_handlers: a host that failed still runs what it notified (not an unreachable or ended one)
     const eligible = play.forceHandlers

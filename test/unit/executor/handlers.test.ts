@@ -150,6 +150,26 @@ test('handlers: meta end_play ends every host: no handler runs, none is kept; th
   assert.deepEqual(warnings(m.events), []);
 });
 
+test('handlers: a run stopped by a signal after a notify starts no handler; it is kept on the host for the next run', async () => {
+  const stopping: { signal?: string } = {};
+  const m = await runMockPlaybook(
+    withHandler('    - { name: t, command: "touch /tmp/x", notify: h }\n    - { name: b, debug: msg=b }\n'),
+    'h1\n',
+    {
+      answer: (_h, command) => {
+        if (command.includes('touch')) stopping.signal = 'SIGINT';
+        return undefined;
+      },
+      before: (rs) => {
+        rs.stopping = stopping;
+      },
+    },
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t changed'], 'neither b nor the handler started');
+  const save = m.sent.find((c) => c.command.includes('pending-handlers') && c.command.includes('mv -f'));
+  assert.equal(save?.opts.stdin, '["h"]');
+});
+
 test('handlers: force_handlers runs them on a host that failed', async () => {
   const m = await runMockPlaybook(withHandler(NOTIFY_THEN_FAIL, { keywords: '  force_handlers: true\n' }));
   assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 boom failed', 'h1 h ok']);
