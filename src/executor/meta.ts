@@ -41,7 +41,16 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
     // batch's hosts and of hosts that failed before this play (which orch leaves out of the play's hosts, so
     // here whatever the play's pattern), not of the play's other serial batches
     const otherBatches = new Set(pc.pv.playHosts.filter((h) => !pc.pv.batch.includes(h)));
-    for (const [h, hs] of pc.rs.hosts) if (!otherBatches.has(h)) hs.failuresCleared = hs.stats.failed;
+    for (const [h, hs] of pc.rs.hosts)
+      if (!otherBatches.has(h)) {
+        hs.failuresCleared = hs.stats.failed;
+        hs.unreachableCleared = hs.stats.unreachable;
+      }
+    // a host of this batch that was unreachable is tried again from the next task on (Ansible forgets it too)
+    for (const h of pc.pv.batch) {
+      const hs = pc.rs.hosts.get(h);
+      if (hs) hs.unreachable = false;
+    }
   } else if (action === 'reset_connection') {
     for (const h of applies) pc.rs.pool.drop(h);
   } else if (action === 'clear_facts' && applies.length > 0) {

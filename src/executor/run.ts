@@ -59,14 +59,14 @@ export interface RunHooks {
   finish?(rs: RunState): Promise<void>;
 }
 
-/** The run's exit code from its hosts (a failure a later `meta: clear_host_errors` cleared does not count). */
+/** The run's exit code from its hosts (what a later `meta: clear_host_errors` cleared does not count). */
 export function exitCodeFor(hosts: Iterable<HostState>, stopping: { signal?: string }): number {
   if (stopping.signal === 'SIGINT') return EXIT.sigint;
   if (stopping.signal === 'SIGTERM') return EXIT.sigterm;
   if (stopping.signal === 'SIGHUP') return EXIT.sighup;
   const all = [...hosts];
   if (all.some((hs) => hs.stats.failed > hs.failuresCleared)) return EXIT.hostFailed;
-  if (all.some((hs) => hs.stats.unreachable > 0)) return EXIT.hostUnreachable;
+  if (all.some((hs) => hs.stats.unreachable > hs.unreachableCleared)) return EXIT.hostUnreachable;
   return EXIT.ok;
 }
 

@@ -43,8 +43,9 @@ export class HostState {
   ended = false;
   /** failed in a block and now running its `always`: failed again after it, unless `meta: clear_host_errors` */
   failedBeforeAlways = false;
-  /** failures counted before a `meta: clear_host_errors`: still in the recap, no longer in the exit code */
+  /** failures and unreachables counted before a `meta: clear_host_errors`: in the recap, not in the exit code */
   failuresCleared = 0;
+  unreachableCleared = 0;
   /** handler names and listen topics notified and not yet run */
   readonly notified = new Set<string>();
   /** read-only query results fetched ahead in one batch (executor/prefetch.ts) */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ConnectError } from '../../../src/core/errors.js';
 import { EXIT, exitCodeFor } from '../../../src/executor/run.js';
 import { resultLines, runMockPlaybook, warnings } from '../../helpers/mock-transport.js';
 
@@ -184,6 +185,26 @@ test('meta clear_host_errors: the failures before it still show in the recap but
     EXIT.hostFailed,
     "another serial batch's failures stay",
   );
+});
+
+test('meta clear_host_errors: a host that was unreachable is tried again by the next task; exit 0 once it answers (as Ansible)', async () => {
+  let refused = 0;
+  const m = await runMockPlaybook(
+    play(`    - { name: t1, command: "true" }
+    - meta: clear_host_errors
+    - { name: t2, command: "true" }
+`),
+    'h1\nh2\n',
+    {
+      answer: (host) => {
+        if (host === 'h2' && refused++ === 0) throw new ConnectError('h2', 'connection refused');
+        return undefined;
+      },
+    },
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t1 changed', 'h2 t1 unreachable', 'h1 t2 changed', 'h2 t2 changed']);
+  assert.equal(m.rs.hosts.get('h2')?.stats.unreachable, 1, 'the recap keeps it');
+  assert.equal(exitCodeFor(m.rs.hosts.values(), {}), EXIT.ok);
 });
 
 test('meta clear_facts: when its condition holds on one host, every host of the play forgets its facts (as Ansible)', async () => {
