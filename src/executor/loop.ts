@@ -110,6 +110,21 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
 export const loopLookup: LoopLookup = (kind, terms, scope) =>
   expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope);
 
+/** The loop variable's name: loop_control.loop_var (templated), else `item`. */
+export function loopVarOf(task: Task, scope: VarScope): string {
+  return task.loop_control?.loop_var ? String(renderValue(task.loop_control.loop_var, scope)) : 'item';
+}
+
+/** Ansible's warning when the loop variable is already defined (a loop inside an included file's loop). */
+export function loopVarInUse(task: Task, scope: VarScope): string | undefined {
+  const v = loopVarOf(task, scope);
+  if (!scope.has(v)) return undefined;
+  return (
+    `TASK: ${task.name}: The loop variable '${v}' is already in use. You should set the \`loop_var\` value in the ` +
+    '`loop_control` option for the task to something else to avoid variable collisions and unexpected behavior.'
+  );
+}
+
 /**
  * What loop item i adds, as Ansible 2.14: the loop variable (loop_control.loop_var, templated) and
  * ansible_loop_var; index_var and ansible_index_var when index_var is set; ansible_loop only with `extended`
@@ -123,7 +138,7 @@ export function loopItem(
   i: number,
 ): { perItem: Record<string, unknown>; itemScope: VarScope } {
   const lc = task.loop_control;
-  const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
+  const loopVar = loopVarOf(task, scope);
   const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
   const perItem: Record<string, unknown> = { [loopVar]: items[i], ansible_loop_var: loopVar };
   if (indexVar) Object.assign(perItem, { [indexVar]: i, ansible_index_var: indexVar });

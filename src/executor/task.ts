@@ -29,7 +29,7 @@ import {
 } from './task-settings.js';
 import { speculate } from './task-queries.js';
 import { conditionText, countResult, displayName, label, report, withFailedKey } from './task-report.js';
-import { loopItem, loopResult } from './loop.js';
+import { loopItem, loopResult, loopVarInUse } from './loop.js';
 import { missingHandler } from './handlers.js';
 
 export { displayName, NO_LOG_MSG } from './task-report.js';
@@ -237,6 +237,8 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
             : skippedResult;
     } else {
       const lc = task.loop_control;
+      const inUse = loopVarInUse(task, scope);
+      if (inUse) rs.emit({ type: 'warning', host, msg: inUse });
       const results: ModuleResult[] = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];

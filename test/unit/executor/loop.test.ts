@@ -7,7 +7,7 @@ import { ModuleError } from '../../../src/core/errors.js';
 import { expandLoop, loopItem } from '../../../src/executor/loop.js';
 import { label } from '../../../src/executor/task-report.js';
 import type { LoopSpec } from '../../../src/playbook/model.js';
-import { runMockPlaybook } from '../../helpers/mock-transport.js';
+import { runMockPlaybook, warnings } from '../../helpers/mock-transport.js';
 import { scopeOf, taskOf } from '../../helpers/playbook.js';
 
 const expand = (kind: LoopSpec['kind'], value: unknown, vars: Record<string, unknown> = {}) =>
@@ -176,4 +176,27 @@ test('a looped task on a host: one result per item, labelled, registered as resu
   assert.deepEqual(items, ['x', 'y']);
   const statuses = m.events.flatMap((e) => (e.type === 'host_result' ? [`${e.module} ${e.status}`] : []));
   assert.deepEqual(statuses, ['debug ok', 'debug ok', 'assert ok'], 'the assert on the registered results passed');
+});
+
+test("a loop inside an included file's loop: Ansible's warning that the loop variable is already in use, per host", async () => {
+  const warned = async (loopControl: string) =>
+    warnings(
+      (
+        await runMockPlaybook(
+          `- hosts: all
+  gather_facts: false
+  tasks:
+    - include_tasks: inner.yml
+      loop: [a]
+`,
+          'h1\nh2\n',
+          { files: { 'inner.yml': `- name: inner\n  debug: msg=x\n  loop: [x]\n${loopControl}` } },
+        )
+      ).events,
+    );
+  const msg =
+    "TASK: inner: The loop variable 'item' is already in use. You should set the `loop_var` value in the " +
+    '`loop_control` option for the task to something else to avoid variable collisions and unexpected behavior.';
+  assert.deepEqual(await warned(''), [msg, msg]);
+  assert.deepEqual(await warned('  loop_control: { loop_var: inner_item }\n'), [], 'another loop_var: no warning');
 });
