@@ -11,20 +11,23 @@ function namesOf(handler: Task): string[] {
   return [handler.name, ...handler.listen, ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : [])];
 }
 
+/** The notified names no handler of the play answers to. */
+export function unknownHandlers(play: Play, names: string[]): string[] {
+  const known = new Set(play.handlers.flatMap(namesOf));
+  return names.filter((n) => !known.has(n));
+}
+
+export function missingHandlerMessage(name: string): string {
+  return `The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list`;
+}
+
 /**
  * As ansible-playbook 2.14 (error_on_missing_handler): a changed task that notifies a name no handler of the
  * play answers to stops the run, when it notifies (not at load: a task that never changes never notifies).
  */
-export function missingHandler(play: Play, task: Task, names: string[]): ParseError | undefined {
-  const known = play.handlers.flatMap(namesOf);
-  const missing = names.find((n) => !known.includes(n));
-  if (missing === undefined) return undefined;
-  const guess = suggest(missing, known);
-  return new ParseError(
-    `The requested handler '${missing}' was not found in either the main handlers list nor in the listening handlers list`,
-    task.pos,
-    guess ? `Did you mean '${guess}'?` : undefined,
-  );
+export function missingHandlerError(name: string, play: Play, task: Task): ParseError {
+  const guess = suggest(name, play.handlers.flatMap(namesOf));
+  return new ParseError(missingHandlerMessage(name), task.pos, guess ? `Did you mean '${guess}'?` : undefined);
 }
 
 export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<void> {

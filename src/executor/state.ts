@@ -29,6 +29,8 @@ export interface RunOptions {
   defaultVars?: Record<string, unknown>;
   /** `orch plan`: check mode that also runs read-only commands and tracks what earlier tasks would write */
   plan?: boolean;
+  /** ansible.cfg error_on_missing_handler = False: notifying a handler that does not exist only warns */
+  warnOnMissingHandler?: boolean;
 }
 
 /** What the run knows about one host. */

@@ -30,7 +30,7 @@ import {
 import { speculate } from './task-queries.js';
 import { conditionText, countResult, displayName, label, report, withFailedKey } from './task-report.js';
 import { loopItem, loopResult, loopVarInUse } from './loop.js';
-import { missingHandler } from './handlers.js';
+import { missingHandlerError, missingHandlerMessage, unknownHandlers } from './handlers.js';
 
 export { displayName, NO_LOG_MSG } from './task-report.js';
 export { prefetchQueries, recordQuery } from './task-queries.js';
@@ -273,10 +273,13 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   const status = statusOf(result);
   if (result.changed && !result.failed) {
     const names = task.notify.map((n) => String(renderValue(n, scope)));
-    // as Ansible, the run stops there: this host's result is neither shown nor counted
-    const error = missingHandler(pv.play, task, names);
-    if (error) return { status, result, ignored: false, error };
-    for (const n of names) hs.notified.add(n);
+    // as Ansible, the run stops there: this host's result is neither shown nor counted (unless
+    // error_on_missing_handler is off: a warning for each, and the others are notified)
+    const missing = unknownHandlers(pv.play, names);
+    if (missing[0] !== undefined && !rs.opts.warnOnMissingHandler)
+      return { status, result, ignored: false, error: missingHandlerError(missing[0], pv.play, task) };
+    for (const n of missing) rs.emit({ type: 'warning', host, msg: missingHandlerMessage(n) });
+    for (const n of names) if (!missing.includes(n)) hs.notified.add(n);
   }
   countResult(hs.stats, status, result, ignoreErrors === true);
   // Loop items were reported one by one; the aggregate is shown only when no item ran.

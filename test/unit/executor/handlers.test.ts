@@ -110,6 +110,18 @@ test('handlers: the error for a missing handler suggests a close name', async ()
   );
 });
 
+test('handlers: with error_on_missing_handler off, a missing one is a warning per host; the others run', async () => {
+  const m = await runMockPlaybook(
+    withHandler('    - { name: t, command: "true", notify: [h, nosuch] }\n    - { name: after, debug: msg=x }\n'),
+    'h1\n',
+    { run: { warnOnMissingHandler: true } },
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 after ok', 'h1 h ok']);
+  assert.deepEqual(warnings(m.events), [
+    "The requested handler 'nosuch' was not found in either the main handlers list nor in the listening handlers list",
+  ]);
+});
+
 test('handlers: a host that fails after notifying does not run them; they are kept on the host for the next run', async () => {
   const m = await runMockPlaybook(withHandler(NOTIFY_THEN_FAIL));
   assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 boom failed']);
