@@ -19,6 +19,8 @@ export interface AnsibleSettings {
   /** false: unknown host keys are accepted (with a warning); a changed key is still refused */
   hostKeyChecking: boolean;
   timeoutSeconds?: number;
+  /** false: a notified handler that does not exist is a warning, not an error that stops the run */
+  errorOnMissingHandler: boolean;
   become?: boolean;
   becomeMethod?: string;
   becomeFlags?: string;
@@ -104,6 +106,7 @@ export function ansibleSettings(
     .map((p) => expandPath(p, base, home));
   const hostKeyChecking = get('defaults', 'host_key_checking', 'ANSIBLE_HOST_KEY_CHECKING');
   const become = get('privilege_escalation', 'become', 'ANSIBLE_BECOME');
+  const missingHandler = get('defaults', 'error_on_missing_handler', 'ANSIBLE_ERROR_ON_MISSING_HANDLER');
   const notes: string[] = [];
   const ssh = ini.get('ssh_connection');
   for (const key of ['pipelining', 'control_path', 'control_path_dir']) {
@@ -122,6 +125,7 @@ export function ansibleSettings(
     vaultPasswordFile: path(get('defaults', 'vault_password_file', 'ANSIBLE_VAULT_PASSWORD_FILE')),
     hostKeyChecking: hostKeyChecking === undefined ? true : TRUE.test(hostKeyChecking),
     timeoutSeconds: num(get('defaults', 'timeout', 'ANSIBLE_TIMEOUT'), 'timeout'),
+    errorOnMissingHandler: missingHandler === undefined || TRUE.test(missingHandler),
     become: become === undefined ? undefined : TRUE.test(become),
     becomeMethod: get('privilege_escalation', 'become_method', 'ANSIBLE_BECOME_METHOD'),
     becomeFlags: get('privilege_escalation', 'become_flags', 'ANSIBLE_BECOME_FLAGS'),

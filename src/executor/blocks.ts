@@ -45,12 +45,23 @@ export async function runBlockOn(pc: PlayContext, b: Block, hosts: string[]): Pr
   }
   if (b.always.length > 0) {
     const alwaysHosts = hosts.filter((h) => !rs.hosts.get(h)?.unreachable && !rs.hosts.get(h)?.ended);
-    // always runs even for hosts that failed in block/rescue; they stay failed afterwards.
-    const wasFailed = alwaysHosts.filter((h) => rs.hosts.get(h)?.failed);
-    for (const h of wasFailed) (rs.hosts.get(h) as { failed: boolean }).failed = false;
+    // always runs even for hosts that failed in block/rescue; they stay failed afterwards, unless a
+    // `meta: clear_host_errors` in always cleared their errors (meta.ts): then they go on after the block
+    const wasFailed = alwaysHosts.flatMap((h) => {
+      const hs = rs.hosts.get(h);
+      return hs?.failed ? [hs] : [];
+    });
+    for (const hs of wasFailed) {
+      hs.failed = false;
+      hs.failedBeforeAlways = true;
+    }
     const f = await pc.runItems(b.always, alwaysHosts);
-    for (const h of wasFailed) (rs.hosts.get(h) as { failed: boolean }).failed = true;
+    for (const hs of wasFailed) {
+      if (hs.failedBeforeAlways) hs.failed = true;
+      hs.failedBeforeAlways = false;
+    }
     for (const h of f) stillFailed.add(h);
+    stillFailed = new Set([...stillFailed].filter((h) => rs.hosts.get(h)?.failed || rs.hosts.get(h)?.unreachable));
   }
   return stillFailed;
 }

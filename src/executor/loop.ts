@@ -110,9 +110,26 @@ export function expandLoop(loop: LoopSpec, scope: VarScope): unknown[] {
 export const loopLookup: LoopLookup = (kind, terms, scope) =>
   expandLoop({ kind: kind as LoopSpec['kind'], value: terms }, scope);
 
+/** The loop variable's name: loop_control.loop_var (templated), else `item`. */
+export function loopVarOf(task: Task, scope: VarScope): string {
+  return task.loop_control?.loop_var ? String(renderValue(task.loop_control.loop_var, scope)) : 'item';
+}
+
+/** Ansible's warning when the loop variable is already defined (a loop inside an included file's loop). */
+export function loopVarInUse(task: Task, scope: VarScope): string | undefined {
+  const v = loopVarOf(task, scope);
+  if (!scope.has(v)) return undefined;
+  return (
+    `TASK: ${task.name}: The loop variable '${v}' is already in use. You should set the \`loop_var\` value in the ` +
+    '`loop_control` option for the task to something else to avoid variable collisions and unexpected behavior.'
+  );
+}
+
 /**
- * What loop item i adds, as Ansible: the loop variable (loop_control.loop_var, templated), index_var and
- * ansible_loop (in the item's result too when `extended`), and the item's scope.
+ * What loop item i adds, as Ansible 2.14: the loop variable (loop_control.loop_var, templated) and
+ * ansible_loop_var; index_var and ansible_index_var when index_var is set; ansible_loop only with `extended`
+ * (allitems unless extended_allitems is false; no previtem on the first item, no nextitem on the last). The
+ * same keys go in the item's result.
  */
 export function loopItem(
   task: Task,
@@ -121,25 +138,24 @@ export function loopItem(
   i: number,
 ): { perItem: Record<string, unknown>; itemScope: VarScope } {
   const lc = task.loop_control;
-  const loopVar = lc?.loop_var ? String(renderValue(lc.loop_var, scope)) : 'item';
+  const loopVar = loopVarOf(task, scope);
   const indexVar = lc?.index_var ? String(renderValue(lc.index_var, scope)) : undefined;
   const perItem: Record<string, unknown> = { [loopVar]: items[i], ansible_loop_var: loopVar };
-  if (indexVar) perItem[indexVar] = i;
-  const ansibleLoop = {
-    index: i + 1,
-    index0: i,
-    first: i === 0,
-    last: i === items.length - 1,
-    length: items.length,
-    revindex: items.length - i,
-    revindex0: items.length - i - 1,
-    ...(lc?.extended ? { allitems: items, previtem: items[i - 1], nextitem: items[i + 1] } : {}),
-  };
-  if (lc?.extended) perItem.ansible_loop = ansibleLoop;
-  return {
-    perItem,
-    itemScope: scope.with({ name: 'loop', vars: { ...perItem, ansible_loop: ansibleLoop }, templated: false }),
-  };
+  if (indexVar) Object.assign(perItem, { [indexVar]: i, ansible_index_var: indexVar });
+  if (lc?.extended)
+    perItem.ansible_loop = {
+      index: i + 1,
+      index0: i,
+      first: i === 0,
+      last: i === items.length - 1,
+      length: items.length,
+      revindex: items.length - i,
+      revindex0: items.length - i - 1,
+      ...(lc.extended_allitems !== false ? { allitems: items } : {}),
+      ...(i + 1 < items.length ? { nextitem: items[i + 1] } : {}),
+      ...(i > 0 ? { previtem: items[i - 1] } : {}),
+    };
+  return { perItem, itemScope: scope.with({ name: 'loop', vars: perItem, templated: false }) };
 }
 
 export function loopScope(task: Task, scope: VarScope, items: unknown[], i: number): VarScope {

@@ -9,8 +9,10 @@ import type { RunState } from './state.js';
 
 /**
  * Handlers notified on a host whose run then failed or was interrupted are not lost: their names are
- * kept on the target (in the connecting user's home, no sudo needed) and run at the end of the same play
- * the next time. Keyed by playbook file name and play name, so another play never picks them up.
+ * kept on the target (in the connecting user's home, no sudo needed) and, the next time the same play runs,
+ * notified again when its batch starts (handlers.ts restorePending), so they run at the play's first flush:
+ * the end of pre_tasks (even when it has none), before roles and tasks. The change that notified them is
+ * already on the host. Keyed by playbook file name and play name, so another play never picks them up.
  */
 const DIR = '"$HOME"/.orch/pending-handlers';
 

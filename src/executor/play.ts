@@ -80,6 +80,8 @@ class PlayRun implements PlayContext {
       hosts = hosts.filter((h) => limited.has(h));
     }
     hosts = inShard(hosts, rs.opts.shard);
+    // end_host and end_batch end a host's play, not its run (as Ansible: the next play runs on it)
+    for (const hs of rs.hosts.values()) hs.ended = false;
     hosts = orderHosts(this.active(hosts), String(renderValue(play.order ?? 'inventory', playScope)), play);
     checkPlayKeywords(this, String(renderValue(play.strategy, playScope)));
     rs.emit({ type: 'play_start', name: play.name, hosts });
@@ -109,7 +111,9 @@ class PlayRun implements PlayContext {
         await this.runItems(section, this.active(batch));
         await flushHandlers(this, batch);
       }
-      const failed = batch.filter((h) => !rs.hosts.get(h)?.active).length;
+      // a host ended by end_host/end_batch did not fail: it counts neither for max_fail_percentage nor for a
+      // batch that failed as a whole
+      const failed = batch.filter((h) => rs.hosts.get(h)?.failed || rs.hosts.get(h)?.unreachable).length;
       const why = serialStop(failed, batch.length, play.maxFailPercentage, all.length > 1 && b < all.length - 1);
       if (why) {
         rs.emit({ type: 'warning', msg: `${why}: stopping the play` });
@@ -206,6 +210,8 @@ class PlayRun implements PlayContext {
     const outcomes = await Promise.all(
       hosts.map((h) => slot(() => rs.limit(() => runTaskOnHost(rs, this.pv, task, h)))),
     );
+    const error = outcomes.find((o) => o.error)?.error;
+    if (error) throw error;
     settleAfterTask(
       this.snapshots(),
       task,

@@ -59,13 +59,14 @@ export interface RunHooks {
   finish?(rs: RunState): Promise<void>;
 }
 
-export function exitCodeFor(stats: Record<string, HostStats>, stopping: { signal?: string }): number {
+/** The run's exit code from its hosts (what a later `meta: clear_host_errors` cleared does not count). */
+export function exitCodeFor(hosts: Iterable<HostState>, stopping: { signal?: string }): number {
   if (stopping.signal === 'SIGINT') return EXIT.sigint;
   if (stopping.signal === 'SIGTERM') return EXIT.sigterm;
   if (stopping.signal === 'SIGHUP') return EXIT.sighup;
-  const all = Object.values(stats);
-  if (all.some((s) => s.failed > 0)) return EXIT.hostFailed;
-  if (all.some((s) => s.unreachable > 0)) return EXIT.hostUnreachable;
+  const all = [...hosts];
+  if (all.some((hs) => hs.stats.failed > hs.failuresCleared)) return EXIT.hostFailed;
+  if (all.some((hs) => hs.stats.unreachable > hs.unreachableCleared)) return EXIT.hostUnreachable;
   return EXIT.ok;
 }
 
@@ -162,6 +163,5 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
     await pool.closeAll();
     await release();
   }
-  const stats = Object.fromEntries([...hosts].map(([h, s]) => [h, s.stats]));
-  return exitCodeFor(stats, req.stopping);
+  return exitCodeFor(hosts.values(), req.stopping);
 }

@@ -29,6 +29,8 @@ export interface RunOptions {
   defaultVars?: Record<string, unknown>;
   /** `orch plan`: check mode that also runs read-only commands and tracks what earlier tasks would write */
   plan?: boolean;
+  /** ansible.cfg error_on_missing_handler = False: notifying a handler that does not exist only warns */
+  warnOnMissingHandler?: boolean;
 }
 
 /** What the run knows about one host. */
@@ -43,6 +45,11 @@ export class HostState {
   unreachable = false;
   /** `meta: end_host` */
   ended = false;
+  /** failed in a block and now running its `always`: failed again after it, unless `meta: clear_host_errors` */
+  failedBeforeAlways = false;
+  /** failures and unreachables counted before a `meta: clear_host_errors`: in the recap, not in the exit code */
+  failuresCleared = 0;
+  unreachableCleared = 0;
   /** handler names and listen topics notified and not yet run */
   readonly notified = new Set<string>();
   /** read-only query results fetched ahead in one batch (executor/prefetch.ts) */

@@ -29,7 +29,8 @@ import {
 } from './task-settings.js';
 import { speculate } from './task-queries.js';
 import { conditionText, countResult, displayName, label, report, withFailedKey } from './task-report.js';
-import { loopItem, loopResult } from './loop.js';
+import { loopItem, loopResult, loopVarInUse } from './loop.js';
+import { missingHandlerError, missingHandlerMessage, unknownHandlers } from './handlers.js';
 
 export { displayName, NO_LOG_MSG } from './task-report.js';
 export { prefetchQueries, recordQuery } from './task-queries.js';
@@ -38,6 +39,8 @@ export interface TaskOutcome {
   status: HostStatus;
   result: ModuleResult;
   ignored: boolean;
+  /** what stops the run once every host has finished this task (a notified handler that does not exist) */
+  error?: OrchError;
 }
 
 /** Run the module once (with until/retries), then apply changed_when / failed_when. */
@@ -234,6 +237,8 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
             : skippedResult;
     } else {
       const lc = task.loop_control;
+      const inUse = loopVarInUse(task, scope);
+      if (inUse) rs.emit({ type: 'warning', host, msg: inUse });
       const results: ModuleResult[] = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
@@ -265,8 +270,17 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   markPlan(rs, hs, task, result, scope, pv.play);
   if (!task.loop && result.ansible_facts && !result.failed)
     factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
-  if (result.changed && !result.failed) for (const n of task.notify) hs.notified.add(String(renderValue(n, scope)));
   const status = statusOf(result);
+  if (result.changed && !result.failed) {
+    const names = task.notify.map((n) => String(renderValue(n, scope)));
+    // as Ansible, the run stops there: this host's result is neither shown nor counted (unless
+    // error_on_missing_handler is off: a warning for each, and the others are notified)
+    const missing = unknownHandlers(pv.play, names);
+    if (missing[0] !== undefined && !rs.opts.warnOnMissingHandler)
+      return { status, result, ignored: false, error: missingHandlerError(missing[0], pv.play, task) };
+    for (const n of missing) rs.emit({ type: 'warning', host, msg: missingHandlerMessage(n) });
+    for (const n of names) if (!missing.includes(n)) hs.notified.add(n);
+  }
   countResult(hs.stats, status, result, ignoreErrors === true);
   // Loop items were reported one by one; the aggregate is shown only when no item ran.
   if (!task.loop || !Array.isArray(result.results) || result.results.length === 0)

@@ -35,6 +35,8 @@ export interface LoopControl {
   label?: string;
   pause?: number;
   extended?: boolean;
+  /** with extended: ansible_loop.allitems (Ansible's default: yes) */
+  extended_allitems?: boolean;
 }
 
 /** Keywords a task inherits from its enclosing blocks, imports and roles (flattened at load). */

@@ -158,7 +158,7 @@ export function parseLoopControl(v: unknown, pos: Position): LoopControl | undef
       throw new ParseError(
         `unknown loop_control key '${key}'`,
         keyPosition(v, key) ?? pos,
-        'Known: loop_var, index_var, label, pause, extended.',
+        'Known: loop_var, index_var, label, pause, extended, extended_allitems.',
       );
     }
   }
@@ -168,6 +168,7 @@ export function parseLoopControl(v: unknown, pos: Position): LoopControl | undef
     label: v.label === undefined ? undefined : String(v.label),
     pause: v.pause === undefined ? undefined : Number(v.pause),
     extended: v.extended === true,
+    extended_allitems: v.extended_allitems !== false,
   };
 }
 

@@ -1,85 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { RunEvent } from '../../src/core/events.js';
-import {
-  ansiblePlaybook,
-  ansibleRecap,
-  orchRecap,
-  type AnsibleHostResult,
-  type AnsibleJson,
-} from '../helpers/compat.js';
-import { HOSTS, INVENTORY, onHost, orch, ROOT, writePlaybook } from '../helpers/lab.js';
+import { ansiblePlaybook, ansibleRecap, ansibleRows, byHost, orchRecap, orchRows } from '../helpers/compat.js';
+import { HOSTS, hostsInventory, onHost, orch, ROOT, writePlaybook } from '../helpers/lab.js';
 
 // add_host and group_by change the inventory for the rest of the run: compared with ansible-playbook on
 // the same two lab hosts, play by play, task by task, host by host, and the recap.
-const LAB_DIR = process.env.ORCH_LAB_DIR ?? '/var/lib/orch-test-lab';
 const PLAYBOOK = join(ROOT, 'test', 'compat', 'dynamic-inventory.yml');
 const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
 const [first, second] = HOSTS as [string, string];
 
-/** The lab's first two hosts in group `lab`, with what Ansible needs to verify their keys too. */
-function inventory(): string {
-  const text = readFileSync(INVENTORY, 'utf8');
-  const lines = [first, second].map((h) => text.split('\n').find((l) => l.startsWith(`${h} `)) ?? h);
-  const file = join(mkdtempSync(join(tmpdir(), 'orch-dyninv-')), 'hosts');
-  writeFileSync(
-    file,
-    `[lab]\n${lines.join('\n')}\n\n${text.slice(text.indexOf('[all:vars]'))}\nansible_ssh_common_args=-o UserKnownHostsFile=${LAB_DIR}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`,
-  );
-  return file;
-}
-
-type Row = string; // "play | task | host | status"
-
-/** Hosts of one task in name order (each tool reports them as they finish); a host's loop items keep theirs. */
-function byHost(rows: Row[]): Row[] {
-  const task = (r: Row) => r.split(' | ').slice(0, 2).join(' | ');
-  const host = (r: Row) => r.split(' | ')[2] ?? '';
-  const out: Row[] = [];
-  for (let i = 0; i < rows.length;) {
-    let j = i;
-    while (j < rows.length && task(rows[j] as Row) === task(rows[i] as Row)) j++;
-    out.push(...rows.slice(i, j).sort((a, b) => host(a).localeCompare(host(b))));
-    i = j;
-  }
-  return out;
-}
-
-function orchRows(events: RunEvent[]): Row[] {
-  const rows: Row[] = [];
-  let play = '';
-  const tasks = new Map<number, string>();
-  for (const e of events) {
-    if (e.type === 'play_start') play = e.name;
-    else if (e.type === 'task_start') tasks.set(e.taskId, e.name);
-    else if (e.type === 'host_result')
-      rows.push(
-        `${play} | ${tasks.get(e.taskId) ?? e.task} | ${e.host} | ${e.status === 'failed' && e.ignored ? 'failed' : e.status}`,
-      );
-  }
-  return rows;
-}
-
-function statusOf(r: AnsibleHostResult): string {
-  return r.unreachable ? 'unreachable' : r.failed ? 'failed' : r.skipped ? 'skipped' : r.changed ? 'changed' : 'ok';
-}
-
-/** Ansible's json callback: a looped task's items are results[] of one host entry (orch reports each). */
-function ansibleRows(out: AnsibleJson): Row[] {
-  const rows: Row[] = [];
-  for (const p of out.plays) {
-    for (const t of p.tasks) {
-      for (const [host, r] of Object.entries(t.hosts)) {
-        for (const item of r.results ?? [r]) rows.push(`${p.play.name} | ${t.task.name} | ${host} | ${statusOf(item)}`);
-      }
-    }
-  }
-  return rows;
-}
+/** The lab's first two hosts in group `lab` (a file both tools read). */
+const inventory = () => hostsInventory([first, second], 'lab');
 
 test('add_host and group_by: later plays run on the hosts and groups they made, the added host is reached over its own ansible_host/port/user (checked over ssh)', () => {
   onHost(second, 'rm -f /tmp/dyn-orch');

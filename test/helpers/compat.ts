@@ -36,6 +36,7 @@ export function orchStatuses(events: RunEvent[]): [string, Status][] {
 
 /** One host's entry for a task in ansible-playbook's json callback (a looped task: its items in results[]). */
 export interface AnsibleHostResult {
+  action?: string;
   changed?: boolean;
   failed?: boolean;
   skipped?: boolean;
@@ -115,8 +116,62 @@ export function assertSameAsAnsible(events: RunEvent[], ansible: AnsibleJson, ho
 }
 
 export function ansibleStatuses(out: AnsibleJson, host: string): [string, Status][] {
-  return (out.plays[0]?.tasks ?? []).map((t) => {
-    const h = t.hosts[host] ?? {};
-    return [t.task.name, h.failed ? 'failed' : h.changed ? 'changed' : h.skipped ? 'skipped' : 'ok'];
+  // a task with no result for the host (a meta task such as clear_host_errors) is left out, as orch reports none
+  return (out.plays[0]?.tasks ?? []).flatMap((t): [string, Status][] => {
+    const h = t.hosts[host];
+    if (!h || h.action === 'meta') return [];
+    return [[t.task.name, h.failed ? 'failed' : h.changed ? 'changed' : h.skipped ? 'skipped' : 'ok']];
   });
+}
+
+/* Runs on several hosts compared play by play, task by task, host by host (rows "play | task | host | status"). */
+
+export type Row = string; // "play | task | host | status"
+
+/** Hosts of one task in name order (each tool reports them as they finish); a host's loop items keep theirs. */
+export function byHost(rows: Row[]): Row[] {
+  const task = (r: Row) => r.split(' | ').slice(0, 2).join(' | ');
+  const host = (r: Row) => r.split(' | ')[2] ?? '';
+  const out: Row[] = [];
+  for (let i = 0; i < rows.length;) {
+    let j = i;
+    while (j < rows.length && task(rows[j] as Row) === task(rows[i] as Row)) j++;
+    out.push(...rows.slice(i, j).sort((a, b) => host(a).localeCompare(host(b))));
+    i = j;
+  }
+  return out;
+}
+
+export function orchRows(events: RunEvent[]): Row[] {
+  const rows: Row[] = [];
+  let play = '';
+  const tasks = new Map<number, string>();
+  for (const e of events) {
+    if (e.type === 'play_start') play = e.name;
+    else if (e.type === 'task_start') tasks.set(e.taskId, e.name);
+    else if (e.type === 'host_result')
+      rows.push(
+        `${play} | ${tasks.get(e.taskId) ?? e.task} | ${e.host} | ${e.status === 'failed' && e.ignored ? 'failed' : e.status}`,
+      );
+  }
+  return rows;
+}
+
+function statusOf(r: AnsibleHostResult): string {
+  return r.unreachable ? 'unreachable' : r.failed ? 'failed' : r.skipped ? 'skipped' : r.changed ? 'changed' : 'ok';
+}
+
+/** Ansible's json callback: a looped task's items are results[] of one host entry (orch reports each). */
+export function ansibleRows(out: AnsibleJson): Row[] {
+  const rows: Row[] = [];
+  for (const p of out.plays) {
+    for (const t of p.tasks) {
+      for (const [host, r] of Object.entries(t.hosts)) {
+        // a meta task skipped by its condition: Ansible shows it (no recap counter), orch reports nothing
+        if (r.action === 'meta') continue;
+        for (const item of r.results ?? [r]) rows.push(`${p.play.name} | ${t.task.name} | ${host} | ${statusOf(item)}`);
+      }
+    }
+  }
+  return rows;
 }

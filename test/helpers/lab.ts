@@ -250,13 +250,18 @@ export function waitClientLoop(host: string, file: string): string[] {
  * lock is per inventory name.
  */
 export function oneHostInventory(host: string, group: string, inventory = INVENTORY, labDir = LAB_DIR): string {
+  return hostsInventory([host], group, inventory, labDir);
+}
+
+/** The same for several lab hosts, all in `group`. */
+export function hostsInventory(hosts: string[], group: string, inventory = INVENTORY, labDir = LAB_DIR): string {
   const lab = readFileSync(inventory, 'utf8');
-  const line = lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host;
+  const lines = hosts.map((host) => lab.split('\n').find((l) => l.startsWith(`${host} `)) ?? host);
   const vars = lab.slice(lab.indexOf('[all:vars]'));
-  const file = join(mkdtempSync(join(tmpdir(), `orch-${group}-`)), `${group}-${host}`);
+  const file = join(mkdtempSync(join(tmpdir(), `orch-${group}-`)), `${group}-${hosts.join('-')}`);
   writeFileSync(
     file,
-    `[${group}]\n${line}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${labDir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`,
+    `[${group}]\n${lines.join('\n')}\n\n${vars}\nansible_ssh_common_args=-o UserKnownHostsFile=${labDir}/known_hosts\nansible_python_interpreter=/usr/bin/python3\n`,
   );
   return file;
 }

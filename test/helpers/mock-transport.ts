@@ -172,3 +172,8 @@ export function resultLines(events: RunEvent[]): string[] {
   }
   return lines;
 }
+
+/** The messages of the run's warnings, in order. */
+export function warnings(events: RunEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'warning' ? [e.msg] : []));
+}

@@ -53,6 +53,16 @@ test('ansible.cfg: ANSIBLE_* variables win over the file; ANSIBLE_CONFIG picks t
   );
 });
 
+test('ansible.cfg: error_on_missing_handler, on unless the file or ANSIBLE_ERROR_ON_MISSING_HANDLER turns it off', () => {
+  const none = mkdtempSync(join(tmpdir(), 'orch-none-'));
+  assert.equal(ansibleSettings({}, none, home).errorOnMissingHandler, true);
+  assert.equal(
+    ansibleSettings({}, project('[defaults]\nerror_on_missing_handler = False\n'), home).errorOnMissingHandler,
+    false,
+  );
+  assert.equal(ansibleSettings({ ANSIBLE_ERROR_ON_MISSING_HANDLER: 'no' }, none, home).errorOnMissingHandler, false);
+});
+
 test('ansible.cfg: default roles_path is ~/.ansible/roles and the system dirs', () => {
   const s = ansibleSettings({}, mkdtempSync(join(tmpdir(), 'orch-none-')), home);
   assert.deepEqual(s.rolesPath, [join(home, '.ansible/roles'), '/usr/share/ansible/roles', '/etc/ansible/roles']);

@@ -132,6 +132,7 @@ export async function runWithReporting(input: RunCommandInput): Promise<number> 
     become: v.become === true || settings.become === true ? true : undefined,
     defaultVars: settingsVariables(settings),
     plan: input.plan !== undefined || undefined,
+    warnOnMissingHandler: !settings.errorOnMissingHandler || undefined,
   };
   for (const note of settings.notes) noteLoadWarning(note);
   if (!settings.hostKeyChecking && v['accept-new-host-keys'] !== true) {

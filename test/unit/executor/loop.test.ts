@@ -7,7 +7,7 @@ import { ModuleError } from '../../../src/core/errors.js';
 import { expandLoop, loopItem } from '../../../src/executor/loop.js';
 import { label } from '../../../src/executor/task-report.js';
 import type { LoopSpec } from '../../../src/playbook/model.js';
-import { runMockPlaybook } from '../../helpers/mock-transport.js';
+import { runMockPlaybook, warnings } from '../../helpers/mock-transport.js';
 import { scopeOf, taskOf } from '../../helpers/playbook.js';
 
 const expand = (kind: LoopSpec['kind'], value: unknown, vars: Record<string, unknown> = {}) =>
@@ -106,7 +106,7 @@ test('with_fileglob: files (not directories) whose name matches, sorted, relativ
 test('loopItem: `item` by default; loop_var and index_var (templated) name the variables the item sees', () => {
   const t = taskOf('{ debug: "msg={{ pkg }}", loop: [a, b], loop_control: { loop_var: "{{ lv }}", index_var: i } }');
   const { perItem, itemScope } = loopItem(t, scopeOf({ lv: 'pkg' }), ['a', 'b'], 1);
-  assert.deepEqual(perItem, { pkg: 'b', ansible_loop_var: 'pkg', i: 1 });
+  assert.deepEqual(perItem, { pkg: 'b', ansible_loop_var: 'pkg', i: 1, ansible_index_var: 'i' });
   assert.equal(itemScope.get('pkg'), 'b');
   assert.equal(itemScope.get('i'), 1);
   const plain = loopItem(taskOf('{ debug: msg=x, loop: [a] }'), scopeOf(), ['a'], 0);
@@ -130,22 +130,27 @@ test('loopItem: loop_control.extended puts ansible_loop (counters, all/prev/next
     revindex0: 0,
     allitems: ['a', 'b', 'c'],
     previtem: 'b',
-    nextitem: undefined,
   };
-  assert.deepEqual(ext.perItem.ansible_loop, expected);
+  assert.deepEqual(ext.perItem.ansible_loop, expected, 'no nextitem on the last item');
   assert.deepEqual(ext.itemScope.get('ansible_loop'), expected);
-  const plain = loopItem(taskOf('{ debug: msg=x, loop: [a, b, c] }'), scopeOf(), ['a', 'b', 'c'], 1);
-  assert.equal('ansible_loop' in plain.perItem, false, 'not in the item result without extended');
+  const first = loopItem(
+    taskOf('{ debug: msg=x, loop: [a, b], loop_control: { extended: true, extended_allitems: false } }'),
+    scopeOf(),
+    ['a', 'b'],
+    0,
+  );
+  assert.deepEqual(
+    first.perItem.ansible_loop,
+    { index: 1, index0: 0, first: true, last: false, length: 2, revindex: 2, revindex0: 1, nextitem: 'b' },
+    'no previtem on the first item; no allitems with extended_allitems: false',
+  );
 });
 
-test(
-  'loopItem: without loop_control.extended, ansible_loop is undefined in the item scope (as ansible-playbook 2.14)',
-  { todo: 'orch defines the counters (index, first, last...) in the scope even without extended' },
-  () => {
-    const plain = loopItem(taskOf('{ debug: msg=x, loop: [a, b, c] }'), scopeOf(), ['a', 'b', 'c'], 1);
-    assert.equal(plain.itemScope.get('ansible_loop'), undefined);
-  },
-);
+test('loopItem: without loop_control.extended, ansible_loop is undefined in the item scope and result (as Ansible 2.14)', () => {
+  const plain = loopItem(taskOf('{ debug: msg=x, loop: [a, b, c] }'), scopeOf(), ['a', 'b', 'c'], 1);
+  assert.equal(plain.itemScope.get('ansible_loop'), undefined);
+  assert.deepEqual(plain.perItem, { item: 'b', ansible_loop_var: 'item' }, 'no ansible_loop, no ansible_index_var');
+});
 
 test('label: loop_control.label templated with the item; else the item itself (a mapping in Python repr)', () => {
   const t = taskOf('{ debug: msg=x, loop: [], loop_control: { label: "{{ item.name }}" } }');
@@ -171,4 +176,27 @@ test('a looped task on a host: one result per item, labelled, registered as resu
   assert.deepEqual(items, ['x', 'y']);
   const statuses = m.events.flatMap((e) => (e.type === 'host_result' ? [`${e.module} ${e.status}`] : []));
   assert.deepEqual(statuses, ['debug ok', 'debug ok', 'assert ok'], 'the assert on the registered results passed');
+});
+
+test("a loop inside an included file's loop: Ansible's warning that the loop variable is already in use, per host", async () => {
+  const warned = async (loopControl: string) =>
+    warnings(
+      (
+        await runMockPlaybook(
+          `- hosts: all
+  gather_facts: false
+  tasks:
+    - include_tasks: inner.yml
+      loop: [a]
+`,
+          'h1\nh2\n',
+          { files: { 'inner.yml': `- name: inner\n  debug: msg=x\n  loop: [x]\n${loopControl}` } },
+        )
+      ).events,
+    );
+  const msg =
+    "TASK: inner: The loop variable 'item' is already in use. You should set the `loop_var` value in the " +
+    '`loop_control` option for the task to something else to avoid variable collisions and unexpected behavior.';
+  assert.deepEqual(await warned(''), [msg, msg]);
+  assert.deepEqual(await warned('  loop_control: { loop_var: inner_item }\n'), [], 'another loop_var: no warning');
 });
