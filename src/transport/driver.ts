@@ -152,8 +152,9 @@ export class DriverSession {
       if (this.ready) this.lastWords.push(own);
       else this.startupErr += own.toString();
     });
+    // ssh2 names the signal of sshd's exit-signal request with its prefix: SIGKILL
     channel.on('exit', (code: number | null, signal?: string) => {
-      this.exitStatus = signal ? `killed by SIG${signal}` : `exit status ${code ?? '?'}`;
+      this.exitStatus = signal ? `killed by ${signal}` : `exit status ${code ?? '?'}`;
     });
     // Whatever else stops the runner from starting must not hang the run.
     const startTimer = setTimeout(() => {
