@@ -125,6 +125,8 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
     // `on`, not `once`: a host going down mid-handshake emits a second error (a timeout, then the lost
     // connection); with no listener left, Node would end the whole run on it
     client.on('error', (err: Error & { level?: string }) => {
+      // the agent failed (nothing behind SSH_AUTH_SOCK, a key it cannot sign with): ssh2 goes on with the next method
+      if (err.level === 'agent') return;
       if (rejection) return reject(rejection);
       const level = err.level === 'client-authentication' ? 'authentication failed' : errorMessage(err);
       const hint =

@@ -45,3 +45,13 @@ test('runner over SSH: a runner killed by a signal says "killed by SIGKILL" (ssh
     release();
   }
 });
+
+test('login: an SSH_AUTH_SOCK with no agent behind it does not stop the password login (OpenSSH goes on too)', async (t) => {
+  const port = await loopbackServer({ login: (ctx) => ctx.method === 'password' && ctx.password === 'p:w "x$' });
+  const saved = process.env.SSH_AUTH_SOCK;
+  t.after(() => (saved === undefined ? delete process.env.SSH_AUTH_SOCK : (process.env.SSH_AUTH_SOCK = saved)));
+  process.env.SSH_AUTH_SOCK = join(mkdtempSync(join(tmpdir(), 'orch-loop-agent-')), 'gone.sock');
+  const { release } = await openClient(target(port, { password: 'p:w "x$' }));
+  release();
+  await assert.rejects(openClient(target(port, { password: 'wrong' })), /authentication failed/);
+});
