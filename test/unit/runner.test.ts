@@ -163,3 +163,24 @@ test('runner protocol: commands asked for in one turn of the event loop go out a
     ['a\n', 'b\n', 'c\n'],
   );
 });
+
+test('runner with become su: once the runner is ready, stderr before the marker is never taken for a prompt (no password sent)', () => {
+  const ids = becomeIds();
+  const stderr = new EventEmitter();
+  const writes: string[] = [];
+  // MOCK channel: su wrote a warning ("su: warning: ...", in pieces) before the marker; stdout came in first
+  const channel = Object.assign(new EventEmitter(), {
+    stderr,
+    write: (d: Buffer | string) => writes.push(d.toString()),
+    end: () => undefined,
+    close: () => undefined,
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', {
+    settings: { user: 'postgres', method: 'su', password: 'Secret-1' },
+    ids,
+  });
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  stderr.emit('data', Buffer.from('su: '));
+  stderr.emit('data', Buffer.from(`warning: something\n${ids.marker}\n`));
+  assert.deepEqual([writes, session.alive], [[], true]);
+});
