@@ -209,6 +209,8 @@ export class DriverSession {
   }
 
   close(): void {
+    // what was asked for before still goes out (a write after the end would be a stream error)
+    this.flush();
     this.channel.end();
   }
 
@@ -220,18 +222,20 @@ export class DriverSession {
   private pump(): void {
     if (!this.ready || this.dead || this.flushing || this.queue.length === 0) return;
     this.flushing = true;
-    process.nextTick(() => {
-      this.flushing = false;
-      if (!this.ready || this.dead) return;
-      const frames: Buffer[] = [];
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        this.traffic.sent();
-        this.inflight.push(next.p);
-        this.commands++;
-        frames.push(requestFrame(next));
-      }
-      this.channel.write(Buffer.concat(frames));
-    });
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    if (!this.ready || this.dead || this.queue.length === 0) return;
+    const frames: Buffer[] = [];
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      this.traffic.sent();
+      this.inflight.push(next.p);
+      this.commands++;
+      frames.push(requestFrame(next));
+    }
+    this.channel.write(Buffer.concat(frames));
   }
 
   private fail(e: Error): void {

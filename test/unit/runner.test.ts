@@ -184,3 +184,20 @@ test('runner with become su: once the runner is ready, stderr before the marker 
   stderr.emit('data', Buffer.from(`warning: something\n${ids.marker}\n`));
   assert.deepEqual([writes, session.alive], [[], true]);
 });
+
+test('runner protocol: a command asked for just before close() is written before the channel ends (no write after end)', async () => {
+  const calls: string[] = [];
+  // MOCK channel: records writes and the end, in order
+  const channel = Object.assign(new EventEmitter(), {
+    stderr: new EventEmitter(),
+    write: (d: Buffer) => calls.push(`write ${d.toString()}`),
+    end: () => calls.push('end'),
+    close: () => undefined,
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  void session.run('echo a', Buffer.alloc(0)).catch(() => undefined);
+  session.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(calls, ['write R 6 0 0\necho a', 'end']);
+});
