@@ -235,7 +235,8 @@ export class DriverSession {
       this.commands++;
       frames.push(requestFrame(next));
     }
-    this.channel.write(Buffer.concat(frames));
+    // one frame as it is: a big stdin (a copied file) is not copied once more
+    this.channel.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
   }
 
   private fail(e: Error): void {

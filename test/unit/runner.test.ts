@@ -201,3 +201,23 @@ test('runner protocol: a command asked for just before close() is written before
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(calls, ['write R 6 0 0\necho a', 'end']);
 });
+
+test('runner protocol: a frame alone in its turn goes out as built (its big stdin is not copied once more)', async (t) => {
+  const writes: Buffer[] = [];
+  // MOCK channel: records what DriverSession writes
+  const channel = Object.assign(new EventEmitter(), {
+    stderr: new EventEmitter(),
+    write: (d: Buffer) => writes.push(d),
+    end: () => undefined,
+    close: () => undefined,
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  const content = Buffer.alloc(8 << 20, 1);
+  const concat = t.mock.method(Buffer, 'concat');
+  void session.run('cat >/dev/null', content).catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  const copies = concat.mock.calls.filter((c) => (c.result?.length ?? 0) >= content.length);
+  assert.deepEqual([writes.length, copies.length], [1, 1], 'requestFrame builds the frame, nothing copies it again');
+  assert.equal(writes[0], copies[0]?.result);
+});
