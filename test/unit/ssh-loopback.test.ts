@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import ssh2 from 'ssh2';
+import type { ConnectError } from '../../src/core/errors.js';
 import { DriverSession } from '../../src/transport/driver.js';
 import { openClient, type SshTarget } from '../../src/transport/ssh-connect.js';
 import { loopbackServer } from '../helpers/ssh2-server.js';
@@ -54,4 +56,18 @@ test('login: an SSH_AUTH_SOCK with no agent behind it does not stop the password
   const { release } = await openClient(target(port, { password: 'p:w "x$' }));
   release();
   await assert.rejects(openClient(target(port, { password: 'wrong' })), /authentication failed/);
+});
+
+test('login: a key file with a passphrase (orch cannot use it) fails the login with a hint that says so', async () => {
+  const port = await loopbackServer({ login: (ctx) => ctx.method === 'publickey' });
+  const key = join(mkdtempSync(join(tmpdir(), 'orch-loop-key-')), 'id_ed25519');
+  writeFileSync(
+    key,
+    ssh2.utils.generateKeyPairSync('ed25519', { passphrase: 'pp', cipher: 'aes256-ctr', rounds: 4 }).private,
+  );
+  await assert.rejects(openClient(target(port, { privateKeyFiles: [key] })), (err: ConnectError) => {
+    assert.match(err.message, /authentication failed/);
+    assert.match(err.hint ?? '', /That key could not be used: .*no passphrase given/);
+    return true;
+  });
 });
