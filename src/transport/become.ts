@@ -80,11 +80,15 @@ export class BecomeHandshake {
     this.timer.unref();
   }
 
+  /** the command answered: sudo/su ask nothing more, so nothing is answered (the channel's stdin is its now) */
+  private runs = false;
+
   /**
    * The command is known to run (it answered on stdout): stop the time limit. The marker may still be on
    * its way on stderr (the two streams are not ordered); `feed` keeps taking it off.
    */
   commandRuns(): void {
+    this.runs = true;
     clearTimeout(this.timer);
   }
 
@@ -106,7 +110,7 @@ export class BecomeHandshake {
       this.io.started();
       return rest;
     }
-    while (this.nextPrompt()) {
+    while (!this.runs && this.nextPrompt()) {
       if (this.b.password === undefined) return this.refuseNow(`${this.tool} asks for a password and none is set`);
       if (this.answered > 0) return this.refuseNow(`${this.tool} refused the password (incorrect password)`);
       this.answered++;

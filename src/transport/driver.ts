@@ -152,8 +152,9 @@ export class DriverSession {
       if (this.ready) this.lastWords.push(own);
       else this.startupErr += own.toString();
     });
+    // ssh2 names the signal of sshd's exit-signal request with its prefix: SIGKILL
     channel.on('exit', (code: number | null, signal?: string) => {
-      this.exitStatus = signal ? `killed by SIG${signal}` : `exit status ${code ?? '?'}`;
+      this.exitStatus = signal ? `killed by ${signal}` : `exit status ${code ?? '?'}`;
     });
     // Whatever else stops the runner from starting must not hang the run.
     const startTimer = setTimeout(() => {
@@ -208,6 +209,8 @@ export class DriverSession {
   }
 
   close(): void {
+    // what was asked for before still goes out (a write after the end would be a stream error)
+    this.flush();
     this.channel.end();
   }
 
@@ -219,18 +222,21 @@ export class DriverSession {
   private pump(): void {
     if (!this.ready || this.dead || this.flushing || this.queue.length === 0) return;
     this.flushing = true;
-    process.nextTick(() => {
-      this.flushing = false;
-      if (!this.ready || this.dead) return;
-      const frames: Buffer[] = [];
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        this.traffic.sent();
-        this.inflight.push(next.p);
-        this.commands++;
-        frames.push(requestFrame(next));
-      }
-      this.channel.write(Buffer.concat(frames));
-    });
+    process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    if (!this.ready || this.dead || this.queue.length === 0) return;
+    const frames: Buffer[] = [];
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      this.traffic.sent();
+      this.inflight.push(next.p);
+      this.commands++;
+      frames.push(requestFrame(next));
+    }
+    // one frame as it is: a big stdin (a copied file) is not copied once more
+    this.channel.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
   }
 
   private fail(e: Error): void {

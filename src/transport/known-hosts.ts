@@ -87,7 +87,9 @@ function parseFile(file: string): ParsedFile | undefined {
     if (!names || !type || !key) return;
     const entry = { marker, names, type, key, line };
     if (!isPlain(names)) return void out.others.push(entry);
-    for (const name of names.toLowerCase().split(',')) out.byName.set(name, [...(out.byName.get(name) ?? []), entry]);
+    // a name written twice on the line (in any case) still matches the line once
+    for (const name of new Set(names.toLowerCase().split(',')))
+      out.byName.set(name, [...(out.byName.get(name) ?? []), entry]);
   });
   parsed.set(file, out);
   return out;
@@ -107,7 +109,9 @@ export function lookupKnownKeys(
   for (const file of files) {
     const f = parseFile(file);
     if (!f) continue;
-    const matching = [...(f.byName.get(name) ?? []), ...f.others.filter((e) => nameMatches(e.names, name))];
+    // plain names compare in any case, as the patterns (nameMatches)
+    const plain = f.byName.get(name.toLowerCase()) ?? [];
+    const matching = [...plain, ...f.others.filter((e) => nameMatches(e.names, name))];
     for (const { marker, type, key } of matching.sort((a, b) => a.line - b.line)) {
       if (marker === '@revoked') revoked.push({ type, key, file });
       else if (!marker) {

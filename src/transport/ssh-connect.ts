@@ -65,7 +65,7 @@ function describeVerdict(t: SshTarget, v: HostKeyVerdict): HostKeyError {
 /** A key file's content and its parse, while the file stays the same: parsed once, not per host. */
 const parsedKeys = new Map<string, { text: Buffer; key: ParsedKey | Error }>();
 
-function privateKeyOf(file: string): { file: string; key: ParsedKey | Buffer } | undefined {
+function privateKeyOf(file: string): { file: string; key: ParsedKey | Buffer; unusable?: string } | undefined {
   let text: Buffer;
   try {
     text = readFileSync(file);
@@ -74,8 +74,9 @@ function privateKeyOf(file: string): { file: string; key: ParsedKey | Buffer } |
   }
   let known = parsedKeys.get(file);
   if (!known?.text.equals(text)) parsedKeys.set(file, (known = { text, key: ssh2.utils.parseKey(text) }));
-  // a key ssh2 cannot parse (one with a passphrase) goes as it is: ssh2 says why it skips it
-  return { file, key: known.key instanceof Error ? text : known.key };
+  // a key ssh2 cannot parse (one with a passphrase) goes as it is: ssh2 skips it; the hint says why
+  if (known.key instanceof Error) return { file, key: text, unusable: known.key.message };
+  return { file, key: known.key, unusable: known.key.isPrivateKey() ? undefined : 'it holds no private key' };
 }
 
 /**
@@ -83,7 +84,7 @@ function privateKeyOf(file: string): { file: string; key: ParsedKey | Buffer } |
  * `none` for a server that asks for nothing. (ssh2's own order starts with `none`, a round trip nearly
  * every server refuses, and tries a password before the key.)
  */
-function authMethods(t: SshTarget): { keyFile: string | undefined; methods: AnyAuthMethod[] } {
+function authMethods(t: SshTarget): { keyFile: string | undefined; keyUnusable?: string; methods: AnyAuthMethod[] } {
   const username = t.user;
   const found = t.privateKeyFiles.map(privateKeyOf).find((k) => k !== undefined);
   const methods: AnyAuthMethod[] = [];
@@ -91,7 +92,7 @@ function authMethods(t: SshTarget): { keyFile: string | undefined; methods: AnyA
   if (process.env.SSH_AUTH_SOCK) methods.push({ type: 'agent', username, agent: process.env.SSH_AUTH_SOCK });
   if (t.password !== undefined) methods.push({ type: 'password', username, password: t.password });
   methods.push({ type: 'none', username });
-  return { keyFile: found?.file, methods };
+  return { keyFile: found?.file, keyUnusable: found?.unusable, methods };
 }
 
 function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
@@ -119,17 +120,20 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
       },
     };
     if (sock) cfg.sock = sock;
-    const { keyFile, methods } = authMethods(t);
+    const { keyFile, keyUnusable, methods } = authMethods(t);
     cfg.authHandler = methods;
     client.once('ready', () => resolve(client));
     // `on`, not `once`: a host going down mid-handshake emits a second error (a timeout, then the lost
     // connection); with no listener left, Node would end the whole run on it
     client.on('error', (err: Error & { level?: string }) => {
+      // the agent failed (nothing behind SSH_AUTH_SOCK, a key it cannot sign with): ssh2 goes on with the next method
+      if (err.level === 'agent') return;
       if (rejection) return reject(rejection);
       const level = err.level === 'client-authentication' ? 'authentication failed' : errorMessage(err);
       const hint =
         err.level === 'client-authentication'
-          ? `Check ansible_user (${t.user}) and ansible_ssh_private_key_file${keyFile ? ` (${keyFile})` : ''}.`
+          ? `Check ansible_user (${t.user}) and ansible_ssh_private_key_file${keyFile ? ` (${keyFile})` : ''}.` +
+            (keyUnusable ? ` That key could not be used: ${keyUnusable}.` : '')
           : 'Check that the host is up and ansible_host/ansible_port are right.';
       reject(new ConnectError(t.name, `cannot connect to ${t.address}:${t.port}: ${level}`, { hint, cause: err }));
     });

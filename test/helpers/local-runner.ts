@@ -31,8 +31,8 @@ export function localRunner(
     close: () => child.kill(),
   });
   child.stdout.on('data', (d: Buffer) => channel.emit('data', d));
-  // as ssh2 reports sshd's exit-status / exit-signal request: the signal's name without "SIG"
-  child.on('exit', (code, signal) => channel.emit('exit', code, signal?.replace(/^SIG/, '')));
+  // as ssh2 reports sshd's exit-status / exit-signal request: the signal's name with "SIG" (ssh2 adds it)
+  child.on('exit', (code, signal) => channel.emit('exit', code, signal ?? undefined));
   child.on('close', () => channel.emit('close'));
   return { session: new DriverSession(channel as unknown as ClientChannel, 'local', undefined), pid: child.pid ?? 0 };
 }

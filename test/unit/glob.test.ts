@@ -202,3 +202,14 @@ test('known_hosts: a file parsed once answers again only while unchanged (a key 
     'plain and pattern lines, in file order',
   );
 });
+
+test('known_hosts: a plain name matches in any case and once per line, as OpenSSH (and as before the memo)', () => {
+  const kh = join(mkdtempSync(join(tmpdir(), 'orch-kh-case-')), 'known_hosts');
+  writeFileSync(
+    kh,
+    'web1.example.com,WEB1.example.com,web1.example.com ssh-ed25519 AAAA1\n[Db1]:2222 ssh-ed25519 AAAA2\n',
+  );
+  assert.deepEqual(lookupKnownKeys([kh], 'web1.example.com').keys, [{ type: 'ssh-ed25519', key: 'AAAA1' }]);
+  assert.deepEqual(lookupKnownKeys([kh], 'Web1.Example.COM').keys, [{ type: 'ssh-ed25519', key: 'AAAA1' }]);
+  assert.deepEqual(lookupKnownKeys([kh], '[DB1]:2222').keys, [{ type: 'ssh-ed25519', key: 'AAAA2' }]);
+});

@@ -163,3 +163,61 @@ test('runner protocol: commands asked for in one turn of the event loop go out a
     ['a\n', 'b\n', 'c\n'],
   );
 });
+
+test('runner with become su: once the runner is ready, stderr before the marker is never taken for a prompt (no password sent)', () => {
+  const ids = becomeIds();
+  const stderr = new EventEmitter();
+  const writes: string[] = [];
+  // MOCK channel: su wrote a warning ("su: warning: ...", in pieces) before the marker; stdout came in first
+  const channel = Object.assign(new EventEmitter(), {
+    stderr,
+    write: (d: Buffer | string) => writes.push(d.toString()),
+    end: () => undefined,
+    close: () => undefined,
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', {
+    settings: { user: 'postgres', method: 'su', password: 'Secret-1' },
+    ids,
+  });
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  stderr.emit('data', Buffer.from('su: '));
+  stderr.emit('data', Buffer.from(`warning: something\n${ids.marker}\n`));
+  assert.deepEqual([writes, session.alive], [[], true]);
+});
+
+test('runner protocol: a command asked for just before close() is written before the channel ends (no write after end)', async () => {
+  const calls: string[] = [];
+  // MOCK channel: records writes and the end, in order
+  const channel = Object.assign(new EventEmitter(), {
+    stderr: new EventEmitter(),
+    write: (d: Buffer) => calls.push(`write ${d.toString()}`),
+    end: () => calls.push('end'),
+    close: () => undefined,
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  void session.run('echo a', Buffer.alloc(0)).catch(() => undefined);
+  session.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(calls, ['write R 6 0 0\necho a', 'end']);
+});
+
+test('runner protocol: a frame alone in its turn goes out as built (its big stdin is not copied once more)', async (t) => {
+  const writes: Buffer[] = [];
+  // MOCK channel: records what DriverSession writes
+  const channel = Object.assign(new EventEmitter(), {
+    stderr: new EventEmitter(),
+    write: (d: Buffer) => writes.push(d),
+    end: () => undefined,
+    close: () => undefined,
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  const content = Buffer.alloc(8 << 20, 1);
+  const concat = t.mock.method(Buffer, 'concat');
+  void session.run('cat >/dev/null', content).catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  const copies = concat.mock.calls.filter((c) => (c.result?.length ?? 0) >= content.length);
+  assert.deepEqual([writes.length, copies.length], [1, 1], 'requestFrame builds the frame, nothing copies it again');
+  assert.equal(writes[0], copies[0]?.result);
+});
