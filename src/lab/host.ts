@@ -117,14 +117,22 @@ export function answers(cfg: LabConfig, h: LabHost): Promise<boolean> {
   return h.inner ? innerSshAnswers(cfg, h) : sshAnswers(h.address);
 }
 
-export async function running(cfg: LabConfig, h: LabHost): Promise<boolean> {
-  const pidFile = join(cfg.stateDir, 'run', `${h.name}.pid`);
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
+/**
+ * The process the host's pid file names, if it is still that host's: once it ended, the kernel may give its
+ * number to any other process (killing that one would kill a stranger: a test run, a shell).
+ */
+export function hostProcess(cfg: LabConfig, h: LabHost): number | undefined {
   try {
-    process.kill(pid, 0);
+    const pid = Number(readFileSync(join(cfg.stateDir, 'run', `${h.name}.pid`), 'utf8'));
+    // started as `… host.sh|boot.sh NAME STATE_DIR INIT` (ip netns exec and unshare exec into it)
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const i = argv.indexOf(h.name);
+    return i >= 0 && argv[i + 1] === cfg.stateDir ? pid : undefined;
   } catch {
-    return false;
+    return undefined;
   }
-  return answers(cfg, h);
+}
+
+export async function running(cfg: LabConfig, h: LabHost): Promise<boolean> {
+  return hostProcess(cfg, h) !== undefined && answers(cfg, h);
 }

@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors.js';
 import { knownHostsName } from '../transport/known-hosts.js';
 import { INNER_SSH_PORT, PRODUCTION_SIZE, writeProductionInventory } from './production.js';
 import { hostAt, hostInit, labHosts, MAX_LAB_HOSTS, type LabConfig, type LabHost, type LabInit } from './config.js';
-import { answers, removeHostCgroup, running, startHost, vethName } from './host.js';
+import { answers, hostProcess, removeHostCgroup, running, startHost, vethName } from './host.js';
 import { writeInventory } from './inventory.js';
 
 function checkPlatform(): void {
@@ -134,9 +134,9 @@ export async function labDown(cfg: LabConfig, log: (s: string) => void = () => u
     }
   }
   for (const h of hosts) {
-    const pidFile = join(cfg.stateDir, 'run', `${h.name}.pid`);
+    const pid = hostProcess(cfg, h);
     try {
-      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
     } catch {
       /* already gone */
     }

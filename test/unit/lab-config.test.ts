@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { hostAt, labConfig, MAX_LAB_HOSTS, parseLabProfile } from '../../src/lab/config.js';
+import { hostProcess } from '../../src/lab/host.js';
 import { labGroups } from '../../src/lab/inventory.js';
 
 const env = { ORCH_LAB_PREFIX: 'zz', ORCH_LAB_SUBNET: '10.240.4', ORCH_LAB_DIR: '/nonexistent/orch-zz' };
@@ -31,4 +36,21 @@ test('labGroups: the stack on 1, 2 and 4 hosts (lb first, db last, web between)'
   assert.deepEqual(labGroups(['a']), { lb: ['a'], web: ['a'], db: ['a'] });
   assert.deepEqual(labGroups(['a', 'b']), { lb: ['a'], web: ['a'], db: ['b'] });
   assert.deepEqual(labGroups(['a', 'b', 'c', 'd']), { lb: ['a'], web: ['b', 'c'], db: ['d'] });
+});
+
+test('hostProcess: a pid file is trusted only while its process is that host (a reused pid is a stranger)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-lab-pid-'));
+  mkdirSync(join(dir, 'run'));
+  const cfg = labConfig({ ...env, ORCH_LAB_DIR: dir }, '/repo');
+  const h = hostAt(cfg, 1);
+  // stands for `… host.sh zz1 STATE_DIR initd`
+  const host = spawn('sh', ['-c', 'sleep 30', 'host.sh', h.name, dir, 'initd']);
+  t.after(() => host.kill());
+  await new Promise((resolve) => host.once('spawn', resolve));
+  writeFileSync(join(dir, 'run', `${h.name}.pid`), `${host.pid}\n`);
+  assert.equal(hostProcess(cfg, h), host.pid);
+  writeFileSync(join(dir, 'run', `${h.name}.pid`), `${process.pid}\n`);
+  assert.equal(hostProcess(cfg, h), undefined, 'this test runner now has the number');
+  writeFileSync(join(dir, 'run', `${h.name}.pid`), '999999999\n');
+  assert.equal(hostProcess(cfg, h), undefined, 'no such process');
 });
