@@ -275,9 +275,9 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     const names = task.notify.map((n) => String(renderValue(n, scope)));
     // as Ansible, the run stops there: this host's result is neither shown nor counted (unless
     // error_on_missing_handler is off: a warning for each, and the others are notified)
-    const missing = unknownHandlers(pv.play, names);
+    const missing = unknownHandlers(rs, pv, names);
     if (missing[0] !== undefined && !rs.opts.warnOnMissingHandler)
-      return { status, result, ignored: false, error: missingHandlerError(missing[0], pv.play, task) };
+      return { status, result, ignored: false, error: missingHandlerError(missing[0], rs, pv, task) };
     for (const n of missing) rs.emit({ type: 'warning', host, msg: missingHandlerMessage(n) });
     for (const n of names) if (!missing.includes(n)) hs.notified.add(n);
   }
