@@ -267,7 +267,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
-  markPlan(rs, hs, task, result, scope, pv.play);
+  markPlan(rs, hs, task, result, scope, pv);
   if (!task.loop && result.ansible_facts && !result.failed)
     factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   const status = statusOf(result);

@@ -333,3 +333,18 @@ test('handlers: two handlers of the play named alike once templated: the first r
   const ran = m.events.flatMap((e) => (e.type === 'host_result' && e.task !== 't' ? [e.msg] : []));
   assert.deepEqual(ran, ['1', '3']);
 });
+
+test('handlers: plan: a handler whose templated name a task of unknown outcome notifies is unknown, not a change', async () => {
+  const m = await runMockPlaybook(
+    templatedHandlers('restart nginx', '    - { name: "restart {{ svc }}", command: echo restart }\n').replace(
+      '    - { name: t, command: "true",',
+      '    - { name: token, command: echo token, register: r }\n    - { name: t, debug: "msg={{ r.stdout }}", changed_when: "r.stdout == \'x\'",',
+    ),
+    'h1\n',
+    { run: { check: true, plan: true } },
+  );
+  const handler = m.events.find((e) => e.type === 'host_result' && e.task === 'restart nginx');
+  assert.ok(handler?.type === 'host_result');
+  assert.equal(handler.plan?.status, 'unknown');
+  assert.match(handler.plan?.reason ?? '', /^notified by 't' \(.*\), whose outcome is unknown: depends on 'token'/);
+});
