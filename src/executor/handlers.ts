@@ -1,6 +1,9 @@
-import { ParseError } from '../core/errors.js';
+import { ParseError, TemplateError } from '../core/errors.js';
 import { suggest } from '../modules/spec.js';
 import type { Task } from '../playbook/model.js';
+import { renderValue } from '../template/env.js';
+import type { VarScope } from '../template/scope.js';
+import { UndefinedVariableError } from '../template/undefined.js';
 import { allHandlerNames, handlersReached, shownName } from './handler-names.js';
 import { clearPending, loadPending, savePending } from './pending-handlers.js';
 import type { PlayContext } from './play-context.js';
@@ -8,6 +11,22 @@ import type { PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 
 /* Handlers: flushed after each section, kept on the host when they could not run. */
+
+/**
+ * The names a task notifies, templated on the host before it runs (each loop item's with its item), as Ansible
+ * templates the notify field: an undefined variable there fails the task (or the item), changed or not.
+ */
+export function notifyNames(task: Task, scope: VarScope): string[] {
+  try {
+    return task.notify.map((n) => String(renderValue(n, scope)));
+  } catch (err) {
+    if (!(err instanceof UndefinedVariableError)) throw err;
+    throw new TemplateError(
+      `The field 'notify' has an invalid value, which includes an undefined variable. The error was: ${err.message}`,
+      { hint: err.hint },
+    );
+  }
+}
 
 /** The notified names no handler of the play answers to (by its templated name or a listen topic). */
 export function unknownHandlers(rs: RunState, pv: PlayVars, names: string[]): string[] {

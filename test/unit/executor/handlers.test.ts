@@ -348,3 +348,30 @@ test('handlers: plan: a handler whose templated name a task of unknown outcome n
   assert.equal(handler.plan?.status, 'unknown');
   assert.match(handler.plan?.reason ?? '', /^notified by 't' \(.*\), whose outcome is unknown: depends on 'token'/);
 });
+
+test('handlers: a notify with an undefined variable fails the task on that host (changed or not) as Ansible; a skipped task does not template it', async () => {
+  const m = await runMockPlaybook(
+    withHandler(`    - { name: skipped, debug: msg=x, notify: "h {{ nope }}", when: false }
+    - { name: unchanged, debug: msg=x, notify: "h {{ nope }}", ignore_errors: true }
+    - { name: after, debug: msg=x }
+`),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 skipped skipped', 'h1 unchanged failed', 'h1 after ok']);
+  const failed = m.events.find((e) => e.type === 'host_result' && e.task === 'unchanged');
+  assert.equal(
+    failed?.type === 'host_result' && failed.msg,
+    "The field 'notify' has an invalid value, which includes an undefined variable. The error was: 'nope' is undefined",
+  );
+});
+
+test("handlers: in a loop, each item templates the notify with its item; a changed task notifies every item's names", async () => {
+  const m = await runMockPlaybook(`- hosts: h1
+  gather_facts: false
+  tasks:
+    - { name: t, command: "echo {{ item }}", changed_when: "item == 2", notify: "h {{ item }}", loop: [1, 2] }
+  handlers:
+    - { name: h 1, debug: msg=1 }
+    - { name: h 2, debug: msg=2 }
+`);
+  assert.deepEqual(flushes(m.events), [['h 1', 'h 2']]);
+});
