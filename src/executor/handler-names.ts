@@ -18,11 +18,14 @@ interface Named {
   name?: string;
 }
 
-const cache = new WeakMap<Play, Map<Task, Named>>();
+/** per run and play (a loaded playbook may run again, with other extra vars) */
+const cache = new WeakMap<RunState, WeakMap<Play, Map<Task, Named>>>();
 
 function templatedName(rs: RunState, pv: PlayVars, handler: Task): Named {
-  let names = cache.get(pv.play);
-  if (!names) cache.set(pv.play, (names = new Map()));
+  let plays = cache.get(rs);
+  if (!plays) cache.set(rs, (plays = new WeakMap()));
+  let names = plays.get(pv.play);
+  if (!names) plays.set(pv.play, (names = new Map()));
   let named = names.get(handler);
   if (named) return named;
   try {
