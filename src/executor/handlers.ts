@@ -1,20 +1,36 @@
-import { ParseError } from '../core/errors.js';
+import { ParseError, TemplateError } from '../core/errors.js';
 import { suggest } from '../modules/spec.js';
-import type { Play, Task } from '../playbook/model.js';
+import type { Task } from '../playbook/model.js';
+import { renderValue } from '../template/env.js';
+import type { VarScope } from '../template/scope.js';
+import { UndefinedVariableError } from '../template/undefined.js';
+import { allHandlerNames, handlersReached, shownName } from './handler-names.js';
 import { clearPending, loadPending, savePending } from './pending-handlers.js';
 import type { PlayContext } from './play-context.js';
+import type { PlayVars } from './scope.js';
+import type { RunState } from './state.js';
 
 /* Handlers: flushed after each section, kept on the host when they could not run. */
 
-/** The names a notify reaches this handler by: its name, its listen topics, "role : name". */
-function namesOf(handler: Task): string[] {
-  return [handler.name, ...handler.listen, ...(handler.role ? [`${handler.role.name} : ${handler.name}`] : [])];
+/**
+ * The names a task notifies, templated on the host before it runs (each loop item's with its item), as Ansible
+ * templates the notify field: an undefined variable there fails the task (or the item), changed or not.
+ */
+export function notifyNames(task: Task, scope: VarScope): string[] {
+  try {
+    return task.notify.map((n) => String(renderValue(n, scope)));
+  } catch (err) {
+    if (!(err instanceof UndefinedVariableError)) throw err;
+    throw new TemplateError(
+      `The field 'notify' has an invalid value, which includes an undefined variable. The error was: ${err.message}`,
+      { hint: err.hint },
+    );
+  }
 }
 
-/** The notified names no handler of the play answers to. */
-export function unknownHandlers(play: Play, names: string[]): string[] {
-  const known = new Set(play.handlers.flatMap(namesOf));
-  return names.filter((n) => !known.has(n));
+/** The notified names no handler of the play answers to (by its templated name or a listen topic). */
+export function unknownHandlers(rs: RunState, pv: PlayVars, names: string[]): string[] {
+  return names.filter((n) => handlersReached(rs, pv, n).length === 0);
 }
 
 export function missingHandlerMessage(name: string): string {
@@ -25,38 +41,41 @@ export function missingHandlerMessage(name: string): string {
  * As ansible-playbook 2.14 (error_on_missing_handler): a changed task that notifies a name no handler of the
  * play answers to stops the run, when it notifies (not at load: a task that never changes never notifies).
  */
-export function missingHandlerError(name: string, play: Play, task: Task): ParseError {
-  const guess = suggest(name, play.handlers.flatMap(namesOf));
+export function missingHandlerError(name: string, rs: RunState, pv: PlayVars, task: Task): ParseError {
+  const guess = suggest(name, allHandlerNames(rs, pv));
   return new ParseError(missingHandlerMessage(name), task.pos, guess ? `Did you mean '${guess}'?` : undefined);
 }
 
 export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<void> {
-  const { rs, play } = pc;
+  const { rs, play, pv } = pc;
   const notifiedAny = batch.some((h) => (rs.hosts.get(h)?.notified.size ?? 0) > 0);
   if (!notifiedAny) return;
+  // per host, the handlers its notified names reach
+  const reached = new Map(
+    batch.map((h) => [h, new Set([...(rs.hosts.get(h)?.notified ?? [])].flatMap((n) => handlersReached(rs, pv, n)))]),
+  );
   const ran: string[] = [];
   // a run stopping (signal, a play stopped by max_fail_percentage) starts no handler: they are kept (below)
   for (const handler of pc.stopping ? [] : play.handlers) {
-    const names = namesOf(handler);
     // force_handlers: a host that failed still runs what it notified (not an unreachable or ended one)
     const eligible = play.forceHandlers
       ? batch.filter((h) => !rs.hosts.get(h)?.unreachable && !rs.hosts.get(h)?.ended)
       : pc.active(batch);
-    const targets = eligible.filter((h) => names.some((n) => rs.hosts.get(h)?.notified.has(n)));
+    const targets = eligible.filter((h) => reached.get(h)?.has(handler));
     if (targets.length === 0) continue;
-    ran.push(handler.name);
+    ran.push(shownName(rs, pv, handler));
     await pc.runTask(handler, targets, true);
   }
-  const known = new Set(play.handlers.flatMap(namesOf));
+  const known = (n: string) => handlersReached(rs, pv, n).length > 0;
   await Promise.all(
     batch.map(async (h) => {
       const hs = rs.hosts.get(h);
       if (!hs) return;
       // (names restored from an earlier run's pending handlers: the playbook may have changed since)
       for (const n of hs.notified)
-        if (!known.has(n))
+        if (!known(n))
           rs.emit({ type: 'warning', host: h, msg: `notified handler '${n}' does not exist in this play` });
-      const left = [...hs.notified].filter((n) => known.has(n));
+      const left = [...hs.notified].filter(known);
       hs.notified.clear();
       // a host ended by end_host/end_batch drops what it notified, as Ansible (a pending file stays as it was)
       if (hs.ended) return;

@@ -8,6 +8,8 @@ import type { Play, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
 import type { VarScope } from '../template/scope.js';
 import { Unknown, UnknownValueError } from '../template/unknown.js';
+import { handlersReached } from './handler-names.js';
+import type { PlayVars } from './scope.js';
 import type { HostState, RunState } from './state.js';
 
 /*
@@ -90,10 +92,12 @@ function paths(r: ModuleResult): string[] {
 }
 
 /** A handler that only tasks of unknown outcome notified: its own outcome is unknown too. */
-function handlerOutcome(hs: HostState, task: Task, result: ModuleResult, handlers: readonly Task[]): void {
-  if (!handlers.includes(task)) return;
-  const why = [task.name, ...task.listen].map((n) => hs.planMaybeNotified.get(n)).find((w) => w !== undefined);
-  for (const n of [task.name, ...task.listen]) hs.planMaybeNotified.delete(n);
+function handlerOutcome(rs: RunState, pv: PlayVars, hs: HostState, task: Task, result: ModuleResult): void {
+  if (!pv.play.handlers.includes(task)) return;
+  // the names that reach this handler (its name templated as Ansible does, its listen topics)
+  const names = [...hs.planMaybeNotified.keys()].filter((n) => handlersReached(rs, pv, n).includes(task));
+  const why = names.map((n) => hs.planMaybeNotified.get(n)).find((w) => w !== undefined);
+  for (const n of names) hs.planMaybeNotified.delete(n);
   if (why && !result._plan && !result.failed) result._plan = { status: 'unknown', reason: why } satisfies PlanMark;
 }
 
@@ -134,8 +138,9 @@ export function markPlan(
   task: Task,
   result: ModuleResult,
   scope: VarScope,
-  play: Play,
+  pv: PlayVars,
 ): void {
+  const { play } = pv;
   if (!rs.opts.check) return;
   if (rs.opts.plan) packagesFirst(hs, task, result);
   const mayEnd = hs.planMayEnd?.play === play ? hs.planMayEnd.why : undefined;
@@ -153,7 +158,7 @@ export function markPlan(
     }
   }
   if (!rs.opts.plan) return;
-  handlerOutcome(hs, task, result, play.handlers);
+  handlerOutcome(rs, pv, hs, task, result);
   const notified = task.notify.flatMap((n) => {
     try {
       return [String(renderValue(n, scope))];

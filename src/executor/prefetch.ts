@@ -138,6 +138,8 @@ export class PrefetchCache {
   size = MAX_WINDOW;
   /** a command not answered from here ran on the host during the current task */
   touched = false;
+  /** per play, the become users (becomeKey) whose batch the host refused (sudo asking a password...) */
+  private readonly refusedBatches = new WeakMap<object, Set<string>>();
   /** tasks whose query was looked at since the last drop (so no task is prefetched twice) */
   private readonly covered = new Set<number>();
   /** results kept and served since the last drop */
@@ -146,6 +148,17 @@ export class PrefetchCache {
 
   covers(taskId: number): boolean {
     return this.covered.has(taskId);
+  }
+
+  /** This user's batch failed on the host: not sent again in this play (each task asks its own query). */
+  refuse(play: object, become: BecomeSettings | undefined): void {
+    const keys = this.refusedBatches.get(play) ?? new Set<string>();
+    keys.add(becomeKey(become));
+    this.refusedBatches.set(play, keys);
+  }
+
+  refused(play: object, become: BecomeSettings | undefined): boolean {
+    return this.refusedBatches.get(play)?.has(becomeKey(become)) === true;
   }
 
   /** A new window starts with these tasks. */
@@ -244,14 +257,17 @@ export function parseBatch(stdout: string): Map<number, ExecResult> {
 }
 
 /** Queries grouped by who runs them (a batch runs as one sudo user). */
+/** One key per way of becoming a user (method, user, password); '' without become. */
+function becomeKey(b: BecomeSettings | undefined): string {
+  return b ? `${b.method ?? 'sudo'}\0${b.user}\0${b.password ?? ''}` : '';
+}
+
 export function groupByBecome(
   queries: QueryCommand[],
 ): { become: BecomeSettings | undefined; queries: QueryCommand[] }[] {
   const groups = new Map<string, { become: BecomeSettings | undefined; queries: QueryCommand[] }>();
   for (const q of queries) {
-    const k = q.opts.become
-      ? `${q.opts.become.method ?? 'sudo'}\0${q.opts.become.user}\0${q.opts.become.password ?? ''}`
-      : '';
+    const k = becomeKey(q.opts.become);
     const g = groups.get(k) ?? { become: q.opts.become, queries: [] };
     g.queries.push(q);
     groups.set(k, g);

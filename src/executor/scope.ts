@@ -106,18 +106,25 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
  */
 export function buildScope(
   rs: RunState,
-  host: string,
+  host: string | undefined,
   pv: PlayVars | undefined,
   inh: Inherited | undefined,
   hostOnly = false,
 ): VarScope {
-  const hs = rs.hosts.get(host);
+  const hs = host === undefined ? undefined : rs.hosts.get(host);
+  // no host (handler names, as Ansible templates them): no inventory_hostname, group_names, inventory vars, facts
+  const hostMagic =
+    host === undefined
+      ? {}
+      : {
+          inventory_hostname: host,
+          inventory_hostname_short: host.split('.')[0],
+          group_names: rs.inv.groupNames(host).filter((g) => g !== 'ungrouped'),
+        };
   const magic: Record<string, unknown> = {
     ...rs.opts.defaultVars,
     omit: OMIT,
-    inventory_hostname: host,
-    inventory_hostname_short: host.split('.')[0],
-    group_names: rs.inv.groupNames(host).filter((g) => g !== 'ungrouped'),
+    ...hostMagic,
     play_hosts: pv?.batch ?? [],
     ansible_play_hosts: pv?.playHosts ?? [],
     ansible_play_hosts_all: pv?.playHosts ?? [],
@@ -154,7 +161,7 @@ export function buildScope(
   if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
   if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
-  for (const l of rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
+  for (const l of host === undefined ? [] : rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
   const facts = hs?.factVars();
   if (facts) layers.push({ name: 'facts', vars: facts, templated: false });
   if (pv && !hostOnly) {

@@ -106,8 +106,14 @@ export async function prefetchQueries(rs: RunState, pv: PlayVars, tasks: Task[],
   }
   // one script per sudo user has no stdin of its own for each query: those are asked when their task runs
   for (const g of groupByBecome(queries.filter((q) => !q.opts.stdin))) {
+    if (hs.prefetch.refused(pv.play, g.become)) continue;
     const r = await t.exec(batchScript(g.queries), { become: g.become });
-    if (r.rc !== 0) return; // e.g. sudo refused: the tasks will run their queries themselves and report it
+    if (r.rc !== 0) {
+      // e.g. sudo refused: the tasks run their queries themselves and report it; no new batch as this user
+      // in this play (each would cost a round trip more per task)
+      hs.prefetch.refuse(pv.play, g.become);
+      continue;
+    }
     const answers = parseBatch(r.stdout);
     g.queries.forEach((q, i) => {
       const a = answers.get(i);

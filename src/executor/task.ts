@@ -30,7 +30,7 @@ import {
 import { speculate } from './task-queries.js';
 import { conditionText, countResult, displayName, label, report, withFailedKey } from './task-report.js';
 import { loopItem, loopResult, loopVarInUse } from './loop.js';
-import { missingHandlerError, missingHandlerMessage, unknownHandlers } from './handlers.js';
+import { missingHandlerError, missingHandlerMessage, notifyNames, unknownHandlers } from './handlers.js';
 
 export { displayName, NO_LOG_MSG } from './task-report.js';
 export { prefetchQueries, recordQuery } from './task-queries.js';
@@ -217,6 +217,15 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   const gathersFacts = findModule(task.module)?.gathersFacts === true;
   let noLog = false;
   let result: ModuleResult;
+  const notified: string[] = [];
+  const runOnce = async (s: VarScope): Promise<ModuleResult> => {
+    try {
+      notified.push(...notifyNames(task, s));
+    } catch (err) {
+      return failure(err);
+    }
+    return withFailedKey(await executeOnce(rs, pv, task, host, s));
+  };
   try {
     noLog = bool(task.no_log, scope);
     const cond = (s: VarScope) => task.when.length === 0 || evalCondition(task.when, s);
@@ -229,12 +238,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
       if (!(err instanceof UndefinedVariableError) || cond(scope)) throw err;
     }
     if (!task.loop || items === undefined) {
-      result =
-        items === undefined && task.loop
-          ? skippedResult
-          : cond(scope)
-            ? withFailedKey(await executeOnce(rs, pv, task, host, scope))
-            : skippedResult;
+      result = items === undefined && task.loop ? skippedResult : cond(scope) ? await runOnce(scope) : skippedResult;
     } else {
       const lc = task.loop_control;
       const inUse = loopVarInUse(task, scope);
@@ -244,9 +248,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         const item = items[i];
         const { perItem, itemScope } = loopItem(task, scope, items, i);
         const itemStarted = Date.now();
-        const r: ModuleResult = cond(itemScope)
-          ? withFailedKey(await executeOnce(rs, pv, task, host, itemScope))
-          : { ...skippedResult };
+        const r: ModuleResult = cond(itemScope) ? await runOnce(itemScope) : { ...skippedResult };
         Object.assign(r, perItem);
         if (r.ansible_facts) factsHost(rs, task, hs, itemScope).keepFacts(r.ansible_facts, gathersFacts);
         results.push(r);
@@ -267,17 +269,17 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     void _ignored;
     hs.runtime[task.register] = registered;
   }
-  markPlan(rs, hs, task, result, scope, pv.play);
+  markPlan(rs, hs, task, result, scope, pv);
   if (!task.loop && result.ansible_facts && !result.failed)
     factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
   const status = statusOf(result);
   if (result.changed && !result.failed) {
-    const names = task.notify.map((n) => String(renderValue(n, scope)));
+    const names = [...new Set(notified)];
     // as Ansible, the run stops there: this host's result is neither shown nor counted (unless
     // error_on_missing_handler is off: a warning for each, and the others are notified)
-    const missing = unknownHandlers(pv.play, names);
+    const missing = unknownHandlers(rs, pv, names);
     if (missing[0] !== undefined && !rs.opts.warnOnMissingHandler)
-      return { status, result, ignored: false, error: missingHandlerError(missing[0], pv.play, task) };
+      return { status, result, ignored: false, error: missingHandlerError(missing[0], rs, pv, task) };
     for (const n of missing) rs.emit({ type: 'warning', host, msg: missingHandlerMessage(n) });
     for (const n of names) if (!missing.includes(n)) hs.notified.add(n);
   }

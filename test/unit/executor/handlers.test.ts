@@ -223,3 +223,155 @@ test('handlers: check mode neither writes nor clears pending handlers on the hos
   assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 boom failed']);
   assert.equal(writes(m), 0);
 });
+
+/** A play on h1 with vars svc=nginx, this task notifying `notify`, and these handlers (YAML list items). */
+const templatedHandlers = (notify: string, handlers: string, keywords = '') =>
+  `- hosts: h1\n  gather_facts: false\n  vars: { svc: nginx }\n${keywords}  tasks:\n    - { name: t, command: "true", notify: "${notify}" }\n  handlers:\n${handlers}`;
+
+const runCollecting = async (yaml: string, inventory = 'h1\n', o: Parameters<typeof runMockPlaybook>[2] = {}) => {
+  const events: RunEvent[] = [];
+  const error = await runMockPlaybook(yaml, inventory, {
+    ...o,
+    before: (rs) => {
+      const emit = rs.emit;
+      rs.emit = (e) => {
+        events.push(e);
+        emit(e);
+      };
+    },
+  }).then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  return { events, error };
+};
+
+test('handlers: a handler name is templated with play vars, vars_files, extra vars and its own vars, as ansible-playbook 2.14', async () => {
+  for (const [name, notify] of [
+    ['restart {{ svc }}', 'restart nginx'],
+    ['h {{ vf }}', 'h VF'],
+    ['h {{ ev }}', 'h EV'],
+    ['h {{ own }}', 'h OWN'],
+    ['h {{ ansible_play_hosts | length }}', 'h 1'],
+    ['h {{ svc }}', 'h {{ svc }}'],
+  ] as const) {
+    const m = await runMockPlaybook(
+      templatedHandlers(
+        notify,
+        `    - { name: "${name}", vars: { own: OWN }, debug: msg=ran }\n`,
+        '  vars_files: [vf.yml]\n',
+      ),
+      'h1\n',
+      { files: { 'vf.yml': 'vf: VF\n' }, run: { extraVars: { ev: 'EV' } } },
+    );
+    assert.deepEqual(resultLines(m.events), ['h1 t changed', `h1 ${notify.replace('{{ svc }}', 'nginx')} ok`], name);
+    assert.deepEqual(flushes(m.events), [[notify.replace('{{ svc }}', 'nginx')]], 'the flush shows the templated name');
+    assert.deepEqual(warnings(m.events), [], name);
+  }
+});
+
+test("handlers: a role's handler name is templated with the role's defaults and vars; 'role : name' reaches it too", async () => {
+  for (const notify of ['rh RD RV', 'r1 : rh RD RV']) {
+    const m = await runMockPlaybook(
+      `- hosts: h1\n  gather_facts: false\n  roles: [r1]\n  tasks:\n    - { name: t, command: "true", notify: "${notify}" }\n`,
+      'h1\n',
+      {
+        files: {
+          'roles/r1/defaults/main.yml': 'rd: RD\n',
+          'roles/r1/vars/main.yml': 'rv: RV\n',
+          'roles/r1/handlers/main.yml': '- { name: "rh {{ rd }} {{ rv }}", debug: msg=ran }\n',
+        },
+      },
+    );
+    assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 rh RD RV ok'], notify);
+  }
+});
+
+test('handlers: a handler name using host variables (inventory, facts, set_fact) is unusable: a warning, and notifying it stops the run', async () => {
+  for (const [name, notify, pre] of [
+    ['h {{ hv }}', 'h HV', ''],
+    ['h {{ inventory_hostname }}', 'h h1', ''],
+    ['h {{ sf }}', 'h SF', '    - set_fact: { sf: SF }\n'],
+  ] as const) {
+    const yaml = templatedHandlers(notify, `    - { name: "${name}", debug: msg=ran }\n`).replace(
+      '  tasks:\n',
+      `  tasks:\n${pre}`,
+    );
+    const { events, error } = await runCollecting(yaml, 'h1 hv=HV\n');
+    assert.match(String(error?.message), new RegExp(`The requested handler '${notify}' was not found`), name);
+    assert.equal(warnings(events).length, 1, name);
+    assert.match(
+      warnings(events)[0] ?? '',
+      /^Handler 'h \{\{ \w+ \}\}' is unusable because it has no listen topics and the name could not be templated \(host-specific variables are not supported in handler names\)\. The error: '\w+' is undefined/,
+    );
+  }
+});
+
+test('handlers: a handler whose name cannot be templated still answers its listen topics, without a warning', async () => {
+  const m = await runMockPlaybook(
+    templatedHandlers('topic', '    - { name: "h {{ nope }}", listen: topic, debug: msg=ran }\n'),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 t changed', 'h1 h {{ nope }} ok']);
+  assert.deepEqual(warnings(m.events), []);
+});
+
+test('handlers: listen topics are not templated (as ansible-playbook 2.14): a templated notify does not reach them', async () => {
+  const { error } = await runCollecting(
+    templatedHandlers('t {{ svc }}', '    - { name: h, listen: "t {{ svc }}", debug: msg=ran }\n'),
+  );
+  assert.match(String(error?.message), /The requested handler 't nginx' was not found/);
+});
+
+test('handlers: two handlers of the play named alike once templated: the first runs, as Ansible finds it; listeners run too', async () => {
+  const m = await runMockPlaybook(
+    templatedHandlers(
+      'h nginx',
+      '    - { name: "h {{ svc }}", debug: msg=1 }\n    - { name: "h nginx", debug: msg=2 }\n    - { name: other, listen: "h nginx", debug: msg=3 }\n',
+    ),
+  );
+  assert.deepEqual(flushes(m.events), [['h nginx', 'other']]);
+  const ran = m.events.flatMap((e) => (e.type === 'host_result' && e.task !== 't' ? [e.msg] : []));
+  assert.deepEqual(ran, ['1', '3']);
+});
+
+test('handlers: plan: a handler whose templated name a task of unknown outcome notifies is unknown, not a change', async () => {
+  const m = await runMockPlaybook(
+    templatedHandlers('restart nginx', '    - { name: "restart {{ svc }}", command: echo restart }\n').replace(
+      '    - { name: t, command: "true",',
+      '    - { name: token, command: echo token, register: r }\n    - { name: t, debug: "msg={{ r.stdout }}", changed_when: "r.stdout == \'x\'",',
+    ),
+    'h1\n',
+    { run: { check: true, plan: true } },
+  );
+  const handler = m.events.find((e) => e.type === 'host_result' && e.task === 'restart nginx');
+  assert.ok(handler?.type === 'host_result');
+  assert.equal(handler.plan?.status, 'unknown');
+  assert.match(handler.plan?.reason ?? '', /^notified by 't' \(.*\), whose outcome is unknown: depends on 'token'/);
+});
+
+test('handlers: a notify with an undefined variable fails the task on that host (changed or not) as Ansible; a skipped task does not template it', async () => {
+  const m = await runMockPlaybook(
+    withHandler(`    - { name: skipped, debug: msg=x, notify: "h {{ nope }}", when: false }
+    - { name: unchanged, debug: msg=x, notify: "h {{ nope }}", ignore_errors: true }
+    - { name: after, debug: msg=x }
+`),
+  );
+  assert.deepEqual(resultLines(m.events), ['h1 skipped skipped', 'h1 unchanged failed', 'h1 after ok']);
+  const failed = m.events.find((e) => e.type === 'host_result' && e.task === 'unchanged');
+  assert.equal(
+    failed?.type === 'host_result' && failed.msg,
+    "The field 'notify' has an invalid value, which includes an undefined variable. The error was: 'nope' is undefined",
+  );
+});
+
+test("handlers: in a loop, each item templates the notify with its item; a changed task notifies every item's names", async () => {
+  const m = await runMockPlaybook(`- hosts: h1
+  gather_facts: false
+  tasks:
+    - { name: t, command: "echo {{ item }}", changed_when: "item == 2", notify: "h {{ item }}", loop: [1, 2] }
+  handlers:
+    - { name: h 1, debug: msg=1 }
+    - { name: h 2, debug: msg=2 }
+`);
+  assert.deepEqual(flushes(m.events), [['h 1', 'h 2']]);
+});

@@ -325,3 +325,32 @@ test('prefetch in a run: a command that is not a prefetched query (a write) make
   assert.equal(batches.length, 2, 'one window before the shell task, a new one after it');
   assert.equal(about([batches[1] as { command: string }], '/a').length, 1, '/a is asked again after the shell task');
 });
+
+/** MOCK: a batch as root (sudo) is refused; any other batch is answered. */
+const refuseSudoBatches: Answer = (h, c, o) =>
+  c.includes('ORCH-Q') && o.become ? { rc: 1, stderr: 'sudo: a password is required' } : answerBatches(h, c, o);
+
+test('prefetch in a run: a batch refused for a become user is not sent again in the play (one round trip per task saved); the next play tries again', async () => {
+  const five = ['/a', '/b', '/c', '/d', '/e'].map((p) => `    - stat: path=${p}\n`).join('');
+  const play = `- hosts: h1\n  gather_facts: false\n  become: true\n  tasks:\n${five}`;
+  const m = await runMockPlaybook(play + play, 'h1\n', { answer: refuseSudoBatches });
+  const batches = m.sent.filter((c) => c.command.includes('ORCH-Q'));
+  assert.equal(batches.length, 2, 'one refused batch per play, not one per task');
+  const alone = m.sent.filter((c) => !c.command.includes('ORCH-Q'));
+  for (const p of ['/a', '/b', '/c', '/d', '/e']) assert.equal(about(alone, p).length, 2, `${p}: asked on its own`);
+  assert.equal(resultLines(m.events).length, 10);
+});
+
+test('prefetch in a run: a batch refused for one become user does not stop the batches of another', async () => {
+  const m = await runMockPlaybook(
+    `- hosts: h1\n  gather_facts: false\n  tasks:\n    - { stat: path=/a, become: true }\n    - { stat: path=/b, become: true }\n    - stat: path=/c\n    - stat: path=/d\n`,
+    'h1\n',
+    { answer: refuseSudoBatches },
+  );
+  const batches = m.sent.filter((c) => c.command.includes('ORCH-Q'));
+  assert.equal(batches.filter((b) => b.opts.become).length, 1, 'the refused batch once');
+  assert.equal(batches[1]?.opts.become, undefined, "the login user's batch right after it, in the same window");
+  const alone = m.sent.filter((c) => !c.command.includes('ORCH-Q'));
+  for (const p of ['/c', '/d']) assert.deepEqual(about(alone, p), [], `${p}: answered by a batch of the login user`);
+  assert.deepEqual(resultLines(m.events), ['h1 stat ok', 'h1 stat ok', 'h1 stat ok', 'h1 stat ok']);
+});
