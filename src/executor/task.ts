@@ -11,7 +11,6 @@ import type { VarScope } from '../template/scope.js';
 import { TIMEOUT_RC } from '../transport/wrap.js';
 import type { Transport } from '../transport/types.js';
 import { isLocal } from './connections.js';
-import { expandLoop } from './loop.js';
 import { windowRole, writesOwnHostOnly } from './prefetch.js';
 import { guardWrites, markPlan } from './plan.js';
 import { buildScope, type PlayVars } from './scope.js';
@@ -29,7 +28,7 @@ import {
 } from './task-settings.js';
 import { speculate } from './task-queries.js';
 import { conditionText, countResult, displayName, label, report, withFailedKey } from './task-report.js';
-import { loopItem, loopResult, loopVarInUse } from './loop.js';
+import { expandLoop, loopItem, loopResult, loopVarInUse } from './loop.js';
 import { missingHandlerError, missingHandlerMessage, notifyNames, unknownHandlers } from './handlers.js';
 
 export { displayName, NO_LOG_MSG } from './task-report.js';
