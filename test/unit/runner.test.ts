@@ -120,43 +120,41 @@ test('runner protocol: a runner that goes away says how (its signal, or its exit
   });
 });
 
+/**
+ * A DriverSession on a MOCK channel (no process, no SSH) that has said it is ready: `calls` records what the
+ * session does to the channel, in order (`write` with the bytes, `end`, `close`); `stderr` is the channel's.
+ */
+function mockSession(become?: ConstructorParameters<typeof DriverSession>[2]) {
+  const calls: (Buffer | 'end' | 'close')[] = [];
+  const stderr = new EventEmitter();
+  const channel = Object.assign(new EventEmitter(), {
+    stderr,
+    write: (d: Buffer | string) => calls.push(Buffer.isBuffer(d) ? d : Buffer.from(d)),
+    end: () => calls.push('end'),
+    close: () => calls.push('close'),
+  });
+  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', become);
+  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  const writes = () => calls.filter((c): c is Buffer => Buffer.isBuffer(c));
+  return { session, channel, stderr, calls, writes };
+}
+
 test('runner with become: ready on stdout before the become marker on stderr: sudo time limit does not close it', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const ids = becomeIds();
-  const stderr = new EventEmitter();
-  let closed = false;
-  // MOCK channel: the order in which sshd hands over stdout and stderr under load
-  const channel = Object.assign(new EventEmitter(), {
-    stderr,
-    write: () => true,
-    end: () => undefined,
-    close: () => (closed = true),
-  });
-  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', {
-    settings: { user: 'root', method: 'sudo' },
-    ids,
-  });
-  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  // the order in which sshd hands over stdout and stderr under load: ready first, then the marker
+  const { session, stderr, calls } = mockSession({ settings: { user: 'root', method: 'sudo' }, ids });
   stderr.emit('data', Buffer.from(`${ids.marker}\n`));
   t.mock.timers.tick(BECOME_TIMEOUT_MS + 1000);
-  assert.deepEqual([closed, session.alive], [false, true]);
+  assert.deepEqual([calls.includes('close'), session.alive], [false, true]);
 });
 
 test('runner protocol: commands asked for in one turn of the event loop go out as one write (one SSH packet)', async () => {
-  const writes: Buffer[] = [];
-  // MOCK channel: records what DriverSession writes
-  const channel = Object.assign(new EventEmitter(), {
-    stderr: new EventEmitter(),
-    write: (d: Buffer) => writes.push(d),
-    end: () => undefined,
-    close: () => undefined,
-  });
-  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
-  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  const { session, channel, writes } = mockSession();
   const answers = ['a', 'b', 'c'].map((c) => session.run(`echo ${c}`, Buffer.alloc(0)));
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(writes.length, 1);
-  assert.equal(writes[0]?.toString(), 'R 6 0 0\necho aR 6 0 0\necho bR 6 0 0\necho c');
+  assert.equal(writes().length, 1);
+  assert.equal(writes()[0]?.toString(), 'R 6 0 0\necho aR 6 0 0\necho bR 6 0 0\necho c');
   channel.emit('data', Buffer.from('X 0 2 0\na\nX 0 2 0\nb\nX 0 2 0\nc\n'));
   assert.deepEqual(
     (await Promise.all(answers)).map((r) => r.stdout),
@@ -166,58 +164,34 @@ test('runner protocol: commands asked for in one turn of the event loop go out a
 
 test('runner with become su: once the runner is ready, stderr before the marker is never taken for a prompt (no password sent)', () => {
   const ids = becomeIds();
-  const stderr = new EventEmitter();
-  const writes: string[] = [];
-  // MOCK channel: su wrote a warning ("su: warning: ...", in pieces) before the marker; stdout came in first
-  const channel = Object.assign(new EventEmitter(), {
-    stderr,
-    write: (d: Buffer | string) => writes.push(d.toString()),
-    end: () => undefined,
-    close: () => undefined,
-  });
-  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', {
+  // su wrote a warning ("su: warning: ...", in pieces) before the marker; stdout came in first
+  const { session, stderr, writes } = mockSession({
     settings: { user: 'postgres', method: 'su', password: 'Secret-1' },
     ids,
   });
-  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
   stderr.emit('data', Buffer.from('su: '));
   stderr.emit('data', Buffer.from(`warning: something\n${ids.marker}\n`));
-  assert.deepEqual([writes, session.alive], [[], true]);
+  assert.deepEqual([writes(), session.alive], [[], true]);
 });
 
 test('runner protocol: a command asked for just before close() is written before the channel ends (no write after end)', async () => {
-  const calls: string[] = [];
-  // MOCK channel: records writes and the end, in order
-  const channel = Object.assign(new EventEmitter(), {
-    stderr: new EventEmitter(),
-    write: (d: Buffer) => calls.push(`write ${d.toString()}`),
-    end: () => calls.push('end'),
-    close: () => undefined,
-  });
-  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
-  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  const { session, calls } = mockSession();
   void session.run('echo a', Buffer.alloc(0)).catch(() => undefined);
   session.close();
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(calls, ['write R 6 0 0\necho a', 'end']);
+  assert.deepEqual(
+    calls.map((c) => (Buffer.isBuffer(c) ? `write ${c.toString()}` : c)),
+    ['write R 6 0 0\necho a', 'end'],
+  );
 });
 
 test('runner protocol: a frame alone in its turn goes out as built (its big stdin is not copied once more)', async (t) => {
-  const writes: Buffer[] = [];
-  // MOCK channel: records what DriverSession writes
-  const channel = Object.assign(new EventEmitter(), {
-    stderr: new EventEmitter(),
-    write: (d: Buffer) => writes.push(d),
-    end: () => undefined,
-    close: () => undefined,
-  });
-  const session = new DriverSession(channel as unknown as ClientChannel, 'h1', undefined);
-  channel.emit('data', Buffer.from('ORCH-DRIVER-READY\n'));
+  const { session, writes } = mockSession();
   const content = Buffer.alloc(8 << 20, 1);
   const concat = t.mock.method(Buffer, 'concat');
   void session.run('cat >/dev/null', content).catch(() => undefined);
   await new Promise((resolve) => setImmediate(resolve));
   const copies = concat.mock.calls.filter((c) => (c.result?.length ?? 0) >= content.length);
-  assert.deepEqual([writes.length, copies.length], [1, 1], 'requestFrame builds the frame, nothing copies it again');
-  assert.equal(writes[0], copies[0]?.result);
+  assert.deepEqual([writes().length, copies.length], [1, 1], 'requestFrame builds the frame, nothing copies it again');
+  assert.equal(writes()[0], copies[0]?.result);
 });
