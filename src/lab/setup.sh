@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # apt-utils, gnupg: the local signed apt repository of the apt_repository tests; iptables, ufw: the firewall modules.
 # ansible (not only ansible-core): its collections (ansible.posix, community.general, ...) run the corpus roles for comparison.
-CONTROL_PACKAGES=(openssh-server openssh-client sudo cron iproute2 curl procps tmux attr time ansible-core ansible python3-apt python3 tar xz-utils bzip2 unzip git openssl apt-utils gnupg iptables ufw)
+CONTROL_PACKAGES=(openssh-server openssh-client sudo cron iproute2 curl procps tmux attr time ansible-core ansible python3-apt python3 tar xz-utils bzip2 unzip git openssl apt-utils gnupg iptables ufw strace)
 LAB_PACKAGES=(postgresql postgresql-contrib varnish haproxy uwsgi uwsgi-emperor uwsgi-plugin-python3 python3-django python3-psycopg2 jq)
 # What the public roles of the compatibility corpus (../shared/corpus/roles/MANIFEST.yml) install.
 LAB_PACKAGES+=(postgresql-client auditd libpam-passwdqc kmod chrony logrotate postfix mailutils libsasl2-2 sasl2-bin libsasl2-modules locales tzdata redis-server ruby rubygems-integration)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -76,6 +76,43 @@ test('runner protocol: a command that changes a session file (~/.bashrc) is answ
   assert.equal(session.alive, false);
   await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
 });
+
+test('runner protocol: a session file changed between two requests makes the later one stale (checked before it)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+  const { session } = localRunner(home);
+  await session.started();
+  assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
+  // changed by another process (another runner, an admin) after the first answer, before the next request
+  writeFileSync(join(home, '.bashrc'), 'export X=1\n');
+  await assert.rejects(session.run(perlProbe('print "second"'), Buffer.alloc(0)), StaleSession);
+});
+
+/** How many stat calls the runner makes while answering `count` probes, sent together or one at a time. */
+async function statsForProbes(count: number, together: boolean): Promise<number> {
+  const trace = join(mkdtempSync(join(tmpdir(), 'orch-runner-trace-')), 'stat');
+  const { session } = localRunner(undefined, ['strace', '-qq', '-o', trace, '-e', 'trace=newfstatat,stat,lstat,statx']);
+  await session.started();
+  const before = readFileSync(trace, 'utf8').split('\n').length;
+  const probe = () => session.run(perlProbe('print "x"'), Buffer.alloc(0));
+  if (together) await Promise.all(Array.from({ length: count }, probe));
+  else for (let i = 0; i < count; i++) await probe();
+  session.close();
+  return readFileSync(trace, 'utf8').split('\n').length - before;
+}
+
+test(
+  'runner protocol: probes sent together cost one session check, probes sent one by one one check each',
+  {
+    skip: spawnSync('strace', ['-V']).status !== 0 && 'needs strace',
+  },
+  async () => {
+    const oneByOne = await statsForProbes(20, false);
+    const together = await statsForProbes(20, true);
+    // one check stats every session file (~20 paths here); one by one is 20 checks, together at most 2
+    assert.ok(oneByOne >= 20 * 10, `one by one: ${oneByOne} stat calls`);
+    assert.ok(together <= oneByOne / 8, `together: ${together} stat calls, one by one: ${oneByOne}`);
+  },
+);
 
 test('runner protocol: a write goes as a write frame with its bytes and runs inside the runner (its pid)', async () => {
   const write = perlWrite('print "pid=$$ in=$main::ORCH_IN"');
