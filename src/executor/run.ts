@@ -8,6 +8,7 @@ import type { Secrets } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { refuseUndefinedNames } from '../playbook/undefined-names.js';
 import { selectHosts } from '../inventory/pattern.js';
+import { isHostList } from '../inventory/host-list.js';
 import { inShard } from '../inventory/shard.js';
 import { ConnectionPool } from './connections.js';
 import { acquireRunLock } from './lock.js';
@@ -95,8 +96,9 @@ export function newRunState(
     hosts,
     limit: pLimit(opts.forks),
     playbookDir,
-    inventoryDir: dirname(inventoryPath),
-    inventoryFile: resolve(inventoryPath),
+    // a host list has no directory (Ansible: None) and is its own "file"
+    inventoryDir: isHostList(inventoryPath) ? null : dirname(inventoryPath),
+    inventoryFile: isHostList(inventoryPath) ? inventoryPath : resolve(inventoryPath),
     stopping,
     secrets,
   };

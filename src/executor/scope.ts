@@ -99,6 +99,9 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
   return out;
 }
 
+/** The layer of the variables Ansible's play context adds (ansible_host: the inventory name). */
+export const PLAY_CONTEXT = 'play context';
+
 /**
  * The variables a task sees on a host, lowest precedence first (see README "Variable precedence"):
  * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
@@ -119,7 +122,7 @@ export function buildScope(
       : {
           inventory_hostname: host,
           inventory_hostname_short: host.split('.')[0],
-          group_names: rs.inv.groupNames(host).filter((g) => g !== 'ungrouped'),
+          group_names: rs.inv.groupNames(host),
         };
   const magic: Record<string, unknown> = {
     ...rs.opts.defaultVars,
@@ -159,6 +162,9 @@ export function buildScope(
   // connection keywords, below every variable: ansible_connection / ansible_user set anywhere win, as in Ansible
   const kw = connectionKeywords(inh, pv?.play);
   if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
+  // what Ansible's play context adds to a task's variables when nothing sets them (hostvars do not show it)
+  if (host !== undefined && !hostOnly)
+    layers.unshift({ name: PLAY_CONTEXT, vars: { ansible_host: host }, templated: false });
   if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   for (const l of host === undefined ? [] : rs.inv.varLayers(host)) layers.push({ ...l, templated: true });

@@ -121,7 +121,8 @@ export interface RunState {
   hosts: Map<string, HostState>;
   limit: LimitFunction;
   playbookDir: string;
-  inventoryDir: string;
+  /** null for a host list (`-i a,b,`), as Ansible's None */
+  inventoryDir: string | null;
   /** the inventory's path as given (inventory_file, ansible_inventory_sources) */
   inventoryFile?: string;
   /** set by SIGINT/SIGTERM: no new task starts; what runs is finished */

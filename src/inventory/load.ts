@@ -3,6 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ParseError, UsageError } from '../core/errors.js';
 import type { Secrets } from '../core/secrets.js';
 import { loadVarsPath, parseYaml, positionOf } from '../yaml/load.js';
+import { isHostList, loadHostList } from './host-list.js';
 import { parseIniInventory } from './ini.js';
 import { Inventory } from './model.js';
 
@@ -70,8 +71,9 @@ export function loadAdjacentVars(inv: Inventory, dir: string, secrets: Secrets):
   });
 }
 
-/** Resolve an inventory argument: a path, or a name under ./inventory/. */
+/** Resolve an inventory argument: a path, a name under ./inventory/, or a host list (`a,b,`) as given. */
 export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
+  if (isHostList(arg)) return arg;
   for (const candidate of [resolve(cwd, arg), resolve(cwd, 'inventory', arg)]) if (existsSync(candidate)) return candidate;
   throw new UsageError(`inventory '${arg}' not found (looked for ${arg} and inventory/${arg})`, {
     hint: arg === 'lab' ? 'Bring the lab up first: orch lab up' : 'Give a path to an INI or YAML inventory, or a name under inventory/.',
@@ -80,12 +82,18 @@ export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
 
 /** The directory whose group_vars/ and host_vars/ belong to an inventory (itself, or a file's directory). */
 export function inventoryBase(path: string): string {
+  if (isHostList(path)) return path; // none: never the playbook's directory
   return statSync(path).isDirectory() ? path : dirname(path);
 }
 
 /** secrets: where password variables (and vaulted values) are registered; it holds the vault password. */
 export function loadInventory(path: string, secrets: Secrets): Inventory {
   const inv = new Inventory(path);
+  if (isHostList(path)) {
+    loadHostList(inv, path);
+    inv.finalize();
+    return inv;
+  }
   const isDir = statSync(path).isDirectory();
   const base = inventoryBase(path);
   if (isDir) {
@@ -104,5 +112,6 @@ export function loadInventory(path: string, secrets: Secrets): Inventory {
 }
 
 export function inventoryName(path: string): string {
+  if (isHostList(path)) return `hosts-${path.replace(/[^A-Za-z0-9._-]+/g, '_')}`.slice(0, 100);
   return basename(path).replace(/\.(ini|ya?ml)$/, '');
 }

@@ -88,6 +88,11 @@ export class VarScope {
     }
   }
 
+  /** The name of the layer a variable comes from (undefined when none has it). */
+  layerOf(name: string): string | undefined {
+    return this.find(name)?.name;
+  }
+
   /** All variable names, for `vars` and debugging. */
   names(): string[] {
     const seen = new Set<string>();
