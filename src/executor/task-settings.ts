@@ -8,9 +8,11 @@ import {
 } from '../core/errors.js';
 import { ARGS_TEMPLATE } from '../playbook/args.js';
 import type { ModuleResult } from '../core/result.js';
+import { splitLines } from '../modules/command-result.js';
 import { resolveModuleName } from '../modules/registry.js';
 import { registerNoLogValues } from '../modules/spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from '../modules/types.js';
+import { BACKGROUND_MODULES, POLL_ZERO } from '../playbook/keywords.js';
 import type { Task } from '../playbook/model.js';
 import { evalExpression, renderText, renderValue } from '../template/env.js';
 import { findLocalFile } from '../template/lookups.js';
@@ -123,6 +125,38 @@ export interface ExecSettings {
   become: BecomeSettings | undefined;
   env: Record<string, string>;
   timeoutMs: number | undefined;
+}
+
+/** `poll: 0` on command/shell: a background job (modules/async-job.ts); other modules refuse it when reached. */
+export function isBackgroundJob(task: Task): boolean {
+  return (
+    task.notImplemented?.includes(POLL_ZERO) === true && BACKGROUND_MODULES.includes(resolveModuleName(task.module))
+  );
+}
+
+/**
+ * What Ansible has and orch lacks (the loader let it through): a module, or a keyword (`poll: 0` only on command
+ * and shell, as background jobs) fails the task when a host reaches it. Undefined when the task can run.
+ */
+export function refusal(task: Task, host: string, hasModule: boolean, background: boolean): unknown {
+  const kw = task.notImplemented?.find((k) => !(background && k === POLL_ZERO));
+  const err = !hasModule
+    ? new NotImplementedError(`${task.module}: module is not implemented by orch`, {
+        hint: 'Ansible has this module; orch does not. Guard the task with `when:` for hosts that need it, or use a module orch has.',
+      })
+    : kw !== undefined
+      ? new NotImplementedError(`keyword '${kw}' is not implemented by orch`, {
+          hint: 'Remove it, or guard the task with `when:` where it must not run under orch.',
+        })
+      : undefined;
+  return err && notImplemented(err, task, host);
+}
+
+/** As Ansible's action base does to a module's result: stdout_lines and stderr_lines beside stdout and stderr. */
+export function withOutputLines(r: ModuleResult): ModuleResult {
+  if (typeof r.stdout === 'string' && !('stdout_lines' in r)) r.stdout_lines = splitLines(r.stdout);
+  if (typeof r.stderr === 'string' && !('stderr_lines' in r)) r.stderr_lines = splitLines(r.stderr);
+  return r;
 }
 
 /** `async: N` with polling: the same result as waiting, within N seconds (Ansible fails the task after N). */

@@ -1,6 +1,7 @@
-import { NotImplementedError, OrchError } from '../core/errors.js';
+import { OrchError } from '../core/errors.js';
 import type { HostStatus, ModuleResult } from '../core/result.js';
 import { statusOf } from '../core/result.js';
+import { startJob } from '../modules/async-job.js';
 import { findModule } from '../modules/registry.js';
 import { UndefinedVariableError } from '../template/undefined.js';
 import { validateParams } from '../modules/spec.js';
@@ -20,7 +21,10 @@ import {
   execSettings,
   factsHost,
   failure,
+  isBackgroundJob,
   moduleContext,
+  refusal,
+  withOutputLines,
   notImplemented,
   renderParams,
   sameConnectionAsPlay,
@@ -51,28 +55,9 @@ async function executeOnce(
   scope: VarScope,
 ): Promise<ModuleResult> {
   const mod = findModule(task.module);
-  // the loader let it through because Ansible has it: it fails here, where a host reaches it
-  if (!mod)
-    return failure(
-      notImplemented(
-        new NotImplementedError(`${task.module}: module is not implemented by orch`, {
-          hint: 'Ansible has this module; orch does not. Guard the task with `when:` for hosts that need it, or use a module orch has.',
-        }),
-        task,
-        host,
-      ),
-    );
-  const kw = task.notImplemented?.[0];
-  if (kw !== undefined)
-    return failure(
-      notImplemented(
-        new NotImplementedError(`keyword '${kw}' is not implemented by orch`, {
-          hint: 'Remove it, or guard the task with `when:` where it must not run under orch.',
-        }),
-        task,
-        host,
-      ),
-    );
+  const background = isBackgroundJob(task);
+  const refused = refusal(task, host, mod !== undefined, background);
+  if (refused || !mod) return failure(refused);
   const hs = rs.hosts.get(host);
   let transport: Transport | undefined;
   const delegate = task.delegate_to ? String(renderValue(task.delegate_to, scope)) : undefined;
@@ -153,10 +138,12 @@ async function executeOnce(
       const params = validateParams(mod.name, mod.spec, renderParams(mod, withModuleDefaults(task, mod), scope));
       guardWrites(rs, host, params);
       if (!mod.local) await getTransport();
-      result = await mod.run(ctx, params);
+      const seconds = () => Number(renderValue(task.async, scope));
+      result = background ? await startJob(ctx, seconds(), (c) => mod.run(c, params)) : await mod.run(ctx, params);
     } catch (err) {
       result = failure(notImplemented(err, task, host));
     }
+    if (!mod.local) withOutputLines(result);
     if (taskTimedOut && taskTimeoutMs !== undefined) {
       const asyncSeconds = task.async !== undefined ? Number(renderValue(task.async, scope)) : undefined;
       const msg =

@@ -2,11 +2,19 @@ import type { ModuleResult } from '../core/result.js';
 import { sh, shellJoin } from '../transport/quote.js';
 import { PROBE_SUFFIX, perlString } from './probe.js';
 import { shlexSplit } from './shlex.js';
+import {
+  CD_FAILED,
+  cdFailure,
+  EXEC_FAILED,
+  finishCommand,
+  notRun,
+  SKIP_MARK,
+  skipped,
+  splitLines,
+} from './command-result.js';
 import type { ExecResult } from '../transport/types.js';
 import type { ModuleSpec, Params } from './spec.js';
 import { ModuleFailure, type Module, type ModuleContext } from './types.js';
-
-const SKIP_MARK = '__orch_command_skipped__';
 
 /** Ansible's message for a command check mode does not run (executor/plan.ts reads it). */
 export const WOULD_RUN_MSG = 'Command would have run if not in check mode';
@@ -59,8 +67,6 @@ async function queryGuard(ctx: ModuleContext, p: Params): Promise<ExecResult | u
   return p.creates || p.removes ? ctx.probe(guardOnly(p), { cwd: p.chdir as string | undefined }) : undefined;
 }
 
-const EXEC_FAILED = '__orch_exec_failed__';
-
 /**
  * Runs argv as Python's subprocess does for Ansible's run_command: $VAR/${VAR} (when set) and a leading ~
  * expanded in each argument first (command only), an exec failure reported with its errno (not sh's 127).
@@ -71,25 +77,6 @@ function execArgv(argv: string[], expand: boolean): string {
     : '';
   const code = `${expansion}exec { $ARGV[0] } @ARGV; my $e = $! + 0; print STDERR "\\n${EXEC_FAILED} $e $!"; exit 255;`;
   return shellJoin(['exec', 'perl', '-e', code, '--', ...argv]);
-}
-
-/** Python's str.splitlines(), which Ansible uses for stdout_lines. */
-export function splitLines(s: string): string[] {
-  if (s === '') return [];
-  const parts = s.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
-  if (/(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])$/.test(s)) parts.pop();
-  return parts;
-}
-
-const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-/** Python's str(datetime.now()): local time with microseconds. */
-function pyDateTime(d: Date): string {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds() * 1000, 6)}`;
-}
-/** Python's str(timedelta) for a non-negative span. */
-function pyDelta(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}.${pad((ms % 1000) * 1000, 6)}`;
 }
 
 interface Shown {
@@ -103,38 +90,14 @@ interface Shown {
 
 /** Ansible's command module, step by step (ansible/modules/command.py in 2.14). */
 async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<ModuleResult> {
-  const r0: ModuleResult = {
-    changed: false,
-    stdout: '',
-    stderr: '',
-    cmd: shown.cmd,
-    start: null,
-    end: null,
-    delta: null,
-    msg: '',
-  };
+  const r0 = notRun(shown.cmd);
   const cd =
     typeof p.chdir === 'string' ? sh`cd -P -- ${p.chdir} 2>/dev/null || { printf ${CD_FAILED}; exit 0; }; ` : '';
   // creates/removes are asked first (a query, as state modules do); the command repeats the guard
   // itself in case the path appears or goes in between.
   const guarded = p.creates || p.removes ? await queryGuard(ctx, p) : undefined;
   if (guarded?.stdout === CD_FAILED) return { ...r0, failed: true, msg: cdFailure(p.chdir) };
-  const would = ctx.check ? 'Would' : 'Did';
-  const skip = (): ModuleResult =>
-    typeof p.creates === 'string'
-      ? {
-          ...r0,
-          rc: 0,
-          msg: `${would} not run command since '${p.creates}' exists`,
-          stdout: `skipped, since ${p.creates} exists`,
-        }
-      : {
-          ...r0,
-          rc: 0,
-          msg: `${would} not run command since '${String(p.removes)}' does not exist`,
-          stdout: `skipped, since ${String(p.removes)} does not exist`,
-        };
-  if (guarded?.stdout === SKIP_MARK) return skip();
+  if (guarded?.stdout === SKIP_MARK) return skipped(p, shown.cmd, ctx.check);
   if (ctx.check) {
     // partial check mode, as Ansible's: with a guard that would let it run, "changed"; without one, skipped
     const would = { ...r0, changed: true, rc: 0, msg: WOULD_RUN_MSG };
@@ -149,57 +112,21 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   const recheck = guardAgain.length
     ? `${shellJoin(['perl', '-e', `use File::Glob; exit(${guardAgain.map((t) => `(${t})`).join(' || ')} ? 0 : 1);`])} && { printf ${SKIP_MARK}; exit 0; }; `
     : '';
+  if (ctx.background) {
+    const { chdir, creates, removes, strip_empty_ends } = p;
+    return ctx.background(`${cd}${recheck}${shown.text}`, stdin ?? '', {
+      cmd: shown.cmd,
+      p: { chdir, creates, removes, strip_empty_ends },
+    });
+  }
   const start = new Date();
   // a probe has no chdir, guard or stdin (probeOf): cd and recheck are empty
   const r =
     shown.probe === undefined
       ? await ctx.run(`${cd}${recheck}${shown.text}`, { stdin: stdin ?? '' })
       : await ctx.probe(shown.probe);
-  const end = new Date();
-  if (r.stdout === CD_FAILED) return { ...r0, failed: true, msg: cdFailure(p.chdir) };
-  if (r.stdout === SKIP_MARK) return skip();
-  const failedExec = new RegExp(`\\n?${EXEC_FAILED} (\\d+) (.*)$`).exec(r.stderr);
-  if (failedExec && r.rc === 255) {
-    const argv0 = Array.isArray(shown.cmd) ? shown.cmd[0] : '/bin/sh';
-    return {
-      changed: false,
-      failed: true,
-      rc: Number(failedExec[1]),
-      stdout: '',
-      stderr: '',
-      cmd: Array.isArray(shown.cmd) ? shellJoin(shown.cmd) : shown.cmd,
-      msg: `[Errno ${failedExec[1]}] ${failedExec[2]}: b'${String(argv0)}'`,
-    };
-  }
-  const strip = p.strip_empty_ends !== false;
-  const stdout = strip ? r.stdout.replace(/[\r\n]+$/, '') : r.stdout;
-  const stderr = strip ? r.stderr.replace(/[\r\n]+$/, '') : r.stderr;
-  const result: ModuleResult = {
-    ...r0,
-    changed: true,
-    rc: r.rc,
-    stdout,
-    stderr,
-    stdout_lines: splitLines(stdout),
-    stderr_lines: splitLines(stderr),
-    start: pyDateTime(start),
-    end: pyDateTime(end),
-    delta: pyDelta(end.getTime() - start.getTime()),
-  };
-  if (r.truncated) result.warnings = ['output was larger than orch keeps; its middle was dropped'];
-  if (r.rc !== 0) {
-    result.failed = true;
-    result.msg =
-      r.timedOutAfterMs !== undefined
-        ? `timed out after ${r.timedOutAfterMs / 1000} s: the command was killed`
-        : 'non-zero return code';
-  }
-  return result;
+  return finishCommand(p, shown.cmd, r, start, new Date());
 }
-
-const CD_FAILED = '__orch_chdir_failed__';
-const cdFailure = (dir: unknown): string =>
-  `Unable to change directory before execution: [Errno 2] No such file or directory: b'${String(dir)}'`;
 
 /** Ansible's own refusals of a command line, with its rc 256. */
 function refuse(msg: string): ModuleFailure {

@@ -11,6 +11,7 @@ import { mount } from './mount.js';
 import { postgresqlDb, postgresqlUser } from './postgresql.js';
 import { service, systemdModule } from './service.js';
 import { slurp } from './slurp.js';
+import { asyncStatus } from './async-status.js';
 import { stat } from './stat.js';
 import { sysctl } from './sysctl.js';
 import { template } from './template.js';
@@ -60,6 +61,7 @@ const all: Module[] = [
   blockinfile,
   stat,
   slurp,
+  asyncStatus,
   sysctl,
   mount,
   cron,

@@ -1,3 +1,4 @@
+import type { JobMeta } from './async-job.js';
 import type { ModuleResult } from '../core/result.js';
 import type { RenderOptions } from '../template/env.js';
 import type { VarScope } from '../template/scope.js';
@@ -49,6 +50,11 @@ export interface ModuleContext {
    * timeout in ms when given); later commands of the task and later tasks use the new one.
    */
   connection?: { isLocal(): boolean; reset(connectTimeoutMs?: number): Promise<void> };
+  /**
+   * `async` with `poll: 0` (set by async-job.ts for command and shell): the command line (its stdin) starts as a
+   * background job instead of running; the job's start is the module's result.
+   */
+  background?(text: string, stdin: string, meta: JobMeta): Promise<ModuleResult>;
   /** add_host / group_by: the run's in-memory inventory (each answers whether it changed). */
   inventory?: InventoryEditor;
 }

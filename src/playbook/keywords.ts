@@ -28,7 +28,8 @@ export function noOpBecomeFlags(v: unknown): boolean {
 
 /** Task and block keywords: the predicate says when the value is a no-op. */
 export const TASK_KEYWORDS_NOT_IMPLEMENTED: Readonly<Record<string, (v: unknown) => boolean>> = {
-  // async with poll > 0 runs as a task limited to `async` seconds (see tasks.ts); poll: 0 (fire and forget) is refused
+  // async with poll > 0 runs as a task limited to `async` seconds (see tasks.ts); poll: 0 (fire and forget) runs
+  // command and shell as background jobs (modules/async-job.ts) and is refused for other modules
   async: () => true,
   poll: (v) => v === undefined || !empty(v),
   become_exe: empty,
@@ -46,8 +47,13 @@ export function notImplementedKeywords(
   table: Readonly<Record<string, (v: unknown) => boolean>>,
 ): string[] {
   const names = Object.keys(table).filter((k) => e[k] !== undefined && !(table[k] as (v: unknown) => boolean)(e[k]));
-  return names.map((k) => (k === 'poll' ? 'poll: 0 (async without waiting)' : k));
+  return names.map((k) => (k === 'poll' ? POLL_ZERO : k));
 }
+
+/** The name `poll: 0` goes by among a task's keywords orch does not implement (see isBackgroundJob). */
+export const POLL_ZERO = 'poll: 0 (async without waiting)';
+/** The modules `poll: 0` runs as background jobs (modules/async-job.ts). */
+export const BACKGROUND_MODULES: readonly string[] = ['command', 'shell'];
 
 /** Connection plugins orch runs: local (the existing local transport) and ssh (smart and paramiko mean ssh). */
 export const CONNECTIONS: Readonly<Record<string, 'local' | 'ssh'>> = {

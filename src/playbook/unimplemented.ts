@@ -4,7 +4,7 @@ import type { Secrets } from '../core/secrets.js';
 import { findModule } from '../modules/registry.js';
 import { declaredNames, unsupportedParam } from '../modules/spec.js';
 import { containsTemplate } from './args.js';
-import { LINEAR_COMPATIBLE_STRATEGIES } from './keywords.js';
+import { BACKGROUND_MODULES, LINEAR_COMPATIBLE_STRATEGIES, POLL_ZERO } from './keywords.js';
 import type { DynamicInclude, Item, Play, Playbook, Task } from './model.js';
 import { RoleLoader } from './roles.js';
 import { loadTasksFile, resolveTasksFile, type LoadContext } from './tasks.js';
@@ -16,8 +16,11 @@ export interface Unimplemented {
 
 /** What a task uses that Ansible has and orch does not implement (it fails if a host reaches it). */
 function ofTask(t: Task): string[] {
-  const out = (t.notImplemented ?? []).map((k) => `keyword '${k}' is not implemented by orch`);
   const mod = findModule(t.module);
+  const background = mod && BACKGROUND_MODULES.includes(mod.name);
+  const out = (t.notImplemented ?? [])
+    .filter((k) => !(background && k === POLL_ZERO))
+    .map((k) => `keyword '${k}' is not implemented by orch`);
   if (!mod) return [`module '${t.module}' is not implemented by orch`, ...out];
   if (mod.spec.anyParams) return out;
   const declared = declaredNames(mod.spec);

@@ -252,7 +252,7 @@ test('corpus shapes load: lookups orch lacks, role library modules, old collecti
   assert.match(typo.message, /'with_itmes' is not a lookup Ansible knows \(did you mean 'with_items'\?\)/);
 });
 
-test('orch check lists what orch does not implement (modules, parameters, keywords, strategy), also in literal includes', () => {
+test('orch check lists what orch does not implement (modules, parameters, keywords, strategy, poll: 0 but on command/shell), also in literal includes', () => {
   const pb = loadPlaybook(
     writePlaybook(
       `- hosts: all
@@ -262,12 +262,15 @@ test('orch check lists what orch does not implement (modules, parameters, keywor
       when: false
     - apt: name=x autoclean=yes
     - cron: name=x job=true backup=yes
-    - command: "true"
+    - copy: dest=/tmp/x content=x
       poll: 0
       async: 5
     - include_tasks: inc.yml
       loop: [1, 2]
     - debug: msg=fine
+    - shell: sleep 1
+      async: 5
+      poll: 0
 `,
       { 'inc.yml': '- pkgng: name=x\n  when: false\n- openbsd_pkg: name=x\n' },
     ),
