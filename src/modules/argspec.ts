@@ -20,14 +20,13 @@ class Level {
   private readonly plain = new Set<string>();
   constructor(
     readonly values: Dict,
-    private readonly yaml: boolean | ((key: string) => boolean),
+    private readonly yaml: boolean,
   ) {}
   has(k: string): boolean {
     return Object.prototype.hasOwnProperty.call(this.values, k);
   }
   get(k: string): Typed {
-    const yaml = !this.plain.has(k) && (typeof this.yaml === 'function' ? this.yaml(k) : this.yaml);
-    return { value: this.values[k], yaml };
+    return { value: this.values[k], yaml: this.yaml && !this.plain.has(k) };
   }
   set(k: string, t: Typed): void {
     this.values[k] = t.value;
@@ -263,20 +262,20 @@ function checkLevel(spec: unknown, level: Level, context: string[], checks: Dict
         errors.push(`value of '${param}' must be of type dict or list of dicts`);
         continue;
       }
-      checkLevel(sub, new Level(item.value, item.yaml), [...context, param], opts, state);
+      checkLevel(sub, new Level({ ...item.value }, item.yaml), [...context, param], opts, state);
     }
   }
 }
 
 /**
- * Validates `provided` against the options of an argument spec. `yaml(name)`: whether the value of a top-level
- * parameter is YAML as loaded (its strings are AnsibleUnicode in messages). Throws SpecCrash where Ansible's
- * validator itself would crash.
+ * Validates `provided` against the options of an argument spec. Its strings are taken as Ansible's AnsibleUnicode
+ * (what YAML and a template passing a variable through give; a string a template builds is a plain str there).
+ * Throws SpecCrash where Ansible's validator itself would crash.
  */
-export function validateArgumentSpec(spec: Dict, provided: Dict, yaml: (name: string) => boolean): string[] {
+export function validateArgumentSpec(spec: Dict, provided: Dict): string[] {
   const state: State = { errors: [], unsupported: new Map() };
-  // the values are copied: conversions and defaults stay inside the validation
-  const level = new Level(structuredClone(provided), yaml);
+  // each level is a copy: conversions and defaults stay inside the validation
+  const level = new Level({ ...provided }, true);
   checkLevel(spec, level, [], {}, state);
   if (state.unsupported.size) {
     const names = [...state.unsupported.keys()].sort();

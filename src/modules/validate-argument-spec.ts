@@ -1,7 +1,4 @@
-import { containsTemplate } from '../playbook/args.js';
-import { renderValue } from '../template/env.js';
 import { pyRepr } from '../template/python.js';
-import type { VarScope } from '../template/scope.js';
 import { validateArgumentSpec, SpecCrash } from './argspec.js';
 import { pyType } from './argspec-types.js';
 import { ModuleFailure, type Module } from './types.js';
@@ -18,20 +15,9 @@ function isDict(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Whether a variable's value is YAML as written (no template in it): Ansible keeps those strings AnsibleUnicode. */
-function literalVar(scope: VarScope, name: string): boolean {
-  for (let i = scope.layers.length - 1; i >= 0; i--) {
-    const vars = scope.layers[i]?.vars;
-    if (vars && Object.prototype.hasOwnProperty.call(vars, name)) return !containsTemplate(vars[name]);
-  }
-  return false;
-}
-
 export const validateArgumentSpecModule: Module = {
   name: 'validate_argument_spec',
   local: true,
-  // rendered here, to know which values were templates (their strings are str, not AnsibleUnicode, in messages)
-  rawParams: ['provided_arguments'],
   spec: {
     params: {
       argument_spec: { type: 'raw', support: 'full' },
@@ -49,27 +35,18 @@ export const validateArgumentSpecModule: Module = {
         `Incorrect type for argument_spec, expected dict and got ${pyType({ value: spec, yaml: true })}`,
         result,
       );
-    const raw = p.provided_arguments ?? {};
-    const provided = typeof raw === 'string' ? renderValue(raw, ctx.vars) : raw;
+    const provided = p.provided_arguments ?? {};
     if (!isDict(provided))
       throw new ModuleFailure(
         `Incorrect type for provided_arguments, expected dict and got ${pyType({ value: provided, yaml: true })}`,
         result,
       );
     const values: Dict = {};
-    const yaml = new Map<string, boolean>();
-    for (const name of Object.keys(spec))
-      if (ctx.vars.has(name)) {
-        values[name] = ctx.vars.get(name);
-        yaml.set(name, literalVar(ctx.vars, name));
-      }
-    for (const [k, v] of Object.entries(provided)) {
-      values[k] = typeof raw === 'string' ? v : renderValue(v, ctx.vars);
-      yaml.set(k, typeof raw !== 'string' && !containsTemplate(v));
-    }
+    for (const name of Object.keys(spec)) if (ctx.vars.has(name)) values[name] = ctx.vars.get(name);
+    Object.assign(values, provided);
     let errors: string[];
     try {
-      errors = validateArgumentSpec(spec, values, (k) => yaml.get(k) ?? false);
+      errors = validateArgumentSpec(spec, values);
     } catch (err) {
       if (!(err instanceof SpecCrash || err instanceof RangeError)) throw err;
       throw new ModuleFailure(`Unexpected failure during module execution: ${err.message}`, result);

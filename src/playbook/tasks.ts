@@ -118,6 +118,7 @@ function loadInclude(
       {
         role: raw.name,
         tasks_from: raw.tasks_from,
+        rolespec_validate: raw.rolespec_validate,
         vars: { ...(isDict(raw.vars) ? raw.vars : {}) },
         allow_duplicates: true,
       },
