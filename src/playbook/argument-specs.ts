@@ -31,11 +31,16 @@ function loadSpecs(rolePath: string, secrets: Secrets): { specs: unknown; file: 
   return main && isDict(data) ? { specs: data.argument_specs, file: main } : undefined;
 }
 
-/** The validation task of this entry point as a task entry of a tasks file, or undefined when there is none. */
+/**
+ * The validation task of this entry point as a task entry of a tasks file, or undefined when there is none.
+ * Tagged always, except under include_role: there Ansible first selects the include itself by its tags (orch
+ * loads it in place, its tags inherited), so `--tags X` runs the validation only when it selects the include.
+ */
 export function validationTask(
   role: RoleContext,
   entryPoint: string,
   params: Dict,
+  included: boolean,
   secrets: Secrets,
 ): (Dict & { file: string }) | undefined {
   const found = loadSpecs(role.path, secrets);
@@ -59,7 +64,7 @@ export function validationTask(
       provided_arguments: params,
       validate_args_context: { type: 'role', name: role.name, argument_spec_name: entryPoint, path: role.path },
     },
-    tags: ['always'],
+    tags: included ? [] : ['always'],
     file: found.file,
   };
 }

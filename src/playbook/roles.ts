@@ -62,6 +62,7 @@ const ROLE_SPEC_KEYS = new Set([
   'handlers_from',
   'allow_duplicates',
   'rolespec_validate',
+  '_include_role',
   ...ROLE_KEYWORDS,
 ]);
 
@@ -144,7 +145,9 @@ export class RoleLoader {
       // as Ansible: a role with an argument spec for this entry point validates its variables first
       const entry = String(spec.tasks_from ?? 'main');
       const validate = !['false', 'no', 'off', '0', 'n', 'f'].includes(String(spec.rolespec_validate).toLowerCase());
-      const check = validate ? validationTask(role, entry, roleParams, ctx.secrets) : undefined;
+      const check = validate
+        ? validationTask(role, entry, roleParams, spec._include_role === true, ctx.secrets)
+        : undefined;
       if (check) {
         const { file, ...task } = check;
         items.push(...loadTaskList([task], { ...ctx, file }, roleInh));

@@ -46,6 +46,20 @@ test(
   },
 );
 
+test(
+  'argument_specs: with --tags that select no task only the validation tasks of roles and import_role run (tagged always), not those of an include_role the tags do not select',
+  { skip: !hasAnsible && 'ansible-playbook not installed' },
+  () => {
+    const args = [join(DIR, 'inventory'), join(DIR, 'playbook.yml'), '--tags', 'none_such'];
+    const ansible = ansiblePlaybook(['-i', ...args], 300_000);
+    const o = orch(['run', ...args], { cwd: DIR });
+    assert.equal(o.code, 0, o.stderr);
+    assert.equal(orchRows(o.events).length, 2);
+    assert.deepEqual(orchRows(o.events), ansibleRows(ansible));
+    assert.deepEqual(orchRecap(o.events), ansibleRecap(ansible));
+  },
+);
+
 test('argument_specs: a role entry point with a bad variable fails before its first task', () => {
   const o = orch(['run', join(DIR, 'inventory'), join(DIR, 'playbook.yml')], { cwd: DIR });
   const rows = orchRows(o.events).filter((r) => r.startsWith('invalid'));
