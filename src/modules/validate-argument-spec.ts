@@ -28,11 +28,13 @@ export const validateArgumentSpecModule: Module = {
   async run(ctx, p) {
     const result: Dict = { validate_args_context: p.validate_args_context ?? {} };
     const spec = p.argument_spec;
-    if (spec === undefined || spec === null)
+    // a role's task always passes its options: missing here, they were null (`options:` left empty)
+    const fromRole = isDict(p.validate_args_context) && p.validate_args_context.type === 'role';
+    if ((spec === undefined || spec === null) && !fromRole)
       throw new ModuleFailure(`"argument_spec" arg is required in args: ${pyRepr(p)}`, result);
     if (!isDict(spec))
       throw new ModuleFailure(
-        `Incorrect type for argument_spec, expected dict and got ${pyType({ value: spec, yaml: true })}`,
+        `Incorrect type for argument_spec, expected dict and got ${pyType({ value: spec ?? null, yaml: true })}`,
         result,
       );
     const provided = p.provided_arguments ?? {};

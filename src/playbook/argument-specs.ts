@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError } from '../core/errors.js';
 import type { Secrets } from '../core/secrets.js';
-import { loadYamlFile } from '../yaml/load.js';
+import { pyTruthy } from '../template/python.js';
+import { keyPosition, loadYamlFile, withPositionOf } from '../yaml/load.js';
 import type { RoleContext } from './model.js';
 
 /**
@@ -42,7 +43,7 @@ export function validationTask(
   params: Dict,
   included: boolean,
   secrets: Secrets,
-): (Dict & { file: string }) | undefined {
+): { task: Dict; file: string } | undefined {
   const found = loadSpecs(role.path, secrets);
   if (!found || found.specs === undefined || found.specs === null) return undefined;
   if (!isDict(found.specs))
@@ -50,14 +51,17 @@ export function validationTask(
       file: found.file,
     });
   const spec = found.specs[entryPoint];
-  if (spec === undefined || spec === null || spec === '' || spec === false) return undefined;
+  // as Ansible: an empty spec (Python-false) adds no task
+  if (!pyTruthy(spec)) return undefined;
   if (!isDict(spec))
-    throw new ParseError(`argument_specs.${entryPoint} of role '${role.name}' must be a mapping`, {
-      file: found.file,
-    });
+    throw new ParseError(
+      `argument_specs.${entryPoint} of role '${role.name}' must be a mapping`,
+      keyPosition(found.specs, entryPoint) ?? { file: found.file },
+    );
   let name = `Validating arguments against arg spec '${entryPoint}'`;
   if ('short_description' in spec) name += ` - ${String(spec.short_description)}`;
-  return {
+  // errors of the task point at the entry point's spec
+  const task = {
     name,
     'ansible.builtin.validate_argument_spec': {
       argument_spec: spec.options === undefined ? {} : spec.options,
@@ -65,6 +69,6 @@ export function validationTask(
       validate_args_context: { type: 'role', name: role.name, argument_spec_name: entryPoint, path: role.path },
     },
     tags: included ? [] : ['always'],
-    file: found.file,
   };
+  return { task: withPositionOf(task, spec), file: found.file };
 }

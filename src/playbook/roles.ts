@@ -148,10 +148,7 @@ export class RoleLoader {
       const check = validate
         ? validationTask(role, entry, roleParams, spec._include_role === true, ctx.secrets)
         : undefined;
-      if (check) {
-        const { file, ...task } = check;
-        items.push(...loadTaskList([task], { ...ctx, file }, roleInh));
-      }
+      if (check) items.push(...loadTaskList([check.task], { ...ctx, file: check.file }, roleInh));
       if (tasksFile) items.push(...loadTasksFile(tasksFile, ctx, roleInh, pos));
       return items;
     } finally {

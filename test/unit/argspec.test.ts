@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Secrets } from '../../src/core/secrets.js';
 import { SpecCrash, validateArgumentSpec } from '../../src/modules/argspec.js';
+import { validationTask } from '../../src/playbook/argument-specs.js';
+import type { RoleContext } from '../../src/playbook/model.js';
 
 // Messages as ansible-playbook 2.14 prints them (checked with validate_argument_spec, ANSIBLE_STDOUT_CALLBACK=json).
 const U = "<class 'ansible.parsing.yaml.objects.AnsibleUnicode'>";
@@ -122,4 +128,47 @@ test('argspec hostile input: an option spec that is no dict, choices that are no
     spec = options;
   }
   assert.throws(() => validateArgumentSpec(root, {}), SpecCrash);
+});
+
+function roleWith(files: Record<string, string>): RoleContext {
+  const path = mkdtempSync(join(tmpdir(), 'orch-argspec-'));
+  mkdirSync(join(path, 'meta'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(path, 'meta', name), text);
+  return { name: 'r', path, defaults: {}, vars: {}, params: {} };
+}
+
+test('argument specs of a role: the entry point used, argument_specs.yml over meta/main.yml, its task name and tags', () => {
+  const both = roleWith({
+    'argument_specs.yml': 'argument_specs:\n  main:\n    short_description: Main\n    options: {a: {type: int}}\n',
+    'main.yml': 'argument_specs:\n  main:\n    options: {b: {}}\n  other: {}\n',
+  });
+  const v = validationTask(both, 'main', { a: 1 }, false, new Secrets());
+  assert.deepEqual(v?.task, {
+    name: "Validating arguments against arg spec 'main' - Main",
+    'ansible.builtin.validate_argument_spec': {
+      argument_spec: { a: { type: 'int' } },
+      provided_arguments: { a: 1 },
+      validate_args_context: { type: 'role', name: 'r', argument_spec_name: 'main', path: both.path },
+    },
+    tags: ['always'],
+  });
+  assert.equal(validationTask(both, 'other', {}, false, new Secrets()), undefined, 'argument_specs.yml wins entirely');
+  const meta = roleWith({ 'main.yml': 'argument_specs:\n  other:\n    options: {b: {}}\n' });
+  assert.equal(validationTask(meta, 'main', {}, false, new Secrets()), undefined);
+  assert.deepEqual(validationTask(meta, 'other', {}, true, new Secrets())?.task.tags, [], 'include_role: its tags');
+  assert.throws(
+    () => validationTask(roleWith({ 'argument_specs.yml': 'argument_specs: [1]\n' }), 'main', {}, false, new Secrets()),
+    /argument_specs of role 'r' must be a mapping/,
+  );
+  assert.throws(
+    () =>
+      validationTask(
+        roleWith({ 'argument_specs.yml': 'argument_specs: {main: x}\n' }),
+        'main',
+        {},
+        false,
+        new Secrets(),
+      ),
+    /argument_specs.main of role 'r' must be a mapping/,
+  );
 });
