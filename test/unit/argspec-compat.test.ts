@@ -28,7 +28,7 @@ test(
   { skip: !hasAnsible && 'ansible-playbook not installed' },
   () => {
     const ansible = ansiblePlaybook(['-i', join(DIR, 'inventory'), join(DIR, 'playbook.yml')], 300_000);
-    const o = orch(['run', join(DIR, 'inventory'), join(DIR, 'playbook.yml')], { cwd: DIR });
+    const o = orch(['run', join(DIR, 'inventory'), join(DIR, 'playbook.yml')]);
     assert.equal(o.code, 0, o.stderr);
     assert.deepEqual(orchRows(o.events), ansibleRows(ansible));
     assert.deepEqual(
@@ -52,7 +52,7 @@ test(
   () => {
     const args = [join(DIR, 'inventory'), join(DIR, 'playbook.yml'), '--tags', 'none_such'];
     const ansible = ansiblePlaybook(['-i', ...args], 300_000);
-    const o = orch(['run', ...args], { cwd: DIR });
+    const o = orch(['run', ...args]);
     assert.equal(o.code, 0, o.stderr);
     assert.equal(orchRows(o.events).length, 2);
     assert.deepEqual(orchRows(o.events), ansibleRows(ansible));
@@ -61,7 +61,7 @@ test(
 );
 
 test('argument_specs: a role entry point with a bad variable fails before its first task', () => {
-  const o = orch(['run', join(DIR, 'inventory'), join(DIR, 'playbook.yml')], { cwd: DIR });
+  const o = orch(['run', join(DIR, 'inventory'), join(DIR, 'playbook.yml')]);
   const rows = orchRows(o.events).filter((r) => r.startsWith('invalid'));
   assert.match(rows[0] ?? '', /Validating arguments against arg spec 'main' - A role whose .* \| failed$/);
   assert.ok(!rows.some((r) => r.includes('main entry point')), 'the role task after the validation never ran');
