@@ -49,6 +49,7 @@ import { unarchive } from './unarchive.js';
 import { git } from './git.js';
 import { addHost, groupBy } from './add-host.js';
 import { reboot, waitForConnection } from './reboot.js';
+import { validateArgumentSpecModule } from './validate-argument-spec.js';
 
 const all: Module[] = [
   command,
@@ -116,6 +117,7 @@ const all: Module[] = [
   groupBy,
   waitForConnection,
   reboot,
+  validateArgumentSpecModule,
 ];
 
 export const modules = new Map<string, Module>(all.map((m) => [m.name, m]));

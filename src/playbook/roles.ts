@@ -5,7 +5,8 @@ import type { Secrets } from '../core/secrets.js';
 import { loadVarsPath, loadYamlFile } from '../yaml/load.js';
 import type { Inherited, Item, RoleContext, Task } from './model.js';
 import { inherit } from './inherit.js';
-import { loadTasksFile, type LoadContext } from './tasks.js';
+import { loadTaskList, loadTasksFile, type LoadContext } from './tasks.js';
+import { validationTask } from './argument-specs.js';
 
 type Dict = Record<string, unknown>;
 
@@ -60,6 +61,8 @@ const ROLE_SPEC_KEYS = new Set([
   'defaults_from',
   'handlers_from',
   'allow_duplicates',
+  'rolespec_validate',
+  '_include_role',
   ...ROLE_KEYWORDS,
 ]);
 
@@ -96,8 +99,8 @@ export class RoleLoader {
         'Remove the dependency that closes the loop.',
       );
     const path = this.findRole(name, pos);
-    const params: Dict = isDict(spec.vars) ? { ...spec.vars } : {};
-    for (const [k, v] of Object.entries(spec)) if (!ROLE_SPEC_KEYS.has(k)) params[k] = v;
+    const roleParams = Object.fromEntries(Object.entries(spec).filter(([k]) => !ROLE_SPEC_KEYS.has(k)));
+    const params: Dict = { ...(isDict(spec.vars) ? spec.vars : {}), ...roleParams };
     const key = `${path}|${JSON.stringify(params)}|${String(spec.tasks_from ?? 'main')}`;
     const meta = yamlIn(join(path, 'meta'), 'main');
     const metaData = meta ? loadYamlFile(meta, ctx.secrets) : null;
@@ -139,6 +142,13 @@ export class RoleLoader {
       const tasksFile = yamlIn(join(path, 'tasks'), String(spec.tasks_from ?? 'main'));
       if (!tasksFile && spec.tasks_from)
         throw new ParseError(`role '${name}' has no tasks file '${String(spec.tasks_from)}'`, pos);
+      // as Ansible: a role with an argument spec for this entry point validates its variables first
+      const entry = String(spec.tasks_from ?? 'main');
+      const validate = !['false', 'no', 'off', '0', 'n', 'f'].includes(String(spec.rolespec_validate).toLowerCase());
+      const check = validate
+        ? validationTask(role, entry, roleParams, spec._include_role === true, ctx.secrets)
+        : undefined;
+      if (check) items.push(...loadTaskList([check.task], { ...ctx, file: check.file }, roleInh));
       if (tasksFile) items.push(...loadTasksFile(tasksFile, ctx, roleInh, pos));
       return items;
     } finally {

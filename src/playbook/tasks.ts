@@ -118,6 +118,8 @@ function loadInclude(
       {
         role: raw.name,
         tasks_from: raw.tasks_from,
+        rolespec_validate: raw.rolespec_validate,
+        _include_role: action === 'include_role',
         vars: { ...(isDict(raw.vars) ? raw.vars : {}) },
         allow_duplicates: true,
       },

@@ -20,6 +20,8 @@ const ORCH_ONLY: Record<string, string[]> = {
   // orch-side options of orch's own probe/connection check
   wait_for_connection: ['retries', 'delay'],
   include_vars: ['_raw_params'],
+  // the action plugin reads it (a role's validation task passes it) though the module's docs do not list it
+  validate_argument_spec: ['validate_args_context'],
   // options of later Ansible versions (2.16) orch accepts
   command: ['expand_argument_vars'],
   shell: ['strip_empty_ends'],
