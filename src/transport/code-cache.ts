@@ -10,7 +10,7 @@
 const VALUE = /pack\("H\*","([0-9a-f]*)"\)/g;
 
 /** Templates kept at most (process-wide, and in each runner): past it, code goes in full as before. */
-const MAX_CODES = 2000;
+const MAX_CODES = 500;
 
 const ids = new Map<string, number>();
 
