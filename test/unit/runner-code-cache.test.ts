@@ -139,3 +139,14 @@ test('code cache: a new runner (restarted after a stale session) is sent the cod
     session.close();
   }
 });
+
+// last in this file: it fills the process's table of templates
+test('code cache: past its limit of templates a new code goes in full as a plain frame; known ones stay cached', () => {
+  const known = new Set<number>();
+  const kept = hexProbe(['kept']);
+  assert.match(frame(kept, known), /^p /);
+  for (let i = 0; cachedCode(`print ${i};`) !== undefined; i++) assert.ok(i < 10_000, 'the table has a limit');
+  const fresh = perlProbe('print "a code never seen";');
+  assert.equal(frame(fresh, known), `P ${'print "a code never seen";'.length} 0 0\nprint "a code never seen";`);
+  assert.match(frame(kept, known), /^p \d+ 0 0\n\d+ [0-9a-f]+\n$/);
+});
