@@ -1,4 +1,4 @@
-import './heap.js';
+import './v8-flags.js';
 import { OrchError, ParseError, LockError, UsageError } from '../core/errors.js';
 import { Secrets } from '../core/secrets.js';
 import { EXIT } from '../executor/run.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ClientChannel } from 'ssh2';
 import { BecomeHandshake, type BecomeIds } from './become.js';
+import { cachedBody } from './code-cache.js';
 import { BoundedOutput } from './output.js';
 import { probeCode } from './probe-command.js';
 import { writeCode } from './write-command.js';
@@ -68,16 +69,18 @@ interface Request {
 
 /**
  * A command that is exactly one probe (with no stdin) goes as a probe frame, one that is exactly one write as a
- * write frame (with its stdin): their code alone, run in the runner.
+ * write frame (with its stdin): their code alone, run in the runner. Given the ids of the code this runner was
+ * sent (`known`), as a cached frame: the code once, then its id and values (code-cache.ts).
  */
-export function requestFrame(r: Request): Buffer {
+export function requestFrame(r: Request, known?: Set<number>): Buffer {
   const text = r.cmd.toString();
   const probe = r.stdin.length === 0 ? probeCode(text) : undefined;
   const write = probe === undefined ? writeCode(text) : undefined;
   const code = probe ?? write;
+  const cached = code !== undefined && known ? cachedBody(code, known) : undefined;
   const kind = probe !== undefined ? 'P' : write !== undefined ? 'W' : 'R';
-  const body = code === undefined ? r.cmd : Buffer.from(code);
-  const header = `${kind} ${body.length} ${r.stdin.length} ${r.timeoutMs}${r.force ? ' F' : ''}\n`;
+  const body = cached !== undefined ? Buffer.from(cached) : code === undefined ? r.cmd : Buffer.from(code);
+  const header = `${cached !== undefined ? kind.toLowerCase() : kind} ${body.length} ${r.stdin.length} ${r.timeoutMs}${r.force ? ' F' : ''}\n`;
   return Buffer.concat([Buffer.from(header), body, r.stdin]);
 }
 
@@ -118,6 +121,8 @@ export class DriverSession {
   private flushing = false;
   /** sent, not yet answered, in order: the runner answers in the order it reads */
   private readonly inflight: Pending[] = [];
+  /** the ids of the code sent to this runner (code-cache.ts): a new runner has none */
+  private readonly codes = new Set<number>();
   private header: { rc: number; out: number; err: number; stale: boolean } | undefined;
   private out = new BoundedOutput();
   private err = new BoundedOutput();
@@ -233,7 +238,7 @@ export class DriverSession {
       this.traffic.sent();
       this.inflight.push(next.p);
       this.commands++;
-      frames.push(requestFrame(next));
+      frames.push(requestFrame(next, this.codes));
     }
     // one frame as it is: a big stdin (a copied file) is not copied once more
     this.channel.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));

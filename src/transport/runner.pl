@@ -19,6 +19,9 @@
 #   write:   controller -> "W <codelen> <stdinlen> <timeout ms>[ F]\n" <code> <bytes>
 #            as a probe, with <bytes> (a file's new content) in $main::ORCH_IN: a file written with no fork
 #            (src/modules/file-write.ts). Outside the runner the same code runs as `perl -e` reading stdin.
+#   cached:  controller -> "p <bodylen> 0 <timeout ms>[ F]\n" or "w <bodylen> <stdinlen> <timeout ms>[ F]\n", then
+#            <id>[ <hex>...]\n[<code>] [<bytes>]: a probe or write whose code is compiled once per runner (see
+#            Cached code below).
 #   result:  runner -> "X <rc> <stdoutlen> <stderrlen>[ S]\n" <stdout> <stderr>, one per request, in order.
 #   stale:   runner -> "S\n" instead of a result: nothing ran (see below).
 #   Other writes (with a validate command, a backup...) are shell scripts that read the file from stdin.
@@ -44,6 +47,13 @@
 # each request: a result ending in " S" says that request changed them, so the controller sends the next
 # one to a new runner at once (no "S" round trip after a changing task). Probes only read: no check after them.
 #
+# Cached code (src/transport/code-cache.ts): the values of a probe's or write's code (hex, as perlString
+# writes them) are taken out of it by the controller and sent as arguments, hex still, after the code's id.
+# The code comes with the first frame of its id that a runner is sent (the controller keeps, per runner, which
+# ids it sent); the runner compiles it then, whether or not it runs it (a stale session), into a sub whose
+# values are @ORCH_A, and keeps it (a compile error too: each later call dies with it). A frame with no code
+# calls the kept sub; an id this runner was never sent answers rc 1 and says so.
+#
 # Comment lines (a # first on the line) are removed before sending: keep comments on lines of their own.
 use strict; use POSIX (); use IO::Select;
 $SIG{PIPE} = 'IGNORE'; binmode STDIN; binmode STDOUT; $| = 1;
@@ -62,9 +72,9 @@ sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/
   for my $p (readdir $d) { next unless $p =~ /\A\d+\z/ && $p != $$; opendir(my $f, "/proc/$p/fd") or next;
     for my $fd (readdir $f) { my $l = readlink("/proc/$p/fd/$fd"); if (defined $l && $want{$l}) { push @p, $p; last; } } }
   return @p; }
-our $ORCH_IN;
-sub probe { my ($code, $in) = @_; local $ORCH_IN = $in; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
-  my $ok = eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
+our $ORCH_IN; my %code;
+sub probe { my ($code, $in, @a) = @_; local $ORCH_IN = $in; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
+  my $ok = ref $code ? eval { $code->(@a); 1 } : eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
   wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . (defined $in ? gone() : '') . "\n" . $out . $err); }
 my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
 sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
@@ -83,18 +93,25 @@ sub fresh { return 0 if $stale; $seen = arrived(); my ($s, @rec) = fp(); my %now
   if (grep({ $_ ne '/etc/passwd' && $_ ne '/etc/group' } @ch) || who() ne $who0) { $stale = 1; return 0; }
   $fp0 = $s; %fpc = map { ($_ => slurp($_)) } @rec; return 1; }
 sub gone { return fresh() ? '' : ' S'; }
+sub cached { my ($body) = @_; my $nl = index($body, "\n"); my ($id, @a) = split / /, substr($body, 0, $nl), -1;
+  my $src = substr($body, $nl + 1);
+  if (length $src) { $code{$id} = eval "sub { my \@ORCH_A = \@_;\n$src\n}" || do { my $e = $@; sub { die $e } }; }
+  return ($code{$id}, $id, map { pack('H*', $_) } @a); }
 wr("ORCH-DRIVER-READY\n");
 while (1) {
   my $start = $used; my $h = line(); last unless defined $h;
   my ($kind, $cl, $il, $tms, $force) = split / /, $h;
   my $cmd = rd($cl); my $in = $il ? rd($il) : '';
   last unless defined $cmd && defined $in;
+  my ($sub, $id, @a) = $kind =~ /\A[pw]\z/ ? cached($cmd) : ();
   # a request that had begun to arrive when the last check began is covered by it (see Stale sessions)
   my $ok = $start < $seen ? !$stale : fresh();
   if (!$ok && !($force && !$ran)) { wr("S\n"); next; }
   $ran = 1;
   if ($kind eq 'P') { probe($cmd); next; }
   if ($kind eq 'W') { probe($cmd, $in); next; }
+  if (defined $id && !$sub) { my $e = "orch runner: no code $id here\n"; wr("X 1 0 " . length($e) . gone() . "\n" . $e); next; }
+  if ($sub) { probe($sub, $kind eq 'w' ? $in : undef, @a); next; }
   # out of processes or descriptors (many hosts on one kernel, a fork bomb): an answer, and the runner goes on
   my ($ir, $iw, $or, $ow, $er, $ew); my $pid;
   if (!(pipe($ir, $iw) && pipe($or, $ow) && pipe($er, $ew) && defined($pid = fork()))) {

@@ -31,6 +31,8 @@ export function localRunner(
     close: () => child.kill(),
   });
   child.stdout.on('data', (d: Buffer) => channel.emit('data', d));
+  // a runner killed before a request reaches it (a test that kills it): the request fails by the close below
+  child.stdin.on('error', () => undefined);
   // as ssh2 reports sshd's exit-status / exit-signal request: the signal's name with "SIG" (ssh2 adds it)
   child.on('exit', (code, signal) => channel.emit('exit', code, signal ?? undefined));
   child.on('close', () => channel.emit('close'));
