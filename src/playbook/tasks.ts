@@ -9,7 +9,7 @@ import { resolveModuleName } from '../modules/registry.js';
 import { suggest } from '../modules/spec.js';
 import type { Secrets } from '../core/secrets.js';
 import { keyPosition, loadYamlFile, positionOf, withPositionOf } from '../yaml/load.js';
-import { containsTemplate } from './args.js';
+import { containsTemplate, parseKeyValueArgs } from './args.js';
 import { parseMaxFailPercentage, parseSerial } from './serial.js';
 import type { Block, DynamicInclude, Inherited, Item } from './model.js';
 import { inherit } from './inherit.js';
@@ -112,15 +112,17 @@ function loadInclude(
     inh.dir,
   );
   if (action === 'import_role' || action === 'include_role') {
-    if (!isDict(raw) || typeof raw.name !== 'string') throw new ParseError(`${action} needs name: ROLE`, pos);
+    // `include_role: name=r tasks_from=x` as Ansible reads it (k=v)
+    const spec = typeof raw === 'string' ? parseKeyValueArgs(raw) : raw;
+    if (!isDict(spec) || typeof spec.name !== 'string') throw new ParseError(`${action} needs name: ROLE`, pos);
     // a role named in a task runs each time it is named (only roles: and dependencies run once, as in Ansible)
     return ctx.loadRole(
       {
-        role: raw.name,
-        tasks_from: raw.tasks_from,
-        rolespec_validate: raw.rolespec_validate,
+        role: spec.name,
+        tasks_from: spec.tasks_from,
+        rolespec_validate: spec.rolespec_validate,
         _include_role: action === 'include_role',
-        vars: { ...(isDict(raw.vars) ? raw.vars : {}) },
+        vars: { ...(isDict(spec.vars) ? spec.vars : {}) },
         allow_duplicates: true,
       },
       child,

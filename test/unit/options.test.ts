@@ -345,3 +345,17 @@ test('include_tasks/include_role: keywords for the included tasks go in apply (o
   );
   assert.equal(pb.plays[0]?.handlers.length, 1);
 });
+
+test('include_role / import_role in k=v form (name=r tasks_from=x) load as the mapping form, as Ansible reads them', () => {
+  const pb = loadPlaybook(
+    writePlaybook('- hosts: all\n  tasks:\n    - include_role: name=r tasks_from=other\n    - import_role: name=r\n', {
+      'roles/r/tasks/main.yml': '- command: whoami\n',
+      'roles/r/tasks/other.yml': '- command: hostname\n',
+    }),
+    { secrets: new Secrets() },
+  );
+  assert.deepEqual(
+    tasksOf(pb.plays[0]?.sections[1] ?? []).map((t) => t.args._raw_params),
+    ['hostname', 'whoami'],
+  );
+});
