@@ -221,7 +221,7 @@ test('meta clear_facts: when its condition holds on one host, every host of the 
   const withFacts = (when: string) =>
     runMockPlaybook(play(`    - { meta: clear_facts, when: "${when}" }\n`), 'h1\nh2\n', {
       before: (rs) => {
-        for (const hs of rs.hosts.values()) hs.keepFacts({ ansible_distribution: 'Debian' }, true);
+        for (const hs of rs.hosts.values()) hs.keepFacts({ ansible_distribution: 'Debian' }, 'facts');
       },
     });
   const m = await withFacts("inventory_hostname == 'h1'");
