@@ -120,9 +120,8 @@ export class RoleLoader implements PlayRoles {
     const key = `${path}|${JSON.stringify([keywordVars, params])}|${String(spec.tasks_from ?? 'main')}`;
     const meta = yamlIn(join(path, 'meta'), 'main');
     const metaData = meta ? loadYamlFile(meta, ctx.secrets) : null;
-    const allowDup =
-      spec.allow_duplicates === true ||
-      (isDict(metaData) && isDict(metaData.galaxy_info) && metaData.allow_duplicates === true);
+    // meta/main.yml's allow_duplicates is a top-level key (beside galaxy_info, which a role need not have)
+    const allowDup = spec.allow_duplicates === true || (isDict(metaData) && metaData.allow_duplicates === true);
     const to: PlayRoles = exported === 'when-run' ? { vars: {}, defaults: {}, names: [], dependencyNames: [] } : this;
     if (exported && !dependency) to.names.push(basename(name));
     else if (exported && !to.dependencyNames.includes(basename(name))) to.dependencyNames.push(basename(name));

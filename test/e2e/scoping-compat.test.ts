@@ -39,7 +39,7 @@ function messages(events: ReturnType<typeof orch>['events'], task: string): stri
     .map((r) => r.split(' | ').slice(2).join(' | '));
 }
 
-test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown", () => {
+test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info", () => {
   const { playbook, inventory } = setUp();
   const o = orch(['run', inventory, playbook]);
   assert.equal(o.code, 2, o.stderr);
@@ -73,6 +73,16 @@ test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers,
   ]);
   assert.deepEqual(rows('play handler'), [`${first} | ok | main-vars main-default second-vars set-fact`]);
   assert.deepEqual(rows("a later play does not see the roles' vars"), [`${first} | ok | U U set-fact set-fact`]);
+  assert.deepEqual(rows('sc_dup : a role with allow_duplicates runs each time'), [
+    `${first} | ok | dup none`,
+    `${first} | ok | dup none`,
+    `${second} | ok | dup none`,
+    `${second} | ok | dup none`,
+  ]);
+  assert.deepEqual(
+    rows("sc_child : a dependency sees its parent's vars and params")[0],
+    `${first} | ok | from-parent parent-vars param child-default`,
+  );
 });
 
 test(
