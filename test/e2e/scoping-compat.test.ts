@@ -18,7 +18,6 @@ function setUp(): { playbook: string; inventory: string } {
   const dir = mkdtempSync(join(tmpdir(), 'orch-scoping-'));
   cpSync(join(ROOT, 'test', 'compat', 'scoping'), dir, { recursive: true });
   mkdirSync(join(dir, 'host_vars'));
-  writeFileSync(join(dir, 'host_vars', `${first}.yml`), 'hv_pb: playbook-host-vars\n');
   const inventory = hostsInventory([first, second], 'scoping');
   const invDir = dirname(inventory);
   mkdirSync(join(invDir, 'group_vars'));
@@ -28,6 +27,10 @@ function setUp(): { playbook: string; inventory: string } {
     'gv_inv: inventory-group-vars\ngv_both: inventory-group-vars\n',
   );
   writeFileSync(join(invDir, 'host_vars', `${second}.yml`), 'hv_inv: inventory-host-vars\n');
+  // the same group and host on both sides
+  writeFileSync(join(invDir, 'group_vars', 'all.yml'), 'gv_same: inventory-group-vars\n');
+  writeFileSync(join(invDir, 'host_vars', `${first}.yml`), 'hv_same: inventory-host-vars\n');
+  writeFileSync(join(dir, 'host_vars', `${first}.yml`), 'hv_pb: playbook-host-vars\nhv_same: playbook-host-vars\n');
   return { playbook: join(dir, 'scoping.yml'), inventory };
 }
 
@@ -39,7 +42,7 @@ function messages(events: ReturnType<typeof orch>['events'], task: string): stri
     .map((r) => r.split(' | ').slice(2).join(' | '));
 }
 
-test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info", () => {
+test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info, include_role loops", () => {
   const { playbook, inventory } = setUp();
   const o = orch(['run', inventory, playbook]);
   assert.equal(o.code, 2, o.stderr);
@@ -74,8 +77,12 @@ test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers,
   assert.deepEqual(rows('play handler'), [`${first} | ok | main-vars main-default second-vars set-fact`]);
   assert.deepEqual(rows("a later play does not see the roles' vars"), [`${first} | ok | U U set-fact set-fact`]);
   assert.deepEqual(rows('sc_dup : a role with allow_duplicates runs each time'), [
+    `${first} | ok | dup 1`,
+    `${first} | ok | dup 2`,
     `${first} | ok | dup none`,
     `${first} | ok | dup none`,
+    `${second} | ok | dup 1`,
+    `${second} | ok | dup 2`,
     `${second} | ok | dup none`,
     `${second} | ok | dup none`,
   ]);
