@@ -42,7 +42,7 @@ function messages(events: ReturnType<typeof orch>['events'], task: string): stri
     .map((r) => r.split(' | ').slice(2).join(' | '));
 }
 
-test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info, include_role loops", () => {
+test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info, include_role loops, omit in nested args", () => {
   const { playbook, inventory } = setUp();
   const o = orch(['run', inventory, playbook]);
   assert.equal(o.code, 2, o.stderr);
@@ -76,6 +76,10 @@ test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers,
   ]);
   assert.deepEqual(rows('play handler'), [`${first} | ok | main-vars main-default second-vars set-fact`]);
   assert.deepEqual(rows("a later play does not see the roles' vars"), [`${first} | ok | U U set-fact set-fact`]);
+  assert.deepEqual(
+    rows('the keys set to omit are dropped at any depth')[0],
+    `${first} | ok | omitted: {'a': 1, 'c': {'e': 2}}`,
+  );
   assert.deepEqual(rows('sc_dup : a role with allow_duplicates runs each time'), [
     `${first} | ok | dup 1`,
     `${first} | ok | dup 2`,
