@@ -90,16 +90,7 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
       enumerable: true,
       get: () => {
         // as Ansible's hostvars: the host's own variables, without the play's (play vars, vars_files, role defaults)
-        const scope = buildScope(rs, name, pv, undefined, true);
-        return new Proxy({} as Record<string, unknown>, {
-          get: (_t, k) => (typeof k === 'string' ? scope.get(k) : undefined),
-          has: (_t, k) => typeof k === 'string' && scope.has(k),
-          ownKeys: () => scope.names(),
-          getOwnPropertyDescriptor: (_t, k) =>
-            typeof k === 'string' && scope.has(k)
-              ? { enumerable: true, configurable: true, value: scope.get(k) }
-              : undefined,
-        });
+        return buildScope(rs, name, pv, undefined, true).asObject();
       },
     });
   }

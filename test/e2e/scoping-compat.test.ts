@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ansiblePlaybook, ansibleRecap, ansibleRows, byHost, orchRecap, orchRows } from '../helpers/compat.js';
-import { HOSTS, hostsInventory, orch, ROOT } from '../helpers/lab.js';
+import { HOSTS, hostsInventory, onHost, orch, ROOT } from '../helpers/lab.js';
 
 // Variable scoping (roles, includes, include_vars, blocks, group/host vars, role magic variables, play hosts after a
 // failure): test/compat/scoping/scoping.yml run by orch and by ansible-playbook 2.14 on the same two lab hosts.
@@ -15,6 +15,8 @@ const [first, second] = HOSTS as [string, string];
 /** The playbook in a directory of its own, with host_vars for the first host beside it; the inventory in another
  * directory with its own group_vars and host_vars (for the second host). */
 function setUp(): { playbook: string; inventory: string } {
+  // handlers an earlier failed orch run kept on the hosts would run first
+  for (const h of [first, second]) onHost(h, 'rm -rf ~deploy/.orch/pending-handlers');
   const dir = mkdtempSync(join(tmpdir(), 'orch-scoping-'));
   cpSync(join(ROOT, 'test', 'compat', 'scoping'), dir, { recursive: true });
   mkdirSync(join(dir, 'host_vars'));
@@ -42,7 +44,7 @@ function messages(events: ReturnType<typeof orch>['events'], task: string): stri
     .map((r) => r.split(' | ').slice(2).join(' | '));
 }
 
-test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info, include_role loops, omit in nested args", () => {
+test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info, include_role loops, omit in nested args, the vars dictionary", () => {
   const { playbook, inventory } = setUp();
   const o = orch(['run', inventory, playbook]);
   assert.equal(o.code, 2, o.stderr);
@@ -79,6 +81,10 @@ test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers,
   assert.deepEqual(
     rows('the keys set to omit are dropped at any depth')[0],
     `${first} | ok | omitted: {'a': 1, 'c': {'e': 2}}`,
+  );
+  assert.deepEqual(
+    rows('the vars dictionary and the vars lookup see role vars, defaults, include_vars')[0],
+    `${first} | ok | main-vars main-default include-vars include-vars`,
   );
   assert.deepEqual(rows('sc_dup : a role with allow_duplicates runs each time'), [
     `${first} | ok | dup 1`,
