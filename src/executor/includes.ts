@@ -5,6 +5,7 @@ import { evalCondition, renderValue } from '../template/env.js';
 import { UnknownValueError } from '../template/unknown.js';
 import { expandLoop } from './loop.js';
 import { buildScope } from './scope.js';
+import { selectedByTags } from './tags.js';
 import type { PlayContext } from './play-context.js';
 
 /* include_tasks chosen at run time: files per host (and loop item), run host group by host group. */
@@ -61,6 +62,7 @@ export function reportIncluded(
 
 export async function runInclude(pc: PlayContext, inc: DynamicInclude, hosts: string[]): Promise<Set<string>> {
   const { rs } = pc;
+  if (!selectedByTags(inc.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
   const plans = new Map<string, { file: string; vars: Record<string, unknown> }[]>();
   /** plan/check: hosts whose include depends on a value the plan cannot know (executor/plan.ts) */
   const unknown = new Map<string, string>();
@@ -133,7 +135,7 @@ export function loadIncluded(pc: PlayContext, file: string, inc: DynamicInclude)
     loadRole: (spec, inh, at, exported) => roles.load(spec, inh, at, ctx, exported),
     secrets: pc.rs.secrets,
   };
-  const items = loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
+  const items = loadTasksFile(file, ctx, { ...inc, when: [], tags: inc.innerTags ?? inc.tags }, inc.pos);
   for (const h of roles.handlers) play.handlers.push(h);
   addRoles(play, roles);
   return items;

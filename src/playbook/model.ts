@@ -149,6 +149,8 @@ export interface DynamicInclude extends Inherited {
    * include (its condition decided once per host, counted in the recap as Ansible counts it).
    */
   preloaded?: Item[];
+  /** the tags its tasks inherit (not the include's own, which select the include alone) */
+  innerTags?: string[];
   /** include_role: `file` is the role's name, its tasks are preloaded */
   includesRole?: boolean;
 }

@@ -105,6 +105,21 @@ function withIncludeParams(child: Inherited, e: Dict, dynamic: boolean): Inherit
   return { ...child, vars: { ...child.vars, ...e.vars } };
 }
 
+/**
+ * What the tasks of an include_tasks/include_role inherit: not the include's own condition and tags (the
+ * include's alone, as Ansible: a tag on the include selects the include, not its tasks), its `apply:` keywords,
+ * its vars as include params.
+ */
+function includedInherited(inh: Inherited, e: Dict, args: Dict): Inherited {
+  const { when: _when, tags: _tags, ...rest } = e;
+  const applied = inherit(
+    inherit(inh, { ...rest, vars: undefined }, inh.dir),
+    isDict(args.apply) ? args.apply : {},
+    inh.dir,
+  );
+  return withIncludeParams(applied, e, true);
+}
+
 function loadInclude(
   e: Dict,
   action: string,
@@ -124,11 +139,8 @@ function loadInclude(
   );
   if (action === 'import_role' || action === 'include_role') {
     if (!isDict(raw) || typeof raw.name !== 'string') throw new ParseError(`${action} needs name: ROLE`, pos);
-    // an include_role runs as an include (its condition and loop decided per host, an ok in the recap)
-    const { when: _own, loop: _loop, ...notPerTask } = e;
-    const roleInh = dynamic
-      ? withIncludeParams(inherit(inh, { ...notPerTask, vars: undefined }, inh.dir), e, true)
-      : child;
+    // an include_role runs as an include (its condition and loop decided per host, shown ok)
+    const roleInh = dynamic ? includedInherited(inh, e, args) : child;
     // a role named in a task runs each time it is named (only roles: and dependencies run once, as in Ansible)
     const items = ctx.loadRole(
       {
@@ -178,6 +190,7 @@ function loadInclude(
       loop_control: parseLoopControl(e.loop_control, pos),
       pos,
       ...child,
+      innerTags: includedInherited(inh, e, args).tags,
     };
     return [inc];
   }
@@ -189,13 +202,7 @@ function loadInclude(
     );
   if (action === 'import_tasks') return loadTasksFile(resolveTasksFile(fileArg, inh), ctx, child, pos);
   // include_tasks of a literal file: loaded (and checked) now; its own condition is the include's, decided once
-  const { when: _own, ...withoutWhen } = e;
-  const applied = withIncludeParams(
-    inherit(inherit(inh, { ...withoutWhen, vars: undefined }, inh.dir), isDict(args.apply) ? args.apply : {}, inh.dir),
-    e,
-    true,
-  );
-  const preloaded = loadTasksFile(resolveTasksFile(fileArg, inh), ctx, applied, pos);
+  const preloaded = loadTasksFile(resolveTasksFile(fileArg, inh), ctx, includedInherited(inh, e, args), pos);
   return [{ kind: 'include', id: ctx.nextId(), name, file: fileArg, pos, preloaded, ...child }];
 }
 
