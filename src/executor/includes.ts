@@ -143,7 +143,7 @@ export function loadIncluded(pc: PlayContext, file: string, inc: DynamicInclude)
 
 /** Roles loaded or included at run time join the play: their vars, defaults and names. */
 export function addRoles(play: Play, roles: PlayRoles): void {
-  for (const [k, v] of Object.entries(roles.defaults)) if (!(k in play.roleDefaults)) play.roleDefaults[k] = v;
+  Object.assign(play.roleDefaults, roles.defaults);
   Object.assign(play.roleVars, roles.vars);
   play.roleNames.push(...roles.names);
   for (const n of roles.dependencyNames) if (!play.dependencyRoleNames.includes(n)) play.dependencyRoleNames.push(n);

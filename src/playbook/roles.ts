@@ -143,7 +143,6 @@ export class RoleLoader implements PlayRoles {
     };
     // ansible_parent_role_names: the roles that import or include this one, nearest first (not dependencies)
     if (parent && !dependency) role.parents = [parent.name, ...(parent.parents ?? [])];
-    if (exported) for (const [k, v] of Object.entries(role.defaults)) if (!(k in to.defaults)) to.defaults[k] = v;
 
     this.chain.push(name);
     try {
@@ -159,6 +158,8 @@ export class RoleLoader implements PlayRoles {
       const depInh = { ...inh, role, ...(roleInh.params ? { params: roleInh.params } : {}) };
       for (const dep of (deps as unknown[] | undefined) ?? [])
         items.push(...this.load(dep, depInh, { file: meta ?? path }, ctx, exported, true));
+      // the play's roles in order, each after its dependencies: the last one's default or var wins, as in Ansible
+      if (exported) Object.assign(to.defaults, role.defaults);
       if (exported) Object.assign(to.vars, ownVars);
 
       const handlersFile = yamlIn(join(path, 'handlers'), String(spec.handlers_from ?? 'main'));
