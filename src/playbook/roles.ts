@@ -72,7 +72,9 @@ export class RoleLoader implements PlayRoles {
   /** names of those roles, as Ansible's ansible_play_role_names (play.roles), and of their dependencies */
   readonly names: string[] = [];
   readonly dependencyNames: string[] = [];
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<string, RoleContext>();
+  /** the role the last load() call loaded (or found loaded already): a parent reads its dependencies' defaults */
+  private loaded: RoleContext | undefined;
   private readonly handlerFiles = new Set<string>();
   private readonly chain: string[] = [];
 
@@ -125,8 +127,11 @@ export class RoleLoader implements PlayRoles {
     const to: PlayRoles = exported === 'when-run' ? { vars: {}, defaults: {}, names: [], dependencyNames: [] } : this;
     if (exported && !dependency) to.names.push(basename(name));
     else if (exported && !to.dependencyNames.includes(basename(name))) to.dependencyNames.push(basename(name));
-    if (this.seen.has(key) && !allowDup) return [];
-    this.seen.add(key);
+    const before = this.seen.get(key);
+    if (before && !allowDup) {
+      this.loaded = before;
+      return [];
+    }
 
     // the entry's `vars:` under vars/main.yml, as Ansible's role.get_vars(); what the role sees adds its parent's
     const ownVars = {
@@ -141,6 +146,8 @@ export class RoleLoader implements PlayRoles {
       vars: { ...parent?.vars, ...ownVars },
       params,
     };
+    this.seen.set(key, role);
+    const ownDefaults = role.defaults;
     // ansible_parent_role_names: the roles that import or include this one, nearest first (not dependencies)
     if (parent && !dependency) role.parents = [parent.name, ...(parent.parents ?? [])];
 
@@ -156,10 +163,16 @@ export class RoleLoader implements PlayRoles {
         throw new ParseError('meta dependencies must be a list', { file: meta ?? path });
       // a dependency sees this role's vars and params under its own (Ansible's dep chain)
       const depInh = { ...inh, role, ...(roleInh.params ? { params: roleInh.params } : {}) };
-      for (const dep of (deps as unknown[] | undefined) ?? [])
+      // the role's tasks see its dependencies' defaults under its own (Ansible's get_default_vars), also when
+      // the play does not (an include_role without public)
+      const depDefaults: Dict = {};
+      for (const dep of (deps as unknown[] | undefined) ?? []) {
         items.push(...this.load(dep, depInh, { file: meta ?? path }, ctx, exported, true));
+        Object.assign(depDefaults, this.loaded?.defaults);
+      }
+      role.defaults = { ...depDefaults, ...ownDefaults };
       // the play's roles in order, each after its dependencies: the last one's default or var wins, as in Ansible
-      if (exported) Object.assign(to.defaults, role.defaults);
+      if (exported) Object.assign(to.defaults, ownDefaults);
       if (exported) Object.assign(to.vars, ownVars);
 
       const handlersFile = yamlIn(join(path, 'handlers'), String(spec.handlers_from ?? 'main'));
@@ -178,6 +191,7 @@ export class RoleLoader implements PlayRoles {
       return exported === 'when-run' ? [publishing(items, inh, pos, ctx, to)] : items;
     } finally {
       this.chain.pop();
+      this.loaded = role;
     }
   }
 }

@@ -44,7 +44,7 @@ function messages(events: ReturnType<typeof orch>['events'], task: string): stri
     .map((r) => r.split(' | ').slice(2).join(' | '));
 }
 
-test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info, include_role loops, omit in nested args, the vars dictionary, the last role's default", () => {
+test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers, later roles; not a later play), role params and include_tasks/include_role vars win over set_fact, include_vars loses to it, the play hosts leave out a failed host, a skipped meta task is shown, meta allow_duplicates needs no galaxy_info, include_role loops, omit in nested args, the vars dictionary, the last role's default, a dependency's defaults in a private include_role", () => {
   const { playbook, inventory } = setUp();
   const o = orch(['run', inventory, playbook]);
   assert.equal(o.code, 2, o.stderr);
@@ -90,6 +90,10 @@ test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers,
     rows('role vars over vars_files, group_vars over role defaults')[0],
     `${first} | ok | parent-vars playbook-group-vars child-default U once`,
     "the last role's default wins",
+  );
+  assert.deepEqual(
+    rows("sc_withdep : a role sees its dependency's defaults")[0],
+    `${first} | ok | child-default child-default`,
   );
   assert.deepEqual(rows('sc_dup : a role with allow_duplicates runs each time'), [
     `${first} | ok | dup 1`,
