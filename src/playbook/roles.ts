@@ -166,11 +166,15 @@ export class RoleLoader implements PlayRoles {
       // the role's tasks see its dependencies' defaults under its own (Ansible's get_default_vars), also when
       // the play does not (an include_role without public)
       const depDefaults: Dict = {};
+      const depVars: Dict = {};
       for (const dep of (deps as unknown[] | undefined) ?? []) {
         items.push(...this.load(dep, depInh, { file: meta ?? path }, ctx, exported, true));
         Object.assign(depDefaults, this.loaded?.defaults);
+        Object.assign(depVars, this.loaded?.vars);
       }
       role.defaults = { ...depDefaults, ...ownDefaults };
+      // and their vars under its own (Ansible's role.get_vars)
+      role.vars = { ...parent?.vars, ...depVars, ...ownVars };
       // the play's roles in order, each after its dependencies: the last one's default or var wins, as in Ansible
       if (exported) Object.assign(to.defaults, ownDefaults);
       if (exported) Object.assign(to.vars, ownVars);

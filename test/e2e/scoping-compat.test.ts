@@ -92,8 +92,8 @@ test("scoping: role vars are the play's (pre_tasks, tasks, post_tasks, handlers,
     "the last role's default wins",
   );
   assert.deepEqual(
-    rows("sc_withdep : a role sees its dependency's defaults")[0],
-    `${first} | ok | child-default child-default`,
+    rows("sc_withdep : a role sees its dependency's defaults and vars")[0],
+    `${first} | ok | child-default child-default child-vars`,
   );
   assert.deepEqual(rows('sc_dup : a role with allow_duplicates runs each time'), [
     `${first} | ok | dup 1`,
