@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ansiblePlaybook, ansibleRecap, ansibleRows, byHost, orchRecap, orchRows } from '../helpers/compat.js';
-import { HOSTS, hostsInventory, onHost, orch, ROOT } from '../helpers/lab.js';
+import { HOSTS, hostsInventory, onHost, orch, ROOT, writePlaybook } from '../helpers/lab.js';
 
 // Variable scoping (roles, includes, include_vars, blocks, group/host vars, role magic variables, play hosts after a
 // failure): test/compat/scoping/scoping.yml run by orch and by ansible-playbook 2.14 on the same two lab hosts.
@@ -125,5 +125,33 @@ test(
       ansibleRecap(ansible),
       'ok changed unreachable failed skipped rescued ignored',
     );
+  },
+);
+
+// Differences found by the sweep and not fixed yet (the exact ansible-playbook 2.14 behaviour is asserted).
+test(
+  'todo: an unnamed include_role is named \'include_role : ROLE\' as Ansible names it (orch: include_role {"name":...})',
+  { todo: 'orch names unnamed tasks after their module and arguments; Ansible after the module (and the role)' },
+  () => {
+    const pb = writePlaybook('- hosts: all\n  gather_facts: false\n  tasks:\n    - include_role:\n        name: r\n', {
+      'roles/r/tasks/main.yml': '- debug: msg=r\n',
+    });
+    const o = orch(['run', hostsInventory([first], 'scoping'), pb]);
+    assert.deepEqual(orchRows(o.events, true), [
+      `all | include_role : r | ${first} | ok`,
+      `all | r : debug | ${first} | ok | r`,
+    ]);
+  },
+);
+
+test(
+  "todo: setup's fine-grained gather_subset names (distribution, platform...) are accepted as Ansible accepts them",
+  { todo: 'orch knows all, min, hardware, network, virtual only: "Bad subset \'distribution\'"' },
+  () => {
+    const pb = writePlaybook(
+      '- hosts: all\n  gather_facts: false\n  tasks:\n    - setup:\n        gather_subset: ["!all", "!min", "distribution"]\n    - debug: msg="{{ ansible_distribution }}"\n',
+    );
+    const o = orch(['run', hostsInventory([first], 'scoping'), pb]);
+    assert.equal(o.code, 0, o.stderr);
   },
 );
