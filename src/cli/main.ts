@@ -1,5 +1,5 @@
 import './v8-flags.js';
-import { OrchError, ParseError, LockError, UsageError } from '../core/errors.js';
+import { OrchError, ParseError, LockError, UsageError, PlayStoppedError } from '../core/errors.js';
 import { Secrets } from '../core/secrets.js';
 import { EXIT } from '../executor/run.js';
 import { applyCommand } from './commands/apply.js';
@@ -74,6 +74,7 @@ async function dispatch(argv: string[], secrets: Secrets): Promise<number> {
 }
 
 function exitCodeOf(err: unknown): number {
+  if (err instanceof PlayStoppedError) return EXIT.error;
   if (err instanceof ParseError) return EXIT.badInput;
   if (err instanceof UsageError) return EXIT.usage;
   if (err instanceof LockError) return EXIT.locked;

@@ -31,6 +31,12 @@ export class ParseError extends OrchError {
   }
 }
 
+/**
+ * An error ansible-playbook raises in the middle of a play (a changed task notifying a handler that does not exist):
+ * the run stops there with exit status 1 and, as ansible-playbook's, no recap.
+ */
+export class PlayStoppedError extends ParseError {}
+
 export class TemplateError extends OrchError {}
 
 export class ConnectError extends OrchError {

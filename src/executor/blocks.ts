@@ -2,6 +2,7 @@ import type { Block } from '../playbook/model.js';
 import { buildScope } from './scope.js';
 import type { PlayContext } from './play-context.js';
 import { batches, renderSerial, serialStop } from './batches.js';
+import { addRoles } from './includes.js';
 
 /* block / rescue / always, and orch's per-block serial. */
 
@@ -30,6 +31,11 @@ export async function runBlock(pc: PlayContext, b: Block, hosts: string[]): Prom
 
 export async function runBlockOn(pc: PlayContext, b: Block, hosts: string[]): Promise<Set<string>> {
   const { rs } = pc;
+  // once per play run, as Ansible adds the role to the play once per include
+  if (b.publish && !pc.published.has(b)) {
+    pc.published.add(b);
+    addRoles(pc.play, b.publish);
+  }
   const failedInBlock = await pc.runItems(b.block, hosts);
   let stillFailed = new Set([...failedInBlock].filter((h) => !rs.hosts.get(h)?.unreachable));
   if (b.rescue.length > 0 && stillFailed.size > 0) {

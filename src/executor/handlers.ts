@@ -1,4 +1,4 @@
-import { ParseError, TemplateError } from '../core/errors.js';
+import { PlayStoppedError, TemplateError } from '../core/errors.js';
 import { suggest } from '../modules/spec.js';
 import type { Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
@@ -41,9 +41,9 @@ export function missingHandlerMessage(name: string): string {
  * As ansible-playbook 2.14 (error_on_missing_handler): a changed task that notifies a name no handler of the
  * play answers to stops the run, when it notifies (not at load: a task that never changes never notifies).
  */
-export function missingHandlerError(name: string, rs: RunState, pv: PlayVars, task: Task): ParseError {
+export function missingHandlerError(name: string, rs: RunState, pv: PlayVars, task: Task): PlayStoppedError {
   const guess = suggest(name, allHandlerNames(rs, pv));
-  return new ParseError(missingHandlerMessage(name), task.pos, guess ? `Did you mean '${guess}'?` : undefined);
+  return new PlayStoppedError(missingHandlerMessage(name), task.pos, guess ? `Did you mean '${guess}'?` : undefined);
 }
 
 export async function flushHandlers(pc: PlayContext, batch: string[]): Promise<void> {

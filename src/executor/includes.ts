@@ -1,10 +1,11 @@
-import type { DynamicInclude, Item } from '../playbook/model.js';
+import type { DynamicInclude, Item, Play, PlayRoles } from '../playbook/model.js';
 import { RoleLoader } from '../playbook/roles.js';
 import { loadTasksFile, resolveTasksFile, type LoadContext } from '../playbook/tasks.js';
 import { evalCondition, renderValue } from '../template/env.js';
 import { UnknownValueError } from '../template/unknown.js';
 import { expandLoop } from './loop.js';
 import { buildScope } from './scope.js';
+import { selectedByTags } from './tags.js';
 import type { PlayContext } from './play-context.js';
 
 /* include_tasks chosen at run time: files per host (and loop item), run host group by host group. */
@@ -21,13 +22,14 @@ export function reportIncluded(
   unknown: Map<string, string>,
 ): void {
   const { rs } = pc;
+  const module = inc.includesRole ? 'include_role' : 'include_tasks';
   rs.emit({
     type: 'task_start',
     taskId: inc.id,
     name: inc.name,
     hosts: [...plans.keys()],
     handler: false,
-    module: 'include_tasks',
+    module,
     file: inc.pos.file,
     line: inc.pos.line,
   });
@@ -39,7 +41,7 @@ export function reportIncluded(
       host,
       taskId: inc.id,
       task: inc.name,
-      module: 'include_tasks',
+      module,
       durationMs: 0,
     };
     const why = unknown.get(host);
@@ -52,14 +54,15 @@ export function reportIncluded(
       });
     }
     for (const e of entries) {
-      st.ok++;
-      rs.emit({ ...base, status: 'ok', msg: `included: ${e.file}` });
+      if (!inc.includesRole) st.ok++; // as Ansible: an include_role is shown ok, not counted in the recap
+      rs.emit({ ...base, status: 'ok', ...(inc.includesRole ? {} : { msg: `included: ${e.file}` }) });
     }
   }
 }
 
 export async function runInclude(pc: PlayContext, inc: DynamicInclude, hosts: string[]): Promise<Set<string>> {
   const { rs } = pc;
+  if (!selectedByTags(inc.tags, rs.opts.tags, rs.opts.skipTags)) return new Set();
   const plans = new Map<string, { file: string; vars: Record<string, unknown> }[]>();
   /** plan/check: hosts whose include depends on a value the plan cannot know (executor/plan.ts) */
   const unknown = new Map<string, string>();
@@ -73,7 +76,10 @@ export async function runInclude(pc: PlayContext, inc: DynamicInclude, hosts: st
         if (inc.loop_control?.index_var) vars[inc.loop_control.index_var] = i;
         const s = scope.with({ name: 'loop', vars, templated: false });
         if (inc.when.length > 0 && !evalCondition(inc.when, s)) return;
-        entries.push({ file: resolveTasksFile(String(renderValue(inc.file, s)), inc), vars });
+        entries.push({
+          file: inc.includesRole ? inc.file : resolveTasksFile(String(renderValue(inc.file, s)), inc),
+          vars,
+        });
       });
     } catch (err) {
       if (!(err instanceof UnknownValueError)) throw err;
@@ -126,11 +132,19 @@ export function loadIncluded(pc: PlayContext, file: string, inc: DynamicInclude)
     file,
     stack: [inc.pos.file],
     nextId: () => pc.nextDynamicId(),
-    loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+    loadRole: (spec, inh, at, exported) => roles.load(spec, inh, at, ctx, exported),
     secrets: pc.rs.secrets,
   };
-  const items = loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);
+  const items = loadTasksFile(file, ctx, { ...inc, when: [], tags: inc.innerTags ?? inc.tags }, inc.pos);
   for (const h of roles.handlers) play.handlers.push(h);
-  for (const [k, v] of Object.entries(roles.defaults)) if (!(k in play.roleDefaults)) play.roleDefaults[k] = v;
+  addRoles(play, roles);
   return items;
+}
+
+/** Roles loaded or included at run time join the play: their vars, defaults and names. */
+export function addRoles(play: Play, roles: PlayRoles): void {
+  Object.assign(play.roleDefaults, roles.defaults);
+  Object.assign(play.roleVars, roles.vars);
+  play.roleNames.push(...roles.names);
+  for (const n of roles.dependencyNames) if (!play.dependencyRoleNames.includes(n)) play.dependencyRoleNames.push(n);
 }

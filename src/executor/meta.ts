@@ -5,6 +5,7 @@ import { unlessUnknown } from './plan.js';
 import { buildScope } from './scope.js';
 import type { PlayContext } from './play-context.js';
 import { flushHandlers } from './handlers.js';
+import { displayName } from './task-report.js';
 
 /* meta: tasks the executor acts on (flush_handlers, end_play, end_host, clear_facts...). */
 
@@ -22,6 +23,7 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
       task.when.length === 0 ||
       unlessUnknown(pc.rs, h, task, pc.play, () => evalCondition(task.when, buildScope(pc.rs, h, pc.pv, task))),
   );
+  reportSkipped(pc, task, ignoresWhen ? [] : hosts.filter((h) => !applies.includes(h)));
   // under a condition, only the hosts it holds for flush here (as Ansible); the others at the section's end
   if (action === 'flush_handlers') await flushHandlers(pc, task.when.length === 0 ? pc.pv.batch : applies);
   else if (action === 'end_host' || action === 'end_batch' || action === 'end_play') {
@@ -65,4 +67,32 @@ export async function runMeta(pc: PlayContext, task: Task, hosts: string[]): Pro
     );
   }
   return new Set();
+}
+
+/** A meta task its condition skips on a host: shown as Ansible's `skipping:`, but not counted in the recap. */
+function reportSkipped(pc: PlayContext, task: Task, skipped: string[]): void {
+  const [first] = skipped;
+  if (first === undefined) return;
+  const name = displayName(task.name, buildScope(pc.rs, first, pc.pv, task));
+  pc.rs.emit({
+    type: 'task_start',
+    taskId: task.id,
+    name,
+    role: task.role?.name,
+    hosts: skipped,
+    handler: false,
+    module: 'meta',
+    file: task.pos.file,
+    line: task.pos.line,
+  });
+  for (const host of skipped)
+    pc.rs.emit({
+      type: 'host_result',
+      host,
+      taskId: task.id,
+      task: name,
+      module: 'meta',
+      status: 'skipped',
+      durationMs: 0,
+    });
 }

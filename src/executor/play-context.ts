@@ -1,4 +1,4 @@
-import type { Item, Play, Task } from '../playbook/model.js';
+import type { Block, Item, Play, Task } from '../playbook/model.js';
 import type { PlayVars } from './scope.js';
 import type { RunState } from './state.js';
 
@@ -16,6 +16,8 @@ export interface PlayContext {
   readonly stopping: boolean;
   /** included task files, loaded once per play */
   readonly includeCache: Map<string, Item[]>;
+  /** public include_role blocks whose role joined the play (blocks.ts) */
+  readonly published: Set<Block>;
   /** ids for tasks loaded at run time (dynamic includes): far above the loader's, one per task */
   nextDynamicId(): number;
   /** hosts where handlers left pending by an earlier run were found (their file is removed once run) */

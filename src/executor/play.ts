@@ -4,7 +4,7 @@ import { findModule } from '../modules/registry.js';
 import type { ModuleResult } from '../core/result.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { inShard } from '../inventory/shard.js';
-import type { Item, Play, Task } from '../playbook/model.js';
+import type { Block, Item, Play, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
 import { loadYamlFile } from '../yaml/load.js';
 import { VarScope } from '../template/scope.js';
@@ -28,6 +28,7 @@ class PlayRun implements PlayContext {
   aborted = false;
   pv!: PlayVars;
   readonly includeCache = new Map<string, Item[]>();
+  readonly published = new Set<Block>();
   private dynamicIds = 1_000_000_000;
   readonly hadPending = new Set<string>();
   readonly pendingRead = new Map<string, string[]>();

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { emptyStats, type Emit, type HostStats } from '../core/events.js';
+import { PlayStoppedError } from '../core/errors.js';
 import { inventoryBase, inventoryName, loadAdjacentVars, loadInventory } from '../inventory/load.js';
 import type { Secrets } from '../core/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
@@ -147,12 +148,16 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   });
   const emitLoadWarnings = () => takeLoadWarnings().forEach((msg) => req.emit({ type: 'warning', msg }));
   emitLoadWarnings();
+  let noRecap = false;
   try {
     await req.hooks?.start?.(rs);
     for (const play of playbook.plays) {
       if (req.stopping.signal) break;
       await runPlay(rs, play);
     }
+  } catch (err) {
+    noRecap = err instanceof PlayStoppedError;
+    throw err;
   } finally {
     await req.hooks?.finish?.(rs);
     emitLoadWarnings(); // files loaded during the run (include_vars, dynamic includes)
@@ -161,7 +166,8 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
       const touched = Object.values(s.stats).some((n) => n > 0);
       if (touched) stats[h] = s.stats;
     }
-    req.emit({ type: 'recap', stats, durationMs: Date.now() - started, roundTrips: await pool.roundTrips() });
+    if (!noRecap)
+      req.emit({ type: 'recap', stats, durationMs: Date.now() - started, roundTrips: await pool.roundTrips() });
     await pool.closeAll();
     await release();
   }

@@ -76,6 +76,13 @@ function lookupPaths(rs: RunState, inh: Inherited | undefined, play: Play | unde
   return paths;
 }
 
+function notRemoved(rs: RunState, hosts: string[] | undefined): string[] {
+  return (hosts ?? []).filter((h) => {
+    const hs = rs.hosts.get(h);
+    return !hs?.failed && !hs?.unreachable;
+  });
+}
+
 function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name of rs.inv.order) {
@@ -83,16 +90,7 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
       enumerable: true,
       get: () => {
         // as Ansible's hostvars: the host's own variables, without the play's (play vars, vars_files, role defaults)
-        const scope = buildScope(rs, name, pv, undefined, true);
-        return new Proxy({} as Record<string, unknown>, {
-          get: (_t, k) => (typeof k === 'string' ? scope.get(k) : undefined),
-          has: (_t, k) => typeof k === 'string' && scope.has(k),
-          ownKeys: () => scope.names(),
-          getOwnPropertyDescriptor: (_t, k) =>
-            typeof k === 'string' && scope.has(k)
-              ? { enumerable: true, configurable: true, value: scope.get(k) }
-              : undefined,
-        });
+        return buildScope(rs, name, pv, undefined, true).asObject();
       },
     });
   }
@@ -105,7 +103,8 @@ export const PLAY_CONTEXT = 'play context';
 /**
  * The variables a task sees on a host, lowest precedence first (see README "Variable precedence"):
  * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
- * play vars < vars_files < role vars, role params, block and task vars < set_fact/register < extra vars.
+ * play vars < vars_files < the play's role vars < the task's role vars, block and task vars < set_fact/register <
+ * role params and include_tasks/include_role vars < extra vars.
  */
 export function buildScope(
   rs: RunState,
@@ -128,10 +127,11 @@ export function buildScope(
     ...rs.opts.defaultVars,
     omit: OMIT,
     ...hostMagic,
-    play_hosts: pv?.batch ?? [],
-    ansible_play_hosts: pv?.playHosts ?? [],
+    // as Ansible: a host that failed or was unreachable in the play leaves these (not ansible_play_hosts_all)
+    play_hosts: notRemoved(rs, pv?.batch),
+    ansible_play_hosts: notRemoved(rs, pv?.playHosts),
     ansible_play_hosts_all: pv?.playHosts ?? [],
-    ansible_play_batch: pv?.batch ?? [],
+    ansible_play_batch: notRemoved(rs, pv?.batch),
     ansible_check_mode: rs.opts.check,
     ansible_diff_mode: rs.opts.diff,
     playbook_dir: pv?.play.dir ?? rs.playbookDir,
@@ -145,6 +145,14 @@ export function buildScope(
     ansible_run_tags: rs.opts.tags.length ? rs.opts.tags : ['all'],
     ansible_skip_tags: rs.opts.skipTags,
   };
+  if (pv) {
+    const { roleNames, dependencyRoleNames } = pv.play;
+    magic.ansible_play_role_names = roleNames;
+    magic.role_names = roleNames;
+    magic.ansible_dependent_role_names = dependencyRoleNames;
+    magic.ansible_role_names = [...new Set([...dependencyRoleNames, ...roleNames])];
+  }
+  if (inh?.role?.parents) magic.ansible_parent_role_names = inh.role.parents;
   if (inh?.role) {
     magic.role_name = inh.role.name;
     magic.ansible_role_name = inh.role.name; // the fully qualified name; a role from roles/ has no namespace
@@ -173,9 +181,15 @@ export function buildScope(
   if (pv && !hostOnly) {
     layers.push({ name: 'play vars', vars: pv.play.vars, templated: true });
     layers.push({ name: 'vars_files', vars: pv.filesVars, templated: true });
+    layers.push({ name: 'role vars', vars: pv.play.roleVars, templated: true });
   }
+  if (inh?.role) layers.push({ name: `role ${inh.role.name} vars`, vars: inh.role.vars, templated: true });
   if (inh && Object.keys(inh.vars).length > 0) layers.push({ name: 'task vars', vars: inh.vars, templated: true });
-  if (hs) layers.push({ name: 'host facts and registered', vars: hs.runtime, templated: false });
+  if (hs) {
+    layers.push({ name: 'include_vars', vars: hs.included, templated: true });
+    layers.push({ name: 'host facts and registered', vars: hs.runtime, templated: false });
+  }
+  if (inh?.params) layers.push({ name: 'role and include params', vars: inh.params, templated: true });
   layers.push({ name: 'extra vars', vars: rs.opts.extraVars, templated: true });
   return new VarScope(layers, expand, scopeContext(rs, lookupPaths(rs, inh, pv?.play)));
 }

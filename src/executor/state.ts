@@ -4,6 +4,7 @@ import type { Secrets } from '../core/secrets.js';
 import { factVariables, type Facts } from '../facts/gather.js';
 import type { Inventory } from '../inventory/model.js';
 import type { Shard } from '../inventory/shard.js';
+import type { Module } from '../modules/types.js';
 import type { Play } from '../playbook/model.js';
 import type { ConnectionPool } from './connections.js';
 import { PrefetchCache } from './prefetch.js';
@@ -33,13 +34,23 @@ export interface RunOptions {
   warnOnMissingHandler?: boolean;
 }
 
+/** Where the ansible_facts a module returns go (HostState.keepFacts). */
+export function factSourceOf(mod: Module | undefined): FactSource {
+  if (mod?.gathersFacts === true) return 'facts';
+  return mod?.name === 'include_vars' ? 'include_vars' : 'set_fact';
+}
+
+type FactSource = 'facts' | 'set_fact' | 'include_vars';
+
 /** What the run knows about one host. */
 export class HostState {
   private gathered: Facts | undefined;
   /** the facts as variables, made once per change of the facts (every task's scope reads them) */
   private asVariables: Record<string, unknown> | undefined;
-  /** set_fact, register, include_vars: values never templated again */
+  /** set_fact, register: values never templated again */
   readonly runtime: Record<string, unknown> = {};
+  /** include_vars: under set_fact and register whatever the order, as Ansible's; templated when used */
+  readonly included: Record<string, unknown> = {};
   /** failed for the rest of the play (not rescued) */
   failed = false;
   unreachable = false;
@@ -77,9 +88,9 @@ export class HostState {
    * facts: `ansible_x` is `ansible_facts.x`, a name without the prefix keeps it (`packages`) as Ansible injects
    * it; set_fact and include_vars set variables.
    */
-  keepFacts(values: Record<string, unknown>, gathered: boolean): void {
-    if (!gathered) {
-      Object.assign(this.runtime, values);
+  keepFacts(values: Record<string, unknown>, source: FactSource): void {
+    if (source !== 'facts') {
+      Object.assign(source === 'include_vars' ? this.included : this.runtime, values);
       return;
     }
     this.facts ??= {};

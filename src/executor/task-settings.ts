@@ -74,9 +74,20 @@ function templated(mod: Module, args: Record<string, unknown>, scope: VarScope):
   }
   for (const [k, v] of Object.entries(args)) {
     const r = mod.rawParams?.includes(k) ? v : renderValue(v, scope);
-    if (r !== OMIT) out[k] = r;
+    if (r !== OMIT) out[k] = withoutOmit(r);
   }
   return out;
+}
+
+/** As Ansible's remove_omit: a key set to omit in a mapping is dropped, at any depth (a list item is kept). */
+function withoutOmit(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutOmit);
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== OMIT)
+      .map(([k, x]) => [k, withoutOmit(x)]),
+  );
 }
 
 /**

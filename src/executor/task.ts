@@ -15,7 +15,7 @@ import { isLocal } from './connections.js';
 import { windowRole, writesOwnHostOnly } from './prefetch.js';
 import { guardWrites, markPlan } from './plan.js';
 import { buildScope, type PlayVars } from './scope.js';
-import type { RunState } from './state.js';
+import { factSourceOf, type RunState } from './state.js';
 import {
   bool,
   execSettings,
@@ -200,7 +200,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (!hs) throw new Error(`unknown host ${host}`);
   const started = Date.now();
   const scope = buildScope(rs, host, pv, task);
-  const gathersFacts = findModule(task.module)?.gathersFacts === true;
+  const factSource = factSourceOf(findModule(task.module));
   let noLog = false;
   let result: ModuleResult;
   const notified: string[] = [];
@@ -236,7 +236,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
         const itemStarted = Date.now();
         const r: ModuleResult = cond(itemScope) ? await runOnce(itemScope) : { ...skippedResult };
         Object.assign(r, perItem);
-        if (r.ansible_facts) factsHost(rs, task, hs, itemScope).keepFacts(r.ansible_facts, gathersFacts);
+        if (r.ansible_facts) factsHost(rs, task, hs, itemScope).keepFacts(r.ansible_facts, factSource);
         results.push(r);
         report(rs, task, host, r, itemStarted, noLog, label(task, item, itemScope), undefined, itemScope);
         if (r.unreachable) break;
@@ -257,7 +257,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   }
   markPlan(rs, hs, task, result, scope, pv);
   if (!task.loop && result.ansible_facts && !result.failed)
-    factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, gathersFacts);
+    factsHost(rs, task, hs, scope).keepFacts(result.ansible_facts, factSource);
   const status = statusOf(result);
   if (result.changed && !result.failed) {
     const names = [...new Set(notified)];

@@ -21,6 +21,7 @@ export function inherit(parent: Inherited, e: Dict, dir: string, role?: RoleCont
         ? [...parent.environment, e.environment as Dict]
         : parent.environment,
     vars: isDict(e.vars) ? { ...parent.vars, ...e.vars } : parent.vars,
+    ...(parent.params ? { params: parent.params } : {}),
     ignore_errors: e.ignore_errors ?? parent.ignore_errors,
     ignore_unreachable: e.ignore_unreachable !== undefined ? Boolean(e.ignore_unreachable) : parent.ignore_unreachable,
     no_log: e.no_log ?? parent.no_log,

@@ -80,7 +80,7 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
     file,
     stack: [file],
     nextId,
-    loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+    loadRole: (spec, inh, at, exported) => roles.load(spec, inh, at, ctx, exported),
     secrets,
   };
   const root: Inherited = inherit(
@@ -149,6 +149,9 @@ function loadPlay(data: Dict, file: string, extraRolePaths: string[], nextId: ()
     sections: [pre, [...roleItems, ...tasks], post],
     handlers: [...roles.handlers, ...playHandlers],
     roleDefaults: roles.defaults,
+    roleVars: roles.vars,
+    roleNames: roles.names,
+    dependencyRoleNames: roles.dependencyNames,
     rolePaths,
     dir,
     strategy: data.strategy === undefined ? 'linear' : String(data.strategy),

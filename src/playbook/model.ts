@@ -7,6 +7,8 @@ export interface RoleContext {
   defaults: Record<string, unknown>;
   vars: Record<string, unknown>;
   params: Record<string, unknown>;
+  /** the roles that import or include this one, nearest first (ansible_parent_role_names) */
+  parents?: string[];
 }
 
 export type LoopKind =
@@ -48,6 +50,11 @@ export interface Inherited {
   become_method?: string;
   environment: Record<string, unknown>[];
   vars: Record<string, unknown>;
+  /**
+   * role params and include_tasks/include_role `vars:`: above set_fact and include_vars, as Ansible's role params
+   * and include params (import_tasks/import_role `vars:` are task vars, in `vars`)
+   */
+  params?: Record<string, unknown>;
   ignore_errors?: unknown;
   ignore_unreachable?: boolean;
   no_log?: unknown;
@@ -115,6 +122,16 @@ export interface Block extends Inherited {
   serial: (number | string)[];
   /** with serial: stop the play when more than this share of a batch failed in the block */
   maxFailPercentage?: number;
+  /** include_role with public: yes: the role's vars, defaults and name join the play's when the block runs */
+  publish?: PlayRoles;
+}
+
+/** What roles add to their play: their vars and defaults, and names (see Play.roleVars, roleNames). */
+export interface PlayRoles {
+  vars: Record<string, unknown>;
+  defaults: Record<string, unknown>;
+  names: string[];
+  dependencyNames: string[];
 }
 
 /** include_tasks / include_role whose target is only known per host at run time (templated or looped). */
@@ -132,6 +149,10 @@ export interface DynamicInclude extends Inherited {
    * include (its condition decided once per host, counted in the recap as Ansible counts it).
    */
   preloaded?: Item[];
+  /** the tags its tasks inherit (not the include's own, which select the include alone) */
+  innerTags?: string[];
+  /** include_role: `file` is the role's name, its tasks are preloaded */
+  includesRole?: boolean;
 }
 
 export type Item = Task | Block | DynamicInclude;
@@ -158,6 +179,14 @@ export interface Play {
   handlers: Task[];
   /** defaults of every role in the play (visible play-wide, lowest precedence) */
   roleDefaults: Record<string, unknown>;
+  /**
+   * vars of the play's roles (roles:, their dependencies, import_role; include_role with public: yes), without
+   * their params: visible play-wide above vars_files, as Ansible's exported role vars (private_role_vars = no)
+   */
+  roleVars: Record<string, unknown>;
+  /** ansible_play_role_names (those roles), and the names of their dependencies */
+  roleNames: string[];
+  dependencyRoleNames: string[];
   dir: string;
   /** as written (templated values are rendered when the play starts); only linear is run as such */
   strategy: string;

@@ -36,7 +36,7 @@ export interface LoadContext {
   stack: string[];
   nextId(): number;
   /** load a role's tasks (import_role/include_role/roles:), registering its handlers and defaults */
-  loadRole(spec: Dict, inherited: Inherited, pos: Position): Item[];
+  loadRole(spec: Dict, inherited: Inherited, pos: Position, exported?: boolean | 'when-run'): Item[];
   /** the vault password, and where vaulted values, passwords and no_log parameters read at load go */
   secrets: Secrets;
 }
@@ -95,6 +95,31 @@ function checkIncludeKeywords(e: Dict, moduleKey: string, action: string, pos: P
   }
 }
 
+/**
+ * An include's `vars:`: include params for include_tasks/include_role (above set_fact and include_vars, as in
+ * Ansible), task vars for import_tasks/import_role.
+ */
+function withIncludeParams(child: Inherited, e: Dict, dynamic: boolean): Inherited {
+  if (!isDict(e.vars)) return child;
+  if (dynamic) return { ...child, params: { ...child.params, ...e.vars } };
+  return { ...child, vars: { ...child.vars, ...e.vars } };
+}
+
+/**
+ * What the tasks of an include_tasks/include_role inherit: not the include's own condition and tags (the
+ * include's alone, as Ansible: a tag on the include selects the include, not its tasks), its `apply:` keywords,
+ * its vars as include params.
+ */
+function includedInherited(inh: Inherited, e: Dict, args: Dict): Inherited {
+  const { when: _when, tags: _tags, ...rest } = e;
+  const applied = inherit(
+    inherit(inh, { ...rest, vars: undefined }, inh.dir),
+    isDict(args.apply) ? args.apply : {},
+    inh.dir,
+  );
+  return withIncludeParams(applied, e, true);
+}
+
 function loadInclude(
   e: Dict,
   action: string,
@@ -105,29 +130,52 @@ function loadInclude(
   name: string,
 ): Item[] {
   const args = isDict(raw) ? raw : { _raw: raw };
+  const dynamic = action !== 'import_tasks' && action !== 'import_role';
   // include_*'s `apply:` keywords reach the included tasks (become, tags, environment...)
-  const child = inherit(
-    inherit(inh, e, inh.dir),
-    isDict(args.apply) && action !== 'import_tasks' && action !== 'import_role' ? args.apply : {},
-    inh.dir,
+  const child = withIncludeParams(
+    inherit(inherit(inh, { ...e, vars: undefined }, inh.dir), dynamic && isDict(args.apply) ? args.apply : {}, inh.dir),
+    e,
+    dynamic,
   );
   if (action === 'import_role' || action === 'include_role') {
     // `include_role: name=r tasks_from=x` as Ansible reads it (k=v)
     const spec = typeof raw === 'string' ? parseKeyValueArgs(raw) : raw;
     if (!isDict(spec) || typeof spec.name !== 'string') throw new ParseError(`${action} needs name: ROLE`, pos);
+    // an include_role runs as an include (its condition and loop decided per host, shown ok)
+    const roleInh = dynamic ? includedInherited(inh, e, args) : child;
     // a role named in a task runs each time it is named (only roles: and dependencies run once, as in Ansible)
-    return ctx.loadRole(
+    const items = ctx.loadRole(
       {
         role: spec.name,
         tasks_from: spec.tasks_from,
         rolespec_validate: spec.rolespec_validate,
         _include_role: action === 'include_role',
-        vars: { ...(isDict(spec.vars) ? spec.vars : {}) },
+        // as Ansible: the task's vars are also the role's (exported with it: an imported role's to the play)
+        vars: { ...(isDict(spec.vars) ? spec.vars : {}), ...(isDict(e.vars) ? e.vars : {}) },
         allow_duplicates: true,
       },
-      child,
+      roleInh,
       pos,
+      // the play sees an imported role's vars and defaults, an included one's only with public: yes
+      action === 'import_role' || (spec.public === true && 'when-run'),
     );
+    if (!dynamic) return items;
+    const loop = parseLoop(e, pos);
+    const loop_control = parseLoopControl(e.loop_control, pos);
+    return [
+      {
+        kind: 'include',
+        id: ctx.nextId(),
+        name,
+        file: spec.name,
+        includesRole: true,
+        loop,
+        loop_control,
+        pos,
+        preloaded: items,
+        ...child,
+      },
+    ];
   }
   const fileArg = String(isDict(raw) ? (raw.file ?? raw._raw_params ?? '') : raw).trim();
   if (!fileArg) throw new ParseError(`${action} needs a file name`, pos);
@@ -146,6 +194,7 @@ function loadInclude(
       loop_control: parseLoopControl(e.loop_control, pos),
       pos,
       ...child,
+      innerTags: includedInherited(inh, e, args).tags,
     };
     return [inc];
   }
@@ -157,9 +206,7 @@ function loadInclude(
     );
   if (action === 'import_tasks') return loadTasksFile(resolveTasksFile(fileArg, inh), ctx, child, pos);
   // include_tasks of a literal file: loaded (and checked) now; its own condition is the include's, decided once
-  const { when: _own, ...withoutWhen } = e;
-  const applied = inherit(inherit(inh, withoutWhen, inh.dir), isDict(args.apply) ? args.apply : {}, inh.dir);
-  const preloaded = loadTasksFile(resolveTasksFile(fileArg, inh), ctx, applied, pos);
+  const preloaded = loadTasksFile(resolveTasksFile(fileArg, inh), ctx, includedInherited(inh, e, args), pos);
   return [{ kind: 'include', id: ctx.nextId(), name, file: fileArg, pos, preloaded, ...child }];
 }
 

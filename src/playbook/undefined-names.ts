@@ -70,6 +70,7 @@ class Definitions {
 
   fromTask(t: Task, play: Play): void {
     this.add(t.vars);
+    this.add(t.params);
     if (t.role) [t.role.defaults, t.role.vars, t.role.params].forEach((v) => this.add(v));
     if (t.register) this.names.add(t.register);
     if (t.loop_control) [t.loop_control.loop_var, t.loop_control.index_var].forEach((n) => n && this.names.add(n));
@@ -151,6 +152,7 @@ export function undefinedNames(pb: Playbook, definedOutside: Iterable<string>, s
   for (const play of pb.plays) {
     defs.add(play.vars);
     defs.add(play.roleDefaults);
+    defs.add(play.roleVars);
     for (const f of play.varsFiles) {
       const path = resolve(play.dir, f);
       if (containsTemplate(f) || !existsSync(path)) defs.dynamic = true;

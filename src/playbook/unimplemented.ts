@@ -51,7 +51,7 @@ function included(inc: DynamicInclude, play: Play, out: Unimplemented[], secrets
     file,
     stack: [inc.pos.file],
     nextId: () => 0,
-    loadRole: (spec, inh, at) => roles.load(spec, inh, at, ctx),
+    loadRole: (spec, inh, at, exported) => roles.load(spec, inh, at, ctx, exported),
     secrets,
   };
   return loadTasksFile(file, ctx, { ...inc, when: [] }, inc.pos);

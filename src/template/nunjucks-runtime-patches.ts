@@ -21,6 +21,8 @@ export function patchRuntime(): void {
     if (over && Object.prototype.hasOwnProperty.call(over, name)) return over[name];
     const scope = context.ctx.__orch_vars;
     if (scope?.has(name)) return scope.get(name);
+    // Ansible's `vars`: every variable the task sees (vars[name], vars['ansible_' + nic])
+    if (name === 'vars' && scope) return scope.asObject();
     if (name in context.env.globals) return context.env.globals[name];
     const fromCtx = (context.ctx as Record<string, unknown>)[name];
     if (fromCtx !== undefined) return fromCtx;

@@ -100,6 +100,17 @@ export class VarScope {
     return [...seen];
   }
 
+  /** The scope as a read-only mapping of its variables, each templated when read (hostvars[h], `vars`). */
+  asObject(): Record<string, unknown> {
+    return new Proxy({} as Record<string, unknown>, {
+      get: (_t, k) => (typeof k === 'string' ? this.get(k) : undefined),
+      has: (_t, k) => typeof k === 'string' && this.has(k),
+      ownKeys: () => this.names(),
+      getOwnPropertyDescriptor: (_t, k) =>
+        typeof k === 'string' && this.has(k) ? { enumerable: true, configurable: true, value: this.get(k) } : undefined,
+    });
+  }
+
   /** A new scope with one more layer on top (loop item, task vars). */
   with(layer: VarLayer): VarScope {
     return new VarScope([...this.layers, layer], this.expand, this.context);

@@ -30,8 +30,10 @@ test('meta: end_host/end_batch end a serial batch, not the play; end_play the pl
   assert.deepEqual(byHost(orchRows(o.events)), [
     `${p1} | a change that notifies | ${first} | changed`,
     `${p1} | a change that notifies | ${second} | changed`,
+    `${p1} | end the first host | ${second} | skipped`,
     `${p1} | after end_host | ${second} | ok`,
     `${p1} | a handler | ${second} | ok`,
+    `${p2} | end the first batch | ${second} | skipped`,
     `${p2} | after end_batch | ${second} | ok`,
     `end_play after a notify | a change that notifies before end_play | ${first} | changed`,
     `end_play after a notify | a change that notifies before end_play | ${second} | changed`,
@@ -65,7 +67,7 @@ test(
 );
 
 test(
-  "handlers: a changed task notifying a handler that does not exist stops the run there with Ansible's message",
+  "handlers: a changed task notifying a handler that does not exist stops the run there with Ansible's message, exit status 1 and no recap",
   { skip: !hasAnsible && 'ansible-playbook not installed' },
   () => {
     const marker = '/tmp/orch-missing-handler-after';
@@ -92,9 +94,11 @@ test(
     });
     assert.equal(a.status, 1, a.stdout + a.stderr);
     assert.ok((a.stdout + a.stderr).includes(`ERROR! ${message}`), a.stdout + a.stderr);
+    assert.ok(!a.stdout.includes('PLAY RECAP'), a.stdout);
     const o = orch(['run', inv, pb], { json: false });
-    assert.equal(o.code, 4, o.stdout + o.stderr);
+    assert.equal(o.code, 1, o.stdout + o.stderr);
     assert.ok((o.stdout + o.stderr).includes(message), o.stdout + o.stderr);
+    assert.ok(!o.stdout.includes('PLAY RECAP'), o.stdout);
     for (const h of [first, second])
       assert.equal(
         onHost(h, `test -e ${marker} && echo ran || echo no`).stdout,

@@ -41,6 +41,7 @@ export interface AnsibleHostResult {
   failed?: boolean;
   skipped?: boolean;
   unreachable?: boolean;
+  msg?: string;
   results?: AnsibleHostResult[];
 }
 
@@ -67,14 +68,14 @@ export interface AnsibleJson {
 }
 
 /** ansible-playbook ARGS with the json callback, verifying host keys as orch does; its output (it must exit 0). */
-export function ansiblePlaybook(args: string[], timeoutMs?: number): AnsibleJson {
+export function ansiblePlaybook(args: string[], timeoutMs?: number, status = 0): AnsibleJson {
   const a = spawnSync('ansible-playbook', args, {
     encoding: 'utf8',
     env: { ...process.env, ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' },
     maxBuffer: 64 * 1024 * 1024,
     timeout: timeoutMs,
   });
-  assert.equal(a.status, 0, a.stdout.slice(-3000) + a.stderr.slice(-2000));
+  assert.equal(a.status, status, a.stdout.slice(-3000) + a.stderr.slice(-2000));
   return JSON.parse(a.stdout.slice(a.stdout.indexOf('{'))) as AnsibleJson;
 }
 
@@ -119,7 +120,7 @@ export function ansibleStatuses(out: AnsibleJson, host: string): [string, Status
   // a task with no result for the host (a meta task such as clear_host_errors) is left out, as orch reports none
   return (out.plays[0]?.tasks ?? []).flatMap((t): [string, Status][] => {
     const h = t.hosts[host];
-    if (!h || h.action === 'meta') return [];
+    if (!h) return [];
     return [[t.task.name, h.failed ? 'failed' : h.changed ? 'changed' : h.skipped ? 'skipped' : 'ok']];
   });
 }
@@ -142,16 +143,19 @@ export function byHost(rows: Row[]): Row[] {
   return out;
 }
 
-export function orchRows(events: RunEvent[]): Row[] {
+/** messages: a debug task's row ends with its message ("play | task | host | status | msg") */
+export function orchRows(events: RunEvent[], messages = false): Row[] {
   const rows: Row[] = [];
   let play = '';
   const tasks = new Map<number, string>();
   for (const e of events) {
     if (e.type === 'play_start') play = e.name;
-    else if (e.type === 'task_start') tasks.set(e.taskId, e.name);
+    // a role's task as Ansible names it: "role : name"
+    else if (e.type === 'task_start') tasks.set(e.taskId, e.role ? `${e.role} : ${e.name}` : e.name);
     else if (e.type === 'host_result')
       rows.push(
-        `${play} | ${tasks.get(e.taskId) ?? e.task} | ${e.host} | ${e.status === 'failed' && e.ignored ? 'failed' : e.status}`,
+        `${play} | ${tasks.get(e.taskId) ?? e.task} | ${e.host} | ${e.status === 'failed' && e.ignored ? 'failed' : e.status}` +
+          (messages && e.module === 'debug' && e.status !== 'skipped' ? ` | ${e.msg ?? ''}` : ''),
       );
   }
   return rows;
@@ -162,14 +166,17 @@ function statusOf(r: AnsibleHostResult): string {
 }
 
 /** Ansible's json callback: a looped task's items are results[] of one host entry (orch reports each). */
-export function ansibleRows(out: AnsibleJson): Row[] {
+export function ansibleRows(out: AnsibleJson, messages = false): Row[] {
   const rows: Row[] = [];
   for (const p of out.plays) {
     for (const t of p.tasks) {
+      // a meta task has a result only where its condition skipped it (shown, not counted in the recap), as in orch
       for (const [host, r] of Object.entries(t.hosts)) {
-        // a meta task skipped by its condition: Ansible shows it (no recap counter), orch reports nothing
-        if (r.action === 'meta') continue;
-        for (const item of r.results ?? [r]) rows.push(`${p.play.name} | ${t.task.name} | ${host} | ${statusOf(item)}`);
+        const debug = messages && /(^|\.)debug$/.test(r.action ?? '') && !r.skipped;
+        for (const item of r.results ?? [r])
+          rows.push(
+            `${p.play.name} | ${t.task.name} | ${host} | ${statusOf(item)}${debug ? ` | ${item.msg ?? ''}` : ''}`,
+          );
       }
     }
   }

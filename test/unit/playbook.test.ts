@@ -55,7 +55,8 @@ test('roles: defaults, vars, handlers, meta dependencies run once', () => {
     ['a:a', 'b:b'],
   );
   assert.equal(play?.roleDefaults.a_port, 80);
-  assert.equal(tasks[1]?.vars.b_only, 1);
+  assert.equal(tasks[1]?.role?.vars.b_only, 1);
+  assert.equal(play?.roleVars.b_only, 1, "the play's tasks see its roles' vars");
   assert.deepEqual(
     play?.handlers.map((h) => h.name),
     ['restart a'],

@@ -87,3 +87,34 @@ test('include_tasks: a file included again in the same play is loaded once (its 
   assert.equal(ids.length, 2);
   assert.equal(ids[0], ids[1]);
 });
+
+test('include_tasks/include_role and --tags: a tag on the include selects the include alone, not its tasks; an include without the tag does not run (as Ansible)', async () => {
+  const m = await runMockPlaybook(
+    play(
+      `    - { name: untagged inc, include_tasks: inc.yml }
+    - { name: untagged role, include_role: { name: r } }
+    - { name: tagged inc, include_tasks: inc.yml, tags: [x] }
+    - { name: tagged role, include_role: { name: r }, tags: [x] }
+    - { name: tagged dynamic inc, include_tasks: "{{ f }}.yml", tags: [x] }
+    - { name: applied inc, include_tasks: { file: inc.yml, apply: { tags: [x] } }, tags: [x] }
+`,
+      '{ f: inc }',
+    ),
+    'h1\n',
+    {
+      files: {
+        'inc.yml': '- { name: one, debug: msg=1 }\n',
+        'roles/r/tasks/main.yml': '- { name: in r, debug: msg=r }\n',
+      },
+      run: { tags: ['x'] },
+    },
+  );
+  assert.deepEqual(resultLines(m.events), [
+    'h1 tagged inc ok',
+    'h1 tagged role ok',
+    'h1 tagged dynamic inc ok',
+    'h1 applied inc ok',
+    'h1 one ok',
+  ]);
+  assert.equal(m.rs.hosts.get('h1')?.stats.ok, 4, 'the include_role is shown, not counted');
+});

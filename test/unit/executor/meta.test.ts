@@ -25,6 +25,16 @@ test('meta end_play under a false condition does nothing', async () => {
   assert.deepEqual(resultLines(m.events), ['h1 b ok', 'h2 b ok']);
 });
 
+test('meta: a task its condition skips is shown skipped on those hosts (as Ansible), not counted in the recap', async () => {
+  const m = await runMockPlaybook(
+    play(`    - { name: ends h1, meta: end_host, when: "inventory_hostname == 'h1'" }
+    - { name: b, debug: msg=b }
+`),
+  );
+  assert.deepEqual(resultLines(m.events, true), ['h2 ends h1 skipped', 'h2 b ok']);
+  assert.equal(m.rs.hosts.get('h2')?.stats.skipped, 0);
+});
+
 test('meta end_host: ends only the hosts its condition holds for, without failing them', async () => {
   const m = await runMockPlaybook(
     play(`    - { meta: end_host, when: "inventory_hostname == 'h1'" }
@@ -211,7 +221,7 @@ test('meta clear_facts: when its condition holds on one host, every host of the 
   const withFacts = (when: string) =>
     runMockPlaybook(play(`    - { meta: clear_facts, when: "${when}" }\n`), 'h1\nh2\n', {
       before: (rs) => {
-        for (const hs of rs.hosts.values()) hs.keepFacts({ ansible_distribution: 'Debian' }, true);
+        for (const hs of rs.hosts.values()) hs.keepFacts({ ansible_distribution: 'Debian' }, 'facts');
       },
     });
   const m = await withFacts("inventory_hostname == 'h1'");

@@ -40,7 +40,7 @@ test('play facts: one Gathering Facts task (id 0), an ok per host, the facts par
 test('play facts: gathered facts are merged over facts a module set earlier (they stay)', async () => {
   const m = await runMockPlaybook('- hosts: h1\n  tasks: []\n', 'h1\n', {
     answer: answerFacts,
-    before: (rs) => rs.hosts.get('h1')?.keepFacts({ packages: { nginx: [] } }, true),
+    before: (rs) => rs.hosts.get('h1')?.keepFacts({ packages: { nginx: [] } }, 'facts'),
   });
   const facts = m.rs.hosts.get('h1')?.facts;
   assert.deepEqual([facts?.hostname, facts?.packages], ['web-h1', { nginx: [] }]);
