@@ -135,7 +135,7 @@ export function loadIncluded(pc: PlayContext, file: string, inc: DynamicInclude)
     loadRole: (spec, inh, at, exported) => roles.load(spec, inh, at, ctx, exported),
     secrets: pc.rs.secrets,
   };
-  const items = loadTasksFile(file, ctx, { ...inc, when: [], tags: inc.innerTags ?? inc.tags }, inc.pos);
+  const items = loadTasksFile(file, ctx, inc.inner ?? { ...inc, when: [] }, inc.pos);
   for (const h of roles.handlers) play.handlers.push(h);
   addRoles(play, roles);
   return items;

@@ -149,8 +149,8 @@ export interface DynamicInclude extends Inherited {
    * include (its condition decided once per host, counted in the recap as Ansible counts it).
    */
   preloaded?: Item[];
-  /** the tags its tasks inherit (not the include's own, which select the include alone) */
-  innerTags?: string[];
+  /** what its tasks inherit (none of the include's own keywords: they are the include's alone) */
+  inner?: Inherited;
   /** include_role: `file` is the role's name, its tasks are preloaded */
   includesRole?: boolean;
 }

@@ -106,17 +106,13 @@ function withIncludeParams(child: Inherited, e: Dict, dynamic: boolean): Inherit
 }
 
 /**
- * What the tasks of an include_tasks/include_role inherit: not the include's own condition and tags (the
- * include's alone, as Ansible: a tag on the include selects the include, not its tasks), its `apply:` keywords,
+ * What the tasks of an include_tasks/include_role inherit: none of the include's own keywords (when, tags,
+ * ignore_errors, no_log, run_once, timeout are the include's alone: Ansible skips a dynamic parent when its
+ * tasks look up a keyword; a tag on the include selects the include, not its tasks), its `apply:` keywords,
  * its vars as include params.
  */
 function includedInherited(inh: Inherited, e: Dict, args: Dict): Inherited {
-  const { when: _when, tags: _tags, ...rest } = e;
-  const applied = inherit(
-    inherit(inh, { ...rest, vars: undefined }, inh.dir),
-    isDict(args.apply) ? args.apply : {},
-    inh.dir,
-  );
+  const applied = inherit(inh, isDict(args.apply) ? args.apply : {}, inh.dir);
   return withIncludeParams(applied, e, true);
 }
 
@@ -194,7 +190,7 @@ function loadInclude(
       loop_control: parseLoopControl(e.loop_control, pos),
       pos,
       ...child,
-      innerTags: includedInherited(inh, e, args).tags,
+      inner: includedInherited(inh, e, args),
     };
     return [inc];
   }

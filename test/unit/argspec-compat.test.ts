@@ -10,6 +10,7 @@ import {
   orchRecap,
   orchRows as sharedOrchRows,
   type AnsibleJson,
+  unnamedIncludes,
 } from '../helpers/compat.js';
 import { orch, ROOT } from '../helpers/lab.js';
 
@@ -18,14 +19,8 @@ import { orch, ROOT } from '../helpers/lab.js';
 const DIR = join(ROOT, 'test', 'compat', 'argspec');
 const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
 
-/** Ansible's rows ("include_role : r" is orch's unnamed `include_role {"name":"r"...}`, a todo of scoping-compat). */
-function ansibleRows(out: AnsibleJson): string[] {
-  return sharedAnsibleRows(out).map((r) => r.replace(/ \| include_role : \w+ \| /, ' | include_role | '));
-}
-
-function orchRows(events: RunEvent[]): string[] {
-  return sharedOrchRows(events).map((r) => r.replace(/ \| include_role \{[^|]*\} \| /, ' | include_role | '));
-}
+const ansibleRows = (out: AnsibleJson) => unnamedIncludes(sharedAnsibleRows(out));
+const orchRows = (events: RunEvent[]) => unnamedIncludes(sharedOrchRows(events));
 
 test(
   'argument_specs: the implicit validation task of a role and validate_argument_spec agree with ansible-playbook (tasks, statuses, errors, recap)',
