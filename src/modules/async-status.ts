@@ -42,7 +42,7 @@ export const asyncStatus: Module = {
       mode: { type: 'str', support: 'full', choices: ['status', 'cleanup'], default: 'status' },
     },
   },
-  query: (ctx, p) => readJob(ctx, String(p.jid)),
+  // no query: a job's state changes with time, so it is never fetched ahead of the task (prefetch.ts)
   async run(ctx, p) {
     const jid = String(p.jid);
     if (jid.includes('/'))
