@@ -266,10 +266,10 @@ test('tasks for other OS families and an include behind a false when run on a la
       `apt: parameter 'autoclean' is not implemented by orch \\(task .* at .*playbook.yml:5(:\\d+)?, host ${host}\\)`,
     ),
   );
-  // reached: a keyword orch lacks
+  // reached: a keyword orch lacks (poll: 0 runs command and shell only, as background jobs)
   const kw = apply(
     writePlaybook(
-      `- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - command: sleep 1\n      async: 10\n      poll: 0\n`,
+      `- hosts: ${host}\n  gather_facts: no\n  tasks:\n    - copy: content=x dest=/tmp/oo-poll0\n      async: 10\n      poll: 0\n`,
     ),
   );
   assert.equal(kw.code, 2);
