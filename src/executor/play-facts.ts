@@ -1,8 +1,10 @@
+import { BecomeError } from '../core/errors.js';
 import { ModuleFailure } from '../modules/types.js';
 import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
 import { renderValue } from '../template/env.js';
 import { loadPending } from './pending-handlers.js';
 import { buildScope } from './scope.js';
+import { becomeFor } from './task-settings.js';
 import type { PlayContext } from './play-context.js';
 
 /* Facts of a play's batch: gathered in one round trip per host, with the pending handlers read alongside. */
@@ -39,18 +41,25 @@ export async function gatherPlayFacts(pc: PlayContext, batch: string[]): Promise
           return;
         }
         try {
-          const t = await rs.pool.get(host, buildScope(rs, host, pc.pv, undefined));
+          const scope = buildScope(rs, host, pc.pv, undefined);
+          const t = await rs.pool.get(host, scope);
           // pending handlers are asked together with the facts: the same round trip
           const pending = pc.play.handlers.length > 0 ? loadPending(rs, host, pc.key).catch(() => []) : undefined;
           // merged: facts a module set earlier (package_facts, getent) stay, as in Ansible's fact cache
-          hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts)) };
+          hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts, becomeFor({}, pc.pv, scope, rs))) };
           if (pending) pc.pendingRead.set(host, await pending);
           hs.stats.ok++;
           gatherResult(pc, host, 'ok', started);
         } catch (err) {
+          const e = err as { message?: string; hint?: string };
+          // sudo/su refused (the play's become): the task failed, as Ansible's setup does; the host answered
+          if (err instanceof BecomeError) {
+            hs.failed = true;
+            hs.stats.failed++;
+            return gatherResult(pc, host, 'failed', started, { msg: e.message, hint: e.hint });
+          }
           hs.unreachable = true;
           hs.stats.unreachable++;
-          const e = err as { message?: string; hint?: string };
           gatherResult(pc, host, 'unreachable', started, { msg: e.message, hint: e.hint });
         }
       }),

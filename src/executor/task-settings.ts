@@ -33,7 +33,13 @@ export function bool(v: unknown, scope: VarScope): boolean {
   return r === true || ['yes', 'true', 'on', '1'].includes(String(r).toLowerCase());
 }
 
-export function becomeFor(task: Task, pv: PlayVars, scope: VarScope, rs: RunState): BecomeSettings | undefined {
+/** Whom a task runs as; the play's own settings alone for `{}` (Gathering Facts runs with the play's become). */
+export function becomeFor(
+  task: Pick<Task, 'become' | 'become_method' | 'become_user'>,
+  pv: PlayVars,
+  scope: VarScope,
+  rs: RunState,
+): BecomeSettings | undefined {
   const on =
     task.become ??
     pv.play.become ??

@@ -1,4 +1,4 @@
-import type { Transport } from '../transport/types.js';
+import type { BecomeSettings, Transport } from '../transport/types.js';
 import { hardwareSection } from './hardware.js';
 import { DEFAULT_FACT_PATH, localSection } from './local.js';
 import { networkSection } from './network.js';
@@ -87,8 +87,9 @@ export function factVariables(facts: Facts, plainNames: ReadonlySet<string> = ne
   return vars;
 }
 
-export async function gatherFacts(t: Transport, opts: GatherOptions = {}): Promise<Facts> {
+/** As `become` (the play's: Ansible's setup runs with it, so ansible_user_id is root under `become: yes`). */
+export async function gatherFacts(t: Transport, opts: GatherOptions = {}, become?: BecomeSettings): Promise<Facts> {
   const sections = factSections(opts);
-  const r = await t.exec(factsProbe(sections));
+  const r = await t.exec(factsProbe(sections), { become });
   return parseFacts(r.stdout, sections, opts.subset ?? ['all']);
 }

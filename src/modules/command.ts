@@ -70,19 +70,24 @@ async function queryGuard(ctx: ModuleContext, p: Params): Promise<ExecResult | u
 /**
  * Runs argv as Python's subprocess does for Ansible's run_command: $VAR/${VAR} (when set) and a leading ~
  * expanded in each argument first (command only), an exec failure reported with its errno (not sh's 127).
+ * `guard`: creates/removes tests asked once more right before (the same Perl: no process of its own).
  */
-function execArgv(argv: string[], expand: boolean): string {
+function execArgv(argv: string[], expand: boolean, guard: string[] = []): string {
+  const skip = guard.length
+    ? `use File::Glob; if (${guard.map((t) => `(${t})`).join(' || ')}) { print "${SKIP_MARK}"; exit 0; } `
+    : '';
   const expansion = expand
     ? 'for (@ARGV) { s/\\$(\\w+|\\{([^}]*)\\})/my $n = defined $2 ? $2 : $1; exists $ENV{$n} ? $ENV{$n} : $&/ge; s{^~([^\\/]*)}{my $d = $1 eq "" ? ($ENV{HOME} // (getpwuid($<))[7]) : (getpwnam($1))[7]; defined $d ? $d : $&}e; } '
     : '';
-  const code = `${expansion}exec { $ARGV[0] } @ARGV; my $e = $! + 0; print STDERR "\\n${EXEC_FAILED} $e $!"; exit 255;`;
+  const code = `${skip}${expansion}exec { $ARGV[0] } @ARGV; my $e = $! + 0; print STDERR "\\n${EXEC_FAILED} $e $!"; exit 255;`;
   return shellJoin(['exec', 'perl', '-e', code, '--', ...argv]);
 }
 
 interface Shown {
-  /** the remote command line (after chdir and the guard) */
-  text: string;
-  /** a user's `perl -e CODE orch-probe` (probeOf): its code, run as a probe instead of text */
+  /** what runs, and whether $VAR and ~ are expanded in it (command) or not (shell) */
+  argv: string[];
+  expand: boolean;
+  /** a user's `perl -e CODE orch-probe` (probeOf): its code, run as a probe instead of argv */
   probe?: string;
   /** the result's `cmd`: the argument list for command, the string for shell */
   cmd: string | string[];
@@ -109,22 +114,18 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
     typeof p.creates === 'string' ? `${globbed(p.creates)}` : '',
     typeof p.removes === 'string' ? `!${globbed(p.removes)}` : '',
   ].filter((t) => t);
-  const recheck = guardAgain.length
-    ? `${shellJoin(['perl', '-e', `use File::Glob; exit(${guardAgain.map((t) => `(${t})`).join(' || ')} ? 0 : 1);`])} && { printf ${SKIP_MARK}; exit 0; }; `
-    : '';
+  const text = execArgv(shown.argv, shown.expand, guardAgain);
   if (ctx.background) {
     const { chdir, creates, removes, strip_empty_ends } = p;
-    return ctx.background(`${cd}${recheck}${shown.text}`, stdin ?? '', {
+    return ctx.background(`${cd}${text}`, stdin ?? '', {
       cmd: shown.cmd,
       p: { chdir, creates, removes, strip_empty_ends },
     });
   }
   const start = new Date();
-  // a probe has no chdir, guard or stdin (probeOf): cd and recheck are empty
+  // a probe has no chdir, guard or stdin (probeOf): cd and the guard are empty
   const r =
-    shown.probe === undefined
-      ? await ctx.run(`${cd}${recheck}${shown.text}`, { stdin: stdin ?? '' })
-      : await ctx.probe(shown.probe);
+    shown.probe === undefined ? await ctx.run(`${cd}${text}`, { stdin: stdin ?? '' }) : await ctx.probe(shown.probe);
   return finishCommand(p, shown.cmd, r, start, new Date());
 }
 
@@ -187,7 +188,7 @@ export const command: Module = {
     }
     if (argv.length === 0) throw refuse('no command given');
     // no shell features, exactly as the command module promises
-    return runCommand(ctx, p, { text: execArgv(argv, true), probe: probeOf(p, argv), cmd: argv });
+    return runCommand(ctx, p, { argv, expand: true, probe: probeOf(p, argv), cmd: argv });
   },
 };
 
@@ -199,7 +200,7 @@ export const shell: Module = {
     const text = p.cmd ?? p._raw_params;
     if (typeof text !== 'string' || text.trim() === '') throw refuse('no command given');
     const exe = typeof p.executable === 'string' ? p.executable : '/bin/sh';
-    return runCommand(ctx, p, { text: execArgv([exe, '-c', text], false), cmd: text });
+    return runCommand(ctx, p, { argv: [exe, '-c', text], expand: false, cmd: text });
   },
 };
 

@@ -49,7 +49,7 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
   const spec = `${o.owner ?? ''}${o.group ? `:${o.group}` : ''}`;
   return perlWrite(
     [
-      'use strict; use Fcntl (); require IO::Handle; require POSIX;',
+      'use strict; use Fcntl ();',
       GNU_QUOTE_PERL,
       spec === '' ? '' : FILE_OP_PERL.id,
       `my $p = ${perlString(path)};`,
@@ -63,7 +63,8 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
       '  undef $fh; last unless $!{EEXIST}; }',
       'die "mktemp: failed to create file via template " . $ql->("$d/.orch-tmp.XXXXXX") . ": $!\\n" unless $fh;',
       // the bytes: in the runner, in the frame; elsewhere streamed from stdin into the 0600 temp file as they come
-      'my $ok = eval { binmode $fh; if (defined $main::ORCH_IN) { print {$fh} $main::ORCH_IN or die "cat: write error: $!\\n"; }',
+      // unbuffered (autoflush), so that the fsync below covers every byte; IO's XS has the fsync (IO::Handle costs 2x)
+      'my $ok = eval { binmode $fh; select((select($fh), $| = 1)[0]); if (defined $main::ORCH_IN) { print {$fh} $main::ORCH_IN or die "cat: write error: $!\\n"; }',
       '  else { binmode STDIN; while (1) { my $n = sysread(STDIN, my $buf, 65536); die "cat: read error: $!\\n" unless defined $n;',
       '    last unless $n; print {$fh} $buf or die "cat: write error: $!\\n"; } }',
       '  if (my @s = stat $p) { chmod($s[2] & 07777, $t); chown($s[4], $s[5], $t); } else { chmod(0644, $t); }',
@@ -77,7 +78,7 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
             '  chown($id->("chown", $u, "user", $spec), $id->("chown", $g // "", "group", $spec), $t)',
             '    or die "chown: changing ownership of " . $qa->($t) . ": $!\\n";',
           ].join('\n'),
-      '  $fh->sync; close($fh) or die "cat: write error: $!\\n";',
+      '  require IO; IO::Handle::sync($fh) or die "sync: error syncing " . $qa->($t) . ": $!\\n"; close($fh) or die "cat: write error: $!\\n";',
       '  rename($t, $p) or die "mv: cannot move " . $qa->($t) . " to " . $qa->($p) . ": $!\\n"; 1 };',
       'if (!$ok) { my $e = $@; close($fh); unlink($t); die $e; }',
       o.then === undefined

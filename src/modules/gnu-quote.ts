@@ -8,10 +8,13 @@
  * Rules: no single quote in the code (it is sent inside `perl -e '...'`).
  */
 export const GNU_QUOTE_PERL = [
-  'my $u8 = ((POSIX::setlocale(POSIX::LC_CTYPE()) // "") =~ /utf-?8/i) ? 1 : 0;',
+  // looked up when a message is written: POSIX costs a runner ~6 ms to load, and most runs write no message;
+  // loading it must not change $! (the message quotes a name, then says $!)
+  'my $u8v; my $u8 = sub { $u8v //= do { local $!; require POSIX;',
+  '  ((POSIX::setlocale(POSIX::LC_CTYPE()) // "") =~ /utf-?8/i) ? 1 : 0 } };',
   'my %cesc = ("\\a" => "a", "\\b" => "b", "\\f" => "f", "\\n" => "n", "\\r" => "r", "\\t" => "t", "\\x0b" => "v");',
   // characters: in a UTF-8 locale a valid multibyte sequence is one printable character, else each byte alone
-  'my $units = sub { my ($s) = @_; return $u8',
+  'my $units = sub { my ($s) = @_; return $u8->()',
   '  ? ($s =~ /([\\xC2-\\xDF][\\x80-\\xBF]|[\\xE0-\\xEF][\\x80-\\xBF]{2}|[\\xF0-\\xF4][\\x80-\\xBF]{3}|[\\x00-\\xFF])/gs)',
   '  : split(//, $s); };',
   'my $unprintable = sub { return length($_[0]) == 1 && $_[0] =~ /[\\x00-\\x1F\\x7F-\\xFF]/; };',
@@ -35,7 +38,7 @@ export const GNU_QUOTE_PERL = [
   '  return $o . chr(39); };',
   'my $qa = sub { return $shq->($_[0], 0); };',
   'my $qf = sub { return $shq->($_[0], 1); };',
-  'my ($lq, $rq) = $u8 ? ("\\xE2\\x80\\x98", "\\xE2\\x80\\x99") : (chr(39), chr(39));',
-  'my $ql = sub { my $o = $lq; for my $c ($units->($_[0])) {',
+  'my $ql = sub { my ($lq, $rq) = $u8->() ? ("\\xE2\\x80\\x98", "\\xE2\\x80\\x99") : (chr(39), chr(39));',
+  '  my $o = $lq; for my $c ($units->($_[0])) {',
   '    $o .= $unprintable->($c) ? $esc->($c) : ($c eq "\\\\" || $c eq $rq) ? "\\\\$c" : $c; } return $o . $rq; };',
 ].join('\n');

@@ -61,7 +61,8 @@ async function querySysctl(ctx: ModuleContext, p: Params): Promise<SysctlState> 
   const liveProbe = [
     `my $k = ${perlString(path)};`,
     'if (-e $k) { my $x = ""; if (open(my $v, "<", $k)) { local $/; $x = <$v> // ""; close $v; } $x =~ tr/\\n/ /;',
-    '  print "LIVE|$x\\n"; require POSIX; print "W\\n" if POSIX::access($k, POSIX::W_OK()); }',
+    // writable: opened write-only (1: O_WRONLY on Linux) and closed, which writes nothing (POSIX costs ~6 ms to load)
+    '  print "LIVE|$x\\n"; if (sysopen(my $w, $k, 1)) { close $w; print "W\\n"; } }',
   ];
   const r = await ctx.probe([`my $p = ${perlString(String(p.sysctl_file))};`, statPerl(true), ...liveProbe].join('\n'));
   if (r.rc !== 0) throw commandFailed('reading sysctl state', r);

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { ClientChannel } from 'ssh2';
 import { BecomeHandshake, type BecomeIds } from './become.js';
 import { cachedBody } from './code-cache.js';
 import { BoundedOutput } from './output.js';
 import { probeCode } from './probe-command.js';
 import { writeCode } from './write-command.js';
-import { quote } from './quote.js';
 import type { BecomeSettings, ExecResult } from './types.js';
 
 /**
@@ -14,42 +12,6 @@ import type { BecomeSettings, ExecResult } from './types.js';
  * a probe) and answers with framed results, for the whole run.
  */
 
-/**
- * What a new session is computed from (a trailing / stands for the directory and every file in it):
- * the user database (uid, groups, home, shell), PAM's configuration with its limits and environment
- * files, sudo's policy (env_reset, secure_path), and the rc files the login shell reads for sshd.
- */
-export const SESSION_FILES = [
-  '/etc/passwd',
-  '/etc/group',
-  '/etc/nsswitch.conf',
-  '/etc/pam.d/',
-  '/etc/security/',
-  '/etc/security/limits.d/',
-  '/etc/environment',
-  '/etc/default/locale',
-  '/etc/login.defs',
-  '/etc/sudoers',
-  '/etc/sudoers.d/',
-  '/etc/sudo.conf',
-  '/etc/bash.bashrc',
-  '/etc/zsh/zshenv',
-];
-/** The same, in the runner user's home. */
-export const HOME_FILES = ['.bashrc', '.zshenv', '.ssh/environment', '.pam_environment'];
-
-/** runner.pl as sent: comment lines dropped (they cost bytes on every start), the file lists filled in. */
-export function runnerSource(): string {
-  const text = readFileSync(new URL('./runner.pl', import.meta.url), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => !/^\s*#/.test(l) && l.trim() !== '')
-    .join('\n')
-    .replace('qw(SESSION_FILES)', `qw(${SESSION_FILES.join(' ')})`)
-    .replace('qw(HOME_FILES)', `qw(${HOME_FILES.join(' ')})`);
-}
-
-export const DRIVER_COMMAND = `exec perl -e ${quote(runnerSource())}`;
 const READY = 'ORCH-DRIVER-READY\n';
 const STARTUP_TIMEOUT_MS = 30_000;
 
@@ -73,15 +35,19 @@ interface Request {
  * sent (`known`), as a cached frame: the code once, then its id and values (code-cache.ts).
  */
 export function requestFrame(r: Request, known?: Set<number>): Buffer {
-  const text = r.cmd.toString();
-  const probe = r.stdin.length === 0 ? probeCode(text) : undefined;
-  const write = probe === undefined ? writeCode(text) : undefined;
-  const code = probe ?? write;
+  const { kind, code } = frameCode(r.cmd.toString(), r.stdin);
   const cached = code !== undefined && known ? cachedBody(code, known) : undefined;
-  const kind = probe !== undefined ? 'P' : write !== undefined ? 'W' : 'R';
   const body = cached !== undefined ? Buffer.from(cached) : code === undefined ? r.cmd : Buffer.from(code);
   const header = `${cached !== undefined ? kind.toLowerCase() : kind} ${body.length} ${r.stdin.length} ${r.timeoutMs}${r.force ? ' F' : ''}\n`;
   return Buffer.concat([Buffer.from(header), body, r.stdin]);
+}
+
+/** A request's frame kind: a probe or a write (their Perl code runs in the runner), else a command (R). */
+function frameCode(cmd: string, stdin: Buffer): { kind: 'P' | 'W' | 'R'; code?: string } {
+  const probe = stdin.length === 0 ? probeCode(cmd) : undefined;
+  if (probe !== undefined) return { kind: 'P', code: probe };
+  const write = writeCode(cmd);
+  return write !== undefined ? { kind: 'W', code: write } : { kind: 'R' };
 }
 
 interface Pending {
@@ -124,6 +90,8 @@ export class DriverSession {
   /** the ids of the code sent to this runner (code-cache.ts): a new runner has none */
   private readonly codes = new Set<number>();
   private header: { rc: number; out: number; err: number; stale: boolean } | undefined;
+  /** the runner said " P": limits or environment files changed, so a command (a new process) needs a new runner */
+  private processesStale = false;
   private out = new BoundedOutput();
   private err = new BoundedOutput();
   private startup: { resolve(): void; reject(e: Error): void } | undefined;
@@ -201,6 +169,13 @@ export class DriverSession {
    */
   run(command: string, stdin: Buffer, timeoutMs = 0, force = false): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
+    // the runner would answer "S": with nothing in flight here, go to a new runner now (no round trip)
+    if (this.processesStale && this.inflight.length === 0 && this.queue.length === 0) {
+      if (frameCode(command, stdin).kind === 'R') {
+        this.retire();
+        return Promise.reject(this.dead);
+      }
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({
         cmd: Buffer.from(command),
@@ -300,9 +275,10 @@ export class DriverSession {
         if (nl < 0) return;
         // this request and every later one were not run: they go to a new runner (SshTransport)
         if (this.buf.subarray(0, nl).toString() === 'S') return this.retire();
-        const m = /^X (\d+) (\d+) (\d+)( S)?$/.exec(this.buf.subarray(0, nl).toString());
+        const m = /^X (\d+) (\d+) (\d+)( S| P)?$/.exec(this.buf.subarray(0, nl).toString());
         if (!m) return this.fail(new Error('command runner sent a garbled reply'));
-        this.header = { rc: Number(m[1]), out: Number(m[2]), err: Number(m[3]), stale: m[4] !== undefined };
+        this.header = { rc: Number(m[1]), out: Number(m[2]), err: Number(m[3]), stale: m[4] === ' S' };
+        if (m[4] === ' P') this.processesStale = true;
         this.buf = this.buf.subarray(nl + 1);
       }
       const h = this.header;

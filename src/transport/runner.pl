@@ -12,7 +12,7 @@
 #            framed, and the runner has not started yet.
 #   ready:   runner -> "ORCH-DRIVER-READY\n" once it has noted its session (see Stale sessions below).
 #   command: controller -> "R <cmdlen> <stdinlen> <timeout ms>[ F]\n" <cmd> <stdin>
-#            runs /bin/sh -c <cmd> in a new session (process group), <stdin> as its standard input.
+#            runs /bin/sh -c <cmd> in a new process group, <stdin> as its standard input.
 #   probe:   controller -> "P <codelen> 0 <timeout ms>[ F]\n" <code>
 #            evaluates Perl <code> inside the runner (no fork, no exec): what it prints is the stdout; rc 1
 #            and the Perl error as stderr when it dies. Probe code only prints (src/modules/probe.ts).
@@ -22,8 +22,9 @@
 #   cached:  controller -> "p <bodylen> 0 <timeout ms>[ F]\n" or "w <bodylen> <stdinlen> <timeout ms>[ F]\n", then
 #            <id>[ <hex>...]\n[<code>] [<bytes>]: a probe or write whose code is compiled once per runner (see
 #            Cached code below).
-#   result:  runner -> "X <rc> <stdoutlen> <stderrlen>[ S]\n" <stdout> <stderr>, one per request, in order.
-#   stale:   runner -> "S\n" instead of a result: nothing ran (see below).
+#   result:  runner -> "X <rc> <stdoutlen> <stderrlen>[ S| P]\n" <stdout> <stderr>, one per request, in order.
+#   stale:   runner -> "S\n" instead of a result: nothing ran (see below). A result header ends in " S" when
+#            this request made the session stale, in " P" when new processes need a new session (see below).
 #   Other writes (with a validate command, a backup...) are shell scripts that read the file from stdin.
 #   The controller may send several requests without waiting (pipelining); they run one after the other.
 #
@@ -40,12 +41,19 @@
 # whose first byte had arrived when the last check began is covered by that check: the controller sent it
 # after every answer it depends on, so requests sent together (a batch of probes, a write and the queries
 # behind it) cost one check, not one each. A change of /etc/passwd or /etc/group alone counts only when
-# the runner user's own entry or group list differs (creating another user does not). When one changed, by any task, module or process, it runs nothing more
-# and answers "S\n" to this and every later request; the controller starts a new runner (a new sudo/su
-# session, as Ansible's next task would get) and sends the requests again there. A header ending in " F"
-# runs the request even so when it is the runner's first (a retry's last resort). The check also runs after
-# each request: a result ending in " S" says that request changed them, so the controller sends the next
-# one to a new runner at once (no "S" round trip after a changing task). Probes only read: no check after them.
+# the runner user's own entry or group list differs (creating another user does not). When one changed,
+# by any task, module or process, it runs nothing more and answers "S\n" to this and every later request;
+# the controller starts a new runner (a new sudo/su session, as Ansible's next task would get) and sends the
+# requests again there. A header ending in " F" runs the request even so when it is the runner's first (a
+# retry's last resort). The check also runs after each request: a result ending in " S" says that request
+# changed them, so the controller sends the next one to a new runner at once (no "S" round trip after a
+# changing task). Probes only read: no check after them.
+# Files only a new process reads (PROCESS_FILES and HOME_FILES: limits, environment, shell rc files) do not
+# make probes and writes stale: those run inside this Perl, whose limits and environment they never read
+# (the one thing they keep is the locale GNU-style messages are quoted in, as it was when the runner started).
+# After such a change the runner still runs them, marks its results " P", and answers "S" to the first command
+# (a new process: it needs the new session) and to everything after it; the controller, told by " P", sends
+# a command to a new runner at once when nothing is in flight here (no "S" round trip then).
 #
 # Cached code (src/transport/code-cache.ts): the values of a probe's or write's code (hex, as perlString
 # writes them) are taken out of it by the controller and sent as arguments, hex still, after the code's id.
@@ -55,7 +63,7 @@
 # calls the kept sub; an id this runner was never sent answers rc 1 and says so.
 #
 # Comment lines (a # first on the line) are removed before sending: keep comments on lines of their own.
-use strict; use POSIX (); use IO::Select;
+use strict;
 $SIG{PIPE} = 'IGNORE'; binmode STDIN; binmode STDOUT; $| = 1;
 # Input is read in blocks into $ib; $got counts every byte received so far, $used those taken out of $ib.
 my ($ib, $got, $used, $eof) = ('', 0, 0, 0);
@@ -63,11 +71,12 @@ sub more { my $r = sysread(STDIN, $ib, 65536, length $ib); if ($r) { $got += $r;
 sub take { my ($n) = @_; my $b = substr($ib, 0, $n, ''); $used += $n; return $b; }
 sub rd { my ($n) = @_; while (length($ib) < $n) { return undef if $eof || !more(); } return take($n); }
 sub line { my $i; while (($i = index($ib, "\n")) < 0) { return undef if $eof || !more(); } my $l = take($i + 1); chop $l; return $l; }
-my $stdin = IO::Select->new(\*STDIN);
-sub arrived { while (!$eof && $stdin->can_read(0)) { last unless more(); } return $got; }
+# Modules are loaded only where needed (POSIX costs ~6 ms to load, IO::Select ~2 ms): select() is perl's own.
+my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
+sub arrived { while (!$eof) { my $r = $rin; last unless select($r, undef, undef, 0) > 0 && more(); } return $got; }
 sub wr { my ($d) = @_; while (length $d) { my $w = syswrite(STDOUT, $d); exit 0 unless defined $w; substr($d, 0, $w) = ''; } }
-my $tck = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
-sub now { return (POSIX::times())[0] / $tck; }
+# a monotonic clock, for timeouts only
+my $tck; sub now { require POSIX; $tck //= POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100; return (POSIX::times())[0] / $tck; }
 sub holders { my %want = map { ("pipe:[$_]" => 1) } @_; my @p; opendir(my $d, '/proc') or return ();
   for my $p (readdir $d) { next unless $p =~ /\A\d+\z/ && $p != $$; opendir(my $f, "/proc/$p/fd") or next;
     for my $fd (readdir $f) { my $l = readlink("/proc/$p/fd/$fd"); if (defined $l && $want{$l}) { push @p, $p; last; } } }
@@ -76,23 +85,28 @@ our $ORCH_IN; my %code;
 sub probe { my ($code, $in, @a) = @_; local $ORCH_IN = $in; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
   my $ok = ref $code ? eval { $code->(@a); 1 } : eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
   wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . (defined $in ? gone() : '') . "\n" . $out . $err); }
-my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES));
+my @HF = map { "$ENV{HOME}/$_" } qw(HOME_FILES); my @SF = (qw(SESSION_FILES), @HF); my @PF = (qw(PROCESS_FILES), @HF);
+# a file that only a new process reads (limits, environment, shell rc files: PROCESS_FILES and HOME_FILES)
+sub procf { my ($f) = @_; return grep { $f eq $_ || (m{/\z} && index($f, $_) == 0) } @PF; }
 sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
 sub fp { my $now = time; my %s; my @rec; my @f;
   for my $p (@SF) { push @f, $p; if ($p =~ m{/\z} && opendir(my $d, $p)) { push @f, map { "$p$_" } sort grep { !/\A\.\.?\z/ } readdir $d; } }
-  for my $f (@f) { my @st = stat $f; $s{$f} = @st ? "@st[0,1,7,9,10]" : '-'; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
+  # a directory counts by being there (its files are in the list): adding a file changes its times, and so does
+  # an overlay file system copying it up
+  for my $f (@f) { my @st = stat $f; $s{$f} = !@st ? '-' : -d _ ? 'd' : "@st[0,1,7,9,10]"; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
   return (\%s, @rec); }
 sub who { my @pw = getpwuid($<); return '-' unless @pw; my %g = ($pw[3] => 1); setgrent();
   while (my @gr = getgrent()) { $g{$gr[2]} = 1 if grep { $_ eq $pw[0] } split / /, $gr[3]; } endgrent();
   return join(' ', @pw[0,2,3,7,8], sort { $a <=> $b } keys %g); }
-my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $who0 = who(); my $stale = 0; my $ran = 0;
+my ($fp0, @rec0) = fp(); my %fpc = map { ($_ => slurp($_)) } @rec0; my $who0 = who(); my $stale = 0; my $pstale = 0; my $ran = 0;
 my $seen = 0;
 sub fresh { return 0 if $stale; $seen = arrived(); my ($s, @rec) = fp(); my %now = map { ($_ => 1) } @rec; my %k = (%$s, %$fp0);
   my @ch = grep { ($s->{$_} // '') ne ($fp0->{$_} // '') || (exists $fpc{$_} && slurp($_) ne $fpc{$_}) } keys %k;
   if (!@ch) { delete @fpc{grep { !$now{$_} } keys %fpc}; return 1; }
-  if (grep({ $_ ne '/etc/passwd' && $_ ne '/etc/group' } @ch) || who() ne $who0) { $stale = 1; return 0; }
+  if (grep({ $_ ne '/etc/passwd' && $_ ne '/etc/group' && !procf($_) } @ch) || who() ne $who0) { $stale = 1; return 0; }
+  $pstale = 1 if grep { procf($_) } @ch;
   $fp0 = $s; %fpc = map { ($_ => slurp($_)) } @rec; return 1; }
-sub gone { return fresh() ? '' : ' S'; }
+sub gone { return fresh() ? ($pstale ? ' P' : '') : ' S'; }
 sub cached { my ($body) = @_; my $nl = index($body, "\n"); my ($id, @a) = split / /, substr($body, 0, $nl), -1;
   my $src = substr($body, $nl + 1);
   if (length $src) { $code{$id} = eval "sub { my \@ORCH_A = \@_;\n$src\n}" || do { my $e = $@; sub { die $e } }; }
@@ -106,6 +120,9 @@ while (1) {
   my ($sub, $id, @a) = $kind =~ /\A[pw]\z/ ? cached($cmd) : ();
   # a request that had begun to arrive when the last check began is covered by it (see Stale sessions)
   my $ok = $start < $seen ? !$stale : fresh();
+  # a command is a new process: with limits or environment files changed it needs a new session, and what
+  # comes after it waits for it (so nothing more runs here)
+  if ($ok && $pstale && $kind eq 'R') { $stale = 1; $ok = 0; }
   if (!$ok && !($force && !$ran)) { wr("S\n"); next; }
   $ran = 1;
   if ($kind eq 'P') { probe($cmd); next; }
@@ -117,25 +134,30 @@ while (1) {
   if (!(pipe($ir, $iw) && pipe($or, $ow) && pipe($er, $ew) && defined($pid = fork()))) {
     my $e = "orch runner: cannot start the command: $!\n"; close $_ for grep { defined } ($ir, $iw, $or, $ow, $er, $ew);
     wr("X 127 0 " . length($e) . gone() . "\n" . $e); next; }
-  if (!$pid) { POSIX::setsid(); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
-    close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); POSIX::_exit(127); }
+  # the command leads a process group of its own, which a timeout kills (setpgrp: perl's own; setsid would
+  # need POSIX, and the runner has no terminal to leave)
+  if (!$pid) { setpgrp(0, 0); $SIG{PIPE} = 'DEFAULT'; open(STDIN, '<&', $ir); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
+    close $_ for ($iw, $or, $er); exec('/bin/sh', '-c', $cmd); exit 127; }
   close $_ for ($ir, $ow, $ew);
-  my ($out, $err) = ('', ''); my $ws = IO::Select->new(); my $rs = IO::Select->new($or, $er);
-  if (length $in) { $ws->add($iw); } else { close $iw; }
+  # the open pipes by descriptor: the command's output and errors, and its input while there is some to write
+  my ($out, $err) = ('', ''); my %rd = (fileno($or) => $or, fileno($er) => $er); my $wf;
+  if (length $in) { $wf = $iw; } else { close $iw; }
   my @ino = map { (stat $_)[1] } ($or, $er); my $next = $tms ? now() + $tms / 1000 : undef; my $stage = 0;
-  while ($rs->count || $ws->count) {
+  while (%rd || $wf) {
     if (defined $next && now() >= $next) {
       if ($stage == 0) { kill('TERM', -$pid, holders(@ino)); kill('CONT', -$pid); $next = now() + 5; }
       elsif ($stage == 1) { kill('KILL', -$pid, holders(@ino)); $next = now() + 1; }
-      else { close $_ for ($rs->handles, $ws->handles); last; }
+      else { close $_ for (values %rd), grep { defined } $wf; last; }
       $stage++;
     }
     my $wait = defined $next ? $next - now() : undef; $wait = 0 if defined $wait && $wait < 0;
-    my ($r, $w) = IO::Select->select($rs, $ws, undef, $wait);
-    for my $fh (@{$w || []}) { my $n = syswrite($fh, $in); if (!defined $n) { $ws->remove($fh); close $fh; next; }
-      substr($in, 0, $n) = ''; if (!length $in) { $ws->remove($fh); close $fh; } }
-    for my $fh (@{$r || []}) { my $buf; my $n = sysread($fh, $buf, 65536);
-      if (!$n) { $rs->remove($fh); close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
+    my ($rv, $wv) = ('', ''); vec($rv, $_, 1) = 1 for keys %rd; vec($wv, fileno($wf), 1) = 1 if $wf;
+    next unless select($rv, $wf ? $wv : undef, undef, $wait) > 0;
+    # at most a page at a time: a pipe that select says is writable takes that much without blocking
+    if ($wf && vec($wv, fileno($wf), 1)) { my $n = syswrite($wf, $in, 4096);
+      if (defined $n) { substr($in, 0, $n) = ''; } if (!defined $n || !length $in) { close $wf; undef $wf; } }
+    for my $fd (grep { vec($rv, $_, 1) } keys %rd) { my $fh = $rd{$fd}; my $n = sysread($fh, my $buf, 65536);
+      if (!$n) { delete $rd{$fd}; close $fh; next; } if ($fh == $or) { $out .= $buf } else { $err .= $buf } }
   }
   waitpid($pid, 0); my $rc = $stage ? 124 : ($? & 127) ? 128 + ($? & 127) : ($? >> 8);
   wr("X $rc " . length($out) . " " . length($err) . gone() . "\n" . $out . $err);

@@ -39,6 +39,19 @@ const readFacts = (path: string): Facts => JSON.parse(onHost(host, `cat ${path}`
 const pick = (f: Facts, path: string): unknown =>
   path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Facts)[k] : undefined), f);
 
+/** The facts orch and ansible-playbook gather on the host with the same play (`extra`: play keywords). */
+function bothFacts(name: string, extra = ''): [Facts, Facts] {
+  const inv = inventory();
+  const r = orch(['run', inv, playbook(`/tmp/orch-${name}.json`, extra)]);
+  assert.equal(r.code, 0, failures(r));
+  const a = spawnSync('ansible-playbook', ['-i', inv, playbook(`/tmp/ansible-${name}.json`, extra)], {
+    encoding: 'utf8',
+    env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True' },
+  });
+  assert.equal(a.status, 0, a.stdout + a.stderr);
+  return [readFacts(`/tmp/orch-${name}.json`), readFacts(`/tmp/ansible-${name}.json`)];
+}
+
 test(
   "facts: orch gathers what Ansible's setup module reports on the same host (distribution, memory, network, user, mounts, local facts)",
   { skip: !hasAnsible && 'ansible-playbook not installed' },
@@ -47,16 +60,7 @@ test(
       host,
       `mkdir -p /etc/ansible/facts.d && printf '{"release": "r42"}\\n' > /etc/ansible/facts.d/app.fact && printf '[db]\\nhost = db1\\n' > /etc/ansible/facts.d/site.fact && printf '#!/bin/sh\\necho "{\\\\"n\\\\": 3}"\\n' > /etc/ansible/facts.d/gen.fact && chmod 755 /etc/ansible/facts.d/gen.fact`,
     );
-    const inv = inventory();
-    const r = orch(['run', inv, playbook('/tmp/orch-facts.json')]);
-    assert.equal(r.code, 0, failures(r));
-    const a = spawnSync('ansible-playbook', ['-i', inv, playbook('/tmp/ansible-facts.json')], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True' },
-    });
-    assert.equal(a.status, 0, a.stdout + a.stderr);
-    const o = readFacts('/tmp/orch-facts.json');
-    const an = readFacts('/tmp/ansible-facts.json');
+    const [o, an] = bothFacts('facts');
     const same = [
       'distribution',
       'distribution_version',
@@ -163,3 +167,26 @@ test("facts: a bad gather_subset fails the host with Ansible's message", () => {
   assert.equal(r.code, 2);
   assert.match(failures(r), /Bad subset 'hardwre' given to Ansible/);
 });
+
+test(
+  "facts: under the play's become: yes they are gathered as root, as Ansible's setup (user_id, user_dir, env)",
+  { skip: !hasAnsible && 'ansible-playbook not installed' },
+  () => {
+    const [o, an] = bothFacts('become-facts', '  become: yes\n');
+    const keys = [
+      'user_id',
+      'user_uid',
+      'user_gid',
+      'user_dir',
+      'user_shell',
+      'effective_user_id',
+      'env.HOME',
+      'env.USER',
+    ];
+    assert.deepEqual(
+      keys.map((k) => `${k}=${JSON.stringify(pick(o, k))}`),
+      keys.map((k) => `${k}=${JSON.stringify(pick(an, k))}`),
+    );
+    assert.equal(pick(o, 'user_id'), 'root');
+  },
+);

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { ClientChannel } from 'ssh2';
-import { DriverSession, runnerSource } from '../../src/transport/driver.js';
+import { DriverSession } from '../../src/transport/driver.js';
+import { runnerSource } from '../../src/transport/runner-source.js';
 
 // The runner (src/transport/runner.pl) and its controller end (DriverSession) speaking the protocol over a
 // local perl process's pipes instead of an SSH channel: no lab needed.
@@ -17,11 +18,13 @@ export function localRunner(
   home = mkdtempSync(join(tmpdir(), 'orch-runner-home-')),
   /** a program and arguments that start perl (setpriv, prlimit...) */
   prefix: string[] = [],
+  /** the files the runner watches (SESSION_FILES, PROCESS_FILES when not given) */
+  files?: { session?: string[]; process?: string[] },
 ): {
   session: DriverSession;
   pid: number;
 } {
-  const [cmd = 'perl', ...args] = [...prefix, 'perl', '-e', runnerSource()];
+  const [cmd = 'perl', ...args] = [...prefix, 'perl', '-e', runnerSource(files)];
   const child = spawn(cmd, args, { env: { ...process.env, HOME: home }, stdio: 'pipe' });
   children.push(child);
   const channel = Object.assign(new EventEmitter(), {

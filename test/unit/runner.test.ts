@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EventEmitter } from 'node:events';
 import type { ClientChannel } from 'ssh2';
 import { BECOME_TIMEOUT_MS, becomeIds } from '../../src/transport/become.js';
-import { DriverSession, requestFrame, runnerSource, StaleSession } from '../../src/transport/driver.js';
+import { DriverSession, requestFrame, StaleSession } from '../../src/transport/driver.js';
+import { runnerSource } from '../../src/transport/runner-source.js';
 import { perlProbe } from '../../src/transport/probe-command.js';
 import { perlWrite } from '../../src/transport/write-command.js';
 
@@ -67,25 +68,86 @@ test('runner protocol: requests sent at once are answered in order; a timeout an
   session.close();
 });
 
-test('runner protocol: a command that changes a session file (~/.bashrc) is answered, then the runner retires', async () => {
+test('runner protocol: a command that changes a session file (its own test file) is answered, then the runner retires', async () => {
   const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const { session } = localRunner(home);
+  const file = join(home, 'sudoers');
+  const { session } = localRunner(home, [], { session: [file] });
   await session.started();
-  const r = await session.run('echo "export X=1" > "$HOME/.bashrc"; echo done', Buffer.alloc(0));
+  const r = await session.run(`echo "Defaults env_reset" > ${file}; echo done`, Buffer.alloc(0));
   assert.equal(r.stdout, 'done\n');
   assert.equal(session.alive, false);
   await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
 });
 
+test('runner protocol: after a command changes a process-only file (~/.bashrc) probes still run there, a command does not', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+  const { session, pid } = localRunner(home);
+  await session.started();
+  const r = await session.run('echo "export X=1" > "$HOME/.bashrc"; echo done', Buffer.alloc(0));
+  assert.equal(r.stdout, 'done\n');
+  assert.equal(session.alive, true);
+  assert.equal((await session.run(perlProbe('print $$'), Buffer.alloc(0))).stdout, String(pid));
+  // the controller knows (" P"): the command is refused at once, without a round trip, for a new runner
+  await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
+  assert.equal(session.alive, false);
+});
+
 test('runner protocol: a session file changed between two requests makes the later one stale (checked before it)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+  const file = join(home, 'limits');
+  const { session } = localRunner(home, [], { session: [file] });
+  await session.started();
+  assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
+  // changed by another process (another runner, an admin) after the first answer, before the next request
+  writeFileSync(file, '* hard nofile 1024\n');
+  await assert.rejects(session.run(perlProbe('print "second"'), Buffer.alloc(0)), StaleSession);
+});
+
+test('runner protocol: a process-only file changed by another process: a probe runs, then a command and all after it are refused', async () => {
   const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
   const { session } = localRunner(home);
   await session.started();
   assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
-  // changed by another process (another runner, an admin) after the first answer, before the next request
   writeFileSync(join(home, '.bashrc'), 'export X=1\n');
-  await assert.rejects(session.run(perlProbe('print "second"'), Buffer.alloc(0)), StaleSession);
+  // sent together: the runner alone knows; the probe after the command must not run before it
+  const [a, b, c] = await Promise.allSettled([
+    session.run(perlProbe('print "second"'), Buffer.alloc(0)),
+    session.run('echo third', Buffer.alloc(0)),
+    session.run(perlProbe('print "fourth"'), Buffer.alloc(0)),
+  ]);
+  assert.equal(a.status === 'fulfilled' && a.value.stdout, 'second');
+  assert.ok(b.status === 'rejected' && b.reason instanceof StaleSession);
+  assert.ok(c.status === 'rejected' && c.reason instanceof StaleSession);
 });
+
+test('runner protocol: a file added to a watched directory of process-only files keeps probes there; one added to a session directory retires it', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+  const [limits, pam] = [join(home, 'limits.d'), join(home, 'pam.d')];
+  mkdirSync(limits);
+  mkdirSync(pam);
+  const { session, pid } = localRunner(home, [], { session: [`${pam}/`, `${limits}/`], process: [`${limits}/`] });
+  await session.started();
+  // a temporary file made and removed changes the directory's times only: nothing changed
+  assert.equal((await session.run(`touch ${limits}/.tmp; rm ${limits}/.tmp; echo ok`, Buffer.alloc(0))).stdout, 'ok\n');
+  assert.equal((await session.run('echo still here', Buffer.alloc(0))).stdout, 'still here\n');
+  writeFileSync(join(limits, '70-app.conf'), '* soft nofile 4096\n');
+  assert.equal((await session.run(perlProbe('print $$'), Buffer.alloc(0))).stdout, String(pid));
+  writeFileSync(join(pam, 'sudo'), 'auth sufficient pam_permit.so\n');
+  await assert.rejects(session.run(perlProbe('print $$'), Buffer.alloc(0)), StaleSession);
+});
+
+test(
+  'runner protocol: a command fed 1 MB on stdin that writes it back as it reads (cat) gets it whole (no deadlock)',
+  { timeout: 30_000 },
+  async () => {
+    const { session } = localRunner();
+    await session.started();
+    const input = Buffer.alloc(1 << 20, 'x');
+    const r = await session.run('cat', input, 20_000);
+    assert.equal([r.rc, r.stdout.length].join(' '), `0 ${input.length}`);
+    session.close();
+  },
+);
 
 /** How many stat calls the runner makes while answering `count` probes, sent together or one at a time. */
 async function statsForProbes(count: number, together: boolean): Promise<number> {

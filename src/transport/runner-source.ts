@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { quote } from './quote.js';
+
+/** runner.pl as the controller sends it, and the files its session check watches (runner.pl: "Stale sessions"). */
+
+/**
+ * What a new session is computed from (a trailing / stands for the directory and every file in it):
+ * the user database (uid, groups, home, shell), PAM's configuration with its limits and environment
+ * files, sudo's policy (env_reset, secure_path), and the rc files the login shell reads for sshd.
+ */
+export const SESSION_FILES = [
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/nsswitch.conf',
+  '/etc/pam.d/',
+  '/etc/security/',
+  '/etc/security/limits.d/',
+  '/etc/environment',
+  '/etc/default/locale',
+  '/etc/login.defs',
+  '/etc/sudoers',
+  '/etc/sudoers.d/',
+  '/etc/sudo.conf',
+  '/etc/bash.bashrc',
+  '/etc/zsh/zshenv',
+];
+/** The same, in the runner user's home. */
+export const HOME_FILES = ['.bashrc', '.zshenv', '.ssh/environment', '.pam_environment'];
+/**
+ * Those of SESSION_FILES (and every HOME_FILES) that only a new process reads: resource limits, environment
+ * and shell rc files. A change of them makes commands go to a new runner; probes and writes, which run inside
+ * the runner's Perl, stay where they are (runner.pl: "Stale sessions").
+ */
+export const PROCESS_FILES = [
+  '/etc/security/limits.conf',
+  '/etc/security/limits.d/',
+  '/etc/security/pam_env.conf',
+  '/etc/environment',
+  '/etc/default/locale',
+  '/etc/bash.bashrc',
+  '/etc/zsh/zshenv',
+];
+
+/** runner.pl as sent: comment lines dropped (they cost bytes on every start), the file lists filled in (a test may name its own). */
+export function runnerSource(files: { session?: readonly string[]; process?: readonly string[] } = {}): string {
+  const text = readFileSync(new URL('./runner.pl', import.meta.url), 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l) && l.trim() !== '')
+    .join('\n')
+    .replace('qw(SESSION_FILES)', `qw(${(files.session ?? SESSION_FILES).join(' ')})`)
+    .replace('qw(HOME_FILES)', `qw(${HOME_FILES.join(' ')})`)
+    .replace('qw(PROCESS_FILES)', `qw(${(files.process ?? PROCESS_FILES).join(' ')})`);
+}
+
+export const DRIVER_COMMAND = `exec perl -e ${quote(runnerSource())}`;
