@@ -43,10 +43,14 @@ export async function gatherPlayFacts(pc: PlayContext, batch: string[]): Promise
         try {
           const scope = buildScope(rs, host, pc.pv, undefined);
           const t = await rs.pool.get(host, scope);
-          // pending handlers are asked together with the facts: the same round trip
-          const pending = pc.play.handlers.length > 0 ? loadPending(rs, host, pc.key).catch(() => []) : undefined;
+          const become = becomeFor({}, pc.pv, scope, rs);
+          const withPending = pc.play.handlers.length > 0;
+          // pending handlers (in the login user's home) are asked together with the facts (as the play's become
+          // user): both runners up first, then both questions at once, the same round trip
+          if (withPending && become) await Promise.all([t.prepare?.({ become }), t.prepare?.({})]);
+          const pending = withPending ? loadPending(rs, host, pc.key).catch(() => []) : undefined;
           // merged: facts a module set earlier (package_facts, getent) stay, as in Ansible's fact cache
-          hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts, becomeFor({}, pc.pv, scope, rs))) };
+          hs.facts = { ...hs.facts, ...(await gatherFacts(t, gatherOpts, become)) };
           if (pending) pc.pendingRead.set(host, await pending);
           hs.stats.ok++;
           gatherResult(pc, host, 'ok', started);

@@ -140,6 +140,7 @@ export async function speculate(
   const covered: number[] = [];
   const queries: QueryCommand[] = [];
   for (const task of tasks) {
+    if (covered.length > 0 && findModule(task.module)?.queryStartsProcesses) break;
     const qs = await recordQuery(rs, pv, task, hs.name);
     if (qs.some((q) => q.opts.become?.user !== become?.user || q.opts.become?.method !== become?.method)) break;
     covered.push(task.id);

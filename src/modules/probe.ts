@@ -59,7 +59,9 @@ function statExtrasPerl(x: StatExtras): string[] {
     );
   if (x.attributes)
     lines.push(
-      '  if (!$l && open(my $av, "-|", "sh", "-c", "lsattr -vd -- \\"\\$1\\" 2>/dev/null", "sh", $p)) { my $o = <$av> // ""; close $av; print "V|$o" if $o; }',
+      // lsattr's errors (a file system without attributes) go nowhere: stderr is /dev/null while it starts (no sh)
+      '  if (!$l && open(my $se, ">&", \\*STDERR)) { open(STDERR, ">", "/dev/null"); my $ok = open(my $av, "-|", "lsattr", "-vd", "--", $p);',
+      '    open(STDERR, ">&", $se); if ($ok) { my $o = <$av> // ""; close $av; print "V|$o" if $o; } }',
     );
   return lines;
 }

@@ -109,6 +109,7 @@ export function statResult(path: string, f: RemoteFile, p: Params): Record<strin
 
 export const stat: Module = {
   name: 'stat',
+  queryStartsProcesses: true,
   spec: {
     params: {
       path: { type: 'path', support: 'full', required: true, aliases: ['dest', 'name'] },

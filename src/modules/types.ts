@@ -74,6 +74,11 @@ export interface Module {
    * command the task will run first, and batches those commands for the tasks ahead (one round trip).
    */
   query?(ctx: ModuleContext, params: Params): Promise<unknown>;
+  /**
+   * Its query starts processes on the host (stat's file and lsattr), not only Perl in the runner: fetched
+   * behind a write only as the very next task's, since a change by any task between would waste it.
+   */
+  queryStartsProcesses?: boolean;
   /** Its ansible_facts are host facts (setup, package_facts...), not variables as set_fact's are. */
   gathersFacts?: boolean;
   /** Runs once for the whole play, on its first host, as Ansible's BYPASS_HOST_LOOP actions (add_host). */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlayVars } from '../../../src/executor/scope.js';
-import { recordQuery } from '../../../src/executor/task-queries.js';
+import { buildScope } from '../../../src/executor/scope.js';
+import { recordQuery, speculate } from '../../../src/executor/task-queries.js';
 import { mockRunState } from '../../helpers/mock-transport.js';
 import { flatTasks, playOf } from '../../helpers/playbook.js';
 
@@ -50,5 +51,35 @@ test('recordQuery: nothing for a task that is not a plain query of its own host 
     qs.map((q) => q.length),
     [0, 0, 0, 0, 0],
     'delegated, run_once, own login, no query module, a value not known yet',
+  );
+});
+
+/** The commands speculate sends behind a write when the tasks after it are `ahead`. */
+async function speculated(playYaml: string): Promise<string[]> {
+  const play = playOf(playYaml);
+  const m = mockRunState('h1\n');
+  const pv: PlayVars = { play, filesVars: {}, playHosts: ['h1'], batch: ['h1'] };
+  const hs = m.rs.hosts.get('h1');
+  assert.ok(hs);
+  hs.prefetch.ahead = flatTasks(play.sections.flat());
+  await speculate(m.rs, pv, hs, await m.rs.pool.get('h1', buildScope(m.rs, 'h1', pv, undefined)), undefined);
+  return m.sent.map((s) => s.command);
+}
+
+test('speculate: a stat (its query runs file and lsattr) is fetched behind a write only as the very next task', async () => {
+  const statNext = await speculated(
+    '- hosts: all\n  tasks:\n    - stat: path=/etc/s\n    - copy: dest=/etc/c content=x\n',
+  );
+  assert.deepEqual(
+    statNext.map((c) => [hex('/etc/s'), hex('/etc/c')].findIndex((h) => c.includes(h))),
+    [0, 1],
+  );
+  const statSecond = await speculated(
+    '- hosts: all\n  tasks:\n    - copy: dest=/etc/c content=x\n    - stat: path=/etc/s\n',
+  );
+  assert.deepEqual(
+    statSecond.map((c) => [hex('/etc/s'), hex('/etc/c')].findIndex((h) => c.includes(h))),
+    [1],
+    'the copy between may change the host: the stat is asked when its turn comes',
   );
 });
