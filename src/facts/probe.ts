@@ -1,5 +1,5 @@
 import { perlString } from '../modules/probe.js';
-import { perlProbe } from '../transport/probe-command.js';
+import { perlProbe, STARTS_PROCESSES } from '../transport/probe-command.js';
 import { SECTION_MARKER, type FactSection } from './sections.js';
 
 /**
@@ -24,7 +24,7 @@ my $frun = sub { my @cmd = @_; my $pid = open(my $f, "-|"); return "" unless def
 export function factsProbe(sections: readonly FactSection[]): string {
   return perlProbe(
     [
-      HELPERS,
+      STARTS_PROCESSES + HELPERS,
       ...sections.map((s) => {
         const body = s.perl ?? `print $frun->("/bin/sh", "-c", ${perlString(s.script)});`;
         return `print ${perlString(`\n${SECTION_MARKER}${s.name}\n`)}; eval {\n${body}\n1 };`;

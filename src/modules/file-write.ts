@@ -78,7 +78,7 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
             '  chown($id->("chown", $u, "user", $spec), $id->("chown", $g // "", "group", $spec), $t)',
             '    or die "chown: changing ownership of " . $qa->($t) . ": $!\\n";',
           ].join('\n'),
-      '  require IO; IO::Handle::sync($fh) or die "sync: error syncing " . $qa->($t) . ": $!\\n"; close($fh) or die "cat: write error: $!\\n";',
+      '  require IO; IO::Handle::sync($fh) or $!{EINVAL} or $!{ENOTSUP} or die "sync: error syncing " . $qa->($t) . ": $!\\n"; close($fh) or die "cat: write error: $!\\n";',
       '  rename($t, $p) or die "mv: cannot move " . $qa->($t) . " to " . $qa->($p) . ": $!\\n"; 1 };',
       'if (!$ok) { my $e = $@; close($fh); unlink($t); die $e; }',
       o.then === undefined

@@ -11,7 +11,7 @@
  * with perlString, hex-encoded).
  */
 
-import { perlProbe } from '../transport/probe-command.js';
+import { perlProbe, STARTS_PROCESSES } from '../transport/probe-command.js';
 
 export { PROBE_SUFFIX } from '../transport/probe-command.js';
 
@@ -53,6 +53,7 @@ function statExtrasPerl(x: StatExtras): string[] {
       '  printf "T|%.9f|%.9f|%.9f|%d|%d|%d|%d|%d|%d|%o|%d|%d|%d\\n", $h[8], $h[9], $h[10], $s[0], $s[1], $s[3], $s[12], $s[11], $s[6], $s[2], $r, $w, $x;',
     );
   }
+  if (x.mime || x.attributes) lines.push(STARTS_PROCESSES.trimEnd());
   if (x.mime)
     lines.push(
       '  if (open(my $m, "-|", "file", "-b", "--mime-type", "--mime-encoding", "--", $p)) { my $o = <$m> // ""; close $m; print "M|$o"; }',

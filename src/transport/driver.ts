@@ -2,7 +2,7 @@ import type { ClientChannel } from 'ssh2';
 import { BecomeHandshake, type BecomeIds } from './become.js';
 import { cachedBody } from './code-cache.js';
 import { BoundedOutput } from './output.js';
-import { probeCode } from './probe-command.js';
+import { probeCode, STARTS_PROCESSES } from './probe-command.js';
 import { writeCode } from './write-command.js';
 import type { BecomeSettings, ExecResult } from './types.js';
 
@@ -35,19 +35,24 @@ interface Request {
  * sent (`known`), as a cached frame: the code once, then its id and values (code-cache.ts).
  */
 export function requestFrame(r: Request, known?: Set<number>): Buffer {
-  const { kind, code } = frameCode(r.cmd.toString(), r.stdin);
+  const { kind, code, spawns } = frameCode(r.cmd.toString(), r.stdin);
   const cached = code !== undefined && known ? cachedBody(code, known) : undefined;
   const body = cached !== undefined ? Buffer.from(cached) : code === undefined ? r.cmd : Buffer.from(code);
-  const header = `${cached !== undefined ? kind.toLowerCase() : kind} ${body.length} ${r.stdin.length} ${r.timeoutMs}${r.force ? ' F' : ''}\n`;
+  // flags: F run even if stale (a retry's last resort), N a probe that starts programs
+  const flags = `${r.force ? 'F' : ''}${spawns && kind === 'P' ? 'N' : ''}`;
+  const header = `${cached !== undefined ? kind.toLowerCase() : kind} ${body.length} ${r.stdin.length} ${r.timeoutMs}${flags ? ` ${flags}` : ''}\n`;
   return Buffer.concat([Buffer.from(header), body, r.stdin]);
 }
 
-/** A request's frame kind: a probe or a write (their Perl code runs in the runner), else a command (R). */
-function frameCode(cmd: string, stdin: Buffer): { kind: 'P' | 'W' | 'R'; code?: string } {
+/**
+ * A request's frame kind: a probe or a write (their Perl code runs in the runner), else a command (R); and
+ * whether it starts programs (a command, or a probe that says so), which need a current session.
+ */
+function frameCode(cmd: string, stdin: Buffer): { kind: 'P' | 'W' | 'R'; code?: string; spawns: boolean } {
   const probe = stdin.length === 0 ? probeCode(cmd) : undefined;
-  if (probe !== undefined) return { kind: 'P', code: probe };
+  if (probe !== undefined) return { kind: 'P', code: probe, spawns: probe.includes(STARTS_PROCESSES) };
   const write = writeCode(cmd);
-  return write !== undefined ? { kind: 'W', code: write } : { kind: 'R' };
+  return write !== undefined ? { kind: 'W', code: write, spawns: false } : { kind: 'R', spawns: true };
 }
 
 interface Pending {
@@ -171,7 +176,7 @@ export class DriverSession {
     if (this.dead) return Promise.reject(this.dead);
     // the runner would answer "S": with nothing in flight here, go to a new runner now (no round trip)
     if (this.processesStale && this.inflight.length === 0 && this.queue.length === 0) {
-      if (frameCode(command, stdin).kind === 'R') {
+      if (frameCode(command, stdin).spawns) {
         this.retire();
         return Promise.reject(this.dead);
       }

@@ -21,6 +21,12 @@ export function perlCodeOf(suffix: string, command: string): string | undefined 
   return form.exec(command)?.[1];
 }
 
+/**
+ * A line in a probe's code that says it starts programs (facts: env, ip; stat: file, lsattr): like a command,
+ * it then needs a runner whose session is current (runner.pl: "Stale sessions"), not only Perl in it.
+ */
+export const STARTS_PROCESSES = '# starts processes\n';
+
 /** The shell command for a probe. */
 export function perlProbe(code: string): string {
   return perlCommand(PROBE_SUFFIX, code);

@@ -27,9 +27,10 @@ export const SESSION_FILES = [
 /** The same, in the runner user's home. */
 export const HOME_FILES = ['.bashrc', '.zshenv', '.ssh/environment', '.pam_environment'];
 /**
- * Those of SESSION_FILES (and every HOME_FILES) that only a new process reads: resource limits, environment
- * and shell rc files. A change of them makes commands go to a new runner; probes and writes, which run inside
- * the runner's Perl, stay where they are (runner.pl: "Stale sessions").
+ * Those of SESSION_FILES that only a new process reads: resource limits and environment files (not shell rc
+ * files: they may set the umask). A change of them makes commands (and probes that start programs) go to a
+ * new runner; probes and writes, which run inside the runner's Perl, stay where they are (runner.pl: "Stale
+ * sessions").
  */
 export const PROCESS_FILES = [
   '/etc/security/limits.conf',
@@ -37,8 +38,6 @@ export const PROCESS_FILES = [
   '/etc/security/pam_env.conf',
   '/etc/environment',
   '/etc/default/locale',
-  '/etc/bash.bashrc',
-  '/etc/zsh/zshenv',
 ];
 
 /** runner.pl as sent: comment lines dropped (they cost bytes on every start), the file lists filled in (a test may name its own). */

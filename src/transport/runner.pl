@@ -13,7 +13,8 @@
 #   ready:   runner -> "ORCH-DRIVER-READY\n" once it has noted its session (see Stale sessions below).
 #   command: controller -> "R <cmdlen> <stdinlen> <timeout ms>[ F]\n" <cmd> <stdin>
 #            runs /bin/sh -c <cmd> in a new process group, <stdin> as its standard input.
-#   probe:   controller -> "P <codelen> 0 <timeout ms>[ F]\n" <code>
+#   probe:   controller -> "P <codelen> 0 <timeout ms>[ FLAGS]\n" <code> (FLAGS: F, see below; N: the probe
+#            starts programs, so it needs a current session as a command does)
 #            evaluates Perl <code> inside the runner (no fork, no exec): what it prints is the stdout; rc 1
 #            and the Perl error as stderr when it dies. Probe code only prints (src/modules/probe.ts).
 #   write:   controller -> "W <codelen> <stdinlen> <timeout ms>[ F]\n" <code> <bytes>
@@ -44,16 +45,19 @@
 # the runner user's own entry or group list differs (creating another user does not). When one changed,
 # by any task, module or process, it runs nothing more and answers "S\n" to this and every later request;
 # the controller starts a new runner (a new sudo/su session, as Ansible's next task would get) and sends the
-# requests again there. A header ending in " F" runs the request even so when it is the runner's first (a
+# requests again there. A header with the flag F runs the request even so when it is the runner's first (a
 # retry's last resort). The check also runs after each request: a result ending in " S" says that request
 # changed them, so the controller sends the next one to a new runner at once (no "S" round trip after a
 # changing task). Probes only read: no check after them.
-# Files only a new process reads (PROCESS_FILES and HOME_FILES: limits, environment, shell rc files) do not
-# make probes and writes stale: those run inside this Perl, whose limits and environment they never read
-# (the one thing they keep is the locale GNU-style messages are quoted in, as it was when the runner started).
-# After such a change the runner still runs them, marks its results " P", and answers "S" to the first command
-# (a new process: it needs the new session) and to everything after it; the controller, told by " P", sends
-# a command to a new runner at once when nothing is in flight here (no "S" round trip then).
+# Files only a new process reads (PROCESS_FILES: limits and environment files) do not make probes and writes
+# stale: those run inside this Perl, which reads no environment variable (the locale GNU-style messages are
+# quoted in stays the one of the runner's start), and limits matter to them only at extremes (a lowered
+# fsize or nofile). Shell rc files are not among them: they can set the umask, which writes use. After such
+# a change the runner still runs probes and writes, marks its results " P", and answers "S" to the first
+# command or probe flagged N (programs: they need the new session) and to everything after it; the
+# controller, told by " P", sends those to a new runner at once when nothing is in flight (no "S" round trip).
+# Directories count by being there and by their files; those the list names are not compared by their times
+# (an overlay file system copying one up changes them), the others are.
 #
 # Cached code (src/transport/code-cache.ts): the values of a probe's or write's code (hex, as perlString
 # writes them) are taken out of it by the controller and sent as arguments, hex still, after the code's id.
@@ -85,15 +89,15 @@ our $ORCH_IN; my %code;
 sub probe { my ($code, $in, @a) = @_; local $ORCH_IN = $in; my $out = ''; open(my $o, '>', \$out) or die; my $old = select($o);
   my $ok = ref $code ? eval { $code->(@a); 1 } : eval "$code; 1"; my $err = $ok ? '' : "$@"; select($old); close $o;
   wr("X " . ($ok ? 0 : 1) . " " . length($out) . " " . length($err) . (defined $in ? gone() : '') . "\n" . $out . $err); }
-my @HF = map { "$ENV{HOME}/$_" } qw(HOME_FILES); my @SF = (qw(SESSION_FILES), @HF); my @PF = (qw(PROCESS_FILES), @HF);
-# a file that only a new process reads (limits, environment, shell rc files: PROCESS_FILES and HOME_FILES)
-sub procf { my ($f) = @_; return grep { $f eq $_ || (m{/\z} && index($f, $_) == 0) } @PF; }
+my @SF = (qw(SESSION_FILES), map { "$ENV{HOME}/$_" } qw(HOME_FILES)); my @PF = qw(PROCESS_FILES);
+my %listed = map { my $d = $_; $d =~ s{/\z}{}; ($d => 1, "$d/" => 1) } grep { m{/\z} } @SF;
+# a file that only a new process reads (limits and environment files: PROCESS_FILES)
+sub procf { my ($f) = @_; return grep { $f eq $_ || (m{/\z} && index("$f/", $_) == 0) } @PF; }
 sub slurp { my ($f) = @_; open(my $fh, '<', $f) or return "\0"; local $/; my $c = <$fh>; return defined $c ? $c : "\0"; }
 sub fp { my $now = time; my %s; my @rec; my @f;
   for my $p (@SF) { push @f, $p; if ($p =~ m{/\z} && opendir(my $d, $p)) { push @f, map { "$p$_" } sort grep { !/\A\.\.?\z/ } readdir $d; } }
-  # a directory counts by being there (its files are in the list): adding a file changes its times, and so does
-  # an overlay file system copying it up
-  for my $f (@f) { my @st = stat $f; $s{$f} = !@st ? '-' : -d _ ? 'd' : "@st[0,1,7,9,10]"; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
+  # a listed directory counts by being there (its files are in the list): see Stale sessions
+  for my $f (@f) { my @st = stat $f; $s{$f} = !@st ? '-' : (-d _ && $listed{$f}) ? 'd' : "@st[0,1,7,9,10]"; push @rec, $f if @st && -f _ && $st[10] >= $now - 1; }
   return (\%s, @rec); }
 sub who { my @pw = getpwuid($<); return '-' unless @pw; my %g = ($pw[3] => 1); setgrent();
   while (my @gr = getgrent()) { $g{$gr[2]} = 1 if grep { $_ eq $pw[0] } split / /, $gr[3]; } endgrent();
@@ -114,7 +118,8 @@ sub cached { my ($body) = @_; my $nl = index($body, "\n"); my ($id, @a) = split 
 wr("ORCH-DRIVER-READY\n");
 while (1) {
   my $start = $used; my $h = line(); last unless defined $h;
-  my ($kind, $cl, $il, $tms, $force) = split / /, $h;
+  my ($kind, $cl, $il, $tms, $flags) = split / /, $h; $flags //= '';
+  my ($force, $spawns) = (index($flags, 'F') >= 0, $kind eq 'R' || index($flags, 'N') >= 0);
   my $cmd = rd($cl); my $in = $il ? rd($il) : '';
   last unless defined $cmd && defined $in;
   my ($sub, $id, @a) = $kind =~ /\A[pw]\z/ ? cached($cmd) : ();
@@ -122,7 +127,7 @@ while (1) {
   my $ok = $start < $seen ? !$stale : fresh();
   # a command is a new process: with limits or environment files changed it needs a new session, and what
   # comes after it waits for it (so nothing more runs here)
-  if ($ok && $pstale && $kind eq 'R') { $stale = 1; $ok = 0; }
+  if ($ok && $pstale && $spawns) { $stale = 1; $ok = 0; }
   if (!$ok && !($force && !$ran)) { wr("S\n"); next; }
   $ran = 1;
   if ($kind eq 'P') { probe($cmd); next; }

@@ -9,7 +9,7 @@ import type { ClientChannel } from 'ssh2';
 import { BECOME_TIMEOUT_MS, becomeIds } from '../../src/transport/become.js';
 import { DriverSession, requestFrame, StaleSession } from '../../src/transport/driver.js';
 import { runnerSource } from '../../src/transport/runner-source.js';
-import { perlProbe } from '../../src/transport/probe-command.js';
+import { perlProbe, STARTS_PROCESSES } from '../../src/transport/probe-command.js';
 import { perlWrite } from '../../src/transport/write-command.js';
 
 // The runner (src/transport/runner.pl) and its controller end (DriverSession) speaking the protocol over a
@@ -79,17 +79,26 @@ test('runner protocol: a command that changes a session file (its own test file)
   await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
 });
 
-test('runner protocol: after a command changes a process-only file (~/.bashrc) probes still run there, a command does not', async () => {
+test('runner protocol: after a command changes a process-only file (environment) probes still run there, a command does not', async () => {
   const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const { session, pid } = localRunner(home);
+  const env = join(home, 'environment');
+  const { session, pid } = localRunner(home, [], { session: [env], process: [env] });
   await session.started();
-  const r = await session.run('echo "export X=1" > "$HOME/.bashrc"; echo done', Buffer.alloc(0));
+  const r = await session.run(`echo "X=1" > ${env}; echo done`, Buffer.alloc(0));
   assert.equal(r.stdout, 'done\n');
   assert.equal(session.alive, true);
   assert.equal((await session.run(perlProbe('print $$'), Buffer.alloc(0))).stdout, String(pid));
-  // the controller knows (" P"): the command is refused at once, without a round trip, for a new runner
-  await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
+  // a probe that starts programs (facts: env) needs the new session too
+  await assert.rejects(session.run(perlProbe(`${STARTS_PROCESSES}print $$`), Buffer.alloc(0)), StaleSession);
   assert.equal(session.alive, false);
+});
+
+test('runner protocol: ~/.bashrc (it may set the umask writes use) retires the runner for probes too', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+  const { session } = localRunner(home);
+  await session.started();
+  assert.equal((await session.run('echo "umask 077" > "$HOME/.bashrc"; echo done', Buffer.alloc(0))).stdout, 'done\n');
+  await assert.rejects(session.run(perlProbe('print 1'), Buffer.alloc(0)), StaleSession);
 });
 
 test('runner protocol: a session file changed between two requests makes the later one stale (checked before it)', async () => {
@@ -105,10 +114,11 @@ test('runner protocol: a session file changed between two requests makes the lat
 
 test('runner protocol: a process-only file changed by another process: a probe runs, then a command and all after it are refused', async () => {
   const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const { session } = localRunner(home);
+  const env = join(home, 'environment');
+  const { session } = localRunner(home, [], { session: [env], process: [env] });
   await session.started();
   assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
-  writeFileSync(join(home, '.bashrc'), 'export X=1\n');
+  writeFileSync(env, 'X=1\n');
   // sent together: the runner alone knows; the probe after the command must not run before it
   const [a, b, c] = await Promise.allSettled([
     session.run(perlProbe('print "second"'), Buffer.alloc(0)),
