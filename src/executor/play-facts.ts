@@ -1,6 +1,7 @@
 import { BecomeError } from '../core/errors.js';
 import { ModuleFailure } from '../modules/types.js';
-import { gatherFacts, SUBSET_NAMES, type GatherOptions } from '../facts/gather.js';
+import { gatherFacts, type GatherOptions } from '../facts/gather.js';
+import { badSubset, badSubsetMessage } from '../facts/subsets.js';
 import { renderValue } from '../template/env.js';
 import { loadPending } from './pending-handlers.js';
 import { buildScope } from './scope.js';
@@ -98,11 +99,8 @@ export function gatherOptions(pc: PlayContext, host: string): GatherOptions {
   const raw = play.gatherSubset === undefined ? undefined : renderValue(play.gatherSubset, scope);
   const subset =
     raw === undefined ? undefined : (Array.isArray(raw) ? raw : String(raw).split(',')).map((s) => String(s).trim());
-  const bad = subset?.find((s) => !SUBSET_NAMES.includes(s.replace(/^!/, '')));
-  if (bad !== undefined)
-    throw new ModuleFailure(
-      `Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`,
-    );
+  const bad = subset === undefined ? undefined : badSubset(subset);
+  if (bad !== undefined) throw new ModuleFailure(badSubsetMessage(bad));
   const factPath = play.factPath === undefined ? undefined : String(renderValue(play.factPath, scope));
   return { subset, factPath };
 }

@@ -138,6 +138,8 @@ export class PrefetchCache {
   size = MAX_WINDOW;
   /** a command not answered from here ran on the host during the current task */
   touched = false;
+  /** the same, for the task before it: the host is in a stretch of changes (see `speculate` in task-queries.ts) */
+  touchedBefore = false;
   /** per play, the become users (becomeKey) whose batch the host refused (sudo asking a password...) */
   private readonly refusedBatches = new WeakMap<object, Set<string>>();
   /** tasks whose query was looked at since the last drop (so no task is prefetched twice) */
@@ -221,6 +223,7 @@ export function settleAfterTask(caches: PrefetchCache[], task: Task, ran = true)
   const dirty = (ran && windowRole(task) === 'break') || (caches.some((c) => c.touched) && !writesOwnHostOnly(task));
   for (const c of caches) {
     if (dirty) c.drop();
+    c.touchedBefore = c.touched;
     c.touched = false;
   }
 }

@@ -136,7 +136,9 @@ export async function speculate(
   become: BecomeSettings | undefined,
 ): Promise<void> {
   const c = hs.prefetch;
-  const tasks = c.ahead.slice(0, c.size);
+  // after a task that changed the host too (a first run), the next one most likely changes it again: what is
+  // fetched for the tasks after it would be thrown away, so only its own queries ride behind this write
+  const tasks = c.ahead.slice(0, c.touchedBefore ? 1 : c.size);
   const covered: number[] = [];
   const queries: QueryCommand[] = [];
   for (const task of tasks) {

@@ -6,6 +6,7 @@ import { platformSection } from './platform.js';
 import { factsProbe } from './probe.js';
 import { SECTION_MARKER, type FactSection, type Facts, type FactSubset } from './sections.js';
 import { dateTimeSection, envSection, userSection } from './session.js';
+import { asGroups } from './subsets.js';
 import { virtualSection } from './virtual.js';
 
 export type { Facts } from './sections.js';
@@ -23,7 +24,7 @@ const SUBSETS: readonly FactSubset[] = ['min', 'hardware', 'network', 'virtual']
 export function selectSubsets(subset: readonly string[] = ['all']): Set<FactSubset> {
   const include = new Set<string>();
   const exclude = new Set<string>();
-  for (const s of subset.map((x) => x.trim()).filter(Boolean)) {
+  for (const s of asGroups(subset).filter(Boolean)) {
     if (s.startsWith('!')) exclude.add(s.slice(1));
     else include.add(s);
   }
@@ -33,9 +34,6 @@ export function selectSubsets(subset: readonly string[] = ['all']): Set<FactSubs
   for (const s of SUBSETS) if (exclude.has(s) && !include.has(s)) chosen.delete(s);
   return chosen;
 }
-
-/** Names gather_subset accepts (anything else is an error, as in Ansible). */
-export const SUBSET_NAMES: readonly string[] = ['all', ...SUBSETS];
 
 export function factSections(opts: GatherOptions = {}): FactSection[] {
   const chosen = selectSubsets(opts.subset);

@@ -1,5 +1,6 @@
 import { globMatch } from '../core/glob.js';
-import { factSections, parseFacts, SUBSET_NAMES } from '../facts/gather.js';
+import { factSections, parseFacts } from '../facts/gather.js';
+import { badSubset, badSubsetMessage } from '../facts/subsets.js';
 import { factsProbe } from '../facts/probe.js';
 import { DEFAULT_FACT_PATH } from '../facts/local.js';
 import { ModuleFailure, type Module } from './types.js';
@@ -18,11 +19,8 @@ export const setup: Module = {
   },
   async run(ctx, p) {
     const subset = p.gather_subset as string[];
-    const bad = subset.find((s) => !SUBSET_NAMES.includes(s.replace(/^!/, '')));
-    if (bad !== undefined)
-      throw new ModuleFailure(
-        `Bad subset '${bad}' given to Ansible. gather_subset options allowed: ${SUBSET_NAMES.join(', ')}`,
-      );
+    const bad = badSubset(subset);
+    if (bad !== undefined) throw new ModuleFailure(badSubsetMessage(bad));
     const sections = factSections({ subset, factPath: String(p.fact_path) });
     const r = await ctx.run(factsProbe(sections), { timeoutMs: Number(p.gather_timeout) * 1000 });
     const facts = parseFacts(r.stdout, sections, subset);

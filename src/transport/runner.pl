@@ -125,8 +125,8 @@ while (1) {
   my ($sub, $id, @a) = $kind =~ /\A[pw]\z/ ? cached($cmd) : ();
   # a request that had begun to arrive when the last check began is covered by it (see Stale sessions)
   my $ok = $start < $seen ? !$stale : fresh();
-  # a command is a new process: with limits or environment files changed it needs a new session, and what
-  # comes after it waits for it (so nothing more runs here)
+  # a command (or a probe that starts programs) is a new process: with limits or environment files changed it
+  # needs a new session, and what comes after it waits for it (so nothing more runs here)
   if ($ok && $pstale && $spawns) { $stale = 1; $ok = 0; }
   if (!$ok && !($force && !$ran)) { wr("S\n"); next; }
   $ran = 1;

@@ -7,6 +7,7 @@ import { parseNetwork } from '../../src/facts/network.js';
 import { parsePlatform, serviceManager } from '../../src/facts/platform.js';
 import { dateTimeSection, envSection, userSection } from '../../src/facts/session.js';
 import { parseVirtual } from '../../src/facts/virtual.js';
+import { badSubset, badSubsetMessage } from '../../src/facts/subsets.js';
 
 // Recorded outputs of each fact section (Debian 12) → the facts Ansible 2.14's setup module reports.
 
@@ -223,5 +224,18 @@ test('facts: one script, sections split by marker, ansible_ names and ansible_fa
       ?.script.includes("'/etc/x'\\''; touch /tmp/p; '\\'''"),
     true,
     'fact_path is quoted',
+  );
+});
+
+test("gather_subset: Ansible's fine-grained names select the group holding them; an unknown name gets Ansible's message", () => {
+  assert.deepEqual([...selectSubsets(['!all', '!min', 'distribution'])].sort(), ['min']);
+  assert.deepEqual([...selectSubsets(['!all', 'interfaces'])].sort(), ['min', 'network']);
+  assert.deepEqual([...selectSubsets(['all', '!interfaces'])].sort(), ['hardware', 'min', 'network', 'virtual']);
+  assert.equal(badSubset(['min', '!distribution', 'default_ipv4', 'virtualization_type']), undefined);
+  assert.equal(badSubset(['all', '!bogus']), '!bogus');
+  // ansible-playbook 2.14's own words (`ansible localhost -m setup -a gather_subset=bogus`)
+  assert.equal(
+    badSubsetMessage('bogus'),
+    "Bad subset 'bogus' given to Ansible. gather_subset options allowed: all, all_ipv4_addresses, all_ipv6_addresses, apparmor, architecture, caps, chroot, cmdline, date_time, default_ipv4, default_ipv6, devices, distribution, distribution_major_version, distribution_release, distribution_version, dns, effective_group_ids, effective_user_id, env, facter, fibre_channel_wwn, fips, hardware, interfaces, is_chroot, iscsi, kernel, kernel_version, loadavg, local, lsb, machine, machine_id, mounts, network, nvme, ohai, os_family, pkg_mgr, platform, processor, processor_cores, processor_count, python, python_version, real_user_id, selinux, service_mgr, ssh_host_key_dsa_public, ssh_host_key_ecdsa_public, ssh_host_key_ed25519_public, ssh_host_key_rsa_public, ssh_host_pub_keys, ssh_pub_keys, system, system_capabilities, system_capabilities_enforced, user, user_dir, user_gecos, user_gid, user_id, user_shell, user_uid, virtual, virtualization_role, virtualization_tech_guest, virtualization_tech_host, virtualization_type",
   );
 });

@@ -55,13 +55,14 @@ test('recordQuery: nothing for a task that is not a plain query of its own host 
 });
 
 /** The commands speculate sends behind a write when the tasks after it are `ahead`. */
-async function speculated(playYaml: string): Promise<string[]> {
+async function speculated(playYaml: string, touchedBefore = false): Promise<string[]> {
   const play = playOf(playYaml);
   const m = mockRunState('h1\n');
   const pv: PlayVars = { play, filesVars: {}, playHosts: ['h1'], batch: ['h1'] };
   const hs = m.rs.hosts.get('h1');
   assert.ok(hs);
   hs.prefetch.ahead = flatTasks(play.sections.flat());
+  hs.prefetch.touchedBefore = touchedBefore;
   await speculate(m.rs, pv, hs, await m.rs.pool.get('h1', buildScope(m.rs, 'h1', pv, undefined)), undefined);
   return m.sent.map((s) => s.command);
 }
@@ -82,4 +83,11 @@ test('speculate: a stat (its query runs file and lsattr) is fetched behind a wri
     [1],
     'the copy between may change the host: the stat is asked when its turn comes',
   );
+});
+
+test("speculate: after a task that changed the host too, only the next task's query rides behind the write", async () => {
+  const pb = '- hosts: all\n  tasks:\n    - copy: dest=/etc/a content=x\n    - copy: dest=/etc/b content=x\n';
+  const which = (cs: string[]) => cs.map((c) => [hex('/etc/a'), hex('/etc/b')].findIndex((h) => c.includes(h)));
+  assert.deepEqual(which(await speculated(pb)), [0, 1], 'after a task that changed nothing: the tasks ahead');
+  assert.deepEqual(which(await speculated(pb, true)), [0], 'in a stretch of changes: the next one only');
 });
