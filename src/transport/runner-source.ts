@@ -40,7 +40,7 @@ export const PROCESS_FILES = [
   '/etc/default/locale',
 ];
 
-/** runner.pl as sent: comment lines dropped (they cost bytes on every start), the file lists filled in (a test's own). */
+/** runner.pl as sent: comment lines dropped (bytes at every start), its file lists filled in (or a test's own). */
 export function runnerSource(files: { session?: readonly string[]; process?: readonly string[] } = {}): string {
   const text = readFileSync(new URL('./runner.pl', import.meta.url), 'utf8');
   return text
