@@ -56,10 +56,15 @@ const globbed = (p: string): string => `(grep { -e $_ || -l $_ } File::Glob::bsd
 
 /** Only asks creates/removes (read-only): the module's query, as probe code. */
 function guardOnly(p: Params): string {
+  return `use File::Glob; my $skip = ${skipWhen(p) || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`;
+}
+
+/** creates/removes as one Perl condition, true when the command is to be skipped ('' without them). */
+function skipWhen(p: Params): string {
   const tests: string[] = [];
   if (typeof p.creates === 'string') tests.push(globbed(p.creates));
   if (typeof p.removes === 'string') tests.push(`!${globbed(p.removes)}`);
-  return `use File::Glob; my $skip = ${tests.map((t) => `(${t})`).join(' || ') || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`;
+  return tests.map((t) => `(${t})`).join(' || ');
 }
 
 /** The command modules' read-only part: the creates/removes guard, when there is one. */
@@ -70,12 +75,10 @@ async function queryGuard(ctx: ModuleContext, p: Params): Promise<ExecResult | u
 /**
  * Runs argv as Python's subprocess does for Ansible's run_command: $VAR/${VAR} (when set) and a leading ~
  * expanded in each argument first (command only), an exec failure reported with its errno (not sh's 127).
- * `guard`: creates/removes tests asked once more right before (the same Perl: no process of its own).
+ * `skipWhen`: the creates/removes condition asked once more right before (the same Perl: no process of its own).
  */
-function execArgv(argv: string[], expand: boolean, guard: string[] = []): string {
-  const skip = guard.length
-    ? `use File::Glob; if (${guard.map((t) => `(${t})`).join(' || ')}) { print "${SKIP_MARK}"; exit 0; } `
-    : '';
+function execArgv(argv: string[], expand: boolean, skipWhen = ''): string {
+  const skip = skipWhen ? `use File::Glob; if (${skipWhen}) { print "${SKIP_MARK}"; exit 0; } ` : '';
   const expansion = expand
     ? 'for (@ARGV) { s/\\$(\\w+|\\{([^}]*)\\})/my $n = defined $2 ? $2 : $1; exists $ENV{$n} ? $ENV{$n} : $&/ge; s{^~([^\\/]*)}{my $d = $1 eq "" ? ($ENV{HOME} // (getpwuid($<))[7]) : (getpwnam($1))[7]; defined $d ? $d : $&}e; } '
     : '';
@@ -110,11 +113,7 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   }
   let stdin: string | undefined;
   if (typeof p.stdin === 'string') stdin = p.stdin_add_newline === false ? p.stdin : `${p.stdin}\n`;
-  const guardAgain = [
-    typeof p.creates === 'string' ? `${globbed(p.creates)}` : '',
-    typeof p.removes === 'string' ? `!${globbed(p.removes)}` : '',
-  ].filter((t) => t);
-  const text = execArgv(shown.argv, shown.expand, guardAgain);
+  const text = execArgv(shown.argv, shown.expand, skipWhen(p));
   if (ctx.background) {
     const { chdir, creates, removes, strip_empty_ends } = p;
     return ctx.background(`${cd}${text}`, stdin ?? '', {
