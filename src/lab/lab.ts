@@ -34,10 +34,21 @@ function raiseNeighbourLimits(): void {
     ['gc_thresh2', 4096],
     ['gc_thresh3', 8192],
   ];
-  for (const [name, value] of want) {
-    const file = `/proc/sys/net/ipv4/neigh/default/${name}`;
-    if (Number(readFileSync(file, 'utf8')) < value) writeFileSync(file, `${value}\n`);
-  }
+  for (const [name, value] of want) raiseSysctl(`/proc/sys/net/ipv4/neigh/default/${name}`, value);
+}
+
+/**
+ * A runner watches its session files with inotify (runner.pl, "Stale sessions"): one instance and ~60 watches
+ * each. Every lab host's root shares this kernel's per-user limits (128 instances by default), where real hosts
+ * have a kernel each; past them a runner falls back to stat checks. Raised, never lowered.
+ */
+function raiseInotifyLimits(): void {
+  raiseSysctl('/proc/sys/fs/inotify/max_user_instances', 8192);
+  raiseSysctl('/proc/sys/fs/inotify/max_user_watches', 524288);
+}
+
+function raiseSysctl(file: string, value: number): void {
+  if (Number(readFileSync(file, 'utf8')) < value) writeFileSync(file, `${value}\n`);
 }
 
 export async function labUp(
@@ -75,6 +86,7 @@ export async function labUp(
     await $`ip link set ${cfg.bridge} up`;
   }
   raiseNeighbourLimits();
+  raiseInotifyLimits();
   const hosts = Array.from({ length: count }, (_, i) => hostAt(cfg, i + 1));
   const started: LabHost[] = [];
   for (const h of hosts) {

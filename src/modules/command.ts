@@ -51,12 +51,25 @@ const shellSpec: ModuleSpec = {
   freeForm: '_raw_params',
 };
 
-/** Perl: true when the glob `p` matches something, as Python's glob.glob(creates) in Ansible's command module. */
-const globbed = (p: string): string => `(grep { -e $_ || -l $_ } File::Glob::bsd_glob(${perlString(p)}))`;
+/** What bsd_glob (GLOB_CSH: braces, ~, backslash quoting, NOMAGIC) would return unchanged: the path alone. */
+const plainPath = (p: string): boolean => !/[*?[\]{}~\\]/.test(p);
+
+/**
+ * Perl: true when the glob `p` matches something, as Python's glob.glob(creates) in Ansible's command module.
+ * A plain path needs no File::Glob (~3 ms to load in a perl that has not).
+ */
+const globbed = (p: string): string =>
+  `(grep { -e $_ || -l $_ } ${plainPath(p) ? '' : 'File::Glob::bsd_glob'}(${perlString(p)}))`;
+
+/** `use File::Glob;` when a creates/removes pattern needs it. */
+function globModule(p: Params): string {
+  const patterns = [p.creates, p.removes].filter((v): v is string => typeof v === 'string');
+  return patterns.every(plainPath) ? '' : 'use File::Glob; ';
+}
 
 /** Only asks creates/removes (read-only): the module's query, as probe code. */
 function guardOnly(p: Params): string {
-  return `use File::Glob; my $skip = ${skipWhen(p) || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`;
+  return `${globModule(p)}my $skip = ${skipWhen(p) || '0'}; print $skip ? "${SKIP_MARK}" : "would-run";`;
 }
 
 /** creates/removes as one Perl condition, true when the command is to be skipped ('' without them). */
@@ -75,10 +88,10 @@ async function queryGuard(ctx: ModuleContext, p: Params): Promise<ExecResult | u
 /**
  * Runs argv as Python's subprocess does for Ansible's run_command: $VAR/${VAR} (when set) and a leading ~
  * expanded in each argument first (command only), an exec failure reported with its errno (not sh's 127).
- * `skipWhen`: the creates/removes condition asked once more right before (the same Perl: no process of its own).
+ * `guard`: the creates/removes condition asked once more right before (the same Perl: no process of its own).
  */
-function execArgv(argv: string[], expand: boolean, skipWhen = ''): string {
-  const skip = skipWhen ? `use File::Glob; if (${skipWhen}) { print "${SKIP_MARK}"; exit 0; } ` : '';
+function execArgv(argv: string[], expand: boolean, guard?: { skipWhen: string; module: string }): string {
+  const skip = guard?.skipWhen ? `${guard.module}if (${guard.skipWhen}) { print "${SKIP_MARK}"; exit 0; } ` : '';
   const expansion = expand
     ? 'for (@ARGV) { s/\\$(\\w+|\\{([^}]*)\\})/my $n = defined $2 ? $2 : $1; exists $ENV{$n} ? $ENV{$n} : $&/ge; s{^~([^\\/]*)}{my $d = $1 eq "" ? ($ENV{HOME} // (getpwuid($<))[7]) : (getpwnam($1))[7]; defined $d ? $d : $&}e; } '
     : '';
@@ -113,7 +126,7 @@ async function runCommand(ctx: ModuleContext, p: Params, shown: Shown): Promise<
   }
   let stdin: string | undefined;
   if (typeof p.stdin === 'string') stdin = p.stdin_add_newline === false ? p.stdin : `${p.stdin}\n`;
-  const text = execArgv(shown.argv, shown.expand, skipWhen(p));
+  const text = execArgv(shown.argv, shown.expand, { skipWhen: skipWhen(p), module: globModule(p) });
   if (ctx.background) {
     const { chdir, creates, removes, strip_empty_ends } = p;
     return ctx.background(`${cd}${text}`, stdin ?? '', {

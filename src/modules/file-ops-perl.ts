@@ -105,12 +105,12 @@ export const FILE_OP_PERL = {
     '  my ($uid, $gid) = ($id->($tool, $u, "user", $u), $id->($tool, $g, "group", $g));',
     '  my @s = $h ? lstat $p : stat $p; if (!@s) { my $dl = !$h && $!{ENOENT} && -l $p;',
     '    die "$tool: " . ($dl ? "cannot dereference " : "cannot access ") . $qa->($p) . ": $!\\n"; }',
-    '  return if $h ? POSIX::lchown($uid, $gid, $p) : chown($uid, $gid, $p);',
+    '  return if $h ? do { require POSIX; POSIX::lchown($uid, $gid, $p) } : chown($uid, $gid, $p);',
     '  die "$tool: " . ($u ne "" ? "changing ownership of " : "changing group of ") . $qa->($p) . ": $!\\n"; };',
   ].join('\n'),
   // chown -R USER[:GROUP] PATH: never through a link (the path itself either), each directory after its entries
   chownR: [
-    '$op{chownR} = sub { my ($u, $g, $p) = @_; my $spec = $g eq "" ? $u : "$u:$g"; my $err = "";',
+    '$op{chownR} = sub { my ($u, $g, $p) = @_; my $spec = $g eq "" ? $u : "$u:$g"; my $err = ""; require POSIX;',
     '  my ($uid, $gid) = ($id->("chown", $u, "user", $spec), $id->("chown", $g, "group", $spec)); my $w;',
     '  $w = sub { my ($f) = @_; if (!lstat $f) { $err .= "chown: cannot access " . $qa->($f) . ": $!\\n"; return; }',
     '    if (-d _) { my $dh; if (!opendir($dh, $f)) { $err .= "chown: cannot read directory " . $qa->($f) . ": $!\\n"; return; }',

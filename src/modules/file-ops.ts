@@ -136,7 +136,8 @@ export function perlFileCommand(ops: readonly FileOp[]): string | undefined {
   );
   return perlWrite(
     [
-      'use strict; require POSIX; require Errno;',
+      // POSIX (~5 ms to load in a runner) only where lchown is needed: own with -h, chown -R
+      'use strict; require Errno;',
       GNU_QUOTE_PERL,
       'my %op;',
       ...subs.map((s) => FILE_OP_PERL[s]),

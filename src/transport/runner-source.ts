@@ -40,8 +40,13 @@ export const PROCESS_FILES = [
   '/etc/default/locale',
 ];
 
-/** runner.pl as sent: comment lines dropped (bytes at every start), its file lists filled in (or a test's own). */
-export function runnerSource(files: { session?: readonly string[]; process?: readonly string[] } = {}): string {
+/**
+ * runner.pl as sent: comment lines dropped (bytes at every start), its file lists filled in (or a test's own);
+ * `inotify: false` (tests) makes every session check stat every file.
+ */
+export function runnerSource(
+  files: { session?: readonly string[]; process?: readonly string[]; inotify?: boolean } = {},
+): string {
   const text = readFileSync(new URL('./runner.pl', import.meta.url), 'utf8');
   return text
     .split('\n')
@@ -49,7 +54,8 @@ export function runnerSource(files: { session?: readonly string[]; process?: rea
     .join('\n')
     .replace('qw(SESSION_FILES)', `qw(${(files.session ?? SESSION_FILES).join(' ')})`)
     .replace('qw(HOME_FILES)', `qw(${HOME_FILES.join(' ')})`)
-    .replace('qw(PROCESS_FILES)', `qw(${(files.process ?? PROCESS_FILES).join(' ')})`);
+    .replace('qw(PROCESS_FILES)', `qw(${(files.process ?? PROCESS_FILES).join(' ')})`)
+    .replace('INOTIFY_ON', files.inotify === false ? '0' : '1');
 }
 
 export const DRIVER_COMMAND = `exec perl -e ${quote(runnerSource())}`;

@@ -18,8 +18,8 @@ export function localRunner(
   home = mkdtempSync(join(tmpdir(), 'orch-runner-home-')),
   /** a program and arguments that start perl (setpriv, prlimit...) */
   prefix: string[] = [],
-  /** the files the runner watches (SESSION_FILES, PROCESS_FILES when not given) */
-  files?: { session?: string[]; process?: string[] },
+  /** the files the runner watches (SESSION_FILES, PROCESS_FILES when not given), and how (inotify unless false) */
+  files?: { session?: string[]; process?: string[]; inotify?: boolean },
 ): {
   session: DriverSession;
   pid: number;

@@ -152,3 +152,23 @@ test('perl write: the temp file is 0600 while its bytes arrive (streamed from st
   assert.equal(state(p).mode, '644');
   assert.deepEqual(leftovers(dir), []);
 });
+
+test(
+  'perl write: the temp file is fsynced after its last byte is written and before the rename, without loading IO',
+  { skip: spawnSync('strace', ['-V']).status !== 0 && 'needs strace' },
+  () => {
+    const dir = fresh();
+    const trace = join(dir, 'trace');
+    const script = `strace -f -qq -o ${trace} -e trace=write,fsync,rename,openat sh -c "$1"`;
+    const r = spawnSync('sh', ['-c', script, 'sh', perlWriteCommand(join(dir, 'f'))], {
+      input: BYTES,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const calls = readFileSync(trace, 'utf8').split('\n');
+    const at = (re: RegExp) => calls.findIndex((l) => re.test(l));
+    const [wrote, synced, renamed] = [at(/ write\(\d+, "\\0\\377/), at(/ fsync\(\d+\) += 0/), at(/ rename\(/)];
+    assert.ok(wrote >= 0 && wrote < synced && synced < renamed, calls.join('\n'));
+    assert.equal(at(/IO\.pm/), -1, 'IO is not loaded');
+  },
+);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { ClientChannel } from 'ssh2';
 import { BECOME_TIMEOUT_MS, becomeIds } from '../../src/transport/become.js';
 import { DriverSession, requestFrame, StaleSession } from '../../src/transport/driver.js';
-import { runnerSource } from '../../src/transport/runner-source.js';
+import { HOME_FILES, runnerSource } from '../../src/transport/runner-source.js';
 import { perlProbe, STARTS_PROCESSES } from '../../src/transport/probe-command.js';
 import { perlWrite } from '../../src/transport/write-command.js';
 
@@ -68,83 +68,131 @@ test('runner protocol: requests sent at once are answered in order; a timeout an
   session.close();
 });
 
-test('runner protocol: a command that changes a session file (its own test file) is answered, then the runner retires', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const file = join(home, 'sudoers');
-  const { session } = localRunner(home, [], { session: [file] });
-  await session.started();
-  const r = await session.run(`echo "Defaults env_reset" > ${file}; echo done`, Buffer.alloc(0));
-  assert.equal(r.stdout, 'done\n');
-  assert.equal(session.alive, false);
-  await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
-});
+// The session checks: by inotify (a check with no event pending reads one empty queue) and by stat alone (where
+// inotify is not to be had), each case both ways.
+for (const inotify of [true, false]) {
+  const how = inotify ? ' (inotify)' : ' (stat checks)';
+  test(`runner protocol${how}: a command that changes a session file (its own test file) is answered, then the runner retires`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const file = join(home, 'sudoers');
+    const { session } = localRunner(home, [], { session: [file], inotify });
+    await session.started();
+    const r = await session.run(`echo "Defaults env_reset" > ${file}; echo done`, Buffer.alloc(0));
+    assert.equal(r.stdout, 'done\n');
+    assert.equal(session.alive, false);
+    await assert.rejects(session.run('echo again', Buffer.alloc(0)), StaleSession);
+  });
 
-test('runner protocol: after a command changes a process-only file (environment) probes still run there, a command does not', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const env = join(home, 'environment');
-  const { session, pid } = localRunner(home, [], { session: [env], process: [env] });
-  await session.started();
-  const r = await session.run(`echo "X=1" > ${env}; echo done`, Buffer.alloc(0));
-  assert.equal(r.stdout, 'done\n');
-  assert.equal(session.alive, true);
-  assert.equal((await session.run(perlProbe('print $$'), Buffer.alloc(0))).stdout, String(pid));
-  // a probe that starts programs (facts: env) needs the new session too
-  await assert.rejects(session.run(perlProbe(`${STARTS_PROCESSES}print $$`), Buffer.alloc(0)), StaleSession);
-  assert.equal(session.alive, false);
-});
+  test(`runner protocol${how}: after a command changes a process-only file (environment) probes still run there, a command does not`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const env = join(home, 'environment');
+    const { session, pid } = localRunner(home, [], { session: [env], process: [env], inotify });
+    await session.started();
+    const r = await session.run(`echo "X=1" > ${env}; echo done`, Buffer.alloc(0));
+    assert.equal(r.stdout, 'done\n');
+    assert.equal(session.alive, true);
+    assert.equal((await session.run(perlProbe('print $$'), Buffer.alloc(0))).stdout, String(pid));
+    // a probe that starts programs (facts: env) needs the new session too
+    await assert.rejects(session.run(perlProbe(`${STARTS_PROCESSES}print $$`), Buffer.alloc(0)), StaleSession);
+    assert.equal(session.alive, false);
+  });
 
-test('runner protocol: ~/.bashrc (it may set the umask writes use) retires the runner for probes too', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const { session } = localRunner(home);
-  await session.started();
-  assert.equal((await session.run('echo "umask 077" > "$HOME/.bashrc"; echo done', Buffer.alloc(0))).stdout, 'done\n');
-  await assert.rejects(session.run(perlProbe('print 1'), Buffer.alloc(0)), StaleSession);
-});
+  test(`runner protocol${how}: ~/.bashrc (it may set the umask writes use) retires the runner for probes too`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const { session } = localRunner(home, [], { inotify });
+    await session.started();
+    assert.equal(
+      (await session.run('echo "umask 077" > "$HOME/.bashrc"; echo done', Buffer.alloc(0))).stdout,
+      'done\n',
+    );
+    await assert.rejects(session.run(perlProbe('print 1'), Buffer.alloc(0)), StaleSession);
+  });
 
-test('runner protocol: a session file changed between two requests makes the later one stale (checked before it)', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const file = join(home, 'limits');
-  const { session } = localRunner(home, [], { session: [file] });
-  await session.started();
-  assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
-  // changed by another process (another runner, an admin) after the first answer, before the next request
-  writeFileSync(file, '* hard nofile 1024\n');
-  await assert.rejects(session.run(perlProbe('print "second"'), Buffer.alloc(0)), StaleSession);
-});
+  test(`runner protocol${how}: a session file changed between two requests makes the later one stale (checked before it)`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const file = join(home, 'limits');
+    const { session } = localRunner(home, [], { session: [file], inotify });
+    await session.started();
+    assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
+    // changed by another process (another runner, an admin) after the first answer, before the next request
+    writeFileSync(file, '* hard nofile 1024\n');
+    await assert.rejects(session.run(perlProbe('print "second"'), Buffer.alloc(0)), StaleSession);
+  });
 
-test('runner protocol: a process-only file changed by another process: a probe runs, then a command and all after it are refused', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const env = join(home, 'environment');
-  const { session } = localRunner(home, [], { session: [env], process: [env] });
-  await session.started();
-  assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
-  writeFileSync(env, 'X=1\n');
-  // sent together: the runner alone knows; the probe after the command must not run before it
-  const [a, b, c] = await Promise.allSettled([
-    session.run(perlProbe('print "second"'), Buffer.alloc(0)),
-    session.run('echo third', Buffer.alloc(0)),
-    session.run(perlProbe('print "fourth"'), Buffer.alloc(0)),
-  ]);
-  assert.equal(a.status === 'fulfilled' && a.value.stdout, 'second');
-  assert.ok(b.status === 'rejected' && b.reason instanceof StaleSession);
-  assert.ok(c.status === 'rejected' && c.reason instanceof StaleSession);
-});
+  test(`runner protocol${how}: a process-only file changed by another process: a probe runs, then a command and all after it are refused`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const env = join(home, 'environment');
+    const { session } = localRunner(home, [], { session: [env], process: [env], inotify });
+    await session.started();
+    assert.equal((await session.run(perlProbe('print "first"'), Buffer.alloc(0))).stdout, 'first');
+    writeFileSync(env, 'X=1\n');
+    // sent together: the runner alone knows; the probe after the command must not run before it
+    const [a, b, c] = await Promise.allSettled([
+      session.run(perlProbe('print "second"'), Buffer.alloc(0)),
+      session.run('echo third', Buffer.alloc(0)),
+      session.run(perlProbe('print "fourth"'), Buffer.alloc(0)),
+    ]);
+    assert.equal(a.status === 'fulfilled' && a.value.stdout, 'second');
+    assert.ok(b.status === 'rejected' && b.reason instanceof StaleSession);
+    assert.ok(c.status === 'rejected' && c.reason instanceof StaleSession);
+  });
 
-test('runner protocol: a file added to a watched directory of process-only files keeps probes there; one added to a session directory retires it', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
-  const [limits, pam] = [join(home, 'limits.d'), join(home, 'pam.d')];
-  mkdirSync(limits);
-  mkdirSync(pam);
-  const { session, pid } = localRunner(home, [], { session: [`${pam}/`, `${limits}/`], process: [`${limits}/`] });
-  await session.started();
-  // a temporary file made and removed changes the directory's times only: nothing changed
-  assert.equal((await session.run(`touch ${limits}/.tmp; rm ${limits}/.tmp; echo ok`, Buffer.alloc(0))).stdout, 'ok\n');
-  assert.equal((await session.run('echo still here', Buffer.alloc(0))).stdout, 'still here\n');
-  writeFileSync(join(limits, '70-app.conf'), '* soft nofile 4096\n');
-  assert.equal((await session.run(perlProbe('print $$'), Buffer.alloc(0))).stdout, String(pid));
-  writeFileSync(join(pam, 'sudo'), 'auth sufficient pam_permit.so\n');
-  await assert.rejects(session.run(perlProbe('print $$'), Buffer.alloc(0)), StaleSession);
-});
+  test(`runner protocol${how}: a file added to a watched directory of process-only files keeps probes there; one added to a session directory retires it`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const [limits, pam] = [join(home, 'limits.d'), join(home, 'pam.d')];
+    mkdirSync(limits);
+    mkdirSync(pam);
+    const { session, pid } = localRunner(home, [], {
+      session: [`${pam}/`, `${limits}/`],
+      process: [`${limits}/`],
+      inotify,
+    });
+    await session.started();
+    // a temporary file made and removed changes the directory's times only: nothing changed
+    assert.equal(
+      (await session.run(`touch ${limits}/.tmp; rm ${limits}/.tmp; echo ok`, Buffer.alloc(0))).stdout,
+      'ok\n',
+    );
+    assert.equal((await session.run('echo still here', Buffer.alloc(0))).stdout, 'still here\n');
+    writeFileSync(join(limits, '70-app.conf'), '* soft nofile 4096\n');
+    assert.equal((await session.run(perlProbe('print $$'), Buffer.alloc(0))).stdout, String(pid));
+    writeFileSync(join(pam, 'sudo'), 'auth sufficient pam_permit.so\n');
+    await assert.rejects(session.run(perlProbe('print $$'), Buffer.alloc(0)), StaleSession);
+  });
+
+  test(`runner protocol${how}: a session file made later with its directory (/etc/zsh/zshenv) retires the runner`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const { session } = localRunner(home, [], { session: [join(home, 'zsh', 'zshenv')], inotify });
+    await session.started();
+    assert.equal((await session.run(perlProbe('print 1'), Buffer.alloc(0))).stdout, '1');
+    mkdirSync(join(home, 'zsh'));
+    assert.equal((await session.run(perlProbe('print 2'), Buffer.alloc(0))).stdout, '2');
+    writeFileSync(join(home, 'zsh', 'zshenv'), 'umask 077\n');
+    await assert.rejects(session.run(perlProbe('print 3'), Buffer.alloc(0)), StaleSession);
+  });
+
+  test(`runner protocol${how}: a session file rewritten at once with as many bytes (same second, same size) retires the runner`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const file = join(home, 'login.defs');
+    writeFileSync(file, 'UMASK 022\n');
+    const { session } = localRunner(home, [], { session: [file], inotify });
+    await session.started();
+    writeFileSync(file, 'UMASK 077\n');
+    await assert.rejects(session.run(perlProbe('print 1'), Buffer.alloc(0)), StaleSession);
+  });
+
+  test(`runner protocol${how}: a session file that is a symlink: a change of its target retires the runner`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    const [target, link] = [join(home, 'environment.real'), join(home, 'environment')];
+    writeFileSync(target, 'A=1\n');
+    symlinkSync(target, link);
+    const { session } = localRunner(home, [], { session: [link], inotify });
+    await session.started();
+    assert.equal((await session.run(perlProbe('print 1'), Buffer.alloc(0))).stdout, '1');
+    writeFileSync(target, 'A=22\n');
+    await assert.rejects(session.run(perlProbe('print 2'), Buffer.alloc(0)), StaleSession);
+  });
+}
 
 test(
   'runner protocol: a command fed 1 MB on stdin that writes it back as it reads (cat) gets it whole (no deadlock)',
@@ -160,9 +208,10 @@ test(
 );
 
 /** How many stat calls the runner makes while answering `count` probes, sent together or one at a time. */
-async function statsForProbes(count: number, together: boolean): Promise<number> {
+async function statsForProbes(count: number, together: boolean, inotify: boolean): Promise<number> {
   const trace = join(mkdtempSync(join(tmpdir(), 'orch-runner-trace-')), 'stat');
-  const { session } = localRunner(undefined, ['strace', '-qq', '-o', trace, '-e', 'trace=newfstatat,stat,lstat,statx']);
+  const strace = ['strace', '-qq', '-o', trace, '-e', 'trace=newfstatat,stat,lstat,statx'];
+  const { session } = localRunner(undefined, strace, { inotify });
   await session.started();
   const before = readFileSync(trace, 'utf8').split('\n').length;
   const probe = () => session.run(perlProbe('print "x"'), Buffer.alloc(0));
@@ -172,17 +221,30 @@ async function statsForProbes(count: number, together: boolean): Promise<number>
   return readFileSync(trace, 'utf8').split('\n').length - before;
 }
 
+const noStrace = spawnSync('strace', ['-V']).status !== 0 && 'needs strace';
+
 test(
-  'runner protocol: probes sent together cost one session check, probes sent one by one one check each',
-  {
-    skip: spawnSync('strace', ['-V']).status !== 0 && 'needs strace',
-  },
+  'runner protocol (stat checks): probes sent together cost one session check, probes sent one by one one check each',
+  { skip: noStrace },
   async () => {
-    const oneByOne = await statsForProbes(20, false);
-    const together = await statsForProbes(20, true);
+    const oneByOne = await statsForProbes(20, false, false);
+    const together = await statsForProbes(20, true, false);
     // one check stats every session file (~20 paths here); one by one is 20 checks, together at most 2
     assert.ok(oneByOne >= 20 * 10, `one by one: ${oneByOne} stat calls`);
     assert.ok(together <= oneByOne / 8, `together: ${together} stat calls, one by one: ${oneByOne}`);
+  },
+);
+
+test(
+  'runner protocol (inotify): a session check with nothing changed stats only the home files, not those under /etc',
+  { skip: noStrace },
+  async () => {
+    const withInotify = await statsForProbes(20, false, true);
+    const withStat = await statsForProbes(20, false, false);
+    // 4 home files a check (HOME_FILES), against every session file and every file of the listed directories;
+    // the first probe's output handle loads PerlIO::scalar (~45 stats along @INC)
+    assert.ok(withInotify <= 20 * HOME_FILES.length + 60, `inotify: ${withInotify} stat calls`);
+    assert.ok(withInotify * 2 < withStat, `inotify: ${withInotify} stat calls, stat checks: ${withStat}`);
   },
 );
 
