@@ -57,18 +57,21 @@ export function perlWritable(o: {
   );
 }
 
+/**
+ * One code for every write, its options as values (modules/probe.ts perlString): the runner compiles it once
+ * (transport/code-cache.ts) whatever the mode, owner or links of each file.
+ */
 export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string {
   const spec = `${o.owner ?? ''}${o.group ? `:${o.group}` : ''}`;
+  const value = (v: string | undefined) => perlString(v ?? '');
   return perlWrite(
     [
       'use strict; use Fcntl ();',
       FSYNC_PERL,
       GNU_QUOTE_PERL,
-      spec === '' ? '' : FILE_OP_PERL.id,
-      `my $p = ${perlString(path)};`,
-      o.throughLinks
-        ? 'if (-l $p) { require Cwd; my $r = Cwd::abs_path($p); die "readlink: cannot resolve $p\\n" unless defined $r; $p = $r; }'
-        : '',
+      FILE_OP_PERL.id,
+      `my $p = ${perlString(path)}; my ($mode, $spec, $links) = (${value(o.mode)}, ${value(spec)}, ${value(o.throughLinks ? '1' : '')});`,
+      'if ($links ne "" && -l $p) { require Cwd; my $r = Cwd::abs_path($p); die "readlink: cannot resolve $p\\n" unless defined $r; $p = $r; }',
       'my $d = $p =~ m{\\A(.*)/[^/]*\\z}s ? ($1 eq "" ? "/" : $1) : ".";',
       'my ($t, $fh);',
       'for (1 .. 100) { $t = sprintf("%s/.orch-tmp.%06X", $d, int(rand(0x1000000)));',
@@ -76,33 +79,22 @@ export function perlWriteCommand(path: string, o: PerlWriteOptions = {}): string
       '  undef $fh; last unless $!{EEXIST}; }',
       'die "mktemp: failed to create file via template " . $ql->("$d/.orch-tmp.XXXXXX") . ": $!\\n" unless $fh;',
       // the bytes: in the runner, in the frame; elsewhere streamed from stdin into the 0600 temp file as they come
-      // unbuffered (autoflush), so that the fsync below covers every byte; IO's XS has the fsync (IO::Handle costs 2x)
+      // unbuffered (autoflush), so that the fsync below covers every byte
       'my $ok = eval { binmode $fh; select((select($fh), $| = 1)[0]); if (defined $main::ORCH_IN) { print {$fh} $main::ORCH_IN or die "cat: write error: $!\\n"; }',
       '  else { binmode STDIN; while (1) { my $n = sysread(STDIN, my $buf, 65536); die "cat: read error: $!\\n" unless defined $n;',
       '    last unless $n; print {$fh} $buf or die "cat: write error: $!\\n"; } }',
       '  if (my @s = stat $p) { chmod($s[2] & 07777, $t); chown($s[4], $s[5], $t); } else { chmod(0644, $t); }',
-      o.mode === undefined
-        ? ''
-        : `  chmod(${o.mode.replace(/^0*(?=.)/, '0')}, $t) or die "chmod: changing permissions of " . $qa->($t) . ": $!\\n";`,
-      spec === ''
-        ? ''
-        : [
-            `  my $spec = ${perlString(spec)}; my ($u, $g) = split /:/, $spec, 2;`,
-            '  chown($id->("chown", $u, "user", $spec), $id->("chown", $g // "", "group", $spec), $t)',
-            '    or die "chown: changing ownership of " . $qa->($t) . ": $!\\n";',
-          ].join('\n'),
+      '  if ($mode ne "") { chmod(oct($mode), $t) or die "chmod: changing permissions of " . $qa->($t) . ": $!\\n"; }',
+      '  if ($spec ne "") { my ($u, $g) = split /:/, $spec, 2;',
+      '    chown($id->("chown", $u, "user", $spec), $id->("chown", $g // "", "group", $spec), $t)',
+      '      or die "chown: changing ownership of " . $qa->($t) . ": $!\\n"; }',
       '  $fsync->($fh) or $!{EINVAL} or $!{ENOTSUP} or die "sync: error syncing " . $qa->($t) . ": $!\\n"; close($fh) or die "cat: write error: $!\\n";',
       '  rename($t, $p) or die "mv: cannot move " . $qa->($t) . " to " . $qa->($p) . ": $!\\n"; 1 };',
       'if (!$ok) { my $e = $@; close($fh); unlink($t); die $e; }',
-      o.then === undefined
-        ? ''
-        : [
-            `print ${perlString(`${o.then.mark}\n`)}; my $k = ${perlString(o.then.path)};`,
-            `my $v = ${perlString(o.then.text)}; open(my $kf, ">", $k) or die "cannot create $k: $!\\n";`,
-            'defined syswrite($kf, $v) or die "write error: $!\\n"; close($kf);',
-          ].join('\n'),
-    ]
-      .filter(Boolean)
-      .join('\n'),
+      // sysctl: once the file is in place, the live value
+      `my ($mark, $k, $v) = (${value(o.then && `${o.then.mark}\n`)}, ${value(o.then?.path)}, ${value(o.then?.text)});`,
+      'if ($k ne "") { print $mark; open(my $kf, ">", $k) or die "cannot create $k: $!\\n";',
+      '  defined syswrite($kf, $v) or die "write error: $!\\n"; close($kf); }',
+    ].join('\n'),
   );
 }

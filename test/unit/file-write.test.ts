@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { perlWritable, perlWriteCommand, type PerlWriteOptions } from '../../src/modules/file-write.js';
 import { atomicWriteScript } from '../../src/modules/remote-file.js';
+import { cachedCode } from '../../src/transport/code-cache.js';
+import { writeCode } from '../../src/transport/write-command.js';
 import { localRunner } from '../helpers/local-runner.js';
 
 // The Perl write (a write frame in the runner, or `perl -e` elsewhere) against the shell script it stands in
@@ -172,3 +174,18 @@ test(
     assert.equal(at(/IO\.pm/), -1, 'IO is not loaded');
   },
 );
+
+test('perl write: every write is one code whatever its mode, owner, links or live value (compiled once a runner)', () => {
+  const templates = new Set(
+    (
+      [
+        {},
+        { mode: '0640' },
+        { owner: 'www-data', group: 'adm', mode: '2750' },
+        { throughLinks: true },
+        { then: { mark: 'WRITTEN', path: '/proc/sys/net/core/somaxconn', text: '8192\n' } },
+      ] as PerlWriteOptions[]
+    ).map((o, i) => cachedCode(writeCode(perlWriteCommand(`/etc/f${i}`, o)) ?? '')?.template),
+  );
+  assert.equal(templates.size, 1);
+});
