@@ -141,7 +141,10 @@ sub quiet { return 0 unless $ino; my $dirty = 0;
       # an unknown watch: a lost event (overflow) or a removed watch
       $dirty = 1 if !defined $x || !ref $x || $name eq '' || $x->{$name}; } }
   return 0 if $dirty; my $now = time;
-  for my $f (@HF) { return 0 if exists $fpc{$f} || (sig($f, $now))[0] ne ($fp0->{$f} // ''); } return 1; }
+  # as the full check: by stat, and by content while changed in the last second
+  for my $f (@HF) { my ($v, $recent) = sig($f, $now);
+    return 0 if $v ne ($fp0->{$f} // '') || (exists $fpc{$f} && slurp($f) ne $fpc{$f}); delete $fpc{$f} unless $recent; }
+  return 1; }
 sub who { my @pw = getpwuid($<); return '-' unless @pw; my %g = ($pw[3] => 1); setgrent();
   while (my @gr = getgrent()) { $g{$gr[2]} = 1 if grep { $_ eq $pw[0] } split / /, $gr[3]; } endgrent();
   return join(' ', @pw[0,2,3,7,8], sort { $a <=> $b } keys %g); }
