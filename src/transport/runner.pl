@@ -123,8 +123,10 @@ sub off { close $ino if $ino; undef $ino; %want = (); }
 sub watch { my ($p, $name) = @_;
   # modify, attrib, close-write, moved from/to, create, delete, delete-self, move-self
   my $w = syscall($iadd, $ifd, $p, 0xFCE); if ($w < 0) { my $e = $! + 0;
-    # ENOENT, ENOTDIR: not there; EACCES: not readable by this user, nor by the stat check; else: back to stat
-    return 0 if $e == 2 || $e == 20; off() unless $e == 13; return 1; }
+    # ENOENT, ENOTDIR: not there. EACCES: a file this user may not read (its directory's watch, next, sees it),
+    # a directory it may not enter either (the stat check cannot look inside). Else, an unreadable directory it
+    # may enter, a security module's refusal or anything else: back to stat checks
+    return 0 if $e == 2 || $e == 20; return 1 if $e == 13 && (!-d $p || !-x _); off(); return 1; }
   if (!defined $name) { $want{$w} = 1; } elsif (!exists $want{$w} || ref $want{$w}) { $want{$w}{$name} = 1; } return 1; }
 # a symlink among them (its target changes elsewhere): stat checks only
 sub arm { for my $p (@EF) { (my $t = $p) =~ s{/\z}{}; return off() if -l $t; watch($t) if -e _;

@@ -181,6 +181,22 @@ for (const inotify of [true, false]) {
     await assert.rejects(session.run(perlProbe('print 1'), Buffer.alloc(0)), StaleSession);
   });
 
+  test(`runner protocol${how}: as nobody, a root-only file in a directory it may enter but not read: a change retires the runner`, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
+    chmodSync(home, 0o755);
+    const dir = join(home, 'sudo.d');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'policy'), 'a\n');
+    chmodSync(join(dir, 'policy'), 0o600);
+    chmodSync(dir, 0o711);
+    const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+    const { session } = localRunner(home, asNobody, { session: [join(dir, 'policy')], inotify });
+    await session.started();
+    assert.equal((await session.run(perlProbe('print 1'), Buffer.alloc(0))).stdout, '1');
+    writeFileSync(join(dir, 'policy'), 'a longer policy\n');
+    await assert.rejects(session.run(perlProbe('print 2'), Buffer.alloc(0)), StaleSession);
+  });
+
   test(`runner protocol${how}: a session file that is a symlink: a change of its target retires the runner`, async () => {
     const home = mkdtempSync(join(tmpdir(), 'orch-runner-home-'));
     const [target, link] = [join(home, 'environment.real'), join(home, 'environment')];
