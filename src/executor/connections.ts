@@ -102,7 +102,10 @@ export function sshTargetFor(host: string, vars: VarScope, opts: ConnectionOptio
 }
 
 /** ssh_config settings for a name: ~/.ssh/config or the file of `-F` in ansible_ssh_args/common_args/extra_args. */
-function sshConfigLookup(host: string, vars: VarScope): (name: string, withOptions: boolean) => SshConfigEntry {
+function sshConfigLookup(
+  host: string,
+  vars: VarScope,
+): (name: string, withOptions: boolean) => Readonly<SshConfigEntry> {
   let args: SshArgs;
   try {
     // as Ansible's ssh: ssh_args, then ssh_common_args, then ssh_extra_args (-o values: the first one wins)

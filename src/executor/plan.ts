@@ -148,6 +148,7 @@ export function markPlan(
     result._plan = { status: 'unknown', reason: `changes only if it runs: ${mayEnd}` } satisfies PlanMark;
   const mark = planMarkOf(rs, task, result);
   if (mark) {
+    hs.varsVersion++;
     const unknown = new Unknown(
       mark.status === 'unknown' && mark.reason.startsWith('depends on ') ? mark.reason : `depends on ${taskRef(task)}`,
     );

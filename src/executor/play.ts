@@ -231,13 +231,16 @@ class PlayRun implements PlayContext {
         hs.failed = true;
         hs.runtime.ansible_failed_task = { name: task.name, action: task.module };
         hs.runtime.ansible_failed_result = o.result;
+        hs.varsVersion++;
         failed.add(host);
       }
     });
     if (task.run_once && task.register && outcomes[0]) {
       for (const h of hostsIn.slice(1)) {
         const hs = rs.hosts.get(h);
-        if (hs) hs.runtime[task.register] = outcomes[0].result satisfies ModuleResult;
+        if (!hs) continue;
+        hs.runtime[task.register] = outcomes[0].result satisfies ModuleResult;
+        hs.varsVersion++;
       }
     }
     if (failed.size > 0 && (task.any_errors_fatal || this.play.anyErrorsFatal)) {

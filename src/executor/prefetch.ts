@@ -82,16 +82,14 @@ export interface QueryCommand {
   opts: ExecOptions;
 }
 
-/** A query with input (psql reads its SELECT on stdin) is kept for that same input only. */
-function keyOf(command: string, opts: ExecOptions): string {
-  return JSON.stringify([
-    opts.become?.user ?? '',
-    opts.env ?? {},
-    opts.cwd ?? '',
-    opts.timeoutMs ?? 0,
-    command,
-    opts.stdin ?? '',
-  ]);
+/**
+ * What a query runs with besides its command (a query with input, as psql reads its SELECT on stdin, is kept for
+ * that same input only). Joined, not JSON-encoded: a NUL is in no user name, JSON text or path, and the input,
+ * which may hold one, comes last.
+ */
+function optsKey(opts: ExecOptions): string {
+  const env = opts.env === undefined ? '' : JSON.stringify(opts.env);
+  return `${opts.become?.user ?? ''}\0${env}\0${opts.cwd ?? ''}\0${opts.timeoutMs ?? 0}\0${opts.stdin ?? ''}`;
 }
 
 /** How many tasks ahead a host's queries are fetched at most in one batch. */
@@ -127,7 +125,8 @@ export function writesOwnHostOnly(task: Task): boolean {
 type Kept = ExecResult | Promise<ExecResult | undefined>;
 
 export class PrefetchCache {
-  private readonly results = new Map<string, Kept[]>();
+  /** by command (the string itself: a probe's is kilobytes, not copied into a key), then by optsKey */
+  private readonly results = new Map<string, Map<string, Kept[]>>();
   /** the tasks after the one running now, in its window (set by the play before each task) */
   ahead: Task[] = [];
   /**
@@ -170,23 +169,29 @@ export class PrefetchCache {
   }
 
   store(q: QueryCommand, r: Kept): void {
-    const k = keyOf(q.command, q.opts);
-    const list = this.results.get(k) ?? [];
+    let byOpts = this.results.get(q.command);
+    if (!byOpts) this.results.set(q.command, (byOpts = new Map()));
+    const k = optsKey(q.opts);
+    const list = byOpts.get(k) ?? [];
     list.push(r);
-    this.results.set(k, list);
+    byOpts.set(k, list);
     this.kept++;
+  }
+
+  private answersFor(command: string, opts: ExecOptions): Kept[] | undefined {
+    return this.results.get(command)?.get(optsKey(opts));
   }
 
   /** The kept answer for this command (or the one on its way), used once; undefined when there is none. */
   takeAny(command: string, opts: ExecOptions): Kept | undefined {
-    const r = this.results.get(keyOf(command, opts))?.shift();
+    const r = this.answersFor(command, opts)?.shift();
     if (r) this.served++;
     return r;
   }
 
   /** The kept answer for this command when it is here already, used once. */
   take(command: string, opts: ExecOptions): ExecResult | undefined {
-    const first = this.results.get(keyOf(command, opts))?.[0];
+    const first = this.answersFor(command, opts)?.[0];
     return first === undefined || first instanceof Promise ? undefined : (this.takeAny(command, opts) as ExecResult);
   }
 
@@ -207,7 +212,7 @@ export class PrefetchCache {
 
   private unused(): number {
     let n = 0;
-    for (const l of this.results.values()) n += l.length;
+    for (const byOpts of this.results.values()) for (const l of byOpts.values()) n += l.length;
     return n;
   }
 }

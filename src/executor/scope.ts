@@ -97,41 +97,30 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
   return out;
 }
 
-/** The layer of the variables Ansible's play context adds (ansible_host: the inventory name). */
-export const PLAY_CONTEXT = 'play context';
+/** An enumerable property computed when first read. */
+function lazy(obj: Record<string, unknown>, key: string, compute: () => unknown): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = compute();
+      Object.defineProperty(obj, key, { enumerable: true, configurable: true, writable: true, value });
+      return value;
+    },
+  });
+}
 
-/**
- * The variables a task sees on a host, lowest precedence first (see README "Variable precedence"):
- * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
- * play vars < vars_files < the play's role vars < the task's role vars, block and task vars < set_fact/register <
- * role params and include_tasks/include_role vars < extra vars.
- */
-export function buildScope(
-  rs: RunState,
-  host: string | undefined,
-  pv: PlayVars | undefined,
-  inh: Inherited | undefined,
-  hostOnly = false,
-): VarScope {
-  const hs = host === undefined ? undefined : rs.hosts.get(host);
-  // no host (handler names, as Ansible templates them): no inventory_hostname, group_names, inventory vars, facts
-  const hostMagic =
-    host === undefined
-      ? {}
-      : {
-          inventory_hostname: host,
-          inventory_hostname_short: host.split('.')[0],
-          group_names: rs.inv.groupNames(host),
-        };
+/** The magic variables that are the same for every host and task of a play (or of the run, without one). */
+const playMagicLayers = new WeakMap<object, VarLayer>();
+
+function playMagic(rs: RunState, pv: PlayVars | undefined): VarLayer {
+  const key = pv ?? rs;
+  let layer = playMagicLayers.get(key);
+  if (layer) return layer;
   const magic: Record<string, unknown> = {
     ...rs.opts.defaultVars,
     omit: OMIT,
-    ...hostMagic,
-    // as Ansible: a host that failed or was unreachable in the play leaves these (not ansible_play_hosts_all)
-    play_hosts: notRemoved(rs, pv?.batch),
-    ansible_play_hosts: notRemoved(rs, pv?.playHosts),
     ansible_play_hosts_all: pv?.playHosts ?? [],
-    ansible_play_batch: notRemoved(rs, pv?.batch),
     ansible_check_mode: rs.opts.check,
     ansible_diff_mode: rs.opts.diff,
     playbook_dir: pv?.play.dir ?? rs.playbookDir,
@@ -152,6 +141,48 @@ export function buildScope(
     magic.ansible_dependent_role_names = dependencyRoleNames;
     magic.ansible_role_names = [...new Set([...dependencyRoleNames, ...roleNames])];
   }
+  Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
+  // built when a template asks: this is as big as the inventory
+  Object.defineProperty(magic, 'groups', {
+    enumerable: true,
+    get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])),
+  });
+  layer = { name: 'magic', vars: magic, templated: false };
+  playMagicLayers.set(key, layer);
+  return layer;
+}
+
+/** The layer of the variables Ansible's play context adds (ansible_host: the inventory name). */
+export const PLAY_CONTEXT = 'play context';
+
+/**
+ * The variables a task sees on a host, lowest precedence first (see README "Variable precedence"):
+ * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
+ * play vars < vars_files < the play's role vars < the task's role vars, block and task vars < set_fact/register <
+ * role params and include_tasks/include_role vars < extra vars.
+ */
+export function buildScope(
+  rs: RunState,
+  host: string | undefined,
+  pv: PlayVars | undefined,
+  inh: Inherited | undefined,
+  hostOnly = false,
+): VarScope {
+  const hs = host === undefined ? undefined : rs.hosts.get(host);
+  // no host (handler names, as Ansible templates them): no inventory_hostname, group_names, inventory vars, facts
+  const magic: Record<string, unknown> =
+    host === undefined
+      ? {}
+      : {
+          inventory_hostname: host,
+          inventory_hostname_short: host.split('.')[0],
+          group_names: rs.inv.groupNames(host),
+        };
+  // as Ansible: a host that failed or was unreachable in the play leaves these (not ansible_play_hosts_all).
+  // Read when a template asks: each is as long as the play's hosts, and a scope is made per host and task.
+  lazy(magic, 'play_hosts', () => notRemoved(rs, pv?.batch));
+  lazy(magic, 'ansible_play_hosts', () => notRemoved(rs, pv?.playHosts));
+  lazy(magic, 'ansible_play_batch', () => notRemoved(rs, pv?.batch));
   if (inh?.role?.parents) magic.ansible_parent_role_names = inh.role.parents;
   if (inh?.role) {
     magic.role_name = inh.role.name;
@@ -160,13 +191,7 @@ export function buildScope(
   }
   // where relative files are looked for, as Ansible tells tasks: the role, then the playbook's directory
   magic.ansible_search_path = [...(inh?.role ? [inh.role.path] : []), pv?.play.dir ?? rs.playbookDir];
-  Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
-  // built when a template asks: a scope is made per host and task, and this is as big as the inventory
-  Object.defineProperty(magic, 'groups', {
-    enumerable: true,
-    get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])),
-  });
-  const layers: VarLayer[] = [{ name: 'magic', vars: magic, templated: false }];
+  const layers: VarLayer[] = [playMagic(rs, pv), { name: 'magic', vars: magic, templated: false }];
   // connection keywords, below every variable: ansible_connection / ansible_user set anywhere win, as in Ansible
   const kw = connectionKeywords(inh, pv?.play);
   if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
@@ -175,7 +200,7 @@ export function buildScope(
     layers.unshift({ name: PLAY_CONTEXT, vars: { ansible_host: host }, templated: false });
   if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
-  for (const l of host === undefined ? [] : rs.inv.varLayers(host)) layers.push({ ...l, templated: true });
+  if (host !== undefined) layers.push(...rs.inv.varLayers(host));
   const facts = hs?.factVars();
   if (facts) layers.push({ name: 'facts', vars: facts, templated: false });
   if (pv && !hostOnly) {

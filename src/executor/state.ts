@@ -7,7 +7,7 @@ import type { Shard } from '../inventory/shard.js';
 import type { Module } from '../modules/types.js';
 import type { Play } from '../playbook/model.js';
 import type { ConnectionPool } from './connections.js';
-import { PrefetchCache } from './prefetch.js';
+import { PrefetchCache, type QueryCommand } from './prefetch.js';
 
 export interface RunOptions {
   check: boolean;
@@ -42,6 +42,13 @@ export function factSourceOf(mod: Module | undefined): FactSource {
 
 type FactSource = 'facts' | 'set_fact' | 'include_vars';
 
+/** A task's queries as recorded on a host (executor/task-queries.ts), and what they were recorded with. */
+export interface RecordedQueries {
+  play: object;
+  version: string;
+  queries: QueryCommand[];
+}
+
 /** What the run knows about one host. */
 export class HostState {
   private gathered: Facts | undefined;
@@ -65,6 +72,14 @@ export class HostState {
   readonly notified = new Set<string>();
   /** read-only query results fetched ahead in one batch (executor/prefetch.ts) */
   readonly prefetch = new PrefetchCache();
+  /**
+   * Counts the changes of this host's variables (register, set_fact, include_vars, facts): a query recorded
+   * for a task (task-queries.ts) is recorded again once it moved. A change it misses costs no correctness:
+   * a query is answered from what was fetched only for the very command the task runs.
+   */
+  varsVersion = 0;
+  /** the queries recorded for tasks not run yet, with the play and the versions they were recorded at */
+  readonly recorded = new Map<number, RecordedQueries>();
 
   /** facts set by a module under a name without the ansible_ prefix (package_facts: `packages`) */
   readonly plainFactNames = new Set<string>();
@@ -89,6 +104,7 @@ export class HostState {
    * it; set_fact and include_vars set variables.
    */
   keepFacts(values: Record<string, unknown>, source: FactSource): void {
+    this.varsVersion++;
     if (source !== 'facts') {
       Object.assign(source === 'include_vars' ? this.included : this.runtime, values);
       return;
@@ -109,6 +125,7 @@ export class HostState {
   }
 
   set facts(facts: Facts | undefined) {
+    this.varsVersion++;
     this.gathered = facts;
     this.asVariables = undefined;
   }

@@ -199,6 +199,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   const hs = rs.hosts.get(host);
   if (!hs) throw new Error(`unknown host ${host}`);
   const started = Date.now();
+  hs.recorded.delete(task.id); // its queries, recorded ahead (task-queries.ts), are of no more use
   const scope = buildScope(rs, host, pv, task);
   const factSource = factSourceOf(findModule(task.module));
   let noLog = false;
@@ -254,6 +255,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
     const { _ignored, ...registered } = result;
     void _ignored;
     hs.runtime[task.register] = registered;
+    hs.varsVersion++;
   }
   markPlan(rs, hs, task, result, scope, pv);
   if (!task.loop && result.ansible_facts && !result.failed)

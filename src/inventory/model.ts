@@ -13,6 +13,13 @@ export interface Group {
   children: Set<string>;
 }
 
+/** A host's group or host variables, as a scope layer (templated when read). */
+export interface InventoryVarLayer {
+  name: string;
+  vars: Record<string, unknown>;
+  templated: true;
+}
+
 /** Hosts and groups as Ansible models them: `all` holds every host, `ungrouped` those in no other group. */
 export class Inventory {
   readonly hosts = new Map<string, Host>();
@@ -21,7 +28,14 @@ export class Inventory {
   readonly order: string[] = [];
 
   /** hostsOf/groupNames answers: asked per host for every task, so kept until the inventory changes */
-  private readonly memo = { hostsOf: new Map<string, string[]>(), groupNames: new Map<string, string[]>() };
+  private readonly memo = {
+    hostsOf: new Map<string, string[]>(),
+    groupNames: new Map<string, string[]>(),
+    varLayers: new Map<string, readonly InventoryVarLayer[]>(),
+  };
+
+  /** moves on every change of hosts, groups or their variables */
+  version = 0;
 
   constructor(readonly source: string) {
     this.group('all');
@@ -30,8 +44,10 @@ export class Inventory {
 
   /** Every change of membership starts with group(), host() or addChild(): they forget the answers. */
   private changed(): void {
+    this.version++;
     this.memo.hostsOf.clear();
     this.memo.groupNames.clear();
+    this.memo.varLayers.clear();
   }
 
   group(name: string): Group {
@@ -140,6 +156,7 @@ export class Inventory {
     const merged = { ...h.vars, ...vars };
     if (!isDeepStrictEqual(merged, h.vars)) {
       h.vars = merged;
+      this.changed(); // the memoized var layers hold the old object
       changed = true;
     }
     for (const g of groups) {
@@ -190,11 +207,15 @@ export class Inventory {
   }
 
   /** Group vars then host vars for one host, lowest precedence first. */
-  varLayers(host: string): { name: string; vars: Record<string, unknown> }[] {
+  varLayers(host: string): readonly InventoryVarLayer[] {
+    const kept = this.memo.varLayers.get(host);
+    if (kept) return kept;
     const groups = ['all', ...this.groupNames(host)].sort((a, b) => this.depth(a) - this.depth(b) || a.localeCompare(b));
-    return [
-      ...groups.map((g) => ({ name: `group_vars/${g}`, vars: this.groups.get(g)?.vars ?? {} })),
-      { name: `host_vars/${host}`, vars: this.hosts.get(host)?.vars ?? {} },
+    const layers: InventoryVarLayer[] = [
+      ...groups.map((g) => ({ name: `group_vars/${g}`, vars: this.groups.get(g)?.vars ?? {}, templated: true as const })),
+      { name: `host_vars/${host}`, vars: this.hosts.get(host)?.vars ?? {}, templated: true },
     ];
+    this.memo.varLayers.set(host, layers);
+    return layers;
   }
 }

@@ -131,14 +131,39 @@ function coerce(name: string, type: ParamType, value: unknown, elements?: ParamT
   }
 }
 
-/** Parameter names and aliases the spec declares. */
-export function declaredNames(spec: ModuleSpec): Set<string> {
-  const known = new Set<string>();
-  for (const [k, p] of Object.entries(spec.params)) {
-    known.add(k);
-    for (const a of p.aliases ?? []) known.add(a);
-  }
-  return known;
+/** What validation reads of a spec, worked out once per spec: it validates every task on every host. */
+interface SpecIndex {
+  params: [string, ParamSpec][];
+  /** names and aliases */
+  declared: ReadonlySet<string>;
+  /** accepted by name only (support 'none'), with the keys they may be given under */
+  byNameOnly: { name: string; p: ParamSpec; keys: string[] }[];
+  /** the keys of no_log parameters (names and aliases) */
+  noLogKeys: string[];
+  required: string[];
+}
+
+const indexes = new WeakMap<ModuleSpec, SpecIndex>();
+
+function indexOf(spec: ModuleSpec): SpecIndex {
+  let index = indexes.get(spec);
+  if (index) return index;
+  const params = Object.entries(spec.params);
+  const keysOf = (name: string, p: ParamSpec) => [name, ...(p.aliases ?? [])];
+  index = {
+    params,
+    declared: new Set(params.flatMap(([name, p]) => keysOf(name, p))),
+    byNameOnly: params.filter(([, p]) => p.support === 'none').map(([name, p]) => ({ name, p, keys: keysOf(name, p) })),
+    noLogKeys: params.filter(([, p]) => p.noLog).flatMap(([name, p]) => keysOf(name, p)),
+    required: params.filter(([, p]) => p.required).map(([name]) => name),
+  };
+  indexes.set(spec, index);
+  return index;
+}
+
+/** The parameter names and aliases a spec declares. */
+export function declaredNames(spec: ModuleSpec): ReadonlySet<string> {
+  return indexOf(spec).declared;
 }
 
 /**
@@ -167,9 +192,8 @@ export function checkParamNames(module: string, spec: ModuleSpec, params: Params
 
 /** A parameter orch accepts by name only (support 'none'), set to something else than its default. */
 export function unsupportedParam(module: string, spec: ModuleSpec, params: Params): void {
-  for (const [name, p] of Object.entries(spec.params)) {
-    if (p.support !== 'none') continue;
-    const value = [name, ...(p.aliases ?? [])].map((k) => params[k]).find((v) => v !== undefined && v !== null);
+  for (const { name, p, keys } of indexOf(spec).byNameOnly) {
+    const value = keys.map((k) => params[k]).find((v) => v !== undefined && v !== null);
     if (value === undefined) continue;
     let same: boolean;
     try {
@@ -197,12 +221,9 @@ export function registerNoLogValues(
   isLiteral: (v: unknown) => boolean = () => true,
 ): void {
   if (spec.anyParams) return;
-  for (const [name, p] of Object.entries(spec.params)) {
-    if (!p.noLog) continue;
-    for (const key of [name, ...(p.aliases ?? [])]) {
-      const v = input[key];
-      if (v !== undefined && v !== null && isLiteral(v)) secrets.register(v);
-    }
+  for (const key of indexOf(spec).noLogKeys) {
+    const v = input[key];
+    if (v !== undefined && v !== null && isLiteral(v)) secrets.register(v);
   }
 }
 
@@ -221,7 +242,7 @@ export function validateParams(
   checkParamNames(module, spec, input);
   if (!atLoad) unsupportedParam(module, spec, input);
   const out: Params = {};
-  for (const [name, p] of Object.entries(spec.params)) {
+  for (const [name, p] of indexOf(spec).params) {
     let value: unknown = input[name];
     for (const a of p.aliases ?? []) if (value === undefined && input[a] !== undefined) value = input[a];
     if (value === undefined || value === null) {
@@ -255,9 +276,7 @@ export function validateParams(
     if (!group.some((k) => out[k] !== undefined))
       throw new ModuleFailure(`one of the following is required: ${group.join(', ')}`);
   }
-  const missing = Object.entries(spec.params)
-    .filter(([name, p]) => p.required && out[name] === undefined)
-    .map(([name]) => name);
+  const missing = indexOf(spec).required.filter((name) => out[name] === undefined);
   if (missing.length > 0) throw new ModuleFailure(`missing required arguments: ${missing.sort().join(', ')}`);
   return out;
 }

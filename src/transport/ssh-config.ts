@@ -138,11 +138,21 @@ export function readUserSshConfig(
   file = join(homedir(), '.ssh', 'config'),
   first: string[] = [],
   required = false,
-): SshConfigEntry {
+): Readonly<SshConfigEntry> {
   const head = first.join('\n');
   if (!existsSync(file)) {
     if (required) throw new Error(`cannot read ssh config file ${file}`);
     return parseSshConfig(head, host);
   }
-  return parseSshConfig(`${head}\n${readFileSync(file, 'utf8')}`, host, includeReader(dirname(file)));
+  const text = `${head}\n${readFileSync(file, 'utf8')}`;
+  // asked for every task on every host (the connection it runs on): parsed again only when the text changed
+  // (a file with Include directives always: what it includes may have)
+  if (/^\s*include\b/im.test(text)) return parseSshConfig(text, host, includeReader(dirname(file)));
+  if (text !== parsed.text) parsed = { text, byHost: new Map() };
+  let entry = parsed.byHost.get(host);
+  if (!entry) parsed.byHost.set(host, (entry = parseSshConfig(text, host)));
+  return entry;
 }
+
+/** The entries parsed from the last text read, by host; shared by their callers, which only read them. */
+let parsed: { text: string; byHost: Map<string, SshConfigEntry> } = { text: '', byHost: new Map() };

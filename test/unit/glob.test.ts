@@ -213,3 +213,18 @@ test('known_hosts: a plain name matches in any case and once per line, as OpenSS
   assert.deepEqual(lookupKnownKeys([kh], 'Web1.Example.COM').keys, [{ type: 'ssh-ed25519', key: 'AAAA1' }]);
   assert.deepEqual(lookupKnownKeys([kh], '[DB1]:2222').keys, [{ type: 'ssh-ed25519', key: 'AAAA2' }]);
 });
+
+test('ssh_config: read for every task, parsed once per text: a changed file is parsed again, one with Include always', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-sshcfg-'));
+  const file = join(dir, 'config');
+  writeFileSync(file, 'Host web1\n  User one\n');
+  const first = readUserSshConfig('web1', file);
+  assert.equal(readUserSshConfig('web1', file), first, 'the same text: the entry parsed before');
+  writeFileSync(file, 'Host web1\n  User two\n');
+  assert.equal(readUserSshConfig('web1', file).user, 'two', 'a changed file (same size) is read again');
+  writeFileSync(file, 'Host web1\n  Include inc.conf\n');
+  writeFileSync(join(dir, 'inc.conf'), 'User three\n');
+  assert.equal(readUserSshConfig('web1', file).user, 'three');
+  writeFileSync(join(dir, 'inc.conf'), 'User four\n');
+  assert.equal(readUserSshConfig('web1', file).user, 'four', 'an included file changed alone');
+});

@@ -91,3 +91,49 @@ test("speculate: after a task that changed the host too, only the next task's qu
   assert.deepEqual(which(await speculated(pb)), [0, 1], 'after a task that changed nothing: the tasks ahead');
   assert.deepEqual(which(await speculated(pb, true)), [0], 'in a stretch of changes: the next one only');
 });
+
+test('recordQuery: a task recorded again with nothing changed gives the same queries without rendering again', async () => {
+  const play = playOf(
+    '- hosts: all\n  tasks:\n    - { stat: "path=/etc/{{ name }}", vars: { name: "{{ renders() }}" } }\n',
+  );
+  const m = mockRunState('h1\n');
+  const pv: PlayVars = { play, filesVars: {}, playHosts: ['h1'], batch: ['h1'] };
+  const [task] = flatTasks(play.sections.flat());
+  assert.ok(task);
+  let renders = 0;
+  // a task variable that counts how often the task's parameters are templated
+  task.vars.renders = () => `f${++renders}`;
+  const first = await recordQuery(m.rs, pv, task, 'h1');
+  const again = await recordQuery(m.rs, pv, task, 'h1');
+  assert.equal(renders, 1, 'recorded once');
+  assert.equal(again, first);
+  assert.ok(first[0]?.command.includes(hex('/etc/f1')));
+});
+
+test("recordQuery: recorded again once the host's variables, the inventory or the play's batch moved", async () => {
+  const play = playOf('- hosts: all\n  tasks:\n    - { stat: "path=/etc/{{ name | default(\'none\') }}" }\n');
+  const [task] = flatTasks(play.sections.flat());
+  assert.ok(task);
+  const path = async (m: ReturnType<typeof mockRunState>, pv: PlayVars) => {
+    const [q] = await recordQuery(m.rs, pv, task, 'h1');
+    return ['none', 'a', 'b', 'c'].find((n) => q?.command.includes(hex(`/etc/${n}`)));
+  };
+  const batch = (): PlayVars => ({ play, filesVars: {}, playHosts: ['h1'], batch: ['h1'] });
+  let m = mockRunState('h1\n');
+  let pv = batch();
+  assert.equal(await path(m, pv), 'none');
+  m.rs.hosts.get('h1')?.keepFacts({ name: 'a' }, 'set_fact');
+  assert.equal(await path(m, pv), 'a', 'set_fact');
+
+  m = mockRunState('h1\n');
+  assert.equal(await path(m, pv), 'none');
+  m.rs.inv.addDynamicHost('h1', [], { name: 'b' }, 'test');
+  assert.equal(await path(m, pv), 'b', 'add_host');
+
+  m = mockRunState('h1\n');
+  assert.equal(await path(m, pv), 'none');
+  play.vars.name = 'c';
+  assert.equal(await path(m, pv), 'none', 'the same batch: kept');
+  pv = batch();
+  assert.equal(await path(m, pv), 'c', 'the next batch of the play');
+});

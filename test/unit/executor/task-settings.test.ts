@@ -177,3 +177,27 @@ test('factsHost: delegate_facts sends the facts to the delegated host; an unknow
   assert.equal(factsHost(lost.rs, lost.task, h1, lost.scope).name, 'h1');
   assert.ok(lost.events.some((e) => e.type === 'warning' && /'nowhere' is not in the inventory/.test(e.msg)));
 });
+
+test('buildScope: play_hosts and ansible_play_* are made when read (not per scope), without the hosts failed by then', () => {
+  const play = playOf('- hosts: all\n  tasks:\n    - debug: msg=x\n');
+  const m = mockRunState('h1\nh2\nh3\n');
+  let reads = 0;
+  const hosts = ['h1', 'h2', 'h3'];
+  // counts every walk over the play's hosts
+  const counted = new Proxy(hosts, {
+    get: (t, k, r) => {
+      if (k === Symbol.iterator || k === 'filter') reads++;
+      return Reflect.get(t, k, r) as unknown;
+    },
+  });
+  const pv: PlayVars = { play, filesVars: {}, playHosts: counted, batch: counted };
+  const scope = buildScope(m.rs, 'h1', pv, flatTasks(play.sections.flat())[0]);
+  assert.equal(reads, 0, 'building a scope does not walk the play hosts');
+  const h2 = m.rs.hosts.get('h2');
+  assert.ok(h2);
+  h2.failed = true;
+  assert.deepEqual(scope.get('play_hosts'), ['h1', 'h3']);
+  assert.deepEqual(scope.get('ansible_play_hosts'), ['h1', 'h3']);
+  assert.deepEqual(scope.get('ansible_play_batch'), ['h1', 'h3']);
+  assert.deepEqual(scope.get('ansible_play_hosts_all'), ['h1', 'h2', 'h3']);
+});
