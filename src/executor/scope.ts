@@ -97,19 +97,6 @@ function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, 
   return out;
 }
 
-/** An enumerable property computed when first read. */
-function lazy(obj: Record<string, unknown>, key: string, compute: () => unknown): void {
-  Object.defineProperty(obj, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      const value = compute();
-      Object.defineProperty(obj, key, { enumerable: true, configurable: true, writable: true, value });
-      return value;
-    },
-  });
-}
-
 /** The magic variables that are the same for every host and task of a play (or of the run, without one). */
 const playMagicLayers = new WeakMap<object, VarLayer>();
 
@@ -141,12 +128,16 @@ function playMagic(rs: RunState, pv: PlayVars | undefined): VarLayer {
     magic.ansible_dependent_role_names = dependencyRoleNames;
     magic.ansible_role_names = [...new Set([...dependencyRoleNames, ...roleNames])];
   }
-  Object.defineProperty(magic, 'hostvars', { enumerable: true, get: () => hostvarsObject(rs, pv) });
-  // built when a template asks: this is as big as the inventory
-  Object.defineProperty(magic, 'groups', {
-    enumerable: true,
-    get: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])),
-  });
+  // made when a template reads them: each is as big as the inventory or the play's hosts
+  const computed: Record<string, () => unknown> = {
+    hostvars: () => hostvarsObject(rs, pv),
+    groups: () => Object.fromEntries([...rs.inv.groups.keys()].map((g) => [g, rs.inv.hostsOf(g)])),
+    // as Ansible: a host that failed or was unreachable in the play leaves these (not ansible_play_hosts_all)
+    play_hosts: () => notRemoved(rs, pv?.batch),
+    ansible_play_hosts: () => notRemoved(rs, pv?.playHosts),
+    ansible_play_batch: () => notRemoved(rs, pv?.batch),
+  };
+  for (const [name, get] of Object.entries(computed)) Object.defineProperty(magic, name, { enumerable: true, get });
   layer = { name: 'magic', vars: magic, templated: false };
   playMagicLayers.set(key, layer);
   return layer;
@@ -178,11 +169,6 @@ export function buildScope(
           inventory_hostname_short: host.split('.')[0],
           group_names: rs.inv.groupNames(host),
         };
-  // as Ansible: a host that failed or was unreachable in the play leaves these (not ansible_play_hosts_all).
-  // Read when a template asks: each is as long as the play's hosts, and a scope is made per host and task.
-  lazy(magic, 'play_hosts', () => notRemoved(rs, pv?.batch));
-  lazy(magic, 'ansible_play_hosts', () => notRemoved(rs, pv?.playHosts));
-  lazy(magic, 'ansible_play_batch', () => notRemoved(rs, pv?.batch));
   if (inh?.role?.parents) magic.ansible_parent_role_names = inh.role.parents;
   if (inh?.role) {
     magic.role_name = inh.role.name;

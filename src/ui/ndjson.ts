@@ -54,5 +54,13 @@ const SCHEMA_FIELDS: { readonly [K in RunEventType]: readonly (keyof Extract<Run
 
 /** One JSON object per line, stable field names (`type` first). */
 export function ndjsonWriter(write: (s: string) => void): (e: RunEvent) => void {
-  return (e) => write(`${JSON.stringify({ ...e, ts: new Date().toISOString() })}\n`);
+  return (e) => write(lineOf(e));
+}
+
+/** The line of the event last written: the run log and stdout get the same event, one after the other. */
+let last: { e: RunEvent; line: string } | undefined;
+
+function lineOf(e: RunEvent): string {
+  if (last?.e !== e) last = { e, line: `${JSON.stringify({ ...e, ts: new Date().toISOString() })}\n` };
+  return last.line;
 }
