@@ -1,3 +1,4 @@
+import { ELF_MACHINE_PERL } from '../transport/runner-source.js';
 import { perlWrite } from '../transport/write-command.js';
 import { plainGroup, plainUser } from './file-ops.js';
 import { FILE_OP_PERL } from './file-ops-perl.js';
@@ -19,8 +20,7 @@ import { perlString } from './probe.js';
  * IO elsewhere. Rules: no single quote.
  */
 export const FSYNC_PERL = [
-  'my $fsync = sub { $main::ORCH_FSYNC //= do { my ($h, $e) = (""); read($e, $h, 20) if open($e, "<", "/proc/self/exe");',
-  '    my $m = substr($h, 0, 6) eq "\\x7fELF\\x02\\x01" ? unpack("v", substr($h, 18, 2)) : 0;',
+  `my $fsync = sub { $main::ORCH_FSYNC //= do { my $m = ${ELF_MACHINE_PERL};`,
   '    $m == 62 ? 74 : $m == 183 || $m == 243 ? 82 : 0 };',
   '  return syscall($main::ORCH_FSYNC, fileno($_[0])) == 0 if $main::ORCH_FSYNC; require IO; return IO::Handle::sync($_[0]); };',
 ].join('\n');

@@ -41,6 +41,15 @@ export const PROCESS_FILES = [
 ];
 
 /**
+ * A Perl expression: the machine perl runs on, from its own ELF header (62 x86-64, 183 arm64, 243 riscv64),
+ * 0 when unknown. For the syscalls that have no Perl function (inotify here, fsync in a write). Double quotes
+ * only: it goes inside probe and write code too (probe-command.ts).
+ */
+export const ELF_MACHINE_PERL =
+  'do { my ($e, $h) = (undef, ""); read($e, $h, 20) if open($e, "<", "/proc/self/exe"); ' +
+  'length($h) == 20 && substr($h, 0, 6) eq "\\x7fELF\\x02\\x01" ? unpack("v", substr($h, 18, 2)) : 0 }';
+
+/**
  * runner.pl as sent: comment lines dropped (bytes at every start), its file lists filled in (or a test's own);
  * `inotify: false` (tests) makes every session check stat every file.
  */
@@ -55,7 +64,8 @@ export function runnerSource(
     .replace('qw(SESSION_FILES)', `qw(${(files.session ?? SESSION_FILES).join(' ')})`)
     .replace('qw(HOME_FILES)', `qw(${HOME_FILES.join(' ')})`)
     .replace('qw(PROCESS_FILES)', `qw(${(files.process ?? PROCESS_FILES).join(' ')})`)
-    .replace('INOTIFY_ON', files.inotify === false ? '0' : '1');
+    .replace('INOTIFY_ON', files.inotify === false ? '0' : '1')
+    .replace('ELF_MACHINE', () => ELF_MACHINE_PERL);
 }
 
 export const DRIVER_COMMAND = `exec perl -e ${quote(runnerSource())}`;

@@ -110,17 +110,16 @@ sub fp { my $now = time; my %s; my @rec; my @f;
   return (\%s, @rec); }
 # inotify (see Stale sessions): the session files under /etc, their directories and the listed directories' files
 # are watched; a check with no event pending for them reads one empty queue and stats only the home files.
-# Syscall numbers per architecture (from perl's own ELF header: x86-64; arm64 and riscv64 share theirs).
+# Syscall numbers per architecture (ELF_MACHINE: perl's own, from its ELF header; arm64 and riscv64 share theirs).
 my ($fp0, %fpc); my ($ino, $ifd, $iadd, %want);
-sub inotify { return unless INOTIFY_ON; open(my $e, '<', '/proc/self/exe') or return; my $h = ''; read($e, $h, 20); close $e;
-  return unless length($h) == 20 && substr($h, 0, 6) eq "\x7fELF\x02\x01"; my $m = unpack('v', substr($h, 18, 2));
+sub inotify { return unless INOTIFY_ON; my $m = ELF_MACHINE;
   my ($init, $add) = $m == 62 ? (294, 254) : ($m == 183 || $m == 243) ? (26, 27) : return;
   # IN_NONBLOCK | IN_CLOEXEC (commands must not inherit it)
   my $fd = syscall($init, 0x80800); return if $fd < 0;
   open($ino, '<&=', $fd) or return; ($ifd, $iadd) = ($fd, $add); arm(); }
 sub off { close $ino if $ino; undef $ino; %want = (); }
 # watch a path: every event of it counts, or, with a name, only those of that entry; 0 when it is not there
-sub watch { my ($p, $name) = @_;
+sub watch { my ($p, $name) = @_; return 1 unless $ino;
   # modify, attrib, close-write, moved from/to, create, delete, delete-self, move-self
   my $w = syscall($iadd, $ifd, $p, 0xFCE); if ($w < 0) { my $e = $! + 0;
     # ENOENT, ENOTDIR: not there. EACCES: a file this user may not read (its directory's watch, next, sees it),
