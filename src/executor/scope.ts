@@ -126,7 +126,6 @@ function playMagic(rs: RunState, pv: PlayVars | undefined): VarLayer {
     magic.ansible_play_role_names = roleNames;
     magic.role_names = roleNames;
     magic.ansible_dependent_role_names = dependencyRoleNames;
-    magic.ansible_role_names = [...new Set([...dependencyRoleNames, ...roleNames])];
   }
   // made when a template reads them: each is as big as the inventory or the play's hosts
   const computed: Record<string, () => unknown> = {
@@ -137,6 +136,8 @@ function playMagic(rs: RunState, pv: PlayVars | undefined): VarLayer {
     ansible_play_hosts: () => notRemoved(rs, pv?.playHosts),
     ansible_play_batch: () => notRemoved(rs, pv?.batch),
   };
+  // an include_role adds to the play's role names (the arrays above, shared) as the play runs
+  if (pv) computed.ansible_role_names = () => [...new Set([...pv.play.dependencyRoleNames, ...pv.play.roleNames])];
   for (const [name, get] of Object.entries(computed)) Object.defineProperty(magic, name, { enumerable: true, get });
   layer = { name: 'magic', vars: magic, templated: false };
   playMagicLayers.set(key, layer);

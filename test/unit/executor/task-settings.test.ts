@@ -201,3 +201,16 @@ test('buildScope: play_hosts and ansible_play_* are made when read (not per scop
   assert.deepEqual(scope.get('ansible_play_batch'), ['h1', 'h3']);
   assert.deepEqual(scope.get('ansible_play_hosts_all'), ['h1', 'h2', 'h3']);
 });
+
+test('buildScope: the role names an include_role adds during the play are in the next scopes (the play magic is shared)', () => {
+  const play = playOf('- hosts: all\n  roles: []\n  tasks:\n    - debug: msg=x\n');
+  const m = mockRunState('h1\n');
+  const pv: PlayVars = { play, filesVars: {}, playHosts: ['h1'], batch: ['h1'] };
+  const task = flatTasks(play.sections.flat())[0];
+  assert.deepEqual(buildScope(m.rs, 'h1', pv, task).get('ansible_role_names'), []);
+  play.roleNames.push('added');
+  play.dependencyRoleNames.push('dep');
+  const scope = buildScope(m.rs, 'h1', pv, task);
+  assert.deepEqual(scope.get('ansible_role_names'), ['dep', 'added']);
+  assert.deepEqual(scope.get('role_names'), ['added']);
+});
