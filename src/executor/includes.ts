@@ -108,21 +108,11 @@ export async function runInclude(pc: PlayContext, inc: DynamicInclude, hosts: st
         const hs = rs.hosts.get(h);
         const vars = plans.get(h)?.[i]?.vars ?? {};
         const before = Object.fromEntries(Object.keys(vars).map((k) => [k, hs?.runtime[k]]));
-        if (hs) {
-          Object.assign(hs.runtime, vars);
-          hs.varsVersion++;
-        }
+        hs?.setVars(vars);
         return { hs, before };
       });
       for (const h of await pc.runItems(items, group)) failed.add(h);
-      for (const { hs, before } of saved) {
-        if (!hs) continue;
-        hs.varsVersion++;
-        for (const [k, v] of Object.entries(before)) {
-          if (v === undefined) delete hs.runtime[k];
-          else hs.runtime[k] = v;
-        }
-      }
+      for (const { hs, before } of saved) hs?.setVars(before);
     }
   }
   return failed;

@@ -148,14 +148,13 @@ export function markPlan(
     result._plan = { status: 'unknown', reason: `changes only if it runs: ${mayEnd}` } satisfies PlanMark;
   const mark = planMarkOf(rs, task, result);
   if (mark) {
-    hs.varsVersion++;
     const unknown = new Unknown(
       mark.status === 'unknown' && mark.reason.startsWith('depends on ') ? mark.reason : `depends on ${taskRef(task)}`,
     );
-    if (task.register) hs.runtime[task.register] = unknown;
+    if (task.register) hs.setVars({ [task.register]: unknown });
     if (mark.status === 'unknown' && findModule(task.module)?.name === 'set_fact') {
       for (const key of Object.keys(task.args))
-        if (key !== 'cacheable' && !key.includes('{{')) hs.runtime[key] = unknown;
+        if (key !== 'cacheable' && !key.includes('{{')) hs.setVars({ [key]: unknown });
     }
   }
   if (!rs.opts.plan) return;

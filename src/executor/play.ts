@@ -229,18 +229,14 @@ class PlayRun implements PlayContext {
         failed.add(host);
       } else if (o.status === 'failed' && !o.ignored) {
         hs.failed = true;
-        hs.runtime.ansible_failed_task = { name: task.name, action: task.module };
-        hs.runtime.ansible_failed_result = o.result;
-        hs.varsVersion++;
+        hs.setVars({ ansible_failed_task: { name: task.name, action: task.module }, ansible_failed_result: o.result });
         failed.add(host);
       }
     });
     if (task.run_once && task.register && outcomes[0]) {
       for (const h of hostsIn.slice(1)) {
         const hs = rs.hosts.get(h);
-        if (!hs) continue;
-        hs.runtime[task.register] = outcomes[0].result satisfies ModuleResult;
-        hs.varsVersion++;
+        hs?.setVars({ [task.register]: outcomes[0].result satisfies ModuleResult });
       }
     }
     if (failed.size > 0 && (task.any_errors_fatal || this.play.anyErrorsFatal)) {

@@ -73,7 +73,7 @@ export class HostState {
   /** read-only query results fetched ahead in one batch (executor/prefetch.ts) */
   readonly prefetch = new PrefetchCache();
   /**
-   * Counts the changes of this host's variables (register, set_fact, include_vars, facts): a query recorded
+   * Counts the changes of this host's variables (setVars, keepFacts, facts): a query recorded
    * for a task (task-queries.ts) is recorded again once it moved. A change it misses costs no correctness:
    * a query is answered from what was fetched only for the very command the task runs.
    */
@@ -117,6 +117,15 @@ export class HostState {
         this.facts[k] = v;
         this.plainFactNames.add(k);
       }
+    }
+  }
+
+  /** register values and the like (undefined: the variable goes); `runtime` is written here and in keepFacts */
+  setVars(values: Record<string, unknown>): void {
+    this.varsVersion++;
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete this.runtime[k];
+      else this.runtime[k] = v;
     }
   }
 

@@ -254,8 +254,7 @@ export async function runTaskOnHost(rs: RunState, pv: PlayVars, task: Task, host
   if (task.register) {
     const { _ignored, ...registered } = result;
     void _ignored;
-    hs.runtime[task.register] = registered;
-    hs.varsVersion++;
+    hs.setVars({ [task.register]: registered });
   }
   markPlan(rs, hs, task, result, scope, pv);
   if (!task.loop && result.ansible_facts && !result.failed)
