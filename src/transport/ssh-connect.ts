@@ -184,7 +184,49 @@ function connectClient(t: SshTarget, sock?: ClientChannel): Promise<Client> {
       ),
     );
     client.connect(cfg);
+    // ssh2 writes each SSH packet on its own: with Nagle's algorithm one written right behind another (the
+    // login's NEWKEYS and service request; a channel's EOF and close) waits for the first one's acknowledgement,
+    // which the host's TCP delays ~40 ms. (Through a bastion the socket is a channel: ssh2 then does nothing.)
+    client.setNoDelay(true);
+    skipHostKeysProof(client);
   });
+}
+
+type GlobalRequestHandler = (protocol: ProtocolSends, name: string, wantReply: boolean, data: unknown) => void;
+interface ProtocolSends {
+  requestSuccess(): void;
+  ping(): void;
+}
+interface ClientInternals {
+  _protocol?: { _handlers?: Record<string, unknown> };
+  _callbacks?: ((...args: unknown[]) => void)[];
+}
+
+/**
+ * After the login an OpenSSH server lists all its host keys (`hostkeys-00@openssh.com`, for UpdateHostKeys), and
+ * ssh2 answers every time by asking the server to prove it holds each one: the server signs with all its keys
+ * (RSA included) and ssh2 verifies each signature, parsing each key again (~0.5 ms of the controller's CPU a
+ * host). orch never learns keys that way (known_hosts is checked at the key exchange), so no proof is asked
+ * for, as OpenSSH does with UpdateHostKeys off. A keepalive goes instead, at once: sshd sends without
+ * TCP_NODELAY, so its next packet (the runner's channel opening) would wait for this one's acknowledgement,
+ * which the controller's TCP delays ~40 ms when it has nothing to send. ssh2 has no option for any of it: its
+ * protocol's handler is wrapped, and its keepalive answered as its own are; if ssh2 ever changes shape this
+ * does nothing.
+ */
+function skipHostKeysProof(client: Client): void {
+  const internals = client as unknown as ClientInternals;
+  const handlers = internals._protocol?._handlers;
+  const answer = handlers?.GLOBAL_REQUEST;
+  const replies = internals._callbacks;
+  if (!handlers || typeof answer !== 'function' || !Array.isArray(replies)) return;
+  const wrapped: GlobalRequestHandler = (protocol, name, wantReply, data) => {
+    if (name !== 'hostkeys-00@openssh.com') return (answer as GlobalRequestHandler)(protocol, name, wantReply, data);
+    if (wantReply) protocol.requestSuccess();
+    // the server's reply (success or failure) is taken off ssh2's queue of global-request callbacks, in order
+    replies.push(() => undefined);
+    protocol.ping();
+  };
+  handlers.GLOBAL_REQUEST = wrapped;
 }
 
 /**
