@@ -10,7 +10,7 @@ import { JumpHosts } from '../transport/jump.js';
 import type { SshTarget } from '../transport/ssh-connect.js';
 import { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
-import { KEYWORD_CONNECTION, KEYWORD_PORT, KEYWORD_REMOTE_USER, PLAY_CONTEXT } from './scope.js';
+import { connectionWithoutVariable, KEYWORD_CONNECTION, KEYWORD_PORT, KEYWORD_REMOTE_USER } from './scope.js';
 
 export interface ConnectionOptions {
   acceptNewHostKeys: boolean;
@@ -134,10 +134,7 @@ function sshConfigLookup(
  * else the play/task `connection:` keyword, else ssh. Another connection plugin is refused.
  */
 export function isLocal(host: string, vars: VarScope): boolean {
-  const named = vars.layerOf('ansible_host');
-  const implicitLocal =
-    (host === 'localhost' || host === '127.0.0.1') && (named === undefined || named === PLAY_CONTEXT);
-  const c = str(vars.get('ansible_connection')) ?? (implicitLocal ? 'local' : str(vars.get(KEYWORD_CONNECTION)));
+  const c = str(vars.get('ansible_connection')) ?? connectionWithoutVariable(host, vars);
   if (c === undefined) return false;
   const kind = CONNECTIONS[c];
   if (!kind)

@@ -148,6 +148,40 @@ function playMagic(rs: RunState, pv: PlayVars | undefined): VarLayer {
 export const PLAY_CONTEXT = 'play context';
 
 /**
+ * The connection a host's tasks use when no ansible_connection variable says: local for an implicit localhost
+ * (one the inventory gives no ansible_host), else the play/task `connection:` keyword; undefined: ssh.
+ */
+export function connectionWithoutVariable(host: string, vars: VarScope): string | undefined {
+  const named = vars.layerOf('ansible_host');
+  const implicitLocal =
+    (host === 'localhost' || host === '127.0.0.1') && (named === undefined || named === PLAY_CONTEXT);
+  if (implicitLocal) return 'local';
+  const keyword = vars.get(KEYWORD_CONNECTION);
+  return keyword === undefined || keyword === null ? undefined : String(keyword);
+}
+
+/**
+ * What Ansible's play context adds to a task's variables where nothing else sets them (hostvars do not show
+ * them): ansible_host (the inventory name), ansible_ssh_host, ansible_connection, and ansible_user / ansible_port
+ * from the remote_user / port keywords. Getters: made when a template reads them, from the scope itself.
+ */
+function playContextVars(
+  host: string,
+  keywords: Record<string, unknown>,
+  scope: () => VarScope,
+): Record<string, unknown> {
+  const vars: Record<string, unknown> = { ansible_host: host };
+  const derived: Record<string, () => unknown> = {
+    ansible_ssh_host: () => scope().get('ansible_host'),
+    ansible_connection: () => connectionWithoutVariable(host, scope()) ?? 'ssh',
+  };
+  if (KEYWORD_REMOTE_USER in keywords) derived.ansible_user = () => scope().get(KEYWORD_REMOTE_USER);
+  if (KEYWORD_PORT in keywords) derived.ansible_port = () => scope().get(KEYWORD_PORT);
+  for (const [name, get] of Object.entries(derived)) Object.defineProperty(vars, name, { enumerable: true, get });
+  return vars;
+}
+
+/**
  * The variables a task sees on a host, lowest precedence first (see README "Variable precedence"):
  * magic < role defaults < inventory group_vars (all → parents → children) < host_vars < facts <
  * play vars < vars_files < the play's role vars < the task's role vars, block and task vars < set_fact/register <
@@ -184,7 +218,7 @@ export function buildScope(
   if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
   // what Ansible's play context adds to a task's variables when nothing sets them (hostvars do not show it)
   if (host !== undefined && !hostOnly)
-    layers.unshift({ name: PLAY_CONTEXT, vars: { ansible_host: host }, templated: false });
+    layers.unshift({ name: PLAY_CONTEXT, vars: playContextVars(host, kw, () => scope), templated: false });
   if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   if (host !== undefined) layers.push(...rs.inv.varLayers(host));
@@ -203,5 +237,6 @@ export function buildScope(
   }
   if (inh?.params) layers.push({ name: 'role and include params', vars: inh.params, templated: true });
   layers.push({ name: 'extra vars', vars: rs.opts.extraVars, templated: true });
-  return new VarScope(layers, expand, scopeContext(rs, lookupPaths(rs, inh, pv?.play)));
+  const scope = new VarScope(layers, expand, scopeContext(rs, lookupPaths(rs, inh, pv?.play)));
+  return scope;
 }
