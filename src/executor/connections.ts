@@ -10,7 +10,7 @@ import { JumpHosts } from '../transport/jump.js';
 import type { SshTarget } from '../transport/ssh-connect.js';
 import { SshTransport } from '../transport/ssh.js';
 import type { Transport } from '../transport/types.js';
-import { connectionWithoutVariable, KEYWORD_CONNECTION, KEYWORD_PORT, KEYWORD_REMOTE_USER } from './scope.js';
+import { connectionWithoutVariable, KEYWORD_PORT, KEYWORD_REMOTE_USER } from './scope.js';
 
 export interface ConnectionOptions {
   acceptNewHostKeys: boolean;
