@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
-import { NotImplementedError, ParseError } from '../core/errors.js';
+import { ParseError } from '../core/errors.js';
+import { emptyStats } from '../core/events.js';
 import { findModule } from '../modules/registry.js';
 import type { ModuleResult } from '../core/result.js';
-import { selectHosts } from '../inventory/pattern.js';
+import { noMatch, selectHosts } from '../inventory/pattern.js';
 import { inShard } from '../inventory/shard.js';
 import type { Block, Item, Play, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
@@ -12,7 +13,7 @@ import { resolve } from 'node:path';
 import { pendingKey } from './pending-handlers.js';
 import { keepsSnapshots, MAX_WINDOW, prefetchWindow, settleAfterTask, type PrefetchCache } from './prefetch.js';
 import { buildScope, scopeContext, type PlayVars } from './scope.js';
-import type { RunState } from './state.js';
+import { HostState, type RunState } from './state.js';
 import { displayName, prefetchQueries, runTaskOnHost } from './task.js';
 import { selectedByTags } from './tags.js';
 import type { PlayContext } from './play-context.js';
@@ -66,18 +67,12 @@ class PlayRun implements PlayContext {
     );
     const pattern = String(renderValue(play.hosts, playScope));
     const serial = renderSerial(play.serial, playScope, play.pos);
-    // as Ansible: a term that matches nothing (a group that group_by never made) is a warning; but Ansible
-    // would run a play on an implicit localhost, which orch has not: better an error than a silent skip
-    let hosts = selectHosts(rs.inv, pattern, 'pattern of play', (term) => {
-      if (term === 'localhost' || term === '127.0.0.1')
-        throw new NotImplementedError(
-          `play '${play.name}': '${term}' is not in the inventory (orch has no implicit localhost)`,
-          { hint: 'Add `localhost ansible_connection=local` to the inventory.' },
-        );
-      rs.emit({ type: 'warning', msg: `Could not match supplied host pattern, ignoring: ${term}` });
-    });
+    // as Ansible: a term that matches nothing (a group that group_by never made) is a warning
+    let hosts = selectPlayHosts(rs, pattern, 'pattern of play', (term) =>
+      rs.emit({ type: 'warning', msg: `Could not match supplied host pattern, ignoring: ${term}` }),
+    );
     if (rs.opts.limit) {
-      const limited = new Set(selectHosts(rs.inv, rs.opts.limit, '--limit'));
+      const limited = new Set(selectPlayHosts(rs, rs.opts.limit, '--limit'));
       hosts = hosts.filter((h) => limited.has(h));
     }
     hosts = inShard(hosts, rs.opts.shard);
@@ -263,4 +258,23 @@ class PlayRun implements PlayContext {
 
 export async function runPlay(rs: RunState, play: Play): Promise<void> {
   await new PlayRun(rs, play).run();
+}
+
+/**
+ * The hosts a pattern selects; as Ansible, `localhost` (or 127.0.0.1) named while the inventory has no such host
+ * is an implicit host of its own: a local connection (executor/scope.ts connectionWithoutVariable), the `all`
+ * group's variables, in no group (so not in `all`, and `groups` does not show it).
+ */
+function selectPlayHosts(rs: RunState, pattern: string, what: string, onNoMatch?: (term: string) => void): string[] {
+  const implicit: string[] = [];
+  const hosts = selectHosts(rs.inv, pattern, what, (term) => {
+    if (term === 'localhost' || term === '127.0.0.1') implicit.push(term);
+    else if (onNoMatch) onNoMatch(term);
+    else throw noMatch(rs.inv, pattern, what, term);
+  });
+  for (const h of implicit) {
+    if (!rs.hosts.has(h)) rs.hosts.set(h, new HostState(h, emptyStats()));
+    if (!hosts.includes(h)) hosts.push(h);
+  }
+  return hosts;
 }

@@ -85,7 +85,8 @@ function notRemoved(rs: RunState, hosts: string[] | undefined): string[] {
 
 function hostvarsObject(rs: RunState, pv: PlayVars | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of rs.inv.order) {
+  // the inventory's hosts, then any implicit localhost a play ran on (it is in no group, but in hostvars)
+  for (const name of new Set([...rs.inv.order, ...rs.hosts.keys()])) {
     Object.defineProperty(out, name, {
       enumerable: true,
       get: () => {

@@ -37,6 +37,13 @@ function matchOne(inv: Inventory, term: string): string[] {
  * `~regex`. Returns hosts in inventory order. A term that matches nothing is an error, naming it, unless
  * onNoMatch takes it (a play's pattern: groups made by group_by/add_host exist only at run time).
  */
+/** The error for a term of a host pattern that matches nothing. */
+export function noMatch(inv: Inventory, pattern: string, what: string, term: string): UsageError {
+  return new UsageError(`host ${what} '${pattern}': '${term}' matches no host or group in ${inv.source}`, {
+    hint: `Known groups: ${[...inv.groups.keys()].filter((g) => g !== 'ungrouped').join(', ')}.`,
+  });
+}
+
 export function selectHosts(inv: Inventory, pattern: string, what = 'pattern', onNoMatch?: (term: string) => void): string[] {
   // as Ansible's split_host_pattern: a `:` inside brackets (a subscript `web[0:2]`) does not split
   const terms = pattern.split(',').flatMap((part) => part.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []);
@@ -47,11 +54,7 @@ export function selectHosts(inv: Inventory, pattern: string, what = 'pattern', o
     const term = op === '|' ? raw : raw.slice(1);
     const hosts = matchOne(inv, term);
     if (hosts.length === 0 && op !== '!' && onNoMatch) onNoMatch(term);
-    else if (hosts.length === 0 && op !== '!') {
-      throw new UsageError(`host ${what} '${pattern}': '${term}' matches no host or group in ${inv.source}`, {
-        hint: `Known groups: ${[...inv.groups.keys()].filter((g) => g !== 'ungrouped').join(', ')}.`,
-      });
-    }
+    else if (hosts.length === 0 && op !== '!') throw noMatch(inv, pattern, what, term);
     if (op === '|') selected = i === 0 ? new Set(hosts) : new Set([...selected, ...hosts]);
     else if (op === '&') selected = new Set([...selected].filter((h) => hosts.includes(h)));
     else selected = new Set([...selected].filter((h) => !hosts.includes(h)));

@@ -24,3 +24,36 @@ test('play context variables: ansible_connection (ssh, the keyword, the inventor
   );
   assert.deepEqual(msgs(m.events), ['h1: paramiko', 'h1: ssh 10.0.0.1 bob -', 'h2: smart', 'h2: smart h2 al smart']);
 });
+
+test('implicit localhost: a play on localhost, not in the inventory, runs on it with a local connection, in no group, in hostvars; `all` and --limit leave it out', async () => {
+  const playbook =
+    [
+      '- hosts: localhost',
+      '  gather_facts: no',
+      '  tasks:',
+      `    - debug: msg="{{ ansible_connection }} {{ group_names }} {{ groups['all'] }}"`,
+      '- hosts: all',
+      '  gather_facts: no',
+      '  tasks:',
+      `    - debug: msg="{{ hostvars['localhost'].inventory_hostname }}"`,
+      '- hosts: localhost:h1',
+      '  gather_facts: no',
+      '  tasks:',
+      '    - debug: msg=both',
+    ].join('\n') + '\n';
+  const m = await runMockPlaybook(playbook, 'h1\n');
+  assert.deepEqual(msgs(m.events), ['h1: both', 'h1: localhost', 'localhost: both', "localhost: local [] ['h1']"]);
+  const warnings = m.events.filter((e) => e.type === 'warning');
+  assert.deepEqual(warnings, [], 'no "could not match" warning for localhost');
+
+  const limited = await runMockPlaybook(playbook, 'h1\n', { run: { limit: 'h1' } });
+  assert.deepEqual(msgs(limited.events), ['h1: both', 'h1: localhost']);
+});
+
+test('implicit localhost: a localhost in the inventory is that host (its variables), not an implicit one', async () => {
+  const m = await runMockPlaybook(
+    '- hosts: localhost\n  gather_facts: no\n  tasks:\n    - debug: msg="{{ ansible_connection }} {{ group_names }}"\n',
+    '[web]\nlocalhost ansible_host=10.0.0.9\n',
+  );
+  assert.deepEqual(msgs(m.events), ["localhost: ssh ['web']"]);
+});
