@@ -253,6 +253,12 @@ function asSerialBlock(e: Dict): Dict {
   );
 }
 
+/** An unnamed include's title: `include_role : ROLE` as Ansible names it; an include of tasks by its file. */
+function unnamedIncludeTitle(action: string, raw: unknown): string {
+  if (action === 'include_role' && isDict(raw) && raw.name !== undefined) return `include_role : ${String(raw.name)}`;
+  return `${action} ${JSON.stringify(raw)}`;
+}
+
 function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
   const pos = positionOf(e) ?? { file: ctx.file };
   if (e.block !== undefined) return [loadBlock(e, ctx, inh, pos)];
@@ -270,7 +276,7 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
       ctx,
       inh,
       pos,
-      title || `${action} ${JSON.stringify(raw)}`,
+      title || unnamedIncludeTitle(action, raw),
     );
   return [loadModuleTask(e, ctx, inh, pos, { rawName, raw, key, action, title })];
 }

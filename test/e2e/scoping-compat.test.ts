@@ -128,21 +128,16 @@ test(
   },
 );
 
-// Differences found by the sweep and not fixed yet (the exact ansible-playbook 2.14 behaviour is asserted).
-test(
-  'todo: an unnamed include_role is named \'include_role : ROLE\' as Ansible names it (orch: include_role {"name":...})',
-  { todo: 'orch names unnamed tasks after their module and arguments; Ansible after the module (and the role)' },
-  () => {
-    const pb = writePlaybook('- hosts: all\n  gather_facts: false\n  tasks:\n    - include_role:\n        name: r\n', {
-      'roles/r/tasks/main.yml': '- debug: msg=r\n',
-    });
-    const o = orch(['run', hostsInventory([first], 'scoping'), pb]);
-    assert.deepEqual(orchRows(o.events, true), [
-      `all | include_role : r | ${first} | ok`,
-      `all | r : debug | ${first} | ok | r`,
-    ]);
-  },
-);
+test("an unnamed include_role is named 'include_role : ROLE', as Ansible names it", () => {
+  const pb = writePlaybook('- hosts: all\n  gather_facts: false\n  tasks:\n    - include_role:\n        name: r\n', {
+    'roles/r/tasks/main.yml': '- debug: msg=r\n',
+  });
+  const o = orch(['run', hostsInventory([first], 'scoping'), pb]);
+  assert.deepEqual(orchRows(o.events, true), [
+    `all | include_role : r | ${first} | ok`,
+    `all | r : debug | ${first} | ok | r`,
+  ]);
+});
 
 test('setup: fine-grained gather_subset names (distribution, platform...) are accepted as Ansible accepts them', () => {
   const pb = writePlaybook(

@@ -184,9 +184,8 @@ export function ansibleRows(out: AnsibleJson, messages = false): Row[] {
 }
 
 /**
- * An unnamed include is "include_tasks" / "include_role : r" in Ansible and is named after its arguments in orch
- * (`include_role {"name":"r"}`, `include_tasks "x.yml"`: a todo of scoping-compat): both become the module's
- * name, to compare the rest.
+ * An unnamed include_tasks is "include_tasks" in Ansible and is named after its file in orch (`include_tasks
+ * "x.yml"`); both, and "include_role : r" (the same in both), become the module's name, to compare the rest.
  */
 export function unnamedIncludes(rows: Row[]): Row[] {
   return rows.map((r) => r.replace(/ \| (include_tasks|include_role)( : \w+| \{[^|]*\}| "[^|]*")? \| /, ' | $1 | '));
