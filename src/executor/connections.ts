@@ -134,6 +134,7 @@ function sshConfigLookup(
  * else the play/task `connection:` keyword, else ssh. Another connection plugin is refused.
  */
 export function isLocal(host: string, vars: VarScope): boolean {
+  // without a variable of that name, the play context's: made by connectionWithoutVariable from this scope
   const c = str(vars.get('ansible_connection')) ?? connectionWithoutVariable(host, vars);
   if (c === undefined) return false;
   const kind = CONNECTIONS[c];

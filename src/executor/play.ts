@@ -3,7 +3,7 @@ import { ParseError } from '../core/errors.js';
 import { emptyStats } from '../core/events.js';
 import { findModule } from '../modules/registry.js';
 import type { ModuleResult } from '../core/result.js';
-import { noMatch, selectHosts } from '../inventory/pattern.js';
+import { selectHosts } from '../inventory/pattern.js';
 import { inShard } from '../inventory/shard.js';
 import type { Block, Item, Play, Task } from '../playbook/model.js';
 import { renderValue } from '../template/env.js';
@@ -266,15 +266,7 @@ export async function runPlay(rs: RunState, play: Play): Promise<void> {
  * group's variables, in no group (so not in `all`, and `groups` does not show it).
  */
 function selectPlayHosts(rs: RunState, pattern: string, what: string, onNoMatch?: (term: string) => void): string[] {
-  const implicit: string[] = [];
-  const hosts = selectHosts(rs.inv, pattern, what, (term) => {
-    if (term === 'localhost' || term === '127.0.0.1') implicit.push(term);
-    else if (onNoMatch) onNoMatch(term);
-    else throw noMatch(rs.inv, pattern, what, term);
-  });
-  for (const h of implicit) {
-    if (!rs.hosts.has(h)) rs.hosts.set(h, new HostState(h, emptyStats()));
-    if (!hosts.includes(h)) hosts.push(h);
-  }
+  const hosts = selectHosts(rs.inv, pattern, what, onNoMatch, true);
+  for (const h of hosts) if (!rs.hosts.has(h)) rs.hosts.set(h, new HostState(h, emptyStats()));
   return hosts;
 }

@@ -129,7 +129,8 @@ export async function runPlaybook(req: RunRequest): Promise<number> {
   if (resolve(playbook.dir) !== resolve(inventoryBase(req.inventoryPath)))
     loadAdjacentVars(rs.inv, playbook.dir, req.secrets);
   const { inv, pool, hosts } = rs;
-  if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit'); // a bad pattern is an error before anything starts
+  // a bad pattern is an error before anything starts (localhost is Ansible's implicit one when the inventory lacks it)
+  if (req.opts.limit) selectHosts(inv, req.opts.limit, '--limit', undefined, true);
   refuseUndefinedNames(playbook, namesDefinedOutside(rs), req.secrets);
   req.hooks?.prepare?.(rs);
   req.onLoaded?.();

@@ -163,23 +163,18 @@ export function connectionWithoutVariable(host: string, vars: VarScope): string 
 
 /**
  * What Ansible's play context adds to a task's variables where nothing else sets them (hostvars do not show
- * them): ansible_host (the inventory name), ansible_ssh_host, ansible_connection, and ansible_user / ansible_port
- * from the remote_user / port keywords. Getters: made when a template reads them, from the scope itself.
+ * them): ansible_host (the inventory name), and, made from the scope that reads them, ansible_ssh_host and
+ * ansible_connection (undefined while being made: a `connection:` keyword that reads it, as before it existed).
  */
-function playContextVars(
-  host: string,
-  keywords: Record<string, unknown>,
-  scope: () => VarScope,
-): Record<string, unknown> {
-  const vars: Record<string, unknown> = { ansible_host: host };
-  const derived: Record<string, () => unknown> = {
-    ansible_ssh_host: () => scope().get('ansible_host'),
-    ansible_connection: () => connectionWithoutVariable(host, scope()) ?? 'ssh',
+function playContextLayers(host: string): VarLayer[] {
+  const computed: Record<string, (scope: VarScope) => unknown> = {
+    ansible_ssh_host: (scope) => scope.get('ansible_host'),
+    ansible_connection: (scope) => connectionWithoutVariable(host, scope) ?? 'ssh',
   };
-  if (KEYWORD_REMOTE_USER in keywords) derived.ansible_user = () => scope().get(KEYWORD_REMOTE_USER);
-  if (KEYWORD_PORT in keywords) derived.ansible_port = () => scope().get(KEYWORD_PORT);
-  for (const [name, get] of Object.entries(derived)) Object.defineProperty(vars, name, { enumerable: true, get });
-  return vars;
+  return [
+    { name: PLAY_CONTEXT, vars: { ansible_host: host }, templated: false },
+    { name: PLAY_CONTEXT, vars: computed, templated: false, computed: true },
+  ];
 }
 
 /**
@@ -218,8 +213,7 @@ export function buildScope(
   const kw = connectionKeywords(inh, pv?.play);
   if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
   // what Ansible's play context adds to a task's variables when nothing sets them (hostvars do not show it)
-  if (host !== undefined && !hostOnly)
-    layers.unshift({ name: PLAY_CONTEXT, vars: playContextVars(host, kw, () => scope), templated: false });
+  if (host !== undefined && !hostOnly) layers.unshift(...playContextLayers(host));
   if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   if (host !== undefined) layers.push(...rs.inv.varLayers(host));
@@ -238,6 +232,5 @@ export function buildScope(
   }
   if (inh?.params) layers.push({ name: 'role and include params', vars: inh.params, templated: true });
   layers.push({ name: 'extra vars', vars: rs.opts.extraVars, templated: true });
-  const scope = new VarScope(layers, expand, scopeContext(rs, lookupPaths(rs, inh, pv?.play)));
-  return scope;
+  return new VarScope(layers, expand, scopeContext(rs, lookupPaths(rs, inh, pv?.play)));
 }

@@ -21,6 +21,9 @@ export interface InventoryVarLayer {
 }
 
 /** Hosts and groups as Ansible models them: `all` holds every host, `ungrouped` those in no other group. */
+/** The implicit localhost's own variable, as Ansible gives it (over the `all` group's). */
+const IMPLICIT_LOCALHOST_VARS: Readonly<Record<string, unknown>> = Object.freeze({ ansible_connection: 'local' });
+
 export class Inventory {
   readonly hosts = new Map<string, Host>();
   readonly groups = new Map<string, Group>();
@@ -207,13 +210,22 @@ export class Inventory {
   }
 
   /** Group vars then host vars for one host, lowest precedence first. */
+  /** localhost or 127.0.0.1 this inventory lacks: Ansible's implicit localhost, when a pattern or delegate_to names it. */
+  isImplicitLocalhost(name: string): boolean {
+    return (name === 'localhost' || name === '127.0.0.1') && !this.hosts.has(name);
+  }
+
   varLayers(host: string): readonly InventoryVarLayer[] {
     const kept = this.memo.varLayers.get(host);
     if (kept) return kept;
     const groups = ['all', ...this.groupNames(host)].sort((a, b) => this.depth(a) - this.depth(b) || a.localeCompare(b));
     const layers: InventoryVarLayer[] = [
       ...groups.map((g) => ({ name: `group_vars/${g}`, vars: this.groups.get(g)?.vars ?? {}, templated: true as const })),
-      { name: `host_vars/${host}`, vars: this.hosts.get(host)?.vars ?? {}, templated: true },
+      {
+        name: `host_vars/${host}`,
+        vars: this.hosts.get(host)?.vars ?? (this.isImplicitLocalhost(host) ? IMPLICIT_LOCALHOST_VARS : {}),
+        templated: true,
+      },
     ];
     this.memo.varLayers.set(host, layers);
     return layers;

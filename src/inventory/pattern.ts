@@ -32,11 +32,6 @@ function matchOne(inv: Inventory, term: string): string[] {
   return [];
 }
 
-/**
- * Ansible host patterns: `web:db` or `web,db` (union), `web:&prod` (and), `web:!web1` (except), globs,
- * `~regex`. Returns hosts in inventory order. A term that matches nothing is an error, naming it, unless
- * onNoMatch takes it (a play's pattern: groups made by group_by/add_host exist only at run time).
- */
 /** The error for a term of a host pattern that matches nothing. */
 export function noMatch(inv: Inventory, pattern: string, what: string, term: string): UsageError {
   return new UsageError(`host ${what} '${pattern}': '${term}' matches no host or group in ${inv.source}`, {
@@ -44,20 +39,35 @@ export function noMatch(inv: Inventory, pattern: string, what: string, term: str
   });
 }
 
-export function selectHosts(inv: Inventory, pattern: string, what = 'pattern', onNoMatch?: (term: string) => void): string[] {
+/**
+ * Ansible host patterns: `web:db` or `web,db` (union), `web:&prod` (and), `web:!web1` (except), globs,
+ * `~regex`. Returns hosts in inventory order. A term that matches nothing is an error, naming it, unless
+ * onNoMatch takes it (a play's pattern: groups made by group_by/add_host exist only at run time). With
+ * `implicitLocalhost`, a term naming localhost the inventory lacks is that host (last in the order).
+ */
+export function selectHosts(
+  inv: Inventory,
+  pattern: string,
+  what = 'pattern',
+  onNoMatch?: (term: string) => void,
+  implicitLocalhost = false,
+): string[] {
   // as Ansible's split_host_pattern: a `:` inside brackets (a subscript `web[0:2]`) does not split
   const terms = pattern.split(',').flatMap((part) => part.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? []);
   if (terms.length === 0) throw new UsageError(`empty host ${what}`);
   let selected = new Set<string>();
+  const implicitHosts = new Set<string>();
   terms.forEach((raw, i) => {
     const op = raw.startsWith('&') ? '&' : raw.startsWith('!') ? '!' : '|';
     const term = op === '|' ? raw : raw.slice(1);
-    const hosts = matchOne(inv, term);
+    const implicit = implicitLocalhost && inv.isImplicitLocalhost(term);
+    if (implicit) implicitHosts.add(term);
+    const hosts = implicit ? [term] : matchOne(inv, term);
     if (hosts.length === 0 && op !== '!' && onNoMatch) onNoMatch(term);
     else if (hosts.length === 0 && op !== '!') throw noMatch(inv, pattern, what, term);
     if (op === '|') selected = i === 0 ? new Set(hosts) : new Set([...selected, ...hosts]);
     else if (op === '&') selected = new Set([...selected].filter((h) => hosts.includes(h)));
     else selected = new Set([...selected].filter((h) => !hosts.includes(h)));
   });
-  return inv.order.filter((h) => selected.has(h));
+  return [...inv.order, ...implicitHosts].filter((h) => selected.has(h));
 }

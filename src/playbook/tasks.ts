@@ -253,9 +253,13 @@ function asSerialBlock(e: Dict): Dict {
   );
 }
 
-/** An unnamed include's title: `include_role : ROLE` as Ansible names it; an include of tasks by its file. */
-function unnamedIncludeTitle(action: string, raw: unknown): string {
-  if (action === 'include_role' && isDict(raw) && raw.name !== undefined) return `include_role : ${String(raw.name)}`;
+/**
+ * An unnamed include's title: `include_role : ROLE` as Ansible names it (with the action as written:
+ * `ansible.builtin.include_role : ROLE`); an include of tasks by its file.
+ */
+function unnamedIncludeTitle(action: string, written: string, raw: unknown): string {
+  const spec = action === 'include_role' && typeof raw === 'string' ? parseKeyValueArgs(raw) : raw;
+  if (action === 'include_role' && isDict(spec) && spec.name !== undefined) return `${written} : ${String(spec.name)}`;
   return `${action} ${JSON.stringify(raw)}`;
 }
 
@@ -276,7 +280,7 @@ function loadTask(e: Dict, ctx: LoadContext, inh: Inherited): Item[] {
       ctx,
       inh,
       pos,
-      title || unnamedIncludeTitle(action, raw),
+      title || unnamedIncludeTitle(action, rawName, raw),
     );
   return [loadModuleTask(e, ctx, inh, pos, { rawName, raw, key, action, title })];
 }

@@ -9,6 +9,11 @@ export interface VarLayer {
   vars: Record<string, unknown>;
   /** false for registered results and set_fact values: never templated a second time. */
   templated: boolean;
+  /**
+   * The values are functions of the scope that reads them (the play context's variables): made at each read,
+   * from that scope (a loop item's included); read while being made, undefined.
+   */
+  computed?: boolean;
 }
 
 export type Expand = (value: unknown, scope: VarScope) => unknown;
@@ -61,6 +66,7 @@ export class VarScope {
     const layer = this.find(name);
     if (!layer) return undefined;
     const raw = layer.vars[name];
+    if (layer.computed) return this.compute(name, raw as (scope: VarScope) => unknown);
     failIfUnknown(raw);
     // a password however it was set (play vars, set_fact, a template of a vaulted var): never printed
     if (
@@ -83,6 +89,16 @@ export class VarScope {
         this.context.secrets.register(String(value));
       this.cache.set(name, value);
       return value;
+    } finally {
+      this.resolving.delete(name);
+    }
+  }
+
+  private compute(name: string, make: (scope: VarScope) => unknown): unknown {
+    if (this.resolving.has(name)) return undefined;
+    this.resolving.add(name);
+    try {
+      return make(this);
     } finally {
       this.resolving.delete(name);
     }

@@ -359,3 +359,15 @@ test('include_role / import_role in k=v form (name=r tasks_from=x) load as the m
     ['hostname', 'whoami'],
   );
 });
+
+test("an unnamed include_role is titled '<the action as written> : ROLE', as Ansible titles it (k=v form and FQCN too)", () => {
+  const pb = loadPlaybook(
+    writePlaybook(
+      '- hosts: all\n  tasks:\n    - include_role: name=r\n    - ansible.builtin.include_role: { name: r }\n    - { name: mine, include_role: { name: r } }\n',
+      { 'roles/r/tasks/main.yml': '- command: whoami\n' },
+    ),
+    { secrets: new Secrets() },
+  );
+  const titles = (pb.plays[0]?.sections[1] ?? []).flatMap((i) => (i.kind === 'include' ? [i.name] : []));
+  assert.deepEqual(titles, ['include_role : r', 'ansible.builtin.include_role : r', 'mine']);
+});

@@ -8,21 +8,37 @@ import { runMockPlaybook } from '../../helpers/mock-transport.js';
 const msgs = (events: { type: string; host?: string; msg?: unknown }[]) =>
   events.flatMap((e) => (e.type === 'host_result' ? [`${e.host}: ${String(e.msg)}`] : [])).sort();
 
-test('play context variables: ansible_connection (ssh, the keyword, the inventory), ansible_ssh_host and the remote_user keyword as ansible_user; not in hostvars', async () => {
+test('play context variables: ansible_connection (ssh, the keyword, the inventory) and ansible_ssh_host in a task; not in hostvars', async () => {
   const m = await runMockPlaybook(
     [
       '- hosts: all',
       '  gather_facts: no',
-      '  remote_user: bob',
       '  tasks:',
       '    - debug:',
-      `        msg: "{{ ansible_connection }} {{ ansible_ssh_host }} {{ ansible_user }} {{ hostvars[inventory_hostname].ansible_connection | default('-') }}"`,
+      `        msg: "{{ ansible_connection }} {{ ansible_ssh_host }} {{ hostvars[inventory_hostname].ansible_connection | default('-') }}"`,
       '    - debug: msg="{{ ansible_connection }}"',
       '      connection: paramiko',
     ].join('\n') + '\n',
-    'h1 ansible_host=10.0.0.1\nh2 ansible_connection=smart ansible_user=al\n',
+    'h1 ansible_host=10.0.0.1\nh2 ansible_connection=smart\n',
   );
-  assert.deepEqual(msgs(m.events), ['h1: paramiko', 'h1: ssh 10.0.0.1 bob -', 'h2: smart', 'h2: smart h2 al smart']);
+  assert.deepEqual(msgs(m.events), ['h1: paramiko', 'h1: ssh 10.0.0.1 -', 'h2: smart', 'h2: smart h2 smart']);
+});
+
+test("play context variables: a connection keyword that reads ansible_connection sees it undefined (no loop), and one made from a loop's item is read with the item", async () => {
+  const m = await runMockPlaybook(
+    [
+      '- hosts: all',
+      '  gather_facts: no',
+      `  connection: "{{ ansible_connection | default('smart') }}"`,
+      '  tasks:',
+      '    - debug: msg="{{ ansible_connection }}"',
+      '    - debug: msg="{{ item }} {{ ansible_connection }}"',
+      '      connection: "{{ item }}"',
+      '      loop: [ssh, paramiko]',
+    ].join('\n') + '\n',
+    'h1\n',
+  );
+  assert.deepEqual(msgs(m.events), ['h1: paramiko paramiko', 'h1: smart', 'h1: ssh ssh']);
 });
 
 test('implicit localhost: a play on localhost, not in the inventory, runs on it with a local connection, in no group, in hostvars; `all` and --limit leave it out', async () => {
@@ -48,6 +64,26 @@ test('implicit localhost: a play on localhost, not in the inventory, runs on it 
 
   const limited = await runMockPlaybook(playbook, 'h1\n', { run: { limit: 'h1' } });
   assert.deepEqual(msgs(limited.events), ['h1: both', 'h1: localhost']);
+  const onlyLocal = await runMockPlaybook(playbook, 'h1\n', { run: { limit: 'localhost' } });
+  assert.deepEqual(msgs(onlyLocal.events), ['localhost: both', "localhost: local [] ['h1']"]);
+});
+
+test('implicit localhost: patterns intersect and exclude it as any host; its ansible_connection=local is a host variable (over group_vars/all, in hostvars)', async () => {
+  const m = await runMockPlaybook(
+    [
+      '- hosts: h1:&localhost',
+      '  gather_facts: no',
+      '  tasks: [{ debug: { msg: and } }]',
+      '- hosts: localhost:!localhost',
+      '  gather_facts: no',
+      '  tasks: [{ debug: { msg: except } }]',
+      '- hosts: localhost',
+      '  gather_facts: no',
+      '  tasks: [{ debug: { msg: "{{ hostvars.localhost.ansible_connection }}" } }]',
+    ].join('\n') + '\n',
+    '[all:vars]\nansible_connection=ssh\n[web]\nh1\n',
+  );
+  assert.deepEqual(msgs(m.events), ['localhost: local']);
 });
 
 test('implicit localhost: a localhost in the inventory is that host (its variables), not an implicit one', async () => {
