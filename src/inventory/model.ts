@@ -209,12 +209,12 @@ export class Inventory {
     this.changed();
   }
 
-  /** Group vars then host vars for one host, lowest precedence first. */
-  /** localhost or 127.0.0.1 this inventory lacks: Ansible's implicit localhost, when a pattern or delegate_to names it. */
+  /** localhost or 127.0.0.1 this inventory lacks: Ansible's implicit localhost (a pattern or delegate_to names it). */
   isImplicitLocalhost(name: string): boolean {
     return (name === 'localhost' || name === '127.0.0.1') && !this.hosts.has(name);
   }
 
+  /** Group vars then host vars for one host, lowest precedence first. */
   varLayers(host: string): readonly InventoryVarLayer[] {
     const kept = this.memo.varLayers.get(host);
     if (kept) return kept;
