@@ -7,6 +7,7 @@ import { ModuleError, NotImplementedError } from '../core/errors.js';
 import { noOpBecomeFlags } from '../playbook/keywords.js';
 import { loopLookup } from './loop.js';
 import type { RunState } from './state.js';
+import { isLocalhostName } from '../inventory/model.js';
 
 /** Ansible's `omit` placeholder: a parameter set to it is dropped. */
 export const OMIT = '__omit_place_holder__orch';
@@ -149,33 +150,32 @@ function playMagic(rs: RunState, pv: PlayVars | undefined): VarLayer {
 export const PLAY_CONTEXT = 'play context';
 
 /**
- * The connection a host's tasks use when no ansible_connection variable says: local for an implicit localhost
- * (one the inventory gives no ansible_host), else the play/task `connection:` keyword; undefined: ssh.
+ * The connection a host's tasks use when no ansible_connection variable says: local for a localhost the
+ * inventory gives no ansible_host, else the play/task `connection:` keyword; undefined: ssh.
  */
 export function connectionWithoutVariable(host: string, vars: VarScope): string | undefined {
   const named = vars.layerOf('ansible_host');
-  const implicitLocal =
-    (host === 'localhost' || host === '127.0.0.1') && (named === undefined || named === PLAY_CONTEXT);
-  if (implicitLocal) return 'local';
+  if (isLocalhostName(host) && (named === undefined || named === PLAY_CONTEXT)) return 'local';
   const keyword = vars.get(KEYWORD_CONNECTION);
   return keyword === undefined || keyword === null ? undefined : String(keyword);
 }
 
 /**
  * What Ansible's play context adds to a task's variables where nothing else sets them (hostvars do not show
- * them): ansible_host (the inventory name), and, made from the scope that reads them, ansible_ssh_host and
- * ansible_connection (undefined while being made: a `connection:` keyword that reads it, as before it existed).
+ * them), made from the scope that reads them: ansible_ssh_host, ansible_connection (undefined while being made: a
+ * `connection:` keyword that reads it, as before it existed). One layer for every scope; ansible_host, the
+ * inventory name, is a layer of each host's.
  */
-function playContextLayers(host: string): VarLayer[] {
-  const computed: Record<string, (scope: VarScope) => unknown> = {
-    ansible_ssh_host: (scope) => scope.get('ansible_host'),
-    ansible_connection: (scope) => connectionWithoutVariable(host, scope) ?? 'ssh',
-  };
-  return [
-    { name: PLAY_CONTEXT, vars: { ansible_host: host }, templated: false },
-    { name: PLAY_CONTEXT, vars: computed, templated: false, computed: true },
-  ];
-}
+const PLAY_CONTEXT_COMPUTED: VarLayer = {
+  name: PLAY_CONTEXT,
+  vars: Object.freeze({
+    ansible_ssh_host: (scope: VarScope) => scope.get('ansible_host'),
+    ansible_connection: (scope: VarScope) =>
+      connectionWithoutVariable(String(scope.get('inventory_hostname')), scope) ?? 'ssh',
+  }),
+  templated: false,
+  computed: true,
+};
 
 /**
  * The variables a task sees on a host, lowest precedence first (see README "Variable precedence"):
@@ -213,7 +213,8 @@ export function buildScope(
   const kw = connectionKeywords(inh, pv?.play);
   if (Object.keys(kw).length > 0) layers.unshift({ name: 'connection keywords', vars: kw, templated: true });
   // what Ansible's play context adds to a task's variables when nothing sets them (hostvars do not show it)
-  if (host !== undefined && !hostOnly) layers.unshift(...playContextLayers(host));
+  if (host !== undefined && !hostOnly)
+    layers.unshift({ name: PLAY_CONTEXT, vars: { ansible_host: host }, templated: false }, PLAY_CONTEXT_COMPUTED);
   if (pv && !hostOnly) layers.push({ name: 'role defaults', vars: pv.play.roleDefaults, templated: true });
   if (inh?.role) layers.push({ name: `role ${inh.role.name} defaults`, vars: inh.role.defaults, templated: true });
   if (host !== undefined) layers.push(...rs.inv.varLayers(host));

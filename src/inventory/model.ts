@@ -20,10 +20,13 @@ export interface InventoryVarLayer {
   templated: true;
 }
 
-/** Hosts and groups as Ansible models them: `all` holds every host, `ungrouped` those in no other group. */
 /** The implicit localhost's own variable, as Ansible gives it (over the `all` group's). */
 const IMPLICIT_LOCALHOST_VARS: Readonly<Record<string, unknown>> = Object.freeze({ ansible_connection: 'local' });
 
+/** The names Ansible takes for the machine it runs on. */
+export const isLocalhostName = (name: string): boolean => name === 'localhost' || name === '127.0.0.1';
+
+/** Hosts and groups as Ansible models them: `all` holds every host, `ungrouped` those in no other group. */
 export class Inventory {
   readonly hosts = new Map<string, Host>();
   readonly groups = new Map<string, Group>();
@@ -211,7 +214,7 @@ export class Inventory {
 
   /** localhost or 127.0.0.1 this inventory lacks: Ansible's implicit localhost (a pattern or delegate_to names it). */
   isImplicitLocalhost(name: string): boolean {
-    return (name === 'localhost' || name === '127.0.0.1') && !this.hosts.has(name);
+    return isLocalhostName(name) && !this.hosts.has(name);
   }
 
   /** Group vars then host vars for one host, lowest precedence first. */
